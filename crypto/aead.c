@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * crypto/aead.c - AES-256-GCM and the KDFs, on OpenSSL 3 EVP only.
+ *
+ * A context is made per call.  The key schedule has to be computed per call
+ * anyway because callers alternate between many per-file keys; making the
+ * context per call keeps this file free of thread-local state.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "aead.h"
+
+static int gcm_crypt(int enc, const uint8_t *key, const uint8_t *nonce,
+		     const void *aad, size_t aad_len, const void *in,
+		     size_t len, void *out, uint8_t *tag)
+{
+	EVP_CIPHER_CTX *ctx;
+	uint8_t fin[AEAD_TAG_LEN];	/* GCM's final step emits nothing */
+	int n, err = -EIO;
+
+	if (len > INT_MAX || aad_len > INT_MAX)
+		return -EINVAL;
+	ctx = EVP_CIPHER_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1)
+		goto out_free_ctx;
+	if (aad_len &&
+	    EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
+		goto out_free_ctx;
+	if (len && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)
+		goto out_free_ctx;
+	if (!enc) {
+		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, AEAD_TAG_LEN,
+					tag) != 1)
+			goto out_free_ctx;
+		err = -EBADMSG;
+		if (EVP_CipherFinal_ex(ctx, fin, &n) != 1)
+			goto out_free_ctx;
+	} else {
+		if (EVP_CipherFinal_ex(ctx, fin, &n) != 1)
+			goto out_free_ctx;
+		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, AEAD_TAG_LEN,
+					tag) != 1)
+			goto out_free_ctx;
+	}
+	err = 0;
+out_free_ctx:
+	EVP_CIPHER_CTX_free(ctx);
+	if (err && len)
+		OPENSSL_cleanse(out, len);	/* caller need not */
+	return err;
+}
+
+int aead_seal(const uint8_t key[AEAD_KEY_LEN],
+	      const uint8_t nonce[AEAD_NONCE_LEN], const void *aad,
+	      size_t aad_len, const void *in, size_t len, void *out,
+	      uint8_t tag[AEAD_TAG_LEN])
+{
+	return gcm_crypt(1, key, nonce, aad, aad_len, in, len, out, tag);
+}
+
+int aead_open(const uint8_t key[AEAD_KEY_LEN],
+	      const uint8_t nonce[AEAD_NONCE_LEN], const void *aad,
+	      size_t aad_len, const void *in, size_t len, void *out,
+	      const uint8_t tag[AEAD_TAG_LEN])
+{
+	return gcm_crypt(0, key, nonce, aad, aad_len, in, len, out,
+			 (uint8_t *)tag);
+}
+
+int aead_box_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad,
+		  size_t aad_len, const void *in, size_t len, uint8_t *box)
+{
+	int err = rand_fill(box, AEAD_NONCE_LEN);
+
+	if (err)
+		return err;
+	return aead_seal(key, box, aad, aad_len, in, len, box + AEAD_NONCE_LEN,
+			 box + AEAD_NONCE_LEN + len);
+}
+
+int aead_box_open(const uint8_t key[AEAD_KEY_LEN], const void *aad,
+		  size_t aad_len, const uint8_t *box, size_t box_len, void *out)
+{
+	size_t len;
+
+	if (box_len < AEAD_OVERHEAD)
+		return -EBADMSG;
+	len = box_len - AEAD_OVERHEAD;
+	return aead_open(key, box, aad, aad_len, box + AEAD_NONCE_LEN, len,
+			 out, box + AEAD_NONCE_LEN + len);
+}
+
+int kdf_hkdf(const uint8_t *ikm, size_t ikm_len, const void *salt,
+	     size_t salt_len, const char *info, uint8_t *out, size_t out_len)
+{
+	EVP_KDF *kdf;
+	EVP_KDF_CTX *kctx;
+	OSSL_PARAM params[5], *p = params;
+	int err = -EIO;
+
+	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	if (!kdf)
+		return -ENOSYS;
+	kctx = EVP_KDF_CTX_new(kdf);
+	EVP_KDF_free(kdf);
+	if (!kctx)
+		return -ENOMEM;
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						(char *)"SHA256", 0);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+						 (void *)ikm, ikm_len);
+	if (salt_len)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+							 (void *)salt, salt_len);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+						 (void *)info, strlen(info));
+	*p = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(kctx, out, out_len, params) == 1)
+		err = 0;
+	EVP_KDF_CTX_free(kctx);
+	if (err)
+		OPENSSL_cleanse(out, out_len);
+	return err;
+}
+
+int kdf_hmac(const uint8_t key[32], const void *msg, size_t len,
+	     uint8_t mac[32])
+{
+	EVP_MAC *hmac;
+	EVP_MAC_CTX *mctx;
+	OSSL_PARAM params[2];
+	size_t outl = 0;
+	int err = -EIO;
+
+	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (!hmac)
+		return -ENOSYS;
+	mctx = EVP_MAC_CTX_new(hmac);
+	EVP_MAC_free(hmac);
+	if (!mctx)
+		return -ENOMEM;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(mctx, key, 32, params) == 1 &&
+	    EVP_MAC_update(mctx, msg, len) == 1 &&
+	    EVP_MAC_final(mctx, mac, &outl, 32) == 1 && outl == 32)
+		err = 0;
+	EVP_MAC_CTX_free(mctx);
+	return err;
+}
+
+int rand_fill(void *buf, size_t len)
+{
+	if (len > INT_MAX)
+		return -EINVAL;
+	return RAND_bytes(buf, (int)len) == 1 ? 0 : -EIO;
+}
+
+int ct_memcmp(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) ? 1 : 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * crypto/aead.h - AES-256-GCM, HKDF-SHA256, HMAC-SHA256 and randomness
+ * through OpenSSL 3 EVP.  The one place that talks to OpenSSL's ciphers.
+ *
+ * Keys are borrowed: callers own and wipe them.  Every function returns 0 or
+ * a negative errno; an authentication failure is -EBADMSG, and then the
+ * output buffer has been wiped so no unauthenticated plaintext escapes.
+ */
+#ifndef ATR_AEAD_H
+#define ATR_AEAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AEAD_KEY_LEN	32
+#define AEAD_NONCE_LEN	12
+#define AEAD_TAG_LEN	16
+#define AEAD_OVERHEAD	(AEAD_NONCE_LEN + AEAD_TAG_LEN)
+
+/* @in and @out may be the same buffer; @len may be 0. */
+int aead_seal(const uint8_t key[AEAD_KEY_LEN],
+	      const uint8_t nonce[AEAD_NONCE_LEN],
+	      const void *aad, size_t aad_len,
+	      const void *in, size_t len, void *out,
+	      uint8_t tag[AEAD_TAG_LEN]);
+int aead_open(const uint8_t key[AEAD_KEY_LEN],
+	      const uint8_t nonce[AEAD_NONCE_LEN],
+	      const void *aad, size_t aad_len,
+	      const void *in, size_t len, void *out,
+	      const uint8_t tag[AEAD_TAG_LEN]);
+
+/*
+ * Sealed "box" layout used for every small record (wrapped keys, xattr
+ * values, symlink targets): nonce(12) || ciphertext || tag(16).  A fresh
+ * random nonce is drawn for each seal.  @box holds len + AEAD_OVERHEAD.
+ */
+int aead_box_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad,
+		  size_t aad_len, const void *in, size_t len, uint8_t *box);
+/* @out receives box_len - AEAD_OVERHEAD bytes; -EBADMSG if too short. */
+int aead_box_open(const uint8_t key[AEAD_KEY_LEN], const void *aad,
+		  size_t aad_len, const uint8_t *box, size_t box_len, void *out);
+
+/* RFC 5869 HKDF-SHA256.  On failure @out is zeroed so callers need not. */
+int kdf_hkdf(const uint8_t *ikm, size_t ikm_len, const void *salt,
+	     size_t salt_len, const char *info, uint8_t *out, size_t out_len);
+
+/* HMAC-SHA256 of @msg; @mac receives 32 bytes. */
+int kdf_hmac(const uint8_t key[32], const void *msg, size_t len,
+	     uint8_t mac[32]);
+
+/* Cryptographically secure random bytes (RAND_bytes). */
+int rand_fill(void *buf, size_t len);
+
+/* Constant-time comparison; 0 if equal. */
+int ct_memcmp(const void *a, const void *b, size_t len);
+
+#endif

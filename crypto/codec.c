@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * crypto/codec.c - hex and base64.  Base64 goes through OpenSSL's
+ * EVP_EncodeBlock/EVP_DecodeBlock, which know nothing of padding on decode;
+ * the length and alphabet checks here make the decoding canonical.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "codec.h"
+
+void hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int hex_decode(const char *in, uint8_t *out, size_t len)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(in) != 2 * len)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		hi = hex_val(in[2 * i]);
+		lo = hex_val(in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void b64_encode(const uint8_t *in, size_t len, char *out)
+{
+	EVP_EncodeBlock((uint8_t *)out, in, (int)len);
+	out[b64_enc_len(len)] = '\0';
+}
+
+static int b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+ssize_t b64_dec_len(const char *in, size_t n)
+{
+	size_t i, pad = 0;
+
+	if (n == 0 || n % 4)
+		return n == 0 ? 0 : -EINVAL;
+	if (in[n - 1] == '=')
+		pad = in[n - 2] == '=' ? 2 : 1;
+	for (i = 0; i < n - pad; i++)
+		if (!b64_char(in[i]))
+			return -EINVAL;
+	return (ssize_t)(n / 4 * 3 - pad);
+}
+
+ssize_t b64_decode(const char *in, size_t n, uint8_t *out)
+{
+	ssize_t len = b64_dec_len(in, n);
+
+	if (len <= 0)
+		return len;
+	if (EVP_DecodeBlock(out, (const uint8_t *)in, (int)n) < 0)
+		return -EINVAL;
+	return len;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * crypto/codec.h - hex and base64 text encodings of binary fields, used by
+ * atrestfs.conf and symlink targets.  Decoders are strict: they accept
+ * exactly the canonical form the encoders produce, nothing else.
+ */
+#ifndef ATR_CODEC_H
+#define ATR_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* @out holds 2 * len + 1 bytes; lower-case, NUL-terminated. */
+void hex_encode(const uint8_t *in, size_t len, char *out);
+/* Exactly 2 * len hex digits to @len bytes; -EINVAL otherwise. */
+int hex_decode(const char *in, uint8_t *out, size_t len);
+
+/* Encoded length of @len bytes, without the terminating NUL. */
+static inline size_t b64_enc_len(size_t len)
+{
+	return 4 * ((len + 2) / 3);
+}
+
+/* @out holds b64_enc_len(len) + 1 bytes; NUL-terminated. */
+void b64_encode(const uint8_t *in, size_t len, char *out);
+/*
+ * Decoded length of @in (n characters), or -EINVAL if it is not padded
+ * standard base64.
+ */
+ssize_t b64_dec_len(const char *in, size_t n);
+/* @out holds b64_dec_len() + 2 bytes (whole 3-byte groups); returns length. */
+ssize_t b64_decode(const char *in, size_t n, uint8_t *out);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * crypto/hdr.h - the per-file header, stored in one xattr on the backing
+ * file (shared by hard links, which share the inode).
+ *
+ * Layout v1, HDR_SIZE bytes, little-endian (see docs/format.md):
+ *	0   magic "ATRH"
+ *	4   le16 version (1)
+ *	6   le16 flags (0; anything else is refused)
+ *	8   u8   extent shift (12..20)
+ *	9   7 bytes reserved, zero
+ *	16  file ID (16)
+ *	32  KEK ID (16)      which volume KEK wrapped the DEK
+ *	48  nonce (12)       \
+ *	60  wrapped DEK (32)  > AES-256-GCM under the KEK, AAD = bytes 0..47
+ *	92  tag (16)         /
+ * hdr_parse() is the only reader of these bytes.
+ */
+#ifndef ATR_HDR_H
+#define ATR_HDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "extent.h"
+#include "kek.h"
+
+#define HDR_XATTR		"user.atrestfs.hdr"
+#define HDR_SPARSE_XATTR	"user.atrestfs.sparse"
+/* Every xattr under this prefix is the filesystem's, hidden from users. */
+#define HDR_XATTR_PREFIX	"user.atrestfs."
+#define HDR_MAGIC		"ATRH"
+#define HDR_VERSION		1
+#define HDR_SIZE		108
+#define HDR_AAD_LEN		48
+
+struct hdr {
+	uint16_t version;
+	uint32_t extent_size;
+	uint8_t file_id[FILE_ID_LEN];
+	uint8_t kek_id[KEK_ID_LEN];
+	uint8_t nonce[AEAD_NONCE_LEN];
+	uint8_t wrapped_dek[AEAD_KEY_LEN];
+	uint8_t tag[AEAD_TAG_LEN];
+};
+
+/*
+ * Returns 0, -EBADMSG for bytes that are not a valid v1 header (size,
+ * magic, flags, reserved bytes, extent shift), or -EPROTONOSUPPORT for
+ * a well-formed header of another version.
+ */
+int hdr_parse(const void *buf, size_t len, struct hdr *h);
+void hdr_build(const struct hdr *h, uint8_t out[HDR_SIZE]);
+
+/*
+ * Make a header for a new file: random file ID and DEK, the DEK wrapped
+ * under @kek.  *fk receives the file's key (caller owns; file_key_free()).
+ */
+int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
+	       struct file_key **fk);
+/*
+ * Unwrap the DEK.  -ENOKEY if the header names another KEK, -EBADMSG if
+ * the header does not authenticate.  *fk as for hdr_create().
+ */
+int hdr_unwrap(const struct kek *kek, const struct hdr *h,
+	       struct file_key **fk);
+
+#endif

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * crypto/volume.c - load, validate, authenticate and store atrestfs.conf.
+ *
+ * The MAC is computed over a canonical text form rebuilt from the parsed
+ * fields, never over the file's bytes, so comments and whitespace do not
+ * matter and no field can be both parsed and left outside the MAC.  Every
+ * setting is whitelisted: an unknown one would be unauthenticated input.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "aead.h"
+#include "codec.h"
+#include "extent.h"
+#include "volume.h"
+
+#define TMP_NAME	VOL_CONF_NAME ".tmp"
+
+static int fail(char *msg, size_t msglen, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *msg, size_t msglen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+bool vol_name_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') ||
+		      (s[n] >= 'A' && s[n] <= 'Z') ||
+		      (s[n] >= '0' && s[n] <= '9') || s[n] == '_' ||
+		      s[n] == '-'))
+			return false;
+	return n >= 1 && n <= VOL_NAME_MAX;
+}
+
+/* Printable ASCII without the two characters libconfig would escape. */
+static bool str_valid(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (s[n] < 0x20 || s[n] > 0x7e || s[n] == '"' || s[n] == '\\')
+			return false;
+	return n <= max;
+}
+
+void vol_uuid_str(const uint8_t u[VOL_UUID_LEN], char out[VOL_UUID_STR_LEN + 1])
+{
+	char hex[2 * VOL_UUID_LEN + 1];
+
+	hex_encode(u, VOL_UUID_LEN, hex);
+	snprintf(out, VOL_UUID_STR_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex,
+		 hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+int vol_uuid_parse(const char *s, uint8_t u[VOL_UUID_LEN])
+{
+	char hex[2 * VOL_UUID_LEN + 1];
+	size_t i, j = 0;
+
+	if (strlen(s) != VOL_UUID_STR_LEN)
+		return -EINVAL;
+	for (i = 0; i < VOL_UUID_STR_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -EINVAL;
+			continue;
+		}
+		hex[j++] = s[i];
+	}
+	hex[j] = '\0';
+	return hex_decode(hex, u, VOL_UUID_LEN);
+}
+
+/* Only @names may appear in @grp. */
+static int check_names(const config_setting_t *grp, const char *const *names,
+		       const char *where, char *msg, size_t msglen)
+{
+	int i, n = config_setting_length(grp);
+	const char *const *p;
+	const char *name;
+
+	for (i = 0; i < n; i++) {
+		name = config_setting_name(config_setting_get_elem(grp, (unsigned)i));
+		for (p = names; *p; p++)
+			if (name && !strcmp(name, *p))
+				break;
+		if (!*p)
+			return fail(msg, msglen, -EINVAL,
+				    "unknown setting '%s' in %s",
+				    name ? name : "(unnamed)", where);
+	}
+	return 0;
+}
+
+static const char *get_str(const config_setting_t *grp, const char *name)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+
+	if (!s || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return NULL;
+	return config_setting_get_string(s);
+}
+
+static int get_int(const config_setting_t *grp, const char *name,
+		   long long min, long long max, uint32_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+	long long v;
+
+	if (!s)
+		return -ENOENT;
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = config_setting_get_int64(s);
+	else
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int load_params(const config_setting_t *grp, struct vol_keyslot *ks,
+		       unsigned int idx, char *msg, size_t msglen)
+{
+	int i, n = config_setting_length(grp);
+	const config_setting_t *p;
+	const char *name, *val;
+
+	if (!config_setting_is_group(grp))
+		return fail(msg, msglen, -EINVAL,
+			    "keyslots[%u].params must be a group", idx);
+	if (n > VOL_MAX_PARAMS)
+		return fail(msg, msglen, -EINVAL,
+			    "keyslots[%u].params has more than %d settings",
+			    idx, VOL_MAX_PARAMS);
+	for (i = 0; i < n; i++) {
+		p = config_setting_get_elem(grp, (unsigned)i);
+		name = config_setting_name(p);
+		val = config_setting_type(p) == CONFIG_TYPE_STRING ?
+		      config_setting_get_string(p) : NULL;
+		if (!name || !vol_name_valid(name) || !val ||
+		    !str_valid(val, VOL_STR_MAX))
+			return fail(msg, msglen, -EINVAL,
+				    "keyslots[%u].params.%s is not a valid string setting",
+				    idx, name ? name : "?");
+		strcpy(ks->params[i].key, name);
+		strcpy(ks->params[i].value, val);
+	}
+	ks->nparams = (unsigned int)n;
+	return 0;
+}
+
+static int load_slot(const config_setting_t *grp, struct vol_keyslot *ks,
+		     unsigned int idx, char *msg, size_t msglen)
+{
+	static const char *const names[] = { "provider", "key_id",
+		"key_version", "algorithm", "wrapped_kek", "params", NULL };
+	const config_setting_t *params;
+	const char *s;
+	uint8_t *buf;
+	ssize_t n;
+	char where[32];
+	int err;
+
+	snprintf(where, sizeof(where), "keyslots[%u]", idx);
+	if (!config_setting_is_group(grp))
+		return fail(msg, msglen, -EINVAL, "%s must be a group", where);
+	err = check_names(grp, names, where, msg, msglen);
+	if (err)
+		return err;
+	s = get_str(grp, "provider");
+	if (!s || !vol_name_valid(s))
+		return fail(msg, msglen, -EINVAL,
+			    "%s.provider must be a name of [A-Za-z0-9_-], at most %d characters",
+			    where, VOL_NAME_MAX);
+	strcpy(ks->provider, s);
+	s = get_str(grp, "key_id");
+	if (!s || !*s || !str_valid(s, VOL_STR_MAX))
+		return fail(msg, msglen, -EINVAL,
+			    "%s.key_id is missing or not printable", where);
+	strcpy(ks->key_id, s);
+	if (get_int(grp, "key_version", 1, UINT32_MAX, &ks->key_version))
+		return fail(msg, msglen, -EINVAL,
+			    "%s.key_version must be an integer >= 1", where);
+	s = get_str(grp, "algorithm");
+	if (!s || !*s || !str_valid(s, VOL_NAME_MAX))
+		return fail(msg, msglen, -EINVAL,
+			    "%s.algorithm is missing or not printable", where);
+	strcpy(ks->algorithm, s);
+	s = get_str(grp, "wrapped_kek");
+	n = s ? b64_dec_len(s, strlen(s)) : -EINVAL;
+	if (n <= 0 || n > VOL_WRAPPED_MAX)
+		return fail(msg, msglen, -EINVAL,
+			    "%s.wrapped_kek must be base64 of 1..%d bytes",
+			    where, VOL_WRAPPED_MAX);
+	buf = malloc((size_t)n + 2);
+	if (!buf)
+		return -ENOMEM;
+	n = b64_decode(s, strlen(s), buf);
+	if (n > 0)
+		memcpy(ks->wrapped, buf, (size_t)n);
+	free(buf);
+	if (n <= 0)
+		return fail(msg, msglen, -EINVAL, "%s.wrapped_kek is not base64",
+			    where);
+	ks->wrapped_len = (size_t)n;
+	params = config_setting_get_member(grp, "params");
+	ks->nparams = 0;
+	if (params)
+		return load_params(params, ks, idx, msg, msglen);
+	return 0;
+}
+
+static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
+		     size_t msglen)
+{
+	static const char *const names[] = { "format_version", "volume_uuid",
+		"extent_size", "cipher", "kek_id", "keyslots", "mac", NULL };
+	config_setting_t *root = config_root_setting(cf), *slots;
+	const char *s;
+	unsigned int i;
+	int n, err;
+
+	if (get_int(root, "format_version", 0, UINT32_MAX, &cfg->format_version))
+		return fail(msg, msglen, -EINVAL,
+			    "format_version is missing or not an integer");
+	if (cfg->format_version != VOL_FORMAT_VERSION)
+		return fail(msg, msglen, -EPROTONOSUPPORT,
+			    "format_version %u is not supported (this atrestfs reads version %d)",
+			    cfg->format_version, VOL_FORMAT_VERSION);
+	err = check_names(root, names, "atrestfs.conf", msg, msglen);
+	if (err)
+		return err;
+	s = get_str(root, "volume_uuid");
+	if (!s || vol_uuid_parse(s, cfg->uuid))
+		return fail(msg, msglen, -EINVAL,
+			    "volume_uuid is missing or not a UUID");
+	if (get_int(root, "extent_size", 0, UINT32_MAX, &cfg->extent_size) ||
+	    !extent_size_valid(cfg->extent_size))
+		return fail(msg, msglen, -EINVAL,
+			    "extent_size must be a power of two from 4096 to 1048576");
+	s = get_str(root, "cipher");
+	if (!s || strcmp(s, VOL_CIPHER))
+		return fail(msg, msglen, -EINVAL, "cipher must be \"%s\"",
+			    VOL_CIPHER);
+	s = get_str(root, "kek_id");
+	if (!s || hex_decode(s, cfg->kek_id, KEK_ID_LEN))
+		return fail(msg, msglen, -EINVAL,
+			    "kek_id must be %d hex digits", 2 * KEK_ID_LEN);
+	s = get_str(root, "mac");
+	if (!s || hex_decode(s, cfg->mac, sizeof(cfg->mac)))
+		return fail(msg, msglen, -EINVAL, "mac must be 64 hex digits");
+	slots = config_setting_get_member(root, "keyslots");
+	n = slots && config_setting_is_list(slots) ?
+	    config_setting_length(slots) : 0;
+	if (n < 1 || n > VOL_MAX_SLOTS)
+		return fail(msg, msglen, -EINVAL,
+			    "keyslots must be a list of 1 to %d groups",
+			    VOL_MAX_SLOTS);
+	cfg->nslots = (unsigned int)n;
+	for (i = 0; i < cfg->nslots; i++) {
+		err = load_slot(config_setting_get_elem(slots, i),
+				&cfg->slots[i], i, msg, msglen);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Reads at most VOL_CONF_MAX bytes of a regular file, never a symlink. */
+static int read_conf(int dirfd, char **text, char *msg, size_t msglen)
+{
+	struct stat st;
+	ssize_t n;
+	char *buf;
+	int fd, err;
+
+	fd = openat(dirfd, VOL_CONF_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			return fail(msg, msglen, err, "no " VOL_CONF_NAME);
+		return fail(msg, msglen, err, "cannot open " VOL_CONF_NAME ": %s",
+			    strerror(-err));
+	}
+	err = -EINVAL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > VOL_CONF_MAX) {
+		fail(msg, msglen, err, VOL_CONF_NAME
+		     " is not a regular file of at most %d bytes", VOL_CONF_MAX);
+		goto out_close;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	err = -ENOMEM;
+	if (!buf)
+		goto out_close;
+	n = pread(fd, buf, (size_t)st.st_size, 0);
+	if (n != st.st_size) {
+		free(buf);
+		err = fail(msg, msglen, -EIO, "short read of " VOL_CONF_NAME);
+		goto out_close;
+	}
+	buf[n] = '\0';
+	/*
+	 * libconfig 1.5 obeys @include, which would let whoever can write the
+	 * backing directory make us read any file; no valid field holds '@'.
+	 */
+	if (strchr(buf, '@') || strlen(buf) != (size_t)n) {
+		free(buf);
+		err = fail(msg, msglen, -EINVAL, VOL_CONF_NAME
+			   " contains '@' or a NUL byte, which no valid config has");
+		goto out_close;
+	}
+	*text = buf;
+	err = 0;
+out_close:
+	close(fd);
+	return err;
+}
+
+int vol_load(int dirfd, struct vol_config *cfg, char *msg, size_t msglen)
+{
+	config_t cf;
+	char *text = NULL;
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	err = read_conf(dirfd, &text, msg, msglen);
+	if (err)
+		return err;
+	config_init(&cf);
+	if (config_read_string(&cf, text) != CONFIG_TRUE) {
+		err = fail(msg, msglen, -EINVAL, VOL_CONF_NAME " line %d: %s",
+			   config_error_line(&cf), config_error_text(&cf));
+		goto out_destroy;
+	}
+	err = load_root(&cf, cfg, msg, msglen);
+out_destroy:
+	config_destroy(&cf);
+	free(text);
+	return err;
+}
+
+/*
+ * The one serialisation: canonical == true gives the MAC input (every field,
+ * one per line, mac excluded); false gives the file's text.
+ */
+static char *conf_text(const struct vol_config *cfg, bool canonical)
+{
+	char uuid[VOL_UUID_STR_LEN + 1], kek_id[2 * KEK_ID_LEN + 1];
+	char mac[65], *wrapped, *out = NULL;
+	const struct vol_keyslot *ks;
+	unsigned int i, j;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	vol_uuid_str(cfg->uuid, uuid);
+	hex_encode(cfg->kek_id, KEK_ID_LEN, kek_id);
+	if (canonical)
+		fprintf(f, "atrestfs.conf canonical v1\n");
+	else
+		fprintf(f, "# atrestfs volume configuration.  Not secret, but "
+			"authenticated by \"mac\":\n# any edit makes the volume "
+			"refuse to mount.\n");
+	fprintf(f, "format_version = %u;\nvolume_uuid = \"%s\";\n"
+		"extent_size = %u;\ncipher = \"%s\";\nkek_id = \"%s\";\n"
+		"keyslots = %s\n", cfg->format_version, uuid, cfg->extent_size,
+		VOL_CIPHER, kek_id, canonical ? "" : "(");
+	for (i = 0; i < cfg->nslots; i++) {
+		ks = &cfg->slots[i];
+		wrapped = malloc(b64_enc_len(ks->wrapped_len) + 1);
+		if (!wrapped)
+			goto out_fail;
+		b64_encode(ks->wrapped, ks->wrapped_len, wrapped);
+		fprintf(f, "%s{\n    provider = \"%s\";\n    key_id = \"%s\";\n"
+			"    key_version = %u;\n    algorithm = \"%s\";\n"
+			"    wrapped_kek = \"%s\";\n    params = {\n",
+			i ? ",\n  " : "  ", ks->provider, ks->key_id,
+			ks->key_version, ks->algorithm, wrapped);
+		free(wrapped);
+		for (j = 0; j < ks->nparams; j++)
+			fprintf(f, "      %s = \"%s\";\n", ks->params[j].key,
+				ks->params[j].value);
+		fprintf(f, "    };\n  }");
+	}
+	if (!canonical) {
+		hex_encode(cfg->mac, sizeof(cfg->mac), mac);
+		fprintf(f, "\n);\nmac = \"%s\";\n", mac);
+	}
+	if (fclose(f))
+		goto out_free;
+	return out;
+out_fail:
+	fclose(f);
+out_free:
+	free(out);
+	return NULL;
+}
+
+int vol_mac(const struct kek *kek, const struct vol_config *cfg,
+	    uint8_t mac[32])
+{
+	char *text = conf_text(cfg, true);
+	int err;
+
+	if (!text)
+		return -ENOMEM;
+	err = kdf_hmac(kek->conf_mac_key, text, strlen(text), mac);
+	free(text);
+	return err;
+}
+
+int vol_verify(const struct kek *kek, const struct vol_config *cfg)
+{
+	uint8_t mac[32];
+	int err = vol_mac(kek, cfg, mac);
+
+	if (err)
+		return err;
+	return ct_memcmp(mac, cfg->mac, sizeof(mac)) ? -EBADMSG : 0;
+}
+
+size_t vol_slot_aad(const struct vol_config *cfg,
+		    const struct vol_keyslot *slot, uint8_t *aad)
+{
+	size_t n = strlen(slot->provider);
+
+	memcpy(aad, "atrestfs kek v1", 15);
+	memcpy(aad + 15, cfg->uuid, VOL_UUID_LEN);
+	memcpy(aad + 15 + VOL_UUID_LEN, cfg->kek_id, KEK_ID_LEN);
+	memcpy(aad + 15 + VOL_UUID_LEN + KEK_ID_LEN, slot->provider, n);
+	return 15 + VOL_UUID_LEN + KEK_ID_LEN + n;
+}
+
+int vol_store(int dirfd, const struct vol_config *cfg, bool create)
+{
+	char *text = conf_text(cfg, false);
+	size_t len;
+	int fd, err = 0;
+
+	if (!text)
+		return -ENOMEM;
+	if (create && faccessat(dirfd, VOL_CONF_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		err = -EEXIST;
+		goto out_free;
+	}
+	len = strlen(text);
+	fd = openat(dirfd, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd))
+		err = errno ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && renameat(dirfd, TMP_NAME, dirfd, VOL_CONF_NAME))
+		err = -errno;
+	if (err)
+		unlinkat(dirfd, TMP_NAME, 0);
+	else
+		fsync(dirfd);
+out_free:
+	free(text);
+	return err;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * crypto/volume.h - atrestfs.conf: the volume's non-secret description.
+ *
+ * The file sits at the root of the backing directory, which is untrusted:
+ * vol_load() validates every field and refuses anything it does not know,
+ * and vol_verify() checks the HMAC that covers every field, keyed from the
+ * KEK, so the config can only be trusted once a key provider has unwrapped
+ * the KEK from one of its keyslots.  Format in docs/format.md.
+ */
+#ifndef ATR_VOLUME_H
+#define ATR_VOLUME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kek.h"
+
+#define VOL_CONF_NAME		"atrestfs.conf"
+#define VOL_FORMAT_VERSION	1
+#define VOL_CIPHER		"AES-256-GCM"
+#define VOL_CONF_MAX		(64 * 1024)
+#define VOL_MAX_SLOTS		8
+#define VOL_MAX_PARAMS		16
+#define VOL_NAME_MAX		64	/* provider, algorithm, param names */
+#define VOL_STR_MAX		256	/* key IDs, param values */
+#define VOL_WRAPPED_MAX		1024	/* wrapped KEK bytes */
+#define VOL_UUID_STR_LEN	36
+
+struct vol_param {
+	char key[VOL_NAME_MAX + 1];
+	char value[VOL_STR_MAX + 1];
+};
+
+/*
+ * One wrapped copy of the KEK.  A volume may hold several (HSM plus a
+ * recovery passphrase, say); any one of them opens it.
+ */
+struct vol_keyslot {
+	char provider[VOL_NAME_MAX + 1];
+	char key_id[VOL_STR_MAX + 1];	/* the provider's root key name */
+	uint32_t key_version;
+	char algorithm[VOL_NAME_MAX + 1];
+	uint8_t wrapped[VOL_WRAPPED_MAX];
+	size_t wrapped_len;
+	struct vol_param params[VOL_MAX_PARAMS];	/* public only */
+	unsigned int nparams;
+};
+
+struct vol_config {
+	uint32_t format_version;
+	uint8_t uuid[VOL_UUID_LEN];
+	uint32_t extent_size;
+	uint8_t kek_id[KEK_ID_LEN];
+	struct vol_keyslot slots[VOL_MAX_SLOTS];
+	unsigned int nslots;
+	uint8_t mac[32];
+};
+
+/*
+ * Read and validate @dirfd/atrestfs.conf.  Returns -ENOENT if there is none
+ * (not a volume), -EPROTONOSUPPORT for another format version, -EINVAL for
+ * anything malformed; @msg then says which field and why.
+ */
+int vol_load(int dirfd, struct vol_config *cfg, char *msg, size_t msglen);
+
+/* Write atomically (temp file, fsync, rename).  -EEXIST if @create and present. */
+int vol_store(int dirfd, const struct vol_config *cfg, bool create);
+
+/* HMAC over the canonical serialisation of every field but mac itself. */
+int vol_mac(const struct kek *kek, const struct vol_config *cfg,
+	    uint8_t mac[32]);
+/* 0 if cfg->mac is right, -EBADMSG otherwise. */
+int vol_verify(const struct kek *kek, const struct vol_config *cfg);
+
+/*
+ * AAD that binds a wrapped KEK to its volume, KEK ID and provider:
+ * "atrestfs kek v1" || uuid || kek_id || provider.  @aad holds
+ * VOL_SLOT_AAD_MAX bytes; returns the length used.
+ */
+#define VOL_SLOT_AAD_MAX	(15 + VOL_UUID_LEN + KEK_ID_LEN + VOL_NAME_MAX)
+size_t vol_slot_aad(const struct vol_config *cfg,
+		    const struct vol_keyslot *slot, uint8_t *aad);
+
+void vol_uuid_str(const uint8_t uuid[VOL_UUID_LEN],
+		  char out[VOL_UUID_STR_LEN + 1]);
+int vol_uuid_parse(const char *s, uint8_t uuid[VOL_UUID_LEN]);
+
+/* [A-Za-z0-9_-], 1..64 characters: provider and plugin names. */
+bool vol_name_valid(const char *s);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fs/atrfs.h - what the FUSE driver offers the command line: make a mount
+ * context over an unlocked volume, run the session, free the context.
+ */
+#ifndef ATR_ATRFS_H
+#define ATR_ATRFS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct atr_mount;
+struct kek;
+
+/*
+ * @root_fd: O_PATH fd of the backing directory (taken: closed by
+ * atr_mount_free()).  *@kek is taken and set to NULL; atr_mount_free() wipes
+ * it.  @backing is copied; it names the volume in log lines.
+ */
+struct atr_mount *atr_mount_new(const char *backing, int root_fd,
+				struct kek **kek, uint32_t extent_size);
+void atr_mount_free(struct atr_mount *m);
+
+/*
+ * Mount at @mountpoint with the FUSE options in @argv (argv[0] first, then
+ * "-o", "opt,..."), then serve until unmounted.  Unless @foreground, detach
+ * once the mount is up, so the caller's exit status means "mounted".
+ * Returns 0 after a clean unmount, or -errno/1 if the mount failed.
+ */
+int atr_fs_run(struct atr_mount *m, int argc, char **argv,
+	       const char *mountpoint, bool foreground);
+
+/* Log to stderr (foreground) or syslog; see fs/log.c. */
+void atr_log_init(bool to_stderr);
+
+#endif

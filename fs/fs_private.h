@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fs/fs_private.h - the FUSE driver's one internal header, sectioned by
+ * file as fscrypt_private.h is.
+ */
+#ifndef ATR_FS_PRIVATE_H
+#define ATR_FS_PRIVATE_H
+
+#define FUSE_USE_VERSION 35
+
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include "../crypto/extent.h"
+#include "../crypto/kek.h"
+#include "atrfs.h"
+
+/*
+ * One per backing inode we have told the kernel about (hard links share
+ * one).  The fuse_ino_t is the pointer itself, as in passthrough_ll.
+ *
+ * Locking: mnt->itable_lock (outer) protects the hash chain and nlookup;
+ * ->lock (inner) is read-held by readers of file data and write-held by
+ * anything that changes data, size or the key fields below.  Never call a
+ * key provider holding either (a KMS round trip may block for seconds);
+ * per-file DEKs are unwrapped locally with the KEK, which is safe.
+ */
+struct atr_inode {
+	struct atr_inode *hnext;	/* protected by itable_lock */
+	uint64_t nlookup;		/* protected by itable_lock */
+	ino_t ino;			/* immutable */
+	dev_t dev;			/* immutable */
+	mode_t type;			/* S_IFMT bits; immutable */
+	int fd;				/* O_PATH|O_NOFOLLOW; immutable */
+	pthread_rwlock_t lock;
+	struct file_key *fk;		/* ->lock; set while nkeyref > 0 */
+	unsigned int nkeyref;		/* ->lock; opens + in-flight truncates */
+	bool sparse;			/* ->lock; verified sparse record */
+};
+
+_Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),
+	       "fuse_ino_t too small to hold a pointer");
+
+/* Everything hangs off the mount; there is no other mutable global. */
+struct atr_mount {
+	char *backing;			/* path, for log lines only */
+	struct kek *kek;		/* secmem; immutable while mounted */
+	uint32_t extent_size;		/* volume-wide, from atrestfs.conf */
+	double timeout;			/* entry and attr cache, seconds */
+	bool chown_new;			/* running as root: give new nodes to the caller */
+	struct fuse_session *se;	/* set once the session exists */
+	struct atr_inode root;		/* never freed through the table */
+	pthread_mutex_t itable_lock;
+	struct atr_inode **buckets;	/* itable_lock */
+	size_t nbuckets, count;		/* itable_lock */
+};
+
+/* log.c */
+void atr_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Name a backing inode for a log line: its path via /proc/self/fd. */
+void atr_inode_path(const struct atr_inode *ai, char *buf, size_t len);
+void atr_log_inode(int prio, const struct atr_inode *ai, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* itable.c */
+struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
+/* Takes @fd; returns the inode with one more lookup, or NULL (ENOMEM). */
+struct atr_inode *itable_get(struct atr_mount *m, int fd,
+			     const struct stat *st);
+void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n);
+void itable_clear(struct atr_mount *m);
+
+/* key.c: per-file keys.  Both are called with ai->lock write-held. */
+/*
+ * Take a reference on the file's key, loading and checking its header
+ * through @fd (a real, readable fd) on the first one.  -EBADMSG (logged)
+ * if the header is missing, corrupt or from another volume.
+ */
+int key_ref(struct atr_mount *m, struct atr_inode *ai, int fd);
+void key_unref(struct atr_inode *ai);
+/* Write a new header on a just-created empty file and take a reference. */
+int key_create(struct atr_mount *m, struct atr_inode *ai, int fd);
+/* Record, once, that this file may contain holes (see docs/format.md). */
+int key_mark_sparse(struct atr_inode *ai, int fd);
+
+/*
+ * fileio.c: encrypted data path.  @fd is the open backing file and the
+ * file key is held.  fio_read() wants ai->lock read-held, the others
+ * write-held.  Return bytes or 0, or -errno; -EBADMSG means tampering or
+ * corruption and has been logged with the file and extent.
+ */
+int fio_size(const struct atr_mount *m, int fd, uint64_t *size);
+ssize_t fio_read(struct atr_mount *m, struct atr_inode *ai, int fd,
+		 char *buf, size_t size, uint64_t off);
+ssize_t fio_write(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  const char *buf, size_t size, uint64_t off);
+int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
+		 uint64_t size);
+int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  int mode, uint64_t off, uint64_t len);
+int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
+		 uint64_t off, int whence);
+
+/* attr.c */
+/* Backing stat to what the user sees: plaintext sizes of files and links. */
+void attr_fix(const struct atr_mount *m, const struct atr_inode *ai,
+	      struct stat *st);
+int attr_get(struct atr_mount *m, struct atr_inode *ai, struct stat *st);
+/* "/proc/self/fd/N" for syscalls that do not take an O_PATH fd. */
+void attr_procname(const struct atr_inode *ai, char buf[64]);
+/* Open the backing inode for I/O with @flags. */
+int attr_reopen(const struct atr_inode *ai, int flags);
+
+/* ops_*.c: the operation tables' parts */
+extern const struct fuse_lowlevel_ops atr_ops;
+int entry_lookup(struct atr_mount *m, struct atr_inode *parent,
+		 const char *name, struct fuse_entry_param *e);
+bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
+		    const char *name);
+/* Running as root: hand a new node to the requesting uid/gid. */
+int entry_give(fuse_req_t req, struct atr_inode *dir, const char *name);
+
+void atr_lookup(fuse_req_t, fuse_ino_t, const char *);
+void atr_forget(fuse_req_t, fuse_ino_t, uint64_t);
+void atr_forget_multi(fuse_req_t, size_t, struct fuse_forget_data *);
+void atr_getattr(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void atr_setattr(fuse_req_t, fuse_ino_t, struct stat *, int,
+		 struct fuse_file_info *);
+void atr_readlink(fuse_req_t, fuse_ino_t);
+void atr_mknod(fuse_req_t, fuse_ino_t, const char *, mode_t, dev_t);
+void atr_mkdir(fuse_req_t, fuse_ino_t, const char *, mode_t);
+void atr_unlink(fuse_req_t, fuse_ino_t, const char *);
+void atr_rmdir(fuse_req_t, fuse_ino_t, const char *);
+void atr_symlink(fuse_req_t, const char *, fuse_ino_t, const char *);
+void atr_rename(fuse_req_t, fuse_ino_t, const char *, fuse_ino_t,
+		const char *, unsigned int);
+void atr_link(fuse_req_t, fuse_ino_t, fuse_ino_t, const char *);
+void atr_statfs(fuse_req_t, fuse_ino_t);
+
+void atr_create(fuse_req_t, fuse_ino_t, const char *, mode_t,
+		struct fuse_file_info *);
+void atr_open(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void atr_read(fuse_req_t, fuse_ino_t, size_t, off_t, struct fuse_file_info *);
+void atr_write(fuse_req_t, fuse_ino_t, const char *, size_t, off_t,
+	       struct fuse_file_info *);
+void atr_flush(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void atr_release(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void atr_fsync(fuse_req_t, fuse_ino_t, int, struct fuse_file_info *);
+void atr_fallocate(fuse_req_t, fuse_ino_t, int, off_t, off_t,
+		   struct fuse_file_info *);
+void atr_lseek(fuse_req_t, fuse_ino_t, off_t, int, struct fuse_file_info *);
+
+void atr_opendir(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void atr_readdir(fuse_req_t, fuse_ino_t, size_t, off_t, struct fuse_file_info *);
+void atr_readdirplus(fuse_req_t, fuse_ino_t, size_t, off_t,
+		     struct fuse_file_info *);
+void atr_releasedir(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void atr_fsyncdir(fuse_req_t, fuse_ino_t, int, struct fuse_file_info *);
+
+void atr_setxattr(fuse_req_t, fuse_ino_t, const char *, const char *, size_t,
+		  int);
+void atr_getxattr(fuse_req_t, fuse_ino_t, const char *, size_t);
+void atr_listxattr(fuse_req_t, fuse_ino_t, size_t);
+void atr_removexattr(fuse_req_t, fuse_ino_t, const char *);
+
+static inline struct atr_mount *atr_mnt(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* Internal errors to what the user sees: tampering is EIO. */
+static inline int atr_errno(int err)
+{
+	if (err == -EBADMSG || err == -ENOKEY || err == -EPROTONOSUPPORT)
+		return EIO;
+	return -err;
+}
+
+#endif

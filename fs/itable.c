@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/itable.c - the inode table: one struct atr_inode per backing (dev, ino),
+ * counted by kernel lookups, as in passthrough_hp.  forget, forget_multi and
+ * readdirplus overflow all release through itable_put().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fs_private.h"
+
+static size_t bucket(const struct atr_mount *m, dev_t dev, ino_t ino)
+{
+	uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ULL ^ (uint64_t)dev;
+
+	return (size_t)(h >> 17) & (m->nbuckets - 1);
+}
+
+struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino)
+{
+	if (ino == FUSE_ROOT_ID)
+		return &m->root;
+	return (struct atr_inode *)(uintptr_t)ino;
+}
+
+/* Called with itable_lock held; a failed resize only makes chains longer. */
+static void grow(struct atr_mount *m)
+{
+	size_t n = m->nbuckets ? m->nbuckets * 2 : 1024, i, b;
+	struct atr_inode **nb = calloc(n, sizeof(*nb)), *ai, *next;
+	size_t old = m->nbuckets;
+
+	if (!nb)
+		return;
+	m->nbuckets = n;
+	for (i = 0; i < old; i++) {
+		for (ai = m->buckets[i]; ai; ai = next) {
+			next = ai->hnext;
+			b = bucket(m, ai->dev, ai->ino);
+			ai->hnext = nb[b];
+			nb[b] = ai;
+		}
+	}
+	free(m->buckets);
+	m->buckets = nb;
+}
+
+struct atr_inode *itable_get(struct atr_mount *m, int fd, const struct stat *st)
+{
+	struct atr_inode *ai, *fresh;
+	size_t b;
+
+	/* Allocate outside the lock; most lookups hit an existing entry. */
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh) {
+		close(fd);
+		return NULL;
+	}
+	pthread_mutex_lock(&m->itable_lock);
+	if (st->st_dev == m->root.dev && st->st_ino == m->root.ino) {
+		ai = &m->root;
+		goto found;
+	}
+	if (m->nbuckets) {
+		b = bucket(m, st->st_dev, st->st_ino);
+		for (ai = m->buckets[b]; ai; ai = ai->hnext)
+			if (ai->ino == st->st_ino && ai->dev == st->st_dev)
+				goto found;
+	}
+	if (m->count >= m->nbuckets)
+		grow(m);
+	if (!m->nbuckets) {
+		pthread_mutex_unlock(&m->itable_lock);
+		free(fresh);
+		close(fd);
+		return NULL;
+	}
+	ai = fresh;
+	fresh = NULL;
+	ai->ino = st->st_ino;
+	ai->dev = st->st_dev;
+	ai->type = st->st_mode & S_IFMT;
+	ai->fd = fd;
+	fd = -1;
+	pthread_rwlock_init(&ai->lock, NULL);
+	b = bucket(m, ai->dev, ai->ino);
+	ai->hnext = m->buckets[b];
+	m->buckets[b] = ai;
+	m->count++;
+found:
+	ai->nlookup++;
+	pthread_mutex_unlock(&m->itable_lock);
+	free(fresh);
+	if (fd >= 0)
+		close(fd);
+	return ai;
+}
+
+static void unhash(struct atr_mount *m, struct atr_inode *ai)
+{
+	struct atr_inode **p = &m->buckets[bucket(m, ai->dev, ai->ino)];
+
+	while (*p != ai)
+		p = &(*p)->hnext;
+	*p = ai->hnext;
+	m->count--;
+}
+
+static void inode_free(struct atr_inode *ai)
+{
+	/* Every open was released before the kernel forgot the inode. */
+	if (ai->fk)
+		file_key_free(ai->fk);
+	pthread_rwlock_destroy(&ai->lock);
+	close(ai->fd);
+	free(ai);
+}
+
+void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n)
+{
+	pthread_mutex_lock(&m->itable_lock);
+	if (ai == &m->root) {
+		pthread_mutex_unlock(&m->itable_lock);
+		return;
+	}
+	ai->nlookup = n > ai->nlookup ? 0 : ai->nlookup - n;
+	if (ai->nlookup) {
+		pthread_mutex_unlock(&m->itable_lock);
+		return;
+	}
+	unhash(m, ai);
+	pthread_mutex_unlock(&m->itable_lock);
+	inode_free(ai);
+}
+
+void itable_clear(struct atr_mount *m)
+{
+	struct atr_inode *ai, *next;
+	size_t i;
+
+	for (i = 0; i < m->nbuckets; i++)
+		for (ai = m->buckets[i]; ai; ai = next) {
+			next = ai->hnext;
+			inode_free(ai);
+		}
+	free(m->buckets);
+	m->buckets = NULL;
+	m->nbuckets = m->count = 0;
+}

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/key.c - per-file keys in the driver: read and check the header xattr
+ * once per open inode, keep the DEK while any open (or truncate) needs it,
+ * wipe it when the last one goes.  hdr_parse() is the only header parser.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include "../crypto/hdr.h"
+#include "fs_private.h"
+
+/* The sparse record is optional; a bad one only costs the right to holes. */
+static void load_sparse(struct atr_inode *ai, int fd)
+{
+	uint8_t rec[EXTENT_SPARSE_LEN + 1];
+	ssize_t n = fgetxattr(fd, HDR_SPARSE_XATTR, rec, sizeof(rec));
+
+	ai->sparse = false;
+	if (n < 0)
+		return;
+	if (extent_sparse_check(ai->fk, rec, (size_t)n)) {
+		atr_log_inode(LOG_ERR, ai, "sparse record does not authenticate; "
+			      "holes in this file will read as errors");
+		return;
+	}
+	ai->sparse = true;
+}
+
+static int write_header(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	uint8_t raw[HDR_SIZE];
+	struct hdr h;
+	int err;
+
+	err = hdr_create(m->kek, m->extent_size, &h, &ai->fk);
+	if (err)
+		return err;
+	hdr_build(&h, raw);
+	/* XATTR_CREATE: of two racing first opens, exactly one writes. */
+	if (fsetxattr(fd, HDR_XATTR, raw, HDR_SIZE, XATTR_CREATE) == 0) {
+		ai->sparse = false;
+		return 0;
+	}
+	err = -errno;
+	file_key_free(ai->fk);
+	ai->fk = NULL;
+	return err;
+}
+
+static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	uint8_t raw[HDR_SIZE + 1];
+	struct stat st;
+	struct hdr h;
+	ssize_t n;
+	int err;
+
+	n = fgetxattr(fd, HDR_XATTR, raw, sizeof(raw));
+	if (n < 0 && errno == ENODATA) {
+		/*
+		 * An empty file is an empty file with or without a header
+		 * (format.md); give it one now.  A non-empty one without a
+		 * header has lost its key: nothing in it can be read.
+		 */
+		if (fstat(fd, &st) == 0 && st.st_size == 0) {
+			err = write_header(m, ai, fd);
+			if (err != -EEXIST)
+				return err;
+			n = fgetxattr(fd, HDR_XATTR, raw, sizeof(raw));
+		}
+		if (n < 0 && errno == ENODATA) {
+			atr_log_inode(LOG_ERR, ai, "no header (xattr " HDR_XATTR
+				      ") on a non-empty file; its key is lost");
+			return -EBADMSG;
+		}
+	}
+	if (n < 0) {
+		err = -errno;
+		if (err == -ERANGE) {
+			atr_log_inode(LOG_ERR, ai, "header is oversized");
+			return -EBADMSG;
+		}
+		atr_log_inode(LOG_ERR, ai, "cannot read header: %s",
+			      strerror(errno));
+		return err;
+	}
+	err = hdr_parse(raw, (size_t)n, &h);
+	if (err == -EPROTONOSUPPORT) {
+		atr_log_inode(LOG_ERR, ai, "header version %u is not supported",
+			      h.version);
+		return err;
+	}
+	if (err) {
+		atr_log_inode(LOG_ERR, ai, "header is corrupt (%zd bytes)", n);
+		return err;
+	}
+	if (h.extent_size != m->extent_size) {
+		atr_log_inode(LOG_ERR, ai, "header extent size %u differs from "
+			      "the volume's %u", h.extent_size, m->extent_size);
+		return -EBADMSG;
+	}
+	err = hdr_unwrap(m->kek, &h, &ai->fk);
+	if (err == -ENOKEY)
+		atr_log_inode(LOG_ERR, ai, "header names another volume key "
+			      "(file copied from another volume?)");
+	else if (err == -EBADMSG)
+		atr_log_inode(LOG_ERR, ai, "header does not authenticate "
+			      "(tampered or corrupt)");
+	if (err)
+		return err;
+	load_sparse(ai, fd);
+	return 0;
+}
+
+int key_ref(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	int err;
+
+	if (!ai->fk) {
+		err = read_header(m, ai, fd);
+		if (err)
+			return err;
+	}
+	ai->nkeyref++;
+	return 0;
+}
+
+int key_create(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	int err;
+
+	if (ai->fk) {
+		/* Raced with an open of the same new file: its key stands. */
+		ai->nkeyref++;
+		return 0;
+	}
+	err = write_header(m, ai, fd);
+	if (err == -EEXIST)
+		return key_ref(m, ai, fd);
+	if (err)
+		return err;
+	ai->nkeyref++;
+	return 0;
+}
+
+void key_unref(struct atr_inode *ai)
+{
+	if (--ai->nkeyref)
+		return;
+	file_key_free(ai->fk);
+	ai->fk = NULL;
+	ai->sparse = false;
+}
+
+int key_mark_sparse(struct atr_inode *ai, int fd)
+{
+	uint8_t rec[EXTENT_SPARSE_LEN];
+	int err;
+
+	if (ai->sparse)
+		return 0;
+	err = extent_sparse_seal(ai->fk, rec);
+	if (err)
+		return err;
+	/* Before the first hole exists, so a crash never leaves one unmarked. */
+	if (fsetxattr(fd, HDR_SPARSE_XATTR, rec, sizeof(rec), 0))
+		return -errno;
+	ai->sparse = true;
+	return 0;
+}

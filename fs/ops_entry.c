@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/ops_entry.c - names and attributes: lookup, forget, getattr, setattr,
+ * the node makers (mkdir, mknod, symlink, link), unlink, rmdir, rename,
+ * readlink, statfs.  Handlers decode, call a helper that returns 0/-errno
+ * and reply exactly once.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "../crypto/meta.h"
+#include "../crypto/volume.h"
+#include "fs_private.h"
+
+/* atrestfs.conf and its temporary must not be reachable through the mount. */
+bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
+		    const char *name)
+{
+	return parent == &m->root &&
+	       !strncmp(name, VOL_CONF_NAME, sizeof(VOL_CONF_NAME) - 1);
+}
+
+int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
+		 struct fuse_entry_param *e)
+{
+	struct atr_inode *ai;
+	int fd, err;
+
+	memset(e, 0, sizeof(*e));
+	e->attr_timeout = m->timeout;
+	e->entry_timeout = m->timeout;
+	if (entry_reserved(m, dir, name))
+		return -ENOENT;
+	fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	ai = itable_get(m, fd, &e->attr);
+	if (!ai)
+		return -ENOMEM;
+	attr_fix(m, ai, &e->attr);
+	e->ino = (fuse_ino_t)(uintptr_t)ai;
+	return 0;
+}
+
+void atr_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct fuse_entry_param e;
+	int err = entry_lookup(m, itable_ino(m, parent), name, &e);
+
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+void atr_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct atr_mount *m = atr_mnt(req);
+
+	itable_put(m, itable_ino(m, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+void atr_forget_multi(fuse_req_t req, size_t count,
+		      struct fuse_forget_data *forgets)
+{
+	struct atr_mount *m = atr_mnt(req);
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		itable_put(m, itable_ino(m, forgets[i].ino), forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+void atr_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct stat st;
+	int err;
+
+	(void)fi;
+	err = attr_get(m, itable_ino(m, ino), &st);
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_attr(req, &st, m->timeout);
+}
+
+static int set_size(struct atr_mount *m, struct atr_inode *ai,
+		    struct fuse_file_info *fi, off_t size)
+{
+	int fd, err;
+
+	if (ai->type != S_IFREG)
+		return ai->type == S_IFDIR ? -EISDIR : -EINVAL;
+	if (size < 0)
+		return -EINVAL;
+	fd = fi ? (int)fi->fh : attr_reopen(ai, O_RDWR);
+	if (fd < 0)
+		return fd;
+	pthread_rwlock_wrlock(&ai->lock);
+	err = key_ref(m, ai, fd);
+	if (!err) {
+		err = fio_truncate(m, ai, fd, (uint64_t)size);
+		key_unref(ai);
+	}
+	pthread_rwlock_unlock(&ai->lock);
+	if (!fi)
+		close(fd);
+	return err;
+}
+
+static int set_times(struct atr_inode *ai, const struct stat *attr, int valid,
+		     struct fuse_file_info *fi)
+{
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+	char proc[64];
+	int res;
+
+	if (valid & FUSE_SET_ATTR_ATIME_NOW)
+		ts[0].tv_nsec = UTIME_NOW;
+	else if (valid & FUSE_SET_ATTR_ATIME)
+		ts[0] = attr->st_atim;
+	if (valid & FUSE_SET_ATTR_MTIME_NOW)
+		ts[1].tv_nsec = UTIME_NOW;
+	else if (valid & FUSE_SET_ATTR_MTIME)
+		ts[1] = attr->st_mtim;
+	if (fi) {
+		res = futimens((int)fi->fh, ts);
+	} else if (ai->type == S_IFLNK) {
+		res = utimensat(ai->fd, "", ts, AT_EMPTY_PATH);
+	} else {
+		attr_procname(ai, proc);
+		res = utimensat(AT_FDCWD, proc, ts, 0);
+	}
+	return res ? -errno : 0;
+}
+
+void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
+		 struct fuse_file_info *fi)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	char proc[64];
+	struct stat st;
+	int err = 0;
+
+	if (valid & FUSE_SET_ATTR_MODE) {
+		attr_procname(ai, proc);
+		if ((fi ? fchmod((int)fi->fh, attr->st_mode) :
+			  fchmodat(AT_FDCWD, proc, attr->st_mode, 0)))
+			err = -errno;
+	}
+	if (!err && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) &&
+	    fchownat(ai->fd, "",
+		     valid & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1,
+		     valid & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1,
+		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		err = -errno;
+	if (!err && (valid & FUSE_SET_ATTR_SIZE))
+		err = set_size(m, ai, fi, attr->st_size);
+	if (!err && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
+		err = set_times(ai, attr, valid, fi);
+	if (!err)
+		err = attr_get(m, ai, &st);
+	if (err)
+		fuse_reply_err(req, atr_errno(err));
+	else
+		fuse_reply_attr(req, &st, m->timeout);
+}
+
+/*
+ * A root daemon (allow_other) creates nodes as root; hand them to the
+ * caller, keeping the group of a setgid directory as the kernel would.
+ */
+int entry_give(fuse_req_t req, struct atr_inode *dir, const char *name)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	gid_t gid = ctx->gid;
+	struct stat dst;
+
+	if (!atr_mnt(req)->chown_new)
+		return 0;
+	if (fstatat(dir->fd, "", &dst, AT_EMPTY_PATH) == 0 &&
+	    (dst.st_mode & S_ISGID))
+		gid = (gid_t)-1;
+	return fchownat(dir->fd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW) ?
+	       -errno : 0;
+}
+
+static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
+		     mode_t mode, dev_t rdev, const char *link)
+{
+	struct atr_mount *m = atr_mnt(req);
+	char *sealed = NULL;
+	int res, err;
+
+	if (entry_reserved(m, dir, name))
+		return -EPERM;
+	if (S_ISDIR(mode)) {
+		res = mkdirat(dir->fd, name, mode);
+	} else if (link) {
+		err = meta_link_seal(m->kek, link, &sealed);
+		if (err)
+			return err;
+		res = symlinkat(sealed, dir->fd, name);
+		free(sealed);
+	} else {
+		res = mknodat(dir->fd, name, mode, rdev);
+	}
+	if (res)
+		return -errno;
+	err = entry_give(req, dir, name);
+	if (err)
+		unlinkat(dir->fd, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0);
+	return err;
+}
+
+static void reply_new(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, dev_t rdev, const char *link)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *dir = itable_ino(m, parent);
+	struct fuse_entry_param e;
+	int err;
+
+	err = make_node(req, dir, name, mode, rdev, link);
+	if (!err)
+		err = entry_lookup(m, dir, name, &e);
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+void atr_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+	       mode_t mode, dev_t rdev)
+{
+	reply_new(req, parent, name, mode, rdev, NULL);
+}
+
+void atr_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+	       mode_t mode)
+{
+	reply_new(req, parent, name, S_IFDIR | mode, 0, NULL);
+}
+
+void atr_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		 const char *name)
+{
+	reply_new(req, parent, name, S_IFLNK | 0777, 0, link);
+}
+
+void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
+	      const char *name)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *dir = itable_ino(m, parent);
+	struct fuse_entry_param e;
+	char proc[64];
+	int err = 0;
+
+	attr_procname(itable_ino(m, ino), proc);
+	if (entry_reserved(m, dir, name))
+		err = -EPERM;
+	else if (linkat(AT_FDCWD, proc, dir->fd, name, AT_SYMLINK_FOLLOW))
+		err = -errno;
+	if (!err)
+		err = entry_lookup(m, dir, name, &e);
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
+			 int flags)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *dir = itable_ino(m, parent);
+
+	if (entry_reserved(m, dir, name))
+		fuse_reply_err(req, ENOENT);
+	else
+		fuse_reply_err(req, unlinkat(dir->fd, name, flags) ? errno : 0);
+}
+
+void atr_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_entry(req, parent, name, 0);
+}
+
+void atr_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_entry(req, parent, name, AT_REMOVEDIR);
+}
+
+void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *dir = itable_ino(m, parent);
+	struct atr_inode *ndir = itable_ino(m, newparent);
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (entry_reserved(m, dir, name) || entry_reserved(m, ndir, newname)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	fuse_reply_err(req, renameat2(dir->fd, name, ndir->fd, newname, flags) ?
+			    errno : 0);
+}
+
+void atr_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	char backing[PATH_MAX], *target;
+	ssize_t n;
+	int err;
+
+	n = readlinkat(ai->fd, "", backing, sizeof(backing) - 1);
+	if (n < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	backing[n] = '\0';
+	err = meta_link_open(m->kek, backing, &target);
+	if (err == -EBADMSG)
+		atr_log_inode(LOG_ERR, ai, "symlink target does not authenticate");
+	if (err) {
+		fuse_reply_err(req, atr_errno(err));
+		return;
+	}
+	fuse_reply_readlink(req, target);
+	free(target);
+}
+
+void atr_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct statvfs sv;
+
+	if (fstatvfs(itable_ino(m, ino)->fd, &sv))
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_statfs(req, &sv);
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/ops_file.c - open files: create, open, read, write, flush, release,
+ * fsync, fallocate, lseek.  The backing fd is the file handle.  Data goes
+ * through fileio.c under the inode's lock: readers share it, anything that
+ * changes bytes or size holds it alone, so concurrent writers never see a
+ * half-rewritten extent.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs_private.h"
+
+/*
+ * Backing open flags: always readable (a partial-extent write reads the
+ * extent first, and the writeback cache writes through any handle); no
+ * O_APPEND (the kernel places appends and we write at explicit offsets),
+ * no O_DIRECT (our I/O is not block-aligned); O_TRUNC done under the lock.
+ */
+static int backing_flags(int flags)
+{
+	if ((flags & O_ACCMODE) == O_WRONLY)
+		flags = (flags & ~O_ACCMODE) | O_RDWR;
+	return flags & ~(O_APPEND | O_DIRECT | O_TRUNC | O_CREAT | O_EXCL |
+			 O_NOCTTY);
+}
+
+/* Take the key for a new handle, truncating first if asked. */
+static int handle_start(struct atr_mount *m, struct atr_inode *ai, int fd,
+			int flags, bool created)
+{
+	int err;
+
+	pthread_rwlock_wrlock(&ai->lock);
+	err = created ? key_create(m, ai, fd) : key_ref(m, ai, fd);
+	if (!err && (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
+		err = fio_truncate(m, ai, fd, 0);
+		if (err)
+			key_unref(ai);
+	}
+	pthread_rwlock_unlock(&ai->lock);
+	return err;
+}
+
+void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		mode_t mode, struct fuse_file_info *fi)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *dir = itable_ino(m, parent), *ai;
+	int flags = backing_flags(fi->flags) | O_CLOEXEC | O_NOFOLLOW;
+	struct fuse_entry_param e;
+	bool created = true;
+	int fd, err;
+
+	if (entry_reserved(m, dir, name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	fd = openat(dir->fd, name, flags | O_CREAT | O_EXCL, mode);
+	if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL)) {
+		/* Lost a race with another creator: open what it made. */
+		created = false;
+		fd = openat(dir->fd, name, flags);
+	}
+	if (fd < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	err = 0;
+	if (created)
+		err = entry_give(req, dir, name);
+	if (!err)
+		err = entry_lookup(m, dir, name, &e);
+	if (err)
+		goto out_fail;
+	ai = itable_ino(m, e.ino);
+	err = handle_start(m, ai, fd, fi->flags, created);
+	if (err) {
+		itable_put(m, ai, 1);
+		goto out_fail;
+	}
+	fi->fh = (uint64_t)fd;
+	fuse_reply_create(req, &e, fi);
+	return;
+out_fail:
+	close(fd);
+	if (created)
+		unlinkat(dir->fd, name, 0);
+	fuse_reply_err(req, atr_errno(err));
+}
+
+void atr_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	int fd, err;
+
+	fd = attr_reopen(ai, backing_flags(fi->flags));
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	err = handle_start(m, ai, fd, fi->flags, false);
+	if (err) {
+		close(fd);
+		fuse_reply_err(req, atr_errno(err));
+		return;
+	}
+	fi->fh = (uint64_t)fd;
+	fuse_reply_open(req, fi);
+}
+
+void atr_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	      struct fuse_file_info *fi)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	char *buf = malloc(size ? size : 1);
+	ssize_t n;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_rwlock_rdlock(&ai->lock);
+	n = fio_read(m, ai, (int)fi->fh, buf, size, (uint64_t)off);
+	pthread_rwlock_unlock(&ai->lock);
+	if (n < 0)
+		fuse_reply_err(req, atr_errno((int)n));
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+void atr_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+	       off_t off, struct fuse_file_info *fi)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	ssize_t n;
+
+	pthread_rwlock_wrlock(&ai->lock);
+	n = fio_write(m, ai, (int)fi->fh, buf, size, (uint64_t)off);
+	pthread_rwlock_unlock(&ai->lock);
+	if (n < 0)
+		fuse_reply_err(req, atr_errno((int)n));
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+void atr_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int fd = dup((int)fi->fh);
+
+	(void)ino;
+	/* Closing a duplicate reports deferred write errors of the backing fs. */
+	fuse_reply_err(req, fd < 0 || close(fd) ? errno : 0);
+}
+
+void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
+
+	close((int)fi->fh);
+	pthread_rwlock_wrlock(&ai->lock);
+	key_unref(ai);
+	pthread_rwlock_unlock(&ai->lock);
+	fuse_reply_err(req, 0);
+}
+
+void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+	       struct fuse_file_info *fi)
+{
+	int fd = (int)fi->fh;
+
+	(void)ino;
+	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+}
+
+void atr_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+		   off_t len, struct fuse_file_info *fi)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	int err;
+
+	if (off < 0 || len <= 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_rwlock_wrlock(&ai->lock);
+	err = fio_fallocate(m, ai, (int)fi->fh, mode, (uint64_t)off,
+			    (uint64_t)len);
+	pthread_rwlock_unlock(&ai->lock);
+	fuse_reply_err(req, atr_errno(err));
+}
+
+void atr_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+	       struct fuse_file_info *fi)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	int64_t res;
+
+	if ((whence != SEEK_DATA && whence != SEEK_HOLE) || off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	/*
+	 * The kernel asks before writing back its dirty pages, so the
+	 * backing file may lack data the caller wrote: a hole reported over
+	 * it would make a sparse copy skip real data.  Invalidating the
+	 * inode writes the pages back first (through other worker threads;
+	 * we hold no lock here).
+	 */
+	fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
+	pthread_rwlock_rdlock(&ai->lock);
+	res = fio_seek(m, ai, (int)fi->fh, (uint64_t)off, whence);
+	pthread_rwlock_unlock(&ai->lock);
+	if (res < 0)
+		fuse_reply_err(req, atr_errno((int)res));
+	else
+		fuse_reply_lseek(req, (off_t)res);
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/ops_xattr.c - user extended attributes, with sealed values.
+ *
+ * Only the user namespace is offered: its values are user data and are
+ * sealed (crypto/meta.c); security.* and trusted.* values would have to
+ * stay plaintext for the kernel to use them.  Names under
+ * HDR_XATTR_PREFIX are the filesystem's own and do not exist as far as the
+ * mount is concerned: not listed, not readable, not writable, not removable.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+
+#include "../crypto/hdr.h"
+#include "../crypto/meta.h"
+#include "fs_private.h"
+
+#define XATTR_MAX	(64 * 1024)
+
+static bool reserved(const char *name)
+{
+	return !strncmp(name, HDR_XATTR_PREFIX, sizeof(HDR_XATTR_PREFIX) - 1);
+}
+
+static bool user_ns(const char *name)
+{
+	return !strncmp(name, "user.", 5) && !reserved(name);
+}
+
+void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		  const char *value, size_t size, int flags)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	char proc[64];
+	uint8_t *box;
+	int err;
+
+	if (reserved(name) || ai->type == S_IFLNK) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (!user_ns(name)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	box = malloc(size + AEAD_OVERHEAD);
+	if (!box) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	err = meta_xattr_seal(m->kek, name, value, size, box);
+	attr_procname(ai, proc);
+	if (!err && setxattr(proc, name, box, size + AEAD_OVERHEAD, flags))
+		err = -errno;
+	free(box);
+	fuse_reply_err(req, atr_errno(err));
+}
+
+void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		  size_t size)
+{
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	uint8_t *box = NULL, *val = NULL;
+	char proc[64];
+	ssize_t n;
+	int err;
+
+	if (!user_ns(name) || ai->type == S_IFLNK) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	attr_procname(ai, proc);
+	box = malloc(XATTR_MAX);
+	val = malloc(XATTR_MAX);
+	err = -ENOMEM;
+	if (!box || !val)
+		goto out_reply;
+	n = getxattr(proc, name, box, XATTR_MAX);
+	err = -errno;
+	if (n < 0)
+		goto out_reply;
+	err = meta_xattr_open(m->kek, name, box, (size_t)n, val);
+	if (err == -EBADMSG)
+		atr_log_inode(LOG_ERR, ai, "xattr %s does not authenticate", name);
+	if (err)
+		goto out_reply;
+	n -= AEAD_OVERHEAD;
+	if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else if (size < (size_t)n)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, (char *)val, (size_t)n);
+	free(box);
+	free(val);
+	return;
+out_reply:
+	free(box);
+	free(val);
+	fuse_reply_err(req, atr_errno(err));
+}
+
+void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
+	char proc[64], *names = NULL, *out = NULL, *p;
+	size_t len = 0;
+	ssize_t n;
+
+	if (ai->type == S_IFLNK)
+		goto out_reply;
+	attr_procname(ai, proc);
+	n = listxattr(proc, NULL, 0);
+	if (n < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	names = malloc((size_t)n + 1);
+	out = malloc((size_t)n + 1);
+	if (!names || !out) {
+		fuse_reply_err(req, ENOMEM);
+		goto out_free;
+	}
+	n = listxattr(proc, names, (size_t)n);
+	if (n < 0) {
+		fuse_reply_err(req, errno);
+		goto out_free;
+	}
+	for (p = names; p < names + n; p += strlen(p) + 1) {
+		if (!user_ns(p))
+			continue;
+		memcpy(out + len, p, strlen(p) + 1);
+		len += strlen(p) + 1;
+	}
+out_reply:
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, out, len);
+out_free:
+	free(names);
+	free(out);
+}
+
+void atr_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
+	char proc[64];
+
+	if (!user_ns(name) || ai->type == S_IFLNK) {
+		fuse_reply_err(req, reserved(name) ? ENODATA : EOPNOTSUPP);
+		return;
+	}
+	attr_procname(ai, proc);
+	fuse_reply_err(req, removexattr(proc, name) ? errno : 0);
+}

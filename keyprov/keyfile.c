@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keyprov/keyfile.c - the "keyfile" provider: a 32-byte root key in a file
+ * readable by its owner only.  The KEK is wrapped with AES-256-GCM under
+ * the root key, the AAD supplied by the host.
+ *
+ * Settings: path (required); mode "create" makes the file (O_EXCL, 0600)
+ * when it does not exist yet.  The root key lives in secmem from init() to
+ * destroy(), which wipes it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../crypto/aead.h"
+#include "../crypto/codec.h"
+#include "../crypto/secmem.h"
+#include "keyprov.h"
+
+#define ROOT_LEN	32
+
+struct keyfile {
+	uint8_t *root;			/* secmem, ROOT_LEN */
+	char path[4096];
+};
+
+static int create_key(const char *path, uint8_t *root, char *msg,
+		      size_t msglen)
+{
+	int fd, err;
+
+	err = rand_fill(root, ROOT_LEN);
+	if (err)
+		return err;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(msg, msglen, "cannot create key file %s: %s", path,
+			 strerror(errno));
+		return err;
+	}
+	if (fchmod(fd, 0600) || write(fd, root, ROOT_LEN) != ROOT_LEN ||
+	    fsync(fd)) {
+		err = errno ? -errno : -EIO;
+		snprintf(msg, msglen, "cannot write key file %s: %s", path,
+			 strerror(-err));
+		close(fd);
+		unlink(path);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
+static int read_key(const char *path, uint8_t *root, char *msg,
+		    size_t msglen)
+{
+	struct stat st;
+	int fd, err;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(msg, msglen, "cannot open key file %s: %s", path,
+			 strerror(errno));
+		return err == -ELOOP ? -EINVAL : err;
+	}
+	err = -EINVAL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(msg, msglen, "key file %s is not a regular file", path);
+		goto out_close;
+	}
+	if (st.st_mode & 077) {
+		err = -EPERM;
+		snprintf(msg, msglen,
+			 "key file %s is accessible to group or others (mode %04o); "
+			 "run: chmod 600 %s", path, st.st_mode & 07777, path);
+		goto out_close;
+	}
+	if (st.st_size != ROOT_LEN) {
+		snprintf(msg, msglen,
+			 "key file %s holds %lld bytes; a root key file holds exactly %d",
+			 path, (long long)st.st_size, ROOT_LEN);
+		goto out_close;
+	}
+	n = pread(fd, root, ROOT_LEN, 0);
+	if (n != ROOT_LEN) {
+		err = -EIO;
+		snprintf(msg, msglen, "short read of key file %s", path);
+		goto out_close;
+	}
+	err = 0;
+out_close:
+	close(fd);
+	return err;
+}
+
+static int kf_init(const struct keyprov_kv *cfg, void **priv, char *msg,
+		   size_t msglen)
+{
+	const char *path = cfg->get(cfg, "path");
+	const char *mode = cfg->get(cfg, "mode");
+	struct keyfile *kf;
+	int err;
+
+	if (!path || !*path) {
+		snprintf(msg, msglen, "keyfile provider: no key file given");
+		return -EINVAL;
+	}
+	kf = calloc(1, sizeof(*kf));
+	if (!kf)
+		return -ENOMEM;
+	kf->root = secmem_alloc(ROOT_LEN);
+	err = -ENOMEM;
+	if (!kf->root)
+		goto out_free;
+	snprintf(kf->path, sizeof(kf->path), "%s", path);
+	if (mode && !strcmp(mode, "create") && access(path, F_OK) != 0)
+		err = create_key(path, kf->root, msg, msglen);
+	else
+		err = read_key(path, kf->root, msg, msglen);
+	if (err)
+		goto out_free;
+	*priv = kf;
+	return 0;
+out_free:
+	secmem_free(kf->root, ROOT_LEN);
+	free(kf);
+	return err;
+}
+
+static int kf_describe(void *priv, struct keyprov_desc *desc)
+{
+	struct keyfile *kf = priv;
+	uint8_t id[8];
+	char hex[2 * sizeof(id) + 1];
+	int err;
+
+	/* A one-way fingerprint: names the key without revealing it. */
+	err = kdf_hkdf(kf->root, ROOT_LEN, NULL, 0, "atrestfs keyfile key id",
+		       id, sizeof(id));
+	if (err)
+		return err;
+	hex_encode(id, sizeof(id), hex);
+	snprintf(desc->key_id, sizeof(desc->key_id), "kf-%s", hex);
+	desc->key_version = 1;
+	snprintf(desc->algorithm, sizeof(desc->algorithm), "AES-256-GCM");
+	return 0;
+}
+
+static int kf_wrap(void *priv, const uint8_t *aad, size_t aad_len,
+		   const uint8_t *key, size_t key_len, uint8_t *out,
+		   size_t *out_len, char *msg, size_t msglen)
+{
+	struct keyfile *kf = priv;
+	int err;
+
+	if (key_len + AEAD_OVERHEAD > KEYPROV_WRAPPED_MAX)
+		return -EINVAL;
+	err = aead_box_seal(kf->root, aad, aad_len, key, key_len, out);
+	if (err) {
+		snprintf(msg, msglen, "cannot wrap with key file %s", kf->path);
+		return err;
+	}
+	*out_len = key_len + AEAD_OVERHEAD;
+	return 0;
+}
+
+static int kf_unwrap(void *priv, const uint8_t *aad, size_t aad_len,
+		     const uint8_t *in, size_t in_len, uint8_t *key,
+		     size_t key_len, char *msg, size_t msglen)
+{
+	struct keyfile *kf = priv;
+	int err;
+
+	if (in_len != key_len + AEAD_OVERHEAD) {
+		snprintf(msg, msglen, "wrapped key has %zu bytes, expected %zu",
+			 in_len, key_len + AEAD_OVERHEAD);
+		return -EBADMSG;
+	}
+	err = aead_box_open(kf->root, aad, aad_len, in, in_len, key);
+	if (err)
+		snprintf(msg, msglen, "key file %s does not open this key",
+			 kf->path);
+	return err;
+}
+
+static void kf_destroy(void *priv)
+{
+	struct keyfile *kf = priv;
+
+	secmem_free(kf->root, ROOT_LEN);
+	free(kf);
+}
+
+static const struct keyprov_ops keyfile_ops = {
+	.abi = KEYPROV_ABI_V1,
+	.name = "keyfile",
+	.flags = KEYPROV_F_THREADSAFE,
+	.init = kf_init,
+	.describe = kf_describe,
+	.wrap = kf_wrap,
+	.unwrap = kf_unwrap,
+	.destroy = kf_destroy,
+};
+
+const struct keyprov_ops *keyprov_keyfile_entry(uint32_t host_abi)
+{
+	return host_abi == KEYPROV_ABI_V1 ? &keyfile_ops : NULL;
+}

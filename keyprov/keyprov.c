@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keyprov/keyprov.c - find, load, check and call key providers.
+ *
+ * Plugins come only from one fixed directory and only by a validated name,
+ * never from anything in the backing directory: the config may name a
+ * provider, but it cannot make the daemon run code that was not installed
+ * by root.  Every callback is checked before use and a failed load always
+ * ends in dlclose(), as libcryptsetup does for its token plugins.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keyprov.h"
+
+#ifndef KEYPROV_DIR
+#define KEYPROV_DIR "/usr/local/lib/atrestfs/keyprov"
+#endif
+
+/*
+ * Locking: ->lock serialises calls into a provider that is not
+ * KEYPROV_F_THREADSAFE; it is never held with any filesystem lock.
+ */
+struct keyprov {
+	const struct keyprov_ops *ops;
+	void *priv;
+	void *dl;		/* NULL for a built-in provider */
+	pthread_mutex_t lock;
+};
+
+static const struct {
+	const char *name;
+	keyprov_entry_fn entry;
+} builtins[] = {
+	{ "keyfile", keyprov_keyfile_entry },
+};
+
+static int say(char *msg, size_t msglen, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int say(char *msg, size_t msglen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static const char *kvlist_get(const struct keyprov_kv *kv, const char *key)
+{
+	const struct keyprov_kvlist *l = (const struct keyprov_kvlist *)kv;
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->key[i], key))
+			return l->val[i];
+	return NULL;
+}
+
+void keyprov_kv_init(struct keyprov_kvlist *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->kv.get = kvlist_get;
+}
+
+int keyprov_kv_set(struct keyprov_kvlist *l, const char *key, const char *val)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->key[i], key))
+			break;
+	if (i == KEYPROV_KV_MAX)
+		return -ENOSPC;
+	l->key[i] = key;
+	l->val[i] = val;
+	if (i == l->n)
+		l->n++;
+	return 0;
+}
+
+int keyprov_name_valid(const char *name)
+{
+	size_t n;
+
+	for (n = 0; name[n]; n++)
+		if (!((name[n] >= 'a' && name[n] <= 'z') ||
+		      (name[n] >= 'A' && name[n] <= 'Z') ||
+		      (name[n] >= '0' && name[n] <= '9') ||
+		      name[n] == '_' || name[n] == '-'))
+			return 0;
+	return n >= 1 && n <= KEYPROV_NAME_MAX;
+}
+
+static int check_ops(const struct keyprov_ops *ops, const char *name,
+		     char *msg, size_t msglen)
+{
+	if (!ops)
+		return say(msg, msglen, -EPROTONOSUPPORT,
+			   "key provider '%s' refused ABI version %d",
+			   name, KEYPROV_ABI_V1);
+	if (ops->abi != KEYPROV_ABI_V1)
+		return say(msg, msglen, -EPROTONOSUPPORT,
+			   "key provider '%s' speaks ABI version %u; this atrestfs speaks %d",
+			   name, ops->abi, KEYPROV_ABI_V1);
+	if (!ops->name || strcmp(ops->name, name))
+		return say(msg, msglen, -EINVAL,
+			   "key provider '%s' calls itself '%s'", name,
+			   ops->name ? ops->name : "(null)");
+	if (!ops->init || !ops->describe || !ops->wrap || !ops->unwrap ||
+	    !ops->destroy)
+		return say(msg, msglen, -EINVAL,
+			   "key provider '%s' lacks a required callback", name);
+	return 0;
+}
+
+static int start(const struct keyprov_ops *ops, void *dl,
+		 const struct keyprov_kv *cfg, struct keyprov **kpp,
+		 char *msg, size_t msglen)
+{
+	struct keyprov *kp = calloc(1, sizeof(*kp));
+	int err;
+
+	if (!kp)
+		return -ENOMEM;
+	kp->ops = ops;
+	kp->dl = dl;
+	pthread_mutex_init(&kp->lock, NULL);
+	err = ops->init(cfg, &kp->priv, msg, msglen);
+	if (err) {
+		pthread_mutex_destroy(&kp->lock);
+		free(kp);
+		return err < 0 ? err : -EIO;
+	}
+	*kpp = kp;
+	return 0;
+}
+
+int keyprov_open_dir(const char *dir, const char *name,
+		     const struct keyprov_kv *cfg, struct keyprov **kpp,
+		     char *msg, size_t msglen)
+{
+	const struct keyprov_ops *ops;
+	keyprov_entry_fn entry;
+	char path[4096];
+	size_t i;
+	void *dl;
+	int err;
+
+	if (!keyprov_name_valid(name))
+		return say(msg, msglen, -EINVAL,
+			   "'%.64s' is not a valid key provider name (letters, digits, '-', '_', at most %d)",
+			   name, KEYPROV_NAME_MAX);
+	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
+		if (strcmp(builtins[i].name, name))
+			continue;
+		ops = builtins[i].entry(KEYPROV_ABI_V1);
+		err = check_ops(ops, name, msg, msglen);
+		return err ? err : start(ops, NULL, cfg, kpp, msg, msglen);
+	}
+	snprintf(path, sizeof(path), "%s/%s.so", dir, name);
+	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!dl)
+		return say(msg, msglen, -ENOENT,
+			   "no key provider '%s' (%s)", name, dlerror());
+	*(void **)&entry = dlsym(dl, KEYPROV_ENTRY_SYMBOL);
+	if (!entry) {
+		err = say(msg, msglen, -EINVAL, "%s does not export %s", path,
+			  KEYPROV_ENTRY_SYMBOL);
+		goto out_close;
+	}
+	ops = entry(KEYPROV_ABI_V1);
+	err = check_ops(ops, name, msg, msglen);
+	if (!err)
+		err = start(ops, dl, cfg, kpp, msg, msglen);
+	if (!err)
+		return 0;
+out_close:
+	dlclose(dl);
+	return err;
+}
+
+int keyprov_open(const char *name, const struct keyprov_kv *cfg,
+		 struct keyprov **kpp, char *msg, size_t msglen)
+{
+	return keyprov_open_dir(KEYPROV_DIR, name, cfg, kpp, msg, msglen);
+}
+
+void keyprov_close(struct keyprov *kp)
+{
+	if (!kp)
+		return;
+	kp->ops->destroy(kp->priv);
+	pthread_mutex_destroy(&kp->lock);
+	if (kp->dl)
+		dlclose(kp->dl);
+	free(kp);
+}
+
+const char *keyprov_name(const struct keyprov *kp)
+{
+	return kp->ops->name;
+}
+
+static void enter(struct keyprov *kp)
+{
+	if (!(kp->ops->flags & KEYPROV_F_THREADSAFE))
+		pthread_mutex_lock(&kp->lock);
+}
+
+static void leave(struct keyprov *kp)
+{
+	if (!(kp->ops->flags & KEYPROV_F_THREADSAFE))
+		pthread_mutex_unlock(&kp->lock);
+}
+
+int keyprov_describe(struct keyprov *kp, struct keyprov_desc *desc)
+{
+	int err;
+
+	memset(desc, 0, sizeof(*desc));
+	enter(kp);
+	err = kp->ops->describe(kp->priv, desc);
+	leave(kp);
+	/* Never trust a plugin to terminate its strings. */
+	desc->key_id[sizeof(desc->key_id) - 1] = '\0';
+	desc->algorithm[sizeof(desc->algorithm) - 1] = '\0';
+	return err;
+}
+
+int keyprov_wrap(struct keyprov *kp, const uint8_t *aad, size_t aad_len,
+		 const uint8_t *key, size_t key_len, uint8_t *out,
+		 size_t *out_len, char *msg, size_t msglen)
+{
+	int err;
+
+	*out_len = 0;
+	enter(kp);
+	err = kp->ops->wrap(kp->priv, aad, aad_len, key, key_len, out, out_len,
+			    msg, msglen);
+	leave(kp);
+	if (!err && (*out_len == 0 || *out_len > KEYPROV_WRAPPED_MAX))
+		err = say(msg, msglen, -EINVAL,
+			  "key provider '%s' returned a wrapped key of %zu bytes",
+			  kp->ops->name, *out_len);
+	return err;
+}
+
+int keyprov_unwrap(struct keyprov *kp, const uint8_t *aad, size_t aad_len,
+		   const uint8_t *in, size_t in_len, uint8_t *key,
+		   size_t key_len, char *msg, size_t msglen)
+{
+	int err;
+
+	enter(kp);
+	err = kp->ops->unwrap(kp->priv, aad, aad_len, in, in_len, key, key_len,
+			      msg, msglen);
+	leave(kp);
+	return err;
+}

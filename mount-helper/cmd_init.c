@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mount-helper/cmd_init.c - "atrestfs init": make an empty directory a
+ * volume, refusing a backing filesystem that cannot hold our headers.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "../crypto/aead.h"
+#include "../crypto/extent.h"
+#include "cli.h"
+
+#define PROBE_NAME	".atrestfs-xattr-probe"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: atrestfs init [OPTIONS] CIPHERDIR\n"
+"Make the empty directory CIPHERDIR a new atrestfs volume.\n"
+"\n"
+"  -k, --keyfile PATH     root key file: used if it exists, else created\n"
+"                         (32 random bytes, mode 0600).  Default:\n"
+"                         /etc/atrestfs/keys/UUID.key for root,\n"
+"                         $XDG_CONFIG_HOME/atrestfs/keys/UUID.key otherwise\n"
+"  -e, --extent-size N    plaintext bytes per extent, a power of two from\n"
+"                         4096 to 1048576 (default 4096)\n"
+"  -q, --quiet            print nothing on success\n"
+"  -h, --help             this text\n");
+}
+
+/* Headers live in user xattrs: find out now, not at the first file. */
+static int probe_xattrs(int dirfd, const char *dir)
+{
+	int fd = openat(dirfd, PROBE_NAME, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			0600);
+	int err = 0;
+
+	if (fd < 0) {
+		cli_err("cannot write in %s: %s", dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (fsetxattr(fd, "user.atrestfs.probe", "1", 1, 0)) {
+		err = errno;
+		if (err == ENOTSUP)
+			cli_err("the filesystem holding %s does not support user "
+				"extended attributes (user.*); atrestfs keeps each "
+				"file's wrapped key in one. Use ext4, xfs, btrfs or "
+				"tmpfs, or mount ext4 with user_xattr", dir);
+		else
+			cli_err("cannot set an extended attribute in %s: %s", dir,
+				strerror(err));
+	}
+	close(fd);
+	unlinkat(dirfd, PROBE_NAME, 0);
+	return err ? EXIT_FAIL : 0;
+}
+
+static int dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int empty = 1;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+static int parse_size(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || !extent_size_valid(v))
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "keyfile", required_argument, NULL, 'k' },
+		{ "extent-size", required_argument, NULL, 'e' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char keyfile[4096] = "", uuid_str[VOL_UUID_STR_LEN + 1];
+	char msg[KEYPROV_MSG_MAX] = "";
+	uint32_t extent_size = EXTENT_DEFAULT_SIZE;
+	struct keyprov_kvlist kv;
+	struct vol_config cfg;
+	uint8_t uuid[VOL_UUID_LEN];
+	const char *dir;
+	int c, dirfd, ret, empty, err, given;
+
+	while ((c = getopt_long(argc, argv, "k:e:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			snprintf(keyfile, sizeof(keyfile), "%s", optarg);
+			break;
+		case 'e':
+			if (parse_size(optarg, &extent_size)) {
+				cli_err("--extent-size %s: want a power of two from 4096 to 1048576",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q':
+			cli_quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	dir = argv[optind];
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	ret = EXIT_VOLUME;
+	if (faccessat(dirfd, VOL_CONF_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		cli_err("%s is already an atrestfs volume (it has %s); "
+			"refusing to overwrite it", dir, VOL_CONF_NAME);
+		goto out_close;
+	}
+	empty = dir_empty(dir);
+	if (empty <= 0) {
+		cli_err("%s is not empty; atrestfs init wants an empty directory",
+			dir);
+		goto out_close;
+	}
+	ret = probe_xattrs(dirfd, dir);
+	if (ret)
+		goto out_close;
+	ret = EXIT_FAIL;
+	if (rand_fill(uuid, sizeof(uuid)))
+		goto out_close;
+	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);	/* RFC 4122 v4 */
+	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
+	vol_uuid_str(uuid, uuid_str);
+	given = *keyfile != '\0';
+	if (!given) {
+		err = cli_default_keyfile(uuid_str, keyfile, sizeof(keyfile), 1);
+		if (err) {
+			cli_err("cannot make the key directory: %s (give --keyfile)",
+				strerror(-err));
+			goto out_close;
+		}
+	}
+	keyprov_kv_init(&kv);
+	keyprov_kv_set(&kv, "path", keyfile);
+	keyprov_kv_set(&kv, "volume", uuid_str);
+	err = volkey_create(dirfd, "keyfile", &kv, extent_size, uuid, &cfg,
+			    msg, sizeof(msg));
+	if (err) {
+		cli_err("%s", *msg ? msg : strerror(-err));
+		ret = err == -EPERM || err == -EINVAL ? EXIT_KEY : EXIT_FAIL;
+		goto out_close;
+	}
+	cli_say("Initialised atrestfs volume %s in %s\n"
+		"Root key: %s\n"
+		"  Keep a copy of it somewhere safe: without it the data is lost.\n"
+		"Next: atrestfs mount %s%s%s%s MOUNTPOINT\n", uuid_str, dir, keyfile,
+		given ? "--keyfile " : "", given ? keyfile : "", given ? " " : "",
+		dir);
+	ret = EXIT_OK;
+out_close:
+	close(dirfd);
+	return ret;
+}

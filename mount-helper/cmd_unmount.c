@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mount-helper/cmd_unmount.c - "atrestfs unmount": root unmounts directly,
+ * anyone else through fusermount3.  Refuses anything not an atrestfs mount.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: atrestfs unmount [OPTIONS] MOUNTPOINT\n"
+"Unmount an atrestfs volume; its keys leave memory with the daemon.\n"
+"\n"
+"  -z, --lazy    detach now, finish when the last open file is closed\n"
+"  -h, --help    this text\n");
+}
+
+/* 1 if @real is an atrestfs mount, 0 if another kind, -1 if not mounted. */
+static int mount_kind(const char *real)
+{
+	char line[8192], mp[PATH_MAX], type[256];
+	const char *sep;
+	int kind = -1;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+		    strcmp(mp, real))
+			continue;
+		/* After the " - " separator: fstype. */
+		sep = strstr(line, " - ");
+		kind = sep && sscanf(sep + 3, "%255s", type) == 1 &&
+		       !strcmp(type, "fuse.atrestfs");
+	}
+	fclose(f);
+	return kind;
+}
+
+int cmd_unmount(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lazy", no_argument, NULL, 'z' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char real[PATH_MAX];
+	bool lazy = false;
+	int c, kind, status;
+	pid_t pid;
+
+	while ((c = getopt_long(argc, argv, "zh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'z':
+			lazy = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!realpath(argv[optind], real)) {
+		cli_err("%s: %s", argv[optind], strerror(errno));
+		return EXIT_MOUNT;
+	}
+	kind = mount_kind(real);
+	if (kind < 0) {
+		cli_err("%s is not mounted", argv[optind]);
+		return EXIT_MOUNT;
+	}
+	if (kind == 0) {
+		cli_err("%s is not an atrestfs mount; not touching it", argv[optind]);
+		return EXIT_MOUNT;
+	}
+	if (geteuid() == 0) {
+		if (umount2(real, lazy ? MNT_DETACH : 0) == 0)
+			return EXIT_OK;
+		if (errno == EBUSY)
+			cli_err("%s is busy: a process has files open or its "
+				"working directory there (close them, or use --lazy)",
+				argv[optind]);
+		else
+			cli_err("cannot unmount %s: %s", argv[optind],
+				strerror(errno));
+		return EXIT_MOUNT;
+	}
+	pid = fork();
+	if (pid == 0) {
+		execlp("fusermount3", "fusermount3", lazy ? "-uz" : "-u", real,
+		       (char *)NULL);
+		cli_err("cannot run fusermount3: %s (install fuse3)",
+			strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return EXIT_FAIL;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? EXIT_OK : EXIT_MOUNT;
+}
