@@ -5,6 +5,7 @@
  * the length and alphabet checks here make the decoding canonical.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -78,10 +79,22 @@ ssize_t b64_dec_len(const char *in, size_t n)
 ssize_t b64_decode(const char *in, size_t n, uint8_t *out)
 {
 	ssize_t len = b64_dec_len(in, n);
+	char *again;
+	int diff;
 
 	if (len <= 0)
 		return len;
 	if (EVP_DecodeBlock(out, (const uint8_t *)in, (int)n) < 0)
 		return -EINVAL;
-	return len;
+	/*
+	 * The bits padding throws away must be zero, or two spellings would
+	 * decode alike: re-encoding must give the input back.
+	 */
+	again = malloc(n + 1);
+	if (!again)
+		return -ENOMEM;
+	b64_encode(out, (size_t)len, again);
+	diff = memcmp(again, in, n);
+	free(again);
+	return diff ? -EINVAL : len;
 }

@@ -395,11 +395,17 @@ static char *conf_text(const struct vol_config *cfg, bool canonical)
 		if (!wrapped)
 			goto out_fail;
 		b64_encode(ks->wrapped, ks->wrapped_len, wrapped);
+		/*
+		 * libconfig 1.5 wraps a plain integer literal above INT32_MAX;
+		 * an "L" literal is read as 64-bit.  The canonical form has none.
+		 */
 		fprintf(f, "%s{\n    provider = \"%s\";\n    key_id = \"%s\";\n"
-			"    key_version = %u;\n    algorithm = \"%s\";\n"
+			"    key_version = %u%s;\n    algorithm = \"%s\";\n"
 			"    wrapped_kek = \"%s\";\n    params = {\n",
 			i ? ",\n  " : "  ", ks->provider, ks->key_id,
-			ks->key_version, ks->algorithm, wrapped);
+			ks->key_version,
+			!canonical && ks->key_version > INT32_MAX ? "L" : "",
+			ks->algorithm, wrapped);
 		free(wrapped);
 		for (j = 0; j < ks->nparams; j++)
 			fprintf(f, "      %s = \"%s\";\n", ks->params[j].key,

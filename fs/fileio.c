@@ -72,13 +72,24 @@ int fio_size(const struct atr_mount *m, int fd, uint64_t *size)
 	return extent_plain_size(m->extent_size, (uint64_t)st.st_size, size);
 }
 
+/*
+ * The kernel retries a failed read page by page; one line per bad extent
+ * is what the administrator needs, not one per retry.  Readers share the
+ * inode lock, hence the atomic.
+ */
+static bool first_report(struct atr_inode *ai, uint64_t idx)
+{
+	return __atomic_exchange_n(&ai->last_bad, idx + 1, __ATOMIC_RELAXED) !=
+	       idx + 1;
+}
+
 /* fio_size() for the data path: a bad size is tampering, logged once here. */
 static int data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
 		     uint64_t *size)
 {
 	int err = fio_size(m, fd, size);
 
-	if (err == -EBADMSG)
+	if (err == -EBADMSG && first_report(ai, UINT64_MAX - 1))
 		atr_log_inode(LOG_ERR, ai, "backing size is not that of any "
 			      "valid file (truncated or extended?)");
 	return err;
@@ -95,12 +106,14 @@ static int ext_open(struct atr_inode *ai, uint64_t idx, bool last,
 			memset(out, 0, dlen - OVH);
 			return 0;
 		}
-		atr_log_inode(LOG_ERR, ai, "extent %llu is zeroed in a file "
-			      "without holes (tampered?)", (unsigned long long)idx);
+		if (first_report(ai, idx))
+			atr_log_inode(LOG_ERR, ai, "extent %llu is zeroed in a "
+				      "file without holes (tampered?)",
+				      (unsigned long long)idx);
 		return -EBADMSG;
 	}
 	err = extent_open(ai->fk, idx, last, disk, dlen, out);
-	if (err == -EBADMSG)
+	if (err == -EBADMSG && first_report(ai, idx))
 		atr_log_inode(LOG_ERR, ai, "extent %llu fails authentication "
 			      "(tampered, moved from elsewhere, or cut short)",
 			      (unsigned long long)idx);

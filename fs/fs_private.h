@@ -41,6 +41,7 @@ struct atr_inode {
 	struct file_key *fk;		/* ->lock; set while nkeyref > 0 */
 	unsigned int nkeyref;		/* ->lock; opens + in-flight truncates */
 	bool sparse;			/* ->lock; verified sparse record */
+	uint64_t last_bad;		/* atomic; 1 + extent last logged bad */
 };
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),

@@ -100,13 +100,17 @@ int volkey_unlock(int dirfd, const char *provider,
 	vol_uuid_str(cfg->uuid, uuid);
 	keyprov_kv_set(settings, "mode", "open");
 	keyprov_kv_set(settings, "volume", uuid);
+	/*
+	 * Callers read -ENOENT/-EINVAL as "not a volume" or "bad config";
+	 * whatever the provider says is about the key: -ENOKEY.
+	 */
 	err = keyprov_open(provider, &settings->kv, &kp, msg, msglen);
 	if (err)
-		return err;
+		return err == -ENOMEM ? err : -ENOKEY;
 	err = keyprov_describe(kp, &desc);
 	if (err)
 		goto out_close;
-	err = -ENOENT;
+	err = -ENOKEY;
 	snprintf(msg, msglen, "volume %s has no keyslot for key provider %s",
 		 uuid, provider);
 	for (i = 0; i < cfg->nslots && err; i++) {

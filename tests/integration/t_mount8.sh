@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# mount(8) integration: "mount -t fuse.atrestfs", "mount -t atrestfs" and an
+# fstab line, through the installed helper names.  mount(8) only looks in
+# /sbin, so the helper links are put there for the test and removed after,
+# unless a real installation already provides them.
+. "$(dirname "$0")/lib.sh"
+
+C=$WORK/c M=$WORK/m
+ADDED=()
+cleanup_links() {
+	local l
+	for l in "${ADDED[@]}"; do rm -f "$l"; done
+	cleanup
+}
+trap cleanup_links EXIT
+
+# make install honours DESTDIR and PREFIX.
+make -s -C "$TOP" install DESTDIR="$WORK/root" PREFIX=/opt/atr >/dev/null ||
+	fail "make install"
+for f in /opt/atr/bin/atrestfs /sbin/mount.atrestfs /sbin/mount.fuse.atrestfs \
+	 /opt/atr/share/man/man8/atrestfs.8; do
+	[ -e "$WORK/root$f" ] || [ -L "$WORK/root$f" ] || fail "make install: no $f"
+done
+[ "$(readlink "$WORK/root/sbin/mount.atrestfs")" = /opt/atr/bin/atrestfs ] ||
+	fail "mount helper link"
+make -s -C "$TOP" uninstall DESTDIR="$WORK/root" PREFIX=/opt/atr >/dev/null ||
+	fail "make uninstall"
+[ -e "$WORK/root/opt/atr/bin/atrestfs" ] && fail "make uninstall left the binary"
+ok "make install / uninstall with DESTDIR and PREFIX"
+
+for h in /sbin/mount.atrestfs /sbin/mount.fuse.atrestfs; do
+	if [ ! -e "$h" ]; then
+		ln -s "$ATR" "$h" || fail "cannot add $h"
+		ADDED+=("$h")
+	fi
+done
+new_volume "$C"
+mkdir -p "$M"
+MOUNTS+=("$M")
+for type in fuse.atrestfs atrestfs; do
+	mount -t $type -o "keyfile=$C.key,nosuid,nodev" "$C" "$M" || fail "mount -t $type"
+	is_mounted "$M" || fail "mount -t $type: not mounted"
+	grep " $M fuse.atrestfs " /proc/mounts | grep -q nosuid || fail "nosuid not applied"
+	echo "via $type" >"$M/f" && [ "$(cat "$M/f")" = "via $type" ] || fail "io via $type"
+	umount "$M" || fail "umount after -t $type"
+done
+ok "mount -t fuse.atrestfs and -t atrestfs"
+
+printf '%s %s fuse.atrestfs noauto,nofail,x-systemd.automount,_netdev,keyfile=%s 0 0\n' \
+	"$C" "$M" "$C.key" >"$WORK/fstab"
+mount -T "$WORK/fstab" "$M" || fail "mount from fstab line"
+is_mounted "$M" || fail "fstab: not mounted"
+[ "$(cat "$M/f")" = "via atrestfs" ] || fail "fstab mount reads"
+umount "$M" || fail "umount fstab mount"
+ok "fstab line with noauto,nofail,x-systemd.automount,keyfile="

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tests/run.sh - every test atrestfs has, as "make check" runs it:
+#   1. unit tests (cmocka), normal build
+#   2. the same under ASan+UBSan (build-san/)
+#   3. the same under valgrind: no error, no leak
+#   4. mount tests: real FUSE mounts of the normal build
+#   5. the POSIX, tamper and scan mount tests again on the ASan+UBSan daemon
+# Each runs under a timeout, so a hung FUSE request fails one test instead
+# of stalling the run; each mount test unmounts what it mounted.  The last
+# line counts them: "check: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "tests/run.sh: mount tests need root (FUSE, ramfs, loop)"; exit 2; }
+[ -e /dev/fuse ] || { echo "tests/run.sh: /dev/fuse is missing"; exit 2; }
+
+pass=0
+failed=()
+VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible"
+
+run() {
+	local name=$1 limit=$2 rc
+	shift 2
+	echo "=== $name"
+	timeout -k 10 "$limit" "$@"
+	rc=$?
+	if [ $rc = 0 ]; then
+		pass=$((pass + 1))
+		echo "--- PASS $name"
+	else
+		[ $rc = 124 ] && echo "timed out after ${limit}s"
+		failed+=("$name")
+		echo "--- FAIL $name (exit $rc)"
+	fi
+}
+
+for t in build/tests/test_*; do
+	run "unit $(basename "$t")" 300 "$t"
+done
+for t in build-san/tests/test_*; do
+	run "asan+ubsan $(basename "$t")" 300 "$t"
+done
+for t in build/tests/test_*; do
+	run "valgrind $(basename "$t")" 900 $VALGRIND "$t"
+done
+for t in tests/integration/t_*.sh; do
+	run "mount $(basename "$t" .sh)" 900 bash "$t"
+done
+export ATR=$PWD/build-san/atrestfs
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+for t in t_posix t_tamper t_scan; do
+	run "asan+ubsan daemon $t" 900 bash "tests/integration/$t.sh"
+done
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+	printf 'failed: %s\n' "${failed[@]}"
+fi
+echo "check: $pass passed, ${#failed[@]} failed"
+[ ${#failed[@]} = 0 ]

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tests/unit/test_meta.c - crypto/meta.c: sealed xattr values and symlink
+ * targets.
+ *
+ * Both reach the backing store, so beyond the round trips the tests check
+ * that the plaintext is not visible there, that an xattr value cannot be
+ * moved to another name, and that every malformed backing target is
+ * refused, including a correctly sealed one holding a NUL.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../crypto/aead.h"
+#include "../../crypto/codec.h"
+#include "../../crypto/meta.h"
+#include "../../crypto/secmem.h"
+
+#define PREFIX_LEN	(sizeof(META_LINK_PREFIX) - 1)
+
+struct fixture {
+	size_t live;
+	struct kek *kek;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	uint8_t uuid[VOL_UUID_LEN];
+
+	f.live = secmem_live();
+	if (rand_fill(uuid, sizeof(uuid)) || kek_generate(uuid, &f.kek))
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	kek_free(f->kek);
+	return secmem_live() == f->live ? 0 : -1;
+}
+
+/* ---- xattr values ---- */
+
+static void test_xattr_round_trip(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 100, 65000 };
+	struct fixture *f = *state;
+	uint8_t *val, *box, *out;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		len = sizes[i];
+		val = malloc(len + 1);
+		box = malloc(len + AEAD_OVERHEAD);
+		out = malloc(len + 1);
+		assert_true(val && box && out);
+		assert_int_equal(rand_fill(val, len), 0);
+		assert_int_equal(meta_xattr_seal(f->kek, "user.comment", val,
+						 len, box), 0);
+		if (len >= 16)
+			assert_memory_not_equal(box + AEAD_NONCE_LEN, val, 16);
+		memset(out, 0xa5, len + 1);
+		assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
+						 len + AEAD_OVERHEAD, out), 0);
+		assert_memory_equal(out, val, len);
+		/* Exactly len bytes written: the guard byte is untouched. */
+		assert_int_equal(out[len], 0xa5);
+		free(out);
+		free(box);
+		free(val);
+	}
+}
+
+static void test_xattr_wrong_name(void **state)
+{
+	static const char val[] = "secret value";
+	static const char *const others[] = {
+		"user.commenT", "user.comment2", "user.commen", "",
+		"trusted.comment",
+	};
+	struct fixture *f = *state;
+	uint8_t box[sizeof(val) + AEAD_OVERHEAD], out[sizeof(val)];
+	size_t i;
+
+	assert_int_equal(meta_xattr_seal(f->kek, "user.comment", val,
+					 sizeof(val), box), 0);
+	/* Renamed, or copied to another name: refused, output wiped. */
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		memset(out, 0xa5, sizeof(out));
+		assert_int_equal(meta_xattr_open(f->kek, others[i], box,
+						 sizeof(box), out), -EBADMSG);
+		assert_memory_equal(out, (uint8_t[sizeof(out)]){ 0 },
+				    sizeof(out));
+	}
+	/* Every flipped byte. */
+	for (i = 0; i < sizeof(box); i++) {
+		box[i] ^= 0x01;
+		assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
+						 sizeof(box), out), -EBADMSG);
+		box[i] ^= 0x01;
+	}
+	/* Too short to be a box. */
+	assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
+					 AEAD_OVERHEAD - 1, out), -EBADMSG);
+	assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
+					 sizeof(box), out), 0);
+	assert_string_equal((char *)out, val);
+}
+
+static void test_xattr_other_kek(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t box[4 + AEAD_OVERHEAD], out[4];
+	uint8_t uuid[VOL_UUID_LEN] = { 0 };
+	struct kek *other;
+
+	assert_int_equal(kek_generate(uuid, &other), 0);
+	assert_int_equal(meta_xattr_seal(f->kek, "user.a", "abcd", 4, box), 0);
+	assert_int_equal(meta_xattr_open(other, "user.a", box, sizeof(box),
+					 out), -EBADMSG);
+	kek_free(other);
+}
+
+/* ---- symlink targets ---- */
+
+static void link_round_trip(struct fixture *f, const char *target)
+{
+	char *backing = NULL, *back = NULL;
+
+	assert_int_equal(meta_link_seal(f->kek, target, &backing), 0);
+	assert_non_null(backing);
+	assert_memory_equal(backing, META_LINK_PREFIX, PREFIX_LEN);
+	/* Must still fit a backing symlink (PATH_MAX, NUL included). */
+	assert_true(strlen(backing) < 4096);
+	if (strlen(target) >= 4)
+		assert_null(strstr(backing, target));
+	assert_int_equal(meta_link_len(backing, strlen(backing)),
+			 (ssize_t)strlen(target));
+	assert_int_equal(meta_link_open(f->kek, backing, &back), 0);
+	assert_non_null(back);
+	assert_string_equal(back, target);
+	free(back);
+	free(backing);
+}
+
+static void test_link_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	char *t = malloc(META_LINK_MAX + 1);
+
+	link_round_trip(f, "");
+	link_round_trip(f, "a");
+	link_round_trip(f, "/usr/bin/x");
+	link_round_trip(f, "../../some dir/\xc3\xa9t\xc3\xa9");
+	assert_non_null(t);
+	memset(t, 'x', META_LINK_MAX);
+	t[META_LINK_MAX] = '\0';
+	link_round_trip(f, t);
+	free(t);
+}
+
+static void test_link_too_long(void **state)
+{
+	struct fixture *f = *state;
+	char *t = malloc(META_LINK_MAX + 2), *out = NULL;
+
+	assert_non_null(t);
+	memset(t, 'x', META_LINK_MAX + 1);
+	t[META_LINK_MAX + 1] = '\0';
+	assert_int_equal(meta_link_seal(f->kek, t, &out), -ENAMETOOLONG);
+	assert_null(out);
+	free(t);
+}
+
+static void test_link_nonces_differ(void **state)
+{
+	struct fixture *f = *state;
+	char *a, *b;
+
+	assert_int_equal(meta_link_seal(f->kek, "/same", &a), 0);
+	assert_int_equal(meta_link_seal(f->kek, "/same", &b), 0);
+	assert_string_not_equal(a, b);
+	free(a);
+	free(b);
+}
+
+static void link_refused(struct fixture *f, const char *backing)
+{
+	char *out = NULL;
+	int err = meta_link_open(f->kek, backing, &out);
+
+	if (err != -EBADMSG)
+		fail_msg("meta_link_open(\"%s\") = %d", backing, err);
+	assert_null(out);
+}
+
+static void test_link_malformed(void **state)
+{
+	struct fixture *f = *state;
+	char *good, *bad;
+	size_t len;
+
+	assert_int_equal(meta_link_seal(f->kek, "/usr/bin/x", &good), 0);
+	len = strlen(good);
+	bad = malloc(len + 2);
+	assert_non_null(bad);
+
+	/* No prefix: a plain symlink left in the backing directory. */
+	link_refused(f, "/usr/bin/x");
+	link_refused(f, good + PREFIX_LEN);
+	link_refused(f, "");
+	assert_true(meta_link_len("/usr/bin/x", 10) < 0);
+	/* Another prefix version. */
+	strcpy(bad, good);
+	bad[8] = '2';
+	link_refused(f, bad);
+	/* Prefix alone, and a box too short to hold nonce and tag. */
+	link_refused(f, META_LINK_PREFIX);
+	link_refused(f, META_LINK_PREFIX "QUJD");
+	/* Not base64. */
+	link_refused(f, META_LINK_PREFIX "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+	strcpy(bad, good);
+	bad[PREFIX_LEN + 5] = '*';
+	link_refused(f, bad);
+	/* Base64 cut by one character, or grown by one. */
+	strcpy(bad, good);
+	bad[len - 1] = '\0';
+	link_refused(f, bad);
+	strcpy(bad, good);
+	strcat(bad, "A");
+	link_refused(f, bad);
+	free(bad);
+	free(good);
+}
+
+/*
+ * One character of the base64 changed to another valid one.  The 0x20
+ * bit of a character's 6-bit value is never among the bits that padding
+ * discards, so each change alters the box and must fail the tag.
+ */
+static void test_link_flipped_char(void **state)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct fixture *f = *state;
+	char *good, *bad;
+	size_t i, len;
+
+	assert_int_equal(meta_link_seal(f->kek, "/usr/bin/x", &good), 0);
+	len = strlen(good);
+	bad = strdup(good);
+	assert_non_null(bad);
+	for (i = PREFIX_LEN; i < len && good[i] != '='; i++) {
+		bad[i] = b64[(strchr(b64, good[i]) - b64) ^ 0x20];
+		link_refused(f, bad);
+		/* The length alone still reads: it is not authenticated. */
+		assert_int_equal(meta_link_len(bad, len), 10);
+		bad[i] = good[i];
+	}
+	assert_string_equal(bad, good);
+	free(bad);
+	free(good);
+}
+
+static void test_link_other_kek(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t uuid[VOL_UUID_LEN] = { 0 };
+	struct kek *other;
+	char *good, *out = NULL;
+
+	assert_int_equal(kek_generate(uuid, &other), 0);
+	assert_int_equal(meta_link_seal(f->kek, "/target", &good), 0);
+	assert_int_equal(meta_link_open(other, good, &out), -EBADMSG);
+	assert_null(out);
+	kek_free(other);
+	free(good);
+}
+
+/* Seal @len bytes of @pt as meta.c does ('L' AAD), then encode. */
+static char *handmade_link(struct fixture *f, const void *pt, size_t len,
+			   const char *aad)
+{
+	size_t blen = len + AEAD_OVERHEAD;
+	uint8_t *box = malloc(blen);
+	char *s = malloc(PREFIX_LEN + b64_enc_len(blen) + 1);
+
+	assert_true(box && s);
+	assert_int_equal(aead_box_seal(f->kek->meta_key, aad, strlen(aad), pt,
+				       len, box), 0);
+	memcpy(s, META_LINK_PREFIX, PREFIX_LEN);
+	b64_encode(box, blen, s + PREFIX_LEN);
+	free(box);
+	return s;
+}
+
+/* A NUL would make readlink() and the kernel see different targets. */
+static void test_link_nul_inside(void **state)
+{
+	struct fixture *f = *state;
+	char *s, *out = NULL;
+
+	/* The construction is right: without the NUL it opens. */
+	s = handmade_link(f, "ab/cd", 5, "L");
+	assert_int_equal(meta_link_open(f->kek, s, &out), 0);
+	assert_string_equal(out, "ab/cd");
+	free(out);
+	free(s);
+
+	s = handmade_link(f, "ab\0cd", 5, "L");
+	assert_int_equal(meta_link_len(s, strlen(s)), 5);
+	link_refused(f, s);
+	free(s);
+	s = handmade_link(f, "abcd\0", 5, "L");
+	link_refused(f, s);
+	free(s);
+}
+
+/* An xattr value (AAD 'X' || name) cannot pose as a symlink target. */
+static void test_link_domain(void **state)
+{
+	struct fixture *f = *state;
+	char *s;
+
+	s = handmade_link(f, "/etc", 4, "X");
+	link_refused(f, s);
+	free(s);
+	s = handmade_link(f, "/etc", 4, "");
+	link_refused(f, s);
+	free(s);
+}
+
+#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_xattr_round_trip),
+		T(test_xattr_wrong_name),
+		T(test_xattr_other_kek),
+		T(test_link_round_trip),
+		T(test_link_too_long),
+		T(test_link_nonces_differ),
+		T(test_link_malformed),
+		T(test_link_flipped_char),
+		T(test_link_other_kek),
+		T(test_link_nul_inside),
+		T(test_link_domain),
+	};
+
+	return cmocka_run_group_tests_name("meta: sealed xattr values and symlink targets",
+					   tests, NULL, NULL);
+}

@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tests/unit/test_volume.c - crypto/volume.c: atrestfs.conf.
+ *
+ * Each test gets a fresh directory under /tmp holding a config written the
+ * way "atrestfs init" does (kek_generate, fill, vol_mac, vol_store), then
+ * edits the file's text as an attacker with write access to the backing
+ * directory would, and checks that vol_load() or vol_verify() refuses it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../crypto/aead.h"
+#include "../../crypto/secmem.h"
+#include "../../crypto/volume.h"
+
+struct fixture {
+	char dir[32];
+	int dirfd;
+	size_t live;
+	struct kek *kek;
+	struct vol_config cfg;	/* what was stored */
+	struct vol_config got;	/* what vol_load() returned */
+	char msg[256];
+};
+
+static void fill_slot(struct vol_keyslot *ks, const char *provider)
+{
+	snprintf(ks->provider, sizeof(ks->provider), "%s", provider);
+	strcpy(ks->key_id, "kf-0123456789abcdef");
+	ks->key_version = 1;
+	strcpy(ks->algorithm, "AES-256-GCM");
+	ks->wrapped_len = 60;
+	assert_int_equal(rand_fill(ks->wrapped, ks->wrapped_len), 0);
+	ks->nparams = 2;
+	strcpy(ks->params[0].key, "path");
+	strcpy(ks->params[0].value, "/etc/atrestfs/root.key");
+	strcpy(ks->params[1].key, "comment");
+	strcpy(ks->params[1].value, "test volume, not secret");
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct vol_config *cfg = &f.cfg;
+
+	memset(&f, 0, sizeof(f));
+	f.live = secmem_live();
+	strcpy(f.dir, "/tmp/atr-vol-XXXXXX");
+	if (!mkdtemp(f.dir))
+		return -1;
+	f.dirfd = open(f.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (f.dirfd < 0)
+		return -1;
+
+	cfg->format_version = VOL_FORMAT_VERSION;
+	if (rand_fill(cfg->uuid, VOL_UUID_LEN) ||
+	    kek_generate(cfg->uuid, &f.kek))
+		return -1;
+	cfg->extent_size = 4096;
+	memcpy(cfg->kek_id, f.kek->id, KEK_ID_LEN);
+	cfg->nslots = 1;
+	fill_slot(&cfg->slots[0], "keyfile");
+	if (vol_mac(f.kek, cfg, cfg->mac))
+		return -1;
+	if (vol_store(f.dirfd, cfg, true))
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int err = 0;
+
+	unlinkat(f->dirfd, VOL_CONF_NAME, 0);
+	unlinkat(f->dirfd, VOL_CONF_NAME ".tmp", 0);
+	unlinkat(f->dirfd, "other", 0);
+	unlinkat(f->dirfd, VOL_CONF_NAME, AT_REMOVEDIR);
+	close(f->dirfd);
+	if (rmdir(f->dir))
+		err = -1;	/* a test left something behind */
+	kek_free(f->kek);
+	if (secmem_live() != f->live)
+		err = -1;
+	return err;
+}
+
+/* ---- editing the file's text ---- */
+
+static char *conf_read(struct fixture *f)
+{
+	char *buf = malloc(VOL_CONF_MAX + 1);
+	ssize_t n;
+	int fd;
+
+	assert_non_null(buf);
+	fd = openat(f->dirfd, VOL_CONF_NAME, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, buf, VOL_CONF_MAX);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	close(fd);
+	return buf;
+}
+
+static void conf_write(struct fixture *f, const char *text)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	fd = openat(f->dirfd, VOL_CONF_NAME,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Replace the first @old in the config with @new; @old must be there. */
+static void conf_edit(struct fixture *f, const char *old, const char *new)
+{
+	char *text = conf_read(f), *p = strstr(text, old), *out;
+	size_t head;
+
+	if (!p)
+		fail_msg("'%s' not in config:\n%s", old, text);
+	head = (size_t)(p - text);
+	out = malloc(strlen(text) - strlen(old) + strlen(new) + 1);
+	assert_non_null(out);
+	memcpy(out, text, head);
+	strcpy(out + head, new);
+	strcat(out, p + strlen(old));
+	conf_write(f, out);
+	free(out);
+	free(text);
+}
+
+static int load(struct fixture *f)
+{
+	f->msg[0] = '\0';
+	return vol_load(f->dirfd, &f->got, f->msg, sizeof(f->msg));
+}
+
+/* vol_load() fails with @err and says something. */
+static void load_fails(struct fixture *f, int err, const char *needle)
+{
+	assert_int_equal(load(f), err);
+	print_message("  msg: %s\n", f->msg);
+	assert_true(strlen(f->msg) > 0);
+	if (needle && !strstr(f->msg, needle))
+		fail_msg("'%s' not in message '%s'", needle, f->msg);
+}
+
+/* ---- round trip ---- */
+
+static void slot_equal(const struct vol_keyslot *a,
+		       const struct vol_keyslot *b)
+{
+	unsigned int i;
+
+	assert_string_equal(a->provider, b->provider);
+	assert_string_equal(a->key_id, b->key_id);
+	assert_int_equal(a->key_version, b->key_version);
+	assert_string_equal(a->algorithm, b->algorithm);
+	assert_int_equal(a->wrapped_len, b->wrapped_len);
+	assert_memory_equal(a->wrapped, b->wrapped, a->wrapped_len);
+	assert_int_equal(a->nparams, b->nparams);
+	for (i = 0; i < a->nparams; i++) {
+		assert_string_equal(a->params[i].key, b->params[i].key);
+		assert_string_equal(a->params[i].value, b->params[i].value);
+	}
+}
+
+static void cfg_equal(const struct vol_config *a, const struct vol_config *b)
+{
+	unsigned int i;
+
+	assert_int_equal(a->format_version, b->format_version);
+	assert_memory_equal(a->uuid, b->uuid, VOL_UUID_LEN);
+	assert_int_equal(a->extent_size, b->extent_size);
+	assert_memory_equal(a->kek_id, b->kek_id, KEK_ID_LEN);
+	assert_int_equal(a->nslots, b->nslots);
+	for (i = 0; i < a->nslots; i++)
+		slot_equal(&a->slots[i], &b->slots[i]);
+	assert_memory_equal(a->mac, b->mac, sizeof(a->mac));
+}
+
+static void test_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+
+	assert_int_equal(load(f), 0);
+	cfg_equal(&f->cfg, &f->got);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	/* Atomic store: the temporary file is gone. */
+	assert_int_equal(fstatat(f->dirfd, VOL_CONF_NAME ".tmp", &st, 0), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+static void test_round_trip_slots(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int i;
+
+	/* Every slot (eight) and a full params list in the last one. */
+	for (i = 1; i < VOL_MAX_SLOTS; i++) {
+		fill_slot(&f->cfg.slots[i], i & 1 ? "pkcs11" : "kms_aws-2");
+		f->cfg.slots[i].key_version = 1000 * i;
+		f->cfg.slots[i].wrapped_len = 1 + 100 * i;
+		assert_int_equal(rand_fill(f->cfg.slots[i].wrapped,
+					   f->cfg.slots[i].wrapped_len), 0);
+	}
+	f->cfg.nslots = VOL_MAX_SLOTS;
+	for (i = 0; i < VOL_MAX_PARAMS; i++) {
+		snprintf(f->cfg.slots[7].params[i].key, VOL_NAME_MAX + 1,
+			 "p%u", i);
+		snprintf(f->cfg.slots[7].params[i].value, VOL_STR_MAX + 1,
+			 "value %u", i);
+	}
+	f->cfg.slots[7].nparams = VOL_MAX_PARAMS;
+	/* Largest that survives today; see test_key_version_u32. */
+	f->cfg.slots[7].key_version = INT32_MAX;
+	f->cfg.slots[6].wrapped_len = VOL_WRAPPED_MAX;
+	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
+	assert_int_equal(vol_store(f->dirfd, &f->cfg, false), 0);
+	assert_int_equal(load(f), 0);
+	cfg_equal(&f->cfg, &f->got);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+}
+
+/*
+ * key_version is a uint32_t; libconfig 1.5 wraps a plain literal of
+ * 2147483648 or more to a negative int, so vol_store() must write such
+ * values as 64-bit ("L") literals for vol_load() to read them back.
+ */
+static void test_key_version_u32(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cfg.slots[0].key_version = (uint32_t)INT32_MAX + 1;
+	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
+	assert_int_equal(vol_store(f->dirfd, &f->cfg, false), 0);
+	assert_int_equal(load(f), 0);
+	cfg_equal(&f->cfg, &f->got);
+	f->cfg.slots[0].key_version = UINT32_MAX;
+	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
+	assert_int_equal(vol_store(f->dirfd, &f->cfg, false), 0);
+	assert_int_equal(load(f), 0);
+	cfg_equal(&f->cfg, &f->got);
+}
+
+/* The MAC covers the fields, not the bytes: comments do not matter. */
+static void test_comments_ignored(void **state)
+{
+	struct fixture *f = *state;
+
+	conf_edit(f, "extent_size", "# a comment\n\n  extent_size");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+}
+
+static void test_verify_other_kek(void **state)
+{
+	struct fixture *f = *state;
+	struct kek *other;
+
+	assert_int_equal(load(f), 0);
+	assert_int_equal(kek_generate(f->cfg.uuid, &other), 0);
+	assert_int_equal(vol_verify(other, &f->got), -EBADMSG);
+	kek_free(other);
+}
+
+/* ---- edits that load but must not verify ---- */
+
+static void test_tamper_extent_size(void **state)
+{
+	struct fixture *f = *state;
+
+	conf_edit(f, "extent_size = 4096;", "extent_size = 8192;");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->got.extent_size, 8192);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+}
+
+static void test_tamper_kek_id(void **state)
+{
+	struct fixture *f = *state;
+	char *text = conf_read(f), *p = strstr(text, "kek_id = \"");
+
+	assert_non_null(p);
+	p += strlen("kek_id = \"");
+	*p = *p == '0' ? '1' : '0';
+	conf_write(f, text);
+	free(text);
+	assert_int_equal(load(f), 0);
+	assert_memory_not_equal(f->got.kek_id, f->cfg.kek_id, KEK_ID_LEN);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+}
+
+static void test_tamper_wrapped(void **state)
+{
+	struct fixture *f = *state;
+	char *text = conf_read(f), *p = strstr(text, "wrapped_kek = \"");
+
+	assert_non_null(p);
+	p += strlen("wrapped_kek = \"");
+	*p = *p == 'A' ? 'B' : 'A';
+	conf_write(f, text);
+	free(text);
+	assert_int_equal(load(f), 0);
+	assert_memory_not_equal(f->got.slots[0].wrapped,
+				f->cfg.slots[0].wrapped,
+				f->cfg.slots[0].wrapped_len);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+}
+
+static void test_tamper_params(void **state)
+{
+	struct fixture *f = *state;
+
+	conf_edit(f, "/etc/atrestfs/root.key", "/tmp/evil.key");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+}
+
+static void test_tamper_mac(void **state)
+{
+	struct fixture *f = *state;
+	char *text = conf_read(f), *p = strstr(text, "mac = \"");
+
+	assert_non_null(p);
+	p += strlen("mac = \"") + 63;
+	*p = *p == '0' ? '1' : '0';
+	conf_write(f, text);
+	free(text);
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+}
+
+/* ---- edits that must not load ---- */
+
+static void test_unknown_setting(void **state)
+{
+	struct fixture *f = *state;
+
+	conf_edit(f, "extent_size", "evil_setting = 1;\nextent_size");
+	load_fails(f, -EINVAL, "evil_setting");
+}
+
+static void test_unknown_slot_setting(void **state)
+{
+	struct fixture *f = *state;
+
+	conf_edit(f, "key_version", "evil_slot = \"x\";\n    key_version");
+	load_fails(f, -EINVAL, "evil_slot");
+}
+
+/* libconfig would obey @include and read any file the daemon can read. */
+static void test_include(void **state)
+{
+	struct fixture *f = *state;
+
+	conf_edit(f, "format_version", "@include \"/etc/passwd\"\nformat_version");
+	load_fails(f, -EINVAL, NULL);
+}
+
+static void test_format_version(void **state)
+{
+	struct fixture *f = *state;
+
+	conf_edit(f, "format_version = 1;", "format_version = 2;");
+	load_fails(f, -EPROTONOSUPPORT, "2");
+}
+
+static void test_missing(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(unlinkat(f->dirfd, VOL_CONF_NAME, 0), 0);
+	load_fails(f, -ENOENT, NULL);
+}
+
+static void test_bad_extent_size(void **state)
+{
+	struct fixture *f = *state;
+
+	conf_edit(f, "extent_size = 4096;", "extent_size = 3000;");
+	load_fails(f, -EINVAL, "extent_size");
+}
+
+static void test_zero_keyslots(void **state)
+{
+	struct fixture *f = *state;
+	char *text = conf_read(f), *from = strstr(text, "keyslots = (");
+	char *to = strstr(text, "\n);\n");
+
+	assert_non_null(from);
+	assert_non_null(to);
+	memmove(from + strlen("keyslots = ( );\n"), to + strlen("\n);\n"),
+		strlen(to + strlen("\n);\n")) + 1);
+	memcpy(from, "keyslots = ( );\n", strlen("keyslots = ( );\n"));
+	conf_write(f, text);
+	free(text);
+	load_fails(f, -EINVAL, "keyslots");
+}
+
+static void test_too_big(void **state)
+{
+	struct fixture *f = *state;
+	char *text = conf_read(f), *big;
+	size_t len = strlen(text);
+
+	/* A comment pads the valid config to 70000 bytes. */
+	big = malloc(70000 + 1);
+	assert_non_null(big);
+	memcpy(big, text, len);
+	big[len] = '#';
+	memset(big + len + 1, 'x', 70000 - len - 2);
+	big[70000 - 1] = '\n';
+	big[70000] = '\0';
+	conf_write(f, big);
+	load_fails(f, -EINVAL, NULL);
+	/* Padded to exactly VOL_CONF_MAX it is still a config. */
+	big[VOL_CONF_MAX - 1] = '\n';
+	big[VOL_CONF_MAX] = '\0';
+	conf_write(f, big);
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	free(big);
+	free(text);
+}
+
+static void test_syntax_error(void **state)
+{
+	struct fixture *f = *state;
+	char *text = conf_read(f), *p = strstr(text, "extent_size = 4096;");
+	char want[32];
+	int line = 1;
+
+	assert_non_null(p);
+	for (; p > text; p--)
+		line += p[-1] == '\n';
+	free(text);
+	snprintf(want, sizeof(want), "line %d", line);
+	conf_edit(f, "extent_size = 4096;", "extent_size = = 4096;");
+	load_fails(f, -EINVAL, want);
+}
+
+static void test_evil_provider(void **state)
+{
+	struct fixture *f = *state;
+
+	conf_edit(f, "provider = \"keyfile\"", "provider = \"../evil\"");
+	load_fails(f, -EINVAL, "provider");
+}
+
+static void test_nul_byte(void **state)
+{
+	struct fixture *f = *state;
+	int fd;
+
+	/* A NUL would hide the rest of the file from libconfig. */
+	fd = openat(f->dirfd, VOL_CONF_NAME, O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\0evil = 1;\n", 11), 11);
+	close(fd);
+	load_fails(f, -EINVAL, NULL);
+}
+
+/* The backing directory is untrusted: no following symlinks out of it. */
+static void test_symlink_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(renameat(f->dirfd, VOL_CONF_NAME, f->dirfd, "other"),
+			 0);
+	assert_int_equal(symlinkat("other", f->dirfd, VOL_CONF_NAME), 0);
+	assert_int_equal(load(f), -ELOOP);
+}
+
+static void test_not_regular(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(unlinkat(f->dirfd, VOL_CONF_NAME, 0), 0);
+	assert_int_equal(mkdirat(f->dirfd, VOL_CONF_NAME, 0700), 0);
+	load_fails(f, -EINVAL, "regular");
+}
+
+/* ---- store ---- */
+
+static void test_store_create_exists(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(vol_store(f->dirfd, &f->cfg, true), -EEXIST);
+	/* The existing config is left alone. */
+	assert_int_equal(load(f), 0);
+	cfg_equal(&f->cfg, &f->got);
+	/* Rewriting (create == false) replaces it. */
+	f->cfg.slots[0].key_version = 2;
+	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
+	assert_int_equal(vol_store(f->dirfd, &f->cfg, false), 0);
+	assert_int_equal(load(f), 0);
+	cfg_equal(&f->cfg, &f->got);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+}
+
+/* ---- helpers ---- */
+
+static void test_slot_aad(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[VOL_SLOT_AAD_MAX], b[VOL_SLOT_AAD_MAX];
+	struct vol_keyslot other = f->cfg.slots[0];
+	size_t alen, blen;
+
+	alen = vol_slot_aad(&f->cfg, &f->cfg.slots[0], a);
+	assert_int_equal(alen, 15 + VOL_UUID_LEN + KEK_ID_LEN + 7);
+	assert_memory_equal(a, "atrestfs kek v1", 15);
+	assert_memory_equal(a + 15, f->cfg.uuid, VOL_UUID_LEN);
+	assert_memory_equal(a + 15 + VOL_UUID_LEN, f->cfg.kek_id, KEK_ID_LEN);
+	assert_memory_equal(a + 15 + VOL_UUID_LEN + KEK_ID_LEN, "keyfile", 7);
+
+	strcpy(other.provider, "pkcs11");
+	blen = vol_slot_aad(&f->cfg, &other, b);
+	assert_int_equal(blen, alen - 1);
+	assert_memory_not_equal(a + alen - 7, b + blen - 6, 6);
+
+	/* Same length, one letter apart. */
+	strcpy(other.provider, "keyfilf");
+	blen = vol_slot_aad(&f->cfg, &other, b);
+	assert_int_equal(blen, alen);
+	assert_memory_not_equal(a, b, alen);
+
+	/* A 64-character provider fills VOL_SLOT_AAD_MAX exactly. */
+	memset(other.provider, 'p', VOL_NAME_MAX);
+	other.provider[VOL_NAME_MAX] = '\0';
+	assert_int_equal(vol_slot_aad(&f->cfg, &other, b), VOL_SLOT_AAD_MAX);
+}
+
+static void test_uuid(void **state)
+{
+	static const uint8_t known[VOL_UUID_LEN] = {
+		0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+		0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+	};
+	static const char *const bad[] = {
+		"", "00112233-4455-6677-8899-aabbccddeef",
+		"00112233-4455-6677-8899-aabbccddeeff0",
+		"00112233-4455-6677-8899-AABBCCDDEEFF",
+		"00112233x4455-6677-8899-aabbccddeeff",
+		"0011223-34455-6677-8899-aabbccddeeff",
+		"00112233-4455-6677-8899_aabbccddeeff",
+		"0011223g-4455-6677-8899-aabbccddeeff",
+		"00112233-4455-6677-8899-aabbccddeef ",
+		"001122334455667788990aabbccddeeff012",
+		"{0112233-4455-6677-8899-aabbccddeeff}",
+	};
+	uint8_t u[VOL_UUID_LEN], back[VOL_UUID_LEN];
+	char s[VOL_UUID_STR_LEN + 1];
+	size_t i;
+
+	(void)state;
+	vol_uuid_str(known, s);
+	assert_string_equal(s, "00112233-4455-6677-8899-aabbccddeeff");
+	assert_int_equal(vol_uuid_parse(s, back), 0);
+	assert_memory_equal(back, known, VOL_UUID_LEN);
+	for (i = 0; i < 64; i++) {
+		assert_int_equal(rand_fill(u, sizeof(u)), 0);
+		vol_uuid_str(u, s);
+		assert_int_equal(strlen(s), VOL_UUID_STR_LEN);
+		assert_int_equal(vol_uuid_parse(s, back), 0);
+		assert_memory_equal(back, u, VOL_UUID_LEN);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vol_uuid_parse(bad[i], back) != -EINVAL)
+			fail_msg("accepted UUID '%s'", bad[i]);
+}
+
+static void test_name_valid(void **state)
+{
+	char name[VOL_NAME_MAX + 2];
+
+	(void)state;
+	assert_true(vol_name_valid("keyfile"));
+	assert_true(vol_name_valid("a"));
+	assert_true(vol_name_valid("kms_aws-2"));
+	assert_true(vol_name_valid("AZaz09_-"));
+	memset(name, 'n', VOL_NAME_MAX);
+	name[VOL_NAME_MAX] = '\0';
+	assert_true(vol_name_valid(name));
+	name[VOL_NAME_MAX] = 'n';
+	name[VOL_NAME_MAX + 1] = '\0';
+	assert_false(vol_name_valid(name));
+	assert_false(vol_name_valid(""));
+	assert_false(vol_name_valid("a/b"));
+	assert_false(vol_name_valid("../x"));
+	assert_false(vol_name_valid("a.b"));
+	assert_false(vol_name_valid("a b"));
+	assert_false(vol_name_valid("a\n"));
+	assert_false(vol_name_valid("caf\xc3\xa9"));
+}
+
+#define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_round_trip),
+		T(test_round_trip_slots),
+		T(test_key_version_u32),
+		T(test_comments_ignored),
+		T(test_verify_other_kek),
+		T(test_tamper_extent_size),
+		T(test_tamper_kek_id),
+		T(test_tamper_wrapped),
+		T(test_tamper_params),
+		T(test_tamper_mac),
+		T(test_unknown_setting),
+		T(test_unknown_slot_setting),
+		T(test_include),
+		T(test_format_version),
+		T(test_missing),
+		T(test_bad_extent_size),
+		T(test_zero_keyslots),
+		T(test_too_big),
+		T(test_syntax_error),
+		T(test_evil_provider),
+		T(test_nul_byte),
+		T(test_symlink_refused),
+		T(test_not_regular),
+		T(test_store_create_exists),
+		T(test_slot_aad),
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_name_valid),
+	};
+
+	return cmocka_run_group_tests_name("volume: atrestfs.conf load, MAC, tampering",
+					   tests, NULL, NULL);
+}
