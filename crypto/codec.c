@@ -12,6 +12,19 @@
 
 #include "codec.h"
 
+bool name_valid(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') ||
+		      (s[n] >= 'A' && s[n] <= 'Z') ||
+		      (s[n] >= '0' && s[n] <= '9') || s[n] == '_' ||
+		      s[n] == '-'))
+			return false;
+	return n >= 1 && n <= NAME_LEN_MAX;
+}
+
 void hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -11,6 +11,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <stdbool.h>
+
+/*
+ * Names of providers, plugins and provider settings: [A-Za-z0-9_-], 1 to
+ * NAME_LEN_MAX characters.  Nothing else can name a file to load.
+ */
+#define NAME_LEN_MAX	64
+bool name_valid(const char *s);
+
 /* @out holds 2 * len + 1 bytes; lower-case, NUL-terminated. */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* Exactly 2 * len hex digits to @len bytes; -EINVAL otherwise. */

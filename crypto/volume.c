@@ -38,19 +38,6 @@ static int fail(char *msg, size_t msglen, int err, const char *fmt, ...)
 	return err;
 }
 
-bool vol_name_valid(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (!((s[n] >= 'a' && s[n] <= 'z') ||
-		      (s[n] >= 'A' && s[n] <= 'Z') ||
-		      (s[n] >= '0' && s[n] <= '9') || s[n] == '_' ||
-		      s[n] == '-'))
-			return false;
-	return n >= 1 && n <= VOL_NAME_MAX;
-}
-
 /* Printable ASCII without the two characters libconfig would escape. */
 static bool str_valid(const char *s, size_t max)
 {
@@ -159,7 +146,7 @@ static int load_params(const config_setting_t *grp, struct vol_keyslot *ks,
 		name = config_setting_name(p);
 		val = config_setting_type(p) == CONFIG_TYPE_STRING ?
 		      config_setting_get_string(p) : NULL;
-		if (!name || !vol_name_valid(name) || !val ||
+		if (!name || !name_valid(name) || !val ||
 		    !str_valid(val, VOL_STR_MAX))
 			return fail(msg, msglen, -EINVAL,
 				    "keyslots[%u].params.%s is not a valid string setting",
@@ -190,7 +177,7 @@ static int load_slot(const config_setting_t *grp, struct vol_keyslot *ks,
 	if (err)
 		return err;
 	s = get_str(grp, "provider");
-	if (!s || !vol_name_valid(s))
+	if (!s || !name_valid(s))
 		return fail(msg, msglen, -EINVAL,
 			    "%s.provider must be a name of [A-Za-z0-9_-], at most %d characters",
 			    where, VOL_NAME_MAX);

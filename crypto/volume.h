@@ -23,7 +23,7 @@
 #define VOL_CONF_MAX		(64 * 1024)
 #define VOL_MAX_SLOTS		8
 #define VOL_MAX_PARAMS		16
-#define VOL_NAME_MAX		64	/* provider, algorithm, param names */
+#define VOL_NAME_MAX		64	/* provider, algorithm, param names: NAME_LEN_MAX */
 #define VOL_STR_MAX		256	/* key IDs, param values */
 #define VOL_WRAPPED_MAX		1024	/* wrapped KEK bytes */
 #define VOL_UUID_STR_LEN	36
@@ -86,8 +86,5 @@ size_t vol_slot_aad(const struct vol_config *cfg,
 void vol_uuid_str(const uint8_t uuid[VOL_UUID_LEN],
 		  char out[VOL_UUID_STR_LEN + 1]);
 int vol_uuid_parse(const char *s, uint8_t uuid[VOL_UUID_LEN]);
-
-/* [A-Za-z0-9_-], 1..64 characters: provider and plugin names. */
-bool vol_name_valid(const char *s);
 
 #endif

@@ -52,16 +52,23 @@ int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 	return 0;
 }
 
-void atr_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* Unless @err, look @name up and reply with its entry: lookup and makers. */
+static void reply_entry(fuse_req_t req, struct atr_inode *dir,
+			const char *name, int err)
 {
-	struct atr_mount *m = atr_mnt(req);
 	struct fuse_entry_param e;
-	int err = entry_lookup(m, itable_ino(m, parent), name, &e);
 
+	if (!err)
+		err = entry_lookup(atr_mnt(req), dir, name, &e);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
 		fuse_reply_entry(req, &e);
+}
+
+void atr_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	reply_entry(req, itable_ino(atr_mnt(req), parent), name, 0);
 }
 
 void atr_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -230,18 +237,9 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 static void reply_new(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, dev_t rdev, const char *link)
 {
-	struct atr_mount *m = atr_mnt(req);
-	struct atr_inode *dir = itable_ino(m, parent);
-	struct fuse_entry_param e;
-	int err;
+	struct atr_inode *dir = itable_ino(atr_mnt(req), parent);
 
-	err = make_node(req, dir, name, mode, rdev, link);
-	if (!err)
-		err = entry_lookup(m, dir, name, &e);
-	if (err)
-		fuse_reply_err(req, -err);
-	else
-		fuse_reply_entry(req, &e);
+	reply_entry(req, dir, name, make_node(req, dir, name, mode, rdev, link));
 }
 
 void atr_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -267,7 +265,6 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *dir = itable_ino(m, parent);
-	struct fuse_entry_param e;
 	char proc[64];
 	int err = 0;
 
@@ -276,12 +273,7 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 		err = -EPERM;
 	else if (linkat(AT_FDCWD, proc, dir->fd, name, AT_SYMLINK_FOLLOW))
 		err = -errno;
-	if (!err)
-		err = entry_lookup(m, dir, name, &e);
-	if (err)
-		fuse_reply_err(req, -err);
-	else
-		fuse_reply_entry(req, &e);
+	reply_entry(req, dir, name, err);
 }
 
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,

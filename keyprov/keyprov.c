@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../crypto/codec.h"
 #include "keyprov.h"
 
 #ifndef KEYPROV_DIR
@@ -88,15 +89,7 @@ int keyprov_kv_set(struct keyprov_kvlist *l, const char *key, const char *val)
 
 int keyprov_name_valid(const char *name)
 {
-	size_t n;
-
-	for (n = 0; name[n]; n++)
-		if (!((name[n] >= 'a' && name[n] <= 'z') ||
-		      (name[n] >= 'A' && name[n] <= 'Z') ||
-		      (name[n] >= '0' && name[n] <= '9') ||
-		      name[n] == '_' || name[n] == '-'))
-			return 0;
-	return n >= 1 && n <= KEYPROV_NAME_MAX;
+	return name_valid(name);
 }
 
 static int check_ops(const struct keyprov_ops *ops, const char *name,

@@ -25,6 +25,7 @@
 
 #include "../../crypto/aead.h"
 #include "../../crypto/secmem.h"
+#include "../../crypto/codec.h"
 #include "../../crypto/volume.h"
 
 struct fixture {
@@ -598,23 +599,23 @@ static void test_name_valid(void **state)
 	char name[VOL_NAME_MAX + 2];
 
 	(void)state;
-	assert_true(vol_name_valid("keyfile"));
-	assert_true(vol_name_valid("a"));
-	assert_true(vol_name_valid("kms_aws-2"));
-	assert_true(vol_name_valid("AZaz09_-"));
+	assert_true(name_valid("keyfile"));
+	assert_true(name_valid("a"));
+	assert_true(name_valid("kms_aws-2"));
+	assert_true(name_valid("AZaz09_-"));
 	memset(name, 'n', VOL_NAME_MAX);
 	name[VOL_NAME_MAX] = '\0';
-	assert_true(vol_name_valid(name));
+	assert_true(name_valid(name));
 	name[VOL_NAME_MAX] = 'n';
 	name[VOL_NAME_MAX + 1] = '\0';
-	assert_false(vol_name_valid(name));
-	assert_false(vol_name_valid(""));
-	assert_false(vol_name_valid("a/b"));
-	assert_false(vol_name_valid("../x"));
-	assert_false(vol_name_valid("a.b"));
-	assert_false(vol_name_valid("a b"));
-	assert_false(vol_name_valid("a\n"));
-	assert_false(vol_name_valid("caf\xc3\xa9"));
+	assert_false(name_valid(name));
+	assert_false(name_valid(""));
+	assert_false(name_valid("a/b"));
+	assert_false(name_valid("../x"));
+	assert_false(name_valid("a.b"));
+	assert_false(name_valid("a b"));
+	assert_false(name_valid("a\n"));
+	assert_false(name_valid("caf\xc3\xa9"));
 }
 
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
