@@ -18,12 +18,14 @@ VERSION    := 0.1.0
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 PKGS       := fuse3 openssl libconfig
+# Deferred (=), so "make deps" parses on a machine without pkg-config yet.
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fstack-protector-strong \
-		   -fPIC $(shell pkg-config --cflags $(PKGS))
+		   -fPIC $(PKG_CFLAGS)
 override CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
 		     -DKEYPROV_DIR=\"$(KEYPROVDIR)\" -DATR_VERSION=\"$(VERSION)\"
 override LDFLAGS += -Wl,-z,relro -Wl,-z,now
-LDLIBS     := $(shell pkg-config --libs $(PKGS)) -ldl -lpthread
+LDLIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread
 
 ifeq ($(SAN),1)
 B := build-san

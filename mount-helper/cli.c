@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,51 @@ void cli_say(const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++, d++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*d = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*d = *s;
+		}
+	}
+	*d = '\0';
+}
+
+int cli_mounted(const char *path, char *type, size_t typelen)
+{
+	char real[PATH_MAX], line[8192], mp[PATH_MAX], fstype[256];
+	const char *sep;
+	int found = 0;
+	FILE *f;
+
+	if (!realpath(path, real))
+		return 0;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return 0;
+	/* Field 5 is the mount point; the fstype follows " - ".  Last wins. */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		unescape(mp);
+		sep = strstr(line, " - ");
+		if (strcmp(mp, real) || !sep ||
+		    sscanf(sep + 3, "%255s", fstype) != 1)
+			continue;
+		snprintf(type, typelen, "%s", fstype);
+		found = 1;
+	}
+	fclose(f);
+	return found;
 }
 
 static int mkdir_p(char *path, mode_t mode)

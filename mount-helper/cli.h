@@ -30,6 +30,12 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int cli_quiet;
 
+/*
+ * What is mounted at @path (resolved with realpath): 1 and its fstype in
+ * @type, or 0 if nothing is, from /proc/self/mountinfo.
+ */
+int cli_mounted(const char *path, char *type, size_t typelen);
+
 /* Default key file of a volume: KEYDIR/UUID.key (see atrestfs(8) FILES). */
 int cli_default_keyfile(const char *uuid, char *buf, size_t len, int mkdirs);
 

@@ -27,8 +27,9 @@ static void usage(FILE *f)
 "\n"
 "  -k, --keyfile PATH     root key file: used if it exists, else created\n"
 "                         (32 random bytes, mode 0600).  Default:\n"
-"                         /etc/atrestfs/keys/UUID.key for root,\n"
-"                         $XDG_CONFIG_HOME/atrestfs/keys/UUID.key otherwise\n"
+"                         KEYDIR/UUID.key, where KEYDIR is $ATRESTFS_KEY_DIR,\n"
+"                         else /etc/atrestfs/keys for root, else\n"
+"                         $XDG_CONFIG_HOME (or ~/.config)/atrestfs/keys\n"
 "  -e, --extent-size N    plaintext bytes per extent, a power of two from\n"
 "                         4096 to 1048576 (default 4096)\n"
 "  -q, --quiet            print nothing on success\n"
@@ -51,8 +52,8 @@ static int probe_xattrs(int dirfd, const char *dir)
 		if (err == ENOTSUP)
 			cli_err("the filesystem holding %s does not support user "
 				"extended attributes (user.*); atrestfs keeps each "
-				"file's wrapped key in one. Use ext4, xfs, btrfs or "
-				"tmpfs, or mount ext4 with user_xattr", dir);
+				"file's wrapped key in one. Use ext4, xfs, btrfs, or "
+				"tmpfs on Linux 6.6 or later", dir);
 		else
 			cli_err("cannot set an extended attribute in %s: %s", dir,
 				strerror(err));

@@ -108,26 +108,6 @@ static int add_fsname(struct mount_args *a, const char *path)
 	return add_fuse_opt(a, esc);
 }
 
-static bool is_mountpoint(const char *path)
-{
-	char real[PATH_MAX], line[8192], mp[PATH_MAX];
-	bool found = false;
-	FILE *f;
-
-	if (!realpath(path, real))
-		return false;
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return false;
-	/* Field 5 is the mount point; octal escapes matter only for odd names. */
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 &&
-		    !strcmp(mp, real))
-			found = true;
-	fclose(f);
-	return found;
-}
-
 static int check_fuse(void)
 {
 	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
@@ -152,7 +132,7 @@ static int check_fuse(void)
 
 static int check_mountpoint(const struct mount_args *a)
 {
-	char rc[PATH_MAX], rm[PATH_MAX];
+	char rc[PATH_MAX], rm[PATH_MAX], type[256];
 	struct stat st;
 	DIR *d;
 	struct dirent *de;
@@ -166,7 +146,7 @@ static int check_mountpoint(const struct mount_args *a)
 		cli_err("mountpoint %s is not a directory", a->mountpoint);
 		return -1;
 	}
-	if (is_mountpoint(a->mountpoint)) {
+	if (cli_mounted(a->mountpoint, type, sizeof(type))) {
 		cli_err("mountpoint %s is busy: something is already mounted "
 			"there (unmount it first: atrestfs unmount %s)",
 			a->mountpoint, a->mountpoint);
@@ -225,6 +205,7 @@ static int do_mount(struct mount_args *a)
 	struct atr_mount *m;
 	struct kek *kek = NULL;
 	int dirfd, pathfd, err;
+	pid_t self;
 
 	if (check_fuse())
 		return EXIT_MOUNT;
@@ -285,9 +266,11 @@ static int do_mount(struct mount_args *a)
 	fargv[1] = "-o";
 	fargv[2] = a->fuse_opts;
 	fargv[3] = NULL;
+	self = getpid();
 	err = atr_fs_run(m, 3, fargv, a->mountpoint, a->foreground);
 	atr_mount_free(m);
-	if (err) {
+	/* The detached child reports to the parent, which tells the user. */
+	if (err && getpid() == self) {
 		cli_err("mounting %s on %s failed (see the messages above)",
 			a->cipherdir, a->mountpoint);
 		return EXIT_MOUNT;
@@ -367,8 +350,11 @@ int cmd_mount_helper(int argc, char **argv)
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "-f")) {
 			return EXIT_OK;
+		} else if ((!strcmp(argv[i], "-t") || !strcmp(argv[i], "-N")) &&
+			   i + 1 < argc) {
+			i++;		/* -t TYPE, -N NAMESPACE: not ours */
 		} else if (argv[i][0] == '-') {
-			continue;	/* -n, -s, -v, -t TYPE's value is not passed */
+			continue;	/* -n, -s, -v */
 		} else if (npos < 2) {
 			pos[npos++] = argv[i];
 		} else {

@@ -26,29 +26,6 @@ static void usage(FILE *f)
 "  -h, --help    this text\n");
 }
 
-/* 1 if @real is an atrestfs mount, 0 if another kind, -1 if not mounted. */
-static int mount_kind(const char *real)
-{
-	char line[8192], mp[PATH_MAX], type[256];
-	const char *sep;
-	int kind = -1;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
-		    strcmp(mp, real))
-			continue;
-		/* After the " - " separator: fstype. */
-		sep = strstr(line, " - ");
-		kind = sep && sscanf(sep + 3, "%255s", type) == 1 &&
-		       !strcmp(type, "fuse.atrestfs");
-	}
-	fclose(f);
-	return kind;
-}
-
 int cmd_unmount(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -56,9 +33,9 @@ int cmd_unmount(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char real[PATH_MAX];
+	char real[PATH_MAX], type[256];
 	bool lazy = false;
-	int c, kind, status;
+	int c, status;
 	pid_t pid;
 
 	while ((c = getopt_long(argc, argv, "zh", opts, NULL)) != -1) {
@@ -82,12 +59,11 @@ int cmd_unmount(int argc, char **argv)
 		cli_err("%s: %s", argv[optind], strerror(errno));
 		return EXIT_MOUNT;
 	}
-	kind = mount_kind(real);
-	if (kind < 0) {
+	if (!cli_mounted(real, type, sizeof(type))) {
 		cli_err("%s is not mounted", argv[optind]);
 		return EXIT_MOUNT;
 	}
-	if (kind == 0) {
+	if (strcmp(type, "fuse.atrestfs")) {
 		cli_err("%s is not an atrestfs mount; not touching it", argv[optind]);
 		return EXIT_MOUNT;
 	}
