@@ -75,9 +75,14 @@ check: all
 demo: all
 	scripts/demo.sh
 
-# Debian 12 packages for building, testing and the demo.
-DEPS := build-essential pkg-config libfuse3-dev fuse3 libssl-dev libconfig-dev \
-	libcmocka-dev valgrind attr tar
+# Debian 12 packages for building, testing and the demo, one line per
+# concern so that features add theirs without touching the others.
+DEPS_BUILD    := build-essential pkg-config libfuse3-dev fuse3 libssl-dev \
+		 libconfig-dev
+DEPS_TEST     := libcmocka-dev valgrind attr tar
+DEPS_ATREST   :=
+DEPS_KEYPROV  :=
+DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_ATREST) $(DEPS_KEYPROV)
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)

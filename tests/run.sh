@@ -3,7 +3,7 @@
 #   1. unit tests (cmocka), normal build
 #   2. the same under ASan+UBSan (build-san/)
 #   3. the same under valgrind: no error, no leak
-#   4. mount tests: real FUSE mounts of the normal build
+#   4. mount tests (tests/*/t_*.sh): real FUSE mounts of the normal build
 #   5. the POSIX, tamper and scan mount tests again on the ASan+UBSan daemon
 # Each runs under a timeout, so a hung FUSE request fails one test instead
 # of stalling the run; each mount test unmounts what it mounted.  The last
@@ -42,8 +42,9 @@ done
 for t in build/tests/test_*; do
 	run "valgrind $(basename "$t")" 900 $VALGRIND "$t"
 done
-for t in tests/integration/t_*.sh; do
-	run "mount $(basename "$t" .sh)" 900 bash "$t"
+# Every suite directory's t_*.sh: integration/, atrest/, keyprov/, ...
+for t in tests/*/t_*.sh; do
+	run "mount $(basename "$(dirname "$t")")/$(basename "$t" .sh)" 900 bash "$t"
 done
 export ATR=$PWD/build-san/atrestfs
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
