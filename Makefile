@@ -13,6 +13,7 @@ MANDIR     ?= $(PREFIX)/share/man
 # mount(8) looks for helpers in /sbin only, whatever the prefix.
 SBINDIR    ?= /sbin
 KEYPROVDIR ?= $(LIBDIR)/atrestfs/keyprov
+SYSTEMDDIR ?= $(LIBDIR)/systemd/system
 VERSION    := 0.1.0
 
 CC         ?= cc
@@ -44,7 +45,11 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 ITEST    := $(patsubst tests/integration/%.c,$(B)/tests/%,$(wildcard tests/integration/*.c))
 
-all: $(B)/atrestfs $(B)/mount.atrestfs $(UNIT) $(ITEST)
+all: $(B)/atrestfs $(B)/mount.atrestfs $(B)/atrestfs@.service $(UNIT) $(ITEST)
+
+$(B)/atrestfs@.service: mount-helper/atrestfs@.service.in
+	@mkdir -p $(dir $@)
+	sed 's|@BINDIR@|$(BINDIR)|g' $< >$@
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -87,7 +92,7 @@ deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)
 
-install: $(B)/atrestfs
+install: $(B)/atrestfs $(B)/atrestfs@.service
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(KEYPROVDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(B)/atrestfs $(DESTDIR)$(BINDIR)/atrestfs
@@ -95,12 +100,15 @@ install: $(B)/atrestfs
 	ln -sf $(BINDIR)/atrestfs $(DESTDIR)$(SBINDIR)/mount.fuse.atrestfs
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	install -m 0644 $(B)/atrestfs@.service $(DESTDIR)$(SYSTEMDDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/atrestfs $(DESTDIR)$(SBINDIR)/mount.atrestfs \
 	      $(DESTDIR)$(SBINDIR)/mount.fuse.atrestfs
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/atrestfs@.service
 	-rmdir $(DESTDIR)$(KEYPROVDIR) 2>/dev/null
 
 clean:

@@ -6,8 +6,9 @@
 #   4. mount tests (tests/*/t_*.sh): real FUSE mounts of the normal build
 #   5. the POSIX, tamper and scan mount tests again on the ASan+UBSan daemon
 # Each runs under a timeout, so a hung FUSE request fails one test instead
-# of stalling the run; each mount test unmounts what it mounted.  The last
-# line counts them: "check: N passed, N failed".
+# of stalling the run; each mount test unmounts what it mounted.  A test
+# whose prerequisite is missing exits 77 and is counted as skipped, never as
+# passed.  The last line counts them: "check: N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "tests/run.sh: mount tests need root (FUSE, ramfs, loop)"; exit 2; }
@@ -15,6 +16,7 @@ cd "$(dirname "$0")/.."
 
 pass=0
 failed=()
+skipped=()
 VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible"
 
 run() {
@@ -26,6 +28,10 @@ run() {
 	if [ $rc = 0 ]; then
 		pass=$((pass + 1))
 		echo "--- PASS $name"
+	elif [ $rc = 77 ]; then
+		# A prerequisite is missing; the test said which.  Not a pass.
+		skipped+=("$name")
+		echo "--- SKIP $name"
 	else
 		[ $rc = 124 ] && echo "timed out after ${limit}s"
 		failed+=("$name")
@@ -54,8 +60,11 @@ for t in t_posix t_tamper t_scan; do
 done
 
 echo
+if [ ${#skipped[@]} -gt 0 ]; then
+	printf 'skipped: %s\n' "${skipped[@]}"
+fi
 if [ ${#failed[@]} -gt 0 ]; then
 	printf 'failed: %s\n' "${failed[@]}"
 fi
-echo "check: $pass passed, ${#failed[@]} failed"
+echo "check: $pass passed, ${#failed[@]} failed, ${#skipped[@]} skipped"
 [ ${#failed[@]} = 0 ]

@@ -53,3 +53,25 @@ is_mounted "$M" || fail "fstab: not mounted"
 [ "$(cat "$M/f")" = "via atrestfs" ] || fail "fstab mount reads"
 umount "$M" || fail "umount fstab mount"
 ok "fstab line with noauto,nofail,x-systemd.automount,keyfile="
+
+# The systemd unit template: valid for systemd, and its ExecStart/ExecStop
+# lines, run as written with an instance's env file, mount and unmount.
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$WORK/units"
+	sed "s|@BINDIR@|$(dirname "$ATR")|g" "$TOP/mount-helper/atrestfs@.service.in" \
+		>"$WORK/units/atrestfs@.service"
+	systemd-analyze verify --man=no "$WORK/units/atrestfs@plain.service" ||
+		fail "systemd-analyze verify atrestfs@.service"
+fi
+printf 'CIPHERDIR=%s\nMOUNTPOINT=%s\nKEYFILE=%s\nOPTIONS=nosuid\n' "$C" "$M" "$C.key" \
+	>"$WORK/plain.conf"
+unit_cmd() {
+	sed -n "s/^$1=//p" "$TOP/mount-helper/atrestfs@.service.in" |
+		sed "s|@BINDIR@|$(dirname "$ATR")|g"
+}
+(set -a && . "$WORK/plain.conf" && eval "$(unit_cmd ExecStart)") || fail "unit ExecStart"
+is_mounted "$M" || fail "unit ExecStart did not mount"
+[ "$(cat "$M/f")" = "via atrestfs" ] || fail "unit mount reads"
+(set -a && . "$WORK/plain.conf" && eval "$(unit_cmd ExecStop)") || fail "unit ExecStop"
+is_mounted "$M" && fail "unit ExecStop did not unmount"
+ok "atrestfs@.service verifies and its commands mount and unmount"
