@@ -13,6 +13,9 @@ MANDIR     ?= $(PREFIX)/share/man
 # mount(8) looks for helpers in /sbin only, whatever the prefix.
 SBINDIR    ?= /sbin
 KEYPROVDIR ?= $(LIBDIR)/atrestfs/keyprov
+HELPERDIR  ?= $(LIBDIR)/atrestfs/helpers
+EXEC_HELPERS := $(addprefix keyprov/helpers/,atrestfs-kmip atrestfs-aws-kms \
+		atrestfs-vault-transit atrestfs-azure-keyvault)
 SYSTEMDDIR ?= $(LIBDIR)/systemd/system
 VERSION    := 0.1.0
 
@@ -73,6 +76,42 @@ $(B)/tests/%: tests/integration/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcmocka -lpthread
 
+# Workload helpers of the tests/atrest/ suite (atrest_append, atrest_mmap, ...).
+ATREST   := $(patsubst tests/atrest/%.c,$(B)/tests/atrest_%,$(wildcard tests/atrest/*.c))
+all: $(ATREST)
+$(B)/tests/atrest_%: tests/atrest/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+# Key-provider plugins: the loader's test plugins (one source, four
+# builds) and the example plugin of atrestfs-keyprov(7), built against the
+# installed header path <atrestfs/keyprov.h>.
+PLUGDIR  := $(B)/tests/plugins
+PLUGINS  := $(addprefix $(PLUGDIR)/,good.so badabi.so noentry.so misnamed.so example.so)
+PLUG_CC   = $(CC) $(CPPFLAGS) $(CFLAGS) -shared $(LDFLAGS) -o $@
+
+all: $(PLUGINS)
+$(UNIT): | $(PLUGINS)
+
+$(PLUGDIR)/good.so: tests/unit/plugins/testplug.c keyprov/keyprov.h
+	@mkdir -p $(dir $@)
+	$(PLUG_CC) $<
+$(PLUGDIR)/badabi.so: tests/unit/plugins/testplug.c keyprov/keyprov.h
+	@mkdir -p $(dir $@)
+	$(PLUG_CC) -DPLUG_NAME=\"badabi\" -DPLUG_ABI=99 $<
+$(PLUGDIR)/noentry.so: tests/unit/plugins/testplug.c keyprov/keyprov.h
+	@mkdir -p $(dir $@)
+	$(PLUG_CC) -DPLUG_NAME=\"noentry\" -DPLUG_NO_ENTRY $<
+$(PLUGDIR)/misnamed.so: tests/unit/plugins/testplug.c keyprov/keyprov.h
+	@mkdir -p $(dir $@)
+	$(PLUG_CC) -DPLUG_NAME=\"other\" $<
+$(B)/include/atrestfs/keyprov.h: keyprov/keyprov.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(PLUGDIR)/example.so: keyprov/example/example.c $(B)/include/atrestfs/keyprov.h
+	@mkdir -p $(dir $@)
+	$(PLUG_CC) -I$(B)/include $<
+
 check: all
 	$(MAKE) SAN=1 all
 	tests/run.sh
@@ -85,8 +124,8 @@ demo: all
 DEPS_BUILD    := build-essential pkg-config libfuse3-dev fuse3 libssl-dev \
 		 libconfig-dev
 DEPS_TEST     := libcmocka-dev valgrind attr tar
-DEPS_ATREST   :=
-DEPS_KEYPROV  :=
+DEPS_ATREST   := logrotate sqlite3 gdb util-linux procps
+DEPS_KEYPROV  := softhsm2 opensc python3-pykmip openssl
 DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_ATREST) $(DEPS_KEYPROV)
 deps:
 	apt-get update -qq
@@ -100,6 +139,13 @@ install: $(B)/atrestfs $(B)/atrestfs@.service
 	ln -sf $(BINDIR)/atrestfs $(DESTDIR)$(SBINDIR)/mount.fuse.atrestfs
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(PREFIX)/include/atrestfs
+	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 keyprov/keyprov.h $(DESTDIR)$(PREFIX)/include/atrestfs/
+	# Key helpers of the exec provider (never on a volume: atrestfs-keyprov(7)).
+	install -d $(DESTDIR)$(HELPERDIR)
+	install -m 0755 $(EXEC_HELPERS) $(DESTDIR)$(HELPERDIR)/
+	install -m 0644 keyprov/helpers/atrestfs-exec-lib.sh $(DESTDIR)$(HELPERDIR)/
 	install -d $(DESTDIR)$(SYSTEMDDIR)
 	install -m 0644 $(B)/atrestfs@.service $(DESTDIR)$(SYSTEMDDIR)/
 
@@ -108,13 +154,29 @@ uninstall:
 	      $(DESTDIR)$(SBINDIR)/mount.fuse.atrestfs
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(wildcard man/*.7)))
+	rm -f $(DESTDIR)$(PREFIX)/include/atrestfs/keyprov.h
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/atrestfs@.service
+	rm -f $(addprefix $(DESTDIR)$(HELPERDIR)/,$(notdir $(EXEC_HELPERS)) atrestfs-exec-lib.sh)
+	-rmdir $(DESTDIR)$(HELPERDIR) 2>/dev/null
 	-rmdir $(DESTDIR)$(KEYPROVDIR) 2>/dev/null
+
+# Debian binary package in the parent directory (needs debhelper).
+deb:
+	dpkg-buildpackage -us -uc -b
+
+# Benchmarks against gocryptfs, securefs, passthrough_ll and the raw backing
+# fs (scripts/bench.sh; knobs BENCH_QUICK, BENCH_ROUNDS, BENCH_BACKING,
+# BENCH_OUT there).  Not part of "make check": it is long and measures.
+DEPS_BENCH    := gocryptfs securefs fio util-linux python3 openssl
+bench: all
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS_BENCH) >/dev/null
+	scripts/bench.sh
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all check demo deps install uninstall clean
+.PHONY: all check demo deps install uninstall deb clean bench
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

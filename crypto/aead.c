@@ -2,12 +2,17 @@
 /*
  * crypto/aead.c - AES-256-GCM and the KDFs, on OpenSSL 3 EVP only.
  *
- * A context is made per call.  The key schedule has to be computed per call
- * anyway because callers alternate between many per-file keys; making the
- * context per call keeps this file free of thread-local state.
+ * Two ways to call AES-256-GCM.  Without a context (aead_seal, aead_box_*),
+ * an EVP context is made and freed per call, which suits the rare seals of
+ * headers, xattrs and keys.  The data path instead owns one struct aead_ctx
+ * per thread (fs/fileio.c): it keeps its EVP contexts and the key schedule
+ * of the last key it saw, so a run of extents of one file costs one key
+ * set-up, not one per extent.  aead_ctx_free() wipes both (EVP_CIPHER_CTX_free
+ * cleanses the schedule) and the copy of the key kept to recognise it.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -19,9 +24,67 @@
 
 #include "aead.h"
 
-static int gcm_crypt(int enc, const uint8_t *key, const uint8_t *nonce,
-		     const void *aad, size_t aad_len, const void *in,
-		     size_t len, void *out, uint8_t *tag)
+/* One direction's EVP context, and the key its schedule was made from. */
+struct aead_dir {
+	EVP_CIPHER_CTX *ctx;
+	uint8_t key[AEAD_KEY_LEN];
+	bool keyed;
+};
+
+struct aead_ctx {
+	EVP_CIPHER *cipher;		/* fetched once, not per call */
+	struct aead_dir dir[2];		/* [0] open, [1] seal */
+};
+
+struct aead_ctx *aead_ctx_new(void)
+{
+	struct aead_ctx *a = OPENSSL_zalloc(sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	a->dir[0].ctx = EVP_CIPHER_CTX_new();
+	a->dir[1].ctx = EVP_CIPHER_CTX_new();
+	if (!a->cipher || !a->dir[0].ctx || !a->dir[1].ctx) {
+		aead_ctx_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void aead_ctx_free(struct aead_ctx *a)
+{
+	if (!a)
+		return;
+	EVP_CIPHER_CTX_free(a->dir[0].ctx);	/* cleanses the key schedule */
+	EVP_CIPHER_CTX_free(a->dir[1].ctx);
+	EVP_CIPHER_free(a->cipher);
+	OPENSSL_clear_free(a, sizeof(*a));	/* and our copies of the keys */
+}
+
+/*
+ * Point @d at @key and @nonce.  The schedule is kept when the key is the
+ * one it was made from (compared in constant time: it is secret), so only
+ * the nonce is set: OpenSSL's GCM keeps the key when re-initialised with a
+ * NULL key.
+ */
+static int dir_init(struct aead_ctx *a, struct aead_dir *d, int enc,
+		    const uint8_t *key, const uint8_t *nonce)
+{
+	if (d->keyed && !CRYPTO_memcmp(d->key, key, AEAD_KEY_LEN))
+		return EVP_CipherInit_ex2(d->ctx, NULL, NULL, nonce, enc,
+					  NULL) == 1 ? 0 : -EIO;
+	d->keyed = false;
+	if (EVP_CipherInit_ex2(d->ctx, a->cipher, key, nonce, enc, NULL) != 1)
+		return -EIO;
+	memcpy(d->key, key, AEAD_KEY_LEN);
+	d->keyed = true;
+	return 0;
+}
+
+static int gcm_crypt(struct aead_ctx *a, int enc, const uint8_t *key,
+		     const uint8_t *nonce, const void *aad, size_t aad_len,
+		     const void *in, size_t len, void *out, uint8_t *tag)
 {
 	EVP_CIPHER_CTX *ctx;
 	uint8_t fin[AEAD_TAG_LEN];	/* GCM's final step emits nothing */
@@ -29,11 +92,18 @@ static int gcm_crypt(int enc, const uint8_t *key, const uint8_t *nonce,
 
 	if (len > INT_MAX || aad_len > INT_MAX)
 		return -EINVAL;
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx)
-		return -ENOMEM;
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1)
-		goto out_free_ctx;
+	if (a) {
+		ctx = a->dir[enc].ctx;
+		if (dir_init(a, &a->dir[enc], enc, key, nonce))
+			goto out_free_ctx;
+	} else {
+		ctx = EVP_CIPHER_CTX_new();
+		if (!ctx)
+			return -ENOMEM;
+		if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce,
+				      enc) != 1)
+			goto out_free_ctx;
+	}
 	if (aad_len &&
 	    EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
 		goto out_free_ctx;
@@ -55,7 +125,8 @@ static int gcm_crypt(int enc, const uint8_t *key, const uint8_t *nonce,
 	}
 	err = 0;
 out_free_ctx:
-	EVP_CIPHER_CTX_free(ctx);
+	if (!a)
+		EVP_CIPHER_CTX_free(ctx);
 	if (err && len)
 		OPENSSL_cleanse(out, len);	/* caller need not */
 	return err;
@@ -66,7 +137,7 @@ int aead_seal(const uint8_t key[AEAD_KEY_LEN],
 	      size_t aad_len, const void *in, size_t len, void *out,
 	      uint8_t tag[AEAD_TAG_LEN])
 {
-	return gcm_crypt(1, key, nonce, aad, aad_len, in, len, out, tag);
+	return gcm_crypt(NULL, 1, key, nonce, aad, aad_len, in, len, out, tag);
 }
 
 int aead_open(const uint8_t key[AEAD_KEY_LEN],
@@ -74,8 +145,33 @@ int aead_open(const uint8_t key[AEAD_KEY_LEN],
 	      size_t aad_len, const void *in, size_t len, void *out,
 	      const uint8_t tag[AEAD_TAG_LEN])
 {
-	return gcm_crypt(0, key, nonce, aad, aad_len, in, len, out,
+	return gcm_crypt(NULL, 0, key, nonce, aad, aad_len, in, len, out,
 			 (uint8_t *)tag);
+}
+
+int aead_box_seal_ctx(struct aead_ctx *a, const uint8_t key[AEAD_KEY_LEN],
+		      const void *aad, size_t aad_len, const void *in,
+		      size_t len, uint8_t *box)
+{
+	int err = rand_fill(box, AEAD_NONCE_LEN);
+
+	if (err)
+		return err;
+	return gcm_crypt(a, 1, key, box, aad, aad_len, in, len,
+			 box + AEAD_NONCE_LEN, box + AEAD_NONCE_LEN + len);
+}
+
+int aead_box_open_ctx(struct aead_ctx *a, const uint8_t key[AEAD_KEY_LEN],
+		      const void *aad, size_t aad_len, const uint8_t *box,
+		      size_t box_len, void *out)
+{
+	size_t len;
+
+	if (box_len < AEAD_OVERHEAD)
+		return -EBADMSG;
+	len = box_len - AEAD_OVERHEAD;
+	return gcm_crypt(a, 0, key, box, aad, aad_len, box + AEAD_NONCE_LEN,
+			 len, out, (uint8_t *)box + AEAD_NONCE_LEN + len);
 }
 
 int aead_box_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad,

@@ -41,6 +41,22 @@ int aead_box_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad,
 int aead_box_open(const uint8_t key[AEAD_KEY_LEN], const void *aad,
 		  size_t aad_len, const uint8_t *box, size_t box_len, void *out);
 
+/*
+ * A reusable AES-256-GCM context for one thread: it keeps the key schedule
+ * of the last key used in each direction.  Not thread-safe; a NULL context
+ * makes the *_ctx calls behave as the plain ones.  aead_ctx_free() wipes
+ * the schedules and the key copies it holds; NULL is a no-op.
+ */
+struct aead_ctx;
+struct aead_ctx *aead_ctx_new(void);
+void aead_ctx_free(struct aead_ctx *a);
+int aead_box_seal_ctx(struct aead_ctx *a, const uint8_t key[AEAD_KEY_LEN],
+		      const void *aad, size_t aad_len, const void *in,
+		      size_t len, uint8_t *box);
+int aead_box_open_ctx(struct aead_ctx *a, const uint8_t key[AEAD_KEY_LEN],
+		      const void *aad, size_t aad_len, const uint8_t *box,
+		      size_t box_len, void *out);
+
 /* RFC 5869 HKDF-SHA256.  On failure @out is zeroed so callers need not. */
 int kdf_hkdf(const uint8_t *ikm, size_t ikm_len, const void *salt,
 	     size_t salt_len, const char *info, uint8_t *out, size_t out_len);

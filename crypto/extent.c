@@ -57,17 +57,19 @@ static void extent_aad(const struct file_key *fk, uint64_t index, bool last,
 	aad[EXTENT_AAD_LEN - 1] = last;
 }
 
-int extent_seal(const struct file_key *fk, uint64_t index, bool last,
-		const void *in, size_t len, void *out)
+int extent_seal_ctx(struct aead_ctx *ac, const struct file_key *fk,
+		    uint64_t index, bool last, const void *in, size_t len,
+		    void *out)
 {
 	uint8_t aad[EXTENT_AAD_LEN];
 
 	extent_aad(fk, index, last, aad);
-	return aead_box_seal(fk->dek, aad, sizeof(aad), in, len, out);
+	return aead_box_seal_ctx(ac, fk->dek, aad, sizeof(aad), in, len, out);
 }
 
-int extent_open(const struct file_key *fk, uint64_t index, bool last,
-		const void *in, size_t disk_len, void *out)
+int extent_open_ctx(struct aead_ctx *ac, const struct file_key *fk,
+		    uint64_t index, bool last, const void *in,
+		    size_t disk_len, void *out)
 {
 	uint8_t aad[EXTENT_AAD_LEN];
 
@@ -75,7 +77,20 @@ int extent_open(const struct file_key *fk, uint64_t index, bool last,
 	if (disk_len <= EXTENT_OVERHEAD)
 		return -EBADMSG;
 	extent_aad(fk, index, last, aad);
-	return aead_box_open(fk->dek, aad, sizeof(aad), in, disk_len, out);
+	return aead_box_open_ctx(ac, fk->dek, aad, sizeof(aad), in, disk_len,
+				 out);
+}
+
+int extent_seal(const struct file_key *fk, uint64_t index, bool last,
+		const void *in, size_t len, void *out)
+{
+	return extent_seal_ctx(NULL, fk, index, last, in, len, out);
+}
+
+int extent_open(const struct file_key *fk, uint64_t index, bool last,
+		const void *in, size_t disk_len, void *out)
+{
+	return extent_open_ctx(NULL, fk, index, last, in, disk_len, out);
 }
 
 bool extent_is_hole(const void *disk, size_t len)

@@ -71,6 +71,17 @@ int extent_seal(const struct file_key *fk, uint64_t index, bool last,
 int extent_open(const struct file_key *fk, uint64_t index, bool last,
 		const void *in, size_t disk_len, void *out);
 
+/*
+ * The same through a thread's reusable context (crypto/aead.h), which keeps
+ * the DEK's key schedule between extents of one file.  @ac may be NULL.
+ */
+int extent_seal_ctx(struct aead_ctx *ac, const struct file_key *fk,
+		    uint64_t index, bool last, const void *in, size_t len,
+		    void *out);
+int extent_open_ctx(struct aead_ctx *ac, const struct file_key *fk,
+		    uint64_t index, bool last, const void *in,
+		    size_t disk_len, void *out);
+
 /* All-zero backing bytes: an unwritten extent (a hole), see docs/format.md. */
 bool extent_is_hole(const void *disk, size_t len);
 

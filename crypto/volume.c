@@ -219,11 +219,103 @@ static int load_slot(const config_setting_t *grp, struct vol_keyslot *ks,
 	return 0;
 }
 
+/* allow_uids / allow_gids: an array of 1..VOL_MAX_IDS integers. */
+static int load_ids(const config_setting_t *root, const char *name,
+		    uint32_t *ids, unsigned int *n, char *msg, size_t msglen)
+{
+	const config_setting_t *arr = config_setting_get_member(root, name);
+	const config_setting_t *e;
+	long long v;
+	int i, len;
+
+	*n = 0;
+	if (!arr)
+		return 0;
+	len = config_setting_is_array(arr) ? config_setting_length(arr) : -1;
+	if (len < 1 || len > VOL_MAX_IDS)
+		return fail(msg, msglen, -EINVAL,
+			    "%s must be an array [ ... ] of 1 to %d integers",
+			    name, VOL_MAX_IDS);
+	for (i = 0; i < len; i++) {
+		e = config_setting_get_elem(arr, (unsigned int)i);
+		if (config_setting_type(e) == CONFIG_TYPE_INT)
+			v = config_setting_get_int(e);
+		else if (config_setting_type(e) == CONFIG_TYPE_INT64)
+			v = config_setting_get_int64(e);
+		else
+			v = -1;
+		if (v < 0 || v > VOL_ID_MAX)
+			return fail(msg, msglen, -EINVAL,
+				    "%s[%d] must be an integer from 0 to %u",
+				    name, i, VOL_ID_MAX);
+		ids[i] = (uint32_t)v;
+	}
+	*n = (unsigned int)len;
+	return 0;
+}
+
+int vol_options_check(const struct vol_options *o, char *msg, size_t msglen)
+{
+	const char *p = o->audit_file;
+	size_t len = strlen(p);
+
+	/* Relative paths would depend on the daemon's working directory. */
+	if (len && (p[0] != '/' || !str_valid(p, VOL_PATH_MAX) ||
+		    strstr(p, "/../") ||
+		    (len >= 3 && !strcmp(p + len - 3, "/.."))))
+		return fail(msg, msglen, -EINVAL,
+			    "audit.file must be an absolute path of printable "
+			    "characters without '\\', '\"' or '..', at most %d",
+			    VOL_PATH_MAX);
+	if (o->nuids > VOL_MAX_IDS || o->ngids > VOL_MAX_IDS)
+		return fail(msg, msglen, -EINVAL, "at most %d allowed IDs",
+			    VOL_MAX_IDS);
+	return 0;
+}
+
+/* audit = { file = "/abs/path"; syslog = true; }: at least one of them. */
+static int load_audit(const config_setting_t *root, struct vol_options *o,
+		      char *msg, size_t msglen)
+{
+	static const char *const names[] = { "file", "syslog", NULL };
+	const config_setting_t *grp = config_setting_get_member(root, "audit");
+	const config_setting_t *sl;
+	const char *s;
+	int err;
+
+	if (!grp)
+		return 0;
+	if (!config_setting_is_group(grp))
+		return fail(msg, msglen, -EINVAL, "audit must be a group { ... }");
+	err = check_names(grp, names, "audit", msg, msglen);
+	if (err)
+		return err;
+	if (config_setting_get_member(grp, "file")) {
+		s = get_str(grp, "file");
+		if (!s || !*s || strlen(s) > VOL_PATH_MAX)
+			return fail(msg, msglen, -EINVAL,
+				    "audit.file must be an absolute path");
+		strcpy(o->audit_file, s);
+	}
+	sl = config_setting_get_member(grp, "syslog");
+	if (sl) {
+		if (config_setting_type(sl) != CONFIG_TYPE_BOOL)
+			return fail(msg, msglen, -EINVAL,
+				    "audit.syslog must be true or false");
+		o->audit_syslog = config_setting_get_bool(sl);
+	}
+	if (!vol_has_audit(o))
+		return fail(msg, msglen, -EINVAL, "audit names no destination "
+			    "(want file = \"/path\"; or syslog = true;)");
+	return vol_options_check(o, msg, msglen);
+}
+
 static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 		     size_t msglen)
 {
 	static const char *const names[] = { "format_version", "volume_uuid",
-		"extent_size", "cipher", "kek_id", "keyslots", "mac", NULL };
+		"extent_size", "cipher", "kek_id", "keyslots", "mac", "audit",
+		"allow_uids", "allow_gids", NULL };
 	config_setting_t *root = config_root_setting(cf), *slots;
 	const char *s;
 	unsigned int i;
@@ -272,7 +364,14 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 		if (err)
 			return err;
 	}
-	return 0;
+	err = load_audit(root, &cfg->opt, msg, msglen);
+	if (!err)
+		err = load_ids(root, "allow_uids", cfg->opt.allow_uids,
+			       &cfg->opt.nuids, msg, msglen);
+	if (!err)
+		err = load_ids(root, "allow_gids", cfg->opt.allow_gids,
+			       &cfg->opt.ngids, msg, msglen);
+	return err;
 }
 
 /* Reads at most VOL_CONF_MAX bytes of a regular file, never a symlink. */
@@ -348,6 +447,42 @@ out_destroy:
 	return err;
 }
 
+static void ids_text(FILE *f, const char *name, const uint32_t *ids,
+		     unsigned int n, bool canonical)
+{
+	bool big = false;
+	unsigned int i;
+
+	/* libconfig wants one element type per array: all "L" or none. */
+	for (i = 0; i < n; i++)
+		big |= ids[i] > INT32_MAX;
+	fprintf(f, "\n%s = [ ", name);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%u%s", i ? ", " : "", ids[i],
+			big && !canonical ? "L" : "");
+	fprintf(f, " ];");
+}
+
+/*
+ * The optional settings, each as "\n" and one line, only when present: a
+ * config without them keeps the canonical form (and MAC) it always had.
+ */
+static void options_text(FILE *f, const struct vol_options *o, bool canonical)
+{
+	if (vol_has_audit(o)) {
+		fprintf(f, "\naudit = { ");
+		if (o->audit_file[0])
+			fprintf(f, "file = \"%s\"; ", o->audit_file);
+		if (o->audit_syslog)
+			fprintf(f, "syslog = true; ");
+		fprintf(f, "};");
+	}
+	if (o->nuids)
+		ids_text(f, "allow_uids", o->allow_uids, o->nuids, canonical);
+	if (o->ngids)
+		ids_text(f, "allow_gids", o->allow_gids, o->ngids, canonical);
+}
+
 /*
  * The one serialisation: canonical == true gives the MAC input (every field,
  * one per line, mac excluded); false gives the file's text.
@@ -399,9 +534,12 @@ static char *conf_text(const struct vol_config *cfg, bool canonical)
 				ks->params[j].value);
 		fprintf(f, "    };\n  }");
 	}
+	if (!canonical)
+		fprintf(f, "\n);");
+	options_text(f, &cfg->opt, canonical);
 	if (!canonical) {
 		hex_encode(cfg->mac, sizeof(cfg->mac), mac);
-		fprintf(f, "\n);\nmac = \"%s\";\n", mac);
+		fprintf(f, "\nmac = \"%s\";\n", mac);
 	}
 	if (fclose(f))
 		goto out_free;

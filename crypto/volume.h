@@ -27,6 +27,9 @@
 #define VOL_STR_MAX		256	/* key IDs, param values */
 #define VOL_WRAPPED_MAX		1024	/* wrapped KEK bytes */
 #define VOL_UUID_STR_LEN	36
+#define VOL_MAX_IDS		64	/* allow_uids, allow_gids entries */
+#define VOL_ID_MAX		4294967294u	/* (uid_t)-1 is no one */
+#define VOL_PATH_MAX		1024	/* audit file */
 
 struct vol_param {
 	char key[VOL_NAME_MAX + 1];
@@ -48,6 +51,34 @@ struct vol_keyslot {
 	unsigned int nparams;
 };
 
+/*
+ * Optional settings (docs/format.md 3.6).  Absent ones leave the canonical
+ * form, and so the MAC, of a config exactly as it was without them.  Like
+ * every field they may be acted on only after vol_verify() succeeds: the
+ * backing directory is untrusted, and an unverified audit path would let
+ * whoever can write it choose where the daemon appends.
+ */
+struct vol_options {
+	char audit_file[VOL_PATH_MAX + 1];	/* absolute; "" if none */
+	bool audit_syslog;			/* also (or only) to syslog */
+	uint32_t allow_uids[VOL_MAX_IDS];
+	unsigned int nuids;			/* 0: no allow_uids setting */
+	uint32_t allow_gids[VOL_MAX_IDS];
+	unsigned int ngids;			/* 0: no allow_gids setting */
+};
+
+/* An audit destination is configured. */
+static inline bool vol_has_audit(const struct vol_options *o)
+{
+	return o->audit_file[0] || o->audit_syslog;
+}
+
+/* An access policy is configured. */
+static inline bool vol_has_policy(const struct vol_options *o)
+{
+	return o->nuids || o->ngids;
+}
+
 struct vol_config {
 	uint32_t format_version;
 	uint8_t uuid[VOL_UUID_LEN];
@@ -55,6 +86,7 @@ struct vol_config {
 	uint8_t kek_id[KEK_ID_LEN];
 	struct vol_keyslot slots[VOL_MAX_SLOTS];
 	unsigned int nslots;
+	struct vol_options opt;
 	uint8_t mac[32];
 };
 
@@ -67,6 +99,12 @@ int vol_load(int dirfd, struct vol_config *cfg, char *msg, size_t msglen);
 
 /* Write atomically (temp file, fsync, rename).  -EEXIST if @create and present. */
 int vol_store(int dirfd, const struct vol_config *cfg, bool create);
+
+/*
+ * The rules vol_load() applies to the optional settings, for values from
+ * the command line: 0, or -EINVAL with @msg.
+ */
+int vol_options_check(const struct vol_options *o, char *msg, size_t msglen);
 
 /* HMAC over the canonical serialisation of every field but mac itself. */
 int vol_mac(const struct kek *kek, const struct vol_config *cfg,

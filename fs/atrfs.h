@@ -7,6 +7,7 @@
 #define ATR_ATRFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct atr_mount;
@@ -20,6 +21,16 @@ struct kek;
 struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 				struct kek **kek, uint32_t extent_size);
 void atr_mount_free(struct atr_mount *m);
+
+struct vol_config;
+/*
+ * From a config whose MAC has verified, and only then (the backing
+ * directory is untrusted): open its audit destination and take its access
+ * policy.  @slot is the keyslot that unlocked the KEK.  Before
+ * atr_fs_run(); 0 or -errno with @msg.  See fs/policy.c.
+ */
+int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
+			unsigned int slot, char *msg, size_t msglen);
 
 /*
  * Mount at @mountpoint with the FUSE options in @argv (argv[0] first, then

@@ -11,10 +11,20 @@
  *
  * The plaintext size is always derived from the backing size, never cached,
  * so there is no second copy to fall out of step.
+ *
+ * Speed (docs/performance.md): each thread that serves data owns a struct
+ * fio_tls, made on its first request and freed (keys wiped) when it exits:
+ * an AEAD context that keeps the DEK's key schedule, and buffers sized for
+ * one FIO_SPAN request, so the data path does not allocate.  A request is
+ * one pread or one pwrite of the backing span (two when a write must also
+ * retire a last extent that is not next to it).  The extents of a large
+ * request are sealed or opened by the caller and the mount's helper
+ * threads together (struct fio_pool), which puts both cores on one write.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,10 +32,287 @@
 #include "fs_private.h"
 
 #define OVH	EXTENT_OVERHEAD
+/* Largest plaintext span handled at once; FUSE requests are at most 1 MiB. */
+#define FIO_SPAN	(1u << 20)
+/* Plaintext per unit of work handed to a helper thread. */
+#define FIO_CHUNK	(64u << 10)
+#define FIO_MAX_HELPERS	7
+#define FIO_HELPER_STACK	(256u << 10)
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
+}
+
+/*
+ * Per-thread state.  Sizes follow the mount's extent size: @disk holds the
+ * sealed extents of one span plus one retired extent, @plain a read reply,
+ * @edge[2] the partial extents at either end of a request, @zero zeros
+ * for writes of zeros, made on first use.
+ */
+struct fio_tls {
+	struct aead_ctx *ac;
+	uint32_t esz;
+	size_t disk_len;
+	uint8_t *disk, *plain, *edge[2], *zero;
+};
+
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static int tls_key_err;
+
+static void tls_free(void *p)
+{
+	struct fio_tls *t = p;
+
+	if (!t)
+		return;
+	aead_ctx_free(t->ac);		/* wipes the key schedules */
+	free(t->disk);
+	free(t->plain);
+	free(t->edge[0]);
+	free(t->edge[1]);
+	free(t->zero);
+	free(t);
+}
+
+static void tls_key_make(void)
+{
+	tls_key_err = pthread_key_create(&tls_key, tls_free);
+}
+
+/* Extents a span of FIO_SPAN bytes at any offset can touch. */
+static size_t span_extents(uint32_t esz)
+{
+	return FIO_SPAN / esz + 1;
+}
+
+static struct fio_tls *tls_get(struct atr_mount *m)
+{
+	uint32_t esz = m->extent_size;
+	uint64_t dsz = extent_disk_size(esz);
+	struct fio_tls *t;
+
+	if (pthread_once(&tls_once, tls_key_make) || tls_key_err)
+		return NULL;
+	t = pthread_getspecific(tls_key);
+	if (t && t->esz == esz)
+		return t;
+	tls_free(t);
+	pthread_setspecific(tls_key, NULL);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->esz = esz;
+	/* + 1: the retired last extent goes in front of the span. */
+	t->disk_len = (span_extents(esz) + 1) * dsz;
+	t->ac = aead_ctx_new();
+	t->disk = malloc(t->disk_len);
+	t->plain = malloc(FIO_SPAN);
+	t->edge[0] = malloc(dsz);
+	t->edge[1] = malloc(dsz);
+	if (!t->ac || !t->disk || !t->plain || !t->edge[0] || !t->edge[1] ||
+	    pthread_setspecific(tls_key, t)) {
+		tls_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void *fio_reply_buf(struct atr_mount *m, size_t size)
+{
+	struct fio_tls *t = tls_get(m);
+
+	return t && size <= FIO_SPAN ? t->plain : NULL;
+}
+
+/*
+ * The helper pool.  A job is a range of extents cut into chunks; the
+ * thread that owns the request queues it, then takes chunks itself until
+ * none are left, so a job finishes even when every helper is busy.  All job
+ * fields that change are protected by pool->lock; the job lives on the
+ * owner's stack and leaves the queue before the owner returns.
+ */
+struct fio_job;
+typedef int (*fio_chunk_fn)(struct fio_job *j, struct aead_ctx *ac,
+			    uint64_t lo, uint64_t hi);
+
+struct fio_job {
+	fio_chunk_fn fn;
+	uint64_t first, last, per;	/* extents, and extents per chunk */
+	uint64_t next, nchunks, pending; /* chunks; pool->lock */
+	int err;			/* first error; pool->lock */
+	bool queued;			/* pool->lock */
+	struct fio_job *qnext;		/* pool->lock */
+	/* the request */
+	struct atr_mount *m;
+	struct atr_inode *ai;
+	const char *buf;		/* write source, or NULL for zeros */
+	char *rbuf;			/* read destination */
+	uint8_t *disk;			/* sealed span, extent @first at 0 */
+	uint8_t *edge[2];
+	const uint8_t *zero;
+	bool edge_first, edge_last;
+	uint64_t off, end, size, lastidx;
+};
+
+struct fio_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t work, done;
+	struct fio_job *head;		/* ->lock */
+	bool stop;			/* ->lock */
+	struct atr_mount *m;
+	int n;
+	pthread_t th[FIO_MAX_HELPERS];
+};
+
+/* pool->lock held: take the next chunk of @j, or dequeue it. */
+static bool job_take(struct fio_pool *p, struct fio_job *j, uint64_t *c)
+{
+	struct fio_job **pp;
+
+	if (j->next < j->nchunks) {
+		*c = j->next++;
+		return true;
+	}
+	if (j->queued) {
+		for (pp = &p->head; *pp != j; pp = &(*pp)->qnext)
+			;
+		*pp = j->qnext;
+		j->queued = false;
+	}
+	return false;
+}
+
+static void job_run_chunk(struct fio_pool *p, struct fio_job *j,
+			  struct aead_ctx *ac, uint64_t c)
+{
+	uint64_t lo = j->first + c * j->per;
+	uint64_t hi = min_u64(lo + j->per - 1, j->last);
+	int err = j->fn(j, ac, lo, hi);
+
+	pthread_mutex_lock(&p->lock);
+	if (err && !j->err)
+		j->err = err;
+	if (--j->pending == 0)
+		pthread_cond_broadcast(&p->done);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *helper_main(void *arg)
+{
+	struct fio_pool *p = arg;
+	struct fio_tls *t = tls_get(p->m);
+	struct fio_job *j;
+	uint64_t c;
+
+	if (!t)
+		return NULL;	/* owners do all the work themselves */
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		j = p->head;
+		if (!j) {
+			pthread_cond_wait(&p->work, &p->lock);
+			continue;
+		}
+		if (!job_take(p, j, &c))
+			continue;
+		pthread_mutex_unlock(&p->lock);
+		job_run_chunk(p, j, t->ac, c);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;		/* tls_free() wipes this thread's keys */
+}
+
+/* Run @j over its extents, with the helpers if there is enough work. */
+static int job_run(struct atr_mount *m, struct fio_tls *t, struct fio_job *j)
+{
+	struct fio_pool *p = m->pool;
+	uint64_t c;
+	int err;
+
+	j->per = FIO_CHUNK > m->extent_size ? FIO_CHUNK / m->extent_size : 1;
+	j->nchunks = (j->last - j->first) / j->per + 1;
+	if (!p || j->nchunks < 2)
+		return j->fn(j, t->ac, j->first, j->last);
+	j->next = 0;
+	j->pending = j->nchunks;
+	j->err = 0;
+	pthread_mutex_lock(&p->lock);
+	j->queued = true;
+	j->qnext = p->head;
+	p->head = j;
+	pthread_cond_broadcast(&p->work);
+	while (job_take(p, j, &c)) {
+		pthread_mutex_unlock(&p->lock);
+		job_run_chunk(p, j, t->ac, c);
+		pthread_mutex_lock(&p->lock);
+	}
+	while (j->pending)
+		pthread_cond_wait(&p->done, &p->lock);
+	err = j->err;
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
+int fio_pool_start(struct atr_mount *m)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct fio_pool *p;
+	pthread_attr_t attr;
+	int i;
+
+	if (ncpu < 2)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	/*
+	 * Helpers only seal and open; a small stack keeps them cheap when
+	 * the daemon locks all its memory (harden.c).
+	 */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, FIO_HELPER_STACK);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	p->m = m;
+	for (i = 0; i < ncpu - 1 && i < FIO_MAX_HELPERS; i++) {
+		if (pthread_create(&p->th[i], &attr, helper_main, p))
+			break;
+		p->n++;
+	}
+	pthread_attr_destroy(&attr);
+	if (p->n == 0) {
+		pthread_cond_destroy(&p->work);
+		pthread_cond_destroy(&p->done);
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return 0;
+	}
+	m->pool = p;
+	return 0;
+}
+
+void fio_pool_stop(struct atr_mount *m)
+{
+	struct fio_pool *p = m->pool;
+	int i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < p->n; i++)
+		pthread_join(p->th[i], NULL);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	pthread_mutex_destroy(&p->lock);
+	m->pool = NULL;
+	free(p);
 }
 
 static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
@@ -96,8 +383,8 @@ static int data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
 }
 
 /* Open one on-disk extent of @dlen bytes into @out, holes included. */
-static int ext_open(struct atr_inode *ai, uint64_t idx, bool last,
-		    const uint8_t *disk, size_t dlen, uint8_t *out)
+static int ext_open(struct aead_ctx *ac, struct atr_inode *ai, uint64_t idx,
+		    bool last, const uint8_t *disk, size_t dlen, uint8_t *out)
 {
 	int err;
 
@@ -112,7 +399,7 @@ static int ext_open(struct atr_inode *ai, uint64_t idx, bool last,
 				      (unsigned long long)idx);
 		return -EBADMSG;
 	}
-	err = extent_open(ai->fk, idx, last, disk, dlen, out);
+	err = extent_open_ctx(ac, ai->fk, idx, last, disk, dlen, out);
 	if (err == -EBADMSG && first_report(ai, idx))
 		atr_log_inode(LOG_ERR, ai, "extent %llu fails authentication "
 			      "(tampered, moved from elsewhere, or cut short)",
@@ -124,8 +411,9 @@ static int ext_open(struct atr_inode *ai, uint64_t idx, bool last,
  * Plaintext of extent @idx of a file of @size bytes into @plain, zero-padded
  * to the extent size (zeros entirely past EOF).  @disk: extent_disk_size().
  */
-static int ext_load(struct atr_mount *m, struct atr_inode *ai, int fd,
-		    uint64_t idx, uint64_t size, uint8_t *plain, uint8_t *disk)
+static int ext_load(struct atr_mount *m, struct aead_ctx *ac,
+		    struct atr_inode *ai, int fd, uint64_t idx, uint64_t size,
+		    uint8_t *plain, uint8_t *disk)
 {
 	uint32_t esz = m->extent_size;
 	uint64_t start = idx * esz;
@@ -145,81 +433,116 @@ static int ext_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 			      (unsigned long long)idx);
 		return -EBADMSG;
 	}
-	err = ext_open(ai, idx, idx == (size - 1) / esz, disk, len + OVH, plain);
+	err = ext_open(ac, ai, idx, idx == (size - 1) / esz, disk, len + OVH,
+		       plain);
 	return err;
+}
+
+/* Open extents @lo..@hi of a read into the caller's buffer. */
+static int read_chunk(struct fio_job *j, struct aead_ctx *ac, uint64_t lo,
+		      uint64_t hi)
+{
+	uint32_t esz = j->m->extent_size;
+	uint64_t dsz = extent_disk_size(esz), fsize = j->size, i, ilen, s, e;
+	uint8_t *in, *scratch;
+	int err;
+
+	for (i = lo; i <= hi; i++) {
+		ilen = min_u64(esz, fsize - i * esz);
+		s = i == j->first ? j->off - i * esz : 0;
+		e = min_u64(j->end - i * esz, ilen);
+		in = j->disk + (i - j->first) * dsz;
+		if (s == 0 && e == ilen)
+			err = ext_open(ac, j->ai, i, i == j->lastidx, in, ilen + OVH,
+				       (uint8_t *)j->rbuf + (i * esz - j->off));
+		else {
+			/* Only the first and last extent can be partial. */
+			scratch = j->edge[i == j->first ? 0 : 1];
+			err = ext_open(ac, j->ai, i, i == j->lastidx, in, ilen + OVH,
+				       scratch);
+			if (!err)
+				memcpy(j->rbuf + (i * esz + s - j->off), scratch + s,
+				       e - s);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static ssize_t read_span(struct atr_mount *m, struct fio_tls *t,
+			 struct atr_inode *ai, int fd, char *buf, size_t size,
+			 uint64_t off, uint64_t fsize)
+{
+	uint32_t esz = m->extent_size;
+	uint64_t dsz = extent_disk_size(esz), end, dlen;
+	struct fio_job j = { .fn = read_chunk, .m = m, .ai = ai, .rbuf = buf,
+			     .disk = t->disk, .edge = { t->edge[0], t->edge[1] },
+			     .off = off, .size = fsize };
+	ssize_t n;
+	int err;
+
+	end = min_u64(off + size, fsize);
+	j.end = end;
+	j.first = off / esz;
+	j.last = (end - 1) / esz;
+	j.lastidx = (fsize - 1) / esz;
+	dlen = (j.last - j.first) * dsz + min_u64(esz, fsize - j.last * esz) + OVH;
+	/* One read for the whole span: extents are contiguous on disk. */
+	n = pread_full(fd, t->disk, dlen, j.first * dsz);
+	if (n < 0)
+		return n;
+	if ((uint64_t)n != dlen) {
+		atr_log_inode(LOG_ERR, ai, "backing file shrank during a read");
+		return -EBADMSG;
+	}
+	err = job_run(m, t, &j);
+	return err ? err : (ssize_t)(end - off);
 }
 
 ssize_t fio_read(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 char *buf, size_t size, uint64_t off)
 {
-	uint32_t esz = m->extent_size;
-	uint64_t dsz = extent_disk_size(esz), fsize, end, first, last, i;
-	uint64_t lastidx, dstart, dlen, ilen, s, e;
-	uint8_t *disk, *scratch;
-	ssize_t n, ret;
+	struct fio_tls *t = tls_get(m);
+	uint64_t fsize;
+	size_t done = 0, piece;
+	ssize_t n;
 	int err;
 
+	if (!t)
+		return -ENOMEM;
 	err = data_size(m, ai, fd, &fsize);
 	if (err)
 		return err;
 	if (off >= fsize || size == 0)
 		return 0;
-	end = min_u64(off + size, fsize);
-	first = off / esz;
-	last = (end - 1) / esz;
-	lastidx = (fsize - 1) / esz;
-	dstart = first * dsz;
-	dlen = (last - first) * dsz + min_u64(esz, fsize - last * esz) + OVH;
-	disk = malloc(dlen);
-	scratch = malloc(esz);
-	ret = -ENOMEM;
-	if (!disk || !scratch)
-		goto out_free;
-	/* One read for the whole span: extents are contiguous on disk. */
-	n = pread_full(fd, disk, dlen, dstart);
-	ret = n;
-	if (n < 0)
-		goto out_free;
-	ret = -EBADMSG;
-	if ((uint64_t)n != dlen) {
-		atr_log_inode(LOG_ERR, ai, "backing file shrank during a read");
-		goto out_free;
+	size = (size_t)min_u64(size, fsize - off);
+	/* Spans beyond FIO_SPAN (none from FUSE) go piece by piece. */
+	while (done < size) {
+		piece = (size_t)min_u64(size - done, FIO_SPAN);
+		n = read_span(m, t, ai, fd, buf + done, piece, off + done, fsize);
+		if (n < 0)
+			return n;
+		done += piece;
 	}
-	for (i = first; i <= last; i++) {
-		ilen = min_u64(esz, fsize - i * esz);
-		s = i == first ? off - i * esz : 0;
-		e = min_u64(end - i * esz, ilen);
-		if (s == 0 && e == ilen) {
-			err = ext_open(ai, i, i == lastidx, disk + (i - first) * dsz,
-				       ilen + OVH, (uint8_t *)buf + (i * esz - off));
-		} else {
-			err = ext_open(ai, i, i == lastidx, disk + (i - first) * dsz,
-				       ilen + OVH, scratch);
-			memcpy(buf + (i * esz + s - off), scratch + s, e - s);
-		}
-		ret = err;
-		if (err)
-			goto out_free;
-	}
-	ret = (ssize_t)(end - off);
-out_free:
-	free(disk);
-	free(scratch);
-	return ret;
+	return (ssize_t)done;
 }
 
 /*
  * The old last extent stops being last: re-seal it full and with
- * is_last = 0.  If extents are skipped after it, they become holes.
+ * is_last = 0, into @slot (extent_disk_size bytes).  If it sits right
+ * before @next, *held says so and the caller writes it with its own span;
+ * otherwise it is written here, and the extents skipped become holes.
  */
-static int retire_last(struct atr_mount *m, struct atr_inode *ai, int fd,
-		       uint64_t size, uint64_t next, uint8_t *plain,
-		       uint8_t *disk)
+static int retire_last(struct atr_mount *m, struct fio_tls *t,
+		       struct atr_inode *ai, int fd, uint64_t size,
+		       uint64_t next, uint8_t *slot, bool *held)
 {
 	uint32_t esz = m->extent_size;
 	uint64_t oldlast;
 	int err;
 
+	*held = false;
 	if (size == 0)
 		return next > 0 ? key_mark_sparse(ai, fd) : 0;
 	oldlast = (size - 1) / esz;
@@ -230,89 +553,165 @@ static int retire_last(struct atr_mount *m, struct atr_inode *ai, int fd,
 		if (err)
 			return err;
 	}
-	err = ext_load(m, ai, fd, oldlast, size, plain, disk);
+	err = ext_load(m, t->ac, ai, fd, oldlast, size, t->edge[0], slot);
 	if (!err)
-		err = extent_seal(ai->fk, oldlast, false, plain, esz, disk);
+		err = extent_seal_ctx(t->ac, ai->fk, oldlast, false, t->edge[0],
+				      esz, slot);
+	if (err)
+		return err;
+	if (next == oldlast + 1) {
+		*held = true;
+		return 0;
+	}
+	return pwrite_full(fd, slot, extent_disk_size(esz),
+			   extent_disk_off(esz, oldlast));
+}
+
+/* Seal extents @lo..@hi of a write; partial ones were loaded into edge[]. */
+static int write_chunk(struct fio_job *j, struct aead_ctx *ac, uint64_t lo,
+		       uint64_t hi)
+{
+	uint32_t esz = j->m->extent_size;
+	uint64_t dsz = extent_disk_size(esz), i, ilen;
+	const uint8_t *src;
+	int err;
+
+	for (i = lo; i <= hi; i++) {
+		ilen = min_u64(esz, j->end - i * esz);
+		if (i == j->first && j->edge_first)
+			src = j->edge[0];
+		else if (i == j->last && j->edge_last)
+			src = j->edge[1];
+		else if (j->buf)
+			src = (const uint8_t *)j->buf + (i * esz - j->off);
+		else
+			src = j->zero;
+		err = extent_seal_ctx(ac, j->ai->fk, i, i == j->lastidx, src, ilen,
+				      j->disk + (i - j->first) * dsz);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Load a partly overwritten extent into @plain and lay the new bytes over
+ * it; @scratch (extent_disk_size bytes) is its slot in the output span.
+ */
+static int write_edge(struct atr_mount *m, struct fio_tls *t,
+		      struct atr_inode *ai, int fd, const struct fio_job *j,
+		      uint64_t i, uint64_t fsize, uint8_t *plain,
+		      uint8_t *scratch)
+{
+	uint32_t esz = m->extent_size;
+	uint64_t ilen = min_u64(esz, j->end - i * esz);
+	uint64_t s = i == j->first ? j->off - i * esz : 0;
+	uint64_t e = min_u64(j->off + j->size - i * esz, ilen);
+	int err = ext_load(m, t->ac, ai, fd, i, fsize, plain, scratch);
+
+	if (err)
+		return err;
+	if (j->buf)
+		memcpy(plain + s, j->buf + (i * esz + s - j->off), e - s);
+	else
+		memset(plain + s, 0, e - s);
+	return 0;
+}
+
+static bool extent_partial(uint32_t esz, uint64_t i, uint64_t off,
+			   uint64_t size, uint64_t nsize)
+{
+	uint64_t ilen = min_u64(esz, nsize - i * esz);
+	uint64_t s = i * esz < off ? off - i * esz : 0;
+	uint64_t e = min_u64(off + size - i * esz, ilen);
+
+	return s != 0 || e != ilen;
+}
+
+static int write_span(struct atr_mount *m, struct fio_tls *t,
+		      struct atr_inode *ai, int fd, const char *buf,
+		      size_t size, uint64_t off)
+{
+	uint32_t esz = m->extent_size;
+	uint64_t dsz = extent_disk_size(esz), fsize, nsize, outlen;
+	struct fio_job j = { .fn = write_chunk, .m = m, .ai = ai, .buf = buf,
+			     .edge = { t->edge[0], t->edge[1] },
+			     .off = off, .size = size };
+	bool held;
+	int err;
+
+	err = data_size(m, ai, fd, &fsize);
+	if (err)
+		return err;
+	nsize = off + size > fsize ? off + size : fsize;
+	j.end = nsize;
+	j.first = off / esz;
+	j.last = (off + size - 1) / esz;
+	j.lastidx = (nsize - 1) / esz;
+	/* Slot 0 of t->disk: a retired last extent; the span follows. */
+	j.disk = t->disk + dsz;
+	err = retire_last(m, t, ai, fd, fsize, j.first, t->disk, &held);
+	if (err)
+		return err;
+	if (!buf && !t->zero) {
+		t->zero = calloc(1, esz);
+		if (!t->zero)
+			return -ENOMEM;
+	}
+	j.zero = t->zero;
+	/* Only the two ends can be partial, and only they are read. */
+	j.edge_first = extent_partial(esz, j.first, off, size, nsize);
+	j.edge_last = j.last != j.first &&
+		      extent_partial(esz, j.last, off, size, nsize);
+	if (j.edge_first)
+		err = write_edge(m, t, ai, fd, &j, j.first, fsize, t->edge[0],
+				 j.disk);
+	if (!err && j.edge_last)
+		err = write_edge(m, t, ai, fd, &j, j.last, fsize, t->edge[1],
+				 j.disk + (j.last - j.first) * dsz);
 	if (!err)
-		err = pwrite_full(fd, disk, extent_disk_size(esz),
-				  extent_disk_off(esz, oldlast));
-	return err;
+		err = job_run(m, t, &j);
+	if (err)
+		return err;
+	outlen = (j.last - j.first) * dsz + min_u64(esz, nsize - j.last * esz) + OVH;
+	if (held)
+		return pwrite_full(fd, t->disk, dsz + outlen, (j.first - 1) * dsz);
+	return pwrite_full(fd, j.disk, outlen, j.first * dsz);
 }
 
 /* @buf NULL writes zeros (truncate up, hole punching at the edges). */
 ssize_t fio_write(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  const char *buf, size_t size, uint64_t off)
 {
-	uint32_t esz = m->extent_size;
-	uint64_t dsz = extent_disk_size(esz), fsize, nsize, first, last, i;
-	uint64_t newlast, ilen, s, e, outlen;
-	uint8_t *out = NULL, *plain, *disk, *src;
-	ssize_t ret;
+	struct fio_tls *t = tls_get(m);
+	size_t done = 0, piece;
 	int err;
 
-	if (size == 0)
-		return 0;
-	err = data_size(m, ai, fd, &fsize);
-	if (err)
-		return err;
-	nsize = off + size > fsize ? off + size : fsize;
-	first = off / esz;
-	last = (off + size - 1) / esz;
-	newlast = (nsize - 1) / esz;
-	plain = malloc(esz);
-	disk = malloc(dsz);
-	ret = -ENOMEM;
-	if (!plain || !disk)
-		goto out_free;
-	ret = retire_last(m, ai, fd, fsize, first, plain, disk);
-	if (ret)
-		goto out_free;
-	out = malloc((last - first + 1) * dsz);
-	ret = -ENOMEM;
-	if (!out)
-		goto out_free;
-	for (i = first; i <= last; i++) {
-		ilen = min_u64(esz, nsize - i * esz);
-		s = (i == first ? off : i * esz) - i * esz;
-		e = min_u64(off + size - i * esz, ilen);
-		if (buf && s == 0 && e == ilen) {
-			/* Whole extent rewritten: no need to read it. */
-			src = (uint8_t *)buf + (i * esz - off);
-		} else {
-			ret = ext_load(m, ai, fd, i, fsize, plain, disk);
-			if (ret)
-				goto out_free;
-			if (buf)
-				memcpy(plain + s, buf + (i * esz + s - off), e - s);
-			else
-				memset(plain + s, 0, e - s);
-			src = plain;
-		}
-		ret = extent_seal(ai->fk, i, i == newlast, src, ilen,
-				  out + (i - first) * dsz);
-		if (ret)
-			goto out_free;
+	if (!t)
+		return -ENOMEM;
+	/* Spans beyond FIO_SPAN (none from FUSE) go piece by piece. */
+	while (done < size) {
+		piece = (size_t)min_u64(size - done, FIO_SPAN);
+		err = write_span(m, t, ai, fd, buf ? buf + done : NULL, piece,
+				 off + done);
+		if (err)
+			return err;
+		done += piece;
 	}
-	outlen = (last - first) * dsz + min_u64(esz, nsize - last * esz) + OVH;
-	ret = pwrite_full(fd, out, outlen, first * dsz);
-	if (!ret)
-		ret = (ssize_t)size;
-out_free:
-	free(out);
-	free(plain);
-	free(disk);
-	return ret;
+	return (ssize_t)size;
 }
 
 int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 uint64_t size)
 {
+	struct fio_tls *t = tls_get(m);
 	uint32_t esz = m->extent_size;
 	uint64_t fsize, last, ilen;
-	uint8_t *plain, *disk;
 	ssize_t n;
 	int err;
 
+	if (!t)
+		return -ENOMEM;
 	err = data_size(m, ai, fd, &fsize);
 	if (err)
 		return err;
@@ -327,22 +726,15 @@ int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
 	/* The extent holding the new end becomes last: re-seal it so. */
 	last = (size - 1) / esz;
 	ilen = size - last * esz;
-	plain = malloc(esz);
-	disk = malloc(extent_disk_size(esz));
-	err = -ENOMEM;
-	if (!plain || !disk)
-		goto out_free;
-	err = ext_load(m, ai, fd, last, fsize, plain, disk);
+	err = ext_load(m, t->ac, ai, fd, last, fsize, t->edge[0], t->edge[1]);
 	if (!err)
-		err = extent_seal(ai->fk, last, true, plain, ilen, disk);
+		err = extent_seal_ctx(t->ac, ai->fk, last, true, t->edge[0], ilen,
+				      t->edge[1]);
 	if (!err)
-		err = pwrite_full(fd, disk, ilen + OVH,
+		err = pwrite_full(fd, t->edge[1], ilen + OVH,
 				  extent_disk_off(esz, last));
 	if (!err && ftruncate(fd, (off_t)(extent_disk_off(esz, last) + ilen + OVH)))
 		err = -errno;
-out_free:
-	free(plain);
-	free(disk);
 	return err;
 }
 

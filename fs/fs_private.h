@@ -19,6 +19,7 @@
 #include "../crypto/extent.h"
 #include "../crypto/kek.h"
 #include "atrfs.h"
+#include "audit.h"
 
 /*
  * One per backing inode we have told the kernel about (hard links share
@@ -55,6 +56,9 @@ struct atr_mount {
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
 	struct fuse_session *se;	/* set once the session exists */
+	struct fio_pool *pool;		/* fileio.c helpers; set while serving */
+	struct audit *audit;		/* audit.c; NULL: no audit log; immutable */
+	struct vol_options *opt;	/* verified optional settings; NULL: none */
 	struct atr_inode root;		/* never freed through the table */
 	pthread_mutex_t itable_lock;
 	struct atr_inode **buckets;	/* itable_lock */
@@ -67,6 +71,23 @@ void atr_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 void atr_inode_path(const struct atr_inode *ai, char *buf, size_t len);
 void atr_log_inode(int prio, const struct atr_inode *ai, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * policy.c: the access policy (allow_uids, allow_gids), checked by a
+ * wrapper around every handler but init, destroy, forgets and releases, before
+ * the handler runs (so before any DEK is unwrapped).  The wrapper also
+ * records the requester for audit lines of the worker thread.
+ */
+/* @ops receives atr_ops, wrapped if @m audits or has a policy. */
+int policy_ops(const struct atr_mount *m, struct fuse_lowlevel_ops *ops);
+/* The current request's uid, gid and pid on this thread (else ours). */
+void policy_caller(struct audit_event *ev);
+/* An audit line for this mount: requester from policy_caller(). */
+void policy_audit(struct atr_mount *m, const char *event,
+		  const uint8_t *file_id, int result);
+
+/* harden.c: lock memory, mark an I/O flusher; 0 or the first -errno (logged). */
+int harden_daemon(void);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
@@ -106,6 +127,18 @@ int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  int mode, uint64_t off, uint64_t len);
 int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 uint64_t off, int whence);
+/*
+ * The calling thread's reply buffer for a read of @size bytes (at most
+ * 1 MiB), or NULL.  Owned by the thread; valid until its next request.
+ */
+void *fio_reply_buf(struct atr_mount *m, size_t size);
+/*
+ * Helper threads that seal and open the extents of large requests beside
+ * the worker that owns them: ncpu - 1 of them, started before the session
+ * loop and stopped (keys wiped) after it.  Without them, all runs inline.
+ */
+int fio_pool_start(struct atr_mount *m);
+void fio_pool_stop(struct atr_mount *m);
 
 /* attr.c */
 /* Backing stat to what the user sees: plaintext sizes of files and links. */

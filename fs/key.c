@@ -42,6 +42,7 @@ static int write_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 	/* XATTR_CREATE: of two racing first opens, exactly one writes. */
 	if (fsetxattr(fd, HDR_XATTR, raw, HDR_SIZE, XATTR_CREATE) == 0) {
 		ai->sparse = false;
+		policy_audit(m, "dek_create", h.file_id, 0);
 		return 0;
 	}
 	err = -errno;
@@ -103,6 +104,8 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 		return -EBADMSG;
 	}
 	err = hdr_unwrap(m->kek, &h, &ai->fk);
+	/* First use while the inode held no key: the audited DEK unwrap. */
+	policy_audit(m, "dek_unwrap", h.file_id, err);
 	if (err == -ENOKEY)
 		atr_log_inode(LOG_ERR, ai, "header names another volume key "
 			      "(file copied from another volume?)");

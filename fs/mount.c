@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,15 +109,43 @@ void atr_mount_free(struct atr_mount *m)
 	pthread_rwlock_destroy(&m->root.lock);
 	close(m->root.fd);
 	kek_free(m->kek);
+	audit_close(m->audit);
+	free(m->opt);
 	free(m->backing);
 	free(m);
 }
 
-static int serve(struct fuse_session *se)
-{
-	struct fuse_loop_config cfg = { .clone_fd = 0, .max_idle_threads = 10 };
+#define ATR_WORKER_STACK	(1u << 20)
 
-	return fuse_session_loop_mt(se, &cfg);
+/*
+ * Workers are long-lived: libfuse starts one whenever none is idle (at most
+ * its default of 10 in all) and, with this many idle ones allowed, never
+ * ends one before unmount, so each keeps its preallocated buffers and key
+ * schedules (fileio.c) instead of making them again.  The helper pool puts
+ * the other cores on large reads and writes; it stops, and its threads
+ * wipe their keys, before the inodes are freed.
+ */
+static int serve(struct atr_mount *m, struct fuse_session *se)
+{
+	struct fuse_loop_config cfg = { .clone_fd = 0, .max_idle_threads = 64 };
+	pthread_attr_t attr;
+	int ret;
+
+	/*
+	 * libfuse makes its workers with default attributes.  When the daemon
+	 * locks all its memory (harden.c), each default 8 MiB stack is
+	 * resident; no handler needs more than a few KiB of it.
+	 */
+	if (!pthread_attr_init(&attr)) {
+		if (!pthread_attr_setstacksize(&attr, ATR_WORKER_STACK))
+			pthread_setattr_default_np(&attr);
+		pthread_attr_destroy(&attr);
+	}
+	if (fio_pool_start(m))
+		atr_log(LOG_WARNING, "no helper threads; large requests use one core");
+	ret = fuse_session_loop_mt(se, &cfg);
+	fio_pool_stop(m);
+	return ret;
 }
 
 /* In the detached child: tell the waiting parent how the mount went. */
@@ -142,11 +171,40 @@ static void detach_stdio(void)
 		close(fd);
 }
 
+/*
+ * Every inode the kernel knows holds an O_PATH fd (as in passthrough_ll),
+ * so the common soft limit of 1024 would fail a tree of a thousand files
+ * with EMFILE.  Root may go up to fs.nr_open; anyone may reach the hard limit.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	unsigned long nr_open = 0;
+	FILE *f;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (geteuid() == 0) {
+		f = fopen("/proc/sys/fs/nr_open", "re");
+		if (f) {
+			if (fscanf(f, "%lu", &nr_open) == 1 && nr_open > rl.rlim_max)
+				rl.rlim_max = nr_open;
+			fclose(f);
+		}
+	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	       const char *mountpoint, bool foreground)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_session *se;
+	struct fuse_lowlevel_ops ops;	/* atr_ops, behind policy.c's wrappers */
 	int pfd[2] = { -1, -1 }, status = 1, ret;
 	pid_t pid;
 
@@ -167,14 +225,22 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 		setsid();
 		secmem_relock();
 	}
-	se = fuse_session_new(&args, &atr_ops, sizeof(atr_ops), m);
+	/* Here, in the process that serves, before any worker thread. */
+	harden_daemon();
+	raise_nofile();
+	if (policy_ops(m, &ops))
+		goto out_report;
+	se = fuse_session_new(&args, &ops, sizeof(ops), m);
 	if (!se)
 		goto out_report;
 	m->se = se;
 	if (fuse_set_signal_handlers(se))
 		goto out_destroy;
-	if (fuse_session_mount(se, mountpoint))
+	if (fuse_session_mount(se, mountpoint)) {
+		policy_audit(m, "mount", NULL, -EIO);
 		goto out_signals;
+	}
+	policy_audit(m, "mount", NULL, 0);
 	if (!foreground) {
 		atr_log_init(false);
 		report(pfd[1], 0);
@@ -184,10 +250,11 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 			atr_log(LOG_WARNING, "chdir /: %m");
 	}
 	atr_log(LOG_INFO, "mounted %s on %s", m->backing, mountpoint);
-	ret = serve(se);
+	ret = serve(m, se);
 	status = ret < 0 ? 1 : 0;
 	fuse_session_unmount(se);
 	atr_log(LOG_INFO, "unmounted %s", mountpoint);
+	policy_audit(m, "unmount", NULL, ret < 0 ? ret : 0);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_destroy:

@@ -117,9 +117,12 @@ void atr_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
-	char *buf = malloc(size ? size : 1);
+	/* The thread's own buffer: the read path does not allocate. */
+	char *buf = fio_reply_buf(m, size), *own = NULL;
 	ssize_t n;
 
+	if (!buf)
+		buf = own = malloc(size ? size : 1);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -131,7 +134,7 @@ void atr_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, atr_errno((int)n));
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
+	free(own);
 }
 
 void atr_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,

@@ -101,7 +101,8 @@ out_close:
 	return err;
 }
 
-static int kf_init(const struct keyprov_kv *cfg, void **priv, char *msg,
+static int kf_init(const struct keyprov_host *host,
+		   const struct keyprov_kv *cfg, void **priv, char *msg,
 		   size_t msglen)
 {
 	const char *path = cfg->get(cfg, "path");
@@ -109,6 +110,7 @@ static int kf_init(const struct keyprov_kv *cfg, void **priv, char *msg,
 	struct keyfile *kf;
 	int err;
 
+	(void)host;		/* built in: secmem directly */
 	if (!path || !*path) {
 		snprintf(msg, msglen, "keyfile provider: no key file given");
 		return -EINVAL;
@@ -154,40 +156,44 @@ static int kf_describe(void *priv, struct keyprov_desc *desc)
 	return 0;
 }
 
-static int kf_wrap(void *priv, const uint8_t *aad, size_t aad_len,
+static int kf_wrap(void *priv, const struct keyprov_req *req,
 		   const uint8_t *key, size_t key_len, uint8_t *out,
-		   size_t *out_len, char *msg, size_t msglen)
+		   size_t out_cap, size_t *out_len)
 {
 	struct keyfile *kf = priv;
 	int err;
 
-	if (key_len + AEAD_OVERHEAD > KEYPROV_WRAPPED_MAX)
+	if (key_len + AEAD_OVERHEAD > out_cap)
 		return -EINVAL;
-	err = aead_box_seal(kf->root, aad, aad_len, key, key_len, out);
+	err = aead_box_seal(kf->root, req->aad, req->aad_len, key, key_len,
+			    out);
 	if (err) {
-		snprintf(msg, msglen, "cannot wrap with key file %s", kf->path);
+		snprintf(req->msg, req->msglen, "cannot wrap with key file %s",
+			 kf->path);
 		return err;
 	}
 	*out_len = key_len + AEAD_OVERHEAD;
 	return 0;
 }
 
-static int kf_unwrap(void *priv, const uint8_t *aad, size_t aad_len,
+static int kf_unwrap(void *priv, const struct keyprov_req *req,
 		     const uint8_t *in, size_t in_len, uint8_t *key,
-		     size_t key_len, char *msg, size_t msglen)
+		     size_t key_len)
 {
 	struct keyfile *kf = priv;
 	int err;
 
 	if (in_len != key_len + AEAD_OVERHEAD) {
-		snprintf(msg, msglen, "wrapped key has %zu bytes, expected %zu",
-			 in_len, key_len + AEAD_OVERHEAD);
+		snprintf(req->msg, req->msglen,
+			 "wrapped key has %zu bytes, expected %zu", in_len,
+			 key_len + AEAD_OVERHEAD);
 		return -EBADMSG;
 	}
-	err = aead_box_open(kf->root, aad, aad_len, in, in_len, key);
+	err = aead_box_open(kf->root, req->aad, req->aad_len, in, in_len,
+			    key);
 	if (err)
-		snprintf(msg, msglen, "key file %s does not open this key",
-			 kf->path);
+		snprintf(req->msg, req->msglen,
+			 "key file %s does not open this key", kf->path);
 	return err;
 }
 

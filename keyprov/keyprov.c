@@ -16,7 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <syslog.h>
+
+#include <openssl/crypto.h>
+
 #include "../crypto/codec.h"
+#include "../crypto/secmem.h"
 #include "keyprov.h"
 
 #ifndef KEYPROV_DIR
@@ -39,6 +44,9 @@ static const struct {
 	keyprov_entry_fn entry;
 } builtins[] = {
 	{ "keyfile", keyprov_keyfile_entry },
+	{ "passphrase", keyprov_passphrase_entry },
+	{ "pkcs11", keyprov_pkcs11_entry },
+	{ "exec", keyprov_exec_entry },
 };
 
 static int say(char *msg, size_t msglen, int err, const char *fmt, ...)
@@ -92,6 +100,88 @@ int keyprov_name_valid(const char *name)
 	return name_valid(name);
 }
 
+static const char *params_get(const struct keyprov_params *p, const char *key)
+{
+	const struct keyprov_paramset *ps = (const struct keyprov_paramset *)p;
+	unsigned int i;
+
+	for (i = 0; i < ps->n; i++)
+		if (!strcmp(ps->key[i], key))
+			return ps->val[i];
+	return NULL;
+}
+
+/* The same rule atrestfs.conf applies to a string value. */
+static int value_valid(const char *v)
+{
+	size_t n;
+
+	for (n = 0; v[n]; n++)
+		if (v[n] < 0x20 || v[n] > 0x7e || v[n] == '"' || v[n] == '\\')
+			return 0;
+	return n <= KEYPROV_PARAM_MAX;
+}
+
+static int params_set(struct keyprov_params *p, const char *key,
+		      const char *val)
+{
+	struct keyprov_paramset *ps = (struct keyprov_paramset *)p;
+	unsigned int i;
+
+	if (!key || !val || !name_valid(key) || !value_valid(val))
+		return -EINVAL;
+	for (i = 0; i < ps->n; i++)
+		if (!strcmp(ps->key[i], key))
+			break;
+	if (i == KEYPROV_PARAMS_MAX)
+		return -ENOSPC;
+	strcpy(ps->key[i], key);
+	strcpy(ps->val[i], val);
+	if (i == ps->n)
+		ps->n++;
+	return 0;
+}
+
+void keyprov_params_init(struct keyprov_paramset *ps, int writable)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->p.get = params_get;
+	ps->p.set = writable ? params_set : NULL;
+}
+
+static int no_secret(const struct keyprov_host *host, const char *prompt,
+		     unsigned int flags, char *buf, size_t buflen, size_t *len)
+{
+	(void)host;
+	(void)prompt;
+	(void)flags;
+	(void)buf;
+	(void)buflen;
+	*len = 0;
+	return -ENOANO;
+}
+
+static void log_stderr(const struct keyprov_host *host, int level,
+		       const char *line)
+{
+	(void)host;
+	if (level <= LOG_WARNING)
+		fprintf(stderr, "atrestfs: %s\n", line);
+}
+
+static const struct keyprov_host default_host = {
+	.abi = KEYPROV_ABI_V1,
+	.secure_alloc = secmem_alloc,
+	.secure_free = secmem_free,
+	.ask_secret = no_secret,
+	.log = log_stderr,
+};
+
+const struct keyprov_host *keyprov_host_default(void)
+{
+	return &default_host;
+}
+
 static int check_ops(const struct keyprov_ops *ops, const char *name,
 		     char *msg, size_t msglen)
 {
@@ -115,7 +205,7 @@ static int check_ops(const struct keyprov_ops *ops, const char *name,
 }
 
 static int start(const struct keyprov_ops *ops, void *dl,
-		 const struct keyprov_kv *cfg, struct keyprov **kpp,
+		 const struct keyprov_host *host, const struct keyprov_kv *cfg, struct keyprov **kpp,
 		 char *msg, size_t msglen)
 {
 	struct keyprov *kp = calloc(1, sizeof(*kp));
@@ -126,7 +216,8 @@ static int start(const struct keyprov_ops *ops, void *dl,
 	kp->ops = ops;
 	kp->dl = dl;
 	pthread_mutex_init(&kp->lock, NULL);
-	err = ops->init(cfg, &kp->priv, msg, msglen);
+	err = ops->init(host ? host : &default_host, cfg, &kp->priv, msg,
+			msglen);
 	if (err) {
 		pthread_mutex_destroy(&kp->lock);
 		free(kp);
@@ -137,6 +228,7 @@ static int start(const struct keyprov_ops *ops, void *dl,
 }
 
 int keyprov_open_dir(const char *dir, const char *name,
+		     const struct keyprov_host *host,
 		     const struct keyprov_kv *cfg, struct keyprov **kpp,
 		     char *msg, size_t msglen)
 {
@@ -156,7 +248,7 @@ int keyprov_open_dir(const char *dir, const char *name,
 			continue;
 		ops = builtins[i].entry(KEYPROV_ABI_V1);
 		err = check_ops(ops, name, msg, msglen);
-		return err ? err : start(ops, NULL, cfg, kpp, msg, msglen);
+		return err ? err : start(ops, NULL, host, cfg, kpp, msg, msglen);
 	}
 	snprintf(path, sizeof(path), "%s/%s.so", dir, name);
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -172,7 +264,7 @@ int keyprov_open_dir(const char *dir, const char *name,
 	ops = entry(KEYPROV_ABI_V1);
 	err = check_ops(ops, name, msg, msglen);
 	if (!err)
-		err = start(ops, dl, cfg, kpp, msg, msglen);
+		err = start(ops, dl, host, cfg, kpp, msg, msglen);
 	if (!err)
 		return 0;
 out_close:
@@ -180,10 +272,12 @@ out_close:
 	return err;
 }
 
-int keyprov_open(const char *name, const struct keyprov_kv *cfg,
-		 struct keyprov **kpp, char *msg, size_t msglen)
+int keyprov_open(const char *name, const struct keyprov_host *host,
+		 const struct keyprov_kv *cfg, struct keyprov **kpp,
+		 char *msg, size_t msglen)
 {
-	return keyprov_open_dir(KEYPROV_DIR, name, cfg, kpp, msg, msglen);
+	return keyprov_open_dir(KEYPROV_DIR, name, host, cfg, kpp, msg,
+				msglen);
 }
 
 void keyprov_close(struct keyprov *kp)
@@ -228,33 +322,44 @@ int keyprov_describe(struct keyprov *kp, struct keyprov_desc *desc)
 	return err;
 }
 
-int keyprov_wrap(struct keyprov *kp, const uint8_t *aad, size_t aad_len,
+int keyprov_wrap(struct keyprov *kp, const struct keyprov_req *req,
 		 const uint8_t *key, size_t key_len, uint8_t *out,
-		 size_t *out_len, char *msg, size_t msglen)
+		 size_t *out_len)
 {
 	int err;
 
 	*out_len = 0;
+	if (!req->aad || !req->aad_len)
+		return say(req->msg, req->msglen, -EINVAL,
+			   "refusing to wrap without AAD");
 	enter(kp);
-	err = kp->ops->wrap(kp->priv, aad, aad_len, key, key_len, out, out_len,
-			    msg, msglen);
+	err = kp->ops->wrap(kp->priv, req, key, key_len, out,
+			    KEYPROV_WRAPPED_MAX, out_len);
 	leave(kp);
+	if (err > 0)
+		err = -EIO;
 	if (!err && (*out_len == 0 || *out_len > KEYPROV_WRAPPED_MAX))
-		err = say(msg, msglen, -EINVAL,
+		err = say(req->msg, req->msglen, -EINVAL,
 			  "key provider '%s' returned a wrapped key of %zu bytes",
 			  kp->ops->name, *out_len);
 	return err;
 }
 
-int keyprov_unwrap(struct keyprov *kp, const uint8_t *aad, size_t aad_len,
+int keyprov_unwrap(struct keyprov *kp, const struct keyprov_req *req,
 		   const uint8_t *in, size_t in_len, uint8_t *key,
-		   size_t key_len, char *msg, size_t msglen)
+		   size_t key_len)
 {
 	int err;
 
+	if (!req->aad || !req->aad_len)
+		return say(req->msg, req->msglen, -EINVAL,
+			   "refusing to unwrap without AAD");
 	enter(kp);
-	err = kp->ops->unwrap(kp->priv, aad, aad_len, in, in_len, key, key_len,
-			      msg, msglen);
+	err = kp->ops->unwrap(kp->priv, req, in, in_len, key, key_len);
 	leave(kp);
+	if (err > 0)
+		err = -EIO;
+	if (err)
+		OPENSSL_cleanse(key, key_len);
 	return err;
 }

@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,19 @@
 
 int cli_quiet;
 
+/* Colour only for a person at a terminal that has it, and wants it. */
+static bool colour(void)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(2) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
+}
+
 void cli_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("atrestfs: ", stderr);
+	fputs(colour() ? "\033[1;31matrestfs:\033[0m " : "atrestfs: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -85,6 +94,38 @@ int cli_mounted(const char *path, char *type, size_t typelen)
 	return found;
 }
 
+void cli_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void cli_progress(const char *what, uint64_t done, uint64_t total)
+{
+	static int last = -1;
+	int pct = total ? (int)(done * 100 / total) : 100, i;
+
+	if (cli_quiet || !isatty(2) || pct == last)
+		return;
+	last = pct;
+	fprintf(stderr, "\r%s [", what);
+	for (i = 0; i < 40; i++)
+		fputc(i < pct * 40 / 100 ? '#' : ' ', stderr);
+	fprintf(stderr, "] %3d%%", pct);
+	if (done >= total) {
+		fputc('\n', stderr);
+		last = -1;
+	}
+}
+
 static int mkdir_p(char *path, mode_t mode)
 {
 	char *p;
@@ -142,6 +183,9 @@ static void usage(FILE *f)
 "  init CIPHERDIR               make CIPHERDIR a new, empty volume\n"
 "  mount CIPHERDIR MOUNTPOINT   show the plaintext view of CIPHERDIR\n"
 "  unmount MOUNTPOINT           take it away again\n"
+"  keyslot list|add|remove      manage the wrapped copies of the volume key\n"
+"  passwd CIPHERDIR             change a passphrase keyslot's passphrase\n"
+"  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
 "  -h, --help                   this text; COMMAND --help for a command's\n"
@@ -178,6 +222,12 @@ int main(int argc, char **argv)
 		return cmd_mount(argc - 1, argv + 1);
 	if (!strcmp(cmd, "unmount") || !strcmp(cmd, "umount"))
 		return cmd_unmount(argc - 1, argv + 1);
+	if (!strcmp(cmd, "keyslot"))
+		return cmd_keyslot(argc - 1, argv + 1);
+	if (!strcmp(cmd, "passwd"))
+		return cmd_passwd(argc - 1, argv + 1);
+	if (!strcmp(cmd, "swap"))
+		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);
 	return EXIT_USAGE;
 }

@@ -6,7 +6,10 @@
 #define ATR_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
+
+#include <libconfig.h>
 
 #include "../crypto/kek.h"
 #include "../crypto/volume.h"
@@ -27,6 +30,13 @@ enum {
 };
 
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* @s as a JSON string, quotes included. */
+void cli_json_str(FILE *f, const char *s);
+/*
+ * A progress bar on stderr, only when it is a terminal and not --quiet:
+ * call with growing @done, then once with @done == @total to finish it.
+ */
+void cli_progress(const char *what, uint64_t done, uint64_t total);
 void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int cli_quiet;
 
@@ -42,27 +52,77 @@ int cli_default_keyfile(const char *uuid, char *buf, size_t len, int mkdirs);
 int cmd_init(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_unmount(int argc, char **argv);
+int cmd_swap(int argc, char **argv);
 /* mount(8) calling convention: SOURCE DIR [-o OPTS] [-fnsv]. */
 int cmd_mount_helper(int argc, char **argv);
 
+/* keyopts.c: provider settings and secrets from the command line. */
+#define CLI_OPTS_MAX	16
+struct cli_keyopts {
+	const char *provider;		/* only this provider; NULL: any */
+	int slot;			/* only this keyslot; -1: any */
+	char keyfile[4096];		/* keyfile provider's path; "": default */
+	char *opt[CLI_OPTS_MAX];	/* "KEY\0VALUE", owned */
+	unsigned int nopts;
+	char *passfile, *extpass;	/* secret sources, owned */
+	struct keyprov_host host;	/* ctx == this */
+	config_t sys;			/* the system provider config */
+	int sys_loaded;
+	char path[4096];		/* keyfile path last handed out */
+};
+
+void cli_keyopts_init(struct cli_keyopts *o);
+void cli_keyopts_free(struct cli_keyopts *o);
+/* "KEY=VALUE": -EINVAL if malformed, -ENOSPC beyond CLI_OPTS_MAX. */
+int cli_keyopts_add(struct cli_keyopts *o, const char *kv);
+/* Either may be NULL (unchanged). */
+int cli_keyopts_secret(struct cli_keyopts *o, const char *passfile,
+		       const char *extpass);
+/*
+ * Fill @kv for @provider: system config group, then command line, then
+ * keyfile's path (given or default for @uuid), "volume" and "mode".  The
+ * strings are borrowed from @o and live until cli_keyopts_free().
+ */
+int cli_keyopts_settings(struct cli_keyopts *o, const char *provider,
+			 const char *uuid, int create,
+			 struct keyprov_kvlist *kv, char *msg, size_t msglen);
+
 /* volkey.c: a volume's key hierarchy from the command line's side. */
 /*
- * Make a new volume in @dirfd: KEK, keyslot wrapped by provider @provider
- * with @settings, MAC, atrestfs.conf.  @cfg receives the config written.
+ * Make a new volume in @dirfd: KEK, one keyslot wrapped by @provider,
+ * MAC, atrestfs.conf.  @opt (may be NULL): the optional settings (audit,
+ * access policy), checked by the caller.  @cfg receives the config written.
  */
-int volkey_create(int dirfd, const char *provider,
-		  struct keyprov_kvlist *settings, uint32_t extent_size,
-		  const uint8_t uuid[VOL_UUID_LEN], struct vol_config *cfg,
+int volkey_create(int dirfd, struct cli_keyopts *o, const char *provider,
+		  uint32_t extent_size, const uint8_t uuid[VOL_UUID_LEN],
+		  const struct vol_options *opt, struct vol_config *cfg,
 		  char *msg, size_t msglen);
 /*
  * Load and validate the config (vol_load() errors), unwrap the KEK through
- * a keyslot of @provider, and verify the config MAC.  Returns 0 and *kek
- * (caller owns; kek_free()), -EKEYREJECTED for a key that does not open
- * the volume, -EBADMSG for a config that fails its MAC, or another -errno;
- * @msg says what went wrong in words naming the key and the volume.
+ * the first keyslot that opens (only o->provider's / o->slot if set), and
+ * verify the config MAC.  Returns 0, *kek (caller owns; kek_free()) and
+ * *slot (index used, may be NULL); -EKEYREJECTED for a key that does not
+ * open the volume, -ENOANO for a wrong or missing passphrase/PIN, -EBADMSG
+ * for a config that fails its MAC, or another -errno; @msg says what went
+ * wrong in words naming the key and the volume.  Once the MAC verifies,
+ * the unwraps tried are written to the volume's audit log, if it has one;
+ * a log that cannot be written fails the unlock.
  */
-int volkey_unlock(int dirfd, const char *provider,
-		  struct keyprov_kvlist *settings, struct vol_config *cfg,
-		  struct kek **kek, char *msg, size_t msglen);
+int volkey_unlock(int dirfd, struct cli_keyopts *o, struct vol_config *cfg,
+		  struct kek **kek, unsigned int *slot, char *msg,
+		  size_t msglen);
+/*
+ * Wrap @kek with @provider (settings from @o, mode create) into @ks, and
+ * audit it to @cfg's log: @cfg must be trusted (made here, or verified).
+ */
+int volkey_wrap_slot(struct cli_keyopts *o, const char *provider,
+		     const struct vol_config *cfg, const struct kek *kek,
+		     struct vol_keyslot *ks, char *msg, size_t msglen);
+/* Re-MAC @cfg and replace atrestfs.conf atomically. */
+int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek);
+
+/* cmd_keyslot.c */
+int cmd_keyslot(int argc, char **argv);
+int cmd_passwd(int argc, char **argv);
 
 #endif

@@ -25,6 +25,14 @@ static void usage(FILE *f)
 "Usage: atrestfs init [OPTIONS] CIPHERDIR\n"
 "Make the empty directory CIPHERDIR a new atrestfs volume.\n"
 "\n"
+"  -P, --provider NAME    key provider holding the root key: keyfile\n"
+"                         (default), passphrase, or an installed plugin\n"
+"                         (see atrestfs-keyprov(7))\n"
+"  -O, --provider-option KEY=VALUE\n"
+"                         a setting for the provider (repeatable); system\n"
+"                         settings come from /etc/atrestfs/providers.conf\n"
+"      --passfile FILE    passphrase/PIN from FILE (first line)\n"
+"      --extpass CMD      passphrase/PIN from CMD's standard output\n"
 "  -k, --keyfile PATH     root key file: used if it exists, else created\n"
 "                         (32 random bytes, mode 0600).  Default:\n"
 "                         KEYDIR/UUID.key, where KEYDIR is $ATRESTFS_KEY_DIR,\n"
@@ -32,6 +40,13 @@ static void usage(FILE *f)
 "                         $XDG_CONFIG_HOME (or ~/.config)/atrestfs/keys\n"
 "  -e, --extent-size N    plaintext bytes per extent, a power of two from\n"
 "                         4096 to 1048576 (default 4096)\n"
+"      --audit-file PATH  audit log of key use and denials: append JSON\n"
+"                         lines to PATH (absolute; made with mode 0600)\n"
+"      --audit-syslog     audit log to syslog (authpriv) as well or instead\n"
+"      --allow-uid N      access policy: serve only these uids and the\n"
+"                         --allow-gid groups (repeatable, at most 64 each;\n"
+"                         default: no policy, modes decide)\n"
+"      --allow-gid N      access policy: serve members of group N\n"
 "  -q, --quiet            print nothing on success\n"
 "  -h, --help             this text\n");
 }
@@ -78,6 +93,21 @@ static int dir_empty(const char *dir)
 	return empty;
 }
 
+/* --allow-uid/--allow-gid: a number 0..VOL_ID_MAX, at most VOL_MAX_IDS. */
+static int add_id(const char *s, uint32_t *ids, unsigned int *n)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || !*s || *end || *s == '-' || v > VOL_ID_MAX ||
+	    *n >= VOL_MAX_IDS)
+		return -EINVAL;
+	ids[(*n)++] = (uint32_t)v;
+	return 0;
+}
+
 static int parse_size(const char *s, uint32_t *out)
 {
 	char *end;
@@ -95,30 +125,74 @@ int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "keyfile", required_argument, NULL, 'k' },
+		{ "provider", required_argument, NULL, 'P' },
+		{ "provider-option", required_argument, NULL, 'O' },
+		{ "passfile", required_argument, NULL, 1 },
+		{ "extpass", required_argument, NULL, 2 },
 		{ "extent-size", required_argument, NULL, 'e' },
+		{ "audit-file", required_argument, NULL, 3 },
+		{ "audit-syslog", no_argument, NULL, 4 },
+		{ "allow-uid", required_argument, NULL, 5 },
+		{ "allow-gid", required_argument, NULL, 6 },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char keyfile[4096] = "", uuid_str[VOL_UUID_STR_LEN + 1];
+	char uuid_str[VOL_UUID_STR_LEN + 1];
+	const char *provider = "keyfile";
 	char msg[KEYPROV_MSG_MAX] = "";
 	uint32_t extent_size = EXTENT_DEFAULT_SIZE;
-	struct keyprov_kvlist kv;
+	struct cli_keyopts ko;
 	struct vol_config cfg;
+	struct vol_options vopt = { .nuids = 0 };
 	uint8_t uuid[VOL_UUID_LEN];
 	const char *dir;
-	int c, dirfd, ret, empty, err, given;
+	int c, dirfd, ret = EXIT_USAGE, empty, err, given;
 
-	while ((c = getopt_long(argc, argv, "k:e:qh", opts, NULL)) != -1) {
+	cli_keyopts_init(&ko);
+	while ((c = getopt_long(argc, argv, "k:e:P:O:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			snprintf(keyfile, sizeof(keyfile), "%s", optarg);
+			snprintf(ko.keyfile, sizeof(ko.keyfile), "%s", optarg);
+			break;
+		case 'P':
+			provider = optarg;
+			break;
+		case 'O':
+			if (cli_keyopts_add(&ko, optarg)) {
+				cli_err("--provider-option %s: want KEY=VALUE "
+					"(at most %d)", optarg, CLI_OPTS_MAX);
+				goto out_free;
+			}
+			break;
+		case 1:
+		case 2:
+			if (cli_keyopts_secret(&ko, c == 1 ? optarg : NULL,
+					       c == 2 ? optarg : NULL))
+				goto out_free;
 			break;
 		case 'e':
 			if (parse_size(optarg, &extent_size)) {
 				cli_err("--extent-size %s: want a power of two from 4096 to 1048576",
 					optarg);
-				return EXIT_USAGE;
+				goto out_free;
+			}
+			break;
+		case 3:
+			snprintf(vopt.audit_file, sizeof(vopt.audit_file), "%s",
+				 optarg);
+			break;
+		case 4:
+			vopt.audit_syslog = true;
+			break;
+		case 5:
+		case 6:
+			if (c == 5 ? add_id(optarg, vopt.allow_uids, &vopt.nuids) :
+			    add_id(optarg, vopt.allow_gids, &vopt.ngids)) {
+				cli_err("--allow-%cid %s: want a number from 0 to "
+					"%u, at most %d of them", c == 5 ? 'u' : 'g',
+					optarg, VOL_ID_MAX, VOL_MAX_IDS);
+				goto out_free;
 			}
 			break;
 		case 'q':
@@ -126,21 +200,31 @@ int cmd_init(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			ret = EXIT_OK;
+			goto out_free;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			goto out_free;
 		}
 	}
 	if (optind != argc - 1) {
 		usage(stderr);
-		return EXIT_USAGE;
+		goto out_free;
+	}
+	if (!keyprov_name_valid(provider)) {
+		cli_err("--provider %s: not a valid key provider name", provider);
+		goto out_free;
+	}
+	if (vol_options_check(&vopt, msg, sizeof(msg))) {
+		cli_err("--audit-file: %s", msg);
+		goto out_free;
 	}
 	dir = argv[optind];
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
 		cli_err("%s: %s", dir, strerror(errno));
-		return EXIT_FAIL;
+		ret = EXIT_FAIL;
+		goto out_free;
 	}
 	ret = EXIT_VOLUME;
 	if (faccessat(dirfd, VOL_CONF_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -163,33 +247,30 @@ int cmd_init(int argc, char **argv)
 	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);	/* RFC 4122 v4 */
 	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
 	vol_uuid_str(uuid, uuid_str);
-	given = *keyfile != '\0';
-	if (!given) {
-		err = cli_default_keyfile(uuid_str, keyfile, sizeof(keyfile), 1);
-		if (err) {
-			cli_err("cannot make the key directory: %s (give --keyfile)",
-				strerror(-err));
-			goto out_close;
-		}
-	}
-	keyprov_kv_init(&kv);
-	keyprov_kv_set(&kv, "path", keyfile);
-	keyprov_kv_set(&kv, "volume", uuid_str);
-	err = volkey_create(dirfd, "keyfile", &kv, extent_size, uuid, &cfg,
-			    msg, sizeof(msg));
+	given = *ko.keyfile != '\0';
+	err = volkey_create(dirfd, &ko, provider, extent_size, uuid, &vopt,
+			    &cfg, msg, sizeof(msg));
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));
-		ret = err == -EPERM || err == -EINVAL ? EXIT_KEY : EXIT_FAIL;
+		ret = err == -EPERM || err == -EINVAL || err == -ENOKEY ||
+		      err == -ENOANO ? EXIT_KEY : EXIT_FAIL;
 		goto out_close;
 	}
-	cli_say("Initialised atrestfs volume %s in %s\n"
-		"Root key: %s\n"
-		"  Keep a copy of it somewhere safe: without it the data is lost.\n"
-		"Next: atrestfs mount %s%s%s%s MOUNTPOINT\n", uuid_str, dir, keyfile,
-		given ? "--keyfile " : "", given ? keyfile : "", given ? " " : "",
-		dir);
+	cli_say("Initialised atrestfs volume %s in %s\n", uuid_str, dir);
+	if (!strcmp(provider, "keyfile"))
+		cli_say("Root key: %s\n"
+			"  Keep a copy of it somewhere safe: without it the data is lost.\n"
+			"Next: atrestfs mount %s%s%s%s MOUNTPOINT\n", ko.path,
+			given ? "--keyfile " : "", given ? ko.path : "",
+			given ? " " : "", dir);
+	else
+		cli_say("Root key: provider %s, key %s\n"
+			"Next: atrestfs mount %s MOUNTPOINT\n", provider,
+			cfg.slots[0].key_id, dir);
 	ret = EXIT_OK;
 out_close:
 	close(dirfd);
+out_free:
+	cli_keyopts_free(&ko);
 	return ret;
 }

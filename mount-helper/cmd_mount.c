@@ -22,7 +22,8 @@
 struct mount_args {
 	const char *cipherdir;
 	const char *mountpoint;
-	char keyfile[PATH_MAX];
+	struct cli_keyopts ko;		/* provider, keyslot, settings, secrets */
+	char *provider;			/* owned copy for ko.provider */
 	bool foreground;
 	bool nonempty;
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
@@ -36,8 +37,16 @@ static void usage(FILE *f)
 "\n"
 "  -k, --keyfile PATH   root key file (default: the one init made,\n"
 "                       KEYDIR/UUID.key; see atrestfs(8))\n"
+"  -P, --provider NAME  use only keyslots of this key provider (default:\n"
+"                       try each keyslot in order until one opens)\n"
+"  -S, --slot N         use only keyslot N (see atrestfs keyslot list)\n"
+"  -O, --provider-option KEY=VALUE\n"
+"                       a setting for the key provider (repeatable)\n"
+"      --passfile FILE  passphrase/PIN from FILE (first line)\n"
+"      --extpass CMD    passphrase/PIN from CMD's standard output\n"
 "  -f, --foreground     stay in the foreground and log to stderr\n"
-"  -o OPT[,OPT...]      mount options: keyfile=PATH, nonempty, and FUSE and\n"
+"  -o OPT[,OPT...]      mount options: keyfile=PATH, provider=NAME, slot=N,\n"
+"                       kp.KEY=VALUE, passfile=FILE, nonempty, and FUSE and\n"
 "                       mount(8) options such as ro, allow_other, noexec\n"
 "  -q, --quiet          print nothing on success\n"
 "  -h, --help           this text\n");
@@ -71,6 +80,33 @@ static int add_fuse_opt(struct mount_args *a, const char *o)
 	return 0;
 }
 
+static int set_provider(struct mount_args *a, const char *name)
+{
+	if (!keyprov_name_valid(name)) {
+		cli_err("provider %s: not a valid key provider name", name);
+		return -EINVAL;
+	}
+	a->provider = strdup(name);
+	if (!a->provider)
+		return -ENOMEM;
+	a->ko.provider = a->provider;
+	return 0;
+}
+
+static int set_slot(struct mount_args *a, const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 0 || v >= VOL_MAX_SLOTS) {
+		cli_err("slot %s: want a keyslot number from 0 to %d", s,
+			VOL_MAX_SLOTS - 1);
+		return -EINVAL;
+	}
+	a->ko.slot = (int)v;
+	return 0;
+}
+
 /* Split -o: ours are taken, fstab-only dropped, the rest go to libfuse. */
 static int parse_o(struct mount_args *a, const char *arg)
 {
@@ -82,7 +118,16 @@ static int parse_o(struct mount_args *a, const char *arg)
 	for (o = strtok_r(copy, ",", &save); o && !err;
 	     o = strtok_r(NULL, ",", &save)) {
 		if (!strncmp(o, "keyfile=", 8))
-			snprintf(a->keyfile, sizeof(a->keyfile), "%s", o + 8);
+			snprintf(a->ko.keyfile, sizeof(a->ko.keyfile), "%s",
+				 o + 8);
+		else if (!strncmp(o, "provider=", 9))
+			err = set_provider(a, o + 9);
+		else if (!strncmp(o, "slot=", 5))
+			err = set_slot(a, o + 5);
+		else if (!strncmp(o, "kp.", 3))
+			err = cli_keyopts_add(&a->ko, o + 3);
+		else if (!strncmp(o, "passfile=", 9))
+			err = cli_keyopts_secret(&a->ko, o + 9, NULL);
 		else if (!strcmp(o, "nonempty"))
 			a->nonempty = true;
 		else if (!fstab_only(o))
@@ -108,26 +153,96 @@ static int add_fsname(struct mount_args *a, const char *path)
 	return add_fuse_opt(a, esc);
 }
 
-static int check_fuse(void)
+/* libfuse runs FUSERMOUNT_DIR/fusermount3, then fusermount3 from PATH. */
+static bool have_fusermount(void)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL, buf[PATH_MAX];
+	bool found = access("/usr/bin/fusermount3", X_OK) == 0;
+
+	if (found || !path)
+		return found;
+	copy = strdup(path);
+	for (dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(buf, sizeof(buf), "%s/fusermount3", dir);
+		found = access(buf, X_OK) == 0;
+	}
+	free(copy);
+	return found;
+}
+
+/* fusermount3 lets users pass allow_other only with this in fuse.conf. */
+static bool user_allow_other(void)
+{
+	char line[512], *p;
+	bool yes = false;
+	FILE *f = fopen("/etc/fuse.conf", "re");
+
+	if (!f)
+		return false;
+	while (!yes && fgets(line, sizeof(line), f)) {
+		p = line + strspn(line, " \t");
+		yes = !strncmp(p, "user_allow_other", 16) &&
+		      (p[16] == '\0' || strchr(" \t\n#", p[16]));
+	}
+	fclose(f);
+	return yes;
+}
+
+static bool has_opt(const char *opts, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = opts; (p = strstr(p, name)); p += n)
+		if ((p == opts || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+			return true;
+	return false;
+}
+
+/*
+ * Root opens /dev/fuse itself; anyone else mounts through the setuid
+ * fusermount3, which also polices allow_other.  Say so before unlocking.
+ */
+static int check_fuse(const struct mount_args *a)
 {
 	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
-	if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
+	if (fd < 0 && (errno == ENOENT || errno == ENODEV || errno == ENXIO)) {
 		cli_err("/dev/fuse is missing: the FUSE kernel module is not "
 			"loaded (try: modprobe fuse) or this container has no "
 			"/dev/fuse");
-	else if (geteuid() != 0 && access("/usr/bin/fusermount3", X_OK) &&
-		 access("/bin/fusermount3", X_OK))
-		cli_err("fusermount3 not found: install the fuse3 package");
-	else if (geteuid() == 0)
+		return -1;
+	}
+	if (fd < 0 && geteuid() == 0) {
 		cli_err("cannot open /dev/fuse: %s", strerror(errno));
-	else
-		return 0;	/* users mount through setuid fusermount3 */
-	return -1;
+		return -1;
+	}
+	/* libfuse opens it before trying fusermount3, and gives up here. */
+	if (fd < 0 && errno == EACCES) {
+		cli_err("cannot open /dev/fuse: only root may (usually udev makes "
+			"it mode 0666; here it is not): mount as root, or have "
+			"the administrator run chmod 0666 /dev/fuse");
+		return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (geteuid() == 0)
+		return 0;
+	if (!have_fusermount()) {
+		cli_err("fusermount3 not found: mounting as a user needs it; "
+			"install the fuse3 package");
+		return -1;
+	}
+	if ((has_opt(a->fuse_opts, "allow_other") ||
+	     has_opt(a->fuse_opts, "allow_root")) && !user_allow_other()) {
+		cli_err("option allow_other needs 'user_allow_other' in "
+			"/etc/fuse.conf when mounting as a user (ask your "
+			"administrator to add it, or mount as root)");
+		return -1;
+	}
+	return 0;
 }
 
 static int check_mountpoint(const struct mount_args *a)
@@ -196,18 +311,30 @@ static int unlock_error(int err, const char *dir, const char *msg)
 	}
 }
 
+static void args_init(struct mount_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	cli_keyopts_init(&a->ko);
+}
+
+static void args_free(struct mount_args *a)
+{
+	cli_keyopts_free(&a->ko);
+	free(a->provider);
+}
+
 static int do_mount(struct mount_args *a)
 {
-	char msg[KEYPROV_MSG_MAX] = "", uuid[VOL_UUID_STR_LEN + 1];
+	char msg[KEYPROV_MSG_MAX] = "";
 	char real[PATH_MAX], *fargv[4];
-	struct keyprov_kvlist kv;
 	struct vol_config cfg;
 	struct atr_mount *m;
 	struct kek *kek = NULL;
 	int dirfd, pathfd, err;
+	unsigned int slot = 0;
 	pid_t self;
 
-	if (check_fuse())
+	if (check_fuse(a))
 		return EXIT_MOUNT;
 	dirfd = open(a->cipherdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
@@ -218,23 +345,7 @@ static int do_mount(struct mount_args *a)
 		close(dirfd);
 		return EXIT_MOUNT;
 	}
-	/* The default key file is named after the volume: peek at its UUID. */
-	if (!*a->keyfile) {
-		err = vol_load(dirfd, &cfg, msg, sizeof(msg));
-		if (err) {
-			close(dirfd);
-			return unlock_error(err, a->cipherdir, msg);
-		}
-		vol_uuid_str(cfg.uuid, uuid);
-		if (cli_default_keyfile(uuid, a->keyfile, sizeof(a->keyfile), 0)) {
-			cli_err("no --keyfile given and no default key directory");
-			close(dirfd);
-			return EXIT_KEY;
-		}
-	}
-	keyprov_kv_init(&kv);
-	keyprov_kv_set(&kv, "path", a->keyfile);
-	err = volkey_unlock(dirfd, "keyfile", &kv, &cfg, &kek, msg, sizeof(msg));
+	err = volkey_unlock(dirfd, &a->ko, &cfg, &kek, &slot, msg, sizeof(msg));
 	if (err) {
 		close(dirfd);
 		return unlock_error(err, a->cipherdir, msg);
@@ -260,6 +371,13 @@ static int do_mount(struct mount_args *a)
 		close(pathfd);
 		return EXIT_FAIL;
 	}
+	/* The config's MAC has verified: its audit and policy settings hold. */
+	err = atr_mount_configure(m, &cfg, slot, msg, sizeof(msg));
+	if (err) {
+		cli_err("%s", *msg ? msg : strerror(-err));
+		atr_mount_free(m);
+		return EXIT_VOLUME;
+	}
 	atr_log_init(true);
 	/* Clients see other users' bytes only if the kernel checks modes. */
 	fargv[0] = "atrestfs";
@@ -282,27 +400,53 @@ int cmd_mount(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "keyfile", required_argument, NULL, 'k' },
+		{ "provider", required_argument, NULL, 'P' },
+		{ "slot", required_argument, NULL, 'S' },
+		{ "provider-option", required_argument, NULL, 'O' },
+		{ "passfile", required_argument, NULL, 1 },
+		{ "extpass", required_argument, NULL, 2 },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mount_args a;
-	int c;
+	int c, ret = EXIT_USAGE;
 
-	memset(&a, 0, sizeof(a));
-	while ((c = getopt_long(argc, argv, "k:fo:qh", opts, NULL)) != -1) {
+	args_init(&a);
+	while ((c = getopt_long(argc, argv, "k:P:S:O:fo:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			snprintf(a.keyfile, sizeof(a.keyfile), "%s", optarg);
+			snprintf(a.ko.keyfile, sizeof(a.ko.keyfile), "%s", optarg);
+			break;
+		case 'P':
+			if (set_provider(&a, optarg))
+				goto out;
+			break;
+		case 'S':
+			if (set_slot(&a, optarg))
+				goto out;
+			break;
+		case 'O':
+			if (cli_keyopts_add(&a.ko, optarg)) {
+				cli_err("--provider-option %s: want KEY=VALUE "
+					"(at most %d)", optarg, CLI_OPTS_MAX);
+				goto out;
+			}
+			break;
+		case 1:
+		case 2:
+			if (cli_keyopts_secret(&a.ko, c == 1 ? optarg : NULL,
+					       c == 2 ? optarg : NULL))
+				goto out;
 			break;
 		case 'f':
 			a.foreground = true;
 			break;
 		case 'o':
 			if (parse_o(&a, optarg)) {
-				cli_err("mount options too long");
-				return EXIT_USAGE;
+				cli_err("bad or too long mount options: %s", optarg);
+				goto out;
 			}
 			break;
 		case 'q':
@@ -310,19 +454,23 @@ int cmd_mount(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			ret = EXIT_OK;
+			goto out;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (optind != argc - 2) {
 		usage(stderr);
-		return EXIT_USAGE;
+		goto out;
 	}
 	a.cipherdir = argv[optind];
 	a.mountpoint = argv[optind + 1];
-	return do_mount(&a);
+	ret = do_mount(&a);
+out:
+	args_free(&a);
+	return ret;
 }
 
 /*
@@ -336,20 +484,25 @@ int cmd_mount_helper(int argc, char **argv)
 	int i, npos = 0;
 	const char *pos[2] = { NULL, NULL };
 
-	memset(&a, 0, sizeof(a));
+	int ret = EXIT_USAGE;
+
+	args_init(&a);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			if (parse_o(&a, argv[++i])) {
-				cli_err("mount options too long");
-				return EXIT_USAGE;
+				cli_err("bad or too long mount options: %s",
+					argv[i]);
+				goto out;
 			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("Usage: mount.atrestfs CIPHERDIR MOUNTPOINT [-o OPTIONS]\n"
 			       "Called by mount(8) for type atrestfs or fuse.atrestfs;\n"
 			       "takes the options of atrestfs mount -o.  See mount.atrestfs(8).\n");
-			return EXIT_OK;
+			ret = EXIT_OK;
+			goto out;
 		} else if (!strcmp(argv[i], "-f")) {
-			return EXIT_OK;
+			ret = EXIT_OK;
+			goto out;
 		} else if ((!strcmp(argv[i], "-t") || !strcmp(argv[i], "-N")) &&
 			   i + 1 < argc) {
 			i++;		/* -t TYPE, -N NAMESPACE: not ours */
@@ -359,14 +512,17 @@ int cmd_mount_helper(int argc, char **argv)
 			pos[npos++] = argv[i];
 		} else {
 			cli_err("unexpected argument '%s'", argv[i]);
-			return EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (npos != 2) {
 		cli_err("usage: mount.atrestfs CIPHERDIR MOUNTPOINT [-o OPTIONS]");
-		return EXIT_USAGE;
+		goto out;
 	}
 	a.cipherdir = pos[0];
 	a.mountpoint = pos[1];
-	return do_mount(&a);
+	ret = do_mount(&a);
+out:
+	args_free(&a);
+	return ret;
 }

@@ -23,6 +23,7 @@ static void usage(FILE *f)
 "Unmount an atrestfs volume; its keys leave memory with the daemon.\n"
 "\n"
 "  -z, --lazy    detach now, finish when the last open file is closed\n"
+"  -q, --quiet   print nothing on success (it prints nothing anyway)\n"
 "  -h, --help    this text\n");
 }
 
@@ -30,6 +31,7 @@ int cmd_unmount(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "lazy", no_argument, NULL, 'z' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -38,10 +40,13 @@ int cmd_unmount(int argc, char **argv)
 	int c, status;
 	pid_t pid;
 
-	while ((c = getopt_long(argc, argv, "zh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "zqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'z':
 			lazy = true;
+			break;
+		case 'q':
+			cli_quiet = 1;	/* nothing is printed on success anyway */
 			break;
 		case 'h':
 			usage(stdout);

@@ -48,21 +48,43 @@ new_volume() {
 	"$ATR" init -q --keyfile "$dir.key" "$@" "$dir" || fail "init $dir"
 }
 
-# mount_vol CIPHER MNT: foreground daemon in the background, log in MNT.log
-mount_vol() {
+# mount_with CIPHER MNT MOUNT-OPTIONS...: a foreground daemon in the
+# background, log in MNT.log, without a terminal (setsid: a provider that
+# wants a passphrase must not find one to ask on).  Waits for the mount.
+mount_with() {
 	local c=$1 m=$2 i
+	shift 2
 	mkdir -p "$m"
-	"$ATR" mount -f --keyfile "$c.key" "$c" "$m" 2>"$m.log" &
+	setsid -w "$ATR" mount -f "$@" "$c" "$m" 2>"$m.log" </dev/null &
 	PIDS+=($!)
 	MPID[$m]=$!
 	MOUNTS+=("$m")
-	for i in $(seq 100); do
+	for i in $(seq 150); do
 		is_mounted "$m" && return 0
 		kill -0 "${PIDS[-1]}" 2>/dev/null || break
 		sleep 0.1
 	done
 	cat "$m.log" >&2
-	fail "mount $c on $m"
+	fail "mount $c on $m with $*"
+}
+
+# mount_vol CIPHER MNT: with the key file CIPHER.key that new_volume made
+mount_vol() {
+	mount_with "$1" "$2" --keyfile "$1.key"
+}
+
+# expect CODE TEXT CMD...: CMD, without a terminal, exits CODE and its
+# stderr contains TEXT
+expect() {
+	local code=$1 text=$2 out rc
+	shift 2
+	out=$(setsid -w "$@" 2>&1 >/dev/null </dev/null)
+	rc=$?
+	[ "$rc" = "$code" ] || fail "$* exited $rc, want $code ($out)"
+	case "$out" in
+	*"$text"*) ;;
+	*) fail "$*: message lacks '$text': $out" ;;
+	esac
 }
 
 # unmount_vol MNT: the daemon must then exit cleanly (under ASan: no leak,

@@ -4,19 +4,6 @@
 # the documented one (atrestfs(8) EXIT STATUS).
 . "$(dirname "$0")/lib.sh"
 
-# expect CODE TEXT CMD...: CMD exits CODE and its stderr contains TEXT
-expect() {
-	local code=$1 text=$2 out rc
-	shift 2
-	out=$("$@" 2>&1 >/dev/null)
-	rc=$?
-	[ "$rc" = "$code" ] || fail "$* exited $rc, want $code ($out)"
-	case "$out" in
-	*"$text"*) ;;
-	*) fail "$*: message lacks '$text': $out" ;;
-	esac
-}
-
 C=$WORK/c M=$WORK/m
 mkdir -p "$M"
 for cmd in init mount unmount; do
@@ -28,6 +15,15 @@ expect 2 "unknown command 'frobnicate'" "$ATR" frobnicate
 expect 2 "Usage: atrestfs mount" "$ATR" mount only-one-arg
 expect 2 "extent-size 1000" "$ATR" init --extent-size 1000 "$WORK"
 ok "help, version, usage errors"
+
+# Colour only for a terminal (script(1) gives one), never with NO_COLOR.
+out=$("$ATR" frobnicate 2>&1)
+case "$out" in *$'\033'*) fail "colour on a pipe: $out" ;; esac
+TERM=xterm script -qec "$ATR frobnicate" /dev/null | grep -q $'\033\\[1;31m' ||
+	fail "no colour on a terminal"
+TERM=xterm NO_COLOR=1 script -qec "$ATR frobnicate" /dev/null | grep -q $'\033' &&
+	fail "colour despite NO_COLOR"
+ok "colour only on a terminal"
 
 new_volume "$C"
 expect 4 "$C is already an atrestfs volume" "$ATR" init --keyfile "$WORK/k2" "$C"
@@ -46,6 +42,15 @@ expect 3 "cannot open key file $WORK/nokey" "$ATR" mount --keyfile "$WORK/nokey"
 head -c 31 /dev/urandom >"$WORK/short.key" && chmod 600 "$WORK/short.key"
 expect 3 "holds 31 bytes" "$ATR" mount --keyfile "$WORK/short.key" "$C" "$M"
 ok "already initialised, not empty, not a volume, wrong key, unsafe key mode, bad key file"
+"$ATR" keyslot list --json "$C" | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["authenticated"] is False and len(d["keyslots"]) == 1, d
+k = d["keyslots"][0]
+assert k["provider"] == "keyfile" and k["key_id"].startswith("kf-"), k
+assert k["key_version"] == 1 and k["algorithm"] == "AES-256-GCM", k' ||
+	fail "keyslot list --json"
+ok "keyslot list --json"
 
 touch "$M/file"
 expect 5 "mountpoint $M is not empty" "$ATR" mount --keyfile "$C.key" "$C" "$M"
@@ -87,3 +92,49 @@ MOUNTS+=("$M")
 echo hi >"$M/x" && [ "$(cat "$M/x")" = hi ] || fail "default-key volume"
 "$ATR" unmount "$M" || fail "unmount"
 ok "default key file location"
+
+# As an ordinary user: mounts go through fusermount3, which also polices
+# allow_other.  A throwaway user, removed on exit.
+U=atrt$$
+useradd -M -N -s /bin/sh "$U" || fail "useradd $U"
+fusemode=$(stat -c %a /dev/fuse)
+trap 'cleanup; userdel "$U" 2>/dev/null; chmod "$fusemode" /dev/fuse' EXIT
+chmod 755 "$WORK"
+mkdir -p "$WORK/u/c" "$WORK/u/m"
+chown -R "$U" "$WORK/u"
+runuser -u "$U" -- "$ATR" init -q --keyfile "$WORK/u/key" "$WORK/u/c" || fail "user init"
+# A /dev/fuse only root may open (containers): libfuse then cannot mount.
+chmod 600 /dev/fuse
+expect 5 "cannot open /dev/fuse: only root may" \
+	runuser -u "$U" -- "$ATR" mount --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m"
+# As udev sets it on a normal system, for the rest of this test.
+chmod 666 /dev/fuse
+runuser -u "$U" -- "$ATR" mount --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" ||
+	fail "user mount"
+MOUNTS+=("$WORK/u/m")
+runuser -u "$U" -- sh -c "echo mine >'$WORK/u/m/f'" || fail "user write"
+[ "$(runuser -u "$U" -- cat "$WORK/u/m/f")" = mine ] || fail "user read"
+runuser -u "$U" -- "$ATR" unmount "$WORK/u/m" || fail "user unmount"
+ok "a user mounts, writes and unmounts through fusermount3"
+
+# as_user_in_ns SETUP CMD...: run CMD as $U in a private mount namespace
+# after the root shell command SETUP (bind mounts that nothing else sees).
+as_user_in_ns() {
+	local setup=$1
+	shift
+	unshare -m sh -c "$setup"' && exec runuser -u "$0" -- "$@"' "$U" "$@"
+}
+printf '# mount_max = 1000\n#user_allow_other\n' >"$WORK/fuse.conf"
+out=$(as_user_in_ns "mount --bind '$WORK/fuse.conf' /etc/fuse.conf" \
+	"$ATR" mount -o allow_other --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" 2>&1)
+rc=$?
+[ $rc = 5 ] || fail "allow_other without user_allow_other: exit $rc ($out)"
+case "$out" in *"needs 'user_allow_other' in /etc/fuse.conf"*) ;;
+*) fail "allow_other message: $out" ;; esac
+out=$(as_user_in_ns "mount --bind /dev/null /usr/bin/fusermount3" \
+	"$ATR" mount --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" 2>&1)
+rc=$?
+[ $rc = 5 ] || fail "no fusermount3: exit $rc ($out)"
+case "$out" in *"fusermount3 not found"*) ;; *) fail "no fusermount3 message: $out" ;; esac
+is_mounted "$WORK/u/m" && fail "mounted despite the refusals"
+ok "allow_other without user_allow_other, and missing fusermount3, refused clearly"

@@ -3,9 +3,9 @@
  * tests/unit/test_keyprov.c - keyprov/keyprov.c and the built-in keyfile
  * provider, reached the way the daemon reaches them: keyprov_open_dir().
  *
- * No plugin .so is built here (the Makefile builds none), so the loader is
- * tested up to dlopen(): name validation and the missing-plugin error.
- * Everything else goes through the keyfile provider in a temp directory.
+ * Name validation and the missing-plugin error here; real plugin objects
+ * in test_plugin.c.  Everything else goes through the keyfile provider in
+ * a temp directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -75,8 +75,33 @@ static int kp_open(struct fixture *f, const char *mode, struct keyprov **kp)
 	keyprov_kv_set(&f->kv, "mode", mode);
 	f->msg[0] = '\0';
 	*kp = NULL;
-	return keyprov_open_dir(f->dir, "keyfile", &f->kv.kv, kp, f->msg,
+	return keyprov_open_dir(f->dir, "keyfile", NULL, &f->kv.kv, kp, f->msg,
 				sizeof(f->msg));
+}
+
+static int kwrap(struct fixture *f, struct keyprov *kp, const uint8_t *aad,
+		 size_t aad_len, const uint8_t *key, size_t key_len,
+		 uint8_t *out, size_t *out_len)
+{
+	struct keyprov_paramset ps;
+	struct keyprov_req req = { .aad = aad, .aad_len = aad_len,
+		.params = &ps.p, .msg = f->msg, .msglen = sizeof(f->msg) };
+
+	keyprov_params_init(&ps, 1);
+	return keyprov_wrap(kp, &req, key, key_len, out, out_len);
+}
+
+static int kunwrap(struct fixture *f, struct keyprov *kp, const uint8_t *aad,
+		   size_t aad_len, const uint8_t *in, size_t in_len,
+		   uint8_t *key, size_t key_len)
+{
+	struct keyprov_paramset ps;
+	struct keyprov_req req = { .aad = aad, .aad_len = aad_len,
+		.key_id = "kf", .key_version = 1, .params = &ps.p,
+		.msg = f->msg, .msglen = sizeof(f->msg) };
+
+	keyprov_params_init(&ps, 0);
+	return keyprov_unwrap(kp, &req, in, in_len, key, key_len);
 }
 
 /* Open must fail with @err, leave *kp alone and say why. */
@@ -146,7 +171,7 @@ static void test_open_bad_names(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		kp = NULL;
 		f->msg[0] = '\0';
-		assert_int_equal(keyprov_open_dir(f->dir, bad[i], &f->kv.kv,
+		assert_int_equal(keyprov_open_dir(f->dir, bad[i], NULL, &f->kv.kv,
 						  &kp, f->msg, sizeof(f->msg)),
 				 -EINVAL);
 		assert_null(kp);
@@ -161,7 +186,7 @@ static void test_open_unknown(void **state)
 	struct keyprov *kp = NULL;
 	char path[96];
 
-	assert_int_equal(keyprov_open_dir(f->dir, "nosuch", &f->kv.kv, &kp,
+	assert_int_equal(keyprov_open_dir(f->dir, "nosuch", NULL, &f->kv.kv, &kp,
 					  f->msg, sizeof(f->msg)), -ENOENT);
 	assert_null(kp);
 	print_message("  msg: %s\n", f->msg);
@@ -169,7 +194,7 @@ static void test_open_unknown(void **state)
 	/* A file that is not a shared object is refused the same way. */
 	snprintf(path, sizeof(path), "%s/nosuch.so", f->dir);
 	write_file(path, 10, 0644);
-	assert_int_equal(keyprov_open_dir(f->dir, "nosuch", &f->kv.kv, &kp,
+	assert_int_equal(keyprov_open_dir(f->dir, "nosuch", NULL, &f->kv.kv, &kp,
 					  f->msg, sizeof(f->msg)), -ENOENT);
 	assert_null(kp);
 }
@@ -241,7 +266,7 @@ static void test_keyfile_missing(void **state)
 
 	kp_open_fails(f, "open", -ENOENT, f->key);
 	keyprov_kv_init(&nopath);
-	assert_int_equal(keyprov_open_dir(f->dir, "keyfile", &nopath.kv, &kp,
+	assert_int_equal(keyprov_open_dir(f->dir, "keyfile", NULL, &nopath.kv, &kp,
 					  f->msg, sizeof(f->msg)), -EINVAL);
 	assert_null(kp);
 	assert_true(strlen(f->msg) > 0);
@@ -318,50 +343,48 @@ static void test_keyfile_wrap_unwrap(void **state)
 	assert_int_equal(rand_fill(kek, 32), 0);
 	assert_int_equal(kp_open(f, "create", &kp), 0);
 
-	assert_int_equal(keyprov_wrap(kp, aad, sizeof(aad), kek, 32, wrapped,
-				      &wlen, f->msg, sizeof(f->msg)), 0);
+	assert_int_equal(kwrap(f, kp, aad, sizeof(aad), kek, 32, wrapped,
+				      &wlen), 0);
 	assert_int_equal(wlen, 32 + AEAD_OVERHEAD);
-	assert_int_equal(keyprov_unwrap(kp, aad, sizeof(aad), wrapped, wlen,
-					out, 32, f->msg, sizeof(f->msg)), 0);
+	assert_int_equal(kunwrap(f, kp, aad, sizeof(aad), wrapped, wlen,
+					out, 32), 0);
 	assert_memory_equal(out, kek, 32);
 
 	/* Other AAD (another volume or provider): refused, key wiped. */
 	memset(out, 0xa5, 32);
 	f->msg[0] = '\0';
-	assert_int_equal(keyprov_unwrap(kp, aad, sizeof(aad) - 1, wrapped, wlen,
-					out, 32, f->msg, sizeof(f->msg)),
+	assert_int_equal(kunwrap(f, kp, aad, sizeof(aad) - 1, wrapped, wlen,
+					out, 32),
 			 -EBADMSG);
 	assert_memory_equal(out, (uint8_t[32]){ 0 }, 32);
 	assert_non_null(strstr(f->msg, f->key));
 	/* Every byte of the wrapped key. */
 	for (i = 0; i < wlen; i++) {
 		wrapped[i] ^= (uint8_t)(1u << (i % 8));
-		assert_int_equal(keyprov_unwrap(kp, aad, sizeof(aad), wrapped,
-						wlen, out, 32, f->msg,
-						sizeof(f->msg)), -EBADMSG);
+		assert_int_equal(kunwrap(f, kp, aad, sizeof(aad), wrapped,
+						wlen, out, 32), -EBADMSG);
 		wrapped[i] ^= (uint8_t)(1u << (i % 8));
 	}
 	/* Wrong length, either way. */
-	assert_int_equal(keyprov_unwrap(kp, aad, sizeof(aad), wrapped, wlen - 1,
-					out, 32, f->msg, sizeof(f->msg)),
+	assert_int_equal(kunwrap(f, kp, aad, sizeof(aad), wrapped, wlen - 1,
+					out, 32),
 			 -EBADMSG);
-	assert_int_equal(keyprov_unwrap(kp, aad, sizeof(aad), wrapped, wlen,
-					out, 31, f->msg, sizeof(f->msg)),
+	assert_int_equal(kunwrap(f, kp, aad, sizeof(aad), wrapped, wlen,
+					out, 31),
 			 -EBADMSG);
 	/* Two wraps of one key differ (fresh nonce), both open. */
-	assert_int_equal(keyprov_wrap(kp, aad, sizeof(aad), kek, 32, w2, &w2len,
-				      f->msg, sizeof(f->msg)), 0);
+	assert_int_equal(kwrap(f, kp, aad, sizeof(aad), kek, 32, w2, &w2len), 0);
 	assert_memory_not_equal(w2, wrapped, wlen);
-	assert_int_equal(keyprov_unwrap(kp, aad, sizeof(aad), w2, w2len, out,
-					32, f->msg, sizeof(f->msg)), 0);
+	assert_int_equal(kunwrap(f, kp, aad, sizeof(aad), w2, w2len, out,
+					32), 0);
 	assert_memory_equal(out, kek, 32);
 	keyprov_close(kp);
 
 	/* Reopened from the file, it still unwraps. */
 	assert_int_equal(kp_open(f, "open", &kp), 0);
 	memset(out, 0, 32);
-	assert_int_equal(keyprov_unwrap(kp, aad, sizeof(aad), wrapped, wlen,
-					out, 32, f->msg, sizeof(f->msg)), 0);
+	assert_int_equal(kunwrap(f, kp, aad, sizeof(aad), wrapped, wlen,
+					out, 32), 0);
 	assert_memory_equal(out, kek, 32);
 	keyprov_close(kp);
 	secmem_free(out, 32);
@@ -378,14 +401,12 @@ static void test_keyfile_other_key(void **state)
 	size_t wlen;
 
 	assert_int_equal(kp_open(f, "create", &kp), 0);
-	assert_int_equal(keyprov_wrap(kp, NULL, 0, kek, 32, wrapped, &wlen,
-				      f->msg, sizeof(f->msg)), 0);
+	assert_int_equal(kwrap(f, kp, (const uint8_t *)"a", 1, kek, 32, wrapped, &wlen), 0);
 	keyprov_close(kp);
 	snprintf(other, sizeof(other), "%s/other.key", f->dir);
 	keyprov_kv_set(&f->kv, "path", other);
 	assert_int_equal(kp_open(f, "create", &kp), 0);
-	assert_int_equal(keyprov_unwrap(kp, NULL, 0, wrapped, wlen, out, 32,
-					f->msg, sizeof(f->msg)), -EBADMSG);
+	assert_int_equal(kunwrap(f, kp, (const uint8_t *)"a", 1, wrapped, wlen, out, 32), -EBADMSG);
 	keyprov_close(kp);
 	keyprov_kv_set(&f->kv, "path", f->key);
 }

@@ -618,6 +618,138 @@ static void test_name_valid(void **state)
 	assert_false(name_valid("caf\xc3\xa9"));
 }
 
+
+/* ---- optional settings: audit, allow_uids, allow_gids ---- */
+
+/* Store f->cfg with @o as its optional settings, MAC'd. */
+static void store_opts(struct fixture *f, const struct vol_options *o)
+{
+	f->cfg.opt = *o;
+	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
+	assert_int_equal(vol_store(f->dirfd, &f->cfg, false), 0);
+}
+
+static void test_options_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct vol_options o = { .audit_syslog = true, .nuids = 3, .ngids = 1,
+				 .allow_uids = { 0, 1000, 4294967294u },
+				 .allow_gids = { 100 } };
+	uint8_t none_mac[32];
+
+	memcpy(none_mac, f->cfg.mac, sizeof(none_mac));
+	strcpy(o.audit_file, "/var/log/atrestfs/v.audit");
+	store_opts(f, &o);
+	/* Present settings are in the MAC: it changed. */
+	assert_memory_not_equal(none_mac, f->cfg.mac, sizeof(none_mac));
+	assert_int_equal(load(f), 0);
+	cfg_equal(&f->cfg, &f->got);
+	assert_memory_equal(&f->got.opt, &o, sizeof(o));
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	/* A big ID makes every element an "L" literal (one type per array). */
+	conf_edit(f, "allow_uids = [ 0L, 1000L, 4294967294L ];",
+		  "allow_uids = [ 0L, 1000L, 4294967294L ];");
+	conf_edit(f, "allow_gids = [ 100 ];", "allow_gids = [ 0x64 ];");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	/* Removed again: the MAC is the one without them, byte for byte. */
+	memset(&o, 0, sizeof(o));
+	store_opts(f, &o);
+	assert_memory_equal(none_mac, f->cfg.mac, sizeof(none_mac));
+}
+
+/* Each edit of a present setting, or its removal, fails the MAC. */
+static void test_options_tamper(void **state)
+{
+	static const char *const edits[][2] = {
+		{ "/var/log/v.audit", "/tmp/evil.audit" },
+		{ "allow_uids = [ 1000 ];", "allow_uids = [ 1000, 0 ];" },
+		{ "allow_uids = [ 1000 ];", "" },
+		{ "audit = { file = \"/var/log/v.audit\"; };", "" },
+		{ "audit = { file = \"/var/log/v.audit\"; };",
+		  "audit = { file = \"/var/log/v.audit\"; syslog = true; };" },
+	};
+	struct fixture *f = *state;
+	struct vol_options o = { .nuids = 1, .allow_uids = { 1000 } };
+	size_t i;
+
+	strcpy(o.audit_file, "/var/log/v.audit");
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		store_opts(f, &o);
+		conf_edit(f, edits[i][0], edits[i][1]);
+		assert_int_equal(load(f), 0);
+		assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+	}
+	/* And adding one to a config without any. */
+	memset(&o, 0, sizeof(o));
+	store_opts(f, &o);
+	conf_edit(f, "mac = ", "allow_uids = [ 0 ];\nmac = ");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+}
+
+static void test_options_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"audit = { file = \"relative/path\"; };",
+		"audit = { file = \"\"; };",
+		"audit = { file = \"/var/log/../../etc/passwd\"; };",
+		"audit = { file = \"/a\\tb\"; };",
+		"audit = { syslog = \"yes\"; };",
+		"audit = { syslog = false; };",
+		"audit = { };",
+		"audit = { file = \"/x\"; program = \"/bin/sh\"; };",
+		"audit = \"/var/log/x\";",
+		"allow_uids = [ ];",
+		"allow_uids = [ -1 ];",
+		"allow_uids = [ 4294967295L ];",
+		"allow_uids = ( 1, 2 );",
+		"allow_uids = [ \"root\" ];",
+		"allow_uids = 1000;",
+		"allow_gids = [ 1.5 ];",
+		"allow_gid = [ 1 ];",
+	};
+	struct fixture *f = *state;
+	char many[1024] = "allow_gids = [ 0";
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = conf_read(f), *out = malloc(strlen(text) + 256);
+
+		assert_non_null(out);
+		sprintf(out, "%s%s\n", text, bad[i]);
+		conf_write(f, out);
+		if (load(f) != -EINVAL)
+			fail_msg("accepted '%s'", bad[i]);
+		conf_write(f, text);
+		free(out);
+		free(text);
+	}
+	/* One more than VOL_MAX_IDS. */
+	for (i = 1; i <= VOL_MAX_IDS; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+			 ", %zu", i);
+	strcat(many, " ];\nmac = ");
+	conf_edit(f, "mac = ", many);
+	load_fails(f, -EINVAL, "allow_gids");
+}
+
+static void test_options_check(void **state)
+{
+	struct vol_options o = { .nuids = 0 };
+
+	(void)state;
+	assert_int_equal(vol_options_check(&o, NULL, 0), 0);
+	strcpy(o.audit_file, "/var/log/atrestfs/x.audit");
+	assert_int_equal(vol_options_check(&o, NULL, 0), 0);
+	strcpy(o.audit_file, "x.audit");
+	assert_int_equal(vol_options_check(&o, NULL, 0), -EINVAL);
+	strcpy(o.audit_file, "/a/..");
+	assert_int_equal(vol_options_check(&o, NULL, 0), -EINVAL);
+	strcpy(o.audit_file, "/a\"b");
+	assert_int_equal(vol_options_check(&o, NULL, 0), -EINVAL);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -648,6 +780,10 @@ int main(void)
 		T(test_not_regular),
 		T(test_store_create_exists),
 		T(test_slot_aad),
+		T(test_options_round_trip),
+		T(test_options_tamper),
+		T(test_options_invalid),
+		cmocka_unit_test(test_options_check),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_name_valid),
 	};

@@ -1,0 +1,800 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * keyprov/exec.c - the "exec" provider: the root key lives in a remote KMS
+ * and a helper program talks to it.  The helper is named by the system
+ * providers.conf or the command line (setting "helper", an absolute path),
+ * never by the volume; it is run directly (posix_spawn, no shell) with a
+ * fixed argv (path, verb), a minimal environment and its own process
+ * group, and speaks the line protocol of atrestfs-keyprov(7) on
+ * stdin/stdout.  Its stderr goes to the host log.
+ *
+ * Envelope: the KMS never sees the KEK.  wrap draws a one-time key K1,
+ * asks the helper to protect K1 (blob), and stores
+ *   0x01 || be16 blob_len || blob || AES-256-GCM_K1(KEK, AAD)
+ * unwrap asks the helper to recover K1 from the blob and opens the box:
+ * the GCM tag authenticates the result whatever the KMS does (a KMIP
+ * server's AES-CBC has no integrity), and a wrong AAD is -EBADMSG.
+ *
+ * Owns: K1 and every buffer holding it in clear (request at wrap,
+ * response at unwrap), all from host->secure_alloc() and freed (wiped)
+ * before each call returns.  A timeout (setting "timeout", seconds) bounds
+ * every exchange; the helper's whole process group is then SIGKILLed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../crypto/aead.h"
+#include "../crypto/codec.h"
+#include "keyprov.h"
+#include "keyprov_private.h"
+
+#define ENVELOPE_V1	1
+#define ENVELOPE_HDR	3		/* version, be16 blob length */
+#define K1_LEN		AEAD_KEY_LEN
+#define REQ_MAX		8192
+#define ERR_MAX		4096		/* helper stderr kept for the log */
+#define LOG_LINES_MAX	20
+
+struct exec_prov {
+	const struct keyprov_host *host;
+	char helper[256];
+	char config[4096];		/* "" when not set */
+	char volume[64];
+	char mode[8];
+	unsigned int timeout_ms;
+	struct keyprov_desc desc;	/* from the helper, at init */
+};
+
+/* ---- protocol (exported to the unit tests) ---- */
+
+static const struct {
+	const char *name;
+	int err;
+} errnames[] = {
+	{ "EBADMSG", EBADMSG }, { "ENOKEY", ENOKEY }, { "ENOANO", ENOANO },
+	{ "EAGAIN", EAGAIN }, { "ETIMEDOUT", ETIMEDOUT }, { "EACCES", EACCES },
+	{ "EPERM", EPERM }, { "EINVAL", EINVAL }, { "EIO", EIO },
+};
+
+int keyprov_exec_errno(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (strlen(errnames[i].name) == len &&
+		    !memcmp(errnames[i].name, name, len))
+			return -errnames[i].err;
+	return -EIO;
+}
+
+/* A protocol value: printable ASCII, no newline.  Empty is fine. */
+static int text_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+int keyprov_exec_status(const char *resp, size_t len, char *msg,
+			size_t msglen)
+{
+	const char *nl = memchr(resp, '\n', len);
+	size_t line = nl ? (size_t)(nl - resp) : len;
+	const char *name, *sp;
+	size_t nlen;
+	int err;
+
+	if (!text_ok(resp, line))
+		return -EPROTO;
+	if (line == 2 && !memcmp(resp, "ok", 2))
+		return 0;
+	if (line < 7 || memcmp(resp, "error ", 6))
+		return -EPROTO;
+	name = resp + 6;
+	sp = memchr(name, ' ', line - 6);
+	nlen = sp ? (size_t)(sp - name) : line - 6;
+	err = keyprov_exec_errno(name, nlen);
+	if (sp)
+		snprintf(msg, msglen, "%.*s", (int)(line - 6 - nlen - 1),
+			 sp + 1);
+	else
+		snprintf(msg, msglen, "%.*s", (int)nlen, name);
+	return err;
+}
+
+int keyprov_exec_field(const char *resp, size_t len, const char *name,
+		       const char **val, size_t *vlen)
+{
+	size_t n = strlen(name), line;
+	const char *p = resp, *end = resp + len, *nl;
+
+	/* Skip the status line; stop at the blank line that ends a reply. */
+	nl = memchr(p, '\n', len);
+	if (!nl)
+		return -ENOENT;
+	for (p = nl + 1; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		line = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (!line)
+			break;
+		if (!text_ok(p, line))
+			return -EPROTO;
+		if (line > n && !memcmp(p, name, n) && p[n] == ' ') {
+			*val = p + n + 1;
+			*vlen = line - n - 1;
+			return 0;
+		}
+		if (!nl)
+			break;
+	}
+	return -ENOENT;
+}
+
+/* ---- the request ---- */
+
+struct reqbuf {
+	char *buf;			/* secure: may hold K1 */
+	size_t len;
+	int overflow;
+};
+
+static void req_add(struct reqbuf *r, const char *key, const char *val)
+{
+	int n;
+
+	if (r->overflow)
+		return;
+	n = snprintf(r->buf + r->len, REQ_MAX - r->len, "%s %s\n", key, val);
+	if (n < 0 || (size_t)n >= REQ_MAX - r->len)
+		r->overflow = 1;
+	else
+		r->len += (size_t)n;
+}
+
+/* Base64 of @len bytes, written straight into the (secure) request. */
+static void req_add_b64(struct reqbuf *r, const char *key,
+			const uint8_t *bin, size_t len)
+{
+	size_t need = strlen(key) + 1 + b64_enc_len(len) + 2;
+
+	if (r->overflow || need > REQ_MAX - r->len) {
+		r->overflow = 1;
+		return;
+	}
+	r->len += (size_t)sprintf(r->buf + r->len, "%s ", key);
+	b64_encode(bin, len, r->buf + r->len);
+	r->len += b64_enc_len(len);
+	r->buf[r->len++] = '\n';
+	r->buf[r->len] = '\0';
+}
+
+static void req_begin(struct exec_prov *ep, struct reqbuf *r, const char *op)
+{
+	r->len = 0;
+	r->overflow = 0;
+	req_add(r, "atrestfs-exec", "1");
+	req_add(r, "op", op);
+	req_add(r, "volume", ep->volume);
+	req_add(r, "mode", ep->mode);
+	if (*ep->config)
+		req_add(r, "config", ep->config);
+}
+
+/* ---- running the helper ---- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void log_stderr_lines(struct exec_prov *ep, char *buf, size_t len)
+{
+	char line[ERR_MAX + 300], *p = buf, *nl;
+	unsigned int n = 0;
+	size_t i;
+
+	buf[len] = '\0';
+	for (i = 0; i < len; i++)
+		if ((buf[i] < 0x20 && buf[i] != '\n') || buf[i] > 0x7e)
+			buf[i] = '?';
+	for (; *p && n < LOG_LINES_MAX; p = nl + 1, n++) {
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		if (*p) {
+			snprintf(line, sizeof(line), "exec helper %s: %s",
+				 ep->helper, p);
+			ep->host->log(ep->host, LOG_WARNING, line);
+		}
+		if (!nl)
+			break;
+	}
+}
+
+static int spawn(struct exec_prov *ep, const char *verb, int in, int out,
+		 int errfd, pid_t *pid)
+{
+	char home[300] = "HOME=/", *argv[3], *envp[4];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[4096];
+	sigset_t none, all;
+	int err;
+
+	/* Not secret, and what the KMS CLIs need to find their profiles. */
+	if (!getpwuid_r(geteuid(), &pw, pwbuf, sizeof(pwbuf), &pwp) && pwp &&
+	    pw.pw_dir && pw.pw_dir[0] == '/' && strlen(pw.pw_dir) < 250)
+		snprintf(home, sizeof(home), "HOME=%s", pw.pw_dir);
+	argv[0] = ep->helper;
+	argv[1] = (char *)verb;
+	argv[2] = NULL;
+	envp[0] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	envp[1] = "LC_ALL=C.UTF-8";
+	envp[2] = home;
+	envp[3] = NULL;
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO);
+	/* Nothing else of ours: not /dev/fuse, not a key file. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+	posix_spawnattr_init(&at);
+	/* Own group, so that a timeout kills what the helper started too. */
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+				 POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	err = posix_spawn(pid, ep->helper, &fa, &at, argv, envp);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	return -err;
+}
+
+/* Non-blocking pipes, close-on-exec; child's ends are [1] or [0]. */
+static int pipes(int p[3][2])
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (pipe2(p[i], O_CLOEXEC)) {
+			while (i--) {
+				close(p[i][0]);
+				close(p[i][1]);
+			}
+			return -errno;
+		}
+	}
+	fcntl(p[0][1], F_SETFL, O_NONBLOCK);
+	fcntl(p[1][0], F_SETFL, O_NONBLOCK);
+	fcntl(p[2][0], F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+struct xchg {
+	const char *req;
+	size_t req_len, req_off;
+	char *out;			/* secure: may hold K1 */
+	size_t out_cap, out_len;
+	char errbuf[ERR_MAX + 1];
+	size_t err_len;
+	int fd[3];			/* our ends; -1 once closed */
+	int too_long;
+};
+
+static void xclose(struct xchg *x, int i)
+{
+	if (x->fd[i] >= 0)
+		close(x->fd[i]);
+	x->fd[i] = -1;
+}
+
+/* One poll round.  Returns 1 when stdout and stderr are both at EOF. */
+static int pump(struct xchg *x, int timeout)
+{
+	struct pollfd pfd[3];
+	char sink[512];
+	ssize_t r;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		pfd[i].fd = x->fd[i];
+		pfd[i].events = i ? POLLIN : POLLOUT;
+		pfd[i].revents = 0;
+	}
+	if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+		return -errno;
+	if (pfd[0].revents) {
+		r = write(x->fd[0], x->req + x->req_off,
+			  x->req_len - x->req_off);
+		if (r > 0)
+			x->req_off += (size_t)r;
+		/* A helper that stops reading may still have answered. */
+		if ((r < 0 && errno != EAGAIN && errno != EINTR) ||
+		    x->req_off == x->req_len)
+			xclose(x, 0);
+	}
+	if (pfd[1].revents) {
+		if (x->out_len + 1 >= x->out_cap) {
+			x->too_long = 1;
+			return 1;
+		}
+		r = read(x->fd[1], x->out + x->out_len,
+			 x->out_cap - 1 - x->out_len);
+		if (r > 0)
+			x->out_len += (size_t)r;
+		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+			xclose(x, 1);
+	}
+	if (pfd[2].revents) {
+		r = read(x->fd[2], sink, sizeof(sink));
+		if (r > 0 && x->err_len < ERR_MAX) {
+			if ((size_t)r > ERR_MAX - x->err_len)
+				r = (ssize_t)(ERR_MAX - x->err_len);
+			memcpy(x->errbuf + x->err_len, sink, (size_t)r);
+			x->err_len += (size_t)r;
+		} else if (r == 0 || (r < 0 && errno != EAGAIN &&
+				      errno != EINTR)) {
+			xclose(x, 2);
+		}
+	}
+	return x->fd[1] < 0 && x->fd[2] < 0;
+}
+
+/* Reap @pid by @deadline, else SIGKILL its group.  1 if it had to. */
+static int reap(pid_t pid, long long deadline, int *status)
+{
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			return 0;
+		if (now_ms() >= deadline)
+			break;
+		poll(NULL, 0, 10);
+	}
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	return 1;
+}
+
+/*
+ * Run the helper with @verb, feed it @req, collect its reply into @out
+ * (@out_cap bytes, secure; NUL-terminated, *out_len).  Returns 0 when it
+ * answered "ok" and exited 0; else -errno with @msg.
+ */
+static int run_helper(struct exec_prov *ep, const char *verb,
+		      const char *req, size_t req_len, char *out,
+		      size_t out_cap, size_t *out_len, char *msg,
+		      size_t msglen)
+{
+	struct xchg x = { .req = req, .req_len = req_len, .out = out,
+			  .out_cap = out_cap };
+	long long deadline = now_ms() + ep->timeout_ms;
+	sigset_t pipe_set, old, pending;
+	int p[3][2], status = 0, done = 0, killed, err, i;
+	struct timespec zero = { 0, 0 };
+	pid_t pid;
+
+	*out_len = 0;
+	err = pipes(p);
+	if (err)
+		return err;
+	err = spawn(ep, verb, p[0][0], p[1][1], p[2][1], &pid);
+	close(p[0][0]);
+	close(p[1][1]);
+	close(p[2][1]);
+	for (i = 0; i < 3; i++)
+		x.fd[i] = i ? p[i][0] : p[0][1];
+	if (err) {
+		for (i = 0; i < 3; i++)
+			xclose(&x, i);
+		snprintf(msg, msglen, "cannot run key helper %s: %s",
+			 ep->helper, strerror(-err));
+		return -EAGAIN;
+	}
+	/* A helper that exits early must not kill us with SIGPIPE. */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	while (!done && now_ms() < deadline) {
+		done = pump(&x, (int)(deadline - now_ms()));
+		if (done < 0)
+			break;
+	}
+	if (!sigpending(&pending) && sigismember(&pending, SIGPIPE) &&
+	    !sigismember(&old, SIGPIPE))
+		sigtimedwait(&pipe_set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (i = 0; i < 3; i++)
+		xclose(&x, i);
+	killed = reap(pid, done == 1 && !x.too_long ? deadline : 0, &status);
+	if (x.err_len)
+		log_stderr_lines(ep, x.errbuf, x.err_len);
+	out[x.out_len] = '\0';
+	*out_len = x.out_len;
+	if (killed && !x.too_long) {
+		snprintf(msg, msglen, "key helper %s did not answer within "
+			 "%u s (KMS down or slow?); killed it", ep->helper,
+			 ep->timeout_ms / 1000);
+		return -ETIMEDOUT;
+	}
+	if (x.too_long) {
+		snprintf(msg, msglen, "key helper %s answered more than %zu "
+			 "bytes", ep->helper, out_cap - 1);
+		return -EIO;
+	}
+	err = keyprov_exec_status(out, x.out_len, msg, msglen);
+	if (err == -EPROTO) {
+		if (WIFEXITED(status) && WEXITSTATUS(status))
+			snprintf(msg, msglen, "key helper %s failed (exit %d) "
+				 "without an error line", ep->helper,
+				 WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			snprintf(msg, msglen, "key helper %s was killed by "
+				 "signal %d", ep->helper, WTERMSIG(status));
+		else
+			snprintf(msg, msglen, "key helper %s sent a malformed "
+				 "answer", ep->helper);
+		return -EIO;
+	}
+	if (!err && !(WIFEXITED(status) && !WEXITSTATUS(status))) {
+		snprintf(msg, msglen, "key helper %s answered ok but failed",
+			 ep->helper);
+		return -EIO;
+	}
+	return err;
+}
+
+/* The helper's error sentence, prefixed with its name. */
+static void name_msg(struct exec_prov *ep, char *msg, size_t msglen)
+{
+	char tmp[KEYPROV_MSG_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", msg);
+	snprintf(msg, msglen, "key helper %s: %s", ep->helper, tmp);
+}
+
+/* A request and a reply buffer, both secure. */
+static int exchange(struct exec_prov *ep, const char *verb,
+		    struct reqbuf *r, char **out, size_t *out_len,
+		    char *msg, size_t msglen)
+{
+	int err;
+
+	if (r->overflow || r->len + 2 > REQ_MAX) {
+		snprintf(msg, msglen, "request to key helper %s too long",
+			 ep->helper);
+		return -EINVAL;
+	}
+	r->buf[r->len++] = '\n';		/* the blank line ends it */
+	*out = ep->host->secure_alloc(EXEC_OUT_MAX);
+	if (!*out)
+		return -ENOMEM;
+	msg[0] = '\0';
+	err = run_helper(ep, verb, r->buf, r->len, *out, EXEC_OUT_MAX,
+			 out_len, msg, msglen);
+	if (err && !strstr(msg, ep->helper))
+		name_msg(ep, msg, msglen);
+	if (err) {
+		ep->host->secure_free(*out, EXEC_OUT_MAX);
+		*out = NULL;
+	}
+	return err;
+}
+
+/* The reply's "data" field, decoded into @bin (@cap bytes). */
+static int reply_data(struct exec_prov *ep, const char *out, size_t out_len,
+		      uint8_t *bin, size_t cap, size_t *len, char *msg,
+		      size_t msglen)
+{
+	const char *v;
+	size_t vlen;
+	ssize_t n;
+
+	if (keyprov_exec_field(out, out_len, "data", &v, &vlen) ||
+	    (n = b64_dec_len(v, vlen)) < 0 || (size_t)n + 2 > cap) {
+		snprintf(msg, msglen, "key helper %s answered without valid "
+			 "data", ep->helper);
+		return -EIO;
+	}
+	*len = (size_t)b64_decode(v, vlen, bin);
+	return 0;
+}
+
+/* ---- the provider ---- */
+
+static int parse_timeout(const char *s, unsigned int *ms)
+{
+	char *end;
+	long v;
+
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 600)
+		return -EINVAL;
+	*ms = (unsigned int)v * 1000;
+	return 0;
+}
+
+/* Root or we own it; nobody else may write it; a plain executable. */
+static int check_helper(const char *path, char *msg, size_t msglen)
+{
+	struct stat st;
+
+	if (!path || path[0] != '/' || strlen(path) >= 256) {
+		snprintf(msg, msglen, "exec provider: setting helper must be "
+			 "an absolute path (in providers.conf or -O helper=)");
+		return -EINVAL;
+	}
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || access(path, X_OK)) {
+		snprintf(msg, msglen, "exec provider: helper %s is not an "
+			 "executable file", path);
+		return -EINVAL;
+	}
+	if ((st.st_uid && st.st_uid != geteuid()) || (st.st_mode & 022)) {
+		snprintf(msg, msglen, "exec provider: helper %s is writable "
+			 "by others or owned by another user; refusing it",
+			 path);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Ask the helper which key it holds: init may block, describe may not. */
+static int ask_describe(struct exec_prov *ep, char *msg, size_t msglen)
+{
+	struct reqbuf r;
+	const char *v;
+	size_t vlen, out_len;
+	char *out;
+	int err;
+
+	r.buf = ep->host->secure_alloc(REQ_MAX);
+	if (!r.buf)
+		return -ENOMEM;
+	req_begin(ep, &r, "describe");
+	err = exchange(ep, "describe", &r, &out, &out_len, msg, msglen);
+	ep->host->secure_free(r.buf, REQ_MAX);
+	if (err)
+		return err;
+	err = -EIO;
+	if (keyprov_exec_field(out, out_len, "key_id", &v, &vlen) || !vlen ||
+	    vlen >= sizeof(ep->desc.key_id)) {
+		snprintf(msg, msglen, "key helper %s did not name its key",
+			 ep->helper);
+		goto out_free;
+	}
+	snprintf(ep->desc.key_id, sizeof(ep->desc.key_id), "%.*s", (int)vlen,
+		 v);
+	ep->desc.key_version = 1;
+	if (!keyprov_exec_field(out, out_len, "key_version", &v, &vlen))
+		ep->desc.key_version = (uint32_t)strtoul(v, NULL, 10);
+	if (keyprov_exec_field(out, out_len, "algorithm", &v, &vlen))
+		v = "exec", vlen = 4;
+	snprintf(ep->desc.algorithm, sizeof(ep->desc.algorithm),
+		 "%.*s+AES-256-GCM", (int)(vlen > 48 ? 48 : vlen), v);
+	err = 0;
+out_free:
+	ep->host->secure_free(out, EXEC_OUT_MAX);
+	return err;
+}
+
+static int ex_init(const struct keyprov_host *host,
+		   const struct keyprov_kv *cfg, void **priv, char *msg,
+		   size_t msglen)
+{
+	const char *helper = cfg->get(cfg, "helper");
+	const char *config = cfg->get(cfg, "config");
+	const char *vol = cfg->get(cfg, "volume");
+	const char *mode = cfg->get(cfg, "mode");
+	struct exec_prov *ep;
+	int err;
+
+	err = check_helper(helper, msg, msglen);
+	if (err)
+		return err;
+	if (config && (config[0] != '/' || !text_ok(config, strlen(config)) ||
+		       strlen(config) >= sizeof(ep->config))) {
+		snprintf(msg, msglen, "exec provider: setting config must be "
+			 "an absolute path");
+		return -EINVAL;
+	}
+	ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return -ENOMEM;
+	ep->host = host;
+	ep->timeout_ms = EXEC_TIMEOUT_DEFAULT * 1000;
+	if (parse_timeout(cfg->get(cfg, "timeout"), &ep->timeout_ms)) {
+		snprintf(msg, msglen, "exec provider: timeout must be 1 to "
+			 "600 seconds");
+		free(ep);
+		return -EINVAL;
+	}
+	snprintf(ep->helper, sizeof(ep->helper), "%s", helper);
+	snprintf(ep->config, sizeof(ep->config), "%s", config ? config : "");
+	snprintf(ep->volume, sizeof(ep->volume), "%s",
+		 vol && text_ok(vol, strlen(vol)) ? vol : "");
+	snprintf(ep->mode, sizeof(ep->mode), "%s",
+		 mode && !strcmp(mode, "create") ? "create" : "open");
+	err = ask_describe(ep, msg, msglen);
+	if (err) {
+		free(ep);
+		return err;
+	}
+	*priv = ep;
+	return 0;
+}
+
+static int ex_describe(void *priv, struct keyprov_desc *desc)
+{
+	struct exec_prov *ep = priv;
+
+	*desc = ep->desc;
+	return 0;
+}
+
+static int ex_wrap(void *priv, const struct keyprov_req *req,
+		   const uint8_t *key, size_t key_len, uint8_t *out,
+		   size_t out_cap, size_t *out_len)
+{
+	struct exec_prov *ep = priv;
+	const struct keyprov_host *h = ep->host;
+	uint8_t blob[EXEC_BLOB_MAX + 2], *k1;
+	size_t blob_len = 0, rlen = 0;
+	struct reqbuf r;
+	char *reply = NULL;
+	int err = -ENOMEM;
+
+	k1 = h->secure_alloc(K1_LEN);
+	r.buf = h->secure_alloc(REQ_MAX);
+	if (!k1 || !r.buf)
+		goto out_free;
+	err = rand_fill(k1, K1_LEN);
+	if (err)
+		goto out_free;
+	req_begin(ep, &r, "wrap");
+	req_add_b64(&r, "aad", req->aad, req->aad_len);
+	req_add_b64(&r, "data", k1, K1_LEN);
+	err = exchange(ep, "wrap", &r, &reply, &rlen, req->msg, req->msglen);
+	if (err)
+		goto out_free;
+	err = reply_data(ep, reply, rlen, blob, sizeof(blob), &blob_len,
+			 req->msg, req->msglen);
+	if (err)
+		goto out_free;
+	err = -EINVAL;
+	if (!blob_len || blob_len > EXEC_BLOB_MAX ||
+	    ENVELOPE_HDR + blob_len + key_len + AEAD_OVERHEAD > out_cap) {
+		snprintf(req->msg, req->msglen, "key helper %s returned a "
+			 "wrapped key of %zu bytes", ep->helper, blob_len);
+		goto out_free;
+	}
+	out[0] = ENVELOPE_V1;
+	out[1] = (uint8_t)(blob_len >> 8);
+	out[2] = (uint8_t)blob_len;
+	memcpy(out + ENVELOPE_HDR, blob, blob_len);
+	err = aead_box_seal(k1, req->aad, req->aad_len, key, key_len,
+			    out + ENVELOPE_HDR + blob_len);
+	if (!err)
+		*out_len = ENVELOPE_HDR + blob_len + key_len + AEAD_OVERHEAD;
+out_free:
+	if (reply)
+		h->secure_free(reply, EXEC_OUT_MAX);
+	h->secure_free(r.buf, REQ_MAX);
+	h->secure_free(k1, K1_LEN);
+	return err;
+}
+
+static int ex_unwrap(void *priv, const struct keyprov_req *req,
+		     const uint8_t *in, size_t in_len, uint8_t *key,
+		     size_t key_len)
+{
+	struct exec_prov *ep = priv;
+	const struct keyprov_host *h = ep->host;
+	size_t blob_len, k1_len = 0, rlen = 0;
+	char *reply = NULL, num[16];
+	uint8_t *k1;
+	struct reqbuf r;
+	int err;
+
+	/* Everything from the volume is bounded before the helper runs. */
+	blob_len = in_len >= ENVELOPE_HDR ? (size_t)in[1] << 8 | in[2] : 0;
+	if (in_len < ENVELOPE_HDR || in[0] != ENVELOPE_V1 || !blob_len ||
+	    blob_len > EXEC_BLOB_MAX ||
+	    in_len != ENVELOPE_HDR + blob_len + key_len + AEAD_OVERHEAD) {
+		snprintf(req->msg, req->msglen, "exec keyslot is malformed");
+		return -EBADMSG;
+	}
+	if (req->key_id && !text_ok(req->key_id, strlen(req->key_id))) {
+		snprintf(req->msg, req->msglen, "exec keyslot has a bad key ID");
+		return -EBADMSG;
+	}
+	k1 = h->secure_alloc(K1_LEN + 2);
+	r.buf = h->secure_alloc(REQ_MAX);
+	err = -ENOMEM;
+	if (!k1 || !r.buf)
+		goto out_free;
+	req_begin(ep, &r, "unwrap");
+	if (req->key_id)
+		req_add(&r, "key_id", req->key_id);
+	snprintf(num, sizeof(num), "%u", req->key_version);
+	req_add(&r, "key_version", num);
+	req_add_b64(&r, "aad", req->aad, req->aad_len);
+	req_add_b64(&r, "data", in + ENVELOPE_HDR, blob_len);
+	err = exchange(ep, "unwrap", &r, &reply, &rlen, req->msg,
+		       req->msglen);
+	if (err)
+		goto out_free;
+	err = reply_data(ep, reply, rlen, k1, K1_LEN + 2, &k1_len, req->msg,
+			 req->msglen);
+	if (!err && k1_len != K1_LEN) {
+		snprintf(req->msg, req->msglen, "key helper %s returned a key "
+			 "of %zu bytes, not %d", ep->helper, k1_len, K1_LEN);
+		err = -EIO;
+	}
+	if (err)
+		goto out_free;
+	err = aead_box_open(k1, req->aad, req->aad_len,
+			    in + ENVELOPE_HDR + blob_len,
+			    key_len + AEAD_OVERHEAD, key);
+	if (err == -EBADMSG)
+		snprintf(req->msg, req->msglen, "the key from helper %s does "
+			 "not open this keyslot (another KMS key, or the "
+			 "keyslot belongs to another volume)", ep->helper);
+out_free:
+	if (reply)
+		h->secure_free(reply, EXEC_OUT_MAX);
+	h->secure_free(r.buf, REQ_MAX);
+	h->secure_free(k1, K1_LEN + 2);
+	return err;
+}
+
+static void ex_destroy(void *priv)
+{
+	free(priv);
+}
+
+/* Not thread-safe: it changes this thread's signal mask for a while. */
+static const struct keyprov_ops exec_ops = {
+	.abi = KEYPROV_ABI_V1,
+	.name = "exec",
+	.flags = 0,
+	.init = ex_init,
+	.describe = ex_describe,
+	.wrap = ex_wrap,
+	.unwrap = ex_unwrap,
+	.destroy = ex_destroy,
+};
+
+const struct keyprov_ops *keyprov_exec_entry(uint32_t host_abi)
+{
+	return host_abi == KEYPROV_ABI_V1 ? &exec_ops : NULL;
+}

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mount-helper/cmd_keyslot.c - "atrestfs keyslot list|add|remove" and
+ * "atrestfs passwd": manage the wrapped copies of a volume's KEK.  Every
+ * change unlocks the KEK through an existing keyslot, edits the list,
+ * re-MACs and atomically replaces atrestfs.conf: no file is touched, so
+ * the cost does not depend on the volume's size.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct ks_args {
+	struct cli_keyopts unlock;	/* how to open an existing keyslot */
+	struct cli_keyopts add;		/* the new keyslot's provider */
+	const char *new_provider;
+	const char *dir;
+	const char *verb;
+	long index;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: atrestfs keyslot list [--json] CIPHERDIR\n"
+"       atrestfs keyslot add [OPTIONS] --new-provider NAME CIPHERDIR\n"
+"       atrestfs keyslot remove [OPTIONS] CIPHERDIR N\n"
+"       atrestfs passwd [OPTIONS] CIPHERDIR\n"
+"A volume holds up to %d keyslots, each a copy of its key wrapped by one\n"
+"key provider; any one of them mounts it.  The last one cannot be removed.\n"
+"passwd rewraps a passphrase keyslot (the first, or --slot N) under a new\n"
+"passphrase.\n"
+"\n"
+"Unlocking with an existing keyslot (as for atrestfs mount):\n"
+"  -k, --keyfile PATH, -P, --provider NAME, -S, --slot N,\n"
+"  -O, --provider-option KEY=VALUE, --passfile FILE, --extpass CMD\n"
+"The new keyslot:\n"
+"  -n, --new-provider NAME          its key provider\n"
+"  -N, --new-option KEY=VALUE       a setting for it (repeatable)\n"
+"      --new-keyfile PATH           keyfile: the key file (made if absent)\n"
+"      --new-passfile FILE          passphrase from FILE\n"
+"      --new-extpass CMD            passphrase from CMD's standard output\n"
+"Listing:\n"
+"  -j, --json                       list as one JSON object, for scripts\n"
+"  -q, --quiet                      print nothing on success\n"
+"  -h, --help                       this text\n", VOL_MAX_SLOTS);
+}
+
+static void list_json(const struct vol_config *cfg, const char *uuid)
+{
+	const struct vol_keyslot *ks;
+	unsigned int i, j;
+
+	printf("{\"volume\":\"%s\",\"authenticated\":false,\"keyslots\":[", uuid);
+	for (i = 0; i < cfg->nslots; i++) {
+		ks = &cfg->slots[i];
+		printf("%s{\"slot\":%u,\"provider\":", i ? "," : "", i);
+		cli_json_str(stdout, ks->provider);
+		printf(",\"key_id\":");
+		cli_json_str(stdout, ks->key_id);
+		printf(",\"key_version\":%u,\"algorithm\":", ks->key_version);
+		cli_json_str(stdout, ks->algorithm);
+		printf(",\"params\":{");
+		for (j = 0; j < ks->nparams; j++) {
+			printf("%s", j ? "," : "");
+			cli_json_str(stdout, ks->params[j].key);
+			putchar(':');
+			cli_json_str(stdout, ks->params[j].value);
+		}
+		printf("}}");
+	}
+	printf("]}\n");
+}
+
+static int list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char msg[KEYPROV_MSG_MAX] = "", uuid[VOL_UUID_STR_LEN + 1];
+	struct vol_config cfg;
+	unsigned int i, j;
+	int c, dirfd, err, json = 0;
+	const char *dir;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = 1;
+			continue;
+		}
+		usage(c == 'h' ? stdout : stderr);
+		return c == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	dir = argv[optind];
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	err = vol_load(dirfd, &cfg, msg, sizeof(msg));
+	close(dirfd);
+	if (err) {
+		cli_err("%s: %s", dir, msg);
+		return EXIT_VOLUME;
+	}
+	vol_uuid_str(cfg.uuid, uuid);
+	if (json) {
+		list_json(&cfg, uuid);
+		return EXIT_OK;
+	}
+	printf("volume %s: %u keyslot%s (not yet authenticated: mount "
+	       "checks the MAC)\n", uuid, cfg.nslots, cfg.nslots == 1 ? "" : "s");
+	for (i = 0; i < cfg.nslots; i++) {
+		const struct vol_keyslot *ks = &cfg.slots[i];
+
+		printf("%u: provider=%s key_id=%s key_version=%u algorithm=%s",
+		       i, ks->provider, ks->key_id, ks->key_version,
+		       ks->algorithm);
+		for (j = 0; j < ks->nparams; j++)
+			printf(" %s=%s", ks->params[j].key, ks->params[j].value);
+		printf("\n");
+	}
+	return EXIT_OK;
+}
+
+static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
+		  struct kek **kek, unsigned int *slot)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	int err;
+
+	*dirfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		cli_err("%s: %s", a->dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	err = volkey_unlock(*dirfd, &a->unlock, cfg, kek, slot, msg,
+			    sizeof(msg));
+	if (!err)
+		return 0;
+	close(*dirfd);
+	cli_err("%s", *msg ? msg : strerror(-err));
+	return err == -ENOENT || err == -EINVAL || err == -EBADMSG ||
+	       err == -EPROTONOSUPPORT ? EXIT_VOLUME : EXIT_KEY;
+}
+
+/* Wrap into cfg->slots[at] (at == nslots appends), then commit. */
+static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
+		    const struct kek *kek, unsigned int at)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct vol_keyslot ks;
+	int err;
+
+	err = volkey_wrap_slot(&a->add, a->new_provider, cfg, kek, &ks, msg,
+			       sizeof(msg));
+	if (err) {
+		cli_err("%s", *msg ? msg : strerror(-err));
+		return EXIT_KEY;
+	}
+	cfg->slots[at] = ks;
+	if (at == cfg->nslots)
+		cfg->nslots++;
+	err = volkey_commit(dirfd, cfg, kek);
+	if (err) {
+		cli_err("cannot write %s/%s: %s", a->dir, VOL_CONF_NAME,
+			strerror(-err));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int run(struct ks_args *a)
+{
+	struct vol_config cfg;
+	struct kek *kek = NULL;
+	unsigned int used = 0, i;
+	int dirfd, ret;
+
+	ret = unlock(a, &dirfd, &cfg, &kek, &used);
+	if (ret)
+		return ret;
+	if (!strcmp(a->verb, "add")) {
+		if (cfg.nslots == VOL_MAX_SLOTS) {
+			cli_err("volume %s already has %d keyslots, the most it "
+				"can hold", a->dir, VOL_MAX_SLOTS);
+			ret = EXIT_VOLUME;
+			goto out;
+		}
+		ret = put_slot(a, dirfd, &cfg, kek, cfg.nslots);
+		if (!ret)
+			cli_say("Added keyslot %u (%s, key %s) to %s\n",
+				cfg.nslots - 1, a->new_provider,
+				cfg.slots[cfg.nslots - 1].key_id, a->dir);
+	} else if (!strcmp(a->verb, "passwd")) {
+		if (strcmp(cfg.slots[used].provider, "passphrase")) {
+			cli_err("keyslot %u of %s is not a passphrase keyslot "
+				"(it is %s)", used, a->dir,
+				cfg.slots[used].provider);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		ret = put_slot(a, dirfd, &cfg, kek, used);
+		if (!ret)
+			cli_say("Changed the passphrase of keyslot %u of %s\n",
+				used, a->dir);
+	} else {		/* remove */
+		if (a->index < 0 || (unsigned long)a->index >= cfg.nslots) {
+			cli_err("volume %s has no keyslot %ld (it has %u)",
+				a->dir, a->index, cfg.nslots);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		if (cfg.nslots == 1) {
+			cli_err("refusing to remove the last keyslot of %s: "
+				"the volume could never be opened again", a->dir);
+			ret = EXIT_VOLUME;
+			goto out;
+		}
+		for (i = (unsigned int)a->index; i + 1 < cfg.nslots; i++)
+			cfg.slots[i] = cfg.slots[i + 1];
+		cfg.nslots--;
+		ret = volkey_commit(dirfd, &cfg, kek) ? EXIT_FAIL : EXIT_OK;
+		if (ret)
+			cli_err("cannot write %s/%s", a->dir, VOL_CONF_NAME);
+		else
+			cli_say("Removed keyslot %ld from %s\n", a->index,
+				a->dir);
+	}
+out:
+	kek_free(kek);
+	close(dirfd);
+	return ret;
+}
+
+static int parse(struct ks_args *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "keyfile", required_argument, NULL, 'k' },
+		{ "provider", required_argument, NULL, 'P' },
+		{ "slot", required_argument, NULL, 'S' },
+		{ "provider-option", required_argument, NULL, 'O' },
+		{ "passfile", required_argument, NULL, 1 },
+		{ "extpass", required_argument, NULL, 2 },
+		{ "new-provider", required_argument, NULL, 'n' },
+		{ "new-option", required_argument, NULL, 'N' },
+		{ "new-keyfile", required_argument, NULL, 3 },
+		{ "new-passfile", required_argument, NULL, 4 },
+		{ "new-extpass", required_argument, NULL, 5 },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c, err = 0;
+
+	while ((c = getopt_long(argc, argv, "k:P:S:O:n:N:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			snprintf(a->unlock.keyfile, sizeof(a->unlock.keyfile),
+				 "%s", optarg);
+			break;
+		case 'P':
+			a->unlock.provider = optarg;
+			break;
+		case 'S':
+			a->unlock.slot = (int)strtol(optarg, &end, 10);
+			if (!*optarg || *end || a->unlock.slot < 0)
+				err = -EINVAL;
+			break;
+		case 'O':
+			err = cli_keyopts_add(&a->unlock, optarg);
+			break;
+		case 1:
+		case 2:
+			err = cli_keyopts_secret(&a->unlock,
+						 c == 1 ? optarg : NULL,
+						 c == 2 ? optarg : NULL);
+			break;
+		case 'n':
+			a->new_provider = optarg;
+			break;
+		case 'N':
+			err = cli_keyopts_add(&a->add, optarg);
+			break;
+		case 3:
+			snprintf(a->add.keyfile, sizeof(a->add.keyfile), "%s",
+				 optarg);
+			break;
+		case 4:
+		case 5:
+			err = cli_keyopts_secret(&a->add, c == 4 ? optarg : NULL,
+						 c == 5 ? optarg : NULL);
+			break;
+		case 'q':
+			cli_quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			return -EINVAL;
+		}
+		if (err) {
+			cli_err("bad option value: %s", optarg);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int main_common(struct ks_args *a, int argc, char **argv, int npos)
+{
+	char *end;
+	int err = parse(a, argc, argv);
+
+	if (err > 0)
+		return EXIT_OK;
+	if (err || argc - optind != npos) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	a->dir = argv[optind];
+	if (npos == 2) {
+		a->index = strtol(argv[optind + 1], &end, 10);
+		if (!*argv[optind + 1] || *end) {
+			cli_err("keyslot number '%s' is not a number",
+				argv[optind + 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (a->new_provider && !keyprov_name_valid(a->new_provider)) {
+		cli_err("--new-provider %s: not a valid key provider name",
+			a->new_provider);
+		return EXIT_USAGE;
+	}
+	return run(a);
+}
+
+static int ks_main(const char *verb, int argc, char **argv)
+{
+	struct ks_args a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	cli_keyopts_init(&a.unlock);
+	cli_keyopts_init(&a.add);
+	a.verb = verb;
+	if (!strcmp(verb, "passwd")) {
+		a.new_provider = "passphrase";
+		a.unlock.provider = "passphrase";
+		ret = main_common(&a, argc, argv, 1);
+	} else if (!strcmp(verb, "add")) {
+		ret = main_common(&a, argc, argv, 1);
+	} else {
+		ret = main_common(&a, argc, argv, 2);
+	}
+	cli_keyopts_free(&a.unlock);
+	cli_keyopts_free(&a.add);
+	return ret;
+}
+
+int cmd_keyslot(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return list(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "add")) {
+		int i;
+
+		for (i = 2; i < argc; i++)
+			if (!strcmp(argv[i], "-n") ||
+			    !strncmp(argv[i], "--new-provider", 14))
+				break;
+		if (i == argc && !(argc == 3 && !strcmp(argv[2], "--help"))) {
+			cli_err("keyslot add needs --new-provider NAME");
+			return EXIT_USAGE;
+		}
+		return ks_main("add", argc - 1, argv + 1);
+	}
+	if (argc >= 2 && !strcmp(argv[1], "remove"))
+		return ks_main("remove", argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+int cmd_passwd(int argc, char **argv)
+{
+	return ks_main("passwd", argc, argv);
+}

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mount-helper/keyopts.c - where a key provider's settings and secrets come
+ * from on the command line's side:
+ *   1. the system provider config (/etc/atrestfs/providers.conf, libconfig;
+ *      $ATRESTFS_PROVIDERS_CONF overrides the path), one group per
+ *      provider: module paths, token and key labels, helper programs;
+ *   2. the command line (-O KEY=VALUE, -o kp.KEY=VALUE), which wins;
+ *   3. never the volume: the backing directory is untrusted.
+ * Secrets (passphrases, PINs) come through the host's ask_secret():
+ * --passfile FILE, --extpass CMD (its stdout, through a pipe), else the
+ * terminal without echo.  They only ever sit in secmem.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "../crypto/secmem.h"
+#include "cli.h"
+
+#define SYS_CONF	"/etc/atrestfs/providers.conf"
+
+static int ask_secret(const struct keyprov_host *host, const char *prompt,
+		      unsigned int flags, char *buf, size_t buflen,
+		      size_t *len);
+
+static void host_log(const struct keyprov_host *host, int level,
+		     const char *line)
+{
+	(void)host;
+	(void)level;
+	cli_err("%s", line);
+}
+
+void cli_keyopts_init(struct cli_keyopts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->slot = -1;
+	o->host = *keyprov_host_default();
+	o->host.ask_secret = ask_secret;
+	o->host.log = host_log;
+	o->host.ctx = o;
+}
+
+void cli_keyopts_free(struct cli_keyopts *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nopts; i++)
+		free(o->opt[i]);
+	free(o->passfile);
+	free(o->extpass);
+	if (o->sys_loaded)
+		config_destroy(&o->sys);
+	o->nopts = 0;
+	o->sys_loaded = 0;
+}
+
+int cli_keyopts_add(struct cli_keyopts *o, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	if (!eq || eq == kv || (size_t)(eq - kv) > KEYPROV_NAME_MAX)
+		return -EINVAL;
+	if (o->nopts == CLI_OPTS_MAX)
+		return -ENOSPC;
+	o->opt[o->nopts] = strdup(kv);
+	if (!o->opt[o->nopts])
+		return -ENOMEM;
+	o->opt[o->nopts][eq - kv] = '\0';	/* key\0value */
+	o->nopts++;
+	return 0;
+}
+
+int cli_keyopts_secret(struct cli_keyopts *o, const char *passfile,
+		       const char *extpass)
+{
+	if (passfile) {
+		free(o->passfile);
+		o->passfile = strdup(passfile);
+		if (!o->passfile)
+			return -ENOMEM;
+	}
+	if (extpass) {
+		free(o->extpass);
+		o->extpass = strdup(extpass);
+		if (!o->extpass)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int load_sys(struct cli_keyopts *o, char *msg, size_t msglen)
+{
+	const char *path = getenv("ATRESTFS_PROVIDERS_CONF");
+
+	if (o->sys_loaded)
+		return 0;
+	if (!path || !*path)
+		path = SYS_CONF;
+	config_init(&o->sys);
+	o->sys_loaded = 1;
+	if (access(path, F_OK))
+		return 0;		/* no system config: defaults only */
+	if (config_read_file(&o->sys, path) != CONFIG_TRUE) {
+		snprintf(msg, msglen, "%s line %d: %s", path,
+			 config_error_line(&o->sys), config_error_text(&o->sys));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Copy the system config's group for @provider: strings and integers. */
+static int sys_settings(struct cli_keyopts *o, const char *provider,
+			struct keyprov_kvlist *kv, char *msg, size_t msglen)
+{
+	config_setting_t *grp, *s;
+	unsigned int i;
+	int n, err;
+
+	err = load_sys(o, msg, msglen);
+	if (err)
+		return err;
+	grp = config_lookup(&o->sys, provider);
+	if (!grp || !config_setting_is_group(grp))
+		return 0;
+	n = config_setting_length(grp);
+	for (i = 0; i < (unsigned int)n; i++) {
+		s = config_setting_get_elem(grp, i);
+		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+			snprintf(msg, msglen, "providers.conf: %s.%s must be a "
+				 "string", provider, config_setting_name(s));
+			return -EINVAL;
+		}
+		err = keyprov_kv_set(kv, config_setting_name(s),
+				     config_setting_get_string(s));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int cli_keyopts_settings(struct cli_keyopts *o, const char *provider,
+			 const char *uuid, int create,
+			 struct keyprov_kvlist *kv, char *msg, size_t msglen)
+{
+	unsigned int i;
+	int err;
+
+	keyprov_kv_init(kv);
+	err = sys_settings(o, provider, kv, msg, msglen);
+	if (err)
+		return err;
+	for (i = 0; i < o->nopts && !err; i++)
+		err = keyprov_kv_set(kv, o->opt[i],
+				     o->opt[i] + strlen(o->opt[i]) + 1);
+	if (!err && !strcmp(provider, "keyfile")) {
+		if (*o->keyfile)
+			snprintf(o->path, sizeof(o->path), "%s", o->keyfile);
+		else if (!kv->kv.get(&kv->kv, "path") &&
+			 cli_default_keyfile(uuid, o->path, sizeof(o->path),
+					     create)) {
+			snprintf(msg, msglen, "no --keyfile given and no "
+				 "default key directory");
+			return -ENOKEY;
+		} else if (kv->kv.get(&kv->kv, "path")) {
+			snprintf(o->path, sizeof(o->path), "%s",
+				 kv->kv.get(&kv->kv, "path"));
+		}
+		err = keyprov_kv_set(kv, "path", o->path);
+	}
+	if (!err)
+		err = keyprov_kv_set(kv, "volume", uuid);
+	if (!err)
+		err = keyprov_kv_set(kv, "mode", create ? "create" : "open");
+	if (err == -ENOSPC)
+		snprintf(msg, msglen, "too many settings for provider %s",
+			 provider);
+	return err;
+}
+
+/* ---- secrets ---- */
+
+/* Read up to buflen-1 bytes, NUL-terminate, drop one trailing newline. */
+static int read_secret(int fd, char *buf, size_t buflen, size_t *len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < buflen - 1) {
+		r = read(fd, buf + n, buflen - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n == buflen - 1) {
+		char c;
+
+		if (read(fd, &c, 1) == 1)
+			return -E2BIG;
+	}
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+static int from_file(const char *path, char *buf, size_t buflen, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int err;
+
+	if (fd < 0) {
+		err = -errno;
+		cli_err("cannot open passphrase file %s: %s", path,
+			strerror(errno));
+		return err;
+	}
+	err = read_secret(fd, buf, buflen, len);
+	close(fd);
+	if (err)
+		cli_err("cannot read passphrase file %s: %s", path,
+			strerror(-err));
+	return err;
+}
+
+/* Run CMD with /bin/sh; the secret comes back through a pipe. */
+static int from_program(const char *cmd, char *buf, size_t buflen,
+			size_t *len)
+{
+	int pfd[2], status, err;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return err;
+	}
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	err = read_secret(pfd[0], buf, buflen, len);
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!err && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+		cli_err("--extpass program failed (%s %d)",
+			WIFEXITED(status) ? "exit" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) :
+			WTERMSIG(status));
+		err = -ENOANO;
+	}
+	if (err)
+		OPENSSL_cleanse(buf, buflen);
+	return err;
+}
+
+static int from_tty(const char *prompt, char *buf, size_t buflen,
+		    size_t *len)
+{
+	struct termios old, noecho;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	char c;
+	size_t n = 0;
+	ssize_t r;
+	int err = 0;
+
+	if (fd < 0)
+		return -ENOANO;
+	if (tcgetattr(fd, &old)) {
+		close(fd);
+		return -ENOANO;
+	}
+	noecho = old;
+	noecho.c_lflag &= ~(tcflag_t)ECHO;
+	noecho.c_lflag |= ECHONL;
+	if (write(fd, prompt, strlen(prompt)) < 0 ||
+	    tcsetattr(fd, TCSAFLUSH, &noecho)) {
+		close(fd);
+		return -ENOANO;
+	}
+	/* A byte at a time: nothing beyond the newline is consumed. */
+	for (;;) {
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || c == '\n')
+			break;
+		if (n == buflen - 1) {
+			err = -E2BIG;
+			continue;
+		}
+		buf[n++] = c;
+	}
+	c = 0;
+	tcsetattr(fd, TCSAFLUSH, &old);
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	if (err)
+		OPENSSL_cleanse(buf, buflen);
+	return err;
+}
+
+static int ask_secret(const struct keyprov_host *host, const char *prompt,
+		      unsigned int flags, char *buf, size_t buflen,
+		      size_t *len)
+{
+	struct cli_keyopts *o = host->ctx;
+	char *again;
+	size_t len2 = 0;
+	int err;
+
+	*len = 0;
+	if (buflen < 2)
+		return -EINVAL;
+	if (o->passfile)
+		return from_file(o->passfile, buf, buflen, len);
+	if (o->extpass)
+		return from_program(o->extpass, buf, buflen, len);
+	err = from_tty(prompt, buf, buflen, len);
+	if (err || !(flags & KEYPROV_ASK_NEW))
+		return err;
+	again = secmem_alloc(buflen);
+	if (!again)
+		return -ENOMEM;
+	err = from_tty("Repeat it: ", again, buflen, &len2);
+	if (!err && (len2 != *len || memcmp(again, buf, *len))) {
+		cli_err("the two passphrases differ");
+		err = -ENOANO;
+	}
+	secmem_free(again, buflen);
+	if (err)
+		OPENSSL_cleanse(buf, buflen);
+	return err;
+}

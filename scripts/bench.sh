@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# scripts/bench.sh - "make bench": atrestfs against gocryptfs, securefs,
+# libfuse's passthrough_ll (-o writeback) and the raw backing file system,
+# in one run, alternating, median of BENCH_ROUNDS rounds.
+#
+# Knobs (environment):
+#   BENCH_QUICK=1        small sizes, 1 round: for development, not for numbers
+#   BENCH_ROUNDS=N       rounds (default 3; the median is reported)
+#   BENCH_BACKING=disk   backing directories under BENCH_DIR (default)
+#   BENCH_BACKING=tmpfs  backing on a tmpfs, to expose CPU cost
+#   BENCH_DIR=DIR        scratch directory on the disk (default /var/tmp)
+#   BENCH_FS="..."       subset of: atrestfs gocryptfs securefs passthrough raw
+#   BENCH_SWAP=0         skip the swap workload
+#   BENCH_OUT=FILE       also write the table (markdown) to FILE
+#
+# Needs root (mounts, drop_caches, loop devices, cgroups).  Everything it
+# makes lives under one scratch directory, removed at the end.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+atr=$top/build/atrestfs
+quick=${BENCH_QUICK:-0}
+rounds=${BENCH_ROUNDS:-$([ "$quick" = 1 ] && echo 1 || echo 3)}
+backing=${BENCH_BACKING:-disk}
+fslist=${BENCH_FS:-atrestfs gocryptfs securefs passthrough raw}
+if [ "$quick" = 1 ]; then
+	seq_mib=256 app_mib=4 fio_mib=64 fio_secs=3 ntree=2000 swap_mib=128
+else
+	seq_mib=1024 app_mib=32 fio_mib=256 fio_secs=10 ntree=10000 swap_mib=512
+fi
+[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
+
+scratch=$(mktemp -d "${BENCH_DIR:-/var/tmp}/atrestfs-bench.XXXXXX")
+bin=$scratch/bin res=$scratch/results
+mkdir -p "$bin"
+: >"$res"
+declare -A PID
+MNTS=()
+
+cleanup() {
+	local m
+	for m in "${MNTS[@]}"; do
+		grep -qs " $m fuse" /proc/mounts && { fusermount3 -u "$m" 2>/dev/null || umount -l "$m"; }
+	done
+	grep -qs " $scratch/tmpfs " /proc/mounts && umount -l "$scratch/tmpfs"
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+record() { echo "$1 $2 $3 $4" >>"$res"; }	# round fs workload value
+rate() { awk -v m="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.1f", m / (b - a) }'; }
+span() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+build_helpers() {
+	local ex=/usr/share/doc/libfuse3-dev/examples
+	cp "$ex/passthrough_ll.c" "$ex/passthrough_helpers.h" "$bin/" &&
+	cc -O2 -o "$bin/passthrough_ll" "$bin/passthrough_ll.c" \
+		$(pkg-config --cflags --libs fuse3) -lpthread &&
+	cc -O2 -D_GNU_SOURCE -o "$bin/extent_speed" "$top/tests/bench/extent_speed.c" \
+		"$top/build/libatr.a" $(pkg-config --cflags --libs openssl fuse3 libconfig) -ldl -lpthread &&
+	cc -O2 -o "$bin/memtouch" "$top/tests/bench/memtouch.c"
+}
+
+# A deterministic tree of ~ntree small files (sizes 0..32 KiB, skewed small).
+make_tree() {
+	local t=$scratch/tree
+	mkdir -p "$t"
+	/usr/bin/python3 - "$t" "$ntree" <<'EOF'
+import os, random, sys
+root, n = sys.argv[1], int(sys.argv[2])
+r = random.Random(6)
+for i in range(n):
+    d = os.path.join(root, "d%02d" % (i % 50), "s%d" % (i % 7))
+    os.makedirs(d, exist_ok=True)
+    size = min(int(r.expovariate(1 / 3000)), 32768)
+    with open(os.path.join(d, "f%05d.txt" % i), "wb") as f:
+        f.write(r.randbytes(size))
+EOF
+	tar -C "$scratch" -cf "$scratch/tree.tar" tree
+	rm -rf "$t"
+}
+
+# mount_fs FS BACKDIR MNT: prints nothing, sets PID[FS] (0 for raw).
+mount_fs() {
+	local fs=$1 b=$2 m=$3 i
+	mkdir -p "$b" "$m"
+	case $fs in
+	atrestfs)
+		"$atr" init -q --keyfile "$b.key" "$b" >/dev/null || return 1
+		"$atr" mount -f --keyfile "$b.key" "$b" "$m" 2>"$m.log" & ;;
+	gocryptfs)
+		echo benchpass >"$b.pass"
+		gocryptfs -q -init -passfile "$b.pass" "$b" >/dev/null 2>&1 || return 1
+		gocryptfs -q -fg -passfile "$b.pass" "$b" "$m" >"$m.log" 2>&1 & ;;
+	securefs)
+		securefs create --pass benchpass "$b" >/dev/null 2>&1 || return 1
+		securefs mount --pass benchpass "$b" "$m" >"$m.log" 2>&1 & ;;
+	passthrough)
+		"$bin/passthrough_ll" -f -o writeback -o source="$b" "$m" >"$m.log" 2>&1 & ;;
+	raw)
+		rmdir "$m"; ln -s "$b" "$m"; PID[$fs]=0; return 0 ;;
+	esac
+	PID[$fs]=$!
+	MNTS+=("$m")
+	for i in $(seq 100); do
+		grep -qs " $m fuse" /proc/mounts && return 0
+		sleep 0.1
+	done
+	echo "bench: cannot mount $fs: $(cat "$m.log")" >&2
+	return 1
+}
+
+umount_fs() {
+	local fs=$1 m=$2
+	[ "${PID[$fs]}" = 0 ] && return 0
+	fusermount3 -u "$m" || umount -l "$m"
+	timeout 30 tail --pid="${PID[$fs]}" -f /dev/null
+}
+
+# The file workloads 1-7 on one mounted file system.
+run_workloads() {
+	local r=$1 fs=$2 m=$3 t0 t1 out
+	t0=$(now)
+	dd if=/dev/zero of="$m/big" bs=1M count="$seq_mib" conv=fsync status=none
+	t1=$(now); record "$r" "$fs" seqwrite "$(rate "$seq_mib" "$t0" "$t1")"
+	drop
+	t0=$(now)
+	dd if="$m/big" of=/dev/null bs=1M status=none
+	t1=$(now); record "$r" "$fs" seqread "$(rate "$seq_mib" "$t0" "$t1")"
+	rm -f "$m/big"
+	t0=$(now)
+	dd if=/dev/zero of="$m/log" bs=128 count=$((app_mib * 8192)) \
+		oflag=append conv=notrunc,fsync status=none
+	t1=$(now); record "$r" "$fs" append "$(rate "$app_mib" "$t0" "$t1")"
+	rm -f "$m/log"
+	out=$(cd "$m" && fio --name=rand --filename=fio.dat --size="${fio_mib}M" \
+		--rw=randrw --rwmixread=50 --bs=4k --ioengine=psync \
+		--fallocate=none --time_based --runtime="$fio_secs" \
+		--output-format=terse --terse-version=3 2>/dev/null)
+	record "$r" "$fs" randiops "$(echo "$out" | awk -F';' '{ printf "%.0f", $8 + $49 }')"
+	rm -f "$m/fio.dat"
+	drop
+	t0=$(now)
+	tar -C "$m" -xf "$scratch/tree.tar" && sync -f "$m/tree"
+	t1=$(now); record "$r" "$fs" untar "$(span "$t0" "$t1")"
+	drop
+	t0=$(now)
+	ls -lR "$m/tree" >/dev/null
+	t1=$(now); record "$r" "$fs" lslR "$(span "$t0" "$t1")"
+	t0=$(now)
+	rm -rf "$m/tree"
+	sync -f "$m"
+	t1=$(now); record "$r" "$fs" rmrf "$(span "$t0" "$t1")"
+	# Peak RSS of the daemon over the whole round, in MiB.
+	if [ "${PID[$fs]}" != 0 ]; then
+		record "$r" "$fs" rss_mib "$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' \
+			/proc/"${PID[$fs]}"/status)"
+	fi
+}
+
+# Swap (workload 8): a process in a memory cgroup pages out and in, with
+# swap on a loop device over a file in atrestfs, or over a plain file.
+swap_once() {
+	local r=$1 name=$2 file=$3 cg=/sys/fs/cgroup/memory/atrestfs-bench-$$ loop out
+	[ -d /sys/fs/cgroup/memory ] || return 0
+	dd if=/dev/zero of="$file" bs=1M count=$((swap_mib + 64)) status=none conv=fsync
+	loop=$(losetup --direct-io=on -f --show "$file") || return 0
+	mkswap -q "$loop" >/dev/null && swapon -p 32767 "$loop" || { losetup -d "$loop"; return 0; }
+	mkdir -p "$cg"
+	echo $((swap_mib / 4))M >"$cg/memory.limit_in_bytes"
+	out=$(sh -c "echo \$\$ >$cg/cgroup.procs; exec $bin/memtouch $swap_mib")
+	swapoff "$loop"
+	losetup -d "$loop"
+	rmdir "$cg"
+	record "$r" "$name" swapout "${out% *}"
+	record "$r" "$name" swapin "${out#* }"
+	rm -f "$file"
+}
+
+# The swap command, if this tree has one, is used; else a loop device.
+swap_round() {
+	local r=$1 b=$root/back/swap-atr m=$scratch/mnt/swap-atr
+	mount_fs atrestfs "$b" "$m" || return 0
+	swap_once "$r" atrestfs "$m/swapfile"
+	umount_fs atrestfs "$m"
+	rm -rf "$b" "$b.key"
+	mkdir -p "$root/back"
+	swap_once "$r" loop "$root/back/swapfile"
+}
+
+crypto_bench() {
+	local out
+	for e in 4096 65536; do
+		out=$("$bin/extent_speed" $e 1)
+		record 1 extent "seal$e" "${out% *}"
+		record 1 extent "open$e" "${out#* }"
+		record 1 openssl "gcm$e" "$(openssl speed -evp aes-256-gcm -seconds 1 \
+			-bytes $e 2>/dev/null | awk 'tolower($1) == "aes-256-gcm" { v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 / 1e6 }')"
+	done
+}
+
+main() {
+	local r fs i order b m
+	make -C "$top" -s all >/dev/null || exit 1
+	build_helpers || { echo "bench: cannot build helpers" >&2; exit 1; }
+	if [ "$backing" = tmpfs ]; then
+		mkdir -p "$scratch/tmpfs"
+		mount -t tmpfs -o size=6G tmpfs "$scratch/tmpfs"
+		root=$scratch/tmpfs
+	else
+		root=$scratch
+	fi
+	echo "bench: $(date -u +%FT%TZ), backing $backing, $rounds round(s), quick=$quick" >&2
+	make_tree
+	read -ra order <<<"$fslist"
+	for r in $(seq "$rounds"); do
+		for i in "${!order[@]}"; do
+			# Rotate the order each round so no file system always goes first.
+			fs=${order[$(((i + r - 1) % ${#order[@]}))]}
+			b=$root/back/$fs m=$scratch/mnt/$fs
+			echo "bench: round $r: $fs" >&2
+			mount_fs "$fs" "$b" "$m" || continue
+			run_workloads "$r" "$fs" "$m"
+			umount_fs "$fs" "$m"
+			rm -rf "$b" "$b.key" "$b.pass" "$m"
+		done
+		[ "${BENCH_SWAP:-1}" = 1 ] && swap_round "$r"
+	done
+	crypto_bench
+	[ -n "${BENCH_OUT:-}" ] && cp "$res" "$BENCH_OUT.raw"
+	/usr/bin/python3 "$top/tests/bench/table.py" "$res" "$backing" "$rounds" \
+		"${BENCH_OUT:-}"
+}
+
+main "$@"

@@ -1,0 +1,64 @@
+# tests/atrest/common.sh - shared by the atrest suite; source it after
+# ../integration/lib.sh.  Markers and the plaintext scan of a backing
+# directory: file data, xattrs, symlink targets and atrestfs.conf.
+
+# new_mark: a unique marker, letters and hex only (safe in any file, shell
+# and SQL literal)
+new_mark() {
+	echo "ATRMARK$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+}
+
+# found MARK DIR: 0 if MARK is anywhere under DIR, as bytes or as hex in an
+# xattr value, or in a symlink target
+found() {
+	local mark=$1 dir=$2 hex
+	hex=$(printf %s "$mark" | od -An -tx1 | tr -d ' \n')
+	grep -r -a -q -F "$mark" "$dir" && return 0
+	getfattr -R -h -d -m - -e hex --absolute-names "$dir" 2>/dev/null |
+		grep -q -i -F "$hex" && return 0
+	find "$dir" -type l -exec readlink {} + | grep -q -F "$mark" && return 0
+	return 1
+}
+
+# scan_backing CIPHER MARK...: none of the markers may be in the backing
+# store.  One pass over every byte (sparse files are large): a control copy
+# of the first marker is planted, and must be the only hit, or the
+# scanner's silence would prove nothing.
+scan_backing() {
+	local c=$1 m hits
+	shift
+	printf '%s\n' "$@" >"$WORK/.marks"
+	for m in "$@"; do
+		printf %s "$m" | od -An -tx1 | tr -d ' \n'
+		echo
+	done >"$WORK/.hexmarks"
+	printf 'x%sx' "$1" >"$c/.control"
+	hits=$(grep -r -a -o -F -f "$WORK/.marks" "$c" | sort -u)
+	rm -f "$c/.control"
+	[ -n "$hits" ] || fail "scanner cannot see a planted marker"
+	[ "$hits" = "$c/.control:$1" ] ||
+		fail "marker in the backing store of $c: ${hits//$c\/.control:$1/}"
+	getfattr -R -h -d -m - -e hex --absolute-names "$c" 2>/dev/null |
+		grep -q -i -F -f "$WORK/.hexmarks" && fail "marker in an xattr under $c"
+	find "$c" -type l -exec readlink {} + | grep -q -F -f "$WORK/.marks" &&
+		fail "marker in a symlink target under $c"
+	return 0
+}
+
+# revoked MNT MARK...: nothing of the mount is left to read
+revoked() {
+	local mnt=$1 m
+	shift
+	is_mounted "$mnt" && fail "$mnt still mounted"
+	[ -z "$(ls -A "$mnt")" ] || fail "$mnt not empty after unmount"
+	for m in "$@"; do
+		grep -r -q -F "$m" "$mnt" && fail "marker reachable after unmount"
+	done
+	return 0
+}
+
+# skip REASON: a prerequisite is missing; the runner counts 77 as skipped
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}

@@ -1,0 +1,70 @@
+# tests/bench/table.py - the table of "make bench" from its raw results:
+# one line per measurement, "round fs workload value".  Prints medians per
+# file system and, for atrestfs, its speed relative to each peer (> 1 means
+# atrestfs is faster; for time workloads that is peer time / our time).
+import statistics, sys
+from collections import defaultdict
+
+res, backing, rounds = sys.argv[1], sys.argv[2], sys.argv[3]
+out = sys.argv[4] if len(sys.argv) > 4 else ""
+v = defaultdict(list)
+for line in open(res):
+    f = line.split()
+    if len(f) != 4:
+        continue            # a workload that could not run
+    r, fs, w, x = f
+    try:
+        v[fs, w].append(float(x))
+    except ValueError:
+        pass
+med = {k: statistics.median(x) for k, x in v.items() if x}
+
+cols = [("seqwrite", "seq write MB/s", 1), ("seqread", "seq read MB/s", 1),
+        ("append", "128 B appends MB/s", 1), ("randiops", "rand 4K IOPS", 1),
+        ("untar", "untar s", -1), ("lslR", "ls -lR s", -1),
+        ("rmrf", "rm -rf s", -1), ("rss_mib", "daemon peak RSS MiB", 0)]
+fss = [f for f in ("atrestfs", "gocryptfs", "securefs", "passthrough", "raw")
+       if any(k[0] == f for k in med)]
+names = {"passthrough": "passthrough_ll -o writeback", "raw": "raw backing"}
+
+def fmt(x):
+    if x is None:
+        return "-"
+    return "%.0f" % x if x >= 100 else "%.2f" % x if x < 10 else "%.1f" % x
+
+lines = ["| fs | " + " | ".join(c[1] for c in cols) + " |",
+         "|---" * (len(cols) + 1) + "|"]
+for f in fss:
+    lines.append("| %s | " % names.get(f, f) +
+                 " | ".join(fmt(med.get((f, c[0]))) for c in cols) + " |")
+for f in fss[1:]:
+    row = []
+    for w, _, d in cols:
+        a, b = med.get(("atrestfs", w)), med.get((f, w))
+        if d == 0 or not a or not b:
+            row.append("-")
+        else:
+            row.append("%.2fx" % (a / b if d > 0 else b / a))
+    lines.append("| atrestfs vs %s | " % names.get(f, f) + " | ".join(row) + " |")
+
+sw = [("swapout", "page-out MB/s"), ("swapin", "page-in MB/s")]
+if any(("loop", w) in med for w, _ in sw):
+    lines += ["", "| swap (memory cgroup) | " + " | ".join(s[1] for s in sw) + " |",
+              "|---|---|---|"]
+    for f in ("atrestfs", "loop"):
+        lines.append("| %s | " % ("loop device over atrestfs file" if f == "atrestfs"
+                                  else "loop device over plain file") +
+                     " | ".join(fmt(med.get((f, w))) for w, _ in sw) + " |")
+cr = [k for k in med if k[0] in ("extent", "openssl")]
+if cr:
+    lines += ["", "| crypto, one core | 4 KiB MB/s | 64 KiB MB/s |", "|---|---|---|"]
+    for label, f, w in (("extent_seal", "extent", "seal"),
+                        ("extent_open", "extent", "open"),
+                        ("openssl speed -evp aes-256-gcm", "openssl", "gcm")):
+        lines.append("| %s | %s | %s |" % (label, fmt(med.get((f, w + "4096"))),
+                                           fmt(med.get((f, w + "65536")))))
+head = "backing: %s; medians of %s alternating round(s)" % (backing, rounds)
+text = head + "\n\n" + "\n".join(lines) + "\n"
+print(text)
+if out:
+    open(out, "w").write(text)

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Every option a command accepts (its getopt_long table in
+# mount-helper/cmd_*.c) appears in its --help and in its section of
+# atrestfs(8), and every option those two name is one the command accepts.
+. "$(dirname "$0")/lib.sh"
+
+MAN=$TOP/man/atrestfs.8
+
+# Long options of a source file's getopt_long tables.
+src_opts() {
+	sed -n 's/.*{ *"\([a-z0-9-]*\)", *\(no\|required\|optional\)_argument.*/--\1/p' "$1" |
+		sort -u
+}
+
+# Options named in the .SS section of atrestfs(8) that starts with CMD.
+man_opts() {
+	awk -v c="$1" '/^\.S[SH] /{ins = index($0, ".SS \"" c " ") == 1} ins' "$MAN" |
+		sed 's/\\-/-/g' | grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u
+}
+
+help_opts() {
+	"$ATR" "$1" --help | grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u
+}
+
+n=0
+for f in "$TOP"/mount-helper/cmd_*.c; do
+	src=$(src_opts "$f")
+	[ -n "$src" ] || continue
+	# The commands this file implements: its "int cmd_NAME(" definitions.
+	cmds=$(sed -n 's/^int cmd_\([a-z]*\)(int argc.*/\1/p' "$f" | grep -v '^mount_helper$')
+	[ -n "$cmds" ] || fail "$f defines no command"
+	hlp= man=
+	for cmd in $cmds; do
+		grep -q "^\.SS \"$cmd " "$MAN" || fail "atrestfs(8) has no section for '$cmd'"
+		h=$(help_opts "$cmd") || fail "atrestfs $cmd --help failed"
+		hlp=$(printf '%s\n%s\n' "$hlp" "$h" | sed '/^$/d' | sort -u)
+		man=$(printf '%s\n%s\n' "$man" "$(man_opts "$cmd")" | sed '/^$/d' | sort -u)
+		n=$((n + 1))
+	done
+	for o in $src; do
+		grep -qx -- "$o" <<<"$hlp" || fail "atrestfs $cmds accepts $o but --help does not say so"
+		grep -qx -- "$o" <<<"$man" || fail "atrestfs $cmds accepts $o but atrestfs(8) does not say so"
+	done
+	for o in $hlp; do
+		grep -qx -- "$o" <<<"$src" || fail "atrestfs $cmds --help names $o, which it does not accept"
+	done
+	for o in $man; do
+		grep -qx -- "$o" <<<"$src" || fail "atrestfs(8) names $o for $cmds, which they do not accept"
+	done
+done
+[ $n -ge 6 ] || fail "only $n commands checked"
+ok "options of $n commands agree between source, --help and atrestfs(8)"

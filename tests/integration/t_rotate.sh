@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Root-key rotation as the README tells it: add a keyslot under the new
+# key, mount with it, remove the old slot.  Files are not rewritten (their
+# bytes and headers are identical before and after), the new key mounts,
+# the old one no longer does.
+. "$(dirname "$0")/lib.sh"
+
+C=$WORK/c M=$WORK/m
+new_volume "$C"
+mount_vol "$C" "$M"
+head -c 100000 /dev/urandom >"$WORK/data"
+cp "$WORK/data" "$M/file"
+unmount_vol "$M"
+snapshot() {
+	(cd "$C" && find . -type f ! -name atrestfs.conf -print0 | sort -z |
+		xargs -0 sh -c 'for f; do md5sum "$f"; getfattr --absolute-names -d -m - -e hex "$f"; done' sh)
+}
+before=$(snapshot)
+
+"$ATR" keyslot add -q --keyfile "$C.key" --new-provider keyfile \
+	--new-keyfile "$WORK/new.key" "$C" || fail "keyslot add"
+[ "$(stat -c %a "$WORK/new.key")" = 600 ] || fail "new key file mode"
+"$ATR" keyslot list "$C" | grep -c "provider=keyfile" | grep -qx 2 || fail "two keyslots"
+"$ATR" mount --keyfile "$WORK/new.key" "$C" "$M" || fail "mount with the new key"
+MOUNTS+=("$M")
+cmp "$WORK/data" "$M/file" || fail "data through the new key"
+"$ATR" unmount "$M" || fail "unmount"
+"$ATR" keyslot remove -q --keyfile "$WORK/new.key" "$C" 0 || fail "keyslot remove 0"
+"$ATR" keyslot list "$C" | grep -c "provider=keyfile" | grep -qx 1 || fail "one keyslot left"
+"$ATR" mount --keyfile "$C.key" "$C" "$M" 2>"$WORK/old.err"
+rc=$?
+[ $rc = 3 ] || fail "the old key still mounts (exit $rc)"
+grep -q "does not open volume" "$WORK/old.err" || fail "old key message: $(cat "$WORK/old.err")"
+"$ATR" keyslot remove -q --keyfile "$WORK/new.key" "$C" 0 2>/dev/null &&
+	fail "removed the last keyslot"
+[ "$(snapshot)" = "$before" ] || fail "rotation rewrote files"
+"$ATR" mount --keyfile "$WORK/new.key" "$C" "$M" || fail "mount after rotation"
+cmp "$WORK/data" "$M/file" || fail "data after rotation"
+"$ATR" unmount "$M" || fail "unmount"
+ok "root key rotated through keyslots; files untouched; old key refused"

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The passphrase provider and keyslot management, for real: init with a
+# passphrase (file, helper program, system config), mount, several
+# keyslots of which any one mounts, passwd rewraps only the KEK, the last
+# keyslot cannot go, and weak scrypt parameters in a tampered config are
+# refused before the passphrase is read.
+. "$(dirname "$0")/../integration/lib.sh"
+
+C=$WORK/c M=$WORK/m
+# Cheapest cost the policy allows, from the system provider config.
+export ATRESTFS_PROVIDERS_CONF=$WORK/providers.conf
+echo 'passphrase = { scrypt_n = "16384"; };' >"$ATRESTFS_PROVIDERS_CONF"
+printf 'correct horse battery\n' >"$WORK/pass1"
+printf 'second passphrase' >"$WORK/pass2"
+mkdir -p "$C"
+setsid -w "$ATR" init -q --provider passphrase --passfile "$WORK/pass1" "$C" </dev/null ||
+	fail "init --provider passphrase"
+grep -q 'provider = "passphrase"' "$C/atrestfs.conf" || fail "keyslot provider"
+grep -q 'n = "16384"' "$C/atrestfs.conf" || fail "scrypt n from providers.conf"
+grep -q 'salt = "' "$C/atrestfs.conf" || fail "salt param"
+grep -q "correct horse" "$C/atrestfs.conf" && fail "passphrase in the config"
+ok "init with a passphrase from a file; cost from providers.conf"
+
+mount_with "$C" "$M" --passfile "$WORK/pass1"
+echo hello >"$M/f" && [ "$(cat "$M/f")" = hello ] || fail "write/read"
+dd if=/dev/urandom of="$M/big" bs=64k count=16 status=none || fail "big file"
+sum=$(sha256sum <"$M/big")
+unmount_vol "$M"
+mount_with "$C" "$M" --extpass "cat $WORK/pass1"
+[ "$(cat "$M/f")" = hello ] || fail "read back via --extpass"
+unmount_vol "$M"
+mount_with "$C" "$M" -o "passfile=$WORK/pass1,provider=passphrase"
+[ "$(cat "$M/f")" = hello ] || fail "read back via -o passfile="
+unmount_vol "$M"
+ok "mount with --passfile, --extpass, -o passfile="
+
+expect 3 "wrong passphrase for volume" "$ATR" mount --passfile "$WORK/pass2" "$C" "$M"
+expect 3 "--extpass program failed" "$ATR" mount --extpass "false" "$C" "$M"
+expect 3 "no passphrase given" "$ATR" mount "$C" "$M"
+ok "wrong passphrase, failing helper, no terminal: clear errors"
+
+# A second keyslot: a key file.  Either one mounts.
+setsid -w "$ATR" keyslot add -q --passfile "$WORK/pass1" --new-provider keyfile \
+	--new-keyfile "$WORK/c.key" "$C" </dev/null || fail "keyslot add keyfile"
+"$ATR" keyslot list "$C" >"$WORK/list" || fail "keyslot list"
+grep -q "^0: provider=passphrase key_id=passphrase key_version=1 algorithm=scrypt+AES-256-GCM kdf=scrypt salt=" "$WORK/list" ||
+	fail "list slot 0: $(cat "$WORK/list")"
+grep -q "^1: provider=keyfile key_id=kf-[0-9a-f]* key_version=1 algorithm=AES-256-GCM" "$WORK/list" ||
+	fail "list slot 1: $(cat "$WORK/list")"
+# No passphrase available: slot 0 fails, slot 1 (the key file) opens.
+mount_with "$C" "$M" --keyfile "$WORK/c.key"
+[ "$(cat "$M/f")" = hello ] || fail "read via keyfile slot"
+unmount_vol "$M"
+mount_with "$C" "$M" --slot 1 --keyfile "$WORK/c.key"
+unmount_vol "$M"
+expect 3 "wrong passphrase" "$ATR" mount --slot 0 --keyfile "$WORK/c.key" --passfile "$WORK/pass2" "$C" "$M"
+ok "two keyslots, either one mounts; keyslot list names provider, key ID, version, algorithm"
+
+# passwd: only atrestfs.conf changes, whatever the volume holds.
+find "$C" -type f ! -name atrestfs.conf -exec stat -c '%n %s %Y' {} + | sort >"$WORK/before"
+getfattr -R -d -m - "$C" 2>/dev/null | grep -v atrestfs.conf >"$WORK/xbefore"
+setsid -w "$ATR" passwd -q --passfile "$WORK/pass1" --new-passfile "$WORK/pass2" "$C" </dev/null ||
+	fail "passwd"
+find "$C" -type f ! -name atrestfs.conf -exec stat -c '%n %s %Y' {} + | sort >"$WORK/after"
+getfattr -R -d -m - "$C" 2>/dev/null | grep -v atrestfs.conf >"$WORK/xafter"
+cmp -s "$WORK/before" "$WORK/after" || fail "passwd touched files"
+cmp -s "$WORK/xbefore" "$WORK/xafter" || fail "passwd touched headers"
+expect 3 "wrong passphrase" "$ATR" mount --provider passphrase --passfile "$WORK/pass1" "$C" "$M"
+mount_with "$C" "$M" --provider passphrase --passfile "$WORK/pass2"
+[ "$(sha256sum <"$M/big")" = "$sum" ] || fail "data after passwd"
+unmount_vol "$M"
+expect 3 "wrong passphrase" "$ATR" passwd --passfile "$WORK/pass1" --new-passfile "$WORK/pass1" "$C"
+ok "passwd rewraps the KEK only; old passphrase refused, new one mounts"
+
+# Remove the passphrase slot; the last one cannot go.
+setsid -w "$ATR" keyslot remove -q --keyfile "$WORK/c.key" "$C" 0 </dev/null || fail "keyslot remove"
+[ "$("$ATR" keyslot list "$C" | grep -c '^[0-9]:')" = 1 ] || fail "one slot left"
+expect 4 "refusing to remove the last keyslot" "$ATR" keyslot remove --keyfile "$WORK/c.key" "$C" 0
+expect 2 "needs --new-provider" "$ATR" keyslot add "$C"
+expect 2 "has no keyslot 5" "$ATR" keyslot remove --keyfile "$WORK/c.key" "$C" 5
+mount_with "$C" "$M" --keyfile "$WORK/c.key"
+[ "$(cat "$M/f")" = hello ] || fail "read after remove"
+unmount_vol "$M"
+ok "keyslot remove; removing the last refused"
+
+# A tampered config asking for a weak scrypt cost: refused before the
+# passphrase is read (an --extpass that leaves a mark shows it was not run).
+C2=$WORK/c2
+mkdir -p "$C2"
+setsid -w "$ATR" init -q --provider passphrase --passfile "$WORK/pass1" "$C2" </dev/null || fail "init c2"
+sed -i 's/n = "16384"/n = "1024"/' "$C2/atrestfs.conf"
+expect 4 "unsafe scrypt parameters" "$ATR" mount --extpass "touch $WORK/asked; cat $WORK/pass1" "$C2" "$M"
+[ -e "$WORK/asked" ] && fail "passphrase asked for despite weak parameters"
+sed -i 's/n = "1024"/n = "16384"/; s/key_version = 1;/key_version = 2;/' "$C2/atrestfs.conf"
+expect 4 "fails its MAC check" "$ATR" mount --passfile "$WORK/pass1" "$C2" "$M"
+ok "weak scrypt parameters refused before any work; other edits fail the MAC"

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tests/unit/test_plugin.c - keyprov_open_dir() on real shared objects,
+ * built by the Makefile into <build>/tests/plugins/ next to this binary:
+ * a good plugin, a wrong ABI version, a missing entry symbol, a name
+ * mismatch, and the example plugin of atrestfs-keyprov(7).
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../crypto/secmem.h"
+#include "../../keyprov/keyprov.h"
+
+static char plugdir[PATH_MAX];
+
+static int find_plugins(void **state)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	(void)state;
+	if (n < 0)
+		return -1;
+	exe[n] = '\0';
+	snprintf(plugdir, sizeof(plugdir), "%s/plugins", dirname(exe));
+	return 0;
+}
+
+static int open_plugin(const char *name, struct keyprov_kvlist *kv,
+		       struct keyprov **kp, char *msg, size_t msglen)
+{
+	*kp = NULL;
+	msg[0] = '\0';
+	return keyprov_open_dir(plugdir, name, NULL, &kv->kv, kp, msg, msglen);
+}
+
+static void expect_refused(const char *name, int err, const char *needle)
+{
+	char msg[KEYPROV_MSG_MAX];
+	struct keyprov_kvlist kv;
+	struct keyprov *kp;
+
+	keyprov_kv_init(&kv);
+	assert_int_equal(open_plugin(name, &kv, &kp, msg, sizeof(msg)), err);
+	assert_null(kp);
+	print_message("  %s: %s\n", name, msg);
+	if (!strstr(msg, needle))
+		fail_msg("'%s' not in '%s'", needle, msg);
+}
+
+static void test_wrong_abi(void **state)
+{
+	(void)state;
+	expect_refused("badabi", -EPROTONOSUPPORT, "ABI version 99");
+}
+
+static void test_no_entry(void **state)
+{
+	(void)state;
+	expect_refused("noentry", -EINVAL, "does not export " KEYPROV_ENTRY_SYMBOL);
+}
+
+static void test_misnamed(void **state)
+{
+	(void)state;
+	expect_refused("misnamed", -EINVAL, "calls itself 'other'");
+}
+
+static void test_bad_names(void **state)
+{
+	(void)state;
+	/* good.so exists, but no spelling of a path reaches it. */
+	expect_refused("./good", -EINVAL, "not a valid key provider name");
+	expect_refused("../plugins/good", -EINVAL, "not a valid key provider name");
+	expect_refused("good.so", -EINVAL, "not a valid key provider name");
+	expect_refused("/tmp/good", -EINVAL, "not a valid key provider name");
+}
+
+/* A plugin's init failure comes back as its errno and its sentence. */
+static void test_init_fails(void **state)
+{
+	char msg[KEYPROV_MSG_MAX];
+	struct keyprov_kvlist kv;
+	struct keyprov *kp;
+
+	(void)state;
+	keyprov_kv_init(&kv);
+	keyprov_kv_set(&kv, "fail", "token absent");
+	assert_int_equal(open_plugin("good", &kv, &kp, msg, sizeof(msg)),
+			 -EAGAIN);
+	assert_null(kp);
+	assert_non_null(strstr(msg, "token absent"));
+}
+
+static void round_trip(const char *name, struct keyprov_kvlist *kv)
+{
+	static const uint8_t aad[] = "volume uuid + key id";
+	uint8_t wrapped[KEYPROV_WRAPPED_MAX], *key, *out;
+	char msg[KEYPROV_MSG_MAX];
+	struct keyprov_paramset wp, up;
+	struct keyprov_req req = { .aad = aad, .aad_len = sizeof(aad),
+		.msg = msg, .msglen = sizeof(msg) };
+	struct keyprov_desc d;
+	struct keyprov *kp;
+	size_t wlen, i;
+
+	key = secmem_alloc(32);
+	out = secmem_alloc(32);
+	assert_true(key && out);
+	for (i = 0; i < 32; i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(open_plugin(name, kv, &kp, msg, sizeof(msg)), 0);
+	assert_string_equal(keyprov_name(kp), name);
+	assert_int_equal(keyprov_describe(kp, &d), 0);
+	assert_true(strlen(d.key_id) < sizeof(d.key_id));
+	keyprov_params_init(&wp, 1);
+	req.params = &wp.p;
+	assert_int_equal(keyprov_wrap(kp, &req, key, 32, wrapped, &wlen), 0);
+	assert_true(wp.n >= 1);			/* it recorded a parameter */
+	/* Unwrap sees the parameters read-only. */
+	up = wp;
+	up.p.set = NULL;
+	req.params = &up.p;
+	req.key_id = d.key_id;
+	req.key_version = d.key_version;
+	assert_int_equal(keyprov_unwrap(kp, &req, wrapped, wlen, out, 32), 0);
+	assert_memory_equal(out, key, 32);
+	/* Other AAD: refused, and the host wiped what the plugin wrote. */
+	req.aad_len--;
+	memset(out, 0x5a, 32);
+	assert_int_equal(keyprov_unwrap(kp, &req, wrapped, wlen, out, 32),
+			 -EBADMSG);
+	assert_memory_equal(out, (uint8_t[32]){ 0 }, 32);
+	/* No AAD at all: the host refuses before the plugin is called. */
+	req.aad_len = 0;
+	assert_int_equal(keyprov_unwrap(kp, &req, wrapped, wlen, out, 32),
+			 -EINVAL);
+	keyprov_close(kp);
+	secmem_free(out, 32);
+	secmem_free(key, 32);
+}
+
+static void test_good(void **state)
+{
+	struct keyprov_kvlist kv;
+
+	(void)state;
+	keyprov_kv_init(&kv);
+	round_trip("good", &kv);
+}
+
+/* The example in atrestfs-keyprov(7), built from keyprov/example/. */
+static void test_example(void **state)
+{
+	struct keyprov_kvlist kv;
+	char msg[KEYPROV_MSG_MAX];
+	struct keyprov *kp;
+
+	(void)state;
+	keyprov_kv_init(&kv);
+	assert_int_equal(open_plugin("example", &kv, &kp, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_non_null(strstr(msg, "root_hex"));
+	keyprov_kv_set(&kv, "root_hex",
+		       "000102030405060708090a0b0c0d0e0f"
+		       "101112131415161718191a1b1c1d1e1f");
+	round_trip("example", &kv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_wrong_abi),
+		cmocka_unit_test(test_no_entry),
+		cmocka_unit_test(test_misnamed),
+		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_init_fails),
+		cmocka_unit_test(test_example),
+	};
+
+	return cmocka_run_group_tests_name("keyprov: real plugin objects",
+					   tests, find_plugins, NULL);
+}
