@@ -102,19 +102,22 @@ trap 'cleanup; userdel "$U" 2>/dev/null; chmod "$fusemode" /dev/fuse' EXIT
 chmod 755 "$WORK"
 mkdir -p "$WORK/u/c" "$WORK/u/m"
 chown -R "$U" "$WORK/u"
-runuser -u "$U" -- "$ATR" init -q --keyfile "$WORK/u/key" "$WORK/u/c" || fail "user init"
+# The checkout may be private to root (a 0700 directory): the user runs a copy.
+install -m 755 "$ATR" "$WORK/atrestfs-user"
+UATR=$WORK/atrestfs-user
+runuser -u "$U" -- "$UATR" init -q --keyfile "$WORK/u/key" "$WORK/u/c" || fail "user init"
 # A /dev/fuse only root may open (containers): libfuse then cannot mount.
 chmod 600 /dev/fuse
 expect 5 "cannot open /dev/fuse: only root may" \
-	runuser -u "$U" -- "$ATR" mount --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m"
+	runuser -u "$U" -- "$UATR" mount --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m"
 # As udev sets it on a normal system, for the rest of this test.
 chmod 666 /dev/fuse
-runuser -u "$U" -- "$ATR" mount --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" ||
+runuser -u "$U" -- "$UATR" mount --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" ||
 	fail "user mount"
 MOUNTS+=("$WORK/u/m")
 runuser -u "$U" -- sh -c "echo mine >'$WORK/u/m/f'" || fail "user write"
 [ "$(runuser -u "$U" -- cat "$WORK/u/m/f")" = mine ] || fail "user read"
-runuser -u "$U" -- "$ATR" unmount "$WORK/u/m" || fail "user unmount"
+runuser -u "$U" -- "$UATR" unmount "$WORK/u/m" || fail "user unmount"
 ok "a user mounts, writes and unmounts through fusermount3"
 
 # as_user_in_ns SETUP CMD...: run CMD as $U in a private mount namespace
@@ -126,13 +129,13 @@ as_user_in_ns() {
 }
 printf '# mount_max = 1000\n#user_allow_other\n' >"$WORK/fuse.conf"
 out=$(as_user_in_ns "mount --bind '$WORK/fuse.conf' /etc/fuse.conf" \
-	"$ATR" mount -o allow_other --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" 2>&1)
+	"$UATR" mount -o allow_other --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" 2>&1)
 rc=$?
 [ $rc = 5 ] || fail "allow_other without user_allow_other: exit $rc ($out)"
 case "$out" in *"needs 'user_allow_other' in /etc/fuse.conf"*) ;;
 *) fail "allow_other message: $out" ;; esac
 out=$(as_user_in_ns "mount --bind /dev/null /usr/bin/fusermount3" \
-	"$ATR" mount --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" 2>&1)
+	"$UATR" mount --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" 2>&1)
 rc=$?
 [ $rc = 5 ] || fail "no fusermount3: exit $rc ($out)"
 case "$out" in *"fusermount3 not found"*) ;; *) fail "no fusermount3 message: $out" ;; esac
