@@ -89,6 +89,14 @@ int cli_keyopts_settings(struct cli_keyopts *o, const char *provider,
 
 /* volkey.c: a volume's key hierarchy from the command line's side. */
 /*
+ * One root-key or keyslot event (@event: "root_key_wrap", "keyslot_remove"
+ * ...) about keyslot @ks to the volume's audit log, if it has one.  @cfg
+ * must be trusted: MAC verified, or made by this process.
+ */
+int volkey_audit(const struct vol_config *cfg, const char *event,
+		 const struct vol_keyslot *ks, int result, char *msg,
+		 size_t msglen);
+/*
  * Make a new volume in @dirfd: KEK, one keyslot wrapped by @provider,
  * MAC, atrestfs.conf.  @opt (may be NULL): the optional settings (audit,
  * access policy), checked by the caller.  @cfg receives the config written.

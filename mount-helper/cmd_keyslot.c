@@ -184,6 +184,8 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 
 static int run(struct ks_args *a)
 {
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct vol_keyslot removed;
 	struct vol_config cfg;
 	struct kek *kek = NULL;
 	unsigned int used = 0, i;
@@ -229,15 +231,20 @@ static int run(struct ks_args *a)
 			ret = EXIT_VOLUME;
 			goto out;
 		}
+		removed = cfg.slots[a->index];
 		for (i = (unsigned int)a->index; i + 1 < cfg.nslots; i++)
 			cfg.slots[i] = cfg.slots[i + 1];
 		cfg.nslots--;
 		ret = volkey_commit(dirfd, &cfg, kek) ? EXIT_FAIL : EXIT_OK;
-		if (ret)
+		if (ret) {
 			cli_err("cannot write %s/%s", a->dir, VOL_CONF_NAME);
-		else
-			cli_say("Removed keyslot %ld from %s\n", a->index,
-				a->dir);
+			goto out;
+		}
+		cli_say("Removed keyslot %ld from %s\n", a->index, a->dir);
+		/* A rotation's last step: the old root key no longer opens it. */
+		if (volkey_audit(&cfg, "keyslot_remove", &removed, 0, msg,
+				 sizeof(msg)))
+			cli_err("%s", msg);
 	}
 out:
 	kek_free(kek);

@@ -19,9 +19,9 @@
  * its MAC verified, or made by this process (init).  A volume without an
  * audit setting logs nothing.
  */
-static int audit_root(const struct vol_config *cfg, const char *event,
-		      const struct vol_keyslot *ks, int result, char *msg,
-		      size_t msglen)
+int volkey_audit(const struct vol_config *cfg, const char *event,
+		 const struct vol_keyslot *ks, int result, char *msg,
+		 size_t msglen)
 {
 	struct audit_event ev = { .event = event, .key_id = ks->key_id,
 				  .key_version = ks->key_version,
@@ -116,7 +116,7 @@ int volkey_wrap_slot(struct cli_keyopts *o, const char *provider,
 		params_to_slot(&ps, ks);
 	/* Callers hand a trusted @cfg: their own (init) or one verified. */
 	if (!err)
-		err = audit_root(cfg, "root_key_wrap", ks, 0, msg, msglen);
+		err = volkey_audit(cfg, "root_key_wrap", ks, 0, msg, msglen);
 out_close:
 	keyprov_close(kp);
 	return err;
@@ -309,7 +309,7 @@ int volkey_unlock(int dirfd, struct cli_keyopts *o, struct vol_config *cfg,
 	 * worked; attempts on a volume that never unlocks are not.
 	 */
 	for (i = 0; i < ntried && !err; i++)
-		err = audit_root(cfg, "root_key_unwrap", &cfg->slots[which[i]],
+		err = volkey_audit(cfg, "root_key_unwrap", &cfg->slots[which[i]],
 				 tried[i], msg, msglen);
 	if (err) {
 		kek_free(*kek);

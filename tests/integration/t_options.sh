@@ -2,6 +2,7 @@
 # Every option a command accepts (its getopt_long table in
 # mount-helper/cmd_*.c) appears in its --help and in its section of
 # atrestfs(8), and every option those two name is one the command accepts.
+# Every man page renders without a groff warning.
 . "$(dirname "$0")/lib.sh"
 
 MAN=$TOP/man/atrestfs.8
@@ -49,4 +50,12 @@ for f in "$TOP"/mount-helper/cmd_*.c; do
 	done
 done
 [ $n -ge 6 ] || fail "only $n commands checked"
-ok "options of $n commands agree between source, --help and atrestfs(8)"
+
+# Every man page renders without a single groff warning, and man -l reads it.
+for page in "$TOP"/man/*.[1-8]; do
+	warn=$(groff -man -Tutf8 -ww "$page" 2>&1 >/dev/null)
+	[ -z "$warn" ] || fail "$(basename "$page"): groff warns: $warn"
+	MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q "^NAME" ||
+		fail "man -l $(basename "$page") does not render"
+done
+ok "options of $n commands agree between source, --help and atrestfs(8); every man page renders cleanly"

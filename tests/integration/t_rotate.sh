@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 C=$WORK/c M=$WORK/m
-new_volume "$C"
+new_volume "$C" --audit-file "$WORK/audit.log"
 mount_vol "$C" "$M"
 head -c 100000 /dev/urandom >"$WORK/data"
 cp "$WORK/data" "$M/file"
@@ -34,6 +34,12 @@ grep -q "does not open volume" "$WORK/old.err" || fail "old key message: $(cat "
 "$ATR" keyslot remove -q --keyfile "$WORK/new.key" "$C" 0 2>/dev/null &&
 	fail "removed the last keyslot"
 [ "$(snapshot)" = "$before" ] || fail "rotation rewrote files"
+# The rotation's steps are in the audit log: the new wrap, the removal.
+old_id=$(grep -o '"key_id":"kf-[0-9a-f]*"' "$WORK/audit.log" | head -n1)
+grep '"event":"root_key_wrap"' "$WORK/audit.log" | grep -v -q -F "$old_id" ||
+	fail "no audit line for the new keyslot's wrap"
+grep '"event":"keyslot_remove"' "$WORK/audit.log" | grep -q -F "$old_id" ||
+	fail "no audit line for removing the old keyslot: $(cat "$WORK/audit.log")"
 "$ATR" mount --keyfile "$WORK/new.key" "$C" "$M" || fail "mount after rotation"
 cmp "$WORK/data" "$M/file" || fail "data after rotation"
 "$ATR" unmount "$M" || fail "unmount"
