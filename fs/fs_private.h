@@ -56,6 +56,8 @@ struct atr_mount {
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
 	struct fuse_session *se;	/* set once the session exists */
+	int harden_mlock_err;		/* harden.c: mlockall's -errno or 0 */
+	int harden_flusher_err;		/* PR_SET_IO_FLUSHER's -errno or 0 */
 	struct fio_pool *pool;		/* fileio.c helpers; set while serving */
 	struct audit *audit;		/* audit.c; NULL: no audit log; immutable */
 	struct vol_options *opt;	/* verified optional settings; NULL: none */
@@ -86,8 +88,12 @@ void policy_caller(struct audit_event *ev);
 void policy_audit(struct atr_mount *m, const char *event,
 		  const uint8_t *file_id, int result);
 
-/* harden.c: lock memory, mark an I/O flusher; 0 or the first -errno (logged). */
-int harden_daemon(void);
+/*
+ * harden.c: lock memory, mark an I/O flusher; 0 or the first -errno, kept
+ * in @m for harden_report() to log once logging goes where it will stay.
+ */
+int harden_daemon(struct atr_mount *m);
+void harden_report(const struct atr_mount *m);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);

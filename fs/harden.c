@@ -51,10 +51,9 @@ static int lock_memory(void)
 	return 0;
 }
 
-int harden_daemon(void)
+int harden_daemon(struct atr_mount *m)
 {
 	struct rlimit none = { 0, 0 };
-	int err, ret;
 
 	/*
 	 * main() already did this; say it again where the keys are served,
@@ -63,29 +62,32 @@ int harden_daemon(void)
 	 */
 	prctl(PR_SET_DUMPABLE, 0);
 	(void)setrlimit(RLIMIT_CORE, &none);
-
-	/*
-	 * Only root can swap (swapon needs CAP_SYS_ADMIN), so only root's
-	 * daemon is told when it cannot be made safe to swap through;
-	 * anyone else's would just get a line on every mount.
-	 */
 	/*
 	 * From here on every page is locked and resident, worker stacks
 	 * included: serve() in mount.c keeps those small.
 	 */
-	ret = lock_memory();
-	if (ret && geteuid() == 0)
+	m->harden_mlock_err = lock_memory();
+	m->harden_flusher_err = prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) ? -errno : 0;
+	return m->harden_mlock_err ? m->harden_mlock_err : m->harden_flusher_err;
+}
+
+/*
+ * Once the mount is up and logging has its final destination (syslog when
+ * detached): only root can swap (swapon needs CAP_SYS_ADMIN), so only
+ * root's daemon is told when it cannot be made safe to swap through.
+ * "atrestfs swap on" repeats the warning where it matters.
+ */
+void harden_report(const struct atr_mount *m)
+{
+	if (geteuid() != 0)
+		return;
+	if (m->harden_mlock_err)
 		atr_log(LOG_WARNING, "mlockall: %s: swap files on this mount "
-			"may deadlock under memory pressure", strerror(-ret));
-	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0)) {
-		err = -errno;
-		if (geteuid() == 0)
-			atr_log(LOG_NOTICE, "not an I/O flusher (PR_SET_IO_FLUSHER: "
-				"%s; needs Linux 5.6 and CAP_SYS_RESOURCE): swap "
-				"files on this mount may deadlock under memory "
-				"pressure", strerror(-err));
-		if (!ret)
-			ret = err;
-	}
-	return ret;
+			"may deadlock under memory pressure",
+			strerror(-m->harden_mlock_err));
+	if (m->harden_flusher_err)
+		atr_log(LOG_NOTICE, "not an I/O flusher (PR_SET_IO_FLUSHER: %s; "
+			"needs Linux 5.6 and CAP_SYS_RESOURCE): swap files on "
+			"this mount may deadlock under memory pressure",
+			strerror(-m->harden_flusher_err));
 }

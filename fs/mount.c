@@ -226,7 +226,7 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 		secmem_relock();
 	}
 	/* Here, in the process that serves, before any worker thread. */
-	harden_daemon();
+	harden_daemon(m);
 	raise_nofile();
 	if (policy_ops(m, &ops))
 		goto out_report;
@@ -250,6 +250,7 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 			atr_log(LOG_WARNING, "chdir /: %m");
 	}
 	atr_log(LOG_INFO, "mounted %s on %s", m->backing, mountpoint);
+	harden_report(m);
 	ret = serve(m, se);
 	status = ret < 0 ? 1 : 0;
 	fuse_session_unmount(se);

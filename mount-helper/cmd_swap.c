@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/sysmacros.h>
@@ -311,6 +312,17 @@ static int swap_on(const char *path, uint64_t size, int prio)
 	close(fd);
 	cli_say("swap on %s (%s, %" PRIu64 " bytes, direct I/O)\n", path, dev,
 		size);
+	/*
+	 * The daemon serving @path must be an I/O flusher to be safe under
+	 * memory pressure, and root's daemon has our privileges: try the
+	 * prctl here (it only marks this short-lived process) to tell the
+	 * user now rather than in a log they may never read.
+	 */
+	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0))
+		cli_err("warning: this system refuses PR_SET_IO_FLUSHER (%s; it "
+			"needs CAP_SYS_RESOURCE), so the atrestfs daemon is not an "
+			"I/O flusher: under severe memory pressure swapping "
+			"through it may stall", strerror(errno));
 	return EXIT_OK;
 out_detach:
 	ioctl(dfd, LOOP_CLR_FD);
