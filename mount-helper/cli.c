@@ -126,6 +126,20 @@ void cli_progress(const char *what, uint64_t done, uint64_t total)
 	}
 }
 
+int cli_add_id(const char *s, uint32_t *ids, unsigned int *n)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || !*s || *end || *s == '-' || v > VOL_ID_MAX ||
+	    *n >= VOL_MAX_IDS)
+		return -EINVAL;
+	ids[(*n)++] = (uint32_t)v;
+	return 0;
+}
+
 static int mkdir_p(char *path, mode_t mode)
 {
 	char *p;
@@ -185,6 +199,7 @@ static void usage(FILE *f)
 "  unmount MOUNTPOINT           take it away again\n"
 "  keyslot list|add|remove      manage the wrapped copies of the volume key\n"
 "  passwd CIPHERDIR             change a passphrase keyslot's passphrase\n"
+"  config CIPHERDIR             show or change the audit log and access policy\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
@@ -226,6 +241,8 @@ int main(int argc, char **argv)
 		return cmd_keyslot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "passwd"))
 		return cmd_passwd(argc - 1, argv + 1);
+	if (!strcmp(cmd, "config"))
+		return cmd_config(argc - 1, argv + 1);
 	if (!strcmp(cmd, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);

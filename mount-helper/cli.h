@@ -46,6 +46,9 @@ extern int cli_quiet;
  */
 int cli_mounted(const char *path, char *type, size_t typelen);
 
+/* --allow-uid/--allow-gid N: append 0..VOL_ID_MAX to @ids, at most VOL_MAX_IDS. */
+int cli_add_id(const char *s, uint32_t *ids, unsigned int *n);
+
 /* Default key file of a volume: KEYDIR/UUID.key (see atrestfs(8) FILES). */
 int cli_default_keyfile(const char *uuid, char *buf, size_t len, int mkdirs);
 
@@ -132,5 +135,6 @@ int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek);
 /* cmd_keyslot.c */
 int cmd_keyslot(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif

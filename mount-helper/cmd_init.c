@@ -93,21 +93,6 @@ static int dir_empty(const char *dir)
 	return empty;
 }
 
-/* --allow-uid/--allow-gid: a number 0..VOL_ID_MAX, at most VOL_MAX_IDS. */
-static int add_id(const char *s, uint32_t *ids, unsigned int *n)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || !*s || *end || *s == '-' || v > VOL_ID_MAX ||
-	    *n >= VOL_MAX_IDS)
-		return -EINVAL;
-	ids[(*n)++] = (uint32_t)v;
-	return 0;
-}
-
 static int parse_size(const char *s, uint32_t *out)
 {
 	char *end;
@@ -187,8 +172,8 @@ int cmd_init(int argc, char **argv)
 			break;
 		case 5:
 		case 6:
-			if (c == 5 ? add_id(optarg, vopt.allow_uids, &vopt.nuids) :
-			    add_id(optarg, vopt.allow_gids, &vopt.ngids)) {
+			if (c == 5 ? cli_add_id(optarg, vopt.allow_uids, &vopt.nuids) :
+			    cli_add_id(optarg, vopt.allow_gids, &vopt.ngids)) {
 				cli_err("--allow-%cid %s: want a number from 0 to "
 					"%u, at most %d of them", c == 5 ? 'u' : 'g',
 					optarg, VOL_ID_MAX, VOL_MAX_IDS);

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * mount-helper/cmd_keyslot.c - "atrestfs keyslot list|add|remove" and
- * "atrestfs passwd": manage the wrapped copies of a volume's KEK.  Every
- * change unlocks the KEK through an existing keyslot, edits the list,
- * re-MACs and atomically replaces atrestfs.conf: no file is touched, so
- * the cost does not depend on the volume's size.
+ * mount-helper/cmd_keyslot.c - "atrestfs keyslot list|add|remove",
+ * "atrestfs passwd" and "atrestfs config": change what atrestfs.conf holds.
+ * Every change unlocks the KEK through an existing keyslot (the config can
+ * only be trusted, and re-MACed, with it), edits the config, re-MACs and
+ * atomically replaces atrestfs.conf: no file is touched, so the cost does
+ * not depend on the volume's size.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,9 @@ struct ks_args {
 	const char *dir;
 	const char *verb;
 	long index;
+	/* config: the changes asked for */
+	struct vol_options set;		/* new audit file, uids, gids */
+	bool no_audit, no_policy, changes;
 };
 
 static void usage(FILE *f)
@@ -32,6 +37,7 @@ static void usage(FILE *f)
 "       atrestfs keyslot add [OPTIONS] --new-provider NAME CIPHERDIR\n"
 "       atrestfs keyslot remove [OPTIONS] CIPHERDIR N\n"
 "       atrestfs passwd [OPTIONS] CIPHERDIR\n"
+"       atrestfs config [OPTIONS] CIPHERDIR\n"
 "A volume holds up to %d keyslots, each a copy of its key wrapped by one\n"
 "key provider; any one of them mounts it.  The last one cannot be removed.\n"
 "passwd rewraps a passphrase keyslot (the first, or --slot N) under a new\n"
@@ -46,6 +52,13 @@ static void usage(FILE *f)
 "      --new-keyfile PATH           keyfile: the key file (made if absent)\n"
 "      --new-passfile FILE          passphrase from FILE\n"
 "      --new-extpass CMD            passphrase from CMD's standard output\n"
+"Audit log and access policy (config; without these, it shows them):\n"
+"      --audit-file PATH            audit to PATH (absolute), JSON lines\n"
+"      --audit-syslog               audit to syslog as well\n"
+"      --no-audit                   stop auditing (before the above)\n"
+"      --allow-uid N                serve only these uids (repeatable;\n"
+"      --allow-gid N                and groups), replacing the list\n"
+"      --no-policy                  serve everyone again\n"
 "Listing:\n"
 "  -j, --json                       list as one JSON object, for scripts\n"
 "  -q, --quiet                      print nothing on success\n"
@@ -182,6 +195,93 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 	return 0;
 }
 
+/* Without changes, config shows the settings: read, not yet authenticated. */
+static int show_config(const char *dir)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	const struct vol_options *o;
+	struct vol_config cfg;
+	unsigned int i;
+	int dirfd, err;
+
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	err = vol_load(dirfd, &cfg, msg, sizeof(msg));
+	close(dirfd);
+	if (err) {
+		cli_err("%s: %s", dir, msg);
+		return EXIT_VOLUME;
+	}
+	o = &cfg.opt;
+	printf("audit_file=%s\naudit_syslog=%s\nallow_uids=", o->audit_file,
+	       o->audit_syslog ? "yes" : "no");
+	for (i = 0; i < o->nuids; i++)
+		printf("%s%u", i ? "," : "", o->allow_uids[i]);
+	printf("\nallow_gids=");
+	for (i = 0; i < o->ngids; i++)
+		printf("%s%u", i ? "," : "", o->allow_gids[i]);
+	printf("\n(not yet authenticated: mount checks the MAC)\n");
+	return EXIT_OK;
+}
+
+static bool same_audit(const struct vol_options *x, const struct vol_options *y)
+{
+	return !strcmp(x->audit_file, y->audit_file) &&
+	       x->audit_syslog == y->audit_syslog;
+}
+
+/*
+ * Apply the --audit-* / --allow-* / --no-* changes, re-MAC and store.  The
+ * change is audited to the old destination (trusted: its MAC was just
+ * verified) before it may stop listening, and to a new one after.
+ */
+static int change_config(struct ks_args *a, int dirfd, struct vol_config *cfg,
+			 const struct kek *kek, unsigned int used)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct vol_options next = cfg->opt, old = cfg->opt;
+
+	if (a->no_audit) {
+		next.audit_file[0] = '\0';
+		next.audit_syslog = false;
+	}
+	if (a->set.audit_file[0])
+		memcpy(next.audit_file, a->set.audit_file, sizeof(next.audit_file));
+	if (a->set.audit_syslog)
+		next.audit_syslog = true;
+	if (a->no_policy)
+		next.nuids = next.ngids = 0;
+	if (a->set.nuids) {
+		memcpy(next.allow_uids, a->set.allow_uids, sizeof(next.allow_uids));
+		next.nuids = a->set.nuids;
+	}
+	if (a->set.ngids) {
+		memcpy(next.allow_gids, a->set.allow_gids, sizeof(next.allow_gids));
+		next.ngids = a->set.ngids;
+	}
+	if (vol_options_check(&next, msg, sizeof(msg))) {
+		cli_err("%s", msg);
+		return EXIT_USAGE;
+	}
+	if (volkey_audit(cfg, "config_change", &cfg->slots[used], 0, msg,
+			 sizeof(msg)))
+		cli_err("%s", msg);
+	cfg->opt = next;
+	if (volkey_commit(dirfd, cfg, kek)) {
+		cli_err("cannot write %s/%s", a->dir, VOL_CONF_NAME);
+		return EXIT_FAIL;
+	}
+	if (!same_audit(&old, &next) &&
+	    volkey_audit(cfg, "config_change", &cfg->slots[used], 0, msg,
+			 sizeof(msg)))
+		cli_err("%s", msg);
+	cli_say("Changed the audit log and access policy of %s\n", a->dir);
+	return EXIT_OK;
+}
+
 static int run(struct ks_args *a)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
@@ -218,6 +318,8 @@ static int run(struct ks_args *a)
 		if (!ret)
 			cli_say("Changed the passphrase of keyslot %u of %s\n",
 				used, a->dir);
+	} else if (!strcmp(a->verb, "config")) {
+		ret = change_config(a, dirfd, &cfg, kek, used);
 	} else {		/* remove */
 		if (a->index < 0 || (unsigned long)a->index >= cfg.nslots) {
 			cli_err("volume %s has no keyslot %ld (it has %u)",
@@ -266,6 +368,12 @@ static int parse(struct ks_args *a, int argc, char **argv)
 		{ "new-keyfile", required_argument, NULL, 3 },
 		{ "new-passfile", required_argument, NULL, 4 },
 		{ "new-extpass", required_argument, NULL, 5 },
+		{ "audit-file", required_argument, NULL, 6 },
+		{ "audit-syslog", no_argument, NULL, 7 },
+		{ "no-audit", no_argument, NULL, 8 },
+		{ "allow-uid", required_argument, NULL, 9 },
+		{ "allow-gid", required_argument, NULL, 10 },
+		{ "no-policy", no_argument, NULL, 11 },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -311,6 +419,25 @@ static int parse(struct ks_args *a, int argc, char **argv)
 			err = cli_keyopts_secret(&a->add, c == 4 ? optarg : NULL,
 						 c == 5 ? optarg : NULL);
 			break;
+		case 6:
+			snprintf(a->set.audit_file, sizeof(a->set.audit_file),
+				 "%s", optarg);
+			break;
+		case 7:
+			a->set.audit_syslog = true;
+			break;
+		case 8:
+			a->no_audit = true;
+			break;
+		case 9:
+		case 10:
+			err = c == 9 ?
+			      cli_add_id(optarg, a->set.allow_uids, &a->set.nuids) :
+			      cli_add_id(optarg, a->set.allow_gids, &a->set.ngids);
+			break;
+		case 11:
+			a->no_policy = true;
+			break;
 		case 'q':
 			cli_quiet = 1;
 			break;
@@ -324,6 +451,8 @@ static int parse(struct ks_args *a, int argc, char **argv)
 			cli_err("bad option value: %s", optarg);
 			return err;
 		}
+		if (c >= 6 && c <= 11)
+			a->changes = true;
 	}
 	return 0;
 }
@@ -348,6 +477,12 @@ static int main_common(struct ks_args *a, int argc, char **argv, int npos)
 			return EXIT_USAGE;
 		}
 	}
+	if (!strcmp(a->verb, "config") && !a->changes)
+		return show_config(a->dir);
+	if (strcmp(a->verb, "config") && a->changes) {
+		cli_err("--audit-*, --allow-* and --no-* belong to atrestfs config");
+		return EXIT_USAGE;
+	}
 	if (a->new_provider && !keyprov_name_valid(a->new_provider)) {
 		cli_err("--new-provider %s: not a valid key provider name",
 			a->new_provider);
@@ -369,7 +504,7 @@ static int ks_main(const char *verb, int argc, char **argv)
 		a.new_provider = "passphrase";
 		a.unlock.provider = "passphrase";
 		ret = main_common(&a, argc, argv, 1);
-	} else if (!strcmp(verb, "add")) {
+	} else if (!strcmp(verb, "add") || !strcmp(verb, "config")) {
 		ret = main_common(&a, argc, argv, 1);
 	} else {
 		ret = main_common(&a, argc, argv, 2);
@@ -409,4 +544,9 @@ int cmd_keyslot(int argc, char **argv)
 int cmd_passwd(int argc, char **argv)
 {
 	return ks_main("passwd", argc, argv);
+}
+
+int cmd_config(int argc, char **argv)
+{
+	return ks_main("config", argc, argv);
 }

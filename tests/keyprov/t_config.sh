@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# "atrestfs config": the audit log and access policy of an existing volume
+# change under a fresh MAC, with the key, and take effect at the next mount;
+# the change itself is audited, to the old destination and the new.
+. "$(dirname "$0")/../integration/lib.sh"
+
+C=$WORK/c M=$WORK/m LOG=$WORK/audit.log
+new_volume "$C"
+mount_vol "$C" "$M"
+echo data >"$M/f"
+unmount_vol "$M"
+"$ATR" config "$C" | grep -qx "audit_file=" || fail "config shows an audit file on a new volume"
+
+"$ATR" config -q --keyfile "$C.key" --audit-file "$LOG" --allow-uid 12345 "$C" ||
+	fail "config --audit-file --allow-uid"
+"$ATR" config "$C" >"$WORK/show"
+grep -qx "audit_file=$LOG" "$WORK/show" && grep -qx "allow_uids=12345" "$WORK/show" ||
+	fail "config does not show the new settings: $(cat "$WORK/show")"
+grep -q '"event":"config_change"' "$LOG" || fail "the change is not in the new audit log"
+[ "$(stat -c %a "$LOG")" = 600 ] || fail "audit log mode $(stat -c %a "$LOG")"
+mount_vol "$C" "$M"
+out=$(cat "$M/f" 2>&1) && fail "root read a file the policy denies"
+case "$out" in *"Permission denied"*) ;; *) fail "policy: $out" ;; esac
+unmount_vol "$M"
+grep -q '"event":"access_denied".*"uid":0' "$LOG" || fail "denial not audited"
+ok "config turns on an audit log and a policy; the next mount obeys"
+
+"$ATR" config -q --keyfile "$C.key" --no-policy --no-audit "$C" || fail "config --no-*"
+n=$(grep -c . "$LOG")
+[ "$(grep -c '"event":"config_change"' "$LOG")" = 2 ] ||
+	fail "turning audit off is not recorded in the old log"
+mount_vol "$C" "$M"
+[ "$(cat "$M/f")" = data ] || fail "read after the policy is gone"
+unmount_vol "$M"
+[ "$(grep -c . "$LOG")" = "$n" ] || fail "still audited after --no-audit"
+ok "config turns them off again"
+
+head -c 32 /dev/urandom >"$WORK/other.key" && chmod 600 "$WORK/other.key"
+expect 3 "does not open volume" "$ATR" config --keyfile "$WORK/other.key" --no-audit "$C"
+expect 2 "belong to atrestfs config" "$ATR" keyslot remove --keyfile "$C.key" --no-audit "$C" 0
+expect 2 "bad option value" "$ATR" config --keyfile "$C.key" --allow-uid -1 "$C"
+expect 2 "absolute" "$ATR" config --keyfile "$C.key" --audit-file relative.log "$C"
+ok "config needs the volume's key and valid settings"
