@@ -65,6 +65,29 @@ static void usage(FILE *f)
 "  -h, --help                       this text\n", VOL_MAX_SLOTS);
 }
 
+/*
+ * list and config show what atrestfs.conf says without the key: validated
+ * by vol_load() but not yet authenticated.  0, or an exit code (reported).
+ */
+static int load_unverified(const char *dir, struct vol_config *cfg)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	int dirfd, err;
+
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	err = vol_load(dirfd, cfg, msg, sizeof(msg));
+	close(dirfd);
+	if (err) {
+		cli_err("%s: %s", dir, msg);
+		return EXIT_VOLUME;
+	}
+	return 0;
+}
+
 static void list_json(const struct vol_config *cfg, const char *uuid)
 {
 	const struct vol_keyslot *ks;
@@ -98,10 +121,10 @@ static int list(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char msg[KEYPROV_MSG_MAX] = "", uuid[VOL_UUID_STR_LEN + 1];
+	char uuid[VOL_UUID_STR_LEN + 1];
 	struct vol_config cfg;
 	unsigned int i, j;
-	int c, dirfd, err, json = 0;
+	int c, ret, json = 0;
 	const char *dir;
 
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
@@ -117,17 +140,9 @@ static int list(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	dir = argv[optind];
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		cli_err("%s: %s", dir, strerror(errno));
-		return EXIT_VOLUME;
-	}
-	err = vol_load(dirfd, &cfg, msg, sizeof(msg));
-	close(dirfd);
-	if (err) {
-		cli_err("%s: %s", dir, msg);
-		return EXIT_VOLUME;
-	}
+	ret = load_unverified(dir, &cfg);
+	if (ret)
+		return ret;
 	vol_uuid_str(cfg.uuid, uuid);
 	if (json) {
 		list_json(&cfg, uuid);
@@ -198,23 +213,14 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 /* Without changes, config shows the settings: read, not yet authenticated. */
 static int show_config(const char *dir)
 {
-	char msg[KEYPROV_MSG_MAX] = "";
 	const struct vol_options *o;
 	struct vol_config cfg;
 	unsigned int i;
-	int dirfd, err;
+	int ret;
 
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		cli_err("%s: %s", dir, strerror(errno));
-		return EXIT_VOLUME;
-	}
-	err = vol_load(dirfd, &cfg, msg, sizeof(msg));
-	close(dirfd);
-	if (err) {
-		cli_err("%s: %s", dir, msg);
-		return EXIT_VOLUME;
-	}
+	ret = load_unverified(dir, &cfg);
+	if (ret)
+		return ret;
 	o = &cfg.opt;
 	printf("audit_file=%s\naudit_syslog=%s\nallow_uids=", o->audit_file,
 	       o->audit_syslog ? "yes" : "no");
