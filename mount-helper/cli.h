@@ -103,6 +103,7 @@ int volkey_audit(const struct vol_config *cfg, const char *event,
  * Make a new volume in @dirfd: KEK, one keyslot wrapped by @provider,
  * MAC, atrestfs.conf.  @opt (may be NULL): the optional settings (audit,
  * access policy), checked by the caller.  @cfg receives the config written.
+ * -ENOKEY (@msg says why) for anything the key provider refused.
  */
 int volkey_create(int dirfd, struct cli_keyopts *o, const char *provider,
 		  uint32_t extent_size, const uint8_t uuid[VOL_UUID_LEN],

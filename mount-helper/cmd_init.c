@@ -237,8 +237,7 @@ int cmd_init(int argc, char **argv)
 			    &cfg, msg, sizeof(msg));
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));
-		ret = err == -EPERM || err == -EINVAL || err == -ENOKEY ||
-		      err == -ENOANO ? EXIT_KEY : EXIT_FAIL;
+		ret = err == -ENOKEY ? EXIT_KEY : EXIT_FAIL;
 		goto out_close;
 	}
 	cli_say("Initialised atrestfs volume %s in %s\n", uuid_str, dir);

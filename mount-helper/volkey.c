@@ -149,8 +149,12 @@ int volkey_create(int dirfd, struct cli_keyopts *o, const char *provider,
 	memcpy(cfg->kek_id, kek->id, KEK_ID_LEN);
 	err = volkey_wrap_slot(o, provider, cfg, kek, &cfg->slots[0], msg,
 			       msglen);
-	if (err)
+	if (err) {
+		/* As for unlock: what the provider says is about the key. */
+		if (err != -ENOMEM)
+			err = -ENOKEY;
 		goto out_kek;
+	}
 	cfg->nslots = 1;
 	err = vol_mac(kek, cfg, cfg->mac);
 	if (!err) {

@@ -100,7 +100,11 @@ expect 3 "PKCS#11 module /nonexistent/libp11.so" "$ATR" mount --passfile "$WORK/
 expect 3 "not an absolute path" "$ATR" mount --passfile "$WORK/pin" -O module=libsofthsm2.so "$C" "$M"
 expect 3 "no AES key labelled nokey on token atr-test" "$ATR" mount --passfile "$WORK/pin" \
 	-O key=nokey "$C" "$M"
-ok "absent token (wrong label, empty token store), missing module, missing key: clear errors, exit 3"
+mkdir -p "$WORK/c4"
+expect 3 "token nosuch not present" "$ATR" init --provider pkcs11 --passfile "$WORK/pin" \
+	-O token=nosuch "$WORK/c4"
+[ -e "$WORK/c4/atrestfs.conf" ] && fail "volume made without its token"
+ok "absent token (wrong label, empty token store), missing module, missing key: clear errors, exit 3, at mount and at init"
 
 # A key that may leave the token is refused as a root key.
 mkdir -p "$WORK/c3"
