@@ -62,7 +62,7 @@ int cmd_mount_helper(int argc, char **argv);
 /* keyopts.c: provider settings and secrets from the command line. */
 #define CLI_OPTS_MAX	16
 struct cli_keyopts {
-	const char *provider;		/* only this provider; NULL: any */
+	char provider[KEYPROV_NAME_MAX + 1];	/* only this provider; "": any */
 	int slot;			/* only this keyslot; -1: any */
 	char keyfile[4096];		/* keyfile provider's path; "": default */
 	char *opt[CLI_OPTS_MAX];	/* "KEY\0VALUE", owned */
@@ -73,6 +73,28 @@ struct cli_keyopts {
 	int sys_loaded;
 	char path[4096];		/* keyfile path last handed out */
 };
+
+/*
+ * How to unlock a volume: mount, keyslot, passwd and config take the same
+ * options, declared once here.  Put CLI_UNLOCK_OPTIONS in a getopt_long
+ * table and CLI_UNLOCK_SHORT in its short-option string, and hand every
+ * option to cli_unlock_opt() first.
+ */
+enum { CLI_OPT_PASSFILE = 0x100, CLI_OPT_EXTPASS };
+#define CLI_UNLOCK_SHORT	"k:P:S:O:"
+#define CLI_UNLOCK_OPTIONS \
+	{ "keyfile", required_argument, NULL, 'k' }, \
+	{ "provider", required_argument, NULL, 'P' }, \
+	{ "slot", required_argument, NULL, 'S' }, \
+	{ "provider-option", required_argument, NULL, 'O' }, \
+	{ "passfile", required_argument, NULL, CLI_OPT_PASSFILE }, \
+	{ "extpass", required_argument, NULL, CLI_OPT_EXTPASS }
+/*
+ * 1 if getopt's @c was an unlock option and is now in @o; -1 if its value
+ * is bad (said on stderr, naming the option); 0 if @c is not one of them.
+ * Also for mount -o provider=, slot= (@c 'P', 'S').
+ */
+int cli_unlock_opt(struct cli_keyopts *o, int c, const char *arg);
 
 void cli_keyopts_init(struct cli_keyopts *o);
 void cli_keyopts_free(struct cli_keyopts *o);

@@ -363,12 +363,7 @@ out:
 static int parse(struct ks_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "keyfile", required_argument, NULL, 'k' },
-		{ "provider", required_argument, NULL, 'P' },
-		{ "slot", required_argument, NULL, 'S' },
-		{ "provider-option", required_argument, NULL, 'O' },
-		{ "passfile", required_argument, NULL, 1 },
-		{ "extpass", required_argument, NULL, 2 },
+		CLI_UNLOCK_OPTIONS,
 		{ "new-provider", required_argument, NULL, 'n' },
 		{ "new-option", required_argument, NULL, 'N' },
 		{ "new-keyfile", required_argument, NULL, 3 },
@@ -384,32 +379,17 @@ static int parse(struct ks_args *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
 	int c, err = 0;
 
-	while ((c = getopt_long(argc, argv, "k:P:S:O:n:N:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			snprintf(a->unlock.keyfile, sizeof(a->unlock.keyfile),
-				 "%s", optarg);
-			break;
-		case 'P':
-			a->unlock.provider = optarg;
-			break;
-		case 'S':
-			a->unlock.slot = (int)strtol(optarg, &end, 10);
-			if (!*optarg || *end || a->unlock.slot < 0)
-				err = -EINVAL;
-			break;
-		case 'O':
-			err = cli_keyopts_add(&a->unlock, optarg);
-			break;
+	while ((c = getopt_long(argc, argv, CLI_UNLOCK_SHORT "n:N:qh", opts,
+				NULL)) != -1) {
+		switch (cli_unlock_opt(&a->unlock, c, optarg)) {
 		case 1:
-		case 2:
-			err = cli_keyopts_secret(&a->unlock,
-						 c == 1 ? optarg : NULL,
-						 c == 2 ? optarg : NULL);
-			break;
+			continue;
+		case -1:
+			return -EINVAL;
+		}
+		switch (c) {
 		case 'n':
 			a->new_provider = optarg;
 			break;
@@ -508,7 +488,7 @@ static int ks_main(const char *verb, int argc, char **argv)
 	a.verb = verb;
 	if (!strcmp(verb, "passwd")) {
 		a.new_provider = "passphrase";
-		a.unlock.provider = "passphrase";
+		snprintf(a.unlock.provider, sizeof(a.unlock.provider), "passphrase");
 		ret = main_common(&a, argc, argv, 1);
 	} else if (!strcmp(verb, "add") || !strcmp(verb, "config")) {
 		ret = main_common(&a, argc, argv, 1);

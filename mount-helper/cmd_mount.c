@@ -23,7 +23,6 @@ struct mount_args {
 	const char *cipherdir;
 	const char *mountpoint;
 	struct cli_keyopts ko;		/* provider, keyslot, settings, secrets */
-	char *provider;			/* owned copy for ko.provider */
 	bool foreground;
 	bool nonempty;
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
@@ -80,33 +79,6 @@ static int add_fuse_opt(struct mount_args *a, const char *o)
 	return 0;
 }
 
-static int set_provider(struct mount_args *a, const char *name)
-{
-	if (!keyprov_name_valid(name)) {
-		cli_err("provider %s: not a valid key provider name", name);
-		return -EINVAL;
-	}
-	a->provider = strdup(name);
-	if (!a->provider)
-		return -ENOMEM;
-	a->ko.provider = a->provider;
-	return 0;
-}
-
-static int set_slot(struct mount_args *a, const char *s)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (!*s || *end || v < 0 || v >= VOL_MAX_SLOTS) {
-		cli_err("slot %s: want a keyslot number from 0 to %d", s,
-			VOL_MAX_SLOTS - 1);
-		return -EINVAL;
-	}
-	a->ko.slot = (int)v;
-	return 0;
-}
-
 /* Split -o: ours are taken, fstab-only dropped, the rest go to libfuse. */
 static int parse_o(struct mount_args *a, const char *arg)
 {
@@ -121,9 +93,9 @@ static int parse_o(struct mount_args *a, const char *arg)
 			snprintf(a->ko.keyfile, sizeof(a->ko.keyfile), "%s",
 				 o + 8);
 		else if (!strncmp(o, "provider=", 9))
-			err = set_provider(a, o + 9);
+			err = cli_unlock_opt(&a->ko, 'P', o + 9) < 0 ? -EINVAL : 0;
 		else if (!strncmp(o, "slot=", 5))
-			err = set_slot(a, o + 5);
+			err = cli_unlock_opt(&a->ko, 'S', o + 5) < 0 ? -EINVAL : 0;
 		else if (!strncmp(o, "kp.", 3))
 			err = cli_keyopts_add(&a->ko, o + 3);
 		else if (!strncmp(o, "passfile=", 9))
@@ -320,7 +292,6 @@ static void args_init(struct mount_args *a)
 static void args_free(struct mount_args *a)
 {
 	cli_keyopts_free(&a->ko);
-	free(a->provider);
 }
 
 static int do_mount(struct mount_args *a)
@@ -399,12 +370,7 @@ static int do_mount(struct mount_args *a)
 int cmd_mount(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "keyfile", required_argument, NULL, 'k' },
-		{ "provider", required_argument, NULL, 'P' },
-		{ "slot", required_argument, NULL, 'S' },
-		{ "provider-option", required_argument, NULL, 'O' },
-		{ "passfile", required_argument, NULL, 1 },
-		{ "extpass", required_argument, NULL, 2 },
+		CLI_UNLOCK_OPTIONS,
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -414,32 +380,15 @@ int cmd_mount(int argc, char **argv)
 	int c, ret = EXIT_USAGE;
 
 	args_init(&a);
-	while ((c = getopt_long(argc, argv, "k:P:S:O:fo:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			snprintf(a.ko.keyfile, sizeof(a.ko.keyfile), "%s", optarg);
-			break;
-		case 'P':
-			if (set_provider(&a, optarg))
-				goto out;
-			break;
-		case 'S':
-			if (set_slot(&a, optarg))
-				goto out;
-			break;
-		case 'O':
-			if (cli_keyopts_add(&a.ko, optarg)) {
-				cli_err("--provider-option %s: want KEY=VALUE "
-					"(at most %d)", optarg, CLI_OPTS_MAX);
-				goto out;
-			}
-			break;
+	while ((c = getopt_long(argc, argv, CLI_UNLOCK_SHORT "fo:qh",
+				opts, NULL)) != -1) {
+		switch (cli_unlock_opt(&a.ko, c, optarg)) {
 		case 1:
-		case 2:
-			if (cli_keyopts_secret(&a.ko, c == 1 ? optarg : NULL,
-					       c == 2 ? optarg : NULL))
-				goto out;
-			break;
+			continue;
+		case -1:
+			goto out;
+		}
+		switch (c) {
 		case 'f':
 			a.foreground = true;
 			break;

@@ -81,6 +81,50 @@ int cli_keyopts_add(struct cli_keyopts *o, const char *kv)
 	return 0;
 }
 
+int cli_unlock_opt(struct cli_keyopts *o, int c, const char *arg)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case 'k':
+		snprintf(o->keyfile, sizeof(o->keyfile), "%s", arg);
+		return 1;
+	case 'P':
+		if (!keyprov_name_valid(arg)) {
+			cli_err("--provider %s: not a valid key provider name", arg);
+			return -1;
+		}
+		snprintf(o->provider, sizeof(o->provider), "%s", arg);
+		return 1;
+	case 'S':
+		v = strtol(arg, &end, 10);
+		if (!*arg || *end || v < 0 || v >= VOL_MAX_SLOTS) {
+			cli_err("--slot %s: want a keyslot number from 0 to %d",
+				arg, VOL_MAX_SLOTS - 1);
+			return -1;
+		}
+		o->slot = (int)v;
+		return 1;
+	case 'O':
+		if (cli_keyopts_add(o, arg)) {
+			cli_err("--provider-option %s: want KEY=VALUE (at most %d)",
+				arg, CLI_OPTS_MAX);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_PASSFILE:
+	case CLI_OPT_EXTPASS:
+		if (cli_keyopts_secret(o, c == CLI_OPT_PASSFILE ? arg : NULL,
+				       c == CLI_OPT_EXTPASS ? arg : NULL)) {
+			cli_err("out of memory");
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 int cli_keyopts_secret(struct cli_keyopts *o, const char *passfile,
 		       const char *extpass)
 {

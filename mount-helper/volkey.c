@@ -269,7 +269,7 @@ int volkey_unlock(int dirfd, struct cli_keyopts *o, struct vol_config *cfg,
 	for (i = 0; i < cfg->nslots && err; i++) {
 		if (o->slot >= 0 && (unsigned int)o->slot != i)
 			continue;
-		if (o->provider && strcmp(cfg->slots[i].provider, o->provider))
+		if (o->provider[0] && strcmp(cfg->slots[i].provider, o->provider))
 			continue;
 		msg[0] = '\0';
 		err = try_slot(o, cfg, i, kek, &stage, msg, msglen);
@@ -288,7 +288,7 @@ int volkey_unlock(int dirfd, struct cli_keyopts *o, struct vol_config *cfg,
 		}
 	}
 	if (err) {
-		if (best_stage < 0 && o->provider)
+		if (best_stage < 0 && o->provider[0])
 			snprintf(best, sizeof(best), "volume %s has no keyslot "
 				 "for key provider %s", uuid, o->provider);
 		else if (best_stage < 0)

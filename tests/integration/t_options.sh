@@ -7,10 +7,19 @@
 
 MAN=$TOP/man/atrestfs.8
 
-# Long options of a source file's getopt_long tables.
+# Long options of a source file's getopt_long tables, with those of the
+# shared CLI_UNLOCK_OPTIONS (mount-helper/cli.h) where the file uses it.
+table_opts() {
+	sed -n 's/.*{ *"\([a-z0-9-]*\)", *\(no\|required\|optional\)_argument.*/--\1/p'
+}
 src_opts() {
-	sed -n 's/.*{ *"\([a-z0-9-]*\)", *\(no\|required\|optional\)_argument.*/--\1/p' "$1" |
-		sort -u
+	{
+		table_opts <"$1"
+		if grep -q CLI_UNLOCK_OPTIONS "$1"; then
+			sed -n '/^#define CLI_UNLOCK_OPTIONS/,/^$/p' \
+				"$TOP/mount-helper/cli.h" | table_opts
+		fi
+	} | sort -u
 }
 
 # Options named in the .SS section of atrestfs(8) that starts with CMD.
