@@ -91,14 +91,28 @@ ATRESTFS_KEY_DIR=$WORK/keys "$ATR" mount "$WORK/d" "$M" || fail "mount with defa
 MOUNTS+=("$M")
 echo hi >"$M/x" && [ "$(cat "$M/x")" = hi ] || fail "default-key volume"
 "$ATR" unmount "$M" || fail "unmount"
-ok "default key file location"
+ok "default key file location (ATRESTFS_KEY_DIR)"
+
+# Without ATRESTFS_KEY_DIR, root's keys go to /etc/atrestfs/keys.
+mkdir -p "$WORK/d2"
+env -u ATRESTFS_KEY_DIR "$ATR" init -q "$WORK/d2" || fail "init with root's default key dir"
+uuid2=$(sed -n 's/^volume_uuid = "\(.*\)";/\1/p' "$WORK/d2/atrestfs.conf")
+ETCKEY=/etc/atrestfs/keys/$uuid2.key
+trap 'cleanup; rm -f "$ETCKEY"' EXIT
+[ "$(stat -c %a "$ETCKEY")" = 600 ] || fail "root's default key: $(ls -l "$ETCKEY" 2>&1)"
+[ "$(stat -c %a /etc/atrestfs/keys)" = 700 ] || fail "key directory mode"
+env -u ATRESTFS_KEY_DIR "$ATR" mount "$WORK/d2" "$M" || fail "mount with root's default key"
+MOUNTS+=("$M")
+"$ATR" unmount "$M" || fail "unmount"
+rm -f "$ETCKEY"
+ok "root's default key file: /etc/atrestfs/keys/UUID.key, 0600"
 
 # As an ordinary user: mounts go through fusermount3, which also polices
 # allow_other.  A throwaway user, removed on exit.
 U=atrt$$
 useradd -M -N -s /bin/sh "$U" || fail "useradd $U"
 fusemode=$(stat -c %a /dev/fuse)
-trap 'cleanup; userdel "$U" 2>/dev/null; chmod "$fusemode" /dev/fuse' EXIT
+trap 'cleanup; userdel "$U" 2>/dev/null; chmod "$fusemode" /dev/fuse; rm -f "$ETCKEY"' EXIT
 chmod 755 "$WORK"
 mkdir -p "$WORK/u/c" "$WORK/u/m"
 chown -R "$U" "$WORK/u"
@@ -119,6 +133,23 @@ runuser -u "$U" -- sh -c "echo mine >'$WORK/u/m/f'" || fail "user write"
 [ "$(runuser -u "$U" -- cat "$WORK/u/m/f")" = mine ] || fail "user read"
 runuser -u "$U" -- "$UATR" unmount "$WORK/u/m" || fail "user unmount"
 ok "a user mounts, writes and unmounts through fusermount3"
+
+# A user's default key files: $XDG_CONFIG_HOME/atrestfs/keys, else
+# ~/.config/atrestfs/keys; the directories are made 0700.
+mkdir -p "$WORK/u/x" "$WORK/u/y" "$WORK/u/home"
+chown "$U" "$WORK/u/x" "$WORK/u/y" "$WORK/u/home"
+runuser -u "$U" -- env -u ATRESTFS_KEY_DIR HOME="$WORK/u/home" \
+	XDG_CONFIG_HOME="$WORK/u/xdg" "$UATR" init -q "$WORK/u/x" || fail "user init, XDG"
+runuser -u "$U" -- env -u ATRESTFS_KEY_DIR -u XDG_CONFIG_HOME HOME="$WORK/u/home" \
+	"$UATR" init -q "$WORK/u/y" || fail "user init, HOME"
+for v in x:"$WORK/u/xdg/atrestfs/keys" y:"$WORK/u/home/.config/atrestfs/keys"; do
+	dir=${v#*:}
+	uuid=$(sed -n 's/^volume_uuid = "\(.*\)";/\1/p' "$WORK/u/${v%%:*}/atrestfs.conf")
+	[ "$(stat -c '%a %U' "$dir/$uuid.key")" = "600 $U" ] ||
+		fail "user default key: $(ls -l "$dir/$uuid.key" 2>&1)"
+	[ "$(stat -c %a "$dir")" = 700 ] || fail "user key dir mode $(stat -c %a "$dir")"
+done
+ok "a user's default key files: \$XDG_CONFIG_HOME/atrestfs/keys, else ~/.config/atrestfs/keys"
 
 # as_user_in_ns SETUP CMD...: run CMD as $U in a private mount namespace
 # after the root shell command SETUP (bind mounts that nothing else sees).

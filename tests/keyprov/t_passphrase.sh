@@ -94,3 +94,30 @@ expect 4 "unsafe scrypt parameters" "$ATR" mount --extpass "touch $WORK/asked; c
 sed -i 's/n = "1024"/n = "16384"/; s/key_version = 1;/key_version = 2;/' "$C2/atrestfs.conf"
 expect 4 "fails its MAC check" "$ATR" mount --passfile "$WORK/pass1" "$C2" "$M"
 ok "weak scrypt parameters refused before any work; other edits fail the MAC"
+
+# From a terminal: asked twice at init, never echoed.  script(1) gives the
+# command a pty; the input arrives after the prompt, so an echo would show
+# it in the transcript.
+C3=$WORK/c3
+mkdir -p "$C3"
+(sleep 1; printf 'typed at a tty\n'; sleep 1; printf 'typed at a tty\n'; sleep 1) |
+	TERM=xterm script -qec "$ATR init --provider passphrase $C3" /dev/null >"$WORK/tty.out" 2>&1 ||
+	fail "init with a passphrase typed at a terminal: $(cat "$WORK/tty.out")"
+grep -q "typed at a tty" "$WORK/tty.out" && fail "the passphrase was echoed: $(cat "$WORK/tty.out")"
+grep -qi "passphrase" "$WORK/tty.out" || fail "no prompt on the terminal: $(cat "$WORK/tty.out")"
+(sleep 1; printf 'typed at a tty\n'; sleep 1) |
+	TERM=xterm script -qec "$ATR mount $C3 $M" /dev/null >"$WORK/tty2.out" 2>&1 ||
+	fail "mount with a passphrase typed at a terminal: $(cat "$WORK/tty2.out")"
+MOUNTS+=("$M")
+is_mounted "$M" || fail "not mounted after the terminal passphrase"
+grep -q "typed at a tty" "$WORK/tty2.out" && fail "the passphrase was echoed at mount"
+echo t >"$M/t" && [ "$(cat "$M/t")" = t ] || fail "read/write after a terminal passphrase"
+"$ATR" unmount "$M" || fail "unmount"
+(sleep 1; printf 'not it\n'; sleep 1) |
+	TERM=xterm script -qec "$ATR mount $C3 $M" /dev/null >"$WORK/tty3.out" 2>&1
+rc=$?
+is_mounted "$M" && fail "mounted with a wrong passphrase typed at a terminal"
+[ $rc = 3 ] || fail "wrong terminal passphrase: exit $rc, want 3"
+grep -q "wrong passphrase for volume" "$WORK/tty3.out" ||
+	fail "wrong terminal passphrase: $(cat "$WORK/tty3.out")"
+ok "passphrase typed at a terminal: asked twice at init, never echoed; a wrong one refused"
