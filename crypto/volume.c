@@ -18,25 +18,13 @@
 
 #include <libconfig.h>
 
+#include "msg.h"
 #include "aead.h"
 #include "codec.h"
 #include "extent.h"
 #include "volume.h"
 
 #define TMP_NAME	VOL_CONF_NAME ".tmp"
-
-static int fail(char *msg, size_t msglen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *msg, size_t msglen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-	return err;
-}
 
 /* Printable ASCII without the two characters libconfig would escape. */
 static bool str_valid(const char *s, size_t max)
@@ -91,7 +79,7 @@ static int check_names(const config_setting_t *grp, const char *const *names,
 			if (name && !strcmp(name, *p))
 				break;
 		if (!*p)
-			return fail(msg, msglen, -EINVAL,
+			return msg_fail(msg, msglen, -EINVAL,
 				    "unknown setting '%s' in %s",
 				    name ? name : "(unnamed)", where);
 	}
@@ -135,10 +123,10 @@ static int load_params(const config_setting_t *grp, struct vol_keyslot *ks,
 	const char *name, *val;
 
 	if (!config_setting_is_group(grp))
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "keyslots[%u].params must be a group", idx);
 	if (n > VOL_MAX_PARAMS)
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "keyslots[%u].params has more than %d settings",
 			    idx, VOL_MAX_PARAMS);
 	for (i = 0; i < n; i++) {
@@ -148,7 +136,7 @@ static int load_params(const config_setting_t *grp, struct vol_keyslot *ks,
 		      config_setting_get_string(p) : NULL;
 		if (!name || !name_valid(name) || !val ||
 		    !str_valid(val, VOL_STR_MAX))
-			return fail(msg, msglen, -EINVAL,
+			return msg_fail(msg, msglen, -EINVAL,
 				    "keyslots[%u].params.%s is not a valid string setting",
 				    idx, name ? name : "?");
 		strcpy(ks->params[i].key, name);
@@ -172,33 +160,33 @@ static int load_slot(const config_setting_t *grp, struct vol_keyslot *ks,
 
 	snprintf(where, sizeof(where), "keyslots[%u]", idx);
 	if (!config_setting_is_group(grp))
-		return fail(msg, msglen, -EINVAL, "%s must be a group", where);
+		return msg_fail(msg, msglen, -EINVAL, "%s must be a group", where);
 	err = check_names(grp, names, where, msg, msglen);
 	if (err)
 		return err;
 	s = get_str(grp, "provider");
 	if (!s || !name_valid(s))
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "%s.provider must be a name of [A-Za-z0-9_-], at most %d characters",
 			    where, VOL_NAME_MAX);
 	strcpy(ks->provider, s);
 	s = get_str(grp, "key_id");
 	if (!s || !*s || !str_valid(s, VOL_STR_MAX))
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "%s.key_id is missing or not printable", where);
 	strcpy(ks->key_id, s);
 	if (get_int(grp, "key_version", 1, UINT32_MAX, &ks->key_version))
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "%s.key_version must be an integer >= 1", where);
 	s = get_str(grp, "algorithm");
 	if (!s || !*s || !str_valid(s, VOL_NAME_MAX))
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "%s.algorithm is missing or not printable", where);
 	strcpy(ks->algorithm, s);
 	s = get_str(grp, "wrapped_kek");
 	n = s ? b64_dec_len(s, strlen(s)) : -EINVAL;
 	if (n <= 0 || n > VOL_WRAPPED_MAX)
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "%s.wrapped_kek must be base64 of 1..%d bytes",
 			    where, VOL_WRAPPED_MAX);
 	buf = malloc((size_t)n + 2);
@@ -209,7 +197,7 @@ static int load_slot(const config_setting_t *grp, struct vol_keyslot *ks,
 		memcpy(ks->wrapped, buf, (size_t)n);
 	free(buf);
 	if (n <= 0)
-		return fail(msg, msglen, -EINVAL, "%s.wrapped_kek is not base64",
+		return msg_fail(msg, msglen, -EINVAL, "%s.wrapped_kek is not base64",
 			    where);
 	ks->wrapped_len = (size_t)n;
 	params = config_setting_get_member(grp, "params");
@@ -233,7 +221,7 @@ static int load_ids(const config_setting_t *root, const char *name,
 		return 0;
 	len = config_setting_is_array(arr) ? config_setting_length(arr) : -1;
 	if (len < 1 || len > VOL_MAX_IDS)
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "%s must be an array [ ... ] of 1 to %d integers",
 			    name, VOL_MAX_IDS);
 	for (i = 0; i < len; i++) {
@@ -245,7 +233,7 @@ static int load_ids(const config_setting_t *root, const char *name,
 		else
 			v = -1;
 		if (v < 0 || v > VOL_ID_MAX)
-			return fail(msg, msglen, -EINVAL,
+			return msg_fail(msg, msglen, -EINVAL,
 				    "%s[%d] must be an integer from 0 to %u",
 				    name, i, VOL_ID_MAX);
 		ids[i] = (uint32_t)v;
@@ -263,12 +251,12 @@ int vol_options_check(const struct vol_options *o, char *msg, size_t msglen)
 	if (len && (p[0] != '/' || !str_valid(p, VOL_PATH_MAX) ||
 		    strstr(p, "/../") ||
 		    (len >= 3 && !strcmp(p + len - 3, "/.."))))
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "audit.file must be an absolute path of printable "
 			    "characters without '\\', '\"' or '..', at most %d",
 			    VOL_PATH_MAX);
 	if (o->nuids > VOL_MAX_IDS || o->ngids > VOL_MAX_IDS)
-		return fail(msg, msglen, -EINVAL, "at most %d allowed IDs",
+		return msg_fail(msg, msglen, -EINVAL, "at most %d allowed IDs",
 			    VOL_MAX_IDS);
 	return 0;
 }
@@ -286,26 +274,26 @@ static int load_audit(const config_setting_t *root, struct vol_options *o,
 	if (!grp)
 		return 0;
 	if (!config_setting_is_group(grp))
-		return fail(msg, msglen, -EINVAL, "audit must be a group { ... }");
+		return msg_fail(msg, msglen, -EINVAL, "audit must be a group { ... }");
 	err = check_names(grp, names, "audit", msg, msglen);
 	if (err)
 		return err;
 	if (config_setting_get_member(grp, "file")) {
 		s = get_str(grp, "file");
 		if (!s || !*s || strlen(s) > VOL_PATH_MAX)
-			return fail(msg, msglen, -EINVAL,
+			return msg_fail(msg, msglen, -EINVAL,
 				    "audit.file must be an absolute path");
 		strcpy(o->audit_file, s);
 	}
 	sl = config_setting_get_member(grp, "syslog");
 	if (sl) {
 		if (config_setting_type(sl) != CONFIG_TYPE_BOOL)
-			return fail(msg, msglen, -EINVAL,
+			return msg_fail(msg, msglen, -EINVAL,
 				    "audit.syslog must be true or false");
 		o->audit_syslog = config_setting_get_bool(sl);
 	}
 	if (!vol_has_audit(o))
-		return fail(msg, msglen, -EINVAL, "audit names no destination "
+		return msg_fail(msg, msglen, -EINVAL, "audit names no destination "
 			    "(want file = \"/path\"; or syslog = true;)");
 	return vol_options_check(o, msg, msglen);
 }
@@ -322,10 +310,10 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 	int n, err;
 
 	if (get_int(root, "format_version", 0, UINT32_MAX, &cfg->format_version))
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "format_version is missing or not an integer");
 	if (cfg->format_version != VOL_FORMAT_VERSION)
-		return fail(msg, msglen, -EPROTONOSUPPORT,
+		return msg_fail(msg, msglen, -EPROTONOSUPPORT,
 			    "format_version %u is not supported (this atrestfs reads version %d)",
 			    cfg->format_version, VOL_FORMAT_VERSION);
 	err = check_names(root, names, "atrestfs.conf", msg, msglen);
@@ -333,28 +321,28 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 		return err;
 	s = get_str(root, "volume_uuid");
 	if (!s || vol_uuid_parse(s, cfg->uuid))
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "volume_uuid is missing or not a UUID");
 	if (get_int(root, "extent_size", 0, UINT32_MAX, &cfg->extent_size) ||
 	    !extent_size_valid(cfg->extent_size))
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "extent_size must be a power of two from 4096 to 1048576");
 	s = get_str(root, "cipher");
 	if (!s || strcmp(s, VOL_CIPHER))
-		return fail(msg, msglen, -EINVAL, "cipher must be \"%s\"",
+		return msg_fail(msg, msglen, -EINVAL, "cipher must be \"%s\"",
 			    VOL_CIPHER);
 	s = get_str(root, "kek_id");
 	if (!s || hex_decode(s, cfg->kek_id, KEK_ID_LEN))
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "kek_id must be %d hex digits", 2 * KEK_ID_LEN);
 	s = get_str(root, "mac");
 	if (!s || hex_decode(s, cfg->mac, sizeof(cfg->mac)))
-		return fail(msg, msglen, -EINVAL, "mac must be 64 hex digits");
+		return msg_fail(msg, msglen, -EINVAL, "mac must be 64 hex digits");
 	slots = config_setting_get_member(root, "keyslots");
 	n = slots && config_setting_is_list(slots) ?
 	    config_setting_length(slots) : 0;
 	if (n < 1 || n > VOL_MAX_SLOTS)
-		return fail(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			    "keyslots must be a list of 1 to %d groups",
 			    VOL_MAX_SLOTS);
 	cfg->nslots = (unsigned int)n;
@@ -386,13 +374,13 @@ static int read_conf(int dirfd, char **text, char *msg, size_t msglen)
 	if (fd < 0) {
 		err = -errno;
 		if (err == -ENOENT)
-			return fail(msg, msglen, err, "no " VOL_CONF_NAME);
-		return fail(msg, msglen, err, "cannot open " VOL_CONF_NAME ": %s",
+			return msg_fail(msg, msglen, err, "no " VOL_CONF_NAME);
+		return msg_fail(msg, msglen, err, "cannot open " VOL_CONF_NAME ": %s",
 			    strerror(-err));
 	}
 	err = -EINVAL;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > VOL_CONF_MAX) {
-		fail(msg, msglen, err, VOL_CONF_NAME
+		msg_fail(msg, msglen, err, VOL_CONF_NAME
 		     " is not a regular file of at most %d bytes", VOL_CONF_MAX);
 		goto out_close;
 	}
@@ -403,7 +391,7 @@ static int read_conf(int dirfd, char **text, char *msg, size_t msglen)
 	n = pread(fd, buf, (size_t)st.st_size, 0);
 	if (n != st.st_size) {
 		free(buf);
-		err = fail(msg, msglen, -EIO, "short read of " VOL_CONF_NAME);
+		err = msg_fail(msg, msglen, -EIO, "short read of " VOL_CONF_NAME);
 		goto out_close;
 	}
 	buf[n] = '\0';
@@ -413,7 +401,7 @@ static int read_conf(int dirfd, char **text, char *msg, size_t msglen)
 	 */
 	if (strchr(buf, '@') || strlen(buf) != (size_t)n) {
 		free(buf);
-		err = fail(msg, msglen, -EINVAL, VOL_CONF_NAME
+		err = msg_fail(msg, msglen, -EINVAL, VOL_CONF_NAME
 			   " contains '@' or a NUL byte, which no valid config has");
 		goto out_close;
 	}
@@ -436,7 +424,7 @@ int vol_load(int dirfd, struct vol_config *cfg, char *msg, size_t msglen)
 		return err;
 	config_init(&cf);
 	if (config_read_string(&cf, text) != CONFIG_TRUE) {
-		err = fail(msg, msglen, -EINVAL, VOL_CONF_NAME " line %d: %s",
+		err = msg_fail(msg, msglen, -EINVAL, VOL_CONF_NAME " line %d: %s",
 			   config_error_line(&cf), config_error_text(&cf));
 		goto out_destroy;
 	}

@@ -20,6 +20,7 @@
 
 #include <openssl/crypto.h>
 
+#include "../crypto/msg.h"
 #include "../crypto/codec.h"
 #include "../crypto/secmem.h"
 #include "keyprov.h"
@@ -48,19 +49,6 @@ static const struct {
 	{ "pkcs11", keyprov_pkcs11_entry },
 	{ "exec", keyprov_exec_entry },
 };
-
-static int say(char *msg, size_t msglen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *msg, size_t msglen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-	return err;
-}
 
 static const char *kvlist_get(const struct keyprov_kv *kv, const char *key)
 {
@@ -186,20 +174,20 @@ static int check_ops(const struct keyprov_ops *ops, const char *name,
 		     char *msg, size_t msglen)
 {
 	if (!ops)
-		return say(msg, msglen, -EPROTONOSUPPORT,
+		return msg_fail(msg, msglen, -EPROTONOSUPPORT,
 			   "key provider '%s' refused ABI version %d",
 			   name, KEYPROV_ABI_V1);
 	if (ops->abi != KEYPROV_ABI_V1)
-		return say(msg, msglen, -EPROTONOSUPPORT,
+		return msg_fail(msg, msglen, -EPROTONOSUPPORT,
 			   "key provider '%s' speaks ABI version %u; this atrestfs speaks %d",
 			   name, ops->abi, KEYPROV_ABI_V1);
 	if (!ops->name || strcmp(ops->name, name))
-		return say(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			   "key provider '%s' calls itself '%s'", name,
 			   ops->name ? ops->name : "(null)");
 	if (!ops->init || !ops->describe || !ops->wrap || !ops->unwrap ||
 	    !ops->destroy)
-		return say(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			   "key provider '%s' lacks a required callback", name);
 	return 0;
 }
@@ -240,7 +228,7 @@ int keyprov_open_dir(const char *dir, const char *name,
 	int err;
 
 	if (!keyprov_name_valid(name))
-		return say(msg, msglen, -EINVAL,
+		return msg_fail(msg, msglen, -EINVAL,
 			   "'%.64s' is not a valid key provider name (letters, digits, '-', '_', at most %d)",
 			   name, KEYPROV_NAME_MAX);
 	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
@@ -253,11 +241,11 @@ int keyprov_open_dir(const char *dir, const char *name,
 	snprintf(path, sizeof(path), "%s/%s.so", dir, name);
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!dl)
-		return say(msg, msglen, -ENOENT,
+		return msg_fail(msg, msglen, -ENOENT,
 			   "no key provider '%s' (%s)", name, dlerror());
 	*(void **)&entry = dlsym(dl, KEYPROV_ENTRY_SYMBOL);
 	if (!entry) {
-		err = say(msg, msglen, -EINVAL, "%s does not export %s", path,
+		err = msg_fail(msg, msglen, -EINVAL, "%s does not export %s", path,
 			  KEYPROV_ENTRY_SYMBOL);
 		goto out_close;
 	}
@@ -330,7 +318,7 @@ int keyprov_wrap(struct keyprov *kp, const struct keyprov_req *req,
 
 	*out_len = 0;
 	if (!req->aad || !req->aad_len)
-		return say(req->msg, req->msglen, -EINVAL,
+		return msg_fail(req->msg, req->msglen, -EINVAL,
 			   "refusing to wrap without AAD");
 	enter(kp);
 	err = kp->ops->wrap(kp->priv, req, key, key_len, out,
@@ -339,7 +327,7 @@ int keyprov_wrap(struct keyprov *kp, const struct keyprov_req *req,
 	if (err > 0)
 		err = -EIO;
 	if (!err && (*out_len == 0 || *out_len > KEYPROV_WRAPPED_MAX))
-		err = say(req->msg, req->msglen, -EINVAL,
+		err = msg_fail(req->msg, req->msglen, -EINVAL,
 			  "key provider '%s' returned a wrapped key of %zu bytes",
 			  kp->ops->name, *out_len);
 	return err;
@@ -352,7 +340,7 @@ int keyprov_unwrap(struct keyprov *kp, const struct keyprov_req *req,
 	int err;
 
 	if (!req->aad || !req->aad_len)
-		return say(req->msg, req->msglen, -EINVAL,
+		return msg_fail(req->msg, req->msglen, -EINVAL,
 			   "refusing to unwrap without AAD");
 	enter(kp);
 	err = kp->ops->unwrap(kp->priv, req, in, in_len, key, key_len);

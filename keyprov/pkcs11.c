@@ -44,6 +44,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "../crypto/msg.h"
 #include "keyprov.h"
 #include "keyprov_private.h"
 
@@ -221,19 +222,6 @@ struct p11 {
 	char uri[256];			/* describe()'s key_id */
 };
 
-static int say(char *msg, size_t msglen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *msg, size_t msglen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 /* A return value for messages; @buf (24 bytes) holds unknown ones. */
 static const char *rv_name(CK_RV rv, char *buf)
 {
@@ -327,30 +315,30 @@ int keyprov_pkcs11_read_pin(const char *path, char *pin, size_t pinmax,
 	*len = 0;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return say(msg, msglen, errno == ELOOP ? -EPERM : -ENOANO,
+		return msg_fail(msg, msglen, errno == ELOOP ? -EPERM : -ENOANO,
 			   "cannot open PIN file %s: %s", path,
 			   errno == ELOOP ? "it is a symbolic link" :
 			   strerror(errno));
 	err = -EPERM;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		say(msg, msglen, err, "PIN file %s is not a regular file", path);
+		msg_fail(msg, msglen, err, "PIN file %s is not a regular file", path);
 		goto out_close;
 	}
 	if (st.st_mode & 077) {
-		say(msg, msglen, err, "PIN file %s is accessible to group or "
+		msg_fail(msg, msglen, err, "PIN file %s is accessible to group or "
 		    "others (mode %04o); run: chmod 600 %s", path,
 		    (unsigned int)(st.st_mode & 07777), path);
 		goto out_close;
 	}
 	if (st.st_uid != geteuid()) {
-		say(msg, msglen, err, "PIN file %s belongs to uid %u, not to "
+		msg_fail(msg, msglen, err, "PIN file %s belongs to uid %u, not to "
 		    "uid %u", path, (unsigned int)st.st_uid,
 		    (unsigned int)geteuid());
 		goto out_close;
 	}
 	n = read(fd, pin, pinmax);
 	if (n < 0 || (size_t)n == pinmax) {
-		err = say(msg, msglen, n < 0 ? -EIO : -EINVAL,
+		err = msg_fail(msg, msglen, n < 0 ? -EIO : -EINVAL,
 			  n < 0 ? "cannot read PIN file %s" :
 			  "PIN file %s is too long for a PIN", path);
 		goto out_close;
@@ -359,7 +347,7 @@ int keyprov_pkcs11_read_pin(const char *path, char *pin, size_t pinmax,
 		n--;
 	pin[n] = '\0';
 	if (!n) {
-		err = say(msg, msglen, -ENOANO, "PIN file %s is empty", path);
+		err = msg_fail(msg, msglen, -ENOANO, "PIN file %s is empty", path);
 		goto out_close;
 	}
 	*len = (size_t)n;
@@ -396,29 +384,29 @@ static int take_settings(struct p11 *p, const struct keyprov_kv *cfg,
 
 	p->pin_file = cfg->get(cfg, "pin_file");
 	if (!module || !*module)
-		return say(msg, msglen, -EINVAL, "pkcs11 provider: no module "
+		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: no module "
 			   "given (set pkcs11 = { module = \"/path/to/"
 			   "module.so\"; ... } in providers.conf)");
 	if (module[0] != '/')
-		return say(msg, msglen, -EINVAL, "pkcs11 provider: module %s "
+		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: module %s "
 			   "is not an absolute path", module);
 	if (strlen(module) >= sizeof(p->module))
-		return say(msg, msglen, -EINVAL, "pkcs11 provider: module "
+		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: module "
 			   "path too long");
 	if (!token || !*token || strlen(token) > P11_LABEL_MAX)
-		return say(msg, msglen, -EINVAL, "pkcs11 provider: token "
+		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: token "
 			   "(the token's label, 1 to %d bytes) is required",
 			   P11_LABEL_MAX);
 	if (!key || !*key || strlen(key) > P11_OBJECT_MAX)
-		return say(msg, msglen, -EINVAL, "pkcs11 provider: key (the "
+		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: key (the "
 			   "root key's label, 1 to %d bytes) is required",
 			   P11_OBJECT_MAX);
 	if (slot && parse_ulong(slot, &p->slot))
-		return say(msg, msglen, -EINVAL, "pkcs11 provider: slot '%s' "
+		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: slot '%s' "
 			   "is not a decimal slot ID", slot);
 	p->have_slot = slot != NULL;
 	if (p->pin_file && p->pin_file[0] != '/')
-		return say(msg, msglen, -EINVAL, "pkcs11 provider: pin_file "
+		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: pin_file "
 			   "%s is not an absolute path", p->pin_file);
 	snprintf(p->module, sizeof(p->module), "%s", module);
 	snprintf(p->token, sizeof(p->token), "%s", token);
@@ -426,7 +414,7 @@ static int take_settings(struct p11 *p, const struct keyprov_kv *cfg,
 	snprintf(p->volume, sizeof(p->volume), "%s", vol ? vol : "");
 	p->create = mode && !strcmp(mode, "create");
 	if (keyprov_pkcs11_uri(token, key, p->uri, sizeof(p->uri)))
-		return say(msg, msglen, -EINVAL, "pkcs11 provider: token and "
+		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: token and "
 			   "key labels too long for a key ID");
 	return 0;
 }
@@ -438,24 +426,24 @@ static int load_module(struct p11 *p, char *msg, size_t msglen)
 	CK_RV rv;
 
 	if (stat(p->module, &st))
-		return say(msg, msglen, -ENOENT, "PKCS#11 module %s: %s",
+		return msg_fail(msg, msglen, -ENOENT, "PKCS#11 module %s: %s",
 			   p->module, strerror(errno));
 	/* Root's config names it, but code anyone may rewrite is not root's. */
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 022))
-		return say(msg, msglen, -EPERM, "PKCS#11 module %s is not a "
+		return msg_fail(msg, msglen, -EPERM, "PKCS#11 module %s is not a "
 			   "regular file writable by its owner only", p->module);
 	p->dl = dlopen(p->module, RTLD_NOW | RTLD_LOCAL);
 	if (!p->dl)
-		return say(msg, msglen, -ENOENT, "cannot load PKCS#11 module "
+		return msg_fail(msg, msglen, -ENOENT, "cannot load PKCS#11 module "
 			   "%s: %s", p->module, dlerror());
 	*(void **)&get_list = dlsym(p->dl, "C_GetFunctionList");
 	if (!get_list)
-		return say(msg, msglen, -EINVAL, "%s is not a PKCS#11 module "
+		return msg_fail(msg, msglen, -EINVAL, "%s is not a PKCS#11 module "
 			   "(no C_GetFunctionList)", p->module);
 	rv = get_list(&p->f);
 	if (rv != CKR_OK || !p->f || p->f->version.major != 2) {
 		p->f = NULL;
-		return say(msg, msglen, -EINVAL, "PKCS#11 module %s does not "
+		return msg_fail(msg, msglen, -EINVAL, "PKCS#11 module %s does not "
 			   "offer a version 2 function list", p->module);
 	}
 	/* NULL arguments: we promise one thread at a time (not THREADSAFE). */
@@ -464,7 +452,7 @@ static int load_module(struct p11 *p, char *msg, size_t msglen)
 		return 0;	/* someone else in this process: theirs to end */
 	if (rv != CKR_OK) {
 		p->f = NULL;
-		return say(msg, msglen, -EIO, "PKCS#11 module %s failed to "
+		return msg_fail(msg, msglen, -EIO, "PKCS#11 module %s failed to "
 			   "initialise (%s)", p->module, RV(rv));
 	}
 	p->finalize = 1;
@@ -508,10 +496,10 @@ static int find_token(struct p11 *p, CK_TOKEN_INFO *ti, char *msg,
 	}
 	free(slots);
 	if (err && p->have_slot)
-		say(msg, msglen, err, "token %s not present in slot %lu of "
+		msg_fail(msg, msglen, err, "token %s not present in slot %lu of "
 		    "PKCS#11 module %s", p->token, p->slot, p->module);
 	else if (err)
-		say(msg, msglen, err, "token %s not present (PKCS#11 module "
+		msg_fail(msg, msglen, err, "token %s not present (PKCS#11 module "
 		    "%s)", p->token, p->module);
 	return err;
 }
@@ -531,7 +519,7 @@ static int get_pin(struct p11 *p, char *pin, size_t *len, char *msg,
 		 p->token, p->volume);
 	err = h->ask_secret(h, prompt, 0, pin, P11_PIN_MAX, len);
 	if (err || !*len)
-		return say(msg, msglen, -ENOANO, "PIN for token %s needed and "
+		return msg_fail(msg, msglen, -ENOANO, "PIN for token %s needed and "
 			   "none given (pin_file in providers.conf, "
 			   "--passfile, --extpass or a terminal)", p->token);
 	return 0;
@@ -549,12 +537,12 @@ static int login(struct p11 *p, const CK_TOKEN_INFO *ti, char *msg,
 	if (!(ti->flags & CKF_LOGIN_REQUIRED))
 		return 0;
 	if (ti->flags & CKF_USER_PIN_LOCKED)
-		return say(msg, msglen, -EACCES, "the user PIN of token %s is "
+		return msg_fail(msg, msglen, -EACCES, "the user PIN of token %s is "
 			   "locked after too many wrong PINs; its security "
 			   "officer must reset it (e.g. pkcs11-tool "
 			   "--init-pin --login --login-type so)", p->token);
 	if (!(ti->flags & CKF_USER_PIN_INITIALIZED))
-		return say(msg, msglen, -EACCES, "token %s has no user PIN "
+		return msg_fail(msg, msglen, -EACCES, "token %s has no user PIN "
 			   "set", p->token);
 	if ((ti->flags & CKF_PROTECTED_AUTHENTICATION_PATH) && !p->pin_file) {
 		rv = p->f->C_Login(p->sess, CKU_USER, NULL, 0);	/* PIN pad */
@@ -578,23 +566,23 @@ check:
 	    rv == CKR_PIN_LEN_RANGE) {
 		after.flags = 0;
 		p->f->C_GetTokenInfo(p->slot, &after);
-		return say(msg, msglen, -ENOANO, "wrong PIN for token %s%s",
+		return msg_fail(msg, msglen, -ENOANO, "wrong PIN for token %s%s",
 			   p->token, after.flags & CKF_USER_PIN_LOCKED ?
 			   "; the PIN is now locked" :
 			   after.flags & CKF_USER_PIN_FINAL_TRY ?
 			   " (one try left before it locks)" : "");
 	}
 	if (rv == CKR_PIN_LOCKED)
-		return say(msg, msglen, -EACCES, "the user PIN of token %s is "
+		return msg_fail(msg, msglen, -EACCES, "the user PIN of token %s is "
 			   "locked; its security officer must reset it",
 			   p->token);
 	if (rv == CKR_PIN_EXPIRED)
-		return say(msg, msglen, -EACCES, "the user PIN of token %s has "
+		return msg_fail(msg, msglen, -EACCES, "the user PIN of token %s has "
 			   "expired; change it first", p->token);
 	if (rv == CKR_USER_PIN_NOT_INITIALIZED)
-		return say(msg, msglen, -EACCES, "token %s has no user PIN set",
+		return msg_fail(msg, msglen, -EACCES, "token %s has no user PIN set",
 			   p->token);
-	return say(msg, msglen, gone(rv) ? -EAGAIN : -EIO, "cannot log in "
+	return msg_fail(msg, msglen, gone(rv) ? -EAGAIN : -EIO, "cannot log in "
 		   "to token %s (%s)", p->token, RV(rv));
 }
 
@@ -627,34 +615,34 @@ static int find_key(struct p11 *p, char *msg, size_t msglen)
 		p->f->C_FindObjectsFinal(p->sess);
 	}
 	if (rv != CKR_OK)
-		return say(msg, msglen, gone(rv) ? -EAGAIN : -EIO, "cannot "
+		return msg_fail(msg, msglen, gone(rv) ? -EAGAIN : -EIO, "cannot "
 			   "search token %s (%s)", p->token, RV(rv));
 	if (n == 0)
-		return say(msg, msglen, -ENOKEY, "no AES key labelled %s on "
+		return msg_fail(msg, msglen, -ENOKEY, "no AES key labelled %s on "
 			   "token %s", p->object, p->token);
 	if (n > 1)
-		return say(msg, msglen, -EINVAL, "more than one AES key "
+		return msg_fail(msg, msglen, -EINVAL, "more than one AES key "
 			   "labelled %s on token %s", p->object, p->token);
 	p->key = found[0];
 	rv = p->f->C_GetAttributeValue(p->sess, p->key, got, 5);
 	if (rv != CKR_OK)
-		return say(msg, msglen, -EIO, "cannot read the attributes of "
+		return msg_fail(msg, msglen, -EIO, "cannot read the attributes of "
 			   "key %s on token %s (%s)", p->object, p->token,
 			   RV(rv));
 	if (len != ROOT_KEY_LEN)
-		return say(msg, msglen, -EINVAL, "key %s on token %s is "
+		return msg_fail(msg, msglen, -EINVAL, "key %s on token %s is "
 			   "AES-%lu; atrestfs needs AES-256", p->object,
 			   p->token, len * 8);
 	/* Either would let the value out: wrapped, or read in the clear. */
 	if (extractable != CK_FALSE || sensitive != CK_TRUE)
-		return say(msg, msglen, -EPERM, "key %s on token %s is %s; a "
+		return msg_fail(msg, msglen, -EPERM, "key %s on token %s is %s; a "
 			   "root key must never leave the token (make it "
 			   "sensitive and non-extractable, e.g. pkcs11-tool "
 			   "--keygen --sensitive)", p->object, p->token,
 			   extractable != CK_FALSE ? "extractable" :
 			   "not sensitive");
 	if (p->create ? enc == CK_FALSE : dec == CK_FALSE)
-		return say(msg, msglen, -EPERM, "key %s on token %s may not be "
+		return msg_fail(msg, msglen, -EPERM, "key %s on token %s may not be "
 			   "used to %s", p->object, p->token,
 			   p->create ? "encrypt" : "decrypt");
 	return 0;
@@ -698,7 +686,7 @@ static int p11_init(const struct keyprov_host *host,
 	rv = p->f->C_OpenSession(p->slot, CKF_SERIAL_SESSION, NULL, NULL,
 				 &p->sess);
 	if (rv != CKR_OK) {
-		err = say(msg, msglen, gone(rv) ? -EAGAIN : -EIO, "cannot open "
+		err = msg_fail(msg, msglen, gone(rv) ? -EAGAIN : -EIO, "cannot open "
 			  "a session on token %s (%s)", p->token, RV(rv));
 		goto out_destroy;
 	}
@@ -770,11 +758,11 @@ static int p11_wrap(void *priv, const struct keyprov_req *req,
 				     &n);
 	err = 0;
 	if (rv != CKR_OK)
-		err = say(req->msg, req->msglen, gone(rv) ? -EAGAIN : -EIO,
+		err = msg_fail(req->msg, req->msglen, gone(rv) ? -EAGAIN : -EIO,
 			  "token %s cannot encrypt with key %s (%s)", p->token,
 			  p->object, RV(rv));
 	else if (n != key_len + TAG_LEN)
-		err = say(req->msg, req->msglen, -EIO, "token %s returned %lu "
+		err = msg_fail(req->msg, req->msglen, -EIO, "token %s returned %lu "
 			  "bytes of AES-GCM output for %zu", p->token, n,
 			  key_len);
 	else
@@ -800,7 +788,7 @@ static int p11_unwrap(void *priv, const struct keyprov_req *req,
 	if (!req->aad_len)
 		return -EINVAL;
 	if (in_len != NONCE_LEN + key_len + TAG_LEN)
-		return say(req->msg, req->msglen, -EBADMSG, "pkcs11 keyslot "
+		return msg_fail(req->msg, req->msglen, -EBADMSG, "pkcs11 keyslot "
 			   "holds %zu bytes, expected %zu", in_len,
 			   NONCE_LEN + key_len + TAG_LEN);
 	/* Tokens may want room for the whole input: decrypt into scratch. */
@@ -823,10 +811,10 @@ static int p11_unwrap(void *priv, const struct keyprov_req *req,
 	err = 0;
 	if (rv == CKR_ENCRYPTED_DATA_INVALID ||
 	    rv == CKR_ENCRYPTED_DATA_LEN_RANGE || (rv == CKR_OK && n != key_len))
-		err = say(req->msg, req->msglen, -EBADMSG, "key %s on token %s "
+		err = msg_fail(req->msg, req->msglen, -EBADMSG, "key %s on token %s "
 			  "does not open this keyslot", p->object, p->token);
 	else if (rv != CKR_OK)
-		err = say(req->msg, req->msglen, gone(rv) ? -EAGAIN : -EIO,
+		err = msg_fail(req->msg, req->msglen, gone(rv) ? -EAGAIN : -EIO,
 			  "token %s cannot decrypt with key %s (%s)", p->token,
 			  p->object, RV(rv));
 	else
