@@ -500,18 +500,26 @@ static ssize_t read_span(struct atr_mount *m, struct fio_tls *t,
 	return err ? err : (ssize_t)(end - off);
 }
 
+/* The common start of a data operation: this thread's buffers, the size. */
+static int fio_begin(struct atr_mount *m, struct atr_inode *ai, int fd,
+		     struct fio_tls **t, uint64_t *fsize)
+{
+	*t = tls_get(m);
+	if (!*t)
+		return -ENOMEM;
+	return data_size(m, ai, fd, fsize);
+}
+
 ssize_t fio_read(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 char *buf, size_t size, uint64_t off)
 {
-	struct fio_tls *t = tls_get(m);
+	struct fio_tls *t;
 	uint64_t fsize;
 	size_t done = 0, piece;
 	ssize_t n;
 	int err;
 
-	if (!t)
-		return -ENOMEM;
-	err = data_size(m, ai, fd, &fsize);
+	err = fio_begin(m, ai, fd, &t, &fsize);
 	if (err)
 		return err;
 	if (off >= fsize || size == 0)
@@ -704,15 +712,13 @@ ssize_t fio_write(struct atr_mount *m, struct atr_inode *ai, int fd,
 int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 uint64_t size)
 {
-	struct fio_tls *t = tls_get(m);
 	uint32_t esz = m->extent_size;
 	uint64_t fsize, last, ilen;
+	struct fio_tls *t;
 	ssize_t n;
 	int err;
 
-	if (!t)
-		return -ENOMEM;
-	err = data_size(m, ai, fd, &fsize);
+	err = fio_begin(m, ai, fd, &t, &fsize);
 	if (err)
 		return err;
 	if (size == fsize)
