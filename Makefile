@@ -68,9 +68,9 @@ $(B)/atrestfs: $(CLI_OBJ) $(B)/libatr.a
 $(B)/mount.atrestfs: $(B)/atrestfs
 	ln -sf atrestfs $@
 
-$(B)/tests/test_%: tests/unit/test_%.c $(B)/libatr.a
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/libatr.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libatr.a $(LDLIBS) -lcmocka
 
 $(B)/tests/%: tests/integration/%.c
 	@mkdir -p $(dir $@)

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "unit.h"
 #include "../../crypto/aead.h"
 
 /* Hex to bytes, parsed here rather than by codec.c, which has its own test. */
@@ -37,16 +38,6 @@ static size_t unhex(const char *s, uint8_t *out, size_t max)
 		out[i] = (uint8_t)v;
 	}
 	return n;
-}
-
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
 }
 
 /* ---- AES-256-GCM ---- */

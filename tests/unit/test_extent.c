@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
 #include "../../crypto/extent.h"
 #include "../../crypto/secmem.h"
 
@@ -30,16 +31,6 @@ static struct file_key *fk_new(void)
 	assert_non_null(fk);
 	assert_int_equal(rand_fill(fk, sizeof(*fk)), 0);
 	return fk;
-}
-
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
 }
 
 /* ---- geometry ---- */

@@ -21,17 +21,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
 #include "../../crypto/secmem.h"
-
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
 
 static int check_live(void **state)
 {
