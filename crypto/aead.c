@@ -7,8 +7,10 @@
  * headers, xattrs and keys.  The data path instead owns one struct aead_ctx
  * per thread (fs/fileio.c): it keeps its EVP contexts and the key schedule
  * of the last key it saw, so a run of extents of one file costs one key
- * set-up, not one per extent.  aead_ctx_free() wipes both (EVP_CIPHER_CTX_free
- * cleanses the schedule) and the copy of the key kept to recognise it.
+ * set-up, not one per extent.  The copy of the key kept to recognise it is
+ * a key like any other, so the context lives in secmem (locked, not
+ * dumped); aead_ctx_free() wipes it, and EVP_CIPHER_CTX_free cleanses the
+ * schedule, which OpenSSL keeps in its own heap.
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +25,7 @@
 #include <openssl/rand.h>
 
 #include "aead.h"
+#include "secmem.h"
 
 /* One direction's EVP context, and the key its schedule was made from. */
 struct aead_dir {
@@ -38,7 +41,7 @@ struct aead_ctx {
 
 struct aead_ctx *aead_ctx_new(void)
 {
-	struct aead_ctx *a = OPENSSL_zalloc(sizeof(*a));
+	struct aead_ctx *a = secmem_alloc(sizeof(*a));
 
 	if (!a)
 		return NULL;
@@ -59,7 +62,7 @@ void aead_ctx_free(struct aead_ctx *a)
 	EVP_CIPHER_CTX_free(a->dir[0].ctx);	/* cleanses the key schedule */
 	EVP_CIPHER_CTX_free(a->dir[1].ctx);
 	EVP_CIPHER_free(a->cipher);
-	OPENSSL_clear_free(a, sizeof(*a));	/* and our copies of the keys */
+	secmem_free(a, sizeof(*a));		/* wipes our copies of the keys */
 }
 
 /*
