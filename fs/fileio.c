@@ -847,8 +847,23 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 	disk = malloc(dsz);
 	if (!disk)
 		return -ENOMEM;
-	/* The backing fs finds allocated ranges; we check extent by extent. */
+	/*
+	 * The backing fs finds allocated ranges; we check extent by extent.
+	 * Allocated zeros (fallocate, or a hole's neighbour sharing its
+	 * blocks) are data to the backing fs but holes to us, so SEEK_HOLE
+	 * first looks at the extent in hand and the next one itself.
+	 */
 	for (i = off / esz; i < lastidx; i = j + 1) {
+		for (j = i; whence == SEEK_HOLE && j < i + 2 && j < lastidx; j++) {
+			hole = disk_hole(m, ai, fd, j, disk);
+			ret = hole;
+			if (hole < 0)
+				goto out_free;
+			if (hole) {
+				ret = (int64_t)(j * esz > off ? j * esz : off);
+				goto out_free;
+			}
+		}
 		b = lseek(fd, (off_t)(i * dsz), whence);
 		ret = -errno;
 		if (b < 0)
@@ -863,17 +878,6 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 		if ((whence == SEEK_DATA) != hole) {
 			ret = (int64_t)(j * esz > off ? j * esz : off);
 			goto out_free;
-		}
-		/* A backing hole may start inside a data extent: try the next. */
-		if (whence == SEEK_HOLE && j + 1 < lastidx) {
-			hole = disk_hole(m, ai, fd, j + 1, disk);
-			ret = hole;
-			if (hole < 0)
-				goto out_free;
-			if (hole) {
-				ret = (int64_t)((j + 1) * esz > off ? (j + 1) * esz : off);
-				goto out_free;
-			}
 		}
 	}
 	/* Only the last extent is left: always data; EOF is the hole. */
