@@ -48,14 +48,19 @@ printf 'junk' >>"$C/junk"				# extra bytes
 truncate -s $((3 * D + 10)) "$C/short"			# impossible size
 setfattr -x user.atrestfs.hdr "$C/nohdr"
 hdr=$(xattr_hex "$C/badhdr" user.atrestfs.hdr)
-setfattr -n user.atrestfs.hdr -v "0x${hdr:0:100}ff${hdr:102}" "$C/badhdr"
+# Flip a bit of header byte 50 (the wrap nonce): setting a fixed value
+# would change nothing when the byte already had it.
+setfattr -n user.atrestfs.hdr \
+	-v "0x${hdr:0:100}$(printf %02x $((0x${hdr:100:2} ^ 1)))${hdr:102}" "$C/badhdr"
 dd if=/dev/zero of="$C/zero" bs=$D seek=1 count=1 conv=notrunc status=none
 setfattr -n user.atrestfs.hdr -v "0x$(xattr_hex "$C/other" user.atrestfs.hdr)" "$C/hdrswap"
 link=$(readlink "$C/link")
 ln -sfn "${link%?}A" "$C/link"
 [ "$(readlink "$C/link")" != "$link" ] || ln -sfn "${link%?}B" "$C/link"
-val=$(xattr_hex "$C/good" user.note)			# moved to another file
-setfattr -n user.note -v "0x${val:0:20}00${val:22}" "$C/other"
+# An xattr value with a bit flipped.  (Moved unchanged to another file it
+# would still open: values are bound to their name, not their file.)
+val=$(xattr_hex "$C/good" user.note)
+setfattr -n user.note -v "0x${val:0:20}$(printf %02x $((0x${val:20:2} ^ 1)))${val:22}" "$C/other"
 
 mount_vol "$C" "$M"
 log=$M.log
