@@ -95,6 +95,17 @@ void policy_audit(struct atr_mount *m, const char *event,
 int harden_daemon(struct atr_mount *m);
 void harden_report(const struct atr_mount *m);
 
+/*
+ * killpriv.c: negotiate FUSE_HANDLE_KILLPRIV_V2 behind libfuse's back.
+ * killpriv_init() answers the kernel's INIT (in place of the first pass of
+ * the session loop); 0 or -errno, after which the session cannot serve.
+ * killpriv_drop() then does the kernel's share: on a write that did not
+ * come from the page cache, and on a truncate, clear the setuid and
+ * setgid bits of a regular file unless the caller is root.
+ */
+int killpriv_init(struct fuse_session *se);
+int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai);
+
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
 /* Takes @fd; returns the inode with one more lookup, or NULL (ENOMEM). */

@@ -251,7 +251,12 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	}
 	atr_log(LOG_INFO, "mounted %s on %s", m->backing, mountpoint);
 	harden_report(m);
-	ret = serve(m, se);
+	ret = killpriv_init(se);
+	if (ret)
+		atr_log(LOG_ERR, "FUSE handshake on %s: %s", mountpoint,
+			strerror(-ret));
+	else
+		ret = serve(m, se);
 	status = ret < 0 ? 1 : 0;
 	fuse_session_unmount(se);
 	atr_log(LOG_INFO, "unmounted %s", mountpoint);

@@ -177,6 +177,8 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		err = -errno;
 	if (!err && (valid & FUSE_SET_ATTR_SIZE))
 		err = set_size(m, ai, fi, attr->st_size);
+	if (!err && (valid & FUSE_SET_ATTR_SIZE))
+		err = killpriv_drop(req, ino, ai);
 	if (!err && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
 		err = set_times(ai, attr, valid, fi);
 	if (!err)

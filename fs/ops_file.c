@@ -102,7 +102,11 @@ void atr_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -fd);
 		return;
 	}
-	err = handle_start(m, ai, fd, fi->flags, false);
+	err = 0;
+	if ((fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY)
+		err = killpriv_drop(req, ino, ai);
+	if (!err)
+		err = handle_start(m, ai, fd, fi->flags, false);
 	if (err) {
 		close(fd);
 		fuse_reply_err(req, atr_errno(err));
@@ -144,6 +148,14 @@ void atr_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	struct atr_inode *ai = itable_ino(m, ino);
 	ssize_t n;
 
+	/* Page-cache writeback was cleared by the kernel when it was dirtied. */
+	if (!fi->writepage) {
+		n = killpriv_drop(req, ino, ai);
+		if (n < 0) {
+			fuse_reply_err(req, atr_errno((int)n));
+			return;
+		}
+	}
 	pthread_rwlock_wrlock(&ai->lock);
 	n = fio_write(m, ai, (int)fi->fh, buf, size, (uint64_t)off);
 	pthread_rwlock_unlock(&ai->lock);

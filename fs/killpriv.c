@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/killpriv.c - FUSE_HANDLE_KILLPRIV_V2, which libfuse 3.14 cannot ask for.
+ *
+ * Without it the kernel asks us for security.capability before every
+ * write(2) into the page cache (file_remove_privs()), a round trip that
+ * costs far more than the write itself: 128-byte appends ran at a twentieth
+ * of the plaintext passthrough, which never answers getxattr.  With it the
+ * kernel marks the superblock SB_NOSEC, remembers per inode that there is
+ * nothing to remove, and hands the clearing of set-user-ID and
+ * set-group-ID bits on write and truncate to us: killpriv_drop().  There
+ * is no security.capability to remove: only user.* attributes exist on the
+ * mount (ops_xattr.c).  Chown needs nothing: the backing file system
+ * clears the bits itself.
+ *
+ * libfuse builds the INIT reply from the capabilities it knows, so we let
+ * it answer INIT into a pipe, add the flag, and pass the reply on.
+ */
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs_private.h"
+
+/* The INIT request as the kernel sends it, and the reply libfuse makes. */
+struct init_req {
+	struct fuse_in_header h;
+	struct fuse_init_in in;
+};
+
+struct init_reply {
+	struct fuse_out_header h;
+	struct fuse_init_out out;
+};
+
+#define REPLY_MIN (sizeof(struct fuse_out_header) + \
+		   offsetof(struct fuse_init_out, flags) + sizeof(uint32_t))
+
+static bool kernel_offers(const struct fuse_buf *buf)
+{
+	const struct init_req *r = buf->mem;
+
+	return buf->size >= sizeof(*r) && r->h.opcode == FUSE_INIT &&
+	       r->in.major == 7 && r->in.minor >= 33 &&
+	       (r->in.flags & FUSE_HANDLE_KILLPRIV_V2);
+}
+
+/*
+ * Let libfuse process INIT with its device fd pointing at a pipe for the
+ * moment, so its reply can be amended before the kernel sees it.
+ */
+static int answer_via_pipe(struct fuse_session *se, const struct fuse_buf *buf)
+{
+	int dev = fuse_session_fd(se), saved, p[2], err = 0;
+	struct init_reply rep;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	saved = fcntl(dev, F_DUPFD_CLOEXEC, 0);
+	if (saved < 0 || dup3(p[1], dev, O_CLOEXEC) < 0) {
+		err = -errno;
+		goto out;
+	}
+	fuse_session_process_buf(se, buf);
+	n = read(p[0], &rep, sizeof(rep));
+	if (dup3(saved, dev, O_CLOEXEC) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (n < (ssize_t)sizeof(rep.h) || rep.h.len != (uint32_t)n) {
+		err = -EPROTO;
+		goto out;
+	}
+	if (rep.h.error == 0 && (size_t)n >= REPLY_MIN)
+		rep.out.flags |= FUSE_HANDLE_KILLPRIV_V2;
+	if (write(dev, &rep, (size_t)n) != n)
+		err = -errno;
+out:
+	if (saved >= 0)
+		close(saved);
+	close(p[0]);
+	close(p[1]);
+	return err;
+}
+
+int killpriv_init(struct fuse_session *se)
+{
+	struct fuse_buf buf = { .mem = NULL };
+	int res;
+
+	do
+		res = fuse_session_receive_buf(se, &buf);
+	while (res == -EINTR);
+	if (res <= 0) {
+		free(buf.mem);
+		return res ? res : -ENODEV;
+	}
+	buf.size = (size_t)res;
+	if (kernel_offers(&buf)) {
+		res = answer_via_pipe(se, &buf);
+	} else {
+		fuse_session_process_buf(se, &buf);
+		res = 0;
+	}
+	free(buf.mem);
+	return res;
+}
+
+/* Is the caller in group @gid, as in_group_p() would say? */
+static bool caller_in_group(fuse_req_t req, gid_t gid)
+{
+	gid_t groups[64];
+	int i, n;
+
+	if (fuse_req_ctx(req)->gid == gid)
+		return true;
+	n = fuse_req_getgroups(req, 64, groups);
+	for (i = 0; i < n && i < 64; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * What the kernel does for a caller without CAP_FSETID (see
+ * setattr_should_drop_suidgid()): a write or truncate clears set-user-ID,
+ * and set-group-ID if the file is group-executable or the caller is not in
+ * its group.  The daemon is root, so the backing file system would keep
+ * them.  Root callers are taken to hold CAP_FSETID.  The kernel's copy of
+ * the mode is dropped as well, because a WRITE reply carries none.
+ */
+int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai)
+{
+	mode_t kill = 0;
+	char proc[64];
+	struct stat st;
+
+	if (ai->type != S_IFREG || fuse_req_ctx(req)->uid == 0)
+		return 0;
+	if (fstatat(ai->fd, "", &st, AT_EMPTY_PATH))
+		return -errno;
+	if (st.st_mode & S_ISUID)
+		kill |= S_ISUID;
+	if ((st.st_mode & S_ISGID) &&
+	    ((st.st_mode & S_IXGRP) || !caller_in_group(req, st.st_gid)))
+		kill |= S_ISGID;
+	if (!kill)
+		return 0;
+	attr_procname(ai, proc);
+	if (fchmodat(AT_FDCWD, proc, st.st_mode & 07777 & ~kill, 0))
+		return -errno;
+	fuse_lowlevel_notify_inval_inode(atr_mnt(req)->se, ino, -1, 0);
+	return 0;
+}
