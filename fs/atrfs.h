@@ -22,6 +22,13 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 				struct kek **kek, uint32_t extent_size);
 void atr_mount_free(struct atr_mount *m);
 
+/*
+ * No extended attributes at all: the kernel learns so at the first request
+ * and stops asking, which saves a round trip per file in ls -l (ACL and
+ * security label probes) and per new file written.  Before atr_fs_run().
+ */
+void atr_mount_noxattr(struct atr_mount *m, bool off);
+
 struct vol_config;
 /*
  * From a config whose MAC has verified, and only then (the backing

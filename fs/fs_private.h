@@ -55,6 +55,7 @@ struct atr_mount {
 	uint32_t extent_size;		/* volume-wide, from atrestfs.conf */
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
+	bool noxattr;			/* -o noxattr: xattr handlers left out */
 	struct fuse_session *se;	/* set once the session exists */
 	int harden_mlock_err;		/* harden.c: mlockall's -errno or 0 */
 	int harden_flusher_err;		/* PR_SET_IO_FLUSHER's -errno or 0 */
@@ -122,8 +123,15 @@ void itable_clear(struct atr_mount *m);
  */
 int key_ref(struct atr_mount *m, struct atr_inode *ai, int fd);
 void key_unref(struct atr_inode *ai);
-/* Write a new header on a just-created empty file and take a reference. */
-int key_create(struct atr_mount *m, struct atr_inode *ai, int fd);
+/*
+ * Write a new header on a just-created empty file; *fk receives its key,
+ * owned by the caller until key_attach().  -EEXIST: another opener wrote
+ * one first (use key_ref()).  Needs no inode, so it can run before the
+ * file is first looked up.
+ */
+int key_new(struct atr_mount *m, int fd, struct file_key **fk);
+/* Take a reference with the key of key_new(), which this consumes. */
+void key_attach(struct atr_inode *ai, struct file_key *fk);
 /* Record, once, that this file may contain holes (see docs/format.md). */
 int key_mark_sparse(struct atr_inode *ai, int fd);
 

@@ -29,25 +29,24 @@ static void load_sparse(struct atr_inode *ai, int fd)
 	ai->sparse = true;
 }
 
-static int write_header(struct atr_mount *m, struct atr_inode *ai, int fd)
+static int write_header(struct atr_mount *m, int fd, struct file_key **fk)
 {
 	uint8_t raw[HDR_SIZE];
 	struct hdr h;
 	int err;
 
-	err = hdr_create(m->kek, m->extent_size, &h, &ai->fk);
+	err = hdr_create(m->kek, m->extent_size, &h, fk);
 	if (err)
 		return err;
 	hdr_build(&h, raw);
 	/* XATTR_CREATE: of two racing first opens, exactly one writes. */
 	if (fsetxattr(fd, HDR_XATTR, raw, HDR_SIZE, XATTR_CREATE) == 0) {
-		ai->sparse = false;
 		policy_audit(m, "dek_create", h.file_id, 0);
 		return 0;
 	}
 	err = -errno;
-	file_key_free(ai->fk);
-	ai->fk = NULL;
+	file_key_free(*fk);
+	*fk = NULL;
 	return err;
 }
 
@@ -67,7 +66,9 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 		 * header has lost its key: nothing in it can be read.
 		 */
 		if (fstat(fd, &st) == 0 && st.st_size == 0) {
-			err = write_header(m, ai, fd);
+			err = write_header(m, fd, &ai->fk);
+			if (!err)
+				ai->sparse = false;
 			if (err != -EEXIST)
 				return err;
 			n = fgetxattr(fd, HDR_XATTR, raw, sizeof(raw));
@@ -131,22 +132,21 @@ int key_ref(struct atr_mount *m, struct atr_inode *ai, int fd)
 	return 0;
 }
 
-int key_create(struct atr_mount *m, struct atr_inode *ai, int fd)
+int key_new(struct atr_mount *m, int fd, struct file_key **fk)
 {
-	int err;
+	return write_header(m, fd, fk);
+}
 
+void key_attach(struct atr_inode *ai, struct file_key *fk)
+{
 	if (ai->fk) {
 		/* Raced with an open of the same new file: its key stands. */
-		ai->nkeyref++;
-		return 0;
+		file_key_free(fk);
+	} else {
+		ai->fk = fk;
+		ai->sparse = false;
 	}
-	err = write_header(m, ai, fd);
-	if (err == -EEXIST)
-		return key_ref(m, ai, fd);
-	if (err)
-		return err;
 	ai->nkeyref++;
-	return 0;
 }
 
 void key_unref(struct atr_inode *ai)

@@ -27,6 +27,8 @@ static void atr_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_WRITEBACK_CACHE)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	conn->max_write = 1 << 20;
+	conn->max_background = 64;
+	conn->congestion_threshold = 48;
 }
 
 const struct fuse_lowlevel_ops atr_ops = {
@@ -98,6 +100,11 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	pthread_rwlock_init(&m->root.lock, NULL);
 	pthread_mutex_init(&m->itable_lock, NULL);
 	return m;
+}
+
+void atr_mount_noxattr(struct atr_mount *m, bool off)
+{
+	m->noxattr = off;
 }
 
 void atr_mount_free(struct atr_mount *m)
@@ -230,6 +237,13 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	raise_nofile();
 	if (policy_ops(m, &ops))
 		goto out_report;
+	if (m->noxattr) {
+		/* libfuse answers ENOSYS; the kernel then never asks again. */
+		ops.setxattr = NULL;
+		ops.getxattr = NULL;
+		ops.listxattr = NULL;
+		ops.removexattr = NULL;
+	}
 	se = fuse_session_new(&args, &ops, sizeof(ops), m);
 	if (!se)
 		goto out_report;

@@ -27,14 +27,17 @@ static int backing_flags(int flags)
 			 O_NOCTTY);
 }
 
-/* Take the key for a new handle, truncating first if asked. */
+/* Take the key for a new handle (@fk: a new file's), truncating if asked. */
 static int handle_start(struct atr_mount *m, struct atr_inode *ai, int fd,
-			int flags, bool created)
+			int flags, struct file_key *fk)
 {
-	int err;
+	int err = 0;
 
 	pthread_rwlock_wrlock(&ai->lock);
-	err = created ? key_create(m, ai, fd) : key_ref(m, ai, fd);
+	if (fk)
+		key_attach(ai, fk);
+	else
+		err = key_ref(m, ai, fd);
 	if (!err && (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
 		err = fio_truncate(m, ai, fd, 0);
 		if (err)
@@ -50,6 +53,7 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *dir = itable_ino(m, parent), *ai;
 	int flags = backing_flags(fi->flags) | O_CLOEXEC | O_NOFOLLOW;
+	struct file_key *fk = NULL;
 	struct fuse_entry_param e;
 	bool created = true;
 	int fd, err;
@@ -69,14 +73,27 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	err = 0;
-	if (created)
-		err = entry_give(req, dir, name);
+	if (created) {
+		/*
+		 * Header and owner go on before anything stats the new file.
+		 * The backing file system stamps changes after a stat with
+		 * fine-grained times (multigrain timestamps, Linux 6.13), and
+		 * a ctime finer than the kernel's clock makes our first write
+		 * dirty the inode's times: one more SETATTR per new file.
+		 */
+		err = key_new(m, fd, &fk);
+		if (err == -EEXIST)
+			err = 0;	/* an opener's header: key_ref() reads it */
+		if (!err)
+			err = entry_give(req, dir, name);
+	}
 	if (!err)
 		err = entry_lookup(m, dir, name, &e);
 	if (err)
 		goto out_fail;
 	ai = itable_ino(m, e.ino);
-	err = handle_start(m, ai, fd, fi->flags, created);
+	err = handle_start(m, ai, fd, fi->flags, fk);
+	fk = NULL;
 	if (err) {
 		itable_put(m, ai, 1);
 		goto out_fail;
@@ -85,6 +102,7 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_reply_create(req, &e, fi);
 	return;
 out_fail:
+	file_key_free(fk);
 	close(fd);
 	if (created)
 		unlinkat(dir->fd, name, 0);
@@ -106,7 +124,7 @@ void atr_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if ((fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY)
 		err = killpriv_drop(req, ino, ai);
 	if (!err)
-		err = handle_start(m, ai, fd, fi->flags, false);
+		err = handle_start(m, ai, fd, fi->flags, NULL);
 	if (err) {
 		close(fd);
 		fuse_reply_err(req, atr_errno(err));

@@ -25,6 +25,7 @@ struct mount_args {
 	struct cli_keyopts ko;		/* provider, keyslot, settings, secrets */
 	bool foreground;
 	bool nonempty;
+	bool noxattr;
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
 };
 
@@ -45,7 +46,7 @@ static void usage(FILE *f)
 "      --extpass CMD    passphrase/PIN from CMD's standard output\n"
 "  -f, --foreground     stay in the foreground and log to stderr\n"
 "  -o OPT[,OPT...]      mount options: keyfile=PATH, provider=NAME, slot=N,\n"
-"                       kp.KEY=VALUE, passfile=FILE, nonempty, and FUSE and\n"
+"                       kp.KEY=VALUE, passfile=FILE, nonempty, noxattr, and FUSE and\n"
 "                       mount(8) options such as ro, allow_other, noexec\n"
 "  -q, --quiet          print nothing on success\n"
 "  -h, --help           this text\n");
@@ -102,6 +103,8 @@ static int parse_o(struct mount_args *a, const char *arg)
 			err = cli_keyopts_secret(&a->ko, o + 9, NULL);
 		else if (!strcmp(o, "nonempty"))
 			a->nonempty = true;
+		else if (!strcmp(o, "noxattr"))
+			a->noxattr = true;
 		else if (!fstab_only(o))
 			err = add_fuse_opt(a, o);
 	}
@@ -342,6 +345,7 @@ static int do_mount(struct mount_args *a)
 		close(pathfd);
 		return EXIT_FAIL;
 	}
+	atr_mount_noxattr(m, a->noxattr);
 	/* The config's MAC has verified: its audit and policy settings hold. */
 	err = atr_mount_configure(m, &cfg, slot, msg, sizeof(msg));
 	if (err) {

@@ -4,8 +4,7 @@
 # a write, a truncate or an O_TRUNC open by an unprivileged user clears
 # them, both as the mount shows it and on the backing file; set-group-ID
 # without group-execute stays for a member of the file's group; root keeps
-# them; chown clears them.  And the reason for it: small appends no longer
-# cost the kernel a GETXATTR of security.capability each.
+# them; chown clears them.  (Why the daemon does it: t_requests.)
 . "$(dirname "$0")/lib.sh"
 
 command -v useradd >/dev/null && command -v runuser >/dev/null ||
@@ -65,13 +64,3 @@ chown "$U" "$M/r"
 ok "root keeps the bits on write; chown clears them"
 unmount_vol "$M"
 
-# 50 appends, each through its own open: one GETXATTR at most (the first
-# write, before the kernel marks the inode as having nothing to remove).
-mount_with "$C" "$M" -o debug --keyfile "$C.key"
-for i in $(seq 50); do echo "line $i" >>"$M/app"; done
-[ "$(wc -l <"$M/app")" = 50 ] || fail "appends lost"
-unmount_vol "$M"
-n=$(grep -c "opcode: GETXATTR" "$M.log")
-[ "$(grep -c "opcode: WRITE" "$M.log")" -ge 50 ] || fail "debug log lacks the writes"
-[ "$n" -le 1 ] || fail "$n GETXATTR requests for 50 appends: KILLPRIV_V2 not in effect"
-ok "appends cost no GETXATTR each ($n in all)"

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The FUSE requests common work costs, counted in the daemon's -o debug log:
+# round trips the kernel can be spared are what small appends, untar and
+# ls -l spend their time on (docs/performance.md).
+#  - 50 appends, each through its own open: at most one GETXATTR of
+#    security.capability (FUSE_HANDLE_KILLPRIV_V2, fs/killpriv.c), not one
+#    per write;
+#  - 50 new files written and closed: no SETATTR of their times at close
+#    (the header goes on before the first stat, ops_file.c), but for the
+#    odd one created across a clock tick;
+#  - with -o noxattr: xattr calls fail with EOPNOTSUPP, and ls -l of 50
+#    files asks the daemon for no attribute after the first refusal.
+. "$(dirname "$0")/lib.sh"
+
+C=$WORK/c M=$WORK/m
+new_volume "$C"
+
+# count OPCODE FROM: requests of OPCODE in the log after line FROM
+count() {
+	tail -n +"$(($2 + 1))" "$M.log" | grep -c "opcode: $1 "
+}
+mark() {
+	wc -l <"$M.log"
+}
+
+mount_with "$C" "$M" -o debug --keyfile "$C.key"
+n=$(mark)
+for i in $(seq 50); do echo "line $i" >>"$M/app"; done
+[ "$(wc -l <"$M/app")" = 50 ] || fail "appends lost"
+[ "$(count WRITE "$n")" -ge 50 ] || fail "debug log lacks the writes"
+x=$(count GETXATTR "$n")
+[ "$x" -le 1 ] || fail "$x GETXATTR requests for 50 appends: KILLPRIV_V2 not in effect"
+ok "50 appends: $x GETXATTR"
+
+n=$(mark)
+for i in $(seq 50); do echo "file $i" >"$M/new$i"; done
+[ "$(cat "$M/new50")" = "file 50" ] || fail "new file content"
+[ "$(count CREATE "$n")" = 50 ] || fail "debug log lacks the creates"
+s=$(count SETATTR "$n")
+[ "$s" -le 10 ] || fail "$s SETATTR requests for 50 new files (times dirtied by the header)"
+ok "50 new files: $s SETATTR"
+unmount_vol "$M"
+
+mount_with "$C" "$M" -o noxattr,debug --keyfile "$C.key"
+out=$(setfattr -n user.k -v v "$M/app" 2>&1) && fail "setfattr worked under noxattr"
+case $out in *"not supported"*) ;; *) fail "setfattr under noxattr: $out" ;; esac
+out=$(getfattr -n user.k "$M/app" 2>&1) && fail "getfattr worked under noxattr"
+case $out in *"not supported"*) ;; *) fail "getfattr under noxattr: $out" ;; esac
+n=$(mark)
+ls -l "$M" >/dev/null || fail "ls -l"
+[ "$(count LOOKUP "$n")" -ge 1 ] || [ "$(count READDIRPLUS "$n")" -ge 1 ] ||
+	fail "debug log lacks the listing"
+x=$(count GETXATTR "$n")
+[ "$x" = 0 ] || fail "$x GETXATTR requests for ls -l under noxattr"
+ok "noxattr: EOPNOTSUPP, and ls -l of 51 files asks for no xattr"
+unmount_vol "$M"
+
+# Without noxattr the same volume still has its attributes.
+mount_vol "$C" "$M"
+setfattr -n user.k -v v "$M/app" || fail "setfattr without noxattr"
+[ "$(getfattr --absolute-names --only-values -n user.k "$M/app")" = v ] || fail "getfattr without noxattr"
+unmount_vol "$M"
+ok "xattrs back without noxattr"
