@@ -27,8 +27,6 @@ static void atr_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_WRITEBACK_CACHE)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	conn->max_write = 1 << 20;
-	conn->max_background = 64;
-	conn->congestion_threshold = 48;
 }
 
 const struct fuse_lowlevel_ops atr_ops = {
