@@ -43,7 +43,8 @@ int aead_box_open(const uint8_t key[AEAD_KEY_LEN], const void *aad,
 
 /*
  * A reusable AES-256-GCM context for one thread: it keeps the key schedule
- * of the last key used in each direction.  Not thread-safe; a NULL context
+ * of the last key used in each direction, and a batch of random nonces for
+ * its seals (never to be copied or used after fork()).  Not thread-safe; a NULL context
  * makes the *_ctx calls behave as the plain ones.  aead_ctx_free() wipes
  * the schedules and the key copies it holds; NULL is a no-op.
  */

@@ -9,7 +9,8 @@
 #   BENCH_BACKING=disk   backing directories under BENCH_DIR (default)
 #   BENCH_BACKING=tmpfs  backing on a tmpfs, to expose CPU cost
 #   BENCH_DIR=DIR        scratch directory on the disk (default /var/tmp)
-#   BENCH_FS="..."       subset of: atrestfs gocryptfs securefs passthrough raw
+#   BENCH_FS="..."       subset of: atrestfs atrestfs-nx gocryptfs securefs
+#                        passthrough raw (atrestfs-nx: mounted -o noxattr)
 #   BENCH_SWAP=0         skip the swap workload
 #   BENCH_OUT=FILE       also write the table (markdown) to FILE
 #
@@ -21,7 +22,7 @@ atr=$top/build/atrestfs
 quick=${BENCH_QUICK:-0}
 rounds=${BENCH_ROUNDS:-$([ "$quick" = 1 ] && echo 1 || echo 3)}
 backing=${BENCH_BACKING:-disk}
-fslist=${BENCH_FS:-atrestfs gocryptfs securefs passthrough raw}
+fslist=${BENCH_FS:-atrestfs atrestfs-nx gocryptfs securefs passthrough raw}
 if [ "$quick" = 1 ]; then
 	seq_mib=256 app_mib=4 fio_mib=64 fio_secs=3 ntree=2000 swap_mib=128
 else
@@ -86,9 +87,11 @@ mount_fs() {
 	local fs=$1 b=$2 m=$3 i
 	mkdir -p "$b" "$m"
 	case $fs in
-	atrestfs)
+	atrestfs | atrestfs-nx)
 		"$atr" init -q --keyfile "$b.key" "$b" >/dev/null || return 1
-		"$atr" mount -f --keyfile "$b.key" "$b" "$m" 2>"$m.log" & ;;
+		"$atr" mount -f --keyfile "$b.key" \
+			$([ "$fs" = atrestfs-nx ] && echo -o noxattr) \
+			"$b" "$m" 2>"$m.log" & ;;
 	gocryptfs)
 		echo benchpass >"$b.pass"
 		gocryptfs -q -init -passfile "$b.pass" "$b" >/dev/null 2>&1 || return 1

@@ -23,9 +23,12 @@ cols = [("seqwrite", "seq write MB/s", 1), ("seqread", "seq read MB/s", 1),
         ("append", "128 B appends MB/s", 1), ("randiops", "rand 4K IOPS", 1),
         ("untar", "untar s", -1), ("lslR", "ls -lR s", -1),
         ("rmrf", "rm -rf s", -1), ("rss_mib", "daemon peak RSS MiB", 0)]
-fss = [f for f in ("atrestfs", "gocryptfs", "securefs", "passthrough", "raw")
+fss = [f for f in ("atrestfs", "atrestfs-nx", "gocryptfs", "securefs",
+                  "passthrough", "raw")
        if any(k[0] == f for k in med)]
-names = {"passthrough": "passthrough_ll -o writeback", "raw": "raw backing"}
+ours = [f for f in fss if f.startswith("atrestfs")]
+names = {"atrestfs-nx": "atrestfs -o noxattr",
+         "passthrough": "passthrough_ll -o writeback", "raw": "raw backing"}
 
 def fmt(x):
     if x is None:
@@ -37,15 +40,19 @@ lines = ["| fs | " + " | ".join(c[1] for c in cols) + " |",
 for f in fss:
     lines.append("| %s | " % names.get(f, f) +
                  " | ".join(fmt(med.get((f, c[0]))) for c in cols) + " |")
-for f in fss[1:]:
-    row = []
-    for w, _, d in cols:
-        a, b = med.get(("atrestfs", w)), med.get((f, w))
-        if d == 0 or not a or not b:
-            row.append("-")
-        else:
-            row.append("%.2fx" % (a / b if d > 0 else b / a))
-    lines.append("| atrestfs vs %s | " % names.get(f, f) + " | ".join(row) + " |")
+for o in ours:
+    for f in fss:
+        if f in ours:
+            continue
+        row = []
+        for w, _, d in cols:
+            a, b = med.get((o, w)), med.get((f, w))
+            if d == 0 or not a or not b:
+                row.append("-")
+            else:
+                row.append("%.2fx" % (a / b if d > 0 else b / a))
+        lines.append("| %s vs %s | " % (names.get(o, o), names.get(f, f)) +
+                     " | ".join(row) + " |")
 
 sw = [("swapout", "page-out MB/s"), ("swapin", "page-in MB/s")]
 if any(("loop", w) in med for w, _ in sw):

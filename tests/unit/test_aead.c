@@ -464,6 +464,48 @@ static void test_rand_fill(void **state)
 	assert_int_equal(rand_fill(a, (size_t)INT_MAX + 1), -EINVAL);
 }
 
+/*
+ * The per-thread context of the data path: seals under two keys in turn,
+ * across several nonce batches.  Every nonce differs, every box opens with
+ * and without a context, and a box from the context-free path opens with it.
+ */
+static void test_box_ctx(void **state)
+{
+	enum { N = 3 * 64 + 5, LEN = 100 };
+	static uint8_t box[N][LEN + AEAD_OVERHEAD];
+	uint8_t key[2][AEAD_KEY_LEN], in[LEN], out[LEN], aad[4] = "ctx";
+	struct aead_ctx *a = aead_ctx_new();
+	int i, k;
+
+	(void)state;
+	assert_non_null(a);
+	memset(key[0], 0x11, AEAD_KEY_LEN);
+	memset(key[1], 0x22, AEAD_KEY_LEN);
+	memset(in, 0x5a, LEN);
+	for (i = 0; i < N; i++)
+		assert_int_equal(aead_box_seal_ctx(a, key[i & 1], aad, sizeof(aad),
+						   in, LEN, box[i]), 0);
+	for (i = 0; i < N; i++) {
+		for (k = 0; k < i; k++)
+			assert_memory_not_equal(box[i], box[k], AEAD_NONCE_LEN);
+		memset(out, 0, LEN);
+		assert_int_equal(aead_box_open_ctx(a, key[i & 1], aad, sizeof(aad),
+						   box[i], sizeof(box[i]), out), 0);
+		assert_memory_equal(out, in, LEN);
+		assert_int_equal(aead_box_open(key[i & 1], aad, sizeof(aad),
+					       box[i], sizeof(box[i]), out), 0);
+		/* The other key must not open it, cached schedule or not. */
+		assert_int_equal(aead_box_open_ctx(a, key[!(i & 1)], aad,
+						   sizeof(aad), box[i],
+						   sizeof(box[i]), out), -EBADMSG);
+	}
+	assert_int_equal(aead_box_seal(key[0], aad, sizeof(aad), in, LEN, box[0]), 0);
+	assert_int_equal(aead_box_open_ctx(a, key[0], aad, sizeof(aad), box[0],
+					   sizeof(box[0]), out), 0);
+	assert_memory_equal(out, in, LEN);
+	aead_ctx_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_box_tamper),
 		cmocka_unit_test(test_box_too_short),
 		cmocka_unit_test(test_box_nonces_differ),
+		cmocka_unit_test(test_box_ctx),
 		cmocka_unit_test(test_hkdf_rfc5869),
 		cmocka_unit_test(test_hkdf_salt_default),
 		cmocka_unit_test(test_hkdf_too_long),
