@@ -166,7 +166,10 @@ void atr_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	struct atr_inode *ai = itable_ino(m, ino);
 	ssize_t n;
 
-	/* Page-cache writeback was cleared by the kernel when it was dirtied. */
+	/*
+	 * Writeback from the page cache needs no check: the kernel writes
+	 * through instead whenever setuid or setgid bits must go.
+	 */
 	if (!fi->writepage) {
 		n = killpriv_drop(req, ino, ai);
 		if (n < 0) {
