@@ -188,6 +188,7 @@ void atr_lookup(fuse_req_t, fuse_ino_t, const char *);
 void atr_forget(fuse_req_t, fuse_ino_t, uint64_t);
 void atr_forget_multi(fuse_req_t, size_t, struct fuse_forget_data *);
 void atr_getattr(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
+void atr_access(fuse_req_t, fuse_ino_t, int);
 void atr_setattr(fuse_req_t, fuse_ino_t, struct stat *, int,
 		 struct fuse_file_info *);
 void atr_readlink(fuse_req_t, fuse_ino_t);

@@ -35,6 +35,7 @@ const struct fuse_lowlevel_ops atr_ops = {
 	.forget		= atr_forget,
 	.forget_multi	= atr_forget_multi,
 	.getattr	= atr_getattr,
+	.access		= atr_access,
 	.setattr	= atr_setattr,
 	.readlink	= atr_readlink,
 	.mknod		= atr_mknod,

@@ -90,6 +90,21 @@ void atr_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
+/*
+ * access(2) and chdir, asked only without default_permissions: then no
+ * other user is let in (cmd_mount.c), the daemon runs as the caller, and
+ * the backing file system's answer to it is the answer.
+ */
+void atr_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
+	char proc[64];
+
+	attr_procname(ai, proc);
+	fuse_reply_err(req, faccessat(AT_FDCWD, proc, mask, AT_EACCESS) ?
+		       errno : 0);
+}
+
 void atr_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct atr_mount *m = atr_mnt(req);

@@ -136,6 +136,7 @@ WRAP(getattr, false, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
      (req, i, fi))
 WRAP(setattr, false, (fuse_req_t req, fuse_ino_t i, struct stat *a, int v,
 		      struct fuse_file_info *fi), (req, i, a, v, fi))
+WRAP(access, false, (fuse_req_t req, fuse_ino_t i, int mk), (req, i, mk))
 WRAP(readlink, false, (fuse_req_t req, fuse_ino_t i), (req, i))
 WRAP(mknod, false, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t mo,
 		    dev_t d), (req, p, n, mo, d))
@@ -227,6 +228,7 @@ int policy_ops(const struct atr_mount *m, struct fuse_lowlevel_ops *ops)
 	SET(lookup);
 	SET(getattr);
 	SET(setattr);
+	SET(access);
 	SET(readlink);
 	SET(mknod);
 	SET(mkdir);

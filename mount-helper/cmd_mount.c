@@ -331,8 +331,18 @@ static int do_mount(struct mount_args *a)
 		kek_free(kek);
 		return EXIT_VOLUME;
 	}
+	/*
+	 * With other users let in, the kernel must check modes against each
+	 * caller: the daemon (often root) would let them do anything.  Without,
+	 * only processes of the mounting user get in, the daemon runs as that
+	 * user, and the backing file system's checks of the daemon's calls
+	 * are the caller's (gocryptfs does the same); the kernel's own checks
+	 * would then cost a GETATTR after every change to a directory.
+	 */
 	if (add_fsname(a, real) || add_fuse_opt(a, "subtype=atrestfs") ||
-	    add_fuse_opt(a, "default_permissions")) {
+	    ((has_opt(a->fuse_opts, "allow_other") ||
+	      has_opt(a->fuse_opts, "allow_root")) &&
+	     add_fuse_opt(a, "default_permissions"))) {
 		cli_err("mount options too long");
 		kek_free(kek);
 		close(pathfd);

@@ -131,6 +131,18 @@ runuser -u "$U" -- "$UATR" mount --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m"
 MOUNTS+=("$WORK/u/m")
 runuser -u "$U" -- sh -c "echo mine >'$WORK/u/m/f'" || fail "user write"
 [ "$(runuser -u "$U" -- cat "$WORK/u/m/f")" = mine ] || fail "user read"
+# Without allow_other there is no default_permissions: the backing file
+# system checks the daemon, which runs as the user, and access(2) asks it.
+grep " $WORK/u/m " /proc/mounts | grep -q default_permissions &&
+	fail "default_permissions on a mount only its user can enter"
+runuser -u "$U" -- sh -c "
+	chmod 400 '$WORK/u/m/f' && ! echo x >>'$WORK/u/m/f' 2>/dev/null &&
+	! test -w '$WORK/u/m/f' && test -r '$WORK/u/m/f' &&
+	mkdir '$WORK/u/m/d' && chmod 500 '$WORK/u/m/d' &&
+	! touch '$WORK/u/m/d/x' 2>/dev/null && ! test -w '$WORK/u/m/d' &&
+	chmod 000 '$WORK/u/m/d' && ! ls '$WORK/u/m/d' >/dev/null 2>&1 &&
+	! (cd '$WORK/u/m/d') 2>/dev/null && chmod 700 '$WORK/u/m/d'" ||
+	fail "modes not enforced for the mounting user"
 runuser -u "$U" -- "$UATR" unmount "$WORK/u/m" || fail "user unmount"
 ok "a user mounts, writes and unmounts through fusermount3"
 

@@ -62,5 +62,13 @@ chown "$U" "$M/r"
 [ "$(stat -c %a "$M/r")" = 755 ] || fail "chown left $(stat -c %a "$M/r")"
 [ "$(stat -c %a "$C/r")" = 755 ] || fail "chown left $(stat -c %a "$C/r") on the backing file"
 ok "root keeps the bits on write; chown clears them"
+
+# With other users let in, the kernel checks modes against each of them.
+grep " $M " /proc/mounts | grep -q default_permissions ||
+	fail "allow_other mount without default_permissions"
+echo secret >"$M/private" && chmod 600 "$M/private"
+out=$(runuser -u "$U" -- cat "$M/private" 2>&1) && fail "$U read a 0600 root file"
+case $out in *"Permission denied"*) ;; *) fail "$U: want EACCES: $out" ;; esac
+ok "allow_other: default_permissions, a 0600 file refused to another user"
 unmount_vol "$M"
 
