@@ -55,9 +55,10 @@ static int answer_via_pipe(struct fuse_session *se, const struct fuse_buf *buf)
 {
 	int dev = fuse_session_fd(se), saved, p[2], err = 0;
 	struct init_reply rep;
-	ssize_t n;
+	ssize_t n, wr;
 
-	if (pipe2(p, O_CLOEXEC))
+	/* Non-blocking: if libfuse ever sent no reply, fail, do not hang. */
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
 		return -errno;
 	saved = fcntl(dev, F_DUPFD_CLOEXEC, 0);
 	if (saved < 0 || dup3(p[1], dev, O_CLOEXEC) < 0) {
@@ -76,8 +77,9 @@ static int answer_via_pipe(struct fuse_session *se, const struct fuse_buf *buf)
 	}
 	if (rep.h.error == 0 && (size_t)n >= REPLY_MIN)
 		rep.out.flags |= FUSE_HANDLE_KILLPRIV_V2;
-	if (write(dev, &rep, (size_t)n) != n)
-		err = -errno;
+	wr = write(dev, &rep, (size_t)n);
+	if (wr != n)
+		err = wr < 0 ? -errno : -EIO;
 out:
 	if (saved >= 0)
 		close(saved);
