@@ -64,26 +64,22 @@ setfattr -n user.note -v "0x${val:0:20}$(printf %02x $((0x${val:20:2} ^ 1)))${va
 
 mount_vol "$C" "$M"
 log=$M.log
-expect_eio cat "$M/flip"
-grep -q "$C/flip: extent 1 fails authentication" "$log" || fail "no log line for flip"
-expect_eio cat "$M/swap"
-grep -q "$C/swap: extent 0 fails authentication" "$log" || fail "no log line for swap"
-expect_eio cat "$M/cross"
-grep -q "$C/cross: extent 2 fails authentication" "$log" || fail "no log line for cross"
-expect_eio cat "$M/cut"
-grep -q "$C/cut: extent 2 fails authentication" "$log" || fail "no log line for cut"
-expect_eio cat "$M/junk"
-grep -q "$C/junk: extent 3 fails authentication" "$log" || fail "no log line for junk"
-expect_eio cat "$M/short"
-grep -q "$C/short: backing size" "$log" || fail "no log line for short"
-expect_eio cat "$M/nohdr"
-grep -q "$C/nohdr: no header" "$log" || fail "no log line for nohdr"
-expect_eio cat "$M/badhdr"
-grep -q "$C/badhdr: header" "$log" || fail "no log line for badhdr"
-expect_eio cat "$M/zero"
-grep -q "$C/zero: extent 1 is zeroed" "$log" || fail "no log line for zero"
-expect_eio cat "$M/hdrswap"
-grep -q "$C/hdrswap: extent 0 fails authentication" "$log" || fail "no log line for hdrswap"
+# Each damaged file: EIO, and a log line naming it and what is wrong.
+while read -r f what; do
+	expect_eio cat "$M/$f"
+	grep -q "$C/$f: $what" "$log" || fail "no log line for $f"
+done <<'CASES'
+flip extent 1 fails authentication
+swap extent 0 fails authentication
+cross extent 2 fails authentication
+cut extent 2 fails authentication
+junk extent 3 fails authentication
+short backing size
+nohdr no header
+badhdr header
+zero extent 1 is zeroed
+hdrswap extent 0 fails authentication
+CASES
 expect_eio readlink -v "$M/link"
 grep -q "$C/link: symlink target does not authenticate" "$log" || fail "no log line for link"
 expect_eio getfattr -n user.note "$M/other"

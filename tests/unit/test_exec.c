@@ -128,6 +128,29 @@ static void req_init(struct keyprov_req *req, struct keyprov_paramset *ps,
 	req->msglen = KEYPROV_MSG_MAX;
 }
 
+/*
+ * Open helper @name, wrap a KEK once with AAD "aad" and close: the result
+ * of the wrap (the open must work).  @out, if not NULL, receives the
+ * wrapped key (KEYPROV_WRAPPED_MAX bytes) and @out_len its length.
+ */
+static int wrap_once(const char *name, const char *timeout, char *msg,
+		     uint8_t *out, size_t *out_len)
+{
+	uint8_t kek[32] = { 1 }, buf[KEYPROV_WRAPPED_MAX];
+	struct keyprov_paramset ps;
+	struct keyprov_req req;
+	struct keyprov *kp;
+	size_t len;
+	int err;
+
+	assert_int_equal(open_exec(name, timeout, &kp, msg), 0);
+	req_init(&req, &ps, "aad", msg);
+	err = keyprov_wrap(kp, &req, kek, sizeof(kek), out ? out : buf,
+			   out_len ? out_len : &len);
+	keyprov_close(kp);
+	return err;
+}
+
 static int file_has(const char *name, const char *text)
 {
 	char path[128], buf[8192];
@@ -274,24 +297,15 @@ static void test_roundtrip(void **state)
 
 static void test_timeout(void **state)
 {
-	uint8_t kek[32] = { 1 }, out[KEYPROV_WRAPPED_MAX];
 	char msg[KEYPROV_MSG_MAX] = "";
-	struct keyprov_paramset ps;
-	struct keyprov_req req;
 	struct timespec a, b;
-	struct keyprov *kp;
-	size_t out_len;
 
 	(void)state;
-	assert_int_equal(open_exec("slow", "1", &kp, msg), 0);
-	req_init(&req, &ps, "aad", msg);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	assert_int_equal(keyprov_wrap(kp, &req, kek, sizeof(kek), out,
-				      &out_len), -ETIMEDOUT);
+	assert_int_equal(wrap_once("slow", "1", msg, NULL, NULL), -ETIMEDOUT);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	assert_true(b.tv_sec - a.tv_sec < 4);
 	assert_non_null(strstr(msg, "did not answer within 1 s"));
-	keyprov_close(kp);
 }
 
 static void test_garbage(void **state)
@@ -304,19 +318,11 @@ static void test_garbage(void **state)
 	size_t out_len;
 
 	(void)state;
-	assert_int_equal(open_exec("garbage", "5", &kp, msg), 0);
-	req_init(&req, &ps, "aad", msg);
-	assert_int_equal(keyprov_wrap(kp, &req, kek, sizeof(kek), out,
-				      &out_len), -EIO);
+	assert_int_equal(wrap_once("garbage", "5", msg, NULL, NULL), -EIO);
 	assert_non_null(strstr(msg, "malformed"));
-	keyprov_close(kp);
 
 	/* "ok" but a K1 of 3 bytes. */
-	assert_int_equal(open_exec("good", "5", &kp, msg), 0);
-	req_init(&req, &ps, "aad", msg);
-	assert_int_equal(keyprov_wrap(kp, &req, kek, sizeof(kek), out,
-				      &out_len), 0);
-	keyprov_close(kp);
+	assert_int_equal(wrap_once("good", "5", msg, out, &out_len), 0);
 	assert_int_equal(open_exec("shortkey", "5", &kp, msg), 0);
 	req_init(&req, &ps, "aad", msg);
 	req.params->set = NULL;
@@ -328,30 +334,17 @@ static void test_garbage(void **state)
 
 static void test_error_line(void **state)
 {
-	uint8_t kek[32] = { 1 }, out[KEYPROV_WRAPPED_MAX];
 	char msg[KEYPROV_MSG_MAX] = "";
-	struct keyprov_paramset ps;
-	struct keyprov_req req;
-	struct keyprov *kp;
-	size_t out_len;
 
 	(void)state;
 	logged[0] = '\0';
-	assert_int_equal(open_exec("fails", "5", &kp, msg), 0);
-	req_init(&req, &ps, "aad", msg);
-	assert_int_equal(keyprov_wrap(kp, &req, kek, sizeof(kek), out,
-				      &out_len), -ENOKEY);
+	assert_int_equal(wrap_once("fails", "5", msg, NULL, NULL), -ENOKEY);
 	assert_non_null(strstr(msg, "key kek-7 is not on the server"));
 	assert_non_null(strstr(msg, "/fails"));
 	assert_non_null(strstr(logged, "/fails: remote said no\n"));
-	keyprov_close(kp);
 
-	assert_int_equal(open_exec("mute", "5", &kp, msg), 0);
-	req_init(&req, &ps, "aad", msg);
-	assert_int_equal(keyprov_wrap(kp, &req, kek, sizeof(kek), out,
-				      &out_len), -EIO);
+	assert_int_equal(wrap_once("mute", "5", msg, NULL, NULL), -EIO);
 	assert_non_null(strstr(msg, "failed (exit 3)"));
-	keyprov_close(kp);
 }
 
 static void test_refused(void **state)
