@@ -234,33 +234,42 @@ int cli_keyopts_settings(struct cli_keyopts *o, const char *provider,
 
 /* ---- secrets ---- */
 
-/* Read up to buflen-1 bytes, NUL-terminate, drop one trailing newline. */
+/*
+ * Read up to buflen-1 bytes and keep the first line (without its "\n" or
+ * "\r\n"), NUL-terminated; the rest of @buf is wiped, on errors all of it.
+ */
 static int read_secret(int fd, char *buf, size_t buflen, size_t *len)
 {
 	size_t n = 0;
 	ssize_t r;
+	char *nl, c;
+	int err = 0;
 
 	while (n < buflen - 1) {
 		r = read(fd, buf + n, buflen - 1 - n);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			return -errno;
+		if (r < 0) {
+			err = -errno;
+			break;
+		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
-	if (n == buflen - 1) {
-		char c;
-
-		if (read(fd, &c, 1) == 1)
-			return -E2BIG;
+	if (!err && n == buflen - 1 && read(fd, &c, 1) == 1)
+		err = -E2BIG;
+	OPENSSL_cleanse(&c, 1);
+	if (err) {
+		OPENSSL_cleanse(buf, buflen);
+		return err;
 	}
-	if (n && buf[n - 1] == '\n')
-		n--;
+	nl = memchr(buf, '\n', n);
+	if (nl)
+		n = (size_t)(nl - buf);
 	if (n && buf[n - 1] == '\r')
 		n--;
-	buf[n] = '\0';
+	OPENSSL_cleanse(buf + n, buflen - n);
 	*len = n;
 	return 0;
 }
@@ -359,7 +368,7 @@ static int from_tty(const char *prompt, char *buf, size_t buflen,
 		}
 		buf[n++] = c;
 	}
-	c = 0;
+	OPENSSL_cleanse(&c, 1);
 	tcsetattr(fd, TCSAFLUSH, &old);
 	close(fd);
 	buf[n] = '\0';

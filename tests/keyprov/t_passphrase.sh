@@ -32,7 +32,12 @@ unmount_vol "$M"
 mount_with "$C" "$M" -o "passfile=$WORK/pass1,provider=passphrase"
 [ "$(cat "$M/f")" = hello ] || fail "read back via -o passfile="
 unmount_vol "$M"
-ok "mount with --passfile, --extpass, -o passfile="
+# Only the first line is the passphrase, as the usage says.
+{ cat "$WORK/pass1"; echo "a second line"; } >"$WORK/pass1-2"
+mount_with "$C" "$M" --passfile "$WORK/pass1-2"
+[ "$(cat "$M/f")" = hello ] || fail "read back via a two-line passfile"
+unmount_vol "$M"
+ok "mount with --passfile, --extpass, -o passfile=; first line only"
 
 expect 3 "wrong passphrase for volume" "$ATR" mount --passfile "$WORK/pass2" "$C" "$M"
 expect 3 "--extpass program failed" "$ATR" mount --extpass "false" "$C" "$M"
