@@ -461,26 +461,8 @@ int cmd_swap(int argc, char **argv)
 	int c, prio = -1;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "+s:p:kqh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	verb = argv[optind];
-	/* Options may follow the verb: parse the rest from there. */
-	argc -= optind;
-	argv += optind;
-	optind = 0;	/* 0, not 1: glibc forgets the "+" of the first scan */
-	while ((c = getopt_long(argc, argv, "s:p:kqh", opts, NULL)) != -1) {
+	/* glibc moves the verb and the path after the options, wherever given. */
+	while ((c = getopt_long(argc, argv, "s:p:jkqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_size(optarg, &size)) {
@@ -515,6 +497,11 @@ int cmd_swap(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	verb = argv[optind++];
 	if (!strcmp(verb, "status") && optind == argc)
 		return swap_status(json);
 	if (strcmp(verb, "on") && strcmp(verb, "off")) {

@@ -63,6 +63,8 @@ import json, sys
 d = json.load(sys.stdin)
 assert any(s["file"] == sys.argv[1] and s["device"] == sys.argv[2] for s in d), d
 ' "$SWAPFILE" "$dev" || fail "swap status --json does not list it"
+[ "$("$ATR" swap -j status)" = "$("$ATR" swap status --json)" ] ||
+	fail "swap -j status differs from swap status --json"
 # Filling a swap file shows a progress bar on a terminal, not with -q.
 TERM=xterm script -qec "$ATR swap on $M/bar --size 8M" /dev/null |
 	grep -q 'filling swap file \[#' || fail "no progress bar on a terminal"
