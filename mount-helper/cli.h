@@ -44,6 +44,12 @@ extern int cli_quiet;
  * What is mounted at @path (resolved with realpath): 1 and its fstype in
  * @type, or 0 if nothing is, from /proc/self/mountinfo.
  */
+/*
+ * Run argv[0] (searched in PATH) with @argv and wait: 0 if it exited 0,
+ * -EIO if it failed (it said why; we say so if it cannot be run), or
+ * -errno if it could not be started.
+ */
+int cli_run(const char *const argv[]);
 int cli_mounted(const char *path, char *type, size_t typelen);
 
 /* --allow-uid/--allow-gid N: append 0..VOL_ID_MAX to @ids, at most VOL_MAX_IDS. */

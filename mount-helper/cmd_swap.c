@@ -32,7 +32,6 @@
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -134,23 +133,6 @@ static int on_atrestfs(const char *path)
 	if (r <= 0)
 		return r;
 	return !strcmp(type, "fuse.atrestfs");
-}
-
-static int run(const char *const argv[])
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		execvp(argv[0], (char *const *)argv);
-		cli_err("cannot run %s: %s", argv[0], strerror(errno));
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
 /* Fill the new file with zeros: every extent sealed, every block allocated,
@@ -293,7 +275,7 @@ static int swap_on(const char *path, uint64_t size, int prio)
 		goto out_unlink;
 	}
 	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
-	err = run((const char *const[]){ "mkswap", "-q", "-L",
+	err = cli_run((const char *const[]){ "mkswap", "-q", "-L",
 		  "atrestfs-swap", dev, NULL });
 	if (err) {
 		cli_err("mkswap %s failed (install util-linux)", dev);

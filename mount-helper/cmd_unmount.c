@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -37,8 +36,7 @@ int cmd_unmount(int argc, char **argv)
 	};
 	char real[PATH_MAX], type[256];
 	bool lazy = false;
-	int c, status;
-	pid_t pid;
+	int c, err;
 
 	while ((c = getopt_long(argc, argv, "zqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -84,15 +82,9 @@ int cmd_unmount(int argc, char **argv)
 				strerror(errno));
 		return EXIT_MOUNT;
 	}
-	pid = fork();
-	if (pid == 0) {
-		execlp("fusermount3", "fusermount3", lazy ? "-uz" : "-u", real,
-		       (char *)NULL);
-		cli_err("cannot run fusermount3: %s (install fuse3)",
-			strerror(errno));
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
-		return EXIT_FAIL;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? EXIT_OK : EXIT_MOUNT;
+	err = cli_run((const char *const[]){ "fusermount3",
+					     lazy ? "-uz" : "-u", real, NULL });
+	if (err && err != -EIO)
+		cli_err("cannot run fusermount3: %s", strerror(-err));
+	return err ? EXIT_MOUNT : EXIT_OK;
 }
