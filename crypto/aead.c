@@ -7,7 +7,8 @@
  * headers, xattrs and keys.  The data path instead owns one struct aead_ctx
  * per thread (fs/fileio.c): it keeps its EVP contexts and the key schedule
  * of the last key it saw, so a run of extents of one file costs one key
- * set-up, not one per extent.  The copy of the key kept to recognise it is
+ * set-up, not one per extent; aead_ctx_forget() drops them at the end of
+ * each request, so no key outlives the file's use.  The copy of the key kept to recognise it is
  * a key like any other, so the context lives in secmem (locked, not
  * dumped); aead_ctx_free() wipes it, and EVP_CIPHER_CTX_free cleanses the
  * schedule, which OpenSSL keeps in its own heap.
@@ -74,6 +75,21 @@ void aead_ctx_free(struct aead_ctx *a)
 	EVP_CIPHER_CTX_free(a->dir[1].ctx);
 	EVP_CIPHER_free(a->cipher);
 	secmem_free(a, sizeof(*a));		/* wipes our copies of the keys */
+}
+
+void aead_ctx_forget(struct aead_ctx *a)
+{
+	int i;
+
+	if (!a)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (!a->dir[i].keyed)
+			continue;
+		EVP_CIPHER_CTX_reset(a->dir[i].ctx);	/* cleanses the schedule */
+		OPENSSL_cleanse(a->dir[i].key, AEAD_KEY_LEN);
+		a->dir[i].keyed = false;
+	}
 }
 
 /*

@@ -51,6 +51,12 @@ int aead_box_open(const uint8_t key[AEAD_KEY_LEN], const void *aad,
 struct aead_ctx;
 struct aead_ctx *aead_ctx_new(void);
 void aead_ctx_free(struct aead_ctx *a);
+/*
+ * Wipe the key copies and schedules @a holds, keeping the context: for a
+ * long-lived thread at the end of each request, so that no file's key
+ * stays in it after the file is closed.  NULL is a no-op.
+ */
+void aead_ctx_forget(struct aead_ctx *a);
 int aead_box_seal_ctx(struct aead_ctx *a, const uint8_t key[AEAD_KEY_LEN],
 		      const void *aad, size_t aad_len, const void *in,
 		      size_t len, uint8_t *box);

@@ -191,6 +191,7 @@ int audit_log(struct audit *a, const struct audit_event *ev)
 {
 	char line[LINE_MAX_LEN];
 	size_t n;
+	ssize_t w;
 	int err = 0;
 
 	if (!a)
@@ -204,8 +205,9 @@ int audit_log(struct audit *a, const struct audit_event *ev)
 		return 0;
 	line[n++] = '\n';
 	/* One write: O_APPEND places it whole, whoever else is writing. */
-	if (write(a->fd, line, n) != (ssize_t)n)
-		err = errno ? -errno : -EIO;
+	w = write(a->fd, line, n);
+	if (w != (ssize_t)n)
+		err = w < 0 ? -errno : -EIO;
 	if (err && !atomic_exchange(&a->failed, true))
 		atr_log(LOG_ERR, "audit log %s: write failed: %s", a->path,
 			strerror(-err));

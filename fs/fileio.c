@@ -119,6 +119,19 @@ static struct fio_tls *tls_get(struct atr_mount *m)
 	return t;
 }
 
+/*
+ * End of a request on this thread: its AEAD context keeps no file's key,
+ * since the file may be closed next and the thread lives until unmount.
+ * Costs one key set-up per request, not per extent.
+ */
+static void tls_forget(struct atr_mount *m)
+{
+	struct fio_tls *t = tls_get(m);
+
+	if (t)
+		aead_ctx_forget(t->ac);
+}
+
 void *fio_reply_buf(struct atr_mount *m, size_t size)
 {
 	struct fio_tls *t = tls_get(m);
@@ -219,6 +232,7 @@ static void *helper_main(void *arg)
 			continue;
 		pthread_mutex_unlock(&p->lock);
 		job_run_chunk(p, j, t->ac, c);
+		aead_ctx_forget(t->ac);		/* as tls_forget() */
 		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -510,8 +524,8 @@ static int fio_begin(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return data_size(m, ai, fd, fsize);
 }
 
-ssize_t fio_read(struct atr_mount *m, struct atr_inode *ai, int fd,
-		 char *buf, size_t size, uint64_t off)
+static ssize_t read_req(struct atr_mount *m, struct atr_inode *ai, int fd,
+			char *buf, size_t size, uint64_t off)
 {
 	struct fio_tls *t;
 	uint64_t fsize;
@@ -688,8 +702,8 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 }
 
 /* @buf NULL writes zeros (truncate up, hole punching at the edges). */
-ssize_t fio_write(struct atr_mount *m, struct atr_inode *ai, int fd,
-		  const char *buf, size_t size, uint64_t off)
+static ssize_t write_req(struct atr_mount *m, struct atr_inode *ai, int fd,
+			 const char *buf, size_t size, uint64_t off)
 {
 	struct fio_tls *t = tls_get(m);
 	size_t done = 0, piece;
@@ -709,8 +723,8 @@ ssize_t fio_write(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return (ssize_t)size;
 }
 
-int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
-		 uint64_t size)
+static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
+			uint64_t size)
 {
 	uint32_t esz = m->extent_size;
 	uint64_t fsize, last, ilen;
@@ -724,7 +738,7 @@ int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (size == fsize)
 		return 0;
 	if (size > fsize) {
-		n = fio_write(m, ai, fd, NULL, 1, size - 1);
+		n = write_req(m, ai, fd, NULL, 1, size - 1);
 		return n < 0 ? (int)n : 0;
 	}
 	if (size == 0)
@@ -741,6 +755,33 @@ int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
 				  extent_disk_off(esz, last));
 	if (!err && ftruncate(fd, (off_t)(extent_disk_off(esz, last) + ilen + OVH)))
 		err = -errno;
+	return err;
+}
+
+ssize_t fio_read(struct atr_mount *m, struct atr_inode *ai, int fd,
+		 char *buf, size_t size, uint64_t off)
+{
+	ssize_t n = read_req(m, ai, fd, buf, size, off);
+
+	tls_forget(m);
+	return n;
+}
+
+ssize_t fio_write(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  const char *buf, size_t size, uint64_t off)
+{
+	ssize_t n = write_req(m, ai, fd, buf, size, off);
+
+	tls_forget(m);
+	return n;
+}
+
+int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
+		 uint64_t size)
+{
+	int err = truncate_req(m, ai, fd, size);
+
+	tls_forget(m);
 	return err;
 }
 

@@ -56,6 +56,7 @@ struct atr_mount {
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
 	bool noxattr;			/* -o noxattr: xattr handlers left out */
+	bool killpriv;			/* KILLPRIV_V2 negotiated; set before serving */
 	struct fuse_session *se;	/* set once the session exists */
 	int harden_mlock_err;		/* harden.c: mlockall's -errno or 0 */
 	int harden_flusher_err;		/* PR_SET_IO_FLUSHER's -errno or 0 */
@@ -83,6 +84,12 @@ void atr_log_inode(int prio, const struct atr_inode *ai, const char *fmt, ...)
  */
 /* @ops receives atr_ops, wrapped if @m audits or has a policy. */
 int policy_ops(const struct atr_mount *m, struct fuse_lowlevel_ops *ops);
+/*
+ * Does any supplementary group of the requester satisfy @match(gid, @arg)?
+ * Reads /proc/PID/status: call only when the answer can matter.
+ */
+bool policy_groups_any(fuse_req_t req, bool (*match)(gid_t, const void *),
+		       const void *arg);
 /* The current request's uid, gid and pid on this thread (else ours). */
 void policy_caller(struct audit_event *ev);
 /* An audit line for this mount: requester from policy_caller(). */
@@ -104,7 +111,7 @@ void harden_report(const struct atr_mount *m);
  * come from the page cache, and on a truncate, clear the setuid and
  * setgid bits of a regular file unless the caller is root.
  */
-int killpriv_init(struct fuse_session *se);
+int killpriv_init(struct atr_mount *m, struct fuse_session *se);
 int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai);
 
 /* itable.c */

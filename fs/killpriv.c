@@ -88,7 +88,7 @@ out:
 	return err;
 }
 
-int killpriv_init(struct fuse_session *se)
+int killpriv_init(struct atr_mount *m, struct fuse_session *se)
 {
 	struct fuse_buf buf = { .mem = NULL };
 	int res;
@@ -103,6 +103,7 @@ int killpriv_init(struct fuse_session *se)
 	buf.size = (size_t)res;
 	if (kernel_offers(&buf)) {
 		res = answer_via_pipe(se, &buf);
+		m->killpriv = res == 0;
 	} else {
 		fuse_session_process_buf(se, &buf);
 		res = 0;
@@ -111,19 +112,16 @@ int killpriv_init(struct fuse_session *se)
 	return res;
 }
 
+static bool same_gid(gid_t gid, const void *arg)
+{
+	return gid == *(const gid_t *)arg;
+}
+
 /* Is the caller in group @gid, as in_group_p() would say? */
 static bool caller_in_group(fuse_req_t req, gid_t gid)
 {
-	gid_t groups[64];
-	int i, n;
-
-	if (fuse_req_ctx(req)->gid == gid)
-		return true;
-	n = fuse_req_getgroups(req, 64, groups);
-	for (i = 0; i < n && i < 64; i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
+	return fuse_req_ctx(req)->gid == gid ||
+	       policy_groups_any(req, same_gid, &gid);
 }
 
 /*
@@ -140,7 +138,9 @@ int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai)
 	char proc[64];
 	struct stat st;
 
-	if (ai->type != S_IFREG || fuse_req_ctx(req)->uid == 0)
+	/* Without the flag, the kernel clears the bits through SETATTR. */
+	if (!atr_mnt(req)->killpriv || ai->type != S_IFREG ||
+	    fuse_req_ctx(req)->uid == 0)
 		return 0;
 	if (fstatat(ai->fd, "", &st, AT_EMPTY_PATH))
 		return -errno;

@@ -264,7 +264,7 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	}
 	atr_log(LOG_INFO, "mounted %s on %s", m->backing, mountpoint);
 	harden_report(m);
-	ret = killpriv_init(se);
+	ret = killpriv_init(m, se);
 	if (ret)
 		atr_log(LOG_ERR, "FUSE handshake on %s: %s", mountpoint,
 			strerror(-ret));

@@ -27,18 +27,27 @@ static int backing_flags(int flags)
 			 O_NOCTTY);
 }
 
-/* Take the key for a new handle (@fk: a new file's), truncating if asked. */
-static int handle_start(struct atr_mount *m, struct atr_inode *ai, int fd,
-			int flags, struct file_key *fk)
+/*
+ * Take the key for a new handle (@fk: a new file's), truncating if asked,
+ * which clears setuid and setgid as a truncate does.
+ */
+static int handle_start(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai,
+			int fd, int flags, struct file_key *fk)
 {
-	int err = 0;
+	struct atr_mount *m = atr_mnt(req);
+	bool trunc = (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY;
+	int err = trunc ? killpriv_drop(req, ino, ai) : 0;
 
+	if (err) {
+		file_key_free(fk);
+		return err;
+	}
 	pthread_rwlock_wrlock(&ai->lock);
 	if (fk)
 		key_attach(ai, fk);
 	else
 		err = key_ref(m, ai, fd);
-	if (!err && (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
+	if (!err && trunc) {
 		err = fio_truncate(m, ai, fd, 0);
 		if (err)
 			key_unref(ai);
@@ -92,7 +101,7 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (err)
 		goto out_fail;
 	ai = itable_ino(m, e.ino);
-	err = handle_start(m, ai, fd, fi->flags, fk);
+	err = handle_start(req, e.ino, ai, fd, fi->flags, fk);
 	fk = NULL;
 	if (err) {
 		itable_put(m, ai, 1);
@@ -120,11 +129,7 @@ void atr_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -fd);
 		return;
 	}
-	err = 0;
-	if ((fi->flags & O_TRUNC) && (fi->flags & O_ACCMODE) != O_RDONLY)
-		err = killpriv_drop(req, ino, ai);
-	if (!err)
-		err = handle_start(m, ai, fd, fi->flags, NULL);
+	err = handle_start(req, ino, ai, fd, fi->flags, NULL);
 	if (err) {
 		close(fd);
 		fuse_reply_err(req, atr_errno(err));

@@ -62,11 +62,11 @@ static bool listed(const uint32_t *ids, unsigned int n, uint32_t id)
 	return false;
 }
 
-/* Supplementary groups cost a read of /proc: only when they can matter. */
-static bool groups_listed(fuse_req_t req, const struct vol_options *o)
+bool policy_groups_any(fuse_req_t req, bool (*match)(gid_t, const void *),
+		       const void *arg)
 {
 	gid_t buf[64], *list = buf;
-	int n, i;
+	int n, got, i;
 	bool found = false;
 
 	n = fuse_req_getgroups(req, 64, buf);
@@ -74,13 +74,22 @@ static bool groups_listed(fuse_req_t req, const struct vol_options *o)
 		list = malloc(sizeof(gid_t) * (size_t)n);
 		if (!list)
 			return false;
-		n = fuse_req_getgroups(req, n, list);
+		/* The list may have grown since: never read past ours. */
+		got = fuse_req_getgroups(req, n, list);
+		n = got < n ? got : n;
 	}
 	for (i = 0; i < n && !found; i++)
-		found = listed(o->allow_gids, o->ngids, (uint32_t)list[i]);
+		found = match(list[i], arg);
 	if (list != buf)
 		free(list);
 	return found;
+}
+
+static bool gid_allowed(gid_t gid, const void *arg)
+{
+	const struct vol_options *o = arg;
+
+	return listed(o->allow_gids, o->ngids, (uint32_t)gid);
 }
 
 static bool allowed(fuse_req_t req, const struct vol_options *o,
@@ -89,7 +98,8 @@ static bool allowed(fuse_req_t req, const struct vol_options *o,
 	if (listed(o->allow_uids, o->nuids, (uint32_t)ctx->uid) ||
 	    listed(o->allow_gids, o->ngids, (uint32_t)ctx->gid))
 		return true;
-	return o->ngids && ctx->pid && groups_listed(req, o);
+	/* Supplementary groups cost a read of /proc: only when they can matter. */
+	return o->ngids && ctx->pid && policy_groups_any(req, gid_allowed, o);
 }
 
 /*

@@ -503,6 +503,17 @@ static void test_box_ctx(void **state)
 	assert_int_equal(aead_box_open_ctx(a, key[0], aad, sizeof(aad), box[0],
 					   sizeof(box[0]), out), 0);
 	assert_memory_equal(out, in, LEN);
+	/* Forgetting the keys leaves a context that keys itself again. */
+	aead_ctx_forget(a);
+	aead_ctx_forget(a);
+	memset(out, 0, LEN);
+	assert_int_equal(aead_box_open_ctx(a, key[0], aad, sizeof(aad), box[0],
+					   sizeof(box[0]), out), 0);
+	assert_memory_equal(out, in, LEN);
+	assert_int_equal(aead_box_seal_ctx(a, key[1], aad, sizeof(aad), in, LEN,
+					   box[1]), 0);
+	assert_int_equal(aead_box_open(key[1], aad, sizeof(aad), box[1],
+				       sizeof(box[1]), out), 0);
 	aead_ctx_free(a);
 }
 
