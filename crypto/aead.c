@@ -84,8 +84,7 @@ void aead_ctx_forget(struct aead_ctx *a)
 	if (!a)
 		return;
 	for (i = 0; i < 2; i++) {
-		if (!a->dir[i].keyed)
-			continue;
+		/* Even unkeyed: a failed re-key may have left the old schedule. */
 		EVP_CIPHER_CTX_reset(a->dir[i].ctx);	/* cleanses the schedule */
 		OPENSSL_cleanse(a->dir[i].key, AEAD_KEY_LEN);
 		a->dir[i].keyed = false;

@@ -422,8 +422,13 @@ static int run_helper(struct exec_prov *ep, const char *verb,
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	while (!done && now_ms() < deadline) {
-		done = pump(&x, (int)(deadline - now_ms()));
+	while (!done) {
+		/* One reading of the clock: a negative poll timeout is forever. */
+		int64_t left = (int64_t)deadline - (int64_t)now_ms();
+
+		if (left <= 0)
+			break;
+		done = pump(&x, (int)left);
 		if (done < 0)
 			break;
 	}
@@ -523,7 +528,13 @@ static int reply_data(struct exec_prov *ep, const char *out, size_t out_len,
 			 "data", ep->helper);
 		return -EIO;
 	}
-	*len = (size_t)b64_decode(v, vlen, bin);
+	n = b64_decode(v, vlen, bin);
+	if (n < 0) {
+		snprintf(msg, msglen, "key helper %s answered without valid "
+			 "data", ep->helper);
+		return -EIO;
+	}
+	*len = (size_t)n;
 	return 0;
 }
 
@@ -559,7 +570,7 @@ static int check_helper(const char *path, char *msg, size_t msglen)
 			 "executable file", path);
 		return -EINVAL;
 	}
-	if ((st.st_uid && st.st_uid != geteuid()) || (st.st_mode & 022)) {
+	if (!keyprov_code_trusted(&st)) {
 		snprintf(msg, msglen, "exec provider: helper %s is writable "
 			 "by others or owned by another user; refusing it",
 			 path);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <syslog.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -24,6 +25,7 @@
 #include "../crypto/codec.h"
 #include "../crypto/secmem.h"
 #include "keyprov.h"
+#include "keyprov_private.h"
 
 #ifndef KEYPROV_DIR
 #define KEYPROV_DIR "/usr/local/lib/atrestfs/keyprov"
@@ -215,6 +217,12 @@ static int start(const struct keyprov_ops *ops, void *dl,
 	return 0;
 }
 
+bool keyprov_code_trusted(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && !(st->st_mode & 022) &&
+	       (st->st_uid == 0 || st->st_uid == geteuid());
+}
+
 int keyprov_open_dir(const char *dir, const char *name,
 		     const struct keyprov_host *host,
 		     const struct keyprov_kv *cfg, struct keyprov **kpp,
@@ -223,6 +231,7 @@ int keyprov_open_dir(const char *dir, const char *name,
 	const struct keyprov_ops *ops;
 	keyprov_entry_fn entry;
 	char path[4096];
+	struct stat st;
 	size_t i;
 	void *dl;
 	int err;
@@ -239,6 +248,10 @@ int keyprov_open_dir(const char *dir, const char *name,
 		return err ? err : start(ops, NULL, host, cfg, kpp, msg, msglen);
 	}
 	snprintf(path, sizeof(path), "%s/%s.so", dir, name);
+	if (stat(path, &st) == 0 && !keyprov_code_trusted(&st))
+		return msg_fail(msg, msglen, -EPERM, "key provider plugin %s is "
+			   "not a regular file owned by root (or us) and "
+			   "writable by its owner only; refusing it", path);
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!dl)
 		return msg_fail(msg, msglen, -ENOENT,

@@ -6,8 +6,17 @@
 #ifndef ATR_KEYPROV_PRIVATE_H
 #define ATR_KEYPROV_PRIVATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+
+/*
+ * keyprov.c: may we run or load code from a file with status @st?  Only a
+ * regular file that no one but root or we can change: the daemon runs it
+ * with our rights, often root's.
+ */
+bool keyprov_code_trusted(const struct stat *st);
 
 /* passphrase.c */
 #define PP_SALT_LEN		32

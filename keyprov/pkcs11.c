@@ -429,9 +429,10 @@ static int load_module(struct p11 *p, char *msg, size_t msglen)
 		return msg_fail(msg, msglen, -ENOENT, "PKCS#11 module %s: %s",
 			   p->module, strerror(errno));
 	/* Root's config names it, but code anyone may rewrite is not root's. */
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 022))
+	if (!keyprov_code_trusted(&st))
 		return msg_fail(msg, msglen, -EPERM, "PKCS#11 module %s is not a "
-			   "regular file writable by its owner only", p->module);
+			   "regular file owned by root (or us) and writable by "
+			   "its owner only; refusing it", p->module);
 	p->dl = dlopen(p->module, RTLD_NOW | RTLD_LOCAL);
 	if (!p->dl)
 		return msg_fail(msg, msglen, -ENOENT, "cannot load PKCS#11 module "

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -159,6 +160,20 @@ static void test_good(void **state)
 	round_trip("good", &kv);
 }
 
+/* A plugin others may rewrite is not loaded: it would run as the daemon. */
+static void test_writable(void **state)
+{
+	char path[PATH_MAX + 16];
+	struct stat st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/good.so", plugdir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(chmod(path, st.st_mode | 022), 0);
+	expect_refused("good", -EPERM, "writable by its owner only");
+	assert_int_equal(chmod(path, st.st_mode & 07777), 0);
+}
+
 /* The example in atrestfs-keyprov(7), built from keyprov/example/. */
 static void test_example(void **state)
 {
@@ -187,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_init_fails),
 		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_writable),
 	};
 
 	return cmocka_run_group_tests_name("keyprov: real plugin objects",
