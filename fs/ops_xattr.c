@@ -4,7 +4,9 @@
  *
  * Only the user namespace is offered: its values are user data and are
  * sealed (crypto/meta.c); security.* and trusted.* values would have to
- * stay plaintext for the kernel to use them.  Names under
+ * stay plaintext for the kernel to use them, and POSIX ACLs are not
+ * supported.  Every other namespace answers EOPNOTSUPP, as a filesystem
+ * mounted without ACLs or labels does.  Names under
  * HDR_XATTR_PREFIX are the filesystem's own and do not exist as far as the
  * mount is concerned: not listed, not readable, not writable, not removable.
  */
@@ -26,6 +28,18 @@ static bool reserved(const char *name)
 static bool user_ns(const char *name)
 {
 	return !strncmp(name, "user.", 5) && !reserved(name);
+}
+
+/*
+ * The answer for a name we do not serve.  EOPNOTSUPP rather than ENODATA
+ * outside the user namespace is also what spares a round trip per file:
+ * ls -l asks for security.selinux and system.posix_acl_access of every
+ * file, and coreutils stops asking a device once it says EOPNOTSUPP, but
+ * never after ENODATA (the kernel caches no xattr answer for FUSE).
+ */
+static int unserved(const char *name)
+{
+	return strncmp(name, "user.", 5) ? EOPNOTSUPP : ENODATA;
 }
 
 void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -69,7 +83,7 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	int err;
 
 	if (!user_ns(name) || ai->type == S_IFLNK) {
-		fuse_reply_err(req, ENODATA);
+		fuse_reply_err(req, unserved(name));
 		return;
 	}
 	attr_procname(ai, proc);

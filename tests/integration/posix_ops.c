@@ -1247,6 +1247,10 @@ static void test_xattr_missing(void **state)
 	SYS_ERR(getxattr(p, "user.nothere", got, sizeof(got)), ENODATA, p);
 	SYS_ERR(getxattr(p, "user.nothere", NULL, 0), ENODATA, p);
 	SYS_ERR(removexattr(p, "user.nothere"), ENODATA, p);
+	/* No ACLs, no labels: not supported, as on ext4 -o noacl */
+	SYS_ERR(getxattr(p, "system.posix_acl_access", NULL, 0), EOPNOTSUPP, p);
+	SYS_ERR(getxattr(p, "security.selinux", got, sizeof(got)), EOPNOTSUPP, p);
+	SYS_ERR(getxattr(p, "trusted.x", got, sizeof(got)), EOPNOTSUPP, p);
 }
 
 static void test_xattr_create_existing(void **state)

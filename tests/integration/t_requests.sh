@@ -8,6 +8,7 @@
 #  - 50 new files written and closed: no SETATTR of their times at close
 #    (the header goes on before the first stat, ops_file.c), but for the
 #    odd one created across a clock tick;
+#  - ls -l of 51 files: a handful of GETXATTR requests, not two a file;
 #  - with -o noxattr: xattr calls fail with EOPNOTSUPP, and ls -l of 50
 #    files asks the daemon for no attribute after the first refusal.
 . "$(dirname "$0")/lib.sh"
@@ -39,6 +40,15 @@ for i in $(seq 50); do echo "file $i" >"$M/new$i"; done
 s=$(count SETATTR "$n")
 [ "$s" -le 10 ] || fail "$s SETATTR requests for 50 new files (times dirtied by the header)"
 ok "50 new files: $s SETATTR"
+
+# ls -l asks for the ACL and the security label of every file; answered
+# EOPNOTSUPP (not ENODATA), coreutils stops asking after the first.
+n=$(mark)
+ls -l "$M" >/dev/null || fail "ls -l"
+[ "$(count READDIRPLUS "$n")" -ge 1 ] || fail "debug log lacks the listing"
+x=$(count GETXATTR "$n")
+[ "$x" -le 3 ] || fail "$x GETXATTR requests for ls -l of 51 files"
+ok "ls -l of 51 files: $x GETXATTR"
 unmount_vol "$M"
 
 mount_with "$C" "$M" -o noxattr,debug --keyfile "$C.key"
