@@ -24,8 +24,9 @@ void atr_mount_free(struct atr_mount *m);
 
 /*
  * No extended attributes at all: the kernel learns so at the first request
- * and stops asking, which saves a round trip per file in ls -l (ACL and
- * security label probes) and per new file written.  Before atr_fs_run().
+ * and stops asking, which saves the two round trips a new file costs (the
+ * security.capability probes of its first write and of a chown).  Before
+ * atr_fs_run().
  */
 void atr_mount_noxattr(struct atr_mount *m, bool off);
 

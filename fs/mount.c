@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "../crypto/secmem.h"
@@ -71,6 +73,28 @@ const struct fuse_lowlevel_ops atr_ops = {
 	 */
 };
 
+/*
+ * Does close(2) on this backing file system report nothing, because it has
+ * no flush method?  True of the local file systems below; NFS, CIFS, FUSE
+ * and f2fs, among others, do work or report errors at close.
+ */
+static bool close_reports_nothing(int root_fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(root_fd, &sfs))
+		return false;
+	switch (sfs.f_type) {
+	case EXT4_SUPER_MAGIC:		/* also ext2 and ext3 */
+	case TMPFS_MAGIC:
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+		return true;
+	default:
+		return false;
+	}
+}
+
 struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 				struct kek **kek, uint32_t extent_size)
 {
@@ -91,6 +115,7 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	m->extent_size = extent_size;
 	m->timeout = 1.0;
 	m->chown_new = geteuid() == 0;
+	m->flush_noop = close_reports_nothing(root_fd);
 	m->root.fd = root_fd;
 	m->root.ino = st.st_ino;
 	m->root.dev = st.st_dev;

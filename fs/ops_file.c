@@ -191,12 +191,24 @@ void atr_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		fuse_reply_write(req, (size_t)n);
 }
 
+/*
+ * Closing a duplicate reports deferred write errors of the backing fs, on
+ * those that defer (NFS).  Where close(2) reports nothing, FLUSH is a round
+ * trip per close for nothing: ENOSYS and the kernel sends no more.  No
+ * write error is lost that way: WRITE replies after its pwrite(2), and the
+ * kernel writes dirty pages back and checks them before it would send
+ * FLUSH.
+ */
 void atr_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int fd = dup((int)fi->fh);
+	int fd;
 
 	(void)ino;
-	/* Closing a duplicate reports deferred write errors of the backing fs. */
+	if (atr_mnt(req)->flush_noop) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	fd = dup((int)fi->fh);
 	fuse_reply_err(req, fd < 0 || close(fd) ? errno : 0);
 }
 

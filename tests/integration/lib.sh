@@ -12,11 +12,15 @@ MOUNTS=()
 PIDS=()
 declare -A MPID		# mountpoint -> its foreground daemon
 
+# Last mounted first: a mount may sit on another (a volume on a tmpfs).
 cleanup() {
-	local m p
-	for m in "${MOUNTS[@]}"; do
+	local m p i
+	for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
+		m=${MOUNTS[i]}
 		if grep -qs " $m fuse" /proc/mounts; then
 			fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		elif grep -qs " $m " /proc/mounts; then
+			umount -l "$m" 2>/dev/null
 		fi
 	done
 	for p in "${PIDS[@]}"; do

@@ -8,6 +8,8 @@
 #  - 50 new files written and closed: no SETATTR of their times at close
 #    (the header goes on before the first stat, ops_file.c), but for the
 #    odd one created across a clock tick;
+#  - closes over tmpfs: one FLUSH at most (ENOSYS stops them), but one
+#    per close over a backing file system that reports errors at close;
 #  - ls -l of 51 files: a handful of GETXATTR requests, not two a file;
 #  - with -o noxattr: xattr calls fail with EOPNOTSUPP, and ls -l of 50
 #    files asks the daemon for no attribute after the first refusal.
@@ -64,6 +66,42 @@ x=$(count GETXATTR "$n")
 [ "$x" = 0 ] || fail "$x GETXATTR requests for ls -l under noxattr"
 ok "noxattr: EOPNOTSUPP, and ls -l of 51 files asks for no xattr"
 unmount_vol "$M"
+
+# FLUSH: over a backing file system whose close(2) reports nothing (tmpfs)
+# the first is answered ENOSYS and the kernel sends no more; over one that
+# does work at close (a FUSE file system: libfuse's passthrough_ll, with
+# xattrs) every close still reaches the backing file.
+T=$WORK/tmpfs
+mkdir -p "$T"
+mount -t tmpfs -o size=64m tmpfs "$T" || fail "mount tmpfs"
+MOUNTS+=("$T")
+new_volume "$T/c"
+mount_with "$T/c" "$M" -o debug --keyfile "$T/c.key"
+n=$(mark)
+for i in $(seq 50); do echo "file $i" >"$M/f$i"; done
+[ "$(cat "$M/f50")" = "file 50" ] || fail "content over tmpfs"
+f=$(count FLUSH "$n")
+[ "$f" -le 1 ] || fail "$f FLUSH requests for 51 closes over tmpfs"
+ok "51 closes over tmpfs: $f FLUSH"
+unmount_vol "$M"
+
+EX=/usr/share/doc/libfuse3-dev/examples
+cc -O2 -I"$EX" -o "$WORK/passthrough_ll" "$EX/passthrough_ll.c" \
+	$(pkg-config --cflags --libs fuse3) -lpthread || fail "build $EX/passthrough_ll.c"
+P=$WORK/pt
+mkdir -p "$P" "$WORK/ptb"
+"$WORK/passthrough_ll" -o xattr -o source="$WORK/ptb" "$P" || fail "mount passthrough_ll"
+MOUNTS+=("$P")
+new_volume "$P/c"
+mount_with "$P/c" "$M" -o debug --keyfile "$P/c.key"
+n=$(mark)
+for i in $(seq 20); do echo "file $i" >"$M/f$i"; done
+[ "$(cat "$M/f20")" = "file 20" ] || fail "content over passthrough_ll"
+f=$(count FLUSH "$n")
+[ "$f" -ge 21 ] || fail "$f FLUSH requests for 21 closes over a FUSE backing"
+ok "21 closes over a FUSE backing: $f FLUSH"
+unmount_vol "$M"
+fusermount3 -u "$P" || fail "unmount passthrough_ll"
 
 # Without noxattr the same volume still has its attributes.
 mount_vol "$C" "$M"
