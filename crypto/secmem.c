@@ -107,7 +107,24 @@ static void *slot_get(void)
 	return NULL;	/* unreachable: used < ARENA_SLOTS */
 }
 
-/* Returns false if @p is not from an arena. */
+/* Is there an empty arena other than @self? */
+static bool other_empty(const struct arena *self)
+{
+	const struct arena *a;
+
+	for (a = arenas; a; a = a->next)
+		if (a != self && a->used == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Returns false if @p is not from an arena.  An arena that empties is kept
+ * while it is the only empty one: a daemon whose files open and close one
+ * at a time would otherwise map, lock and unmap 64 KiB per file, and every
+ * munmap() of a threaded process interrupts every core to flush its TLB
+ * (7% of the daemon in an untar).  Its slots are already wiped.
+ */
 static bool slot_put(void *p)
 {
 	struct arena **pa, *a;
@@ -119,7 +136,7 @@ static bool slot_put(void *p)
 		idx = (size_t)((uint8_t *)p - a->base) / SLOT_SIZE;
 		OPENSSL_cleanse(p, SLOT_SIZE);
 		a->map[idx / 64] &= ~(1ULL << (idx % 64));
-		if (--a->used == 0) {
+		if (--a->used == 0 && other_empty(a)) {
 			*pa = a->next;
 			pages_put(a->base, ARENA_SIZE);
 			free(a);
