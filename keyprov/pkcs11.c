@@ -34,7 +34,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +44,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "../crypto/codec.h"
 #include "../crypto/msg.h"
 #include "keyprov.h"
 #include "keyprov_private.h"
@@ -359,18 +360,6 @@ out_close:
 	return err;
 }
 
-/* Decimal, no sign, no junk. */
-static int parse_ulong(const char *s, unsigned long *out)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
 /* Every setting checked before any code is loaded. */
 static int take_settings(struct p11 *p, const struct keyprov_kv *cfg,
 			 char *msg, size_t msglen)
@@ -381,6 +370,7 @@ static int take_settings(struct p11 *p, const struct keyprov_kv *cfg,
 	const char *slot = cfg->get(cfg, "slot");
 	const char *mode = cfg->get(cfg, "mode");
 	const char *vol = cfg->get(cfg, "volume");
+	uint64_t id = 0;
 
 	p->pin_file = cfg->get(cfg, "pin_file");
 	if (!module || !*module)
@@ -401,9 +391,10 @@ static int take_settings(struct p11 *p, const struct keyprov_kv *cfg,
 		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: key (the "
 			   "root key's label, 1 to %d bytes) is required",
 			   P11_OBJECT_MAX);
-	if (slot && parse_ulong(slot, &p->slot))
+	if (slot && dec_parse_u64(slot, 0, ULONG_MAX, &id))
 		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: slot '%s' "
 			   "is not a decimal slot ID", slot);
+	p->slot = (CK_SLOT_ID)id;
 	p->have_slot = slot != NULL;
 	if (p->pin_file && p->pin_file[0] != '/')
 		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: pin_file "
