@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../crypto/codec.h"
 #include "cli.h"
 
 int cli_quiet;
@@ -146,13 +147,9 @@ void cli_progress(const char *what, uint64_t done, uint64_t total)
 
 int cli_add_id(const char *s, uint32_t *ids, unsigned int *n)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || !*s || *end || *s == '-' || v > VOL_ID_MAX ||
-	    *n >= VOL_MAX_IDS)
+	if (*n >= VOL_MAX_IDS || dec_parse_u64(s, 0, VOL_ID_MAX, &v))
 		return -EINVAL;
 	ids[(*n)++] = (uint32_t)v;
 	return 0;

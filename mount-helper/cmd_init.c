@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../crypto/aead.h"
+#include "../crypto/codec.h"
 #include "../crypto/extent.h"
 #include "cli.h"
 
@@ -95,12 +96,9 @@ static int dir_empty(const char *dir)
 
 static int parse_size(const char *s, uint32_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || !extent_size_valid(v))
+	if (dec_parse_u64(s, 0, UINT64_MAX, &v) || !extent_size_valid(v))
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../crypto/codec.h"
 #include "cli.h"
 
 struct ks_args {
@@ -445,8 +446,8 @@ static int parse(struct ks_args *a, int argc, char **argv)
 
 static int main_common(struct ks_args *a, int argc, char **argv, int npos)
 {
-	char *end;
 	int err = parse(a, argc, argv);
+	uint64_t index;
 
 	if (err > 0)
 		return EXIT_OK;
@@ -456,12 +457,13 @@ static int main_common(struct ks_args *a, int argc, char **argv, int npos)
 	}
 	a->dir = argv[optind];
 	if (npos == 2) {
-		a->index = strtol(argv[optind + 1], &end, 10);
-		if (!*argv[optind + 1] || *end) {
+		/* Any number: run() says which keyslots the volume has. */
+		if (dec_parse_u64(argv[optind + 1], 0, UINT32_MAX, &index)) {
 			cli_err("keyslot number '%s' is not a number",
 				argv[optind + 1]);
 			return EXIT_USAGE;
 		}
+		a->index = (long)index;
 	}
 	if (!strcmp(a->verb, "config") && !a->changes)
 		return show_config(a->dir);

@@ -34,6 +34,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "../crypto/codec.h"
 #include "cli.h"
 
 #define SWAP_MIN	(1ULL << 20)	/* mkswap wants 10 pages; keep it sane */
@@ -438,10 +439,9 @@ int cmd_swap(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *verb;
-	uint64_t size = 0;
+	uint64_t size = 0, v;
 	bool keep = false, have_size = false, json = false;
 	int c, prio = -1;
-	char *end;
 
 	/* glibc moves the verb and the path after the options, wherever given. */
 	while ((c = getopt_long(argc, argv, "s:p:jkqh", opts, NULL)) != -1) {
@@ -454,13 +454,11 @@ int cmd_swap(int argc, char **argv)
 			have_size = true;
 			break;
 		case 'p':
-			errno = 0;
-			prio = (int)strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || prio < 0 ||
-			    prio > SWAP_FLAG_PRIO_MASK) {
+			if (dec_parse_u64(optarg, 0, SWAP_FLAG_PRIO_MASK, &v)) {
 				cli_err("bad priority '%s' (0 to 32767)", optarg);
 				return EXIT_USAGE;
 			}
+			prio = (int)v;
 			break;
 		case 'k':
 			keep = true;
