@@ -49,6 +49,16 @@ int dec_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+bool str_valid(const char *s, size_t max)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++)
+		if (s[n] < 0x20 || s[n] > 0x7e || s[n] == '"' || s[n] == '\\')
+			return false;
+	return n <= max;
+}
+
 void hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

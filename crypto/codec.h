@@ -22,6 +22,14 @@
 bool name_valid(const char *s);
 
 /*
+ * A string atrestfs.conf holds verbatim: printable ASCII without the two
+ * characters libconfig would escape ('"' and '\\'), at most @max bytes
+ * ("" passes).  Key provider parameters obey the same rule, since they
+ * are stored there.
+ */
+bool str_valid(const char *s, size_t max);
+
+/*
  * Decimal digits and nothing else (no sign, no space, no "0x"; leading
  * zeros allowed) into *@out, which must lie in [@min, @max].  -EINVAL for
  * NULL, "" or any other character, -ERANGE for a value outside the bounds

@@ -26,17 +26,6 @@
 
 #define TMP_NAME	VOL_CONF_NAME ".tmp"
 
-/* Printable ASCII without the two characters libconfig would escape. */
-static bool str_valid(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (s[n] < 0x20 || s[n] > 0x7e || s[n] == '"' || s[n] == '\\')
-			return false;
-	return n <= max;
-}
-
 void vol_uuid_str(const uint8_t u[VOL_UUID_LEN], char out[VOL_UUID_STR_LEN + 1])
 {
 	char hex[2 * VOL_UUID_LEN + 1];

@@ -101,24 +101,14 @@ static const char *params_get(const struct keyprov_params *p, const char *key)
 	return NULL;
 }
 
-/* The same rule atrestfs.conf applies to a string value. */
-static int value_valid(const char *v)
-{
-	size_t n;
-
-	for (n = 0; v[n]; n++)
-		if (v[n] < 0x20 || v[n] > 0x7e || v[n] == '"' || v[n] == '\\')
-			return 0;
-	return n <= KEYPROV_PARAM_MAX;
-}
-
 static int params_set(struct keyprov_params *p, const char *key,
 		      const char *val)
 {
 	struct keyprov_paramset *ps = (struct keyprov_paramset *)p;
 	unsigned int i;
 
-	if (!key || !val || !name_valid(key) || !value_valid(val))
+	if (!key || !val || !name_valid(key) ||
+	    !str_valid(val, KEYPROV_PARAM_MAX))
 		return -EINVAL;
 	for (i = 0; i < ps->n; i++)
 		if (!strcmp(ps->key[i], key))

@@ -90,6 +90,31 @@ static void test_dec_null(void **state)
 	assert_int_equal(out, 7);
 }
 
+/* ---- strings atrestfs.conf holds verbatim ---- */
+
+static void test_str_valid(void **state)
+{
+	char s[258];
+
+	(void)state;
+	assert_true(str_valid("", 0));
+	assert_true(str_valid("kms:arn/key-1 v=2 ~!#$%", 64));
+	assert_true(str_valid(" ", 1));
+	assert_false(str_valid("ab", 1));
+	memset(s, 'x', 256);
+	s[256] = '\0';
+	assert_true(str_valid(s, 256));
+	s[256] = 'x', s[257] = '\0';
+	assert_false(str_valid(s, 256));
+	/* What libconfig would escape, controls, DEL and non-ASCII. */
+	assert_false(str_valid("a\"b", 64));
+	assert_false(str_valid("a\\b", 64));
+	assert_false(str_valid("a\nb", 64));
+	assert_false(str_valid("a\tb", 64));
+	assert_false(str_valid("a\x7f", 64));
+	assert_false(str_valid("caf\xc3\xa9", 64));
+}
+
 /* ---- hex ---- */
 
 static void test_hex_known(void **state)
@@ -283,6 +308,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dec_table),
 		cmocka_unit_test(test_dec_null),
+		cmocka_unit_test(test_str_valid),
 		cmocka_unit_test(test_hex_known),
 		cmocka_unit_test(test_hex_round_trip),
 		cmocka_unit_test(test_hex_rejects),
