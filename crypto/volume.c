@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,9 @@
 #include "volume.h"
 
 #define TMP_NAME	VOL_CONF_NAME ".tmp"
+
+/* Provider and param names are checked with name_valid(). */
+_Static_assert(VOL_NAME_MAX == NAME_LEN_MAX, "one limit for names");
 
 void vol_uuid_str(const uint8_t u[VOL_UUID_LEN], char out[VOL_UUID_STR_LEN + 1])
 {

@@ -11,7 +11,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,9 @@
 #include "../crypto/secmem.h"
 #include "keyprov.h"
 #include "keyprov_private.h"
+
+/* keyprov.h is installed alone, so it cannot use codec.h's limit. */
+_Static_assert(KEYPROV_NAME_MAX == NAME_LEN_MAX, "one limit for names");
 
 #ifndef KEYPROV_DIR
 #define KEYPROV_DIR "/usr/local/lib/atrestfs/keyprov"
