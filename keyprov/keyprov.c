@@ -215,6 +215,25 @@ bool keyprov_code_trusted(const struct stat *st)
 	       (st->st_uid == 0 || st->st_uid == geteuid());
 }
 
+int keyprov_secret_check(int fd, const char *path, const char *what,
+			 bool own, struct stat *st, char *msg, size_t msglen)
+{
+	if (fstat(fd, st) || !S_ISREG(st->st_mode))
+		return msg_fail(msg, msglen, -EINVAL, "%s %s is not a regular "
+				"file", what, path);
+	if (st->st_mode & 077)
+		return msg_fail(msg, msglen, -EPERM, "%s %s is accessible to "
+				"group or others (mode %04o); run: chmod "
+				"600 %s", what, path,
+				(unsigned int)(st->st_mode & 07777), path);
+	if (own && st->st_uid != geteuid())
+		return msg_fail(msg, msglen, -EPERM, "%s %s belongs to uid %u, "
+				"not to uid %u", what, path,
+				(unsigned int)st->st_uid,
+				(unsigned int)geteuid());
+	return 0;
+}
+
 int keyprov_open_dir(const char *dir, const char *name,
 		     const struct keyprov_host *host,
 		     const struct keyprov_kv *cfg, struct keyprov **kpp,
