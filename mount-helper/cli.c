@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,32 +86,44 @@ int cli_run(const char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-int cli_mounted(const char *path, char *type, size_t typelen)
+int cli_mountinfo(const char *dir, dev_t dev, char *type, size_t typelen)
 {
-	char real[PATH_MAX], line[8192], mp[PATH_MAX], fstype[256];
+	char line[8192], mp[PATH_MAX], fstype[256];
+	unsigned int maj, min;
 	const char *sep;
 	int found = 0;
 	FILE *f;
 
-	if (!realpath(path, real))
-		return 0;
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
-		return 0;
-	/* Field 5 is the mount point; the fstype follows " - ".  Last wins. */
+		return -errno;
+	/*
+	 * Field 3 is MAJOR:MINOR, field 5 the mount point; the fstype
+	 * follows " - " (proc(5)).
+	 */
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+		sep = strstr(line, " - ");
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min,
+			   mp) != 3 || !sep ||
+		    sscanf(sep + 3, "%255s", fstype) != 1)
 			continue;
 		unescape(mp);
-		sep = strstr(line, " - ");
-		if (strcmp(mp, real) || !sep ||
-		    sscanf(sep + 3, "%255s", fstype) != 1)
+		if (dir ? strcmp(mp, dir) != 0 : makedev(maj, min) != dev)
 			continue;
 		snprintf(type, typelen, "%s", fstype);
 		found = 1;
 	}
 	fclose(f);
 	return found;
+}
+
+int cli_mounted(const char *path, char *type, size_t typelen)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(path, real))
+		return 0;
+	return cli_mountinfo(real, 0, type, typelen) > 0;
 }
 
 void cli_json_str(FILE *f, const char *s)

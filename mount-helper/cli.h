@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <libconfig.h>
 
@@ -41,15 +42,22 @@ void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int cli_quiet;
 
 /*
- * What is mounted at @path (resolved with realpath): 1 and its fstype in
- * @type, or 0 if nothing is, from /proc/self/mountinfo.
- */
-/*
  * Run argv[0] (searched in PATH) with @argv and wait: 0 if it exited 0,
  * -EIO if it failed (it said why; we say so if it cannot be run), or
  * -errno if it could not be started.
  */
 int cli_run(const char *const argv[]);
+/*
+ * The one reader of /proc/self/mountinfo.  The mount at mount point @dir
+ * (a realpath) if @dir is not NULL, else the mount of device @dev; the
+ * last entry wins, as mounts stack.  1 and its fstype in @type, 0 if
+ * none matches, -errno if mountinfo cannot be read.
+ */
+int cli_mountinfo(const char *dir, dev_t dev, char *type, size_t typelen);
+/*
+ * What is mounted at @path (resolved with realpath): 1 and its fstype in
+ * @type, or 0 if nothing is (or mountinfo cannot be read).
+ */
 int cli_mounted(const char *path, char *type, size_t typelen);
 
 /* --allow-uid/--allow-gid N: append 0..VOL_ID_MAX to @ids, at most VOL_MAX_IDS. */

@@ -31,7 +31,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../crypto/codec.h"
@@ -97,30 +96,11 @@ static int parse_size(const char *s, uint64_t *out)
  */
 static int mount_of(const char *dir, char *fstype, size_t len)
 {
-	char line[8192], type[256];
-	unsigned int maj, min;
-	const char *sep;
 	struct stat st;
-	int found = 0;
-	FILE *f;
 
 	if (stat(dir, &st))
 		return -errno;
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		sep = strstr(line, " - ");
-		if (sscanf(line, "%*s %*s %u:%u", &maj, &min) != 2 || !sep ||
-		    sscanf(sep + 3, "%255s", type) != 1)
-			continue;
-		if (makedev(maj, min) != st.st_dev)
-			continue;
-		snprintf(fstype, len, "%s", type);
-		found = 1;
-	}
-	fclose(f);
-	return found;
+	return cli_mountinfo(NULL, st.st_dev, fstype, len);
 }
 
 /* 1 if the file at @path lives on an atrestfs mount, else 0 or -errno. */
