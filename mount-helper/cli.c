@@ -168,6 +168,32 @@ int cli_add_id(const char *s, uint32_t *ids, unsigned int *n)
 	return 0;
 }
 
+int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
+	       struct vol_config *cfg, struct kek **kek, unsigned int *slot)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	int err;
+
+	err = volkey_unlock(dirfd, o, cfg, kek, slot, msg, sizeof(msg));
+	switch (err) {
+	case 0:
+		return 0;
+	case -ENOENT:
+		cli_err("%s is not an atrestfs volume (%s)", dir, msg);
+		return EXIT_VOLUME;
+	case -EINVAL:
+	case -EPROTONOSUPPORT:
+		cli_err("%s/%s: %s", dir, VOL_CONF_NAME, msg);
+		return EXIT_VOLUME;
+	case -EBADMSG:
+		cli_err("%s", msg);
+		return EXIT_VOLUME;
+	default:
+		cli_err("%s", *msg ? msg : strerror(-err));
+		return EXIT_KEY;
+	}
+}
+
 static int mkdir_p(char *path, mode_t mode)
 {
 	char *p;

@@ -169,6 +169,14 @@ int volkey_wrap_slot(struct cli_keyopts *o, const char *provider,
 /* Re-MAC @cfg and replace atrestfs.conf atomically. */
 int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek);
 
+/*
+ * volkey_unlock() @dirfd (the volume @dir) with @o, and say on stderr why
+ * it failed: 0, or the exit code, EXIT_VOLUME for a directory that is not
+ * a volume or a config that is bad or tampered with, else EXIT_KEY.
+ */
+int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
+	       struct vol_config *cfg, struct kek **kek, unsigned int *slot);
+
 /* cmd_keyslot.c */
 int cmd_keyslot(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);

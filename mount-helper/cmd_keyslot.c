@@ -167,22 +167,17 @@ static int list(int argc, char **argv)
 static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
 		  struct kek **kek, unsigned int *slot)
 {
-	char msg[KEYPROV_MSG_MAX] = "";
-	int err;
+	int ret;
 
 	*dirfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*dirfd < 0) {
 		cli_err("%s: %s", a->dir, strerror(errno));
 		return EXIT_VOLUME;
 	}
-	err = volkey_unlock(*dirfd, &a->unlock, cfg, kek, slot, msg,
-			    sizeof(msg));
-	if (!err)
-		return 0;
-	close(*dirfd);
-	cli_err("%s", *msg ? msg : strerror(-err));
-	return err == -ENOENT || err == -EINVAL || err == -EBADMSG ||
-	       err == -EPROTONOSUPPORT ? EXIT_VOLUME : EXIT_KEY;
+	ret = cli_unlock(*dirfd, a->dir, &a->unlock, cfg, kek, slot);
+	if (ret)
+		close(*dirfd);
+	return ret;
 }
 
 /* Wrap into cfg->slots[at] (at == nslots appends), then commit. */
