@@ -168,6 +168,31 @@ int cli_add_id(const char *s, uint32_t *ids, unsigned int *n)
 	return 0;
 }
 
+int cli_policy_opt(struct vol_options *opt, int c, const char *arg)
+{
+	switch (c) {
+	case CLI_OPT_AUDIT_FILE:
+		snprintf(opt->audit_file, sizeof(opt->audit_file), "%s", arg);
+		return 1;
+	case CLI_OPT_AUDIT_SYSLOG:
+		opt->audit_syslog = true;
+		return 1;
+	case CLI_OPT_ALLOW_UID:
+	case CLI_OPT_ALLOW_GID:
+		if (c == CLI_OPT_ALLOW_UID ?
+		    cli_add_id(arg, opt->allow_uids, &opt->nuids) :
+		    cli_add_id(arg, opt->allow_gids, &opt->ngids)) {
+			cli_err("--allow-%cid %s: bad option value: want a "
+				"number from 0 to %u, at most %d of them",
+				c == CLI_OPT_ALLOW_UID ? 'u' : 'g', arg,
+				VOL_ID_MAX, VOL_MAX_IDS);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	       struct vol_config *cfg, struct kek **kek, unsigned int *slot)
 {

@@ -63,6 +63,23 @@ int cli_mounted(const char *path, char *type, size_t typelen);
 /* --allow-uid/--allow-gid N: append 0..VOL_ID_MAX to @ids, at most VOL_MAX_IDS. */
 int cli_add_id(const char *s, uint32_t *ids, unsigned int *n);
 
+/*
+ * The audit log and access policy: init and config take the same options,
+ * declared once here.  Put CLI_POLICY_OPTIONS in a getopt_long table and
+ * hand every option to cli_policy_opt(): 1 if getopt's @c was one of
+ * them and is now in @opt (to be checked with vol_options_check()), -1 if
+ * its value is bad (said on stderr, naming the option), 0 if @c is not
+ * one of them.
+ */
+enum { CLI_OPT_AUDIT_FILE = 0x110, CLI_OPT_AUDIT_SYSLOG, CLI_OPT_ALLOW_UID,
+       CLI_OPT_ALLOW_GID };
+#define CLI_POLICY_OPTIONS \
+	{ "audit-file", required_argument, NULL, CLI_OPT_AUDIT_FILE }, \
+	{ "audit-syslog", no_argument, NULL, CLI_OPT_AUDIT_SYSLOG }, \
+	{ "allow-uid", required_argument, NULL, CLI_OPT_ALLOW_UID }, \
+	{ "allow-gid", required_argument, NULL, CLI_OPT_ALLOW_GID }
+int cli_policy_opt(struct vol_options *opt, int c, const char *arg);
+
 /* Default key file of a volume: KEYDIR/UUID.key (see atrestfs(8) FILES). */
 int cli_default_keyfile(const char *uuid, char *buf, size_t len, int mkdirs);
 

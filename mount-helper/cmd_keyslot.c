@@ -365,11 +365,8 @@ static int parse(struct ks_args *a, int argc, char **argv)
 		{ "new-keyfile", required_argument, NULL, 3 },
 		{ "new-passfile", required_argument, NULL, 4 },
 		{ "new-extpass", required_argument, NULL, 5 },
-		{ "audit-file", required_argument, NULL, 6 },
-		{ "audit-syslog", no_argument, NULL, 7 },
+		CLI_POLICY_OPTIONS,
 		{ "no-audit", no_argument, NULL, 8 },
-		{ "allow-uid", required_argument, NULL, 9 },
-		{ "allow-gid", required_argument, NULL, 10 },
 		{ "no-policy", no_argument, NULL, 11 },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -381,6 +378,13 @@ static int parse(struct ks_args *a, int argc, char **argv)
 				NULL)) != -1) {
 		switch (cli_unlock_opt(&a->unlock, c, optarg)) {
 		case 1:
+			continue;
+		case -1:
+			return -EINVAL;
+		}
+		switch (cli_policy_opt(&a->set, c, optarg)) {
+		case 1:
+			a->changes = true;
 			continue;
 		case -1:
 			return -EINVAL;
@@ -401,24 +405,13 @@ static int parse(struct ks_args *a, int argc, char **argv)
 			err = cli_keyopts_secret(&a->add, c == 4 ? optarg : NULL,
 						 c == 5 ? optarg : NULL);
 			break;
-		case 6:
-			snprintf(a->set.audit_file, sizeof(a->set.audit_file),
-				 "%s", optarg);
-			break;
-		case 7:
-			a->set.audit_syslog = true;
-			break;
 		case 8:
 			a->no_audit = true;
-			break;
-		case 9:
-		case 10:
-			err = c == 9 ?
-			      cli_add_id(optarg, a->set.allow_uids, &a->set.nuids) :
-			      cli_add_id(optarg, a->set.allow_gids, &a->set.ngids);
+			a->changes = true;
 			break;
 		case 11:
 			a->no_policy = true;
+			a->changes = true;
 			break;
 		case 'q':
 			cli_quiet = 1;
@@ -433,8 +426,6 @@ static int parse(struct ks_args *a, int argc, char **argv)
 			cli_err("bad option value: %s", optarg);
 			return err;
 		}
-		if (c >= 6 && c <= 11)
-			a->changes = true;
 	}
 	return 0;
 }
