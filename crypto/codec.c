@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * crypto/codec.c - hex and base64.  Base64 goes through OpenSSL's
+ * crypto/codec.c - decimal, hex and base64.  Base64 goes through OpenSSL's
  * EVP_EncodeBlock/EVP_DecodeBlock, which know nothing of padding on decode;
  * the length and alphabet checks here make the decoding canonical.
  */
@@ -23,6 +23,40 @@ bool name_valid(const char *s)
 		      s[n] == '-'))
 			return false;
 	return n >= 1 && n <= NAME_LEN_MAX;
+}
+
+int dec_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0, d;
+	size_t i;
+
+	if (!s || !*s)
+		return -EINVAL;
+	/* Syntax first: "99999999999999999999x" is junk, not out of range. */
+	for (i = 0; s[i]; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+	/* Digit by digit against @max: strtoull would take a sign or spaces. */
+	for (i = 0; s[i]; i++) {
+		d = (uint64_t)(s[i] - '0');
+		if (d > max || v > (max - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	if (v < min)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+bool str_valid(const char *s, size_t max)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++)
+		if (s[n] < 0x20 || s[n] > 0x7e || s[n] == '"' || s[n] == '\\')
+			return false;
+	return n <= max;
 }
 
 void hex_encode(const uint8_t *in, size_t len, char *out)

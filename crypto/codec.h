@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * crypto/codec.h - hex and base64 text encodings of binary fields, used by
- * atrestfs.conf and symlink targets.  Decoders are strict: they accept
+ * atrestfs.conf and symlink targets, and the one decimal parser of the
+ * command line and the key providers.  Decoders are strict: they accept
  * exactly the canonical form the encoders produce, nothing else.
  */
 #ifndef ATR_CODEC_H
@@ -19,6 +20,22 @@
  */
 #define NAME_LEN_MAX	64
 bool name_valid(const char *s);
+
+/*
+ * A string atrestfs.conf holds verbatim: printable ASCII without the two
+ * characters libconfig would escape ('"' and '\\'), at most @max bytes
+ * ("" passes).  Key provider parameters obey the same rule, since they
+ * are stored there.
+ */
+bool str_valid(const char *s, size_t max);
+
+/*
+ * Decimal digits and nothing else (no sign, no space, no "0x"; leading
+ * zeros allowed) into *@out, which must lie in [@min, @max].  -EINVAL for
+ * NULL, "" or any other character, -ERANGE for a value outside the bounds
+ * (however many digits).  *@out is only written on success.
+ */
+int dec_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* @out holds 2 * len + 1 bytes; lower-case, NUL-terminated. */
 void hex_encode(const uint8_t *in, size_t len, char *out);

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +25,8 @@
 
 #define TMP_NAME	VOL_CONF_NAME ".tmp"
 
-/* Printable ASCII without the two characters libconfig would escape. */
-static bool str_valid(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (s[n] < 0x20 || s[n] > 0x7e || s[n] == '"' || s[n] == '\\')
-			return false;
-	return n <= max;
-}
+/* Provider and param names are checked with name_valid(). */
+_Static_assert(VOL_NAME_MAX == NAME_LEN_MAX, "one limit for names");
 
 void vol_uuid_str(const uint8_t u[VOL_UUID_LEN], char out[VOL_UUID_STR_LEN + 1])
 {

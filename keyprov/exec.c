@@ -540,18 +540,35 @@ static int reply_data(struct exec_prov *ep, const char *out, size_t out_len,
 
 /* ---- the provider ---- */
 
+/* Setting timeout: 1 to 600 seconds; absent leaves the default. */
 static int parse_timeout(const char *s, unsigned int *ms)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
 	if (!s)
 		return 0;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > 600)
+	if (dec_parse_u64(s, 1, 600, &v))
 		return -EINVAL;
 	*ms = (unsigned int)v * 1000;
+	return 0;
+}
+
+/*
+ * A describe reply's "key_version N": a uint32_t (0 means 1, keyprov.h),
+ * as strictly as any number we read.  The field is not NUL-terminated.
+ */
+static int parse_key_version(const char *v, size_t vlen, uint32_t *out)
+{
+	char num[32];			/* room for a few leading zeros */
+	uint64_t n;
+
+	if (vlen >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, v, vlen);
+	num[vlen] = '\0';
+	if (dec_parse_u64(num, 0, UINT32_MAX, &n))
+		return -EINVAL;
+	*out = (uint32_t)n;
 	return 0;
 }
 
@@ -606,8 +623,13 @@ static int ask_describe(struct exec_prov *ep, char *msg, size_t msglen)
 	snprintf(ep->desc.key_id, sizeof(ep->desc.key_id), "%.*s", (int)vlen,
 		 v);
 	ep->desc.key_version = 1;
-	if (!keyprov_exec_field(out, out_len, "key_version", &v, &vlen))
-		ep->desc.key_version = (uint32_t)strtoul(v, NULL, 10);
+	if (!keyprov_exec_field(out, out_len, "key_version", &v, &vlen) &&
+	    parse_key_version(v, vlen, &ep->desc.key_version)) {
+		snprintf(msg, msglen, "key helper %s gave a key_version that "
+			 "is not a number from 0 to %u", ep->helper,
+			 UINT32_MAX);
+		goto out_free;
+	}
 	if (keyprov_exec_field(out, out_len, "algorithm", &v, &vlen))
 		v = "exec", vlen = 4;
 	snprintf(ep->desc.algorithm, sizeof(ep->desc.algorithm),

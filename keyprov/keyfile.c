@@ -20,6 +20,7 @@
 #include "../crypto/codec.h"
 #include "../crypto/secmem.h"
 #include "keyprov.h"
+#include "keyprov_private.h"
 
 #define ROOT_LEN	32
 
@@ -71,18 +72,12 @@ static int read_key(const char *path, uint8_t *root, char *msg,
 			 strerror(errno));
 		return err == -ELOOP ? -EINVAL : err;
 	}
+	/* Mode only, as atrestfs-keyprov(7) says; the PIN file checks owner. */
+	err = keyprov_secret_check(fd, path, "key file", false, &st, msg,
+				   msglen);
+	if (err)
+		goto out_close;
 	err = -EINVAL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		snprintf(msg, msglen, "key file %s is not a regular file", path);
-		goto out_close;
-	}
-	if (st.st_mode & 077) {
-		err = -EPERM;
-		snprintf(msg, msglen,
-			 "key file %s is accessible to group or others (mode %04o); "
-			 "run: chmod 600 %s", path, st.st_mode & 07777, path);
-		goto out_close;
-	}
 	if (st.st_size != ROOT_LEN) {
 		snprintf(msg, msglen,
 			 "key file %s holds %lld bytes; a root key file holds exactly %d",

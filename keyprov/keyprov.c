@@ -11,7 +11,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,9 @@
 #include "../crypto/secmem.h"
 #include "keyprov.h"
 #include "keyprov_private.h"
+
+/* keyprov.h is installed alone, so it cannot use codec.h's limit. */
+_Static_assert(KEYPROV_NAME_MAX == NAME_LEN_MAX, "one limit for names");
 
 #ifndef KEYPROV_DIR
 #define KEYPROV_DIR "/usr/local/lib/atrestfs/keyprov"
@@ -101,24 +103,14 @@ static const char *params_get(const struct keyprov_params *p, const char *key)
 	return NULL;
 }
 
-/* The same rule atrestfs.conf applies to a string value. */
-static int value_valid(const char *v)
-{
-	size_t n;
-
-	for (n = 0; v[n]; n++)
-		if (v[n] < 0x20 || v[n] > 0x7e || v[n] == '"' || v[n] == '\\')
-			return 0;
-	return n <= KEYPROV_PARAM_MAX;
-}
-
 static int params_set(struct keyprov_params *p, const char *key,
 		      const char *val)
 {
 	struct keyprov_paramset *ps = (struct keyprov_paramset *)p;
 	unsigned int i;
 
-	if (!key || !val || !name_valid(key) || !value_valid(val))
+	if (!key || !val || !name_valid(key) ||
+	    !str_valid(val, KEYPROV_PARAM_MAX))
 		return -EINVAL;
 	for (i = 0; i < ps->n; i++)
 		if (!strcmp(ps->key[i], key))
@@ -221,6 +213,25 @@ bool keyprov_code_trusted(const struct stat *st)
 {
 	return S_ISREG(st->st_mode) && !(st->st_mode & 022) &&
 	       (st->st_uid == 0 || st->st_uid == geteuid());
+}
+
+int keyprov_secret_check(int fd, const char *path, const char *what,
+			 bool own, struct stat *st, char *msg, size_t msglen)
+{
+	if (fstat(fd, st) || !S_ISREG(st->st_mode))
+		return msg_fail(msg, msglen, -EINVAL, "%s %s is not a regular "
+				"file", what, path);
+	if (st->st_mode & 077)
+		return msg_fail(msg, msglen, -EPERM, "%s %s is accessible to "
+				"group or others (mode %04o); run: chmod "
+				"600 %s", what, path,
+				(unsigned int)(st->st_mode & 07777), path);
+	if (own && st->st_uid != geteuid())
+		return msg_fail(msg, msglen, -EPERM, "%s %s belongs to uid %u, "
+				"not to uid %u", what, path,
+				(unsigned int)st->st_uid,
+				(unsigned int)geteuid());
+	return 0;
 }
 
 int keyprov_open_dir(const char *dir, const char *name,

@@ -17,6 +17,15 @@
  * with our rights, often root's.
  */
 bool keyprov_code_trusted(const struct stat *st);
+/*
+ * keyprov.c: may we take a secret (root key, PIN) from the file open at
+ * @fd?  Only a regular file (else -EINVAL) that group and others cannot
+ * access and, if @own, that the effective uid owns (else -EPERM).  @msg
+ * says why, naming it "@what @path"; *@st receives its status.  Open it
+ * with O_NOFOLLOW: a symlink's mode tells nothing.
+ */
+int keyprov_secret_check(int fd, const char *path, const char *what,
+			 bool own, struct stat *st, char *msg, size_t msglen);
 
 /* passphrase.c */
 #define PP_SALT_LEN		32

@@ -84,16 +84,10 @@ int keyprov_scrypt_check(uint64_t n, uint64_t r, uint64_t p)
 	return 0;
 }
 
-/* Decimal, no sign, no junk. */
+/* A decimal setting or parameter; keyprov_scrypt_check() bounds it. */
 static int parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
+	return dec_parse_u64(s, 0, UINT64_MAX, out);
 }
 
 static int pp_init(const struct keyprov_host *host,

@@ -10,7 +10,7 @@
  * volume or provider and only the config MAC, checked after the unwrap,
  * would notice.  GCM binds the host's AAD (volume UUID, KEK ID, provider)
  * inside the token, and tokens that do AES generally have it.
- * The 96-bit nonce is ours (RAND_bytes); a root key wraps one KEK per
+ * The 96-bit nonce is ours (rand_fill()); a root key wraps one KEK per
  * keyslot creation, far below the 2^32 random-nonce bound.  The AAD is
  * never empty: SoftHSM 2.6 can crash on empty GCM AAD.
  *
@@ -34,7 +34,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +42,9 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
+#include "../crypto/aead.h"
+#include "../crypto/codec.h"
 #include "../crypto/msg.h"
 #include "keyprov.h"
 #include "keyprov_private.h"
@@ -199,8 +200,6 @@ typedef CK_RV (*CK_C_GetFunctionList)(CK_FUNCTION_LIST **list);
 
 /* ---- the provider ---- */
 
-#define NONCE_LEN	12
-#define TAG_LEN		16
 #define ROOT_KEY_LEN	32		/* AES-256 */
 
 struct p11 {
@@ -319,21 +318,10 @@ int keyprov_pkcs11_read_pin(const char *path, char *pin, size_t pinmax,
 			   "cannot open PIN file %s: %s", path,
 			   errno == ELOOP ? "it is a symbolic link" :
 			   strerror(errno));
-	err = -EPERM;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		msg_fail(msg, msglen, err, "PIN file %s is not a regular file", path);
-		goto out_close;
-	}
-	if (st.st_mode & 077) {
-		msg_fail(msg, msglen, err, "PIN file %s is accessible to group or "
-		    "others (mode %04o); run: chmod 600 %s", path,
-		    (unsigned int)(st.st_mode & 07777), path);
-		goto out_close;
-	}
-	if (st.st_uid != geteuid()) {
-		msg_fail(msg, msglen, err, "PIN file %s belongs to uid %u, not to "
-		    "uid %u", path, (unsigned int)st.st_uid,
-		    (unsigned int)geteuid());
+	/* Every unsafe PIN file is -EPERM, a non-regular one included. */
+	if (keyprov_secret_check(fd, path, "PIN file", true, &st, msg,
+				 msglen)) {
+		err = -EPERM;
 		goto out_close;
 	}
 	n = read(fd, pin, pinmax);
@@ -359,18 +347,6 @@ out_close:
 	return err;
 }
 
-/* Decimal, no sign, no junk. */
-static int parse_ulong(const char *s, unsigned long *out)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
 /* Every setting checked before any code is loaded. */
 static int take_settings(struct p11 *p, const struct keyprov_kv *cfg,
 			 char *msg, size_t msglen)
@@ -381,6 +357,7 @@ static int take_settings(struct p11 *p, const struct keyprov_kv *cfg,
 	const char *slot = cfg->get(cfg, "slot");
 	const char *mode = cfg->get(cfg, "mode");
 	const char *vol = cfg->get(cfg, "volume");
+	uint64_t id = 0;
 
 	p->pin_file = cfg->get(cfg, "pin_file");
 	if (!module || !*module)
@@ -401,9 +378,10 @@ static int take_settings(struct p11 *p, const struct keyprov_kv *cfg,
 		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: key (the "
 			   "root key's label, 1 to %d bytes) is required",
 			   P11_OBJECT_MAX);
-	if (slot && parse_ulong(slot, &p->slot))
+	if (slot && dec_parse_u64(slot, 0, ULONG_MAX, &id))
 		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: slot '%s' "
 			   "is not a decimal slot ID", slot);
+	p->slot = (CK_SLOT_ID)id;
 	p->have_slot = slot != NULL;
 	if (p->pin_file && p->pin_file[0] != '/')
 		return msg_fail(msg, msglen, -EINVAL, "pkcs11 provider: pin_file "
@@ -719,11 +697,11 @@ static void gcm_mech(CK_MECHANISM *m, CK_GCM_PARAMS *gp, CK_BYTE *nonce,
 		     CK_BYTE *aad, size_t aad_len)
 {
 	gp->pIv = nonce;
-	gp->ulIvLen = NONCE_LEN;
-	gp->ulIvBits = NONCE_LEN * 8;
+	gp->ulIvLen = AEAD_NONCE_LEN;
+	gp->ulIvBits = AEAD_NONCE_LEN * 8;
 	gp->pAAD = aad;
 	gp->ulAADLen = aad_len;
-	gp->ulTagBits = TAG_LEN * 8;
+	gp->ulTagBits = AEAD_TAG_LEN * 8;
 	m->mechanism = CKM_AES_GCM;
 	m->pParameter = gp;
 	m->ulParameterLen = sizeof(*gp);
@@ -737,14 +715,16 @@ static int p11_wrap(void *priv, const struct keyprov_req *req,
 	CK_BYTE *plain, *aad;
 	CK_GCM_PARAMS gp;
 	CK_MECHANISM m;
-	CK_ULONG n = out_cap - NONCE_LEN;
+	CK_ULONG n = out_cap - AEAD_NONCE_LEN;
 	CK_RV rv;
-	int err = -ENOMEM;
+	int err;
 
-	if (!req->aad_len || NONCE_LEN + key_len + TAG_LEN > out_cap)
+	if (!req->aad_len || AEAD_NONCE_LEN + key_len + AEAD_TAG_LEN > out_cap)
 		return -EINVAL;
-	if (RAND_bytes(out, NONCE_LEN) != 1)
-		return -EIO;
+	err = rand_fill(out, AEAD_NONCE_LEN);
+	if (err)
+		return err;
+	err = -ENOMEM;
 	/* PKCS#11 takes non-const buffers: hand it copies. */
 	plain = p->host->secure_alloc(key_len);
 	aad = malloc(req->aad_len);
@@ -755,19 +735,19 @@ static int p11_wrap(void *priv, const struct keyprov_req *req,
 	gcm_mech(&m, &gp, out, aad, req->aad_len);
 	rv = p->f->C_EncryptInit(p->sess, &m, p->key);
 	if (rv == CKR_OK)
-		rv = p->f->C_Encrypt(p->sess, plain, key_len, out + NONCE_LEN,
-				     &n);
+		rv = p->f->C_Encrypt(p->sess, plain, key_len,
+				     out + AEAD_NONCE_LEN, &n);
 	err = 0;
 	if (rv != CKR_OK)
 		err = msg_fail(req->msg, req->msglen, gone(rv) ? -EAGAIN : -EIO,
 			  "token %s cannot encrypt with key %s (%s)", p->token,
 			  p->object, RV(rv));
-	else if (n != key_len + TAG_LEN)
+	else if (n != key_len + AEAD_TAG_LEN)
 		err = msg_fail(req->msg, req->msglen, -EIO, "token %s returned %lu "
 			  "bytes of AES-GCM output for %zu", p->token, n,
 			  key_len);
 	else
-		*out_len = NONCE_LEN + n;
+		*out_len = AEAD_NONCE_LEN + n;
 out_free:
 	p->host->secure_free(plain, key_len);
 	free(aad);
@@ -788,10 +768,10 @@ static int p11_unwrap(void *priv, const struct keyprov_req *req,
 
 	if (!req->aad_len)
 		return -EINVAL;
-	if (in_len != NONCE_LEN + key_len + TAG_LEN)
+	if (in_len != AEAD_NONCE_LEN + key_len + AEAD_TAG_LEN)
 		return msg_fail(req->msg, req->msglen, -EBADMSG, "pkcs11 keyslot "
 			   "holds %zu bytes, expected %zu", in_len,
-			   NONCE_LEN + key_len + TAG_LEN);
+			   AEAD_NONCE_LEN + key_len + AEAD_TAG_LEN);
 	/* Tokens may want room for the whole input: decrypt into scratch. */
 	plain = p->host->secure_alloc(in_len);
 	copy = malloc(in_len);
@@ -803,8 +783,8 @@ static int p11_unwrap(void *priv, const struct keyprov_req *req,
 	gcm_mech(&m, &gp, copy, aad, req->aad_len);
 	rv = p->f->C_DecryptInit(p->sess, &m, p->key);
 	if (rv == CKR_OK) {
-		rv = p->f->C_Decrypt(p->sess, copy + NONCE_LEN,
-				     in_len - NONCE_LEN, plain, &n);
+		rv = p->f->C_Decrypt(p->sess, copy + AEAD_NONCE_LEN,
+				     in_len - AEAD_NONCE_LEN, plain, &n);
 		/* SoftHSM 2.6 reports a failed GCM tag check this way. */
 		if (rv == CKR_GENERAL_ERROR || rv == CKR_FUNCTION_FAILED)
 			rv = CKR_ENCRYPTED_DATA_INVALID;

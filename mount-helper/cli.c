@@ -13,9 +13,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../crypto/codec.h"
 #include "cli.h"
 
 int cli_quiet;
@@ -84,32 +86,44 @@ int cli_run(const char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-int cli_mounted(const char *path, char *type, size_t typelen)
+int cli_mountinfo(const char *dir, dev_t dev, char *type, size_t typelen)
 {
-	char real[PATH_MAX], line[8192], mp[PATH_MAX], fstype[256];
+	char line[8192], mp[PATH_MAX], fstype[256];
+	unsigned int maj, min;
 	const char *sep;
 	int found = 0;
 	FILE *f;
 
-	if (!realpath(path, real))
-		return 0;
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
-		return 0;
-	/* Field 5 is the mount point; the fstype follows " - ".  Last wins. */
+		return -errno;
+	/*
+	 * Field 3 is MAJOR:MINOR, field 5 the mount point; the fstype
+	 * follows " - " (proc(5)).
+	 */
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+		sep = strstr(line, " - ");
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min,
+			   mp) != 3 || !sep ||
+		    sscanf(sep + 3, "%255s", fstype) != 1)
 			continue;
 		unescape(mp);
-		sep = strstr(line, " - ");
-		if (strcmp(mp, real) || !sep ||
-		    sscanf(sep + 3, "%255s", fstype) != 1)
+		if (dir ? strcmp(mp, dir) != 0 : makedev(maj, min) != dev)
 			continue;
 		snprintf(type, typelen, "%s", fstype);
 		found = 1;
 	}
 	fclose(f);
 	return found;
+}
+
+int cli_mounted(const char *path, char *type, size_t typelen)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(path, real))
+		return 0;
+	return cli_mountinfo(real, 0, type, typelen) > 0;
 }
 
 void cli_json_str(FILE *f, const char *s)
@@ -146,16 +160,63 @@ void cli_progress(const char *what, uint64_t done, uint64_t total)
 
 int cli_add_id(const char *s, uint32_t *ids, unsigned int *n)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || !*s || *end || *s == '-' || v > VOL_ID_MAX ||
-	    *n >= VOL_MAX_IDS)
+	if (*n >= VOL_MAX_IDS || dec_parse_u64(s, 0, VOL_ID_MAX, &v))
 		return -EINVAL;
 	ids[(*n)++] = (uint32_t)v;
 	return 0;
+}
+
+int cli_policy_opt(struct vol_options *opt, int c, const char *arg)
+{
+	switch (c) {
+	case CLI_OPT_AUDIT_FILE:
+		snprintf(opt->audit_file, sizeof(opt->audit_file), "%s", arg);
+		return 1;
+	case CLI_OPT_AUDIT_SYSLOG:
+		opt->audit_syslog = true;
+		return 1;
+	case CLI_OPT_ALLOW_UID:
+	case CLI_OPT_ALLOW_GID:
+		if (c == CLI_OPT_ALLOW_UID ?
+		    cli_add_id(arg, opt->allow_uids, &opt->nuids) :
+		    cli_add_id(arg, opt->allow_gids, &opt->ngids)) {
+			cli_err("--allow-%cid %s: bad option value: want a "
+				"number from 0 to %u, at most %d of them",
+				c == CLI_OPT_ALLOW_UID ? 'u' : 'g', arg,
+				VOL_ID_MAX, VOL_MAX_IDS);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
+	       struct vol_config *cfg, struct kek **kek, unsigned int *slot)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	int err;
+
+	err = volkey_unlock(dirfd, o, cfg, kek, slot, msg, sizeof(msg));
+	switch (err) {
+	case 0:
+		return 0;
+	case -ENOENT:
+		cli_err("%s is not an atrestfs volume (%s)", dir, msg);
+		return EXIT_VOLUME;
+	case -EINVAL:
+	case -EPROTONOSUPPORT:
+		cli_err("%s/%s: %s", dir, VOL_CONF_NAME, msg);
+		return EXIT_VOLUME;
+	case -EBADMSG:
+		cli_err("%s", msg);
+		return EXIT_VOLUME;
+	default:
+		cli_err("%s", *msg ? msg : strerror(-err));
+		return EXIT_KEY;
+	}
 }
 
 static int mkdir_p(char *path, mode_t mode)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <libconfig.h>
 
@@ -41,19 +42,43 @@ void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int cli_quiet;
 
 /*
- * What is mounted at @path (resolved with realpath): 1 and its fstype in
- * @type, or 0 if nothing is, from /proc/self/mountinfo.
- */
-/*
  * Run argv[0] (searched in PATH) with @argv and wait: 0 if it exited 0,
  * -EIO if it failed (it said why; we say so if it cannot be run), or
  * -errno if it could not be started.
  */
 int cli_run(const char *const argv[]);
+/*
+ * The one reader of /proc/self/mountinfo.  The mount at mount point @dir
+ * (a realpath) if @dir is not NULL, else the mount of device @dev; the
+ * last entry wins, as mounts stack.  1 and its fstype in @type, 0 if
+ * none matches, -errno if mountinfo cannot be read.
+ */
+int cli_mountinfo(const char *dir, dev_t dev, char *type, size_t typelen);
+/*
+ * What is mounted at @path (resolved with realpath): 1 and its fstype in
+ * @type, or 0 if nothing is (or mountinfo cannot be read).
+ */
 int cli_mounted(const char *path, char *type, size_t typelen);
 
 /* --allow-uid/--allow-gid N: append 0..VOL_ID_MAX to @ids, at most VOL_MAX_IDS. */
 int cli_add_id(const char *s, uint32_t *ids, unsigned int *n);
+
+/*
+ * The audit log and access policy: init and config take the same options,
+ * declared once here.  Put CLI_POLICY_OPTIONS in a getopt_long table and
+ * hand every option to cli_policy_opt(): 1 if getopt's @c was one of
+ * them and is now in @opt (to be checked with vol_options_check()), -1 if
+ * its value is bad (said on stderr, naming the option), 0 if @c is not
+ * one of them.
+ */
+enum { CLI_OPT_AUDIT_FILE = 0x110, CLI_OPT_AUDIT_SYSLOG, CLI_OPT_ALLOW_UID,
+       CLI_OPT_ALLOW_GID };
+#define CLI_POLICY_OPTIONS \
+	{ "audit-file", required_argument, NULL, CLI_OPT_AUDIT_FILE }, \
+	{ "audit-syslog", no_argument, NULL, CLI_OPT_AUDIT_SYSLOG }, \
+	{ "allow-uid", required_argument, NULL, CLI_OPT_ALLOW_UID }, \
+	{ "allow-gid", required_argument, NULL, CLI_OPT_ALLOW_GID }
+int cli_policy_opt(struct vol_options *opt, int c, const char *arg);
 
 /* Default key file of a volume: KEYDIR/UUID.key (see atrestfs(8) FILES). */
 int cli_default_keyfile(const char *uuid, char *buf, size_t len, int mkdirs);
@@ -160,6 +185,14 @@ int volkey_wrap_slot(struct cli_keyopts *o, const char *provider,
 		     struct vol_keyslot *ks, char *msg, size_t msglen);
 /* Re-MAC @cfg and replace atrestfs.conf atomically. */
 int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek);
+
+/*
+ * volkey_unlock() @dirfd (the volume @dir) with @o, and say on stderr why
+ * it failed: 0, or the exit code, EXIT_VOLUME for a directory that is not
+ * a volume or a config that is bad or tampered with, else EXIT_KEY.
+ */
+int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
+	       struct vol_config *cfg, struct kek **kek, unsigned int *slot);
 
 /* cmd_keyslot.c */
 int cmd_keyslot(int argc, char **argv);

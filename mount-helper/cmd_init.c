@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../crypto/aead.h"
+#include "../crypto/codec.h"
 #include "../crypto/extent.h"
 #include "cli.h"
 
@@ -95,12 +96,9 @@ static int dir_empty(const char *dir)
 
 static int parse_size(const char *s, uint32_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || !extent_size_valid(v))
+	if (dec_parse_u64(s, 0, UINT64_MAX, &v) || !extent_size_valid(v))
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
@@ -108,17 +106,15 @@ static int parse_size(const char *s, uint32_t *out)
 
 int cmd_init(int argc, char **argv)
 {
+	/* The unlock options of cli.h but --slot: no keyslot exists yet. */
 	static const struct option opts[] = {
 		{ "keyfile", required_argument, NULL, 'k' },
 		{ "provider", required_argument, NULL, 'P' },
 		{ "provider-option", required_argument, NULL, 'O' },
-		{ "passfile", required_argument, NULL, 1 },
-		{ "extpass", required_argument, NULL, 2 },
+		{ "passfile", required_argument, NULL, CLI_OPT_PASSFILE },
+		{ "extpass", required_argument, NULL, CLI_OPT_EXTPASS },
 		{ "extent-size", required_argument, NULL, 'e' },
-		{ "audit-file", required_argument, NULL, 3 },
-		{ "audit-syslog", no_argument, NULL, 4 },
-		{ "allow-uid", required_argument, NULL, 5 },
-		{ "allow-gid", required_argument, NULL, 6 },
+		CLI_POLICY_OPTIONS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -132,51 +128,22 @@ int cmd_init(int argc, char **argv)
 	struct vol_options vopt = { .nuids = 0 };
 	uint8_t uuid[VOL_UUID_LEN];
 	const char *dir;
-	int c, dirfd, ret = EXIT_USAGE, empty, err, given;
+	int c, dirfd, ret = EXIT_USAGE, empty, err, given, taken;
 
 	cli_keyopts_init(&ko);
 	while ((c = getopt_long(argc, argv, "k:e:P:O:qh", opts, NULL)) != -1) {
+		taken = cli_unlock_opt(&ko, c, optarg);
+		if (!taken)
+			taken = cli_policy_opt(&vopt, c, optarg);
+		if (taken < 0)
+			goto out_free;
+		if (taken)
+			continue;
 		switch (c) {
-		case 'k':
-			snprintf(ko.keyfile, sizeof(ko.keyfile), "%s", optarg);
-			break;
-		case 'P':
-			provider = optarg;
-			break;
-		case 'O':
-			if (cli_keyopts_add(&ko, optarg)) {
-				cli_err("--provider-option %s: want KEY=VALUE "
-					"(at most %d)", optarg, CLI_OPTS_MAX);
-				goto out_free;
-			}
-			break;
-		case 1:
-		case 2:
-			if (cli_keyopts_secret(&ko, c == 1 ? optarg : NULL,
-					       c == 2 ? optarg : NULL))
-				goto out_free;
-			break;
 		case 'e':
 			if (parse_size(optarg, &extent_size)) {
 				cli_err("--extent-size %s: want a power of two from 4096 to 1048576",
 					optarg);
-				goto out_free;
-			}
-			break;
-		case 3:
-			snprintf(vopt.audit_file, sizeof(vopt.audit_file), "%s",
-				 optarg);
-			break;
-		case 4:
-			vopt.audit_syslog = true;
-			break;
-		case 5:
-		case 6:
-			if (c == 5 ? cli_add_id(optarg, vopt.allow_uids, &vopt.nuids) :
-			    cli_add_id(optarg, vopt.allow_gids, &vopt.ngids)) {
-				cli_err("--allow-%cid %s: want a number from 0 to "
-					"%u, at most %d of them", c == 5 ? 'u' : 'g',
-					optarg, VOL_ID_MAX, VOL_MAX_IDS);
 				goto out_free;
 			}
 			break;
@@ -196,10 +163,8 @@ int cmd_init(int argc, char **argv)
 		usage(stderr);
 		goto out_free;
 	}
-	if (!keyprov_name_valid(provider)) {
-		cli_err("--provider %s: not a valid key provider name", provider);
-		goto out_free;
-	}
+	if (*ko.provider)
+		provider = ko.provider;	/* checked by cli_unlock_opt() */
 	if (vol_options_check(&vopt, msg, sizeof(msg))) {
 		cli_err("--audit-file: %s", msg);
 		goto out_free;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../crypto/codec.h"
 #include "cli.h"
 
 struct ks_args {
@@ -166,22 +167,17 @@ static int list(int argc, char **argv)
 static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
 		  struct kek **kek, unsigned int *slot)
 {
-	char msg[KEYPROV_MSG_MAX] = "";
-	int err;
+	int ret;
 
 	*dirfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*dirfd < 0) {
 		cli_err("%s: %s", a->dir, strerror(errno));
 		return EXIT_VOLUME;
 	}
-	err = volkey_unlock(*dirfd, &a->unlock, cfg, kek, slot, msg,
-			    sizeof(msg));
-	if (!err)
-		return 0;
-	close(*dirfd);
-	cli_err("%s", *msg ? msg : strerror(-err));
-	return err == -ENOENT || err == -EINVAL || err == -EBADMSG ||
-	       err == -EPROTONOSUPPORT ? EXIT_VOLUME : EXIT_KEY;
+	ret = cli_unlock(*dirfd, a->dir, &a->unlock, cfg, kek, slot);
+	if (ret)
+		close(*dirfd);
+	return ret;
 }
 
 /* Wrap into cfg->slots[at] (at == nslots appends), then commit. */
@@ -369,11 +365,8 @@ static int parse(struct ks_args *a, int argc, char **argv)
 		{ "new-keyfile", required_argument, NULL, 3 },
 		{ "new-passfile", required_argument, NULL, 4 },
 		{ "new-extpass", required_argument, NULL, 5 },
-		{ "audit-file", required_argument, NULL, 6 },
-		{ "audit-syslog", no_argument, NULL, 7 },
+		CLI_POLICY_OPTIONS,
 		{ "no-audit", no_argument, NULL, 8 },
-		{ "allow-uid", required_argument, NULL, 9 },
-		{ "allow-gid", required_argument, NULL, 10 },
 		{ "no-policy", no_argument, NULL, 11 },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -385,6 +378,13 @@ static int parse(struct ks_args *a, int argc, char **argv)
 				NULL)) != -1) {
 		switch (cli_unlock_opt(&a->unlock, c, optarg)) {
 		case 1:
+			continue;
+		case -1:
+			return -EINVAL;
+		}
+		switch (cli_policy_opt(&a->set, c, optarg)) {
+		case 1:
+			a->changes = true;
 			continue;
 		case -1:
 			return -EINVAL;
@@ -405,24 +405,13 @@ static int parse(struct ks_args *a, int argc, char **argv)
 			err = cli_keyopts_secret(&a->add, c == 4 ? optarg : NULL,
 						 c == 5 ? optarg : NULL);
 			break;
-		case 6:
-			snprintf(a->set.audit_file, sizeof(a->set.audit_file),
-				 "%s", optarg);
-			break;
-		case 7:
-			a->set.audit_syslog = true;
-			break;
 		case 8:
 			a->no_audit = true;
-			break;
-		case 9:
-		case 10:
-			err = c == 9 ?
-			      cli_add_id(optarg, a->set.allow_uids, &a->set.nuids) :
-			      cli_add_id(optarg, a->set.allow_gids, &a->set.ngids);
+			a->changes = true;
 			break;
 		case 11:
 			a->no_policy = true;
+			a->changes = true;
 			break;
 		case 'q':
 			cli_quiet = 1;
@@ -437,16 +426,14 @@ static int parse(struct ks_args *a, int argc, char **argv)
 			cli_err("bad option value: %s", optarg);
 			return err;
 		}
-		if (c >= 6 && c <= 11)
-			a->changes = true;
 	}
 	return 0;
 }
 
 static int main_common(struct ks_args *a, int argc, char **argv, int npos)
 {
-	char *end;
 	int err = parse(a, argc, argv);
+	uint64_t index;
 
 	if (err > 0)
 		return EXIT_OK;
@@ -456,12 +443,13 @@ static int main_common(struct ks_args *a, int argc, char **argv, int npos)
 	}
 	a->dir = argv[optind];
 	if (npos == 2) {
-		a->index = strtol(argv[optind + 1], &end, 10);
-		if (!*argv[optind + 1] || *end) {
+		/* Any number: run() says which keyslots the volume has. */
+		if (dec_parse_u64(argv[optind + 1], 0, UINT32_MAX, &index)) {
 			cli_err("keyslot number '%s' is not a number",
 				argv[optind + 1]);
 			return EXIT_USAGE;
 		}
+		a->index = (long)index;
 	}
 	if (!strcmp(a->verb, "config") && !a->changes)
 		return show_config(a->dir);

@@ -267,25 +267,6 @@ static int check_mountpoint(const struct mount_args *a)
 	return 0;
 }
 
-static int unlock_error(int err, const char *dir, const char *msg)
-{
-	switch (err) {
-	case -ENOENT:
-		cli_err("%s is not an atrestfs volume (%s)", dir, msg);
-		return EXIT_VOLUME;
-	case -EINVAL:
-	case -EPROTONOSUPPORT:
-		cli_err("%s/%s: %s", dir, VOL_CONF_NAME, msg);
-		return EXIT_VOLUME;
-	case -EBADMSG:
-		cli_err("%s", msg);
-		return EXIT_VOLUME;
-	default:
-		cli_err("%s", *msg ? msg : strerror(-err));
-		return EXIT_KEY;
-	}
-}
-
 static void args_init(struct mount_args *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -304,7 +285,7 @@ static int do_mount(struct mount_args *a)
 	struct vol_config cfg;
 	struct atr_mount *m;
 	struct kek *kek = NULL;
-	int dirfd, pathfd, err;
+	int dirfd, pathfd, err, ret;
 	unsigned int slot = 0;
 	pid_t self;
 
@@ -319,10 +300,10 @@ static int do_mount(struct mount_args *a)
 		close(dirfd);
 		return EXIT_MOUNT;
 	}
-	err = volkey_unlock(dirfd, &a->ko, &cfg, &kek, &slot, msg, sizeof(msg));
-	if (err) {
+	ret = cli_unlock(dirfd, a->cipherdir, &a->ko, &cfg, &kek, &slot);
+	if (ret) {
 		close(dirfd);
-		return unlock_error(err, a->cipherdir, msg);
+		return ret;
 	}
 	pathfd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	close(dirfd);

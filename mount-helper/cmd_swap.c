@@ -31,9 +31,9 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "../crypto/codec.h"
 #include "cli.h"
 
 #define SWAP_MIN	(1ULL << 20)	/* mkswap wants 10 pages; keep it sane */
@@ -96,30 +96,11 @@ static int parse_size(const char *s, uint64_t *out)
  */
 static int mount_of(const char *dir, char *fstype, size_t len)
 {
-	char line[8192], type[256];
-	unsigned int maj, min;
-	const char *sep;
 	struct stat st;
-	int found = 0;
-	FILE *f;
 
 	if (stat(dir, &st))
 		return -errno;
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		sep = strstr(line, " - ");
-		if (sscanf(line, "%*s %*s %u:%u", &maj, &min) != 2 || !sep ||
-		    sscanf(sep + 3, "%255s", type) != 1)
-			continue;
-		if (makedev(maj, min) != st.st_dev)
-			continue;
-		snprintf(fstype, len, "%s", type);
-		found = 1;
-	}
-	fclose(f);
-	return found;
+	return cli_mountinfo(NULL, st.st_dev, fstype, len);
 }
 
 /* 1 if the file at @path lives on an atrestfs mount, else 0 or -errno. */
@@ -438,10 +419,9 @@ int cmd_swap(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *verb;
-	uint64_t size = 0;
+	uint64_t size = 0, v;
 	bool keep = false, have_size = false, json = false;
 	int c, prio = -1;
-	char *end;
 
 	/* glibc moves the verb and the path after the options, wherever given. */
 	while ((c = getopt_long(argc, argv, "s:p:jkqh", opts, NULL)) != -1) {
@@ -454,13 +434,11 @@ int cmd_swap(int argc, char **argv)
 			have_size = true;
 			break;
 		case 'p':
-			errno = 0;
-			prio = (int)strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || prio < 0 ||
-			    prio > SWAP_FLAG_PRIO_MASK) {
+			if (dec_parse_u64(optarg, 0, SWAP_FLAG_PRIO_MASK, &v)) {
 				cli_err("bad priority '%s' (0 to 32767)", optarg);
 				return EXIT_USAGE;
 			}
+			prio = (int)v;
 			break;
 		case 'k':
 			keep = true;

@@ -24,6 +24,7 @@
 
 #include <openssl/crypto.h>
 
+#include "../crypto/codec.h"
 #include "../crypto/secmem.h"
 #include "cli.h"
 
@@ -83,8 +84,7 @@ int cli_keyopts_add(struct cli_keyopts *o, const char *kv)
 
 int cli_unlock_opt(struct cli_keyopts *o, int c, const char *arg)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
 	switch (c) {
 	case 'k':
@@ -98,8 +98,7 @@ int cli_unlock_opt(struct cli_keyopts *o, int c, const char *arg)
 		snprintf(o->provider, sizeof(o->provider), "%s", arg);
 		return 1;
 	case 'S':
-		v = strtol(arg, &end, 10);
-		if (!*arg || *end || v < 0 || v >= VOL_MAX_SLOTS) {
+		if (dec_parse_u64(arg, 0, VOL_MAX_SLOTS - 1, &v)) {
 			cli_err("--slot %s: want a keyslot number from 0 to %d",
 				arg, VOL_MAX_SLOTS - 1);
 			return -1;

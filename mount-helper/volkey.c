@@ -41,6 +41,11 @@ int volkey_audit(const struct vol_config *cfg, const char *event,
 	return err;
 }
 
+/* The copies between a keyslot and a paramset never truncate. */
+_Static_assert(KEYPROV_PARAMS_MAX == VOL_MAX_PARAMS, "params per keyslot");
+_Static_assert(KEYPROV_NAME_MAX == VOL_NAME_MAX, "param name length");
+_Static_assert(KEYPROV_PARAM_MAX == VOL_STR_MAX, "param value length");
+
 static void params_to_slot(const struct keyprov_paramset *ps,
 			   struct vol_keyslot *ks)
 {

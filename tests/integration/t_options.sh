@@ -8,17 +8,20 @@
 MAN=$TOP/man/atrestfs.8
 
 # Long options of a source file's getopt_long tables, with those of the
-# shared CLI_UNLOCK_OPTIONS (mount-helper/cli.h) where the file uses it.
+# shared CLI_UNLOCK_OPTIONS and CLI_POLICY_OPTIONS (mount-helper/cli.h)
+# where the file uses them.
 table_opts() {
 	sed -n 's/.*{ *"\([a-z0-9-]*\)", *\(no\|required\|optional\)_argument.*/--\1/p'
 }
 src_opts() {
+	local m
 	{
 		table_opts <"$1"
-		if grep -q CLI_UNLOCK_OPTIONS "$1"; then
-			sed -n '/^#define CLI_UNLOCK_OPTIONS/,/^$/p' \
+		for m in CLI_UNLOCK_OPTIONS CLI_POLICY_OPTIONS; do
+			grep -q "$m" "$1" || continue
+			sed -n "/^#define $m/,/[^\\]\$/p" \
 				"$TOP/mount-helper/cli.h" | table_opts
-		fi
+		done
 	} | sort -u
 }
 

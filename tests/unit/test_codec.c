@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * tests/unit/test_codec.c - crypto/codec.c: hex and base64.
+ * tests/unit/test_codec.c - crypto/codec.c: decimal, hex and base64.
  *
- * The decoders read untrusted text (atrestfs.conf, backing symlinks), so
- * besides round trips and the RFC 4648 vectors, every kind of malformed
- * input must be refused.
+ * The decoders read untrusted text (atrestfs.conf, backing symlinks, key
+ * helper replies, the command line), so besides round trips and the RFC
+ * 4648 vectors, every kind of malformed input must be refused.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +17,103 @@
 
 #include "../../crypto/aead.h"
 #include "../../crypto/codec.h"
+
+/* ---- decimal ---- */
+
+static void test_dec_table(void **state)
+{
+	static const struct {
+		const char *in;
+		uint64_t min, max;
+		int err;
+		uint64_t want;
+	} v[] = {
+		{ "0", 0, UINT64_MAX, 0, 0 },
+		{ "1", 0, UINT64_MAX, 0, 1 },
+		{ "007", 0, UINT64_MAX, 0, 7 },		/* as strtoull */
+		{ "4096", 0, UINT64_MAX, 0, 4096 },
+		{ "18446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX },
+		{ "000018446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX },
+		/* Overflow of 64 bits, by one and by far. */
+		{ "18446744073709551616", 0, UINT64_MAX, -ERANGE, 0 },
+		{ "18446744073709551620", 0, UINT64_MAX, -ERANGE, 0 },
+		{ "99999999999999999999999", 0, UINT64_MAX, -ERANGE, 0 },
+		/* The bounds are inclusive. */
+		{ "4294967295", 0, UINT32_MAX, 0, UINT32_MAX },
+		{ "4294967296", 0, UINT32_MAX, -ERANGE, 0 },
+		{ "600", 1, 600, 0, 600 },
+		{ "601", 1, 600, -ERANGE, 0 },
+		{ "1", 1, 600, 0, 1 },
+		{ "0", 1, 600, -ERANGE, 0 },
+		{ "0", 0, 0, 0, 0 },
+		{ "1", 0, 0, -ERANGE, 0 },
+		{ "10", 0, 9, -ERANGE, 0 },
+		/* Signs, space, prefixes and junk, wherever they are. */
+		{ "", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "+1", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "-1", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "-0", 0, UINT64_MAX, -EINVAL, 0 },
+		{ " 1", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "1 ", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "\t1", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "1\n", 0, UINT64_MAX, -EINVAL, 0 },
+		{ " ", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "0x10", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "1e3", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "1.0", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "1,000", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "12a", 0, UINT64_MAX, -EINVAL, 0 },
+		{ "\xd9\xa1", 0, UINT64_MAX, -EINVAL, 0 },	/* Arabic-Indic 1 */
+		/* Junk after too many digits is junk, not overflow. */
+		{ "99999999999999999999999x", 0, UINT64_MAX, -EINVAL, 0 },
+	};
+	uint64_t out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		out = 12345;
+		assert_int_equal(dec_parse_u64(v[i].in, v[i].min, v[i].max,
+					       &out), v[i].err);
+		/* Written on success only. */
+		assert_true(out == (v[i].err ? 12345 : v[i].want));
+	}
+}
+
+static void test_dec_null(void **state)
+{
+	uint64_t out = 7;
+
+	(void)state;
+	/* A missing setting reads as malformed: callers pass get() results. */
+	assert_int_equal(dec_parse_u64(NULL, 0, UINT64_MAX, &out), -EINVAL);
+	assert_int_equal(out, 7);
+}
+
+/* ---- strings atrestfs.conf holds verbatim ---- */
+
+static void test_str_valid(void **state)
+{
+	char s[258];
+
+	(void)state;
+	assert_true(str_valid("", 0));
+	assert_true(str_valid("kms:arn/key-1 v=2 ~!#$%", 64));
+	assert_true(str_valid(" ", 1));
+	assert_false(str_valid("ab", 1));
+	memset(s, 'x', 256);
+	s[256] = '\0';
+	assert_true(str_valid(s, 256));
+	s[256] = 'x', s[257] = '\0';
+	assert_false(str_valid(s, 256));
+	/* What libconfig would escape, controls, DEL and non-ASCII. */
+	assert_false(str_valid("a\"b", 64));
+	assert_false(str_valid("a\\b", 64));
+	assert_false(str_valid("a\nb", 64));
+	assert_false(str_valid("a\tb", 64));
+	assert_false(str_valid("a\x7f", 64));
+	assert_false(str_valid("caf\xc3\xa9", 64));
+}
 
 /* ---- hex ---- */
 
@@ -209,6 +306,9 @@ static void test_b64_rejects_noncanonical(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dec_table),
+		cmocka_unit_test(test_dec_null),
+		cmocka_unit_test(test_str_valid),
 		cmocka_unit_test(test_hex_known),
 		cmocka_unit_test(test_hex_round_trip),
 		cmocka_unit_test(test_hex_rejects),
@@ -219,6 +319,6 @@ int main(void)
 		cmocka_unit_test(test_b64_rejects_noncanonical),
 	};
 
-	return cmocka_run_group_tests_name("codec: hex and base64", tests,
+	return cmocka_run_group_tests_name("codec: decimal, hex and base64", tests,
 					   NULL, NULL);
 }

@@ -361,7 +361,56 @@ static void test_refused(void **state)
 	assert_non_null(strstr(msg, "writable by others"));
 	assert_int_equal(open_exec("good", "0", &kp, msg), -EINVAL);
 	assert_int_equal(open_exec("good", "10s", &kp, msg), -EINVAL);
+	assert_int_equal(open_exec("good", "601", &kp, msg), -EINVAL);
+	assert_int_equal(open_exec("good", "+5", &kp, msg), -EINVAL);
+	assert_int_equal(open_exec("good", " 5", &kp, msg), -EINVAL);
+	assert_int_equal(open_exec("good", "", &kp, msg), -EINVAL);
 	assert_null(kp);
+}
+
+/* A helper whose describe answers "key_version @v" (@v verbatim). */
+static int open_versioned(const char *v, struct keyprov **kp, char *msg)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/versioned", dir);
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\ncat >/dev/null\n"
+		"printf 'ok\\nkey_id v\\nkey_version %s\\n'\n", v);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+	*kp = NULL;
+	return open_exec("versioned", "5", kp, msg);
+}
+
+/* key_version goes through the strict decimal parser, as a uint32_t. */
+static void test_key_version(void **state)
+{
+	static const char *const bad[] = { "", "x", "7x", "+7", "-1", " 7",
+		"0x10", "4294967296", "99999999999999999999999999999999" };
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct keyprov_desc desc;
+	struct keyprov *kp;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(open_versioned("7", &kp, msg), 0);
+	assert_int_equal(keyprov_describe(kp, &desc), 0);
+	assert_int_equal(desc.key_version, 7);
+	keyprov_close(kp);
+	assert_int_equal(open_versioned("4294967295", &kp, msg), 0);
+	assert_int_equal(keyprov_describe(kp, &desc), 0);
+	assert_int_equal(desc.key_version, UINT32_MAX);
+	keyprov_close(kp);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		msg[0] = '\0';
+		assert_int_equal(open_versioned(bad[i], &kp, msg), -EIO);
+		assert_null(kp);
+		assert_non_null(strstr(msg, "key_version"));
+	}
 }
 
 int main(void)
@@ -374,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_error_line),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_key_version),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
