@@ -147,7 +147,6 @@ static int set_times(struct atr_inode *ai, const struct stat *attr, int valid,
 		     struct fuse_file_info *fi)
 {
 	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
-	char proc[64];
 	int res;
 
 	if (valid & FUSE_SET_ATTR_ATIME_NOW)
@@ -158,14 +157,9 @@ static int set_times(struct atr_inode *ai, const struct stat *attr, int valid,
 		ts[1].tv_nsec = UTIME_NOW;
 	else if (valid & FUSE_SET_ATTR_MTIME)
 		ts[1] = attr->st_mtim;
-	if (fi) {
-		res = futimens((int)fi->fh, ts);
-	} else if (ai->type == S_IFLNK) {
-		res = utimensat(ai->fd, "", ts, AT_EMPTY_PATH);
-	} else {
-		attr_procname(ai, proc);
-		res = utimensat(AT_FDCWD, proc, ts, 0);
-	}
+	/* The O_PATH fd itself: no walk through /proc, no symlink followed. */
+	res = fi ? futimens((int)fi->fh, ts) :
+		   utimensat(ai->fd, "", ts, AT_EMPTY_PATH);
 	return res ? -errno : 0;
 }
 
