@@ -212,14 +212,19 @@ static void job_run_chunk(struct fio_pool *p, struct fio_job *j,
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * A helper seals and opens in the owner's buffers: of the per-thread state
+ * it needs only an AEAD context, not the 2 MiB of buffers (locked, with
+ * the daemon's memory) that tls_get() would give it.
+ */
 static void *helper_main(void *arg)
 {
 	struct fio_pool *p = arg;
-	struct fio_tls *t = tls_get(p->m);
+	struct aead_ctx *ac = aead_ctx_new();
 	struct fio_job *j;
 	uint64_t c;
 
-	if (!t)
+	if (!ac)
 		return NULL;	/* owners do all the work themselves */
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
@@ -231,12 +236,13 @@ static void *helper_main(void *arg)
 		if (!job_take(p, j, &c))
 			continue;
 		pthread_mutex_unlock(&p->lock);
-		job_run_chunk(p, j, t->ac, c);
-		aead_ctx_forget(t->ac);		/* as tls_forget() */
+		job_run_chunk(p, j, ac, c);
+		aead_ctx_forget(ac);		/* as tls_forget() */
 		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
-	return NULL;		/* tls_free() wipes this thread's keys */
+	aead_ctx_free(ac);		/* wipes the key schedules */
+	return NULL;
 }
 
 /* Run @j over its extents, with the helpers if there is enough work. */
