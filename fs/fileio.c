@@ -890,6 +890,9 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 		return err;
 	if (off >= fsize)
 		return -ENXIO;
+	/* No sparse record, no holes (docs/format.md): nothing to read. */
+	if (!ai->sparse)
+		return whence == SEEK_DATA ? (int64_t)off : (int64_t)fsize;
 	lastidx = (fsize - 1) / esz;
 	disk = malloc(dsz);
 	if (!disk)

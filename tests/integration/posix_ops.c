@@ -1396,6 +1396,26 @@ static void check_seek(int fd, const char *p, off_t d2, off_t size)
 	SYS_ERR(lseek(fd, size, SEEK_HOLE), ENXIO, p);
 }
 
+/* A file written end to end has no hole but the one at its end. */
+static void test_seek_dense(void **state)
+{
+	unsigned char data[3 * 4096 + 777];
+	char p[PATH_MAX];
+	int fd;
+
+	(void)state;
+	tp(p, "dense");
+	fd = make_file(p, data, sizeof(data), 41);
+	assert_int_equal(SYS(lseek(fd, 0, SEEK_DATA), p), 0);
+	assert_int_equal(SYS(lseek(fd, 5000, SEEK_DATA), p), 5000);
+	assert_int_equal(SYS(lseek(fd, 0, SEEK_HOLE), p), sizeof(data));
+	assert_int_equal(SYS(lseek(fd, sizeof(data) - 1, SEEK_HOLE), p),
+			 sizeof(data));
+	SYS_ERR(lseek(fd, sizeof(data), SEEK_DATA), ENXIO, p);
+	SYS_ERR(lseek(fd, sizeof(data), SEEK_HOLE), ENXIO, p);
+	close_ok(fd, p);
+}
+
 static void test_seek_data_hole(void **state)
 {
 	const off_t d2 = 8192 + MIB;
@@ -1823,6 +1843,7 @@ int main(void)
 		T(test_fallocate_extend),
 		T(test_fallocate_keep_size),
 		T(test_punch_hole),
+		T(test_seek_dense),
 		T(test_seek_data_hole),
 		T(test_fcntl_locks),
 		T(test_flock),
