@@ -172,7 +172,13 @@ int cli_policy_opt(struct vol_options *opt, int c, const char *arg)
 {
 	switch (c) {
 	case CLI_OPT_AUDIT_FILE:
-		snprintf(opt->audit_file, sizeof(opt->audit_file), "%s", arg);
+		/* Cut short, a path would still pass as another, valid one. */
+		if (strlen(arg) >= sizeof(opt->audit_file)) {
+			cli_err("--audit-file: bad option value: a path of at "
+				"most %d characters", VOL_PATH_MAX);
+			return -1;
+		}
+		strcpy(opt->audit_file, arg);
 		return 1;
 	case CLI_OPT_AUDIT_SYSLOG:
 		opt->audit_syslog = true;

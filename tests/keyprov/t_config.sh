@@ -40,4 +40,7 @@ expect 3 "does not open volume" "$ATR" config --keyfile "$WORK/other.key" --no-a
 expect 2 "belong to atrestfs config" "$ATR" keyslot remove --keyfile "$C.key" --no-audit "$C" 0
 expect 2 "bad option value" "$ATR" config --keyfile "$C.key" --allow-uid -1 "$C"
 expect 2 "absolute" "$ATR" config --keyfile "$C.key" --audit-file relative.log "$C"
+long=/$(printf 'd%.0s' $(seq 1030))/audit.log
+expect 2 "at most 1024 characters" "$ATR" config --keyfile "$C.key" --audit-file "$long" "$C"
+expect 2 "at most 1024 characters" "$ATR" init --keyfile "$WORK/long.key" --audit-file "$long" "$WORK/long"
 ok "config needs the volume's key and valid settings"
