@@ -556,21 +556,77 @@ static ssize_t read_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return (ssize_t)done;
 }
 
+/* One run of sealed bytes for write_out(). */
+struct fio_piece {
+	const uint8_t *buf;
+	size_t len;
+	uint64_t off;
+};
+
+/*
+ * Write the sealed pieces of one request to a backing file that ended at
+ * @dend, so that running out of space (a full disk, a quota) leaves the
+ * file exactly as it was and the caller gets ENOSPC.  Writing in request
+ * order instead re-sealed the old last extent in place first, and a disk
+ * that filled up behind it left a torn extent, which reads as tampering
+ * and fails every later append.
+ *
+ * Everything at or past @dend goes first: if it fails, the file is cut
+ * back to @dend before anything below was touched.  Below @dend bytes are
+ * overwritten in place, which needs no new space, except over the holes
+ * of a sparse file: those are allocated first (as zeros, which is still a
+ * hole), so a write into a hole fails whole or not at all.
+ */
+static int write_out(struct atr_inode *ai, int fd, uint64_t dend,
+		     const struct fio_piece *p, int n)
+{
+	uint64_t cut, len;
+	int i, err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		if (p[i].off + p[i].len <= dend)
+			continue;
+		cut = p[i].off < dend ? dend - p[i].off : 0;
+		err = pwrite_full(fd, p[i].buf + cut, p[i].len - cut,
+				  p[i].off + cut);
+	}
+	for (i = 0; i < n && !err; i++) {
+		if (p[i].off >= dend)
+			continue;
+		len = min_u64(p[i].len, dend - p[i].off);
+		if (ai->sparse && fallocate(fd, FALLOC_FL_KEEP_SIZE,
+					    (off_t)p[i].off, (off_t)len) &&
+		    errno != EOPNOTSUPP)
+			err = -errno;
+		if (!err)
+			err = pwrite_full(fd, p[i].buf, len, p[i].off);
+	}
+	if (err && ftruncate(fd, (off_t)dend)) {
+		int terr = errno;
+
+		atr_log_inode(LOG_ERR, ai, "a failed write (%s) could not be "
+			      "cut back (%s); the end of the file is damaged",
+			      strerror(-err), strerror(terr));
+		return -EIO;
+	}
+	return err;
+}
+
 /*
  * The old last extent stops being last: re-seal it full and with
- * is_last = 0, into @slot (extent_disk_size bytes).  If it sits right
- * before @next, *held says so and the caller writes it with its own span;
- * otherwise it is written here, and the extents skipped become holes.
+ * is_last = 0, into @slot (extent_disk_size bytes).  *retired says whether
+ * it did; the caller writes @slot, with its own span when the extent sits
+ * right before @next, else on its own with holes between.
  */
 static int retire_last(struct atr_mount *m, struct fio_tls *t,
 		       struct atr_inode *ai, int fd, uint64_t size,
-		       uint64_t next, uint8_t *slot, bool *held)
+		       uint64_t next, uint8_t *slot, bool *retired)
 {
 	uint32_t esz = m->extent_size;
 	uint64_t oldlast;
 	int err;
 
-	*held = false;
+	*retired = false;
 	if (size == 0)
 		return next > 0 ? key_mark_sparse(ai, fd) : 0;
 	oldlast = (size - 1) / esz;
@@ -585,14 +641,8 @@ static int retire_last(struct atr_mount *m, struct fio_tls *t,
 	if (!err)
 		err = extent_seal_ctx(t->ac, ai->fk, oldlast, false, t->edge[0],
 				      esz, slot);
-	if (err)
-		return err;
-	if (next == oldlast + 1) {
-		*held = true;
-		return 0;
-	}
-	return pwrite_full(fd, slot, extent_disk_size(esz),
-			   extent_disk_off(esz, oldlast));
+	*retired = !err;
+	return err;
 }
 
 /* Seal extents @lo..@hi of a write; partial ones were loaded into edge[]. */
@@ -665,8 +715,9 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	struct fio_job j = { .fn = write_chunk, .m = m, .ai = ai, .buf = buf,
 			     .edge = { t->edge[0], t->edge[1] },
 			     .off = off, .size = size };
-	bool held;
-	int err;
+	struct fio_piece p[2];
+	bool retired;
+	int err, n = 0;
 
 	err = data_size(m, ai, fd, &fsize);
 	if (err)
@@ -678,7 +729,7 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	j.lastidx = (nsize - 1) / esz;
 	/* Slot 0 of t->disk: a retired last extent; the span follows. */
 	j.disk = t->disk + dsz;
-	err = retire_last(m, t, ai, fd, fsize, j.first, t->disk, &held);
+	err = retire_last(m, t, ai, fd, fsize, j.first, t->disk, &retired);
 	if (err)
 		return err;
 	if (!buf && !t->zero) {
@@ -702,9 +753,17 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	if (err)
 		return err;
 	outlen = (j.last - j.first) * dsz + min_u64(esz, nsize - j.last * esz) + OVH;
-	if (held)
-		return pwrite_full(fd, t->disk, dsz + outlen, (j.first - 1) * dsz);
-	return pwrite_full(fd, j.disk, outlen, j.first * dsz);
+	/* A retired extent right before the span goes out with it. */
+	if (retired && (fsize - 1) / esz + 1 == j.first) {
+		p[n++] = (struct fio_piece){ t->disk, dsz + outlen,
+					     (j.first - 1) * dsz };
+	} else {
+		if (retired)
+			p[n++] = (struct fio_piece){ t->disk, dsz,
+				extent_disk_off(esz, (fsize - 1) / esz) };
+		p[n++] = (struct fio_piece){ j.disk, outlen, j.first * dsz };
+	}
+	return write_out(ai, fd, extent_backing_size(esz, fsize), p, n);
 }
 
 /* @buf NULL writes zeros (truncate up, hole punching at the edges). */

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# A full backing file system, as logs and crash dumps meet it: a journal
+# written record by record with fsync until the disk is full, and a dump
+# bigger than the disk written in one go.  Each must fail with ENOSPC, not
+# EIO; the daemon must not report tampering; every file must read back
+# whole after a remount, holding exactly what was fsynced (the journal) or a
+# prefix of what was written (the dump); and once space is freed, the same
+# journal must take appends again.  The dump is written back in 1 MiB
+# requests that need not arrive in order, so a range whose write failed
+# can lie before one that fitted: it reads as zeros (a hole), as it would
+# on any Linux file system after a failed writeback; never as an error,
+# and never as bytes that were not written.
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/common.sh"
+
+S=$WORK/small C=$WORK/small/c M=$WORK/m
+mkdir -p "$S"
+mount -t tmpfs -o size=4m tmpfs "$S" || fail "cannot mount a 4 MiB tmpfs"
+MOUNTS+=("$S")
+new_volume "$C"
+mount_vol "$C" "$M"
+
+# no_tamper_lines: a full disk is not tampering, and must not be logged so.
+no_tamper_lines() {
+	if grep -E "authentication|cut short|not that of any valid|damaged" "$M.log"; then
+		fail "full disk reported as damage or tampering"
+	fi
+	return 0
+}
+
+# remount: the kernel's cached sizes and pages go; what is read next comes
+# from the backing files.
+remount() {
+	unmount_vol "$M"
+	mount_vol "$C" "$M"
+}
+
+# 1. A journal: 3000-byte records, each appended and fsynced on its own,
+# after a filler that leaves room for about 150 of them.
+head -c 3500k /dev/urandom >"$M/filler" && sync -f "$M/filler" || fail "filler"
+rec() { printf 'record %06d ' "$1"; head -c 2986 /dev/zero | tr '\0' "$(($1 % 10))"; }
+: >"$WORK/journal.ref"
+n=0
+while :; do
+	rec $((n + 1)) >"$WORK/rec"
+	out=$(dd if="$WORK/rec" of="$M/journal" oflag=append conv=notrunc,fsync \
+		status=none 2>&1) || break
+	cat "$WORK/rec" >>"$WORK/journal.ref"
+	n=$((n + 1))
+	[ $n -lt 1000 ] || fail "4 MiB tmpfs took 3 MB of journal after 3.5 MB of filler"
+done
+case $out in
+*"No space left on device"*) ;;
+*) fail "journal record $((n + 1)) on a full disk: want ENOSPC, got: $out" ;;
+esac
+[ $n -gt 0 ] || fail "no journal record fitted"
+no_tamper_lines
+ok "journal: record $((n + 1)) gets ENOSPC from fsync, after $n that fitted"
+
+remount
+cmp "$M/journal" "$WORK/journal.ref" ||
+	fail "journal after the full disk is not exactly the $n fsynced records"
+no_tamper_lines
+ok "journal reads back whole: exactly the $n fsynced records"
+
+# 2. Space freed: the same journal goes on.
+rm -f "$M/filler"
+for i in 1 2 3; do
+	rec $((n + i)) >"$WORK/rec"
+	dd if="$WORK/rec" of="$M/journal" oflag=append conv=notrunc,fsync \
+		status=none || fail "append $i after space was freed"
+	cat "$WORK/rec" >>"$WORK/journal.ref"
+done
+remount
+cmp "$M/journal" "$WORK/journal.ref" || fail "journal after freeing space"
+ok "after rm of the filler the journal takes appends again"
+
+# 3. A dump of 8 MiB in one go, with less than 4 MiB free.
+head -c 8M /dev/urandom >"$WORK/dump"
+if out=$(dd if="$WORK/dump" of="$M/dump" bs=1M conv=fsync status=none 2>&1); then
+	fail "an 8 MiB dump fitted in a 4 MiB tmpfs"
+fi
+case $out in
+*"No space left on device"*) ;;
+*) fail "dump on a full disk: want ENOSPC, got: $out" ;;
+esac
+no_tamper_lines
+remount
+size=$(stat -c %s "$M/dump") || fail "stat dump"
+[ "$size" -gt 0 ] && [ "$size" -lt $((8 << 20)) ] || fail "dump holds $size bytes"
+cat "$M/dump" "$M/journal" >/dev/null || fail "reading back after the full disk"
+# cmp -l: offset, then the mount's byte and the dump's, for each that differs.
+cmp -l -n "$size" "$M/dump" "$WORK/dump" >"$WORK/dump.diff"
+awk -v size="$size" '$2 != 0 { bad++ } END { exit bad > 0 || NR >= size }' \
+	"$WORK/dump.diff" || fail "dump holds bytes that were never written, or none"
+cmp "$M/journal" "$WORK/journal.ref" || fail "journal changed by the dump"
+no_tamper_lines
+ok "dump: ENOSPC; its $size bytes read back as the dump's, holes as zeros"
+
+# 4. A write into the holes of a sparse file, with less room than it
+# needs: in-place, but the holes need space.  It must not leave a torn
+# extent inside the file.
+rm -f "$M/dump"
+head -c 3300k /dev/urandom >"$M/filler" && sync -f "$M/filler" || fail "filler"
+truncate -s 3M "$M/sparse" || fail "truncate up"
+head -c 2M /dev/urandom >"$WORK/mid"
+if out=$(dd if="$WORK/mid" of="$M/sparse" bs=1M seek=1 conv=notrunc,fsync \
+	status=none 2>&1); then
+	fail "2 MiB went into the holes of a sparse file on a full disk"
+fi
+case $out in
+*"No space left on device"*) ;;
+*) fail "write into holes on a full disk: want ENOSPC, got: $out" ;;
+esac
+remount
+[ "$(stat -c %s "$M/sparse")" = $((3 << 20)) ] || fail "sparse file changed size"
+tail -c +$(((1 << 20) + 1)) "$M/sparse" >"$WORK/sparse.mid" || fail "reading the holes back"
+cmp -l "$WORK/sparse.mid" "$WORK/mid" >"$WORK/mid.diff"
+awk '$2 != 0 { bad++ } END { exit bad > 0 }' "$WORK/mid.diff" ||
+	fail "holes hold bytes that were never written"
+no_tamper_lines
+ok "write into holes on a full disk: ENOSPC, the file reads back whole"
+
+unmount_vol "$M"
