@@ -815,9 +815,13 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (!err)
 		err = extent_seal_ctx(t->ac, ai->fk, last, true, t->edge[0], ilen,
 				      t->edge[1]);
-	if (!err)
-		err = pwrite_full(fd, t->edge[1], ilen + OVH,
-				  extent_disk_off(esz, last));
+	if (!err) {
+		/* In place, but maybe over a hole: write_out() allocates it. */
+		struct fio_piece p = { t->edge[1], ilen + OVH,
+				       extent_disk_off(esz, last) };
+
+		err = write_out(ai, fd, extent_backing_size(esz, fsize), &p, 1);
+	}
 	if (!err && ftruncate(fd, (off_t)(extent_disk_off(esz, last) + ilen + OVH)))
 		err = -errno;
 	return err;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A full backing file system, as logs and crash dumps meet it: a journal
 # written record by record with fsync until the disk is full, and a dump
-# bigger than the disk written in one go.  Each must fail with ENOSPC, not
+# bigger than the disk written in one go, a write into holes and a truncate
+# into a hole of a sparse file.  Each must fail with ENOSPC, not
 # EIO; the daemon must not report tampering; every file must read back
 # whole after a remount, holding exactly what was fsynced (the journal) or a
 # prefix of what was written (the dump); and once space is freed, the same
@@ -120,5 +121,27 @@ awk '$2 != 0 { bad++ } END { exit bad > 0 }' "$WORK/mid.diff" ||
 	fail "holes hold bytes that were never written"
 no_tamper_lines
 ok "write into holes on a full disk: ENOSPC, the file reads back whole"
+
+# 5. Truncating a sparse file down into a hole re-seals the new last
+# extent there, which needs two pages (its 4124 bytes straddle a page
+# boundary).  With one page free, truncate must fail with ENOSPC and
+# change nothing, not write half the extent.
+echo small >"$M/onepage" && sync -f "$M/onepage" || fail "one-page file"
+dd if=/dev/zero of="$M/filler2" bs=4k count=2000 oflag=sync status=none 2>/dev/null
+rm -f "$M/onepage"
+if out=$(truncate -s 1500k "$M/sparse" 2>&1); then
+	want=$((1500 << 10))
+else
+	case $out in
+	*"No space left on device"*) ;;
+	*) fail "truncate into a hole on a full disk: want ENOSPC, got: $out" ;;
+	esac
+	want=$((3 << 20))
+fi
+remount
+[ "$(stat -c %s "$M/sparse")" = "$want" ] || fail "sparse file is not $want bytes"
+cat "$M/sparse" >/dev/null || fail "reading the sparse file after truncate"
+no_tamper_lines
+ok "truncate into a hole on a full disk: ${out:+ENOSPC, }file is $want bytes and reads back"
 
 unmount_vol "$M"
