@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # A full backing file system, as logs and crash dumps meet it: a journal
-# written record by record with fsync until the disk is full, and a dump
-# bigger than the disk written in one go, a write into holes and a truncate
-# into a hole of a sparse file.  Each must fail with ENOSPC, not
-# EIO; the daemon must not report tampering; every file must read back
-# whole after a remount, holding exactly what was fsynced (the journal) or a
-# prefix of what was written (the dump); and once space is freed, the same
-# journal must take appends again.  The dump is written back in 1 MiB
+# written record by record with fsync until the disk is full, a dump bigger
+# than the disk written in one go, a write into the holes of a sparse file
+# and a truncate into one.  Each must fail with ENOSPC, not EIO; the daemon
+# must not report tampering; every file must read back whole after a
+# remount, holding exactly what was fsynced (the journal) or what was
+# written, zeros where a write failed (the dump); and once space is freed,
+# the same journal must take appends again.  The dump is written back in 1 MiB
 # requests that need not arrive in order, so a range whose write failed
 # can lie before one that fitted: it reads as zeros (a hole), as it would
 # on any Linux file system after a failed writeback; never as an error,
