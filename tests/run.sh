@@ -4,7 +4,8 @@
 #   2. the same under ASan+UBSan (build-san/)
 #   3. the same under valgrind: no error, no leak
 #   4. mount tests (tests/*/t_*.sh): real FUSE mounts of the normal build
-#   5. the POSIX, tamper and scan mount tests again on the ASan+UBSan daemon
+#   5. the POSIX, tamper, scan and full-disk mount tests again on the
+#      ASan+UBSan daemon (error paths included)
 # Each runs under a timeout, so a hung FUSE request fails one test instead
 # of stalling the run; each mount test unmounts what it mounted.  A test
 # whose prerequisite is missing exits 77 and is counted as skipped, never as
@@ -55,8 +56,8 @@ done
 export ATR=$PWD/build-san/atrestfs
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-for t in t_posix t_tamper t_scan; do
-	run "asan+ubsan daemon $t" 900 bash "tests/integration/$t.sh"
+for t in integration/t_posix integration/t_tamper integration/t_scan atrest/t_full; do
+	run "asan+ubsan daemon $(basename "$t")" 900 bash "tests/$t.sh"
 done
 
 echo
