@@ -15,9 +15,11 @@
  * Speed (docs/performance.md): each thread that serves data owns a struct
  * fio_tls, made on its first request and freed (keys wiped) when it exits:
  * an AEAD context that keeps the DEK's key schedule, and buffers sized for
- * one FIO_SPAN request, so the data path does not allocate.  A request is
- * one pread or one pwrite of the backing span (two when a write must also
- * retire a last extent that is not next to it).  The extents of a large
+ * one FIO_SPAN request, so the data path does not allocate.  A read is
+ * one pread of the backing span; a write that extends the file is two
+ * pwrites (three when it retires a last extent that is not next to it),
+ * ordered so that a full disk leaves the file as it was (write_out()),
+ * and any other write is one.  The extents of a large
  * request are sealed or opened by the caller and the mount's helper
  * threads together (struct fio_pool), which puts both cores on one write.
  */
@@ -556,6 +558,23 @@ static ssize_t read_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return (ssize_t)done;
 }
 
+/*
+ * Allocate @len bytes at @off of the backing file without changing its
+ * size or data.  A backing file system without fallocate gets no
+ * reservation, which is what it had before.
+ */
+static int reserve(int fd, uint64_t off, uint64_t len)
+{
+	int r;
+
+	do
+		r = fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
+	while (r && errno == EINTR);
+	if (r && errno != EOPNOTSUPP && errno != ENOSYS)
+		return -errno;
+	return 0;
+}
+
 /* One run of sealed bytes for write_out(). */
 struct fio_piece {
 	const uint8_t *buf;
@@ -576,17 +595,23 @@ struct fio_piece {
  * overwritten in place, which needs no new space, except over the holes
  * of a sparse file: those are allocated first (as zeros, which is still a
  * hole), so a write into a hole fails whole or not at all.
+ *
+ * What this cannot cover: a backing file system that copies on write
+ * (btrfs, ZFS, reflinked XFS) needs space for in-place writes too, and a
+ * network or FUSE one may accept the pwrite and fail at its writeback.
  */
 static int write_out(struct atr_inode *ai, int fd, uint64_t dend,
 		     const struct fio_piece *p, int n)
 {
 	uint64_t cut, len;
+	bool grew = false;
 	int i, err = 0;
 
 	for (i = 0; i < n && !err; i++) {
 		if (p[i].off + p[i].len <= dend)
 			continue;
 		cut = p[i].off < dend ? dend - p[i].off : 0;
+		grew = true;
 		err = pwrite_full(fd, p[i].buf + cut, p[i].len - cut,
 				  p[i].off + cut);
 	}
@@ -594,14 +619,16 @@ static int write_out(struct atr_inode *ai, int fd, uint64_t dend,
 		if (p[i].off >= dend)
 			continue;
 		len = min_u64(p[i].len, dend - p[i].off);
-		if (ai->sparse && fallocate(fd, FALLOC_FL_KEEP_SIZE,
-					    (off_t)p[i].off, (off_t)len) &&
-		    errno != EOPNOTSUPP)
-			err = -errno;
+		if (ai->sparse)
+			err = reserve(fd, p[i].off, len);
 		if (!err)
 			err = pwrite_full(fd, p[i].buf, len, p[i].off);
 	}
-	if (err && ftruncate(fd, (off_t)dend)) {
+	/*
+	 * Only a write that grew the file is cut back: on a same-size
+	 * truncate, file systems drop blocks reserved past the end.
+	 */
+	if (err && grew && ftruncate(fd, (off_t)dend)) {
 		int terr = errno;
 
 		atr_log_inode(LOG_ERR, ai, "a failed write (%s) could not be "
