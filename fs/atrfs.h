@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct atr_mount;
 struct kek;
@@ -48,6 +49,15 @@ int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
  */
 int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	       const char *mountpoint, bool foreground);
+
+/*
+ * The mount at mount point @dir (a realpath) if @dir is not NULL, else the
+ * mount of device @dev; the last entry wins, as mounts stack.  1, with its
+ * fstype in @type and its device in *@devp (each unless NULL), 0 if none
+ * matches, -errno if /proc/self/mountinfo cannot be read.
+ */
+int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
+		   dev_t *devp);
 
 /* Log to stderr (foreground) or syslog; see fs/log.c. */
 void atr_log_init(bool to_stderr);

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,23 +51,6 @@ void cli_say(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *d = s;
-
-	for (; *s; s++, d++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*d = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*d = *s;
-		}
-	}
-	*d = '\0';
-}
-
 int cli_run(const char *const argv[])
 {
 	int status;
@@ -86,44 +68,13 @@ int cli_run(const char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-int cli_mountinfo(const char *dir, dev_t dev, char *type, size_t typelen)
-{
-	char line[8192], mp[PATH_MAX], fstype[256];
-	unsigned int maj, min;
-	const char *sep;
-	int found = 0;
-	FILE *f;
-
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	/*
-	 * Field 3 is MAJOR:MINOR, field 5 the mount point; the fstype
-	 * follows " - " (proc(5)).
-	 */
-	while (fgets(line, sizeof(line), f)) {
-		sep = strstr(line, " - ");
-		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min,
-			   mp) != 3 || !sep ||
-		    sscanf(sep + 3, "%255s", fstype) != 1)
-			continue;
-		unescape(mp);
-		if (dir ? strcmp(mp, dir) != 0 : makedev(maj, min) != dev)
-			continue;
-		snprintf(type, typelen, "%s", fstype);
-		found = 1;
-	}
-	fclose(f);
-	return found;
-}
-
 int cli_mounted(const char *path, char *type, size_t typelen)
 {
 	char real[PATH_MAX];
 
 	if (!realpath(path, real))
 		return 0;
-	return cli_mountinfo(real, 0, type, typelen) > 0;
+	return mountinfo_find(real, 0, type, typelen, NULL) > 0;
 }
 
 void cli_json_str(FILE *f, const char *s)

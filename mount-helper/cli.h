@@ -14,6 +14,7 @@
 
 #include "../crypto/kek.h"
 #include "../crypto/volume.h"
+#include "../fs/atrfs.h"
 #include "../keyprov/keyprov.h"
 
 #ifndef ATR_VERSION
@@ -47,13 +48,6 @@ extern int cli_quiet;
  * -errno if it could not be started.
  */
 int cli_run(const char *const argv[]);
-/*
- * The one reader of /proc/self/mountinfo.  The mount at mount point @dir
- * (a realpath) if @dir is not NULL, else the mount of device @dev; the
- * last entry wins, as mounts stack.  1 and its fstype in @type, 0 if
- * none matches, -errno if mountinfo cannot be read.
- */
-int cli_mountinfo(const char *dir, dev_t dev, char *type, size_t typelen);
 /*
  * What is mounted at @path (resolved with realpath): 1 and its fstype in
  * @type, or 0 if nothing is (or mountinfo cannot be read).

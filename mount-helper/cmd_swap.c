@@ -100,7 +100,7 @@ static int mount_of(const char *dir, char *fstype, size_t len)
 
 	if (stat(dir, &st))
 		return -errno;
-	return cli_mountinfo(NULL, st.st_dev, fstype, len);
+	return mountinfo_find(NULL, st.st_dev, fstype, len, NULL);
 }
 
 /* 1 if the file at @path lives on an atrestfs mount, else 0 or -errno. */

@@ -11,6 +11,8 @@
 #  - closes over tmpfs: one FLUSH at most (ENOSYS stops them), but one
 #    per close over a backing file system that reports errors at close;
 #  - ls -l of 51 files: a handful of GETXATTR requests, not two a file;
+#  - a sequential read of 8 MiB: about eight READ requests of 1 MiB, not
+#    64 of the kernel's default 128 KiB read-ahead (raised at mount);
 #  - with -o noxattr: xattr calls fail with EOPNOTSUPP, and ls -l of 50
 #    files asks the daemon for no attribute after the first refusal.
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +53,19 @@ ls -l "$M" >/dev/null || fail "ls -l"
 x=$(count GETXATTR "$n")
 [ "$x" -le 3 ] || fail "$x GETXATTR requests for ls -l of 51 files"
 ok "ls -l of 51 files: $x GETXATTR"
+
+bdi=/sys/class/bdi/$(mountpoint -d "$M")/read_ahead_kb
+[ "$(cat "$bdi")" = 1024 ] || fail "read-ahead of $M is $(cat "$bdi") KiB, not 1024"
+head -c 8M /dev/urandom >"$WORK/seq" && cp "$WORK/seq" "$M/seq" && sync -f "$M/seq" ||
+	fail "writing seq"
+# Drop its cached pages (dd's documented way), so the read goes to the daemon.
+dd if="$M/seq" iflag=nocache count=0 status=none || fail "dropping the cache of seq"
+n=$(mark)
+cmp "$M/seq" "$WORK/seq" || fail "seq reads back wrong"
+r=$(count READ "$n")
+[ "$r" -ge 8 ] || fail "debug log lacks the reads ($r READ requests)"
+[ "$r" -le 16 ] || fail "$r READ requests for an 8 MiB sequential read (read-ahead not raised)"
+ok "sequential read of 8 MiB: $r READ requests, read-ahead 1024 KiB"
 unmount_vol "$M"
 
 mount_with "$C" "$M" -o noxattr,debug --keyfile "$C.key"
