@@ -31,6 +31,13 @@ void atr_mount_free(struct atr_mount *m);
  */
 void atr_mount_noxattr(struct atr_mount *m, bool off);
 
+/*
+ * No writeback cache: every write(2) is a request, so a full disk fails
+ * the write itself with ENOSPC instead of a later fsync or close, at the
+ * cost of small writes (each a round trip).  Before atr_fs_run().
+ */
+void atr_mount_writethrough(struct atr_mount *m, bool on);
+
 struct vol_config;
 /*
  * From a config whose MAC has verified, and only then (the backing

@@ -56,6 +56,7 @@ struct atr_mount {
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
 	bool noxattr;			/* -o noxattr: xattr handlers left out */
+	bool writethrough;		/* -o writethrough: no writeback cache */
 	bool flush_noop;		/* backing close(2) reports nothing; immutable */
 	bool killpriv;			/* KILLPRIV_V2 negotiated; set before serving */
 	struct fuse_session *se;	/* set once the session exists */

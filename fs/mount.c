@@ -23,12 +23,15 @@
 
 static void atr_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct atr_mount *m = userdata;
+
 	/*
 	 * The writeback cache turns small appends into page-sized writes and
-	 * lets the kernel order O_APPEND writers; we never cache size.
+	 * lets the kernel order O_APPEND writers; we never cache size.  Its
+	 * cost: a write's error (ENOSPC) reaches the application at fsync or
+	 * close, not at write(2).  -o writethrough trades the speed for that.
 	 */
-	if (conn->capable & FUSE_CAP_WRITEBACK_CACHE)
+	if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) && !m->writethrough)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	conn->max_write = 1 << 20;
 }
@@ -131,6 +134,11 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 void atr_mount_noxattr(struct atr_mount *m, bool off)
 {
 	m->noxattr = off;
+}
+
+void atr_mount_writethrough(struct atr_mount *m, bool on)
+{
+	m->writethrough = on;
 }
 
 void atr_mount_free(struct atr_mount *m)

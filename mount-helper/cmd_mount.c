@@ -25,7 +25,7 @@ struct mount_args {
 	struct cli_keyopts ko;		/* provider, keyslot, settings, secrets */
 	bool foreground;
 	bool nonempty;
-	bool noxattr;
+	bool noxattr, writethrough;
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
 };
 
@@ -46,8 +46,9 @@ static void usage(FILE *f)
 "      --extpass CMD    passphrase/PIN from CMD's standard output\n"
 "  -f, --foreground     stay in the foreground and log to stderr\n"
 "  -o OPT[,OPT...]      mount options: keyfile=PATH, provider=NAME, slot=N,\n"
-"                       kp.KEY=VALUE, passfile=FILE, nonempty, noxattr, and FUSE and\n"
-"                       mount(8) options such as ro, allow_other, noexec\n"
+"                       kp.KEY=VALUE, passfile=FILE, nonempty, noxattr,\n"
+"                       writethrough, and FUSE and mount(8) options such as\n"
+"                       ro, allow_other, noexec\n"
 "  -q, --quiet          print nothing on success\n"
 "  -h, --help           this text\n");
 }
@@ -105,6 +106,8 @@ static int parse_o(struct mount_args *a, const char *arg)
 			a->nonempty = true;
 		else if (!strcmp(o, "noxattr"))
 			a->noxattr = true;
+		else if (!strcmp(o, "writethrough"))
+			a->writethrough = true;
 		else if (!fstab_only(o))
 			err = add_fuse_opt(a, o);
 	}
@@ -337,6 +340,7 @@ static int do_mount(struct mount_args *a)
 		return EXIT_FAIL;
 	}
 	atr_mount_noxattr(m, a->noxattr);
+	atr_mount_writethrough(m, a->writethrough);
 	/* The config's MAC has verified: its audit and policy settings hold. */
 	err = atr_mount_configure(m, &cfg, slot, msg, sizeof(msg));
 	if (err) {

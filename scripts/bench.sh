@@ -9,8 +9,10 @@
 #   BENCH_BACKING=disk   backing directories under BENCH_DIR (default)
 #   BENCH_BACKING=tmpfs  backing on a tmpfs, to expose CPU cost
 #   BENCH_DIR=DIR        scratch directory on the disk (default /var/tmp)
-#   BENCH_FS="..."       subset of: atrestfs atrestfs-nx gocryptfs securefs
-#                        passthrough raw (atrestfs-nx: mounted -o noxattr)
+#   BENCH_FS="..."       subset of: atrestfs atrestfs-nx atrestfs-wt gocryptfs
+#                        securefs passthrough raw (atrestfs-nx: mounted
+#                        -o noxattr; atrestfs-wt: -o writethrough, not in
+#                        the default list)
 #   BENCH_SWAP=0         skip the swap workload
 #   BENCH_OUT=FILE       also write the table (markdown) to FILE
 #
@@ -87,10 +89,11 @@ mount_fs() {
 	local fs=$1 b=$2 m=$3 i
 	mkdir -p "$b" "$m"
 	case $fs in
-	atrestfs | atrestfs-nx)
+	atrestfs | atrestfs-nx | atrestfs-wt)
 		"$atr" init -q --keyfile "$b.key" "$b" >/dev/null || return 1
 		"$atr" mount -f --keyfile "$b.key" \
 			$([ "$fs" = atrestfs-nx ] && echo -o noxattr) \
+			$([ "$fs" = atrestfs-wt ] && echo -o writethrough) \
 			"$b" "$m" 2>"$m.log" & ;;
 	gocryptfs)
 		echo benchpass >"$b.pass"

@@ -6,7 +6,8 @@
 # must not report tampering; every file must read back whole after a
 # remount, holding exactly what was fsynced (the journal) or what was
 # written, zeros where a write failed (the dump); and once space is freed,
-# the same journal must take appends again.  The dump is written back in 1 MiB
+# the same journal must take appends again.  With -o writethrough the
+# error comes from write(2) itself.  The dump is written back in 1 MiB
 # requests that need not arrive in order, so a range whose write failed
 # can lie before one that fitted: it reads as zeros (a hole), as it would
 # on any Linux file system after a failed writeback; never as an error,
@@ -154,5 +155,31 @@ remount
 cat "$M/sparse" >/dev/null || fail "reading the sparse file after truncate"
 no_tamper_lines
 ok "truncate into a hole with one page free: ENOSPC, the file reads back unchanged"
+
+# 6. With -o writethrough the write itself fails on a full disk, so even a
+# program that never checks close(2) sees it: bash's printf builtin with >>
+# (under the writeback cache it exits 0 here).
+unmount_vol "$M"
+mount_with "$C" "$M" -o writethrough --keyfile "$C.key"
+echo pad >"$M/padlast" 2>/dev/null
+head -c 48k /dev/urandom | base64 -w0 >"$WORK/big"
+data=$(cat "$WORK/big")
+out=$( (printf '%s' "$data" >>"$M/journal") 2>&1) &&
+	fail "an append to a full disk succeeded"
+case $out in
+*"No space left on device"*) ;;
+*) fail "append under writethrough on a full disk: want ENOSPC from write, got: $out" ;;
+esac
+remount
+# cat may have had a short write first (what fitted): that part, and no
+# more, may follow the journal.
+ref=$(stat -c %s "$WORK/journal.ref") got=$(stat -c %s "$M/journal")
+[ "$got" -ge "$ref" ] && [ "$got" -lt $((ref + 65536)) ] ||
+	fail "journal is $got bytes after a failed append to $ref"
+cmp -n "$ref" "$M/journal" "$WORK/journal.ref" || fail "journal changed by the failed append"
+[ "$got" = "$ref" ] || cmp -i "$ref:0" -n $((got - ref)) "$M/journal" "$WORK/big" ||
+	fail "journal holds bytes after the failed append that were not written"
+no_tamper_lines
+ok "-o writethrough: write(2) itself fails with ENOSPC; the journal keeps $((got - ref)) bytes of a short write"
 
 unmount_vol "$M"

@@ -23,11 +23,12 @@ cols = [("seqwrite", "seq write MB/s", 1), ("seqread", "seq read MB/s", 1),
         ("append", "128 B appends MB/s", 1), ("randiops", "rand 4K IOPS", 1),
         ("untar", "untar s", -1), ("lslR", "ls -lR s", -1),
         ("rmrf", "rm -rf s", -1), ("rss_mib", "daemon peak RSS MiB", 0)]
-fss = [f for f in ("atrestfs", "atrestfs-nx", "gocryptfs", "securefs",
-                  "passthrough", "raw")
+fss = [f for f in ("atrestfs", "atrestfs-nx", "atrestfs-wt", "gocryptfs",
+                  "securefs", "passthrough", "raw")
        if any(k[0] == f for k in med)]
 ours = [f for f in fss if f.startswith("atrestfs")]
 names = {"atrestfs-nx": "atrestfs -o noxattr",
+         "atrestfs-wt": "atrestfs -o writethrough",
          "passthrough": "passthrough_ll -o writeback", "raw": "raw backing"}
 
 def fmt(x):

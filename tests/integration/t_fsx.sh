@@ -18,4 +18,12 @@ mkdir -p "$WORK/ref64"
 "$TB/fsx_diff" --seed "$seed" --ops 5000 --extent 65536 "$WORK/m64" "$WORK/ref64" ||
 	fail "fsx_diff 64 KiB extents seed $seed (rerun: FSX_SEED=$seed $0)"
 unmount_vol "$WORK/m64"
+
+# Without the writeback cache every write is a request of its own size.
+new_volume "$WORK/cw"
+mount_with "$WORK/cw" "$WORK/mw" -o writethrough --keyfile "$WORK/cw.key"
+mkdir -p "$WORK/refw"
+"$TB/fsx_diff" --seed "$seed" --ops 5000 "$WORK/mw" "$WORK/refw" ||
+	fail "fsx_diff -o writethrough seed $seed (rerun: FSX_SEED=$seed $0)"
+unmount_vol "$WORK/mw"
 ok "fsx_diff seed $seed"
