@@ -255,13 +255,21 @@ static void raise_nofile(void)
 
 static void raise_readahead(const char *real)
 {
-	char path[64];
+	char path[64], type[64];
 	unsigned long kb = 0;
 	dev_t dev;
 	FILE *f;
 
-	if (!*real || mountinfo_find(real, 0, NULL, 0, &dev) != 1)
+	/*
+	 * Only our own mount: FUSE, on an anonymous device, not whatever may
+	 * have been mounted over it since.
+	 */
+	if (!*real || mountinfo_find(real, 0, type, sizeof(type), &dev) != 1 ||
+	    strncmp(type, "fuse", 4) || major(dev) != 0) {
+		atr_log(LOG_INFO, "read-ahead stays at the kernel's default "
+			"(the mount is not in /proc/self/mountinfo)");
 		return;
+	}
 	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb",
 		 major(dev), minor(dev));
 	f = fopen(path, "r+e");

@@ -161,7 +161,8 @@ ok "truncate into a hole with one page free: ENOSPC, the file reads back unchang
 # (under the writeback cache it exits 0 here).
 unmount_vol "$M"
 mount_with "$C" "$M" -o writethrough --keyfile "$C.key"
-echo pad >"$M/padlast" 2>/dev/null
+echo pad >"$M/padlast" || fail "pad file for the last page"
+[ "$(free_pages)" = 0 ] || fail "want a full disk, have $(free_pages) pages free"
 head -c 48k /dev/urandom | base64 -w0 >"$WORK/big"
 data=$(cat "$WORK/big")
 out=$( (printf '%s' "$data" >>"$M/journal") 2>&1) &&
@@ -171,8 +172,8 @@ case $out in
 *) fail "append under writethrough on a full disk: want ENOSPC from write, got: $out" ;;
 esac
 remount
-# cat may have had a short write first (what fitted): that part, and no
-# more, may follow the journal.
+# printf may have had a short write first (what fitted): that part, and
+# no more, may follow the journal.
 ref=$(stat -c %s "$WORK/journal.ref") got=$(stat -c %s "$M/journal")
 [ "$got" -ge "$ref" ] && [ "$got" -lt $((ref + 65536)) ] ||
 	fail "journal is $got bytes after a failed append to $ref"

@@ -56,10 +56,12 @@ ok "ls -l of 51 files: $x GETXATTR"
 
 bdi=/sys/class/bdi/$(mountpoint -d "$M")/read_ahead_kb
 [ "$(cat "$bdi")" = 1024 ] || fail "read-ahead of $M is $(cat "$bdi") KiB, not 1024"
-head -c 8M /dev/urandom >"$WORK/seq" && cp "$WORK/seq" "$M/seq" && sync -f "$M/seq" ||
-	fail "writing seq"
-# Drop its cached pages (dd's documented way), so the read goes to the daemon.
-dd if="$M/seq" iflag=nocache count=0 status=none || fail "dropping the cache of seq"
+head -c 8M /dev/urandom >"$WORK/seq" && cp "$WORK/seq" "$M/seq" || fail "writing seq"
+# A new mount has nothing cached, so the whole read goes to the daemon.
+unmount_vol "$M"
+mount_with "$C" "$M" -o debug --keyfile "$C.key"
+bdi=/sys/class/bdi/$(mountpoint -d "$M")/read_ahead_kb
+[ "$(cat "$bdi")" = 1024 ] || fail "read-ahead of $M is $(cat "$bdi") KiB after a remount"
 n=$(mark)
 cmp "$M/seq" "$WORK/seq" || fail "seq reads back wrong"
 r=$(count READ "$n")
