@@ -12,14 +12,24 @@ MOUNTS=()
 PIDS=()
 declare -A MPID		# mountpoint -> its foreground daemon
 
+# mounts_name PATH: PATH as /proc/mounts writes it (space, tab, newline
+# and backslash escaped as \ooo)
+mounts_name() {
+	local p=${1//\\/\\134}
+	p=${p// /\\040}
+	p=${p//$'\t'/\\011}
+	printf '%s' "${p//$'\n'/\\012}"
+}
+
 # Last mounted first: a mount may sit on another (a volume on a tmpfs).
 cleanup() {
-	local m p i
+	local m n p i
 	for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
 		m=${MOUNTS[i]}
-		if grep -qs " $m fuse" /proc/mounts; then
+		n=$(mounts_name "$m")
+		if grep -qsF " $n fuse" /proc/mounts; then
 			fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-		elif grep -qs " $m " /proc/mounts; then
+		elif grep -qsF " $n " /proc/mounts; then
 			umount -l "$m" 2>/dev/null
 		fi
 	done
@@ -41,7 +51,7 @@ ok() {
 }
 
 is_mounted() {
-	grep -qs " $1 fuse.atrestfs " /proc/mounts
+	grep -qsF " $(mounts_name "$1") fuse.atrestfs " /proc/mounts
 }
 
 # new_volume DIR [init options...]: key file DIR.key

@@ -63,6 +63,17 @@ unmount_vol "$M"
 expect 5 "$M is not mounted" "$ATR" unmount "$M"
 ok "mountpoint not empty, inside the volume, busy; unmount of the wrong thing"
 
+# A mount point whose name mountinfo escapes (space, tab): found by the
+# busy check and by the daemon, which raises the mount's read-ahead.
+MS="$WORK/m s	t"
+mount_vol "$C" "$MS"
+expect 5 "is busy" "$ATR" mount --keyfile "$C.key" "$C" "$MS"
+[ "$(cat "/sys/class/bdi/$(mountpoint -d "$MS")/read_ahead_kb")" = 1024 ] ||
+	fail "read-ahead not raised on a mount point with a space and a tab"
+"$ATR" unmount "$MS" || fail "atrestfs unmount of a mount point with a space and a tab"
+is_mounted "$MS" && fail "$MS still mounted"
+ok "mount point with a space and a tab: busy check, read-ahead, unmount"
+
 # No /dev/fuse: a private mount namespace with a /dev that lacks it.
 unshare -m bash -c 'mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 &&
 	exec "$0" mount --keyfile "$1.key" "$1" "$2"' "$ATR" "$C" "$M" \
