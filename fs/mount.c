@@ -245,7 +245,7 @@ static void raise_nofile(void)
  * INIT reply can only lower it), so a sequential read reaches us as
  * 128 KiB requests: eight round trips, and eight jobs too small to share
  * between cores, per MiB.  Up to the largest request (max_write, 1 MiB),
- * sequential reads ran about 20% faster (docs/performance.md).  Set after
+ * sequential reads ran about 25% faster (docs/performance.md).  Set after
  * INIT, which would cut it back; never lowered; only root may write it, and
  * anyone else keeps the kernel's default.  @real is the mount point's
  * realpath, taken before mounting: stat(2) of it now would be a request
