@@ -38,6 +38,13 @@ void atr_mount_noxattr(struct atr_mount *m, bool off);
  */
 void atr_mount_writethrough(struct atr_mount *m, bool on);
 
+/*
+ * The mount's read-ahead in KiB (0 to 65536), set once the mount is up;
+ * -1, the default, raises it to 1024 unless it is already larger.  Only
+ * root can set it.  Before atr_fs_run().
+ */
+void atr_mount_readahead(struct atr_mount *m, int kb);
+
 struct vol_config;
 /*
  * From a config whose MAC has verified, and only then (the backing

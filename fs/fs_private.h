@@ -57,6 +57,7 @@ struct atr_mount {
 	bool chown_new;			/* running as root: give new nodes to the caller */
 	bool noxattr;			/* -o noxattr: xattr handlers left out */
 	bool writethrough;		/* -o writethrough: no writeback cache */
+	int readahead_kb;		/* -o readahead=KB; -1: raise to 1024 */
 	bool flush_noop;		/* backing close(2) reports nothing; immutable */
 	bool killpriv;			/* KILLPRIV_V2 negotiated; set before serving */
 	struct fuse_session *se;	/* set once the session exists */

@@ -121,6 +121,7 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	m->timeout = 1.0;
 	m->chown_new = geteuid() == 0;
 	m->flush_noop = close_reports_nothing(root_fd);
+	m->readahead_kb = -1;
 	m->root.fd = root_fd;
 	m->root.ino = st.st_ino;
 	m->root.dev = st.st_dev;
@@ -139,6 +140,11 @@ void atr_mount_noxattr(struct atr_mount *m, bool off)
 void atr_mount_writethrough(struct atr_mount *m, bool on)
 {
 	m->writethrough = on;
+}
+
+void atr_mount_readahead(struct atr_mount *m, int kb)
+{
+	m->readahead_kb = kb;
 }
 
 void atr_mount_free(struct atr_mount *m)
@@ -246,14 +252,15 @@ static void raise_nofile(void)
  * 128 KiB requests: eight round trips, and eight jobs too small to share
  * between cores, per MiB.  Up to the largest request (max_write, 1 MiB),
  * sequential reads ran about 25% faster (docs/performance.md).  Set after
- * INIT, which would cut it back; never lowered; only root may write it, and
- * anyone else keeps the kernel's default.  @real is the mount point's
- * realpath, taken before mounting: stat(2) of it now would be a request
- * to this very thread.
+ * INIT, which would cut it back; by default never lowered, and set as
+ * given with -o readahead=KB (@want >= 0).  Only root may write it; anyone
+ * else keeps the kernel's default.  @real is the mount point's realpath,
+ * taken before mounting: stat(2) of it now would be a request to this
+ * very thread.
  */
 #define ATR_READAHEAD_KB	1024
 
-static void raise_readahead(const char *real)
+static void set_readahead(const char *real, int want)
 {
 	char path[64], type[64];
 	unsigned long kb = 0;
@@ -278,8 +285,10 @@ static void raise_readahead(const char *real)
 			"(%s: %m)", path);
 		return;
 	}
-	if (fscanf(f, "%lu", &kb) == 1 && kb < ATR_READAHEAD_KB &&
-	    (fseek(f, 0, SEEK_SET) || fprintf(f, "%d\n", ATR_READAHEAD_KB) < 0 ||
+	if (fscanf(f, "%lu", &kb) == 1 &&
+	    (want < 0 ? kb < ATR_READAHEAD_KB : kb != (unsigned long)want) &&
+	    (fseek(f, 0, SEEK_SET) ||
+	     fprintf(f, "%d\n", want < 0 ? ATR_READAHEAD_KB : want) < 0 ||
 	     fflush(f)))
 		atr_log(LOG_INFO, "read-ahead stays at %lu KiB (%s: %m)", kb,
 			path);
@@ -353,7 +362,7 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 		atr_log(LOG_ERR, "FUSE handshake on %s: %s", mountpoint,
 			strerror(-ret));
 	} else {
-		raise_readahead(real);
+		set_readahead(real, m->readahead_kb);
 		ret = serve(m, se);
 	}
 	status = ret < 0 ? 1 : 0;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../crypto/codec.h"
 #include "../fs/atrfs.h"
 #include "cli.h"
 
@@ -26,6 +27,7 @@ struct mount_args {
 	bool foreground;
 	bool nonempty;
 	bool noxattr, writethrough;
+	int readahead_kb;		/* -1: atrestfs's default */
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
 };
 
@@ -47,8 +49,8 @@ static void usage(FILE *f)
 "  -f, --foreground     stay in the foreground and log to stderr\n"
 "  -o OPT[,OPT...]      mount options: keyfile=PATH, provider=NAME, slot=N,\n"
 "                       kp.KEY=VALUE, passfile=FILE, nonempty, noxattr,\n"
-"                       writethrough, and FUSE and mount(8) options such as\n"
-"                       ro, allow_other, noexec\n"
+"                       writethrough, readahead=KB, and FUSE and mount(8)\n"
+"                       options such as ro, allow_other, noexec\n"
 "  -q, --quiet          print nothing on success\n"
 "  -h, --help           this text\n");
 }
@@ -81,6 +83,19 @@ static int add_fuse_opt(struct mount_args *a, const char *o)
 	return 0;
 }
 
+/* readahead=KB: 0 to 65536, as the kernel's read_ahead_kb takes it. */
+static int parse_readahead(struct mount_args *a, const char *v)
+{
+	uint64_t kb;
+
+	if (dec_parse_u64(v, 0, 65536, &kb)) {
+		cli_err("readahead=%s: want a number of KiB from 0 to 65536", v);
+		return -EINVAL;
+	}
+	a->readahead_kb = (int)kb;
+	return 0;
+}
+
 /* Split -o: ours are taken, fstab-only dropped, the rest go to libfuse. */
 static int parse_o(struct mount_args *a, const char *arg)
 {
@@ -108,6 +123,8 @@ static int parse_o(struct mount_args *a, const char *arg)
 			a->noxattr = true;
 		else if (!strcmp(o, "writethrough"))
 			a->writethrough = true;
+		else if (!strncmp(o, "readahead=", 10))
+			err = parse_readahead(a, o + 10);
 		else if (!fstab_only(o))
 			err = add_fuse_opt(a, o);
 	}
@@ -273,6 +290,7 @@ static int check_mountpoint(const struct mount_args *a)
 static void args_init(struct mount_args *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->readahead_kb = -1;
 	cli_keyopts_init(&a->ko);
 }
 
@@ -341,6 +359,7 @@ static int do_mount(struct mount_args *a)
 	}
 	atr_mount_noxattr(m, a->noxattr);
 	atr_mount_writethrough(m, a->writethrough);
+	atr_mount_readahead(m, a->readahead_kb);
 	/* The config's MAC has verified: its audit and policy settings hold. */
 	err = atr_mount_configure(m, &cfg, slot, msg, sizeof(msg));
 	if (err) {

@@ -12,7 +12,8 @@
 #    per close over a backing file system that reports errors at close;
 #  - ls -l of 51 files: a handful of GETXATTR requests, not two a file;
 #  - a sequential read of 8 MiB: about eight READ requests of 1 MiB, not
-#    64 of the kernel's default 128 KiB read-ahead (raised at mount);
+#    64 of the kernel's default 128 KiB read-ahead (raised at mount), and
+#    -o readahead=KB sets it as given;
 #  - with -o noxattr: xattr calls fail with EOPNOTSUPP, and ls -l of 50
 #    files asks the daemon for no attribute after the first refusal.
 . "$(dirname "$0")/lib.sh"
@@ -69,6 +70,15 @@ r=$(count READ "$n")
 [ "$r" -le 16 ] || fail "$r READ requests for an 8 MiB sequential read (read-ahead not raised)"
 ok "sequential read of 8 MiB: $r READ requests, read-ahead 1024 KiB"
 unmount_vol "$M"
+
+# -o readahead=KB sets it as given, lower too; a bad value is refused.
+mount_with "$C" "$M" -o readahead=128 --keyfile "$C.key"
+bdi=/sys/class/bdi/$(mountpoint -d "$M")/read_ahead_kb
+[ "$(cat "$bdi")" = 128 ] || fail "-o readahead=128 left $(cat "$bdi") KiB"
+unmount_vol "$M"
+expect 2 "readahead=70000: want a number of KiB from 0 to 65536" \
+	"$ATR" mount -o readahead=70000 --keyfile "$C.key" "$C" "$M"
+ok "-o readahead=128 is applied; readahead=70000 is refused"
 
 mount_with "$C" "$M" -o noxattr,debug --keyfile "$C.key"
 out=$(setfattr -n user.k -v v "$M/app" 2>&1) && fail "setfattr worked under noxattr"
