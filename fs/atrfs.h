@@ -24,26 +24,25 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 void atr_mount_free(struct atr_mount *m);
 
 /*
- * No extended attributes at all: the kernel learns so at the first request
- * and stops asking, which saves the two round trips a new file costs (the
- * security.capability probes of its first write and of a chown).  Before
- * atr_fs_run().
+ * Mount options of the FUSE driver (-o), given once before atr_fs_run().
+ * @noxattr: no extended attributes at all; the kernel learns so at the
+ * first request and stops asking, which saves the two round trips a new
+ * file costs (the security.capability probes of its first write and of a
+ * chown).  @writethrough: no writeback cache, so every write(2) is a
+ * request and a full disk fails the write itself with ENOSPC instead of a
+ * later fsync or close, at the cost of small writes (each a round trip).
+ * @readahead_kb: the mount's read-ahead, 0 to 65536 KiB, set as given once
+ * the mount is up; -1 raises it to 1024 unless it is already larger.  Only
+ * root can set it.
  */
-void atr_mount_noxattr(struct atr_mount *m, bool off);
+struct atr_mount_opts {
+	bool noxattr;
+	bool writethrough;
+	int readahead_kb;
+};
+#define ATR_MOUNT_OPTS_INIT	{ .readahead_kb = -1 }
 
-/*
- * No writeback cache: every write(2) is a request, so a full disk fails
- * the write itself with ENOSPC instead of a later fsync or close, at the
- * cost of small writes (each a round trip).  Before atr_fs_run().
- */
-void atr_mount_writethrough(struct atr_mount *m, bool on);
-
-/*
- * The mount's read-ahead in KiB (0 to 65536), set once the mount is up;
- * -1, the default, raises it to 1024 unless it is already larger.  Only
- * root can set it.  Before atr_fs_run().
- */
-void atr_mount_readahead(struct atr_mount *m, int kb);
+void atr_mount_options(struct atr_mount *m, const struct atr_mount_opts *o);
 
 struct vol_config;
 /*

@@ -780,14 +780,14 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	if (err)
 		return err;
 	outlen = (j.last - j.first) * dsz + min_u64(esz, nsize - j.last * esz) + OVH;
-	/* A retired extent right before the span goes out with it. */
-	if (retired && (fsize - 1) / esz + 1 == j.first) {
+	/* A retired extent (the old last) right before the span goes with it. */
+	if (retired && j.first == (fsize - 1) / esz + 1) {
 		p[n++] = (struct fio_piece){ t->disk, dsz + outlen,
 					     (j.first - 1) * dsz };
 	} else {
 		if (retired)
 			p[n++] = (struct fio_piece){ t->disk, dsz,
-				extent_disk_off(esz, (fsize - 1) / esz) };
+						     ((fsize - 1) / esz) * dsz };
 		p[n++] = (struct fio_piece){ j.disk, outlen, j.first * dsz };
 	}
 	return write_out(ai, fd, extent_backing_size(esz, fsize), p, n);

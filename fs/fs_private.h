@@ -55,9 +55,7 @@ struct atr_mount {
 	uint32_t extent_size;		/* volume-wide, from atrestfs.conf */
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
-	bool noxattr;			/* -o noxattr: xattr handlers left out */
-	bool writethrough;		/* -o writethrough: no writeback cache */
-	int readahead_kb;		/* -o readahead=KB; -1: raise to 1024 */
+	struct atr_mount_opts opt_mnt;	/* -o: noxattr, writethrough, readahead */
 	bool flush_noop;		/* backing close(2) reports nothing; immutable */
 	bool killpriv;			/* KILLPRIV_V2 negotiated; set before serving */
 	struct fuse_session *se;	/* set once the session exists */

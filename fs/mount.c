@@ -31,7 +31,8 @@ static void atr_init(void *userdata, struct fuse_conn_info *conn)
 	 * cost: a write's error (ENOSPC) reaches the application at fsync or
 	 * close, not at write(2).  -o writethrough trades the speed for that.
 	 */
-	if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) && !m->writethrough)
+	if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) &&
+	    !m->opt_mnt.writethrough)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	conn->max_write = 1 << 20;
 }
@@ -121,7 +122,7 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	m->timeout = 1.0;
 	m->chown_new = geteuid() == 0;
 	m->flush_noop = close_reports_nothing(root_fd);
-	m->readahead_kb = -1;
+	m->opt_mnt = (struct atr_mount_opts)ATR_MOUNT_OPTS_INIT;
 	m->root.fd = root_fd;
 	m->root.ino = st.st_ino;
 	m->root.dev = st.st_dev;
@@ -132,19 +133,9 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	return m;
 }
 
-void atr_mount_noxattr(struct atr_mount *m, bool off)
+void atr_mount_options(struct atr_mount *m, const struct atr_mount_opts *o)
 {
-	m->noxattr = off;
-}
-
-void atr_mount_writethrough(struct atr_mount *m, bool on)
-{
-	m->writethrough = on;
-}
-
-void atr_mount_readahead(struct atr_mount *m, int kb)
-{
-	m->readahead_kb = kb;
+	m->opt_mnt = *o;
 }
 
 void atr_mount_free(struct atr_mount *m)
@@ -327,7 +318,7 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	raise_nofile();
 	if (policy_ops(m, &ops))
 		goto out_report;
-	if (m->noxattr) {
+	if (m->opt_mnt.noxattr) {
 		/* libfuse answers ENOSYS; the kernel then never asks again. */
 		ops.setxattr = NULL;
 		ops.getxattr = NULL;
@@ -362,7 +353,7 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 		atr_log(LOG_ERR, "FUSE handshake on %s: %s", mountpoint,
 			strerror(-ret));
 	} else {
-		set_readahead(real, m->readahead_kb);
+		set_readahead(real, m->opt_mnt.readahead_kb);
 		ret = serve(m, se);
 	}
 	status = ret < 0 ? 1 : 0;

@@ -26,8 +26,7 @@ struct mount_args {
 	struct cli_keyopts ko;		/* provider, keyslot, settings, secrets */
 	bool foreground;
 	bool nonempty;
-	bool noxattr, writethrough;
-	int readahead_kb;		/* -1: atrestfs's default */
+	struct atr_mount_opts mo;	/* noxattr, writethrough, readahead= */
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
 };
 
@@ -92,7 +91,7 @@ static int parse_readahead(struct mount_args *a, const char *v)
 		cli_err("readahead=%s: want a number of KiB from 0 to 65536", v);
 		return -EINVAL;
 	}
-	a->readahead_kb = (int)kb;
+	a->mo.readahead_kb = (int)kb;
 	return 0;
 }
 
@@ -120,9 +119,9 @@ static int parse_o(struct mount_args *a, const char *arg)
 		else if (!strcmp(o, "nonempty"))
 			a->nonempty = true;
 		else if (!strcmp(o, "noxattr"))
-			a->noxattr = true;
+			a->mo.noxattr = true;
 		else if (!strcmp(o, "writethrough"))
-			a->writethrough = true;
+			a->mo.writethrough = true;
 		else if (!strncmp(o, "readahead=", 10))
 			err = parse_readahead(a, o + 10);
 		else if (!fstab_only(o))
@@ -290,7 +289,7 @@ static int check_mountpoint(const struct mount_args *a)
 static void args_init(struct mount_args *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->readahead_kb = -1;
+	a->mo = (struct atr_mount_opts)ATR_MOUNT_OPTS_INIT;
 	cli_keyopts_init(&a->ko);
 }
 
@@ -357,9 +356,7 @@ static int do_mount(struct mount_args *a)
 		close(pathfd);
 		return EXIT_FAIL;
 	}
-	atr_mount_noxattr(m, a->noxattr);
-	atr_mount_writethrough(m, a->writethrough);
-	atr_mount_readahead(m, a->readahead_kb);
+	atr_mount_options(m, &a->mo);
 	/* The config's MAC has verified: its audit and policy settings hold. */
 	err = atr_mount_configure(m, &cfg, slot, msg, sizeof(msg));
 	if (err) {
