@@ -33,11 +33,13 @@ void atr_mount_free(struct atr_mount *m);
  * later fsync or close, at the cost of small writes (each a round trip).
  * @readahead_kb: the mount's read-ahead, 0 to 65536 KiB, set as given once
  * the mount is up; -1 raises it to 1024 unless it is already larger.  Only
- * root can set it.
+ * root can set it.  @nouring: requests stay on /dev/fuse even where the
+ * kernel offers FUSE over io_uring.
  */
 struct atr_mount_opts {
 	bool noxattr;
 	bool writethrough;
+	bool nouring;
 	int readahead_kb;
 };
 #define ATR_MOUNT_OPTS_INIT	{ .readahead_kb = -1 }

@@ -58,6 +58,8 @@ struct atr_mount {
 	struct atr_mount_opts opt_mnt;	/* -o: noxattr, writethrough, readahead */
 	bool flush_noop;		/* backing close(2) reports nothing; immutable */
 	bool killpriv;			/* KILLPRIV_V2 negotiated; set before serving */
+	size_t uring_payload;		/* io_uring negotiated: its payload size; else 0 */
+	struct uring_pool *uring;	/* uring.c; set while serving over io_uring */
 	struct fuse_session *se;	/* set once the session exists */
 	int harden_mlock_err;		/* harden.c: mlockall's -errno or 0 */
 	int harden_flusher_err;		/* PR_SET_IO_FLUSHER's -errno or 0 */
@@ -105,15 +107,41 @@ int harden_daemon(struct atr_mount *m);
 void harden_report(const struct atr_mount *m);
 
 /*
- * killpriv.c: negotiate FUSE_HANDLE_KILLPRIV_V2 behind libfuse's back.
- * killpriv_init() answers the kernel's INIT (in place of the first pass of
- * the session loop); 0 or -errno, after which the session cannot serve.
- * killpriv_drop() then does the kernel's share: on a write that did not
- * come from the page cache, and on a truncate, clear the setuid and
- * setgid bits of a regular file unless the caller is root.
+ * handshake.c: answer the kernel's INIT (in place of the first pass of the
+ * session loop), adding what libfuse 3.14 cannot negotiate: sets
+ * m->killpriv and m->uring_payload.  0 or -errno, after which the session
+ * cannot serve.
  */
-int killpriv_init(struct atr_mount *m, struct fuse_session *se);
+int handshake_init(struct atr_mount *m, struct fuse_session *se);
+
+/*
+ * killpriv.c: with FUSE_HANDLE_KILLPRIV_V2, killpriv_drop() does the
+ * kernel's share: on a write that did not come from the page cache, and
+ * on a truncate, clear the setuid and setgid bits of a regular file
+ * unless the caller is root.
+ */
 int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai);
+
+/*
+ * uring.c: serve requests over io_uring.  uring_io_init() routes the
+ * session's replies through uring.c (before INIT; on /dev/fuse they pass
+ * straight through).  uring_start(), once INIT negotiated io_uring
+ * (m->uring_payload), starts the ring threads; 0 or -errno, and on failure
+ * requests stay on /dev/fuse.  uring_stop() ends and joins them, before
+ * the helper pool stops; it is a no-op without uring_start().
+ */
+int uring_io_init(struct fuse_session *se);
+int uring_start(struct atr_mount *m, struct fuse_session *se);
+void uring_stop(struct atr_mount *m);
+/* INFO log line when the kernel could serve io_uring but has it off. */
+void uring_explain(void);
+/*
+ * Around anything that waits for the kernel to send and finish requests of
+ * its own (a notification that writes pages back): on a ring thread, keeps
+ * one of its CPU's ring threads free to serve them.  No-ops elsewhere.
+ */
+void uring_nested_begin(void);
+void uring_nested_end(void);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);

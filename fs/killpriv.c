@@ -13,8 +13,8 @@
  * mount (ops_xattr.c).  Chown needs nothing: the backing file system
  * clears the bits itself.
  *
- * libfuse builds the INIT reply from the capabilities it knows, so we let
- * it answer INIT into a pipe, add the flag, and pass the reply on.
+ * libfuse builds the INIT reply from the capabilities it knows; handshake.c
+ * adds the flag.
  */
 #include <fcntl.h>
 #include <linux/fuse.h>
@@ -23,94 +23,6 @@
 #include <unistd.h>
 
 #include "fs_private.h"
-
-/* The INIT request as the kernel sends it, and the reply libfuse makes. */
-struct init_req {
-	struct fuse_in_header h;
-	struct fuse_init_in in;
-};
-
-struct init_reply {
-	struct fuse_out_header h;
-	struct fuse_init_out out;
-};
-
-#define REPLY_MIN (sizeof(struct fuse_out_header) + \
-		   offsetof(struct fuse_init_out, flags) + sizeof(uint32_t))
-
-static bool kernel_offers(const struct fuse_buf *buf)
-{
-	const struct init_req *r = buf->mem;
-
-	return buf->size >= sizeof(*r) && r->h.opcode == FUSE_INIT &&
-	       r->in.major == 7 && r->in.minor >= 33 &&
-	       (r->in.flags & FUSE_HANDLE_KILLPRIV_V2);
-}
-
-/*
- * Let libfuse process INIT with its device fd pointing at a pipe for the
- * moment, so its reply can be amended before the kernel sees it.
- */
-static int answer_via_pipe(struct fuse_session *se, const struct fuse_buf *buf)
-{
-	int dev = fuse_session_fd(se), saved, p[2], err = 0;
-	struct init_reply rep;
-	ssize_t n, wr;
-
-	/* Non-blocking: if libfuse ever sent no reply, fail, do not hang. */
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
-		return -errno;
-	saved = fcntl(dev, F_DUPFD_CLOEXEC, 0);
-	if (saved < 0 || dup3(p[1], dev, O_CLOEXEC) < 0) {
-		err = -errno;
-		goto out;
-	}
-	fuse_session_process_buf(se, buf);
-	n = read(p[0], &rep, sizeof(rep));
-	if (dup3(saved, dev, O_CLOEXEC) < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (n < (ssize_t)sizeof(rep.h) || rep.h.len != (uint32_t)n) {
-		err = -EPROTO;
-		goto out;
-	}
-	if (rep.h.error == 0 && (size_t)n >= REPLY_MIN)
-		rep.out.flags |= FUSE_HANDLE_KILLPRIV_V2;
-	wr = write(dev, &rep, (size_t)n);
-	if (wr != n)
-		err = wr < 0 ? -errno : -EIO;
-out:
-	if (saved >= 0)
-		close(saved);
-	close(p[0]);
-	close(p[1]);
-	return err;
-}
-
-int killpriv_init(struct atr_mount *m, struct fuse_session *se)
-{
-	struct fuse_buf buf = { .mem = NULL };
-	int res;
-
-	do
-		res = fuse_session_receive_buf(se, &buf);
-	while (res == -EINTR);
-	if (res <= 0) {
-		free(buf.mem);
-		return res ? res : -ENODEV;
-	}
-	buf.size = (size_t)res;
-	if (kernel_offers(&buf)) {
-		res = answer_via_pipe(se, &buf);
-		m->killpriv = res == 0;
-	} else {
-		fuse_session_process_buf(se, &buf);
-		res = 0;
-	}
-	free(buf.mem);
-	return res;
-}
 
 static bool same_gid(gid_t gid, const void *arg)
 {

@@ -181,7 +181,13 @@ static int serve(struct atr_mount *m, struct fuse_session *se)
 	}
 	if (fio_pool_start(m))
 		atr_log(LOG_WARNING, "no helper threads; large requests use one core");
+	if (m->uring_payload && (ret = uring_start(m, se)))
+		atr_log(LOG_WARNING, "requests stay on /dev/fuse: io_uring: %s",
+			strerror(-ret));
+	else if (!m->uring_payload && !m->opt_mnt.nouring)
+		uring_explain();
 	ret = fuse_session_loop_mt(se, &cfg);
+	uring_stop(m);
 	fio_pool_stop(m);
 	return ret;
 }
@@ -348,7 +354,9 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	}
 	atr_log(LOG_INFO, "mounted %s on %s", m->backing, mountpoint);
 	harden_report(m);
-	ret = killpriv_init(m, se);
+	ret = uring_io_init(se);
+	if (!ret)
+		ret = handshake_init(m, se);
 	if (ret) {
 		atr_log(LOG_ERR, "FUSE handshake on %s: %s", mountpoint,
 			strerror(-ret));

@@ -268,7 +268,9 @@ void atr_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	 * inode writes the pages back first (through other worker threads;
 	 * we hold no lock here).
 	 */
+	uring_nested_begin();
 	fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
+	uring_nested_end();
 	pthread_rwlock_rdlock(&ai->lock);
 	res = fio_seek(m, ai, (int)fi->fh, (uint64_t)off, whence);
 	pthread_rwlock_unlock(&ai->lock);

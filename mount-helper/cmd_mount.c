@@ -26,7 +26,7 @@ struct mount_args {
 	struct cli_keyopts ko;		/* provider, keyslot, settings, secrets */
 	bool foreground;
 	bool nonempty;
-	struct atr_mount_opts mo;	/* noxattr, writethrough, readahead= */
+	struct atr_mount_opts mo;	/* noxattr, writethrough, nouring, readahead= */
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
 };
 
@@ -48,8 +48,8 @@ static void usage(FILE *f)
 "  -f, --foreground     stay in the foreground and log to stderr\n"
 "  -o OPT[,OPT...]      mount options: keyfile=PATH, provider=NAME, slot=N,\n"
 "                       kp.KEY=VALUE, passfile=FILE, nonempty, noxattr,\n"
-"                       writethrough, readahead=KB, and FUSE and mount(8)\n"
-"                       options such as ro, allow_other, noexec\n"
+"                       writethrough, nouring, readahead=KB, and FUSE and\n"
+"                       mount(8) options such as ro, allow_other, noexec\n"
 "  -q, --quiet          print nothing on success\n"
 "  -h, --help           this text\n");
 }
@@ -122,6 +122,8 @@ static int parse_o(struct mount_args *a, const char *arg)
 			a->mo.noxattr = true;
 		else if (!strcmp(o, "writethrough"))
 			a->mo.writethrough = true;
+		else if (!strcmp(o, "nouring"))
+			a->mo.nouring = true;
 		else if (!strncmp(o, "readahead=", 10))
 			err = parse_readahead(a, o + 10);
 		else if (!fstab_only(o))

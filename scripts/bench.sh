@@ -9,10 +9,14 @@
 #   BENCH_BACKING=disk   backing directories under BENCH_DIR (default)
 #   BENCH_BACKING=tmpfs  backing on a tmpfs, to expose CPU cost
 #   BENCH_DIR=DIR        scratch directory on the disk (default /var/tmp)
-#   BENCH_FS="..."       subset of: atrestfs atrestfs-nx atrestfs-wt gocryptfs
-#                        securefs passthrough raw (atrestfs-nx: mounted
-#                        -o noxattr; atrestfs-wt: -o writethrough, not in
-#                        the default list)
+#   BENCH_FS="..."       subset of: atrestfs atrestfs-nx atrestfs-wt
+#                        atrestfs-nu gocryptfs securefs passthrough raw
+#                        (atrestfs-nx: mounted -o noxattr; atrestfs-wt:
+#                        -o writethrough, not in the default list;
+#                        atrestfs-nu: -o nouring, requests on /dev/fuse)
+#   BENCH_URING=0        leave the fuse module's enable_uring as it is
+#                        (default: on for the run, as it was afterwards;
+#                        only atrestfs serves FUSE over io_uring)
 #   BENCH_SWAP=0         skip the swap workload
 #   BENCH_OUT=FILE       also write the table (markdown) to FILE
 #
@@ -24,7 +28,9 @@ atr=$top/build/atrestfs
 quick=${BENCH_QUICK:-0}
 rounds=${BENCH_ROUNDS:-$([ "$quick" = 1 ] && echo 1 || echo 3)}
 backing=${BENCH_BACKING:-disk}
-fslist=${BENCH_FS:-atrestfs atrestfs-nx gocryptfs securefs passthrough raw}
+fslist=${BENCH_FS:-atrestfs atrestfs-nu atrestfs-nx gocryptfs securefs passthrough raw}
+uring_param=/sys/module/fuse/parameters/enable_uring
+uring_was=
 if [ "$quick" = 1 ]; then
 	seq_mib=256 app_mib=4 fio_mib=64 fio_secs=3 ntree=2000 swap_mib=128
 else
@@ -46,6 +52,7 @@ cleanup() {
 	done
 	grep -qs " $scratch/tmpfs " /proc/mounts && umount -l "$scratch/tmpfs"
 	rm -rf "$scratch"
+	[ -n "$uring_was" ] && echo "$uring_was" >"$uring_param"
 }
 trap cleanup EXIT
 
@@ -89,11 +96,12 @@ mount_fs() {
 	local fs=$1 b=$2 m=$3 i
 	mkdir -p "$b" "$m"
 	case $fs in
-	atrestfs | atrestfs-nx | atrestfs-wt)
+	atrestfs | atrestfs-nx | atrestfs-wt | atrestfs-nu)
 		"$atr" init -q --keyfile "$b.key" "$b" >/dev/null || return 1
 		"$atr" mount -f --keyfile "$b.key" \
 			$([ "$fs" = atrestfs-nx ] && echo -o noxattr) \
 			$([ "$fs" = atrestfs-wt ] && echo -o writethrough) \
+			$([ "$fs" = atrestfs-nu ] && echo -o nouring) \
 			"$b" "$m" 2>"$m.log" & ;;
 	gocryptfs)
 		echo benchpass >"$b.pass"
@@ -217,7 +225,12 @@ main() {
 	else
 		root=$scratch
 	fi
-	echo "bench: $(date -u +%FT%TZ), backing $backing, $rounds round(s), quick=$quick" >&2
+	if [ "${BENCH_URING:-1}" = 1 ] && [ -w "$uring_param" ]; then
+		uring_was=$(cat "$uring_param")
+		echo Y >"$uring_param"
+	fi
+	echo "bench: $(date -u +%FT%TZ), backing $backing, $rounds round(s), quick=$quick," \
+		"fuse enable_uring=$(cat "$uring_param" 2>/dev/null || echo absent)" >&2
 	make_tree
 	read -ra order <<<"$fslist"
 	for r in $(seq "$rounds"); do
@@ -235,6 +248,7 @@ main() {
 	done
 	crypto_bench
 	[ -n "${BENCH_OUT:-}" ] && cp "$res" "$BENCH_OUT.raw"
+	BENCH_URING_STATE=$(cat "$uring_param" 2>/dev/null || echo absent) \
 	/usr/bin/python3 "$top/tests/bench/table.py" "$res" "$backing" "$rounds" \
 		"${BENCH_OUT:-}"
 }

@@ -2,7 +2,7 @@
 # one line per measurement, "round fs workload value".  Prints medians per
 # file system and, for atrestfs, its speed relative to each peer (> 1 means
 # atrestfs is faster; for time workloads that is peer time / our time).
-import statistics, sys
+import os, statistics, sys
 from collections import defaultdict
 
 res, backing, rounds = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -23,12 +23,14 @@ cols = [("seqwrite", "seq write MB/s", 1), ("seqread", "seq read MB/s", 1),
         ("append", "128 B appends MB/s", 1), ("randiops", "rand 4K IOPS", 1),
         ("untar", "untar s", -1), ("lslR", "ls -lR s", -1),
         ("rmrf", "rm -rf s", -1), ("rss_mib", "daemon peak RSS MiB", 0)]
-fss = [f for f in ("atrestfs", "atrestfs-nx", "atrestfs-wt", "gocryptfs",
+fss = [f for f in ("atrestfs", "atrestfs-nx", "atrestfs-wt", "atrestfs-nu",
+                  "gocryptfs",
                   "securefs", "passthrough", "raw")
        if any(k[0] == f for k in med)]
 ours = [f for f in fss if f.startswith("atrestfs")]
 names = {"atrestfs-nx": "atrestfs -o noxattr",
          "atrestfs-wt": "atrestfs -o writethrough",
+         "atrestfs-nu": "atrestfs -o nouring",
          "passthrough": "passthrough_ll -o writeback", "raw": "raw backing"}
 
 def fmt(x):
@@ -72,6 +74,8 @@ if cr:
         lines.append("| %s | %s | %s |" % (label, fmt(med.get((f, w + "4096"))),
                                            fmt(med.get((f, w + "65536")))))
 head = "backing: %s; medians of %s alternating round(s)" % (backing, rounds)
+if os.environ.get("BENCH_URING_STATE"):
+    head += "; fuse enable_uring=%s" % os.environ["BENCH_URING_STATE"]
 text = head + "\n\n" + "\n".join(lines) + "\n"
 print(text)
 if out:

@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/uring.c - FUSE requests over io_uring (Linux 6.14 and later, where the
+ * administrator enabled it: the fuse module's enable_uring).
+ *
+ * Why: on /dev/fuse a request wakes whichever worker has waited longest,
+ * as often as not on another CPU, and its reply wakes the caller back
+ * there.  On a virtual machine that halts idle vCPUs each of those
+ * wake-ups is a VM exit, and rm -rf or tar -x are long chains of round
+ * trips (docs/performance.md: pinning both ends to one vCPU halved rm -rf).
+ * Over io_uring the kernel queues a request on the queue of the CPU that
+ * made it; our threads for that queue run pinned to that CPU, so the
+ * request and its reply are task switches on one CPU, and a reply and the
+ * fetch of the next request are one system call.
+ *
+ * libfuse 3.14 does not speak this protocol.  We serve the ring and hand
+ * each request to libfuse's usual dispatch, fuse_session_process_buf(),
+ * with the headers copied in front of the payload (the payload itself is
+ * not copied: the kernel writes it at a fixed place behind room for the
+ * headers).  The handler's reply reaches the custom I/O writev below,
+ * which recognises the request being served on this thread and puts the
+ * reply in the ring entry instead of /dev/fuse.  Every handler replies on
+ * its own thread before it returns, so a request never leaves its thread.
+ *
+ * FORGETs, INTERRUPTs, notifications and everything before all queues have
+ * an entry still use /dev/fuse, so the session loop keeps running beside
+ * the ring threads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <linux/io_uring.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "fs_private.h"
+
+/* The kernel's interface (uapi fuse.h 7.42), newer than Debian 12's headers. */
+#define URING_HDR_SZ		128
+#define URING_OP_SZ		128
+#define URING_CMD_REGISTER	1
+#define URING_CMD_COMMIT_FETCH	2
+
+struct uring_ent_in_out {
+	uint64_t flags;
+	uint64_t commit_id;
+	uint32_t payload_sz;
+	uint32_t padding;
+	uint64_t reserved;
+};
+
+struct uring_req_header {
+	char in_out[URING_HDR_SZ];	/* fuse_in_header, then fuse_out_header */
+	char op_in[URING_OP_SZ];	/* the opcode's fixed argument */
+	struct uring_ent_in_out ent;
+};
+
+struct uring_cmd_req {			/* in the SQE's 80-byte command area */
+	uint64_t flags;
+	uint64_t commit_id;
+	uint16_t qid;
+	uint8_t padding[6];
+};
+
+/*
+ * Threads per online CPU, each with one entry: a second one keeps a slow
+ * request (an fsync, a key provider) from holding up the CPU's next.
+ */
+#define URING_PER_CPU		2
+/* Room in front of the payload for the in and op headers libfuse expects. */
+#define URING_FRONT		4096
+#define URING_STOP		0	/* user_data of the stop poll */
+#define URING_PARAM		"/sys/module/fuse/parameters/enable_uring"
+
+/*
+ * One registered buffer pair.  The kernel writes a request's headers into
+ * @hdr and its payload at @buf + URING_FRONT; the reply goes back the
+ * same way.
+ */
+struct uring_ent {
+	struct uring_req_header hdr;	/* iov[0] */
+	struct iovec iov[2];
+	char *buf;			/* mmap: URING_FRONT + payload */
+	size_t payload;
+	uint16_t qid;
+	uint64_t unique;		/* request being served; 0: none */
+	bool replied;
+};
+
+/*
+ * The ring threads of one online CPU.  A handler that waits for requests
+ * of its own (uring_nested_begin()) counts in @waiting; the CPU gets one
+ * more ring thread whenever that would leave none free.
+ */
+struct uring_cpu {
+	pthread_mutex_t lock;
+	uint16_t cpu;
+	unsigned threads;		/* ->lock */
+	unsigned waiting;		/* ->lock */
+};
+
+/* One io_uring and the thread that alone submits to it and reaps it. */
+struct uring_ring {
+	struct uring_pool *pool;
+	struct uring_cpu *qc;		/* pinned to this CPU; NULL: unpinned */
+	struct uring_ring *next;	/* pool->rings */
+	pthread_t tid;
+	sem_t submitted;		/* the REGISTERs are in the kernel */
+	int fd;
+	void *sq_map, *cq_map;
+	size_t sq_len, cq_len, sqes_len;
+	struct io_uring_sqe *sqes;	/* IORING_SETUP_SQE128: 128 bytes each */
+	unsigned *sq_tail, *sq_mask, *sq_array;
+	unsigned *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_cqe *cqes;
+	unsigned tail;			/* SQEs written; published at wait */
+	unsigned pending;		/* SQEs published, not yet submitted */
+	unsigned nent;
+	struct uring_ent *ent;
+};
+
+struct uring_pool {
+	struct fuse_session *se;
+	int dev;			/* /dev/fuse: the session's fd */
+	int stop;			/* eventfd: readable once stopping */
+	size_t payload;
+	pthread_mutex_t lock;
+	bool stopping;			/* ->lock: no more rings */
+	struct uring_ring *rings;	/* ->lock; started ones, newest first */
+	unsigned ncpu;
+	struct uring_cpu *cpus;		/* one per online CPU */
+};
+
+/* The entry this thread is serving: where its reply goes. */
+static __thread struct uring_ent *uring_cur;
+/* This thread's ring, on a ring thread. */
+static __thread struct uring_ring *uring_self;
+
+static int sys_setup(unsigned entries, struct io_uring_params *p)
+{
+	return (int)syscall(__NR_io_uring_setup, entries, p);
+}
+
+static int sys_enter(int fd, unsigned submit, unsigned wait)
+{
+	return (int)syscall(__NR_io_uring_enter, fd, submit, wait,
+			    wait ? IORING_ENTER_GETEVENTS : 0, NULL, 0);
+}
+
+/*
+ * Copy a reply libfuse gathered in @iov into the entry: the out header
+ * into the header area, the rest into the payload (memmove: a reply may
+ * point into the request's payload, which it overwrites).
+ */
+static ssize_t uring_reply(struct uring_ent *e, const struct iovec *iov,
+			   int count)
+{
+	struct fuse_out_header *oh = (struct fuse_out_header *)e->hdr.in_out;
+	char *dst = e->buf + URING_FRONT;
+	size_t total = 0, len = 0, skip = sizeof(*oh);
+	int i;
+
+	for (i = 0; i < count; i++)
+		total += iov[i].iov_len;
+	memcpy(oh, iov[0].iov_base, sizeof(*oh));
+	e->replied = true;
+	if (total - sizeof(*oh) > e->payload) {
+		oh->error = -EIO;
+		e->hdr.ent.payload_sz = 0;
+		errno = EMSGSIZE;
+		return -1;
+	}
+	for (i = 0; i < count; i++) {
+		size_t n = iov[i].iov_len - skip;
+
+		memmove(dst + len, (const char *)iov[i].iov_base + skip, n);
+		len += n;
+		skip = 0;
+	}
+	e->hdr.ent.payload_sz = (uint32_t)len;
+	return (ssize_t)total;
+}
+
+static ssize_t uring_writev(int fd, struct iovec *iov, int count, void *ud)
+{
+	struct uring_ent *e = uring_cur;
+	const struct fuse_out_header *oh;
+
+	(void)ud;
+	if (e && !e->replied && count > 0 &&
+	    iov[0].iov_len >= sizeof(*oh)) {
+		oh = iov[0].iov_base;
+		if (oh->unique == e->unique)
+			return uring_reply(e, iov, count);
+	}
+	return writev(fd, iov, count);
+}
+
+static ssize_t uring_read(int fd, void *buf, size_t len, void *ud)
+{
+	(void)ud;
+	return read(fd, buf, len);
+}
+
+static const struct fuse_custom_io uring_io = {
+	.writev = uring_writev,
+	.read = uring_read,
+};
+
+/*
+ * Serve the request in @e: headers in front of the payload, as read(2)
+ * of /dev/fuse would have returned them, then libfuse's dispatch.
+ */
+static void uring_serve(struct uring_pool *pl, struct uring_ent *e)
+{
+	struct fuse_in_header ih;
+	struct fuse_out_header *oh = (struct fuse_out_header *)e->hdr.in_out;
+	uint32_t plen = e->hdr.ent.payload_sz;
+	struct fuse_buf fb = { .flags = 0 };
+	size_t oplen;
+	char *p;
+
+	memcpy(&ih, e->hdr.in_out, sizeof(ih));
+	e->unique = ih.unique;
+	e->replied = false;
+	if (plen > e->payload || ih.len < sizeof(ih) + plen ||
+	    (oplen = ih.len - sizeof(ih) - plen) > URING_OP_SZ) {
+		atr_log(LOG_ERR, "io_uring: request %llu (opcode %u) has "
+			"lengths %u and %u; answered EIO",
+			(unsigned long long)ih.unique, ih.opcode, ih.len, plen);
+		goto no_reply;
+	}
+	p = e->buf + URING_FRONT - sizeof(ih) - oplen;
+	memcpy(p, &ih, sizeof(ih));
+	memcpy(p + sizeof(ih), e->hdr.op_in, oplen);
+	fb.mem = p;
+	fb.size = ih.len;
+	uring_cur = e;
+	fuse_session_process_buf(pl->se, &fb);
+	uring_cur = NULL;
+	if (e->replied)
+		return;
+	atr_log(LOG_ERR, "io_uring: no reply to request %llu (opcode %u); "
+		"answered EIO", (unsigned long long)ih.unique, ih.opcode);
+no_reply:
+	memset(oh, 0, sizeof(*oh));
+	oh->len = sizeof(*oh);
+	oh->error = -EIO;
+	oh->unique = ih.unique;
+	e->hdr.ent.payload_sz = 0;
+}
+
+/* The ring has room: at most one SQE per entry and the stop poll. */
+static struct io_uring_sqe *sqe_next(struct uring_ring *r)
+{
+	unsigned idx = r->tail++ & *r->sq_mask;
+	struct io_uring_sqe *sqe;
+
+	sqe = (struct io_uring_sqe *)((char *)r->sqes + (size_t)idx * 128);
+	memset(sqe, 0, 128);
+	r->sq_array[idx] = idx;
+	r->pending++;
+	return sqe;
+}
+
+static void sqe_cmd(struct uring_ring *r, unsigned i, uint32_t op)
+{
+	struct uring_ent *e = &r->ent[i];
+	struct io_uring_sqe *sqe = sqe_next(r);
+	struct uring_cmd_req *req = (struct uring_cmd_req *)sqe->cmd;
+
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = r->pool->dev;
+	sqe->cmd_op = op;
+	sqe->user_data = i + 1;
+	if (op == URING_CMD_REGISTER) {
+		sqe->addr = (uintptr_t)e->iov;
+		sqe->len = 2;
+	} else {
+		req->commit_id = e->unique;
+	}
+	req->qid = e->qid;
+}
+
+static void sqe_stop_poll(struct uring_ring *r)
+{
+	struct io_uring_sqe *sqe = sqe_next(r);
+
+	sqe->opcode = IORING_OP_POLL_ADD;
+	sqe->fd = r->pool->stop;
+	sqe->poll32_events = POLLIN;
+	sqe->user_data = URING_STOP;
+}
+
+/* Submit what is pending and wait for a completion; 0 or -errno. */
+static int ring_wait(struct uring_ring *r, struct io_uring_cqe *out)
+{
+	unsigned head;
+	int n;
+
+	__atomic_store_n(r->sq_tail, r->tail, __ATOMIC_RELEASE);
+	for (;;) {
+		head = *r->cq_head;
+		if (head != __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE) &&
+		    !r->pending) {
+			*out = r->cqes[head & *r->cq_mask];
+			__atomic_store_n(r->cq_head, head + 1,
+					 __ATOMIC_RELEASE);
+			return 0;
+		}
+		n = sys_enter(r->fd, r->pending, 1);
+		if (n < 0 && errno != EINTR && errno != EAGAIN &&
+		    errno != EBUSY)
+			return -errno;
+		if (n > 0)
+			r->pending -= (unsigned)n < r->pending ?
+				      (unsigned)n : r->pending;
+	}
+}
+
+static void *ring_thread(void *arg)
+{
+	struct uring_ring *r = arg;
+	struct io_uring_cqe cqe;
+	unsigned i, live = r->nent;
+	int err;
+
+	uring_self = r;
+	for (i = 0; i < r->nent; i++)
+		sqe_cmd(r, i, URING_CMD_REGISTER);
+	sqe_stop_poll(r);
+	/* Submitted is registered: the kernel takes a REGISTER inline. */
+	__atomic_store_n(r->sq_tail, r->tail, __ATOMIC_RELEASE);
+	while (r->pending) {
+		int n = sys_enter(r->fd, r->pending, 0);
+
+		if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
+			break;
+		if (n > 0)
+			r->pending -= (unsigned)n < r->pending ?
+				      (unsigned)n : r->pending;
+	}
+	if (r->pending) {
+		atr_log(LOG_ERR, "io_uring: cannot register: %m");
+		live = 0;
+	}
+	sem_post(&r->submitted);
+	while (live) {
+		err = ring_wait(r, &cqe);
+		if (err) {
+			atr_log(LOG_ERR, "io_uring_enter: %s", strerror(-err));
+			break;
+		}
+		if (cqe.user_data == URING_STOP)
+			break;
+		i = (unsigned)cqe.user_data - 1;
+		if (i >= r->nent)
+			continue;
+		if (cqe.res < 0) {
+			/* ENOTCONN: unmounted; anything else: never served. */
+			if (cqe.res != -ENOTCONN)
+				atr_log(LOG_ERR, "io_uring queue %u: %s; its "
+					"requests wait for unmount",
+					r->ent[i].qid, strerror(-cqe.res));
+			live--;
+			continue;
+		}
+		uring_serve(r->pool, &r->ent[i]);
+		sqe_cmd(r, i, URING_CMD_COMMIT_FETCH);
+	}
+	return NULL;
+}
+
+static void ring_unmap(struct uring_ring *r)
+{
+	unsigned i;
+
+	if (r->sqes)
+		munmap(r->sqes, r->sqes_len);
+	if (r->cq_map && r->cq_map != r->sq_map)
+		munmap(r->cq_map, r->cq_len);
+	if (r->sq_map)
+		munmap(r->sq_map, r->sq_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	for (i = 0; r->ent && i < r->nent; i++)
+		if (r->ent[i].buf)
+			munmap(r->ent[i].buf, URING_FRONT + r->ent[i].payload);
+	free(r->ent);
+}
+
+static void *map_ring(int fd, size_t len, off_t off)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, fd, off);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Set up @r for @nent entries; 0 or -errno. */
+static int ring_setup(struct uring_ring *r, size_t payload)
+{
+	struct io_uring_params p;
+	unsigned i;
+
+	memset(&p, 0, sizeof(p));
+	/*
+	 * COOP_TASKRUN: a request that arrives while the thread is busy does
+	 * not interrupt it; the thread takes it at its next system call.
+	 */
+	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_COOP_TASKRUN;
+	r->fd = sys_setup(r->nent + 1, &p);
+	if (r->fd < 0)
+		return -errno;
+	r->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	r->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP) {
+		if (r->cq_len > r->sq_len)
+			r->sq_len = r->cq_len;
+		r->sq_map = map_ring(r->fd, r->sq_len, IORING_OFF_SQ_RING);
+		r->cq_map = r->sq_map;
+	} else {
+		r->sq_map = map_ring(r->fd, r->sq_len, IORING_OFF_SQ_RING);
+		r->cq_map = map_ring(r->fd, r->cq_len, IORING_OFF_CQ_RING);
+	}
+	r->sqes_len = (size_t)p.sq_entries * 128;
+	r->sqes = map_ring(r->fd, r->sqes_len, IORING_OFF_SQES);
+	if (!r->sq_map || !r->cq_map || !r->sqes)
+		return -ENOMEM;
+	r->sq_tail = (unsigned *)((char *)r->sq_map + p.sq_off.tail);
+	r->sq_mask = (unsigned *)((char *)r->sq_map + p.sq_off.ring_mask);
+	r->sq_array = (unsigned *)((char *)r->sq_map + p.sq_off.array);
+	r->cq_head = (unsigned *)((char *)r->cq_map + p.cq_off.head);
+	r->cq_tail = (unsigned *)((char *)r->cq_map + p.cq_off.tail);
+	r->cq_mask = (unsigned *)((char *)r->cq_map + p.cq_off.ring_mask);
+	r->cqes = (struct io_uring_cqe *)((char *)r->cq_map + p.cq_off.cqes);
+	for (i = 0; i < r->nent; i++) {
+		struct uring_ent *e = &r->ent[i];
+
+		e->payload = payload;
+		e->buf = mmap(NULL, URING_FRONT + payload,
+			      PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (e->buf == MAP_FAILED) {
+			e->buf = NULL;
+			return -ENOMEM;
+		}
+		e->iov[0].iov_base = &e->hdr;
+		e->iov[0].iov_len = sizeof(e->hdr);
+		e->iov[1].iov_base = e->buf + URING_FRONT;
+		e->iov[1].iov_len = payload;
+	}
+	return 0;
+}
+
+/* The kernel has one queue per possible CPU: read their count. */
+static unsigned cpus_possible(cpu_set_t *online)
+{
+	unsigned lo, hi, max = 0;
+	char line[4096], *s, *save = NULL;
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	for (s = strtok_r(line, ",\n", &save); s;
+	     s = strtok_r(NULL, ",\n", &save)) {
+		int n = sscanf(s, "%u-%u", &lo, &hi);
+
+		if (n < 1)
+			return 0;
+		if (n == 1)
+			hi = lo;
+		if (hi + 1 > max)
+			max = hi + 1;
+	}
+	CPU_ZERO(online);
+	if (sched_getaffinity(0, sizeof(*online), online))
+		CPU_ZERO(online);
+	return max;
+}
+
+static void ring_free(struct uring_ring *r)
+{
+	ring_unmap(r);
+	sem_destroy(&r->submitted);
+	free(r);
+}
+
+/*
+ * Make a ring with an entry for each of @nqid queues, start its thread
+ * (pinned to @qc's CPU, if any) and wait until its entries are registered,
+ * so that a request queued from now on can find them.  0 or -errno.
+ */
+static int ring_add(struct uring_pool *pl, struct uring_cpu *qc,
+		    const uint16_t *qid, unsigned nqid)
+{
+	struct uring_ring *r = calloc(1, sizeof(*r));
+	pthread_attr_t attr;
+	cpu_set_t one;
+	unsigned i;
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	r->pool = pl;
+	r->qc = qc;
+	r->fd = -1;
+	sem_init(&r->submitted, 0, 0);
+	r->ent = calloc(nqid, sizeof(*r->ent));
+	if (!r->ent) {
+		ring_free(r);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nqid; i++)
+		r->ent[r->nent++].qid = qid[i];
+	err = ring_setup(r, pl->payload);
+	if (!err && pthread_attr_init(&attr))
+		err = -ENOMEM;
+	if (err) {
+		ring_free(r);
+		return err;
+	}
+	if (qc) {
+		CPU_ZERO(&one);
+		CPU_SET(qc->cpu, &one);
+		pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+	}
+	pthread_mutex_lock(&pl->lock);
+	err = pl->stopping ? ESHUTDOWN :
+	      pthread_create(&r->tid, &attr, ring_thread, r);
+	if (err == EINVAL && qc) {
+		/* Gone offline meanwhile: serve it from anywhere. */
+		r->qc = NULL;
+		err = pthread_create(&r->tid, NULL, ring_thread, r);
+	}
+	if (!err) {
+		r->next = pl->rings;
+		pl->rings = r;
+	}
+	pthread_mutex_unlock(&pl->lock);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		ring_free(r);
+		return -err;
+	}
+	pthread_setname_np(r->tid, "atrestfs-ring");
+	while (sem_wait(&r->submitted) && errno == EINTR)
+		;
+	return 0;
+}
+
+/*
+ * URING_PER_CPU pinned rings per CPU we may run on, and one unpinned ring
+ * with an entry for every other possible CPU's queue: the kernel serves
+ * no queue until every queue has an entry.
+ */
+static int pool_start(struct uring_pool *pl, unsigned npossible,
+		      const cpu_set_t *online)
+{
+	uint16_t *rest;
+	unsigned c, k, nrest = 0;
+	int err = 0;
+
+	pl->cpus = calloc(npossible, sizeof(*pl->cpus));
+	rest = calloc(npossible, sizeof(*rest));
+	if (!pl->cpus || !rest) {
+		free(rest);
+		return -ENOMEM;
+	}
+	for (c = 0; c < npossible; c++) {
+		if (c >= CPU_SETSIZE || !CPU_ISSET(c, online)) {
+			rest[nrest++] = (uint16_t)c;
+			continue;
+		}
+		struct uring_cpu *qc = &pl->cpus[pl->ncpu++];
+
+		pthread_mutex_init(&qc->lock, NULL);
+		qc->cpu = (uint16_t)c;
+		for (k = 0; !err && k < URING_PER_CPU; k++) {
+			err = ring_add(pl, qc, &qc->cpu, 1);
+			qc->threads += !err;
+		}
+	}
+	if (!err && nrest)
+		err = ring_add(pl, NULL, rest, nrest);
+	free(rest);
+	return err;
+}
+
+void uring_stop(struct atr_mount *m)
+{
+	struct uring_pool *pl = m->uring;
+	struct uring_ring *r;
+	uint64_t one = 1;
+	unsigned i;
+
+	if (!pl)
+		return;
+	pthread_mutex_lock(&pl->lock);
+	pl->stopping = true;
+	pthread_mutex_unlock(&pl->lock);
+	if (pl->stop >= 0 && write(pl->stop, &one, sizeof(one)) < 0)
+		atr_log(LOG_ERR, "io_uring: cannot stop the ring threads: %m");
+	for (r = pl->rings; r; r = r->next)
+		pthread_join(r->tid, NULL);
+	while ((r = pl->rings)) {
+		pl->rings = r->next;
+		ring_free(r);
+	}
+	if (pl->stop >= 0)
+		close(pl->stop);
+	for (i = 0; i < pl->ncpu; i++)
+		pthread_mutex_destroy(&pl->cpus[i].lock);
+	pthread_mutex_destroy(&pl->lock);
+	free(pl->cpus);
+	free(pl);
+	m->uring = NULL;
+}
+
+/*
+ * While this thread waits, the kernel may make requests this wait depends
+ * on (the WRITEs of the pages atr_lseek has written back), and queues them
+ * on this thread's CPU, as this thread is pinned there.  Some ring thread
+ * of the CPU must stay free to serve them, or the CPU's threads could all
+ * wait for requests none of them will take: if this wait would leave none,
+ * the CPU gets one more first.
+ */
+void uring_nested_begin(void)
+{
+	struct uring_cpu *qc = uring_self ? uring_self->qc : NULL;
+	int err;
+
+	if (!qc)
+		return;
+	pthread_mutex_lock(&qc->lock);
+	if (++qc->waiting >= qc->threads) {
+		err = ring_add(uring_self->pool, qc, &qc->cpu, 1);
+		if (err)
+			atr_log(LOG_ERR, "io_uring: no ring thread for CPU %u "
+				"(%s): requests from it may stall",
+				qc->cpu, strerror(-err));
+		else
+			qc->threads++;
+	}
+	pthread_mutex_unlock(&qc->lock);
+}
+
+void uring_nested_end(void)
+{
+	struct uring_cpu *qc = uring_self ? uring_self->qc : NULL;
+
+	if (!qc)
+		return;
+	pthread_mutex_lock(&qc->lock);
+	qc->waiting--;
+	pthread_mutex_unlock(&qc->lock);
+}
+
+/*
+ * The kernel can serve FUSE over io_uring but was not asked to: say how,
+ * since nothing else would tell the administrator.
+ */
+void uring_explain(void)
+{
+	FILE *f = fopen(URING_PARAM, "re");
+	int c;
+
+	if (!f)
+		return;
+	c = fgetc(f);
+	fclose(f);
+	if (c == 'N')
+		atr_log(LOG_INFO, "requests over /dev/fuse: this kernel serves "
+			"FUSE over io_uring once enabled (echo Y > %s), which "
+			"makes small requests faster", URING_PARAM);
+}
+
+int uring_io_init(struct fuse_session *se)
+{
+	return fuse_session_custom_io(se, &uring_io, fuse_session_fd(se));
+}
+
+int uring_start(struct atr_mount *m, struct fuse_session *se)
+{
+	struct uring_pool *pl;
+	struct uring_ring *r;
+	cpu_set_t online;
+	unsigned npossible, n = 0;
+	int err;
+
+	npossible = cpus_possible(&online);
+	if (!npossible || npossible > UINT16_MAX)
+		return -ENODEV;
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return -ENOMEM;
+	pthread_mutex_init(&pl->lock, NULL);
+	m->uring = pl;
+	pl->se = se;
+	pl->dev = fuse_session_fd(se);
+	pl->payload = m->uring_payload;
+	pl->stop = eventfd(0, EFD_CLOEXEC);
+	err = pl->stop < 0 ? -errno : pool_start(pl, npossible, &online);
+	if (err) {
+		uring_stop(m);
+		return err;
+	}
+	for (r = pl->rings; r; r = r->next)
+		n++;
+	atr_log(LOG_INFO, "requests over io_uring: %u queues, %u threads",
+		npossible, n);
+	return 0;
+}
