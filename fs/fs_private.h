@@ -131,7 +131,9 @@ int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai);
  * the helper pool stops; it is a no-op without uring_start().
  */
 int uring_io_init(struct fuse_session *se);
-int uring_start(struct atr_mount *m, struct fuse_session *se);
+/* @mnt: the mount point's realpath ("": unknown), copied. */
+int uring_start(struct atr_mount *m, struct fuse_session *se,
+		const char *mnt);
 void uring_stop(struct atr_mount *m);
 /* INFO log line when the kernel could serve io_uring but has it off. */
 void uring_explain(void);

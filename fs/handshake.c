@@ -68,8 +68,9 @@ static size_t max_payload(const struct fuse_init_out *o)
 
 	if (o->max_write > sz)
 		sz = o->max_write;
-	pages = (size_t)(o->max_pages ? o->max_pages : 1) *
-		(size_t)sysconf(_SC_PAGESIZE);
+	/* Without FUSE_MAX_PAGES the kernel keeps its default of 32. */
+	pages = (size_t)((o->flags & FUSE_MAX_PAGES) && o->max_pages ?
+			 o->max_pages : 32) * (size_t)sysconf(_SC_PAGESIZE);
 	return pages > sz ? pages : sz;
 }
 

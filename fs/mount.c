@@ -163,7 +163,8 @@ void atr_mount_free(struct atr_mount *m)
  * the other cores on large reads and writes; it stops, and its threads
  * wipe their keys, before the inodes are freed.
  */
-static int serve(struct atr_mount *m, struct fuse_session *se)
+static int serve(struct atr_mount *m, struct fuse_session *se,
+		 const char *real)
 {
 	struct fuse_loop_config cfg = { .clone_fd = 0, .max_idle_threads = 64 };
 	pthread_attr_t attr;
@@ -181,7 +182,7 @@ static int serve(struct atr_mount *m, struct fuse_session *se)
 	}
 	if (fio_pool_start(m))
 		atr_log(LOG_WARNING, "no helper threads; large requests use one core");
-	if (m->uring_payload && (ret = uring_start(m, se)))
+	if (m->uring_payload && (ret = uring_start(m, se, real)))
 		atr_log(LOG_WARNING, "requests stay on /dev/fuse: io_uring: %s",
 			strerror(-ret));
 	else if (!m->uring_payload && !m->opt_mnt.nouring)
@@ -362,7 +363,7 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 			strerror(-ret));
 	} else {
 		set_readahead(real, m->opt_mnt.readahead_kb);
-		ret = serve(m, se);
+		ret = serve(m, se, real);
 	}
 	status = ret < 0 ? 1 : 0;
 	fuse_session_unmount(se);

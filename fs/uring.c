@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -79,7 +80,9 @@ struct uring_cmd_req {			/* in the SQE's 80-byte command area */
 #define URING_PER_CPU		2
 /* Room in front of the payload for the in and op headers libfuse expects. */
 #define URING_FRONT		4096
+#define URING_SQE_SZ		128	/* IORING_SETUP_SQE128 */
 #define URING_STOP		0	/* user_data of the stop poll */
+#define URING_REREGISTER	16	/* then the entry is given up */
 #define URING_PARAM		"/sys/module/fuse/parameters/enable_uring"
 
 /*
@@ -95,6 +98,7 @@ struct uring_ent {
 	uint16_t qid;
 	uint64_t unique;		/* request being served; 0: none */
 	bool replied;
+	unsigned reregister;		/* times offered again after an error */
 };
 
 /*
@@ -119,7 +123,7 @@ struct uring_ring {
 	int fd;
 	void *sq_map, *cq_map;
 	size_t sq_len, cq_len, sqes_len;
-	struct io_uring_sqe *sqes;	/* IORING_SETUP_SQE128: 128 bytes each */
+	struct io_uring_sqe *sqes;	/* URING_SQE_SZ bytes each */
 	unsigned *sq_tail, *sq_mask, *sq_array;
 	unsigned *cq_head, *cq_tail, *cq_mask;
 	struct io_uring_cqe *cqes;
@@ -134,6 +138,7 @@ struct uring_pool {
 	int dev;			/* /dev/fuse: the session's fd */
 	int stop;			/* eventfd: readable once stopping */
 	size_t payload;
+	char *mnt;			/* our mount point's realpath, or NULL */
 	pthread_mutex_t lock;
 	bool stopping;			/* ->lock: no more rings */
 	struct uring_ring *rings;	/* ->lock; started ones, newest first */
@@ -159,8 +164,9 @@ static int sys_enter(int fd, unsigned submit, unsigned wait)
 
 /*
  * Copy a reply libfuse gathered in @iov into the entry: the out header
- * into the header area, the rest into the payload (memmove: a reply may
- * point into the request's payload, which it overwrites).
+ * into the header area, the rest into the payload.  memmove, so that a
+ * reply made of one piece of the request's payload survives; no handler
+ * replies with more than one.
  */
 static ssize_t uring_reply(struct uring_ent *e, const struct iovec *iov,
 			   int count)
@@ -266,8 +272,8 @@ static struct io_uring_sqe *sqe_next(struct uring_ring *r)
 	unsigned idx = r->tail++ & *r->sq_mask;
 	struct io_uring_sqe *sqe;
 
-	sqe = (struct io_uring_sqe *)((char *)r->sqes + (size_t)idx * 128);
-	memset(sqe, 0, 128);
+	sqe = (struct io_uring_sqe *)((char *)r->sqes + (size_t)idx * URING_SQE_SZ);
+	memset(sqe, 0, URING_SQE_SZ);
 	r->sq_array[idx] = idx;
 	r->pending++;
 	return sqe;
@@ -322,61 +328,109 @@ static int ring_wait(struct uring_ring *r, struct io_uring_cqe *out)
 		if (n < 0 && errno != EINTR && errno != EAGAIN &&
 		    errno != EBUSY)
 			return -errno;
+		if (n < 0 && errno != EINTR)
+			usleep(100);	/* short of memory: do not spin */
 		if (n > 0)
 			r->pending -= (unsigned)n < r->pending ?
 				      (unsigned)n : r->pending;
 	}
 }
 
-static void *ring_thread(void *arg)
+/*
+ * Register the entries and arm the stop poll.  A REGISTER is complete
+ * once submitted (the kernel takes it inline), so when this returns a
+ * request queued from now on can find the entries; failures come as
+ * completions.  0 or -errno.
+ */
+static int ring_register(struct uring_ring *r)
 {
-	struct uring_ring *r = arg;
-	struct io_uring_cqe cqe;
-	unsigned i, live = r->nent;
-	int err;
+	unsigned i;
+	int n;
 
-	uring_self = r;
 	for (i = 0; i < r->nent; i++)
 		sqe_cmd(r, i, URING_CMD_REGISTER);
 	sqe_stop_poll(r);
-	/* Submitted is registered: the kernel takes a REGISTER inline. */
 	__atomic_store_n(r->sq_tail, r->tail, __ATOMIC_RELEASE);
 	while (r->pending) {
-		int n = sys_enter(r->fd, r->pending, 0);
-
+		n = sys_enter(r->fd, r->pending, 0);
 		if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
-			break;
+			return -errno;
+		if (n < 0 && errno != EINTR)
+			usleep(100);
 		if (n > 0)
 			r->pending -= (unsigned)n < r->pending ?
 				      (unsigned)n : r->pending;
 	}
-	if (r->pending) {
-		atr_log(LOG_ERR, "io_uring: cannot register: %m");
+	return 0;
+}
+
+/*
+ * A stopping thread stays while a sibling on its CPU waits in a nested
+ * request (uring_nested_begin()): that wait may need it to serve a WRITE.
+ */
+static bool ring_may_stop(struct uring_ring *r)
+{
+	bool idle = true;
+
+	if (r->qc) {
+		pthread_mutex_lock(&r->qc->lock);
+		idle = r->qc->waiting == 0;
+		pthread_mutex_unlock(&r->qc->lock);
+	}
+	return idle;
+}
+
+static void *ring_thread(void *arg)
+{
+	struct uring_ring *r = arg;
+	struct io_uring_cqe cqe;
+	struct uring_ent *e;
+	unsigned live = r->nent;
+	int err;
+
+	uring_self = r;
+	pthread_setname_np(pthread_self(), "atrestfs-ring");
+	err = ring_register(r);
+	sem_post(&r->submitted);
+	if (err) {
+		atr_log(LOG_ERR, "io_uring: cannot register: %s", strerror(-err));
 		live = 0;
 	}
-	sem_post(&r->submitted);
 	while (live) {
 		err = ring_wait(r, &cqe);
 		if (err) {
 			atr_log(LOG_ERR, "io_uring_enter: %s", strerror(-err));
 			break;
 		}
-		if (cqe.user_data == URING_STOP)
-			break;
-		i = (unsigned)cqe.user_data - 1;
-		if (i >= r->nent)
-			continue;
-		if (cqe.res < 0) {
-			/* ENOTCONN: unmounted; anything else: never served. */
-			if (cqe.res != -ENOTCONN)
-				atr_log(LOG_ERR, "io_uring queue %u: %s; its "
-					"requests wait for unmount",
-					r->ent[i].qid, strerror(-cqe.res));
-			live--;
+		if (cqe.user_data == URING_STOP) {
+			if (ring_may_stop(r))
+				break;
+			usleep(1000);
+			sqe_stop_poll(r);
 			continue;
 		}
-		uring_serve(r->pool, &r->ent[i]);
-		sqe_cmd(r, i, URING_CMD_COMMIT_FETCH);
+		if (cqe.user_data > r->nent)
+			continue;
+		e = &r->ent[cqe.user_data - 1];
+		if (cqe.res == -ENOTCONN) {
+			live--;		/* unmounted */
+		} else if (cqe.res < 0) {
+			/* The kernel dropped the entry: offer it again. */
+			atr_log(LOG_ERR, "io_uring queue %u: %s", e->qid,
+				strerror(-cqe.res));
+			if (e->reregister++ < URING_REREGISTER)
+				sqe_cmd(r, (unsigned)(e - r->ent), URING_CMD_REGISTER);
+			else
+				live--;
+		} else {
+			uring_serve(r->pool, e);
+			sqe_cmd(r, (unsigned)(e - r->ent), URING_CMD_COMMIT_FETCH);
+		}
+	}
+	if (r->qc) {
+		pthread_mutex_lock(&r->qc->lock);
+		r->qc->threads--;
+		pthread_mutex_unlock(&r->qc->lock);
 	}
 	return NULL;
 }
@@ -433,7 +487,7 @@ static int ring_setup(struct uring_ring *r, size_t payload)
 		r->sq_map = map_ring(r->fd, r->sq_len, IORING_OFF_SQ_RING);
 		r->cq_map = map_ring(r->fd, r->cq_len, IORING_OFF_CQ_RING);
 	}
-	r->sqes_len = (size_t)p.sq_entries * 128;
+	r->sqes_len = (size_t)p.sq_entries * URING_SQE_SZ;
 	r->sqes = map_ring(r->fd, r->sqes_len, IORING_OFF_SQES);
 	if (!r->sq_map || !r->cq_map || !r->sqes)
 		return -ENOMEM;
@@ -455,6 +509,13 @@ static int ring_setup(struct uring_ring *r, size_t payload)
 			e->buf = NULL;
 			return -ENOMEM;
 		}
+		/*
+		 * The unpinned ring's queues get requests only after a CPU
+		 * comes online: do not keep its buffers locked (harden.c's
+		 * mlockall) for that.
+		 */
+		if (!r->qc)
+			munlock(e->buf, URING_FRONT + payload);
 		e->iov[0].iov_base = &e->hdr;
 		e->iov[0].iov_len = sizeof(e->hdr);
 		e->iov[1].iov_base = e->buf + URING_FRONT;
@@ -463,8 +524,12 @@ static int ring_setup(struct uring_ring *r, size_t payload)
 	return 0;
 }
 
-/* The kernel has one queue per possible CPU: read their count. */
-static unsigned cpus_possible(cpu_set_t *online)
+/*
+ * The kernel has one queue per possible CPU (it counts them, so a sparse
+ * possible mask would leave the top ones without queues); also fill in
+ * the CPUs we may run on.
+ */
+static unsigned cpus_possible_online(cpu_set_t *online)
 {
 	unsigned lo, hi, max = 0;
 	char line[4096], *s, *save = NULL;
@@ -499,53 +564,61 @@ static void ring_free(struct uring_ring *r)
 	free(r);
 }
 
-/*
- * Make a ring with an entry for each of @nqid queues, start its thread
- * (pinned to @qc's CPU, if any) and wait until its entries are registered,
- * so that a request queued from now on can find them.  0 or -errno.
- */
-static int ring_add(struct uring_pool *pl, struct uring_cpu *qc,
-		    const uint16_t *qid, unsigned nqid)
+/* A ring with an entry for each of @nqid queues, set up, not started. */
+static struct uring_ring *ring_new(struct uring_pool *pl, struct uring_cpu *qc,
+				   const uint16_t *qid, unsigned nqid, int *err)
 {
 	struct uring_ring *r = calloc(1, sizeof(*r));
-	pthread_attr_t attr;
-	cpu_set_t one;
 	unsigned i;
-	int err;
 
+	*err = -ENOMEM;
 	if (!r)
-		return -ENOMEM;
+		return NULL;
 	r->pool = pl;
 	r->qc = qc;
 	r->fd = -1;
-	sem_init(&r->submitted, 0, 0);
+	if (sem_init(&r->submitted, 0, 0)) {
+		free(r);
+		return NULL;
+	}
 	r->ent = calloc(nqid, sizeof(*r->ent));
-	if (!r->ent) {
+	if (r->ent) {
+		for (i = 0; i < nqid; i++)
+			r->ent[r->nent++].qid = qid[i];
+		*err = ring_setup(r, pl->payload);
+	}
+	if (*err) {
+		ring_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * Start @r's thread, pinned to its CPU, and wait until its entries are
+ * registered.  With @r->qc, called with @r->qc->lock held (the count of
+ * the CPU's threads).  On failure @r is freed.  0 or -errno.
+ */
+static int ring_run(struct uring_ring *r)
+{
+	struct uring_pool *pl = r->pool;
+	pthread_attr_t attr;
+	cpu_set_t one;
+	int err;
+
+	if (pthread_attr_init(&attr)) {
 		ring_free(r);
 		return -ENOMEM;
 	}
-	for (i = 0; i < nqid; i++)
-		r->ent[r->nent++].qid = qid[i];
-	err = ring_setup(r, pl->payload);
-	if (!err && pthread_attr_init(&attr))
-		err = -ENOMEM;
-	if (err) {
-		ring_free(r);
-		return err;
-	}
-	if (qc) {
+	if (r->qc) {
 		CPU_ZERO(&one);
-		CPU_SET(qc->cpu, &one);
+		CPU_SET(r->qc->cpu, &one);
 		pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+		r->qc->threads++;
 	}
 	pthread_mutex_lock(&pl->lock);
 	err = pl->stopping ? ESHUTDOWN :
 	      pthread_create(&r->tid, &attr, ring_thread, r);
-	if (err == EINVAL && qc) {
-		/* Gone offline meanwhile: serve it from anywhere. */
-		r->qc = NULL;
-		err = pthread_create(&r->tid, NULL, ring_thread, r);
-	}
 	if (!err) {
 		r->next = pl->rings;
 		pl->rings = r;
@@ -553,10 +626,11 @@ static int ring_add(struct uring_pool *pl, struct uring_cpu *qc,
 	pthread_mutex_unlock(&pl->lock);
 	pthread_attr_destroy(&attr);
 	if (err) {
+		if (r->qc)
+			r->qc->threads--;
 		ring_free(r);
 		return -err;
 	}
-	pthread_setname_np(r->tid, "atrestfs-ring");
 	while (sem_wait(&r->submitted) && errno == EINTR)
 		;
 	return 0;
@@ -565,39 +639,67 @@ static int ring_add(struct uring_pool *pl, struct uring_cpu *qc,
 /*
  * URING_PER_CPU pinned rings per CPU we may run on, and one unpinned ring
  * with an entry for every other possible CPU's queue: the kernel serves
- * no queue until every queue has an entry.
+ * no queue until every queue has an entry.  Every ring is set up before
+ * any starts: once all queues have an entry the kernel uses the rings for
+ * good, so a failure after that point must not take them away again.
+ * Returns the number of threads started, or -errno if none could be.
  */
 static int pool_start(struct uring_pool *pl, unsigned npossible,
 		      const cpu_set_t *online)
 {
+	struct uring_ring **todo;
 	uint16_t *rest;
-	unsigned c, k, nrest = 0;
+	unsigned c, k, n = 0, nrest = 0, started = 0;
 	int err = 0;
 
 	pl->cpus = calloc(npossible, sizeof(*pl->cpus));
 	rest = calloc(npossible, sizeof(*rest));
-	if (!pl->cpus || !rest) {
-		free(rest);
-		return -ENOMEM;
+	todo = calloc((size_t)npossible * URING_PER_CPU + 1, sizeof(*todo));
+	if (!pl->cpus || !rest || !todo) {
+		err = -ENOMEM;
+		goto out;
 	}
-	for (c = 0; c < npossible; c++) {
+	for (c = 0; c < npossible && !err; c++) {
+		struct uring_cpu *qc;
+
 		if (c >= CPU_SETSIZE || !CPU_ISSET(c, online)) {
 			rest[nrest++] = (uint16_t)c;
 			continue;
 		}
-		struct uring_cpu *qc = &pl->cpus[pl->ncpu++];
-
+		qc = &pl->cpus[pl->ncpu++];
 		pthread_mutex_init(&qc->lock, NULL);
 		qc->cpu = (uint16_t)c;
-		for (k = 0; !err && k < URING_PER_CPU; k++) {
-			err = ring_add(pl, qc, &qc->cpu, 1);
-			qc->threads += !err;
-		}
+		for (k = 0; k < URING_PER_CPU && !err; k++)
+			todo[n] = ring_new(pl, qc, &qc->cpu, 1, &err), n += !err;
 	}
-	if (!err && nrest)
-		err = ring_add(pl, NULL, rest, nrest);
+	if (!err && nrest) {
+		todo[n] = ring_new(pl, NULL, rest, nrest, &err);
+		n += !err;
+	}
+	for (k = 0; k < n; k++) {
+		struct uring_cpu *qc = todo[k]->qc;
+		int e;
+
+		if (err) {
+			ring_free(todo[k]);
+			continue;
+		}
+		if (qc)
+			pthread_mutex_lock(&qc->lock);
+		e = ring_run(todo[k]);
+		if (qc)
+			pthread_mutex_unlock(&qc->lock);
+		if (e && !started)
+			err = e;	/* nothing registered: give up */
+		else if (e)
+			atr_log(LOG_WARNING, "io_uring: ring thread %u of %u: "
+				"%s", k + 1, n, strerror(-e));
+		started += !e;
+	}
+out:
+	free(todo);
 	free(rest);
-	return err;
+	return err && !started ? err : (int)started;
 }
 
 void uring_stop(struct atr_mount *m)
@@ -626,6 +728,7 @@ void uring_stop(struct atr_mount *m)
 		pthread_mutex_destroy(&pl->cpus[i].lock);
 	pthread_mutex_destroy(&pl->lock);
 	free(pl->cpus);
+	free(pl->mnt);
 	free(pl);
 	m->uring = NULL;
 }
@@ -641,21 +744,34 @@ void uring_stop(struct atr_mount *m)
 void uring_nested_begin(void)
 {
 	struct uring_cpu *qc = uring_self ? uring_self->qc : NULL;
+	struct uring_pool *pl;
+	struct uring_ring *r;
+	struct statx stx;
+	bool added = false;
 	int err;
 
 	if (!qc)
 		return;
+	pl = uring_self->pool;
 	pthread_mutex_lock(&qc->lock);
 	if (++qc->waiting >= qc->threads) {
-		err = ring_add(uring_self->pool, qc, &qc->cpu, 1);
+		r = ring_new(pl, qc, &qc->cpu, 1, &err);
+		if (r)
+			err = ring_run(r);
 		if (err)
 			atr_log(LOG_ERR, "io_uring: no ring thread for CPU %u "
 				"(%s): requests from it may stall",
 				qc->cpu, strerror(-err));
-		else
-			qc->threads++;
+		added = !err;
 	}
 	pthread_mutex_unlock(&qc->lock);
+	/*
+	 * A new entry takes no request queued before it: a request of ours
+	 * on this CPU (a forced GETATTR of the mount's root, served by the new
+	 * thread) makes its thread fetch those in turn.
+	 */
+	if (added && pl->mnt)
+		statx(AT_FDCWD, pl->mnt, AT_STATX_FORCE_SYNC, STATX_MODE, &stx);
 }
 
 void uring_nested_end(void)
@@ -693,15 +809,15 @@ int uring_io_init(struct fuse_session *se)
 	return fuse_session_custom_io(se, &uring_io, fuse_session_fd(se));
 }
 
-int uring_start(struct atr_mount *m, struct fuse_session *se)
+int uring_start(struct atr_mount *m, struct fuse_session *se,
+		const char *mnt)
 {
 	struct uring_pool *pl;
-	struct uring_ring *r;
 	cpu_set_t online;
-	unsigned npossible, n = 0;
-	int err;
+	unsigned npossible;
+	int n;
 
-	npossible = cpus_possible(&online);
+	npossible = cpus_possible_online(&online);
 	if (!npossible || npossible > UINT16_MAX)
 		return -ENODEV;
 	pl = calloc(1, sizeof(*pl));
@@ -712,15 +828,14 @@ int uring_start(struct atr_mount *m, struct fuse_session *se)
 	pl->se = se;
 	pl->dev = fuse_session_fd(se);
 	pl->payload = m->uring_payload;
+	pl->mnt = *mnt ? strdup(mnt) : NULL;
 	pl->stop = eventfd(0, EFD_CLOEXEC);
-	err = pl->stop < 0 ? -errno : pool_start(pl, npossible, &online);
-	if (err) {
+	n = pl->stop < 0 ? -errno : pool_start(pl, npossible, &online);
+	if (n <= 0) {
 		uring_stop(m);
-		return err;
+		return n ? n : -ENODEV;
 	}
-	for (r = pl->rings; r; r = r->next)
-		n++;
-	atr_log(LOG_INFO, "requests over io_uring: %u queues, %u threads",
+	atr_log(LOG_INFO, "requests over io_uring: %u queues, %d threads",
 		npossible, n);
 	return 0;
 }

@@ -64,7 +64,8 @@ mkdir -p "$WORK/ref"
 
 # SEEK_DATA and SEEK_HOLE write dirty pages back from inside the handler,
 # and the kernel queues those WRITEs on the same CPU as the handler's ring
-# thread.  Four processes on one CPU seeking at once over dirty pages must
+# thread.  Four processes on one CPU seeking at once over dirty pages (two
+# to a file, so one can wait on the writeback the other started) must
 # not leave that CPU without a ring thread to serve them (a hang fails
 # this under its timeout).  Each file gets a 64 KiB write every 128 KiB:
 # data at 0, a hole at 64 KiB.
@@ -79,7 +80,7 @@ for i in range(int(sys.argv[2])):
     hole = os.lseek(fd, 0, os.SEEK_HOLE)
     assert hole == (65536 if i else os.fstat(fd).st_size), hole
 os.close(fd)
-' "$WORK/m/seek$k" 300 &
+' "$WORK/m/seek$((k % 2))" 300 &
 	pids+=($!)
 done
 for p in "${pids[@]}"; do
