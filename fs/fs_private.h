@@ -125,7 +125,7 @@ int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai);
 /*
  * uring.c: serve requests over io_uring.  uring_io_init() routes the
  * session's replies through uring.c (before INIT; on /dev/fuse they pass
- * straight through).  uring_start(), once INIT negotiated io_uring
+ * straight through); 0 or nonzero, and then io_uring cannot be used.  uring_start(), once INIT negotiated io_uring
  * (m->uring_payload), starts the ring threads; 0 or -errno, and on failure
  * requests stay on /dev/fuse.  uring_stop() ends and joins them, before
  * the helper pool stops; it is a no-op without uring_start().
