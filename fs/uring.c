@@ -308,13 +308,32 @@ static void sqe_stop_poll(struct uring_ring *r)
 	sqe->user_data = URING_STOP;
 }
 
-/* Submit what is pending and wait for a completion; 0 or -errno. */
-static int ring_wait(struct uring_ring *r, struct io_uring_cqe *out)
+/*
+ * Publish the SQEs written so far and make one io_uring_enter: submit
+ * what is pending and, with @wait, wait for a completion.  0, or -errno
+ * when the ring cannot go on.
+ */
+static int ring_enter(struct uring_ring *r, unsigned wait)
 {
-	unsigned head;
 	int n;
 
 	__atomic_store_n(r->sq_tail, r->tail, __ATOMIC_RELEASE);
+	n = sys_enter(r->fd, r->pending, wait);
+	if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
+		return -errno;
+	if (n < 0 && errno != EINTR)
+		usleep(100);		/* short of memory: do not spin */
+	if (n > 0)
+		r->pending -= (unsigned)n < r->pending ? (unsigned)n : r->pending;
+	return 0;
+}
+
+/* Submit what is pending and take the next completion; 0 or -errno. */
+static int ring_wait(struct uring_ring *r, struct io_uring_cqe *out)
+{
+	unsigned head;
+	int err;
+
 	for (;;) {
 		head = *r->cq_head;
 		if (head != __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE) &&
@@ -324,15 +343,9 @@ static int ring_wait(struct uring_ring *r, struct io_uring_cqe *out)
 					 __ATOMIC_RELEASE);
 			return 0;
 		}
-		n = sys_enter(r->fd, r->pending, 1);
-		if (n < 0 && errno != EINTR && errno != EAGAIN &&
-		    errno != EBUSY)
-			return -errno;
-		if (n < 0 && errno != EINTR)
-			usleep(100);	/* short of memory: do not spin */
-		if (n > 0)
-			r->pending -= (unsigned)n < r->pending ?
-				      (unsigned)n : r->pending;
+		err = ring_enter(r, 1);
+		if (err)
+			return err;
 	}
 }
 
@@ -345,23 +358,14 @@ static int ring_wait(struct uring_ring *r, struct io_uring_cqe *out)
 static int ring_register(struct uring_ring *r)
 {
 	unsigned i;
-	int n;
+	int err = 0;
 
 	for (i = 0; i < r->nent; i++)
 		sqe_cmd(r, i, URING_CMD_REGISTER);
 	sqe_stop_poll(r);
-	__atomic_store_n(r->sq_tail, r->tail, __ATOMIC_RELEASE);
-	while (r->pending) {
-		n = sys_enter(r->fd, r->pending, 0);
-		if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
-			return -errno;
-		if (n < 0 && errno != EINTR)
-			usleep(100);
-		if (n > 0)
-			r->pending -= (unsigned)n < r->pending ?
-				      (unsigned)n : r->pending;
-	}
-	return 0;
+	while (r->pending && !err)
+		err = ring_enter(r, 0);
+	return err;
 }
 
 /*

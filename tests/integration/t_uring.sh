@@ -41,6 +41,11 @@ echo Y >"$P"
 new_volume "$WORK/c"
 mount_vol "$WORK/c" "$WORK/m"
 pid=${MPID[$WORK/m]}
+# The rings start once INIT is answered, just after the mount appears.
+for i in $(seq 100); do
+	grep -q "requests over io_uring" "$WORK/m.log" && break
+	sleep 0.1
+done
 grep -q "requests over io_uring" "$WORK/m.log" ||
 	fail "no io_uring line in the log: $(cat "$WORK/m.log")"
 n=$(ring_fds "$pid")
@@ -114,9 +119,10 @@ ok "SIGTERM stops the ring threads and unmounts"
 # 3. -o nouring: no ring, same files.
 mount_with "$WORK/c" "$WORK/m" -o nouring --keyfile "$WORK/c.key"
 pid=${MPID[$WORK/m]}
-[ "$(ring_fds "$pid")" = 0 ] || fail "-o nouring: the daemon has io_urings open"
+# Requests answered first, so INIT is long done when the rings are counted.
 [ "$(cat "$WORK/m/f7")" = "file 7" ] || fail "-o nouring: f7 reads back wrong"
 cmp "$WORK/big" "$WORK/m/big" || fail "-o nouring: big reads back wrong"
+[ "$(ring_fds "$pid")" = 0 ] || fail "-o nouring: the daemon has io_urings open"
 unmount_vol "$WORK/m"
 grep -q "requests over io_uring" "$WORK/m.log" && fail "-o nouring: ring started"
 ok "-o nouring keeps requests on /dev/fuse"
@@ -125,8 +131,8 @@ ok "-o nouring keeps requests on /dev/fuse"
 echo N >"$P"
 mount_vol "$WORK/c" "$WORK/m"
 pid=${MPID[$WORK/m]}
-[ "$(ring_fds "$pid")" = 0 ] || fail "enable_uring=N: the daemon has io_urings open"
 [ "$(cat "$WORK/m/f9")" = "file 9" ] || fail "enable_uring=N: f9 reads back wrong"
+[ "$(ring_fds "$pid")" = 0 ] || fail "enable_uring=N: the daemon has io_urings open"
 unmount_vol "$WORK/m"
 grep -q "enable_uring" "$WORK/m.log" ||
 	fail "enable_uring=N: the log does not say how to enable io_uring: $(cat "$WORK/m.log")"
