@@ -136,8 +136,12 @@ static void tls_forget(struct atr_mount *m)
 
 void *fio_reply_buf(struct atr_mount *m, size_t size)
 {
-	struct fio_tls *t = tls_get(m);
+	void *ring = uring_reply_buf(size);
+	struct fio_tls *t;
 
+	if (ring)
+		return ring;
+	t = tls_get(m);
 	return t && size <= FIO_SPAN ? t->plain : NULL;
 }
 

@@ -144,6 +144,12 @@ void uring_explain(void);
  */
 void uring_nested_begin(void);
 void uring_nested_end(void);
+/*
+ * On a ring thread serving a request: the entry's payload buffer, where a
+ * reply of up to @size bytes is sent from without a copy; else NULL.
+ * Valid until the handler replies.
+ */
+void *uring_reply_buf(size_t size);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
@@ -193,6 +199,8 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 /*
  * The calling thread's reply buffer for a read of @size bytes (at most
  * 1 MiB), or NULL.  Owned by the thread; valid until its next request.
+ * On a ring thread it is the io_uring entry's payload (uring_reply_buf()),
+ * so the reply is not copied again.
  */
 void *fio_reply_buf(struct atr_mount *m, size_t size);
 /*

@@ -188,13 +188,28 @@ static ssize_t uring_reply(struct uring_ent *e, const struct iovec *iov,
 	}
 	for (i = 0; i < count; i++) {
 		size_t n = iov[i].iov_len - skip;
+		const char *src = (const char *)iov[i].iov_base + skip;
 
-		memmove(dst + len, (const char *)iov[i].iov_base + skip, n);
+		if (src != dst + len)	/* else read in place (uring_reply_buf) */
+			memmove(dst + len, src, n);
 		len += n;
 		skip = 0;
 	}
 	e->hdr.ent.payload_sz = (uint32_t)len;
 	return (ssize_t)total;
+}
+
+/*
+ * Where a READ on this thread should put its plaintext: straight into the
+ * entry's payload, which the reply then need not copy.  NULL off a ring
+ * thread or for a size the entry cannot hold.
+ */
+void *uring_reply_buf(size_t size)
+{
+	struct uring_ent *e = uring_cur;
+
+	return e && !e->replied && size <= e->payload ?
+	       e->buf + URING_FRONT : NULL;
 }
 
 static ssize_t uring_writev(int fd, struct iovec *iov, int count, void *ud)

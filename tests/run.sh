@@ -6,9 +6,9 @@
 #   4. mount tests (tests/*/t_*.sh): real FUSE mounts of the normal build
 #   5. the POSIX, tamper, scan, full-disk and io_uring mount tests again on
 #      the ASan+UBSan daemon (error paths included)
-#   6. the full-disk, log, mmap, swap, killpriv and request-count mount
-#      tests again with FUSE over io_uring enabled in the kernel (the fuse
-#      module's enable_uring, put back as it was afterwards)
+#   6. the full-disk, log, mmap, swap, killpriv, request-count, tamper and
+#      fsx mount tests again with FUSE over io_uring enabled in the kernel
+#      (the fuse module's enable_uring, put back as it was afterwards)
 # Each runs under a timeout, so a hung FUSE request fails one test instead
 # of stalling the run; each mount test unmounts what it mounted.  A test
 # whose prerequisite is missing exits 77 and is counted as skipped, never as
@@ -64,7 +64,7 @@ for t in integration/t_posix integration/t_tamper integration/t_scan atrest/t_fu
 done
 unset ATR ASAN_OPTIONS UBSAN_OPTIONS
 URING=/sys/module/fuse/parameters/enable_uring
-uring_tests="atrest/t_full atrest/t_logs atrest/t_mmap atrest/t_swap integration/t_killpriv integration/t_requests"
+uring_tests="atrest/t_full atrest/t_logs atrest/t_mmap atrest/t_swap integration/t_killpriv integration/t_requests integration/t_tamper integration/t_fsx"
 if [ -w "$URING" ]; then
 	uring_was=$(cat "$URING")
 	trap 'echo "$uring_was" >"$URING"' EXIT
