@@ -18,13 +18,14 @@ SRV_PID=
 stop_server() {
 	local i
 	[ -n "$SRV_PID" ] || return 0
-	kill -TERM "$SRV_PID" 2>/dev/null
+	# The server's own session: its worker processes go with it.
+	kill -TERM -- -"$SRV_PID" 2>/dev/null
 	# PyKMIP may ignore SIGTERM: a short grace, then SIGKILL.
 	for i in $(seq 20); do
-		kill -0 "$SRV_PID" 2>/dev/null || break
+		kill -0 -- -"$SRV_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$SRV_PID" 2>/dev/null
+	kill -KILL -- -"$SRV_PID" 2>/dev/null
 	wait "$SRV_PID" 2>/dev/null
 	SRV_PID=
 }
@@ -64,7 +65,7 @@ enable_tls_client_auth=True
 database_path=$WORK/pykmip.db
 logging_level=INFO
 CONF
-pykmip-server -f "$WORK/server.conf" -l "$WORK/server.log" >/dev/null 2>&1 &
+setsid pykmip-server -f "$WORK/server.conf" -l "$WORK/server.log" >/dev/null 2>&1 &
 SRV_PID=$!
 for i in $(seq 100); do
 	ss -ltnH "sport = :$PORT" 2>/dev/null | grep -q . && break
