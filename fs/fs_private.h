@@ -150,6 +150,8 @@ void uring_nested_end(void);
  * Valid until the handler replies.
  */
 void *uring_reply_buf(size_t size);
+/* Is this thread a ring thread serving a request? */
+bool uring_on_ring(void);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);

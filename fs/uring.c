@@ -199,6 +199,11 @@ static ssize_t uring_reply(struct uring_ent *e, const struct iovec *iov,
 	return (ssize_t)total;
 }
 
+bool uring_on_ring(void)
+{
+	return uring_cur != NULL;
+}
+
 /*
  * Where a READ on this thread should put its plaintext: straight into the
  * entry's payload, which the reply then need not copy.  NULL off a ring
