@@ -123,14 +123,12 @@ int handshake_init(struct atr_mount *m, struct fuse_session *se);
 int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai);
 
 /*
- * uring.c: serve requests over io_uring.  uring_io_init() routes the
- * session's replies through uring.c (before INIT; on /dev/fuse they pass
- * straight through); 0 or nonzero, and then io_uring cannot be used.  uring_start(), once INIT negotiated io_uring
- * (m->uring_payload), starts the ring threads; 0 or -errno, and on failure
+ * uring.c: serve requests over io_uring.  uring_start(), once INIT
+ * negotiated io_uring (m->uring_payload), routes the session's replies
+ * through uring.c and starts the ring threads; 0 or -errno, and on failure
  * requests stay on /dev/fuse.  uring_stop() ends and joins them, before
  * the helper pool stops; it is a no-op without uring_start().
  */
-int uring_io_init(struct fuse_session *se);
 /* @mnt: the mount point's realpath ("": unknown), copied. */
 int uring_start(struct atr_mount *m, struct fuse_session *se,
 		const char *mnt);

@@ -18,9 +18,7 @@
  */
 #include <fcntl.h>
 #include <linux/fuse.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fs_private.h"
 

@@ -357,11 +357,6 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	}
 	atr_log(LOG_INFO, "mounted %s on %s", m->backing, mountpoint);
 	harden_report(m);
-	if (!m->opt_mnt.nouring && uring_io_init(se)) {
-		atr_log(LOG_WARNING, "requests stay on /dev/fuse: libfuse "
-			"takes no custom I/O");
-		m->opt_mnt.nouring = true;
-	}
 	ret = handshake_init(m, se);
 	if (ret) {
 		atr_log(LOG_ERR, "FUSE handshake on %s: %s", mountpoint,

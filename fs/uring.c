@@ -96,7 +96,7 @@ struct uring_ent {
 	char *buf;			/* mmap: URING_FRONT + payload */
 	size_t payload;
 	uint16_t qid;
-	uint64_t unique;		/* request being served; 0: none */
+	uint64_t unique;		/* the request last served */
 	bool replied;
 	unsigned reregister;		/* times offered again after an error */
 };
@@ -694,12 +694,11 @@ static int pool_start(struct uring_pool *pl, unsigned npossible,
 		pthread_mutex_init(&qc->lock, NULL);
 		qc->cpu = (uint16_t)c;
 		for (k = 0; k < URING_PER_CPU && !err; k++)
-			todo[n] = ring_new(pl, qc, &qc->cpu, 1, &err), n += !err;
+			if ((todo[n] = ring_new(pl, qc, &qc->cpu, 1, &err)))
+				n++;
 	}
-	if (!err && nrest) {
-		todo[n] = ring_new(pl, NULL, rest, nrest, &err);
-		n += !err;
-	}
+	if (!err && nrest && (todo[n] = ring_new(pl, NULL, rest, nrest, &err)))
+		n++;
 	for (k = 0; k < n; k++) {
 		struct uring_cpu *qc = todo[k]->qc;
 		int e;
@@ -828,11 +827,6 @@ void uring_explain(void)
 			"makes small requests faster", URING_PARAM);
 }
 
-int uring_io_init(struct fuse_session *se)
-{
-	return fuse_session_custom_io(se, &uring_io, fuse_session_fd(se));
-}
-
 int uring_start(struct atr_mount *m, struct fuse_session *se,
 		const char *mnt)
 {
@@ -844,6 +838,12 @@ int uring_start(struct atr_mount *m, struct fuse_session *se,
 	npossible = cpus_possible_online(&online);
 	if (!npossible || npossible > UINT16_MAX)
 		return -ENODEV;
+	/*
+	 * Replies go through uring_writev() from now on: only here, so that a
+	 * mount on /dev/fuse alone keeps libfuse's own writev.
+	 */
+	if (fuse_session_custom_io(se, &uring_io, fuse_session_fd(se)))
+		return -ENOTSUP;
 	pl = calloc(1, sizeof(*pl));
 	if (!pl)
 		return -ENOMEM;
