@@ -16,12 +16,12 @@
  * fio_tls, made on its first request and freed (keys wiped) when it exits:
  * an AEAD context that keeps the DEK's key schedule, and buffers sized for
  * one FIO_SPAN request, so the data path does not allocate.  A read is
- * one pread of the backing span; a write that extends the file is two
- * pwrites (three when it retires a last extent that is not next to it),
- * ordered so that a full disk leaves the file as it was (write_out()),
- * and any other write is one.  The extents of a large
- * request are sealed or opened by the caller and the mount's helper
- * threads together (struct fio_pool), which puts both cores on one write.
+ * one pread of the backing span; a write puts what lies past the old end
+ * of the backing file first, in pieces as they are sealed, then what lies
+ * below it in one pwrite, so that a full disk leaves the file as it was
+ * (struct fio_out).  The extents of a large request are sealed or opened
+ * by the caller and the mount's helper threads together (struct
+ * fio_pool), which puts both cores on one write.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -151,15 +151,29 @@ void *fio_reply_buf(struct atr_mount *m, size_t size)
  * none are left, so a job finishes even when every helper is busy.  All job
  * fields that change are protected by pool->lock; the job lives on the
  * owner's stack and leaves the queue before the owner returns.
+ *
+ * A job with a drain hands each run of finished chunks, in order, to the
+ * owner as soon as it is complete: a write's pwrite into the backing file
+ * (which the backing file system serialises per file) then runs while the
+ * helpers seal what follows, instead of after all of it.
  */
 struct fio_job;
 typedef int (*fio_chunk_fn)(struct fio_job *j, struct aead_ctx *ac,
 			    uint64_t lo, uint64_t hi);
+/* Chunks @c0..@c1 - 1 are done; called by the owner, in order. */
+typedef int (*fio_drain_fn)(struct fio_job *j, uint64_t c0, uint64_t c1);
+
+/* A span's chunks fit one bitmap word. */
+#define FIO_MAX_CHUNKS	(FIO_SPAN / FIO_CHUNK + 1)
+_Static_assert(FIO_MAX_CHUNKS <= 64, "fio_job.done is one uint64_t");
 
 struct fio_job {
 	fio_chunk_fn fn;
+	fio_drain_fn drain;		/* or NULL */
 	uint64_t first, last, per;	/* extents, and extents per chunk */
 	uint64_t next, nchunks, pending; /* chunks; pool->lock */
+	uint64_t done;			/* bitmap of chunks; pool->lock */
+	uint64_t drained;		/* chunks drained; owner only */
 	int err;			/* first error; pool->lock */
 	bool queued;			/* pool->lock */
 	struct fio_job *qnext;		/* pool->lock */
@@ -173,6 +187,7 @@ struct fio_job {
 	const uint8_t *zero;
 	bool edge_first, edge_last;
 	uint64_t off, end, size, lastidx;
+	struct fio_out *out;		/* a write's destination */
 };
 
 struct fio_pool {
@@ -214,9 +229,23 @@ static void job_run_chunk(struct fio_pool *p, struct fio_job *j,
 	pthread_mutex_lock(&p->lock);
 	if (err && !j->err)
 		j->err = err;
-	if (--j->pending == 0)
+	j->done |= 1ull << c;
+	if (--j->pending == 0 || j->drain)
 		pthread_cond_broadcast(&p->done);
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* pool->lock held: chunks done in a row from the first. */
+static uint64_t job_ready(const struct fio_job *j)
+{
+	return ~j->done ? (uint64_t)__builtin_ctzll(~j->done) : 64;
+}
+
+/* pool->lock held: hand out no more chunks of @j after an error. */
+static void job_cancel(struct fio_job *j)
+{
+	j->pending -= j->nchunks - j->next;
+	j->next = j->nchunks;
 }
 
 /*
@@ -266,15 +295,19 @@ static int job_run(struct atr_mount *m, struct fio_tls *t, struct fio_job *j)
 {
 	struct fio_pool *p = m->pool;
 	bool leave;
-	uint64_t c;
+	uint64_t c, ready;
 	int err;
 
 	j->per = FIO_CHUNK > m->extent_size ? FIO_CHUNK / m->extent_size : 1;
 	j->nchunks = (j->last - j->first) / j->per + 1;
-	if (!p || j->nchunks < 2)
-		return j->fn(j, t->ac, j->first, j->last);
+	if (!p || j->nchunks < 2) {
+		err = j->fn(j, t->ac, j->first, j->last);
+		return err || !j->drain ? err : j->drain(j, 0, j->nchunks);
+	}
 	j->next = 0;
 	j->pending = j->nchunks;
+	j->done = 0;
+	j->drained = 0;
 	j->err = 0;
 	pthread_mutex_lock(&p->lock);
 	j->queued = true;
@@ -282,13 +315,28 @@ static int job_run(struct atr_mount *m, struct fio_tls *t, struct fio_job *j)
 	p->head = j;
 	pthread_cond_broadcast(&p->work);
 	leave = j->rbuf && p->idle > 0 && uring_on_ring();
-	while (!leave && job_take(p, j, &c)) {
-		pthread_mutex_unlock(&p->lock);
-		job_run_chunk(p, j, t->ac, c);
-		pthread_mutex_lock(&p->lock);
+	/* Drain what is ready before sealing more: the drain is the queue. */
+	for (;;) {
+		ready = job_ready(j);
+		if (j->drain && !j->err && ready > j->drained) {
+			pthread_mutex_unlock(&p->lock);
+			err = j->drain(j, j->drained, ready);
+			pthread_mutex_lock(&p->lock);
+			j->drained = ready;
+			if (err) {
+				j->err = err;
+				job_cancel(j);
+			}
+		} else if (!leave && job_take(p, j, &c)) {
+			pthread_mutex_unlock(&p->lock);
+			job_run_chunk(p, j, t->ac, c);
+			pthread_mutex_lock(&p->lock);
+		} else if (j->pending) {
+			pthread_cond_wait(&p->done, &p->lock);
+		} else {
+			break;
+		}
 	}
-	while (j->pending)
-		pthread_cond_wait(&p->done, &p->lock);
 	if (j->queued)
 		job_take(p, j, &c);	/* off the queue: @j is on our stack */
 	err = j->err;
@@ -400,6 +448,121 @@ int fio_size(const struct atr_mount *m, int fd, uint64_t *size)
 }
 
 /*
+ * Holes that WRITEs past the end of a file without a sparse record left,
+ * not filled yet.  Why not record them at once: the kernel sends a file's
+ * writeback as several requests at once, and now and then one lands
+ * before the one below it even after worder.c has ordered those already
+ * received (over io_uring, gaps of up to 27 MiB were seen), leaving a gap
+ * that the late one fills a moment later.  A sparse record is for good,
+ * and in a file with one any extent can be zeroed by an attacker without
+ * an error (design.md §6); written at once, almost every file that went
+ * through writeback got one.  So reads and SEEK_HOLE take the extents
+ * listed here as holes, writes strike them off, and fio_settle() writes
+ * the record at fsync or close only if some are left.  Holes made any
+ * other way (truncate up, punching), or past FIO_GAPS ranges, are recorded
+ * at once, before they exist.
+ */
+#define FIO_GAPS	8
+
+struct fio_gaps {
+	unsigned int n;
+	struct {
+		uint64_t lo, hi;	/* extents [lo, hi) */
+	} r[FIO_GAPS];
+};
+
+static bool gap_has(const struct atr_inode *ai, uint64_t idx)
+{
+	const struct fio_gaps *g = ai->gaps;
+	unsigned int i;
+
+	for (i = 0; g && i < g->n; i++)
+		if (idx >= g->r[i].lo && idx < g->r[i].hi)
+			return true;
+	return false;
+}
+
+/* May extent @idx (not the last) be a hole? */
+static bool hole_ok(const struct atr_inode *ai, uint64_t idx)
+{
+	return ai->sparse || gap_has(ai, idx);
+}
+
+/* The sparse record: it covers every hole, listed ones included. */
+static int mark_sparse(struct atr_inode *ai, int fd)
+{
+	int err = key_mark_sparse(ai, fd);
+
+	if (!err) {
+		free(ai->gaps);
+		ai->gaps = NULL;
+	}
+	return err;
+}
+
+/* Extents [lo, hi) become holes; @pending: a WRITE's, listed for now. */
+static int gap_open(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi,
+		    bool pending)
+{
+	struct fio_gaps *g = ai->gaps;
+
+	if (ai->sparse)
+		return 0;
+	if (pending && !g)
+		g = ai->gaps = calloc(1, sizeof(*g));
+	if (!pending || !g || g->n == FIO_GAPS)
+		return mark_sparse(ai, fd);
+	g->r[g->n].lo = lo;
+	g->r[g->n].hi = hi;
+	g->n++;
+	return 0;
+}
+
+/*
+ * Extents [lo, hi) hold data now, or no longer exist.  A range that would
+ * split with no slot left stays whole: too many listed is safe, since what
+ * is left at fio_settle() gets the record.
+ */
+static void gap_close(struct atr_inode *ai, uint64_t lo, uint64_t hi)
+{
+	struct fio_gaps *g = ai->gaps;
+	unsigned int i = 0;
+
+	while (g && i < g->n) {
+		uint64_t *rlo = &g->r[i].lo, *rhi = &g->r[i].hi;
+
+		if (hi <= *rlo || lo >= *rhi) {
+			i++;
+			continue;
+		}
+		if (lo <= *rlo && hi >= *rhi) {
+			g->r[i] = g->r[--g->n];
+			continue;
+		}
+		if (lo <= *rlo) {
+			*rlo = hi;
+		} else if (hi >= *rhi) {
+			*rhi = lo;
+		} else if (g->n < FIO_GAPS) {
+			g->r[g->n].lo = hi;
+			g->r[g->n].hi = *rhi;
+			g->n++;
+			*rhi = lo;
+		}
+		i++;
+	}
+	if (g && !g->n) {
+		free(g);
+		ai->gaps = NULL;
+	}
+}
+
+int fio_settle(struct atr_inode *ai, int fd)
+{
+	return ai->gaps ? mark_sparse(ai, fd) : 0;
+}
+
+/*
  * The kernel retries a failed read page by page; one line per bad extent
  * is what the administrator needs, not one per retry.  Readers share the
  * inode lock, hence the atomic.
@@ -429,7 +592,7 @@ static int ext_open(struct aead_ctx *ac, struct atr_inode *ai, uint64_t idx,
 	int err;
 
 	if (extent_is_hole(disk, dlen)) {
-		if (!last && ai->sparse) {
+		if (!last && hole_ok(ai, idx)) {
 			memset(out, 0, dlen - OVH);
 			return 0;
 		}
@@ -593,64 +756,78 @@ static int reserve(int fd, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* One run of sealed bytes for write_out(). */
-struct fio_piece {
-	const uint8_t *buf;
-	size_t len;
-	uint64_t off;
-};
-
 /*
- * Write the sealed pieces of one request to a backing file that ended at
- * @dend, so that running out of space (a full disk, a quota) leaves the
- * file exactly as it was and the caller gets ENOSPC.  Writing in request
- * order instead re-sealed the old last extent in place first, and a disk
- * that filled up behind it left a torn extent, which reads as tampering
- * and fails every later append.
+ * Where the sealed bytes of one request go, written so that running out of
+ * space (a full disk, a quota) leaves the file exactly as it was and the
+ * caller gets ENOSPC.  Writing in request order instead re-sealed the old
+ * last extent in place first, and a disk that filled up behind it left a
+ * torn extent, which reads as tampering and fails every later append.
  *
- * Everything at or past @dend goes first: if it fails, the file is cut
+ * Everything at or past @dend, the backing size before the request, goes
+ * first (out_past(), which a large write calls chunk by chunk while the
+ * rest is still being sealed): if any of it fails, out_end() cuts the file
  * back to @dend before anything below was touched.  Below @dend bytes are
- * overwritten in place, which needs no new space, except over the holes
- * of a sparse file: those are allocated first (as zeros, which is still a
- * hole), so a write into a hole fails whole or not at all.
+ * overwritten in place (out_below()), which needs no new space, except
+ * over the holes of a sparse file: those are allocated first (as zeros,
+ * which is still a hole), so a write into a hole fails whole or not at all.
  *
  * What this cannot cover: a backing file system that copies on write
  * (btrfs, ZFS, reflinked XFS) needs space for in-place writes too, and a
  * network or FUSE one may accept the pwrite and fail at its writeback.
  */
-static int write_out(struct atr_inode *ai, int fd, uint64_t dend,
-		     const struct fio_piece *p, int n)
-{
-	uint64_t cut, len;
-	bool grew = false;
-	int i, err = 0;
+struct fio_out {
+	struct atr_inode *ai;
+	int fd;
+	uint64_t dend;
+	bool grew;		/* something went at or past @dend */
+};
 
-	for (i = 0; i < n && !err; i++) {
-		if (p[i].off + p[i].len <= dend)
-			continue;
-		cut = p[i].off < dend ? dend - p[i].off : 0;
-		grew = true;
-		err = pwrite_full(fd, p[i].buf + cut, p[i].len - cut,
-				  p[i].off + cut);
+/* The part of @len sealed bytes for backing offset @off at or past dend. */
+static int out_past(struct fio_out *o, const uint8_t *buf, uint64_t len,
+		    uint64_t off)
+{
+	uint64_t cut;
+
+	if (off + len <= o->dend)
+		return 0;
+	cut = off < o->dend ? o->dend - off : 0;
+	o->grew = true;
+	return pwrite_full(o->fd, buf + cut, len - cut, off + cut);
+}
+
+/*
+ * The part below dend; only once everything past it is written.  @hole:
+ * it may lie over holes (not so for a retired last extent, which was just
+ * read).
+ */
+static int out_below(struct fio_out *o, const uint8_t *buf, uint64_t len,
+		     uint64_t off, bool hole)
+{
+	int err;
+
+	if (off >= o->dend)
+		return 0;
+	len = min_u64(len, o->dend - off);
+	if (hole && (o->ai->sparse || o->ai->gaps)) {
+		err = reserve(o->fd, off, len);
+		if (err)
+			return err;
 	}
-	for (i = 0; i < n && !err; i++) {
-		if (p[i].off >= dend)
-			continue;
-		len = min_u64(p[i].len, dend - p[i].off);
-		if (ai->sparse)
-			err = reserve(fd, p[i].off, len);
-		if (!err)
-			err = pwrite_full(fd, p[i].buf, len, p[i].off);
-	}
-	/*
-	 * Only a write that grew the file is cut back: on a same-size
-	 * truncate, file systems drop blocks reserved past the end.
-	 */
-	if (err && grew && ftruncate(fd, (off_t)dend)) {
+	return pwrite_full(o->fd, buf, len, off);
+}
+
+/*
+ * The end of a request's writes, with its first error.  Only a write that
+ * grew the file is cut back: on a same-size truncate, file systems drop
+ * blocks reserved past the end.
+ */
+static int out_end(struct fio_out *o, int err)
+{
+	if (err && o->grew && ftruncate(o->fd, (off_t)o->dend)) {
 		int terr = errno;
 
-		atr_log_inode(LOG_ERR, ai, "a failed write (%s) could not be "
-			      "cut back (%s); the end of the file is damaged",
+		atr_log_inode(LOG_ERR, o->ai, "a failed write (%s) could not "
+			      "be cut back (%s); the end of the file is damaged",
 			      strerror(-err), strerror(terr));
 		return -EIO;
 	}
@@ -661,11 +838,13 @@ static int write_out(struct atr_inode *ai, int fd, uint64_t dend,
  * The old last extent stops being last: re-seal it full and with
  * is_last = 0, into @slot (extent_disk_size bytes).  *retired says whether
  * it did; the caller writes @slot, with its own span when the extent sits
- * right before @next, else on its own with holes between.
+ * right before @next, else on its own with holes between (@pending: a
+ * WRITE's holes, which gap_open() lists before it records them).
  */
 static int retire_last(struct atr_mount *m, struct fio_tls *t,
 		       struct atr_inode *ai, int fd, uint64_t size,
-		       uint64_t next, uint8_t *slot, bool *retired)
+		       uint64_t next, uint8_t *slot, bool *retired,
+		       bool pending)
 {
 	uint32_t esz = m->extent_size;
 	uint64_t oldlast;
@@ -673,12 +852,12 @@ static int retire_last(struct atr_mount *m, struct fio_tls *t,
 
 	*retired = false;
 	if (size == 0)
-		return next > 0 ? key_mark_sparse(ai, fd) : 0;
+		return next > 0 ? gap_open(ai, fd, 0, next, pending) : 0;
 	oldlast = (size - 1) / esz;
 	if (oldlast >= next)
 		return 0;
 	if (next > oldlast + 1) {
-		err = key_mark_sparse(ai, fd);
+		err = gap_open(ai, fd, oldlast + 1, next, pending);
 		if (err)
 			return err;
 	}
@@ -717,6 +896,18 @@ static int write_chunk(struct fio_job *j, struct aead_ctx *ac, uint64_t lo,
 	return 0;
 }
 
+/* Chunks @c0..@c1 - 1 of a write are sealed: what of them is past dend. */
+static int write_drain(struct fio_job *j, uint64_t c0, uint64_t c1)
+{
+	uint32_t esz = j->m->extent_size;
+	uint64_t dsz = extent_disk_size(esz);
+	uint64_t lo = j->first + c0 * j->per;
+	uint64_t hi = min_u64(j->first + c1 * j->per - 1, j->last);
+	uint64_t len = (hi - lo) * dsz + min_u64(esz, j->end - hi * esz) + OVH;
+
+	return out_past(j->out, j->disk + (lo - j->first) * dsz, len, lo * dsz);
+}
+
 /*
  * Load a partly overwritten extent into @plain and lay the new bytes over
  * it; @scratch (extent_disk_size bytes) is its slot in the output span.
@@ -751,22 +942,28 @@ static bool extent_partial(uint32_t esz, uint64_t i, uint64_t off,
 	return s != 0 || e != ilen;
 }
 
+/* @w: the write as registered with worder.c, or NULL. */
 static int write_span(struct atr_mount *m, struct fio_tls *t,
 		      struct atr_inode *ai, int fd, const char *buf,
-		      size_t size, uint64_t off)
+		      size_t size, uint64_t off, const struct worder *w)
 {
 	uint32_t esz = m->extent_size;
-	uint64_t dsz = extent_disk_size(esz), fsize, nsize, outlen;
-	struct fio_job j = { .fn = write_chunk, .m = m, .ai = ai, .buf = buf,
+	uint64_t dsz = extent_disk_size(esz), fsize, nsize, outlen, oldlast;
+	struct fio_out o = { .ai = ai, .fd = fd };
+	struct fio_job j = { .fn = write_chunk, .drain = write_drain, .m = m,
+			     .ai = ai, .buf = buf,
 			     .edge = { t->edge[0], t->edge[1] },
-			     .off = off, .size = size };
-	struct fio_piece p[2];
+			     .off = off, .size = size, .out = &o };
 	bool retired;
-	int err, n = 0;
+	int err;
 
 	err = data_size(m, ai, fd, &fsize);
+	if (!err && w && worder_wait(m, ai, w, fsize))
+		err = data_size(m, ai, fd, &fsize);
 	if (err)
 		return err;
+	o.dend = extent_backing_size(esz, fsize);
+	oldlast = fsize ? (fsize - 1) / esz : 0;
 	nsize = off + size > fsize ? off + size : fsize;
 	j.end = nsize;
 	j.first = off / esz;
@@ -774,7 +971,8 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	j.lastidx = (nsize - 1) / esz;
 	/* Slot 0 of t->disk: a retired last extent; the span follows. */
 	j.disk = t->disk + dsz;
-	err = retire_last(m, t, ai, fd, fsize, j.first, t->disk, &retired);
+	err = retire_last(m, t, ai, fd, fsize, j.first, t->disk, &retired,
+			  w != NULL);
 	if (err)
 		return err;
 	if (!buf && !t->zero) {
@@ -793,27 +991,37 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	if (!err && j.edge_last)
 		err = write_edge(m, t, ai, fd, &j, j.last, fsize, t->edge[1],
 				 j.disk + (j.last - j.first) * dsz);
-	if (!err)
-		err = job_run(m, t, &j);
 	if (err)
 		return err;
+	/* The span's part past dend goes out as it is sealed (write_drain). */
+	err = job_run(m, t, &j);
+	if (!err && retired)
+		err = out_past(&o, t->disk, dsz, oldlast * dsz);
+	if (err)
+		return out_end(&o, err);
 	outlen = (j.last - j.first) * dsz + min_u64(esz, nsize - j.last * esz) + OVH;
-	/* A retired extent (the old last) right before the span goes with it. */
-	if (retired && j.first == (fsize - 1) / esz + 1) {
-		p[n++] = (struct fio_piece){ t->disk, dsz + outlen,
-					     (j.first - 1) * dsz };
+	/*
+	 * A retired extent (the old last) right before the span goes with it:
+	 * then all of the span is past dend.
+	 */
+	if (retired && j.first == oldlast + 1) {
+		err = out_below(&o, t->disk, dsz + outlen, oldlast * dsz, false);
 	} else {
 		if (retired)
-			p[n++] = (struct fio_piece){ t->disk, dsz,
-						     ((fsize - 1) / esz) * dsz };
-		p[n++] = (struct fio_piece){ j.disk, outlen, j.first * dsz };
+			err = out_below(&o, t->disk, dsz, oldlast * dsz, false);
+		if (!err)
+			err = out_below(&o, j.disk, outlen, j.first * dsz, true);
 	}
-	return write_out(ai, fd, extent_backing_size(esz, fsize), p, n);
+	err = out_end(&o, err);
+	if (!err)
+		gap_close(ai, j.first, j.last + 1);
+	return err;
 }
 
 /* @buf NULL writes zeros (truncate up, hole punching at the edges). */
 static ssize_t write_req(struct atr_mount *m, struct atr_inode *ai, int fd,
-			 const char *buf, size_t size, uint64_t off)
+			 const char *buf, size_t size, uint64_t off,
+			 const struct worder *w)
 {
 	struct fio_tls *t = tls_get(m);
 	size_t done = 0, piece;
@@ -825,7 +1033,7 @@ static ssize_t write_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	while (done < size) {
 		piece = (size_t)min_u64(size - done, FIO_SPAN);
 		err = write_span(m, t, ai, fd, buf ? buf + done : NULL, piece,
-				 off + done);
+				 off + done, w);
 		if (err)
 			return err;
 		done += piece;
@@ -848,11 +1056,15 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (size == fsize)
 		return 0;
 	if (size > fsize) {
-		n = write_req(m, ai, fd, NULL, 1, size - 1);
+		n = write_req(m, ai, fd, NULL, 1, size - 1, NULL);
 		return n < 0 ? (int)n : 0;
 	}
-	if (size == 0)
-		return ftruncate(fd, 0) ? -errno : 0;
+	if (size == 0) {
+		if (ftruncate(fd, 0))
+			return -errno;
+		gap_close(ai, 0, UINT64_MAX);
+		return 0;
+	}
 	/* The extent holding the new end becomes last: re-seal it so. */
 	last = (size - 1) / esz;
 	ilen = size - last * esz;
@@ -861,14 +1073,17 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 		err = extent_seal_ctx(t->ac, ai->fk, last, true, t->edge[0], ilen,
 				      t->edge[1]);
 	if (!err) {
-		/* In place, but maybe over a hole: write_out() allocates it. */
-		struct fio_piece p = { t->edge[1], ilen + OVH,
-				       extent_disk_off(esz, last) };
+		/* In place, but maybe over a hole: out_below() allocates it. */
+		struct fio_out o = { .ai = ai, .fd = fd,
+				     .dend = extent_backing_size(esz, fsize) };
 
-		err = write_out(ai, fd, extent_backing_size(esz, fsize), &p, 1);
+		err = out_end(&o, out_below(&o, t->edge[1], ilen + OVH,
+					    extent_disk_off(esz, last), true));
 	}
 	if (!err && ftruncate(fd, (off_t)(extent_disk_off(esz, last) + ilen + OVH)))
 		err = -errno;
+	if (!err)
+		gap_close(ai, last, UINT64_MAX);
 	return err;
 }
 
@@ -882,9 +1097,10 @@ ssize_t fio_read(struct atr_mount *m, struct atr_inode *ai, int fd,
 }
 
 ssize_t fio_write(struct atr_mount *m, struct atr_inode *ai, int fd,
-		  const char *buf, size_t size, uint64_t off)
+		  const char *buf, size_t size, uint64_t off,
+		  const struct worder *w)
 {
-	ssize_t n = write_req(m, ai, fd, buf, size, off);
+	ssize_t n = write_req(m, ai, fd, buf, size, off, w);
 
 	tls_forget(m);
 	return n;
@@ -906,7 +1122,7 @@ static int zero_range(struct atr_mount *m, struct atr_inode *ai, int fd,
 
 	if (from >= to)
 		return 0;
-	n = fio_write(m, ai, fd, NULL, (size_t)(to - from), from);
+	n = fio_write(m, ai, fd, NULL, (size_t)(to - from), from, NULL);
 	return n < 0 ? (int)n : 0;
 }
 
@@ -932,7 +1148,7 @@ static int punch(struct atr_mount *m, struct atr_inode *ai, int fd,
 	b = min_u64(end / esz, (fsize - 1) / esz);
 	if (a >= b)
 		return zero_range(m, ai, fd, off, end);
-	err = key_mark_sparse(ai, fd);
+	err = mark_sparse(ai, fd);
 	if (err)
 		return err;
 	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -980,7 +1196,7 @@ static int disk_hole(struct atr_mount *m, struct atr_inode *ai, int fd,
 
 	if (n < 0)
 		return (int)n;
-	return ai->sparse && (uint64_t)n == dsz && extent_is_hole(disk, dsz);
+	return hole_ok(ai, idx) && (uint64_t)n == dsz && extent_is_hole(disk, dsz);
 }
 
 int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
@@ -999,7 +1215,7 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (off >= fsize)
 		return -ENXIO;
 	/* No sparse record, no holes (docs/format.md): nothing to read. */
-	if (!ai->sparse)
+	if (!ai->sparse && !ai->gaps)
 		return whence == SEEK_DATA ? (int64_t)off : (int64_t)fsize;
 	lastidx = (fsize - 1) / esz;
 	disk = malloc(dsz);

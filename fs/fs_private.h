@@ -43,6 +43,8 @@ struct atr_inode {
 	unsigned int nkeyref;		/* ->lock; opens + in-flight truncates */
 	bool sparse;			/* ->lock; verified sparse record */
 	uint64_t last_bad;		/* atomic; 1 + extent last logged bad */
+	struct worder *writes;		/* mnt->worder_lock; writes received */
+	struct fio_gaps *gaps;		/* ->lock; fileio.c: holes not recorded */
 };
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),
@@ -70,6 +72,9 @@ struct atr_mount {
 	pthread_mutex_t itable_lock;
 	struct atr_inode **buckets;	/* itable_lock */
 	size_t nbuckets, count;		/* itable_lock */
+	pthread_mutex_t worder_lock;	/* worder.c: every inode's ->writes */
+	pthread_cond_t worder_cond;	/* a write left; worder_lock */
+	unsigned int worder_waiting;	/* worder_lock */
 };
 
 /* log.c */
@@ -180,6 +185,26 @@ void key_attach(struct atr_inode *ai, struct file_key *fk);
 int key_mark_sparse(struct atr_inode *ai, int fd);
 
 /*
+ * worder.c: a write that would leave a gap past the end of its file waits
+ * for the writes already received that will fill it.  A write registers
+ * itself (@w, on the caller's stack until worder_leave()) before it takes
+ * ai->lock.  worder_wait() is called by fileio.c with ai->lock write-held
+ * and the file's size @eof; true means it dropped and retook the lock, so
+ * the size must be read again.
+ */
+struct worder {
+	struct worder *next;		/* mnt->worder_lock */
+	uint64_t off, end;		/* immutable while registered */
+};
+
+void worder_enter(struct atr_mount *m, struct atr_inode *ai,
+		  struct worder *w, uint64_t off, size_t size);
+bool worder_wait(struct atr_mount *m, struct atr_inode *ai,
+		 const struct worder *w, uint64_t eof);
+void worder_leave(struct atr_mount *m, struct atr_inode *ai,
+		  struct worder *w);
+
+/*
  * fileio.c: encrypted data path.  @fd is the open backing file and the
  * file key is held.  fio_read() wants ai->lock read-held, the others
  * write-held.  Return bytes or 0, or -errno; -EBADMSG means tampering or
@@ -188,14 +213,21 @@ int key_mark_sparse(struct atr_inode *ai, int fd);
 int fio_size(const struct atr_mount *m, int fd, uint64_t *size);
 ssize_t fio_read(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 char *buf, size_t size, uint64_t off);
+/* @w: the write as registered with worder.c, or NULL for none. */
 ssize_t fio_write(struct atr_mount *m, struct atr_inode *ai, int fd,
-		  const char *buf, size_t size, uint64_t off);
+		  const char *buf, size_t size, uint64_t off,
+		  const struct worder *w);
 int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 uint64_t size);
 int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  int mode, uint64_t off, uint64_t len);
 int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 uint64_t off, int whence);
+/*
+ * Before fsync and at close: holes a WRITE left that no later write
+ * filled are recorded now (the file's sparse record).  ai->lock write-held.
+ */
+int fio_settle(struct atr_inode *ai, int fd);
 /*
  * The calling thread's reply buffer for a read of @size bytes (at most
  * 1 MiB), or NULL.  Owned by the thread; valid until its next request.

@@ -168,7 +168,10 @@ int key_mark_sparse(struct atr_inode *ai, int fd)
 	err = extent_sparse_seal(ai->fk, rec);
 	if (err)
 		return err;
-	/* Before the first hole exists, so a crash never leaves one unmarked. */
+	/*
+	 * Before the hole exists, so a crash never leaves one unmarked; but
+	 * for a WRITE's holes, which fileio.c lists first (fio_settle()).
+	 */
 	if (fsetxattr(fd, HDR_SPARSE_XATTR, rec, sizeof(rec), 0))
 		return -errno;
 	ai->sparse = true;

@@ -169,6 +169,7 @@ void atr_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
+	struct worder w;
 	ssize_t n;
 
 	/*
@@ -182,9 +183,11 @@ void atr_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 			return;
 		}
 	}
+	worder_enter(m, ai, &w, (uint64_t)off, size);
 	pthread_rwlock_wrlock(&ai->lock);
-	n = fio_write(m, ai, (int)fi->fh, buf, size, (uint64_t)off);
+	n = fio_write(m, ai, (int)fi->fh, buf, size, (uint64_t)off, &w);
 	pthread_rwlock_unlock(&ai->lock);
+	worder_leave(m, ai, &w);
 	if (n < 0)
 		fuse_reply_err(req, atr_errno((int)n));
 	else
@@ -212,23 +215,43 @@ void atr_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, fd < 0 || close(fd) ? errno : 0);
 }
 
+/*
+ * Holes that writeback left are recorded while the handle still holds the
+ * key (fio_settle()).  close(2) has returned by now, so a failure can only
+ * be logged: the holes then read as errors after a remount.
+ */
 void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
+	int err;
 
-	close((int)fi->fh);
 	pthread_rwlock_wrlock(&ai->lock);
+	err = fio_settle(ai, (int)fi->fh);
+	if (err)
+		atr_log_inode(LOG_ERR, ai, "its holes could not be recorded "
+			      "(%s); after a remount they read as errors",
+			      strerror(-err));
 	key_unref(ai);
 	pthread_rwlock_unlock(&ai->lock);
+	close((int)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
+/* What fsync makes durable includes the record of the file's holes. */
 void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	       struct fuse_file_info *fi)
 {
+	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
 	int fd = (int)fi->fh;
+	int err;
 
-	(void)ino;
+	pthread_rwlock_wrlock(&ai->lock);
+	err = fio_settle(ai, fd);
+	pthread_rwlock_unlock(&ai->lock);
+	if (err) {
+		fuse_reply_err(req, atr_errno(err));
+		return;
+	}
 	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
 }
 
