@@ -324,7 +324,8 @@ static int job_run(struct atr_mount *m, struct fio_tls *t, struct fio_job *j)
 			pthread_mutex_lock(&p->lock);
 			j->drained = ready;
 			if (err) {
-				j->err = err;
+				if (!j->err)
+					j->err = err;
 				job_cancel(j);
 			}
 		} else if (!leave && job_take(p, j, &c)) {
@@ -458,9 +459,10 @@ int fio_size(const struct atr_mount *m, int fd, uint64_t *size)
  * an error (design.md §6); written at once, almost every file that went
  * through writeback got one.  So reads and SEEK_HOLE take the extents
  * listed here as holes, writes strike them off, and fio_settle() writes
- * the record at fsync or close only if some are left.  Holes made any
- * other way (truncate up, punching), or past FIO_GAPS ranges, are recorded
- * at once, before they exist.
+ * the record at fsync, at close or when the daemon stops, if a hole is
+ * left then: a late request's, or one the program meant (a write past the
+ * end).  Holes made any other way (truncate up, punching), or past
+ * FIO_GAPS ranges, are recorded at once, before they exist.
  */
 #define FIO_GAPS	8
 
@@ -557,9 +559,56 @@ static void gap_close(struct atr_inode *ai, uint64_t lo, uint64_t hi)
 	}
 }
 
-int fio_settle(struct atr_inode *ai, int fd)
+/* Extents read at once by fio_settle(). */
+#define FIO_SETTLE_BATCH	64
+
+/*
+ * What is listed may have been written since (a range that could not be
+ * split stays whole) or cut off by a truncate or a failed write, so the
+ * extents are checked on disk first: only a real hole gets the record.
+ */
+int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
-	return ai->gaps ? mark_sparse(ai, fd) : 0;
+	uint32_t esz = m->extent_size;
+	uint64_t dsz = extent_disk_size(esz), fsize, lastidx, i, n, k;
+	const struct fio_gaps *g = ai->gaps;
+	bool hole = false;
+	uint8_t *disk;
+	unsigned int r;
+	ssize_t got;
+	int err;
+
+	if (!g)
+		return 0;
+	err = fio_size(m, fd, &fsize);
+	if (err)
+		return err;
+	lastidx = fsize ? (fsize - 1) / esz : 0;	/* never a hole */
+	disk = malloc(FIO_SETTLE_BATCH * dsz);
+	if (!disk)
+		return -ENOMEM;
+	for (r = 0; r < g->n && !hole; r++) {
+		for (i = g->r[r].lo; i < min_u64(g->r[r].hi, lastidx) && !hole;
+		     i += n) {
+			n = min_u64(FIO_SETTLE_BATCH, min_u64(g->r[r].hi, lastidx) - i);
+			got = pread_full(fd, disk, n * dsz, i * dsz);
+			if (got < 0) {
+				free(disk);
+				return (int)got;
+			}
+			for (k = 0; k < n && !hole; k++)
+				hole = (uint64_t)got < (k + 1) * dsz ||
+				       extent_is_hole(disk + k * dsz, dsz);
+		}
+	}
+	free(disk);
+	if (!hole) {
+		free(ai->gaps);
+		ai->gaps = NULL;
+		return 0;
+	}
+	err = mark_sparse(ai, fd);
+	return err ? err : 1;
 }
 
 /*
@@ -839,7 +888,7 @@ static int out_end(struct fio_out *o, int err)
  * is_last = 0, into @slot (extent_disk_size bytes).  *retired says whether
  * it did; the caller writes @slot, with its own span when the extent sits
  * right before @next, else on its own with holes between (@pending: a
- * WRITE's holes, which gap_open() lists before it records them).
+ * WRITE's holes, which gap_open() lists instead of recording them).
  */
 static int retire_last(struct atr_mount *m, struct fio_tls *t,
 		       struct atr_inode *ai, int fd, uint64_t size,
@@ -993,10 +1042,14 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 				 j.disk + (j.last - j.first) * dsz);
 	if (err)
 		return err;
-	/* The span's part past dend goes out as it is sealed (write_drain). */
-	err = job_run(m, t, &j);
-	if (!err && retired)
+	/*
+	 * Past dend, in file order: the tail of a retired last extent grown
+	 * to full size, then the span as it is sealed (write_drain).
+	 */
+	if (retired)
 		err = out_past(&o, t->disk, dsz, oldlast * dsz);
+	if (!err)
+		err = job_run(m, t, &j);
 	if (err)
 		return out_end(&o, err);
 	outlen = (j.last - j.first) * dsz + min_u64(esz, nsize - j.last * esz) + OVH;

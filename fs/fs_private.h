@@ -30,6 +30,8 @@
  * anything that changes data, size or the key fields below.  Never call a
  * key provider holding either (a KMS round trip may block for seconds);
  * per-file DEKs are unwrapped locally with the KEK, which is safe.
+ * mnt->worder_lock (innermost, nothing taken under it) protects every
+ * inode's ->writes; a write waits on it only without ->lock (worder.c).
  */
 struct atr_inode {
 	struct atr_inode *hnext;	/* protected by itable_lock */
@@ -162,6 +164,8 @@ struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
 struct atr_inode *itable_get(struct atr_mount *m, int fd,
 			     const struct stat *st);
 void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n);
+/* After the session loop: record holes of files still open (fileio.c). */
+void itable_settle(struct atr_mount *m);
 void itable_clear(struct atr_mount *m);
 
 /* key.c: per-file keys.  Both are called with ai->lock write-held. */
@@ -224,10 +228,12 @@ int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 uint64_t off, int whence);
 /*
- * Before fsync and at close: holes a WRITE left that no later write
- * filled are recorded now (the file's sparse record).  ai->lock write-held.
+ * Before fsync, at close and when the daemon stops: holes a WRITE left
+ * that no later write filled are recorded now (the file's sparse record,
+ * not yet synced).  ai->lock write-held, the key held.  Returns 1 when it
+ * wrote the record, 0 when none was needed, or -errno.
  */
-int fio_settle(struct atr_inode *ai, int fd);
+int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd);
 /*
  * The calling thread's reply buffer for a read of @size bytes (at most
  * 1 MiB), or NULL.  Owned by the thread; valid until its next request.

@@ -5,7 +5,9 @@
  * readdirplus overflow all release through itable_put().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "fs_private.h"
@@ -133,6 +135,34 @@ void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n)
 	unhash(m, ai);
 	pthread_mutex_unlock(&m->itable_lock);
 	inode_free(ai);
+}
+
+/*
+ * A file still open when the session ends (SIGTERM, or a RELEASE the
+ * kernel dropped at unmount) may have holes listed but not recorded
+ * (fileio.c): record them now, while its key is loaded, or they read as
+ * errors after a remount.  No thread serves requests any more.
+ */
+void itable_settle(struct atr_mount *m)
+{
+	struct atr_inode *ai;
+	size_t i;
+	int fd, err;
+
+	for (i = 0; i < m->nbuckets; i++)
+		for (ai = m->buckets[i]; ai; ai = ai->hnext) {
+			if (!ai->gaps || !ai->fk)
+				continue;
+			fd = attr_reopen(ai, O_RDONLY);
+			err = fd < 0 ? fd : fio_settle(m, ai, fd);
+			if (fd >= 0)
+				close(fd);
+			if (err < 0)
+				atr_log_inode(LOG_ERR, ai, "its holes could not "
+					      "be recorded (%s); after a remount "
+					      "they read as errors",
+					      strerror(-err));
+		}
 }
 
 void itable_clear(struct atr_mount *m)

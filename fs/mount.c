@@ -167,7 +167,8 @@ void atr_mount_free(struct atr_mount *m)
  * negotiated io_uring, the ring threads (uring.c) serve beside them; they
  * use the helpers, so they stop first.  The helper pool puts the other
  * cores on large reads and writes; it stops, and its threads wipe their
- * keys, before the inodes are freed.  @real: the mount point's realpath.
+ * keys, before the inodes are freed.  Then the holes of files still open
+ * are recorded (itable_settle()).  @real: the mount point's realpath.
  */
 static int serve(struct atr_mount *m, struct fuse_session *se,
 		 const char *real)
@@ -196,6 +197,7 @@ static int serve(struct atr_mount *m, struct fuse_session *se,
 	ret = fuse_session_loop_mt(se, &cfg);
 	uring_stop(m);
 	fio_pool_stop(m);
+	itable_settle(m);
 	return ret;
 }
 

@@ -222,12 +222,13 @@ void atr_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
  */
 void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
 	int err;
 
 	pthread_rwlock_wrlock(&ai->lock);
-	err = fio_settle(ai, (int)fi->fh);
-	if (err)
+	err = fio_settle(m, ai, (int)fi->fh);
+	if (err < 0)
 		atr_log_inode(LOG_ERR, ai, "its holes could not be recorded "
 			      "(%s); after a remount they read as errors",
 			      strerror(-err));
@@ -237,21 +238,27 @@ void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-/* What fsync makes durable includes the record of the file's holes. */
+/*
+ * What fsync makes durable includes the record of the file's holes: once
+ * one was written, fdatasync is not enough (it need not sync xattrs).
+ */
 void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	       struct fuse_file_info *fi)
 {
-	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
 	int fd = (int)fi->fh;
-	int err;
+	int r;
 
 	pthread_rwlock_wrlock(&ai->lock);
-	err = fio_settle(ai, fd);
+	r = fio_settle(m, ai, fd);
 	pthread_rwlock_unlock(&ai->lock);
-	if (err) {
-		fuse_reply_err(req, atr_errno(err));
+	if (r < 0) {
+		fuse_reply_err(req, atr_errno(r));
 		return;
 	}
+	if (r > 0)
+		datasync = 0;
 	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
 }
 

@@ -23,14 +23,17 @@
  */
 #include "fs_private.h"
 
-/* m->worder_lock held: does a write other than @w cover [eof, w->off)? */
-static bool worder_behind(const struct atr_inode *ai, const struct worder *w,
-			  uint64_t eof)
+/*
+ * m->worder_lock held: does a write received before @w cover part of
+ * [eof, w->off)?  New writes go in front, so those are the ones behind @w
+ * in the list; waiting for no later one bounds the wait.
+ */
+static bool worder_behind(const struct worder *w, uint64_t eof)
 {
 	const struct worder *p;
 
-	for (p = ai->writes; p; p = p->next)
-		if (p != w && p->off < w->off && p->end > eof)
+	for (p = w->next; p; p = p->next)
+		if (p->off < w->off && p->end > eof)
 			return true;
 	return false;
 }
@@ -66,7 +69,7 @@ bool worder_wait(struct atr_mount *m, struct atr_inode *ai,
 	if (w->off <= eof)
 		return false;
 	pthread_mutex_lock(&m->worder_lock);
-	if (!worder_behind(ai, w, eof)) {
+	if (!worder_behind(w, eof)) {
 		pthread_mutex_unlock(&m->worder_lock);
 		return false;
 	}
@@ -74,7 +77,7 @@ bool worder_wait(struct atr_mount *m, struct atr_inode *ai,
 	m->worder_waiting++;
 	do
 		pthread_cond_wait(&m->worder_cond, &m->worder_lock);
-	while (worder_behind(ai, w, eof));
+	while (worder_behind(w, eof));
 	m->worder_waiting--;
 	pthread_mutex_unlock(&m->worder_lock);
 	pthread_rwlock_wrlock(&ai->lock);

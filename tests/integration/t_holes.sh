@@ -4,7 +4,8 @@
 # before the one below it.  The gap that leaves must not give the file a
 # sparse record: in a file with one, any extent can be zeroed on disk and
 # reads back as zeros without an error.  Holes a file really has are
-# recorded by fsync or close, and read as zeros after a remount.
+# recorded by fsync, close, or the daemon's stop, and read as zeros after
+# a remount.
 . "$(dirname "$0")/lib.sh"
 
 E=4096
@@ -15,20 +16,29 @@ has_record() {
 	getfattr --absolute-names -n user.atrestfs.sparse "$1" >/dev/null 2>&1
 }
 
-# gapper FILE MODE: write 4 KiB of 'B' at 1 MiB and push it to the daemon
-# alone (sync_file_range), so it sees a write past a 1 MiB gap; check that
-# the gap reads as zeros and SEEK_HOLE finds it; then MODE:
-#   fill   write the 1 MiB of 'A' below and push it too, then close
-#   close  close with the gap
-#   fsync  fsync with the gap, and check the record is on disk (BACKING)
+# gapper FILE BACKING MODE: write 4 KiB of 'B' at 1 MiB and push it to
+# the daemon alone (sync_file_range), so that it sees a write past a 1 MiB
+# gap; check that the gap reads as zeros and SEEK_DATA/SEEK_HOLE find it;
+# then MODE:
+#   fill      write the 1 MiB of 'A' below, push it too, close
+#   close     close with the gap
+#   fsync     fsync (fdatasync) with the gap: the record is there at once
+#   fdatasync
+#   truncate  cut the file to 512 KiB, inside the gap, then close
+#   punch     punch 8 KiB at 8 KiB, in the gap: the record is there at once
+#   many      eight more gaps, one past the other: past the eight ranges
+#             listed in memory, the record is there at once
+#   hold      write WORK/held and keep the file open until killed
 gapper() {
 	python3 - "$@" <<'EOF'
-import ctypes, os, sys
+import ctypes, os, sys, time
 
-path, mode = sys.argv[1], sys.argv[2]
+path, backing, mode = sys.argv[1:4]
 libc = ctypes.CDLL(None, use_errno=True)
 libc.sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64,
                                  ctypes.c_int64, ctypes.c_uint]
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64,
+                           ctypes.c_int64]
 MIB = 1 << 20
 
 def push(fd, off, n):
@@ -36,22 +46,49 @@ def push(fd, off, n):
     if libc.sync_file_range(fd, off, n, 7) != 0:
         raise OSError(ctypes.get_errno(), "sync_file_range " + path)
 
+def recorded():
+    try:
+        os.getxattr(backing, "user.atrestfs.sparse")
+        return True
+    except OSError:
+        return False
+
+def want_record(why):
+    if not recorded():
+        sys.exit("%s: no sparse record after %s" % (path, why))
+
 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
 os.pwrite(fd, b"B" * 4096, MIB)
 push(fd, MIB, 4096)
+if os.stat(backing).st_size <= MIB:
+    sys.exit("%s: the write past the gap did not reach the daemon" % path)
+if recorded():
+    sys.exit("%s: recorded before fsync or close" % path)
 if os.pread(fd, 8192, 4096) != bytes(8192):
     sys.exit("%s: the gap does not read as zeros" % path)
-if os.lseek(fd, 0, os.SEEK_HOLE) != 0:
-    sys.exit("%s: SEEK_HOLE does not find the gap" % path)
+if os.lseek(fd, 0, os.SEEK_HOLE) != 0 or os.lseek(fd, 0, os.SEEK_DATA) != MIB:
+    sys.exit("%s: SEEK_HOLE/SEEK_DATA do not find the gap" % path)
 if mode == "fill":
     os.pwrite(fd, b"A" * MIB, 0)
     push(fd, 0, MIB)
-elif mode == "fsync":
-    os.fsync(fd)
-    try:
-        os.getxattr(sys.argv[3], "user.atrestfs.sparse")
-    except OSError as e:
-        sys.exit("%s: no sparse record after fsync (%s)" % (path, e))
+elif mode in ("fsync", "fdatasync"):
+    os.fsync(fd) if mode == "fsync" else os.fdatasync(fd)
+    want_record(mode)
+elif mode == "truncate":
+    os.ftruncate(fd, MIB // 2)
+elif mode == "punch":
+    # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+    if libc.fallocate(fd, 3, 8192, 8192) != 0:
+        raise OSError(ctypes.get_errno(), "punch " + path)
+    want_record("a punch")
+elif mode == "many":
+    for i in range(2, 10):
+        os.pwrite(fd, b"B" * 4096, 2 * i * MIB)
+        push(fd, 2 * i * MIB, 4096)
+    want_record("nine gaps")
+elif mode == "hold":
+    open(os.environ["WORK"] + "/held", "w").close()
+    time.sleep(60)
 os.close(fd)
 EOF
 }
@@ -59,40 +96,61 @@ EOF
 new_volume "$C"
 mount_vol "$C" "$M"
 
-# 1. Files written in order, in 1 MiB requests, many at once: no record.
+# 1. Files written in order, in 1 MiB requests, many at once.
 head -c $((32 << 20)) /dev/urandom >"$WORK/src" || fail "random source"
 for i in 1 2 3 4; do
 	dd if="$WORK/src" of="$M/big$i" bs=1M conv=fsync status=none || fail "dd big$i"
 done
 for i in 1 2 3 4; do
-	has_record "$C/big$i" && fail "big$i, written in order, has a sparse record"
 	cmp "$WORK/src" "$M/big$i" || fail "big$i reads back wrong"
 done
-ok "4 x 32 MiB written back out of order now and then: no sparse record"
 
-# 2. A gap the daemon saw, filled before close: no record.
-gapper "$M/filled" fill || fail "gap filled before close"
-has_record "$C/filled" && fail "a gap filled before close left a sparse record"
-{ head -c $((1 << 20)) /dev/zero | tr '\0' A; head -c 4096 /dev/zero | tr '\0' B; } >"$WORK/filled"
-cmp "$WORK/filled" "$M/filled" || fail "filled reads back wrong"
-ok "a gap read as zeros while open, filled before close: no sparse record"
-
-# 3. and 4. A gap kept: recorded at close, or at fsync.
-gapper "$M/kept" close || fail "gap kept at close"
-has_record "$C/kept" || fail "a gap kept at close has no sparse record"
-gapper "$M/synced" fsync "$C/synced" || fail "gap kept at fsync"
-{ head -c $((1 << 20)) /dev/zero; head -c 4096 /dev/zero | tr '\0' B; } >"$WORK/kept"
-ok "a gap kept is recorded by close and by fsync"
+# 2. Gaps the daemon saw: filled, kept, synced, cut into, punched, many.
+for mode in fill close fsync fdatasync truncate punch many; do
+	gapper "$M/$mode" "$C/$mode" $mode || fail "gap: $mode"
+done
+ok "gaps read as zeros and are found by SEEK_DATA/SEEK_HOLE while unrecorded"
 unmount_vol "$M"
 
-# 5. After a remount: the holes read as zeros; an extent zeroed on disk in
+# RELEASE is sent after close(2) returns: look once the daemon has exited.
+for i in 1 2 3 4; do
+	has_record "$C/big$i" && fail "big$i, written in order, has a sparse record"
+done
+ok "4 x 32 MiB written back in 1 MiB requests: no sparse record"
+has_record "$C/fill" && fail "a gap filled before close left a sparse record"
+for mode in close fsync fdatasync truncate punch many; do
+	has_record "$C/$mode" || fail "$mode: a gap kept has no sparse record"
+done
+ok "a gap filled before close is not recorded; one kept is (close, fsync, fdatasync, truncate, punch, overflow)"
+
+# 3. The daemon stops (SIGTERM) while a file with a gap is open.
+mount_vol "$C" "$M"
+WORK=$WORK gapper "$M/held" "$C/held" hold 2>/dev/null &
+holder=$!
+for i in $(seq 100); do [ -e "$WORK/held" ] && break; sleep 0.1; done
+[ -e "$WORK/held" ] || fail "the holder did not start"
+kill -TERM "${MPID[$M]}"
+timeout 30 tail --pid="${MPID[$M]}" -f /dev/null || fail "daemon did not stop on SIGTERM"
+unset "MPID[$M]"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+fusermount3 -u "$M" 2>/dev/null
+has_record "$C/held" || fail "holes of a file open at SIGTERM were not recorded: $(cat "$M.log")"
+ok "holes of a file open when the daemon stops are recorded"
+
+# 4. After a remount the holes read as zeros; an extent zeroed on disk in
 # a file without a record is refused.
 dd if=/dev/zero of="$C/big2" bs=$D seek=3000 count=1 conv=notrunc status=none
 mount_vol "$C" "$M"
-cmp "$WORK/kept" "$M/kept" || fail "kept reads back wrong after a remount"
-cmp "$WORK/kept" "$M/synced" || fail "synced reads back wrong after a remount"
-[ "$(python3 -c 'import os,sys; print(os.lseek(os.open(sys.argv[1], os.O_RDONLY), 0, os.SEEK_HOLE))' "$M/kept")" = 0 ] ||
-	fail "SEEK_HOLE misses the hole of kept after a remount"
+{ head -c $((1 << 20)) /dev/zero | tr '\0' A; head -c 4096 /dev/zero | tr '\0' B; } >"$WORK/filled"
+{ head -c $((1 << 20)) /dev/zero; head -c 4096 /dev/zero | tr '\0' B; } >"$WORK/kept"
+cmp "$WORK/filled" "$M/fill" || fail "fill reads back wrong"
+for mode in close fsync fdatasync held; do
+	cmp "$WORK/kept" "$M/$mode" || fail "$mode reads back wrong after a remount"
+done
+cmp <(head -c $((1 << 19)) /dev/zero) "$M/truncate" || fail "truncate reads back wrong"
+[ "$(python3 -c 'import os,sys; print(os.lseek(os.open(sys.argv[1], os.O_RDONLY), 0, os.SEEK_HOLE))' "$M/close")" = 0 ] ||
+	fail "SEEK_HOLE misses the hole of close after a remount"
 expect_eio cat "$M/big2"
 grep -q "$C/big2: extent 3000 is zeroed" "$M.log" || fail "no log line for big2: $(cat "$M.log")"
 cmp "$WORK/src" "$M/big3" || fail "big3 damaged"
