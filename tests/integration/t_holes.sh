@@ -28,7 +28,8 @@ has_record() {
 #   punch     punch 8 KiB at 8 KiB, in the gap: the record is there at once
 #   many      eight more gaps, one past the other: past the eight ranges
 #             listed in memory, the record is there at once
-#   hold      write WORK/held and keep the file open until killed
+#   hold      write WORK/held and keep the file open until WORK/release
+#             exists (or WORK is gone: the test failed)
 gapper() {
 	python3 - "$@" <<'EOF'
 import ctypes, os, sys, time
@@ -87,8 +88,13 @@ elif mode == "many":
         push(fd, 2 * i * MIB, 4096)
     want_record("nine gaps")
 elif mode == "hold":
-    open(os.environ["WORK"] + "/held", "w").close()
-    time.sleep(60)
+    work = os.environ["WORK"]
+    open(work + "/held", "w").close()
+    for _ in range(600):
+        if os.path.exists(work + "/release") or not os.path.isdir(work):
+            sys.exit(0)
+        time.sleep(0.1)
+    sys.exit("%s: never released" % path)
 os.close(fd)
 EOF
 }
@@ -132,8 +138,8 @@ for i in $(seq 100); do [ -e "$WORK/held" ] && break; sleep 0.1; done
 kill -TERM "${MPID[$M]}"
 timeout 30 tail --pid="${MPID[$M]}" -f /dev/null || fail "daemon did not stop on SIGTERM"
 unset "MPID[$M]"
-kill "$holder" 2>/dev/null
-wait "$holder" 2>/dev/null
+touch "$WORK/release"
+wait "$holder"
 fusermount3 -u "$M" 2>/dev/null
 has_record "$C/held" || fail "holes of a file open at SIGTERM were not recorded: $(cat "$M.log")"
 ok "holes of a file open when the daemon stops are recorded"
