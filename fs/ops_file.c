@@ -248,11 +248,18 @@ void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
 	int fd = (int)fi->fh;
-	int r;
+	bool listed;
+	int r = 0;
 
-	pthread_rwlock_wrlock(&ai->lock);
-	r = fio_settle(m, ai, fd);
+	/* Readers go on beside a database's frequent fsyncs, most of them. */
+	pthread_rwlock_rdlock(&ai->lock);
+	listed = ai->gaps != NULL;
 	pthread_rwlock_unlock(&ai->lock);
+	if (listed) {
+		pthread_rwlock_wrlock(&ai->lock);
+		r = fio_settle(m, ai, fd);
+		pthread_rwlock_unlock(&ai->lock);
+	}
 	if (r < 0) {
 		fuse_reply_err(req, atr_errno(r));
 		return;
