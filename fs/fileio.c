@@ -459,12 +459,15 @@ int fio_size(const struct atr_mount *m, int fd, uint64_t *size)
  * an error (design.md §6); written at once, almost every file that went
  * through writeback got one.  So reads and SEEK_HOLE take the extents
  * listed here as holes, writes strike them off, and fio_settle() writes
- * the record at fsync, at close or when the daemon stops, if a hole is
- * left then: a late request's, or one the program meant (a write past the
- * end).  Holes made any other way (truncate up, punching), or past
- * FIO_GAPS ranges, are recorded at once, before they exist.
+ * the record at fsync, a mode change, the last close or when the daemon
+ * stops, if a hole is left on disk then: a late request's, or one the
+ * program meant (a write past the end).  Past FIO_GAPS ranges (over
+ * io_uring the two CPU queues leave many at once) the two nearest merge:
+ * listing too much is safe, since fio_settle() looks on disk, and only an
+ * all-zero extent is ever taken as a hole.  Holes made any other way
+ * (truncate up, punching) are recorded at once, before they exist.
  */
-#define FIO_GAPS	8
+#define FIO_GAPS	32
 
 struct fio_gaps {
 	unsigned int n;
@@ -503,27 +506,45 @@ static int mark_sparse(struct atr_inode *ai, int fd)
 }
 
 /* Extents [lo, hi) become holes; @pending: a WRITE's, listed for now. */
+/* Extents between [lo, hi) and range @i of @g. */
+static uint64_t gap_distance(const struct fio_gaps *g, unsigned int i,
+			     uint64_t lo, uint64_t hi)
+{
+	if (lo >= g->r[i].hi)
+		return lo - g->r[i].hi;
+	return g->r[i].lo > hi ? g->r[i].lo - hi : 0;
+}
+
 static int gap_open(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi,
 		    bool pending)
 {
 	struct fio_gaps *g = ai->gaps;
+	unsigned int i, near = 0;
 
 	if (ai->sparse)
 		return 0;
 	if (pending && !g)
 		g = ai->gaps = calloc(1, sizeof(*g));
-	if (!pending || !g || g->n == FIO_GAPS)
+	if (!pending || !g)
 		return mark_sparse(ai, fd);
-	g->r[g->n].lo = lo;
-	g->r[g->n].hi = hi;
-	g->n++;
+	if (g->n < FIO_GAPS) {
+		g->r[g->n].lo = lo;
+		g->r[g->n].hi = hi;
+		g->n++;
+		return 0;
+	}
+	for (i = 1; i < g->n; i++)
+		if (gap_distance(g, i, lo, hi) < gap_distance(g, near, lo, hi))
+			near = i;
+	g->r[near].lo = g->r[near].lo < lo ? g->r[near].lo : lo;
+	g->r[near].hi = g->r[near].hi > hi ? g->r[near].hi : hi;
 	return 0;
 }
 
 /*
  * Extents [lo, hi) hold data now, or no longer exist.  A range that would
- * split with no slot left stays whole: too many listed is safe, since what
- * is left at fio_settle() gets the record.
+ * split with no slot left stays whole: too many listed is safe, since
+ * fio_settle() looks on disk.
  */
 static void gap_close(struct atr_inode *ai, uint64_t lo, uint64_t hi)
 {
@@ -559,8 +580,31 @@ static void gap_close(struct atr_inode *ai, uint64_t lo, uint64_t hi)
 	}
 }
 
-/* Extents read at once by fio_settle(). */
-#define FIO_SETTLE_BATCH	64
+/*
+ * Is any of extents [lo, hi) a hole on disk?  Read a span's worth at a
+ * time into @buf (FIO_SPAN bytes, at least one extent).  A short read
+ * means the file was cut behind our back: that is no hole, and granting
+ * holes for it would only help whoever cut it.
+ */
+static int any_hole(int fd, uint64_t dsz, uint64_t lo, uint64_t hi,
+		    uint8_t *buf, size_t buflen)
+{
+	uint64_t per = buflen / dsz, i, n, k;
+	ssize_t got;
+
+	for (i = lo; i < hi; i += n) {
+		n = min_u64(per, hi - i);
+		got = pread_full(fd, buf, n * dsz, i * dsz);
+		if (got < 0)
+			return (int)got;
+		for (k = 0; (k + 1) * dsz <= (uint64_t)got; k++)
+			if (extent_is_hole(buf + k * dsz, dsz))
+				return 1;
+		if ((uint64_t)got < n * dsz)
+			return 0;
+	}
+	return 0;
+}
 
 /*
  * What is listed may have been written since (a range that could not be
@@ -570,13 +614,12 @@ static void gap_close(struct atr_inode *ai, uint64_t lo, uint64_t hi)
 int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
 	uint32_t esz = m->extent_size;
-	uint64_t dsz = extent_disk_size(esz), fsize, lastidx, i, n, k;
+	uint64_t dsz = extent_disk_size(esz), fsize, lastidx, hi;
+	size_t buflen = FIO_SPAN > dsz ? FIO_SPAN : dsz;
 	const struct fio_gaps *g = ai->gaps;
-	bool hole = false;
-	uint8_t *disk;
+	uint8_t *buf = NULL;
 	unsigned int r;
-	ssize_t got;
-	int err;
+	int err, hole = 0;
 
 	if (!g)
 		return 0;
@@ -584,24 +627,18 @@ int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
 	if (err)
 		return err;
 	lastidx = fsize ? (fsize - 1) / esz : 0;	/* never a hole */
-	disk = malloc(FIO_SETTLE_BATCH * dsz);
-	if (!disk)
-		return -ENOMEM;
 	for (r = 0; r < g->n && !hole; r++) {
-		for (i = g->r[r].lo; i < min_u64(g->r[r].hi, lastidx) && !hole;
-		     i += n) {
-			n = min_u64(FIO_SETTLE_BATCH, min_u64(g->r[r].hi, lastidx) - i);
-			got = pread_full(fd, disk, n * dsz, i * dsz);
-			if (got < 0) {
-				free(disk);
-				return (int)got;
-			}
-			for (k = 0; k < n && !hole; k++)
-				hole = (uint64_t)got < (k + 1) * dsz ||
-				       extent_is_hole(disk + k * dsz, dsz);
-		}
+		hi = min_u64(g->r[r].hi, lastidx);
+		if (g->r[r].lo >= hi)
+			continue;
+		if (!buf)
+			buf = malloc(buflen);
+		hole = buf ? any_hole(fd, dsz, g->r[r].lo, hi, buf, buflen) :
+			     -ENOMEM;
 	}
-	free(disk);
+	free(buf);
+	if (hole < 0)
+		return hole;
 	if (!hole) {
 		free(ai->gaps);
 		ai->gaps = NULL;

@@ -44,6 +44,7 @@ struct atr_inode {
 	struct file_key *fk;		/* ->lock; set while nkeyref > 0 */
 	unsigned int nkeyref;		/* ->lock; opens + in-flight truncates */
 	bool sparse;			/* ->lock; verified sparse record */
+	bool sparse_unsynced;		/* ->lock; written, not yet fsynced */
 	uint64_t last_bad;		/* atomic; 1 + extent last logged bad */
 	struct worder *writes;		/* mnt->worder_lock; writes received */
 	struct fio_gaps *gaps;		/* ->lock; fileio.c: holes not recorded */
@@ -228,10 +229,11 @@ int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 uint64_t off, int whence);
 /*
- * Before fsync, at close and when the daemon stops: holes a WRITE left
- * that no later write filled are recorded now (the file's sparse record,
- * not yet synced).  ai->lock write-held, the key held.  Returns 1 when it
- * wrote the record, 0 when none was needed, or -errno.
+ * Before fsync and a mode change, at the last close and when the daemon
+ * stops: holes a WRITE left that are still holes on disk are recorded now
+ * (the file's sparse record, not yet synced).  ai->lock write-held, the
+ * key held.  Returns 1 when it wrote the record, 0 when none was needed,
+ * or -errno (the list is kept).
  */
 int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd);
 /*

@@ -175,5 +175,6 @@ int key_mark_sparse(struct atr_inode *ai, int fd)
 	if (fsetxattr(fd, HDR_SPARSE_XATTR, rec, sizeof(rec), 0))
 		return -errno;
 	ai->sparse = true;
+	ai->sparse_unsynced = true;	/* fdatasync need not sync xattrs */
 	return 0;
 }

@@ -163,6 +163,31 @@ static int set_times(struct atr_inode *ai, const struct stat *attr, int valid,
 	return res ? -errno : 0;
 }
 
+/*
+ * Holes listed but not recorded (fileio.c) are recorded before a mode
+ * change: once the owner may no longer write the file, a daemon that does
+ * not run as root could not set the record at close (xattrs follow the
+ * mode, not the open fd), and the holes would read as errors after a
+ * remount.
+ */
+static int settle(struct atr_mount *m, struct atr_inode *ai,
+		  struct fuse_file_info *fi)
+{
+	int fd, err = 0;
+
+	if (ai->type != S_IFREG)
+		return 0;
+	pthread_rwlock_wrlock(&ai->lock);
+	if (ai->gaps && ai->fk) {
+		fd = fi ? (int)fi->fh : attr_reopen(ai, O_RDONLY);
+		err = fd < 0 ? fd : fio_settle(m, ai, fd);
+		if (fd >= 0 && !fi)
+			close(fd);
+	}
+	pthread_rwlock_unlock(&ai->lock);
+	return err < 0 ? err : 0;
+}
+
 void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		 struct fuse_file_info *fi)
 {
@@ -174,8 +199,9 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 
 	if (valid & FUSE_SET_ATTR_MODE) {
 		attr_procname(ai, proc);
-		if ((fi ? fchmod((int)fi->fh, attr->st_mode) :
-			  fchmodat(AT_FDCWD, proc, attr->st_mode, 0)))
+		err = settle(m, ai, fi);
+		if (!err && (fi ? fchmod((int)fi->fh, attr->st_mode) :
+				  fchmodat(AT_FDCWD, proc, attr->st_mode, 0)))
 			err = -errno;
 	}
 	if (!err && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) &&

@@ -227,7 +227,8 @@ void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int err;
 
 	pthread_rwlock_wrlock(&ai->lock);
-	err = fio_settle(m, ai, (int)fi->fh);
+	/* The last handle: another's writeback may still fill a gap. */
+	err = ai->nkeyref == 1 ? fio_settle(m, ai, (int)fi->fh) : 0;
 	if (err < 0)
 		atr_log_inode(LOG_ERR, ai, "its holes could not be recorded "
 			      "(%s); after a remount they read as errors",
@@ -239,8 +240,10 @@ void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /*
- * What fsync makes durable includes the record of the file's holes: once
- * one was written, fdatasync is not enough (it need not sync xattrs).
+ * What fsync makes durable includes the record of the file's holes: while
+ * one is not yet synced, fdatasync is not enough (it need not sync
+ * xattrs).  A record is written once per file, so the flag is cleared for
+ * good after the first fsync that covers it.
  */
 void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	       struct fuse_file_info *fi)
@@ -248,25 +251,36 @@ void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
 	int fd = (int)fi->fh;
-	bool listed;
+	bool listed, unsynced;
 	int r = 0;
 
 	/* Readers go on beside a database's frequent fsyncs, most of them. */
 	pthread_rwlock_rdlock(&ai->lock);
 	listed = ai->gaps != NULL;
+	unsynced = ai->sparse_unsynced;
 	pthread_rwlock_unlock(&ai->lock);
 	if (listed) {
 		pthread_rwlock_wrlock(&ai->lock);
 		r = fio_settle(m, ai, fd);
+		unsynced = ai->sparse_unsynced;
 		pthread_rwlock_unlock(&ai->lock);
 	}
 	if (r < 0) {
 		fuse_reply_err(req, atr_errno(r));
 		return;
 	}
-	if (r > 0)
+	if (unsynced)
 		datasync = 0;
-	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+	if (datasync ? fdatasync(fd) : fsync(fd)) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	if (unsynced) {
+		pthread_rwlock_wrlock(&ai->lock);
+		ai->sparse_unsynced = false;
+		pthread_rwlock_unlock(&ai->lock);
+	}
+	fuse_reply_err(req, 0);
 }
 
 void atr_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
