@@ -505,7 +505,6 @@ static int mark_sparse(struct atr_inode *ai, int fd)
 	return err;
 }
 
-/* Extents [lo, hi) become holes; @pending: a WRITE's, listed for now. */
 /* Extents between [lo, hi) and range @i of @g. */
 static uint64_t gap_distance(const struct fio_gaps *g, unsigned int i,
 			     uint64_t lo, uint64_t hi)
@@ -515,6 +514,7 @@ static uint64_t gap_distance(const struct fio_gaps *g, unsigned int i,
 	return g->r[i].lo > hi ? g->r[i].lo - hi : 0;
 }
 
+/* Extents [lo, hi) become holes; @pending: a WRITE's, listed for now. */
 static int gap_open(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi,
 		    bool pending)
 {

@@ -14,8 +14,8 @@
  * (struct fio_gaps).
  *
  * Writes register on arrival, before they take the inode's lock.  One that
- * finds a gap below it waits, without the lock, while a registered write
- * covers part of the gap.  Deadlock-free: a write waits only for writes at
+ * finds a gap below it waits, without the lock, while a write registered
+ * before it covers part of the gap.  Deadlock-free: a write waits only for writes at
  * lower offsets, already received by a thread, which wait only for lower
  * ones still; the lowest waits for nothing, and a waiting write holds no
  * inode lock.  The order is an optimisation, never a condition for
