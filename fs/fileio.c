@@ -611,7 +611,7 @@ static int any_hole(int fd, uint64_t dsz, uint64_t lo, uint64_t hi,
  * split stays whole) or cut off by a truncate or a failed write, so the
  * extents are checked on disk first: only a real hole gets the record.
  */
-int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
+static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
 	uint32_t esz = m->extent_size;
 	uint64_t dsz = extent_disk_size(esz), fsize, lastidx, hi;
@@ -621,8 +621,6 @@ int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
 	unsigned int r;
 	int err, hole = 0;
 
-	if (!g)
-		return 0;
 	err = fio_size(m, fd, &fsize);
 	if (err)
 		return err;
@@ -646,6 +644,36 @@ int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
 	}
 	err = mark_sparse(ai, fd);
 	return err ? err : 1;
+}
+
+int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	int err;
+
+	/*
+	 * No key: a settle at the last close failed and was logged; nothing
+	 * can be recorded until the file is opened again.
+	 */
+	if (!ai->gaps || !ai->fk)
+		return 0;
+	if (fd >= 0)
+		return settle_fd(m, ai, fd);
+	fd = attr_reopen(ai, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	err = settle_fd(m, ai, fd);
+	close(fd);
+	return err;
+}
+
+void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	int err = fio_settle(m, ai, fd);
+
+	if (err < 0)
+		atr_log_inode(LOG_ERR, ai, "its holes could not be recorded "
+			      "(%s); after a remount they read as errors",
+			      strerror(-err));
 }
 
 /*

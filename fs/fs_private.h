@@ -231,11 +231,14 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 /*
  * Before fsync and a mode change, at the last close and when the daemon
  * stops: holes a WRITE left that are still holes on disk are recorded now
- * (the file's sparse record, not yet synced).  ai->lock write-held, the
- * key held.  Returns 1 when it wrote the record, 0 when none was needed,
- * or -errno (the list is kept).
+ * (the file's sparse record, not yet synced).  ai->lock write-held; @fd
+ * the backing file, or -1 to open it here.  Returns 1 when it wrote the
+ * record, 0 when none was needed, or -errno (the list is kept).
+ * fio_settle_late() is for where the caller can only log a failure (close
+ * has returned, the daemon is stopping).
  */
 int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd);
+void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd);
 /*
  * The calling thread's reply buffer for a read of @size bytes (at most
  * 1 MiB), or NULL.  Owned by the thread; valid until its next request.

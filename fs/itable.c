@@ -5,9 +5,7 @@
  * readdirplus overflow all release through itable_put().
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "fs_private.h"
@@ -147,22 +145,10 @@ void itable_settle(struct atr_mount *m)
 {
 	struct atr_inode *ai;
 	size_t i;
-	int fd, err;
 
 	for (i = 0; i < m->nbuckets; i++)
-		for (ai = m->buckets[i]; ai; ai = ai->hnext) {
-			if (!ai->gaps || !ai->fk)
-				continue;
-			fd = attr_reopen(ai, O_RDONLY);
-			err = fd < 0 ? fd : fio_settle(m, ai, fd);
-			if (fd >= 0)
-				close(fd);
-			if (err < 0)
-				atr_log_inode(LOG_ERR, ai, "its holes could not "
-					      "be recorded (%s); after a remount "
-					      "they read as errors",
-					      strerror(-err));
-		}
+		for (ai = m->buckets[i]; ai; ai = ai->hnext)
+			fio_settle_late(m, ai, -1);
 }
 
 void itable_clear(struct atr_mount *m)

@@ -173,17 +173,12 @@ static int set_times(struct atr_inode *ai, const struct stat *attr, int valid,
 static int settle(struct atr_mount *m, struct atr_inode *ai,
 		  struct fuse_file_info *fi)
 {
-	int fd, err = 0;
+	int err;
 
 	if (ai->type != S_IFREG)
 		return 0;
 	pthread_rwlock_wrlock(&ai->lock);
-	if (ai->gaps && ai->fk) {
-		fd = fi ? (int)fi->fh : attr_reopen(ai, O_RDONLY);
-		err = fd < 0 ? fd : fio_settle(m, ai, fd);
-		if (fd >= 0 && !fi)
-			close(fd);
-	}
+	err = fio_settle(m, ai, fi ? (int)fi->fh : -1);
 	pthread_rwlock_unlock(&ai->lock);
 	return err < 0 ? err : 0;
 }

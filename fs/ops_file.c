@@ -224,15 +224,11 @@ void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
-	int err;
 
 	pthread_rwlock_wrlock(&ai->lock);
 	/* The last handle: another's writeback may still fill a gap. */
-	err = ai->nkeyref == 1 ? fio_settle(m, ai, (int)fi->fh) : 0;
-	if (err < 0)
-		atr_log_inode(LOG_ERR, ai, "its holes could not be recorded "
-			      "(%s); after a remount they read as errors",
-			      strerror(-err));
+	if (ai->nkeyref == 1)
+		fio_settle_late(m, ai, (int)fi->fh);
 	key_unref(ai);
 	pthread_rwlock_unlock(&ai->lock);
 	close((int)fi->fh);
