@@ -4,10 +4,10 @@
 #   2. the same under ASan+UBSan (build-san/)
 #   3. the same under valgrind: no error, no leak
 #   4. mount tests (tests/*/t_*.sh): real FUSE mounts of the normal build
-#   5. the POSIX, tamper, holes, scan, full-disk and io_uring mount tests
-#      again on the ASan+UBSan daemon (error paths included)
+#   5. the POSIX, tamper, holes, writers, scan, full-disk and io_uring
+#      mount tests again on the ASan+UBSan daemon (error paths included)
 #   6. the full-disk, log, mmap, swap, killpriv, request-count, tamper,
-#      holes and fsx mount tests again with FUSE over io_uring enabled in
+#      holes, writers and fsx mount tests again with FUSE over io_uring enabled in
 #      the kernel (the fuse module's enable_uring, put back as it was
 #      afterwards)
 # Each runs under a timeout, so a hung FUSE request fails one test instead
@@ -60,12 +60,12 @@ done
 export ATR=$PWD/build-san/atrestfs
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-for t in integration/t_posix integration/t_tamper integration/t_holes integration/t_scan atrest/t_full integration/t_uring; do
+for t in integration/t_posix integration/t_tamper integration/t_holes integration/t_writers integration/t_scan atrest/t_full integration/t_uring; do
 	run "asan+ubsan daemon $(basename "$t")" 900 bash "tests/$t.sh"
 done
 unset ATR ASAN_OPTIONS UBSAN_OPTIONS
 URING=/sys/module/fuse/parameters/enable_uring
-uring_tests="atrest/t_full atrest/t_logs atrest/t_mmap atrest/t_swap integration/t_killpriv integration/t_requests integration/t_tamper integration/t_holes integration/t_fsx"
+uring_tests="atrest/t_full atrest/t_logs atrest/t_mmap atrest/t_swap integration/t_killpriv integration/t_requests integration/t_tamper integration/t_holes integration/t_writers integration/t_fsx"
 if [ -w "$URING" ]; then
 	uring_was=$(cat "$URING")
 	trap 'echo "$uring_was" >"$URING"' EXIT
