@@ -47,6 +47,7 @@
 #define REQ_MAX		8192
 #define ERR_MAX		4096		/* helper stderr kept for the log */
 #define LOG_LINES_MAX	20
+#define EXIT_POLL_MS	50		/* a look whether the helper exited */
 
 struct exec_prov {
 	const struct keyprov_host *host;
@@ -303,6 +304,8 @@ struct xchg {
 	size_t err_len;
 	int fd[3];			/* our ends; -1 once closed */
 	int too_long;
+	int exited;			/* the helper has exited */
+	int moved;			/* the last round read or wrote something */
 };
 
 static void xclose(struct xchg *x, int i)
@@ -325,6 +328,7 @@ static int pump(struct xchg *x, int timeout)
 		pfd[i].events = i ? POLLIN : POLLOUT;
 		pfd[i].revents = 0;
 	}
+	x->moved = 0;
 	if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 		return -errno;
 	if (pfd[0].revents) {
@@ -338,19 +342,28 @@ static int pump(struct xchg *x, int timeout)
 			xclose(x, 0);
 	}
 	if (pfd[1].revents) {
-		if (x->out_len + 1 >= x->out_cap) {
+		/*
+		 * Full: one byte more (into the terminator's place, secure)
+		 * tells an answer that fills the buffer from a longer one.
+		 */
+		r = read(x->fd[1], x->out + x->out_len,
+			 x->out_len + 1 >= x->out_cap ? 1 :
+			 x->out_cap - 1 - x->out_len);
+		if (r > 0 && x->out_len + 1 >= x->out_cap) {
 			x->too_long = 1;
 			return 1;
 		}
-		r = read(x->fd[1], x->out + x->out_len,
-			 x->out_cap - 1 - x->out_len);
-		if (r > 0)
+		if (r > 0) {
 			x->out_len += (size_t)r;
-		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+			x->moved = 1;
+		} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
 			xclose(x, 1);
+		}
 	}
 	if (pfd[2].revents) {
 		r = read(x->fd[2], sink, sizeof(sink));
+		if (r > 0)
+			x->moved = 1;
 		if (r > 0 && x->err_len < ERR_MAX) {
 			if ((size_t)r > ERR_MAX - x->err_len)
 				r = (ssize_t)(ERR_MAX - x->err_len);
@@ -362,6 +375,15 @@ static int pump(struct xchg *x, int timeout)
 		}
 	}
 	return x->fd[1] < 0 && x->fd[2] < 0;
+}
+
+/* Has child @pid exited?  It stays unreaped (WNOWAIT). */
+static int exited(pid_t pid)
+{
+	siginfo_t si = { 0 };
+
+	return !waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
+	       si.si_pid == pid;
 }
 
 /* Reap @pid by @deadline, else SIGKILL its group.  1 if it had to. */
@@ -428,17 +450,34 @@ static int run_helper(struct exec_prov *ep, const char *verb,
 
 		if (left <= 0)
 			break;
-		done = pump(&x, (int)left);
+		/*
+		 * Once the helper has exited, only what it left is read.  Until
+		 * then, a look every EXIT_POLL_MS whether it has (a pidfd would
+		 * do without, but valgrind cannot run the tests with one).
+		 */
+		done = pump(&x, x.exited ? 0 :
+			    (int)(left < EXIT_POLL_MS ? left : EXIT_POLL_MS));
 		if (done < 0)
 			break;
+		/*
+		 * Exited, its answer read, and still no EOF: something it
+		 * started holds our pipes.  Done; that is killed below.
+		 */
+		if (!done && x.exited && !x.moved)
+			done = 2;
+		if (!done && !x.exited)
+			x.exited = exited(pid);
 	}
+	/* Its group, while the unreaped helper keeps the group ID taken. */
+	if (done == 2)
+		kill(-pid, SIGKILL);
 	if (!sigpending(&pending) && sigismember(&pending, SIGPIPE) &&
 	    !sigismember(&old, SIGPIPE))
 		sigtimedwait(&pipe_set, NULL, &zero);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (i = 0; i < 3; i++)
 		xclose(&x, i);
-	killed = reap(pid, done == 1 && !x.too_long ? deadline : 0, &status);
+	killed = reap(pid, done >= 1 && !x.too_long ? deadline : 0, &status);
 	if (x.err_len)
 		log_stderr_lines(ep, x.errbuf, x.err_len);
 	out[x.out_len] = '\0';
@@ -622,6 +661,12 @@ static int ask_describe(struct exec_prov *ep, char *msg, size_t msglen)
 	}
 	snprintf(ep->desc.key_id, sizeof(ep->desc.key_id), "%.*s", (int)vlen,
 		 v);
+	/* It is written into atrestfs.conf as a quoted string. */
+	if (!str_valid(ep->desc.key_id, sizeof(ep->desc.key_id) - 1)) {
+		snprintf(msg, msglen, "key helper %s named its key with a "
+			 "quote or a backslash", ep->helper);
+		goto out_free;
+	}
 	ep->desc.key_version = 1;
 	if (!keyprov_exec_field(out, out_len, "key_version", &v, &vlen) &&
 	    parse_key_version(v, vlen, &ep->desc.key_version)) {
@@ -634,6 +679,12 @@ static int ask_describe(struct exec_prov *ep, char *msg, size_t msglen)
 		v = "exec", vlen = 4;
 	snprintf(ep->desc.algorithm, sizeof(ep->desc.algorithm),
 		 "%.*s+AES-256-GCM", (int)(vlen > 48 ? 48 : vlen), v);
+	if (!vlen || !str_valid(ep->desc.algorithm,
+				sizeof(ep->desc.algorithm) - 1)) {
+		snprintf(msg, msglen, "key helper %s named its algorithm with "
+			 "nothing, a quote or a backslash", ep->helper);
+		goto out_free;
+	}
 	err = 0;
 out_free:
 	ep->host->secure_free(out, EXEC_OUT_MAX);

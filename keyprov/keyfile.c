@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +31,27 @@ struct keyfile {
 	char path[4096];
 };
 
+/*
+ * The new key file's directory entry, on disk before the volume that
+ * needs the key is: as vol_store() does for atrestfs.conf, best effort.
+ */
+static void sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 static int create_key(const char *path, uint8_t *root, char *msg,
 		      size_t msglen)
 {
+	ssize_t n;
 	int fd, err;
 
 	err = rand_fill(root, ROOT_LEN);
@@ -45,9 +65,13 @@ static int create_key(const char *path, uint8_t *root, char *msg,
 			 strerror(errno));
 		return err;
 	}
-	if (fchmod(fd, 0600) || write(fd, root, ROOT_LEN) != ROOT_LEN ||
-	    fsync(fd)) {
-		err = errno ? -errno : -EIO;
+	if (fchmod(fd, 0600))
+		err = -errno;
+	else if ((n = write(fd, root, ROOT_LEN)) != ROOT_LEN)
+		err = n < 0 ? -errno : -EIO;	/* a short write sets no errno */
+	else if (fsync(fd))
+		err = -errno;
+	if (err) {
 		snprintf(msg, msglen, "cannot write key file %s: %s", path,
 			 strerror(-err));
 		close(fd);
@@ -55,6 +79,7 @@ static int create_key(const char *path, uint8_t *root, char *msg,
 		return err;
 	}
 	close(fd);
+	sync_dir(path);
 	return 0;
 }
 
@@ -65,7 +90,11 @@ static int read_key(const char *path, uint8_t *root, char *msg,
 	int fd, err;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: a FIFO would block the open before the check below
+	 * refuses it; a regular file reads the same.
+	 */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		err = -errno;
 		snprintf(msg, msglen, "cannot open key file %s: %s", path,

@@ -331,6 +331,14 @@ int keyprov_describe(struct keyprov *kp, struct keyprov_desc *desc)
 	/* Never trust a plugin to terminate its strings. */
 	desc->key_id[sizeof(desc->key_id) - 1] = '\0';
 	desc->algorithm[sizeof(desc->algorithm) - 1] = '\0';
+	/*
+	 * Both go into atrestfs.conf as quoted strings, under its MAC: one
+	 * that the loader refuses (a quote, a backslash, empty) would leave a
+	 * volume that no key opens and that cannot be mended by hand.
+	 */
+	if (!err && (!desc->key_id[0] || !str_valid(desc->key_id, 255) ||
+		     !desc->algorithm[0] || !str_valid(desc->algorithm, 63)))
+		err = -EPROTO;
 	return err;
 }
 

@@ -312,7 +312,11 @@ int keyprov_pkcs11_read_pin(const char *path, char *pin, size_t pinmax,
 	int fd, err;
 
 	*len = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: a FIFO would block the open before the check below
+	 * refuses it; a regular file reads the same.
+	 */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return msg_fail(msg, msglen, errno == ELOOP ? -EPERM : -ENOANO,
 			   "cannot open PIN file %s: %s", path,
@@ -620,10 +624,11 @@ static int find_key(struct p11 *p, char *msg, size_t msglen)
 			   "--keygen --sensitive)", p->object, p->token,
 			   extractable != CK_FALSE ? "extractable" :
 			   "not sensitive");
-	if (p->create ? enc == CK_FALSE : dec == CK_FALSE)
+	/* A keyslot made with a key that cannot decrypt would never open. */
+	if (dec == CK_FALSE || (p->create && enc == CK_FALSE))
 		return msg_fail(msg, msglen, -EPERM, "key %s on token %s may not be "
 			   "used to %s", p->object, p->token,
-			   p->create ? "encrypt" : "decrypt");
+			   dec == CK_FALSE ? "decrypt" : "encrypt");
 	return 0;
 }
 

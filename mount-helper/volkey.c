@@ -75,6 +75,20 @@ static void slot_to_params(const struct vol_keyslot *ks,
 	ps->n = i;
 }
 
+/* The provider's key name and algorithm; @msg says why a name is bad. */
+static int describe(struct keyprov *kp, const char *provider,
+		    struct keyprov_desc *desc, char *msg, size_t msglen)
+{
+	int err = keyprov_describe(kp, desc);
+
+	if (err == -EPROTO)
+		snprintf(msg, msglen, "key provider %s names its key or "
+			 "algorithm with an empty string or one that is not "
+			 "printable ASCII without quotes and backslashes",
+			 provider);
+	return err;
+}
+
 int volkey_wrap_slot(struct cli_keyopts *o, const char *provider,
 		     const struct vol_config *cfg, const struct kek *kek,
 		     struct vol_keyslot *ks, char *msg, size_t msglen)
@@ -95,10 +109,11 @@ int volkey_wrap_slot(struct cli_keyopts *o, const char *provider,
 	err = keyprov_open(provider, &o->host, &kv.kv, &kp, msg, msglen);
 	if (err)
 		return err;
-	err = keyprov_describe(kp, &desc);
+	err = describe(kp, provider, &desc, msg, msglen);
 	if (err) {
-		snprintf(msg, msglen, "key provider %s cannot describe its key",
-			 provider);
+		if (err != -EPROTO)
+			snprintf(msg, msglen, "key provider %s cannot "
+				 "describe its key", provider);
 		goto out_close;
 	}
 	memset(ks, 0, sizeof(*ks));
@@ -229,7 +244,7 @@ static int try_slot(struct cli_keyopts *o, const struct vol_config *cfg,
 		return err == -ENOMEM || err == -ENOANO || err == -EAGAIN ||
 		       err == -ETIMEDOUT ? err : -ENOKEY;
 	*stage = 1;
-	err = keyprov_describe(kp, &desc);
+	err = describe(kp, ks->provider, &desc, msg, msglen);
 	if (err)
 		goto out_close;
 	/* Name the mismatch rather than just failing to decrypt. */

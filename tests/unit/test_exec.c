@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -368,22 +370,50 @@ static void test_refused(void **state)
 	assert_null(kp);
 }
 
-/* A helper whose describe answers "key_version @v" (@v verbatim). */
-static int open_versioned(const char *v, struct keyprov **kp, char *msg)
+/* A helper whose describe answers "ok" and then @fields verbatim. */
+static int open_described(const char *fields, struct keyprov **kp, char *msg)
 {
 	char path[128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/versioned", dir);
+	snprintf(path, sizeof(path), "%s/described", dir);
 	unlink(path);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\ncat >/dev/null\n"
-		"printf 'ok\\nkey_id v\\nkey_version %s\\n'\n", v);
+	fprintf(f, "#!/bin/sh\ncat >/dev/null\ncat <<'EOF'\nok\n%sEOF\n",
+		fields);
 	fclose(f);
 	assert_int_equal(chmod(path, 0755), 0);
 	*kp = NULL;
-	return open_exec("versioned", "5", kp, msg);
+	return open_exec("described", "5", kp, msg);
+}
+
+/* The same, after starting a child that holds stdout, its PID in @pidf. */
+static int open_background(const char *fields, const char *pidf,
+			   struct keyprov **kp, char *msg)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/described", dir);
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\ncat >/dev/null\nsleep 30 &\necho $! >%s\n"
+		"cat <<'EOF'\nok\n%sEOF\n", pidf, fields);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+	*kp = NULL;
+	return open_exec("described", "5", kp, msg);
+}
+
+/* A helper whose describe answers "key_version @v" (@v verbatim). */
+static int open_versioned(const char *v, struct keyprov **kp, char *msg)
+{
+	char fields[160];
+
+	snprintf(fields, sizeof(fields), "key_id v\nkey_version %s\n", v);
+	return open_described(fields, kp, msg);
 }
 
 /* key_version goes through the strict decimal parser, as a uint32_t. */
@@ -413,6 +443,117 @@ static void test_key_version(void **state)
 	}
 }
 
+/*
+ * Key names and algorithms go into atrestfs.conf as quoted strings: a
+ * quote or a backslash there made a volume that nothing could open.
+ */
+static void test_describe_names(void **state)
+{
+	static const char *const bad[] = { "key_id a\"b\n", "key_id a\\b\n",
+		"key_id k\nalgorithm x\"y\n", "key_id k\nalgorithm \n" };
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct keyprov_desc desc;
+	struct keyprov *kp;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(open_described("key_id alias/k-1:2\nalgorithm KMIP\n",
+					&kp, msg), 0);
+	assert_int_equal(keyprov_describe(kp, &desc), 0);
+	assert_string_equal(desc.key_id, "alias/k-1:2");
+	assert_string_equal(desc.algorithm, "KMIP+AES-256-GCM");
+	keyprov_close(kp);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		msg[0] = '\0';
+		assert_int_equal(open_described(bad[i], &kp, msg), -EIO);
+		assert_null(kp);
+		assert_non_null(strstr(msg, "described"));
+		assert_non_null(strstr(msg, "named its"));
+	}
+}
+
+/*
+ * An answer that fills the buffer exactly is whole; one byte more is too
+ * long.  Before, the end of file after a full buffer counted as more.
+ */
+static void test_answer_size(void **state)
+{
+	static const char head[] = "key_id v\npad ";
+	size_t fit = EXEC_OUT_MAX - 1 - 3 - (sizeof(head) - 1) - 1;
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct keyprov *kp;
+	char *fields = malloc(EXEC_OUT_MAX + 8);
+	size_t n;
+
+	(void)state;
+	assert_non_null(fields);
+	for (n = fit; n <= fit + 1; n++) {
+		memcpy(fields, head, sizeof(head) - 1);
+		memset(fields + sizeof(head) - 1, 'x', n);
+		strcpy(fields + sizeof(head) - 1 + n, "\n");
+		/* "ok\n" + fields: EXEC_OUT_MAX - 1 bytes, then one more */
+		assert_int_equal(3 + strlen(fields), EXEC_OUT_MAX - 1 + (n - fit));
+		msg[0] = '\0';
+		if (n == fit) {
+			assert_int_equal(open_described(fields, &kp, msg), 0);
+			keyprov_close(kp);
+		} else {
+			assert_int_equal(open_described(fields, &kp, msg), -EIO);
+			assert_non_null(strstr(msg, "answered more than"));
+		}
+	}
+	free(fields);
+}
+
+/*
+ * A helper that leaves a child holding its stdout: the answer counts as
+ * soon as the helper exits, and the child is killed with its group.
+ */
+/* Running, not a zombie waiting for whoever inherited it to reap it. */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static void test_background_child(void **state)
+{
+	char msg[KEYPROV_MSG_MAX] = "", path[128];
+	struct timespec a, b;
+	struct keyprov *kp;
+	pid_t child = 0;
+	FILE *f;
+	int i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/child.pid", dir);
+	unlink(path);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(open_background("key_id v\n", path, &kp, msg), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	keyprov_close(kp);
+	assert_true(b.tv_sec - a.tv_sec < 3);	/* its timeout is 5 s */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &child), 1);
+	fclose(f);
+	assert_true(child > 0);
+	for (i = 0; i < 100 && alive(child); i++)
+		usleep(10000);
+	assert_false(alive(child));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +565,9 @@ int main(void)
 		cmocka_unit_test(test_error_line),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_key_version),
+		cmocka_unit_test(test_describe_names),
+		cmocka_unit_test(test_answer_size),
+		cmocka_unit_test(test_background_child),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -326,6 +326,12 @@ static void test_keyfile_not_regular(void **state)
 	assert_int_equal(mkdir(f->key, 0700), 0);
 	kp_open_fails(f, "open", -EINVAL, NULL);
 	assert_int_equal(rmdir(f->key), 0);
+	/* A FIFO is refused too, not waited on (the alarm ends a hang). */
+	assert_int_equal(mkfifo(f->key, 0600), 0);
+	alarm(10);
+	kp_open_fails(f, "open", -EINVAL, NULL);
+	alarm(0);
+	assert_int_equal(unlink(f->key), 0);
 }
 
 static void test_keyfile_wrap_unwrap(void **state)

@@ -160,6 +160,35 @@ static void test_good(void **state)
 	round_trip("good", &kv);
 }
 
+/*
+ * Whatever a plugin calls its key goes into atrestfs.conf as a quoted
+ * string: the host refuses a name the config loader would refuse.
+ */
+static void test_bad_key_name(void **state)
+{
+	static const char *const bad[] = { "a\"b", "a\\b", "tab\there" };
+	char msg[KEYPROV_MSG_MAX];
+	struct keyprov_kvlist kv;
+	struct keyprov_desc d;
+	struct keyprov *kp;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		keyprov_kv_init(&kv);
+		keyprov_kv_set(&kv, "key_id", bad[i]);
+		assert_int_equal(open_plugin("good", &kv, &kp, msg, sizeof(msg)), 0);
+		assert_int_equal(keyprov_describe(kp, &d), -EPROTO);
+		keyprov_close(kp);
+	}
+	keyprov_kv_init(&kv);
+	keyprov_kv_set(&kv, "key_id", "alias/ok-1");
+	assert_int_equal(open_plugin("good", &kv, &kp, msg, sizeof(msg)), 0);
+	assert_int_equal(keyprov_describe(kp, &d), 0);
+	assert_string_equal(d.key_id, "alias/ok-1");
+	keyprov_close(kp);
+}
+
 /* A plugin others may rewrite is not loaded: it would run as the daemon. */
 static void test_writable(void **state)
 {
@@ -196,6 +225,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_bad_key_name),
 		cmocka_unit_test(test_wrong_abi),
 		cmocka_unit_test(test_no_entry),
 		cmocka_unit_test(test_misnamed),

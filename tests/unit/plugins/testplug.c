@@ -23,11 +23,17 @@
 #define PLUG_ABI KEYPROV_ABI_V1
 #endif
 
+/* key_id=NAME: describe names its key NAME, whatever it is. */
+static char named[64];
+
 static int tp_init(const struct keyprov_host *host,
 		   const struct keyprov_kv *cfg, void **priv, char *msg,
 		   size_t msglen)
 {
 	const char *fail = cfg->get(cfg, "fail");
+	const char *key_id = cfg->get(cfg, "key_id");
+
+	snprintf(named, sizeof(named), "%s", key_id ? key_id : "");
 
 	if (fail) {
 		snprintf(msg, msglen, "test plugin told to fail: %s", fail);
@@ -42,6 +48,8 @@ static int tp_describe(void *priv, struct keyprov_desc *desc)
 	(void)priv;
 	/* Unterminated on purpose: the host must terminate it. */
 	memset(desc->key_id, 'k', sizeof(desc->key_id));
+	if (named[0])
+		snprintf(desc->key_id, sizeof(desc->key_id), "%s", named);
 	desc->key_version = 7;
 	snprintf(desc->algorithm, sizeof(desc->algorithm), "COPY");
 	return 0;
