@@ -134,10 +134,18 @@ int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai);
  * uring.c: serve requests over io_uring.  uring_start(), once INIT
  * negotiated io_uring (m->uring_payload), routes the session's replies
  * through uring.c and starts the ring threads; 0 or -errno, and on failure
- * requests stay on /dev/fuse.  uring_stop() ends and joins them, before
+ * the mount cannot be served (the kernel waits for rings that never
+ * come): the caller unmounts.  uring_stop() ends and joins them, before
  * the helper pool stops; it is a no-op without uring_start().
  */
 /* @mnt: the mount point's realpath ("": unknown), copied. */
+/*
+ * Before INIT is answered: can this process set up the rings at all (an
+ * io_uring it may make, the CPUs in /sys)?  0 or -errno.  Once the kernel
+ * agreed to io_uring it holds every request until the rings are up, so
+ * the offer is accepted only if this passes.
+ */
+int uring_probe(void);
 int uring_start(struct atr_mount *m, struct fuse_session *se,
 		const char *mnt);
 void uring_stop(struct atr_mount *m);

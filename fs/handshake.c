@@ -47,6 +47,7 @@ static struct init_extra kernel_offers(const struct atr_mount *m,
 {
 	const struct init_req *r = buf->mem;
 	struct init_extra x = { 0, 0 };
+	int err;
 
 	if (buf->size < sizeof(*r) || r->h.opcode != FUSE_INIT ||
 	    r->in.major != 7 || r->in.minor < 33)
@@ -54,6 +55,13 @@ static struct init_extra kernel_offers(const struct atr_mount *m,
 	x.flags = r->in.flags & FUSE_HANDLE_KILLPRIV_V2;
 	if ((r->in.flags & FUSE_INIT_EXT) && !m->opt_mnt.nouring)
 		x.flags2 = r->in.flags2 & ATR_OVER_IO_URING2;
+	if (x.flags2 && (err = uring_probe())) {
+		/* io_uring disabled by sysctl or seccomp, /sys not mounted */
+		atr_log(LOG_WARNING, "the kernel offers FUSE over io_uring, but "
+			"this process cannot use it (%s); requests stay on "
+			"/dev/fuse", strerror(-err));
+		x.flags2 = 0;
+	}
 	return x;
 }
 

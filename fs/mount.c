@@ -189,10 +189,15 @@ static int serve(struct atr_mount *m, struct fuse_session *se,
 	}
 	if (fio_pool_start(m))
 		atr_log(LOG_WARNING, "no helper threads; large requests use one core");
-	if (m->uring_payload && (ret = uring_start(m, se, real)))
-		atr_log(LOG_WARNING, "requests stay on /dev/fuse: io_uring: %s",
-			strerror(-ret));
-	else if (!m->uring_payload && !m->opt_mnt.nouring)
+	if (m->uring_payload && (ret = uring_start(m, se, real))) {
+		/* The kernel would hold every request for rings that never come. */
+		atr_log(LOG_ERR, "FUSE over io_uring was agreed with the kernel "
+			"but cannot start (%s); unmounting (mount with -o "
+			"nouring to serve over /dev/fuse)", strerror(-ret));
+		fio_pool_stop(m);
+		return -1;
+	}
+	if (!m->uring_payload && !m->opt_mnt.nouring)
 		uring_explain();
 	ret = fuse_session_loop_mt(se, &cfg);
 	uring_stop(m);

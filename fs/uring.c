@@ -81,6 +81,11 @@ struct uring_cmd_req {			/* in the SQE's 80-byte command area */
 /* Room in front of the payload for the in and op headers libfuse expects. */
 #define URING_FRONT		4096
 #define URING_SQE_SZ		128	/* IORING_SETUP_SQE128 */
+/*
+ * COOP_TASKRUN: a request that arrives while the thread is busy does not
+ * interrupt it; the thread takes it at its next system call.
+ */
+#define URING_SETUP_FLAGS	(IORING_SETUP_SQE128 | IORING_SETUP_COOP_TASKRUN)
 #define URING_STOP		0	/* user_data of the stop poll */
 #define URING_REREGISTER	16	/* then the entry is given up */
 #define URING_PARAM		"/sys/module/fuse/parameters/enable_uring"
@@ -120,6 +125,7 @@ struct uring_ring {
 	struct uring_ring *next;	/* pool->rings */
 	pthread_t tid;
 	sem_t submitted;		/* the REGISTERs are in the kernel */
+	int reg_err;			/* theirs, before ->submitted is posted */
 	int fd;
 	void *sq_map, *cq_map;
 	size_t sq_len, cq_len, sqes_len;
@@ -415,11 +421,10 @@ static void *ring_thread(void *arg)
 	uring_self = r;
 	pthread_setname_np(pthread_self(), "atrestfs-ring");
 	err = ring_register(r);
+	r->reg_err = err;
 	sem_post(&r->submitted);
-	if (err) {
-		atr_log(LOG_ERR, "io_uring: cannot register: %s", strerror(-err));
-		live = 0;
-	}
+	if (err)
+		live = 0;	/* ring_run() reports it */
 	while (live) {
 		err = ring_wait(r, &cqe);
 		if (err) {
@@ -492,11 +497,7 @@ static int ring_setup(struct uring_ring *r, size_t payload)
 	unsigned i;
 
 	memset(&p, 0, sizeof(p));
-	/*
-	 * COOP_TASKRUN: a request that arrives while the thread is busy does
-	 * not interrupt it; the thread takes it at its next system call.
-	 */
-	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_COOP_TASKRUN;
+	p.flags = URING_SETUP_FLAGS;
 	r->fd = sys_setup(r->nent + 1, &p);
 	if (r->fd < 0)
 		return -errno;
@@ -534,12 +535,16 @@ static int ring_setup(struct uring_ring *r, size_t payload)
 			return -ENOMEM;
 		}
 		/*
-		 * The unpinned ring's queues get requests only after a CPU
-		 * comes online: do not keep its buffers locked (harden.c's
-		 * mlockall) for that.
+		 * The unpinned ring's queues serve CPUs we may not run on,
+		 * or that come online later: often none.  Its buffers hold
+		 * plaintext when they do, so they stay locked, but only once
+		 * touched (mlockall made them resident; a guest may report
+		 * a hundred possible CPUs).
 		 */
-		if (!r->qc)
-			munlock(e->buf, URING_FRONT + payload);
+		if (!r->qc && !munlock(e->buf, URING_FRONT + payload)) {
+			madvise(e->buf, URING_FRONT + payload, MADV_DONTNEED);
+			mlock2(e->buf, URING_FRONT + payload, MLOCK_ONFAULT);
+		}
 		e->iov[0].iov_base = &e->hdr;
 		e->iov[0].iov_len = sizeof(e->hdr);
 		e->iov[1].iov_base = e->buf + URING_FRONT;
@@ -621,7 +626,8 @@ static struct uring_ring *ring_new(struct uring_pool *pl, struct uring_cpu *qc,
 /*
  * Start @r's thread, pinned to its CPU, and wait until its entries are
  * registered.  With @r->qc, called with @r->qc->lock held (the count of
- * the CPU's threads).  On failure @r is freed.  0 or -errno.
+ * the CPU's threads).  0 or -errno; if the thread could not start, @r is
+ * freed, else it is in the pool.
  */
 static int ring_run(struct uring_ring *r)
 {
@@ -657,16 +663,16 @@ static int ring_run(struct uring_ring *r)
 	}
 	while (sem_wait(&r->submitted) && errno == EINTR)
 		;
-	return 0;
+	return r->reg_err;	/* @r is in the pool: uring_stop() joins it */
 }
 
 /*
  * URING_PER_CPU pinned rings per CPU we may run on, and one unpinned ring
  * with an entry for every other possible CPU's queue: the kernel serves
  * no queue until every queue has an entry.  Every ring is set up before
- * any starts: once all queues have an entry the kernel uses the rings for
- * good, so a failure after that point must not take them away again.
- * Returns the number of threads started, or -errno if none could be.
+ * any starts, so that what can fail mostly fails before the kernel sees
+ * an entry.  Returns the number of threads started, or -errno if any
+ * failed (those started are in the pool, for uring_stop()).
  */
 static int pool_start(struct uring_pool *pl, unsigned npossible,
 		      const cpu_set_t *online)
@@ -712,17 +718,22 @@ static int pool_start(struct uring_pool *pl, unsigned npossible,
 		e = ring_run(todo[k]);
 		if (qc)
 			pthread_mutex_unlock(&qc->lock);
-		if (e && !started)
-			err = e;	/* nothing registered: give up */
-		else if (e)
-			atr_log(LOG_WARNING, "io_uring: ring thread %u of %u: "
-				"%s", k + 1, n, strerror(-e));
+		/*
+		 * A queue left without an entry keeps the kernel from ever
+		 * using the rings, and it holds every request until it does:
+		 * one ring missing is as bad as all.
+		 */
+		if (e) {
+			atr_log(LOG_ERR, "io_uring: ring thread %u of %u: %s",
+				k + 1, n, strerror(-e));
+			err = e;
+		}
 		started += !e;
 	}
 out:
 	free(todo);
 	free(rest);
-	return err && !started ? err : (int)started;
+	return err ? err : (int)started;
 }
 
 void uring_stop(struct atr_mount *m)
@@ -825,6 +836,24 @@ void uring_explain(void)
 		atr_log(LOG_INFO, "requests over /dev/fuse: this kernel serves "
 			"FUSE over io_uring once enabled (echo Y > %s), which "
 			"makes small requests faster", URING_PARAM);
+}
+
+int uring_probe(void)
+{
+	struct io_uring_params p;
+	cpu_set_t online;
+	unsigned npossible = cpus_possible_online(&online);
+	int fd;
+
+	if (!npossible || npossible > UINT16_MAX)
+		return -ENODEV;
+	memset(&p, 0, sizeof(p));
+	p.flags = URING_SETUP_FLAGS;
+	fd = sys_setup(2, &p);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }
 
 int uring_start(struct atr_mount *m, struct fuse_session *se,

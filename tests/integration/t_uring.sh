@@ -13,7 +13,9 @@ if [ ! -w "$P" ]; then
 	exit 77
 fi
 old=$(cat "$P")
-trap 'cleanup; echo "$old" >"$P"' EXIT
+D=/proc/sys/kernel/io_uring_disabled	# Linux 6.6+
+old_d=$(cat "$D" 2>/dev/null)
+trap 'cleanup; echo "$old" >"$P"; [ -z "$old_d" ] || echo "$old_d" >"$D"' EXIT
 
 # ring_fds PID: how many io_urings the daemon has open
 ring_fds() {
@@ -127,7 +129,26 @@ unmount_vol "$WORK/m"
 grep -q "requests over io_uring" "$WORK/m.log" && fail "-o nouring: ring started"
 ok "-o nouring keeps requests on /dev/fuse"
 
-# 4. Not offered: /dev/fuse, and the log says how to turn it on.
+# 4. Offered, but this process may not make an io_uring (sysctl or
+# seccomp): the offer is declined, so the kernel does not hold requests
+# for rings that never come (it did: the first stat hung).
+if [ -n "$old_d" ]; then
+	echo 2 >"$D"
+	mount_vol "$WORK/c" "$WORK/m"
+	pid=${MPID[$WORK/m]}
+	[ "$(timeout 20 cat "$WORK/m/f5")" = "file 5" ] ||
+		fail "io_uring disabled: f5 does not read back (hung?): $(cat "$WORK/m.log")"
+	[ "$(ring_fds "$pid")" = 0 ] || fail "io_uring disabled: the daemon has io_urings open"
+	unmount_vol "$WORK/m"
+	echo "$old_d" >"$D"
+	grep -q "cannot use it (Operation not permitted); requests stay on /dev/fuse" "$WORK/m.log" ||
+		fail "io_uring disabled: the log does not say why: $(cat "$WORK/m.log")"
+	ok "io_uring offered but not allowed to the daemon: declined, requests on /dev/fuse"
+else
+	echo "no $D (before Linux 6.6): the declined offer is not checked"
+fi
+
+# 5. Not offered: /dev/fuse, and the log says how to turn it on.
 echo N >"$P"
 mount_vol "$WORK/c" "$WORK/m"
 pid=${MPID[$WORK/m]}
