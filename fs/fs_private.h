@@ -155,8 +155,10 @@ void uring_explain(void);
  * Around anything that waits for the kernel to send and finish requests of
  * its own (a notification that writes pages back): on a ring thread, keeps
  * one of its CPU's ring threads free to serve them.  No-ops elsewhere.
+ * begin() returns false when none could be kept free (the daemon is
+ * stopping): the caller must not wait then; end() is called either way.
  */
-void uring_nested_begin(void);
+bool uring_nested_begin(void);
 void uring_nested_end(void);
 /*
  * On a ring thread serving a request: the entry's payload buffer, where a

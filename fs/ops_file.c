@@ -315,7 +315,11 @@ void atr_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	 * inode writes the pages back first (through other worker threads;
 	 * we hold no lock here).
 	 */
-	uring_nested_begin();
+	if (!uring_nested_begin()) {
+		uring_nested_end();
+		fuse_reply_err(req, EIO);
+		return;
+	}
 	fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
 	uring_nested_end();
 	pthread_rwlock_rdlock(&ai->lock);

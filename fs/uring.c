@@ -775,28 +775,34 @@ void uring_stop(struct atr_mount *m)
  * wait for requests none of them will take: if this wait would leave none,
  * the CPU gets one more first.
  */
-void uring_nested_begin(void)
+bool uring_nested_begin(void)
 {
 	struct uring_cpu *qc = uring_self ? uring_self->qc : NULL;
 	struct uring_pool *pl;
 	struct uring_ring *r;
 	struct statx stx;
-	bool added = false;
+	bool added = false, free_one = true;
 	int err;
 
 	if (!qc)
-		return;
+		return true;
 	pl = uring_self->pool;
 	pthread_mutex_lock(&qc->lock);
 	if (++qc->waiting >= qc->threads) {
 		r = ring_new(pl, qc, &qc->cpu, 1, &err);
 		if (r)
 			err = ring_run(r);
-		if (err)
+		/*
+		 * None free, and none added (the daemon is stopping, and the
+		 * threads of this CPU may have gone): the wait could never
+		 * end, and the stop would wait for it.
+		 */
+		if (err && err != -ESHUTDOWN)
 			atr_log(LOG_ERR, "io_uring: no ring thread for CPU %u "
-				"(%s): requests from it may stall",
-				qc->cpu, strerror(-err));
+				"(%s): a SEEK_DATA/SEEK_HOLE fails", qc->cpu,
+				strerror(-err));
 		added = !err;
+		free_one = added;
 	}
 	pthread_mutex_unlock(&qc->lock);
 	/*
@@ -806,6 +812,7 @@ void uring_nested_begin(void)
 	 */
 	if (added && pl->mnt)
 		statx(AT_FDCWD, pl->mnt, AT_STATX_FORCE_SYNC, STATX_MODE, &stx);
+	return free_one;
 }
 
 void uring_nested_end(void)
