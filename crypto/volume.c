@@ -23,7 +23,6 @@
 #include "extent.h"
 #include "volume.h"
 
-#define TMP_NAME	VOL_CONF_NAME ".tmp"
 
 /* Provider and param names are checked with name_valid(). */
 _Static_assert(VOL_NAME_MAX == NAME_LEN_MAX, "one limit for names");
@@ -578,7 +577,7 @@ int vol_store(int dirfd, const struct vol_config *cfg, bool create)
 		goto out_free;
 	}
 	len = strlen(text);
-	fd = openat(dirfd, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	fd = openat(dirfd, VOL_CONF_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 		    O_CLOEXEC, 0644);
 	if (fd < 0) {
 		err = -errno;
@@ -588,10 +587,10 @@ int vol_store(int dirfd, const struct vol_config *cfg, bool create)
 		err = errno ? -errno : -EIO;
 	if (close(fd) && !err)
 		err = -errno;
-	if (!err && renameat(dirfd, TMP_NAME, dirfd, VOL_CONF_NAME))
+	if (!err && renameat(dirfd, VOL_CONF_TMP, dirfd, VOL_CONF_NAME))
 		err = -errno;
 	if (err)
-		unlinkat(dirfd, TMP_NAME, 0);
+		unlinkat(dirfd, VOL_CONF_TMP, 0);
 	else
 		fsync(dirfd);
 out_free:

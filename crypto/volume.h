@@ -18,6 +18,7 @@
 #include "kek.h"
 
 #define VOL_CONF_NAME		"atrestfs.conf"
+#define VOL_CONF_TMP		VOL_CONF_NAME ".tmp"	/* vol_store() renames it */
 #define VOL_FORMAT_VERSION	1
 #define VOL_CIPHER		"AES-256-GCM"
 #define VOL_CONF_MAX		(64 * 1024)

@@ -17,14 +17,19 @@ void attr_procname(const struct atr_inode *ai, char buf[64])
 	snprintf(buf, 64, "/proc/self/fd/%d", ai->fd);
 }
 
-int attr_reopen(const struct atr_inode *ai, int flags)
+int attr_reopen_fd(int pfd, int flags)
 {
 	char proc[64];
 	int fd;
 
-	attr_procname(ai, proc);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
 	fd = open(proc, (flags & ~O_NOFOLLOW) | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+int attr_reopen(const struct atr_inode *ai, int flags)
+{
+	return attr_reopen_fd(ai->fd, flags);
 }
 
 void attr_fix(const struct atr_mount *m, const struct atr_inode *ai,

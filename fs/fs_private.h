@@ -271,8 +271,10 @@ void attr_fix(const struct atr_mount *m, const struct atr_inode *ai,
 int attr_get(struct atr_mount *m, struct atr_inode *ai, struct stat *st);
 /* "/proc/self/fd/N" for syscalls that do not take an O_PATH fd. */
 void attr_procname(const struct atr_inode *ai, char buf[64]);
-/* Open the backing inode for I/O with @flags. */
+/* Open the backing inode for I/O with @flags: fd or -errno. */
 int attr_reopen(const struct atr_inode *ai, int flags);
+/* The same for the inode an O_PATH fd @pfd holds. */
+int attr_reopen_fd(int pfd, int flags);
 
 /* ops_*.c: the operation tables' parts */
 extern const struct fuse_lowlevel_ops atr_ops;
@@ -280,8 +282,12 @@ int entry_lookup(struct atr_mount *m, struct atr_inode *parent,
 		 const char *name, struct fuse_entry_param *e);
 bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		    const char *name);
-/* Running as root: hand a new node to the requesting uid/gid. */
-int entry_give(fuse_req_t req, struct atr_inode *dir, const char *name);
+/*
+ * Running as root: hand a new node to the requesting uid/gid.  @fd: the
+ * node itself, open (safer: the name may change under us), or -1.
+ */
+int entry_give(fuse_req_t req, struct atr_inode *dir, const char *name,
+	       int fd);
 
 void atr_lookup(fuse_req_t, fuse_ino_t, const char *);
 void atr_forget(fuse_req_t, fuse_ino_t, uint64_t);

@@ -335,6 +335,13 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	}
 	/* Here, in the process that serves, before any worker thread. */
 	harden_daemon(m);
+	/*
+	 * The kernel applied the caller's umask to the modes it sends; ours
+	 * on top would mask them twice (a group directory made 0755, not
+	 * 0775).  Everything the daemon creates for itself has an explicit
+	 * mode.
+	 */
+	umask(0);
 	raise_nofile();
 	if (policy_ops(m, &ops))
 		goto out_report;

@@ -17,12 +17,16 @@
 #include "../crypto/volume.h"
 #include "fs_private.h"
 
-/* atrestfs.conf and its temporary must not be reachable through the mount. */
+/*
+ * atrestfs.conf and its temporary (vol_store()) must not be reachable
+ * through the mount; other names that start the same are ordinary.
+ */
 bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		    const char *name)
 {
 	return parent == &m->root &&
-	       !strncmp(name, VOL_CONF_NAME, sizeof(VOL_CONF_NAME) - 1);
+	       (!strcmp(name, VOL_CONF_NAME) ||
+		!strcmp(name, VOL_CONF_TMP));
 }
 
 int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
@@ -223,7 +227,8 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
  * A root daemon (allow_other) creates nodes as root; hand them to the
  * caller, keeping the group of a setgid directory as the kernel would.
  */
-int entry_give(fuse_req_t req, struct atr_inode *dir, const char *name)
+int entry_give(fuse_req_t req, struct atr_inode *dir, const char *name,
+	       int fd)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	gid_t gid = ctx->gid;
@@ -234,6 +239,8 @@ int entry_give(fuse_req_t req, struct atr_inode *dir, const char *name)
 	if (fstatat(dir->fd, "", &dst, AT_EMPTY_PATH) == 0 &&
 	    (dst.st_mode & S_ISGID))
 		gid = (gid_t)-1;
+	if (fd >= 0)
+		return fchown(fd, ctx->uid, gid) ? -errno : 0;
 	return fchownat(dir->fd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW) ?
 	       -errno : 0;
 }
@@ -260,7 +267,7 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 	}
 	if (res)
 		return -errno;
-	err = entry_give(req, dir, name);
+	err = entry_give(req, dir, name, -1);
 	if (err)
 		unlinkat(dir->fd, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0);
 	return err;

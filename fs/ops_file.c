@@ -21,10 +21,48 @@
  */
 static int backing_flags(int flags)
 {
-	if ((flags & O_ACCMODE) == O_WRONLY)
+	/* O_RDONLY | O_TRUNC truncates too, as on Linux file systems. */
+	if ((flags & O_ACCMODE) == O_WRONLY || (flags & O_TRUNC))
 		flags = (flags & ~O_ACCMODE) | O_RDWR;
-	return flags & ~(O_APPEND | O_DIRECT | O_TRUNC | O_CREAT | O_EXCL |
-			 O_NOCTTY);
+	/* O_NOCTTY: the detached daemon must never get a terminal. */
+	return (flags & ~(O_APPEND | O_DIRECT | O_TRUNC | O_CREAT | O_EXCL)) |
+	       O_NOCTTY;
+}
+
+/*
+ * Open the regular file @name that another creator made first.  The name
+ * is in the untrusted backing directory: whatever is there now is looked
+ * at before it is opened, so a FIFO put there is not waited on (the open
+ * blocked for good, and with it the caller and the unmount) and a device
+ * is not opened at all.
+ */
+static int open_existing(struct atr_inode *dir, const char *name, int flags)
+{
+	struct stat st;
+	int pfd, fd;
+
+	pfd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (fstat(pfd, &st)) {
+		fd = -errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		fd = S_ISDIR(st.st_mode) ? -EISDIR : -EEXIST;
+	} else {
+		/* The very inode looked at: /proc/self/fd cannot be swapped. */
+		fd = attr_reopen_fd(pfd, flags);
+	}
+	close(pfd);
+	return fd;
+}
+
+/* Is the entry just looked up the file @fd has open? */
+static bool same_file(int fd, const struct stat *st)
+{
+	struct stat fst;
+
+	return !fstat(fd, &fst) && fst.st_dev == st->st_dev &&
+	       fst.st_ino == st->st_ino;
 }
 
 /*
@@ -35,7 +73,7 @@ static int handle_start(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai,
 			int fd, int flags, struct file_key *fk)
 {
 	struct atr_mount *m = atr_mnt(req);
-	bool trunc = (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY;
+	bool trunc = flags & O_TRUNC;
 	int err = trunc ? killpriv_drop(req, ino, ai) : 0;
 
 	if (err) {
@@ -72,13 +110,15 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	fd = openat(dir->fd, name, flags | O_CREAT | O_EXCL, mode);
-	if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL)) {
+	if (fd < 0)
+		fd = -errno;
+	if (fd == -EEXIST && !(fi->flags & O_EXCL)) {
 		/* Lost a race with another creator: open what it made. */
 		created = false;
-		fd = openat(dir->fd, name, flags);
+		fd = open_existing(dir, name, flags);
 	}
 	if (fd < 0) {
-		fuse_reply_err(req, errno);
+		fuse_reply_err(req, -fd);
 		return;
 	}
 	err = 0;
@@ -94,13 +134,31 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		if (err == -EEXIST)
 			err = 0;	/* an opener's header: key_ref() reads it */
 		if (!err)
-			err = entry_give(req, dir, name);
+			err = entry_give(req, dir, name, fd);
+		/* A root daemon's chown cleared them; the caller asked. */
+		if (!err && (mode & (S_ISUID | S_ISGID)) &&
+		    atr_mnt(req)->chown_new && fchmod(fd, mode & 07777))
+			err = -errno;
 	}
 	if (!err)
 		err = entry_lookup(m, dir, name, &e);
 	if (err)
 		goto out_fail;
 	ai = itable_ino(m, e.ino);
+	/*
+	 * The name is looked up again for the entry: if someone renamed
+	 * another file over it meanwhile, this handle and that entry would
+	 * be two files, and the handle's key would seal the other's data.
+	 */
+	if (!same_file(fd, &e.attr)) {
+		atr_log_inode(LOG_ERR, dir, "%s was replaced while it was "
+			      "being created (a change in the backing "
+			      "directory)", name);
+		itable_put(m, ai, 1);
+		created = false;	/* the name is not ours to unlink */
+		err = -EIO;
+		goto out_fail;
+	}
 	err = handle_start(req, e.ino, ai, fd, fi->flags, fk);
 	fk = NULL;
 	if (err) {

@@ -10,6 +10,7 @@
  * HDR_XATTR_PREFIX are the filesystem's own and do not exist as far as the
  * mount is concerned: not listed, not readable, not writable, not removable.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -121,33 +122,35 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
 	char proc[64], *names = NULL, *out = NULL, *p;
-	size_t len = 0;
+	size_t len = 0, name_len;
 	ssize_t n;
 
 	if (ai->type == S_IFLNK)
 		goto out_reply;
 	attr_procname(ai, proc);
-	n = listxattr(proc, NULL, 0);
-	if (n < 0) {
-		fuse_reply_err(req, errno);
-		return;
-	}
-	names = malloc((size_t)n + 1);
-	out = malloc((size_t)n + 1);
+	/*
+	 * One call into a buffer of the largest list Linux makes: asking for
+	 * the size first raced with anyone changing the backing file's
+	 * xattrs in between (an empty list then a longer one overran).
+	 */
+	names = malloc(XATTR_LIST_MAX + 1);
+	out = malloc(XATTR_LIST_MAX + 1);
 	if (!names || !out) {
 		fuse_reply_err(req, ENOMEM);
 		goto out_free;
 	}
-	n = listxattr(proc, names, (size_t)n);
+	n = listxattr(proc, names, XATTR_LIST_MAX);
 	if (n < 0) {
 		fuse_reply_err(req, errno);
 		goto out_free;
 	}
-	for (p = names; p < names + n; p += strlen(p) + 1) {
+	names[n] = '\0';
+	for (p = names; p < names + n; p += name_len + 1) {
+		name_len = strlen(p);
 		if (!user_ns(p))
 			continue;
-		memcpy(out + len, p, strlen(p) + 1);
-		len += strlen(p) + 1;
+		memcpy(out + len, p, name_len + 1);
+		len += name_len + 1;
 	}
 out_reply:
 	if (size == 0)
