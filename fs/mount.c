@@ -195,7 +195,7 @@ static int serve(struct atr_mount *m, struct fuse_session *se,
 			"but cannot start (%s); unmounting (mount with -o "
 			"nouring to serve over /dev/fuse)", strerror(-ret));
 		fio_pool_stop(m);
-		return -1;
+		return ret;
 	}
 	if (!m->uring_payload && !m->opt_mnt.nouring)
 		uring_explain();

@@ -159,7 +159,12 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		err = -EIO;
 		goto out_fail;
 	}
-	err = handle_start(req, e.ino, ai, fd, fi->flags, fk);
+	/*
+	 * A file just made is empty: no truncate, which would also drop the
+	 * set-ID bits just put back (Linux drops O_TRUNC for a new file too).
+	 */
+	err = handle_start(req, e.ino, ai, fd,
+			   created ? fi->flags & ~O_TRUNC : fi->flags, fk);
 	fk = NULL;
 	if (err) {
 		itable_put(m, ai, 1);

@@ -144,6 +144,7 @@ struct uring_pool {
 	int dev;			/* /dev/fuse: the session's fd */
 	int stop;			/* eventfd: readable once stopping */
 	size_t payload;
+	bool locked;			/* all memory locked (harden.c mlockall) */
 	char *mnt;			/* our mount point's realpath, or NULL */
 	pthread_mutex_t lock;
 	bool stopping;			/* ->lock: no more rings */
@@ -541,9 +542,12 @@ static int ring_setup(struct uring_ring *r, size_t payload)
 		 * touched (mlockall made them resident; a guest may report
 		 * a hundred possible CPUs).
 		 */
-		if (!r->qc && !munlock(e->buf, URING_FRONT + payload)) {
+		if (!r->qc && r->pool->locked &&
+		    !munlock(e->buf, URING_FRONT + payload)) {
 			madvise(e->buf, URING_FRONT + payload, MADV_DONTNEED);
-			mlock2(e->buf, URING_FRONT + payload, MLOCK_ONFAULT);
+			if (mlock2(e->buf, URING_FRONT + payload, MLOCK_ONFAULT))
+				atr_log(LOG_WARNING, "io_uring: cannot lock the "
+					"buffers of queue %u: %m", e->qid);
 		}
 		e->iov[0].iov_base = &e->hdr;
 		e->iov[0].iov_len = sizeof(e->hdr);
@@ -888,6 +892,7 @@ int uring_start(struct atr_mount *m, struct fuse_session *se,
 	pl->se = se;
 	pl->dev = fuse_session_fd(se);
 	pl->payload = m->uring_payload;
+	pl->locked = m->harden_mlock_err == 0;
 	pl->mnt = *mnt ? strdup(mnt) : NULL;
 	pl->stop = eventfd(0, EFD_CLOEXEC);
 	n = pl->stop < 0 ? -errno : pool_start(pl, npossible, &online);

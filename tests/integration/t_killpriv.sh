@@ -53,6 +53,18 @@ for op in append truncate otrunc direct; do
 done
 ok "write, truncate and O_TRUNC by a user clear setuid and setgid"
 
+# A user's new file keeps the set-ID bits it asks for, with O_TRUNC too
+# (creat(2)): a new file is not truncated, which would clear them.
+mkdir "$M/ud" && chown "$U" "$M/ud" || fail "mkdir ud"
+runuser -u "$U" -- python3 -c '
+import os, sys
+os.close(os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o4755))' "$M/ud/new" ||
+	fail "create 4755 with O_TRUNC as $U"
+sleep 1.2	# past the attribute timeout: the mode as the daemon now has it
+[ "$(stat -c %a "$M/ud/new")" = 4755 ] || fail "a new 4755 file as $U shows $(stat -c %a "$M/ud/new")"
+[ "$(stat -c %a "$C/ud/new")" = 4755 ] || fail "a new 4755 file as $U has $(stat -c %a "$C/ud/new") on the backing file"
+ok "a user's new file keeps the set-ID bits it was created with, O_TRUNC or not"
+
 echo data >"$M/r"
 chmod 6777 "$M/r"
 echo more >>"$M/r" && truncate -s 3 "$M/r"
