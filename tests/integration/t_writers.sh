@@ -18,10 +18,27 @@
 
 C=$WORK/c M=$WORK/m R=$WORK/ref
 
+# par.py: run_all(FN, N, WHAT) runs FN(0..N-1) in N processes at once and
+# exits naming WHAT if any failed; both parts import it.
+cat >"$WORK/par.py" <<'EOF'
+import multiprocessing as mp, sys
+
+def run_all(fn, n, what):
+    ps = [mp.Process(target=fn, args=(k,)) for k in range(n)]
+    for p in ps:
+        p.start()
+    for p in ps:
+        p.join()
+    if any(p.exitcode for p in ps):
+        sys.exit("%s: a process failed" % what)
+EOF
+export PYTHONPATH=$WORK
+
 # writers FILE REF SEED: part 1 on FILE and, with the same data, on REF
 writers() {
 	python3 - "$@" <<'EOF'
-import multiprocessing as mp, os, random, sys
+import os, random, sys
+from par import run_all
 
 path, ref, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
 NPROC, STRIPE, NSTRIPE, NOPS = 4, 256 << 10, 256, 250
@@ -48,13 +65,7 @@ def writer(k):
 
 for p in (path, ref):
     os.close(os.open(p, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644))
-ps = [mp.Process(target=writer, args=(k,)) for k in range(NPROC)]
-for p in ps:
-    p.start()
-for p in ps:
-    p.join()
-if any(p.exitcode for p in ps):
-    sys.exit("%s: a writer failed" % path)
+run_all(writer, NPROC, path)
 r = random.Random(seed)
 if r.random() < 0.5:
     size = r.randrange(NSTRIPE * STRIPE)
@@ -73,7 +84,8 @@ EOF
 # chaos FILE SEED SECONDS: part 2
 chaos() {
 	python3 - "$@" <<'EOF'
-import ctypes, multiprocessing as mp, os, random, sys, time
+import ctypes, os, random, sys, time
+from par import run_all
 
 path, seed, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 libc = ctypes.CDLL(None, use_errno=True)
@@ -116,13 +128,7 @@ def run(k):
     os.close(fd)
 
 os.close(os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644))
-ps = [mp.Process(target=run, args=(k,)) for k in range(6)]
-for p in ps:
-    p.start()
-for p in ps:
-    p.join()
-if any(p.exitcode for p in ps):
-    sys.exit("%s: a process failed" % path)
+run_all(run, 6, path)
 EOF
 }
 

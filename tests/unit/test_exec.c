@@ -370,8 +370,12 @@ static void test_refused(void **state)
 	assert_null(kp);
 }
 
-/* A helper whose describe answers "ok" and then @fields verbatim. */
-static int open_described(const char *fields, struct keyprov **kp, char *msg)
+/*
+ * A helper that runs @prelude (shell lines), then answers "ok" and @fields
+ * verbatim.
+ */
+static int open_helper(const char *prelude, const char *fields,
+		       struct keyprov **kp, char *msg)
 {
 	char path[128];
 	FILE *f;
@@ -380,31 +384,27 @@ static int open_described(const char *fields, struct keyprov **kp, char *msg)
 	unlink(path);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\ncat >/dev/null\ncat <<'EOF'\nok\n%sEOF\n",
-		fields);
+	fprintf(f, "#!/bin/sh\ncat >/dev/null\n%scat <<'EOF'\nok\n%sEOF\n",
+		prelude, fields);
 	fclose(f);
 	assert_int_equal(chmod(path, 0755), 0);
 	*kp = NULL;
 	return open_exec("described", "5", kp, msg);
 }
 
+static int open_described(const char *fields, struct keyprov **kp, char *msg)
+{
+	return open_helper("", fields, kp, msg);
+}
+
 /* The same, after starting a child that holds stdout, its PID in @pidf. */
 static int open_background(const char *fields, const char *pidf,
 			   struct keyprov **kp, char *msg)
 {
-	char path[128];
-	FILE *f;
+	char prelude[256];
 
-	snprintf(path, sizeof(path), "%s/described", dir);
-	unlink(path);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\ncat >/dev/null\nsleep 30 &\necho $! >%s\n"
-		"cat <<'EOF'\nok\n%sEOF\n", pidf, fields);
-	fclose(f);
-	assert_int_equal(chmod(path, 0755), 0);
-	*kp = NULL;
-	return open_exec("described", "5", kp, msg);
+	snprintf(prelude, sizeof(prelude), "sleep 30 &\necho $! >%s\n", pidf);
+	return open_helper(prelude, fields, kp, msg);
 }
 
 /* A helper whose describe answers "key_version @v" (@v verbatim). */
