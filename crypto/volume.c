@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -360,7 +361,9 @@ static int read_conf(int dirfd, char **text, char *msg, size_t msglen)
 	char *buf;
 	int fd, err;
 
-	fd = openat(dirfd, VOL_CONF_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put there must be refused, not waited on. */
+	fd = openat(dirfd, VOL_CONF_NAME,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		err = -errno;
 		if (err == -ENOENT)
@@ -564,10 +567,23 @@ size_t vol_slot_aad(const struct vol_config *cfg,
 	return 15 + VOL_UUID_LEN + KEK_ID_LEN + n;
 }
 
+int vol_lock(int dirfd)
+{
+	int r;
+
+	do
+		r = flock(dirfd, LOCK_EX);
+	while (r && errno == EINTR);
+	/* NFS may refuse a lock on a directory: then no lock, as before. */
+	return r && errno != ENOLCK && errno != EBADF && errno != EOPNOTSUPP ?
+	       -errno : 0;
+}
+
 int vol_store(int dirfd, const struct vol_config *cfg, bool create)
 {
 	char *text = conf_text(cfg, false);
 	size_t len;
+	ssize_t n;
 	int fd, err = 0;
 
 	if (!text)
@@ -577,22 +593,35 @@ int vol_store(int dirfd, const struct vol_config *cfg, bool create)
 		goto out_free;
 	}
 	len = strlen(text);
-	fd = openat(dirfd, VOL_CONF_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-		    O_CLOEXEC, 0644);
+	/*
+	 * A fresh file: whatever is at the temporary name (a FIFO, a hard
+	 * link to some other file, put there by whoever can write the
+	 * directory) is removed, not opened.
+	 */
+	if (unlinkat(dirfd, VOL_CONF_TMP, 0) && errno != ENOENT) {
+		err = -errno;
+		goto out_free;
+	}
+	fd = openat(dirfd, VOL_CONF_TMP, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		err = -errno;
 		goto out_free;
 	}
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd))
-		err = errno ? -errno : -EIO;
+	n = write(fd, text, len);
+	if (n != (ssize_t)len)
+		err = n < 0 ? -errno : -EIO;	/* a short write sets no errno */
+	else if (fsync(fd))
+		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
 	if (!err && renameat(dirfd, VOL_CONF_TMP, dirfd, VOL_CONF_NAME))
 		err = -errno;
+	/* Until the directory is synced, the rename may not survive a crash. */
+	if (!err && fsync(dirfd))
+		err = -errno;
 	if (err)
 		unlinkat(dirfd, VOL_CONF_TMP, 0);
-	else
-		fsync(dirfd);
 out_free:
 	free(text);
 	return err;

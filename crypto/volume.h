@@ -98,8 +98,17 @@ struct vol_config {
  */
 int vol_load(int dirfd, struct vol_config *cfg, char *msg, size_t msglen);
 
-/* Write atomically (temp file, fsync, rename).  -EEXIST if @create and present. */
+/*
+ * Write atomically (temp file, fsync, rename, directory fsync).  -EEXIST
+ * if @create and present.
+ */
 int vol_store(int dirfd, const struct vol_config *cfg, bool create);
+/*
+ * Hold the volume's config against other atrestfs commands (flock on the
+ * directory @dirfd, until it is closed): taken before vol_load() by every
+ * command that stores, so two never interleave a load and a store.
+ */
+int vol_lock(int dirfd);
 
 /*
  * The rules vol_load() applies to the optional settings, for values from

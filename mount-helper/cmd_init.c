@@ -176,6 +176,13 @@ int cmd_init(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out_free;
 	}
+	/* Two inits at once: the second finds the first's config. */
+	if (vol_lock(dirfd)) {
+		cli_err("%s: cannot lock the directory: %s", dir,
+			strerror(errno));
+		ret = EXIT_FAIL;
+		goto out_close;
+	}
 	ret = EXIT_VOLUME;
 	if (faccessat(dirfd, VOL_CONF_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		cli_err("%s is already an atrestfs volume (it has %s); "

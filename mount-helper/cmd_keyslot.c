@@ -174,6 +174,14 @@ static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
 		cli_err("%s: %s", a->dir, strerror(errno));
 		return EXIT_VOLUME;
 	}
+	/* Every caller stores: no other command may store in between. */
+	ret = vol_lock(*dirfd);
+	if (ret) {
+		cli_err("%s: cannot lock the volume: %s", a->dir,
+			strerror(-ret));
+		close(*dirfd);
+		return EXIT_FAIL;
+	}
 	ret = cli_unlock(*dirfd, a->dir, &a->unlock, cfg, kek, slot);
 	if (ret)
 		close(*dirfd);

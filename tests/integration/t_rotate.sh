@@ -44,3 +44,37 @@ grep '"event":"keyslot_remove"' "$WORK/audit.log" | grep -q -F "$old_id" ||
 cmp "$WORK/data" "$M/file" || fail "data after rotation"
 "$ATR" unmount "$M" || fail "unmount"
 ok "root key rotated through keyslots; files untouched; old key refused"
+
+# Keyslot changes at once: each loads, changes and stores the config, and
+# without a lock one store undid the other's (both said "Added").
+C2=$WORK/c2
+new_volume "$C2"
+pids=()
+for i in 1 2 3 4; do
+	"$ATR" keyslot add -q --keyfile "$C2.key" --new-provider keyfile \
+		--new-keyfile "$WORK/k$i.key" "$C2" & pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent keyslot add failed"; done
+n=$("$ATR" keyslot list "$C2" | grep -c "provider=keyfile")
+[ "$n" = 5 ] || fail "4 concurrent keyslot adds left $n keyslots, want 5"
+for i in 1 2 3 4; do
+	"$ATR" mount --keyfile "$WORK/k$i.key" "$C2" "$M" || fail "mount with concurrently added key $i"
+	MOUNTS+=("$M")
+	"$ATR" unmount "$M" || fail "unmount"
+done
+ok "4 keyslots added at once: all 5 kept, each opens the volume"
+
+# What the backing directory holds at the config's names is not trusted: a
+# FIFO as atrestfs.conf is refused, not waited on; a hard link at the
+# temporary name is not written through.
+C3=$WORK/c3
+new_volume "$C3"
+echo victim >"$WORK/victim"
+ln "$WORK/victim" "$C3/atrestfs.conf.tmp" || fail "ln"
+"$ATR" keyslot add -q --keyfile "$C3.key" --new-provider keyfile \
+	--new-keyfile "$WORK/k5.key" "$C3" || fail "keyslot add over a planted temporary"
+[ "$(cat "$WORK/victim")" = victim ] || fail "keyslot add wrote through a hard link at atrestfs.conf.tmp"
+mkdir "$WORK/c4" && mkfifo "$WORK/c4/atrestfs.conf"
+timeout 10 "$ATR" keyslot list "$WORK/c4" >/dev/null 2>&1
+[ $? = 124 ] && fail "keyslot list waits on a FIFO as atrestfs.conf"
+ok "a FIFO as atrestfs.conf refused; a hard link at atrestfs.conf.tmp not written through"
