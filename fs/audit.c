@@ -32,7 +32,8 @@ struct audit {
 	char kek_id[2 * KEK_ID_LEN + 1];	/* DEK events' key_id */
 	char provider[VOL_NAME_MAX + 1];	/* DEK events' provider */
 	char path[VOL_PATH_MAX + 1];		/* for the error line only */
-	atomic_bool failed;		/* a write failed; said once */
+	atomic_bool failed;		/* the last write failed; said when it began */
+	atomic_uint lost;		/* events not written since */
 };
 
 static int open_file(struct audit *a, const char *path, char *msg,
@@ -196,7 +197,7 @@ int audit_log(struct audit *a, const struct audit_event *ev)
 
 	if (!a)
 		return 0;
-	n = audit_format(a->uuid, ev, line, sizeof(line) - 1);
+	n = audit_format(a->uuid, ev, line, sizeof(line) - 2);	/* room for two newlines */
 	if (!n)
 		return -EOVERFLOW;
 	if (a->to_syslog)
@@ -204,13 +205,36 @@ int audit_log(struct audit *a, const struct audit_event *ev)
 	if (a->fd < 0)
 		return 0;
 	line[n++] = '\n';
-	/* One write: O_APPEND places it whole, whoever else is writing. */
+	/*
+	 * One write: O_APPEND places it whole, whoever else is writing.  After
+	 * a failure the file may end in part of a line: the next record then
+	 * starts on a line of its own (a leading newline; a blank line reads
+	 * as nothing), not glued to the fragment.
+	 */
+	if (atomic_load(&a->failed)) {
+		memmove(line + 1, line, n);
+		line[0] = '\n';
+		n++;
+	}
 	w = write(a->fd, line, n);
-	if (w != (ssize_t)n)
-		err = w < 0 ? -errno : -EIO;
-	if (err && !atomic_exchange(&a->failed, true))
-		atr_log(LOG_ERR, "audit log %s: write failed: %s", a->path,
-			strerror(-err));
+	/* A short write (a full disk) says why only when asked again. */
+	if (w >= 0 && (size_t)w < n) {
+		ssize_t r = write(a->fd, line + w, n - (size_t)w);
+
+		err = r < 0 ? -errno : (size_t)r == n - (size_t)w ? 0 : -EIO;
+	} else if (w < 0) {
+		err = -errno;
+	}
+	if (err) {
+		atomic_fetch_add(&a->lost, 1);
+		if (!atomic_exchange(&a->failed, true))
+			atr_log(LOG_ERR, "audit log %s: write failed: %s; "
+				"events are lost until it works again",
+				a->path, strerror(-err));
+	} else if (atomic_exchange(&a->failed, false)) {
+		atr_log(LOG_WARNING, "audit log %s: writing again; %u events "
+			"were lost", a->path, atomic_exchange(&a->lost, 0));
+	}
 	return err;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "../crypto/codec.h"
 #include "fs_private.h"
 
 static bool log_stderr = true;
@@ -18,17 +19,40 @@ void atr_log_init(bool to_stderr)
 		openlog("atrestfs", LOG_PID, LOG_DAEMON);
 }
 
+/*
+ * Log lines carry names from the backing directory, which whoever can
+ * write it chooses: a newline in one forged a whole line, an escape
+ * sequence reached the terminal.  Control bytes and the backslash are
+ * written as \xHH.
+ */
+static void escape(const char *in, char *out)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)in; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\') {
+			*out++ = '\\';
+			*out++ = 'x';
+			hex_encode(p, 1, out);
+			out += 2;
+		} else {
+			*out++ = (char)*p;
+		}
+	}
+	*out = '\0';
+}
+
 static void vlog(int prio, const char *fmt, va_list ap)
 {
-	if (log_stderr) {
-		/* One write per line so concurrent threads do not interleave. */
-		char line[1024];
+	char line[1024], safe[4 * sizeof(line)];
 
-		vsnprintf(line, sizeof(line), fmt, ap);
-		fprintf(stderr, "atrestfs: %s\n", line);
-		return;
-	}
-	vsyslog(prio, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	escape(line, safe);
+	/* One write per line so concurrent threads do not interleave. */
+	if (log_stderr)
+		fprintf(stderr, "atrestfs: %s\n", safe);
+	else
+		syslog(prio, "%s", safe);
 }
 
 void atr_log(int prio, const char *fmt, ...)

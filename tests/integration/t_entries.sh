@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Creating and opening files as a local file system would: modes under the
 # caller's umask, set-ID bits asked for at create, O_RDONLY|O_TRUNC, the
-# names reserved in the volume's root (exactly two), and listing xattrs
-# while the backing file's xattrs change under the daemon.
+# names reserved in the volume's root (exactly two), listing xattrs while
+# the backing file's xattrs change under the daemon, and names with control
+# characters in log lines.
 . "$(dirname "$0")/lib.sh"
 
 C=$WORK/c M=$WORK/m
@@ -81,6 +82,21 @@ if p.exitcode or n < 100:
 EOF
 is_mounted "$M" || fail "the daemon died listing xattrs: $(cat "$M.log")"
 ok "listxattr while the backing xattrs change"
+
+# 6. A name from the backing directory in a log line: a newline in it
+# forged a line of its own, an escape sequence reached the terminal.
+N=$'evil\natrestfs: unmounted FAKE\e[31mRED'
+echo hello >"$M/$N" || fail "create a file with a newline in its name"
+printf X | dd of="$C/$N" bs=1 seek=20 conv=notrunc status=none
+sync
+echo 3 >/proc/sys/vm/drop_caches
+cat "$M/$N" >/dev/null 2>&1 && fail "a tampered extent read back"
+grep -q '^atrestfs: unmounted FAKE' "$M.log" && fail "a file name forged a log line: $(cat -A "$M.log")"
+grep -q $'\e' "$M.log" && fail "an escape sequence reached the log: $(cat -A "$M.log")"
+grep -qF 'evil\x0aatrestfs: unmounted FAKE\x1b[31mRED: extent 0 fails' "$M.log" ||
+	fail "no escaped log line for the tampered file: $(cat -A "$M.log")"
+rm -f "$M/$N"
+ok "control characters of names are escaped in log lines"
 
 unmount_vol "$M"
 mount_vol "$C" "$M"

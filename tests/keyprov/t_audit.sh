@@ -149,3 +149,39 @@ FA=$(file_id "$C2/a1") FB=$(file_id "$C2/b1")
 grep -q access_denied "$LOG2" && fail "a denial without a policy"
 no_keys "$LOG2" "$C2.key"
 ok "no policy: each user's DEK unwrap audited once per mount"
+
+# A full file system under the audit log: events are lost, the daemon says
+# so when it begins and when writing works again (with the count), and
+# every record that was written is on a line of its own (a short write
+# left half a line, and the next record was glued to it).
+A=$WORK/alog C3=$WORK/c3 M3=$WORK/m3
+mkdir -p "$A"
+mount -t tmpfs -o size=64k tmpfs "$A" || fail "tmpfs for the audit log"
+MOUNTS+=("$A")
+new_volume "$C3" --audit-file "$A/audit.log"
+mount_vol "$C3" "$M3"
+dd if=/dev/zero of="$A/fill" bs=1k status=none 2>/dev/null	# until full
+for i in $(seq 40); do echo x >"$M3/f$i" || fail "create f$i with the audit log full"; done
+rm -f "$A/fill"
+echo y >"$M3/last" || fail "create after space came back"
+unmount_vol "$M3"
+grep -q "audit log $A/audit.log: write failed" "$M3.log" ||
+	fail "no log line when audit writes began to fail: $(cat "$M3.log")"
+grep -q "audit log $A/audit.log: writing again; [1-9][0-9]* events were lost" "$M3.log" ||
+	fail "no log line when audit writes worked again: $(cat "$M3.log")"
+# A record cut short by the full disk stays (another writer may have
+# appended since), but on a line of its own: no line holds two records.
+/usr/bin/python3 -c '
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+cut = 0
+for n, line in enumerate(lines, 1):
+    assert line.count("{\"time\"") == 1, (n, line)
+    try:
+        assert isinstance(json.loads(line), dict), n
+    except ValueError:
+        cut += 1
+assert cut <= 1, cut
+assert json.loads(lines[-1])["event"] == "unmount", lines[-1]
+' "$A/audit.log" || fail "audit log after a full disk: $(cat "$A/audit.log")"
+ok "audit log on a full disk: losses logged with a count, no record glued to another"
