@@ -74,6 +74,15 @@ static int add_fuse_opt(struct mount_args *a, const char *o)
 {
 	size_t n = strlen(a->fuse_opts), need = strlen(o) + 2;
 
+	/*
+	 * libfuse undoes backslash escapes, which has_opt() does not see:
+	 * 'allow_oth\er' reached libfuse as allow_other without the
+	 * default_permissions that allow_other gets here.
+	 */
+	if (strchr(o, '\\')) {
+		cli_err("option %s: no backslashes in mount options", o);
+		return -EINVAL;
+	}
 	if (n + need >= sizeof(a->fuse_opts))
 		return -E2BIG;
 	if (n)

@@ -296,8 +296,8 @@ static int from_file(const char *path, char *buf, size_t buflen, size_t *len)
 static int from_program(const char *cmd, char *buf, size_t buflen,
 			size_t *len)
 {
-	int pfd[2], status, err;
-	pid_t pid;
+	int pfd[2], status = 0, err;
+	pid_t pid, r;
 
 	if (pipe2(pfd, O_CLOEXEC))
 		return -errno;
@@ -316,9 +316,14 @@ static int from_program(const char *cmd, char *buf, size_t buflen,
 	close(pfd[1]);
 	err = read_secret(pfd[0], buf, buflen, len);
 	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (!err && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+	/* No status (SIGCHLD inherited as ignored): not known to succeed. */
+	if (!err && r < 0) {
+		cli_err("--extpass program: cannot learn how it ended: %s",
+			strerror(errno));
+		err = -ENOANO;
+	} else if (!err && (!WIFEXITED(status) || WEXITSTATUS(status))) {
 		cli_err("--extpass program failed (%s %d)",
 			WIFEXITED(status) ? "exit" : "signal",
 			WIFEXITED(status) ? WEXITSTATUS(status) :
@@ -330,9 +335,51 @@ static int from_program(const char *cmd, char *buf, size_t buflen,
 	return err;
 }
 
+/*
+ * While echo is off, a signal that ends the command (Ctrl-C, a hangup, a
+ * kill) would leave the terminal without echo: these put it back first,
+ * then die of the signal as they would have.
+ */
+static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_fd = -1;
+
+static void tty_restore_and_die(int sig)
+{
+	if (tty_fd >= 0)
+		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void tty_guard(int fd, const struct termios *saved,
+		      struct sigaction *old)
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_restore_and_die;
+	sigemptyset(&sa.sa_mask);
+	tty_saved = *saved;
+	tty_fd = fd;
+	for (i = 0; i < sizeof(tty_signals) / sizeof(tty_signals[0]); i++)
+		sigaction(tty_signals[i], &sa, &old[i]);
+}
+
+static void tty_unguard(const struct sigaction *old)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tty_signals) / sizeof(tty_signals[0]); i++)
+		sigaction(tty_signals[i], &old[i], NULL);
+	tty_fd = -1;
+}
+
 static int from_tty(const char *prompt, char *buf, size_t buflen,
 		    size_t *len)
 {
+	struct sigaction sigs[sizeof(tty_signals) / sizeof(tty_signals[0])];
 	struct termios old, noecho;
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	char c;
@@ -349,8 +396,10 @@ static int from_tty(const char *prompt, char *buf, size_t buflen,
 	noecho = old;
 	noecho.c_lflag &= ~(tcflag_t)ECHO;
 	noecho.c_lflag |= ECHONL;
+	tty_guard(fd, &old, sigs);
 	if (write(fd, prompt, strlen(prompt)) < 0 ||
 	    tcsetattr(fd, TCSAFLUSH, &noecho)) {
+		tty_unguard(sigs);
 		close(fd);
 		return -ENOANO;
 	}
@@ -369,6 +418,7 @@ static int from_tty(const char *prompt, char *buf, size_t buflen,
 	}
 	OPENSSL_cleanse(&c, 1);
 	tcsetattr(fd, TCSAFLUSH, &old);
+	tty_unguard(sigs);
 	close(fd);
 	buf[n] = '\0';
 	*len = n;

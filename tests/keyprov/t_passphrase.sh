@@ -126,3 +126,25 @@ is_mounted "$M" && fail "mounted with a wrong passphrase typed at a terminal"
 grep -q "wrong passphrase for volume" "$WORK/tty3.out" ||
 	fail "wrong terminal passphrase: $(cat "$WORK/tty3.out")"
 ok "passphrase typed at a terminal: asked twice at init, never echoed; a wrong one refused"
+
+# Ctrl-C at the passphrase prompt: the command dies of SIGINT as before,
+# but the terminal gets its echo back (it stayed off).
+mkdir -p "$WORK/tty"
+/usr/bin/python3 - "$ATR" "$WORK/tty" <<'PY' || fail "echo after SIGINT at the prompt"
+import os, pty, signal, sys, termios, time
+atr, d = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(atr, [atr, "init", "-P", "passphrase", d])
+buf, end = b"", time.time() + 20
+while b"assphrase" not in buf and time.time() < end:
+    buf += os.read(fd, 1024)
+time.sleep(0.2)
+off = not termios.tcgetattr(fd)[3] & termios.ECHO
+os.kill(pid, signal.SIGINT)
+_, st = os.waitpid(pid, 0)
+back = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+if not (off and back and os.WIFSIGNALED(st) and os.WTERMSIG(st) == signal.SIGINT):
+    sys.exit("echo off while asking: %s, back after SIGINT: %s, status %#x" % (off, back, st))
+PY
+ok "SIGINT at the passphrase prompt gives the terminal its echo back"
