@@ -68,11 +68,14 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 /*
  * The mount at mount point @dir (a realpath) if @dir is not NULL, else the
  * mount of device @dev; the last entry wins, as mounts stack.  1, with its
- * fstype in @type and its device in *@devp (each unless NULL), 0 if none
- * matches, -errno if /proc/self/mountinfo cannot be read.
+ * fstype in @type, its device in *@devp and in *@by_root whether root
+ * mounted it (user_id=0: not a user's own FUSE mount) (each unless NULL),
+ * 0 if none matches, -errno if /proc/self/mountinfo cannot be read.
  */
 int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
-		   dev_t *devp);
+		   dev_t *devp, bool *by_root);
+/* Is @opt one of the comma-separated @opts (as mount options are)? */
+bool opt_listed(const char *opts, const char *opt);
 
 /* Log to stderr (foreground) or syslog; see fs/log.c. */
 void atr_log_init(bool to_stderr);

@@ -282,7 +282,7 @@ static void set_readahead(const char *real, int want)
 	 * Only our own mount: FUSE, on an anonymous device, not whatever may
 	 * have been mounted over it since.
 	 */
-	if (!*real || mountinfo_find(real, 0, type, sizeof(type), &dev) != 1 ||
+	if (!*real || mountinfo_find(real, 0, type, sizeof(type), &dev, NULL) != 1 ||
 	    strncmp(type, "fuse", 4) || major(dev) != 0) {
 		atr_log(LOG_INFO, "read-ahead stays at the kernel's default "
 			"(the mount is not in /proc/self/mountinfo)");

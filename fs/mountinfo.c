@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -30,10 +31,21 @@ static void unescape(char *s)
 	*d = '\0';
 }
 
-int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
-		   dev_t *devp)
+bool opt_listed(const char *opts, const char *opt)
 {
-	char line[8192], mp[PATH_MAX], fstype[256];
+	size_t n = strlen(opt);
+	const char *p;
+
+	for (p = opts; (p = strstr(p, opt)); p += n)
+		if ((p == opts || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+			return true;
+	return false;
+}
+
+int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
+		   dev_t *devp, bool *by_root)
+{
+	char line[8192], mp[PATH_MAX], fstype[256], opts[1024];
 	unsigned int maj, min;
 	const char *sep;
 	int found = 0;
@@ -48,9 +60,10 @@ int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
 	 */
 	while (fgets(line, sizeof(line), f)) {
 		sep = strstr(line, " - ");
+		opts[0] = '\0';
 		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min,
 			   mp) != 3 || !sep ||
-		    sscanf(sep + 3, "%255s", fstype) != 1)
+		    sscanf(sep + 3, "%255s %*s %1023s", fstype, opts) < 1)
 			continue;
 		unescape(mp);
 		if (dir ? strcmp(mp, dir) != 0 : makedev(maj, min) != dev)
@@ -59,6 +72,8 @@ int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
 			snprintf(type, typelen, "%s", fstype);
 		if (devp)
 			*devp = makedev(maj, min);
+		if (by_root)
+			*by_root = opt_listed(opts, "user_id=0");
 		found = 1;
 	}
 	fclose(f);

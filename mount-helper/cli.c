@@ -74,7 +74,7 @@ int cli_mounted(const char *path, char *type, size_t typelen)
 
 	if (!realpath(path, real))
 		return 0;
-	return mountinfo_find(real, 0, type, typelen, NULL) > 0;
+	return mountinfo_find(real, 0, type, typelen, NULL, NULL) > 0;
 }
 
 void cli_json_str(FILE *f, const char *s)

@@ -75,7 +75,7 @@ static int add_fuse_opt(struct mount_args *a, const char *o)
 	size_t n = strlen(a->fuse_opts), need = strlen(o) + 2;
 
 	/*
-	 * libfuse undoes backslash escapes, which has_opt() does not see:
+	 * libfuse undoes backslash escapes, which opt_listed() does not see:
 	 * 'allow_oth\er' reached libfuse as allow_other without the
 	 * default_permissions that allow_other gets here.
 	 */
@@ -195,17 +195,6 @@ static bool user_allow_other(void)
 	return yes;
 }
 
-static bool has_opt(const char *opts, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p;
-
-	for (p = opts; (p = strstr(p, name)); p += n)
-		if ((p == opts || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
-			return true;
-	return false;
-}
-
 /*
  * Root opens /dev/fuse itself; anyone else mounts through the setuid
  * fusermount3, which also polices allow_other.  Say so before unlocking.
@@ -240,8 +229,8 @@ static int check_fuse(const struct mount_args *a)
 			"install the fuse3 package");
 		return -1;
 	}
-	if ((has_opt(a->fuse_opts, "allow_other") ||
-	     has_opt(a->fuse_opts, "allow_root")) && !user_allow_other()) {
+	if ((opt_listed(a->fuse_opts, "allow_other") ||
+	     opt_listed(a->fuse_opts, "allow_root")) && !user_allow_other()) {
 		cli_err("option allow_other needs 'user_allow_other' in "
 			"/etc/fuse.conf when mounting as a user (ask your "
 			"administrator to add it, or mount as root)");
@@ -352,8 +341,8 @@ static int do_mount(struct mount_args *a)
 	 * would then cost a GETATTR after every change to a directory.
 	 */
 	if (add_fsname(a, real) || add_fuse_opt(a, "subtype=atrestfs") ||
-	    ((has_opt(a->fuse_opts, "allow_other") ||
-	      has_opt(a->fuse_opts, "allow_root")) &&
+	    ((opt_listed(a->fuse_opts, "allow_other") ||
+	      opt_listed(a->fuse_opts, "allow_root")) &&
 	     add_fuse_opt(a, "default_permissions"))) {
 		cli_err("mount options too long");
 		kek_free(kek);

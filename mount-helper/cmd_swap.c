@@ -94,26 +94,31 @@ static int parse_size(const char *s, uint64_t *out)
  * The mount holding @path's directory, by device number (robust against
  * symlinks and escapes in mountinfo): 1 and its fstype, 0 if not found.
  */
-static int mount_of(const char *dir, char *fstype, size_t len)
+static int mount_of(const char *dir, char *fstype, size_t len, bool *by_root)
 {
 	struct stat st;
 
 	if (stat(dir, &st))
 		return -errno;
-	return mountinfo_find(NULL, st.st_dev, fstype, len, NULL);
+	return mountinfo_find(NULL, st.st_dev, fstype, len, NULL, by_root);
 }
 
-/* 1 if the file at @path lives on an atrestfs mount, else 0 or -errno. */
+/*
+ * 1 if the file at @path lives on an atrestfs mount that root made, else 0
+ * or -errno.  Any user can mount a FUSE file system of subtype atrestfs:
+ * root's swapped-out memory must not go to that user's daemon.
+ */
 static int on_atrestfs(const char *path)
 {
 	char copy[PATH_MAX], type[256];
+	bool by_root = false;
 	int r;
 
 	snprintf(copy, sizeof(copy), "%s", path);
-	r = mount_of(dirname(copy), type, sizeof(type));
+	r = mount_of(dirname(copy), type, sizeof(type), &by_root);
 	if (r <= 0)
 		return r;
-	return !strcmp(type, "fuse.atrestfs");
+	return !strcmp(type, "fuse.atrestfs") && by_root;
 }
 
 /* Fill the new file with zeros: every extent sealed, every block allocated,
@@ -233,7 +238,7 @@ static int swap_on(const char *path, uint64_t size, int prio)
 	int r = on_atrestfs(path);
 
 	if (r <= 0) {
-		cli_err(r < 0 ? "%s: %s" : "%s is not on an atrestfs mount%s",
+		cli_err(r < 0 ? "%s: %s" : "%s is not on an atrestfs mount made by root%s",
 			path, r < 0 ? strerror(-r) : "; refusing (swap there "
 			"would reach the disk in plaintext)");
 		return EXIT_MOUNT;
