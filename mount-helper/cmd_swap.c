@@ -37,6 +37,9 @@
 #include "cli.h"
 
 #define SWAP_MIN	(1ULL << 20)	/* mkswap wants 10 pages; keep it sane */
+#define SWAP_LABEL	"atrestfs-swap"
+/* The label in Linux's swap header: 1024 + version, last_page, nr_badpages, uuid. */
+#define SWAP_LABEL_OFF	(1024 + 4 + 4 + 4 + 16)
 #define ZERO_CHUNK	(1 << 20)
 
 static void usage(FILE *f)
@@ -262,7 +265,7 @@ static int swap_on(const char *path, uint64_t size, int prio)
 	}
 	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
 	err = cli_run((const char *const[]){ "mkswap", "-q", "-L",
-		  "atrestfs-swap", dev, NULL });
+		  SWAP_LABEL, dev, NULL });
 	if (err) {
 		cli_err("mkswap %s failed (install util-linux)", dev);
 		goto out_detach;
@@ -328,6 +331,31 @@ static int match_path(int n, const char *file, void *arg)
 	return strcmp(file, arg) ? 0 : n + 1;
 }
 
+/*
+ * Does @dev hold the swap space swap_on() made: the Linux swap signature
+ * at the end of the first page and our label (mkswap -L) in the header?
+ * errno is left as it was.
+ */
+static bool our_swap(const char *dev)
+{
+	static const char label[] = SWAP_LABEL;
+	long pg = sysconf(_SC_PAGESIZE);
+	char sig[10], name[sizeof(label)];
+	int fd, saved = errno;
+	bool ok = false;
+
+	fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ok = pread(fd, sig, sizeof(sig), pg - 10) == sizeof(sig) &&
+		     !memcmp(sig, "SWAPSPACE2", 10) &&
+		     pread(fd, name, sizeof(name), SWAP_LABEL_OFF) ==
+		     sizeof(name) && !memcmp(name, label, sizeof(label));
+		close(fd);
+	}
+	errno = saved;
+	return ok;
+}
+
 static int swap_off(const char *path, bool keep)
 {
 	char real[PATH_MAX], dev[64];
@@ -344,11 +372,19 @@ static int swap_off(const char *path, bool keep)
 		return EXIT_FAIL;
 	}
 	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
-	/* EINVAL: attached but not swapping (say, a failed swapon); detach. */
-	if (swapoff(dev) && errno != EINVAL) {
-		cli_err("swapoff %s: %s%s", dev, strerror(errno),
-			errno == ENOMEM ? " (not enough memory to take its "
-			"pages back in)" : "");
+	/*
+	 * EINVAL: attached but not swapping (say, a failed swapon); detach,
+	 * but only our own swap space: a disk image loop-mounted from the
+	 * mount would otherwise be detached and removed.
+	 */
+	if (swapoff(dev) && (errno != EINVAL || !our_swap(dev))) {
+		if (errno == EINVAL)
+			cli_err("%s (%s) is not atrestfs swap space; leaving it",
+				real, dev);
+		else
+			cli_err("swapoff %s: %s%s", dev, strerror(errno),
+				errno == ENOMEM ? " (not enough memory to take "
+				"its pages back in)" : "");
 		return EXIT_FAIL;
 	}
 	fd = open(dev, O_RDWR | O_CLOEXEC);

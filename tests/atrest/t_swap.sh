@@ -26,7 +26,8 @@ swap_cleanup() {
 	local dev
 	# Whatever state we died in: swapoff and detach our loop device.
 	for dev in $(losetup -n -O NAME -j "$SWAPFILE" 2>/dev/null) \
-		   $(losetup -n -O NAME -j "$M/bar" 2>/dev/null); do
+		   $(losetup -n -O NAME -j "$M/bar" 2>/dev/null) \
+		   $(losetup -n -O NAME -j "$M/image" 2>/dev/null); do
 		swapoff "$dev" 2>/dev/null
 		losetup -d "$dev" 2>/dev/null
 	done
@@ -107,6 +108,18 @@ ok "marker never in the backing file"
 grep -q "^$dev " /proc/swaps && fail "$dev still swapping"
 losetup -n -O NAME -j "$SWAPFILE" | grep -q . && fail "loop device still attached"
 ok "swap off: swapoff done, loop device detached"
+
+# swap off leaves alone a loop device that is not our swap space: a disk
+# image from the mount, attached by someone else, was detached and removed.
+head -c $((4 << 20)) /dev/zero >"$M/image" || fail "image on the mount"
+img=$(losetup -f --show "$M/image") || fail "losetup image"
+"$ATR" swap off "$M/image" 2>"$WORK/img.err" && fail "swap off took a plain loop-attached file"
+grep -q "is not atrestfs swap space; leaving it" "$WORK/img.err" || fail "swap off image: $(cat "$WORK/img.err")"
+[ -e "$M/image" ] || fail "swap off removed a file that was not swap"
+losetup -n -O NAME -j "$M/image" | grep -q . || fail "swap off detached a loop device that was not swap"
+losetup -d "$img"
+rm -f "$M/image"
+ok "swap off refuses a loop-attached file that is not atrestfs swap"
 
 # What the swap pages hold is readable only through the mount.
 grep -a -q -F "$mark" "$SWAPFILE" || fail "swapped pages not in the swap file through the mount"
