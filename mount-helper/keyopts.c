@@ -255,8 +255,12 @@ static int read_secret(int fd, char *buf, size_t buflen, size_t *len)
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		/* The first line is the secret: what follows may be longer. */
+		if (memchr(buf + n - (size_t)r, '\n', (size_t)r))
+			break;
 	}
-	if (!err && n == buflen - 1 && read(fd, &c, 1) == 1)
+	if (!err && n == buflen - 1 && !memchr(buf, '\n', n) &&
+	    read(fd, &c, 1) == 1)
 		err = -E2BIG;
 	OPENSSL_cleanse(&c, 1);
 	if (err) {

@@ -32,8 +32,9 @@ unmount_vol "$M"
 mount_with "$C" "$M" -o "passfile=$WORK/pass1,provider=passphrase"
 [ "$(cat "$M/f")" = hello ] || fail "read back via -o passfile="
 unmount_vol "$M"
-# Only the first line is the passphrase, as the usage says.
-{ cat "$WORK/pass1"; echo "a second line"; } >"$WORK/pass1-2"
+# Only the first line is the passphrase, as the usage says, however long
+# the rest of the file (it was read whole, and 1 KiB more was "too long").
+{ cat "$WORK/pass1"; echo "a second line"; head -c 4096 /dev/zero | tr '\0' x; } >"$WORK/pass1-2"
 mount_with "$C" "$M" --passfile "$WORK/pass1-2"
 [ "$(cat "$M/f")" = hello ] || fail "read back via a two-line passfile"
 unmount_vol "$M"
