@@ -48,6 +48,8 @@ struct atr_inode {
 	uint64_t last_bad;		/* atomic; 1 + extent last logged bad */
 	struct worder *writes;		/* mnt->worder_lock; writes received */
 	struct fio_gaps *gaps;		/* ->lock; fileio.c: holes not recorded */
+	uint32_t *key_uids;		/* ->lock; key.c: users audited for fk */
+	unsigned int nkey_uids;		/* ->lock */
 };
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),
@@ -183,7 +185,9 @@ void itable_clear(struct atr_mount *m);
 /*
  * Take a reference on the file's key, loading and checking its header
  * through @fd (a real, readable fd) on the first one.  -EBADMSG (logged)
- * if the header is missing, corrupt or from another volume.
+ * if the header is missing, corrupt or from another volume.  With an
+ * audit log, the first reference of each user while the key stays loaded
+ * is audited: dek_unwrap for the one that loads it, dek_use for others.
  */
 int key_ref(struct atr_mount *m, struct atr_inode *ai, int fd);
 void key_unref(struct atr_inode *ai);
@@ -195,7 +199,8 @@ void key_unref(struct atr_inode *ai);
  */
 int key_new(struct atr_mount *m, int fd, struct file_key **fk);
 /* Take a reference with the key of key_new(), which this consumes. */
-void key_attach(struct atr_inode *ai, struct file_key *fk);
+void key_attach(struct atr_mount *m, struct atr_inode *ai,
+		struct file_key *fk);
 /* Record, once, that this file may contain holes (see docs/format.md). */
 int key_mark_sparse(struct atr_inode *ai, int fd);
 

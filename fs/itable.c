@@ -115,6 +115,7 @@ static void inode_free(struct atr_inode *ai)
 	pthread_rwlock_destroy(&ai->lock);
 	close(ai->fd);
 	free(ai->gaps);
+	free(ai->key_uids);
 	free(ai);
 }
 

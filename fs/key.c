@@ -5,11 +5,13 @@
  * wipe it when the last one goes.  hdr_parse() is the only header parser.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
 #include "../crypto/hdr.h"
+#include "audit.h"
 #include "fs_private.h"
 
 /* The sparse record is optional; a bad one only costs the right to holes. */
@@ -119,6 +121,54 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 	return 0;
 }
 
+/*
+ * The users audited for the file's key while it stays loaded.  Its unwrap
+ * is audited for whoever opens the file first; every other user who opens
+ * it meanwhile uses the same key and gets one dek_use line, or a long-lived
+ * reader would hide everyone else's access.  Kept only with an audit log.
+ */
+static uint32_t caller_uid(void)
+{
+	struct audit_event ev = { 0 };
+
+	policy_caller(&ev);
+	return ev.uid;
+}
+
+static bool key_user_seen(const struct atr_inode *ai, uint32_t uid)
+{
+	unsigned int i;
+
+	for (i = 0; i < ai->nkey_uids; i++)
+		if (ai->key_uids[i] == uid)
+			return true;
+	return false;
+}
+
+/* Out of memory, the user is not kept: at worst audited again. */
+static void key_user_note(struct atr_mount *m, struct atr_inode *ai)
+{
+	uint32_t uid, *ids;
+
+	if (!m->audit)
+		return;
+	uid = caller_uid();
+	if (key_user_seen(ai, uid))
+		return;
+	ids = realloc(ai->key_uids, (ai->nkey_uids + 1) * sizeof(*ids));
+	if (!ids)
+		return;
+	ids[ai->nkey_uids++] = uid;
+	ai->key_uids = ids;
+}
+
+static void key_users_clear(struct atr_inode *ai)
+{
+	free(ai->key_uids);
+	ai->key_uids = NULL;
+	ai->nkey_uids = 0;
+}
+
 int key_ref(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
 	int err;
@@ -127,7 +177,10 @@ int key_ref(struct atr_mount *m, struct atr_inode *ai, int fd)
 		err = read_header(m, ai, fd);
 		if (err)
 			return err;
+	} else if (m->audit && !key_user_seen(ai, caller_uid())) {
+		policy_audit(m, "dek_use", ai->fk->file_id, 0);
 	}
+	key_user_note(m, ai);
 	ai->nkeyref++;
 	return 0;
 }
@@ -137,7 +190,8 @@ int key_new(struct atr_mount *m, int fd, struct file_key **fk)
 	return write_header(m, fd, fk);
 }
 
-void key_attach(struct atr_inode *ai, struct file_key *fk)
+void key_attach(struct atr_mount *m, struct atr_inode *ai,
+		struct file_key *fk)
 {
 	if (ai->fk) {
 		/* Raced with an open of the same new file: its key stands. */
@@ -146,6 +200,7 @@ void key_attach(struct atr_inode *ai, struct file_key *fk)
 		ai->fk = fk;
 		ai->sparse = false;
 	}
+	key_user_note(m, ai);	/* its dek_create, or the opener's unwrap */
 	ai->nkeyref++;
 }
 
@@ -156,6 +211,7 @@ void key_unref(struct atr_inode *ai)
 	file_key_free(ai->fk);
 	ai->fk = NULL;
 	ai->sparse = false;
+	key_users_clear(ai);
 }
 
 int key_mark_sparse(struct atr_inode *ai, int fd)

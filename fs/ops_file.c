@@ -82,7 +82,7 @@ static int handle_start(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai,
 	}
 	pthread_rwlock_wrlock(&ai->lock);
 	if (fk)
-		key_attach(ai, fk);
+		key_attach(m, ai, fk);
 	else
 		err = key_ref(m, ai, fd);
 	if (!err && trunc) {

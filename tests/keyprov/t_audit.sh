@@ -150,6 +150,25 @@ grep -q access_denied "$LOG2" && fail "a denial without a policy"
 no_keys "$LOG2" "$C2.key"
 ok "no policy: each user's DEK unwrap audited once per mount"
 
+# A key already loaded: while root holds a1 open, $UB's reads use its key
+# without an unwrap, and are audited once as dek_use (they left no line).
+chmod 644 "$C2/a1"
+mount_other "$C2" "$M2"
+exec 7<"$M2/a1"
+[ "$(as "$UB" cat "$M2/a1")" = aa ] || fail "$UB read of a1 while root holds it"
+[ "$(as "$UB" cat "$M2/a1")" = aa ] || fail "$UB second read of a1"
+[ "$(as "$UA" cat "$M2/a1")" = aa ] || fail "$UA read of a1 while root holds it"
+exec 7<&-
+unmount_vol "$M2"
+valid_json "$LOG2"
+[ "$(grep -c "\"event\":\"dek_use\".*\"file_id\":\"$FA\".*\"uid\":$IB," "$LOG2")" = 1 ] ||
+	fail "one dek_use of a1 by $UB while root held it: $(grep dek_ "$LOG2")"
+[ "$(grep -c "\"event\":\"dek_use\".*\"file_id\":\"$FA\".*\"uid\":$IA," "$LOG2")" = 1 ] ||
+	fail "one dek_use of a1 by $UA while root held it"
+[ "$(grep -c "\"event\":\"dek_use\".*\"uid\":0," "$LOG2")" = 0 ] ||
+	fail "a dek_use by root, who unwrapped the key"
+ok "users of a key someone else loaded: one dek_use each"
+
 # A full file system under the audit log: events are lost, the daemon says
 # so when it begins and when writing works again (with the count), and
 # every record that was written is on a line of its own (a short write
