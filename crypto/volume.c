@@ -569,11 +569,16 @@ size_t vol_slot_aad(const struct vol_config *cfg,
 
 int vol_lock(int dirfd)
 {
-	int r;
+	int r = flock(dirfd, LOCK_EX | LOCK_NB);
 
-	do
-		r = flock(dirfd, LOCK_EX);
-	while (r && errno == EINTR);
+	/* Another command may sit at a prompt for minutes: say why we wait. */
+	if (r && errno == EWOULDBLOCK) {
+		fprintf(stderr, "atrestfs: waiting for another atrestfs command "
+			"on this volume to finish\n");
+		do
+			r = flock(dirfd, LOCK_EX);
+		while (r && errno == EINTR);
+	}
 	/* NFS may refuse a lock on a directory: then no lock, as before. */
 	return r && errno != ENOLCK && errno != EBADF && errno != EOPNOTSUPP ?
 	       -errno : 0;
@@ -617,11 +622,17 @@ int vol_store(int dirfd, const struct vol_config *cfg, bool create)
 		err = -errno;
 	if (!err && renameat(dirfd, VOL_CONF_TMP, dirfd, VOL_CONF_NAME))
 		err = -errno;
-	/* Until the directory is synced, the rename may not survive a crash. */
-	if (!err && fsync(dirfd))
-		err = -errno;
 	if (err)
 		unlinkat(dirfd, VOL_CONF_TMP, 0);
+	/*
+	 * The change is made once renamed: a failed directory sync must not
+	 * report it as not made (a retry would add a keyslot twice), only
+	 * that it may not survive a crash.
+	 */
+	else if (fsync(dirfd))
+		fprintf(stderr, "atrestfs: warning: " VOL_CONF_NAME " replaced, "
+			"but its directory could not be synced (%s): the change "
+			"may not survive a crash\n", strerror(errno));
 out_free:
 	free(text);
 	return err;

@@ -74,15 +74,6 @@ static int add_fuse_opt(struct mount_args *a, const char *o)
 {
 	size_t n = strlen(a->fuse_opts), need = strlen(o) + 2;
 
-	/*
-	 * libfuse undoes backslash escapes, which opt_listed() does not see:
-	 * 'allow_oth\er' reached libfuse as allow_other without the
-	 * default_permissions that allow_other gets here.
-	 */
-	if (strchr(o, '\\')) {
-		cli_err("option %s: no backslashes in mount options", o);
-		return -EINVAL;
-	}
 	if (n + need >= sizeof(a->fuse_opts))
 		return -E2BIG;
 	if (n)
@@ -102,6 +93,12 @@ static int parse_readahead(struct mount_args *a, const char *v)
 	}
 	a->mo.readahead_kb = (int)kb;
 	return 0;
+}
+
+static int bad_opt(const char *o)
+{
+	cli_err("option %s: no backslashes in mount options", o);
+	return -EINVAL;
 }
 
 /* Split -o: ours are taken, fstab-only dropped, the rest go to libfuse. */
@@ -135,6 +132,15 @@ static int parse_o(struct mount_args *a, const char *arg)
 			a->mo.nouring = true;
 		else if (!strncmp(o, "readahead=", 10))
 			err = parse_readahead(a, o + 10);
+		else if (strchr(o, '\\'))
+			/*
+			 * libfuse undoes backslash escapes, which opt_listed()
+			 * does not see: 'allow_oth\\er' reached libfuse as
+			 * allow_other without the default_permissions that
+			 * allow_other gets here.  (Our own fsname is escaped
+			 * on purpose, and added apart from these.)
+			 */
+			err = bad_opt(o);
 		else if (!fstab_only(o))
 			err = add_fuse_opt(a, o);
 	}

@@ -296,6 +296,27 @@ static int from_file(const char *path, char *buf, size_t buflen, size_t *len)
 	return err;
 }
 
+/*
+ * Read what the program writes after its first line, up to a limit:
+ * closing the pipe early killed one that wrote more with SIGPIPE.
+ */
+static void drain(int fd)
+{
+	char sink[4096];
+	size_t total = 0;
+	ssize_t r;
+
+	while (total < (1u << 20)) {
+		r = read(fd, sink, sizeof(sink));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		total += (size_t)r;
+	}
+	OPENSSL_cleanse(sink, sizeof(sink));
+}
+
 /* Run CMD with /bin/sh; the secret comes back through a pipe. */
 static int from_program(const char *cmd, char *buf, size_t buflen,
 			size_t *len)
@@ -319,6 +340,7 @@ static int from_program(const char *cmd, char *buf, size_t buflen,
 	}
 	close(pfd[1]);
 	err = read_secret(pfd[0], buf, buflen, len);
+	drain(pfd[0]);
 	close(pfd[0]);
 	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
@@ -367,8 +389,11 @@ static void tty_guard(int fd, const struct termios *saved,
 	sigemptyset(&sa.sa_mask);
 	tty_saved = *saved;
 	tty_fd = fd;
+	/* A signal the command ignores (nohup) stays ignored. */
 	for (i = 0; i < sizeof(tty_signals) / sizeof(tty_signals[0]); i++)
-		sigaction(tty_signals[i], &sa, &old[i]);
+		if (!sigaction(tty_signals[i], NULL, &old[i]) &&
+		    old[i].sa_handler != SIG_IGN)
+			sigaction(tty_signals[i], &sa, NULL);
 }
 
 static void tty_unguard(const struct sigaction *old)

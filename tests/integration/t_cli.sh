@@ -29,6 +29,11 @@ new_volume "$C"
 expect 4 "$C is already an atrestfs volume" "$ATR" init --keyfile "$WORK/k2" "$C"
 # libfuse undoes backslash escapes: allow_other must not slip past as one.
 expect 2 "no backslashes in mount options" "$ATR" mount -o 'allow_oth\er' --keyfile "$C.key" "$C" "$M"
+# ... while the fsname made from a path with a comma, escaped so, mounts.
+new_volume "$WORK/a,b"
+mount_vol "$WORK/a,b" "$M"
+echo x >"$M/f" && [ "$(cat "$M/f")" = x ] || fail "a volume at a path with a comma"
+unmount_vol "$M"
 mkdir -p "$WORK/full" && touch "$WORK/full/x"
 expect 4 "$WORK/full is not empty" "$ATR" init --keyfile "$WORK/k3" "$WORK/full"
 expect 4 "$WORK/full is not an atrestfs volume" "$ATR" mount --keyfile "$C.key" "$WORK/full" "$M"
