@@ -288,11 +288,10 @@ int entry_lookup(struct atr_mount *m, struct atr_inode *parent,
 bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		    const char *name);
 /*
- * Running as root: hand a new node to the requesting uid/gid.  @fd: the
- * node itself, open (safer: the name may change under us), or -1.
+ * Running as root: hand the new node @fd (open, or O_PATH) in @dir to the
+ * requesting uid/gid.  By fd, never by name: the name may change under us.
  */
-int entry_give(fuse_req_t req, struct atr_inode *dir, const char *name,
-	       int fd);
+int entry_give(fuse_req_t req, struct atr_inode *dir, int fd);
 
 void atr_lookup(fuse_req_t, fuse_ino_t, const char *);
 void atr_forget(fuse_req_t, fuse_ino_t, uint64_t);

@@ -227,8 +227,7 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
  * A root daemon (allow_other) creates nodes as root; hand them to the
  * caller, keeping the group of a setgid directory as the kernel would.
  */
-int entry_give(fuse_req_t req, struct atr_inode *dir, const char *name,
-	       int fd)
+int entry_give(fuse_req_t req, struct atr_inode *dir, int fd)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	gid_t gid = ctx->gid;
@@ -239,10 +238,39 @@ int entry_give(fuse_req_t req, struct atr_inode *dir, const char *name,
 	if (fstatat(dir->fd, "", &dst, AT_EMPTY_PATH) == 0 &&
 	    (dst.st_mode & S_ISGID))
 		gid = (gid_t)-1;
-	if (fd >= 0)
-		return fchown(fd, ctx->uid, gid) ? -errno : 0;
-	return fchownat(dir->fd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW) ?
-	       -errno : 0;
+	return fchownat(fd, "", ctx->uid, gid,
+			AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ? -errno : 0;
+}
+
+/*
+ * A node just made by name (mkdir, mknod, symlink), handed to its creator
+ * through an O_PATH fd of what is at the name now, and only if that is of
+ * the type made: the name is in the untrusted backing directory, and a
+ * chown by name followed whatever was renamed over it.
+ */
+static int give_new(fuse_req_t req, struct atr_inode *dir, const char *name,
+		    mode_t type)
+{
+	struct stat st;
+	int pfd, err;
+
+	if (!atr_mnt(req)->chown_new)
+		return 0;
+	pfd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (fstat(pfd, &st))
+		err = -errno;
+	else if ((st.st_mode & S_IFMT) != type)
+		err = -EIO;
+	else
+		err = entry_give(req, dir, pfd);
+	close(pfd);
+	if (err == -EIO)
+		atr_log_inode(LOG_ERR, dir, "%s was replaced while it was "
+			      "being created (a change in the backing "
+			      "directory)", name);
+	return err;
 }
 
 static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
@@ -267,8 +295,9 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 	}
 	if (res)
 		return -errno;
-	err = entry_give(req, dir, name, -1);
-	if (err)
+	err = give_new(req, dir, name, mode & S_IFMT);
+	/* Not by name if it was replaced: that is someone else's. */
+	if (err && err != -EIO)
 		unlinkat(dir->fd, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0);
 	return err;
 }

@@ -134,7 +134,7 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		if (err == -EEXIST)
 			err = 0;	/* an opener's header: key_ref() reads it */
 		if (!err)
-			err = entry_give(req, dir, name, fd);
+			err = entry_give(req, dir, fd);
 		/* A root daemon's chown cleared them; the caller asked. */
 		if (!err && (mode & (S_ISUID | S_ISGID)) &&
 		    atr_mnt(req)->chown_new && fchmod(fd, mode & 07777))

@@ -97,31 +97,32 @@ static int parse_size(const char *s, uint64_t *out)
  * The mount holding @path's directory, by device number (robust against
  * symlinks and escapes in mountinfo): 1 and its fstype, 0 if not found.
  */
-static int mount_of(const char *dir, char *fstype, size_t len, bool *by_root)
-{
-	struct stat st;
-
-	if (stat(dir, &st))
-		return -errno;
-	return mountinfo_find(NULL, st.st_dev, fstype, len, NULL, by_root);
-}
-
 /*
- * 1 if the file at @path lives on an atrestfs mount that root made, else 0
- * or -errno.  Any user can mount a FUSE file system of subtype atrestfs:
- * root's swapped-out memory must not go to that user's daemon.
+ * 1 if device @dev is an atrestfs mount that root made, else 0 or -errno.
+ * Any user can mount a FUSE file system of subtype atrestfs: root's
+ * swapped-out memory must not go to that user's daemon.
  */
-static int on_atrestfs(const char *path)
+static int dev_on_atrestfs(dev_t dev)
 {
-	char copy[PATH_MAX], type[256];
+	char type[256];
 	bool by_root = false;
-	int r;
+	int r = mountinfo_find(NULL, dev, type, sizeof(type), NULL, &by_root);
 
-	snprintf(copy, sizeof(copy), "%s", path);
-	r = mount_of(dirname(copy), type, sizeof(type), &by_root);
 	if (r <= 0)
 		return r;
 	return !strcmp(type, "fuse.atrestfs") && by_root;
+}
+
+/* The same for the directory that holds @path. */
+static int on_atrestfs(const char *path)
+{
+	char copy[PATH_MAX];
+	struct stat st;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	if (stat(dirname(copy), &st))
+		return -errno;
+	return dev_on_atrestfs(st.st_dev);
 }
 
 /* Fill the new file with zeros: every extent sealed, every block allocated,
@@ -237,6 +238,7 @@ static int swap_on(const char *path, uint64_t size, int prio)
 {
 	char dev[64];
 	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	struct stat st;
 	int fd, dfd = -1, n, err, flags = 0;
 	int r = on_atrestfs(path);
 
@@ -251,6 +253,17 @@ static int swap_on(const char *path, uint64_t size, int prio)
 	if (fd < 0) {
 		cli_err("cannot create %s: %s", path, strerror(errno));
 		return EXIT_FAIL;
+	}
+	/*
+	 * The file made, not the path checked: a directory of the path
+	 * swapped for a symlink in between would have put it elsewhere.
+	 * Left there, empty: its name is no longer ours to remove.
+	 */
+	if (fstat(fd, &st) || dev_on_atrestfs(st.st_dev) != 1) {
+		cli_err("%s was created off the atrestfs mount (the path "
+			"changed under us?); not swapping to it", path);
+		close(fd);
+		return EXIT_MOUNT;
 	}
 	err = fill(fd, size);
 	if (err) {

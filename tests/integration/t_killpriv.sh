@@ -65,6 +65,15 @@ sleep 1.2	# past the attribute timeout: the mode as the daemon now has it
 [ "$(stat -c %a "$C/ud/new")" = 4755 ] || fail "a new 4755 file as $U has $(stat -c %a "$C/ud/new") on the backing file"
 ok "a user's new file keeps the set-ID bits it was created with, O_TRUNC or not"
 
+# What a user makes belongs to the user (the root daemon chowns it by fd).
+runuser -u "$U" -- sh -c 'mkdir "$0/sub" && ln -s sub "$0/link" && mkfifo "$0/fifo"' "$M/ud" ||
+	fail "mkdir, symlink, mkfifo as $U"
+for n in sub link fifo; do
+	[ "$(stat -c %U "$M/ud/$n")" = "$U" ] || fail "$n made by $U is owned by $(stat -c %U "$M/ud/$n")"
+	[ "$(stat -c %U "$C/ud/$n")" = "$U" ] || fail "backing $n made by $U is owned by $(stat -c %U "$C/ud/$n")"
+done
+ok "a directory, symlink and FIFO made by a user are the user's"
+
 echo data >"$M/r"
 chmod 6777 "$M/r"
 echo more >>"$M/r" && truncate -s 3 "$M/r"
