@@ -12,9 +12,14 @@
 #include "../crypto/meta.h"
 #include "fs_private.h"
 
+static void fd_procname(int fd, char buf[64])
+{
+	snprintf(buf, 64, "/proc/self/fd/%d", fd);
+}
+
 void attr_procname(const struct atr_inode *ai, char buf[64])
 {
-	snprintf(buf, 64, "/proc/self/fd/%d", ai->fd);
+	fd_procname(ai->fd, buf);
 }
 
 int attr_reopen_fd(int pfd, int flags)
@@ -22,7 +27,7 @@ int attr_reopen_fd(int pfd, int flags)
 	char proc[64];
 	int fd;
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd_procname(pfd, proc);
 	fd = open(proc, (flags & ~O_NOFOLLOW) | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }

@@ -285,6 +285,12 @@ int attr_reopen_fd(int pfd, int flags);
 extern const struct fuse_lowlevel_ops atr_ops;
 int entry_lookup(struct atr_mount *m, struct atr_inode *parent,
 		 const char *name, struct fuse_entry_param *e);
+/*
+ * What is at @name in @dir now, held: an O_PATH|O_NOFOLLOW fd (the caller
+ * closes it) with its attributes in @st, or -errno.  A name is looked up
+ * once; everything after goes by the fd.
+ */
+int entry_pin(struct atr_inode *dir, const char *name, struct stat *st);
 bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		    const char *name);
 /*

@@ -145,21 +145,26 @@ static bool key_user_seen(const struct atr_inode *ai, uint32_t uid)
 	return false;
 }
 
-/* Out of memory, the user is not kept: at worst audited again. */
-static void key_user_note(struct atr_mount *m, struct atr_inode *ai)
+/*
+ * Note the requester as a user of the loaded key: true if it was not one
+ * yet (then it is audited).  Out of memory it is not kept: at worst
+ * audited again.
+ */
+static bool key_user_note(struct atr_mount *m, struct atr_inode *ai)
 {
 	uint32_t uid, *ids;
 
 	if (!m->audit)
-		return;
+		return false;
 	uid = caller_uid();
 	if (key_user_seen(ai, uid))
-		return;
+		return false;
 	ids = realloc(ai->key_uids, (ai->nkey_uids + 1) * sizeof(*ids));
-	if (!ids)
-		return;
-	ids[ai->nkey_uids++] = uid;
-	ai->key_uids = ids;
+	if (ids) {
+		ids[ai->nkey_uids++] = uid;
+		ai->key_uids = ids;
+	}
+	return true;
 }
 
 static void key_users_clear(struct atr_inode *ai)
@@ -171,16 +176,16 @@ static void key_users_clear(struct atr_inode *ai)
 
 int key_ref(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
+	bool loaded = ai->fk != NULL;
 	int err;
 
-	if (!ai->fk) {
-		err = read_header(m, ai, fd);
+	if (!loaded) {
+		err = read_header(m, ai, fd);	/* audits the unwrap */
 		if (err)
 			return err;
-	} else if (m->audit && !key_user_seen(ai, caller_uid())) {
-		policy_audit(m, "dek_use", ai->fk->file_id, 0);
 	}
-	key_user_note(m, ai);
+	if (key_user_note(m, ai) && loaded)
+		policy_audit(m, "dek_use", ai->fk->file_id, 0);
 	ai->nkeyref++;
 	return 0;
 }

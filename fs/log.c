@@ -69,7 +69,7 @@ void atr_inode_path(const struct atr_inode *ai, char *buf, size_t len)
 	char proc[64];
 	ssize_t n;
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ai->fd);
+	attr_procname(ai, proc);
 	n = readlink(proc, buf, len - 1);
 	if (n < 0)
 		n = snprintf(buf, len, "inode %llu", (unsigned long long)ai->ino);

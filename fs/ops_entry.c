@@ -29,25 +29,34 @@ bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		!strcmp(name, VOL_CONF_TMP));
 }
 
+int entry_pin(struct atr_inode *dir, const char *name, struct stat *st)
+{
+	int fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 		 struct fuse_entry_param *e)
 {
 	struct atr_inode *ai;
-	int fd, err;
+	int fd;
 
 	memset(e, 0, sizeof(*e));
 	e->attr_timeout = m->timeout;
 	e->entry_timeout = m->timeout;
 	if (entry_reserved(m, dir, name))
 		return -ENOENT;
-	fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	fd = entry_pin(dir, name, &e->attr);
 	if (fd < 0)
-		return -errno;
-	if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
+		return fd;
 	ai = itable_get(m, fd, &e->attr);
 	if (!ai)
 		return -ENOMEM;
@@ -256,15 +265,10 @@ static int give_new(fuse_req_t req, struct atr_inode *dir, const char *name,
 
 	if (!atr_mnt(req)->chown_new)
 		return 0;
-	pfd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	pfd = entry_pin(dir, name, &st);
 	if (pfd < 0)
-		return -errno;
-	if (fstat(pfd, &st))
-		err = -errno;
-	else if ((st.st_mode & S_IFMT) != type)
-		err = -EIO;
-	else
-		err = entry_give(req, dir, pfd);
+		return pfd;
+	err = (st.st_mode & S_IFMT) != type ? -EIO : entry_give(req, dir, pfd);
 	close(pfd);
 	if (err == -EIO)
 		atr_log_inode(LOG_ERR, dir, "%s was replaced while it was "

@@ -41,17 +41,13 @@ static int open_existing(struct atr_inode *dir, const char *name, int flags)
 	struct stat st;
 	int pfd, fd;
 
-	pfd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	pfd = entry_pin(dir, name, &st);
 	if (pfd < 0)
-		return -errno;
-	if (fstat(pfd, &st)) {
-		fd = -errno;
-	} else if (!S_ISREG(st.st_mode)) {
+		return pfd;
+	if (!S_ISREG(st.st_mode))
 		fd = S_ISDIR(st.st_mode) ? -EISDIR : -EEXIST;
-	} else {
-		/* The very inode looked at: /proc/self/fd cannot be swapped. */
+	else	/* The very inode looked at: /proc/self/fd cannot be swapped. */
 		fd = attr_reopen_fd(pfd, flags);
-	}
 	close(pfd);
 	return fd;
 }

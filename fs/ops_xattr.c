@@ -121,7 +121,7 @@ out_reply:
 void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
-	char proc[64], *names = NULL, *out = NULL, *p;
+	char proc[64], *names = NULL, *p;
 	size_t len = 0, name_len;
 	ssize_t n;
 
@@ -134,10 +134,9 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	 * xattrs in between (an empty list then a longer one overran).
 	 */
 	names = malloc(XATTR_LIST_MAX + 1);
-	out = malloc(XATTR_LIST_MAX + 1);
-	if (!names || !out) {
+	if (!names) {
 		fuse_reply_err(req, ENOMEM);
-		goto out_free;
+		return;
 	}
 	n = listxattr(proc, names, XATTR_LIST_MAX);
 	if (n < 0) {
@@ -145,11 +144,12 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		goto out_free;
 	}
 	names[n] = '\0';
+	/* The user's names, moved down in place: the kept never overtake. */
 	for (p = names; p < names + n; p += name_len + 1) {
 		name_len = strlen(p);
 		if (!user_ns(p))
 			continue;
-		memcpy(out + len, p, name_len + 1);
+		memmove(names + len, p, name_len + 1);
 		len += name_len + 1;
 	}
 out_reply:
@@ -158,10 +158,9 @@ out_reply:
 	else if (size < len)
 		fuse_reply_err(req, ERANGE);
 	else
-		fuse_reply_buf(req, out, len);
+		fuse_reply_buf(req, names, len);
 out_free:
 	free(names);
-	free(out);
 }
 
 void atr_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)

@@ -177,9 +177,10 @@ int cmd_init(int argc, char **argv)
 		goto out_free;
 	}
 	/* Two inits at once: the second finds the first's config. */
-	if (vol_lock(dirfd)) {
+	err = vol_lock(dirfd);
+	if (err) {
 		cli_err("%s: cannot lock the directory: %s", dir,
-			strerror(errno));
+			strerror(-err));
 		ret = EXIT_FAIL;
 		goto out_close;
 	}

@@ -367,6 +367,7 @@ static int from_program(const char *cmd, char *buf, size_t buflen,
  * then die of the signal as they would have.
  */
 static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define TTY_NSIG	(sizeof(tty_signals) / sizeof(tty_signals[0]))
 static struct termios tty_saved;
 static volatile sig_atomic_t tty_fd = -1;
 
@@ -390,7 +391,7 @@ static void tty_guard(int fd, const struct termios *saved,
 	tty_saved = *saved;
 	tty_fd = fd;
 	/* A signal the command ignores (nohup) stays ignored. */
-	for (i = 0; i < sizeof(tty_signals) / sizeof(tty_signals[0]); i++)
+	for (i = 0; i < TTY_NSIG; i++)
 		if (!sigaction(tty_signals[i], NULL, &old[i]) &&
 		    old[i].sa_handler != SIG_IGN)
 			sigaction(tty_signals[i], &sa, NULL);
@@ -400,7 +401,7 @@ static void tty_unguard(const struct sigaction *old)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(tty_signals) / sizeof(tty_signals[0]); i++)
+	for (i = 0; i < TTY_NSIG; i++)
 		sigaction(tty_signals[i], &old[i], NULL);
 	tty_fd = -1;
 }
@@ -408,7 +409,7 @@ static void tty_unguard(const struct sigaction *old)
 static int from_tty(const char *prompt, char *buf, size_t buflen,
 		    size_t *len)
 {
-	struct sigaction sigs[sizeof(tty_signals) / sizeof(tty_signals[0])];
+	struct sigaction sigs[TTY_NSIG];
 	struct termios old, noecho;
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	char c;
