@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "fs_private.h"
+#include "transport.h"
 
 #define OVH	EXTENT_OVERHEAD
 /* Largest plaintext span handled at once; FUSE requests are at most 1 MiB. */
@@ -136,7 +137,7 @@ static void tls_forget(struct atr_mount *m)
 
 void *fio_reply_buf(struct atr_mount *m, size_t size)
 {
-	void *ring = uring_reply_buf(size);
+	void *ring = xport_reply_buf(size);
 	struct fio_tls *t;
 
 	if (ring)
@@ -286,8 +287,8 @@ static void *helper_main(void *arg)
 /*
  * Run @j over its extents, with the helpers if there is enough work.  The
  * owner takes chunks too, so a job never waits for a busy helper, except
- * for a read on an io_uring thread while a helper is idle: that thread is
- * pinned to the reader's CPU, which also copies the data into the page
+ * for a read on a thread pinned to the reader's CPU (xport_offload_hint())
+ * while a helper is idle: that CPU also copies the data into the page
  * cache and out to the reader, so the decryption is better left to the
  * other CPUs (sequential reads about a quarter faster, docs/performance.md).
  */
@@ -314,7 +315,7 @@ static int job_run(struct atr_mount *m, struct fio_tls *t, struct fio_job *j)
 	j->qnext = p->head;
 	p->head = j;
 	pthread_cond_broadcast(&p->work);
-	leave = j->rbuf && p->idle > 0 && uring_on_ring();
+	leave = j->rbuf && p->idle > 0 && xport_offload_hint();
 	/* Drain what is ready before sealing more: the drain is the queue. */
 	for (;;) {
 		ready = job_ready(j);

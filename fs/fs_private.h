@@ -154,22 +154,11 @@ void uring_stop(struct atr_mount *m);
 /* INFO log line when the kernel could serve io_uring but has it off. */
 void uring_explain(void);
 /*
- * Around anything that waits for the kernel to send and finish requests of
- * its own (a notification that writes pages back): on a ring thread, keeps
- * one of its CPU's ring threads free to serve them.  No-ops elsewhere.
- * begin() returns false when none could be kept free (the daemon is
- * stopping): the caller must not wait then; end() is called either way.
+ * uring.c also implements transport.h, the only part of it the handlers
+ * and the data path see: on a ring thread, the entry's payload as reply
+ * buffer, the offload hint (ring threads are pinned to the requester's
+ * CPU), and nested waits that keep one of the CPU's ring threads free.
  */
-bool uring_nested_begin(void);
-void uring_nested_end(void);
-/*
- * On a ring thread serving a request: the entry's payload buffer, where a
- * reply of up to @size bytes is sent from without a copy; else NULL.
- * Valid until the handler replies.
- */
-void *uring_reply_buf(size_t size);
-/* Is this thread a ring thread serving a request? */
-bool uring_on_ring(void);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
@@ -257,7 +246,7 @@ void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd);
 /*
  * The calling thread's reply buffer for a read of @size bytes (at most
  * 1 MiB), or NULL.  Owned by the thread; valid until its next request.
- * On a ring thread it is the io_uring entry's payload (uring_reply_buf()),
+ * It is the transport's own buffer where it has one (xport_reply_buf()),
  * so the reply is not copied again.
  */
 void *fio_reply_buf(struct atr_mount *m, size_t size);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fs_private.h"
+#include "transport.h"
 
 /*
  * Backing open flags: always readable (a partial-extent write reads the
@@ -374,13 +375,13 @@ void atr_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	 * inode writes the pages back first (through other worker threads;
 	 * we hold no lock here).
 	 */
-	if (!uring_nested_begin()) {
-		uring_nested_end();
+	if (!xport_nested_begin()) {
+		xport_nested_end();
 		fuse_reply_err(req, EIO);
 		return;
 	}
 	fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
-	uring_nested_end();
+	xport_nested_end();
 	pthread_rwlock_rdlock(&ai->lock);
 	res = fio_seek(m, ai, (int)fi->fh, (uint64_t)off, whence);
 	pthread_rwlock_unlock(&ai->lock);

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "fs_private.h"
+#include "transport.h"
 
 /* The kernel's interface (uapi fuse.h 7.42), newer than Debian 12's headers. */
 #define URING_HDR_SZ		128
@@ -108,7 +109,7 @@ struct uring_ent {
 
 /*
  * The ring threads of one online CPU.  A handler that waits for requests
- * of its own (uring_nested_begin()) counts in @waiting; the CPU gets one
+ * of its own (xport_nested_begin()) counts in @waiting; the CPU gets one
  * more ring thread whenever that would leave none free.
  */
 struct uring_cpu {
@@ -197,7 +198,7 @@ static ssize_t uring_reply(struct uring_ent *e, const struct iovec *iov,
 		size_t n = iov[i].iov_len - skip;
 		const char *src = (const char *)iov[i].iov_base + skip;
 
-		if (src != dst + len)	/* else read in place (uring_reply_buf) */
+		if (src != dst + len)	/* else read in place (xport_reply_buf) */
 			memmove(dst + len, src, n);
 		len += n;
 		skip = 0;
@@ -206,7 +207,11 @@ static ssize_t uring_reply(struct uring_ent *e, const struct iovec *iov,
 	return (ssize_t)total;
 }
 
-bool uring_on_ring(void)
+/*
+ * A ring thread serving a request is pinned to the CPU the request came
+ * from (transport.h).
+ */
+bool xport_offload_hint(void)
 {
 	return uring_cur != NULL;
 }
@@ -216,7 +221,7 @@ bool uring_on_ring(void)
  * entry's payload, which the reply then need not copy.  NULL off a ring
  * thread or for a size the entry cannot hold.
  */
-void *uring_reply_buf(size_t size)
+void *xport_reply_buf(size_t size)
 {
 	struct uring_ent *e = uring_cur;
 
@@ -397,7 +402,7 @@ static int ring_register(struct uring_ring *r)
 
 /*
  * A stopping thread stays while a sibling on its CPU waits in a nested
- * request (uring_nested_begin()): that wait may need it to serve a WRITE.
+ * request (xport_nested_begin()): that wait may need it to serve a WRITE.
  */
 static bool ring_may_stop(struct uring_ring *r)
 {
@@ -779,7 +784,7 @@ void uring_stop(struct atr_mount *m)
  * wait for requests none of them will take: if this wait would leave none,
  * the CPU gets one more first.
  */
-bool uring_nested_begin(void)
+bool xport_nested_begin(void)
 {
 	struct uring_cpu *qc = uring_self ? uring_self->qc : NULL;
 	struct uring_pool *pl;
@@ -819,7 +824,7 @@ bool uring_nested_begin(void)
 	return free_one;
 }
 
-void uring_nested_end(void)
+void xport_nested_end(void)
 {
 	struct uring_cpu *qc = uring_self ? uring_self->qc : NULL;
 
