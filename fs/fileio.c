@@ -462,36 +462,16 @@ int fio_size(const struct atr_mount *m, int fd, uint64_t *size)
  * listed here as holes, writes strike them off, and fio_settle() writes
  * the record at fsync, a mode change, the last close or when the daemon
  * stops, if a hole is left on disk then: a late request's, or one the
- * program meant (a write past the end).  Past FIO_GAPS ranges (over
- * io_uring the two CPU queues leave many at once) the two nearest merge:
- * listing too much is safe, since fio_settle() looks on disk, and only an
+ * program meant (a write past the end).  The list (gaps.c) may list too
+ * much: that is safe, since fio_settle() looks on disk, and only an
  * all-zero extent is ever taken as a hole.  Holes made any other way
  * (truncate up, punching) are recorded at once, before they exist.
  */
-#define FIO_GAPS	32
-
-struct fio_gaps {
-	unsigned int n;
-	struct {
-		uint64_t lo, hi;	/* extents [lo, hi) */
-	} r[FIO_GAPS];
-};
-
-static bool gap_has(const struct atr_inode *ai, uint64_t idx)
-{
-	const struct fio_gaps *g = ai->gaps;
-	unsigned int i;
-
-	for (i = 0; g && i < g->n; i++)
-		if (idx >= g->r[i].lo && idx < g->r[i].hi)
-			return true;
-	return false;
-}
 
 /* May extent @idx (not the last) be a hole? */
 static bool hole_ok(const struct atr_inode *ai, uint64_t idx)
 {
-	return ai->sparse || gap_has(ai, idx);
+	return ai->sparse || gaps_has(ai->gaps, idx);
 }
 
 /* The sparse record: it covers every hole, listed ones included. */
@@ -499,86 +479,31 @@ static int mark_sparse(struct atr_inode *ai, int fd)
 {
 	int err = key_mark_sparse(ai, fd);
 
-	if (!err) {
-		free(ai->gaps);
-		ai->gaps = NULL;
-	}
+	if (!err)
+		gaps_free(&ai->gaps);
 	return err;
-}
-
-/* Extents between [lo, hi) and range @i of @g. */
-static uint64_t gap_distance(const struct fio_gaps *g, unsigned int i,
-			     uint64_t lo, uint64_t hi)
-{
-	if (lo >= g->r[i].hi)
-		return lo - g->r[i].hi;
-	return g->r[i].lo > hi ? g->r[i].lo - hi : 0;
 }
 
 /* Extents [lo, hi) become holes; @pending: a WRITE's, listed for now. */
 static int gap_open(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi,
 		    bool pending)
 {
-	struct fio_gaps *g = ai->gaps;
-	unsigned int i, near = 0;
-
 	if (ai->sparse)
 		return 0;
-	if (pending && !g)
-		g = ai->gaps = calloc(1, sizeof(*g));
-	if (!pending || !g)
+	/* Without memory for the list, the record covers the holes. */
+	if (!pending || gaps_add(&ai->gaps, lo, hi))
 		return mark_sparse(ai, fd);
-	if (g->n < FIO_GAPS) {
-		g->r[g->n].lo = lo;
-		g->r[g->n].hi = hi;
-		g->n++;
-		return 0;
-	}
-	for (i = 1; i < g->n; i++)
-		if (gap_distance(g, i, lo, hi) < gap_distance(g, near, lo, hi))
-			near = i;
-	g->r[near].lo = g->r[near].lo < lo ? g->r[near].lo : lo;
-	g->r[near].hi = g->r[near].hi > hi ? g->r[near].hi : hi;
 	return 0;
 }
 
 /*
- * Extents [lo, hi) hold data now, or no longer exist.  A range that would
- * split with no slot left stays whole: too many listed is safe, since
+ * Extents [lo, hi) hold data now, or no longer exist.  The list may keep
+ * some listed (gaps_remove()): too many listed is safe, since
  * fio_settle() looks on disk.
  */
 static void gap_close(struct atr_inode *ai, uint64_t lo, uint64_t hi)
 {
-	struct fio_gaps *g = ai->gaps;
-	unsigned int i = 0;
-
-	while (g && i < g->n) {
-		uint64_t *rlo = &g->r[i].lo, *rhi = &g->r[i].hi;
-
-		if (hi <= *rlo || lo >= *rhi) {
-			i++;
-			continue;
-		}
-		if (lo <= *rlo && hi >= *rhi) {
-			g->r[i] = g->r[--g->n];
-			continue;
-		}
-		if (lo <= *rlo) {
-			*rlo = hi;
-		} else if (hi >= *rhi) {
-			*rhi = lo;
-		} else if (g->n < FIO_GAPS) {
-			g->r[g->n].lo = hi;
-			g->r[g->n].hi = *rhi;
-			g->n++;
-			*rhi = lo;
-		}
-		i++;
-	}
-	if (g && !g->n) {
-		free(g);
-		ai->gaps = NULL;
-	}
+	gaps_remove(&ai->gaps, lo, hi);
 }
 
 /*
@@ -617,7 +542,8 @@ static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 	uint32_t esz = m->extent_size;
 	uint64_t dsz = extent_disk_size(esz), fsize, lastidx, hi;
 	size_t buflen = FIO_SPAN > dsz ? FIO_SPAN : dsz;
-	const struct fio_gaps *g = ai->gaps;
+	const struct gaps *g = ai->gaps;
+	uint64_t lo;
 	uint8_t *buf = NULL;
 	unsigned int r;
 	int err, hole = 0;
@@ -626,21 +552,20 @@ static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 	if (err)
 		return err;
 	lastidx = fsize ? (fsize - 1) / esz : 0;	/* never a hole */
-	for (r = 0; r < g->n && !hole; r++) {
-		hi = min_u64(g->r[r].hi, lastidx);
-		if (g->r[r].lo >= hi)
+	for (r = 0; r < gaps_count(g) && !hole; r++) {
+		gaps_range(g, r, &lo, &hi);
+		hi = min_u64(hi, lastidx);
+		if (lo >= hi)
 			continue;
 		if (!buf)
 			buf = malloc(buflen);
-		hole = buf ? any_hole(fd, dsz, g->r[r].lo, hi, buf, buflen) :
-			     -ENOMEM;
+		hole = buf ? any_hole(fd, dsz, lo, hi, buf, buflen) : -ENOMEM;
 	}
 	free(buf);
 	if (hole < 0)
 		return hole;
 	if (!hole) {
-		free(ai->gaps);
-		ai->gaps = NULL;
+		gaps_free(&ai->gaps);
 		return 0;
 	}
 	err = mark_sparse(ai, fd);

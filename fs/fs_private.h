@@ -20,6 +20,7 @@
 #include "../crypto/kek.h"
 #include "atrfs.h"
 #include "audit.h"
+#include "gaps.h"
 
 /*
  * One per backing inode we have told the kernel about (hard links share
@@ -47,7 +48,7 @@ struct atr_inode {
 	bool sparse_unsynced;		/* ->lock; written, not yet fsynced */
 	uint64_t last_bad;		/* atomic; 1 + extent last logged bad */
 	struct worder *writes;		/* mnt->worder_lock; writes received */
-	struct fio_gaps *gaps;		/* ->lock; fileio.c: holes not recorded */
+	struct gaps *gaps;		/* ->lock; gaps.h: holes not recorded */
 	uint32_t *key_uids;		/* ->lock; key.c: users audited for fk */
 	unsigned int nkey_uids;		/* ->lock */
 };

@@ -114,7 +114,7 @@ static void inode_free(struct atr_inode *ai)
 		file_key_free(ai->fk);
 	pthread_rwlock_destroy(&ai->lock);
 	close(ai->fd);
-	free(ai->gaps);
+	gaps_free(&ai->gaps);
 	free(ai->key_uids);
 	free(ai);
 }

@@ -11,7 +11,7 @@
  * pipelined write past the end.  Seen with strace on a plain 512 MiB dd:
  * 50 to 96 of 512 writes went in place so; with this, 1 to 5.  Those left
  * are requests the kernel itself sent late, whose gaps fileio.c lists
- * (struct fio_gaps).
+ * (fs/gaps.h).
  *
  * Writes register on arrival, before they take the inode's lock.  One that
  * finds a gap below it waits, without the lock, while a write registered
