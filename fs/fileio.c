@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "fs_private.h"
+#include "span.h"
 #include "transport.h"
 
 #define OVH	EXTENT_OVERHEAD
@@ -551,7 +552,7 @@ static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 	err = fio_size(m, fd, &fsize);
 	if (err)
 		return err;
-	lastidx = fsize ? (fsize - 1) / esz : 0;	/* never a hole */
+	lastidx = fsize ? span_last(esz, fsize) : 0;	/* never a hole */
 	for (r = 0; r < gaps_count(g) && !hole; r++) {
 		gaps_range(g, r, &lo, &hi);
 		hi = min_u64(hi, lastidx);
@@ -667,7 +668,7 @@ static int ext_load(struct atr_mount *m, struct aead_ctx *ac,
 	memset(plain, 0, esz);
 	if (start >= size)
 		return 0;
-	len = (size_t)min_u64(esz, size - start);
+	len = (size_t)span_ext_len(esz, size, idx);
 	n = pread_full(fd, disk, len + OVH, extent_disk_off(esz, idx));
 	if (n < 0)
 		return (int)n;
@@ -676,7 +677,7 @@ static int ext_load(struct atr_mount *m, struct aead_ctx *ac,
 			      (unsigned long long)idx);
 		return -EBADMSG;
 	}
-	err = ext_open(ac, ai, idx, idx == (size - 1) / esz, disk, len + OVH,
+	err = ext_open(ac, ai, idx, idx == span_last(esz, size), disk, len + OVH,
 		       plain);
 	return err;
 }
@@ -691,9 +692,8 @@ static int read_chunk(struct fio_job *j, struct aead_ctx *ac, uint64_t lo,
 	int err;
 
 	for (i = lo; i <= hi; i++) {
-		ilen = min_u64(esz, fsize - i * esz);
-		s = i == j->first ? j->off - i * esz : 0;
-		e = min_u64(j->end - i * esz, ilen);
+		ilen = span_ext_len(esz, fsize, i);
+		span_cover(esz, i, j->off, j->end, fsize, &s, &e);
 		in = j->disk + (i - j->first) * dsz;
 		if (s == 0 && e == ilen)
 			err = ext_open(ac, j->ai, i, i == j->lastidx, in, ilen + OVH,
@@ -728,9 +728,9 @@ static ssize_t read_span(struct atr_mount *m, struct fio_tls *t,
 	end = min_u64(off + size, fsize);
 	j.end = end;
 	j.first = off / esz;
-	j.last = (end - 1) / esz;
-	j.lastidx = (fsize - 1) / esz;
-	dlen = (j.last - j.first) * dsz + min_u64(esz, fsize - j.last * esz) + OVH;
+	j.last = span_last(esz, end);
+	j.lastidx = span_last(esz, fsize);
+	dlen = span_disk_len(esz, j.first, j.last, fsize);
 	/* One read for the whole span: extents are contiguous on disk. */
 	n = pread_full(fd, t->disk, dlen, j.first * dsz);
 	if (n < 0)
@@ -893,7 +893,7 @@ static int retire_last(struct atr_mount *m, struct fio_tls *t,
 	*retired = false;
 	if (size == 0)
 		return next > 0 ? gap_open(ai, fd, 0, next, pending) : 0;
-	oldlast = (size - 1) / esz;
+	oldlast = span_last(esz, size);
 	if (oldlast >= next)
 		return 0;
 	if (next > oldlast + 1) {
@@ -919,7 +919,7 @@ static int write_chunk(struct fio_job *j, struct aead_ctx *ac, uint64_t lo,
 	int err;
 
 	for (i = lo; i <= hi; i++) {
-		ilen = min_u64(esz, j->end - i * esz);
+		ilen = span_ext_len(esz, j->end, i);
 		if (i == j->first && j->edge_first)
 			src = j->edge[0];
 		else if (i == j->last && j->edge_last)
@@ -943,7 +943,7 @@ static int write_drain(struct fio_job *j, uint64_t c0, uint64_t c1)
 	uint64_t dsz = extent_disk_size(esz);
 	uint64_t lo = j->first + c0 * j->per;
 	uint64_t hi = min_u64(j->first + c1 * j->per - 1, j->last);
-	uint64_t len = (hi - lo) * dsz + min_u64(esz, j->end - hi * esz) + OVH;
+	uint64_t len = span_disk_len(esz, lo, hi, j->end);
 
 	return out_past(j->out, j->disk + (lo - j->first) * dsz, len, lo * dsz);
 }
@@ -958,28 +958,17 @@ static int write_edge(struct atr_mount *m, struct fio_tls *t,
 		      uint8_t *scratch)
 {
 	uint32_t esz = m->extent_size;
-	uint64_t ilen = min_u64(esz, j->end - i * esz);
-	uint64_t s = i == j->first ? j->off - i * esz : 0;
-	uint64_t e = min_u64(j->off + j->size - i * esz, ilen);
+	uint64_t s, e;
 	int err = ext_load(m, t->ac, ai, fd, i, fsize, plain, scratch);
 
 	if (err)
 		return err;
+	span_cover(esz, i, j->off, j->off + j->size, j->end, &s, &e);
 	if (j->buf)
 		memcpy(plain + s, j->buf + (i * esz + s - j->off), e - s);
 	else
 		memset(plain + s, 0, e - s);
 	return 0;
-}
-
-static bool extent_partial(uint32_t esz, uint64_t i, uint64_t off,
-			   uint64_t size, uint64_t nsize)
-{
-	uint64_t ilen = min_u64(esz, nsize - i * esz);
-	uint64_t s = i * esz < off ? off - i * esz : 0;
-	uint64_t e = min_u64(off + size - i * esz, ilen);
-
-	return s != 0 || e != ilen;
 }
 
 /* @w: the write as registered with worder.c, or NULL. */
@@ -1003,12 +992,12 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	if (err)
 		return err;
 	o.dend = extent_backing_size(esz, fsize);
-	oldlast = fsize ? (fsize - 1) / esz : 0;
+	oldlast = fsize ? span_last(esz, fsize) : 0;
 	nsize = off + size > fsize ? off + size : fsize;
 	j.end = nsize;
 	j.first = off / esz;
-	j.last = (off + size - 1) / esz;
-	j.lastidx = (nsize - 1) / esz;
+	j.last = span_last(esz, off + size);
+	j.lastidx = span_last(esz, nsize);
 	/* Slot 0 of t->disk: a retired last extent; the span follows. */
 	j.disk = t->disk + dsz;
 	err = retire_last(m, t, ai, fd, fsize, j.first, t->disk, &retired,
@@ -1022,9 +1011,9 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	}
 	j.zero = t->zero;
 	/* Only the two ends can be partial, and only they are read. */
-	j.edge_first = extent_partial(esz, j.first, off, size, nsize);
+	j.edge_first = span_partial(esz, j.first, off, off + size, nsize);
 	j.edge_last = j.last != j.first &&
-		      extent_partial(esz, j.last, off, size, nsize);
+		      span_partial(esz, j.last, off, off + size, nsize);
 	if (j.edge_first)
 		err = write_edge(m, t, ai, fd, &j, j.first, fsize, t->edge[0],
 				 j.disk);
@@ -1043,7 +1032,7 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 		err = job_run(m, t, &j);
 	if (err)
 		return out_end(&o, err);
-	outlen = (j.last - j.first) * dsz + min_u64(esz, nsize - j.last * esz) + OVH;
+	outlen = span_disk_len(esz, j.first, j.last, nsize);
 	/*
 	 * A retired extent (the old last) right before the span goes with it:
 	 * then all of the span is past dend.
@@ -1110,8 +1099,8 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 		return 0;
 	}
 	/* The extent holding the new end becomes last: re-seal it so. */
-	last = (size - 1) / esz;
-	ilen = size - last * esz;
+	last = span_last(esz, size);
+	ilen = span_ext_len(esz, size, last);
 	err = ext_load(m, t->ac, ai, fd, last, fsize, t->edge[0], t->edge[1]);
 	if (!err)
 		err = extent_seal_ctx(t->ac, ai->fk, last, true, t->edge[0], ilen,
@@ -1188,8 +1177,7 @@ static int punch(struct atr_mount *m, struct atr_inode *ai, int fd,
 	end = min_u64(off + len, fsize);
 	if (off >= end)
 		return 0;
-	a = (off + esz - 1) / esz;
-	b = min_u64(end / esz, (fsize - 1) / esz);
+	span_inner(esz, off, end, fsize, &a, &b);
 	if (a >= b)
 		return zero_range(m, ai, fd, off, end);
 	err = mark_sparse(ai, fd);
@@ -1222,7 +1210,7 @@ int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		return err;
 	/* Reserve the backing space of every extent the range touches. */
 	first = off / esz;
-	last = (off + len - 1) / esz;
+	last = span_last(esz, off + len);
 	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)(first * dsz),
 		      (off_t)((last - first + 1) * dsz)))
 		return -errno;
@@ -1261,7 +1249,7 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 	/* No sparse record, no holes (docs/format.md): nothing to read. */
 	if (!ai->sparse && !ai->gaps)
 		return whence == SEEK_DATA ? (int64_t)off : (int64_t)fsize;
-	lastidx = (fsize - 1) / esz;
+	lastidx = span_last(esz, fsize);
 	disk = malloc(dsz);
 	if (!disk)
 		return -ENOMEM;

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * tests/unit/test_holes.c - the pure parts of hole handling: the list of
- * holes not yet recorded (fs/gaps.c).
+ * holes not yet recorded (fs/gaps.c) and the extent arithmetic of byte
+ * ranges (fs/span.h), which decides what a read opens, what a write reads
+ * first and what a punch leaves to the backing file.
  *
  * The list may list more than was added, never less (fs/gaps.h); the
  * overflow cases pin down today's merging past GAPS_MAX ranges, which an
- * exact list would replace.
+ * exact list would replace.  The arithmetic is tried at every extent size
+ * the format allows, on both sides of each extent boundary.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,7 +20,18 @@
 #include <cmocka.h>
 
 #include "unit.h"
+#include "../../crypto/extent.h"
 #include "../../fs/gaps.h"
+#include "../../fs/span.h"
+
+/* FUSE's largest request, the data path's FIO_SPAN. */
+#define REQ_MAX		(1u << 20)
+
+/* Every extent size docs/format.md allows, smallest first. */
+#define for_each_esz(esz, shift)					\
+	for ((shift) = EXTENT_MIN_SHIFT, (esz) = 1u << (shift);	\
+	     (shift) <= EXTENT_MAX_SHIFT;				\
+	     (shift)++, (esz) = 1u << (shift))
 
 /* ---- the gap list ---- */
 
@@ -255,6 +269,222 @@ static void test_gaps_split_full(void **state)
 	gaps_free(&g);
 }
 
+/* ---- extent arithmetic ---- */
+
+/* The sizes tried below are the format's, all of them. */
+static void test_span_sizes(void **state)
+{
+	unsigned int shift, n = 0;
+	uint32_t esz;
+
+	(void)state;
+	for_each_esz(esz, shift) {
+		assert_true(extent_size_valid(esz));
+		assert_false(extent_size_valid(esz - 1));
+		n++;
+	}
+	assert_int_equal(n, 9);
+	assert_false(extent_size_valid(1u << (EXTENT_MIN_SHIFT - 1)));
+	assert_false(extent_size_valid(1u << (EXTENT_MAX_SHIFT + 1)));
+}
+
+static void test_span_last(void **state)
+{
+	static const uint64_t ks[] = { 1, 2, 3, 1000, 1ull << 30 };
+	unsigned int shift, n;
+	uint32_t esz;
+
+	(void)state;
+	for_each_esz(esz, shift) {
+		assert_int_equal(span_last(esz, 1), 0);
+		for (n = 0; n < sizeof(ks) / sizeof(ks[0]); n++) {
+			uint64_t k = ks[n];
+
+			assert_int_equal(span_last(esz, k * esz - 1), k - 1);
+			assert_int_equal(span_last(esz, k * esz), k - 1);
+			assert_int_equal(span_last(esz, k * esz + 1), k);
+		}
+		/* The largest size: no overflow. */
+		assert_int_equal(span_last(esz, UINT64_MAX), UINT64_MAX >> shift);
+	}
+}
+
+static void test_span_ext_len(void **state)
+{
+	unsigned int shift;
+	uint32_t esz;
+
+	(void)state;
+	for_each_esz(esz, shift) {
+		assert_int_equal(span_ext_len(esz, 1, 0), 1);
+		assert_int_equal(span_ext_len(esz, esz - 1, 0), esz - 1);
+		assert_int_equal(span_ext_len(esz, esz, 0), esz);
+		/* A file of whole extents: the last is full too. */
+		assert_int_equal(span_ext_len(esz, 3ull * esz, 0), esz);
+		assert_int_equal(span_ext_len(esz, 3ull * esz, 2), esz);
+		/* One byte short, one byte over. */
+		assert_int_equal(span_ext_len(esz, 3ull * esz - 1, 1), esz);
+		assert_int_equal(span_ext_len(esz, 3ull * esz - 1, 2), esz - 1);
+		assert_int_equal(span_ext_len(esz, 3ull * esz + 1, 2), esz);
+		assert_int_equal(span_ext_len(esz, 3ull * esz + 1, 3), 1);
+	}
+}
+
+/* The backing bytes of a run agree with the format's own geometry. */
+static void test_span_disk_len(void **state)
+{
+	unsigned int shift, n;
+	uint64_t dsz, size, last, first, plain;
+	uint32_t esz;
+
+	(void)state;
+	for_each_esz(esz, shift) {
+		const uint64_t sizes[] = {
+			1, esz - 1, esz, esz + 1, 2ull * esz, 3ull * esz - 1,
+			5ull * esz + 7, (uint64_t)REQ_MAX + 1,
+		};
+
+		dsz = extent_disk_size(esz);
+		for (n = 0; n < sizeof(sizes) / sizeof(sizes[0]); n++) {
+			size = sizes[n];
+			last = span_last(esz, size);
+			assert_int_equal(span_disk_len(esz, 0, last, size),
+					 extent_backing_size(esz, size));
+			assert_int_equal(extent_plain_size(esz,
+					 span_disk_len(esz, 0, last, size),
+					 &plain), 0);
+			assert_int_equal(plain, size);
+			/* From any first extent: the tail of the file. */
+			for (first = 0; first <= last; first++)
+				assert_int_equal(span_disk_len(esz, first, last, size),
+						 extent_backing_size(esz, size) -
+						 extent_disk_off(esz, first));
+		}
+		/* A run that stops before the last extent is whole extents. */
+		assert_int_equal(span_disk_len(esz, 1, 3, 5ull * esz + 7), 3 * dsz);
+		assert_int_equal(span_disk_len(esz, 2, 2, 5ull * esz + 7), dsz);
+		assert_int_equal(span_disk_len(esz, 5, 5, 5ull * esz + 7),
+				 7 + EXTENT_OVERHEAD);
+	}
+}
+
+static void assert_cover(uint32_t esz, uint64_t i, uint64_t off,
+			 uint64_t end, uint64_t size, uint64_t s, uint64_t e,
+			 bool partial)
+{
+	uint64_t gs, ge;
+
+	span_cover(esz, i, off, end, size, &gs, &ge);
+	assert_int_equal(gs, s);
+	assert_int_equal(ge, e);
+	assert_int_equal(span_partial(esz, i, off, end, size), partial);
+}
+
+static void test_span_cover(void **state)
+{
+	unsigned int shift;
+	uint64_t E, size;
+	uint32_t esz;
+
+	(void)state;
+	for_each_esz(esz, shift) {
+		E = esz;
+		/* Five extents, the last half full. */
+		size = 4 * E + E / 2;
+		/* Exactly one extent, then a byte off at either end. */
+		assert_cover(esz, 1, E, 2 * E, size, 0, E, false);
+		assert_cover(esz, 1, E + 1, 2 * E, size, 1, E, true);
+		assert_cover(esz, 1, E, 2 * E - 1, size, 0, E - 1, true);
+		/* Across two boundaries, one byte into each outer extent. */
+		assert_cover(esz, 0, E - 1, 2 * E + 1, size, E - 1, E, true);
+		assert_cover(esz, 1, E - 1, 2 * E + 1, size, 0, E, false);
+		assert_cover(esz, 2, E - 1, 2 * E + 1, size, 0, 1, true);
+		/* One byte inside an extent. */
+		assert_cover(esz, 2, 2 * E + 5, 2 * E + 6, size, 5, 6, true);
+		/* To the end of the file: a short last extent is whole. */
+		assert_cover(esz, 4, 4 * E, size, size, 0, E / 2, false);
+		assert_cover(esz, 4, 4 * E + 1, size, size, 1, E / 2, true);
+		assert_cover(esz, 4, 4 * E, size - 1, size, 0, E / 2 - 1, true);
+		/* A write that makes the file: its new last extent is whole. */
+		assert_cover(esz, 3, 3 * E, 3 * E + 10, 3 * E + 10, 0, 10, false);
+		assert_cover(esz, 0, 0, 1, 1, 0, 1, false);
+		/* Into an old extent that a write grows. */
+		assert_cover(esz, 3, 3 * E + 10, 3 * E + 20, 3 * E + 20, 10, 20,
+			     true);
+	}
+}
+
+/* What a punch hands to the backing file: whole extents, never the last. */
+static void test_span_inner(void **state)
+{
+	unsigned int shift;
+	uint64_t E, a, b, size;
+	uint32_t esz;
+
+	(void)state;
+	for_each_esz(esz, shift) {
+		E = esz;
+		size = 10 * E + 3;	/* extent 10, of 3 bytes, is last */
+		span_inner(esz, 0, size, size, &a, &b);
+		assert_int_equal(a, 0);
+		assert_int_equal(b, 10);
+		span_inner(esz, 1, size, size, &a, &b);
+		assert_int_equal(a, 1);
+		assert_int_equal(b, 10);
+		span_inner(esz, E, 3 * E, size, &a, &b);
+		assert_int_equal(a, 1);
+		assert_int_equal(b, 3);
+		span_inner(esz, E - 1, 3 * E + 1, size, &a, &b);
+		assert_int_equal(a, 1);
+		assert_int_equal(b, 3);
+		span_inner(esz, E + 1, 3 * E - 1, size, &a, &b);
+		assert_int_equal(a, 2);
+		assert_int_equal(b, 2);
+		span_inner(esz, E, 2 * E, size, &a, &b);
+		assert_int_equal(a, 1);
+		assert_int_equal(b, 2);
+		/* Inside one extent: none. */
+		span_inner(esz, E + 1, 2 * E - 1, size, &a, &b);
+		assert_true(a >= b);
+		/* A file of whole extents keeps its last one too. */
+		size = 10 * E;
+		span_inner(esz, 0, size, size, &a, &b);
+		assert_int_equal(a, 0);
+		assert_int_equal(b, 9);
+		span_inner(esz, 9 * E, size, size, &a, &b);
+		assert_true(a >= b);
+	}
+}
+
+/*
+ * A request of up to REQ_MAX bytes at any offset touches at most
+ * REQ_MAX / esz + 1 extents: what the per-thread buffers are sized for.
+ */
+static void test_span_request(void **state)
+{
+	unsigned int shift;
+	uint64_t offs[4], off, first, last;
+	uint32_t esz;
+	unsigned int n;
+
+	(void)state;
+	for_each_esz(esz, shift) {
+		offs[0] = 0;
+		offs[1] = 1;
+		offs[2] = esz - 1;
+		offs[3] = 7ull * esz + esz / 2;
+		for (n = 0; n < 4; n++) {
+			off = offs[n];
+			first = off / esz;
+			last = span_last(esz, off + REQ_MAX);
+			assert_true(last - first + 1 <= REQ_MAX / esz + 1);
+			/* Aligned: one fewer. */
+			assert_int_equal(last - first + 1,
+					 REQ_MAX / esz + (off % esz ? 1 : 0));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,8 +497,15 @@ int main(void)
 		cmocka_unit_test(test_gaps_overflow_touching),
 		cmocka_unit_test(test_gaps_overflow_tie),
 		cmocka_unit_test(test_gaps_split_full),
+		cmocka_unit_test(test_span_sizes),
+		cmocka_unit_test(test_span_last),
+		cmocka_unit_test(test_span_ext_len),
+		cmocka_unit_test(test_span_disk_len),
+		cmocka_unit_test(test_span_cover),
+		cmocka_unit_test(test_span_inner),
+		cmocka_unit_test(test_span_request),
 	};
 
-	return cmocka_run_group_tests_name("holes: the gap list", tests,
-					   NULL, NULL);
+	return cmocka_run_group_tests_name("holes: gap list, extent arithmetic",
+					   tests, NULL, NULL);
 }
