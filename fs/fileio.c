@@ -13,10 +13,10 @@
  * so there is no second copy to fall out of step.
  *
  * Speed (docs/performance.md): each thread that serves data owns a struct
- * fio_tls, made on its first request and freed (keys wiped) when it exits:
- * an AEAD context that keeps the DEK's key schedule, and buffers sized for
- * one FIO_SPAN request, so the data path does not allocate.  A read is
- * one pread of the backing span; a write puts what lies past the old end
+ * fio_tls (tls.c), made on its first request and freed (keys wiped) when
+ * it exits: an AEAD context that keeps the DEK's key schedule, and buffers
+ * sized for one FIO_SPAN request, so the data path does not allocate.  A
+ * read is one pread of the backing span; a write puts what lies past the old end
  * of the backing file first, in pieces as they are sealed, then what lies
  * below it in one pwrite, so that a full disk leaves the file as it was
  * (struct fio_out).  The extents of a large request are sealed or opened
@@ -36,116 +36,10 @@
 #include "transport.h"
 
 #define OVH	EXTENT_OVERHEAD
-/* Largest plaintext span handled at once; FUSE requests are at most 1 MiB. */
-#define FIO_SPAN	(1u << 20)
 /* Plaintext per unit of work handed to a helper thread. */
 #define FIO_CHUNK	(64u << 10)
 #define FIO_MAX_HELPERS	7
 #define FIO_HELPER_STACK	(256u << 10)
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-/*
- * Per-thread state.  Sizes follow the mount's extent size: @disk holds the
- * sealed extents of one span plus one retired extent, @plain a read reply,
- * @edge[2] the partial extents at either end of a request, @zero zeros
- * for writes of zeros, made on first use.
- */
-struct fio_tls {
-	struct aead_ctx *ac;
-	uint32_t esz;
-	size_t disk_len;
-	uint8_t *disk, *plain, *edge[2], *zero;
-};
-
-static pthread_key_t tls_key;
-static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
-static int tls_key_err;
-
-static void tls_free(void *p)
-{
-	struct fio_tls *t = p;
-
-	if (!t)
-		return;
-	aead_ctx_free(t->ac);		/* wipes the key schedules */
-	free(t->disk);
-	free(t->plain);
-	free(t->edge[0]);
-	free(t->edge[1]);
-	free(t->zero);
-	free(t);
-}
-
-static void tls_key_make(void)
-{
-	tls_key_err = pthread_key_create(&tls_key, tls_free);
-}
-
-/* Extents a span of FIO_SPAN bytes at any offset can touch. */
-static size_t span_extents(uint32_t esz)
-{
-	return FIO_SPAN / esz + 1;
-}
-
-static struct fio_tls *tls_get(struct atr_mount *m)
-{
-	uint32_t esz = m->extent_size;
-	uint64_t dsz = extent_disk_size(esz);
-	struct fio_tls *t;
-
-	if (pthread_once(&tls_once, tls_key_make) || tls_key_err)
-		return NULL;
-	t = pthread_getspecific(tls_key);
-	if (t && t->esz == esz)
-		return t;
-	tls_free(t);
-	pthread_setspecific(tls_key, NULL);
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->esz = esz;
-	/* + 1: the retired last extent goes in front of the span. */
-	t->disk_len = (span_extents(esz) + 1) * dsz;
-	t->ac = aead_ctx_new();
-	t->disk = malloc(t->disk_len);
-	t->plain = malloc(FIO_SPAN);
-	t->edge[0] = malloc(dsz);
-	t->edge[1] = malloc(dsz);
-	if (!t->ac || !t->disk || !t->plain || !t->edge[0] || !t->edge[1] ||
-	    pthread_setspecific(tls_key, t)) {
-		tls_free(t);
-		return NULL;
-	}
-	return t;
-}
-
-/*
- * End of a request on this thread: its AEAD context keeps no file's key,
- * since the file may be closed next and the thread lives until unmount.
- * Costs one key set-up per request, not per extent.
- */
-static void tls_forget(struct atr_mount *m)
-{
-	struct fio_tls *t = tls_get(m);
-
-	if (t)
-		aead_ctx_forget(t->ac);
-}
-
-void *fio_reply_buf(struct atr_mount *m, size_t size)
-{
-	void *ring = xport_reply_buf(size);
-	struct fio_tls *t;
-
-	if (ring)
-		return ring;
-	t = tls_get(m);
-	return t && size <= FIO_SPAN ? t->plain : NULL;
-}
 
 /*
  * The helper pool.  A job is a range of extents cut into chunks; the
@@ -253,7 +147,7 @@ static void job_cancel(struct fio_job *j)
 /*
  * A helper seals and opens in the owner's buffers: of the per-thread state
  * it needs only an AEAD context, not the 2 MiB of buffers (locked, with
- * the daemon's memory) that tls_get() would give it.
+ * the daemon's memory) that fio_tls_get() would give it.
  */
 static void *helper_main(void *arg)
 {
@@ -277,7 +171,7 @@ static void *helper_main(void *arg)
 			continue;
 		pthread_mutex_unlock(&p->lock);
 		job_run_chunk(p, j, ac, c);
-		aead_ctx_forget(ac);		/* as tls_forget() */
+		aead_ctx_forget(ac);		/* as fio_tls_forget() */
 		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -747,7 +641,7 @@ static ssize_t read_span(struct atr_mount *m, struct fio_tls *t,
 static int fio_begin(struct atr_mount *m, struct atr_inode *ai, int fd,
 		     struct fio_tls **t, uint64_t *fsize)
 {
-	*t = tls_get(m);
+	*t = fio_tls_get(m);
 	if (!*t)
 		return -ENOMEM;
 	return data_size(m, ai, fd, fsize);
@@ -1056,7 +950,7 @@ static ssize_t write_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 			 const char *buf, size_t size, uint64_t off,
 			 const struct worder *w)
 {
-	struct fio_tls *t = tls_get(m);
+	struct fio_tls *t = fio_tls_get(m);
 	size_t done = 0, piece;
 	int err;
 
@@ -1125,7 +1019,7 @@ ssize_t fio_read(struct atr_mount *m, struct atr_inode *ai, int fd,
 {
 	ssize_t n = read_req(m, ai, fd, buf, size, off);
 
-	tls_forget(m);
+	fio_tls_forget(m);
 	return n;
 }
 
@@ -1135,7 +1029,7 @@ ssize_t fio_write(struct atr_mount *m, struct atr_inode *ai, int fd,
 {
 	ssize_t n = write_req(m, ai, fd, buf, size, off, w);
 
-	tls_forget(m);
+	fio_tls_forget(m);
 	return n;
 }
 
@@ -1144,7 +1038,7 @@ int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
 {
 	int err = truncate_req(m, ai, fd, size);
 
-	tls_forget(m);
+	fio_tls_forget(m);
 	return err;
 }
 

@@ -215,6 +215,38 @@ void worder_leave(struct atr_mount *m, struct atr_inode *ai,
 		  struct worder *w);
 
 /*
+ * tls.c: the data path's per-thread state.  fio_tls_get() returns this
+ * thread's, made or remade for the mount's extent size, or NULL (ENOMEM).
+ * fio_tls_forget() ends a request: the AEAD context drops the file's key.
+ */
+/* Largest plaintext span handled at once; FUSE requests are at most 1 MiB. */
+#define FIO_SPAN	(1u << 20)
+
+/*
+ * Per-thread state, the thread's alone (no lock), freed when it exits.
+ * Sizes follow the mount's extent size: @disk holds the sealed extents of
+ * one span plus one retired extent, @plain a read reply, @edge[2] the
+ * partial extents at either end of a request, @zero zeros for writes of
+ * zeros, made on first use.
+ */
+struct fio_tls {
+	struct aead_ctx *ac;		/* keeps a file's key for one request */
+	uint32_t esz;			/* the extent size sized for */
+	size_t disk_len;
+	uint8_t *disk, *plain, *edge[2], *zero;
+};
+
+struct fio_tls *fio_tls_get(struct atr_mount *m);
+void fio_tls_forget(struct atr_mount *m);
+/*
+ * The calling thread's reply buffer for a read of @size bytes (at most
+ * FIO_SPAN), or NULL.  Owned by the thread; valid until its next request.
+ * It is the transport's own buffer where it has one (xport_reply_buf()),
+ * so the reply is not copied again.
+ */
+void *fio_reply_buf(struct atr_mount *m, size_t size);
+
+/*
  * fileio.c: encrypted data path.  @fd is the open backing file and the
  * file key is held.  fio_read() wants ai->lock read-held, the others
  * write-held.  Return bytes or 0, or -errno; -EBADMSG means tampering or
@@ -244,13 +276,6 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
  */
 int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd);
 void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd);
-/*
- * The calling thread's reply buffer for a read of @size bytes (at most
- * 1 MiB), or NULL.  Owned by the thread; valid until its next request.
- * It is the transport's own buffer where it has one (xport_reply_buf()),
- * so the reply is not copied again.
- */
-void *fio_reply_buf(struct atr_mount *m, size_t size);
 /*
  * Helper threads that seal and open the extents of large requests beside
  * the worker that owns them: ncpu - 1 of them, started before the session
@@ -336,6 +361,11 @@ void atr_removexattr(fuse_req_t, fuse_ino_t, const char *);
 static inline struct atr_mount *atr_mnt(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
+}
+
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
 }
 
 /* Internal errors to what the user sees: tampering is EIO. */
