@@ -71,7 +71,7 @@ struct atr_mount {
 	struct fuse_session *se;	/* set once the session exists */
 	int harden_mlock_err;		/* harden.c: mlockall's -errno or 0 */
 	int harden_flusher_err;		/* PR_SET_IO_FLUSHER's -errno or 0 */
-	struct fio_pool *pool;		/* fileio.c helpers; set while serving */
+	struct fio_pool *pool;		/* pool.c helpers; set while serving */
 	struct audit *audit;		/* audit.c; NULL: no audit log; immutable */
 	struct vol_options *opt;	/* verified optional settings; NULL: none */
 	struct atr_inode root;		/* never freed through the table */
@@ -247,6 +247,62 @@ void fio_tls_forget(struct atr_mount *m);
 void *fio_reply_buf(struct atr_mount *m, size_t size);
 
 /*
+ * pool.c: helper threads that seal and open the extents of large requests
+ * beside the worker that owns them: ncpu - 1 of them, started before the
+ * session loop and stopped (keys wiped) after it.  Without them, all runs
+ * inline.
+ */
+int fio_pool_start(struct atr_mount *m);
+void fio_pool_stop(struct atr_mount *m);
+
+/* Seal or open extents @lo..@hi of @j's request with @ac. */
+struct fio_job;
+typedef int (*fio_chunk_fn)(struct fio_job *j, struct aead_ctx *ac,
+			    uint64_t lo, uint64_t hi);
+/* Chunks @c0..@c1 - 1 are done; called by the owner, in order. */
+typedef int (*fio_drain_fn)(struct fio_job *j, uint64_t c0, uint64_t c1);
+
+/*
+ * One request's extents @first..@last, cut into chunks that the owner and
+ * the helpers run with @fn.  A job with a @drain hands each run of
+ * finished chunks to the owner as soon as it is complete.  The owner sets
+ * the request part; the pool reads only @rbuf of it (a read may be left to
+ * idle helpers, see fio_pool_run()).
+ */
+struct fio_job {
+	fio_chunk_fn fn;		/* owner; immutable while running */
+	fio_drain_fn drain;		/* or NULL; likewise */
+	uint64_t first, last, per;	/* extents, and extents per chunk */
+	uint64_t next, nchunks, pending; /* chunks; pool->lock */
+	uint64_t done;			/* bitmap of chunks; pool->lock */
+	uint64_t drained;		/* chunks drained; owner only */
+	int err;			/* first error; pool->lock */
+	bool queued;			/* pool->lock */
+	struct fio_job *qnext;		/* pool->lock */
+	/*
+	 * The request: set by the owner and left alone while the job runs,
+	 * but for what the chunks write, each its own extents' part of
+	 * @disk or @rbuf, and what the owner's drains change through @out.
+	 */
+	struct atr_mount *m;
+	struct atr_inode *ai;
+	const char *buf;		/* write source, or NULL for zeros */
+	char *rbuf;			/* read destination */
+	uint8_t *disk;			/* sealed span, extent @first at 0 */
+	uint8_t *edge[2];
+	const uint8_t *zero;
+	bool edge_first, edge_last;
+	uint64_t off, end, size, lastidx;
+	struct fio_out *out;		/* a write's destination */
+};
+
+/*
+ * Run @j (on the caller's stack) to its end, @ac being the caller's AEAD
+ * context; the first error of its chunks and drains, or 0.
+ */
+int fio_pool_run(struct atr_mount *m, struct aead_ctx *ac, struct fio_job *j);
+
+/*
  * fileio.c: encrypted data path.  @fd is the open backing file and the
  * file key is held.  fio_read() wants ai->lock read-held, the others
  * write-held.  Return bytes or 0, or -errno; -EBADMSG means tampering or
@@ -276,13 +332,6 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
  */
 int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd);
 void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd);
-/*
- * Helper threads that seal and open the extents of large requests beside
- * the worker that owns them: ncpu - 1 of them, started before the session
- * loop and stopped (keys wiped) after it.  Without them, all runs inline.
- */
-int fio_pool_start(struct atr_mount *m);
-void fio_pool_stop(struct atr_mount *m);
 
 /* attr.c */
 /* Backing stat to what the user sees: plaintext sizes of files and links. */
