@@ -19,7 +19,7 @@
  * read is one pread of the backing span; a write puts what lies past the old end
  * of the backing file first, in pieces as they are sealed, then what lies
  * below it in one pwrite, so that a full disk leaves the file as it was
- * (struct fio_out).  The extents of a large request are sealed or opened
+ * (output.c).  The extents of a large request are sealed or opened
  * by the caller and the mount's helper threads together (pool.c), which
  * puts both cores on one write.
  */
@@ -50,23 +50,6 @@ static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
 		done += (size_t)n;
 	}
 	return (ssize_t)done;
-}
-
-static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = pwrite(fd, (const char *)buf + done, len - done,
-			   (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
-	return 0;
 }
 
 int fio_size(const struct atr_mount *m, int fd, uint64_t *size)
@@ -408,101 +391,6 @@ static ssize_t read_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 }
 
 /*
- * Allocate @len bytes at @off of the backing file without changing its
- * size or data.  A backing file system without fallocate gets no
- * reservation, which is what it had before.
- */
-static int reserve(int fd, uint64_t off, uint64_t len)
-{
-	int r;
-
-	do
-		r = fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
-	while (r && errno == EINTR);
-	if (r && errno != EOPNOTSUPP && errno != ENOSYS)
-		return -errno;
-	return 0;
-}
-
-/*
- * Where the sealed bytes of one request go, written so that running out of
- * space (a full disk, a quota) leaves the file exactly as it was and the
- * caller gets ENOSPC.  Writing in request order instead re-sealed the old
- * last extent in place first, and a disk that filled up behind it left a
- * torn extent, which reads as tampering and fails every later append.
- *
- * Everything at or past @dend, the backing size before the request, goes
- * first (out_past(), which a large write calls chunk by chunk while the
- * rest is still being sealed): if any of it fails, out_end() cuts the file
- * back to @dend before anything below was touched.  Below @dend bytes are
- * overwritten in place (out_below()), which needs no new space, except
- * over the holes of a sparse file: those are allocated first (as zeros,
- * which is still a hole), so a write into a hole fails whole or not at all.
- *
- * What this cannot cover: a backing file system that copies on write
- * (btrfs, ZFS, reflinked XFS) needs space for in-place writes too, and a
- * network or FUSE one may accept the pwrite and fail at its writeback.
- */
-struct fio_out {
-	struct atr_inode *ai;
-	int fd;
-	uint64_t dend;
-	bool grew;		/* something went at or past @dend */
-};
-
-/* The part of @len sealed bytes for backing offset @off at or past dend. */
-static int out_past(struct fio_out *o, const uint8_t *buf, uint64_t len,
-		    uint64_t off)
-{
-	uint64_t cut;
-
-	if (off + len <= o->dend)
-		return 0;
-	cut = off < o->dend ? o->dend - off : 0;
-	o->grew = true;
-	return pwrite_full(o->fd, buf + cut, len - cut, off + cut);
-}
-
-/*
- * The part below dend; only once everything past it is written.  @hole:
- * it may lie over holes (not so for a retired last extent, which was just
- * read).
- */
-static int out_below(struct fio_out *o, const uint8_t *buf, uint64_t len,
-		     uint64_t off, bool hole)
-{
-	int err;
-
-	if (off >= o->dend)
-		return 0;
-	len = min_u64(len, o->dend - off);
-	if (hole && (o->ai->sparse || o->ai->gaps)) {
-		err = reserve(o->fd, off, len);
-		if (err)
-			return err;
-	}
-	return pwrite_full(o->fd, buf, len, off);
-}
-
-/*
- * The end of a request's writes, with its first error.  Only a write that
- * grew the file is cut back: on a same-size truncate, file systems drop
- * blocks reserved past the end.
- */
-static int out_end(struct fio_out *o, int err)
-{
-	if (err && o->grew && ftruncate(o->fd, (off_t)o->dend)) {
-		int terr = errno;
-
-		atr_log_inode(LOG_ERR, o->ai, "a failed write (%s) could not "
-			      "be cut back (%s); the end of the file is damaged",
-			      strerror(-err), strerror(terr));
-		return -EIO;
-	}
-	return err;
-}
-
-/*
  * The old last extent stops being last: re-seal it full and with
  * is_last = 0, into @slot (extent_disk_size bytes).  *retired says whether
  * it did; the caller writes @slot, with its own span when the extent sits
@@ -573,7 +461,8 @@ static int write_drain(struct fio_job *j, uint64_t c0, uint64_t c1)
 	uint64_t hi = min_u64(j->first + c1 * j->per - 1, j->last);
 	uint64_t len = span_disk_len(esz, lo, hi, j->end);
 
-	return out_past(j->out, j->disk + (lo - j->first) * dsz, len, lo * dsz);
+	return fio_out_past(j->out, j->disk + (lo - j->first) * dsz, len,
+			    lo * dsz);
 }
 
 /*
@@ -655,25 +544,28 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	 * to full size, then the span as it is sealed (write_drain).
 	 */
 	if (retired)
-		err = out_past(&o, t->disk, dsz, oldlast * dsz);
+		err = fio_out_past(&o, t->disk, dsz, oldlast * dsz);
 	if (!err)
 		err = fio_pool_run(m, t->ac, &j);
 	if (err)
-		return out_end(&o, err);
+		return fio_out_end(&o, err);
 	outlen = span_disk_len(esz, j.first, j.last, nsize);
 	/*
 	 * A retired extent (the old last) right before the span goes with it:
 	 * then all of the span is past dend.
 	 */
 	if (retired && j.first == oldlast + 1) {
-		err = out_below(&o, t->disk, dsz + outlen, oldlast * dsz, false);
+		err = fio_out_below(&o, t->disk, dsz + outlen, oldlast * dsz,
+				    false);
 	} else {
 		if (retired)
-			err = out_below(&o, t->disk, dsz, oldlast * dsz, false);
+			err = fio_out_below(&o, t->disk, dsz, oldlast * dsz,
+					    false);
 		if (!err)
-			err = out_below(&o, j.disk, outlen, j.first * dsz, true);
+			err = fio_out_below(&o, j.disk, outlen, j.first * dsz,
+					    true);
 	}
-	err = out_end(&o, err);
+	err = fio_out_end(&o, err);
 	if (!err)
 		gap_close(ai, j.first, j.last + 1);
 	return err;
@@ -734,12 +626,13 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 		err = extent_seal_ctx(t->ac, ai->fk, last, true, t->edge[0], ilen,
 				      t->edge[1]);
 	if (!err) {
-		/* In place, but maybe over a hole: out_below() allocates it. */
+		/* In place, but maybe over a hole: fio_out_below() allocates. */
 		struct fio_out o = { .ai = ai, .fd = fd,
 				     .dend = extent_backing_size(esz, fsize) };
 
-		err = out_end(&o, out_below(&o, t->edge[1], ilen + OVH,
-					    extent_disk_off(esz, last), true));
+		err = fio_out_end(&o, fio_out_below(&o, t->edge[1], ilen + OVH,
+						    extent_disk_off(esz, last),
+						    true));
 	}
 	if (!err && ftruncate(fd, (off_t)(extent_disk_off(esz, last) + ilen + OVH)))
 		err = -errno;

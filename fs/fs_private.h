@@ -303,6 +303,34 @@ struct fio_job {
 int fio_pool_run(struct atr_mount *m, struct aead_ctx *ac, struct fio_job *j);
 
 /*
+ * output.c: a request's sealed bytes into the backing file so that a full
+ * disk leaves the file as it was.  All three return 0 or -errno; after the
+ * first error only fio_out_end() is called, with it.
+ */
+struct fio_out {		/* one request's, on its stack; owner only */
+	struct atr_inode *ai;		/* ai->lock write-held */
+	int fd;				/* the backing file */
+	uint64_t dend;			/* its backing size before the request */
+	bool grew;		/* something went at or past @dend */
+};
+
+/* The part of @len sealed bytes for backing offset @off at or past dend. */
+int fio_out_past(struct fio_out *o, const uint8_t *buf, uint64_t len,
+		 uint64_t off);
+/*
+ * The part below dend; only once everything past it is written.  @hole:
+ * it may lie over holes (not so for a retired last extent, which was just
+ * read).
+ */
+int fio_out_below(struct fio_out *o, const uint8_t *buf, uint64_t len,
+		  uint64_t off, bool hole);
+/*
+ * The end of a request's writes, with its first error (or 0): cuts the
+ * file back to @dend if the request grew it and failed.
+ */
+int fio_out_end(struct fio_out *o, int err);
+
+/*
  * fileio.c: encrypted data path.  @fd is the open backing file and the
  * file key is held.  fio_read() wants ai->lock read-held, the others
  * write-held.  Return bytes or 0, or -errno; -EBADMSG means tampering or
