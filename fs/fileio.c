@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * fs/fileio.c - the encrypted data path: plaintext reads, writes, truncates,
- * fallocate and SEEK_DATA/SEEK_HOLE in terms of sealed extents.
+ * fs/fileio.c - the encrypted data path: plaintext reads, writes, truncates
+ * and fallocate in terms of sealed extents.  Beside it: the thread's state
+ * (tls.c), the helper threads (pool.c), failure-atomic output (output.c),
+ * holes and SEEK_DATA/SEEK_HOLE (holes.c), extent arithmetic (span.h).
  *
  * Invariants (docs/format.md): every extent but the last holds extent_size
  * bytes of plaintext and is sealed with is_last = 0; the last holds the
@@ -13,15 +15,14 @@
  * so there is no second copy to fall out of step.
  *
  * Speed (docs/performance.md): each thread that serves data owns a struct
- * fio_tls (tls.c), made on its first request and freed (keys wiped) when
- * it exits: an AEAD context that keeps the DEK's key schedule, and buffers
- * sized for one FIO_SPAN request, so the data path does not allocate.  A
- * read is one pread of the backing span; a write puts what lies past the old end
+ * fio_tls, made on its first request and freed (keys wiped) when it exits:
+ * an AEAD context that keeps the DEK's key schedule, and buffers sized for
+ * one FIO_SPAN request, so the data path does not allocate.  A read is
+ * one pread of the backing span; a write puts what lies past the old end
  * of the backing file first, in pieces as they are sealed, then what lies
- * below it in one pwrite, so that a full disk leaves the file as it was
- * (output.c).  The extents of a large request are sealed or opened
- * by the caller and the mount's helper threads together (pool.c), which
- * puts both cores on one write.
+ * below it in one pwrite, so that a full disk leaves the file as it was.
+ * The extents of a large request are sealed or opened by the caller and
+ * the mount's helper threads together, which puts both cores on one write.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,8 @@
 #include "span.h"
 
 #define OVH	EXTENT_OVERHEAD
-static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
+
+ssize_t fio_pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 	ssize_t n;
@@ -62,159 +64,6 @@ int fio_size(const struct atr_mount *m, int fd, uint64_t *size)
 }
 
 /*
- * Holes that WRITEs past the end of a file without a sparse record left,
- * not filled yet.  Why not record them at once: the kernel sends a file's
- * writeback as several requests at once, and now and then one lands
- * before the one below it even after worder.c has ordered those already
- * received (over io_uring, gaps of up to 27 MiB were seen), leaving a gap
- * that the late one fills a moment later.  A sparse record is for good,
- * and in a file with one any extent can be zeroed by an attacker without
- * an error (design.md §6); written at once, almost every file that went
- * through writeback got one.  So reads and SEEK_HOLE take the extents
- * listed here as holes, writes strike them off, and fio_settle() writes
- * the record at fsync, a mode change, the last close or when the daemon
- * stops, if a hole is left on disk then: a late request's, or one the
- * program meant (a write past the end).  The list (gaps.c) may list too
- * much: that is safe, since fio_settle() looks on disk, and only an
- * all-zero extent is ever taken as a hole.  Holes made any other way
- * (truncate up, punching) are recorded at once, before they exist.
- */
-
-/* May extent @idx (not the last) be a hole? */
-static bool hole_ok(const struct atr_inode *ai, uint64_t idx)
-{
-	return ai->sparse || gaps_has(ai->gaps, idx);
-}
-
-/* The sparse record: it covers every hole, listed ones included. */
-static int mark_sparse(struct atr_inode *ai, int fd)
-{
-	int err = key_mark_sparse(ai, fd);
-
-	if (!err)
-		gaps_free(&ai->gaps);
-	return err;
-}
-
-/* Extents [lo, hi) become holes; @pending: a WRITE's, listed for now. */
-static int gap_open(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi,
-		    bool pending)
-{
-	if (ai->sparse)
-		return 0;
-	/* Without memory for the list, the record covers the holes. */
-	if (!pending || gaps_add(&ai->gaps, lo, hi))
-		return mark_sparse(ai, fd);
-	return 0;
-}
-
-/*
- * Extents [lo, hi) hold data now, or no longer exist.  The list may keep
- * some listed (gaps_remove()): too many listed is safe, since
- * fio_settle() looks on disk.
- */
-static void gap_close(struct atr_inode *ai, uint64_t lo, uint64_t hi)
-{
-	gaps_remove(&ai->gaps, lo, hi);
-}
-
-/*
- * Is any of extents [lo, hi) a hole on disk?  Read a span's worth at a
- * time into @buf (FIO_SPAN bytes, at least one extent).  A short read
- * means the file was cut behind our back: that is no hole, and granting
- * holes for it would only help whoever cut it.
- */
-static int any_hole(int fd, uint64_t dsz, uint64_t lo, uint64_t hi,
-		    uint8_t *buf, size_t buflen)
-{
-	uint64_t per = buflen / dsz, i, n, k;
-	ssize_t got;
-
-	for (i = lo; i < hi; i += n) {
-		n = min_u64(per, hi - i);
-		got = pread_full(fd, buf, n * dsz, i * dsz);
-		if (got < 0)
-			return (int)got;
-		for (k = 0; (k + 1) * dsz <= (uint64_t)got; k++)
-			if (extent_is_hole(buf + k * dsz, dsz))
-				return 1;
-		if ((uint64_t)got < n * dsz)
-			return 0;
-	}
-	return 0;
-}
-
-/*
- * What is listed may have been written since (a range that could not be
- * split stays whole) or cut off by a truncate or a failed write, so the
- * extents are checked on disk first: only a real hole gets the record.
- */
-static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
-{
-	uint32_t esz = m->extent_size;
-	uint64_t dsz = extent_disk_size(esz), fsize, lastidx, hi;
-	size_t buflen = FIO_SPAN > dsz ? FIO_SPAN : dsz;
-	const struct gaps *g = ai->gaps;
-	uint64_t lo;
-	uint8_t *buf = NULL;
-	unsigned int r;
-	int err, hole = 0;
-
-	err = fio_size(m, fd, &fsize);
-	if (err)
-		return err;
-	lastidx = fsize ? span_last(esz, fsize) : 0;	/* never a hole */
-	for (r = 0; r < gaps_count(g) && !hole; r++) {
-		gaps_range(g, r, &lo, &hi);
-		hi = min_u64(hi, lastidx);
-		if (lo >= hi)
-			continue;
-		if (!buf)
-			buf = malloc(buflen);
-		hole = buf ? any_hole(fd, dsz, lo, hi, buf, buflen) : -ENOMEM;
-	}
-	free(buf);
-	if (hole < 0)
-		return hole;
-	if (!hole) {
-		gaps_free(&ai->gaps);
-		return 0;
-	}
-	err = mark_sparse(ai, fd);
-	return err ? err : 1;
-}
-
-int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
-{
-	int err;
-
-	/*
-	 * No key: a settle at the last close failed and was logged; nothing
-	 * can be recorded until the file is opened again.
-	 */
-	if (!ai->gaps || !ai->fk)
-		return 0;
-	if (fd >= 0)
-		return settle_fd(m, ai, fd);
-	fd = attr_reopen(ai, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	err = settle_fd(m, ai, fd);
-	close(fd);
-	return err;
-}
-
-void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd)
-{
-	int err = fio_settle(m, ai, fd);
-
-	if (err < 0)
-		atr_log_inode(LOG_ERR, ai, "its holes could not be recorded "
-			      "(%s); after a remount they read as errors",
-			      strerror(-err));
-}
-
-/*
  * The kernel retries a failed read page by page; one line per bad extent
  * is what the administrator needs, not one per retry.  Readers share the
  * inode lock, hence the atomic.
@@ -226,8 +75,8 @@ static bool first_report(struct atr_inode *ai, uint64_t idx)
 }
 
 /* fio_size() for the data path: a bad size is tampering, logged once here. */
-static int data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
-		     uint64_t *size)
+int fio_data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  uint64_t *size)
 {
 	int err = fio_size(m, fd, size);
 
@@ -244,7 +93,7 @@ static int ext_open(struct aead_ctx *ac, struct atr_inode *ai, uint64_t idx,
 	int err;
 
 	if (extent_is_hole(disk, dlen)) {
-		if (!last && hole_ok(ai, idx)) {
+		if (!last && fio_hole_ok(ai, idx)) {
 			memset(out, 0, dlen - OVH);
 			return 0;
 		}
@@ -280,7 +129,7 @@ static int ext_load(struct atr_mount *m, struct aead_ctx *ac,
 	if (start >= size)
 		return 0;
 	len = (size_t)span_ext_len(esz, size, idx);
-	n = pread_full(fd, disk, len + OVH, extent_disk_off(esz, idx));
+	n = fio_pread_full(fd, disk, len + OVH, extent_disk_off(esz, idx));
 	if (n < 0)
 		return (int)n;
 	if ((size_t)n != len + OVH) {
@@ -343,7 +192,7 @@ static ssize_t read_span(struct atr_mount *m, struct fio_tls *t,
 	j.lastidx = span_last(esz, fsize);
 	dlen = span_disk_len(esz, j.first, j.last, fsize);
 	/* One read for the whole span: extents are contiguous on disk. */
-	n = pread_full(fd, t->disk, dlen, j.first * dsz);
+	n = fio_pread_full(fd, t->disk, dlen, j.first * dsz);
 	if (n < 0)
 		return n;
 	if ((uint64_t)n != dlen) {
@@ -361,7 +210,7 @@ static int fio_begin(struct atr_mount *m, struct atr_inode *ai, int fd,
 	*t = fio_tls_get(m);
 	if (!*t)
 		return -ENOMEM;
-	return data_size(m, ai, fd, fsize);
+	return fio_data_size(m, ai, fd, fsize);
 }
 
 static ssize_t read_req(struct atr_mount *m, struct atr_inode *ai, int fd,
@@ -395,7 +244,7 @@ static ssize_t read_req(struct atr_mount *m, struct atr_inode *ai, int fd,
  * is_last = 0, into @slot (extent_disk_size bytes).  *retired says whether
  * it did; the caller writes @slot, with its own span when the extent sits
  * right before @next, else on its own with holes between (@pending: a
- * WRITE's holes, which gap_open() lists instead of recording them).
+ * WRITE's holes, which fio_gap_open() lists instead of recording them).
  */
 static int retire_last(struct atr_mount *m, struct fio_tls *t,
 		       struct atr_inode *ai, int fd, uint64_t size,
@@ -408,12 +257,12 @@ static int retire_last(struct atr_mount *m, struct fio_tls *t,
 
 	*retired = false;
 	if (size == 0)
-		return next > 0 ? gap_open(ai, fd, 0, next, pending) : 0;
+		return next > 0 ? fio_gap_open(ai, fd, 0, next, pending) : 0;
 	oldlast = span_last(esz, size);
 	if (oldlast >= next)
 		return 0;
 	if (next > oldlast + 1) {
-		err = gap_open(ai, fd, oldlast + 1, next, pending);
+		err = fio_gap_open(ai, fd, oldlast + 1, next, pending);
 		if (err)
 			return err;
 	}
@@ -503,9 +352,9 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	bool retired;
 	int err;
 
-	err = data_size(m, ai, fd, &fsize);
+	err = fio_data_size(m, ai, fd, &fsize);
 	if (!err && w && worder_wait(m, ai, w, fsize))
-		err = data_size(m, ai, fd, &fsize);
+		err = fio_data_size(m, ai, fd, &fsize);
 	if (err)
 		return err;
 	o.dend = extent_backing_size(esz, fsize);
@@ -567,7 +416,7 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	}
 	err = fio_out_end(&o, err);
 	if (!err)
-		gap_close(ai, j.first, j.last + 1);
+		fio_gap_close(ai, j.first, j.last + 1);
 	return err;
 }
 
@@ -615,7 +464,7 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (size == 0) {
 		if (ftruncate(fd, 0))
 			return -errno;
-		gap_close(ai, 0, UINT64_MAX);
+		fio_gap_close(ai, 0, UINT64_MAX);
 		return 0;
 	}
 	/* The extent holding the new end becomes last: re-seal it so. */
@@ -637,7 +486,7 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (!err && ftruncate(fd, (off_t)(extent_disk_off(esz, last) + ilen + OVH)))
 		err = -errno;
 	if (!err)
-		gap_close(ai, last, UINT64_MAX);
+		fio_gap_close(ai, last, UINT64_MAX);
 	return err;
 }
 
@@ -669,50 +518,6 @@ int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return err;
 }
 
-static int zero_range(struct atr_mount *m, struct atr_inode *ai, int fd,
-		      uint64_t from, uint64_t to)
-{
-	ssize_t n;
-
-	if (from >= to)
-		return 0;
-	n = fio_write(m, ai, fd, NULL, (size_t)(to - from), from, NULL);
-	return n < 0 ? (int)n : 0;
-}
-
-/*
- * Whole extents inside the range become backing holes; the partial extents
- * at its edges, and the last extent (which must stay sealed to prove where
- * the file ends), are rewritten with zeros.
- */
-static int punch(struct atr_mount *m, struct atr_inode *ai, int fd,
-		 uint64_t off, uint64_t len)
-{
-	uint32_t esz = m->extent_size;
-	uint64_t dsz = extent_disk_size(esz), fsize, end, a, b;
-	int err;
-
-	err = data_size(m, ai, fd, &fsize);
-	if (err)
-		return err;
-	end = min_u64(off + len, fsize);
-	if (off >= end)
-		return 0;
-	span_inner(esz, off, end, fsize, &a, &b);
-	if (a >= b)
-		return zero_range(m, ai, fd, off, end);
-	err = mark_sparse(ai, fd);
-	if (err)
-		return err;
-	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)(a * dsz), (off_t)((b - a) * dsz)))
-		return -errno;
-	err = zero_range(m, ai, fd, off, a * esz);
-	if (!err)
-		err = zero_range(m, ai, fd, b * esz, end);
-	return err;
-}
-
 int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  int mode, uint64_t off, uint64_t len)
 {
@@ -725,8 +530,8 @@ int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (len == 0)
 		return -EINVAL;
 	if (mode & FALLOC_FL_PUNCH_HOLE)
-		return punch(m, ai, fd, off, len);
-	err = data_size(m, ai, fd, &fsize);
+		return fio_punch(m, ai, fd, off, len);
+	err = fio_data_size(m, ai, fd, &fsize);
 	if (err)
 		return err;
 	/* Reserve the backing space of every extent the range touches. */
@@ -740,79 +545,3 @@ int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return 0;
 }
 
-/* An unwritten extent reads as zeros on disk. */
-static int disk_hole(struct atr_mount *m, struct atr_inode *ai, int fd,
-		     uint64_t idx, uint8_t *disk)
-{
-	uint64_t dsz = extent_disk_size(m->extent_size);
-	ssize_t n = pread_full(fd, disk, dsz, extent_disk_off(m->extent_size, idx));
-
-	if (n < 0)
-		return (int)n;
-	return hole_ok(ai, idx) && (uint64_t)n == dsz && extent_is_hole(disk, dsz);
-}
-
-int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
-		 uint64_t off, int whence)
-{
-	uint32_t esz = m->extent_size;
-	uint64_t dsz = extent_disk_size(esz), fsize, lastidx, i, j;
-	uint8_t *disk;
-	int64_t ret;
-	off_t b;
-	int err, hole;
-
-	err = data_size(m, ai, fd, &fsize);
-	if (err)
-		return err;
-	if (off >= fsize)
-		return -ENXIO;
-	/* No sparse record, no holes (docs/format.md): nothing to read. */
-	if (!ai->sparse && !ai->gaps)
-		return whence == SEEK_DATA ? (int64_t)off : (int64_t)fsize;
-	lastidx = span_last(esz, fsize);
-	disk = malloc(dsz);
-	if (!disk)
-		return -ENOMEM;
-	/*
-	 * The backing fs finds allocated ranges; we check extent by extent.
-	 * Allocated zeros (fallocate, or a hole's neighbour sharing its
-	 * blocks) are data to the backing fs but holes to us, so SEEK_HOLE
-	 * first looks at the extent in hand and the next one itself.
-	 */
-	for (i = off / esz; i < lastidx; i = j + 1) {
-		for (j = i; whence == SEEK_HOLE && j < i + 2 && j < lastidx; j++) {
-			hole = disk_hole(m, ai, fd, j, disk);
-			ret = hole;
-			if (hole < 0)
-				goto out_free;
-			if (hole) {
-				ret = (int64_t)(j * esz > off ? j * esz : off);
-				goto out_free;
-			}
-		}
-		b = lseek(fd, (off_t)(i * dsz), whence);
-		ret = -errno;
-		if (b < 0)
-			goto out_free;
-		j = (uint64_t)b / dsz;
-		if (j >= lastidx)
-			break;
-		hole = disk_hole(m, ai, fd, j, disk);
-		ret = hole;
-		if (hole < 0)
-			goto out_free;
-		if ((whence == SEEK_DATA) != hole) {
-			ret = (int64_t)(j * esz > off ? j * esz : off);
-			goto out_free;
-		}
-	}
-	/* Only the last extent is left: always data; EOF is the hole. */
-	if (whence == SEEK_DATA)
-		ret = (int64_t)(lastidx * esz > off ? lastidx * esz : off);
-	else
-		ret = (int64_t)fsize;
-out_free:
-	free(disk);
-	return ret;
-}

@@ -167,7 +167,7 @@ struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
 struct atr_inode *itable_get(struct atr_mount *m, int fd,
 			     const struct stat *st);
 void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n);
-/* After the session loop: record holes of files still open (fileio.c). */
+/* After the session loop: record holes of files still open (holes.c). */
 void itable_settle(struct atr_mount *m);
 void itable_clear(struct atr_mount *m);
 
@@ -347,8 +347,22 @@ int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 uint64_t size);
 int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  int mode, uint64_t off, uint64_t len);
+/* For holes.c: a whole pread (short only at EOF), bytes or -errno. */
+ssize_t fio_pread_full(int fd, void *buf, size_t len, uint64_t off);
+/* fio_size() with a bad size (tampering) logged, once. */
+int fio_data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  uint64_t *size);
+
+/*
+ * holes.c: a file's holes.  As for fileio.c, @fd is the open backing file
+ * and the key is held; fio_seek() (SEEK_DATA/SEEK_HOLE) and fio_hole_ok()
+ * want ai->lock read-held, the others write-held.  fio_punch() is
+ * fallocate's FALLOC_FL_PUNCH_HOLE.
+ */
 int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 uint64_t off, int whence);
+int fio_punch(struct atr_mount *m, struct atr_inode *ai, int fd,
+	      uint64_t off, uint64_t len);
 /*
  * Before fsync and a mode change, at the last close and when the daemon
  * stops: holes a WRITE left that are still holes on disk are recorded now
@@ -360,6 +374,16 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
  */
 int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd);
 void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd);
+/* May extent @idx (not the last) be a hole? */
+bool fio_hole_ok(const struct atr_inode *ai, uint64_t idx);
+/*
+ * Extents [lo, hi) become holes: recorded at once (the sparse record),
+ * or, @pending (a WRITE's), listed until fio_settle().  0 or -errno.
+ */
+int fio_gap_open(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi,
+		 bool pending);
+/* Extents [lo, hi) hold data now, or no longer exist. */
+void fio_gap_close(struct atr_inode *ai, uint64_t lo, uint64_t hi);
 
 /* attr.c */
 /* Backing stat to what the user sees: plaintext sizes of files and links. */
