@@ -139,7 +139,7 @@ void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n)
 /*
  * A file still open when the session ends (SIGTERM, or a RELEASE the
  * kernel dropped at unmount) may have holes listed but not recorded
- * (fileio.c): record them now, while its key is loaded, or they read as
+ * (holes.c): record them now, while its key is loaded, or they read as
  * errors after a remount.  No thread serves requests any more.
  */
 void itable_settle(struct atr_mount *m)

@@ -231,7 +231,7 @@ int key_mark_sparse(struct atr_inode *ai, int fd)
 		return err;
 	/*
 	 * Before the hole exists, so a crash never leaves one unmarked; but
-	 * for a WRITE's holes, which fileio.c lists first (fio_settle()).
+	 * for a WRITE's holes, which holes.c lists first (fio_settle()).
 	 */
 	if (fsetxattr(fd, HDR_SPARSE_XATTR, rec, sizeof(rec), 0))
 		return -errno;

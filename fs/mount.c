@@ -163,7 +163,7 @@ void atr_mount_free(struct atr_mount *m)
  * Workers are long-lived: libfuse starts one whenever none is idle (at most
  * its default of 10 in all) and, with this many idle ones allowed, never
  * ends one before unmount, so each keeps its preallocated buffers and key
- * schedules (fileio.c) instead of making them again.  Where INIT
+ * schedules (tls.c) instead of making them again.  Where INIT
  * negotiated io_uring, the ring threads (uring.c) serve beside them; they
  * use the helpers, so they stop first.  The helper pool puts the other
  * cores on large reads and writes; it stops, and its threads wipe their

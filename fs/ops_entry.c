@@ -177,7 +177,7 @@ static int set_times(struct atr_inode *ai, const struct stat *attr, int valid,
 }
 
 /*
- * Holes listed but not recorded (fileio.c) are recorded before a mode
+ * Holes listed but not recorded (holes.c) are recorded before a mode
  * change: once the owner may no longer write the file, a daemon that does
  * not run as root could not set the record at close (xattrs follow the
  * mode, not the open fd), and the holes would read as errors after a

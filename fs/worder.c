@@ -7,10 +7,10 @@
  * requests at once (up to max_background), and the threads that receive
  * them race for the inode's lock.  When the one at 2 MiB won over the one
  * at 1 MiB, the file grew past a gap, and the write at 1 MiB then filled
- * a hole in place: an fallocate() first (fileio.c, out_below()) and no
+ * a hole in place: an fallocate() first (output.c, fio_out_below()) and no
  * pipelined write past the end.  Seen with strace on a plain 512 MiB dd:
  * 50 to 96 of 512 writes went in place so; with this, 1 to 5.  Those left
- * are requests the kernel itself sent late, whose gaps fileio.c lists
+ * are requests the kernel itself sent late, whose gaps holes.c lists
  * (fs/gaps.h).
  *
  * Writes register on arrival, before they take the inode's lock.  One that
