@@ -41,7 +41,7 @@ else
 B := build
 endif
 
-LIB_SRC  := $(wildcard crypto/*.c keyprov/*.c fs/*.c)
+LIB_SRC  := $(wildcard crypto/*.c keyprov/*.c fs/*.c volume/*.c)
 CLI_SRC  := $(wildcard mount-helper/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
@@ -68,7 +68,7 @@ $(B)/atrestfs: $(CLI_OBJ) $(B)/libatr.a
 $(B)/mount.atrestfs: $(B)/atrestfs
 	ln -sf atrestfs $@
 
-$(B)/tests/test_%: tests/unit/test_%.c $(B)/libatr.a tests/unit/unit.h
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/libatr.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libatr.a $(LDLIBS) -lcmocka
 

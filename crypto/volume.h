@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * crypto/volume.h - atrestfs.conf: the volume's non-secret description.
+ * crypto/volume.h - atrestfs.conf: the volume's non-secret description,
+ * its one serialisation and its authentication.
  *
  * The file sits at the root of the backing directory, which is untrusted:
- * vol_load() validates every field and refuses anything it does not know,
- * and vol_verify() checks the HMAC that covers every field, keyed from the
- * KEK, so the config can only be trusted once a key provider has unwrapped
- * the KEK from one of its keyslots.  Format in docs/format.md.
+ * volconf_load() (volume/) validates every field and refuses anything it
+ * does not know, and vol_verify() checks the HMAC that covers every field,
+ * keyed from the KEK, so the config can only be trusted once a key
+ * provider has unwrapped the KEK from one of its keyslots.  Format in
+ * docs/format.md.
  */
 #ifndef ATR_VOLUME_H
 #define ATR_VOLUME_H
@@ -18,7 +20,7 @@
 #include "kek.h"
 
 #define VOL_CONF_NAME		"atrestfs.conf"
-#define VOL_CONF_TMP		VOL_CONF_NAME ".tmp"	/* vol_store() renames it */
+#define VOL_CONF_TMP		VOL_CONF_NAME ".tmp"	/* volconf_store() renames it */
 #define VOL_FORMAT_VERSION	1
 #define VOL_CIPHER		"AES-256-GCM"
 #define VOL_CONF_MAX		(64 * 1024)
@@ -92,30 +94,11 @@ struct vol_config {
 };
 
 /*
- * Read and validate @dirfd/atrestfs.conf.  Returns -ENOENT if there is none
- * (not a volume), -EPROTONOSUPPORT for another format version, -EINVAL for
- * anything malformed; @msg then says which field and why.
+ * The one serialisation: @canonical gives the MAC input (every field, one
+ * per line, mac excluded), else the file's text.  A malloc()ed string the
+ * caller frees, or NULL when out of memory.
  */
-int vol_load(int dirfd, struct vol_config *cfg, char *msg, size_t msglen);
-
-/*
- * Write atomically (temp file, fsync, rename, directory fsync).  -EEXIST
- * if @create and present.
- */
-int vol_store(int dirfd, const struct vol_config *cfg, bool create);
-/*
- * Hold the volume's config against other atrestfs commands (flock on the
- * directory @dirfd, until it is closed): taken before vol_load() by every
- * command that stores, so two never interleave a load and a store.
- */
-int vol_lock(int dirfd);
-
-/*
- * The rules vol_load() applies to the optional settings, for values from
- * the command line: 0, or -EINVAL with @msg.
- */
-int vol_options_check(const struct vol_options *o, char *msg, size_t msglen);
-
+char *vol_text(const struct vol_config *cfg, bool canonical);
 /* HMAC over the canonical serialisation of every field but mac itself. */
 int vol_mac(const struct kek *kek, const struct vol_config *cfg,
 	    uint8_t mac[32]);

@@ -20,6 +20,7 @@
 
 #include "../crypto/codec.h"
 #include "../crypto/hdr.h"
+#include "../volume/volume.h"
 #include "audit.h"
 #include "fs_private.h"
 
@@ -72,7 +73,7 @@ int audit_open(const struct vol_options *opt, const uint8_t uuid[VOL_UUID_LEN],
 	*out = NULL;
 	if (!vol_has_audit(opt))
 		return 0;
-	err = vol_options_check(opt, msg, msglen);
+	err = volconf_options_check(opt, msg, msglen);
 	if (err)
 		return err;
 	a = calloc(1, sizeof(*a));

@@ -18,7 +18,7 @@
 #include "fs_private.h"
 
 /*
- * atrestfs.conf and its temporary (vol_store()) must not be reachable
+ * atrestfs.conf and its temporary (volconf_store()) must not be reachable
  * through the mount; other names that start the same are ordinary.
  */
 bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,

@@ -16,6 +16,7 @@
 #include "../crypto/volume.h"
 #include "../fs/atrfs.h"
 #include "../keyprov/keyprov.h"
+#include "../volume/volume.h"
 
 #ifndef ATR_VERSION
 #define ATR_VERSION "0.1.0"
@@ -61,9 +62,9 @@ int cli_add_id(const char *s, uint32_t *ids, unsigned int *n);
  * The audit log and access policy: init and config take the same options,
  * declared once here.  Put CLI_POLICY_OPTIONS in a getopt_long table and
  * hand every option to cli_policy_opt(): 1 if getopt's @c was one of
- * them and is now in @opt (to be checked with vol_options_check()), -1 if
- * its value is bad (said on stderr, naming the option), 0 if @c is not
- * one of them.
+ * them and is now in @opt (to be checked with volconf_options_check()),
+ * -1 if its value is bad (said on stderr, naming the option), 0 if @c is
+ * not one of them.
  */
 enum { CLI_OPT_AUDIT_FILE = 0x110, CLI_OPT_AUDIT_SYSLOG, CLI_OPT_ALLOW_UID,
        CLI_OPT_ALLOW_GID };
@@ -157,15 +158,16 @@ int volkey_create(int dirfd, struct cli_keyopts *o, const char *provider,
 		  const struct vol_options *opt, struct vol_config *cfg,
 		  char *msg, size_t msglen);
 /*
- * Load and validate the config (vol_load() errors), unwrap the KEK through
- * the first keyslot that opens (only o->provider's / o->slot if set), and
- * verify the config MAC.  Returns 0, *kek (caller owns; kek_free()) and
- * *slot (index used, may be NULL); -EKEYREJECTED for a key that does not
- * open the volume, -ENOANO for a wrong or missing passphrase/PIN, -EBADMSG
- * for a config that fails its MAC, or another -errno; @msg says what went
- * wrong in words naming the key and the volume.  Once the MAC verifies,
- * the unwraps tried are written to the volume's audit log, if it has one;
- * a log that cannot be written fails the unlock.
+ * Load and validate the config (volconf_load() errors), unwrap the KEK
+ * through the first keyslot that opens (only o->provider's / o->slot if
+ * set), and verify the config MAC.  Returns 0, *kek (caller owns;
+ * kek_free()) and *slot (index used, may be NULL); -EKEYREJECTED for a key
+ * that does not open the volume, -ENOANO for a wrong or missing
+ * passphrase/PIN, -EBADMSG for a config that fails its MAC, or another
+ * -errno; @msg says what went wrong in words naming the key and the
+ * volume.  Once the MAC verifies, the unwraps tried are written to the
+ * volume's audit log, if it has one; a log that cannot be written fails
+ * the unlock.
  */
 int volkey_unlock(int dirfd, struct cli_keyopts *o, struct vol_config *cfg,
 		  struct kek **kek, unsigned int *slot, char *msg,

@@ -165,7 +165,7 @@ int cmd_init(int argc, char **argv)
 	}
 	if (*ko.provider)
 		provider = ko.provider;	/* checked by cli_unlock_opt() */
-	if (vol_options_check(&vopt, msg, sizeof(msg))) {
+	if (volconf_options_check(&vopt, msg, sizeof(msg))) {
 		cli_err("--audit-file: %s", msg);
 		goto out_free;
 	}
@@ -177,7 +177,7 @@ int cmd_init(int argc, char **argv)
 		goto out_free;
 	}
 	/* Two inits at once: the second finds the first's config. */
-	err = vol_lock(dirfd);
+	err = volconf_lock(dirfd);
 	if (err) {
 		cli_err("%s: cannot lock the directory: %s", dir,
 			strerror(-err));

@@ -68,7 +68,7 @@ static void usage(FILE *f)
 
 /*
  * list and config show what atrestfs.conf says without the key: validated
- * by vol_load() but not yet authenticated.  0, or an exit code (reported).
+ * by volconf_load() but not yet authenticated.  0, or an exit code (reported).
  */
 static int load_unverified(const char *dir, struct vol_config *cfg)
 {
@@ -80,7 +80,7 @@ static int load_unverified(const char *dir, struct vol_config *cfg)
 		cli_err("%s: %s", dir, strerror(errno));
 		return EXIT_VOLUME;
 	}
-	err = vol_load(dirfd, cfg, msg, sizeof(msg));
+	err = volconf_load(dirfd, cfg, msg, sizeof(msg));
 	close(dirfd);
 	if (err) {
 		cli_err("%s: %s", dir, msg);
@@ -175,7 +175,7 @@ static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
 		return EXIT_VOLUME;
 	}
 	/* Every caller stores: no other command may store in between. */
-	ret = vol_lock(*dirfd);
+	ret = volconf_lock(*dirfd);
 	if (ret) {
 		cli_err("%s: cannot lock the volume: %s", a->dir,
 			strerror(-ret));
@@ -272,7 +272,7 @@ static int change_config(struct ks_args *a, int dirfd, struct vol_config *cfg,
 		memcpy(next.allow_gids, a->set.allow_gids, sizeof(next.allow_gids));
 		next.ngids = a->set.ngids;
 	}
-	if (vol_options_check(&next, msg, sizeof(msg))) {
+	if (volconf_options_check(&next, msg, sizeof(msg))) {
 		cli_err("%s", msg);
 		return EXIT_USAGE;
 	}

@@ -146,7 +146,7 @@ int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek)
 {
 	int err = vol_mac(kek, cfg, cfg->mac);
 
-	return err ? err : vol_store(dirfd, cfg, false);
+	return err ? err : volconf_store(dirfd, cfg, false);
 }
 
 int volkey_create(int dirfd, struct cli_keyopts *o, const char *provider,
@@ -178,7 +178,7 @@ int volkey_create(int dirfd, struct cli_keyopts *o, const char *provider,
 	cfg->nslots = 1;
 	err = vol_mac(kek, cfg, cfg->mac);
 	if (!err) {
-		err = vol_store(dirfd, cfg, true);
+		err = volconf_store(dirfd, cfg, true);
 		if (err)
 			snprintf(msg, msglen, "cannot write " VOL_CONF_NAME ": %s",
 				 strerror(-err));
@@ -280,7 +280,7 @@ int volkey_unlock(int dirfd, struct cli_keyopts *o, struct vol_config *cfg,
 	int tried[VOL_MAX_SLOTS];	/* result of each unwrap tried */
 	unsigned int i, ntried = 0, which[VOL_MAX_SLOTS];
 
-	err = vol_load(dirfd, cfg, msg, msglen);
+	err = volconf_load(dirfd, cfg, msg, msglen);
 	if (err)
 		return err;
 	vol_uuid_str(cfg->uuid, uuid);
