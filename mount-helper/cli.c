@@ -51,6 +51,11 @@ void cli_say(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cli_warn(const char *msg)
+{
+	fprintf(stderr, "atrestfs: warning: %s\n", msg);
+}
+
 int cli_run(const char *const argv[])
 {
 	int status;
@@ -174,6 +179,18 @@ int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 		cli_err("%s", *msg ? msg : strerror(-err));
 		return EXIT_KEY;
 	}
+}
+
+int cli_lock(int dirfd)
+{
+	int err = volconf_lock(dirfd, false);
+
+	if (err == -EWOULDBLOCK) {
+		fprintf(stderr, "atrestfs: waiting for another atrestfs command "
+			"on this volume to finish\n");
+		err = volconf_lock(dirfd, true);
+	}
+	return err;
 }
 
 static int mkdir_p(char *path, mode_t mode)

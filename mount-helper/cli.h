@@ -41,6 +41,8 @@ void cli_json_str(FILE *f, const char *s);
  */
 void cli_progress(const char *what, uint64_t done, uint64_t total);
 void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A library's warning (@msg) after a change it made: "atrestfs: warning: ". */
+void cli_warn(const char *msg);
 extern int cli_quiet;
 
 /*
@@ -151,7 +153,8 @@ int volkey_audit(const struct vol_config *cfg, const char *event,
  * Make a new volume in @dirfd: KEK, one keyslot wrapped by @provider,
  * MAC, atrestfs.conf.  @opt (may be NULL): the optional settings (audit,
  * access policy), checked by the caller.  @cfg receives the config written.
- * -ENOKEY (@msg says why) for anything the key provider refused.
+ * -ENOKEY (@msg says why) for anything the key provider refused.  On
+ * success @msg is "" or a warning to pass on (volconf_store()).
  */
 int volkey_create(int dirfd, struct cli_keyopts *o, const char *provider,
 		  uint32_t extent_size, const uint8_t uuid[VOL_UUID_LEN],
@@ -179,8 +182,12 @@ int volkey_unlock(int dirfd, struct cli_keyopts *o, struct vol_config *cfg,
 int volkey_wrap_slot(struct cli_keyopts *o, const char *provider,
 		     const struct vol_config *cfg, const struct kek *kek,
 		     struct vol_keyslot *ks, char *msg, size_t msglen);
-/* Re-MAC @cfg and replace atrestfs.conf atomically. */
-int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek);
+/*
+ * Re-MAC @cfg and replace atrestfs.conf atomically.  On success @msg is
+ * "" or a warning to pass on (volconf_store()).
+ */
+int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek,
+		  char *msg, size_t msglen);
 
 /*
  * volkey_unlock() @dirfd (the volume @dir) with @o, and say on stderr why
@@ -189,6 +196,11 @@ int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek);
  */
 int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	       struct vol_config *cfg, struct kek **kek, unsigned int *slot);
+/*
+ * volconf_lock() @dirfd, first saying on stderr that we wait if another
+ * command holds it (it may sit at a prompt for minutes).  0 or -errno.
+ */
+int cli_lock(int dirfd);
 
 /* cmd_keyslot.c */
 int cmd_keyslot(int argc, char **argv);

@@ -177,7 +177,7 @@ int cmd_init(int argc, char **argv)
 		goto out_free;
 	}
 	/* Two inits at once: the second finds the first's config. */
-	err = volconf_lock(dirfd);
+	err = cli_lock(dirfd);
 	if (err) {
 		cli_err("%s: cannot lock the directory: %s", dir,
 			strerror(-err));
@@ -213,6 +213,8 @@ int cmd_init(int argc, char **argv)
 		ret = err == -ENOKEY ? EXIT_KEY : EXIT_FAIL;
 		goto out_close;
 	}
+	if (*msg)
+		cli_warn(msg);
 	cli_say("Initialised atrestfs volume %s in %s\n", uuid_str, dir);
 	if (!strcmp(provider, "keyfile"))
 		cli_say("Root key: %s\n"

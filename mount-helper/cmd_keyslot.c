@@ -175,7 +175,7 @@ static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
 		return EXIT_VOLUME;
 	}
 	/* Every caller stores: no other command may store in between. */
-	ret = volconf_lock(*dirfd);
+	ret = cli_lock(*dirfd);
 	if (ret) {
 		cli_err("%s: cannot lock the volume: %s", a->dir,
 			strerror(-ret));
@@ -186,6 +186,17 @@ static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
 	if (ret)
 		close(*dirfd);
 	return ret;
+}
+
+/* volkey_commit(), passing on its warning: 0 or -errno (not reported). */
+static int commit(int dirfd, struct vol_config *cfg, const struct kek *kek)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	int err = volkey_commit(dirfd, cfg, kek, msg, sizeof(msg));
+
+	if (!err && *msg)
+		cli_warn(msg);
+	return err;
 }
 
 /* Wrap into cfg->slots[at] (at == nslots appends), then commit. */
@@ -205,7 +216,7 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 	cfg->slots[at] = ks;
 	if (at == cfg->nslots)
 		cfg->nslots++;
-	err = volkey_commit(dirfd, cfg, kek);
+	err = commit(dirfd, cfg, kek);
 	if (err) {
 		cli_err("cannot write %s/%s: %s", a->dir, VOL_CONF_NAME,
 			strerror(-err));
@@ -280,7 +291,7 @@ static int change_config(struct ks_args *a, int dirfd, struct vol_config *cfg,
 			 sizeof(msg)))
 		cli_err("%s", msg);
 	cfg->opt = next;
-	if (volkey_commit(dirfd, cfg, kek)) {
+	if (commit(dirfd, cfg, kek)) {
 		cli_err("cannot write %s/%s", a->dir, VOL_CONF_NAME);
 		return EXIT_FAIL;
 	}
@@ -347,7 +358,7 @@ static int run(struct ks_args *a)
 		for (i = (unsigned int)a->index; i + 1 < cfg.nslots; i++)
 			cfg.slots[i] = cfg.slots[i + 1];
 		cfg.nslots--;
-		ret = volkey_commit(dirfd, &cfg, kek) ? EXIT_FAIL : EXIT_OK;
+		ret = commit(dirfd, &cfg, kek) ? EXIT_FAIL : EXIT_OK;
 		if (ret) {
 			cli_err("cannot write %s/%s", a->dir, VOL_CONF_NAME);
 			goto out;

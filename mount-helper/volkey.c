@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../crypto/msg.h"
 #include "../crypto/secmem.h"
 #include "../fs/audit.h"
 #include "cli.h"
@@ -142,11 +143,15 @@ out_close:
 	return err;
 }
 
-int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek)
+int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek,
+		  char *msg, size_t msglen)
 {
 	int err = vol_mac(kek, cfg, cfg->mac);
 
-	return err ? err : volconf_store(dirfd, cfg, false);
+	if (err)
+		return msg_fail(msg, msglen, err, "cannot MAC " VOL_CONF_NAME
+				": %s", strerror(-err));
+	return volconf_store(dirfd, cfg, false, msg, msglen);
 }
 
 int volkey_create(int dirfd, struct cli_keyopts *o, const char *provider,
@@ -177,12 +182,8 @@ int volkey_create(int dirfd, struct cli_keyopts *o, const char *provider,
 	}
 	cfg->nslots = 1;
 	err = vol_mac(kek, cfg, cfg->mac);
-	if (!err) {
-		err = volconf_store(dirfd, cfg, true);
-		if (err)
-			snprintf(msg, msglen, "cannot write " VOL_CONF_NAME ": %s",
-				 strerror(-err));
-	}
+	if (!err)
+		err = volconf_store(dirfd, cfg, true, msg, msglen);
 out_kek:
 	kek_free(kek);
 	return err;

@@ -81,32 +81,37 @@ int volconf_load(int dirfd, struct vol_config *cfg, char *msg, size_t msglen)
 	return err;
 }
 
-int volconf_lock(int dirfd)
+int volconf_lock(int dirfd, bool wait)
 {
-	int r = flock(dirfd, LOCK_EX | LOCK_NB);
+	int r;
 
-	/* Another command may sit at a prompt for minutes: say why we wait. */
-	if (r && errno == EWOULDBLOCK) {
-		fprintf(stderr, "atrestfs: waiting for another atrestfs command "
-			"on this volume to finish\n");
+	if (!wait)
+		r = flock(dirfd, LOCK_EX | LOCK_NB);
+	else
 		do
 			r = flock(dirfd, LOCK_EX);
 		while (r && errno == EINTR);
-	}
+	if (r && errno == EWOULDBLOCK && !wait)
+		return -EWOULDBLOCK;
 	/* NFS may refuse a lock on a directory: then no lock, as before. */
 	return r && errno != ENOLCK && errno != EBADF && errno != EOPNOTSUPP ?
 	       -errno : 0;
 }
 
-int volconf_store(int dirfd, const struct vol_config *cfg, bool create)
+int volconf_store(int dirfd, const struct vol_config *cfg, bool create,
+		  char *msg, size_t msglen)
 {
 	char *text = vol_text(cfg, false);
 	size_t len;
 	ssize_t n;
 	int fd, err = 0;
 
-	if (!text)
-		return -ENOMEM;
+	if (msglen)
+		msg[0] = '\0';
+	if (!text) {
+		err = -ENOMEM;
+		goto out_free;
+	}
 	if (create && faccessat(dirfd, VOL_CONF_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		err = -EEXIST;
 		goto out_free;
@@ -144,10 +149,13 @@ int volconf_store(int dirfd, const struct vol_config *cfg, bool create)
 	 * that it may not survive a crash.
 	 */
 	else if (fsync(dirfd))
-		fprintf(stderr, "atrestfs: warning: " VOL_CONF_NAME " replaced, "
-			"but its directory could not be synced (%s): the change "
-			"may not survive a crash\n", strerror(errno));
+		snprintf(msg, msglen, VOL_CONF_NAME " replaced, but its "
+			 "directory could not be synced (%s): the change may "
+			 "not survive a crash", strerror(errno));
 out_free:
 	free(text);
+	if (err)
+		msg_fail(msg, msglen, err, "cannot write " VOL_CONF_NAME ": %s",
+			 strerror(-err));
 	return err;
 }

@@ -26,15 +26,20 @@
 int volconf_load(int dirfd, struct vol_config *cfg, char *msg, size_t msglen);
 /*
  * Write atomically (temp file, fsync, rename, directory fsync).  -EEXIST
- * if @create and present.
+ * if @create and present.  On success @msg is "" or a warning for the
+ * user: the config was replaced but its directory could not be synced
+ * (reported, not failed: a retry would make the change twice).
  */
-int volconf_store(int dirfd, const struct vol_config *cfg, bool create);
+int volconf_store(int dirfd, const struct vol_config *cfg, bool create,
+		  char *msg, size_t msglen);
 /*
  * Hold the volume's config against other atrestfs commands (flock on the
  * directory @dirfd, until it is closed): taken before volconf_load() by
  * every command that stores, so two never interleave a load and a store.
+ * Without @wait, -EWOULDBLOCK if another holds it: a caller that may
+ * block for long says why before calling again with @wait.
  */
-int volconf_lock(int dirfd);
+int volconf_lock(int dirfd, bool wait);
 
 /* ---- conf_parse.c: the rules of atrestfs.conf ---- */
 

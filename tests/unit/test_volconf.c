@@ -80,7 +80,7 @@ static int setup(void **state)
 	fill_slot(&cfg->slots[0], "keyfile");
 	if (vol_mac(f.kek, cfg, cfg->mac))
 		return -1;
-	if (volconf_store(f.dirfd, cfg, true))
+	if (volconf_store(f.dirfd, cfg, true, f.msg, sizeof(f.msg)))
 		return -1;
 	*state = &f;
 	return 0;
@@ -157,6 +157,18 @@ static int load(struct fixture *f)
 {
 	f->msg[0] = '\0';
 	return volconf_load(f->dirfd, &f->got, f->msg, sizeof(f->msg));
+}
+
+/* volconf_store() f->cfg; on success there is no warning to pass on. */
+static int store(struct fixture *f, bool create)
+{
+	int err;
+
+	strcpy(f->msg, "stale");
+	err = volconf_store(f->dirfd, &f->cfg, create, f->msg, sizeof(f->msg));
+	if (!err)
+		assert_string_equal(f->msg, "");
+	return err;
 }
 
 /* volconf_load() fails with @err and says something. */
@@ -241,7 +253,7 @@ static void test_round_trip_slots(void **state)
 	f->cfg.slots[7].key_version = INT32_MAX;
 	f->cfg.slots[6].wrapped_len = VOL_WRAPPED_MAX;
 	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
-	assert_int_equal(volconf_store(f->dirfd, &f->cfg, false), 0);
+	assert_int_equal(store(f, false), 0);
 	assert_int_equal(load(f), 0);
 	cfg_equal(&f->cfg, &f->got);
 	assert_int_equal(vol_verify(f->kek, &f->got), 0);
@@ -258,12 +270,12 @@ static void test_key_version_u32(void **state)
 
 	f->cfg.slots[0].key_version = (uint32_t)INT32_MAX + 1;
 	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
-	assert_int_equal(volconf_store(f->dirfd, &f->cfg, false), 0);
+	assert_int_equal(store(f, false), 0);
 	assert_int_equal(load(f), 0);
 	cfg_equal(&f->cfg, &f->got);
 	f->cfg.slots[0].key_version = UINT32_MAX;
 	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
-	assert_int_equal(volconf_store(f->dirfd, &f->cfg, false), 0);
+	assert_int_equal(store(f, false), 0);
 	assert_int_equal(load(f), 0);
 	cfg_equal(&f->cfg, &f->got);
 }
@@ -512,14 +524,15 @@ static void test_store_create_exists(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(volconf_store(f->dirfd, &f->cfg, true), -EEXIST);
+	assert_int_equal(store(f, true), -EEXIST);
+	assert_non_null(strstr(f->msg, "cannot write " VOL_CONF_NAME));
 	/* The existing config is left alone. */
 	assert_int_equal(load(f), 0);
 	cfg_equal(&f->cfg, &f->got);
 	/* Rewriting (create == false) replaces it. */
 	f->cfg.slots[0].key_version = 2;
 	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
-	assert_int_equal(volconf_store(f->dirfd, &f->cfg, false), 0);
+	assert_int_equal(store(f, false), 0);
 	assert_int_equal(load(f), 0);
 	cfg_equal(&f->cfg, &f->got);
 	assert_int_equal(vol_verify(f->kek, &f->got), 0);
@@ -532,7 +545,7 @@ static void store_opts(struct fixture *f, const struct vol_options *o)
 {
 	f->cfg.opt = *o;
 	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
-	assert_int_equal(volconf_store(f->dirfd, &f->cfg, false), 0);
+	assert_int_equal(store(f, false), 0);
 }
 
 static void test_options_round_trip(void **state)
@@ -667,7 +680,7 @@ static void test_store_known_text(void **state)
 	assert_int_equal(vol_known_config(&f->cfg, &kek), 0);
 	assert_int_equal(vol_mac(kek, &f->cfg, f->cfg.mac), 0);
 	kek_free(kek);
-	assert_int_equal(volconf_store(f->dirfd, &f->cfg, false), 0);
+	assert_int_equal(store(f, false), 0);
 	text = conf_read(f);
 	assert_string_equal(text, VOL_KNOWN_TEXT);
 	free(text);
