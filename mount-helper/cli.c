@@ -155,13 +155,32 @@ int cli_policy_opt(struct vol_options *opt, int c, const char *arg)
 	return 0;
 }
 
+static int keysrc_settings(void *ctx, const char *provider, const char *uuid,
+			   int create, struct keyprov_kvlist *kv, char *msg,
+			   size_t msglen)
+{
+	return cli_keyopts_settings(ctx, provider, uuid, create, kv, msg,
+				    msglen);
+}
+
+void cli_keysrc(struct cli_keyopts *o, struct volkey_src *src)
+{
+	src->host = &o->host;
+	src->settings = keysrc_settings;
+	src->ctx = o;
+	src->provider = o->provider;
+	src->slot = o->slot;
+}
+
 int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	       struct vol_config *cfg, struct kek **kek, unsigned int *slot)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
+	struct volkey_src src;
 	int err;
 
-	err = volkey_unlock(dirfd, o, cfg, kek, slot, msg, sizeof(msg));
+	cli_keysrc(o, &src);
+	err = volkey_unlock(dirfd, &src, cfg, kek, slot, msg, sizeof(msg));
 	switch (err) {
 	case 0:
 		return 0;

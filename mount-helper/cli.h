@@ -140,54 +140,12 @@ int cli_keyopts_settings(struct cli_keyopts *o, const char *provider,
 			 const char *uuid, int create,
 			 struct keyprov_kvlist *kv, char *msg, size_t msglen);
 
-/* volkey.c: a volume's key hierarchy from the command line's side. */
 /*
- * One root-key or keyslot event (@event: "root_key_wrap", "keyslot_remove"
- * ...) about keyslot @ks to the volume's audit log, if it has one.  @cfg
- * must be trusted: MAC verified, or made by this process.
+ * @o as the library's source of provider settings and services
+ * (cli_keyopts_settings(), o->host) and, for volkey_unlock(), of the
+ * keyslots to try (o->provider, o->slot).  @src borrows @o.
  */
-int volkey_audit(const struct vol_config *cfg, const char *event,
-		 const struct vol_keyslot *ks, int result, char *msg,
-		 size_t msglen);
-/*
- * Make a new volume in @dirfd: KEK, one keyslot wrapped by @provider,
- * MAC, atrestfs.conf.  @opt (may be NULL): the optional settings (audit,
- * access policy), checked by the caller.  @cfg receives the config written.
- * -ENOKEY (@msg says why) for anything the key provider refused.  On
- * success @msg is "" or a warning to pass on (volconf_store()).
- */
-int volkey_create(int dirfd, struct cli_keyopts *o, const char *provider,
-		  uint32_t extent_size, const uint8_t uuid[VOL_UUID_LEN],
-		  const struct vol_options *opt, struct vol_config *cfg,
-		  char *msg, size_t msglen);
-/*
- * Load and validate the config (volconf_load() errors), unwrap the KEK
- * through the first keyslot that opens (only o->provider's / o->slot if
- * set), and verify the config MAC.  Returns 0, *kek (caller owns;
- * kek_free()) and *slot (index used, may be NULL); -EKEYREJECTED for a key
- * that does not open the volume, -ENOANO for a wrong or missing
- * passphrase/PIN, -EBADMSG for a config that fails its MAC, or another
- * -errno; @msg says what went wrong in words naming the key and the
- * volume.  Once the MAC verifies, the unwraps tried are written to the
- * volume's audit log, if it has one; a log that cannot be written fails
- * the unlock.
- */
-int volkey_unlock(int dirfd, struct cli_keyopts *o, struct vol_config *cfg,
-		  struct kek **kek, unsigned int *slot, char *msg,
-		  size_t msglen);
-/*
- * Wrap @kek with @provider (settings from @o, mode create) into @ks, and
- * audit it to @cfg's log: @cfg must be trusted (made here, or verified).
- */
-int volkey_wrap_slot(struct cli_keyopts *o, const char *provider,
-		     const struct vol_config *cfg, const struct kek *kek,
-		     struct vol_keyslot *ks, char *msg, size_t msglen);
-/*
- * Re-MAC @cfg and replace atrestfs.conf atomically.  On success @msg is
- * "" or a warning to pass on (volconf_store()).
- */
-int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek,
-		  char *msg, size_t msglen);
+void cli_keysrc(struct cli_keyopts *o, struct volkey_src *src);
 
 /*
  * volkey_unlock() @dirfd (the volume @dir) with @o, and say on stderr why

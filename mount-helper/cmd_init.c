@@ -124,6 +124,7 @@ int cmd_init(int argc, char **argv)
 	char msg[KEYPROV_MSG_MAX] = "";
 	uint32_t extent_size = EXTENT_DEFAULT_SIZE;
 	struct cli_keyopts ko;
+	struct volkey_src src;
 	struct vol_config cfg;
 	struct vol_options vopt = { .nuids = 0 };
 	uint8_t uuid[VOL_UUID_LEN];
@@ -206,7 +207,8 @@ int cmd_init(int argc, char **argv)
 	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
 	vol_uuid_str(uuid, uuid_str);
 	given = *ko.keyfile != '\0';
-	err = volkey_create(dirfd, &ko, provider, extent_size, uuid, &vopt,
+	cli_keysrc(&ko, &src);
+	err = volkey_create(dirfd, &src, provider, extent_size, uuid, &vopt,
 			    &cfg, msg, sizeof(msg));
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));

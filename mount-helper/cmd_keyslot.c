@@ -204,10 +204,12 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 		    const struct kek *kek, unsigned int at)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
+	struct volkey_src src;
 	struct vol_keyslot ks;
 	int err;
 
-	err = volkey_wrap_slot(&a->add, a->new_provider, cfg, kek, &ks, msg,
+	cli_keysrc(&a->add, &src);
+	err = volkey_wrap_slot(&src, a->new_provider, cfg, kek, &ks, msg,
 			       sizeof(msg));
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));

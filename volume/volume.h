@@ -14,7 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../crypto/kek.h"
 #include "../crypto/volume.h"
+#include "../keyprov/keyprov.h"
 
 /* ---- conf_io.c: atrestfs.conf on disk ---- */
 
@@ -49,5 +51,87 @@ int volconf_lock(int dirfd, bool wait);
  */
 int volconf_options_check(const struct vol_options *o, char *msg,
 			  size_t msglen);
+
+/* ---- key providers, from the caller's side (provider.c) ---- */
+
+/*
+ * The settings of key provider @provider for volume @uuid (text form):
+ * the caller's (system provider config, command line, what a daemon was
+ * started with), never the volume's, whose directory is untrusted.  Fill
+ * @kv from keyprov_kv_init() on, "volume" (@uuid) and "mode" ("create" if
+ * @create, else "open") included; its strings must live until the call
+ * that asked returns.  0, or -errno with @msg.
+ */
+typedef int (*volkey_settings_fn)(void *ctx, const char *provider,
+				  const char *uuid, int create,
+				  struct keyprov_kvlist *kv, char *msg,
+				  size_t msglen);
+
+/*
+ * Where keyslots' providers get their settings and services (secrets,
+ * log lines), and which keyslots volkey_unlock() tries.  The caller's;
+ * borrowed for each call.
+ */
+struct volkey_src {
+	const struct keyprov_host *host;  /* NULL: keyprov_host_default() */
+	volkey_settings_fn settings;
+	void *ctx;			/* settings()'s first argument */
+	const char *provider;	/* unlock: only its keyslots; NULL or "": any */
+	int slot;		/* unlock: only this keyslot; -1: any */
+};
+
+/* ---- unlock.c: provider -> KEK (a keyslot) -> config MAC ---- */
+
+/*
+ * Load and validate the config (volconf_load() errors), unwrap the KEK
+ * through the first keyslot that opens (only @src->provider's /
+ * @src->slot if set), and verify the config MAC.  Returns 0, *kek (caller
+ * owns; kek_free()) and *slot (index used, may be NULL); -EKEYREJECTED
+ * for a key that does not open the volume, -ENOANO for a wrong or missing
+ * passphrase/PIN, -EBADMSG for a config that fails its MAC, or another
+ * -errno; @msg says what went wrong in words naming the key and the
+ * volume.  Once the MAC verifies, the unwraps tried are written to the
+ * volume's audit log, if it has one; a log that cannot be written fails
+ * the unlock.
+ */
+int volkey_unlock(int dirfd, const struct volkey_src *src,
+		  struct vol_config *cfg, struct kek **kek, unsigned int *slot,
+		  char *msg, size_t msglen);
+/*
+ * One root-key or keyslot event (@event: "root_key_wrap", "keyslot_remove"
+ * ...) about keyslot @ks to the volume's audit log, if it has one.  @cfg
+ * must be trusted: MAC verified, or made by this process.
+ */
+int volkey_audit(const struct vol_config *cfg, const char *event,
+		 const struct vol_keyslot *ks, int result, char *msg,
+		 size_t msglen);
+
+/* ---- keyslot.c: a new volume, a new or rewrapped keyslot ---- */
+
+/*
+ * Make a new volume in @dirfd: KEK, one keyslot wrapped by @provider,
+ * MAC, atrestfs.conf.  @opt (may be NULL): the optional settings (audit,
+ * access policy), checked by the caller.  @cfg receives the config written.
+ * -ENOKEY (@msg says why) for anything the key provider refused.  On
+ * success @msg is "" or a warning to pass on (volconf_store()).
+ */
+int volkey_create(int dirfd, const struct volkey_src *src,
+		  const char *provider, uint32_t extent_size,
+		  const uint8_t uuid[VOL_UUID_LEN],
+		  const struct vol_options *opt, struct vol_config *cfg,
+		  char *msg, size_t msglen);
+/*
+ * Wrap @kek with @provider (settings from @src, mode create) into @ks, and
+ * audit it to @cfg's log: @cfg must be trusted (made here, or verified).
+ */
+int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
+		     const struct vol_config *cfg, const struct kek *kek,
+		     struct vol_keyslot *ks, char *msg, size_t msglen);
+/*
+ * Re-MAC @cfg and replace atrestfs.conf atomically.  On success @msg is
+ * "" or a warning to pass on (volconf_store()).
+ */
+int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek,
+		  char *msg, size_t msglen);
 
 #endif

@@ -17,4 +17,22 @@
 int volconf_parse(const char *text, size_t len, struct vol_config *cfg,
 		  char *msg, size_t msglen);
 
+/* ---- provider.c ---- */
+
+/*
+ * Open keyslot provider @provider with @src's settings for volume @uuid
+ * (text form), in mode "create" if @create: keyprov_open()'s result.
+ */
+int volkey_open(const struct volkey_src *src, const char *provider,
+		const char *uuid, int create, struct keyprov **kp, char *msg,
+		size_t msglen);
+/* The provider's key name and algorithm; @msg says why a name is bad. */
+int volkey_describe(struct keyprov *kp, const char *provider,
+		    struct keyprov_desc *desc, char *msg, size_t msglen);
+/* A keyslot's public parameters from and to the provider ABI's form. */
+void volkey_params_to_slot(const struct keyprov_paramset *ps,
+			   struct vol_keyslot *ks);
+void volkey_slot_to_params(const struct vol_keyslot *ks,
+			   struct keyprov_paramset *ps);
+
 #endif

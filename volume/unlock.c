@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * volume/unlock.c - open a volume: unwrap the KEK through the first
+ * keyslot whose provider opens it, verify the config MAC, and write the
+ * unwraps to the volume's audit log.
+ * Owns the raw KEK between unwrap and kek_derive(), in secmem; the struct
+ * kek goes to the caller.  Providers get their settings and services from
+ * the caller's struct volkey_src, never from the volume.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../crypto/secmem.h"
+#include "../fs/audit.h"
+#include "volume_private.h"
+
+/*
+ * One root-key event to the volume's audit log.  @cfg must be trusted:
+ * its MAC verified, or made by this process (init).  A volume without an
+ * audit setting logs nothing.
+ */
+int volkey_audit(const struct vol_config *cfg, const char *event,
+		 const struct vol_keyslot *ks, int result, char *msg,
+		 size_t msglen)
+{
+	struct audit_event ev = { .event = event, .key_id = ks->key_id,
+				  .key_version = ks->key_version,
+				  .provider = ks->provider, .result = result };
+	struct audit *a;
+	int err;
+
+	err = audit_open(&cfg->opt, cfg->uuid, &a, msg, msglen);
+	if (err || !a)
+		return err;
+	audit_self(&ev);
+	err = audit_log(a, &ev);
+	audit_close(a);
+	if (err)
+		snprintf(msg, msglen, "cannot write audit log %s: %s",
+			 cfg->opt.audit_file, strerror(-err));
+	return err;
+}
+
+static int unwrap_slot(const struct vol_config *cfg,
+		       const struct vol_keyslot *ks, struct keyprov *kp,
+		       struct kek **kek, char *msg, size_t msglen)
+{
+	uint8_t aad[VOL_SLOT_AAD_MAX], *raw;
+	struct keyprov_paramset ps;
+	struct keyprov_req req;
+	int err;
+
+	raw = secmem_alloc(KEK_LEN);
+	if (!raw)
+		return -ENOMEM;
+	volkey_slot_to_params(ks, &ps);
+	memset(&req, 0, sizeof(req));
+	req.aad = aad;
+	req.aad_len = vol_slot_aad(cfg, ks, aad);
+	req.key_id = ks->key_id;
+	req.key_version = ks->key_version;
+	req.params = &ps.p;
+	req.msg = msg;
+	req.msglen = msglen;
+	err = keyprov_unwrap(kp, &req, ks->wrapped, ks->wrapped_len, raw,
+			     KEK_LEN);
+	if (!err)
+		err = kek_derive(raw, cfg->kek_id, cfg->uuid, kek);
+	secmem_free(raw, KEK_LEN);
+	return err;
+}
+
+/*
+ * Try keyslot @i.  Returns 0 with *kek, or -errno with @msg and *stage
+ * (how far it got: 1 provider opened, 2 key matched, 3 unwrap tried), so
+ * that the most telling failure of several slots is the one reported.
+ */
+static int try_slot(const struct volkey_src *src,
+		    const struct vol_config *cfg, unsigned int i,
+		    struct kek **kek, int *stage, char *msg, size_t msglen)
+{
+	const struct vol_keyslot *ks = &cfg->slots[i];
+	char uuid[VOL_UUID_STR_LEN + 1];
+	struct keyprov_desc desc;
+	struct keyprov *kp;
+	int err;
+
+	*stage = 0;
+	vol_uuid_str(cfg->uuid, uuid);
+	err = volkey_open(src, ks->provider, uuid, 0, &kp, msg, msglen);
+	if (err)
+		/* "Not a volume" is -ENOENT to callers: this is about a key. */
+		return err == -ENOMEM || err == -ENOANO || err == -EAGAIN ||
+		       err == -ETIMEDOUT ? err : -ENOKEY;
+	*stage = 1;
+	err = volkey_describe(kp, ks->provider, &desc, msg, msglen);
+	if (err)
+		goto out_close;
+	/* Name the mismatch rather than just failing to decrypt. */
+	if (strcmp(ks->key_id, desc.key_id) &&
+	    strcmp(ks->provider, "passphrase")) {
+		err = -EKEYREJECTED;
+		snprintf(msg, msglen, "this key (%s) does not open volume %s "
+			 "(it was made with %s)", desc.key_id, uuid, ks->key_id);
+		goto out_close;
+	}
+	*stage = 2;
+	err = unwrap_slot(cfg, ks, kp, kek, msg, msglen);
+	*stage = 3;
+	if (err == -EINVAL)
+		err = -EBADMSG;		/* unusable keyslot: a config problem */
+	if (err == -EBADMSG && strcmp(ks->provider, "passphrase")) {
+		err = -EKEYREJECTED;
+		snprintf(msg, msglen, "this key (%s) does not open volume %s "
+			 "(its keyslot is corrupt or was tampered with)",
+			 desc.key_id, uuid);
+	}
+out_close:
+	keyprov_close(kp);
+	return err;
+}
+
+int volkey_unlock(int dirfd, const struct volkey_src *src,
+		  struct vol_config *cfg, struct kek **kek, unsigned int *slot,
+		  char *msg, size_t msglen)
+{
+	const char *only = src->provider ? src->provider : "";
+	char uuid[VOL_UUID_STR_LEN + 1], best[KEYPROV_MSG_MAX] = "";
+	int err, best_err = -ENOKEY, stage, best_stage = -1;
+	int tried[VOL_MAX_SLOTS];	/* result of each unwrap tried */
+	unsigned int i, ntried = 0, which[VOL_MAX_SLOTS];
+
+	err = volconf_load(dirfd, cfg, msg, msglen);
+	if (err)
+		return err;
+	vol_uuid_str(cfg->uuid, uuid);
+	*kek = NULL;
+	err = -ENOKEY;
+	for (i = 0; i < cfg->nslots && err; i++) {
+		if (src->slot >= 0 && (unsigned int)src->slot != i)
+			continue;
+		if (*only && strcmp(cfg->slots[i].provider, only))
+			continue;
+		msg[0] = '\0';
+		err = try_slot(src, cfg, i, kek, &stage, msg, msglen);
+		if (stage >= 3) {
+			which[ntried] = i;
+			tried[ntried++] = err;
+		}
+		if (!err && slot)
+			*slot = i;
+		if (err == -ENOMEM)
+			return err;
+		if (err && stage > best_stage) {
+			best_stage = stage;
+			best_err = err;
+			snprintf(best, sizeof(best), "%s", msg);
+		}
+	}
+	if (err) {
+		if (best_stage < 0 && *only)
+			snprintf(best, sizeof(best), "volume %s has no keyslot "
+				 "for key provider %s", uuid, only);
+		else if (best_stage < 0)
+			snprintf(best, sizeof(best), "volume %s has no keyslot "
+				 "%d", uuid, src->slot);
+		snprintf(msg, msglen, "%s", best);
+		return best_err;
+	}
+	err = vol_verify(*kek, cfg);
+	if (err) {
+		kek_free(*kek);
+		*kek = NULL;
+		snprintf(msg, msglen, VOL_CONF_NAME " of volume %s fails its MAC "
+			 "check: it was changed outside atrestfs (tampering or "
+			 "corruption); refusing to use it", uuid);
+		return -EBADMSG;
+	}
+	/*
+	 * Only now is the audit destination trusted: until the MAC verified,
+	 * whoever can write the backing directory could have chosen it.  So
+	 * the unwraps are logged here, failed ones before the one that
+	 * worked; attempts on a volume that never unlocks are not.
+	 */
+	for (i = 0; i < ntried && !err; i++)
+		err = volkey_audit(cfg, "root_key_unwrap", &cfg->slots[which[i]],
+				 tried[i], msg, msglen);
+	if (err) {
+		kek_free(*kek);
+		*kek = NULL;
+	}
+	return err;
+}
