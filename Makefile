@@ -2,6 +2,8 @@
 #   make                build everything into build/
 #   make SAN=1          the same with ASan+UBSan, into build-san/
 #   make check          every test: unit, sanitizers, valgrind, real mounts
+#   make unit           the unit tests alone (plain, sanitizers, valgrind),
+#                       as any user
 #   make deps           install the Debian build and test dependencies
 #   make install        PREFIX=/usr/local DESTDIR= honoured
 #   make demo           init a volume with a generated key file and mount it
@@ -116,6 +118,10 @@ check: all
 	$(MAKE) SAN=1 all
 	tests/run.sh
 
+unit: all
+	$(MAKE) SAN=1 all
+	tests/run.sh --unit
+
 demo: all
 	scripts/demo.sh
 
@@ -176,7 +182,7 @@ bench: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all check demo deps install uninstall deb clean bench
+.PHONY: all check unit demo deps install uninstall deb clean bench
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
