@@ -19,6 +19,10 @@
 #                        only atrestfs serves FUSE over io_uring)
 #   BENCH_SWAP=0         skip the swap workload
 #   BENCH_OUT=FILE       also write the table (markdown) to FILE
+#   BENCH_BASE=BINARY    another atrestfs binary (say, main's before a
+#                        change), run as "atrestfs-base" with the default
+#                        options, alternating with the others: the before
+#                        and after of a change, in one run
 #
 # Needs root (mounts, drop_caches, loop devices, cgroups).  Everything it
 # makes lives under one scratch directory, removed at the end.
@@ -28,7 +32,8 @@ atr=$top/build/atrestfs
 quick=${BENCH_QUICK:-0}
 rounds=${BENCH_ROUNDS:-$([ "$quick" = 1 ] && echo 1 || echo 3)}
 backing=${BENCH_BACKING:-disk}
-fslist=${BENCH_FS:-atrestfs atrestfs-nu atrestfs-nx gocryptfs securefs passthrough raw}
+base=${BENCH_BASE:-}
+fslist=${BENCH_FS:-atrestfs $([ -n "$base" ] && echo atrestfs-base) atrestfs-nu atrestfs-nx gocryptfs securefs passthrough raw}
 uring_param=/sys/module/fuse/parameters/enable_uring
 uring_was=
 if [ "$quick" = 1 ]; then
@@ -96,9 +101,11 @@ mount_fs() {
 	local fs=$1 b=$2 m=$3 i
 	mkdir -p "$b" "$m"
 	case $fs in
-	atrestfs | atrestfs-nx | atrestfs-wt | atrestfs-nu)
-		"$atr" init -q --keyfile "$b.key" "$b" >/dev/null || return 1
-		"$atr" mount -f --keyfile "$b.key" \
+	atrestfs | atrestfs-nx | atrestfs-wt | atrestfs-nu | atrestfs-base)
+		local a=$atr
+		[ "$fs" = atrestfs-base ] && a=$base
+		"$a" init -q --keyfile "$b.key" "$b" >/dev/null || return 1
+		"$a" mount -f --keyfile "$b.key" \
 			$([ "$fs" = atrestfs-nx ] && echo -o noxattr) \
 			$([ "$fs" = atrestfs-wt ] && echo -o writethrough) \
 			$([ "$fs" = atrestfs-nu ] && echo -o nouring) \

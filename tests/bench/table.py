@@ -23,12 +23,13 @@ cols = [("seqwrite", "seq write MB/s", 1), ("seqread", "seq read MB/s", 1),
         ("append", "128 B appends MB/s", 1), ("randiops", "rand 4K IOPS", 1),
         ("untar", "untar s", -1), ("lslR", "ls -lR s", -1),
         ("rmrf", "rm -rf s", -1), ("rss_mib", "daemon peak RSS MiB", 0)]
-fss = [f for f in ("atrestfs", "atrestfs-nx", "atrestfs-wt", "atrestfs-nu",
+fss = [f for f in ("atrestfs", "atrestfs-base", "atrestfs-nx", "atrestfs-wt", "atrestfs-nu",
                   "gocryptfs",
                   "securefs", "passthrough", "raw")
        if any(k[0] == f for k in med)]
 ours = [f for f in fss if f.startswith("atrestfs")]
-names = {"atrestfs-nx": "atrestfs -o noxattr",
+names = {"atrestfs-base": "atrestfs before (BENCH_BASE)",
+         "atrestfs-nx": "atrestfs -o noxattr",
          "atrestfs-wt": "atrestfs -o writethrough",
          "atrestfs-nu": "atrestfs -o nouring",
          "passthrough": "passthrough_ll -o writeback", "raw": "raw backing"}
