@@ -39,8 +39,10 @@ int hdr_parse(const void *buf, size_t len, struct hdr *h)
 	h->version = (uint16_t)(d->version[0] | d->version[1] << 8);
 	if (h->version != HDR_VERSION)
 		return -EPROTONOSUPPORT;
-	if (len != HDR_SIZE || d->flags[0] || d->flags[1] ||
-	    memcmp(d->reserved, zero, sizeof(zero)))
+	if (len != HDR_SIZE || memcmp(d->reserved, zero, sizeof(zero)))
+		return -EBADMSG;
+	h->flags = (uint16_t)(d->flags[0] | d->flags[1] << 8);
+	if (h->flags & ~HDR_F_KNOWN)
 		return -EBADMSG;
 	shift = d->extent_shift;
 	if (shift < EXTENT_MIN_SHIFT || shift > EXTENT_MAX_SHIFT)
@@ -62,6 +64,8 @@ void hdr_build(const struct hdr *h, uint8_t out[HDR_SIZE])
 	memcpy(d->magic, HDR_MAGIC, 4);
 	d->version[0] = (uint8_t)h->version;
 	d->version[1] = (uint8_t)(h->version >> 8);
+	d->flags[0] = (uint8_t)h->flags;
+	d->flags[1] = (uint8_t)(h->flags >> 8);
 	d->extent_shift = (uint8_t)__builtin_ctz(h->extent_size);
 	memcpy(d->file_id, h->file_id, FILE_ID_LEN);
 	memcpy(d->kek_id, h->kek_id, KEK_ID_LEN);
@@ -70,10 +74,32 @@ void hdr_build(const struct hdr *h, uint8_t out[HDR_SIZE])
 	memcpy(d->tag, h->tag, AEAD_TAG_LEN);
 }
 
+/* Wrap @fk's DEK into @h under @kek; the AAD is the header's own bytes. */
+static int seal(const struct kek *kek, uint32_t extent_size,
+		const struct file_key *fk, uint16_t flags, struct hdr *h)
+{
+	uint8_t raw[HDR_SIZE];
+	int err;
+
+	if (!extent_size_valid(extent_size) || flags & ~HDR_F_KNOWN)
+		return -EINVAL;
+	memset(h, 0, sizeof(*h));
+	h->version = HDR_VERSION;
+	h->flags = flags;
+	h->extent_size = extent_size;
+	memcpy(h->file_id, fk->file_id, FILE_ID_LEN);
+	memcpy(h->kek_id, kek->id, KEK_ID_LEN);
+	err = rand_fill(h->nonce, AEAD_NONCE_LEN);
+	if (err)
+		return err;
+	hdr_build(h, raw);
+	return aead_seal(kek->key, h->nonce, raw, HDR_AAD_LEN, fk->dek,
+			 AEAD_KEY_LEN, h->wrapped_dek, h->tag);
+}
+
 int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
 	       struct file_key **fkp)
 {
-	uint8_t raw[HDR_SIZE];
 	struct file_key *fk;
 	int err;
 
@@ -82,29 +108,23 @@ int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
 	fk = secmem_alloc(sizeof(*fk));
 	if (!fk)
 		return -ENOMEM;
-	memset(h, 0, sizeof(*h));
-	h->version = HDR_VERSION;
-	h->extent_size = extent_size;
-	memcpy(h->kek_id, kek->id, KEK_ID_LEN);
 	err = rand_fill(fk->dek, sizeof(fk->dek));
 	if (!err)
-		err = rand_fill(h->file_id, FILE_ID_LEN);
+		err = rand_fill(fk->file_id, FILE_ID_LEN);
 	if (!err)
-		err = rand_fill(h->nonce, AEAD_NONCE_LEN);
-	if (err)
-		goto out_free_fk;
-	memcpy(fk->file_id, h->file_id, FILE_ID_LEN);
-	/* The AAD is the header's own leading bytes, so build them first. */
-	hdr_build(h, raw);
-	err = aead_seal(kek->key, h->nonce, raw, HDR_AAD_LEN, fk->dek,
-			AEAD_KEY_LEN, h->wrapped_dek, h->tag);
-	if (err)
-		goto out_free_fk;
+		err = seal(kek, extent_size, fk, 0, h);
+	if (err) {
+		file_key_free(fk);
+		return err;
+	}
 	*fkp = fk;
 	return 0;
-out_free_fk:
-	file_key_free(fk);
-	return err;
+}
+
+int hdr_rewrap(const struct kek *kek, uint32_t extent_size,
+	       const struct file_key *fk, uint16_t flags, struct hdr *h)
+{
+	return seal(kek, extent_size, fk, flags, h);
 }
 
 int hdr_unwrap(const struct kek *kek, const struct hdr *h,

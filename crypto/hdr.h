@@ -6,7 +6,7 @@
  * Layout v1, HDR_SIZE bytes, little-endian (see docs/format.md):
  *	0   magic "ATRH"
  *	4   le16 version (1)
- *	6   le16 flags (0; anything else is refused)
+ *	6   le16 flags (HDR_F_*; an unknown bit is refused)
  *	8   u8   extent shift (12..20)
  *	9   7 bytes reserved, zero
  *	16  file ID (16)
@@ -33,9 +33,17 @@
 #define HDR_VERSION		1
 #define HDR_SIZE		108
 #define HDR_AAD_LEN		48
+/*
+ * The file has held data since this header was written, so a backing size
+ * of 0 means it was cut outside the mount.  Set once the data is written
+ * (never before it: a crash then leaves a header that still says empty).
+ */
+#define HDR_F_DATA		0x0001
+#define HDR_F_KNOWN		HDR_F_DATA
 
 struct hdr {
 	uint16_t version;
+	uint16_t flags;			/* HDR_F_*, under the DEK's AAD */
 	uint32_t extent_size;
 	uint8_t file_id[FILE_ID_LEN];
 	uint8_t kek_id[KEK_ID_LEN];
@@ -46,7 +54,7 @@ struct hdr {
 
 /*
  * Returns 0, -EBADMSG for bytes that are not a valid v1 header (size,
- * magic, flags, reserved bytes, extent shift), or -EPROTONOSUPPORT for
+ * magic, unknown flags, reserved bytes, extent shift), or -EPROTONOSUPPORT for
  * a well-formed header of another version.
  */
 int hdr_parse(const void *buf, size_t len, struct hdr *h);
@@ -64,5 +72,11 @@ int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
  */
 int hdr_unwrap(const struct kek *kek, const struct hdr *h,
 	       struct file_key **fk);
+/*
+ * A header for the key @fk already has, with @flags: a fresh nonce, the
+ * same file ID and DEK.  Changing a flag needs this, as flags are AAD.
+ */
+int hdr_rewrap(const struct kek *kek, uint32_t extent_size,
+	       const struct file_key *fk, uint16_t flags, struct hdr *h);
 
 #endif

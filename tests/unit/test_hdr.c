@@ -173,8 +173,9 @@ static void test_parse_bad_fields(void **state)
 	assert_int_equal(parse_with(f, 0, 'a'), -EBADMSG);
 	assert_int_equal(parse_with(f, 3, 'h'), -EBADMSG);
 	assert_int_equal(parse_with(f, 3, 0), -EBADMSG);
-	/* Flags, either byte. */
-	assert_int_equal(parse_with(f, 6, 1), -EBADMSG);
+	/* Unknown flags, either byte. */
+	assert_int_equal(parse_with(f, 6, 2), -EBADMSG);
+	assert_int_equal(parse_with(f, 6, 0x81), -EBADMSG);
 	assert_int_equal(parse_with(f, 7, 0x80), -EBADMSG);
 	/* Each reserved byte. */
 	for (i = 9; i < 16; i++)
@@ -186,6 +187,48 @@ static void test_parse_bad_fields(void **state)
 	assert_int_equal(parse_with(f, 8, 255), -EBADMSG);
 	assert_int_equal(parse_with(f, 8, 12), 0);
 	assert_int_equal(parse_with(f, 8, 20), 0);
+}
+
+/*
+ * The data flag is rewrapped with the same file ID and DEK, read back, and
+ * bound to the DEK: cleared or set by hand, the header fails to unwrap.
+ */
+static void test_data_flag(void **state)
+{
+	struct fixture *f = *state;
+	struct file_key *fk2 = NULL;
+	uint8_t raw[HDR_SIZE];
+	struct hdr h, h2;
+
+	assert_int_equal(f->h.flags, 0);
+	assert_int_equal(hdr_rewrap(f->kek, 4096, f->fk, HDR_F_DATA, &h), 0);
+	assert_memory_equal(h.file_id, f->h.file_id, FILE_ID_LEN);
+	assert_memory_not_equal(h.nonce, f->h.nonce, AEAD_NONCE_LEN);
+	hdr_build(&h, raw);
+	assert_int_equal(raw[6], 1);
+	assert_int_equal(raw[7], 0);
+	assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
+	assert_int_equal(h2.flags, HDR_F_DATA);
+	assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), 0);
+	assert_memory_equal(fk2->dek, f->fk->dek, AEAD_KEY_LEN);
+	assert_memory_equal(fk2->file_id, f->fk->file_id, FILE_ID_LEN);
+	file_key_free(fk2);
+	fk2 = NULL;
+
+	/* An attacker clearing the flag (to hide a cut) breaks the unwrap. */
+	raw[6] = 0;
+	assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
+	assert_int_equal(h2.flags, 0);
+	assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), -EBADMSG);
+	assert_null(fk2);
+	/* And setting it on a header made without it. */
+	memcpy(raw, f->raw, HDR_SIZE);
+	raw[6] = 1;
+	assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
+	assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), -EBADMSG);
+	/* Unknown flags are never written. */
+	assert_int_equal(hdr_rewrap(f->kek, 4096, f->fk, 2, &h), -EINVAL);
+	assert_int_equal(hdr_rewrap(f->kek, 1000, f->fk, 0, &h), -EINVAL);
 }
 
 /* Another version is named as such, whatever its length. */
@@ -273,6 +316,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parse_bad_length, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bad_fields, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_data_flag, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_parse_other_version, setup,
 						teardown),
