@@ -5,10 +5,11 @@
  * ranges (fs/span.h), which decides what a read opens, what a write reads
  * first and what a punch leaves to the backing file.
  *
- * The list may list more than was added, never less (fs/gaps.h); the
- * overflow cases pin down today's merging past GAPS_MAX ranges, which an
- * exact list would replace.  The arithmetic is tried at every extent size
- * the format allows, on both sides of each extent boundary.
+ * The list is exact (fs/gaps.h): an extent is listed if and only if it was
+ * added and not removed since, checked against a plain bitmap over random
+ * changes; at GAPS_MAX ranges a change that needs another fails and
+ * changes nothing.  The arithmetic is tried at every extent size the
+ * format allows, on both sides of each extent boundary.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -181,91 +182,128 @@ static void test_gaps_remove_several(void **state)
 	assert_null(g);
 }
 
-/* Past GAPS_MAX a new range merges with the nearest: lossy, never short. */
-static void test_gaps_overflow_nearest(void **state)
-{
-	struct gaps *g = full_list();
-	unsigned int k;
-
-	(void)state;
-	/* 23 extents past [310, 312), the last range: they merge. */
-	assert_int_equal(gaps_add(&g, 335, 336), 0);
-	assert_int_equal(gaps_count(g), GAPS_MAX);
-	assert_true(all_listed(g, 310, 336));
-	assert_false(gaps_has(g, 336));
-	/* 2 extents from [0, 2), 5 from [10, 12): the first takes it. */
-	assert_int_equal(gaps_add(&g, 4, 5), 0);
-	assert_int_equal(gaps_count(g), GAPS_MAX);
-	assert_true(all_listed(g, 0, 5));
-	assert_true(none_listed(g, 5, 10));
-	/* Everything added is still listed. */
-	for (k = 0; k < GAPS_MAX; k++)
-		assert_true(all_listed(g, 10 * k, 10 * k + 2));
-	gaps_free(&g);
-}
-
-static void test_gaps_overflow_touching(void **state)
-{
-	struct gaps *g = full_list();
-
-	(void)state;
-	/* Overlapping [100, 102): distance 0, nothing else listed. */
-	assert_int_equal(gaps_add(&g, 101, 104), 0);
-	assert_true(all_listed(g, 100, 104));
-	assert_true(none_listed(g, 104, 110));
-	/* Adjacent to [200, 202) is distance 0 too. */
-	assert_int_equal(gaps_add(&g, 202, 203), 0);
-	assert_true(all_listed(g, 200, 203));
-	assert_true(none_listed(g, 203, 210));
-	assert_true(none_listed(g, 195, 200));
-	/* Adjacent below [50, 52). */
-	assert_int_equal(gaps_add(&g, 49, 50), 0);
-	assert_true(all_listed(g, 49, 52));
-	assert_true(none_listed(g, 42, 49));
-	assert_int_equal(gaps_count(g), GAPS_MAX);
-	gaps_free(&g);
-}
-
-/* Equally near two ranges: the one listed first takes it. */
-static void test_gaps_overflow_tie(void **state)
-{
-	struct gaps *g = full_list();
-
-	(void)state;
-	/* [65, 67): 3 from [60, 62), 3 from [70, 72). */
-	assert_int_equal(gaps_add(&g, 65, 67), 0);
-	assert_true(all_listed(g, 60, 67));
-	assert_true(none_listed(g, 67, 70));
-	gaps_free(&g);
-}
-
-/* A full list cannot split a range: it stays whole, its middle listed. */
-static void test_gaps_split_full(void **state)
+/*
+ * The pattern of issue 16: extent 0 written, then 2, 4, ..., 66 (33
+ * one-extent gaps), then 1, 3, ..., 65.  A list that merged its nearest
+ * ranges once full kept data extents listed as holes; this one lists
+ * exactly the gaps left at every step, and nothing at the end.
+ */
+static void test_gaps_many_filled(void **state)
 {
 	struct gaps *g = NULL;
-	unsigned int k;
+	uint64_t i;
 
 	(void)state;
-	for (k = 0; k < GAPS_MAX; k++)
-		assert_int_equal(gaps_add(&g, 10 * k, 10 * k + 5), 0);
-	gaps_remove(&g, 12, 13);
+	for (i = 2; i <= 66; i += 2) {
+		assert_int_equal(gaps_add(&g, i - 1, i), 0);
+		assert_int_equal(gaps_count(g), i / 2);
+	}
+	for (i = 1; i <= 65; i += 2) {
+		assert_int_equal(gaps_remove(&g, i, i + 1), 0);
+		assert_true(none_listed(g, 0, i + 2));
+		if (i < 65)
+			assert_true(gaps_has(g, i + 2));
+	}
+	assert_null(g);
+}
+
+/* Ranges that overlap or touch join into one; ranges apart stay apart. */
+static void test_gaps_join(void **state)
+{
+	struct gaps *g = NULL;
+	uint64_t lo, hi;
+
+	(void)state;
+	assert_int_equal(gaps_add(&g, 10, 12), 0);
+	assert_int_equal(gaps_add(&g, 20, 22), 0);
+	assert_int_equal(gaps_add(&g, 30, 32), 0);
+	assert_int_equal(gaps_count(g), 3);
+	assert_int_equal(gaps_add(&g, 12, 20), 0);	/* touches both */
+	assert_int_equal(gaps_count(g), 2);
+	gaps_range(g, 0, &lo, &hi);
+	assert_int_equal(lo, 10);
+	assert_int_equal(hi, 22);
+	assert_int_equal(gaps_add(&g, 5, 40), 0);	/* covers all */
+	assert_int_equal(gaps_count(g), 1);
+	assert_true(all_listed(g, 5, 40));
+	assert_false(gaps_has(g, 4));
+	assert_false(gaps_has(g, 40));
+	/* A removal that touches but does not overlap changes nothing. */
+	assert_int_equal(gaps_remove(&g, 0, 5), 0);
+	assert_int_equal(gaps_remove(&g, 40, 50), 0);
+	assert_true(all_listed(g, 5, 40));
+	gaps_free(&g);
+}
+
+/*
+ * At GAPS_MAX ranges a range apart, or a split, fails with -ENOSPC and
+ * changes nothing (the caller then records the holes); joins and trims,
+ * which need no slot, still work.
+ */
+static void test_gaps_full(void **state)
+{
+	struct gaps *g = full_list();
+	uint64_t top = 10ull * GAPS_MAX;
+
+	(void)state;
+	assert_int_equal(gaps_add(&g, top + 5, top + 6), -ENOSPC);
+	assert_false(gaps_has(g, top + 5));
+	assert_int_equal(gaps_remove(&g, 20, 21), 0);	/* trim: [21, 22) */
+	assert_int_equal(gaps_add(&g, 2, 4), 0);	/* joins [0, 2) */
+	assert_true(all_listed(g, 0, 4));
 	assert_int_equal(gaps_count(g), GAPS_MAX);
-	assert_true(all_listed(g, 10, 15));
-	/* Trimming an end needs no slot. */
-	gaps_remove(&g, 10, 12);
-	assert_true(none_listed(g, 10, 12));
-	assert_true(all_listed(g, 12, 15));
-	gaps_remove(&g, 14, 20);
-	assert_true(all_listed(g, 12, 14));
-	assert_false(gaps_has(g, 14));
-	/* One range fewer, and the split happens. */
-	gaps_remove(&g, 300, 310);
-	assert_int_equal(gaps_count(g), GAPS_MAX - 1);
-	gaps_remove(&g, 21, 23);
+	assert_int_equal(gaps_add(&g, 0, 3), 0);	/* inside */
+	assert_int_equal(gaps_remove(&g, 1, 2), -ENOSPC);	/* split */
+	assert_true(all_listed(g, 0, 4));
+	/* A range fewer, and the split happens. */
+	assert_int_equal(gaps_remove(&g, 30, 32), 0);
+	assert_int_equal(gaps_remove(&g, 1, 2), 0);
+	assert_true(gaps_has(g, 0));
+	assert_false(gaps_has(g, 1));
+	assert_true(all_listed(g, 2, 4));
 	assert_int_equal(gaps_count(g), GAPS_MAX);
-	assert_true(all_listed(g, 20, 21));
-	assert_true(none_listed(g, 21, 23));
-	assert_true(all_listed(g, 23, 25));
+	gaps_free(&g);
+}
+
+/* Random adds and removes against a bitmap: exact, sorted, apart. */
+static void test_gaps_model(void **state)
+{
+	enum { N = 512 };
+	bool model[N] = { false };
+	struct gaps *g = NULL;
+	uint64_t lo, hi, plo = 0, phi = 0;
+	unsigned int seed = 6, op, i, r;
+
+	(void)state;
+	for (op = 0; op < 20000; op++) {
+		seed = seed * 1103515245u + 12345u;
+		lo = (seed >> 8) % N;
+		seed = seed * 1103515245u + 12345u;
+		hi = lo + 1 + (seed >> 8) % 24;
+		if (hi > N)
+			hi = N;
+		if ((seed >> 4) & 1) {
+			assert_int_equal(gaps_add(&g, lo, hi), 0);
+			for (i = lo; i < hi; i++)
+				model[i] = true;
+		} else {
+			assert_int_equal(gaps_remove(&g, lo, hi), 0);
+			for (i = lo; i < hi; i++)
+				model[i] = false;
+		}
+		for (i = 0; i < N; i++)
+			assert_int_equal(gaps_has(g, i), model[i]);
+		for (r = 0; r < gaps_count(g); r++) {
+			gaps_range(g, r, &lo, &hi);
+			assert_true(lo < hi);
+			/* Apart: a touching pair would have joined. */
+			if (r)
+				assert_true(lo > phi);
+			plo = lo;
+			phi = hi;
+		}
+		(void)plo;
+	}
 	gaps_free(&g);
 }
 
@@ -493,10 +531,10 @@ int main(void)
 		cmocka_unit_test(test_gaps_top),
 		cmocka_unit_test(test_gaps_remove),
 		cmocka_unit_test(test_gaps_remove_several),
-		cmocka_unit_test(test_gaps_overflow_nearest),
-		cmocka_unit_test(test_gaps_overflow_touching),
-		cmocka_unit_test(test_gaps_overflow_tie),
-		cmocka_unit_test(test_gaps_split_full),
+		cmocka_unit_test(test_gaps_many_filled),
+		cmocka_unit_test(test_gaps_join),
+		cmocka_unit_test(test_gaps_full),
+		cmocka_unit_test(test_gaps_model),
 		cmocka_unit_test(test_span_sizes),
 		cmocka_unit_test(test_span_last),
 		cmocka_unit_test(test_span_ext_len),
