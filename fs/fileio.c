@@ -83,7 +83,76 @@ int fio_data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (err == -EBADMSG && first_report(ai, UINT64_MAX - 1))
 		atr_log_inode(LOG_ERR, ai, "backing size is not that of any "
 			      "valid file (truncated or extended?)");
+	if (!err && *size == 0 && ai->hdr_data) {
+		if (first_report(ai, UINT64_MAX - 2))
+			atr_log_inode(LOG_ERR, ai, "the file held data and was "
+				      "cut to zero bytes in the backing "
+				      "directory");
+		err = -EBADMSG;
+	}
 	return err;
+}
+
+/* The header says the file holds data once it does (HDR_F_DATA). */
+static int settle_data(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	uint64_t fsize;
+	int err;
+
+	if (!ai->data_pending)
+		return 0;
+	err = fio_size(m, fd, &fsize);
+	if (err)
+		return err;
+	if (fsize == 0) {
+		ai->data_pending = false;
+		return 0;
+	}
+	err = key_has_data(m, ai, fd);
+	return err ? err : 1;
+}
+
+static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	int holes = fio_holes_settle(m, ai, fd), data;
+
+	if (holes < 0)
+		return holes;
+	data = settle_data(m, ai, fd);
+	if (data < 0)
+		return data;
+	return holes || data;
+}
+
+int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	int err;
+
+	/*
+	 * No key: a settle at the last close failed and was logged; nothing
+	 * can be written until the file is opened again.
+	 */
+	if (!ai->fk || (!ai->gaps && !ai->data_pending))
+		return 0;
+	if (fd >= 0)
+		return settle_fd(m, ai, fd);
+	fd = attr_reopen(ai, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	err = settle_fd(m, ai, fd);
+	close(fd);
+	return err;
+}
+
+void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	int err = fio_settle(m, ai, fd);
+
+	if (err < 0)
+		atr_log_inode(LOG_ERR, ai, "what its writes left pending (holes "
+			      "or the header's data flag) could not be written "
+			      "(%s); after a remount its holes read as errors",
+			      strerror(-err));
 }
 
 /* Open one on-disk extent of @dlen bytes into @out, holes included. */
@@ -355,8 +424,13 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	err = fio_data_size(m, ai, fd, &fsize);
 	if (!err && w && worder_wait(m, ai, w, fsize))
 		err = fio_data_size(m, ai, fd, &fsize);
+	/* Nothing sealed yet: a file ID of its own (a copied header's?). */
+	if (!err && fsize == 0)
+		err = key_first_data(m, ai, fd);
 	if (err)
 		return err;
+	if (!ai->hdr_data)
+		ai->data_pending = true;
 	o.dend = extent_backing_size(esz, fsize);
 	oldlast = fsize ? span_last(esz, fsize) : 0;
 	nsize = off + size > fsize ? off + size : fsize;
@@ -416,7 +490,7 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	}
 	err = fio_out_end(&o, err);
 	if (!err)
-		fio_gap_close(ai, j.first, j.last + 1);
+		err = fio_gap_close(ai, fd, j.first, j.last + 1);
 	return err;
 }
 
@@ -462,10 +536,15 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 		return n < 0 ? (int)n : 0;
 	}
 	if (size == 0) {
-		if (ftruncate(fd, 0))
+		/* The header first: a crash between leaves data it can read. */
+		err = key_no_data(m, ai, fd);
+		if (err)
+			return err;
+		if (ftruncate(fd, 0)) {
+			ai->data_pending = true;
 			return -errno;
-		fio_gap_close(ai, 0, UINT64_MAX);
-		return 0;
+		}
+		return fio_gap_close(ai, fd, 0, UINT64_MAX);
 	}
 	/* The extent holding the new end becomes last: re-seal it so. */
 	last = span_last(esz, size);
@@ -486,7 +565,7 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (!err && ftruncate(fd, (off_t)(extent_disk_off(esz, last) + ilen + OVH)))
 		err = -errno;
 	if (!err)
-		fio_gap_close(ai, last, UINT64_MAX);
+		err = fio_gap_close(ai, fd, last, UINT64_MAX);
 	return err;
 }
 

@@ -45,7 +45,14 @@ struct atr_inode {
 	struct file_key *fk;		/* ->lock; set while nkeyref > 0 */
 	unsigned int nkeyref;		/* ->lock; opens + in-flight truncates */
 	bool sparse;			/* ->lock; verified sparse record */
-	bool sparse_unsynced;		/* ->lock; written, not yet fsynced */
+	bool xattr_unsynced;		/* ->lock; header or record not yet fsynced */
+	bool hdr_data;			/* ->lock; header has HDR_F_DATA */
+	bool data_pending;		/* ->lock; data written, flag not yet set */
+	bool id_ours;			/* ->lock; key.c: ID made by this mount, here */
+	bool hdr_logged;		/* ->lock; a bad header was logged */
+	bool id_held;			/* mnt->fileids_lock; fileids.c */
+	uint8_t file_id[FILE_ID_LEN];	/* mnt->fileids_lock, while id_held */
+	struct atr_inode *id_next;	/* mnt->fileids_lock */
 	uint64_t last_bad;		/* atomic; 1 + extent last logged bad */
 	struct worder *writes;		/* mnt->worder_lock; writes received */
 	struct gaps *gaps;		/* ->lock; gaps.h: holes not recorded */
@@ -78,6 +85,9 @@ struct atr_mount {
 	pthread_mutex_t itable_lock;
 	struct atr_inode **buckets;	/* itable_lock */
 	size_t nbuckets, count;		/* itable_lock */
+	pthread_mutex_t fileids_lock;	/* fileids.c; innermost */
+	struct atr_inode **id_buckets;	/* fileids_lock */
+	size_t id_nbuckets, id_count;	/* fileids_lock */
 	pthread_mutex_t worder_lock;	/* worder.c: every inode's ->writes */
 	pthread_cond_t worder_cond;	/* a write left; worder_lock */
 	unsigned int worder_waiting;	/* worder_lock */
@@ -171,7 +181,19 @@ void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n);
 void itable_settle(struct atr_mount *m);
 void itable_clear(struct atr_mount *m);
 
-/* key.c: per-file keys.  Both are called with ai->lock write-held. */
+/*
+ * fileids.c: the file ID each inode's header carries, one inode per ID.
+ * Claim @id for @ai once its header is authenticated or made: -EBADMSG,
+ * logged with both files, if another inode of the mount holds it.
+ */
+int fileid_claim(struct atr_mount *m, struct atr_inode *ai,
+		 const uint8_t id[FILE_ID_LEN]);
+/* Before @ai leaves the table. */
+void fileid_release(struct atr_mount *m, struct atr_inode *ai);
+/* After every inode was released. */
+void fileid_clear(struct atr_mount *m);
+
+/* key.c: per-file keys.  All are called with ai->lock write-held. */
 /*
  * Take a reference on the file's key, loading and checking its header
  * through @fd (a real, readable fd) on the first one.  -EBADMSG (logged)
@@ -193,6 +215,19 @@ void key_attach(struct atr_mount *m, struct atr_inode *ai,
 		struct file_key *fk);
 /* Record, once, that this file may contain holes (see docs/format.md). */
 int key_mark_sparse(struct atr_inode *ai, int fd);
+/*
+ * Before the first data goes into the empty file @fd: unless this mount
+ * made the loaded key for it, a fresh file ID and DEK (a header copied
+ * from another file must not get this file's data sealed under its ID).
+ */
+int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd);
+/*
+ * Say in the header whether the file holds data: key_has_data() once data
+ * is written (at close, fsync and unmount; -EBADMSG never), key_no_data()
+ * before the file is cut to zero through the mount.
+ */
+int key_has_data(struct atr_mount *m, struct atr_inode *ai, int fd);
+int key_no_data(struct atr_mount *m, struct atr_inode *ai, int fd);
 
 /*
  * worder.c: a write that would leave a gap past the end of its file waits
@@ -349,9 +384,25 @@ int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  int mode, uint64_t off, uint64_t len);
 /* For holes.c: a whole pread (short only at EOF), bytes or -errno. */
 ssize_t fio_pread_full(int fd, void *buf, size_t len, uint64_t off);
-/* fio_size() with a bad size (tampering) logged, once. */
+/*
+ * fio_size() with a bad size (tampering) logged, once; so is a file cut
+ * to zero bytes whose header says it holds data.
+ */
 int fio_data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  uint64_t *size);
+/*
+ * Before fsync and a mode change, at the last close and when the daemon
+ * stops, what a file's writes left pending goes to disk: holes a WRITE
+ * left that are still holes on disk are recorded (the sparse record), and
+ * a file that now holds data says so in its header (HDR_F_DATA).  Neither
+ * is synced.  ai->lock write-held; @fd the backing file, or -1 to open it
+ * here.  Returns 1 when it wrote either, 0 when nothing was needed, or
+ * -errno (what is pending stays so).  fio_settle_late() is for where the
+ * caller can only log a failure (close has returned, the daemon is
+ * stopping).
+ */
+int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd);
+void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd);
 
 /*
  * holes.c: a file's holes.  As for fileio.c, @fd is the open backing file
@@ -364,16 +415,11 @@ int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 int fio_punch(struct atr_mount *m, struct atr_inode *ai, int fd,
 	      uint64_t off, uint64_t len);
 /*
- * Before fsync and a mode change, at the last close and when the daemon
- * stops: holes a WRITE left that are still holes on disk are recorded now
- * (the file's sparse record, not yet synced).  ai->lock write-held; @fd
- * the backing file, or -1 to open it here.  Returns 1 when it wrote the
- * record, 0 when none was needed, or -errno (the list is kept).
- * fio_settle_late() is for where the caller can only log a failure (close
- * has returned, the daemon is stopping).
+ * fio_settle() (fileio.c) of the holes a WRITE left: those still holes on
+ * disk are recorded now.  1 when it wrote the record, 0 when none was
+ * needed, or -errno (the list is kept).
  */
-int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd);
-void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd);
+int fio_holes_settle(struct atr_mount *m, struct atr_inode *ai, int fd);
 /* May extent @idx (not the last) be a hole? */
 bool fio_hole_ok(const struct atr_inode *ai, uint64_t idx);
 /*
@@ -382,8 +428,8 @@ bool fio_hole_ok(const struct atr_inode *ai, uint64_t idx);
  */
 int fio_gap_open(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi,
 		 bool pending);
-/* Extents [lo, hi) hold data now, or no longer exist. */
-void fio_gap_close(struct atr_inode *ai, uint64_t lo, uint64_t hi);
+/* Extents [lo, hi) hold data now, or no longer exist.  0 or -errno. */
+int fio_gap_close(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi);
 
 /* attr.c */
 /* Backing stat to what the user sees: plaintext sizes of files and links. */

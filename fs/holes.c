@@ -17,9 +17,10 @@
  * listed here as holes, writes strike them off, and fio_settle() writes
  * the record at fsync, a mode change, the last close or when the daemon
  * stops, if a hole is left on disk then: a late request's, or one the
- * program meant (a write past the end).  The list (gaps.c) may list too
- * much: that is safe, since fio_settle() looks on disk, and only an
- * all-zero extent is ever taken as a hole.  Holes made any other way
+ * program meant (a write past the end).  The list (gaps.c) is exact: an
+ * extent this daemon wrote is never listed, so an attacker who zeroes it
+ * while the file is open cannot have it taken for a hole; and only an
+ * all-zero extent is ever taken as one.  Holes made any other way
  * (truncate up, punching) are recorded at once, before they exist.
  */
 #include <errno.h>
@@ -61,13 +62,15 @@ int fio_gap_open(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi,
 }
 
 /*
- * Extents [lo, hi) hold data now, or no longer exist.  The list may keep
- * some listed (gaps_remove()): too many listed is safe, since
- * fio_settle() looks on disk.
+ * Extents [lo, hi) hold data now, or no longer exist.  A list that cannot
+ * split without more room gives way to the record: what stays listed is
+ * holes still, never written.
  */
-void fio_gap_close(struct atr_inode *ai, uint64_t lo, uint64_t hi)
+int fio_gap_close(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi)
 {
-	gaps_remove(&ai->gaps, lo, hi);
+	if (gaps_remove(&ai->gaps, lo, hi))
+		return mark_sparse(ai, fd);
+	return 0;
 }
 
 /*
@@ -97,11 +100,11 @@ static int any_hole(int fd, uint64_t dsz, uint64_t lo, uint64_t hi,
 }
 
 /*
- * What is listed may have been written since (a range that could not be
- * split stays whole) or cut off by a truncate or a failed write, so the
- * extents are checked on disk first: only a real hole gets the record.
+ * What is listed was never written, but may have been cut off by a
+ * truncate or a failed write, so the extents are checked on disk first:
+ * only a real hole gets the record.  1 if it was written.
  */
-static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
+int fio_holes_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
 	uint32_t esz = m->extent_size;
 	uint64_t dsz = extent_disk_size(esz), fsize, lastidx, hi;
@@ -112,6 +115,8 @@ static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 	unsigned int r;
 	int err, hole = 0;
 
+	if (!g)
+		return 0;
 	err = fio_size(m, fd, &fsize);
 	if (err)
 		return err;
@@ -134,36 +139,6 @@ static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 	}
 	err = mark_sparse(ai, fd);
 	return err ? err : 1;
-}
-
-int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
-{
-	int err;
-
-	/*
-	 * No key: a settle at the last close failed and was logged; nothing
-	 * can be recorded until the file is opened again.
-	 */
-	if (!ai->gaps || !ai->fk)
-		return 0;
-	if (fd >= 0)
-		return settle_fd(m, ai, fd);
-	fd = attr_reopen(ai, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	err = settle_fd(m, ai, fd);
-	close(fd);
-	return err;
-}
-
-void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd)
-{
-	int err = fio_settle(m, ai, fd);
-
-	if (err < 0)
-		atr_log_inode(LOG_ERR, ai, "its holes could not be recorded "
-			      "(%s); after a remount they read as errors",
-			      strerror(-err));
 }
 
 static int zero_range(struct atr_mount *m, struct atr_inode *ai, int fd,

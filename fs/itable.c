@@ -107,8 +107,9 @@ static void unhash(struct atr_mount *m, struct atr_inode *ai)
 	m->count--;
 }
 
-static void inode_free(struct atr_inode *ai)
+static void inode_free(struct atr_mount *m, struct atr_inode *ai)
 {
+	fileid_release(m, ai);
 	/* Every open was released before the kernel forgot the inode. */
 	if (ai->fk)
 		file_key_free(ai->fk);
@@ -133,7 +134,7 @@ void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n)
 	}
 	unhash(m, ai);
 	pthread_mutex_unlock(&m->itable_lock);
-	inode_free(ai);
+	inode_free(m, ai);
 }
 
 /*
@@ -160,8 +161,9 @@ void itable_clear(struct atr_mount *m)
 	for (i = 0; i < m->nbuckets; i++)
 		for (ai = m->buckets[i]; ai; ai = next) {
 			next = ai->hnext;
-			inode_free(ai);
+			inode_free(m, ai);
 		}
+	fileid_clear(m);
 	free(m->buckets);
 	m->buckets = NULL;
 	m->nbuckets = m->count = 0;

@@ -5,6 +5,8 @@
  * wipe it when the last one goes.  hdr_parse() is the only header parser.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,25 +33,81 @@ static void load_sparse(struct atr_inode *ai, int fd)
 	ai->sparse = true;
 }
 
-static int write_header(struct atr_mount *m, int fd, struct file_key **fk)
+/*
+ * A bad header is logged once per inode while the kernel knows it: a
+ * program retrying one file would otherwise fill the log.
+ */
+static void hdr_log(struct atr_inode *ai, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void hdr_log(struct atr_inode *ai, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	if (ai->hdr_logged)
+		return;
+	ai->hdr_logged = true;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	atr_log_inode(LOG_ERR, ai, "%s", what);
+}
+
+/* Store @h on @fd: @xflags XATTR_CREATE for a new file, 0 to replace. */
+static int store_header(int fd, const struct hdr *h, int xflags)
 {
 	uint8_t raw[HDR_SIZE];
+
+	hdr_build(h, raw);
+	return fsetxattr(fd, HDR_XATTR, raw, HDR_SIZE, xflags) ? -errno : 0;
+}
+
+static int write_header(struct atr_mount *m, int fd, struct file_key **fk)
+{
 	struct hdr h;
 	int err;
 
 	err = hdr_create(m->kek, m->extent_size, &h, fk);
 	if (err)
 		return err;
-	hdr_build(&h, raw);
 	/* XATTR_CREATE: of two racing first opens, exactly one writes. */
-	if (fsetxattr(fd, HDR_XATTR, raw, HDR_SIZE, XATTR_CREATE) == 0) {
+	err = store_header(fd, &h, XATTR_CREATE);
+	if (!err) {
 		policy_audit(m, "dek_create", h.file_id, 0);
 		return 0;
 	}
-	err = -errno;
 	file_key_free(*fk);
 	*fk = NULL;
 	return err;
+}
+
+/* A key this mount made for @ai: nothing but our data is under its ID. */
+static int key_made(struct atr_mount *m, struct atr_inode *ai)
+{
+	int err = fileid_claim(m, ai, ai->fk->file_id);
+
+	ai->sparse = false;
+	ai->hdr_data = false;
+	ai->id_ours = true;
+	return err;
+}
+
+/* An authenticated header: is it this file's, and is the file whole? */
+static int key_check(struct atr_mount *m, struct atr_inode *ai, int fd,
+		     const struct hdr *h)
+{
+	struct stat st;
+
+	if (h->flags & HDR_F_DATA) {
+		if (fstat(fd, &st))
+			return -errno;
+		if (st.st_size == 0) {
+			hdr_log(ai, "the file held data and was cut to zero "
+				"bytes in the backing directory");
+			return -EBADMSG;
+		}
+	}
+	return fileid_claim(m, ai, h->file_id);
 }
 
 static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
@@ -70,55 +128,66 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 		if (fstat(fd, &st) == 0 && st.st_size == 0) {
 			err = write_header(m, fd, &ai->fk);
 			if (!err)
-				ai->sparse = false;
+				goto out_made;
 			if (err != -EEXIST)
 				return err;
 			n = fgetxattr(fd, HDR_XATTR, raw, sizeof(raw));
 		}
 		if (n < 0 && errno == ENODATA) {
-			atr_log_inode(LOG_ERR, ai, "no header (xattr " HDR_XATTR
-				      ") on a non-empty file; its key is lost");
+			hdr_log(ai, "no header (xattr " HDR_XATTR
+				") on a non-empty file; its key is lost");
 			return -EBADMSG;
 		}
 	}
 	if (n < 0) {
 		err = -errno;
 		if (err == -ERANGE) {
-			atr_log_inode(LOG_ERR, ai, "header is oversized");
+			hdr_log(ai, "header is oversized");
 			return -EBADMSG;
 		}
-		atr_log_inode(LOG_ERR, ai, "cannot read header: %s",
-			      strerror(errno));
+		hdr_log(ai, "cannot read header: %s", strerror(errno));
 		return err;
 	}
 	err = hdr_parse(raw, (size_t)n, &h);
 	if (err == -EPROTONOSUPPORT) {
-		atr_log_inode(LOG_ERR, ai, "header version %u is not supported",
-			      h.version);
+		hdr_log(ai, "header version %u is not supported", h.version);
 		return err;
 	}
 	if (err) {
-		atr_log_inode(LOG_ERR, ai, "header is corrupt (%zd bytes)", n);
+		hdr_log(ai, "header is corrupt (%zd bytes)", n);
 		return err;
 	}
 	if (h.extent_size != m->extent_size) {
-		atr_log_inode(LOG_ERR, ai, "header extent size %u differs from "
-			      "the volume's %u", h.extent_size, m->extent_size);
+		hdr_log(ai, "header extent size %u differs from the volume's %u",
+			h.extent_size, m->extent_size);
 		return -EBADMSG;
 	}
 	err = hdr_unwrap(m->kek, &h, &ai->fk);
 	/* First use while the inode held no key: the audited DEK unwrap. */
 	policy_audit(m, "dek_unwrap", h.file_id, err);
 	if (err == -ENOKEY)
-		atr_log_inode(LOG_ERR, ai, "header names another volume key "
-			      "(file copied from another volume?)");
+		hdr_log(ai, "header names another volume key "
+			"(file copied from another volume?)");
 	else if (err == -EBADMSG)
-		atr_log_inode(LOG_ERR, ai, "header does not authenticate "
-			      "(tampered or corrupt)");
-	if (err)
+		hdr_log(ai, "header does not authenticate (tampered or corrupt)");
+	if (!err)
+		err = key_check(m, ai, fd, &h);
+	if (err) {
+		file_key_free(ai->fk);
+		ai->fk = NULL;
 		return err;
+	}
+	ai->hdr_data = h.flags & HDR_F_DATA;
+	ai->id_ours = false;
 	load_sparse(ai, fd);
 	return 0;
+out_made:
+	err = key_made(m, ai);
+	if (err) {
+		file_key_free(ai->fk);
+		ai->fk = NULL;
+	}
+	return err;
 }
 
 /*
@@ -203,7 +272,8 @@ void key_attach(struct atr_mount *m, struct atr_inode *ai,
 		file_key_free(fk);
 	} else {
 		ai->fk = fk;
-		ai->sparse = false;
+		/* A fresh random ID: a clash is only the impossible kind. */
+		(void)key_made(m, ai);
 	}
 	key_user_note(m, ai);	/* its dek_create, or the opener's unwrap */
 	ai->nkeyref++;
@@ -216,6 +286,9 @@ void key_unref(struct atr_inode *ai)
 	file_key_free(ai->fk);
 	ai->fk = NULL;
 	ai->sparse = false;
+	ai->hdr_data = false;
+	ai->data_pending = false;
+	ai->id_ours = false;
 	key_users_clear(ai);
 }
 
@@ -236,6 +309,80 @@ int key_mark_sparse(struct atr_inode *ai, int fd)
 	if (fsetxattr(fd, HDR_SPARSE_XATTR, rec, sizeof(rec), 0))
 		return -errno;
 	ai->sparse = true;
-	ai->sparse_unsynced = true;	/* fdatasync need not sync xattrs */
+	ai->xattr_unsynced = true;	/* fdatasync need not sync xattrs */
 	return 0;
+}
+
+int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	struct file_key *fk;
+	struct hdr h;
+	int err;
+
+	if (ai->id_ours)
+		return 0;
+	err = hdr_create(m->kek, m->extent_size, &h, &fk);
+	if (err)
+		return err;
+	/*
+	 * Replace, then drop the sparse record: it was bound to the old ID,
+	 * and the new key has sealed nothing yet, so a crash anywhere here
+	 * leaves an empty file that reads as one.
+	 */
+	err = store_header(fd, &h, 0);
+	if (!err && fremovexattr(fd, HDR_SPARSE_XATTR) && errno != ENODATA)
+		err = -errno;
+	if (!err)
+		err = fileid_claim(m, ai, h.file_id);
+	if (err) {
+		file_key_free(fk);
+		return err;
+	}
+	policy_audit(m, "dek_create", h.file_id, 0);
+	file_key_free(ai->fk);
+	ai->fk = fk;
+	ai->sparse = false;
+	ai->xattr_unsynced = false;
+	ai->hdr_data = false;
+	ai->id_ours = true;
+	return 0;
+}
+
+/* Rewrap the loaded key with the data flag @data. */
+static int set_data(struct atr_mount *m, struct atr_inode *ai, int fd,
+		    bool data)
+{
+	struct hdr h;
+	int err;
+
+	if (ai->hdr_data == data)
+		return 0;
+	err = hdr_rewrap(m->kek, m->extent_size, ai->fk,
+			 data ? HDR_F_DATA : 0, &h);
+	if (!err)
+		err = store_header(fd, &h, 0);
+	if (!err) {
+		ai->hdr_data = data;
+		ai->xattr_unsynced = true;	/* as for the sparse record */
+	}
+	return err;
+}
+
+int key_has_data(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	int err = set_data(m, ai, fd, true);
+
+	if (!err)
+		ai->data_pending = false;
+	return err;
+}
+
+int key_no_data(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	int err = set_data(m, ai, fd, false);
+
+	/* The next data gets a new ID: old extents cannot come back. */
+	if (!err)
+		ai->id_ours = false;
+	return err;
 }

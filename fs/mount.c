@@ -131,6 +131,7 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	pthread_rwlock_init(&m->root.lock, NULL);
 	pthread_mutex_init(&m->itable_lock, NULL);
 	pthread_mutex_init(&m->worder_lock, NULL);
+	pthread_mutex_init(&m->fileids_lock, NULL);
 	pthread_cond_init(&m->worder_cond, NULL);
 	return m;
 }
@@ -147,6 +148,7 @@ void atr_mount_free(struct atr_mount *m)
 	itable_clear(m);
 	pthread_mutex_destroy(&m->itable_lock);
 	pthread_mutex_destroy(&m->worder_lock);
+	pthread_mutex_destroy(&m->fileids_lock);
 	pthread_cond_destroy(&m->worder_cond);
 	pthread_rwlock_destroy(&m->root.lock);
 	close(m->root.fd);

@@ -312,13 +312,13 @@ void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 	/* Readers go on beside a database's frequent fsyncs, most of them. */
 	pthread_rwlock_rdlock(&ai->lock);
-	listed = ai->gaps != NULL;
-	unsynced = ai->sparse_unsynced;
+	listed = ai->gaps != NULL || ai->data_pending;
+	unsynced = ai->xattr_unsynced;
 	pthread_rwlock_unlock(&ai->lock);
 	if (listed) {
 		pthread_rwlock_wrlock(&ai->lock);
 		r = fio_settle(m, ai, fd);
-		unsynced = ai->sparse_unsynced;
+		unsynced = ai->xattr_unsynced;
 		pthread_rwlock_unlock(&ai->lock);
 	}
 	if (r < 0) {
@@ -333,7 +333,7 @@ void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	}
 	if (unsynced) {
 		pthread_rwlock_wrlock(&ai->lock);
-		ai->sparse_unsynced = false;
+		ai->xattr_unsynced = false;
 		pthread_rwlock_unlock(&ai->lock);
 	}
 	fuse_reply_err(req, 0);

@@ -64,6 +64,9 @@ setfattr -n user.note -v "0x${val:0:20}$(printf %02x $((0x${val:20:2} ^ 1)))${va
 
 mount_vol "$C" "$M"
 log=$M.log
+# other is read first: hdrswap, which carries its header, is then the
+# second inode with that file ID, refused as such.
+[ "$(wc -c <"$M/other")" = $((3 * E + 100)) ] || fail "other file"
 # Each damaged file: EIO, and a log line naming it and what is wrong.
 while read -r f what; do
 	expect_eio cat "$M/$f"
@@ -78,7 +81,7 @@ short backing size
 nohdr no header
 badhdr header
 zero extent 1 is zeroed
-hdrswap extent 0 fails authentication
+hdrswap its file ID is also the file ID of
 CASES
 expect_eio readlink -v "$M/link"
 grep -q "$C/link: symlink target does not authenticate" "$log" || fail "no log line for link"

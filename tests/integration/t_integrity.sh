@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Changes an attacker with write access to the backing directory could once
+# make undetected (issue 16): a sparse record signed over data, extents
+# moved between files through a copied header, a file cut to zero bytes,
+# and one file's header on two files.  Each must now end in EIO and one log
+# line naming the file; what users do through the mount (truncate to zero,
+# O_TRUNC, hard links) must still work.
+. "$(dirname "$0")/lib.sh"
+
+E=4096
+D=$((E + 28))
+C=$WORK/c M=$WORK/m
+
+xattr_hex() {
+	getfattr --absolute-names -e hex -n "$2" "$1" 2>/dev/null | sed -n "s/^$2=0x//p"
+}
+
+has_record() {
+	getfattr --absolute-names -n user.atrestfs.sparse "$1" >/dev/null 2>&1
+}
+
+# log_count MNT TEXT: lines of the daemon's log that contain TEXT
+log_count() {
+	grep -cF -- "$2" "$1.log"
+}
+
+new_volume "$C"
+mount_vol "$C" "$M"
+
+# 1. Gaps are tracked exactly.  O_DIRECT writes reach the daemon in order:
+# extent 0, then 2, 4, ..., 66 (33 one-extent gaps, more than a short
+# list holds apart), then 1, 3, ..., 65.  While the file is still open the
+# attacker zeroes backing extent 64; at close the daemon must not find a
+# "hole" there and sign a sparse record over data.
+python3 - "$M/gaps" "$C/gaps" <<'EOF' || fail "O_DIRECT writer"
+import mmap, os, sys
+path, backing = sys.argv[1:3]
+E, D = 4096, 4096 + 28
+buf = mmap.mmap(-1, E)
+buf.write(b'A' * E)
+fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_DIRECT, 0o644)
+def put(i):
+    assert os.pwritev(fd, [buf], i * E) == E
+put(0)
+for i in range(2, 67, 2):
+    put(i)
+for i in range(1, 66, 2):
+    put(i)
+b = os.open(backing, os.O_WRONLY)
+os.pwrite(b, bytes(D), 64 * D)
+os.close(b)
+os.close(fd)
+EOF
+has_record "$C/gaps" && fail "a file without holes got a sparse record"
+ok "33 gaps filled, extent zeroed while open: no sparse record at close"
+
+# 2. A copied header.  The attacker keeps X's header from while X was
+# empty, and later gives it to the empty files Y and Y2.  Data then written
+# to them must not be sealed under X's file ID, or their extents would read
+# as X's.  (X's header once it holds data is refused on an empty file.)
+: >"$M/X"
+unmount_vol "$M"
+xhdr=$(xattr_hex "$C/X" user.atrestfs.hdr)
+[ -n "$xhdr" ] || fail "no header on X"
+mount_vol "$C" "$M"
+head -c $((3 * E)) /dev/urandom >"$M/X"
+: >"$M/Y"
+: >"$M/Y2"
+: >"$M/Z"
+# 3. Cut to zero: data, and a file emptied through the mount.
+head -c $((2 * E + 7)) /dev/urandom >"$M/cut"
+head -c $((E + 1)) /dev/urandom >"$M/emptied"
+truncate -s 0 "$M/emptied"
+head -c 100 /dev/urandom >"$M/otrunc"
+: >"$M/otrunc"
+: >"$M/empty"
+head -c 100 /dev/urandom >"$M/refill"
+truncate -s 0 "$M/refill"
+echo "second life" >>"$M/refill"
+# 4. A whole copy of a file in the backing directory, and a hard link.
+head -c $((E + 3)) /dev/urandom >"$M/orig"
+cp "$M/orig" "$WORK/orig.expected"
+ln "$M/orig" "$M/hardlink" || fail "hard link"
+# 5. A bad header, read many times.
+head -c 10 /dev/urandom >"$M/badhdr"
+unmount_vol "$M"
+
+[ "$(xattr_hex "$C/X" user.atrestfs.hdr | cut -c13-14)" = 01 ] ||
+	fail "a file with data lacks the data flag in its header"
+[ "$(xattr_hex "$C/empty" user.atrestfs.hdr | cut -c13-14)" = 00 ] ||
+	fail "an empty file has the data flag"
+for y in Y Y2; do
+	setfattr -n user.atrestfs.hdr -v "0x$xhdr" "$C/$y"
+done
+setfattr -n user.atrestfs.hdr -v "0x$(xattr_hex "$C/X" user.atrestfs.hdr)" "$C/Z"
+truncate -s 0 "$C/cut"
+cp -a "$C/orig" "$C/copy"
+getfattr -n user.atrestfs.hdr "$C/copy" >/dev/null 2>&1 || fail "cp -a kept no header"
+hdr=$(xattr_hex "$C/badhdr" user.atrestfs.hdr)
+setfattr -n user.atrestfs.hdr -v "0x${hdr:0:100}$(printf %02x $((0x${hdr:100:2} ^ 1)))${hdr:102}" "$C/badhdr"
+
+mount_vol "$C" "$M"
+# Y: first write with no O_TRUNC; Y2: through O_TRUNC.
+printf 'evil%.0s' $(seq 1024) | dd of="$M/Y" conv=notrunc status=none || fail "write Y"
+printf 'evil%.0s' $(seq 1024) >"$M/Y2" || fail "write Y2"
+expect_eio cat "$M/cut"
+[ "$(grep -F "$C/cut" "$M.log" | grep -cF "cut to zero bytes")" = 1 ] ||
+	fail "no log line for the cut file: $(cat "$M.log")"
+ok "a file cut to zero bytes in the backing directory: EIO and one log line"
+expect_eio cat "$M/Z"
+ok "the header of a file with data on an empty file: EIO"
+[ ! -s "$M/emptied" ] && [ ! -s "$M/otrunc" ] && [ ! -s "$M/empty" ] ||
+	fail "files emptied through the mount are not empty"
+cat "$M/emptied" "$M/otrunc" "$M/empty" >/dev/null || fail "empty files do not read"
+[ "$(cat "$M/refill")" = "second life" ] || fail "refilled file reads wrong"
+ok "truncate to zero, O_TRUNC and a refill through the mount read back"
+cmp "$M/orig" "$WORK/orig.expected" || fail "orig reads wrong"
+cmp "$M/hardlink" "$WORK/orig.expected" || fail "hard link reads wrong"
+expect_eio cat "$M/copy"
+n=$(grep -F "$C/copy" "$M.log" | grep -cF "also the file ID of $C/orig")
+[ "$n" = 1 ] || fail "log line does not name both files: $(cat "$M.log")"
+ok "one file's header on a second file: EIO, one log line naming both; hard links fine"
+for i in $(seq 50); do cat "$M/badhdr" 2>/dev/null; done
+[ "$(log_count "$M" "badhdr")" = 1 ] || fail "a bad header was logged $(log_count "$M" badhdr) times"
+ok "a bad header read 50 times: one log line"
+unmount_vol "$M"
+
+# The attacker now moves Y's extents into X.
+for y in Y Y2; do
+	[ "$(xattr_hex "$C/$y" user.atrestfs.hdr | cut -c33-64)" != "$(echo "$xhdr" | cut -c33-64)" ] ||
+		fail "$y's data was sealed under the file ID of X's copied header"
+done
+dd if="$C/Y" of="$C/X" bs=$D count=1 conv=notrunc status=none
+dd if="$C/Y2" of="$C/X" bs=$D skip=0 seek=1 count=1 conv=notrunc status=none
+mount_vol "$C" "$M"
+expect_eio cat "$M/X"
+printf 'evil%.0s' $(seq 1024) | cmp - "$M/Y" || fail "Y reads wrong"
+printf 'evil%.0s' $(seq 1024) | cmp - "$M/Y2" || fail "Y2 reads wrong"
+ok "a header copied onto an empty file: its data gets a file ID of its own"
+# The extent zeroed in case 1 is an error, not zeros.
+dd if="$M/gaps" of=/dev/null bs=$E skip=64 count=1 iflag=direct status=none 2>/dev/null &&
+	fail "a zeroed extent of a file without holes read back"
+ok "the zeroed extent of case 1 reads as EIO"
+unmount_vol "$M"
