@@ -38,6 +38,7 @@
 
 #include "../crypto/aead.h"
 #include "../crypto/codec.h"
+#include "../crypto/msg.h"
 #include "keyprov.h"
 #include "keyprov_private.h"
 
@@ -112,11 +113,9 @@ int keyprov_exec_status(const char *resp, size_t len, char *msg,
 	nlen = sp ? (size_t)(sp - name) : line - 6;
 	err = keyprov_exec_errno(name, nlen);
 	if (sp)
-		snprintf(msg, msglen, "%.*s", (int)(line - 6 - nlen - 1),
-			 sp + 1);
-	else
-		snprintf(msg, msglen, "%.*s", (int)nlen, name);
-	return err;
+		return msg_fail(msg, msglen, err, "%.*s",
+				(int)(line - 6 - nlen - 1), sp + 1);
+	return msg_fail(msg, msglen, err, "%.*s", (int)nlen, name);
 }
 
 int keyprov_exec_field(const char *resp, size_t len, const char *name,
@@ -436,9 +435,8 @@ static int run_helper(struct exec_prov *ep, const char *verb,
 	if (err) {
 		for (i = 0; i < 3; i++)
 			xclose(&x, i);
-		snprintf(msg, msglen, "cannot run key helper %s: %s",
-			 ep->helper, strerror(-err));
-		return -EAGAIN;
+		return msg_fail(msg, msglen, -EAGAIN, "cannot run key helper "
+				"%s: %s", ep->helper, strerror(-err));
 	}
 	/* A helper that exits early must not kill us with SIGPIPE. */
 	sigemptyset(&pipe_set);
@@ -482,36 +480,30 @@ static int run_helper(struct exec_prov *ep, const char *verb,
 		log_stderr_lines(ep, x.errbuf, x.err_len);
 	out[x.out_len] = '\0';
 	*out_len = x.out_len;
-	if (killed && !x.too_long) {
-		snprintf(msg, msglen, "key helper %s did not answer within "
-			 "%u s (KMS down or slow?); killed it", ep->helper,
-			 ep->timeout_ms / 1000);
-		return -ETIMEDOUT;
-	}
-	if (x.too_long) {
-		snprintf(msg, msglen, "key helper %s answered more than %zu "
-			 "bytes", ep->helper, out_cap - 1);
-		return -EIO;
-	}
+	if (killed && !x.too_long)
+		return msg_fail(msg, msglen, -ETIMEDOUT, "key helper %s did "
+				"not answer within %u s (KMS down or slow?); "
+				"killed it", ep->helper, ep->timeout_ms / 1000);
+	if (x.too_long)
+		return msg_fail(msg, msglen, -EIO, "key helper %s answered "
+				"more than %zu bytes", ep->helper, out_cap - 1);
 	err = keyprov_exec_status(out, x.out_len, msg, msglen);
 	if (err == -EPROTO) {
 		if (WIFEXITED(status) && WEXITSTATUS(status))
-			snprintf(msg, msglen, "key helper %s failed (exit %d) "
-				 "without an error line", ep->helper,
-				 WEXITSTATUS(status));
-		else if (WIFSIGNALED(status))
-			snprintf(msg, msglen, "key helper %s was killed by "
-				 "signal %d", ep->helper, WTERMSIG(status));
-		else
-			snprintf(msg, msglen, "key helper %s sent a malformed "
-				 "answer", ep->helper);
-		return -EIO;
+			return msg_fail(msg, msglen, -EIO, "key helper %s "
+					"failed (exit %d) without an error "
+					"line", ep->helper,
+					WEXITSTATUS(status));
+		if (WIFSIGNALED(status))
+			return msg_fail(msg, msglen, -EIO, "key helper %s was "
+					"killed by signal %d", ep->helper,
+					WTERMSIG(status));
+		return msg_fail(msg, msglen, -EIO, "key helper %s sent a "
+				"malformed answer", ep->helper);
 	}
-	if (!err && !(WIFEXITED(status) && !WEXITSTATUS(status))) {
-		snprintf(msg, msglen, "key helper %s answered ok but failed",
-			 ep->helper);
-		return -EIO;
-	}
+	if (!err && !(WIFEXITED(status) && !WEXITSTATUS(status)))
+		return msg_fail(msg, msglen, -EIO, "key helper %s answered ok "
+				"but failed", ep->helper);
 	return err;
 }
 
@@ -531,11 +523,9 @@ static int exchange(struct exec_prov *ep, const char *verb,
 {
 	int err;
 
-	if (r->overflow || r->len + 2 > REQ_MAX) {
-		snprintf(msg, msglen, "request to key helper %s too long",
-			 ep->helper);
-		return -EINVAL;
-	}
+	if (r->overflow || r->len + 2 > REQ_MAX)
+		return msg_fail(msg, msglen, -EINVAL, "request to key helper "
+				"%s too long", ep->helper);
 	r->buf[r->len++] = '\n';		/* the blank line ends it */
 	*out = ep->host->secure_alloc(EXEC_OUT_MAX);
 	if (!*out)
@@ -562,17 +552,10 @@ static int reply_data(struct exec_prov *ep, const char *out, size_t out_len,
 	ssize_t n;
 
 	if (keyprov_exec_field(out, out_len, "data", &v, &vlen) ||
-	    (n = b64_dec_len(v, vlen)) < 0 || (size_t)n + 2 > cap) {
-		snprintf(msg, msglen, "key helper %s answered without valid "
-			 "data", ep->helper);
-		return -EIO;
-	}
-	n = b64_decode(v, vlen, bin);
-	if (n < 0) {
-		snprintf(msg, msglen, "key helper %s answered without valid "
-			 "data", ep->helper);
-		return -EIO;
-	}
+	    (n = b64_dec_len(v, vlen)) < 0 || (size_t)n + 2 > cap ||
+	    (n = b64_decode(v, vlen, bin)) < 0)
+		return msg_fail(msg, msglen, -EIO, "key helper %s answered "
+				"without valid data", ep->helper);
 	*len = (size_t)n;
 	return 0;
 }
@@ -616,22 +599,17 @@ static int check_helper(const char *path, char *msg, size_t msglen)
 {
 	struct stat st;
 
-	if (!path || path[0] != '/' || strlen(path) >= 256) {
-		snprintf(msg, msglen, "exec provider: setting helper must be "
-			 "an absolute path (in providers.conf or -O helper=)");
-		return -EINVAL;
-	}
-	if (stat(path, &st) || !S_ISREG(st.st_mode) || access(path, X_OK)) {
-		snprintf(msg, msglen, "exec provider: helper %s is not an "
-			 "executable file", path);
-		return -EINVAL;
-	}
-	if (!keyprov_code_trusted(&st)) {
-		snprintf(msg, msglen, "exec provider: helper %s is writable "
-			 "by others or owned by another user; refusing it",
-			 path);
-		return -EPERM;
-	}
+	if (!path || path[0] != '/' || strlen(path) >= 256)
+		return msg_fail(msg, msglen, -EINVAL, "exec provider: setting "
+				"helper must be an absolute path (in "
+				"providers.conf or -O helper=)");
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || access(path, X_OK))
+		return msg_fail(msg, msglen, -EINVAL, "exec provider: helper "
+				"%s is not an executable file", path);
+	if (!keyprov_code_trusted(&st))
+		return msg_fail(msg, msglen, -EPERM, "exec provider: helper "
+				"%s is writable by others or owned by another "
+				"user; refusing it", path);
 	return 0;
 }
 
@@ -652,27 +630,26 @@ static int ask_describe(struct exec_prov *ep, char *msg, size_t msglen)
 	ep->host->secure_free(r.buf, REQ_MAX);
 	if (err)
 		return err;
-	err = -EIO;
 	if (keyprov_exec_field(out, out_len, "key_id", &v, &vlen) || !vlen ||
 	    vlen >= sizeof(ep->desc.key_id)) {
-		snprintf(msg, msglen, "key helper %s did not name its key",
-			 ep->helper);
+		err = msg_fail(msg, msglen, -EIO, "key helper %s did not name "
+			       "its key", ep->helper);
 		goto out_free;
 	}
 	snprintf(ep->desc.key_id, sizeof(ep->desc.key_id), "%.*s", (int)vlen,
 		 v);
 	/* It is written into atrestfs.conf as a quoted string. */
 	if (!str_valid(ep->desc.key_id, sizeof(ep->desc.key_id) - 1)) {
-		snprintf(msg, msglen, "key helper %s named its key with a "
-			 "quote or a backslash", ep->helper);
+		err = msg_fail(msg, msglen, -EIO, "key helper %s named its key "
+			       "with a quote or a backslash", ep->helper);
 		goto out_free;
 	}
 	ep->desc.key_version = 1;
 	if (!keyprov_exec_field(out, out_len, "key_version", &v, &vlen) &&
 	    parse_key_version(v, vlen, &ep->desc.key_version)) {
-		snprintf(msg, msglen, "key helper %s gave a key_version that "
-			 "is not a number from 0 to %u", ep->helper,
-			 UINT32_MAX);
+		err = msg_fail(msg, msglen, -EIO, "key helper %s gave a "
+			       "key_version that is not a number from 0 to %u",
+			       ep->helper, UINT32_MAX);
 		goto out_free;
 	}
 	if (keyprov_exec_field(out, out_len, "algorithm", &v, &vlen))
@@ -681,11 +658,11 @@ static int ask_describe(struct exec_prov *ep, char *msg, size_t msglen)
 		 "%.*s+AES-256-GCM", (int)(vlen > 48 ? 48 : vlen), v);
 	if (!vlen || !str_valid(ep->desc.algorithm,
 				sizeof(ep->desc.algorithm) - 1)) {
-		snprintf(msg, msglen, "key helper %s named its algorithm with "
-			 "nothing, a quote or a backslash", ep->helper);
+		err = msg_fail(msg, msglen, -EIO, "key helper %s named its "
+			       "algorithm with nothing, a quote or a "
+			       "backslash", ep->helper);
 		goto out_free;
 	}
-	err = 0;
 out_free:
 	ep->host->secure_free(out, EXEC_OUT_MAX);
 	return err;
@@ -706,21 +683,18 @@ static int ex_init(const struct keyprov_host *host,
 	if (err)
 		return err;
 	if (config && (config[0] != '/' || !text_ok(config, strlen(config)) ||
-		       strlen(config) >= sizeof(ep->config))) {
-		snprintf(msg, msglen, "exec provider: setting config must be "
-			 "an absolute path");
-		return -EINVAL;
-	}
+		       strlen(config) >= sizeof(ep->config)))
+		return msg_fail(msg, msglen, -EINVAL, "exec provider: setting "
+				"config must be an absolute path");
 	ep = calloc(1, sizeof(*ep));
 	if (!ep)
 		return -ENOMEM;
 	ep->host = host;
 	ep->timeout_ms = EXEC_TIMEOUT_DEFAULT * 1000;
 	if (parse_timeout(cfg->get(cfg, "timeout"), &ep->timeout_ms)) {
-		snprintf(msg, msglen, "exec provider: timeout must be 1 to "
-			 "600 seconds");
 		free(ep);
-		return -EINVAL;
+		return msg_fail(msg, msglen, -EINVAL, "exec provider: timeout "
+				"must be 1 to 600 seconds");
 	}
 	snprintf(ep->helper, sizeof(ep->helper), "%s", helper);
 	snprintf(ep->config, sizeof(ep->config), "%s", config ? config : "");
@@ -774,11 +748,11 @@ static int ex_wrap(void *priv, const struct keyprov_req *req,
 			 req->msg, req->msglen);
 	if (err)
 		goto out_free;
-	err = -EINVAL;
 	if (!blob_len || blob_len > EXEC_BLOB_MAX ||
 	    ENVELOPE_HDR + blob_len + key_len + AEAD_OVERHEAD > out_cap) {
-		snprintf(req->msg, req->msglen, "key helper %s returned a "
-			 "wrapped key of %zu bytes", ep->helper, blob_len);
+		err = msg_fail(req->msg, req->msglen, -EINVAL, "key helper %s "
+			       "returned a wrapped key of %zu bytes",
+			       ep->helper, blob_len);
 		goto out_free;
 	}
 	out[0] = ENVELOPE_V1;
@@ -813,14 +787,12 @@ static int ex_unwrap(void *priv, const struct keyprov_req *req,
 	blob_len = in_len >= ENVELOPE_HDR ? (size_t)in[1] << 8 | in[2] : 0;
 	if (in_len < ENVELOPE_HDR || in[0] != ENVELOPE_V1 || !blob_len ||
 	    blob_len > EXEC_BLOB_MAX ||
-	    in_len != ENVELOPE_HDR + blob_len + key_len + AEAD_OVERHEAD) {
-		snprintf(req->msg, req->msglen, "exec keyslot is malformed");
-		return -EBADMSG;
-	}
-	if (req->key_id && !text_ok(req->key_id, strlen(req->key_id))) {
-		snprintf(req->msg, req->msglen, "exec keyslot has a bad key ID");
-		return -EBADMSG;
-	}
+	    in_len != ENVELOPE_HDR + blob_len + key_len + AEAD_OVERHEAD)
+		return msg_fail(req->msg, req->msglen, -EBADMSG,
+				"exec keyslot is malformed");
+	if (req->key_id && !text_ok(req->key_id, strlen(req->key_id)))
+		return msg_fail(req->msg, req->msglen, -EBADMSG,
+				"exec keyslot has a bad key ID");
 	k1 = h->secure_alloc(K1_LEN + 2);
 	r.buf = h->secure_alloc(REQ_MAX);
 	err = -ENOMEM;
@@ -839,19 +811,18 @@ static int ex_unwrap(void *priv, const struct keyprov_req *req,
 		goto out_free;
 	err = reply_data(ep, reply, rlen, k1, K1_LEN + 2, &k1_len, req->msg,
 			 req->msglen);
-	if (!err && k1_len != K1_LEN) {
-		snprintf(req->msg, req->msglen, "key helper %s returned a key "
-			 "of %zu bytes, not %d", ep->helper, k1_len, K1_LEN);
-		err = -EIO;
-	}
+	if (!err && k1_len != K1_LEN)
+		err = msg_fail(req->msg, req->msglen, -EIO, "key helper %s "
+			       "returned a key of %zu bytes, not %d",
+			       ep->helper, k1_len, K1_LEN);
 	if (err)
 		goto out_free;
 	err = aead_box_open(k1, req->aad, req->aad_len,
 			    in + ENVELOPE_HDR + blob_len,
 			    key_len + AEAD_OVERHEAD, key);
 	if (err == -EBADMSG)
-		snprintf(req->msg, req->msglen, "the key from helper %s does "
-			 "not open this keyslot (another KMS key, or the "
+		msg_fail(req->msg, req->msglen, err, "the key from helper %s "
+			 "does not open this keyslot (another KMS key, or the "
 			 "keyslot belongs to another volume)", ep->helper);
 out_free:
 	if (reply)

@@ -20,6 +20,7 @@
 
 #include "../crypto/aead.h"
 #include "../crypto/codec.h"
+#include "../crypto/msg.h"
 #include "../crypto/secmem.h"
 #include "keyprov.h"
 #include "keyprov_private.h"
@@ -59,12 +60,9 @@ static int create_key(const char *path, uint8_t *root, char *msg,
 		return err;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(msg, msglen, "cannot create key file %s: %s", path,
-			 strerror(errno));
-		return err;
-	}
+	if (fd < 0)
+		return msg_fail(msg, msglen, -errno, "cannot create key file "
+				"%s: %s", path, strerror(errno));
 	if (fchmod(fd, 0600))
 		err = -errno;
 	else if ((n = write(fd, root, ROOT_LEN)) != ROOT_LEN)
@@ -72,8 +70,8 @@ static int create_key(const char *path, uint8_t *root, char *msg,
 	else if (fsync(fd))
 		err = -errno;
 	if (err) {
-		snprintf(msg, msglen, "cannot write key file %s: %s", path,
-			 strerror(-err));
+		msg_fail(msg, msglen, err, "cannot write key file %s: %s",
+			 path, strerror(-err));
 		close(fd);
 		unlink(path);
 		return err;
@@ -95,28 +93,25 @@ static int read_key(const char *path, uint8_t *root, char *msg,
 	 * refuses it; a regular file reads the same.
 	 */
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(msg, msglen, "cannot open key file %s: %s", path,
-			 strerror(errno));
-		return err == -ELOOP ? -EINVAL : err;
-	}
+	if (fd < 0)
+		return msg_fail(msg, msglen, errno == ELOOP ? -EINVAL : -errno,
+				"cannot open key file %s: %s", path,
+				strerror(errno));
 	/* Mode only, as atrestfs-keyprov(7) says; the PIN file checks owner. */
 	err = keyprov_secret_check(fd, path, "key file", false, &st, msg,
 				   msglen);
 	if (err)
 		goto out_close;
-	err = -EINVAL;
 	if (st.st_size != ROOT_LEN) {
-		snprintf(msg, msglen,
-			 "key file %s holds %lld bytes; a root key file holds exactly %d",
-			 path, (long long)st.st_size, ROOT_LEN);
+		err = msg_fail(msg, msglen, -EINVAL, "key file %s holds %lld "
+			       "bytes; a root key file holds exactly %d", path,
+			       (long long)st.st_size, ROOT_LEN);
 		goto out_close;
 	}
 	n = pread(fd, root, ROOT_LEN, 0);
 	if (n != ROOT_LEN) {
-		err = -EIO;
-		snprintf(msg, msglen, "short read of key file %s", path);
+		err = msg_fail(msg, msglen, -EIO, "short read of key file %s",
+			       path);
 		goto out_close;
 	}
 	err = 0;
@@ -135,10 +130,9 @@ static int kf_init(const struct keyprov_host *host,
 	int err;
 
 	(void)host;		/* built in: secmem directly */
-	if (!path || !*path) {
-		snprintf(msg, msglen, "keyfile provider: no key file given");
-		return -EINVAL;
-	}
+	if (!path || !*path)
+		return msg_fail(msg, msglen, -EINVAL,
+				"keyfile provider: no key file given");
 	kf = calloc(1, sizeof(*kf));
 	if (!kf)
 		return -ENOMEM;
@@ -191,11 +185,9 @@ static int kf_wrap(void *priv, const struct keyprov_req *req,
 		return -EINVAL;
 	err = aead_box_seal(kf->root, req->aad, req->aad_len, key, key_len,
 			    out);
-	if (err) {
-		snprintf(req->msg, req->msglen, "cannot wrap with key file %s",
-			 kf->path);
-		return err;
-	}
+	if (err)
+		return msg_fail(req->msg, req->msglen, err,
+				"cannot wrap with key file %s", kf->path);
 	*out_len = key_len + AEAD_OVERHEAD;
 	return 0;
 }
@@ -207,16 +199,14 @@ static int kf_unwrap(void *priv, const struct keyprov_req *req,
 	struct keyfile *kf = priv;
 	int err;
 
-	if (in_len != key_len + AEAD_OVERHEAD) {
-		snprintf(req->msg, req->msglen,
-			 "wrapped key has %zu bytes, expected %zu", in_len,
-			 key_len + AEAD_OVERHEAD);
-		return -EBADMSG;
-	}
+	if (in_len != key_len + AEAD_OVERHEAD)
+		return msg_fail(req->msg, req->msglen, -EBADMSG,
+				"wrapped key has %zu bytes, expected %zu",
+				in_len, key_len + AEAD_OVERHEAD);
 	err = aead_box_open(kf->root, req->aad, req->aad_len, in, in_len,
 			    key);
 	if (err)
-		snprintf(req->msg, req->msglen,
+		msg_fail(req->msg, req->msglen, err,
 			 "key file %s does not open this key", kf->path);
 	return err;
 }

@@ -23,6 +23,7 @@
 
 #include "../crypto/aead.h"
 #include "../crypto/codec.h"
+#include "../crypto/msg.h"
 #include "keyprov.h"
 #include "keyprov_private.h"
 
@@ -101,14 +102,12 @@ static int pp_init(const struct keyprov_host *host,
 	if ((cfg->get(cfg, "scrypt_n") && parse_u64(cfg->get(cfg, "scrypt_n"), &n)) ||
 	    (cfg->get(cfg, "scrypt_r") && parse_u64(cfg->get(cfg, "scrypt_r"), &r)) ||
 	    (cfg->get(cfg, "scrypt_p") && parse_u64(cfg->get(cfg, "scrypt_p"), &p)) ||
-	    keyprov_scrypt_check(n, r, p)) {
-		snprintf(msg, msglen,
-			 "passphrase provider: scrypt N must be a power of two "
-			 "from %u to %u, r from %d to %d, p from 1 to %d, "
-			 "128*N*r*p at most 1 GiB", PP_N_MIN, PP_N_MAX,
-			 PP_R_MIN, PP_R_MAX, PP_P_MAX);
-		return -EINVAL;
-	}
+	    keyprov_scrypt_check(n, r, p))
+		return msg_fail(msg, msglen, -EINVAL,
+				"passphrase provider: scrypt N must be a power "
+				"of two from %u to %u, r from %d to %d, p from "
+				"1 to %d, 128*N*r*p at most 1 GiB", PP_N_MIN,
+				PP_N_MAX, PP_R_MIN, PP_R_MAX, PP_P_MAX);
 	pp = calloc(1, sizeof(*pp));
 	if (!pp)
 		return -ENOMEM;
@@ -153,22 +152,20 @@ static int derive(struct pp *pp, const struct keyprov_req *req,
 		 pp->volume);
 	err = h->ask_secret(h, prompt, flags, pass, PP_SECRET_MAX, &len);
 	if (err) {
-		snprintf(req->msg, req->msglen,
-			 "passphrase provider: no passphrase given (%s)",
-			 strerror(-err));
-		err = -ENOANO;
+		err = msg_fail(req->msg, req->msglen, -ENOANO,
+			       "passphrase provider: no passphrase given (%s)",
+			       strerror(-err));
 		goto out_free;
 	}
 	if (!len) {
-		snprintf(req->msg, req->msglen,
-			 "passphrase provider: the passphrase is empty");
-		err = -ENOANO;
+		err = msg_fail(req->msg, req->msglen, -ENOANO,
+			       "passphrase provider: the passphrase is empty");
 		goto out_free;
 	}
 	err = keyprov_scrypt(pass, len, salt, PP_SALT_LEN, n, r, p, *kek,
 			     AEAD_KEY_LEN);
 	if (err)
-		snprintf(req->msg, req->msglen, "scrypt failed");
+		msg_fail(req->msg, req->msglen, err, "scrypt failed");
 out_free:
 	h->secure_free(pass, PP_SECRET_MAX);
 	if (err) {
@@ -234,28 +231,23 @@ static int pp_unwrap(void *priv, const struct keyprov_req *req,
 	if (!kdf || strcmp(kdf, "scrypt") || !s ||
 	    strlen(s) != 2 * PP_SALT_LEN || hex_decode(s, salt, PP_SALT_LEN) ||
 	    parse_u64(ps->get(ps, "n"), &n) || parse_u64(ps->get(ps, "r"), &r) ||
-	    parse_u64(ps->get(ps, "p"), &p) || keyprov_scrypt_check(n, r, p)) {
-		snprintf(req->msg, req->msglen,
-			 "passphrase keyslot has missing or unsafe scrypt "
-			 "parameters (tampered config?); refusing to use it");
-		return -EINVAL;
-	}
-	if (in_len != key_len + AEAD_OVERHEAD) {
-		snprintf(req->msg, req->msglen,
-			 "passphrase keyslot holds %zu bytes, expected %zu",
-			 in_len, key_len + AEAD_OVERHEAD);
-		return -EBADMSG;
-	}
+	    parse_u64(ps->get(ps, "p"), &p) || keyprov_scrypt_check(n, r, p))
+		return msg_fail(req->msg, req->msglen, -EINVAL,
+				"passphrase keyslot has missing or unsafe "
+				"scrypt parameters (tampered config?); "
+				"refusing to use it");
+	if (in_len != key_len + AEAD_OVERHEAD)
+		return msg_fail(req->msg, req->msglen, -EBADMSG,
+				"passphrase keyslot holds %zu bytes, expected "
+				"%zu", in_len, key_len + AEAD_OVERHEAD);
 	err = derive(pp, req, 0, salt, n, (uint32_t)r, (uint32_t)p, &kek);
 	if (err)
 		return err;
 	err = aead_box_open(kek, req->aad, req->aad_len, in, in_len, key);
 	pp->host->secure_free(kek, AEAD_KEY_LEN);
-	if (err == -EBADMSG) {
-		snprintf(req->msg, req->msglen,
-			 "wrong passphrase for volume %s", pp->volume);
-		err = -ENOANO;
-	}
+	if (err == -EBADMSG)
+		err = msg_fail(req->msg, req->msglen, -ENOANO,
+			       "wrong passphrase for volume %s", pp->volume);
 	return err;
 }
 

@@ -25,6 +25,7 @@
 #include <openssl/crypto.h>
 
 #include "../crypto/codec.h"
+#include "../crypto/msg.h"
 #include "../crypto/secmem.h"
 #include "cli.h"
 
@@ -154,11 +155,10 @@ static int load_sys(struct cli_keyopts *o, char *msg, size_t msglen)
 	o->sys_loaded = 1;
 	if (access(path, F_OK))
 		return 0;		/* no system config: defaults only */
-	if (config_read_file(&o->sys, path) != CONFIG_TRUE) {
-		snprintf(msg, msglen, "%s line %d: %s", path,
-			 config_error_line(&o->sys), config_error_text(&o->sys));
-		return -EINVAL;
-	}
+	if (config_read_file(&o->sys, path) != CONFIG_TRUE)
+		return msg_fail(msg, msglen, -EINVAL, "%s line %d: %s", path,
+				config_error_line(&o->sys),
+				config_error_text(&o->sys));
 	return 0;
 }
 
@@ -179,11 +179,10 @@ static int sys_settings(struct cli_keyopts *o, const char *provider,
 	n = config_setting_length(grp);
 	for (i = 0; i < (unsigned int)n; i++) {
 		s = config_setting_get_elem(grp, i);
-		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-			snprintf(msg, msglen, "providers.conf: %s.%s must be a "
-				 "string", provider, config_setting_name(s));
-			return -EINVAL;
-		}
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			return msg_fail(msg, msglen, -EINVAL, "providers.conf: "
+					"%s.%s must be a string", provider,
+					config_setting_name(s));
 		err = keyprov_kv_set(kv, config_setting_name(s),
 				     config_setting_get_string(s));
 		if (err)
@@ -212,9 +211,8 @@ int cli_keyopts_settings(struct cli_keyopts *o, const char *provider,
 		else if (!kv->kv.get(&kv->kv, "path") &&
 			 cli_default_keyfile(uuid, o->path, sizeof(o->path),
 					     create)) {
-			snprintf(msg, msglen, "no --keyfile given and no "
-				 "default key directory");
-			return -ENOKEY;
+			return msg_fail(msg, msglen, -ENOKEY, "no --keyfile "
+					"given and no default key directory");
 		} else if (kv->kv.get(&kv->kv, "path")) {
 			snprintf(o->path, sizeof(o->path), "%s",
 				 kv->kv.get(&kv->kv, "path"));
@@ -226,8 +224,8 @@ int cli_keyopts_settings(struct cli_keyopts *o, const char *provider,
 	if (!err)
 		err = keyprov_kv_set(kv, "mode", create ? "create" : "open");
 	if (err == -ENOSPC)
-		snprintf(msg, msglen, "too many settings for provider %s",
-			 provider);
+		return msg_fail(msg, msglen, err, "too many settings for "
+				"provider %s", provider);
 	return err;
 }
 
