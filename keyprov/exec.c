@@ -39,7 +39,6 @@
 #include "../crypto/aead.h"
 #include "../crypto/codec.h"
 #include "../crypto/msg.h"
-#include "keyprov.h"
 #include "keyprov_private.h"
 
 #define ENVELOPE_V1	1

@@ -22,7 +22,6 @@
 #include "../crypto/codec.h"
 #include "../crypto/msg.h"
 #include "../crypto/secmem.h"
-#include "keyprov.h"
 #include "keyprov_private.h"
 
 #define ROOT_LEN	32

@@ -23,7 +23,6 @@
 #include "../crypto/msg.h"
 #include "../crypto/codec.h"
 #include "../crypto/secmem.h"
-#include "keyprov.h"
 #include "keyprov_private.h"
 
 /* keyprov.h is installed alone, so it cannot use codec.h's limit. */

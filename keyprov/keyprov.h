@@ -5,9 +5,12 @@
  * A provider holds a root key and wraps/unwraps the volume KEK with it; the
  * root key may never leave the provider (an HSM, a KMS).  A plugin is a
  * shared object NAME.so in the installed plugin directory exporting one
- * symbol, KEYPROV_ENTRY_SYMBOL, of type keyprov_entry_fn.  The built-in
- * providers (keyfile, passphrase) expose the same table.  Full reference,
- * with a complete example plugin: atrestfs-keyprov(7).
+ * symbol, KEYPROV_ENTRY_SYMBOL, of type keyprov_entry_fn; link it with
+ * keyprov-plugin.sym (installed beside this header) so that it exports
+ * nothing else.  The four built-in providers (keyfile, passphrase, pkcs11,
+ * exec) expose the same table.  This header is the whole ABI: the host's
+ * side of it is not installed.  Full reference, with a complete example
+ * plugin: atrestfs-keyprov(7).
  *
  * Conventions for every callback:
  *  - Return 0 or a negative errno:
@@ -152,70 +155,5 @@ struct keyprov_ops {
 
 /* NULL unless the plugin speaks @host_abi. */
 typedef const struct keyprov_ops *(*keyprov_entry_fn)(uint32_t host_abi);
-
-/* ---- host side (not part of the plugin ABI) ---- */
-
-struct keyprov;
-
-/* A fixed-size settings list implementing struct keyprov_kv. */
-#define KEYPROV_KV_MAX	24
-struct keyprov_kvlist {
-	struct keyprov_kv kv;		/* first: the plugin gets &list->kv */
-	const char *key[KEYPROV_KV_MAX];	/* borrowed strings */
-	const char *val[KEYPROV_KV_MAX];
-	unsigned int n;
-};
-
-void keyprov_kv_init(struct keyprov_kvlist *l);
-/* Later values replace earlier ones.  -ENOSPC when full. */
-int keyprov_kv_set(struct keyprov_kvlist *l, const char *key, const char *val);
-
-/* A keyslot's parameters, owned by value: implements struct keyprov_params. */
-struct keyprov_paramset {
-	struct keyprov_params p;	/* first */
-	char key[KEYPROV_PARAMS_MAX][KEYPROV_NAME_MAX + 1];
-	char val[KEYPROV_PARAMS_MAX][KEYPROV_PARAM_MAX + 1];
-	unsigned int n;
-};
-/* @writable: set() allowed (for wrap). */
-void keyprov_params_init(struct keyprov_paramset *ps, int writable);
-
-/* [A-Za-z0-9_-], 1..64: nothing else can name a plugin file. */
-int keyprov_name_valid(const char *name);
-
-/* secmem-backed host with no way to ask for secrets (-ENOANO). */
-const struct keyprov_host *keyprov_host_default(void);
-
-/*
- * Find provider @name: built-in, else @dir/@name.so.  Returns 0 and *kp
- * (caller owns; keyprov_close()), or -errno with @msg filled in.
- * keyprov_open() uses the installed directory KEYPROV_DIR.  @host may be
- * NULL (keyprov_host_default()); else it must outlive *kp.
- */
-int keyprov_open(const char *name, const struct keyprov_host *host,
-		 const struct keyprov_kv *cfg, struct keyprov **kp,
-		 char *msg, size_t msglen);
-int keyprov_open_dir(const char *dir, const char *name,
-		     const struct keyprov_host *host,
-		     const struct keyprov_kv *cfg, struct keyprov **kp,
-		     char *msg, size_t msglen);
-void keyprov_close(struct keyprov *kp);
-
-const char *keyprov_name(const struct keyprov *kp);
-int keyprov_describe(struct keyprov *kp, struct keyprov_desc *desc);
-/* @out holds KEYPROV_WRAPPED_MAX bytes. */
-int keyprov_wrap(struct keyprov *kp, const struct keyprov_req *req,
-		 const uint8_t *key, size_t key_len, uint8_t *out,
-		 size_t *out_len);
-/* @key is wiped on failure. */
-int keyprov_unwrap(struct keyprov *kp, const struct keyprov_req *req,
-		   const uint8_t *in, size_t in_len, uint8_t *key,
-		   size_t key_len);
-
-/* Built-in providers' tables. */
-const struct keyprov_ops *keyprov_keyfile_entry(uint32_t host_abi);
-const struct keyprov_ops *keyprov_passphrase_entry(uint32_t host_abi);
-const struct keyprov_ops *keyprov_pkcs11_entry(uint32_t host_abi);
-const struct keyprov_ops *keyprov_exec_entry(uint32_t host_abi);
 
 #endif

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * keyprov/keyprov_private.h - what the built-in providers export to the
- * unit tests only.  Not part of the plugin ABI.
+ * keyprov/keyprov_private.h - the host's side of the key providers: what
+ * the command line uses to find, load and call them, and what the built-in
+ * providers export to the unit tests.  Never installed; a plugin sees
+ * keyprov.h only.  Sectioned by the file that defines it.
  */
 #ifndef ATR_KEYPROV_PRIVATE_H
 #define ATR_KEYPROV_PRIVATE_H
@@ -11,14 +13,76 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "keyprov.h"
+
+/* keyprov.c */
+
+/* An open provider: built-in or a loaded plugin.  Opaque. */
+struct keyprov;
+
+/* A fixed-size settings list implementing struct keyprov_kv. */
+#define KEYPROV_KV_MAX	24
+struct keyprov_kvlist {
+	struct keyprov_kv kv;		/* first: the plugin gets &list->kv */
+	const char *key[KEYPROV_KV_MAX];	/* borrowed strings */
+	const char *val[KEYPROV_KV_MAX];
+	unsigned int n;
+};
+
+void keyprov_kv_init(struct keyprov_kvlist *l);
+/* Later values replace earlier ones.  -ENOSPC when full. */
+int keyprov_kv_set(struct keyprov_kvlist *l, const char *key, const char *val);
+
+/* A keyslot's parameters, owned by value: implements struct keyprov_params. */
+struct keyprov_paramset {
+	struct keyprov_params p;	/* first */
+	char key[KEYPROV_PARAMS_MAX][KEYPROV_NAME_MAX + 1];
+	char val[KEYPROV_PARAMS_MAX][KEYPROV_PARAM_MAX + 1];
+	unsigned int n;
+};
+/* @writable: set() allowed (for wrap). */
+void keyprov_params_init(struct keyprov_paramset *ps, int writable);
+
+/* [A-Za-z0-9_-], 1..64: nothing else can name a plugin file. */
+int keyprov_name_valid(const char *name);
+
+/* secmem-backed host with no way to ask for secrets (-ENOANO). */
+const struct keyprov_host *keyprov_host_default(void);
+
 /*
- * keyprov.c: may we run or load code from a file with status @st?  Only a
+ * Find provider @name: built-in, else @dir/@name.so.  Returns 0 and *kp
+ * (caller owns; keyprov_close()), or -errno with @msg filled in.
+ * keyprov_open() uses the installed directory KEYPROV_DIR.  @host may be
+ * NULL (keyprov_host_default()); else it must outlive *kp.
+ */
+int keyprov_open(const char *name, const struct keyprov_host *host,
+		 const struct keyprov_kv *cfg, struct keyprov **kp,
+		 char *msg, size_t msglen);
+int keyprov_open_dir(const char *dir, const char *name,
+		     const struct keyprov_host *host,
+		     const struct keyprov_kv *cfg, struct keyprov **kp,
+		     char *msg, size_t msglen);
+void keyprov_close(struct keyprov *kp);
+
+const char *keyprov_name(const struct keyprov *kp);
+int keyprov_describe(struct keyprov *kp, struct keyprov_desc *desc);
+/* @out holds KEYPROV_WRAPPED_MAX bytes. */
+int keyprov_wrap(struct keyprov *kp, const struct keyprov_req *req,
+		 const uint8_t *key, size_t key_len, uint8_t *out,
+		 size_t *out_len);
+/* @key is wiped on failure. */
+int keyprov_unwrap(struct keyprov *kp, const struct keyprov_req *req,
+		   const uint8_t *in, size_t in_len, uint8_t *key,
+		   size_t key_len);
+
+/*
+ * May we run or load code from a file with status @st?  Only a
  * regular file that no one but root or we can change: the daemon runs it
  * with our rights, often root's.
  */
 bool keyprov_code_trusted(const struct stat *st);
 /*
- * keyprov.c: may we take a secret (root key, PIN) from the file open at
+ * May we take a secret (root key, PIN) from the file open at
  * @fd?  Only a regular file (else -EINVAL) that group and others cannot
  * access and, if @own, that the effective uid owns (else -EPERM).  @msg
  * says why, naming it "@what @path"; *@st receives its status.  Open it
@@ -26,6 +90,15 @@ bool keyprov_code_trusted(const struct stat *st);
  */
 int keyprov_secret_check(int fd, const char *path, const char *what,
 			 bool own, struct stat *st, char *msg, size_t msglen);
+
+/*
+ * The built-in providers' entry points, one per file: keyfile.c,
+ * passphrase.c, pkcs11.c, exec.c.
+ */
+const struct keyprov_ops *keyprov_keyfile_entry(uint32_t host_abi);
+const struct keyprov_ops *keyprov_passphrase_entry(uint32_t host_abi);
+const struct keyprov_ops *keyprov_pkcs11_entry(uint32_t host_abi);
+const struct keyprov_ops *keyprov_exec_entry(uint32_t host_abi);
 
 /* passphrase.c */
 #define PP_SALT_LEN		32

@@ -24,7 +24,6 @@
 #include "../crypto/aead.h"
 #include "../crypto/codec.h"
 #include "../crypto/msg.h"
-#include "keyprov.h"
 #include "keyprov_private.h"
 
 #define ALGORITHM	"scrypt+AES-256-GCM"

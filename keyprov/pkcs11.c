@@ -46,7 +46,6 @@
 #include "../crypto/aead.h"
 #include "../crypto/codec.h"
 #include "../crypto/msg.h"
-#include "keyprov.h"
 #include "keyprov_private.h"
 
 /* ---- PKCS#11 v2.40 subset ---- */

@@ -15,7 +15,7 @@
 #include "../crypto/kek.h"
 #include "../crypto/volume.h"
 #include "../fs/atrfs.h"
-#include "../keyprov/keyprov.h"
+#include "../keyprov/keyprov_private.h"
 #include "../volume/volume.h"
 
 #ifndef ATR_VERSION

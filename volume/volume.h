@@ -16,7 +16,7 @@
 
 #include "../crypto/kek.h"
 #include "../crypto/volume.h"
-#include "../keyprov/keyprov.h"
+#include "../keyprov/keyprov_private.h"
 
 /* ---- conf_io.c: atrestfs.conf on disk ---- */
 

@@ -24,7 +24,6 @@
 #include <cmocka.h>
 
 #include "../../crypto/secmem.h"
-#include "../../keyprov/keyprov.h"
 #include "../../keyprov/keyprov_private.h"
 
 static char dir[64];

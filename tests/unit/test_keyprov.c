@@ -24,7 +24,7 @@
 
 #include "../../crypto/aead.h"
 #include "../../crypto/secmem.h"
-#include "../../keyprov/keyprov.h"
+#include "../../keyprov/keyprov_private.h"
 
 struct fixture {
 	char dir[32];			/* temp dir: key files, no plugins */

@@ -17,7 +17,6 @@
 
 #include "../../crypto/codec.h"
 #include "../../crypto/secmem.h"
-#include "../../keyprov/keyprov.h"
 #include "../../keyprov/keyprov_private.h"
 
 /* RFC 7914 section 12. */

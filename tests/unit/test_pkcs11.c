@@ -26,7 +26,6 @@
 #include <cmocka.h>
 
 #include "../../crypto/secmem.h"
-#include "../../keyprov/keyprov.h"
 #include "../../keyprov/keyprov_private.h"
 
 #define SOFTHSM	"/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"

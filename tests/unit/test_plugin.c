@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "../../crypto/secmem.h"
-#include "../../keyprov/keyprov.h"
+#include "../../keyprov/keyprov_private.h"
 
 static char plugdir[PATH_MAX];
 
