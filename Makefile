@@ -87,30 +87,34 @@ $(B)/tests/atrest_%: tests/atrest/%.c
 
 # Key-provider plugins: the loader's test plugins (one source, four
 # builds) and the example plugin of atrestfs-keyprov(7), built against the
-# installed header path <atrestfs/keyprov.h>.
+# installed header path <atrestfs/keyprov.h>.  Each is linked with the
+# installed version script, which exports the entry point and nothing else.
 PLUGDIR  := $(B)/tests/plugins
 PLUGINS  := $(addprefix $(PLUGDIR)/,good.so badabi.so noentry.so misnamed.so example.so)
-PLUG_CC   = $(CC) $(CPPFLAGS) $(CFLAGS) -shared $(LDFLAGS) -o $@
+PLUG_SYM := keyprov/keyprov-plugin.sym
+PLUG_CC   = $(CC) $(CPPFLAGS) $(CFLAGS) -shared $(LDFLAGS) \
+	    -Wl,--version-script=$(filter %.sym,$^) -o $@
 
 all: $(PLUGINS)
 $(UNIT): | $(PLUGINS)
 
-$(PLUGDIR)/good.so: tests/unit/plugins/testplug.c keyprov/keyprov.h
+$(PLUGDIR)/good.so: tests/unit/plugins/testplug.c keyprov/keyprov.h $(PLUG_SYM)
 	@mkdir -p $(dir $@)
 	$(PLUG_CC) $<
-$(PLUGDIR)/badabi.so: tests/unit/plugins/testplug.c keyprov/keyprov.h
+$(PLUGDIR)/badabi.so: tests/unit/plugins/testplug.c keyprov/keyprov.h $(PLUG_SYM)
 	@mkdir -p $(dir $@)
 	$(PLUG_CC) -DPLUG_NAME=\"badabi\" -DPLUG_ABI=99 $<
-$(PLUGDIR)/noentry.so: tests/unit/plugins/testplug.c keyprov/keyprov.h
+$(PLUGDIR)/noentry.so: tests/unit/plugins/testplug.c keyprov/keyprov.h $(PLUG_SYM)
 	@mkdir -p $(dir $@)
 	$(PLUG_CC) -DPLUG_NAME=\"noentry\" -DPLUG_NO_ENTRY $<
-$(PLUGDIR)/misnamed.so: tests/unit/plugins/testplug.c keyprov/keyprov.h
+$(PLUGDIR)/misnamed.so: tests/unit/plugins/testplug.c keyprov/keyprov.h $(PLUG_SYM)
 	@mkdir -p $(dir $@)
 	$(PLUG_CC) -DPLUG_NAME=\"other\" $<
-$(B)/include/atrestfs/keyprov.h: keyprov/keyprov.h
+$(B)/include/atrestfs/%: keyprov/%
 	@mkdir -p $(dir $@)
 	cp $< $@
-$(PLUGDIR)/example.so: keyprov/example/example.c $(B)/include/atrestfs/keyprov.h
+$(PLUGDIR)/example.so: keyprov/example/example.c $(B)/include/atrestfs/keyprov.h \
+		       $(B)/include/atrestfs/keyprov-plugin.sym
 	@mkdir -p $(dir $@)
 	$(PLUG_CC) -I$(B)/include $<
 
@@ -147,7 +151,8 @@ install: $(B)/atrestfs $(B)/atrestfs@.service
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -d $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(PREFIX)/include/atrestfs
 	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
-	install -m 0644 keyprov/keyprov.h $(DESTDIR)$(PREFIX)/include/atrestfs/
+	install -m 0644 keyprov/keyprov.h keyprov/keyprov-plugin.sym \
+		$(DESTDIR)$(PREFIX)/include/atrestfs/
 	# Key helpers of the exec provider (never on a volume: atrestfs-keyprov(7)).
 	install -d $(DESTDIR)$(HELPERDIR)
 	install -m 0755 $(EXEC_HELPERS) $(DESTDIR)$(HELPERDIR)/
@@ -161,7 +166,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(wildcard man/*.7)))
-	rm -f $(DESTDIR)$(PREFIX)/include/atrestfs/keyprov.h
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/atrestfs/,keyprov.h keyprov-plugin.sym)
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/atrestfs@.service
 	rm -f $(addprefix $(DESTDIR)$(HELPERDIR)/,$(notdir $(EXEC_HELPERS)) atrestfs-exec-lib.sh)
 	-rmdir $(DESTDIR)$(HELPERDIR) 2>/dev/null

@@ -1,7 +1,10 @@
 /*
  * example.c - a complete, minimal atrestfs key provider (ABI v1).
  * It only shows the interface: XOR with a key from the settings is NOT
- * encryption.  Build: cc -shared -fPIC -o example.so example.c
+ * encryption.  Build:
+ *   cc -shared -fPIC -Wl,--version-script=$SYM -o example.so example.c
+ * with SYM=/usr/local/include/atrestfs/keyprov-plugin.sym, installed
+ * beside keyprov.h: the plugin then exports its entry point alone.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -3,8 +3,10 @@
  * tests/unit/test_plugin.c - keyprov_open_dir() on real shared objects,
  * built by the Makefile into <build>/tests/plugins/ next to this binary:
  * a good plugin, a wrong ABI version, a missing entry symbol, a name
- * mismatch, and the example plugin of atrestfs-keyprov(7).
+ * mismatch, what the version script leaves exported, and the example
+ * plugin of atrestfs-keyprov(7).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -85,6 +87,33 @@ static void test_bad_names(void **state)
 	expect_refused("../plugins/good", -EINVAL, "not a valid key provider name");
 	expect_refused("good.so", -EINVAL, "not a valid key provider name");
 	expect_refused("/tmp/good", -EINVAL, "not a valid key provider name");
+}
+
+/*
+ * keyprov-plugin.sym exports the entry point and nothing else: a function
+ * the plugin shares between its files (testplug_internal, not static) is
+ * not in its dynamic symbol table, whichever way it was built.
+ */
+static void test_exports(void **state)
+{
+	static const char *const builds[] = { "good", "noentry" };
+	char path[PATH_MAX + 16];
+	size_t i;
+	void *dl;
+
+	(void)state;
+	for (i = 0; i < sizeof(builds) / sizeof(builds[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s.so", plugdir, builds[i]);
+		dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		assert_non_null(dl);
+		if (dlsym(dl, "testplug_internal"))
+			fail_msg("%s exports testplug_internal", path);
+		if (!i)
+			assert_non_null(dlsym(dl, KEYPROV_ENTRY_SYMBOL));
+		if (i && dlsym(dl, "not_the_entry"))
+			fail_msg("%s exports not_the_entry", path);
+		dlclose(dl);
+	}
 }
 
 /* A plugin's init failure comes back as its errno and its sentence. */
@@ -231,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_misnamed),
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_init_fails),
+		cmocka_unit_test(test_exports),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_writable),
 	};

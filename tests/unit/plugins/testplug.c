@@ -7,7 +7,8 @@
  *   noentry   exports no entry symbol
  *   misnamed  file misnamed.so calls itself "other"
  * good wraps by copying the key after the AAD length, and on wrap records
- * a public parameter; unwrap wants it back.
+ * a public parameter; unwrap wants it back.  Every build is linked with
+ * keyprov-plugin.sym, which exports the entry point alone.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,6 +90,16 @@ static int tp_unwrap(void *priv, const struct keyprov_req *req,
 static void tp_destroy(void *priv)
 {
 	(void)priv;
+}
+
+/*
+ * Not static, as a function shared between a plugin's source files is:
+ * the version script must keep it out of the dynamic symbol table.
+ */
+int testplug_internal(void);
+int testplug_internal(void)
+{
+	return 42;
 }
 
 static const struct keyprov_ops ops = {
