@@ -3,9 +3,9 @@
  * keyprov/exec.c - the "exec" provider: the root key lives in a remote KMS
  * and a helper program talks to it.  The helper is named by the system
  * providers.conf or the command line (setting "helper", an absolute path),
- * never by the volume; it is run directly (posix_spawn, no shell) with a
+ * never by the volume; spawn_run() runs it directly (no shell) with a
  * fixed argv (path, verb), a minimal environment and its own process
- * group, and speaks the line protocol of atrestfs-keyprov(7) on
+ * group, and it speaks the line protocol of atrestfs-keyprov(7) on
  * stdin/stdout.  Its stderr goes to the host log.
  *
  * Envelope: the KMS never sees the KEK.  wrap draws a one-time key K1,
@@ -21,19 +21,13 @@
  * every exchange; the helper's whole process group is then SIGKILLed.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <pwd.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../crypto/aead.h"
@@ -45,9 +39,6 @@
 #define ENVELOPE_HDR	3		/* version, be16 blob length */
 #define K1_LEN		AEAD_KEY_LEN
 #define REQ_MAX		8192
-#define ERR_MAX		4096		/* helper stderr kept for the log */
-#define LOG_LINES_MAX	20
-#define EXIT_POLL_MS	50		/* a look whether the helper exited */
 
 struct exec_prov {
 	const struct keyprov_host *host;
@@ -197,210 +188,13 @@ static void req_begin(struct exec_prov *ep, struct reqbuf *r, const char *op)
 
 /* ---- running the helper ---- */
 
-static long long now_ms(void)
+static void log_line(void *arg, const char *line)
 {
-	struct timespec ts;
+	struct exec_prov *ep = arg;
+	char buf[SPAWN_ERR_MAX + 300];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void log_stderr_lines(struct exec_prov *ep, char *buf, size_t len)
-{
-	char line[ERR_MAX + 300], *p = buf, *nl;
-	unsigned int n = 0;
-	size_t i;
-
-	buf[len] = '\0';
-	for (i = 0; i < len; i++)
-		if ((buf[i] < 0x20 && buf[i] != '\n') || buf[i] > 0x7e)
-			buf[i] = '?';
-	for (; *p && n < LOG_LINES_MAX; p = nl + 1, n++) {
-		nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		if (*p) {
-			snprintf(line, sizeof(line), "exec helper %s: %s",
-				 ep->helper, p);
-			ep->host->log(ep->host, LOG_WARNING, line);
-		}
-		if (!nl)
-			break;
-	}
-}
-
-static int spawn(struct exec_prov *ep, const char *verb, int in, int out,
-		 int errfd, pid_t *pid)
-{
-	char home[300] = "HOME=/", *argv[3], *envp[4];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	struct passwd pw, *pwp = NULL;
-	char pwbuf[4096];
-	sigset_t none, all;
-	int err;
-
-	/* Not secret, and what the KMS CLIs need to find their profiles. */
-	if (!getpwuid_r(geteuid(), &pw, pwbuf, sizeof(pwbuf), &pwp) && pwp &&
-	    pw.pw_dir && pw.pw_dir[0] == '/' && strlen(pw.pw_dir) < 250)
-		snprintf(home, sizeof(home), "HOME=%s", pw.pw_dir);
-	argv[0] = ep->helper;
-	argv[1] = (char *)verb;
-	argv[2] = NULL;
-	envp[0] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	envp[1] = "LC_ALL=C.UTF-8";
-	envp[2] = home;
-	envp[3] = NULL;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO);
-	/* Nothing else of ours: not /dev/fuse, not a key file. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-	posix_spawnattr_init(&at);
-	/* Own group, so that a timeout kills what the helper started too. */
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-				 POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	err = posix_spawn(pid, ep->helper, &fa, &at, argv, envp);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-	return -err;
-}
-
-/* Non-blocking pipes, close-on-exec; child's ends are [1] or [0]. */
-static int pipes(int p[3][2])
-{
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		if (pipe2(p[i], O_CLOEXEC)) {
-			while (i--) {
-				close(p[i][0]);
-				close(p[i][1]);
-			}
-			return -errno;
-		}
-	}
-	fcntl(p[0][1], F_SETFL, O_NONBLOCK);
-	fcntl(p[1][0], F_SETFL, O_NONBLOCK);
-	fcntl(p[2][0], F_SETFL, O_NONBLOCK);
-	return 0;
-}
-
-struct xchg {
-	const char *req;
-	size_t req_len, req_off;
-	char *out;			/* secure: may hold K1 */
-	size_t out_cap, out_len;
-	char errbuf[ERR_MAX + 1];
-	size_t err_len;
-	int fd[3];			/* our ends; -1 once closed */
-	int too_long;
-	int exited;			/* the helper has exited */
-	int moved;			/* the last round read or wrote something */
-};
-
-static void xclose(struct xchg *x, int i)
-{
-	if (x->fd[i] >= 0)
-		close(x->fd[i]);
-	x->fd[i] = -1;
-}
-
-/* One poll round.  Returns 1 when stdout and stderr are both at EOF. */
-static int pump(struct xchg *x, int timeout)
-{
-	struct pollfd pfd[3];
-	char sink[512];
-	ssize_t r;
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		pfd[i].fd = x->fd[i];
-		pfd[i].events = i ? POLLIN : POLLOUT;
-		pfd[i].revents = 0;
-	}
-	x->moved = 0;
-	if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
-		return -errno;
-	if (pfd[0].revents) {
-		r = write(x->fd[0], x->req + x->req_off,
-			  x->req_len - x->req_off);
-		if (r > 0)
-			x->req_off += (size_t)r;
-		/* A helper that stops reading may still have answered. */
-		if ((r < 0 && errno != EAGAIN && errno != EINTR) ||
-		    x->req_off == x->req_len)
-			xclose(x, 0);
-	}
-	if (pfd[1].revents) {
-		/*
-		 * Full: one byte more (into the terminator's place, secure)
-		 * tells an answer that fills the buffer from a longer one.
-		 */
-		r = read(x->fd[1], x->out + x->out_len,
-			 x->out_len + 1 >= x->out_cap ? 1 :
-			 x->out_cap - 1 - x->out_len);
-		if (r > 0 && x->out_len + 1 >= x->out_cap) {
-			x->too_long = 1;
-			return 1;
-		}
-		if (r > 0) {
-			x->out_len += (size_t)r;
-			x->moved = 1;
-		} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-			xclose(x, 1);
-		}
-	}
-	if (pfd[2].revents) {
-		r = read(x->fd[2], sink, sizeof(sink));
-		if (r > 0)
-			x->moved = 1;
-		if (r > 0 && x->err_len < ERR_MAX) {
-			if ((size_t)r > ERR_MAX - x->err_len)
-				r = (ssize_t)(ERR_MAX - x->err_len);
-			memcpy(x->errbuf + x->err_len, sink, (size_t)r);
-			x->err_len += (size_t)r;
-		} else if (r == 0 || (r < 0 && errno != EAGAIN &&
-				      errno != EINTR)) {
-			xclose(x, 2);
-		}
-	}
-	return x->fd[1] < 0 && x->fd[2] < 0;
-}
-
-/* Has child @pid exited?  It stays unreaped (WNOWAIT). */
-static int exited(pid_t pid)
-{
-	siginfo_t si = { 0 };
-
-	return !waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
-	       si.si_pid == pid;
-}
-
-/* Reap @pid by @deadline, else SIGKILL its group.  1 if it had to. */
-static int reap(pid_t pid, long long deadline, int *status)
-{
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, status, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			return 0;
-		if (now_ms() >= deadline)
-			break;
-		poll(NULL, 0, 10);
-	}
-	kill(-pid, SIGKILL);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
-	return 1;
+	snprintf(buf, sizeof(buf), "exec helper %s: %s", ep->helper, line);
+	ep->host->log(ep->host, LOG_WARNING, buf);
 }
 
 /*
@@ -413,80 +207,45 @@ static int run_helper(struct exec_prov *ep, const char *verb,
 		      size_t out_cap, size_t *out_len, char *msg,
 		      size_t msglen)
 {
-	struct xchg x = { .req = req, .req_len = req_len, .out = out,
-			  .out_cap = out_cap };
-	long long deadline = now_ms() + ep->timeout_ms;
-	sigset_t pipe_set, old, pending;
-	int p[3][2], status = 0, done = 0, killed, err, i;
-	struct timespec zero = { 0, 0 };
-	pid_t pid;
+	char home[300] = "HOME=/", *argv[3], *envp[4];
+	struct spawn_cmd cmd = { .path = ep->helper, .argv = argv,
+				 .envp = envp, .flags = SPAWN_ISOLATE,
+				 .timeout_ms = ep->timeout_ms, .in = req,
+				 .in_len = req_len, .out = out,
+				 .out_cap = out_cap, .err_line = log_line,
+				 .arg = ep };
+	struct passwd pw, *pwp = NULL;
+	struct spawn_result res;
+	char pwbuf[4096];
+	int status, err;
 
+	/* Not secret, and what the KMS CLIs need to find their profiles. */
+	if (!getpwuid_r(geteuid(), &pw, pwbuf, sizeof(pwbuf), &pwp) && pwp &&
+	    pw.pw_dir && pw.pw_dir[0] == '/' && strlen(pw.pw_dir) < 250)
+		snprintf(home, sizeof(home), "HOME=%s", pw.pw_dir);
+	argv[0] = ep->helper;
+	argv[1] = (char *)verb;
+	argv[2] = NULL;
+	envp[0] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	envp[1] = "LC_ALL=C.UTF-8";
+	envp[2] = home;
+	envp[3] = NULL;
 	*out_len = 0;
-	err = pipes(p);
+	err = spawn_run(&cmd, &res);
 	if (err)
-		return err;
-	err = spawn(ep, verb, p[0][0], p[1][1], p[2][1], &pid);
-	close(p[0][0]);
-	close(p[1][1]);
-	close(p[2][1]);
-	for (i = 0; i < 3; i++)
-		x.fd[i] = i ? p[i][0] : p[0][1];
-	if (err) {
-		for (i = 0; i < 3; i++)
-			xclose(&x, i);
 		return msg_fail(msg, msglen, -EAGAIN, "cannot run key helper "
 				"%s: %s", ep->helper, strerror(-err));
-	}
-	/* A helper that exits early must not kill us with SIGPIPE. */
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	while (!done) {
-		/* One reading of the clock: a negative poll timeout is forever. */
-		int64_t left = (int64_t)deadline - (int64_t)now_ms();
-
-		if (left <= 0)
-			break;
-		/*
-		 * Once the helper has exited, only what it left is read.  Until
-		 * then, a look every EXIT_POLL_MS whether it has (a pidfd would
-		 * do without, but valgrind cannot run the tests with one).
-		 */
-		done = pump(&x, x.exited ? 0 :
-			    (int)(left < EXIT_POLL_MS ? left : EXIT_POLL_MS));
-		if (done < 0)
-			break;
-		/*
-		 * Exited, its answer read, and still no EOF: something it
-		 * started holds our pipes.  Done; that is killed below.
-		 */
-		if (!done && x.exited && !x.moved)
-			done = 2;
-		if (!done && !x.exited)
-			x.exited = exited(pid);
-	}
-	/* Its group, while the unreaped helper keeps the group ID taken. */
-	if (done == 2)
-		kill(-pid, SIGKILL);
-	if (!sigpending(&pending) && sigismember(&pending, SIGPIPE) &&
-	    !sigismember(&old, SIGPIPE))
-		sigtimedwait(&pipe_set, NULL, &zero);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	for (i = 0; i < 3; i++)
-		xclose(&x, i);
-	killed = reap(pid, done >= 1 && !x.too_long ? deadline : 0, &status);
-	if (x.err_len)
-		log_stderr_lines(ep, x.errbuf, x.err_len);
-	out[x.out_len] = '\0';
-	*out_len = x.out_len;
-	if (killed && !x.too_long)
+	*out_len = res.out_len;
+	/* An end we could not learn (SIGCHLD ignored) passes for exit 0. */
+	status = res.status_known ? res.status : 0;
+	if (res.timed_out)
 		return msg_fail(msg, msglen, -ETIMEDOUT, "key helper %s did "
 				"not answer within %u s (KMS down or slow?); "
 				"killed it", ep->helper, ep->timeout_ms / 1000);
-	if (x.too_long)
+	if (res.overflow)
 		return msg_fail(msg, msglen, -EIO, "key helper %s answered "
 				"more than %zu bytes", ep->helper, out_cap - 1);
-	err = keyprov_exec_status(out, x.out_len, msg, msglen);
+	err = keyprov_exec_status(out, res.out_len, msg, msglen);
 	if (err == -EPROTO) {
 		if (WIFEXITED(status) && WEXITSTATUS(status))
 			return msg_fail(msg, msglen, -EIO, "key helper %s "
@@ -836,7 +595,7 @@ static void ex_destroy(void *priv)
 	free(priv);
 }
 
-/* Not thread-safe: it changes this thread's signal mask for a while. */
+/* Not thread-safe: spawn_run() changes this thread's signal mask a while. */
 static const struct keyprov_ops exec_ops = {
 	.abi = KEYPROV_ABI_V1,
 	.name = "exec",

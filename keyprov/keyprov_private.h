@@ -139,6 +139,55 @@ int keyprov_exec_status(const char *resp, size_t len, char *msg,
 int keyprov_exec_field(const char *resp, size_t len, const char *name,
 		       const char **val, size_t *vlen);
 
+/* spawn.c */
+#define SPAWN_ERR_MAX		4096	/* stderr bytes kept for err_line() */
+#define SPAWN_ERR_LINES		20	/* lines of it handed back, at most */
+
+#define SPAWN_ISOLATE		0x1	/* own group, default signals, fds 0-2 */
+
+/* A program to run, and what to do with its stdin, stdout and stderr. */
+struct spawn_cmd {
+	const char *path;		/* run directly: no shell, no PATH */
+	char *const *argv;
+	char *const *envp;		/* NULL: our environment */
+	unsigned int flags;		/* SPAWN_* */
+	unsigned int timeout_ms;	/* the whole run; 0: no deadline */
+	const char *in;			/* its stdin, then EOF; NULL: ours */
+	size_t in_len;
+	/* Its stdout, NUL-terminated: caller's, secure if need be. */
+	char *out;
+	size_t out_cap;			/* bytes at @out, the NUL's included */
+	/*
+	 * Output past out_cap - 1 bytes: 0 kills the program at once;
+	 * else up to this many more bytes are read and dropped, so that a
+	 * program that says more than we want is not killed by SIGPIPE.
+	 */
+	size_t out_skip;
+	/*
+	 * Each non-empty line of its stderr, control characters made '?',
+	 * once it has ended; NULL leaves it our stderr.
+	 */
+	void (*err_line)(void *arg, const char *line);
+	void *arg;
+};
+
+struct spawn_result {
+	size_t out_len;			/* bytes at cmd->out */
+	int status;			/* wait status, if status_known */
+	bool status_known;		/* false: SIGCHLD ignored, say */
+	bool timed_out;			/* killed at the deadline */
+	bool overflow;			/* it wrote more than out_cap - 1 */
+};
+
+/*
+ * Run @cmd to its end: the program exited and both its stdout and stderr
+ * closed, or its deadline passed (it is then killed with SIGKILL, its
+ * process group too if it has its own).  A program that exits while
+ * something it started still holds our pipes ends the run.  Returns 0
+ * with *@res, or -errno if it could not be started.
+ */
+int spawn_run(const struct spawn_cmd *cmd, struct spawn_result *res);
+
 /* pkcs11.c */
 #define P11_LABEL_MAX		32	/* CK_TOKEN_INFO.label */
 #define P11_OBJECT_MAX		64	/* our bound on a key label */
