@@ -8,8 +8,8 @@
  *   2. the command line (-O KEY=VALUE, -o kp.KEY=VALUE), which wins;
  *   3. never the volume: the backing directory is untrusted.
  * Secrets (passphrases, PINs) come through the host's ask_secret():
- * --passfile FILE, --extpass CMD (its stdout, through a pipe), else the
- * terminal without echo.  They only ever sit in secmem.
+ * --passfile FILE, --extpass CMD (its stdout, through spawn_run()), else
+ * the terminal without echo.  They only ever sit in secmem.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -295,68 +295,54 @@ static int from_file(const char *path, char *buf, size_t buflen, size_t *len)
 }
 
 /*
- * Read what the program writes after its first line, up to a limit:
- * closing the pipe early killed one that wrote more with SIGPIPE.
+ * Run CMD with /bin/sh, for as long as it takes, in our process group (it
+ * may prompt on the terminal) with our stdin, stderr and environment; the
+ * secret is the first line of its stdout, straight into @buf.  What it
+ * writes after that is read to its end (up to 1 MiB) and dropped: closing
+ * the pipe early killed a program that wrote more with SIGPIPE.
  */
-static void drain(int fd)
-{
-	char sink[4096];
-	size_t total = 0;
-	ssize_t r;
-
-	while (total < (1u << 20)) {
-		r = read(fd, sink, sizeof(sink));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		total += (size_t)r;
-	}
-	OPENSSL_cleanse(sink, sizeof(sink));
-}
-
-/* Run CMD with /bin/sh; the secret comes back through a pipe. */
 static int from_program(const char *cmd, char *buf, size_t buflen,
 			size_t *len)
 {
-	int pfd[2], status = 0, err;
-	pid_t pid, r;
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	struct spawn_cmd sc = { .path = "/bin/sh", .argv = argv, .out = buf,
+				.out_cap = buflen, .out_skip = 1u << 20 };
+	struct spawn_result res;
+	size_t n;
+	char *nl;
+	int err;
 
-	if (pipe2(pfd, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
+	err = spawn_run(&sc, &res);
+	if (err) {
+		cli_err("--extpass program: cannot run /bin/sh: %s",
+			strerror(-err));
 		return err;
 	}
-	if (pid == 0) {
-		dup2(pfd[1], STDOUT_FILENO);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	err = read_secret(pfd[0], buf, buflen, len);
-	drain(pfd[0]);
-	close(pfd[0]);
-	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-		;
-	/* No status (SIGCHLD inherited as ignored): not known to succeed. */
-	if (!err && r < 0) {
+	nl = memchr(buf, '\n', res.out_len);
+	if (!nl && res.overflow) {
+		err = -E2BIG;
+	} else if (!res.status_known) {
+		/* No status (SIGCHLD inherited as ignored): not known to succeed. */
 		cli_err("--extpass program: cannot learn how it ended: %s",
-			strerror(errno));
+			strerror(ECHILD));
 		err = -ENOANO;
-	} else if (!err && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+	} else if (!WIFEXITED(res.status) || WEXITSTATUS(res.status)) {
 		cli_err("--extpass program failed (%s %d)",
-			WIFEXITED(status) ? "exit" : "signal",
-			WIFEXITED(status) ? WEXITSTATUS(status) :
-			WTERMSIG(status));
+			WIFEXITED(res.status) ? "exit" : "signal",
+			WIFEXITED(res.status) ? WEXITSTATUS(res.status) :
+			WTERMSIG(res.status));
 		err = -ENOANO;
 	}
-	if (err)
+	if (err) {
 		OPENSSL_cleanse(buf, buflen);
-	return err;
+		return err;
+	}
+	n = nl ? (size_t)(nl - buf) : res.out_len;
+	if (n && buf[n - 1] == '\r')
+		n--;
+	OPENSSL_cleanse(buf + n, buflen - n);
+	*len = n;
+	return 0;
 }
 
 /*
