@@ -18,7 +18,8 @@
  * Owns: K1 and every buffer holding it in clear (request at wrap,
  * response at unwrap), all from host->secure_alloc() and freed (wiped)
  * before each call returns.  A timeout (setting "timeout", seconds) bounds
- * every exchange; the helper's whole process group is then SIGKILLed.
+ * every exchange; the helper and everything it started are then
+ * SIGKILLed, in its process group or not.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -236,8 +237,7 @@ static int run_helper(struct exec_prov *ep, const char *verb,
 		return msg_fail(msg, msglen, -EAGAIN, "cannot run key helper "
 				"%s: %s", ep->helper, strerror(-err));
 	*out_len = res.out_len;
-	/* An end we could not learn (SIGCHLD ignored) passes for exit 0. */
-	status = res.status_known ? res.status : 0;
+	status = res.status;
 	if (res.timed_out)
 		return msg_fail(msg, msglen, -ETIMEDOUT, "key helper %s did "
 				"not answer within %u s (KMS down or slow?); "
@@ -245,6 +245,10 @@ static int run_helper(struct exec_prov *ep, const char *verb,
 	if (res.overflow)
 		return msg_fail(msg, msglen, -EIO, "key helper %s answered "
 				"more than %zu bytes", ep->helper, out_cap - 1);
+	/* Not known to have succeeded, whatever it said. */
+	if (!res.status_known)
+		return msg_fail(msg, msglen, -EIO, "key helper %s: cannot "
+				"learn how it ended", ep->helper);
 	err = keyprov_exec_status(out, res.out_len, msg, msglen);
 	if (err == -EPROTO) {
 		if (WIFEXITED(status) && WEXITSTATUS(status))

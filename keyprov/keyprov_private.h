@@ -174,17 +174,19 @@ struct spawn_cmd {
 struct spawn_result {
 	size_t out_len;			/* bytes at cmd->out */
 	int status;			/* wait status, if status_known */
-	bool status_known;		/* false: SIGCHLD ignored, say */
+	bool status_known;		/* false only if the reaper failed */
 	bool timed_out;			/* killed at the deadline */
 	bool overflow;			/* it wrote more than out_cap - 1 */
 };
 
 /*
  * Run @cmd to its end: the program exited and both its stdout and stderr
- * closed, or its deadline passed (it is then killed with SIGKILL, its
- * process group too if it has its own).  A program that exits while
- * something it started still holds our pipes ends the run.  Returns 0
- * with *@res, or -errno if it could not be started.
+ * closed.  The program and everything it started, setsid() or not, are
+ * killed with SIGKILL when the deadline passes, when it says more than
+ * out_cap takes and out_skip is 0, when it has exited but what it started
+ * still holds our pipes, and when we die; what it leaves running after a
+ * good end that holds none of our pipes goes on.  Returns 0 with *@res, or
+ * -errno if it could not be started.  Forks: see spawn.c for why.
  */
 int spawn_run(const struct spawn_cmd *cmd, struct spawn_result *res);
 

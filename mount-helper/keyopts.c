@@ -322,7 +322,7 @@ static int from_program(const char *cmd, char *buf, size_t buflen,
 	if (!nl && res.overflow) {
 		err = -E2BIG;
 	} else if (!res.status_known) {
-		/* No status (SIGCHLD inherited as ignored): not known to succeed. */
+		/* No status (the reaper failed): not known to succeed. */
 		cli_err("--extpass program: cannot learn how it ended: %s",
 			strerror(ECHILD));
 		err = -ENOANO;

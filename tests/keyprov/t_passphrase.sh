@@ -46,8 +46,19 @@ ok "mount with --passfile, --extpass, -o passfile=; first line only"
 
 expect 3 "wrong passphrase for volume" "$ATR" mount --passfile "$WORK/pass2" "$C" "$M"
 expect 3 "--extpass program failed" "$ATR" mount --extpass "false" "$C" "$M"
+# SIGCHLD inherited as ignored: how the program ended is still learned (it
+# was "cannot learn how it ended"), so a failed one fails, a good one mounts.
+IGNCHLD=(/usr/bin/python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])')
+expect 3 "--extpass program failed" "${IGNCHLD[@]}" "$ATR" mount --extpass "false" "$C" "$M"
+setsid -w "${IGNCHLD[@]}" "$ATR" mount --extpass "cat $WORK/pass1" "$C" "$M" </dev/null ||
+	fail "mount --extpass with SIGCHLD ignored"
+MOUNTS+=("$M")
+[ "$(cat "$M/f")" = hello ] || fail "read back via --extpass with SIGCHLD ignored"
+"$ATR" unmount "$M" || fail "unmount"
 expect 3 "no passphrase given" "$ATR" mount "$C" "$M"
-ok "wrong passphrase, failing helper, no terminal: clear errors"
+ok "wrong passphrase, failing helper, no terminal: clear errors; SIGCHLD ignored is no matter"
 
 # A second keyslot: a key file.  Either one mounts.
 setsid -w "$ATR" keyslot add -q --passfile "$WORK/pass1" --new-provider keyfile \

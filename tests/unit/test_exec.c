@@ -3,7 +3,8 @@
  * tests/unit/test_exec.c - the exec provider: reply parsing, a wrap/unwrap
  * round trip through a fake helper (fixed argv, minimal environment, the
  * request it saw), wrong AAD, a helper that sleeps past the timeout, one
- * that answers garbage, one that exits non-zero with an error line, and
+ * that answers garbage, one that exits non-zero with an error line,
+ * children that leave the group of a helper that times out (setsid), and
  * helpers refused before they run.  The fake helpers are shell scripts in
  * a scratch directory; the "KMS" is the identity.
  */
@@ -553,6 +554,67 @@ static void test_background_child(void **state)
 	assert_false(alive(child));
 }
 
+/* The PID a helper wrote to @name in the scratch directory, or 0. */
+static pid_t pid_in(const char *name)
+{
+	char path[128];
+	int pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
+/*
+ * A helper's children that leave its process group and session with
+ * setsid() and hold none of our pipes, one its own child, one given to
+ * init by a double fork: killing the helper's group reaches neither, and
+ * neither may outlive the timeout.
+ */
+static void test_setsid_children(void **state)
+{
+	static const char body[] =
+		"setsid sleep 30 </dev/null >/dev/null 2>&1 &\n"
+		"echo $! >$D/direct.pid\n"
+		"( setsid sleep 30 </dev/null >/dev/null 2>&1 &\n"
+		"  echo $! >$D/orphan.pid )\n"
+		"sleep 30\n";
+	static const char *const names[] = { "direct.pid", "orphan.pid" };
+	char msg[KEYPROV_MSG_MAX] = "", path[128];
+	bool survived[2];
+	pid_t pid[2];
+	int i, j;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	helper("escapes", body, 0755);
+	assert_int_equal(wrap_once("escapes", "1", msg, NULL, NULL),
+			 -ETIMEDOUT);
+	for (i = 0; i < 2; i++) {
+		pid[i] = pid_in(names[i]);
+		assert_true(pid[i] > 0);
+	}
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < 100 && alive(pid[i]); j++)
+			usleep(10000);
+		survived[i] = alive(pid[i]);
+		if (survived[i])
+			kill(pid[i], SIGKILL);	/* no stray sleep 30 */
+	}
+	if (survived[0] || survived[1])
+		fail_msg("outlived the timeout: its own child %s, the orphan %s",
+			 survived[0] ? "yes" : "no", survived[1] ? "yes" : "no");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_describe_names),
 		cmocka_unit_test(test_answer_size),
 		cmocka_unit_test(test_background_child),
+		cmocka_unit_test(test_setsid_children),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

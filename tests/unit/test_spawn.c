@@ -2,9 +2,13 @@
 /*
  * tests/unit/test_spawn.c - spawn_run(), the one way atrestfs runs a
  * program: stdin fed and stdout captured, stderr handed back by line, the
- * exit status, a deadline that kills, no deadline at all, output beyond
- * the buffer killed or read to its end, the process group and the
- * environment each mode gives.  The programs are /bin/sh one-liners.
+ * exit status (SIGCHLD ignored too), a deadline that kills, no deadline at
+ * all, output beyond the buffer killed or read to its end, the process
+ * group and the environment each mode gives; and what the program
+ * started: killed with it at the deadline even after setsid(), killed when
+ * it holds our pipes after the program ended, killed when we go away,
+ * left alone when the program ended well without it.  The programs are
+ * /bin/sh one-liners.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -47,6 +51,37 @@ static int run_sh(struct spawn_cmd *cmd, const char *script,
 	cmd->path = "/bin/sh";
 	cmd->argv = argv;
 	return spawn_run(cmd, res);
+}
+
+/* Running, not a zombie nor gone. */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* Wait up to a second for @pid to go; kill it if it does not.  Gone? */
+static bool gone(pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < 100 && alive(pid); i++)
+		usleep(10000);
+	if (!alive(pid))
+		return true;
+	kill(pid, SIGKILL);
+	return false;
 }
 
 static long long elapsed_ms(const struct timespec *a)
@@ -221,6 +256,139 @@ static void test_isolate(void **state)
 	unsetenv("SPAWN_TEST");
 }
 
+/* SIGCHLD ignored (inherited so): the reaper still learns how it ended. */
+static void test_sigchld_ignored(void **state)
+{
+	char out[16];
+	struct spawn_cmd cmd = { .out = out, .out_cap = sizeof(out) };
+	struct spawn_result res;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+
+	(void)state;
+	sigemptyset(&ign.sa_mask);
+	assert_int_equal(sigaction(SIGCHLD, &ign, &old), 0);
+	assert_int_equal(run_sh(&cmd, "exit 3", &res), 0);
+	sigaction(SIGCHLD, &old, NULL);
+	assert_true(res.status_known);
+	assert_true(WIFEXITED(res.status));
+	assert_int_equal(WEXITSTATUS(res.status), 3);
+}
+
+/*
+ * Children that leave the program's group and session (setsid), with
+ * none of our pipes, its own and one a double fork gave away: gone once
+ * the deadline has passed.
+ */
+static void test_setsid_at_deadline(void **state)
+{
+	char out[64];
+	struct spawn_cmd cmd = { .flags = SPAWN_ISOLATE, .timeout_ms = 500,
+				 .out = out, .out_cap = sizeof(out) };
+	struct spawn_result res;
+	long a = 0, b = 0;
+
+	(void)state;
+	assert_int_equal(run_sh(&cmd,
+		"setsid sleep 30 </dev/null >/dev/null 2>&1 & echo $!; "
+		"(setsid sleep 30 </dev/null >/dev/null 2>&1 & echo $!); "
+		"sleep 30", &res), 0);
+	assert_true(res.timed_out);
+	assert_int_equal(sscanf(out, "%ld %ld", &a, &b), 2);
+	assert_true(gone((pid_t)a));
+	assert_true(gone((pid_t)b));
+}
+
+/*
+ * It ended, but what it started holds our stdout: the run is over at
+ * once, deadline or not, and that is killed, setsid() or not.
+ */
+static void test_holder_killed(void **state)
+{
+	char out[64];
+	struct spawn_cmd cmd = { .out = out, .out_cap = sizeof(out) };
+	struct spawn_result res;
+	struct timespec t;
+	long a = 0;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	assert_int_equal(run_sh(&cmd, "setsid sleep 30 & echo $!; exit 0",
+				&res), 0);
+	assert_true(elapsed_ms(&t) < 5000);
+	assert_false(res.timed_out);
+	assert_true(res.status_known);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(sscanf(out, "%ld", &a), 1);
+	assert_true(gone((pid_t)a));
+}
+
+/* Ended well, and what it started holds none of our pipes: left alone. */
+static void test_left_alone(void **state)
+{
+	char out[64];
+	struct spawn_cmd cmd = { .flags = SPAWN_ISOLATE, .timeout_ms = 5000,
+				 .out = out, .out_cap = sizeof(out) };
+	struct spawn_result res;
+	long a = 0;
+	bool lives;
+
+	(void)state;
+	assert_int_equal(run_sh(&cmd, "sleep 30 </dev/null >/dev/null 2>&1 & "
+				"echo $!", &res), 0);
+	assert_int_equal(sscanf(out, "%ld", &a), 1);
+	usleep(200000);
+	lives = alive((pid_t)a);
+	kill((pid_t)a, SIGKILL);
+	assert_true(lives);
+}
+
+/*
+ * We die mid-run (no deadline, as for --extpass): the program and what it
+ * started, setsid() included, die with us.
+ */
+static void test_runner_dies(void **state)
+{
+	char path[] = "/tmp/test_spawn.XXXXXX", script[256];
+	long a = 0, b = 0;
+	pid_t runner;
+	FILE *f;
+	int fd, i, status;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(script, sizeof(script), "setsid sleep 30 </dev/null "
+		 ">/dev/null 2>&1 & echo $$ $! >%s.tmp; mv %s.tmp %s; sleep 30",
+		 path, path, path);
+	runner = fork();
+	assert_true(runner >= 0);
+	if (runner == 0) {
+		char out[16];
+		struct spawn_cmd cmd = { .out = out, .out_cap = sizeof(out) };
+		struct spawn_result res;
+
+		run_sh(&cmd, script, &res);
+		_exit(0);
+	}
+	for (i = 0; i < 500; i++) {
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%ld %ld", &a, &b) == 2) {
+			fclose(f);
+			break;
+		}
+		if (f)
+			fclose(f);
+		usleep(10000);
+	}
+	kill(runner, SIGKILL);
+	waitpid(runner, &status, 0);
+	unlink(path);
+	assert_true(a > 0 && b > 0);
+	assert_true(gone((pid_t)a));
+	assert_true(gone((pid_t)b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +399,11 @@ int main(void)
 		cmocka_unit_test(test_too_long),
 		cmocka_unit_test(test_skip),
 		cmocka_unit_test(test_isolate),
+		cmocka_unit_test(test_sigchld_ignored),
+		cmocka_unit_test(test_setsid_at_deadline),
+		cmocka_unit_test(test_holder_killed),
+		cmocka_unit_test(test_left_alone),
+		cmocka_unit_test(test_runner_dies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
