@@ -21,7 +21,15 @@
 
 #define VOL_CONF_NAME		"atrestfs.conf"
 #define VOL_CONF_TMP		VOL_CONF_NAME ".tmp"	/* volconf_store() renames it */
-#define VOL_FORMAT_VERSION	1
+/*
+ * Format 1 let a regular file get its header lazily, so an empty file
+ * without one was an empty file.  From format 2 every regular file has a
+ * header from its creation, and a file without one has been tampered with
+ * (an attacker who emptied a file could otherwise also remove its header).
+ * Both are read; new volumes are made in the newest.
+ */
+#define VOL_FORMAT_MIN		1
+#define VOL_FORMAT_VERSION	2
 #define VOL_CIPHER		"AES-256-GCM"
 #define VOL_CONF_MAX		(64 * 1024)
 #define VOL_MAX_SLOTS		8

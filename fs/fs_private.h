@@ -68,6 +68,7 @@ struct atr_mount {
 	char *backing;			/* path, for log lines only */
 	struct kek *kek;		/* secmem; immutable while mounted */
 	uint32_t extent_size;		/* volume-wide, from atrestfs.conf */
+	bool hdr_always;		/* format 2+: no regular file lacks a header */
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
 	struct atr_mount_opts opt_mnt;	/* -o: noxattr, writethrough, readahead */
@@ -108,6 +109,9 @@ void atr_log_inode(int prio, const struct atr_inode *ai, const char *fmt, ...)
  */
 /* @ops receives atr_ops, wrapped if @m audits or has a policy. */
 int policy_ops(const struct atr_mount *m, struct fuse_lowlevel_ops *ops);
+/* atr_mount_configure()'s audit log and access policy. */
+int policy_configure(struct atr_mount *m, const struct vol_config *cfg,
+		     unsigned int slot, char *msg, size_t msglen);
 /*
  * Does any supplementary group of the requester satisfy @match(gid, @arg)?
  * Reads /proc/PID/status: call only when the answer can matter.

@@ -125,6 +125,13 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 		 * (format.md); give it one now.  A non-empty one without a
 		 * header has lost its key: nothing in it can be read.
 		 */
+		if (m->hdr_always && fstat(fd, &st) == 0 && st.st_size == 0) {
+			hdr_log(ai, "no header (xattr " HDR_XATTR ") on an empty "
+				"file: it was emptied and its header removed in "
+				"the backing directory, or its creation was cut "
+				"short; remove the file");
+			return -EBADMSG;
+		}
 		if (fstat(fd, &st) == 0 && st.st_size == 0) {
 			err = write_header(m, fd, &ai->fk);
 			if (!err)

@@ -136,6 +136,13 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	return m;
 }
 
+int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
+			unsigned int slot, char *msg, size_t msglen)
+{
+	m->hdr_always = cfg->format_version >= 2;
+	return policy_configure(m, cfg, slot, msg, msglen);
+}
+
 void atr_mount_options(struct atr_mount *m, const struct atr_mount_opts *o)
 {
 	m->opt_mnt = *o;

@@ -277,6 +277,32 @@ static int give_new(fuse_req_t req, struct atr_inode *dir, const char *name,
 	return err;
 }
 
+/*
+ * A regular file made by mknod(2) gets its header at once, as a created
+ * one does: on a format 2 volume a file without one is tampering.  0, or
+ * -1 with errno.
+ */
+static int make_file(struct atr_mount *m, struct atr_inode *dir,
+		     const char *name, mode_t mode)
+{
+	struct file_key *fk = NULL;
+	int fd, err;
+
+	fd = openat(dir->fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, mode & 07777);
+	if (fd < 0)
+		return -1;
+	err = key_new(m, fd, &fk);
+	file_key_free(fk);
+	close(fd);
+	if (err) {
+		unlinkat(dir->fd, name, 0);
+		errno = -err;
+		return -1;
+	}
+	return 0;
+}
+
 static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 		     mode_t mode, dev_t rdev, const char *link)
 {
@@ -294,6 +320,8 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 			return err;
 		res = symlinkat(sealed, dir->fd, name);
 		free(sealed);
+	} else if (S_ISREG(mode)) {
+		res = make_file(m, dir, name, mode);
 	} else {
 		res = mknodat(dir->fd, name, mode, rdev);
 	}

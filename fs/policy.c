@@ -267,8 +267,8 @@ int policy_ops(const struct atr_mount *m, struct fuse_lowlevel_ops *ops)
 	return complete(ops);
 }
 
-int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
-			unsigned int slot, char *msg, size_t msglen)
+int policy_configure(struct atr_mount *m, const struct vol_config *cfg,
+		     unsigned int slot, char *msg, size_t msglen)
 {
 	int err;
 

@@ -270,10 +270,12 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 	if (get_int(root, "format_version", 0, UINT32_MAX, &cfg->format_version))
 		return msg_fail(msg, msglen, -EINVAL,
 			    "format_version is missing or not an integer");
-	if (cfg->format_version != VOL_FORMAT_VERSION)
+	if (cfg->format_version < VOL_FORMAT_MIN ||
+	    cfg->format_version > VOL_FORMAT_VERSION)
 		return msg_fail(msg, msglen, -EPROTONOSUPPORT,
-			    "format_version %u is not supported (this atrestfs reads version %d)",
-			    cfg->format_version, VOL_FORMAT_VERSION);
+			    "format_version %u is not supported (this atrestfs reads versions %d to %d)",
+			    cfg->format_version, VOL_FORMAT_MIN,
+			    VOL_FORMAT_VERSION);
 	err = check_names(root, names, "atrestfs.conf", msg, msglen);
 	if (err)
 		return err;

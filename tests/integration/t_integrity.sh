@@ -83,7 +83,15 @@ cp "$M/orig" "$WORK/orig.expected"
 ln "$M/orig" "$M/hardlink" || fail "hard link"
 # 5. A bad header, read many times.
 head -c 10 /dev/urandom >"$M/badhdr"
+# 6. Emptied and its header removed; a regular file made by mknod(2).
+head -c 100 /dev/urandom >"$M/nohdr"
+python3 -c 'import os, stat, sys; os.mknod(sys.argv[1], 0o640 | stat.S_IFREG)' "$M/node" ||
+	fail "mknod of a regular file"
 unmount_vol "$M"
+getfattr -n user.atrestfs.hdr "$C/node" >/dev/null 2>&1 ||
+	fail "a regular file made by mknod has no header"
+truncate -s 0 "$C/nohdr"
+setfattr -x user.atrestfs.hdr "$C/nohdr"
 
 [ "$(xattr_hex "$C/X" user.atrestfs.hdr | cut -c13-14)" = 01 ] ||
 	fail "a file with data lacks the data flag in its header"
@@ -109,6 +117,11 @@ expect_eio cat "$M/cut"
 ok "a file cut to zero bytes in the backing directory: EIO and one log line"
 expect_eio cat "$M/Z"
 ok "the header of a file with data on an empty file: EIO"
+expect_eio cat "$M/nohdr"
+[ "$(grep -F "$C/nohdr" "$M.log" | grep -cF "no header")" = 1 ] ||
+	fail "no log line for the emptied headerless file"
+[ -z "$(cat "$M/node")" ] || fail "the mknod file does not read as empty"
+ok "emptied with its header removed: EIO on a format 2 volume; mknod files have a header"
 [ ! -s "$M/emptied" ] && [ ! -s "$M/otrunc" ] && [ ! -s "$M/empty" ] ||
 	fail "files emptied through the mount are not empty"
 cat "$M/emptied" "$M/otrunc" "$M/empty" >/dev/null || fail "empty files do not read"
@@ -142,3 +155,17 @@ dd if="$M/gaps" of=/dev/null bs=$E skip=64 count=1 iflag=direct status=none 2>/d
 	fail "a zeroed extent of a file without holes read back"
 ok "the zeroed extent of case 1 reads as EIO"
 unmount_vol "$M"
+
+# A format 1 volume (the committed fixture) still takes a headerless empty
+# file for an empty file: its files could get their header lazily.
+C1=$WORK/v1
+mkdir -p "$C1"
+tar --xattrs --xattrs-include='user.*' -C "$C1" -xf "$TOP/tests/fixtures/v1-volume.tar" ||
+	fail "untar fixture"
+install -m 600 "$TOP/tests/fixtures/v1-volume.key" "$C1.key"
+: >"$C1/made-outside"
+mount_vol "$C1" "$M"
+[ -z "$(cat "$M/made-outside")" ] || fail "a headerless empty file on format 1"
+unmount_vol "$M"
+grep -q '^format_version = 1;' "$C1/atrestfs.conf" || fail "the fixture's format changed"
+ok "format 1: a headerless empty file is still an empty file"

@@ -399,8 +399,13 @@ static void test_format_version(void **state)
 {
 	struct fixture *f = *state;
 
-	conf_edit(f, "format_version = 1;", "format_version = 2;");
-	load_fails(f, -EPROTONOSUPPORT, "2");
+	char want[64];
+
+	snprintf(want, sizeof(want), "format_version = %d;", VOL_FORMAT_VERSION);
+	conf_edit(f, want, "format_version = 3;");
+	load_fails(f, -EPROTONOSUPPORT, "3");
+	conf_edit(f, "format_version = 3;", "format_version = 0;");
+	load_fails(f, -EPROTONOSUPPORT, "0");
 }
 
 static void test_missing(void **state)
