@@ -180,6 +180,7 @@ int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	int err;
 
 	cli_keysrc(o, &src);
+	cli_keyopts_volume(o, dir);
 	err = volkey_unlock(dirfd, &src, cfg, kek, slot, msg, sizeof(msg));
 	switch (err) {
 	case 0:

@@ -100,7 +100,15 @@ struct cli_keyopts {
 	config_t sys;			/* the system provider config */
 	int sys_loaded;
 	char path[4096];		/* keyfile path last handed out */
+	char voldir[4096];		/* the volume's real path; "": unknown */
 };
+
+/*
+ * The volume @dir these options are for: no setting that names a file
+ * (key file, PIN file, passphrase file, a helper's token or certificate)
+ * may point inside it (cli_keyopts_settings() refuses one).
+ */
+void cli_keyopts_volume(struct cli_keyopts *o, const char *dir);
 
 /*
  * How to unlock a volume: mount, keyslot, passwd and config take the same

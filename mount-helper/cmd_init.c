@@ -208,11 +208,12 @@ int cmd_init(int argc, char **argv)
 	vol_uuid_str(uuid, uuid_str);
 	given = *ko.keyfile != '\0';
 	cli_keysrc(&ko, &src);
+	cli_keyopts_volume(&ko, dir);
 	err = volkey_create(dirfd, &src, provider, extent_size, uuid, &vopt,
 			    &cfg, msg, sizeof(msg));
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));
-		ret = err == -ENOKEY ? EXIT_KEY : EXIT_FAIL;
+		ret = err == -ENOKEY || err == -EPERM ? EXIT_KEY : EXIT_FAIL;
 		goto out_close;
 	}
 	if (*msg)

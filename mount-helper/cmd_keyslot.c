@@ -209,6 +209,7 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 	int err;
 
 	cli_keysrc(&a->add, &src);
+	cli_keyopts_volume(&a->add, a->dir);
 	err = volkey_wrap_slot(&src, a->new_provider, cfg, kek, &ks, msg,
 			       sizeof(msg));
 	if (err) {

@@ -191,6 +191,68 @@ static int sys_settings(struct cli_keyopts *o, const char *provider,
 	return 0;
 }
 
+void cli_keyopts_volume(struct cli_keyopts *o, const char *dir)
+{
+	char *real = realpath(dir, NULL);
+
+	snprintf(o->voldir, sizeof(o->voldir), "%s", real ? real : "");
+	free(real);
+}
+
+/*
+ * Is @path inside the volume?  It may not exist yet (init makes the key
+ * file): then its directory is resolved.  Links are followed, so a path
+ * that only leads into the volume is caught too; a hard link is not.
+ */
+static bool in_volume(const struct cli_keyopts *o, const char *path)
+{
+	char *copy, *real, *slash;
+	size_t n = strlen(o->voldir);
+	bool in;
+
+	real = realpath(path, NULL);
+	if (!real && errno == ENOENT && (copy = strdup(path))) {
+		slash = strrchr(copy, '/');
+		if (slash && slash != copy) {
+			*slash = '\0';
+			real = realpath(copy, NULL);
+		}
+		free(copy);
+	}
+	if (!real)
+		return false;
+	in = !strncmp(real, o->voldir, n) && (!real[n] || real[n] == '/');
+	free(real);
+	return in;
+}
+
+/* A root key kept in the volume travels with every backup and copy of it. */
+static int keys_outside(const struct cli_keyopts *o,
+			const struct keyprov_kvlist *kv, char *msg,
+			size_t msglen)
+{
+	const char *what = NULL, *path = NULL;
+	unsigned int i;
+
+	if (!*o->voldir)
+		return 0;
+	for (i = 0; i < kv->n && !what; i++)
+		if (kv->val[i][0] == '/' && in_volume(o, kv->val[i])) {
+			what = kv->key[i];
+			path = kv->val[i];
+		}
+	if (!what && o->passfile && in_volume(o, o->passfile)) {
+		what = "passfile";
+		path = o->passfile;
+	}
+	if (!what)
+		return 0;
+	return msg_fail(msg, msglen, -EPERM, "%s %s is inside the volume %s: "
+			"a key or secret kept there travels with every backup "
+			"and copy of the volume and protects nothing; keep it "
+			"outside", what, path, o->voldir);
+}
+
 int cli_keyopts_settings(struct cli_keyopts *o, const char *provider,
 			 const char *uuid, int create,
 			 struct keyprov_kvlist *kv, char *msg, size_t msglen)
@@ -226,7 +288,7 @@ int cli_keyopts_settings(struct cli_keyopts *o, const char *provider,
 	if (err == -ENOSPC)
 		return msg_fail(msg, msglen, err, "too many settings for "
 				"provider %s", provider);
-	return err;
+	return err ? err : keys_outside(o, kv, msg, msglen);
 }
 
 /* ---- secrets ---- */

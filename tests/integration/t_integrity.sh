@@ -169,3 +169,28 @@ mount_vol "$C1" "$M"
 unmount_vol "$M"
 grep -q '^format_version = 1;' "$C1/atrestfs.conf" || fail "the fixture's format changed"
 ok "format 1: a headerless empty file is still an empty file"
+
+# The root key may not live inside the volume: it would travel with every
+# backup and copy of it.  Refused at init, keyslot add and mount, whatever
+# the path (a symlink into the volume too), for key files, PIN and
+# passphrase files alike.
+CK=$WORK/ck
+mkdir -p "$CK"
+expect 3 "is inside the volume" "$ATR" init -q --keyfile "$CK/vol.key" "$CK"
+[ ! -e "$CK/vol.key" ] || fail "init wrote a key file inside the volume"
+[ ! -e "$CK/atrestfs.conf" ] || fail "init made a volume with its key inside"
+ln -s "$CK" "$WORK/ck-link"
+expect 3 "is inside the volume" "$ATR" init -q --keyfile "$WORK/ck-link/k" "$CK"
+new_volume "$CK"
+install -m 600 "$CK.key" "$CK/copy.key"
+expect 3 "is inside the volume" "$ATR" mount --keyfile "$CK/copy.key" "$CK" "$M"
+is_mounted "$M" && fail "mounted with a key file inside the volume"
+printf 'a passphrase\n' >"$CK/pass"
+chmod 600 "$CK/pass"
+expect 3 "is inside the volume" "$ATR" keyslot add --keyfile "$CK.key" \
+	--new-provider passphrase --passfile "$CK/pass" "$CK"
+expect 3 "is inside the volume" "$ATR" keyslot add --keyfile "$CK.key" \
+	--new-provider keyfile --new-keyfile "$CK/second.key" "$CK"
+[ "$("$ATR" keyslot list "$CK" | grep -c keyfile)" = 1 ] || fail "a keyslot was added"
+ok "a key, passphrase file or PIN file inside the volume: refused at init, mount, keyslot add"
+

@@ -88,7 +88,10 @@ chmod 0644 "$WORK/pin"
 expect 3 "accessible to group or others" "$ATR" mount -O "pin_file=$WORK/pin" "$C" "$M"
 chmod 0600 "$WORK/pin"
 expect 3 "not an absolute path" "$ATR" mount -O pin_file=pin "$C" "$M"
-ok "wrong PIN (file or host): exit 3, 'wrong PIN for token atr-test'; unsafe PIN file refused"
+install -m 600 "$WORK/pin" "$C/pin"
+expect 3 "pin_file $C/pin is inside the volume" "$ATR" mount -O "pin_file=$C/pin" "$C" "$M"
+rm "$C/pin"
+ok "wrong PIN (file or host): exit 3, 'wrong PIN for token atr-test'; unsafe PIN file refused, one inside the volume too"
 
 expect 3 "token nosuch not present" "$ATR" mount --passfile "$WORK/pin" -O token=nosuch "$C" "$M"
 printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$WORK/empty" \
