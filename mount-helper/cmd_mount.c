@@ -299,6 +299,25 @@ static void args_init(struct mount_args *a)
 	cli_keyopts_init(&a->ko);
 }
 
+/*
+ * Modes live in plaintext in the backing directory: with suid or dev, an
+ * attacker who can write it offline makes any file setuid-root or a
+ * device node of the mount usable.  Allowed, since root asked, but said.
+ */
+static void warn_suid_dev(const struct mount_args *a)
+{
+	if (opt_listed(a->fuse_opts, "suid"))
+		cli_warn("-o suid: set-ID bits are plaintext in the backing "
+			 "directory, so whoever can write it offline can make "
+			 "any file on this mount setuid-root; leave suid off "
+			 "unless the backing directory is as trusted as /");
+	if (opt_listed(a->fuse_opts, "dev"))
+		cli_warn("-o dev: device nodes are plaintext in the backing "
+			 "directory, so whoever can write it offline can plant "
+			 "one that opens any disk; leave dev off unless the "
+			 "backing directory is as trusted as /");
+}
+
 static void args_free(struct mount_args *a)
 {
 	cli_keyopts_free(&a->ko);
@@ -317,6 +336,7 @@ static int do_mount(struct mount_args *a)
 
 	if (check_fuse(a))
 		return EXIT_MOUNT;
+	warn_suid_dev(a);
 	dirfd = open(a->cipherdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
 		cli_err("%s: %s", a->cipherdir, strerror(errno));

@@ -194,3 +194,16 @@ expect 3 "is inside the volume" "$ATR" keyslot add --keyfile "$CK.key" \
 [ "$("$ATR" keyslot list "$CK" | grep -c keyfile)" = 1 ] || fail "a keyslot was added"
 ok "a key, passphrase file or PIN file inside the volume: refused at init, mount, keyslot add"
 
+# suid and dev: modes are plaintext in the backing directory.
+CS=$WORK/cs MS=$WORK/ms
+new_volume "$CS"
+mount_with "$CS" "$MS" --keyfile "$CS.key" -o suid,dev
+grep -q "warning: -o suid: set-ID bits are plaintext" "$MS.log" || fail "no warning for -o suid: $(cat "$MS.log")"
+grep -q "warning: -o dev: device nodes are plaintext" "$MS.log" || fail "no warning for -o dev"
+grep -F " $MS fuse.atrestfs " /proc/mounts | grep -q nosuid && fail "-o suid was not honoured"
+unmount_vol "$MS"
+mount_vol "$CS" "$MS"
+grep -q "warning: -o" "$MS.log" && fail "a warning without -o suid or dev: $(cat "$MS.log")"
+grep -F " $MS fuse.atrestfs " /proc/mounts | grep -q nosuid || fail "nosuid is not the default"
+unmount_vol "$MS"
+ok "-o suid and -o dev mount with a warning on why; nosuid,nodev by default"
