@@ -102,10 +102,14 @@ char *vol_text(const struct vol_config *cfg, bool canonical)
 		fprintf(f, "# atrestfs volume configuration.  Not secret, but "
 			"authenticated by \"mac\":\n# any edit makes the volume "
 			"refuse to mount.\n");
-	fprintf(f, "format_version = %u;\nvolume_uuid = \"%s\";\n"
-		"extent_size = %u;\ncipher = \"%s\";\nkek_id = \"%s\";\n"
-		"keyslots = %s\n", cfg->format_version, uuid, cfg->extent_size,
-		VOL_CIPHER, kek_id, canonical ? "" : "(");
+	fprintf(f, "format_version = %u;\n", cfg->format_version);
+	/* Only when set: a config from before generations keeps its MAC. */
+	if (cfg->generation)
+		fprintf(f, "generation = %u%s;\n", cfg->generation,
+			!canonical && cfg->generation > INT32_MAX ? "L" : "");
+	fprintf(f, "volume_uuid = \"%s\";\nextent_size = %u;\n"
+		"cipher = \"%s\";\nkek_id = \"%s\";\nkeyslots = %s\n", uuid,
+		cfg->extent_size, VOL_CIPHER, kek_id, canonical ? "" : "(");
 	for (i = 0; i < cfg->nslots; i++) {
 		ks = &cfg->slots[i];
 		wrapped = malloc(b64_enc_len(ks->wrapped_len) + 1);

@@ -92,6 +92,12 @@ static inline bool vol_has_policy(const struct vol_options *o)
 
 struct vol_config {
 	uint32_t format_version;
+	/*
+	 * Raised by one at every store (init writes 1), so that an older copy
+	 * of the config can be told from the newest (volume/confgen.c).  0: a
+	 * config from before generations, which has no such setting.
+	 */
+	uint32_t generation;
 	uint8_t uuid[VOL_UUID_LEN];
 	uint32_t extent_size;
 	uint8_t kek_id[KEK_ID_LEN];

@@ -259,9 +259,9 @@ static int load_audit(const config_setting_t *root, struct vol_options *o,
 static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 		     size_t msglen)
 {
-	static const char *const names[] = { "format_version", "volume_uuid",
-		"extent_size", "cipher", "kek_id", "keyslots", "mac", "audit",
-		"allow_uids", "allow_gids", NULL };
+	static const char *const names[] = { "format_version", "generation",
+		"volume_uuid", "extent_size", "cipher", "kek_id", "keyslots",
+		"mac", "audit", "allow_uids", "allow_gids", NULL };
 	config_setting_t *root = config_root_setting(cf), *slots;
 	const char *s;
 	unsigned int i;
@@ -279,6 +279,15 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 	err = check_names(root, names, "atrestfs.conf", msg, msglen);
 	if (err)
 		return err;
+	/*
+	 * Absent: a config from before generations (0).  Present, never 0:
+	 * two spellings of one config would otherwise share a MAC.
+	 */
+	err = get_int(root, "generation", 1, UINT32_MAX, &cfg->generation);
+	if (err && err != -ENOENT)
+		return msg_fail(msg, msglen, -EINVAL,
+			    "generation must be an integer from 1 to %u",
+			    UINT32_MAX);
 	s = get_str(root, "volume_uuid");
 	if (!s || vol_uuid_parse(s, cfg->uuid))
 		return msg_fail(msg, msglen, -EINVAL,

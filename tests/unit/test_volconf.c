@@ -206,6 +206,7 @@ static void cfg_equal(const struct vol_config *a, const struct vol_config *b)
 	unsigned int i;
 
 	assert_int_equal(a->format_version, b->format_version);
+	assert_int_equal(a->generation, b->generation);
 	assert_memory_equal(a->uuid, b->uuid, VOL_UUID_LEN);
 	assert_int_equal(a->extent_size, b->extent_size);
 	assert_memory_equal(a->kek_id, b->kek_id, KEK_ID_LEN);
@@ -674,6 +675,101 @@ static void test_options_check(void **state)
 	assert_int_equal(volconf_options_check(&o, NULL, 0), -EINVAL);
 }
 
+/* ---- generation ---- */
+
+/* Store f->cfg at generation @gen, MAC'd. */
+static void store_gen(struct fixture *f, uint32_t gen)
+{
+	f->cfg.generation = gen;
+	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
+	assert_int_equal(store(f, false), 0);
+}
+
+/* Every uint32 but 0 survives the file, "L" literals included. */
+static void test_generation_round_trip(void **state)
+{
+	static const uint32_t gens[] = { 1, 2, INT32_MAX, (uint32_t)INT32_MAX + 1,
+					 UINT32_MAX };
+	struct fixture *f = *state;
+	char *text;
+	size_t i;
+
+	/* setup() stored a config without one, as before generations. */
+	text = conf_read(f);
+	assert_null(strstr(text, "generation"));
+	free(text);
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->got.generation, 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	for (i = 0; i < sizeof(gens) / sizeof(gens[0]); i++) {
+		store_gen(f, gens[i]);
+		assert_int_equal(load(f), 0);
+		cfg_equal(&f->cfg, &f->got);
+		assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	}
+}
+
+/* The generation is under the MAC: edited, removed or added, it fails. */
+static void test_generation_tamper(void **state)
+{
+	struct fixture *f = *state;
+
+	store_gen(f, 5);
+	conf_edit(f, "generation = 5;", "generation = 6;");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->got.generation, 6);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+	store_gen(f, 5);
+	conf_edit(f, "generation = 5;\n", "");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->got.generation, 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+	/* Another spelling of the same value is the same config. */
+	store_gen(f, 5);
+	conf_edit(f, "generation = 5;", "generation = 0x5L;");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	/* Added to a config from before generations. */
+	store_gen(f, 0);
+	conf_edit(f, "extent_size", "generation = 1;\nextent_size");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+}
+
+static void test_generation_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"generation = 0;",
+		"generation = -1;",
+		"generation = 4294967296L;",
+		"generation = 2147483648;",	/* libconfig wraps it negative */
+		"generation = \"5\";",
+		"generation = 1.5;",
+		"generation = true;",
+		"generation = [ 5 ];",
+		"generation = { n = 5; };",
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = conf_read(f), *out = malloc(strlen(text) + 64);
+
+		assert_non_null(out);
+		sprintf(out, "%s%s\n", text, bad[i]);
+		conf_write(f, out);
+		if (load(f) != -EINVAL || !strstr(f->msg, "generation"))
+			fail_msg("'%s': %s", bad[i], f->msg);
+		conf_write(f, text);
+		free(out);
+		free(text);
+	}
+	/* Twice is a libconfig error. */
+	store_gen(f, 3);
+	conf_edit(f, "extent_size", "generation = 3;\nextent_size");
+	load_fails(f, -EINVAL, NULL);
+}
+
 /* ---- known answer: the file's text never changes ---- */
 
 static void test_store_known_text(void **state)
@@ -726,6 +822,9 @@ int main(void)
 		T(test_options_round_trip),
 		T(test_options_tamper),
 		T(test_options_invalid),
+		T(test_generation_round_trip),
+		T(test_generation_tamper),
+		T(test_generation_invalid),
 		T(test_store_known_text),
 		cmocka_unit_test(test_options_check),
 	};

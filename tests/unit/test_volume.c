@@ -112,6 +112,61 @@ static void test_text_known_answer(void **state)
 	free(text);
 }
 
+/*
+ * The generation is in the MAC input only when set: a config without one
+ * keeps the MAC it had before generations, and each value has its own.
+ */
+static void test_generation_known_answer(void **state)
+{
+	uint8_t mac0[32], mac1[32], mac2[32];
+	struct vol_config cfg;
+	struct kek *kek;
+	char hex[65], *canon, *text;
+
+	(void)state;
+	assert_int_equal(vol_known_config(&cfg, &kek), 0);
+	cfg.generation = VOL_KNOWN_GEN;
+	assert_int_equal(vol_mac(kek, &cfg, cfg.mac), 0);
+	hex_encode(cfg.mac, sizeof(cfg.mac), hex);
+	assert_string_equal(hex, VOL_KNOWN_MAC_GEN);
+	canon = vol_text(&cfg, true);
+	text = vol_text(&cfg, false);
+	assert_non_null(canon);
+	assert_non_null(text);
+	assert_non_null(strstr(canon, "\nformat_version = 1;\n"
+			       "generation = 3000000000;\nvolume_uuid = "));
+	assert_non_null(strstr(text, "\nformat_version = 1;\n"
+			       "generation = 3000000000L;\nvolume_uuid = "));
+	free(canon);
+	free(text);
+
+	cfg.generation = 0;
+	assert_int_equal(vol_mac(kek, &cfg, mac0), 0);
+	hex_encode(mac0, sizeof(mac0), hex);
+	assert_string_equal(hex, VOL_KNOWN_MAC);
+	canon = vol_text(&cfg, true);
+	text = vol_text(&cfg, false);
+	assert_non_null(canon);
+	assert_non_null(text);
+	assert_null(strstr(canon, "generation"));
+	assert_null(strstr(text, "generation"));
+	free(canon);
+	free(text);
+
+	cfg.generation = 1;
+	assert_int_equal(vol_mac(kek, &cfg, mac1), 0);
+	cfg.generation = 2;
+	assert_int_equal(vol_mac(kek, &cfg, mac2), 0);
+	assert_memory_not_equal(mac0, mac1, sizeof(mac0));
+	assert_memory_not_equal(mac1, mac2, sizeof(mac1));
+	/* A config of generation 2 does not verify as generation 1. */
+	memcpy(cfg.mac, mac2, sizeof(mac2));
+	assert_int_equal(vol_verify(kek, &cfg), 0);
+	cfg.generation = 1;
+	assert_int_equal(vol_verify(kek, &cfg), -EBADMSG);
+	kek_free(kek);
+}
+
 static void test_slot_aad(void **state)
 {
 	struct fixture *f = *state;
@@ -212,6 +267,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slot_aad, setup, teardown),
 		cmocka_unit_test(test_mac_known_answer),
 		cmocka_unit_test(test_text_known_answer),
+		cmocka_unit_test(test_generation_known_answer),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_name_valid),
 	};

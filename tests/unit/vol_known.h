@@ -70,6 +70,15 @@ static inline int vol_known_config(struct vol_config *cfg, struct kek **kek)
 #define VOL_KNOWN_MAC_NO_OPT \
 	"84c877033efc1386ca1340a33f408e32acefcd64e9e481c1f82d1daf6958bc8d"
 
+/*
+ * vol_known_config() at generation VOL_KNOWN_GEN, above INT32_MAX so that
+ * the file writes it with "L": its MAC.  Without a generation (0) the MAC
+ * is VOL_KNOWN_MAC, as before generations existed.
+ */
+#define VOL_KNOWN_GEN		3000000000u
+#define VOL_KNOWN_MAC_GEN \
+	"f99704af944a26a5619c82d4c94dfa9a8cae456c85a0f4731d5bbfa5864028a2"
+
 /* vol_known_config()'s file text: "L" literals, comment header, mac last. */
 #define VOL_KNOWN_TEXT \
 	"# atrestfs volume configuration.  Not secret, but authenticated by \"mac\":\n" \
