@@ -210,7 +210,7 @@ int cmd_init(int argc, char **argv)
 	cli_keysrc(&ko, &src);
 	cli_keyopts_volume(&ko, dir);
 	err = volkey_create(dirfd, &src, provider, extent_size, uuid, &vopt,
-			    &cfg, msg, sizeof(msg));
+			    &cfg, NULL, msg, sizeof(msg));
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));
 		ret = err == -ENOKEY || err == -EPERM ? EXIT_KEY : EXIT_FAIL;

@@ -66,19 +66,35 @@ out_close:
 int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek,
 		  char *msg, size_t msglen)
 {
-	int err = vol_mac(kek, cfg, cfg->mac);
+	uint32_t was = cfg->generation;
+	uint8_t mac[sizeof(cfg->mac)];
+	int err;
 
+	/* Wrapping to 0 would make the next copy look older than every other. */
+	if (was == UINT32_MAX)
+		return msg_fail(msg, msglen, -EOVERFLOW, VOL_CONF_NAME
+				" is at generation %u, the last one", was);
+	memcpy(mac, cfg->mac, sizeof(mac));
+	cfg->generation = was + 1;
+	err = vol_mac(kek, cfg, cfg->mac);
 	if (err)
-		return msg_fail(msg, msglen, err, "cannot MAC " VOL_CONF_NAME
-				": %s", strerror(-err));
-	return volconf_store(dirfd, cfg, false, msg, msglen);
+		msg_fail(msg, msglen, err, "cannot MAC " VOL_CONF_NAME ": %s",
+			 strerror(-err));
+	else
+		err = volconf_store(dirfd, cfg, false, msg, msglen);
+	if (err) {
+		/* Not stored: @cfg stays the config on disk. */
+		cfg->generation = was;
+		memcpy(cfg->mac, mac, sizeof(mac));
+	}
+	return err;
 }
 
 int volkey_create(int dirfd, const struct volkey_src *src,
 		  const char *provider, uint32_t extent_size,
 		  const uint8_t uuid[VOL_UUID_LEN],
 		  const struct vol_options *opt, struct vol_config *cfg,
-		  char *msg, size_t msglen)
+		  struct kek **kekp, char *msg, size_t msglen)
 {
 	struct kek *kek;
 	int err;
@@ -87,6 +103,7 @@ int volkey_create(int dirfd, const struct volkey_src *src,
 	if (opt)
 		cfg->opt = *opt;
 	cfg->format_version = VOL_FORMAT_VERSION;
+	cfg->generation = 1;
 	memcpy(cfg->uuid, uuid, VOL_UUID_LEN);
 	cfg->extent_size = extent_size;
 	err = kek_generate(cfg->uuid, &kek);
@@ -105,6 +122,10 @@ int volkey_create(int dirfd, const struct volkey_src *src,
 	err = vol_mac(kek, cfg, cfg->mac);
 	if (!err)
 		err = volconf_store(dirfd, cfg, true, msg, msglen);
+	if (!err && kekp) {
+		*kekp = kek;
+		return 0;
+	}
 out_kek:
 	kek_free(kek);
 	return err;

@@ -110,16 +110,18 @@ int volkey_audit(const struct vol_config *cfg, const char *event,
 
 /*
  * Make a new volume in @dirfd: KEK, one keyslot wrapped by @provider,
- * MAC, atrestfs.conf.  @opt (may be NULL): the optional settings (audit,
- * access policy), checked by the caller.  @cfg receives the config written.
- * -ENOKEY (@msg says why) for anything the key provider refused.  On
- * success @msg is "" or a warning to pass on (volconf_store()).
+ * MAC, atrestfs.conf at generation 1.  @opt (may be NULL): the optional
+ * settings (audit, access policy), checked by the caller.  @cfg receives
+ * the config written and, unless @kekp is NULL, *@kekp the KEK (caller
+ * owns; kek_free()), to record the generation with.  -ENOKEY (@msg says
+ * why) for anything the key provider refused.  On success @msg is "" or a
+ * warning to pass on (volconf_store()).
  */
 int volkey_create(int dirfd, const struct volkey_src *src,
 		  const char *provider, uint32_t extent_size,
 		  const uint8_t uuid[VOL_UUID_LEN],
 		  const struct vol_options *opt, struct vol_config *cfg,
-		  char *msg, size_t msglen);
+		  struct kek **kekp, char *msg, size_t msglen);
 /*
  * Wrap @kek with @provider (settings from @src, mode create) into @ks, and
  * audit it to @cfg's log: @cfg must be trusted (made here, or verified).
@@ -128,8 +130,10 @@ int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
 		     const struct vol_config *cfg, const struct kek *kek,
 		     struct vol_keyslot *ks, char *msg, size_t msglen);
 /*
- * Re-MAC @cfg and replace atrestfs.conf atomically.  On success @msg is
- * "" or a warning to pass on (volconf_store()).
+ * Raise @cfg's generation by one, re-MAC it and replace atrestfs.conf
+ * atomically.  On success @msg is "" or a warning to pass on
+ * (volconf_store()); on failure @cfg is left as it was, and -EOVERFLOW
+ * says the generation is at its maximum.
  */
 int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek,
 		  char *msg, size_t msglen);

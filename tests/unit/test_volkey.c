@@ -91,7 +91,7 @@ static int setup(void **state)
 	key_path(&f, "a.key");
 	if (rand_fill(uuid, sizeof(uuid)) ||
 	    volkey_create(f.dirfd, &f.src, "keyfile", 4096, uuid, NULL,
-			  &f.cfg, f.msg, sizeof(f.msg)))
+			  &f.cfg, NULL, f.msg, sizeof(f.msg)))
 		return -1;
 	*state = &f;
 	return 0;
@@ -163,6 +163,9 @@ static void test_create_unlock(void **state)
 	assert_memory_equal(kek->id, f->cfg.kek_id, KEK_ID_LEN);
 	assert_memory_equal(cfg.mac, f->cfg.mac, sizeof(cfg.mac));
 	assert_int_equal(vol_verify(kek, &cfg), 0);
+	/* A new volume is generation 1. */
+	assert_int_equal(f->cfg.generation, 1);
+	assert_int_equal(cfg.generation, 1);
 	kek_free(kek);
 }
 
@@ -248,6 +251,7 @@ static void test_add_slot(void **state)
 	assert_int_equal(volkey_commit(f->dirfd, &cfg, kek, f->msg,
 				       sizeof(f->msg)), 0);
 	assert_string_equal(f->msg, "");
+	assert_int_equal(cfg.generation, 2);
 	kek_free(kek);
 
 	assert_int_equal(unlock(f, &cfg, &kek, &slot), 0);
@@ -260,6 +264,72 @@ static void test_add_slot(void **state)
 	/* --slot 1 with key a: that keyslot's key is b. */
 	f->src.slot = 1;
 	unlock_fails(f, -EKEYREJECTED, cfg.slots[1].key_id);
+}
+
+/*
+ * Every commit raises the generation by one, from 0 for a config written
+ * before generations; at the last one it refuses and leaves all as it was.
+ */
+static void test_commit_generation(void **state)
+{
+	struct fixture *f = *state;
+	struct vol_config cfg, mem;
+	struct kek *kek;
+
+	assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
+	assert_int_equal(volkey_commit(f->dirfd, &cfg, kek, f->msg,
+				       sizeof(f->msg)), 0);
+	assert_int_equal(cfg.generation, 2);
+	kek_free(kek);
+	assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
+	assert_int_equal(cfg.generation, 2);
+
+	/* As the fixture: no generation setting at all. */
+	cfg.generation = 0;
+	assert_int_equal(vol_mac(kek, &cfg, cfg.mac), 0);
+	assert_int_equal(volconf_store(f->dirfd, &cfg, false, f->msg,
+				       sizeof(f->msg)), 0);
+	kek_free(kek);
+	assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
+	assert_int_equal(cfg.generation, 0);
+	assert_int_equal(volkey_commit(f->dirfd, &cfg, kek, f->msg,
+				       sizeof(f->msg)), 0);
+	assert_int_equal(cfg.generation, 1);
+	kek_free(kek);
+	assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
+	assert_int_equal(cfg.generation, 1);
+
+	cfg.generation = UINT32_MAX;
+	assert_int_equal(vol_mac(kek, &cfg, cfg.mac), 0);
+	assert_int_equal(volconf_store(f->dirfd, &cfg, false, f->msg,
+				       sizeof(f->msg)), 0);
+	mem = cfg;
+	assert_int_equal(volkey_commit(f->dirfd, &cfg, kek, f->msg,
+				       sizeof(f->msg)), -EOVERFLOW);
+	assert_non_null(strstr(f->msg, "generation 4294967295"));
+	assert_memory_equal(&cfg, &mem, sizeof(cfg));
+	kek_free(kek);
+	assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
+	assert_int_equal(cfg.generation, UINT32_MAX);
+	kek_free(kek);
+}
+
+/* volkey_create() hands over the KEK it made when asked: it opens the config. */
+static void test_create_kek(void **state)
+{
+	struct fixture *f = *state;
+	struct vol_config cfg;
+	struct kek *kek = NULL;
+
+	assert_int_equal(unlinkat(f->dirfd, VOL_CONF_NAME, 0), 0);
+	assert_int_equal(volkey_create(f->dirfd, &f->src, "keyfile", 4096,
+				       f->cfg.uuid, NULL, &cfg, &kek, f->msg,
+				       sizeof(f->msg)), 0);
+	assert_non_null(kek);
+	assert_int_equal(cfg.generation, 1);
+	assert_int_equal(vol_verify(kek, &cfg), 0);
+	assert_memory_equal(kek->id, cfg.kek_id, KEK_ID_LEN);
+	kek_free(kek);
 }
 
 /* Wraps and unwraps reach the audit log, the latter only once trusted. */
@@ -277,7 +347,7 @@ static void test_audit(void **state)
 		 f->dir);
 	assert_int_equal(unlinkat(f->dirfd, VOL_CONF_NAME, 0), 0);
 	assert_int_equal(volkey_create(f->dirfd, &f->src, "keyfile", 4096,
-				       f->cfg.uuid, &opt, &cfg, f->msg,
+				       f->cfg.uuid, &opt, &cfg, NULL, f->msg,
 				       sizeof(f->msg)), 0);
 	assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
 	kek_free(kek);
@@ -305,6 +375,8 @@ int main(void)
 		T(test_filters),
 		T(test_settings_fail),
 		T(test_add_slot),
+		T(test_commit_generation),
+		T(test_create_kek),
 		T(test_audit),
 	};
 
