@@ -30,6 +30,9 @@ int kek_derive(const uint8_t raw[KEK_LEN], const uint8_t id[KEK_ID_LEN],
 	if (!err)
 		err = kdf_hkdf(raw, KEK_LEN, uuid, VOL_UUID_LEN,
 			       "atrestfs v1 metadata", kek->meta_key, 32);
+	if (!err)
+		err = kdf_hkdf(raw, KEK_LEN, uuid, VOL_UUID_LEN,
+			       "atrestfs v1 state mac", kek->state_mac_key, 32);
 	if (err) {
 		kek_free(kek);
 		return err;

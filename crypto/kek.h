@@ -4,9 +4,10 @@
  *
  * Key hierarchy: root key (held by a key provider) wraps the KEK; the KEK
  * wraps each file's DEK and, through HKDF-SHA256 with the volume UUID as
- * salt, yields the config MAC key and the metadata key (xattr values,
- * symlink targets).  A struct kek lives in secmem and leaves through
- * kek_free(), which wipes it.
+ * salt, yields the config MAC key, the metadata key (xattr values,
+ * symlink targets) and the MAC key of the records a machine keeps about
+ * the volume outside it (its state directory).  A struct kek lives in
+ * secmem and leaves through kek_free(), which wipes it.
  */
 #ifndef ATR_KEK_H
 #define ATR_KEK_H
@@ -22,6 +23,8 @@ struct kek {
 	uint8_t id[KEK_ID_LEN];		/* names this KEK in file headers */
 	uint8_t conf_mac_key[32];	/* HMAC-SHA256 of atrestfs.conf */
 	uint8_t meta_key[32];		/* xattr values, symlink targets */
+	uint8_t state_mac_key[32];	/* HMAC-SHA256 of this machine's
+					 * records of the volume (volume/state.c) */
 };
 
 /*
