@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../crypto/kek.h"
 #include "../crypto/volume.h"
@@ -137,5 +138,70 @@ int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
  */
 int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek,
 		  char *msg, size_t msglen);
+
+/* ---- state.c: what this machine remembers of a volume ---- */
+
+/*
+ * A volume's state directory is BASE/UUID/, outside the volume, whose
+ * backing directory is untrusted.  BASE is the caller's (--state-dir),
+ * else STATE_ROOT_BASE for root, else $XDG_STATE_HOME/atrestfs, else
+ * $HOME/.local/state/atrestfs.  Directories are made mode 0700, records
+ * 0600, and both must belong to the caller and be writable by no one
+ * else.  Each record is one file NAME: "atrestfs state v1\n", a body of
+ * lines, "mac HEX\n"; the MAC (the KEK's state_mac_key, over NAME and the
+ * text before "mac") keeps a record from being forged without the key,
+ * not from being deleted or replaced by an older one.  Other modules add
+ * their own records; docs/format.md 12 has the layout.
+ */
+#define STATE_ROOT_BASE		"/var/lib/atrestfs"
+#define STATE_PATH_MAX		4096
+#define STATE_NAME_MAX		64	/* [a-z0-9_-] */
+#define STATE_RECORD_MAX	4096	/* bytes of a record's file */
+
+struct state_dir {
+	int fd;			/* BASE/UUID, O_DIRECTORY; -1 when closed */
+	uint8_t uuid[VOL_UUID_LEN];
+	char path[STATE_PATH_MAX];	/* BASE/UUID, for messages */
+};
+
+/*
+ * BASE for a process of @euid, or @base (the caller's, absolute) unless
+ * it is NULL or "".  -EINVAL for a relative @base, -ENOENT if there is no
+ * home to put it in.
+ */
+int state_base(const char *base, uid_t euid, char *out, size_t outlen,
+	       char *msg, size_t msglen);
+/*
+ * Open volume @uuid's state directory under @base (state_base()),
+ * making what is missing.  -EPERM if BASE or BASE/UUID is a symbolic
+ * link, not the caller's, or writable by group or others (@msg says which
+ * and how to fix it); another -errno if it cannot be made or opened.  On
+ * success state_close() closes it.
+ */
+int state_open(struct state_dir *sd, const char *base,
+	       const uint8_t uuid[VOL_UUID_LEN], char *msg, size_t msglen);
+void state_close(struct state_dir *sd);
+/*
+ * Hold the directory against other atrestfs processes (flock) around a
+ * read and write of a record, until state_unlock() or state_close().
+ */
+int state_lock(const struct state_dir *sd);
+void state_unlock(const struct state_dir *sd);
+/*
+ * Record @name's body, NUL-terminated, into @body (@bodylen bytes), only
+ * once its MAC verifies with @kek.  -ENOENT if there is none (@msg
+ * untouched), -EBADMSG if it is malformed or fails its MAC, -EPERM if it
+ * is a symbolic link, not a regular file, not the caller's or writable by
+ * others, -ENOSPC if @body is too small.
+ */
+int state_get(const struct state_dir *sd, const struct kek *kek,
+	      const char *name, char *body, size_t bodylen, char *msg,
+	      size_t msglen);
+/*
+ * Replace record @name by @body (lines of printable ASCII, each ended by
+ * "\n") under a MAC: temporary file, fsync, rename, directory fsync.
+ */
+int state_put(const struct state_dir *sd, const struct kek *kek,
+	      const char *name, const char *body, char *msg, size_t msglen);
 
 #endif
