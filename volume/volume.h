@@ -204,4 +204,37 @@ int state_get(const struct state_dir *sd, const struct kek *kek,
 int state_put(const struct state_dir *sd, const struct kek *kek,
 	      const char *name, const char *body, char *msg, size_t msglen);
 
+/* ---- confgen.c: an older atrestfs.conf refused ---- */
+
+#define CONFGEN_RECORD		"config"	/* its state record */
+
+/* What this machine had recorded of a volume's config generation. */
+struct confgen_seen {
+	int err;	/* 0: @gen was recorded; -ENOENT: nothing was (first
+			 * time here, or the state was lost); else why the
+			 * record could not be used (-EBADMSG, -EPERM ...) */
+	uint32_t gen;	/* the highest generation seen, if !err */
+};
+
+/*
+ * @cfg, trusted (its MAC verified with @kek, or made by this process),
+ * against the highest generation recorded in @sd, under the state lock.
+ * Not older: 0, and the record raised to @cfg's generation if it was
+ * lower or absent; @msg is then "" or a warning that it could not be
+ * written.  Older: -ESTALE, nothing written, @msg naming both generations
+ * and the record.  A record unusable as *@seen says: that error, with
+ * @msg.  Never lowers the record.
+ */
+int confgen_check(const struct state_dir *sd, const struct vol_config *cfg,
+		  const struct kek *kek, struct confgen_seen *seen, char *msg,
+		  size_t msglen);
+/*
+ * Record @cfg's generation whatever was recorded (*@seen): the user's
+ * word that the config as it is now is the one to trust.  0 or -errno
+ * with @msg.
+ */
+int confgen_trust(const struct state_dir *sd, const struct vol_config *cfg,
+		  const struct kek *kek, struct confgen_seen *seen, char *msg,
+		  size_t msglen);
+
 #endif
