@@ -173,4 +173,39 @@ int cmd_keyslot(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 
+/* cmd_trust.c */
+int cmd_trust(int argc, char **argv);
+
+/*
+ * rollback.c: an older atrestfs.conf refused.  Every command that
+ * unlocks takes --state-dir: put CLI_STATE_OPTION in its getopt_long
+ * table and hand the value to cli_state_dir_opt(): 0 with *@dir = @arg,
+ * or -1 (said on stderr) unless it is an absolute path.  NULL: the
+ * default (volume/state.c).
+ */
+enum { CLI_OPT_STATE_DIR = 0x120 };
+#define CLI_STATE_OPTION \
+	{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR }
+int cli_state_dir_opt(const char **dir, const char *arg);
+
+enum {
+	CLI_RB_NOTICE = 1,	/* say so when this machine had no record */
+	CLI_RB_LOG = 2,		/* a refusal also goes to syslog (detached) */
+};
+/*
+ * After cli_unlock() of the volume @dir: refuse @cfg if it is older than
+ * what this machine has seen for it (state in @state_dir), else record
+ * its generation.  0, or the exit code after saying why on stderr (and
+ * with CLI_RB_LOG in syslog, once): EXIT_VOLUME for an older config or a
+ * record that fails its MAC (naming "atrestfs trust"), EXIT_FAIL for a
+ * state directory that others could write.  One that cannot be made
+ * only warns: there is nothing to check against.
+ */
+int cli_rollback_check(const char *dir, const char *state_dir,
+		       const struct vol_config *cfg, const struct kek *kek,
+		       int flags);
+/* After a store: record @cfg's new generation, warning if it cannot. */
+void cli_rollback_record(const char *dir, const char *state_dir,
+			 const struct vol_config *cfg, const struct kek *kek);
+
 #endif

@@ -48,6 +48,9 @@ static void usage(FILE *f)
 "                         --allow-gid groups (repeatable, at most 64 each;\n"
 "                         default: no policy, modes decide)\n"
 "      --allow-gid N      access policy: serve members of group N\n"
+"      --state-dir DIR    where this machine remembers the newest config\n"
+"                         it saw (default /var/lib/atrestfs for root, else\n"
+"                         ~/.local/state/atrestfs; see atrestfs(8))\n"
 "  -q, --quiet            print nothing on success\n"
 "  -h, --help             this text\n");
 }
@@ -115,6 +118,7 @@ int cmd_init(int argc, char **argv)
 		{ "extpass", required_argument, NULL, CLI_OPT_EXTPASS },
 		{ "extent-size", required_argument, NULL, 'e' },
 		CLI_POLICY_OPTIONS,
+		CLI_STATE_OPTION,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -128,7 +132,8 @@ int cmd_init(int argc, char **argv)
 	struct vol_config cfg;
 	struct vol_options vopt = { .nuids = 0 };
 	uint8_t uuid[VOL_UUID_LEN];
-	const char *dir;
+	const char *dir, *state_dir = NULL;
+	struct kek *kek = NULL;
 	int c, dirfd, ret = EXIT_USAGE, empty, err, given, taken;
 
 	cli_keyopts_init(&ko);
@@ -141,6 +146,10 @@ int cmd_init(int argc, char **argv)
 		if (taken)
 			continue;
 		switch (c) {
+		case CLI_OPT_STATE_DIR:
+			if (cli_state_dir_opt(&state_dir, optarg))
+				goto out_free;
+			break;
 		case 'e':
 			if (parse_size(optarg, &extent_size)) {
 				cli_err("--extent-size %s: want a power of two from 4096 to 1048576",
@@ -210,7 +219,7 @@ int cmd_init(int argc, char **argv)
 	cli_keysrc(&ko, &src);
 	cli_keyopts_volume(&ko, dir);
 	err = volkey_create(dirfd, &src, provider, extent_size, uuid, &vopt,
-			    &cfg, NULL, msg, sizeof(msg));
+			    &cfg, &kek, msg, sizeof(msg));
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));
 		ret = err == -ENOKEY || err == -EPERM ? EXIT_KEY : EXIT_FAIL;
@@ -218,6 +227,9 @@ int cmd_init(int argc, char **argv)
 	}
 	if (*msg)
 		cli_warn(msg);
+	/* Recorded now, so that the first mount already checks. */
+	cli_rollback_record(dir, state_dir, &cfg, kek);
+	kek_free(kek);
 	cli_say("Initialised atrestfs volume %s in %s\n", uuid_str, dir);
 	if (!strcmp(provider, "keyfile"))
 		cli_say("Root key: %s\n"

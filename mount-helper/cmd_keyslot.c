@@ -24,6 +24,7 @@ struct ks_args {
 	struct cli_keyopts add;		/* the new keyslot's provider */
 	const char *new_provider;
 	const char *dir;
+	const char *state_dir;		/* --state-dir; NULL: the default */
 	const char *verb;
 	long index;
 	/* config: the changes asked for */
@@ -46,7 +47,8 @@ static void usage(FILE *f)
 "\n"
 "Unlocking with an existing keyslot (as for atrestfs mount):\n"
 "  -k, --keyfile PATH, -P, --provider NAME, -S, --slot N,\n"
-"  -O, --provider-option KEY=VALUE, --passfile FILE, --extpass CMD\n"
+"  -O, --provider-option KEY=VALUE, --passfile FILE, --extpass CMD,\n"
+"  --state-dir DIR (where this machine remembers the newest config)\n"
 "The new keyslot:\n"
 "  -n, --new-provider NAME          its key provider\n"
 "  -N, --new-option KEY=VALUE       a setting for it (repeatable)\n"
@@ -188,15 +190,24 @@ static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
 	return ret;
 }
 
-/* volkey_commit(), passing on its warning: 0 or -errno (not reported). */
-static int commit(int dirfd, struct vol_config *cfg, const struct kek *kek)
+/*
+ * volkey_commit(), saying why it failed or passing on its warning, then
+ * record the new generation on this machine: 0 or -errno.
+ */
+static int commit(const struct ks_args *a, int dirfd, struct vol_config *cfg,
+		  const struct kek *kek)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
 	int err = volkey_commit(dirfd, cfg, kek, msg, sizeof(msg));
 
-	if (!err && *msg)
+	if (err) {
+		cli_err("%s: %s", a->dir, *msg ? msg : strerror(-err));
+		return err;
+	}
+	if (*msg)
 		cli_warn(msg);
-	return err;
+	cli_rollback_record(a->dir, a->state_dir, cfg, kek);
+	return 0;
 }
 
 /* Wrap into cfg->slots[at] (at == nslots appends), then commit. */
@@ -219,13 +230,7 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 	cfg->slots[at] = ks;
 	if (at == cfg->nslots)
 		cfg->nslots++;
-	err = commit(dirfd, cfg, kek);
-	if (err) {
-		cli_err("cannot write %s/%s: %s", a->dir, VOL_CONF_NAME,
-			strerror(-err));
-		return EXIT_FAIL;
-	}
-	return 0;
+	return commit(a, dirfd, cfg, kek) ? EXIT_FAIL : 0;
 }
 
 /* Without changes, config shows the settings: read, not yet authenticated. */
@@ -294,10 +299,8 @@ static int change_config(struct ks_args *a, int dirfd, struct vol_config *cfg,
 			 sizeof(msg)))
 		cli_err("%s", msg);
 	cfg->opt = next;
-	if (commit(dirfd, cfg, kek)) {
-		cli_err("cannot write %s/%s", a->dir, VOL_CONF_NAME);
+	if (commit(a, dirfd, cfg, kek))
 		return EXIT_FAIL;
-	}
 	if (!same_audit(&old, &next) &&
 	    volkey_audit(cfg, "config_change", &cfg->slots[used], 0, msg,
 			 sizeof(msg)))
@@ -318,6 +321,11 @@ static int run(struct ks_args *a)
 	ret = unlock(a, &dirfd, &cfg, &kek, &used);
 	if (ret)
 		return ret;
+	/* A change made to an older config would bury the newer one. */
+	ret = cli_rollback_check(a->dir, a->state_dir, &cfg, kek,
+				 CLI_RB_NOTICE);
+	if (ret)
+		goto out;
 	if (!strcmp(a->verb, "add")) {
 		if (cfg.nslots == VOL_MAX_SLOTS) {
 			cli_err("volume %s already has %d keyslots, the most it "
@@ -361,11 +369,9 @@ static int run(struct ks_args *a)
 		for (i = (unsigned int)a->index; i + 1 < cfg.nslots; i++)
 			cfg.slots[i] = cfg.slots[i + 1];
 		cfg.nslots--;
-		ret = commit(dirfd, &cfg, kek) ? EXIT_FAIL : EXIT_OK;
-		if (ret) {
-			cli_err("cannot write %s/%s", a->dir, VOL_CONF_NAME);
+		ret = commit(a, dirfd, &cfg, kek) ? EXIT_FAIL : EXIT_OK;
+		if (ret)
 			goto out;
-		}
 		cli_say("Removed keyslot %ld from %s\n", a->index, a->dir);
 		/* A rotation's last step: the old root key no longer opens it. */
 		if (volkey_audit(&cfg, "keyslot_remove", &removed, 0, msg,
@@ -388,6 +394,7 @@ static int parse(struct ks_args *a, int argc, char **argv)
 		{ "new-passfile", required_argument, NULL, 4 },
 		{ "new-extpass", required_argument, NULL, 5 },
 		CLI_POLICY_OPTIONS,
+		CLI_STATE_OPTION,
 		{ "no-audit", no_argument, NULL, 8 },
 		{ "no-policy", no_argument, NULL, 11 },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -412,6 +419,10 @@ static int parse(struct ks_args *a, int argc, char **argv)
 			return -EINVAL;
 		}
 		switch (c) {
+		case CLI_OPT_STATE_DIR:
+			if (cli_state_dir_opt(&a->state_dir, optarg))
+				return -EINVAL;
+			break;
 		case 'n':
 			a->new_provider = optarg;
 			break;

@@ -27,6 +27,7 @@ struct mount_args {
 	bool foreground;
 	bool nonempty;
 	struct atr_mount_opts mo;	/* noxattr, writethrough, nouring, readahead= */
+	char state_dir[PATH_MAX];	/* --state-dir, state_dir=; "": default */
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
 };
 
@@ -45,11 +46,15 @@ static void usage(FILE *f)
 "                       a setting for the key provider (repeatable)\n"
 "      --passfile FILE  passphrase/PIN from FILE (first line)\n"
 "      --extpass CMD    passphrase/PIN from CMD's standard output\n"
+"      --state-dir DIR  where this machine remembers the newest config\n"
+"                       it saw (default /var/lib/atrestfs for root, else\n"
+"                       ~/.local/state/atrestfs; see atrestfs(8))\n"
 "  -f, --foreground     stay in the foreground and log to stderr\n"
 "  -o OPT[,OPT...]      mount options: keyfile=PATH, provider=NAME, slot=N,\n"
-"                       kp.KEY=VALUE, passfile=FILE, nonempty, noxattr,\n"
-"                       writethrough, nouring, readahead=KB, and FUSE and\n"
-"                       mount(8) options such as ro, allow_other, noexec\n"
+"                       kp.KEY=VALUE, passfile=FILE, state_dir=DIR,\n"
+"                       nonempty, noxattr, writethrough, nouring,\n"
+"                       readahead=KB, and FUSE and mount(8) options such\n"
+"                       as ro, allow_other, noexec\n"
 "  -q, --quiet          print nothing on success\n"
 "  -h, --help           this text\n");
 }
@@ -101,6 +106,21 @@ static int bad_opt(const char *o)
 	return -EINVAL;
 }
 
+/* --state-dir, state_dir=: an absolute path that fits. */
+static int set_state_dir(struct mount_args *a, const char *dir)
+{
+	const char *d;
+
+	if (cli_state_dir_opt(&d, dir))
+		return -EINVAL;
+	if (strlen(d) >= sizeof(a->state_dir)) {
+		cli_err("--state-dir: path too long");
+		return -EINVAL;
+	}
+	strcpy(a->state_dir, d);
+	return 0;
+}
+
 /* Split -o: ours are taken, fstab-only dropped, the rest go to libfuse. */
 static int parse_o(struct mount_args *a, const char *arg)
 {
@@ -122,6 +142,8 @@ static int parse_o(struct mount_args *a, const char *arg)
 			err = cli_keyopts_add(&a->ko, o + 3);
 		else if (!strncmp(o, "passfile=", 9))
 			err = cli_keyopts_secret(&a->ko, o + 9, NULL);
+		else if (!strncmp(o, "state_dir=", 10))
+			err = set_state_dir(a, o + 10);
 		else if (!strcmp(o, "nonempty"))
 			a->nonempty = true;
 		else if (!strcmp(o, "noxattr"))
@@ -347,7 +369,13 @@ static int do_mount(struct mount_args *a)
 		return EXIT_MOUNT;
 	}
 	ret = cli_unlock(dirfd, a->cipherdir, &a->ko, &cfg, &kek, &slot);
+	if (!ret)
+		ret = cli_rollback_check(a->cipherdir, *a->state_dir ?
+					 a->state_dir : NULL, &cfg, kek,
+					 CLI_RB_NOTICE |
+					 (a->foreground ? 0 : CLI_RB_LOG));
 	if (ret) {
+		kek_free(kek);
 		close(dirfd);
 		return ret;
 	}
@@ -412,6 +440,7 @@ int cmd_mount(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_UNLOCK_OPTIONS,
+		CLI_STATE_OPTION,
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -430,6 +459,10 @@ int cmd_mount(int argc, char **argv)
 			goto out;
 		}
 		switch (c) {
+		case CLI_OPT_STATE_DIR:
+			if (set_state_dir(&a, optarg))
+				goto out;
+			break;
 		case 'f':
 			a.foreground = true;
 			break;
