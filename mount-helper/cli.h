@@ -178,14 +178,12 @@ int cmd_trust(int argc, char **argv);
 
 /*
  * rollback.c: an older atrestfs.conf refused.  Every command that
- * unlocks takes --state-dir: put CLI_STATE_OPTION in its getopt_long
- * table and hand the value to cli_state_dir_opt(): 0 with *@dir = @arg,
- * or -1 (said on stderr) unless it is an absolute path.  NULL: the
- * default (volume/state.c).
+ * unlocks, and init, takes --state-dir (getopt value CLI_OPT_STATE_DIR)
+ * and hands it to cli_state_dir_opt(): 0 with *@dir = @arg, or -1 (said
+ * on stderr) unless it is an absolute path.  NULL: the default
+ * (volume/state.c).
  */
 enum { CLI_OPT_STATE_DIR = 0x120 };
-#define CLI_STATE_OPTION \
-	{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR }
 int cli_state_dir_opt(const char **dir, const char *arg);
 
 enum {

@@ -118,7 +118,7 @@ int cmd_init(int argc, char **argv)
 		{ "extpass", required_argument, NULL, CLI_OPT_EXTPASS },
 		{ "extent-size", required_argument, NULL, 'e' },
 		CLI_POLICY_OPTIONS,
-		CLI_STATE_OPTION,
+		{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },

@@ -394,7 +394,7 @@ static int parse(struct ks_args *a, int argc, char **argv)
 		{ "new-passfile", required_argument, NULL, 4 },
 		{ "new-extpass", required_argument, NULL, 5 },
 		CLI_POLICY_OPTIONS,
-		CLI_STATE_OPTION,
+		{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },
 		{ "no-audit", no_argument, NULL, 8 },
 		{ "no-policy", no_argument, NULL, 11 },
 		{ "quiet", no_argument, NULL, 'q' },

@@ -440,7 +440,7 @@ int cmd_mount(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_UNLOCK_OPTIONS,
-		CLI_STATE_OPTION,
+		{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },

@@ -89,7 +89,7 @@ int cmd_trust(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_UNLOCK_OPTIONS,
-		CLI_STATE_OPTION,
+		{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
