@@ -58,7 +58,7 @@ int state_base(const char *base, uid_t euid, char *out, size_t outlen,
 	return 0;
 }
 
-/* mkdir -p, each new directory mode @mode; the last one may exist. */
+/* mkdir -p: each missing directory made with @mode. */
 static int mkdir_p(const char *path, mode_t mode)
 {
 	char buf[STATE_PATH_MAX], *p;
