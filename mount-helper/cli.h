@@ -185,6 +185,13 @@ int cmd_trust(int argc, char **argv);
  */
 enum { CLI_OPT_STATE_DIR = 0x120 };
 int cli_state_dir_opt(const char **dir, const char *arg);
+/*
+ * state_open() for the volume @dir, refusing (-EPERM, with @msg) a state
+ * directory inside it.
+ */
+int cli_state_open(const char *dir, const char *state_dir,
+		   const uint8_t uuid[VOL_UUID_LEN], struct state_dir *sd,
+		   char *msg, size_t msglen);
 
 enum {
 	CLI_RB_NOTICE = 1,	/* say so when this machine had no record */

@@ -57,7 +57,7 @@ static int trust(const char *dir, const char *state_dir,
 	struct state_dir sd;
 	int err;
 
-	err = state_open(&sd, state_dir, cfg->uuid, msg, sizeof(msg));
+	err = cli_state_open(dir, state_dir, cfg->uuid, &sd, msg, sizeof(msg));
 	if (err) {
 		cli_err("%s: %s", dir, msg);
 		return EXIT_FAIL;

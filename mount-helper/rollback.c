@@ -9,8 +9,10 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -24,6 +26,55 @@ int cli_state_dir_opt(const char **dir, const char *arg)
 	}
 	*dir = arg;
 	return 0;
+}
+
+/*
+ * @path (absolute) with its longest existing part resolved, links
+ * followed: what it will be once the rest is made.
+ */
+static void resolve(const char *path, char *out, size_t len)
+{
+	char head[PATH_MAX], real[PATH_MAX], *slash;
+
+	snprintf(head, sizeof(head), "%s", path);
+	while (!realpath(head, real)) {
+		slash = strrchr(head, '/');
+		if (!slash || slash == head) {
+			snprintf(out, len, "%s", path);
+			return;
+		}
+		*slash = '\0';
+	}
+	snprintf(out, len, "%s%s", strcmp(real, "/") ? real : "",
+		 path + strlen(head));
+}
+
+int cli_state_open(const char *dir, const char *state_dir,
+		   const uint8_t uuid[VOL_UUID_LEN], struct state_dir *sd,
+		   char *msg, size_t msglen)
+{
+	char base[STATE_PATH_MAX], rbase[PATH_MAX], rdir[PATH_MAX];
+	size_t n;
+	int err;
+
+	sd->fd = -1;
+	err = state_base(state_dir, geteuid(), base, sizeof(base), msg, msglen);
+	if (err)
+		return err;
+	/* Whoever can write the volume could delete or replay records there. */
+	resolve(base, rbase, sizeof(rbase));
+	if (realpath(dir, rdir)) {
+		n = strlen(rdir);
+		if (!strncmp(rbase, rdir, n) &&
+		    (rbase[n] == '/' || rbase[n] == '\0' || n == 1)) {
+			snprintf(msg, msglen, "state directory %s is inside the "
+				 "volume %s, where whoever can write the volume "
+				 "could remove its records: choose one outside "
+				 "it with --state-dir", base, dir);
+			return -EPERM;
+		}
+	}
+	return state_open(sd, state_dir, uuid, msg, msglen);
 }
 
 /* "atrestfs trust [--state-dir D] DIR", the command that accepts it. */
@@ -69,7 +120,7 @@ int cli_rollback_check(const char *dir, const char *state_dir,
 	int err, ret = 0;
 
 	trust_cmd(dir, state_dir, trust, sizeof(trust));
-	err = state_open(&sd, state_dir, cfg->uuid, msg, sizeof(msg));
+	err = cli_state_open(dir, state_dir, cfg->uuid, &sd, msg, sizeof(msg));
 	if (err == -EPERM) {
 		refuse(log, "%s: %s", dir, msg);
 		return EXIT_FAIL;
@@ -122,7 +173,7 @@ void cli_rollback_record(const char *dir, const char *state_dir,
 	struct state_dir sd;
 	int err;
 
-	err = state_open(&sd, state_dir, cfg->uuid, msg, sizeof(msg));
+	err = cli_state_open(dir, state_dir, cfg->uuid, &sd, msg, sizeof(msg));
 	if (!err) {
 		err = confgen_check(&sd, cfg, kek, &seen, msg, sizeof(msg));
 		state_close(&sd);

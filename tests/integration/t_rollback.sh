@@ -192,11 +192,23 @@ expect 1 "state directory $ST/$U is a symbolic link" "$ATR" mount "${K[@]}" "$C"
 rm "$ST/$U"
 mv "$WORK/elsewhere" "$ST/$U"
 expect 2 "want an absolute path" "$ATR" mount --keyfile "$C.key" --state-dir rel "$C" "$M"
+# Inside the volume, whoever can write it could remove the records.
+ln -s "$C" "$WORK/clink"
+expect 1 "state directory $WORK/clink/st is inside the volume $C" \
+	"$ATR" mount --keyfile "$C.key" --state-dir "$WORK/clink/st" "$C" "$M"
+expect 1 "is inside the volume" "$ATR" trust --keyfile "$C.key" --state-dir "$C" "$C"
+[ -e "$C/st" ] && fail "a state directory was made inside the volume"
+mkdir "$WORK/c2"
+"$ATR" init -q --keyfile "$WORK/c2.key" --state-dir "$WORK/c2/st" "$WORK/c2" \
+	2>"$WORK/init-inside.err" || fail "init with a state directory inside"
+grep -q "is not recorded on this machine: state directory $WORK/c2/st is inside the volume" \
+	"$WORK/init-inside.err" || fail "init inside: $(cat "$WORK/init-inside.err")"
+[ -e "$WORK/c2/st" ] && fail "init made a state directory inside the volume"
 expect 2 "want an absolute path" "$ATR" mount --keyfile "$C.key" -o state_dir=rel "$C" "$M"
 is_mounted "$M" && fail "mounted despite an unsafe state directory"
 mount_with "$C" "$M" "${K[@]}"
 unmount_vol "$M"
-ok "a group-writable state directory or record, or a symlink, is refused with the fix"
+ok "a state directory or record others could write, a symlink, or one inside the volume is refused with the fix"
 
 # 8. The format-1 fixture, without a generation: generation 0, mounts;
 # its first store writes generation 1, and then the old copy is refused.
