@@ -56,21 +56,46 @@ void cli_warn(const char *msg)
 	fprintf(stderr, "atrestfs: warning: %s\n", msg);
 }
 
+int cli_which(const char *name, char *path, size_t len)
+{
+	const char *env = getenv("PATH");
+	char *copy, *dir, *save = NULL;
+	int err = -ENOENT;
+
+	/* Root's PATH may lack the sbin directories mkswap lives in. */
+	if (asprintf(&copy, "%s:/usr/bin:/usr/sbin:/sbin", env ? env : "") < 0)
+		return -ENOMEM;
+	for (dir = strtok_r(copy, ":", &save); dir && err;
+	     dir = strtok_r(NULL, ":", &save))
+		if (*dir == '/' &&
+		    (size_t)snprintf(path, len, "%s/%s", dir, name) < len &&
+		    access(path, X_OK) == 0)
+			err = 0;
+	free(copy);
+	return err;
+}
+
 int cli_run(const char *const argv[])
 {
-	int status;
-	pid_t pid = fork();
+	char path[PATH_MAX], out[4096];
+	struct spawn_cmd cmd = { .path = path, .argv = (char *const *)argv,
+				 .out = out, .out_cap = sizeof(out),
+				 .out_skip = 1 << 20 };
+	struct spawn_result res;
+	int err;
 
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		execvp(argv[0], (char *const *)argv);
-		cli_err("cannot run %s: %s", argv[0], strerror(errno));
-		_exit(127);
+	if (cli_which(argv[0], path, sizeof(path))) {
+		cli_err("cannot run %s: not found in PATH", argv[0]);
+		return -EIO;
 	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+	err = spawn_run(&cmd, &res);
+	if (err) {
+		cli_err("cannot run %s: %s", path, strerror(-err));
+		return err;
+	}
+	fwrite(out, 1, res.out_len, stdout);
+	return res.status_known && WIFEXITED(res.status) &&
+	       WEXITSTATUS(res.status) == 0 ? 0 : -EIO;
 }
 
 int cli_mounted(const char *path, char *type, size_t typelen)

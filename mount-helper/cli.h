@@ -46,11 +46,14 @@ void cli_warn(const char *msg);
 extern int cli_quiet;
 
 /*
- * Run argv[0] (searched in PATH) with @argv and wait: 0 if it exited 0,
- * -EIO if it failed (it said why; we say so if it cannot be run), or
- * -errno if it could not be started.
+ * Run argv[0] (searched in PATH) with @argv through spawn_run(), the one
+ * runner of child programs, and wait: 0 if it exited 0, -EIO if it failed
+ * (it said why; we say so if it cannot be run), or -errno if it could not
+ * be started.  Its stdout is passed on once it has ended.
  */
 int cli_run(const char *const argv[]);
+/* The first executable @name in PATH (or /usr/bin, /usr/sbin, /sbin). */
+int cli_which(const char *name, char *path, size_t len);
 /*
  * What is mounted at @path (resolved with realpath): 1 and its fstype in
  * @type, or 0 if nothing is (or mountinfo cannot be read).

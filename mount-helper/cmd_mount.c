@@ -189,20 +189,9 @@ static int add_fsname(struct mount_args *a, const char *path)
 /* libfuse runs FUSERMOUNT_DIR/fusermount3, then fusermount3 from PATH. */
 static bool have_fusermount(void)
 {
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save = NULL, buf[PATH_MAX];
-	bool found = access("/usr/bin/fusermount3", X_OK) == 0;
+	char buf[PATH_MAX];
 
-	if (found || !path)
-		return found;
-	copy = strdup(path);
-	for (dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found;
-	     dir = strtok_r(NULL, ":", &save)) {
-		snprintf(buf, sizeof(buf), "%s/fusermount3", dir);
-		found = access(buf, X_OK) == 0;
-	}
-	free(copy);
-	return found;
+	return cli_which("fusermount3", buf, sizeof(buf)) == 0;
 }
 
 /* fusermount3 lets users pass allow_other only with this in fuse.conf. */
