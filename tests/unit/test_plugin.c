@@ -8,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,6 +61,18 @@ static void expect_refused(const char *name, int err, const char *needle)
 	print_message("  %s: %s\n", name, msg);
 	if (!strstr(msg, needle))
 		fail_msg("'%s' not in '%s'", needle, msg);
+}
+
+static void expect_loaded(const char *name)
+{
+	char msg[KEYPROV_MSG_MAX];
+	struct keyprov_kvlist kv;
+	struct keyprov *kp;
+
+	keyprov_kv_init(&kv);
+	if (open_plugin(name, &kv, &kp, msg, sizeof(msg)))
+		fail_msg("%s not loaded: %s", name, msg);
+	keyprov_close(kp);
 }
 
 static void test_wrong_abi(void **state)
@@ -218,18 +232,43 @@ static void test_bad_key_name(void **state)
 	keyprov_close(kp);
 }
 
-/* A plugin others may rewrite is not loaded: it would run as the daemon. */
+/*
+ * A plugin others may rewrite is not loaded: it would run as the daemon.
+ * Tried on a copy in a directory of our own, so that any user can run it
+ * on a build tree that is not theirs (make unit).
+ */
 static void test_writable(void **state)
 {
-	char path[PATH_MAX + 16];
-	struct stat st;
+	char dir[] = "/tmp/atrestfs-plug.XXXXXX", src[PATH_MAX + 16];
+	char dst[sizeof(dir) + 16], saved[sizeof(plugdir)];
+	int in, out;
+	ssize_t n;
+	char buf[65536];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/good.so", plugdir);
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(chmod(path, st.st_mode | 022), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(src, sizeof(src), "%s/good.so", plugdir);
+	snprintf(dst, sizeof(dst), "%s/good.so", dir);
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	assert_true(in >= 0);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	assert_true(out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	close(out);
+	memcpy(saved, plugdir, sizeof(saved));
+	snprintf(plugdir, sizeof(plugdir), "%s", dir);
+	expect_loaded("good");
+	assert_int_equal(chmod(dst, 0775), 0);
 	expect_refused("good", -EPERM, "writable by its owner only");
-	assert_int_equal(chmod(path, st.st_mode & 07777), 0);
+	assert_int_equal(chmod(dst, 0757), 0);
+	expect_refused("good", -EPERM, "writable by its owner only");
+	memcpy(plugdir, saved, sizeof(plugdir));
+	assert_int_equal(unlink(dst), 0);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 /* The example in atrestfs-keyprov(7), built from keyprov/example/. */
