@@ -104,6 +104,8 @@ struct cli_keyopts {
 	int sys_loaded;
 	char path[4096];		/* keyfile path last handed out */
 	char voldir[4096];		/* the volume's real path; "": unknown */
+	dev_t vol_dev;			/* and its directory, if voldir is set */
+	ino_t vol_ino;
 };
 
 /*

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,36 +195,69 @@ static int sys_settings(struct cli_keyopts *o, const char *provider,
 void cli_keyopts_volume(struct cli_keyopts *o, const char *dir)
 {
 	char *real = realpath(dir, NULL);
+	struct stat st;
 
 	snprintf(o->voldir, sizeof(o->voldir), "%s", real ? real : "");
 	free(real);
+	if (*o->voldir && stat(o->voldir, &st) == 0) {
+		o->vol_dev = st.st_dev;
+		o->vol_ino = st.st_ino;
+	} else {
+		*o->voldir = '\0';
+	}
 }
 
 /*
- * Is @path inside the volume?  It may not exist yet (init makes the key
- * file): then its directory is resolved.  Links are followed, so a path
- * that only leads into the volume is caught too; a hard link is not.
+ * Is @path inside the volume?  Its directory (the file may not exist yet:
+ * init makes the key file), links followed, and each directory above it
+ * are compared with the volume's by device and inode, so no spelling of
+ * the path (relative, through a symlink, a bind mount or /proc) hides it.
+ * A hard link of a file into the volume is not caught.
  */
 static bool in_volume(const struct cli_keyopts *o, const char *path)
 {
-	char *copy, *real, *slash;
-	size_t n = strlen(o->voldir);
-	bool in;
+	char *copy, *real = realpath(path, NULL), *dir;
+	struct stat st, root;
+	unsigned int depth;
+	bool in = false;
+	int fd, up;
 
-	real = realpath(path, NULL);
-	if (!real && errno == ENOENT && (copy = strdup(path))) {
-		slash = strrchr(copy, '/');
-		if (slash && slash != copy) {
-			*slash = '\0';
-			real = realpath(copy, NULL);
-		}
-		free(copy);
-	}
-	if (!real)
-		return false;
-	in = !strncmp(real, o->voldir, n) && (!real[n] || real[n] == '/');
+	copy = strdup(real ? real : path);
 	free(real);
+	if (!copy)
+		return false;
+	dir = dirname(copy);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0 || stat("/", &root)) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	for (depth = 0; depth < 4096 && !fstat(fd, &st); depth++) {
+		if (st.st_dev == o->vol_dev && st.st_ino == o->vol_ino) {
+			in = true;
+			break;
+		}
+		if (st.st_dev == root.st_dev && st.st_ino == root.st_ino)
+			break;
+		up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = up;
+		if (fd < 0)
+			break;
+	}
+	if (fd >= 0)
+		close(fd);
 	return in;
+}
+
+/* Settings that name a file or directory, whatever their value looks like. */
+static bool names_path(const char *key, const char *val)
+{
+	return val[0] == '/' || strstr(key, "file") || strstr(key, "path") ||
+	       strstr(key, "dir") || !strcmp(key, "config") ||
+	       !strcmp(key, "helper");
 }
 
 /* A root key kept in the volume travels with every backup and copy of it. */
@@ -237,7 +271,8 @@ static int keys_outside(const struct cli_keyopts *o,
 	if (!*o->voldir)
 		return 0;
 	for (i = 0; i < kv->n && !what; i++)
-		if (kv->val[i][0] == '/' && in_volume(o, kv->val[i])) {
+		if (names_path(kv->key[i], kv->val[i]) &&
+		    in_volume(o, kv->val[i])) {
 			what = kv->key[i];
 			path = kv->val[i];
 		}
