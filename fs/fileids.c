@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fs_private.h"
 
@@ -63,6 +64,13 @@ static void id_unlink(struct atr_mount *m, struct atr_inode *ai)
 	m->id_count--;
 }
 
+static bool gone(const struct atr_inode *ai)
+{
+	struct stat st;
+
+	return fstat(ai->fd, &st) == 0 && st.st_nlink == 0;
+}
+
 int fileid_claim(struct atr_mount *m, struct atr_inode *ai,
 		 const uint8_t id[FILE_ID_LEN])
 {
@@ -79,6 +87,14 @@ int fileid_claim(struct atr_mount *m, struct atr_inode *ai,
 			if (other != ai &&
 			    !memcmp(other->file_id, id, FILE_ID_LEN))
 				break;
+	}
+	/*
+	 * A holder no longer linked anywhere was replaced, as rsync and sync
+	 * clients replace a file (a copy renamed over it): the ID moves.
+	 */
+	if (other && gone(other)) {
+		id_unlink(m, other);
+		other = NULL;
 	}
 	if (other) {
 		/* Under the lock: @other cannot be freed meanwhile. */

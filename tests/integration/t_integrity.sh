@@ -81,6 +81,8 @@ echo "second life" >>"$M/refill"
 head -c $((E + 3)) /dev/urandom >"$M/orig"
 cp "$M/orig" "$WORK/orig.expected"
 ln "$M/orig" "$M/hardlink" || fail "hard link"
+head -c $((E + 5)) /dev/urandom >"$M/repl"
+cp "$M/repl" "$WORK/repl.expected"
 # 5. A bad header, read many times.
 head -c 10 /dev/urandom >"$M/badhdr"
 # 6. Emptied and its header removed; a regular file made by mknod(2).
@@ -133,6 +135,14 @@ expect_eio cat "$M/copy"
 n=$(grep -F "$C/copy" "$M.log" | grep -cF "also the file ID of $C/orig")
 [ "$n" = 1 ] || fail "log line does not name both files: $(cat "$M.log")"
 ok "one file's header on a second file: EIO, one log line naming both; hard links fine"
+# A backing file replaced by a copy renamed over it (rsync, sync clients)
+# while the old one is still open: the copy takes the file ID over.
+exec 7<"$M/repl"
+cp -a "$C/repl" "$C/.repl.tmp" && mv "$C/.repl.tmp" "$C/repl" || fail "replace repl"
+sleep 1.2	# past the entry timeout: the next open looks the name up again
+cmp "$M/repl" "$WORK/repl.expected" || fail "a replaced file while the old one is open"
+exec 7<&-
+ok "a file replaced in the backing directory while open elsewhere reads back"
 for i in $(seq 50); do cat "$M/badhdr" 2>/dev/null; done
 [ "$(log_count "$M" "badhdr")" = 1 ] || fail "a bad header was logged $(log_count "$M" badhdr) times"
 ok "a bad header read 50 times: one log line"
