@@ -27,6 +27,7 @@
 
 #define HDR_XATTR		"user.atrestfs.hdr"
 #define HDR_SPARSE_XATTR	"user.atrestfs.sparse"
+#define HDR_VER_XATTR		"user.atrestfs.ver"	/* crypto/verrec.h */
 /* Every xattr under this prefix is the filesystem's, hidden from users. */
 #define HDR_XATTR_PREFIX	"user.atrestfs."
 #define HDR_MAGIC		"ATRH"
@@ -39,7 +40,13 @@
  * (never before it: a crash then leaves a header that still says empty).
  */
 #define HDR_F_DATA		0x0001
-#define HDR_F_KNOWN		HDR_F_DATA
+/*
+ * The file carries a version record (HDR_VER_XATTR): one that is missing
+ * or does not authenticate is tampering.  Set once the first record is
+ * written, at the same rewrap as HDR_F_DATA.
+ */
+#define HDR_F_VER		0x0002
+#define HDR_F_KNOWN		(HDR_F_DATA | HDR_F_VER)
 
 struct hdr {
 	uint16_t version;

@@ -173,8 +173,8 @@ static void test_parse_bad_fields(void **state)
 	assert_int_equal(parse_with(f, 0, 'a'), -EBADMSG);
 	assert_int_equal(parse_with(f, 3, 'h'), -EBADMSG);
 	assert_int_equal(parse_with(f, 3, 0), -EBADMSG);
-	/* Unknown flags, either byte. */
-	assert_int_equal(parse_with(f, 6, 2), -EBADMSG);
+	/* Unknown flags, either byte (0x0004 is the lowest unknown). */
+	assert_int_equal(parse_with(f, 6, 4), -EBADMSG);
 	assert_int_equal(parse_with(f, 6, 0x81), -EBADMSG);
 	assert_int_equal(parse_with(f, 7, 0x80), -EBADMSG);
 	/* Each reserved byte. */
@@ -227,8 +227,44 @@ static void test_data_flag(void **state)
 	assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
 	assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), -EBADMSG);
 	/* Unknown flags are never written. */
-	assert_int_equal(hdr_rewrap(f->kek, 4096, f->fk, 2, &h), -EINVAL);
+	assert_int_equal(hdr_rewrap(f->kek, 4096, f->fk, 4, &h), -EINVAL);
 	assert_int_equal(hdr_rewrap(f->kek, 1000, f->fk, 0, &h), -EINVAL);
+}
+
+/*
+ * The version flag (a version record exists) is bound the same way: an
+ * attacker who drops it to hide a removed record breaks the unwrap.
+ */
+static void test_ver_flag(void **state)
+{
+	struct fixture *f = *state;
+	struct file_key *fk2 = NULL;
+	uint8_t raw[HDR_SIZE];
+	struct hdr h, h2;
+
+	assert_int_equal(hdr_rewrap(f->kek, 4096, f->fk,
+				    HDR_F_DATA | HDR_F_VER, &h), 0);
+	hdr_build(&h, raw);
+	assert_int_equal(raw[6], 3);
+	assert_int_equal(raw[7], 0);
+	assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
+	assert_int_equal(h2.flags, HDR_F_DATA | HDR_F_VER);
+	assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), 0);
+	assert_memory_equal(fk2->dek, f->fk->dek, AEAD_KEY_LEN);
+	file_key_free(fk2);
+	fk2 = NULL;
+	/* VER alone, as on a file emptied through the mount. */
+	assert_int_equal(hdr_rewrap(f->kek, 4096, f->fk, HDR_F_VER, &h), 0);
+	hdr_build(&h, raw);
+	assert_int_equal(raw[6], 2);
+	raw[6] = 0;
+	assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
+	assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), -EBADMSG);
+	assert_null(fk2);
+	raw[6] = 1;
+	assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
+	assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), -EBADMSG);
+	assert_null(fk2);
 }
 
 /* Another version is named as such, whatever its length. */
@@ -319,6 +355,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_data_flag, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ver_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_other_version, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_every_bit_flip, setup,
