@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * crypto/verrec.c - seal and open version records and state records.
+ * Owns both byte layouts (verrec.h).  Borrows the DEK and the state key;
+ * plaintext on the stack is cleansed before return.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "verrec.h"
+
+#define VER_AAD_LEN	(1 + FILE_ID_LEN)
+#define STATE_MSG_LEN	(FILE_ID_LEN + 8)
+#define STATE_MAC_LEN	(VERREC_STATE_LEN - STATE_MSG_LEN)
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void ver_aad(const struct file_key *fk, uint8_t aad[VER_AAD_LEN])
+{
+	aad[0] = 'V';
+	memcpy(aad + 1, fk->file_id, FILE_ID_LEN);
+}
+
+static bool zero(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* A record both ends agree on: counting from 1, dirty ones bare. */
+static bool ver_ok(const struct verrec *v)
+{
+	if (v->counter == 0 || v->flags & ~VERREC_F_KNOWN)
+		return false;
+	return !(v->flags & VERREC_F_DIRTY) ||
+	       (v->size == 0 && zero(v->tag, AEAD_TAG_LEN));
+}
+
+int verrec_seal(const struct file_key *fk, const struct verrec *v,
+		uint8_t rec[VERREC_LEN])
+{
+	uint8_t aad[VER_AAD_LEN], pt[VERREC_PLAIN_LEN];
+	int err;
+
+	if (!ver_ok(v))
+		return -EINVAL;
+	put_le64(pt, v->counter);
+	put_le64(pt + 8, v->size);
+	memcpy(pt + 16, v->tag, AEAD_TAG_LEN);
+	pt[16 + AEAD_TAG_LEN] = v->flags;
+	ver_aad(fk, aad);
+	err = aead_box_seal(fk->dek, aad, sizeof(aad), pt, sizeof(pt), rec);
+	OPENSSL_cleanse(pt, sizeof(pt));
+	return err;
+}
+
+int verrec_open(const struct file_key *fk, const void *rec, size_t len,
+		struct verrec *v)
+{
+	uint8_t aad[VER_AAD_LEN], pt[VERREC_PLAIN_LEN];
+	int err;
+
+	if (len != VERREC_LEN)
+		return -EBADMSG;
+	ver_aad(fk, aad);
+	err = aead_box_open(fk->dek, aad, sizeof(aad), rec, len, pt);
+	if (err)
+		return err;
+	v->counter = get_le64(pt);
+	v->size = get_le64(pt + 8);
+	memcpy(v->tag, pt + 16, AEAD_TAG_LEN);
+	v->flags = pt[16 + AEAD_TAG_LEN];
+	OPENSSL_cleanse(pt, sizeof(pt));
+	return ver_ok(v) ? 0 : -EBADMSG;
+}
+
+int verrec_state_key(const struct kek *kek, const uint8_t uuid[VOL_UUID_LEN],
+		     uint8_t key[VERREC_STATE_KEY_LEN])
+{
+	return kdf_hkdf(kek->key, KEK_LEN, uuid, VOL_UUID_LEN,
+			"atrestfs v1 file state", key, VERREC_STATE_KEY_LEN);
+}
+
+static int state_mac(const uint8_t key[VERREC_STATE_KEY_LEN],
+		     const uint8_t msg[STATE_MSG_LEN],
+		     uint8_t mac[STATE_MAC_LEN])
+{
+	uint8_t full[32];
+	int err = kdf_hmac(key, msg, STATE_MSG_LEN, full);
+
+	memcpy(mac, full, STATE_MAC_LEN);
+	return err;
+}
+
+int verrec_state_seal(const uint8_t key[VERREC_STATE_KEY_LEN],
+		      const uint8_t id[FILE_ID_LEN], uint64_t counter,
+		      uint8_t rec[VERREC_STATE_LEN])
+{
+	memcpy(rec, id, FILE_ID_LEN);
+	put_le64(rec + FILE_ID_LEN, counter);
+	return state_mac(key, rec, rec + STATE_MSG_LEN);
+}
+
+int verrec_state_open(const uint8_t key[VERREC_STATE_KEY_LEN],
+		      const uint8_t rec[VERREC_STATE_LEN],
+		      uint8_t id[FILE_ID_LEN], uint64_t *counter)
+{
+	uint8_t mac[STATE_MAC_LEN];
+	int err = state_mac(key, rec, mac);
+
+	if (err)
+		return err;
+	if (ct_memcmp(mac, rec + STATE_MSG_LEN, STATE_MAC_LEN))
+		return -EBADMSG;
+	memcpy(id, rec, FILE_ID_LEN);
+	*counter = get_le64(rec + FILE_ID_LEN);
+	return 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * crypto/verrec.h - the records that let a rolled-back file be recognised:
+ * a file's version record, kept on the file (an xattr, sealed under its
+ * DEK), and this machine's record of the last version it saw (a state
+ * journal entry outside the volume, MACed with a KEK subkey).
+ *
+ * Version record, VERREC_LEN bytes (docs/format.md 6.3):
+ *	box(DEK, aad = 'V' || file_id, plaintext of VERREC_PLAIN_LEN)
+ *	plaintext: le64 counter || le64 size || tag(16) || u8 flags
+ * A clean record (flags 0) names the file's plaintext size and the GCM
+ * tag of its last extent as on disk (zeros for size 0); a dirty one
+ * (VERREC_F_DIRTY) says the file is being changed and carries neither.
+ *
+ * State record, VERREC_STATE_LEN bytes:
+ *	file_id(16) || le64 counter || first 16 bytes of
+ *	HMAC(state key, file_id || le64 counter)
+ * with the state key HKDF(KEK, salt = volume uuid, "atrestfs v1 file
+ * state").  Counter 0 drops what was recorded of the file.
+ * These functions are the only readers and writers of both layouts.
+ */
+#ifndef ATR_VERREC_H
+#define ATR_VERREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "extent.h"
+#include "kek.h"
+
+#define VERREC_PLAIN_LEN	(8 + 8 + AEAD_TAG_LEN + 1)
+#define VERREC_LEN		(VERREC_PLAIN_LEN + AEAD_OVERHEAD)
+/* Written before a change, replaced by a clean record once it settles. */
+#define VERREC_F_DIRTY		0x01
+#define VERREC_F_KNOWN		VERREC_F_DIRTY
+
+struct verrec {
+	uint64_t counter;		/* 1 for a file's first version */
+	uint64_t size;			/* plaintext bytes; 0 when dirty */
+	uint8_t tag[AEAD_TAG_LEN];	/* of the last extent; zeros when dirty */
+	uint8_t flags;			/* VERREC_F_* */
+};
+
+/* Seal @v into @rec under the file's DEK.  -EINVAL for a bad @v. */
+int verrec_seal(const struct file_key *fk, const struct verrec *v,
+		uint8_t rec[VERREC_LEN]);
+/*
+ * Open @len bytes of @rec into @v: -EBADMSG if it is not exactly a record
+ * of this file that authenticates and is well formed (counter 0, unknown
+ * flags, or a dirty record with a size or tag).
+ */
+int verrec_open(const struct file_key *fk, const void *rec, size_t len,
+		struct verrec *v);
+
+#define VERREC_STATE_LEN	(FILE_ID_LEN + 8 + 16)
+#define VERREC_STATE_KEY_LEN	32
+
+/* The state key of the volume @uuid.  @key is the caller's to wipe. */
+int verrec_state_key(const struct kek *kek, const uint8_t uuid[VOL_UUID_LEN],
+		     uint8_t key[VERREC_STATE_KEY_LEN]);
+int verrec_state_seal(const uint8_t key[VERREC_STATE_KEY_LEN],
+		      const uint8_t id[FILE_ID_LEN], uint64_t counter,
+		      uint8_t rec[VERREC_STATE_LEN]);
+/* -EBADMSG if the MAC does not verify. */
+int verrec_state_open(const uint8_t key[VERREC_STATE_KEY_LEN],
+		      const uint8_t rec[VERREC_STATE_LEN],
+		      uint8_t id[FILE_ID_LEN], uint64_t *counter);
+
+#endif
