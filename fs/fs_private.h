@@ -197,6 +197,39 @@ void fileid_release(struct atr_mount *m, struct atr_inode *ai);
 /* After every inode was released. */
 void fileid_clear(struct atr_mount *m);
 
+/*
+ * filestate.c: this machine's record of the volume's files, the last
+ * version of each file ID that settled here, in a journal in the volume's
+ * state directory.  Every function but fstate_open() takes NULL (no state
+ * directory): then nothing is recorded.
+ */
+#define FSTATE_NAME	"files"
+struct fstate;
+/*
+ * Load the journal in the state directory @dirfd (duplicated; @dirpath
+ * names it in messages), rewrite it compacted, and keep it open for
+ * appends: 0, 1 if there was none (nothing recorded here yet), or -errno
+ * with @msg (-EBADMSG: a record fails its MAC; -EPERM: the journal is not
+ * a regular file of ours that only we may write).
+ */
+int fstate_open(int dirfd, const char *dirpath, const struct kek *kek,
+		const uint8_t uuid[VOL_UUID_LEN], struct fstate **out,
+		char *msg, size_t msglen);
+/* The last counter recorded for @id, 0 if none. */
+uint64_t fstate_get(struct fstate *s, const uint8_t id[FILE_ID_LEN]);
+/*
+ * Record @counter for @id (0: drop it), in memory and by one appended
+ * record; a failure to append is logged once.  Callers order the records
+ * of one ID (its inode's lock).
+ */
+void fstate_put(struct fstate *s, const uint8_t id[FILE_ID_LEN],
+		uint64_t counter);
+/* At a clean unmount, with no put running: rewrite the journal compacted. */
+int fstate_compact(struct fstate *s);
+void fstate_free(struct fstate *s);
+/* atrestfs trust: forget every record of files in the state directory. */
+int fstate_forget(int dirfd);
+
 /* key.c: per-file keys.  All are called with ai->lock write-held. */
 /*
  * Take a reference on the file's key, loading and checking its header

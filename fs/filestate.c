@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/filestate.c - this machine's record of a volume's files: for each
+ * file ID, the last version (counter) of it that settled here, kept in a
+ * journal in the volume's state directory, outside the volume
+ * (docs/format.md 12).  rollback.c reads it when a file's key is loaded
+ * and adds to it when a version settles.  Owns the journal's descriptors,
+ * the table it is loaded into, and the state key (secmem).
+ *
+ * The journal is FSTATE_NAME: a header, then records of VERREC_STATE_LEN
+ * bytes (crypto/verrec.h), each appended with one write(2) to a file
+ * opened O_APPEND, so records of concurrent threads never interleave; the
+ * last record of a file ID is the one that counts, and counter 0 drops
+ * it.  It is loaded at mount and rewritten (compacted) then and at a clean
+ * unmount, through a temporary file, fsync and rename.
+ *
+ * Appends are not synced.  A record names a version that is already on
+ * the file (its version record is written first), so one lost to a crash
+ * only leaves that file's rollback undetected until it changes again;
+ * syncing each would cost a disk flush per close.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../crypto/msg.h"
+#include "../crypto/secmem.h"
+#include "../crypto/verrec.h"
+#include "fs_private.h"
+
+#define FSTATE_TMP	".files.tmp"
+#define HDR_LEN		16
+#define MAGIC		"ATRFILES"
+#define REC		VERREC_STATE_LEN
+#define READ_RECS	1024	/* records read at a time */
+
+struct fstate_ent {
+	uint8_t id[FILE_ID_LEN];
+	uint64_t counter;		/* 0: dropped (or never set) */
+	bool used;
+};
+
+/*
+ * Locking: ->lock is innermost (taken under ai->lock, nothing under it).
+ * Appends of one file ID are ordered by its inode's lock, so the journal
+ * itself is written outside ->lock.
+ */
+struct fstate {
+	int dirfd;			/* the state directory; immutable */
+	int fd;				/* FSTATE_NAME, O_APPEND; immutable */
+	uint8_t *key;			/* secmem; immutable */
+	char *dirpath;			/* for messages; immutable */
+	pthread_mutex_t lock;
+	struct fstate_ent *tab;		/* ->lock; open addressing */
+	size_t cap, used;		/* ->lock; cap a power of two */
+	bool append_failed;		/* ->lock; logged once */
+};
+
+static size_t slot0(const struct fstate *s, const uint8_t id[FILE_ID_LEN])
+{
+	uint64_t h;
+
+	/* File IDs are random: any 8 of their bytes are a good hash. */
+	memcpy(&h, id, sizeof(h));
+	return (size_t)h & (s->cap - 1);
+}
+
+/* With ->lock held: the entry of @id, or the free one where it goes. */
+static struct fstate_ent *find(const struct fstate *s,
+			       const uint8_t id[FILE_ID_LEN])
+{
+	size_t i = slot0(s, id);
+
+	while (s->tab[i].used && memcmp(s->tab[i].id, id, FILE_ID_LEN))
+		i = (i + 1) & (s->cap - 1);
+	return &s->tab[i];
+}
+
+/* With ->lock held; -ENOMEM leaves the table as it was. */
+static int grow(struct fstate *s)
+{
+	struct fstate_ent *old = s->tab, *e;
+	size_t ocap = s->cap, i;
+
+	if (s->tab && (s->used + 1) * 4 < s->cap * 3)
+		return 0;
+	s->cap = ocap ? ocap * 2 : 1024;
+	s->tab = calloc(s->cap, sizeof(*s->tab));
+	if (!s->tab) {
+		s->tab = old;
+		s->cap = ocap;
+		return -ENOMEM;
+	}
+	for (i = 0; i < ocap; i++)
+		if (old[i].used) {
+			e = find(s, old[i].id);
+			*e = old[i];
+		}
+	free(old);
+	return 0;
+}
+
+/* With ->lock held.  The previous counter of @id, or 0. */
+static int set(struct fstate *s, const uint8_t id[FILE_ID_LEN],
+	       uint64_t counter, uint64_t *prev)
+{
+	struct fstate_ent *e = s->tab ? find(s, id) : NULL;
+
+	*prev = e && e->used ? e->counter : 0;
+	if (e && e->used) {
+		e->counter = counter;
+		return 0;
+	}
+	if (counter == 0)
+		return 0;
+	if (grow(s))
+		return -ENOMEM;
+	e = find(s, id);
+	memcpy(e->id, id, FILE_ID_LEN);
+	e->counter = counter;
+	e->used = true;
+	s->used++;
+	return 0;
+}
+
+uint64_t fstate_get(struct fstate *s, const uint8_t id[FILE_ID_LEN])
+{
+	uint64_t c = 0;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	if (s->tab)
+		c = find(s, id)->counter;
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+static void append_failed(struct fstate *s, int err)
+{
+	bool first;
+
+	pthread_mutex_lock(&s->lock);
+	first = !s->append_failed;
+	s->append_failed = true;
+	pthread_mutex_unlock(&s->lock);
+	if (first)
+		atr_log(LOG_ERR, "cannot add to %s/" FSTATE_NAME ": %s; versions "
+			"that settle meanwhile are recorded at unmount",
+			s->dirpath, strerror(-err));
+}
+
+void fstate_put(struct fstate *s, const uint8_t id[FILE_ID_LEN],
+		uint64_t counter)
+{
+	uint8_t rec[REC];
+	uint64_t prev;
+	ssize_t n;
+	int err;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	err = set(s, id, counter, &prev);
+	pthread_mutex_unlock(&s->lock);
+	if (err) {
+		append_failed(s, err);
+		return;
+	}
+	if (prev == counter)
+		return;
+	err = verrec_state_seal(s->key, id, counter, rec);
+	if (!err) {
+		n = write(s->fd, rec, sizeof(rec));
+		err = n == (ssize_t)sizeof(rec) ? 0 : n < 0 ? -errno : -ENOSPC;
+	}
+	if (err)
+		append_failed(s, err);
+}
+
+/* ---- loading ---- */
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void hdr_make(uint8_t hdr[HDR_LEN])
+{
+	memset(hdr, 0, HDR_LEN);
+	memcpy(hdr, MAGIC, 8);
+	hdr[8] = 1;			/* le32 version */
+	hdr[12] = REC;			/* le32 record length */
+}
+
+/*
+ * The journal must be ours and writable by nobody else (an old copy put
+ * back by someone who may write it would undo the records since).
+ */
+static int check_owned(const struct fstate *s, int fd, char *msg,
+		       size_t msglen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return msg_fail(msg, msglen, -errno, "%s/" FSTATE_NAME ": %s",
+				s->dirpath, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return msg_fail(msg, msglen, -EPERM, "%s/" FSTATE_NAME " is not "
+				"a regular file", s->dirpath);
+	if (st.st_uid != geteuid() || st.st_mode & 022)
+		return msg_fail(msg, msglen, -EPERM, "%s/" FSTATE_NAME " belongs "
+				"to uid %u or is writable by others (mode %04o)",
+				s->dirpath, (unsigned int)st.st_uid,
+				(unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
+/*
+ * Records @buf[0..n) of a journal, the first one being record @first.
+ * A tail of zeros is where a power failure cut the journal short (the
+ * size reached the disk before the data); anything else that does not
+ * verify was changed outside atrestfs.
+ */
+static int load_recs(struct fstate *s, const uint8_t *buf, size_t n,
+		     uint64_t first, bool *zero_tail, char *msg, size_t msglen)
+{
+	uint8_t id[FILE_ID_LEN];
+	uint64_t counter, prev;
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		const uint8_t *r = buf + i * REC;
+
+		if (*zero_tail || all_zero(r, REC)) {
+			*zero_tail = true;
+			if (!all_zero(r, REC))
+				goto bad;
+			continue;
+		}
+		if (verrec_state_open(s->key, r, id, &counter))
+			goto bad;
+		pthread_mutex_lock(&s->lock);
+		err = set(s, id, counter, &prev);
+		pthread_mutex_unlock(&s->lock);
+		if (err)
+			return msg_fail(msg, msglen, err, "out of memory loading "
+					"%s/" FSTATE_NAME, s->dirpath);
+	}
+	return 0;
+bad:
+	return msg_fail(msg, msglen, -EBADMSG, "record %llu of %s/" FSTATE_NAME
+			" fails its MAC check: the record of this volume's "
+			"files was changed outside atrestfs",
+			(unsigned long long)(first + i), s->dirpath);
+}
+
+static int load(struct fstate *s, int fd, char *msg, size_t msglen)
+{
+	uint8_t hdr[HDR_LEN], want[HDR_LEN], *buf;
+	size_t have = 0, whole;
+	uint64_t first = 0;
+	bool zero_tail = false;
+	ssize_t n;
+	int err;
+
+	n = fio_pread_full(fd, hdr, HDR_LEN, 0);
+	hdr_make(want);
+	if (n < 0)
+		return msg_fail(msg, msglen, (int)n, "%s/" FSTATE_NAME ": %s",
+				s->dirpath, strerror((int)-n));
+	if (n != HDR_LEN || memcmp(hdr, want, HDR_LEN))
+		return msg_fail(msg, msglen, -EBADMSG, "%s/" FSTATE_NAME " is not "
+				"an atrestfs record of files", s->dirpath);
+	buf = malloc(READ_RECS * REC);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		n = fio_pread_full(fd, buf + have, READ_RECS * REC - have,
+				   HDR_LEN + first * REC + have);
+		err = n < 0 ? (int)n : 0;
+		if (err) {
+			msg_fail(msg, msglen, err, "%s/" FSTATE_NAME ": %s",
+				 s->dirpath, strerror(-err));
+			break;
+		}
+		have += (size_t)n;
+		whole = have / REC;
+		err = load_recs(s, buf, whole, first, &zero_tail, msg, msglen);
+		if (err || n == 0)
+			break;	/* a partial record at the end: cut short */
+		first += whole;
+		memmove(buf, buf + whole * REC, have - whole * REC);
+		have -= whole * REC;
+	}
+	free(buf);
+	return err;
+}
+
+/* ---- writing the whole journal ---- */
+
+/* @len bytes to @fd; 0 or -errno. */
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ENOSPC;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Every recorded file, then fsync: the new journal as FSTATE_TMP. */
+static int write_tmp(struct fstate *s, int fd)
+{
+	uint8_t *buf, *p;
+	size_t i, cap = READ_RECS * REC;
+	int err;
+
+	buf = malloc(HDR_LEN + cap);
+	if (!buf)
+		return -ENOMEM;
+	hdr_make(buf);
+	p = buf + HDR_LEN;
+	err = 0;
+	for (i = 0; i < s->cap && !err; i++) {
+		if (!s->tab[i].used || !s->tab[i].counter)
+			continue;
+		err = verrec_state_seal(s->key, s->tab[i].id,
+					s->tab[i].counter, p);
+		p += REC;
+		if (!err && (size_t)(p - buf) + REC > HDR_LEN + cap) {
+			err = write_all(fd, buf, (size_t)(p - buf));
+			p = buf;
+		}
+	}
+	if (!err)
+		err = write_all(fd, buf, (size_t)(p - buf));
+	free(buf);
+	if (!err && fsync(fd))
+		err = -errno;
+	return err;
+}
+
+/*
+ * Rewrite the journal with one record per recorded file: write
+ * FSTATE_TMP, fsync it, rename it over FSTATE_NAME, fsync the directory.
+ * Called without concurrent fstate_put().
+ */
+static int compact(struct fstate *s)
+{
+	int fd, err;
+
+	/* Whatever sits at the name (a link put there) goes, unopened. */
+	if (unlinkat(s->dirfd, FSTATE_TMP, 0) && errno != ENOENT)
+		return -errno;
+	fd = openat(s->dirfd, FSTATE_TMP, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	err = write_tmp(s, fd);
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && renameat(s->dirfd, FSTATE_TMP, s->dirfd, FSTATE_NAME))
+		err = -errno;
+	if (err)
+		unlinkat(s->dirfd, FSTATE_TMP, 0);
+	else if (fsync(s->dirfd))
+		err = -errno;
+	return err;
+}
+
+int fstate_compact(struct fstate *s)
+{
+	int err;
+
+	if (!s)
+		return 0;
+	err = compact(s);
+	if (err)
+		atr_log(LOG_ERR, "cannot rewrite %s/" FSTATE_NAME ": %s; it keeps "
+			"the records added during this mount", s->dirpath,
+			strerror(-err));
+	return err;
+}
+
+void fstate_free(struct fstate *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	secmem_free(s->key, VERREC_STATE_KEY_LEN);
+	pthread_mutex_destroy(&s->lock);
+	free(s->tab);
+	free(s->dirpath);
+	free(s);
+}
+
+static struct fstate *fstate_alloc(int dirfd, const char *dirpath)
+{
+	struct fstate *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->fd = -1;
+	s->dirfd = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	s->key = secmem_alloc(VERREC_STATE_KEY_LEN);
+	s->dirpath = strdup(dirpath);
+	s->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (!s->key || !s->dirpath || s->dirfd < 0) {
+		fstate_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Load FSTATE_NAME if there is one: 0, 1 if there is none, or -errno. */
+static int load_file(struct fstate *s, char *msg, size_t msglen)
+{
+	int fd, err;
+
+	/* O_NONBLOCK: a FIFO put there is refused, not waited on. */
+	fd = openat(s->dirfd, FSTATE_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 1;
+	if (fd < 0)
+		return msg_fail(msg, msglen, errno == ELOOP ? -EPERM : -errno,
+				"cannot open %s/" FSTATE_NAME ": %s", s->dirpath,
+				strerror(errno));
+	err = check_owned(s, fd, msg, msglen);
+	if (!err)
+		err = load(s, fd, msg, msglen);
+	close(fd);
+	return err;
+}
+
+int fstate_open(int dirfd, const char *dirpath, const struct kek *kek,
+		const uint8_t uuid[VOL_UUID_LEN], struct fstate **out,
+		char *msg, size_t msglen)
+{
+	struct fstate *s = fstate_alloc(dirfd, dirpath);
+	int none, err;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	err = verrec_state_key(kek, uuid, s->key);
+	if (err)
+		goto out_free;
+	none = load_file(s, msg, msglen);
+	err = none < 0 ? none : compact(s);
+	if (err && none >= 0)
+		msg_fail(msg, msglen, err, "cannot write %s/" FSTATE_NAME ": %s",
+			 dirpath, strerror(-err));
+	if (err)
+		goto out_free;
+	s->fd = openat(s->dirfd, FSTATE_NAME, O_WRONLY | O_APPEND | O_NOFOLLOW |
+		       O_CLOEXEC);
+	if (s->fd < 0) {
+		err = msg_fail(msg, msglen, -errno, "cannot open %s/" FSTATE_NAME
+			       ": %s", dirpath, strerror(errno));
+		goto out_free;
+	}
+	*out = s;
+	return none;
+out_free:
+	fstate_free(s);
+	return err;
+}
+
+int fstate_forget(int dirfd)
+{
+	if (unlinkat(dirfd, FSTATE_NAME, 0) && errno != ENOENT)
+		return -errno;
+	return fsync(dirfd) ? -errno : 0;
+}
