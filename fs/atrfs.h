@@ -57,6 +57,19 @@ int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
 			unsigned int slot, char *msg, size_t msglen);
 
 /*
+ * After atr_mount_configure(): the volume's state directory, outside the
+ * volume (volume/state.c), as an O_DIRECTORY fd (duplicated) and its path
+ * for messages.  The daemon checks each file against what this machine
+ * recorded there of the volume's files, and records each version of a
+ * file that settles.  0, 1 if nothing was recorded there yet (a new state
+ * directory: a new machine, or the old one lost), or -errno with @msg:
+ * -EBADMSG if the record was changed outside atrestfs ("atrestfs trust"
+ * forgets it), -EPERM if it is not ours alone.
+ */
+int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
+		    char *msg, size_t msglen);
+
+/*
  * Mount at @mountpoint with the FUSE options in @argv (argv[0] first, then
  * "-o", "opt,..."), then serve until unmounted.  Unless @foreground, detach
  * once the mount is up, so the caller's exit status means "mounted".

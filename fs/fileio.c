@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../crypto/hdr.h"
 #include "fs_private.h"
 #include "span.h"
 
@@ -93,35 +94,50 @@ int fio_data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return err;
 }
 
-/* The header says the file holds data once it does (HDR_F_DATA). */
-static int settle_data(struct atr_mount *m, struct atr_inode *ai, int fd)
+/*
+ * The header says the file holds data once it does (HDR_F_DATA), and that
+ * it has a version record once @ver wrote one (HDR_F_VER), in one rewrap.
+ */
+static int settle_header(struct atr_mount *m, struct atr_inode *ai, int fd,
+			 bool ver)
 {
+	uint16_t add = ver ? HDR_F_VER : 0;
 	uint64_t fsize;
 	int err;
 
-	if (!ai->data_pending)
-		return 0;
-	err = fio_size(m, fd, &fsize);
-	if (err)
-		return err;
-	if (fsize == 0) {
-		ai->data_pending = false;
-		return 0;
+	if (ai->data_pending) {
+		err = fio_size(m, fd, &fsize);
+		if (err)
+			return err;
+		if (fsize)
+			add |= HDR_F_DATA;
+		else
+			ai->data_pending = false;
 	}
-	err = key_has_data(m, ai, fd);
-	return err ? err : 1;
+	if (!add)
+		return 0;
+	err = key_add_flags(m, ai, fd, add);
+	if (err >= 0 && (add & HDR_F_DATA))
+		ai->data_pending = false;
+	return err;
 }
 
+/* Holes, then the version record, then the header that requires it. */
 static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
-	int holes = fio_holes_settle(m, ai, fd), data;
+	int holes = fio_holes_settle(m, ai, fd), ver, hdr;
 
 	if (holes < 0)
 		return holes;
-	data = settle_data(m, ai, fd);
-	if (data < 0)
-		return data;
-	return holes || data;
+	ver = rollback_record(m, ai, fd);
+	if (ver < 0)
+		return ver;
+	hdr = settle_header(m, ai, fd, ver);
+	if (hdr < 0)
+		return hdr;
+	if (ver)
+		rollback_settled(ai);
+	return holes || ver || hdr;
 }
 
 int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
@@ -132,7 +148,7 @@ int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
 	 * No key: a settle at the last close failed and was logged; nothing
 	 * can be written until the file is opened again.
 	 */
-	if (!ai->fk || (!ai->gaps && !ai->data_pending))
+	if (!ai->fk || (!ai->gaps && !ai->data_pending && !ai->ver_changed))
 		return 0;
 	if (fd >= 0)
 		return settle_fd(m, ai, fd);
@@ -149,10 +165,12 @@ void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd)
 	int err = fio_settle(m, ai, fd);
 
 	if (err < 0)
-		atr_log_inode(LOG_ERR, ai, "what its writes left pending (holes "
-			      "or the header's data flag) could not be written "
-			      "(%s); after a remount its holes read as errors",
-			      strerror(-err));
+		atr_log_inode(LOG_ERR, ai, "what its writes left pending (holes, "
+			      "the header's flags or its version record) could "
+			      "not be written (%s); after a remount its holes "
+			      "read as errors", strerror(-err));
+	else
+		rollback_commit(m, ai);
 }
 
 /* Open one on-disk extent of @dlen bytes into @out, holes included. */
@@ -427,6 +445,8 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	/* Nothing sealed yet: a file ID of its own (a copied header's?). */
 	if (!err && fsize == 0)
 		err = key_first_data(m, ai, fd);
+	if (!err)
+		err = rollback_touch(m, ai, fd);
 	if (err)
 		return err;
 	if (!ai->hdr_data)
@@ -489,6 +509,9 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 					    true);
 	}
 	err = fio_out_end(&o, err);
+	if (!err && j.last == j.lastidx)
+		rollback_end(ai, j.disk + (j.last - j.first) * dsz +
+				 span_ext_len(esz, nsize, j.last) + OVH);
 	if (!err)
 		err = fio_gap_close(ai, fd, j.first, j.last + 1);
 	return err;
@@ -510,31 +533,23 @@ static ssize_t write_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 		piece = (size_t)min_u64(size - done, FIO_SPAN);
 		err = write_span(m, t, ai, fd, buf ? buf + done : NULL, piece,
 				 off + done, w);
-		if (err)
+		if (err) {
+			rollback_end_lost(ai);
 			return err;
+		}
 		done += piece;
 	}
 	return (ssize_t)size;
 }
 
-static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
-			uint64_t size)
+/* Down to @size, less than @fsize. */
+static int truncate_cut(struct atr_mount *m, struct atr_inode *ai, int fd,
+			struct fio_tls *t, uint64_t fsize, uint64_t size)
 {
 	uint32_t esz = m->extent_size;
-	uint64_t fsize, last, ilen;
-	struct fio_tls *t;
-	ssize_t n;
+	uint64_t last, ilen;
 	int err;
 
-	err = fio_begin(m, ai, fd, &t, &fsize);
-	if (err)
-		return err;
-	if (size == fsize)
-		return 0;
-	if (size > fsize) {
-		n = write_req(m, ai, fd, NULL, 1, size - 1, NULL);
-		return n < 0 ? (int)n : 0;
-	}
 	if (size == 0) {
 		/* The header first: a crash between leaves data it can read. */
 		err = key_no_data(m, ai, fd);
@@ -544,6 +559,7 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 			ai->data_pending = true;
 			return -errno;
 		}
+		rollback_end(ai, NULL);
 		return fio_gap_close(ai, fd, 0, UINT64_MAX);
 	}
 	/* The extent holding the new end becomes last: re-seal it so. */
@@ -565,7 +581,32 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (!err && ftruncate(fd, (off_t)(extent_disk_off(esz, last) + ilen + OVH)))
 		err = -errno;
 	if (!err)
+		rollback_end(ai, t->edge[1] + ilen + OVH);
+	if (!err)
 		err = fio_gap_close(ai, fd, last, UINT64_MAX);
+	return err;
+}
+
+static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
+			uint64_t size)
+{
+	struct fio_tls *t;
+	uint64_t fsize;
+	ssize_t n;
+	int err;
+
+	err = fio_begin(m, ai, fd, &t, &fsize);
+	if (!err && size != fsize)
+		err = rollback_touch(m, ai, fd);
+	if (err || size == fsize)
+		return err;
+	if (size > fsize) {
+		n = write_req(m, ai, fd, NULL, 1, size - 1, NULL);
+		return n < 0 ? (int)n : 0;
+	}
+	err = truncate_cut(m, ai, fd, t, fsize, size);
+	if (err)
+		rollback_end_lost(ai);
 	return err;
 }
 

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
 
@@ -50,6 +51,21 @@ struct atr_inode {
 	bool data_pending;		/* ->lock; data written, flag not yet set */
 	bool id_ours;			/* ->lock; key.c: ID made by this mount, here */
 	bool hdr_logged;		/* ->lock; a bad header was logged */
+	bool hdr_ver;			/* ->lock; header has HDR_F_VER */
+	/*
+	 * rollback.c, all ->lock: data changed since the last clean
+	 * version record (or the file was found dirty); the counter of the
+	 * record on the file, or of the one it gets next while changed;
+	 * a clean record written whose state record is still to be added
+	 * (its counter, or 0); the file's last link went through the
+	 * mount, so nothing more is recorded of it.
+	 */
+	bool ver_changed;
+	uint64_t ver;
+	uint64_t ver_commit;
+	bool ver_gone;
+	bool ver_tag_ok;		/* ->lock; ver_tag is the file's */
+	uint8_t ver_tag[AEAD_TAG_LEN];	/* ->lock; of its last extent */
 	bool id_held;			/* mnt->fileids_lock; fileids.c */
 	uint8_t file_id[FILE_ID_LEN];	/* mnt->fileids_lock, while id_held */
 	struct atr_inode *id_next;	/* mnt->fileids_lock */
@@ -82,6 +98,8 @@ struct atr_mount {
 	struct fio_pool *pool;		/* pool.c helpers; set while serving */
 	struct audit *audit;		/* audit.c; NULL: no audit log; immutable */
 	struct vol_options *opt;	/* verified optional settings; NULL: none */
+	struct fstate *fstate;		/* filestate.c; NULL: no state directory */
+	uint8_t uuid[VOL_UUID_LEN];	/* the volume's; atr_mount_configure() */
 	struct atr_inode root;		/* never freed through the table */
 	pthread_mutex_t itable_lock;
 	struct atr_inode **buckets;	/* itable_lock */
@@ -230,6 +248,63 @@ void fstate_free(struct fstate *s);
 /* atrestfs trust: forget every record of files in the state directory. */
 int fstate_forget(int dirfd);
 
+/*
+ * rollback.c: the version protocol (design.md, "Rollback").  All with
+ * ai->lock write-held.
+ */
+/* Nothing known of a version: a key made, dropped or about to load. */
+void rollback_reset(struct atr_inode *ai);
+/*
+ * After the header of @ai's key authenticated (@flags its HDR_F_*): check
+ * its version record against the file and this machine's record.
+ * -EBADMSG, logged once, for a file older or shorter than its record or
+ * than the version recorded here, or whose record was removed.
+ */
+int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  uint16_t flags);
+/* Before the first change of data since the key was loaded or settled. */
+int rollback_change(struct atr_mount *m, struct atr_inode *ai, int fd);
+static inline int rollback_touch(struct atr_mount *m, struct atr_inode *ai,
+				 int fd)
+{
+	return ai->ver_changed ? 0 : rollback_change(m, ai, fd);
+}
+/*
+ * At settle, for a changed file: write the clean record of its size and
+ * last extent.  1 when it did (the header then needs HDR_F_VER), 0 if
+ * nothing had changed, or -errno.
+ */
+int rollback_record(struct atr_mount *m, struct atr_inode *ai, int fd);
+/*
+ * The tag of the file's last extent as the data path last wrote it
+ * (@end: just past its sealed bytes; NULL: the file is empty), so that a
+ * settle need not read the file (which would touch its atime);
+ * rollback_end_lost() when a failed change leaves it unknown.
+ */
+static inline void rollback_end(struct atr_inode *ai, const uint8_t *end)
+{
+	if (end)
+		memcpy(ai->ver_tag, end - AEAD_TAG_LEN, AEAD_TAG_LEN);
+	else
+		memset(ai->ver_tag, 0, AEAD_TAG_LEN);
+	ai->ver_tag_ok = true;
+}
+
+static inline void rollback_end_lost(struct atr_inode *ai)
+{
+	ai->ver_tag_ok = false;
+}
+
+/* The header has HDR_F_VER now: the file is clean. */
+void rollback_settled(struct atr_inode *ai);
+/*
+ * After rollback_settled(), and at fsync after the backing fsync: this
+ * machine's record of the version that settled.
+ */
+void rollback_commit(struct atr_mount *m, struct atr_inode *ai);
+/* The file takes a new ID (key_first_data()): @old_id's last version. */
+void rollback_new_id(struct atr_mount *m, struct atr_inode *ai,
+		     const uint8_t old_id[FILE_ID_LEN]);
 /* key.c: per-file keys.  All are called with ai->lock write-held. */
 /*
  * Take a reference on the file's key, loading and checking its header
@@ -259,12 +334,22 @@ int key_mark_sparse(struct atr_inode *ai, int fd);
  */
 int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd);
 /*
- * Say in the header whether the file holds data: key_has_data() once data
- * is written (at close, fsync and unmount; -EBADMSG never), key_no_data()
- * before the file is cut to zero through the mount.
+ * The header's flags: key_add_flags() adds HDR_F_DATA once data is
+ * written and HDR_F_VER once a version record is, both in one rewrap (at
+ * close, fsync and unmount; -EBADMSG never): 1 when it rewrote the
+ * header, 0 when it had them.  key_no_data() clears HDR_F_DATA before the
+ * file is cut to zero through the mount.
  */
-int key_has_data(struct atr_mount *m, struct atr_inode *ai, int fd);
+int key_add_flags(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  uint16_t add);
 int key_no_data(struct atr_mount *m, struct atr_inode *ai, int fd);
+/*
+ * A bad header or version record is logged once per inode while the
+ * kernel knows it: a program retrying one file would otherwise fill the
+ * log.
+ */
+void key_log(struct atr_inode *ai, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * worder.c: a write that would leave a gap past the end of its file waits
@@ -430,13 +515,15 @@ int fio_data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
 /*
  * Before fsync and a mode change, at the last close and when the daemon
  * stops, what a file's writes left pending goes to disk: holes a WRITE
- * left that are still holes on disk are recorded (the sparse record), and
- * a file that now holds data says so in its header (HDR_F_DATA).  Neither
- * is synced.  ai->lock write-held; @fd the backing file, or -1 to open it
- * here.  Returns 1 when it wrote either, 0 when nothing was needed, or
- * -errno (what is pending stays so).  fio_settle_late() is for where the
- * caller can only log a failure (close has returned, the daemon is
- * stopping).
+ * left that are still holes on disk are recorded (the sparse record), a
+ * changed file gets a clean version record (rollback.c), and the header
+ * says whether the file holds data (HDR_F_DATA) and has a record
+ * (HDR_F_VER).  None is synced, and this machine's record of the version
+ * is left to rollback_commit().  ai->lock write-held; @fd the backing
+ * file, or -1 to open it here.  Returns 1 when it wrote any, 0 when
+ * nothing was needed, or -errno (what is pending stays so).
+ * fio_settle_late() is for where the caller can only log a failure (close
+ * has returned, the daemon is stopping); it also commits.
  */
 int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd);
 void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd);

@@ -170,6 +170,9 @@ int fio_punch(struct atr_mount *m, struct atr_inode *ai, int fd,
 	end = min_u64(off + len, fsize);
 	if (off >= end)
 		return 0;
+	err = rollback_touch(m, ai, fd);
+	if (err)
+		return err;
 	span_inner(esz, off, end, fsize, &a, &b);
 	if (a >= b)
 		return zero_range(m, ai, fd, off, end);

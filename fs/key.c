@@ -33,13 +33,7 @@ static void load_sparse(struct atr_inode *ai, int fd)
 	ai->sparse = true;
 }
 
-/*
- * A bad header is logged once per inode while the kernel knows it: a
- * program retrying one file would otherwise fill the log.
- */
-static void hdr_log(struct atr_inode *ai, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void hdr_log(struct atr_inode *ai, const char *fmt, ...)
+void key_log(struct atr_inode *ai, const char *fmt, ...)
 {
 	char what[512];
 	va_list ap;
@@ -89,6 +83,8 @@ static int key_made(struct atr_mount *m, struct atr_inode *ai)
 	ai->sparse = false;
 	ai->hdr_data = false;
 	ai->id_ours = true;
+	rollback_reset(ai);
+	rollback_end(ai, NULL);		/* a new file is empty */
 	return err;
 }
 
@@ -102,7 +98,7 @@ static int key_check(struct atr_mount *m, struct atr_inode *ai, int fd,
 		if (fstat(fd, &st))
 			return -errno;
 		if (st.st_size == 0) {
-			hdr_log(ai, "the file held data and was cut to zero "
+			key_log(ai, "the file held data and was cut to zero "
 				"bytes in the backing directory");
 			return -EBADMSG;
 		}
@@ -126,7 +122,7 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 		 * header has lost its key: nothing in it can be read.
 		 */
 		if (m->hdr_always && fstat(fd, &st) == 0 && st.st_size == 0) {
-			hdr_log(ai, "no header (xattr " HDR_XATTR ") on an empty "
+			key_log(ai, "no header (xattr " HDR_XATTR ") on an empty "
 				"file: it was emptied and its header removed in "
 				"the backing directory, or its creation was cut "
 				"short; remove the file");
@@ -141,7 +137,7 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 			n = fgetxattr(fd, HDR_XATTR, raw, sizeof(raw));
 		}
 		if (n < 0 && errno == ENODATA) {
-			hdr_log(ai, "no header (xattr " HDR_XATTR
+			key_log(ai, "no header (xattr " HDR_XATTR
 				") on a non-empty file; its key is lost");
 			return -EBADMSG;
 		}
@@ -149,23 +145,23 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 	if (n < 0) {
 		err = -errno;
 		if (err == -ERANGE) {
-			hdr_log(ai, "header is oversized");
+			key_log(ai, "header is oversized");
 			return -EBADMSG;
 		}
-		hdr_log(ai, "cannot read header: %s", strerror(errno));
+		key_log(ai, "cannot read header: %s", strerror(errno));
 		return err;
 	}
 	err = hdr_parse(raw, (size_t)n, &h);
 	if (err == -EPROTONOSUPPORT) {
-		hdr_log(ai, "header version %u is not supported", h.version);
+		key_log(ai, "header version %u is not supported", h.version);
 		return err;
 	}
 	if (err) {
-		hdr_log(ai, "header is corrupt (%zd bytes)", n);
+		key_log(ai, "header is corrupt (%zd bytes)", n);
 		return err;
 	}
 	if (h.extent_size != m->extent_size) {
-		hdr_log(ai, "header extent size %u differs from the volume's %u",
+		key_log(ai, "header extent size %u differs from the volume's %u",
 			h.extent_size, m->extent_size);
 		return -EBADMSG;
 	}
@@ -173,12 +169,14 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 	/* First use while the inode held no key: the audited DEK unwrap. */
 	policy_audit(m, "dek_unwrap", h.file_id, err);
 	if (err == -ENOKEY)
-		hdr_log(ai, "header names another volume key "
+		key_log(ai, "header names another volume key "
 			"(file copied from another volume?)");
 	else if (err == -EBADMSG)
-		hdr_log(ai, "header does not authenticate (tampered or corrupt)");
+		key_log(ai, "header does not authenticate (tampered or corrupt)");
 	if (!err)
 		err = key_check(m, ai, fd, &h);
+	if (!err)
+		err = rollback_load(m, ai, fd, h.flags);
 	if (err) {
 		file_key_free(ai->fk);
 		ai->fk = NULL;
@@ -296,6 +294,7 @@ void key_unref(struct atr_inode *ai)
 	ai->hdr_data = false;
 	ai->data_pending = false;
 	ai->id_ours = false;
+	rollback_reset(ai);
 	key_users_clear(ai);
 }
 
@@ -332,12 +331,14 @@ int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 	if (err)
 		return err;
 	/*
-	 * Replace, then drop the sparse record: it was bound to the old ID,
-	 * and the new key has sealed nothing yet, so a crash anywhere here
-	 * leaves an empty file that reads as one.
+	 * Replace, then drop the sparse and version records: they were bound
+	 * to the old ID, and the new key has sealed nothing yet, so a crash
+	 * anywhere here leaves an empty file that reads as one.
 	 */
 	err = store_header(fd, &h, 0);
 	if (!err && fremovexattr(fd, HDR_SPARSE_XATTR) && errno != ENODATA)
+		err = -errno;
+	if (!err && fremovexattr(fd, HDR_VER_XATTR) && errno != ENODATA)
 		err = -errno;
 	if (!err)
 		err = fileid_claim(m, ai, h.file_id);
@@ -346,6 +347,8 @@ int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 		return err;
 	}
 	policy_audit(m, "dek_create", h.file_id, 0);
+	rollback_new_id(m, ai, ai->fk->file_id);
+	rollback_end(ai, NULL);
 	file_key_free(ai->fk);
 	ai->fk = fk;
 	ai->sparse = false;
@@ -355,41 +358,44 @@ int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 	return 0;
 }
 
-/* Rewrap the loaded key with the data flag @data. */
-static int set_data(struct atr_mount *m, struct atr_inode *ai, int fd,
-		    bool data)
+static uint16_t hdr_flags(const struct atr_inode *ai)
+{
+	return (ai->hdr_data ? HDR_F_DATA : 0) | (ai->hdr_ver ? HDR_F_VER : 0);
+}
+
+/* Rewrap the loaded key with @flags: 1 if it did, 0 if they were so. */
+static int set_flags(struct atr_mount *m, struct atr_inode *ai, int fd,
+		     uint16_t flags)
 {
 	struct hdr h;
 	int err;
 
-	if (ai->hdr_data == data)
+	if (hdr_flags(ai) == flags)
 		return 0;
-	err = hdr_rewrap(m->kek, m->extent_size, ai->fk,
-			 data ? HDR_F_DATA : 0, &h);
+	err = hdr_rewrap(m->kek, m->extent_size, ai->fk, flags, &h);
 	if (!err)
 		err = store_header(fd, &h, 0);
-	if (!err) {
-		ai->hdr_data = data;
-		ai->xattr_unsynced = true;	/* as for the sparse record */
-	}
-	return err;
+	if (err)
+		return err;
+	ai->hdr_data = flags & HDR_F_DATA;
+	ai->hdr_ver = flags & HDR_F_VER;
+	ai->xattr_unsynced = true;	/* as for the sparse record */
+	return 1;
 }
 
-int key_has_data(struct atr_mount *m, struct atr_inode *ai, int fd)
+int key_add_flags(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  uint16_t add)
 {
-	int err = set_data(m, ai, fd, true);
-
-	if (!err)
-		ai->data_pending = false;
-	return err;
+	return set_flags(m, ai, fd, hdr_flags(ai) | add);
 }
 
 int key_no_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
-	int err = set_data(m, ai, fd, false);
+	/* HDR_F_VER stays: the record says the file is now empty. */
+	int err = set_flags(m, ai, fd, hdr_flags(ai) & ~HDR_F_DATA);
 
 	/* The next data gets a new ID: old extents cannot come back. */
-	if (!err)
+	if (err >= 0)
 		ai->id_ours = false;
-	return err;
+	return err < 0 ? err : 0;
 }

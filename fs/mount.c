@@ -140,7 +140,15 @@ int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
 			unsigned int slot, char *msg, size_t msglen)
 {
 	m->hdr_always = cfg->format_version >= 2;
+	memcpy(m->uuid, cfg->uuid, VOL_UUID_LEN);
 	return policy_configure(m, cfg, slot, msg, msglen);
+}
+
+int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
+		    char *msg, size_t msglen)
+{
+	return fstate_open(dirfd, dirpath, m->kek, m->uuid, &m->fstate, msg,
+			   msglen);
 }
 
 void atr_mount_options(struct atr_mount *m, const struct atr_mount_opts *o)
@@ -160,6 +168,7 @@ void atr_mount_free(struct atr_mount *m)
 	pthread_rwlock_destroy(&m->root.lock);
 	close(m->root.fd);
 	kek_free(m->kek);
+	fstate_free(m->fstate);
 	audit_close(m->audit);
 	free(m->opt);
 	free(m->backing);
@@ -176,8 +185,9 @@ void atr_mount_free(struct atr_mount *m)
  * negotiated io_uring, the ring threads (uring.c) serve beside them; they
  * use the helpers, so they stop first.  The helper pool puts the other
  * cores on large reads and writes; it stops, and its threads wipe their
- * keys, before the inodes are freed.  Then the holes of files still open
- * are recorded (itable_settle()).  @real: the mount point's realpath.
+ * keys, before the inodes are freed.  Then what files still open left
+ * pending is written (itable_settle()), and this machine's record of the
+ * volume's files rewritten.  @real: the mount point's realpath.
  */
 static int serve(struct atr_mount *m, struct fuse_session *se,
 		 const char *real)
@@ -212,6 +222,7 @@ static int serve(struct atr_mount *m, struct fuse_session *se,
 	uring_stop(m);
 	fio_pool_stop(m);
 	itable_settle(m);
+	fstate_compact(m->fstate);
 	return ret;
 }
 

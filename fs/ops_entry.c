@@ -148,6 +148,9 @@ static int set_size(struct atr_mount *m, struct atr_inode *ai,
 	err = key_ref(m, ai, fd);
 	if (!err) {
 		err = fio_truncate(m, ai, fd, (uint64_t)size);
+		/* No handle is left to settle it: truncate(2) by name. */
+		if (ai->nkeyref == 1)
+			fio_settle_late(m, ai, fd);
 		key_unref(ai);
 	}
 	pthread_rwlock_unlock(&ai->lock);
@@ -192,6 +195,8 @@ static int settle(struct atr_mount *m, struct atr_inode *ai,
 		return 0;
 	pthread_rwlock_wrlock(&ai->lock);
 	err = fio_settle(m, ai, fi ? (int)fi->fh : -1);
+	if (err >= 0)
+		rollback_commit(m, ai);
 	pthread_rwlock_unlock(&ai->lock);
 	return err < 0 ? err : 0;
 }

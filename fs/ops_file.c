@@ -296,10 +296,11 @@ void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /*
- * What fsync makes durable includes the record of the file's holes: while
- * one is not yet synced, fdatasync is not enough (it need not sync
- * xattrs).  A record is written once per file, so the flag is cleared for
- * good after the first fsync that covers it.
+ * What fsync makes durable includes the file's records (holes, version,
+ * header flags): while one is not yet synced, fdatasync is not enough (it
+ * need not sync xattrs).  This machine's record of the version follows
+ * the backing fsync, so that it never names a version a power failure
+ * could still take from the file.
  */
 void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	       struct fuse_file_info *fi)
@@ -307,18 +308,19 @@ void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
 	int fd = (int)fi->fh;
-	bool listed, unsynced;
+	bool listed, unsynced, commit = false;
 	int r = 0;
 
 	/* Readers go on beside a database's frequent fsyncs, most of them. */
 	pthread_rwlock_rdlock(&ai->lock);
-	listed = ai->gaps != NULL || ai->data_pending;
+	listed = ai->gaps != NULL || ai->data_pending || ai->ver_changed;
 	unsynced = ai->xattr_unsynced;
 	pthread_rwlock_unlock(&ai->lock);
 	if (listed) {
 		pthread_rwlock_wrlock(&ai->lock);
 		r = fio_settle(m, ai, fd);
 		unsynced = ai->xattr_unsynced;
+		commit = ai->ver_commit != 0;
 		pthread_rwlock_unlock(&ai->lock);
 	}
 	if (r < 0) {
@@ -331,9 +333,11 @@ void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		fuse_reply_err(req, errno);
 		return;
 	}
-	if (unsynced) {
+	if (unsynced || commit) {
 		pthread_rwlock_wrlock(&ai->lock);
-		ai->xattr_unsynced = false;
+		if (unsynced)
+			ai->xattr_unsynced = false;
+		rollback_commit(m, ai);
 		pthread_rwlock_unlock(&ai->lock);
 	}
 	fuse_reply_err(req, 0);

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/rollback.c - recognise a file put back to an older state in the
+ * backing directory.  Owns the version protocol: a file's version record
+ * (HDR_VER_XATTR, crypto/verrec.h) and the inode fields ver_* beside
+ * hdr_ver; this machine's record of each file is filestate.c's.
+ *
+ * A file's record is dirty from its first change after it was loaded or
+ * settled, and clean (its size and the tag of its last extent) once the
+ * change settles (fio_settle(): last close, fsync, mode change, stop);
+ * each change raises its counter by one, and the counter that settled is
+ * added to this machine's record.  Every step is written before the one
+ * that relies on it, so a daemon killed anywhere leaves a file that
+ * opens: a dirty record is written before the data changes, a clean one
+ * after, then the header's HDR_F_VER (so a record is never required
+ * before it exists), then the state record (never ahead of the file).
+ * What is and is not detected: docs/design.md, "Rollback".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "../crypto/hdr.h"
+#include "../crypto/verrec.h"
+#include "fs_private.h"
+#include "span.h"
+
+#define TRUST_HINT	"(if it was put back on purpose, 'atrestfs trust' " \
+			"accepts the volume as it is now)"
+
+/*
+ * A read for the daemon's own bookkeeping must not touch the file's atime
+ * (O_NOATIME, where the daemon may set it: on its own files, or as root).
+ * ai->lock is write-held, so no read of the user's goes through @fd
+ * meanwhile.
+ */
+static ssize_t pread_quiet(int fd, void *buf, size_t len, uint64_t off)
+{
+	int fl = fcntl(fd, F_GETFL);
+	bool set = fl >= 0 && !(fl & O_NOATIME) &&
+		   !fcntl(fd, F_SETFL, fl | O_NOATIME);
+	ssize_t n = fio_pread_full(fd, buf, len, off);
+
+	if (set)
+		fcntl(fd, F_SETFL, fl);
+	return n;
+}
+
+/* Plaintext size of @fd and the tag of its last extent (zeros if none). */
+static int last_tag(struct atr_mount *m, int fd, uint64_t *size,
+		    uint8_t tag[AEAD_TAG_LEN])
+{
+	struct stat st;
+	ssize_t n;
+	int err;
+
+	if (fstat(fd, &st))
+		return -errno;
+	err = extent_plain_size(m->extent_size, (uint64_t)st.st_size, size);
+	if (err)
+		return err;
+	memset(tag, 0, AEAD_TAG_LEN);
+	if (st.st_size == 0)
+		return 0;
+	n = pread_quiet(fd, tag, AEAD_TAG_LEN,
+			(uint64_t)st.st_size - AEAD_TAG_LEN);
+	if (n < 0)
+		return (int)n;
+	return n == AEAD_TAG_LEN ? 0 : -EBADMSG;	/* cut meanwhile */
+}
+
+static int store(struct atr_inode *ai, int fd, const struct verrec *v)
+{
+	uint8_t rec[VERREC_LEN];
+	int err = verrec_seal(ai->fk, v, rec);
+
+	if (err)
+		return err;
+	if (fsetxattr(fd, HDR_VER_XATTR, rec, sizeof(rec), 0))
+		return -errno;
+	ai->xattr_unsynced = true;	/* fdatasync need not sync xattrs */
+	return 0;
+}
+
+/* The record on a file whose header says it has one; -EBADMSG logged. */
+static int load_record(struct atr_inode *ai, int fd, struct verrec *v)
+{
+	uint8_t rec[VERREC_LEN + 1];
+	ssize_t n = fgetxattr(fd, HDR_VER_XATTR, rec, sizeof(rec));
+
+	if (n < 0 && errno == ENODATA) {
+		key_log(ai, "its header says it has a version record, and it "
+			"has none (removed in the backing directory?)");
+		return -EBADMSG;
+	}
+	if (n < 0 && errno != ERANGE) {
+		key_log(ai, "cannot read its version record: %s",
+			strerror(errno));
+		return -errno;
+	}
+	if (n < 0 || verrec_open(ai->fk, rec, (size_t)n, v)) {
+		key_log(ai, "its version record does not authenticate "
+			"(tampered or corrupt)");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/*
+ * Does the last extent of a file of @size plaintext bytes authenticate,
+ * as last?  Then it is one this file once had.
+ */
+static bool end_authentic(struct atr_mount *m, struct atr_inode *ai, int fd,
+			  uint64_t size)
+{
+	uint32_t esz = m->extent_size;
+	uint64_t idx = span_last(esz, size);
+	size_t dlen = (size_t)span_ext_len(esz, size, idx) + EXTENT_OVERHEAD;
+	uint8_t *buf = malloc(2 * dlen);
+	bool ok = false;
+
+	if (buf && pread_quiet(fd, buf, dlen, extent_disk_off(esz, idx)) ==
+		   (ssize_t)dlen)
+		ok = !extent_open(ai->fk, idx, true, buf, dlen, buf + dlen);
+	free(buf);
+	return ok;
+}
+
+/*
+ * A clean record names the file's end.  An end that is not there but
+ * authenticates is an older one put back: refused here.  One that does
+ * not (a cut mid-extent, a flipped bit, a torn write) is left to the
+ * data path, which refuses its last extent with the usual log line, and
+ * still serves the extents before it.
+ */
+static int check_end(struct atr_mount *m, struct atr_inode *ai, int fd,
+		     const struct verrec *v)
+{
+	uint8_t tag[AEAD_TAG_LEN];
+	uint64_t size = 0;
+	int err = last_tag(m, fd, &size, tag);
+
+	if (err)
+		return err == -EBADMSG ? 0 : err;	/* an impossible size */
+	if (size == v->size && !memcmp(tag, v->tag, AEAD_TAG_LEN)) {
+		memcpy(ai->ver_tag, tag, AEAD_TAG_LEN);
+		ai->ver_tag_ok = true;
+		return 0;
+	}
+	if (size && !end_authentic(m, ai, fd, size))
+		return 0;
+	if (size != v->size)
+		key_log(ai, "it is %s than its version record says (version "
+			"%llu: %llu bytes; the file: %llu): an older copy put "
+			"back, or cut, in the backing directory?",
+			size < v->size ? "shorter" : "longer",
+			(unsigned long long)v->counter,
+			(unsigned long long)v->size, (unsigned long long)size);
+	else
+		key_log(ai, "its last extent is an older one than its version "
+			"record names (version %llu): put back in the backing "
+			"directory?", (unsigned long long)v->counter);
+	return -EBADMSG;
+}
+
+void rollback_reset(struct atr_inode *ai)
+{
+	ai->hdr_ver = false;
+	ai->ver = 0;
+	ai->ver_changed = false;
+	ai->ver_commit = 0;
+	ai->ver_tag_ok = false;
+}
+
+int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  uint16_t flags)
+{
+	uint64_t seen = fstate_get(m->fstate, ai->fk->file_id);
+	struct verrec v;
+	int err;
+
+	rollback_reset(ai);
+	if (!(flags & HDR_F_VER)) {
+		if (!seen)
+			return 0;
+		key_log(ai, "it has no version record, but version %llu of it "
+			"was recorded on this machine: rolled back in the "
+			"backing directory? " TRUST_HINT,
+			(unsigned long long)seen);
+		return -EBADMSG;
+	}
+	err = load_record(ai, fd, &v);
+	if (!err && !(v.flags & VERREC_F_DIRTY))
+		err = check_end(m, ai, fd, &v);
+	if (err)
+		return err;
+	if (v.counter < seen) {
+		key_log(ai, "it is version %llu, older than version %llu "
+			"recorded on this machine: rolled back in the backing "
+			"directory? " TRUST_HINT, (unsigned long long)v.counter,
+			(unsigned long long)seen);
+		return -EBADMSG;
+	}
+	ai->hdr_ver = true;
+	ai->ver = v.counter;
+	/* Changed when the daemon stopped: settled at the next close. */
+	ai->ver_changed = v.flags & VERREC_F_DIRTY;
+	return 0;
+}
+
+int rollback_change(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	struct verrec v = { .counter = ai->ver + 1, .flags = VERREC_F_DIRTY };
+	int err;
+
+	(void)m;
+	/* Without HDR_F_VER no record is required: none to mark dirty. */
+	if (ai->hdr_ver) {
+		err = store(ai, fd, &v);
+		if (err)
+			return err;
+	}
+	ai->ver = v.counter;
+	ai->ver_changed = true;
+	return 0;
+}
+
+int rollback_record(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	struct verrec v = { .counter = ai->ver };
+	int err;
+
+	if (!ai->ver_changed)
+		return 0;
+	if (ai->ver_tag_ok) {
+		err = fio_size(m, fd, &v.size);
+		memcpy(v.tag, ai->ver_tag, AEAD_TAG_LEN);
+	} else {
+		err = last_tag(m, fd, &v.size, v.tag);
+	}
+	if (!err)
+		err = store(ai, fd, &v);
+	return err ? err : 1;
+}
+
+void rollback_settled(struct atr_inode *ai)
+{
+	ai->ver_changed = false;
+	ai->ver_commit = ai->ver;
+}
+
+void rollback_commit(struct atr_mount *m, struct atr_inode *ai)
+{
+	if (ai->ver_commit && ai->fk && !ai->ver_gone)
+		fstate_put(m->fstate, ai->fk->file_id, ai->ver_commit);
+	ai->ver_commit = 0;
+}
+
+void rollback_new_id(struct atr_mount *m, struct atr_inode *ai,
+		     const uint8_t old_id[FILE_ID_LEN])
+{
+	/*
+	 * Emptied through the mount and written again: a copy from before,
+	 * under the old ID, would otherwise pass as a file of its own.  Any
+	 * copy is older than this, the empty file included.  An ID without
+	 * a version was never recorded: nothing to refuse it by.
+	 */
+	if (ai->hdr_ver && !ai->ver_gone)
+		fstate_put(m->fstate, old_id, ai->ver + 1);
+	ai->hdr_ver = false;
+	ai->ver = ai->ver_changed ? 1 : 0;
+	ai->ver_commit = 0;
+}
