@@ -199,6 +199,8 @@ struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
 struct atr_inode *itable_get(struct atr_mount *m, int fd,
 			     const struct stat *st);
 void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n);
+/* The inode of @st if the table has it, with one more lookup, or NULL. */
+struct atr_inode *itable_find(struct atr_mount *m, const struct stat *st);
 /* After the session loop: record holes of files still open (holes.c). */
 void itable_settle(struct atr_mount *m);
 void itable_clear(struct atr_mount *m);
@@ -250,7 +252,7 @@ int fstate_forget(int dirfd);
 
 /*
  * rollback.c: the version protocol (design.md, "Rollback").  All with
- * ai->lock write-held.
+ * ai->lock write-held but rollback_unlinked().
  */
 /* Nothing known of a version: a key made, dropped or about to load. */
 void rollback_reset(struct atr_inode *ai);
@@ -305,6 +307,21 @@ void rollback_commit(struct atr_mount *m, struct atr_inode *ai);
 /* The file takes a new ID (key_first_data()): @old_id's last version. */
 void rollback_new_id(struct atr_mount *m, struct atr_inode *ai,
 		     const uint8_t old_id[FILE_ID_LEN]);
+/*
+ * @name in @dir is about to go (unlink, or rename over it): what to drop
+ * from this machine's record if it was a file's last link.  Fills @ul;
+ * rollback_unlinked() with the outcome of the removal.
+ */
+struct rollback_unlink {
+	struct atr_inode *ai;		/* the inode, if the table has it */
+	uint8_t id[FILE_ID_LEN];
+	bool known;			/* @id is the file's, recorded here */
+};
+void rollback_unlinking(struct atr_mount *m, struct atr_inode *dir,
+			const char *name, struct rollback_unlink *ul);
+void rollback_unlinked(struct atr_mount *m, struct rollback_unlink *ul,
+		       int err);
+
 /* key.c: per-file keys.  All are called with ai->lock write-held. */
 /*
  * Take a reference on the file's key, loading and checking its header

@@ -97,6 +97,22 @@ found:
 	return ai;
 }
 
+struct atr_inode *itable_find(struct atr_mount *m, const struct stat *st)
+{
+	struct atr_inode *ai = NULL;
+
+	pthread_mutex_lock(&m->itable_lock);
+	if (m->nbuckets)
+		for (ai = m->buckets[bucket(m, st->st_dev, st->st_ino)]; ai;
+		     ai = ai->hnext)
+			if (ai->ino == st->st_ino && ai->dev == st->st_dev)
+				break;
+	if (ai)
+		ai->nlookup++;
+	pthread_mutex_unlock(&m->itable_lock);
+	return ai;
+}
+
 static void unhash(struct atr_mount *m, struct atr_inode *ai)
 {
 	struct atr_inode **p = &m->buckets[bucket(m, ai->dev, ai->ino)];

@@ -386,11 +386,21 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *dir = itable_ino(m, parent);
+	struct rollback_unlink ul;
+	int err;
 
-	if (entry_reserved(m, dir, name))
+	if (entry_reserved(m, dir, name)) {
 		fuse_reply_err(req, ENOENT);
-	else
+		return;
+	}
+	if (flags & AT_REMOVEDIR) {
 		fuse_reply_err(req, unlinkat(dir->fd, name, flags) ? errno : 0);
+		return;
+	}
+	rollback_unlinking(m, dir, name, &ul);
+	err = unlinkat(dir->fd, name, flags) ? errno : 0;
+	rollback_unlinked(m, &ul, err);
+	fuse_reply_err(req, err);
 }
 
 void atr_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -409,6 +419,8 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *dir = itable_ino(m, parent);
 	struct atr_inode *ndir = itable_ino(m, newparent);
+	struct rollback_unlink ul;
+	int err;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
@@ -418,8 +430,13 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	fuse_reply_err(req, renameat2(dir->fd, name, ndir->fd, newname, flags) ?
-			    errno : 0);
+	/* Renamed over, the file at @newname loses a link. */
+	memset(&ul, 0, sizeof(ul));
+	if (!(flags & RENAME_EXCHANGE))
+		rollback_unlinking(m, ndir, newname, &ul);
+	err = renameat2(dir->fd, name, ndir->fd, newname, flags) ? errno : 0;
+	rollback_unlinked(m, &ul, err);
+	fuse_reply_err(req, err);
 }
 
 void atr_readlink(fuse_req_t req, fuse_ino_t ino)

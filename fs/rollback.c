@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,4 +276,74 @@ void rollback_new_id(struct atr_mount *m, struct atr_inode *ai,
 	ai->hdr_ver = false;
 	ai->ver = ai->ver_changed ? 1 : 0;
 	ai->ver_commit = 0;
+}
+
+/* The file ID in the header of @path (not followed); false if none. */
+static bool header_id(const char *path, uint8_t id[FILE_ID_LEN])
+{
+	uint8_t raw[HDR_SIZE + 1];
+	ssize_t n = lgetxattr(path, HDR_XATTR, raw, sizeof(raw));
+	struct hdr h;
+
+	if (n < 0 || hdr_parse(raw, (size_t)n, &h))
+		return false;
+	memcpy(id, h.file_id, FILE_ID_LEN);
+	return true;
+}
+
+/*
+ * Only a file recorded here needs its record dropped.  Its ID is the
+ * one its inode holds, or else the header's, unauthenticated: a header
+ * copied there only drops another file's record, which whoever can write
+ * the backing directory can do anyway by deleting that file.
+ */
+void rollback_unlinking(struct atr_mount *m, struct atr_inode *dir,
+			const char *name, struct rollback_unlink *ul)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	bool have = false;
+
+	memset(ul, 0, sizeof(*ul));
+	if (!m->fstate ||
+	    fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) ||
+	    !S_ISREG(st.st_mode) || st.st_nlink != 1)
+		return;
+	ul->ai = itable_find(m, &st);
+	if (ul->ai) {
+		pthread_mutex_lock(&m->fileids_lock);
+		have = ul->ai->id_held;
+		if (have)
+			memcpy(ul->id, ul->ai->file_id, FILE_ID_LEN);
+		pthread_mutex_unlock(&m->fileids_lock);
+	}
+	if (!have && (size_t)snprintf(path, sizeof(path), "/proc/self/fd/%d/%s",
+				      dir->fd, name) < sizeof(path))
+		have = header_id(path, ul->id);
+	ul->known = have && fstate_get(m->fstate, ul->id);
+}
+
+void rollback_unlinked(struct atr_mount *m, struct rollback_unlink *ul,
+		       int err)
+{
+	struct atr_inode *ai = ul->ai;
+	struct stat st;
+
+	if (!err && ul->known && !ai)
+		fstate_put(m->fstate, ul->id, 0);
+	if (!ai)
+		return;
+	/*
+	 * The inode knows for sure it has no link left, whatever happened
+	 * at the name meanwhile; from now on nothing is recorded of it.
+	 */
+	if (!err && ul->known) {
+		pthread_rwlock_wrlock(&ai->lock);
+		if (!fstat(ai->fd, &st) && st.st_nlink == 0) {
+			ai->ver_gone = true;
+			fstate_put(m->fstate, ul->id, 0);
+		}
+		pthread_rwlock_unlock(&ai->lock);
+	}
+	itable_put(m, ai, 1);
 }
