@@ -68,6 +68,8 @@ int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
  */
 int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
 		    char *msg, size_t msglen);
+/* Its name in the state directory, for messages. */
+#define ATR_FILES_NAME	"files"
 
 /*
  * Mount at @mountpoint with the FUSE options in @argv (argv[0] first, then

@@ -223,7 +223,7 @@ void fileid_clear(struct atr_mount *m);
  * state directory.  Every function but fstate_open() takes NULL (no state
  * directory): then nothing is recorded.
  */
-#define FSTATE_NAME	"files"
+#define FSTATE_NAME	ATR_FILES_NAME
 struct fstate;
 /*
  * Load the journal in the state directory @dirfd (duplicated; @dirpath

@@ -182,7 +182,7 @@ int cmd_config(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 
 /*
- * rollback.c: an older atrestfs.conf refused.  Every command that
+ * rollback.c: an older atrestfs.conf or file refused.  Every command that
  * unlocks, and init, takes --state-dir (getopt value CLI_OPT_STATE_DIR)
  * and hands it to cli_state_dir_opt(): 0 with *@dir = @arg, or -1 (said
  * on stderr) unless it is an absolute path.  NULL: the default
@@ -217,5 +217,23 @@ int cli_rollback_check(const char *dir, const char *state_dir,
 /* After a store: record @cfg's new generation, warning if it cannot. */
 void cli_rollback_record(const char *dir, const char *state_dir,
 			 const struct vol_config *cfg, const struct kek *kek);
+/*
+ * mount: cli_rollback_check() that keeps the state directory open in @rb
+ * (fd -1 if there is none) for cli_rollback_files(), which hands it to
+ * the daemon @m once configured, refuses a record of files changed
+ * outside atrestfs (EXIT_VOLUME, naming trust) or others may write
+ * (EXIT_FAIL), says in one notice what this machine had no record of,
+ * and closes it.
+ */
+struct cli_rb {
+	struct state_dir sd;
+	bool cfg_first;			/* no record of the config was found */
+};
+int cli_rollback_mount(const char *dir, const char *state_dir,
+		       const struct vol_config *cfg, const struct kek *kek,
+		       int flags, struct cli_rb *rb);
+int cli_rollback_files(const char *dir, const char *state_dir,
+		       const struct vol_config *cfg, struct cli_rb *rb,
+		       struct atr_mount *m, int flags);
 
 #endif

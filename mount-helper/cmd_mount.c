@@ -338,9 +338,12 @@ static int do_mount(struct mount_args *a)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
 	char real[PATH_MAX], *fargv[4];
+	const char *state_dir = *a->state_dir ? a->state_dir : NULL;
+	int rbflags = CLI_RB_NOTICE | (a->foreground ? 0 : CLI_RB_LOG);
 	struct vol_config cfg;
 	struct atr_mount *m;
 	struct kek *kek = NULL;
+	struct cli_rb rb;
 	int dirfd, pathfd, err, ret;
 	unsigned int slot = 0;
 	pid_t self;
@@ -359,10 +362,8 @@ static int do_mount(struct mount_args *a)
 	}
 	ret = cli_unlock(dirfd, a->cipherdir, &a->ko, &cfg, &kek, &slot);
 	if (!ret)
-		ret = cli_rollback_check(a->cipherdir, *a->state_dir ?
-					 a->state_dir : NULL, &cfg, kek,
-					 CLI_RB_NOTICE |
-					 (a->foreground ? 0 : CLI_RB_LOG));
+		ret = cli_rollback_mount(a->cipherdir, state_dir, &cfg, kek,
+					 rbflags, &rb);
 	if (ret) {
 		kek_free(kek);
 		close(dirfd);
@@ -373,6 +374,7 @@ static int do_mount(struct mount_args *a)
 	if (pathfd < 0 || !realpath(a->cipherdir, real)) {
 		cli_err("%s: %s", a->cipherdir, strerror(errno));
 		kek_free(kek);
+		state_close(&rb.sd);
 		return EXIT_VOLUME;
 	}
 	/*
@@ -390,6 +392,7 @@ static int do_mount(struct mount_args *a)
 		cli_err("mount options too long");
 		kek_free(kek);
 		close(pathfd);
+		state_close(&rb.sd);
 		return EXIT_USAGE;
 	}
 	m = atr_mount_new(real, pathfd, &kek, cfg.extent_size);
@@ -397,6 +400,7 @@ static int do_mount(struct mount_args *a)
 		cli_err("out of memory");
 		kek_free(kek);
 		close(pathfd);
+		state_close(&rb.sd);
 		return EXIT_FAIL;
 	}
 	atr_mount_options(m, &a->mo);
@@ -405,7 +409,15 @@ static int do_mount(struct mount_args *a)
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));
 		atr_mount_free(m);
+		state_close(&rb.sd);
 		return EXIT_VOLUME;
+	}
+	/* The daemon checks each file against this machine's record. */
+	ret = cli_rollback_files(a->cipherdir, state_dir, &cfg, &rb, m,
+				 rbflags);
+	if (ret) {
+		atr_mount_free(m);
+		return ret;
 	}
 	atr_log_init(true);
 	/* Clients see other users' bytes only if the kernel checks modes. */

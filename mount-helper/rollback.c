@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * mount-helper/rollback.c - an older atrestfs.conf refused, as the
- * commands report it: open this machine's state directory for the
+ * mount-helper/rollback.c - an older atrestfs.conf or file refused, as
+ * the commands report it: open this machine's state directory for the
  * volume, check or record the config's generation (volume/confgen.c),
- * and say what happened and what to run.
+ * hand the record of its files to the daemon (fs/filestate.c), and say
+ * what happened and what to run.
  */
 #include <errno.h>
 #include <limits.h>
@@ -109,9 +110,10 @@ static void refuse(bool log, const char *fmt, ...)
 	}
 }
 
-int cli_rollback_check(const char *dir, const char *state_dir,
-		       const struct vol_config *cfg, const struct kek *kek,
-		       int flags)
+/* @rb: keep the state directory open there, and leave the notice to it. */
+static int check(const char *dir, const char *state_dir,
+		 const struct vol_config *cfg, const struct kek *kek,
+		 int flags, struct cli_rb *rb)
 {
 	char msg[KEYPROV_MSG_MAX] = "", trust[PATH_MAX + 64];
 	bool log = flags & CLI_RB_LOG;
@@ -119,6 +121,10 @@ int cli_rollback_check(const char *dir, const char *state_dir,
 	struct state_dir sd;
 	int err, ret = 0;
 
+	if (rb) {
+		rb->sd.fd = -1;
+		rb->cfg_first = false;
+	}
 	trust_cmd(dir, state_dir, trust, sizeof(trust));
 	err = cli_state_open(dir, state_dir, cfg->uuid, &sd, msg, sizeof(msg));
 	if (err == -EPERM) {
@@ -127,9 +133,10 @@ int cli_rollback_check(const char *dir, const char *state_dir,
 	}
 	/* No place to remember anything: nothing to check against. */
 	if (err) {
-		fprintf(stderr, "atrestfs: warning: an older %s/%s cannot be "
-			"told from the newest: %s (choose a state directory "
-			"with --state-dir)\n", dir, VOL_CONF_NAME, msg);
+		fprintf(stderr, "atrestfs: warning: an older %s/%s%s cannot "
+			"be told from the newest: %s (choose a state directory "
+			"with --state-dir)\n", dir, VOL_CONF_NAME,
+			rb ? ", or file," : "", msg);
 		return 0;
 	}
 	err = confgen_check(&sd, cfg, kek, &seen, msg, sizeof(msg));
@@ -137,6 +144,11 @@ int cli_rollback_check(const char *dir, const char *state_dir,
 	case 0:
 		if (*msg)
 			cli_warn(msg);
+		if (rb) {
+			rb->cfg_first = seen.err == -ENOENT;
+			rb->sd = sd;
+			return 0;
+		}
 		if (seen.err == -ENOENT && (flags & CLI_RB_NOTICE) &&
 		    !cli_quiet)
 			fprintf(stderr, "atrestfs: notice: first use of %s on "
@@ -162,6 +174,63 @@ int cli_rollback_check(const char *dir, const char *state_dir,
 		ret = EXIT_FAIL;
 	}
 	state_close(&sd);
+	return ret;
+}
+
+int cli_rollback_check(const char *dir, const char *state_dir,
+		       const struct vol_config *cfg, const struct kek *kek,
+		       int flags)
+{
+	return check(dir, state_dir, cfg, kek, flags, NULL);
+}
+
+int cli_rollback_mount(const char *dir, const char *state_dir,
+		       const struct vol_config *cfg, const struct kek *kek,
+		       int flags, struct cli_rb *rb)
+{
+	return check(dir, state_dir, cfg, kek, flags, rb);
+}
+
+int cli_rollback_files(const char *dir, const char *state_dir,
+		       const struct vol_config *cfg, struct cli_rb *rb,
+		       struct atr_mount *m, int flags)
+{
+	char msg[KEYPROV_MSG_MAX] = "", trust[PATH_MAX + 64];
+	bool log = flags & CLI_RB_LOG, quiet = cli_quiet ||
+		   !(flags & CLI_RB_NOTICE);
+	int err, ret = 0;
+
+	if (rb->sd.fd < 0)
+		return 0;	/* warned: nothing to check against */
+	trust_cmd(dir, state_dir, trust, sizeof(trust));
+	err = atr_mount_state(m, rb->sd.fd, rb->sd.path, msg, sizeof(msg));
+	if (err == -EBADMSG) {
+		refuse(log, "%s: %s. If you trust its files as they are now, "
+		       "run '%s'", dir, msg, trust);
+		ret = EXIT_VOLUME;
+	} else if (err < 0) {
+		refuse(log, "%s: %s", dir, *msg ? msg : strerror(-err));
+		ret = EXIT_FAIL;
+	} else if (quiet) {
+		;
+	} else if (rb->cfg_first && err == 1) {
+		fprintf(stderr, "atrestfs: notice: first use of %s on this "
+			"machine: from now on an older copy of its %s, or of "
+			"a file in it, is refused here (generation %u and the "
+			"files' versions recorded in %s)\n", dir,
+			VOL_CONF_NAME, cfg->generation, rb->sd.path);
+	} else if (rb->cfg_first) {
+		fprintf(stderr, "atrestfs: notice: first use of %s on this "
+			"machine: from now on an older copy of its %s is "
+			"refused here (generation %u recorded in %s)\n", dir,
+			VOL_CONF_NAME, cfg->generation, rb->sd.path);
+	} else if (err == 1) {
+		fprintf(stderr, "atrestfs: notice: this machine had no record "
+			"of the files of %s (%s/%s is new): each is accepted as "
+			"it is now, and from now on an older copy of one is "
+			"refused here\n", dir, rb->sd.path, ATR_FILES_NAME);
+	}
+	state_close(&rb->sd);
 	return ret;
 }
 
