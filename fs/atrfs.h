@@ -68,6 +68,13 @@ int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
  */
 int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
 		    char *msg, size_t msglen);
+/*
+ * Without a mount: make this machine's record of the volume's files in
+ * its state directory @dirfd empty, so that every file as it is now is
+ * accepted and recorded from then on (atrestfs trust), or a new volume
+ * starts with one (init).  0 or -errno.
+ */
+int atr_files_reset(int dirfd);
 /* Its name in the state directory, for messages. */
 #define ATR_FILES_NAME	"files"
 

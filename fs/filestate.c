@@ -386,12 +386,31 @@ static int compact(struct fstate *s)
 	return err;
 }
 
+/* Is the journal at the name still the one this mount appends to? */
+static bool still_ours(const struct fstate *s)
+{
+	struct stat a, b;
+
+	return !fstat(s->fd, &a) &&
+	       !fstatat(s->dirfd, FSTATE_NAME, &b, AT_SYMLINK_NOFOLLOW) &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int fstate_compact(struct fstate *s)
 {
 	int err;
 
 	if (!s)
 		return 0;
+	/*
+	 * Replaced meanwhile (atrestfs trust, or another mount of the
+	 * volume): what it holds now stands; ours would undo a trust.
+	 */
+	if (!still_ours(s)) {
+		atr_log(LOG_WARNING, "%s/" FSTATE_NAME " was replaced while the "
+			"volume was mounted; left as it is", s->dirpath);
+		return 0;
+	}
 	err = compact(s);
 	if (err)
 		atr_log(LOG_ERR, "cannot rewrite %s/" FSTATE_NAME ": %s; it keeps "
@@ -489,9 +508,10 @@ out_free:
 	return err;
 }
 
-int fstate_forget(int dirfd)
+int fstate_reset(int dirfd)
 {
-	if (unlinkat(dirfd, FSTATE_NAME, 0) && errno != ENOENT)
-		return -errno;
-	return fsync(dirfd) ? -errno : 0;
+	struct fstate s = { .dirfd = dirfd, .fd = -1 };
+
+	/* No record to seal: the key is not needed. */
+	return compact(&s);
 }

@@ -247,8 +247,8 @@ void fstate_put(struct fstate *s, const uint8_t id[FILE_ID_LEN],
 /* At a clean unmount, with no put running: rewrite the journal compacted. */
 int fstate_compact(struct fstate *s);
 void fstate_free(struct fstate *s);
-/* atrestfs trust: forget every record of files in the state directory. */
-int fstate_forget(int dirfd);
+/* An empty journal in the state directory @dirfd: atr_files_reset(). */
+int fstate_reset(int dirfd);
 
 /*
  * rollback.c: the version protocol (design.md, "Rollback").  All with

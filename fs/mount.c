@@ -151,6 +151,11 @@ int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
 			   msglen);
 }
 
+int atr_files_reset(int dirfd)
+{
+	return fstate_reset(dirfd);
+}
+
 void atr_mount_options(struct atr_mount *m, const struct atr_mount_opts *o)
 {
 	m->opt_mnt = *o;

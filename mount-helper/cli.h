@@ -235,5 +235,11 @@ int cli_rollback_mount(const char *dir, const char *state_dir,
 int cli_rollback_files(const char *dir, const char *state_dir,
 		       const struct vol_config *cfg, struct cli_rb *rb,
 		       struct atr_mount *m, int flags);
+/*
+ * init: an empty record of the volume's files on this machine, so its
+ * first mount has nothing to say; warns if it cannot.
+ */
+void cli_rollback_files_reset(const char *dir, const char *state_dir,
+			      const struct vol_config *cfg);
 
 #endif

@@ -229,6 +229,7 @@ int cmd_init(int argc, char **argv)
 		cli_warn(msg);
 	/* Recorded now, so that the first mount already checks. */
 	cli_rollback_record(dir, state_dir, &cfg, kek);
+	cli_rollback_files_reset(dir, state_dir, &cfg);
 	kek_free(kek);
 	cli_say("Initialised atrestfs volume %s in %s\n", uuid_str, dir);
 	if (!strcmp(provider, "keyfile"))

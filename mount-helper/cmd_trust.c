@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * mount-helper/cmd_trust.c - "atrestfs trust": take a volume's
- * atrestfs.conf as it is now as the newest this machine has seen, once an
- * older copy was put back on purpose (a restore from backup) or this
- * machine's record of it was lost to damage.  The only way to lower the
- * record, so it unlocks the volume first: only a config whose MAC
- * verifies can be trusted.
+ * atrestfs.conf and files as they are now as the newest this machine has
+ * seen, once an older copy was put back on purpose (a restore from
+ * backup) or this machine's record of them was lost to damage.  The only
+ * way to lower the record, so it unlocks the volume first: only a config
+ * whose MAC verifies can be trusted.  Of the files nothing is kept: the
+ * record starts empty, and each file is recorded again as it settles.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +21,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: atrestfs trust [OPTIONS] CIPHERDIR\n"
-"Take CIPHERDIR's atrestfs.conf as it is now as the newest this machine\n"
-"has seen: after an older copy was put back on purpose, or when this\n"
-"machine's record of it fails its check.  Unlocks the volume to verify\n"
-"the config first.\n"
+"Take CIPHERDIR's atrestfs.conf and files as they are now as the newest\n"
+"this machine has seen: after an older copy was put back on purpose, or\n"
+"when this machine's record of them fails its check.  Unlocks the volume\n"
+"to verify the config first.  Run it while the volume is not mounted.\n"
 "\n"
 "  -k, --keyfile PATH, -P, --provider NAME, -S, --slot N,\n"
 "  -O, --provider-option KEY=VALUE, --passfile FILE, --extpass CMD\n"
@@ -72,6 +73,15 @@ static int trust(const char *dir, const char *state_dir,
 	cli_say("Recorded generation %u of %s/%s as the newest on this "
 		"machine, in %s (%s)\n", cfg->generation, dir, VOL_CONF_NAME,
 		sd.path, was);
+	err = atr_files_reset(sd.fd);
+	if (err) {
+		cli_err("%s: %s/%s: %s", dir, sd.path, ATR_FILES_NAME,
+			strerror(-err));
+		state_close(&sd);
+		return EXIT_FAIL;
+	}
+	cli_say("Forgot the versions of its files seen here: each file is "
+		"accepted as it is now (%s/%s)\n", sd.path, ATR_FILES_NAME);
 	/* Not undone: what trust accepts, it accepts in whole. */
 	if (!seen.err && seen.gen > cfg->generation + 1)
 		cli_say("Copies of generations %u to %u of the config would "

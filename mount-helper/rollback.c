@@ -234,6 +234,24 @@ int cli_rollback_files(const char *dir, const char *state_dir,
 	return ret;
 }
 
+void cli_rollback_files_reset(const char *dir, const char *state_dir,
+			      const struct vol_config *cfg)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct state_dir sd;
+	int err;
+
+	/* No state directory: cli_rollback_record() has said so. */
+	if (cli_state_open(dir, state_dir, cfg->uuid, &sd, msg, sizeof(msg)))
+		return;
+	err = atr_files_reset(sd.fd);
+	if (err)
+		fprintf(stderr, "atrestfs: warning: the versions of the files "
+			"of %s are not recorded on this machine: %s/%s: %s\n",
+			dir, sd.path, ATR_FILES_NAME, strerror(-err));
+	state_close(&sd);
+}
+
 void cli_rollback_record(const char *dir, const char *state_dir,
 			 const struct vol_config *cfg, const struct kek *kek)
 {

@@ -297,21 +297,25 @@ static void test_not_ours_alone(void **state)
 	assert_int_equal(unlinkat(f->dirfd, "elsewhere", 0), 0);
 }
 
-/* atrestfs trust: the records go; the next open starts anew. */
-static void test_forget(void **state)
+/* atrestfs trust: the records go; the next open finds an empty journal. */
+static void test_reset(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t id[FILE_ID_LEN];
 	struct fstate *s;
 
-	assert_int_equal(open_state(f, &s), 1);
+	/* For init, with nothing there yet. */
+	assert_int_equal(fstate_reset(f->dirfd), 0);
+	assert_int_equal(journal_size(f), HDR);
+	assert_int_equal(open_state(f, &s), 0);
 	id_of(1, id);
 	fstate_put(s, id, 3);
 	fstate_free(s);
-	assert_int_equal(fstate_forget(f->dirfd), 0);
-	assert_int_equal(journal_size(f), -1);
-	assert_int_equal(fstate_forget(f->dirfd), 0);
-	assert_int_equal(open_state(f, &s), 1);
+	/* A forged journal goes too, unread. */
+	poke(f, HDR + 3, "X", 1);
+	assert_int_equal(fstate_reset(f->dirfd), 0);
+	assert_int_equal(journal_size(f), HDR);
+	assert_int_equal(open_state(f, &s), 0);
 	assert_int_equal(fstate_get(s, id), 0);
 	fstate_free(s);
 }
@@ -339,7 +343,7 @@ int main(void)
 		T(test_torn_tail),
 		T(test_bad_header),
 		T(test_not_ours_alone),
-		T(test_forget),
+		T(test_reset),
 		cmocka_unit_test(test_null),
 	};
 
