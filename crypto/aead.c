@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -301,6 +302,62 @@ int kdf_hmac(const uint8_t key[32], const void *msg, size_t len,
 		err = 0;
 	EVP_MAC_CTX_free(mctx);
 	return err;
+}
+
+struct kdf_hmac_batch {
+	EVP_MAC_CTX *ctx;		/* keyed; holds the key's pads */
+};
+
+int kdf_hmac_begin(const uint8_t key[32], struct kdf_hmac_batch **out)
+{
+	struct kdf_hmac_batch *b;
+	OSSL_PARAM params[2];
+	EVP_MAC *hmac;
+	int err = -EIO;
+
+	*out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (!hmac) {
+		free(b);
+		return -ENOSYS;
+	}
+	b->ctx = EVP_MAC_CTX_new(hmac);
+	EVP_MAC_free(hmac);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (b->ctx && EVP_MAC_init(b->ctx, key, 32, params) == 1)
+		err = 0;
+	if (err) {
+		kdf_hmac_end(b);
+		return err;
+	}
+	*out = b;
+	return 0;
+}
+
+int kdf_hmac_next(struct kdf_hmac_batch *b, const void *msg, size_t len,
+		  uint8_t mac[32])
+{
+	size_t outl = 0;
+
+	/* A NULL key re-initialises with the key already set. */
+	if (EVP_MAC_init(b->ctx, NULL, 0, NULL) == 1 &&
+	    EVP_MAC_update(b->ctx, msg, len) == 1 &&
+	    EVP_MAC_final(b->ctx, mac, &outl, 32) == 1 && outl == 32)
+		return 0;
+	return -EIO;
+}
+
+void kdf_hmac_end(struct kdf_hmac_batch *b)
+{
+	if (!b)
+		return;
+	EVP_MAC_CTX_free(b->ctx);	/* cleanses the key's state */
+	free(b);
 }
 
 int rand_fill(void *buf, size_t len)

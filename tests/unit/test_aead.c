@@ -429,6 +429,38 @@ static void test_hmac_vs_openssl(void **state)
 	}
 }
 
+/*
+ * The batch form: the same MACs as kdf_hmac(), message after message
+ * under one key, the RFC 4231 case 2 among them, whatever came before.
+ */
+static void test_hmac_batch(void **state)
+{
+	uint8_t key[32], msg[200], mac[32], ref[32], jefe[32] = "Jefe";
+	struct kdf_hmac_batch *b;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(rand_fill(key, sizeof(key)), 0);
+	assert_int_equal(kdf_hmac_begin(key, &b), 0);
+	for (len = 0; len <= sizeof(msg); len++) {
+		assert_int_equal(rand_fill(msg, sizeof(msg)), 0);
+		assert_int_equal(kdf_hmac_next(b, msg, len, mac), 0);
+		assert_int_equal(kdf_hmac(key, msg, len, ref), 0);
+		assert_memory_equal(mac, ref, sizeof(mac));
+	}
+	kdf_hmac_end(b);
+	memset(jefe + 4, 0, sizeof(jefe) - 4);
+	assert_int_equal(kdf_hmac_begin(jefe, &b), 0);
+	assert_int_equal(kdf_hmac_next(b, "x", 1, mac), 0);
+	assert_int_equal(kdf_hmac_next(b, "what do ya want for nothing?", 28,
+				       mac), 0);
+	assert_int_equal(unhex("5bdcc146bf60754e6a042426089575c75a003f089d2739"
+			       "839dec58b964ec3843", ref, sizeof(ref)), 32);
+	assert_memory_equal(mac, ref, sizeof(mac));
+	kdf_hmac_end(b);
+	kdf_hmac_end(NULL);
+}
+
 /* ---- ct_memcmp, rand_fill ---- */
 
 static void test_ct_memcmp(void **state)
@@ -534,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_hkdf_too_long),
 		cmocka_unit_test(test_hmac_rfc4231),
 		cmocka_unit_test(test_hmac_vs_openssl),
+		cmocka_unit_test(test_hmac_batch),
 		cmocka_unit_test(test_ct_memcmp),
 		cmocka_unit_test(test_rand_fill),
 	};
