@@ -104,31 +104,34 @@ int verrec_state_key(const struct kek *kek, const uint8_t uuid[VOL_UUID_LEN],
 }
 
 static int state_mac(const uint8_t key[VERREC_STATE_KEY_LEN],
+		     struct kdf_hmac_batch *b,
 		     const uint8_t msg[STATE_MSG_LEN],
 		     uint8_t mac[STATE_MAC_LEN])
 {
 	uint8_t full[32];
-	int err = kdf_hmac(key, msg, STATE_MSG_LEN, full);
+	int err = b ? kdf_hmac_next(b, msg, STATE_MSG_LEN, full) :
+		      kdf_hmac(key, msg, STATE_MSG_LEN, full);
 
 	memcpy(mac, full, STATE_MAC_LEN);
 	return err;
 }
 
 int verrec_state_seal(const uint8_t key[VERREC_STATE_KEY_LEN],
-		      const uint8_t id[FILE_ID_LEN], uint64_t counter,
-		      uint8_t rec[VERREC_STATE_LEN])
+		      struct kdf_hmac_batch *b, const uint8_t id[FILE_ID_LEN],
+		      uint64_t counter, uint8_t rec[VERREC_STATE_LEN])
 {
 	memcpy(rec, id, FILE_ID_LEN);
 	put_le64(rec + FILE_ID_LEN, counter);
-	return state_mac(key, rec, rec + STATE_MSG_LEN);
+	return state_mac(key, b, rec, rec + STATE_MSG_LEN);
 }
 
 int verrec_state_open(const uint8_t key[VERREC_STATE_KEY_LEN],
+		      struct kdf_hmac_batch *b,
 		      const uint8_t rec[VERREC_STATE_LEN],
 		      uint8_t id[FILE_ID_LEN], uint64_t *counter)
 {
 	uint8_t mac[STATE_MAC_LEN];
-	int err = state_mac(key, rec, mac);
+	int err = state_mac(key, b, rec, mac);
 
 	if (err)
 		return err;

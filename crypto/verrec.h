@@ -58,11 +58,15 @@ int verrec_open(const struct file_key *fk, const void *rec, size_t len,
 /* The state key of the volume @uuid.  @key is the caller's to wipe. */
 int verrec_state_key(const struct kek *kek, const uint8_t uuid[VOL_UUID_LEN],
 		     uint8_t key[VERREC_STATE_KEY_LEN]);
+/*
+ * @b: a batch keyed with @key (aead.h), for a loop over many records, or
+ * NULL.  verrec_state_open() is -EBADMSG if the MAC does not verify.
+ */
 int verrec_state_seal(const uint8_t key[VERREC_STATE_KEY_LEN],
-		      const uint8_t id[FILE_ID_LEN], uint64_t counter,
-		      uint8_t rec[VERREC_STATE_LEN]);
-/* -EBADMSG if the MAC does not verify. */
+		      struct kdf_hmac_batch *b, const uint8_t id[FILE_ID_LEN],
+		      uint64_t counter, uint8_t rec[VERREC_STATE_LEN]);
 int verrec_state_open(const uint8_t key[VERREC_STATE_KEY_LEN],
+		      struct kdf_hmac_batch *b,
 		      const uint8_t rec[VERREC_STATE_LEN],
 		      uint8_t id[FILE_ID_LEN], uint64_t *counter);
 

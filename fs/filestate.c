@@ -173,7 +173,7 @@ void fstate_put(struct fstate *s, const uint8_t id[FILE_ID_LEN],
 	}
 	if (prev == counter)
 		return;
-	err = verrec_state_seal(s->key, id, counter, rec);
+	err = verrec_state_seal(s->key, NULL, id, counter, rec);
 	if (!err) {
 		n = write(s->fd, rec, sizeof(rec));
 		err = n == (ssize_t)sizeof(rec) ? 0 : n < 0 ? -errno : -ENOSPC;
@@ -231,8 +231,9 @@ static int check_owned(const struct fstate *s, int fd, char *msg,
  * size reached the disk before the data); anything else that does not
  * verify was changed outside atrestfs.
  */
-static int load_recs(struct fstate *s, const uint8_t *buf, size_t n,
-		     uint64_t first, bool *zero_tail, char *msg, size_t msglen)
+static int load_recs(struct fstate *s, struct kdf_hmac_batch *b,
+		     const uint8_t *buf, size_t n, uint64_t first,
+		     bool *zero_tail, char *msg, size_t msglen)
 {
 	uint8_t id[FILE_ID_LEN];
 	uint64_t counter, prev;
@@ -248,7 +249,7 @@ static int load_recs(struct fstate *s, const uint8_t *buf, size_t n,
 				goto bad;
 			continue;
 		}
-		if (verrec_state_open(s->key, r, id, &counter))
+		if (verrec_state_open(s->key, b, r, id, &counter))
 			goto bad;
 		pthread_mutex_lock(&s->lock);
 		err = set(s, id, counter, &prev);
@@ -268,6 +269,7 @@ bad:
 static int load(struct fstate *s, int fd, char *msg, size_t msglen)
 {
 	uint8_t hdr[HDR_LEN], want[HDR_LEN], *buf;
+	struct kdf_hmac_batch *b;
 	size_t have = 0, whole;
 	uint64_t first = 0;
 	bool zero_tail = false;
@@ -285,6 +287,11 @@ static int load(struct fstate *s, int fd, char *msg, size_t msglen)
 	buf = malloc(READ_RECS * REC);
 	if (!buf)
 		return -ENOMEM;
+	err = kdf_hmac_begin(s->key, &b);
+	if (err) {
+		free(buf);
+		return err;
+	}
 	for (;;) {
 		n = fio_pread_full(fd, buf + have, READ_RECS * REC - have,
 				   HDR_LEN + first * REC + have);
@@ -296,13 +303,15 @@ static int load(struct fstate *s, int fd, char *msg, size_t msglen)
 		}
 		have += (size_t)n;
 		whole = have / REC;
-		err = load_recs(s, buf, whole, first, &zero_tail, msg, msglen);
+		err = load_recs(s, b, buf, whole, first, &zero_tail, msg,
+				msglen);
 		if (err || n == 0)
 			break;	/* a partial record at the end: cut short */
 		first += whole;
 		memmove(buf, buf + whole * REC, have - whole * REC);
 		have -= whole * REC;
 	}
+	kdf_hmac_end(b);
 	free(buf);
 	return err;
 }
@@ -329,6 +338,7 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 /* Every recorded file, then fsync: the new journal as FSTATE_TMP. */
 static int write_tmp(struct fstate *s, int fd)
 {
+	struct kdf_hmac_batch *b = NULL;
 	uint8_t *buf, *p;
 	size_t i, cap = READ_RECS * REC;
 	int err;
@@ -336,13 +346,18 @@ static int write_tmp(struct fstate *s, int fd)
 	buf = malloc(HDR_LEN + cap);
 	if (!buf)
 		return -ENOMEM;
+	/* An empty journal (fstate_reset()) has no key to MAC with. */
+	err = s->used ? kdf_hmac_begin(s->key, &b) : 0;
+	if (err) {
+		free(buf);
+		return err;
+	}
 	hdr_make(buf);
 	p = buf + HDR_LEN;
-	err = 0;
 	for (i = 0; i < s->cap && !err; i++) {
 		if (!s->tab[i].used || !s->tab[i].counter)
 			continue;
-		err = verrec_state_seal(s->key, s->tab[i].id,
+		err = verrec_state_seal(s->key, b, s->tab[i].id,
 					s->tab[i].counter, p);
 		p += REC;
 		if (!err && (size_t)(p - buf) + REC > HDR_LEN + cap) {
@@ -352,6 +367,7 @@ static int write_tmp(struct fstate *s, int fd)
 	}
 	if (!err)
 		err = write_all(fd, buf, (size_t)(p - buf));
+	kdf_hmac_end(b);
 	free(buf);
 	if (!err && fsync(fd))
 		err = -errno;

@@ -223,21 +223,35 @@ static void test_state_known_answer(void **state)
 			    "0b237f33a358cf565c02d283aceebc07");
 	for (i = 0; i < FILE_ID_LEN; i++)
 		id[i] = (uint8_t)(0x20 + i);
-	assert_int_equal(verrec_state_seal(key, id, 0x0102030405060708ull,
+	assert_int_equal(verrec_state_seal(key, NULL, id, 0x0102030405060708ull,
 					   rec), 0);
 	hex_encode(rec, sizeof(rec), hex);
 	assert_string_equal(hex, "202122232425262728292a2b2c2d2e2f"
 			    "0807060504030201"
 			    "9bd106d7968855e02c8e6c7a1e7727e6");
-	assert_int_equal(verrec_state_open(key, rec, got, &ctr), 0);
+	assert_int_equal(verrec_state_open(key, NULL, rec, got, &ctr), 0);
 	assert_memory_equal(got, id, FILE_ID_LEN);
 	assert_int_equal(ctr, 0x0102030405060708ull);
 	/* Counter 0, the record that drops a file. */
-	assert_int_equal(verrec_state_seal(key, id, 0, rec), 0);
+	assert_int_equal(verrec_state_seal(key, NULL, id, 0, rec), 0);
 	hex_encode(rec, sizeof(rec), hex);
 	assert_string_equal(hex, "202122232425262728292a2b2c2d2e2f"
 			    "0000000000000000"
 			    "08362d45b1b35eb7bbad039451945762");
+	/* The same through a batch, as a journal is read and written. */
+	{
+		struct kdf_hmac_batch *b;
+		uint8_t rec2[VERREC_STATE_LEN];
+
+		assert_int_equal(kdf_hmac_begin(key, &b), 0);
+		assert_int_equal(verrec_state_seal(key, b, id, 0, rec2), 0);
+		assert_memory_equal(rec2, rec, sizeof(rec));
+		assert_int_equal(verrec_state_open(key, b, rec2, got, &ctr), 0);
+		rec2[30] ^= 1;
+		assert_int_equal(verrec_state_open(key, b, rec2, got, &ctr),
+				 -EBADMSG);
+		kdf_hmac_end(b);
+	}
 	OPENSSL_cleanse(key, sizeof(key));
 	kek_free(kek);
 }
@@ -254,19 +268,19 @@ static void test_state_flip_and_key(void **state)
 	(void)state;
 	assert_int_equal(verrec_state_key(kek, known_uuid, key), 0);
 	assert_int_equal(rand_fill(id, sizeof(id)), 0);
-	assert_int_equal(verrec_state_seal(key, id, 42, rec), 0);
+	assert_int_equal(verrec_state_seal(key, NULL, id, 42, rec), 0);
 	for (i = 0; i < sizeof(rec); i++)
 		for (bit = 0; bit < 8; bit++) {
 			rec[i] ^= (uint8_t)(1u << bit);
-			assert_int_equal(verrec_state_open(key, rec, got, &ctr),
+			assert_int_equal(verrec_state_open(key, NULL, rec, got, &ctr),
 					 -EBADMSG);
 			rec[i] ^= (uint8_t)(1u << bit);
 		}
 	/* Another volume's key (same KEK, other UUID) does not verify it. */
 	assert_int_equal(verrec_state_key(kek, uuid2, other), 0);
 	assert_memory_not_equal(key, other, sizeof(key));
-	assert_int_equal(verrec_state_open(other, rec, got, &ctr), -EBADMSG);
-	assert_int_equal(verrec_state_open(key, rec, got, &ctr), 0);
+	assert_int_equal(verrec_state_open(other, NULL, rec, got, &ctr), -EBADMSG);
+	assert_int_equal(verrec_state_open(key, NULL, rec, got, &ctr), 0);
 	assert_int_equal(ctr, 42);
 	/* The subkey is none of the KEK's others. */
 	assert_memory_not_equal(key, kek->conf_mac_key, sizeof(key));
