@@ -104,8 +104,9 @@ mount_fs() {
 	atrestfs | atrestfs-nx | atrestfs-wt | atrestfs-nu | atrestfs-base)
 		local a=$atr
 		[ "$fs" = atrestfs-base ] && a=$base
-		"$a" init -q --keyfile "$b.key" "$b" >/dev/null || return 1
-		"$a" mount -f --keyfile "$b.key" \
+		# The state directory in the scratch directory, not /var/lib.
+		"$a" init -q --keyfile "$b.key" --state-dir "$b.state" "$b" >/dev/null || return 1
+		"$a" mount -f --keyfile "$b.key" --state-dir "$b.state" \
 			$([ "$fs" = atrestfs-nx ] && echo -o noxattr) \
 			$([ "$fs" = atrestfs-wt ] && echo -o writethrough) \
 			$([ "$fs" = atrestfs-nu ] && echo -o nouring) \
@@ -205,7 +206,7 @@ swap_round() {
 	mount_fs atrestfs "$b" "$m" || return 0
 	swap_once "$r" atrestfs "$m/swapfile"
 	umount_fs atrestfs "$m"
-	rm -rf "$b" "$b.key"
+	rm -rf "$b" "$b.key" "$b.state"
 	mkdir -p "$root/back"
 	swap_once "$r" loop "$root/back/swapfile"
 }
@@ -249,7 +250,7 @@ main() {
 			mount_fs "$fs" "$b" "$m" || continue
 			run_workloads "$r" "$fs" "$m"
 			umount_fs "$fs" "$m"
-			rm -rf "$b" "$b.key" "$b.pass" "$m"
+			rm -rf "$b" "$b.key" "$b.pass" "$b.state" "$m"
 		done
 		[ "${BENCH_SWAP:-1}" = 1 ] && swap_round "$r"
 	done
