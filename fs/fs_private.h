@@ -315,7 +315,7 @@ void rollback_new_id(struct atr_mount *m, struct atr_inode *ai,
 struct rollback_unlink {
 	struct atr_inode *ai;		/* the inode, if the table has it */
 	uint8_t id[FILE_ID_LEN];
-	bool known;			/* @id is the file's, recorded here */
+	bool known;			/* @id is its file's, recorded here */
 };
 void rollback_unlinking(struct atr_mount *m, struct atr_inode *dir,
 			const char *name, struct rollback_unlink *ul);
