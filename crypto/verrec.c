@@ -61,6 +61,12 @@ static bool ver_ok(const struct verrec *v)
 int verrec_seal(const struct file_key *fk, const struct verrec *v,
 		uint8_t rec[VERREC_LEN])
 {
+	return verrec_seal_ctx(NULL, fk, v, rec);
+}
+
+int verrec_seal_ctx(struct aead_ctx *ac, const struct file_key *fk,
+		    const struct verrec *v, uint8_t rec[VERREC_LEN])
+{
 	uint8_t aad[VER_AAD_LEN], pt[VERREC_PLAIN_LEN];
 	int err;
 
@@ -71,7 +77,8 @@ int verrec_seal(const struct file_key *fk, const struct verrec *v,
 	memcpy(pt + 16, v->tag, AEAD_TAG_LEN);
 	pt[16 + AEAD_TAG_LEN] = v->flags;
 	ver_aad(fk, aad);
-	err = aead_box_seal(fk->dek, aad, sizeof(aad), pt, sizeof(pt), rec);
+	err = aead_box_seal_ctx(ac, fk->dek, aad, sizeof(aad), pt, sizeof(pt),
+				rec);
 	OPENSSL_cleanse(pt, sizeof(pt));
 	return err;
 }

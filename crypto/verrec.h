@@ -41,9 +41,14 @@ struct verrec {
 	uint8_t flags;			/* VERREC_F_* */
 };
 
-/* Seal @v into @rec under the file's DEK.  -EINVAL for a bad @v. */
+/*
+ * Seal @v into @rec under the file's DEK.  -EINVAL for a bad @v.  @ac: a
+ * thread's reusable context (aead.h), or NULL.
+ */
 int verrec_seal(const struct file_key *fk, const struct verrec *v,
 		uint8_t rec[VERREC_LEN]);
+int verrec_seal_ctx(struct aead_ctx *ac, const struct file_key *fk,
+		    const struct verrec *v, uint8_t rec[VERREC_LEN]);
 /*
  * Open @len bytes of @rec into @v: -EBADMSG if it is not exactly a record
  * of this file that authenticates and is well formed (counter 0, unknown

@@ -142,7 +142,7 @@ static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 
 int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
-	int err;
+	int err, own = -1;
 
 	/*
 	 * No key: a settle at the last close failed and was logged; nothing
@@ -150,13 +150,15 @@ int fio_settle(struct atr_mount *m, struct atr_inode *ai, int fd)
 	 */
 	if (!ai->fk || (!ai->gaps && !ai->data_pending && !ai->ver_changed))
 		return 0;
-	if (fd >= 0)
-		return settle_fd(m, ai, fd);
-	fd = attr_reopen(ai, O_RDONLY);
-	if (fd < 0)
-		return fd;
+	if (fd < 0) {
+		fd = own = attr_reopen(ai, O_RDONLY);
+		if (fd < 0)
+			return fd;
+	}
 	err = settle_fd(m, ai, fd);
-	close(fd);
+	if (own >= 0)
+		close(own);
+	fio_tls_forget(m);	/* the version record was sealed with it */
 	return err;
 }
 
@@ -638,8 +640,8 @@ int fio_truncate(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return err;
 }
 
-int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
-		  int mode, uint64_t off, uint64_t len)
+static int fallocate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
+			 int mode, uint64_t off, uint64_t len)
 {
 	uint32_t esz = m->extent_size;
 	uint64_t dsz = extent_disk_size(esz), fsize, first, last;
@@ -665,3 +667,12 @@ int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return 0;
 }
 
+int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  int mode, uint64_t off, uint64_t len)
+{
+	int err = fallocate_req(m, ai, fd, mode, off, len);
+
+	/* A punch seals the version record before any extent. */
+	fio_tls_forget(m);
+	return err;
+}

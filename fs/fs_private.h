@@ -413,6 +413,11 @@ struct fio_tls {
 struct fio_tls *fio_tls_get(struct atr_mount *m);
 void fio_tls_forget(struct atr_mount *m);
 /*
+ * This thread's state if it has one, else NULL (none is made): for work
+ * outside the data path that may also run in the main thread at stop.
+ */
+struct fio_tls *fio_tls_peek(void);
+/*
  * The calling thread's reply buffer for a read of @size bytes (at most
  * FIO_SPAN), or NULL.  Owned by the thread; valid until its next request.
  * It is the transport's own buffer where it has one (xport_reply_buf()),

@@ -75,15 +75,24 @@ struct fio_tls *fio_tls_get(struct atr_mount *m)
 	return t;
 }
 
+struct fio_tls *fio_tls_peek(void)
+{
+	if (pthread_once(&tls_once, tls_key_make) || tls_key_err)
+		return NULL;
+	return pthread_getspecific(tls_key);
+}
+
 /*
  * The AEAD context keeps no file's key past a request, since the file may
  * be closed next and the thread lives until unmount.  Costs one key set-up
- * per request, not per extent.
+ * per request, not per extent.  A thread without state has nothing to
+ * forget, and is given none.
  */
 void fio_tls_forget(struct atr_mount *m)
 {
-	struct fio_tls *t = fio_tls_get(m);
+	struct fio_tls *t = fio_tls_peek();
 
+	(void)m;
 	if (t)
 		aead_ctx_forget(t->ac);
 }

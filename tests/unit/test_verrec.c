@@ -70,6 +70,31 @@ static void test_layout(void **state)
 	file_key_free(fk);
 }
 
+/* Through a thread's context: the same record, a nonce of its batch. */
+static void test_seal_ctx(void **state)
+{
+	struct file_key *fk = fk_new(), *other = fk_new();
+	struct aead_ctx *ac = aead_ctx_new();
+	uint8_t rec[VERREC_LEN], rec2[VERREC_LEN];
+	struct verrec v;
+
+	(void)state;
+	assert_non_null(ac);
+	assert_int_equal(verrec_seal_ctx(ac, fk, &clean, rec), 0);
+	assert_int_equal(verrec_seal_ctx(ac, fk, &clean, rec2), 0);
+	assert_memory_not_equal(rec, rec2, AEAD_NONCE_LEN);
+	assert_int_equal(verrec_open(fk, rec, sizeof(rec), &v), 0);
+	assert_int_equal(v.counter, clean.counter);
+	assert_memory_equal(v.tag, clean.tag, AEAD_TAG_LEN);
+	/* The context re-keys for another file's DEK and ID. */
+	assert_int_equal(verrec_seal_ctx(ac, other, &clean, rec2), 0);
+	assert_int_equal(verrec_open(fk, rec2, sizeof(rec2), &v), -EBADMSG);
+	assert_int_equal(verrec_open(other, rec2, sizeof(rec2), &v), 0);
+	aead_ctx_free(ac);
+	file_key_free(other);
+	file_key_free(fk);
+}
+
 static void test_dirty(void **state)
 {
 	struct file_key *fk = fk_new();
@@ -300,6 +325,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_seal_ctx),
 		cmocka_unit_test(test_dirty),
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_flip_every_bit),
