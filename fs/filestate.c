@@ -58,6 +58,12 @@ struct fstate {
 	struct fstate_ent *tab;		/* ->lock; open addressing */
 	size_t cap, used;		/* ->lock; cap a power of two */
 	bool append_failed;		/* ->lock; logged once */
+	/*
+	 * ->lock: records in the journal, and whether it must be rewritten
+	 * even with one per recorded ID (a torn end, a failed append).
+	 */
+	uint64_t nrec;
+	bool rewrite;
 };
 
 static size_t slot0(const struct fstate *s, const uint8_t id[FILE_ID_LEN])
@@ -147,6 +153,7 @@ static void append_failed(struct fstate *s, int err)
 	pthread_mutex_lock(&s->lock);
 	first = !s->append_failed;
 	s->append_failed = true;
+	s->rewrite = true;
 	pthread_mutex_unlock(&s->lock);
 	if (first)
 		atr_log(LOG_ERR, "cannot add to %s/" FSTATE_NAME ": %s; versions "
@@ -178,8 +185,13 @@ void fstate_put(struct fstate *s, const uint8_t id[FILE_ID_LEN],
 		n = write(s->fd, rec, sizeof(rec));
 		err = n == (ssize_t)sizeof(rec) ? 0 : n < 0 ? -errno : -ENOSPC;
 	}
-	if (err)
+	if (err) {
 		append_failed(s, err);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->nrec++;
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* ---- loading ---- */
@@ -244,7 +256,7 @@ static int load_recs(struct fstate *s, struct kdf_hmac_batch *b,
 		const uint8_t *r = buf + i * REC;
 
 		if (*zero_tail || all_zero(r, REC)) {
-			*zero_tail = true;
+			*zero_tail = s->rewrite = true;
 			if (!all_zero(r, REC))
 				goto bad;
 			continue;
@@ -253,6 +265,7 @@ static int load_recs(struct fstate *s, struct kdf_hmac_batch *b,
 			goto bad;
 		pthread_mutex_lock(&s->lock);
 		err = set(s, id, counter, &prev);
+		s->nrec++;
 		pthread_mutex_unlock(&s->lock);
 		if (err)
 			return msg_fail(msg, msglen, err, "out of memory loading "
@@ -305,8 +318,11 @@ static int load(struct fstate *s, int fd, char *msg, size_t msglen)
 		whole = have / REC;
 		err = load_recs(s, b, buf, whole, first, &zero_tail, msg,
 				msglen);
-		if (err || n == 0)
-			break;	/* a partial record at the end: cut short */
+		if (err || n == 0) {
+			/* A partial record at the end: cut short. */
+			s->rewrite = s->rewrite || have % REC;
+			break;
+		}
 		first += whole;
 		memmove(buf, buf + whole * REC, have - whole * REC);
 		have -= whole * REC;
@@ -336,11 +352,12 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 }
 
 /* Every recorded file, then fsync: the new journal as FSTATE_TMP. */
-static int write_tmp(struct fstate *s, int fd)
+static int write_tmp(struct fstate *s, int fd, uint64_t *nrec)
 {
 	struct kdf_hmac_batch *b = NULL;
 	uint8_t *buf, *p;
 	size_t i, cap = READ_RECS * REC;
+	uint64_t n = 0;
 	int err;
 
 	buf = malloc(HDR_LEN + cap);
@@ -360,6 +377,7 @@ static int write_tmp(struct fstate *s, int fd)
 		err = verrec_state_seal(s->key, b, s->tab[i].id,
 					s->tab[i].counter, p);
 		p += REC;
+		n++;
 		if (!err && (size_t)(p - buf) + REC > HDR_LEN + cap) {
 			err = write_all(fd, buf, (size_t)(p - buf));
 			p = buf;
@@ -371,7 +389,19 @@ static int write_tmp(struct fstate *s, int fd)
 	free(buf);
 	if (!err && fsync(fd))
 		err = -errno;
+	*nrec = n;
 	return err;
+}
+
+/* Does the journal hold more than one record per recorded file? */
+static bool loose(const struct fstate *s)
+{
+	uint64_t live = 0;
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		live += s->tab[i].used && s->tab[i].counter;
+	return s->rewrite || s->nrec != live;
 }
 
 /*
@@ -381,6 +411,7 @@ static int write_tmp(struct fstate *s, int fd)
  */
 static int compact(struct fstate *s)
 {
+	uint64_t nrec = 0;
 	int fd, err;
 
 	/* Whatever sits at the name (a link put there) goes, unopened. */
@@ -390,7 +421,7 @@ static int compact(struct fstate *s)
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	err = write_tmp(s, fd);
+	err = write_tmp(s, fd, &nrec);
 	if (close(fd) && !err)
 		err = -errno;
 	if (!err && renameat(s->dirfd, FSTATE_TMP, s->dirfd, FSTATE_NAME))
@@ -399,6 +430,10 @@ static int compact(struct fstate *s)
 		unlinkat(s->dirfd, FSTATE_TMP, 0);
 	else if (fsync(s->dirfd))
 		err = -errno;
+	if (!err) {
+		s->nrec = nrec;
+		s->rewrite = false;
+	}
 	return err;
 }
 
@@ -427,6 +462,9 @@ int fstate_compact(struct fstate *s)
 			"volume was mounted; left as it is", s->dirpath);
 		return 0;
 	}
+	/* Nothing settled, or nothing twice: a volume read, not written. */
+	if (!loose(s))
+		return 0;
 	err = compact(s);
 	if (err)
 		atr_log(LOG_ERR, "cannot rewrite %s/" FSTATE_NAME ": %s; it keeps "
@@ -504,7 +542,7 @@ int fstate_open(int dirfd, const char *dirpath, const struct kek *kek,
 	if (err)
 		goto out_free;
 	none = load_file(s, msg, msglen);
-	err = none < 0 ? none : compact(s);
+	err = none < 0 ? none : none || loose(s) ? compact(s) : 0;
 	if (err && none >= 0)
 		msg_fail(msg, msglen, err, "cannot write %s/" FSTATE_NAME ": %s",
 			 dirpath, strerror(-err));

@@ -148,6 +148,50 @@ static void test_new_then_reopen(void **state)
 	fstate_free(s);
 }
 
+static ino_t journal_ino(struct fixture *f)
+{
+	struct stat st;
+
+	assert_int_equal(fstatat(f->dirfd, FSTATE_NAME, &st, 0), 0);
+	return st.st_ino;
+}
+
+/* A journal with one record per file is left as it is, at open and end. */
+static void test_compact_only_when_loose(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[FILE_ID_LEN], b[FILE_ID_LEN];
+	struct fstate *s;
+	ino_t ino;
+
+	id_of(1, a);
+	id_of(2, b);
+	assert_int_equal(open_state(f, &s), 1);
+	fstate_put(s, a, 1);
+	fstate_put(s, b, 1);
+	ino = journal_ino(f);
+	assert_int_equal(fstate_compact(s), 0);
+	assert_int_equal(journal_ino(f), ino);		/* two, both live */
+	fstate_free(s);
+	assert_int_equal(open_state(f, &s), 0);
+	assert_int_equal(journal_ino(f), ino);
+	assert_int_equal(fstate_compact(s), 0);		/* nothing added */
+	assert_int_equal(journal_ino(f), ino);
+	fstate_put(s, a, 2);				/* a twice now */
+	assert_int_equal(fstate_compact(s), 0);
+	assert_int_not_equal(journal_ino(f), ino);
+	assert_int_equal(journal_size(f), HDR + 2 * REC);
+	ino = journal_ino(f);
+	fstate_free(s);
+	/* A torn end is cut at open. */
+	poke(f, HDR + 2 * REC, "\0\0\0", 3);
+	assert_int_equal(open_state(f, &s), 0);
+	assert_int_not_equal(journal_ino(f), ino);
+	assert_int_equal(journal_size(f), HDR + 2 * REC);
+	assert_int_equal(fstate_get(s, a), 2);
+	fstate_free(s);
+}
+
 static void test_many(void **state)
 {
 	struct fixture *f = *state;
@@ -337,6 +381,7 @@ int main(void)
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_new_then_reopen),
+		T(test_compact_only_when_loose),
 		T(test_many),
 		T(test_bad_mac),
 		T(test_other_volume),
