@@ -251,8 +251,9 @@ void fstate_free(struct fstate *s);
 int fstate_reset(int dirfd);
 
 /*
- * rollback.c: the version protocol (design.md, "Rollback").  All with
- * ai->lock write-held but rollback_unlinked().
+ * rollback.c: the version protocol (design.md, "Rollback of files").  All
+ * with ai->lock write-held but rollback_unlinking() and
+ * rollback_unlinked(), which take it themselves.
  */
 /* Nothing known of a version: a key made, dropped or about to load. */
 void rollback_reset(struct atr_inode *ai);

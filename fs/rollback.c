@@ -14,7 +14,7 @@
  * opens: a dirty record is written before the data changes, a clean one
  * after, then the header's HDR_F_VER (so a record is never required
  * before it exists), then the state record (never ahead of the file).
- * What is and is not detected: docs/design.md, "Rollback".
+ * What is and is not detected: docs/design.md, "Rollback of files".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,16 +98,17 @@ static int load_record(struct atr_inode *ai, int fd, struct verrec *v)
 {
 	uint8_t rec[VERREC_LEN + 1];
 	ssize_t n = fgetxattr(fd, HDR_VER_XATTR, rec, sizeof(rec));
+	int err = n < 0 ? -errno : 0;
 
-	if (n < 0 && errno == ENODATA) {
+	if (err == -ENODATA) {
 		key_log(ai, "its header says it has a version record, and it "
 			"has none (removed in the backing directory?)");
 		return -EBADMSG;
 	}
-	if (n < 0 && errno != ERANGE) {
+	if (err && err != -ERANGE) {
 		key_log(ai, "cannot read its version record: %s",
-			strerror(errno));
-		return -errno;
+			strerror(-err));
+		return err;
 	}
 	if (n < 0 || verrec_open(ai->fk, rec, (size_t)n, v)) {
 		key_log(ai, "its version record does not authenticate "
