@@ -308,3 +308,24 @@ mount_st
 grep -q notice "$M.log" && fail "a notice again: $(cat "$M.log")"
 unmount_vol "$M"
 ok "state directory lost: one notice, the volume as it is accepted"
+
+# 8. Deleting files drops their records if they were opened during the
+#    mount; the records of files deleted unopened stay (documented).
+recs() {
+	echo $(( ($(stat -c %s "$J") - 16) / 40 ))
+}
+mount_st
+mkdir "$M/del"
+for i in $(seq 20); do echo "file $i" >"$M/del/f$i"; done
+unmount_vol "$M"
+before=$(recs)
+mount_st
+cat "$M"/del/f* >/dev/null
+rm "$M"/del/f1? "$M"/del/f20
+unmount_vol "$M"
+[ "$(recs)" = $((before - 11)) ] || fail "records after deleting 11 opened files: $(recs), want $((before - 11))"
+mount_st
+rm -r "$M/del"
+unmount_vol "$M"
+[ "$(recs)" = $((before - 11)) ] || fail "records after deleting 9 unopened files: $(recs), want $((before - 11))"
+ok "deleting files opened during the mount drops their records; unopened ones keep theirs"
