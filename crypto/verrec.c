@@ -54,7 +54,7 @@ static bool ver_ok(const struct verrec *v)
 {
 	if (v->counter == 0 || v->flags & ~VERREC_F_KNOWN)
 		return false;
-	return !(v->flags & VERREC_F_DIRTY) ||
+	return !(v->flags & (VERREC_F_DIRTY | VERREC_F_CUT)) ||
 	       (v->size == 0 && zero(v->tag, AEAD_TAG_LEN));
 }
 

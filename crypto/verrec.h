@@ -32,7 +32,12 @@
 #define VERREC_LEN		(VERREC_PLAIN_LEN + AEAD_OVERHEAD)
 /* Written before a change, replaced by a clean record once it settles. */
 #define VERREC_F_DIRTY		0x01
-#define VERREC_F_KNOWN		VERREC_F_DIRTY
+/*
+ * The daemon found the file changed in the backing directory while it was
+ * open: the file stays refused after a remount, until trusted or removed.
+ */
+#define VERREC_F_CUT		0x02
+#define VERREC_F_KNOWN		(VERREC_F_DIRTY | VERREC_F_CUT)
 
 struct verrec {
 	uint64_t counter;		/* 1 for a file's first version */

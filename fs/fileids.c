@@ -74,7 +74,7 @@ static bool gone(const struct atr_inode *ai)
 int fileid_claim(struct atr_mount *m, struct atr_inode *ai,
 		 const uint8_t id[FILE_ID_LEN])
 {
-	char path[512], other_path[512];
+	char other_path[512];
 	struct atr_inode *other = NULL;
 	size_t b;
 
@@ -98,12 +98,11 @@ int fileid_claim(struct atr_mount *m, struct atr_inode *ai,
 	}
 	if (other) {
 		/* Under the lock: @other cannot be freed meanwhile. */
-		atr_inode_path(ai, path, sizeof(path));
 		atr_inode_path(other, other_path, sizeof(other_path));
 		pthread_mutex_unlock(&m->fileids_lock);
-		atr_log(LOG_ERR, "%s: its file ID is also the file ID of %s "
-			"(a header copied between files in the backing "
-			"directory); refusing it", path, other_path);
+		key_log(ai, "its file ID is also the file ID of %s (a header "
+			"copied between files in the backing directory); "
+			"refusing it", other_path);
 		return -EBADMSG;
 	}
 	id_unlink(m, ai);

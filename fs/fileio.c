@@ -84,11 +84,15 @@ int fio_data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
 	if (err == -EBADMSG && first_report(ai, UINT64_MAX - 1))
 		atr_log_inode(LOG_ERR, ai, "backing size is not that of any "
 			      "valid file (truncated or extended?)");
-	if (!err && *size == 0 && ai->hdr_data) {
+	/* This mount is the only writer: nobody else may move the end. */
+	if (!err && ai->size_known && *size != ai->size) {
 		if (first_report(ai, UINT64_MAX - 2))
-			atr_log_inode(LOG_ERR, ai, "the file held data and was "
-				      "cut to zero bytes in the backing "
-				      "directory");
+			atr_log_inode(LOG_ERR, ai, "its size changed in the "
+				      "backing directory while it was open "
+				      "(%llu bytes, %llu expected): cut, or an "
+				      "older copy put back",
+				      (unsigned long long)*size,
+				      (unsigned long long)ai->size);
 		err = -EBADMSG;
 	}
 	return err;
@@ -105,6 +109,11 @@ static int settle_header(struct atr_mount *m, struct atr_inode *ai, int fd,
 	uint64_t fsize;
 	int err;
 
+	/* Format 1 headers keep flags 0: older atrestfs refuse any other. */
+	if (!m->hdr_always) {
+		ai->data_pending = false;
+		return 0;
+	}
 	if (ai->data_pending) {
 		err = fio_size(m, fd, &fsize);
 		if (err)
@@ -125,8 +134,19 @@ static int settle_header(struct atr_mount *m, struct atr_inode *ai, int fd,
 /* Holes, then the version record, then the header that requires it. */
 static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
-	int holes = fio_holes_settle(m, ai, fd), ver, hdr;
+	uint64_t fsize;
+	int holes, ver, hdr;
 
+	/*
+	 * Never settle a file changed behind our back: its holes, flags and
+	 * version would sign the damage.  Its version record says so instead.
+	 */
+	holes = fio_data_size(m, ai, fd, &fsize);
+	if (holes == -EBADMSG)
+		rollback_cut(m, ai, fd);
+	if (holes < 0)
+		return holes;
+	holes = fio_holes_settle(m, ai, fd);
 	if (holes < 0)
 		return holes;
 	ver = rollback_record(m, ai, fd);
@@ -511,6 +531,8 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 					    true);
 	}
 	err = fio_out_end(&o, err);
+	if (!err)
+		ai->size = nsize;
 	if (!err && j.last == j.lastidx)
 		rollback_end(ai, j.disk + (j.last - j.first) * dsz +
 				 span_ext_len(esz, nsize, j.last) + OVH);
@@ -562,6 +584,7 @@ static int truncate_cut(struct atr_mount *m, struct atr_inode *ai, int fd,
 			return -errno;
 		}
 		rollback_end(ai, NULL);
+		ai->size = 0;
 		return fio_gap_close(ai, fd, 0, UINT64_MAX);
 	}
 	/* The extent holding the new end becomes last: re-seal it so. */
@@ -582,6 +605,8 @@ static int truncate_cut(struct atr_mount *m, struct atr_inode *ai, int fd,
 	}
 	if (!err && ftruncate(fd, (off_t)(extent_disk_off(esz, last) + ilen + OVH)))
 		err = -errno;
+	if (!err)
+		ai->size = size;
 	if (!err)
 		rollback_end(ai, t->edge[1] + ilen + OVH);
 	if (!err)

@@ -49,7 +49,17 @@ struct atr_inode {
 	bool xattr_unsynced;		/* ->lock; header or record not yet fsynced */
 	bool hdr_data;			/* ->lock; header has HDR_F_DATA */
 	bool data_pending;		/* ->lock; data written, flag not yet set */
-	bool id_ours;			/* ->lock; key.c: ID made by this mount, here */
+	bool size_known;		/* ->lock; while the key is loaded */
+	uint64_t size;			/* ->lock; the plaintext size this mount
+					   left: any other on disk is a change
+					   made in the backing directory */
+	bool id_ours;			/* ->lock; key.c: the loaded key's ID is
+					   made_id, so nothing but our data is
+					   under it */
+	bool made;			/* ->lock; made_id is set */
+	uint8_t made_id[FILE_ID_LEN];	/* ->lock; the last ID this mount made
+					   for this inode, kept while the inode
+					   is in the table */
 	bool hdr_logged;		/* ->lock; a bad header was logged */
 	bool hdr_ver;			/* ->lock; header has HDR_F_VER */
 	/*
@@ -64,6 +74,7 @@ struct atr_inode {
 	uint64_t ver;
 	uint64_t ver_commit;
 	bool ver_gone;
+	bool ver_cut;			/* ->lock; rollback_cut() marked it */
 	bool ver_tag_ok;		/* ->lock; ver_tag is the file's */
 	uint8_t ver_tag[AEAD_TAG_LEN];	/* ->lock; of its last extent */
 	bool id_held;			/* mnt->fileids_lock; fileids.c */
@@ -300,6 +311,13 @@ static inline void rollback_end_lost(struct atr_inode *ai)
 
 /* The header has HDR_F_VER now: the file is clean. */
 void rollback_settled(struct atr_inode *ai);
+/*
+ * The file's size changed in the backing directory while it was open
+ * (fio_data_size()): its version record says so for good (VERREC_F_CUT),
+ * so that no later settle signs the damage and no remount takes it for a
+ * crash.  Best effort: the error was already returned and logged.
+ */
+void rollback_cut(struct atr_mount *m, struct atr_inode *ai, int fd);
 /*
  * After rollback_settled(), and at fsync after the backing fsync: this
  * machine's record of the version that settled.

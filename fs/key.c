@@ -16,7 +16,11 @@
 #include "audit.h"
 #include "fs_private.h"
 
-/* The sparse record is optional; a bad one only costs the right to holes. */
+/*
+ * The sparse record is optional; a bad one only costs the right to holes.
+ * On an empty file it can only be one left by a new file ID that a crash
+ * cut short (key_first_data()): an empty file has no holes to lose.
+ */
 static void load_sparse(struct atr_inode *ai, int fd)
 {
 	uint8_t rec[EXTENT_SPARSE_LEN + 1];
@@ -26,8 +30,11 @@ static void load_sparse(struct atr_inode *ai, int fd)
 	if (n < 0)
 		return;
 	if (extent_sparse_check(ai->fk, rec, (size_t)n)) {
-		atr_log_inode(LOG_ERR, ai, "sparse record does not authenticate; "
-			      "holes in this file will read as errors");
+		if (ai->size_known && !ai->size)
+			fremovexattr(fd, HDR_SPARSE_XATTR);
+		else
+			key_log(ai, "sparse record does not authenticate; "
+				"holes in this file will read as errors");
 		return;
 	}
 	ai->sparse = true;
@@ -75,6 +82,14 @@ static int write_header(struct atr_mount *m, int fd, struct file_key **fk)
 	return err;
 }
 
+/* @ai's ID is one this mount made for it: ours until it leaves the table. */
+static void id_made(struct atr_inode *ai, const uint8_t id[FILE_ID_LEN])
+{
+	memcpy(ai->made_id, id, FILE_ID_LEN);
+	ai->made = true;
+	ai->id_ours = true;
+}
+
 /* A key this mount made for @ai: nothing but our data is under its ID. */
 static int key_made(struct atr_mount *m, struct atr_inode *ai)
 {
@@ -82,7 +97,9 @@ static int key_made(struct atr_mount *m, struct atr_inode *ai)
 
 	ai->sparse = false;
 	ai->hdr_data = false;
-	ai->id_ours = true;
+	ai->size = 0;
+	ai->size_known = true;
+	id_made(ai, ai->fk->file_id);
 	rollback_reset(ai);
 	rollback_end(ai, NULL);		/* a new file is empty */
 	return err;
@@ -94,15 +111,18 @@ static int key_check(struct atr_mount *m, struct atr_inode *ai, int fd,
 {
 	struct stat st;
 
-	if (h->flags & HDR_F_DATA) {
-		if (fstat(fd, &st))
-			return -errno;
-		if (st.st_size == 0) {
-			key_log(ai, "the file held data and was cut to zero "
-				"bytes in the backing directory");
-			return -EBADMSG;
-		}
+	if (fstat(fd, &st))
+		return -errno;
+	/* With a version record, the record says how long the file is. */
+	if ((h->flags & (HDR_F_DATA | HDR_F_VER)) == HDR_F_DATA &&
+	    st.st_size == 0) {
+		key_log(ai, "the file held data and was cut to zero bytes in "
+			"the backing directory");
+		return -EBADMSG;
 	}
+	/* An impossible size is the data path's to report. */
+	ai->size_known = !extent_plain_size(m->extent_size,
+					    (uint64_t)st.st_size, &ai->size);
 	return fileid_claim(m, ai, h->file_id);
 }
 
@@ -183,7 +203,8 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 		return err;
 	}
 	ai->hdr_data = h.flags & HDR_F_DATA;
-	ai->id_ours = false;
+	/* Made by this mount for this inode: refills need no new ID. */
+	ai->id_ours = ai->made && !memcmp(ai->made_id, h.file_id, FILE_ID_LEN);
 	load_sparse(ai, fd);
 	return 0;
 out_made:
@@ -293,6 +314,7 @@ void key_unref(struct atr_inode *ai)
 	ai->sparse = false;
 	ai->hdr_data = false;
 	ai->data_pending = false;
+	ai->size_known = false;
 	ai->id_ours = false;
 	rollback_reset(ai);
 	key_users_clear(ai);
@@ -354,7 +376,7 @@ int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 	ai->sparse = false;
 	ai->xattr_unsynced = false;
 	ai->hdr_data = false;
-	ai->id_ours = true;
+	id_made(ai, h.file_id);
 	return 0;
 }
 
@@ -391,11 +413,16 @@ int key_add_flags(struct atr_mount *m, struct atr_inode *ai, int fd,
 
 int key_no_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
-	/* HDR_F_VER stays: the record says the file is now empty. */
-	int err = set_flags(m, ai, fd, hdr_flags(ai) & ~HDR_F_DATA);
+	int err;
 
-	/* The next data gets a new ID: old extents cannot come back. */
-	if (err >= 0)
-		ai->id_ours = false;
+	/*
+	 * A file with a version record needs no rewrap: its record, dirty
+	 * by now, says it is empty once it settles.  The key stays, so a
+	 * program that empties and refills a file costs no KEK seal a cycle;
+	 * the next data gets a new ID only if this mount did not make it.
+	 */
+	if (ai->hdr_ver)
+		return 0;
+	err = set_flags(m, ai, fd, hdr_flags(ai) & ~HDR_F_DATA);
 	return err < 0 ? err : 0;
 }

@@ -178,6 +178,7 @@ static int check_end(struct atr_mount *m, struct atr_inode *ai, int fd,
 void rollback_reset(struct atr_inode *ai)
 {
 	ai->hdr_ver = false;
+	ai->ver_cut = false;
 	ai->ver = 0;
 	ai->ver_changed = false;
 	ai->ver_commit = 0;
@@ -187,11 +188,14 @@ void rollback_reset(struct atr_inode *ai)
 int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  uint16_t flags)
 {
-	uint64_t seen = fstate_get(m->fstate, ai->fk->file_id);
+	uint64_t seen;
 	struct verrec v;
 	int err;
 
 	rollback_reset(ai);
+	if (!m->hdr_always)
+		return 0;	/* format 1: no header flags, so no records */
+	seen = fstate_get(m->fstate, ai->fk->file_id);
 	if (!(flags & HDR_F_VER)) {
 		if (!seen)
 			return 0;
@@ -202,6 +206,12 @@ int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 		return -EBADMSG;
 	}
 	err = load_record(ai, fd, &v);
+	if (!err && v.flags & VERREC_F_CUT) {
+		key_log(ai, "it was changed in the backing directory while it "
+			"was open (found at version %llu) " TRUST_HINT,
+			(unsigned long long)v.counter);
+		err = -EBADMSG;
+	}
 	if (!err && !(v.flags & VERREC_F_DIRTY))
 		err = check_end(m, ai, fd, &v);
 	if (err)
@@ -242,8 +252,10 @@ int rollback_record(struct atr_mount *m, struct atr_inode *ai, int fd)
 	struct verrec v = { .counter = ai->ver };
 	int err;
 
-	if (!ai->ver_changed)
+	if (!ai->ver_changed || !m->hdr_always || ai->ver_cut) {
+		ai->ver_changed = false;
 		return 0;
+	}
 	if (ai->ver_tag_ok) {
 		err = fio_size(m, fd, &v.size);
 		memcpy(v.tag, ai->ver_tag, AEAD_TAG_LEN);
@@ -255,6 +267,27 @@ int rollback_record(struct atr_mount *m, struct atr_inode *ai, int fd)
 	return err ? err : 1;
 }
 
+void rollback_cut(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	struct verrec v = { .counter = ai->ver + 1, .flags = VERREC_F_CUT };
+
+	/*
+	 * Said on disk, or a dirty record left by the change in progress
+	 * would pass the damage as a crash's after a remount.  The header
+	 * then requires a record, and this machine recalls the version.
+	 */
+	if (!m->hdr_always || ai->ver_cut || store(ai, fd, &v))
+		return;
+	ai->ver_cut = true;
+	ai->ver = v.counter;
+	ai->ver_changed = false;
+	if (!ai->hdr_ver && key_add_flags(m, ai, fd, HDR_F_VER) < 0)
+		return;
+	ai->hdr_ver = true;
+	if (ai->fk && !ai->ver_gone)
+		fstate_put(m->fstate, ai->fk->file_id, v.counter);
+}
+
 void rollback_settled(struct atr_inode *ai)
 {
 	ai->ver_changed = false;
@@ -263,7 +296,7 @@ void rollback_settled(struct atr_inode *ai)
 
 void rollback_commit(struct atr_mount *m, struct atr_inode *ai)
 {
-	if (ai->ver_commit && ai->fk && !ai->ver_gone)
+	if (ai->ver_commit && ai->fk && !ai->ver_gone && m->hdr_always)
 		fstate_put(m->fstate, ai->fk->file_id, ai->ver_commit);
 	ai->ver_commit = 0;
 }
