@@ -10,6 +10,7 @@
  * matter and no field can be both parsed and left outside the MAC.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,52 @@ int vol_uuid_parse(const char *s, uint8_t u[VOL_UUID_LEN])
 	return hex_decode(hex, u, VOL_UUID_LEN);
 }
 
-static void ids_text(FILE *f, const char *name, const uint32_t *ids,
+/*
+ * The config's text, built in memory: crypto/ writes to no stream.  A
+ * failed allocation is remembered and reported once, at the end.
+ */
+struct text {
+	char *p;			/* NUL-terminated, owned */
+	size_t len, cap;
+	bool failed;
+};
+
+static void put(struct text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	size_t need;
+	char *np;
+	int n;
+
+	if (t->failed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->p ? t->p + t->len : NULL,
+		      t->p ? t->cap - t->len : 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		t->failed = true;
+		return;
+	}
+	need = t->len + (size_t)n + 1;
+	if (need > t->cap) {
+		np = realloc(t->p, need * 2);
+		if (!np) {
+			t->failed = true;
+			return;
+		}
+		t->p = np;
+		t->cap = need * 2;
+		va_start(ap, fmt);
+		vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+	}
+	t->len += (size_t)n;
+}
+
+static void ids_text(struct text *f, const char *name, const uint32_t *ids,
 		     unsigned int n, bool canonical)
 {
 	bool big = false;
@@ -55,26 +101,27 @@ static void ids_text(FILE *f, const char *name, const uint32_t *ids,
 	/* libconfig wants one element type per array: all "L" or none. */
 	for (i = 0; i < n; i++)
 		big |= ids[i] > INT32_MAX;
-	fprintf(f, "\n%s = [ ", name);
+	put(f, "\n%s = [ ", name);
 	for (i = 0; i < n; i++)
-		fprintf(f, "%s%u%s", i ? ", " : "", ids[i],
+		put(f, "%s%u%s", i ? ", " : "", ids[i],
 			big && !canonical ? "L" : "");
-	fprintf(f, " ];");
+	put(f, " ];");
 }
 
 /*
  * The optional settings, each as "\n" and one line, only when present: a
  * config without them keeps the canonical form (and MAC) it always had.
  */
-static void options_text(FILE *f, const struct vol_options *o, bool canonical)
+static void options_text(struct text *f, const struct vol_options *o,
+			 bool canonical)
 {
 	if (vol_has_audit(o)) {
-		fprintf(f, "\naudit = { ");
+		put(f, "\naudit = { ");
 		if (o->audit_file[0])
-			fprintf(f, "file = \"%s\"; ", o->audit_file);
+			put(f, "file = \"%s\"; ", o->audit_file);
 		if (o->audit_syslog)
-			fprintf(f, "syslog = true; ");
-		fprintf(f, "};");
+			put(f, "syslog = true; ");
+		put(f, "};");
 	}
 	if (o->nuids)
 		ids_text(f, "allow_uids", o->allow_uids, o->nuids, canonical);
@@ -85,29 +132,25 @@ static void options_text(FILE *f, const struct vol_options *o, bool canonical)
 char *vol_text(const struct vol_config *cfg, bool canonical)
 {
 	char uuid[VOL_UUID_STR_LEN + 1], kek_id[2 * KEK_ID_LEN + 1];
-	char mac[65], *wrapped, *out = NULL;
+	char mac[65], *wrapped;
 	const struct vol_keyslot *ks;
+	struct text t = { 0 }, *f = &t;
 	unsigned int i, j;
-	size_t len = 0;
-	FILE *f;
 
-	f = open_memstream(&out, &len);
-	if (!f)
-		return NULL;
 	vol_uuid_str(cfg->uuid, uuid);
 	hex_encode(cfg->kek_id, KEK_ID_LEN, kek_id);
 	if (canonical)
-		fprintf(f, "atrestfs.conf canonical v1\n");
+		put(f, "atrestfs.conf canonical v1\n");
 	else
-		fprintf(f, "# atrestfs volume configuration.  Not secret, but "
+		put(f, "# atrestfs volume configuration.  Not secret, but "
 			"authenticated by \"mac\":\n# any edit makes the volume "
 			"refuse to mount.\n");
-	fprintf(f, "format_version = %u;\n", cfg->format_version);
+	put(f, "format_version = %u;\n", cfg->format_version);
 	/* Only when set: a config from before generations keeps its MAC. */
 	if (cfg->generation)
-		fprintf(f, "generation = %u%s;\n", cfg->generation,
+		put(f, "generation = %u%s;\n", cfg->generation,
 			!canonical && cfg->generation > INT32_MAX ? "L" : "");
-	fprintf(f, "volume_uuid = \"%s\";\nextent_size = %u;\n"
+	put(f, "volume_uuid = \"%s\";\nextent_size = %u;\n"
 		"cipher = \"%s\";\nkek_id = \"%s\";\nkeyslots = %s\n", uuid,
 		cfg->extent_size, VOL_CIPHER, kek_id, canonical ? "" : "(");
 	for (i = 0; i < cfg->nslots; i++) {
@@ -120,7 +163,7 @@ char *vol_text(const struct vol_config *cfg, bool canonical)
 		 * libconfig 1.5 wraps a plain integer literal above INT32_MAX;
 		 * an "L" literal is read as 64-bit.  The canonical form has none.
 		 */
-		fprintf(f, "%s{\n    provider = \"%s\";\n    key_id = \"%s\";\n"
+		put(f, "%s{\n    provider = \"%s\";\n    key_id = \"%s\";\n"
 			"    key_version = %u%s;\n    algorithm = \"%s\";\n"
 			"    wrapped_kek = \"%s\";\n    params = {\n",
 			i ? ",\n  " : "  ", ks->provider, ks->key_id,
@@ -129,24 +172,21 @@ char *vol_text(const struct vol_config *cfg, bool canonical)
 			ks->algorithm, wrapped);
 		free(wrapped);
 		for (j = 0; j < ks->nparams; j++)
-			fprintf(f, "      %s = \"%s\";\n", ks->params[j].key,
+			put(f, "      %s = \"%s\";\n", ks->params[j].key,
 				ks->params[j].value);
-		fprintf(f, "    };\n  }");
+		put(f, "    };\n  }");
 	}
 	if (!canonical)
-		fprintf(f, "\n);");
+		put(f, "\n);");
 	options_text(f, &cfg->opt, canonical);
 	if (!canonical) {
 		hex_encode(cfg->mac, sizeof(cfg->mac), mac);
-		fprintf(f, "\nmac = \"%s\";\n", mac);
+		put(f, "\nmac = \"%s\";\n", mac);
 	}
-	if (fclose(f))
-		goto out_free;
-	return out;
+	if (!t.failed && t.p)
+		return t.p;
 out_fail:
-	fclose(f);
-out_free:
-	free(out);
+	free(t.p);
 	return NULL;
 }
 
