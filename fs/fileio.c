@@ -29,6 +29,7 @@
 #include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../crypto/hdr.h"
@@ -99,6 +100,38 @@ int fio_data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
 }
 
 /*
+ * Was the file changed in the backing directory while it was open: a
+ * size or a last extent other than this mount left?  Then its version
+ * record says so for good (rollback_cut()).  A size that was impossible
+ * already when the file was opened is not ours to judge: the data path
+ * refuses it as it always did.  ai->lock write-held.
+ */
+static bool moved_behind(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	uint8_t tag[AEAD_TAG_LEN];
+	struct stat st;
+	uint64_t size;
+
+	if (!ai->size_known || fstat(fd, &st))
+		return false;
+	if (extent_plain_size(m->extent_size, (uint64_t)st.st_size, &size) ||
+	    size != ai->size)
+		return true;
+	return size && ai->ver_tag_ok &&
+	       fio_pread_full(fd, tag, AEAD_TAG_LEN,
+			      (uint64_t)st.st_size - AEAD_TAG_LEN) ==
+	       AEAD_TAG_LEN && ct_memcmp(tag, ai->ver_tag, AEAD_TAG_LEN);
+}
+
+static int refuse_moved(struct atr_mount *m, struct atr_inode *ai, int fd,
+			int err)
+{
+	if (err == -EBADMSG && moved_behind(m, ai, fd))
+		rollback_cut(m, ai, fd);
+	return err;
+}
+
+/*
  * The header says the file holds data once it does (HDR_F_DATA), and that
  * it has a version record once @ver wrote one (HDR_F_VER), in one rewrap.
  */
@@ -142,10 +175,14 @@ static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 	 * version would sign the damage.  Its version record says so instead.
 	 */
 	holes = fio_data_size(m, ai, fd, &fsize);
-	if (holes == -EBADMSG)
-		rollback_cut(m, ai, fd);
+	if (!holes && moved_behind(m, ai, fd)) {
+		atr_log_inode(LOG_ERR, ai, "its last extent was replaced in the "
+			      "backing directory while it was open (an older "
+			      "one put back?)");
+		holes = -EBADMSG;
+	}
 	if (holes < 0)
-		return holes;
+		return refuse_moved(m, ai, fd, holes);
 	holes = fio_holes_settle(m, ai, fd);
 	if (holes < 0)
 		return holes;
@@ -209,6 +246,16 @@ static int ext_open(struct aead_ctx *ac, struct atr_inode *ai, uint64_t idx,
 		if (first_report(ai, idx))
 			atr_log_inode(LOG_ERR, ai, "extent %llu is zeroed in a "
 				      "file without holes (tampered?)",
+				      (unsigned long long)idx);
+		return -EBADMSG;
+	}
+	/* The end this mount left, or an older one put back meanwhile. */
+	if (last && ai->ver_tag_ok &&
+	    ct_memcmp(disk + dlen - AEAD_TAG_LEN, ai->ver_tag, AEAD_TAG_LEN)) {
+		if (first_report(ai, idx))
+			atr_log_inode(LOG_ERR, ai, "its last extent %llu was "
+				      "replaced in the backing directory while "
+				      "it was open (an older one put back?)",
 				      (unsigned long long)idx);
 		return -EBADMSG;
 	}
@@ -464,6 +511,7 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	err = fio_data_size(m, ai, fd, &fsize);
 	if (!err && w && worder_wait(m, ai, w, fsize))
 		err = fio_data_size(m, ai, fd, &fsize);
+	err = refuse_moved(m, ai, fd, err);
 	/* Nothing sealed yet: a file ID of its own (a copied header's?). */
 	if (!err && fsize == 0)
 		err = key_first_data(m, ai, fd);
@@ -585,6 +633,10 @@ static int truncate_cut(struct atr_mount *m, struct atr_inode *ai, int fd,
 		}
 		rollback_end(ai, NULL);
 		ai->size = 0;
+		/* No hole is left to allow; after the cut, so a crash keeps it. */
+		if (fremovexattr(fd, HDR_SPARSE_XATTR) && errno != ENODATA)
+			return -errno;
+		ai->sparse = false;
 		return fio_gap_close(ai, fd, 0, UINT64_MAX);
 	}
 	/* The extent holding the new end becomes last: re-seal it so. */
@@ -622,7 +674,7 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	ssize_t n;
 	int err;
 
-	err = fio_begin(m, ai, fd, &t, &fsize);
+	err = refuse_moved(m, ai, fd, fio_begin(m, ai, fd, &t, &fsize));
 	if (!err && size != fsize)
 		err = rollback_touch(m, ai, fd);
 	if (err || size == fsize)

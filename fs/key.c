@@ -18,8 +18,8 @@
 
 /*
  * The sparse record is optional; a bad one only costs the right to holes.
- * On an empty file it can only be one left by a new file ID that a crash
- * cut short (key_first_data()): an empty file has no holes to lose.
+ * On an empty file it can only be one a crash left behind (a cut to zero,
+ * or a new file ID, cut short): an empty file has no holes to lose.
  */
 static void load_sparse(struct atr_inode *ai, int fd)
 {
@@ -416,11 +416,13 @@ int key_no_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 	int err;
 
 	/*
-	 * A file with a version record needs no rewrap: its record, dirty
-	 * by now, says it is empty once it settles.  The key stays, so a
-	 * program that empties and refills a file costs no KEK seal a cycle;
-	 * the next data gets a new ID only if this mount did not make it.
+	 * The next data gets a new ID and DEK (key_first_data()): extents
+	 * from before the cut cannot come back.  A file with a version
+	 * record needs no rewrap first: its record, dirty by now, says it
+	 * is empty once it settles.
 	 */
+	ai->id_ours = false;
+	ai->made = false;
 	if (ai->hdr_ver)
 		return 0;
 	err = set_flags(m, ai, fd, hdr_flags(ai) & ~HDR_F_DATA);
