@@ -118,9 +118,8 @@ static bool moved_behind(struct atr_mount *m, struct atr_inode *ai, int fd)
 	    size != ai->size)
 		return true;
 	return size && ai->ver_tag_ok &&
-	       fio_pread_full(fd, tag, AEAD_TAG_LEN,
-			      (uint64_t)st.st_size - AEAD_TAG_LEN) ==
-	       AEAD_TAG_LEN && ct_memcmp(tag, ai->ver_tag, AEAD_TAG_LEN);
+	       rollback_read_tag(fd, (uint64_t)st.st_size, tag) == 0 &&
+	       ct_memcmp(tag, ai->ver_tag, AEAD_TAG_LEN);
 }
 
 static int refuse_moved(struct atr_mount *m, struct atr_inode *ai, int fd,

@@ -51,12 +51,22 @@ static ssize_t pread_quiet(int fd, void *buf, size_t len, uint64_t off)
 	return n;
 }
 
+int rollback_read_tag(int fd, uint64_t backing_size,
+		      uint8_t tag[AEAD_TAG_LEN])
+{
+	ssize_t n = pread_quiet(fd, tag, AEAD_TAG_LEN,
+				backing_size - AEAD_TAG_LEN);
+
+	if (n < 0)
+		return (int)n;
+	return n == AEAD_TAG_LEN ? 0 : -EBADMSG;
+}
+
 /* Plaintext size of @fd and the tag of its last extent (zeros if none). */
 static int last_tag(struct atr_mount *m, int fd, uint64_t *size,
 		    uint8_t tag[AEAD_TAG_LEN])
 {
 	struct stat st;
-	ssize_t n;
 	int err;
 
 	if (fstat(fd, &st))
@@ -67,11 +77,7 @@ static int last_tag(struct atr_mount *m, int fd, uint64_t *size,
 	memset(tag, 0, AEAD_TAG_LEN);
 	if (st.st_size == 0)
 		return 0;
-	n = pread_quiet(fd, tag, AEAD_TAG_LEN,
-			(uint64_t)st.st_size - AEAD_TAG_LEN);
-	if (n < 0)
-		return (int)n;
-	return n == AEAD_TAG_LEN ? 0 : -EBADMSG;	/* cut meanwhile */
+	return rollback_read_tag(fd, (uint64_t)st.st_size, tag);
 }
 
 /*
