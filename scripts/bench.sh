@@ -102,11 +102,13 @@ mount_fs() {
 	mkdir -p "$b" "$m"
 	case $fs in
 	atrestfs | atrestfs-nx | atrestfs-wt | atrestfs-nu | atrestfs-base)
-		local a=$atr
+		local a=$atr sd
 		[ "$fs" = atrestfs-base ] && a=$base
-		# The state directory in the scratch directory, not /var/lib.
-		"$a" init -q --keyfile "$b.key" --state-dir "$b.state" "$b" >/dev/null || return 1
-		"$a" mount -f --keyfile "$b.key" --state-dir "$b.state" \
+		# The state directory in the scratch directory, not /var/lib,
+		# where the binary has one (an older BENCH_BASE may not).
+		sd=$("$a" init --help 2>&1 | grep -q -- --state-dir && echo "--state-dir $b.state")
+		"$a" init -q --keyfile "$b.key" $sd "$b" >/dev/null || return 1
+		"$a" mount -f --keyfile "$b.key" $sd \
 			$([ "$fs" = atrestfs-nx ] && echo -o noxattr) \
 			$([ "$fs" = atrestfs-wt ] && echo -o writethrough) \
 			$([ "$fs" = atrestfs-nu ] && echo -o nouring) \
