@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../crypto/hdr.h"
+#include "../crypto/secmem.h"
 #include "../crypto/verrec.h"
 #include "fs_private.h"
 #include "span.h"
@@ -181,6 +182,51 @@ static int check_end(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return -EBADMSG;
 }
 
+/*
+ * After a crash (a dirty record): a write that extended the file seals
+ * its new extents past the old end first, then re-seals the old last
+ * extent in place as not last (design.md §8).  A daemon killed between
+ * the two leaves that extent whole but sealed as last with extents after
+ * it, and data that may have been fsync'd behind an error.  Such
+ * extents, in the last request's reach of the end, are re-sealed as the
+ * write would have.  One that opens neither way (torn, or tampered with)
+ * is left to the data path, which refuses it.  ai->lock write-held.
+ */
+static void recover_end(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	uint32_t esz = m->extent_size;
+	uint64_t dsz = extent_disk_size(esz), size, last, i;
+	/* secmem: @plain holds file data in the clear. */
+	uint8_t *disk = secmem_alloc(2 * dsz), *plain;
+	int wfd = -1;
+
+	if (!disk || fio_size(m, fd, &size) || size <= esz)
+		goto out;
+	plain = disk + dsz;
+	last = span_last(esz, size);
+	i = last > FIO_SPAN / esz ? last - FIO_SPAN / esz : 0;
+	for (; i < last; i++) {
+		if (pread_quiet(fd, disk, dsz, i * dsz) != (ssize_t)dsz)
+			break;
+		if (extent_is_hole(disk, dsz) ||
+		    !extent_open(ai->fk, i, false, disk, dsz, plain) ||
+		    extent_open(ai->fk, i, true, disk, dsz, plain))
+			continue;
+		if (wfd < 0)
+			wfd = attr_reopen(ai, O_WRONLY);
+		if (wfd < 0 || extent_seal(ai->fk, i, false, plain, esz, disk) ||
+		    pwrite(wfd, disk, dsz, (off_t)(i * dsz)) != (ssize_t)dsz)
+			break;
+		atr_log_inode(LOG_NOTICE, ai, "extent %llu re-sealed: a write "
+			      "the daemon's stop cut short left it sealed as "
+			      "the last", (unsigned long long)i);
+	}
+out:
+	if (wfd >= 0)
+		close(wfd);
+	secmem_free(disk, 2 * dsz);
+}
+
 void rollback_reset(struct atr_inode *ai)
 {
 	ai->hdr_ver = false;
@@ -233,6 +279,8 @@ int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 	ai->ver = v.counter;
 	/* Changed when the daemon stopped: settled at the next close. */
 	ai->ver_changed = v.flags & VERREC_F_DIRTY;
+	if (ai->ver_changed)
+		recover_end(m, ai, fd);
 	return 0;
 }
 

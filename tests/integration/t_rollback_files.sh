@@ -23,8 +23,10 @@ lines() {
 }
 
 # The log must say nothing about any file: no EIO was due.
+# (A crash's recovery notice is no alarm: see recover_end() in fs/rollback.c.)
 no_alarm() {
-	if grep -E "$C/|rolled back|version record|fails authentication" "$M.log"; then
+	if grep -E "$C/|rolled back|version record|fails authentication" "$M.log" |
+		grep -v "re-sealed: a write the daemon's stop cut short"; then
 		fail "$1: a false alarm in the log"
 	fi
 }
@@ -329,3 +331,47 @@ rm -r "$M/del"
 unmount_vol "$M"
 [ "$(recs)" = $((before - 11)) ] || fail "records after deleting 9 unopened files: $(recs), want $((before - 11))"
 ok "deleting files opened during the mount drops their records; unopened ones keep theirs"
+
+# 8. Recovery after a crash inside an extending write: the daemon seals
+#    the new extents past the end first and re-seals the old last extent
+#    in place after.  Killed between the two, the old last extent is whole
+#    but still sealed as last, with the new one after it; the file's
+#    record is dirty.  The state is made here by hand: extent 2 as it was
+#    when it was last, the rest as after the append, the dirty record of
+#    the append.  The next open re-seals it and the file reads whole.
+mount_st
+python3 - "$M/ext" <<'PY' || fail "writer"
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
+os.pwrite(fd, b'e' * (3 * 4096), 0)
+os.close(fd)
+PY
+unmount_vol "$M"
+dd if="$C/ext" of="$WORK/ext2" bs=4124 skip=2 count=1 status=none
+mount_st
+# O_DIRECT: the append reaches the daemon at once, and its record is dirty
+# on disk until the close.
+dirty=$(python3 - "$M/ext" "$C/ext" <<'PY'
+import mmap, os, sys
+buf = mmap.mmap(-1, 4096)
+buf.write(b'f' * 4096)
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
+assert os.pwritev(fd, [buf], 3 * 4096) == 4096
+print("0x" + os.getxattr(sys.argv[2], "user.atrestfs.ver").hex())
+os.close(fd)
+PY
+) || fail "append"
+unmount_vol "$M"
+[ "$(stat -c %s "$C/ext")" = $((4 * 4124)) ] || fail "ext is not 4 extents"
+dd if="$WORK/ext2" of="$C/ext" bs=4124 seek=2 count=1 conv=notrunc status=none
+setfattr -n user.atrestfs.ver -v "$dirty" "$C/ext"
+mount_st
+{ head -c $((3 * 4096)) /dev/zero | tr '\0' e; head -c 4096 /dev/zero | tr '\0' f; } |
+	cmp - "$M/ext" || fail "a file whose extending write a crash cut short does not read whole"
+[ "$(lines "$M" "extent 2 re-sealed")" = 1 ] || fail "no notice of the re-sealed extent: $(cat "$M.log")"
+unmount_vol "$M"
+mount_st
+cmp <({ head -c $((3 * 4096)) /dev/zero | tr '\0' e; head -c 4096 /dev/zero | tr '\0' f; }) "$M/ext" ||
+	fail "the re-sealed file does not read after a clean remount"
+unmount_vol "$M"
+ok "an extending write cut short between its two sealings: the old last extent re-sealed at the next open"
