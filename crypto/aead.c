@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,20 +278,37 @@ int kdf_hkdf(const uint8_t *ikm, size_t ikm_len, const void *salt,
 	return err;
 }
 
+/*
+ * The HMAC method, fetched once: a fetch looks OpenSSL's method store up
+ * under its locks, and costs more than a short MAC (one per state record
+ * a settle appends).  It holds no key; it lives as long as the process.
+ */
+static EVP_MAC *hmac_method;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+	hmac_method = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+static EVP_MAC *hmac_get(void)
+{
+	pthread_once(&hmac_once, hmac_fetch);
+	return hmac_method;
+}
+
 int kdf_hmac(const uint8_t key[32], const void *msg, size_t len,
 	     uint8_t mac[32])
 {
-	EVP_MAC *hmac;
+	EVP_MAC *hmac = hmac_get();
 	EVP_MAC_CTX *mctx;
 	OSSL_PARAM params[2];
 	size_t outl = 0;
 	int err = -EIO;
 
-	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	if (!hmac)
 		return -ENOSYS;
 	mctx = EVP_MAC_CTX_new(hmac);
-	EVP_MAC_free(hmac);
 	if (!mctx)
 		return -ENOMEM;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
@@ -311,21 +329,17 @@ struct kdf_hmac_batch {
 int kdf_hmac_begin(const uint8_t key[32], struct kdf_hmac_batch **out)
 {
 	struct kdf_hmac_batch *b;
+	EVP_MAC *hmac = hmac_get();
 	OSSL_PARAM params[2];
-	EVP_MAC *hmac;
 	int err = -EIO;
 
 	*out = NULL;
+	if (!hmac)
+		return -ENOSYS;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (!hmac) {
-		free(b);
-		return -ENOSYS;
-	}
 	b->ctx = EVP_MAC_CTX_new(hmac);
-	EVP_MAC_free(hmac);
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 						     (char *)"SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();

@@ -100,26 +100,24 @@ int fio_data_size(struct atr_mount *m, struct atr_inode *ai, int fd,
 }
 
 /*
- * Was the file changed in the backing directory while it was open: a
- * size or a last extent other than this mount left?  Then its version
- * record says so for good (rollback_cut()).  A size that was impossible
- * already when the file was opened is not ours to judge: the data path
- * refuses it as it always did.  ai->lock write-held.
+ * Was the file cut or grown in the backing directory while it was open:
+ * a size other than this mount left?  Then its version record says so
+ * for good (rollback_cut()).  A size that was impossible already when the
+ * file was opened is not ours to judge: the data path refuses it as it
+ * always did.  An older last extent put back at the same size needs no
+ * read here: the clean record names the tag this mount left, so the
+ * file is refused after a remount, and reads of it meanwhile are
+ * (ext_open()).  ai->lock write-held.
  */
 static bool moved_behind(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
-	uint8_t tag[AEAD_TAG_LEN];
 	struct stat st;
 	uint64_t size;
 
 	if (!ai->size_known || fstat(fd, &st))
 		return false;
-	if (extent_plain_size(m->extent_size, (uint64_t)st.st_size, &size) ||
-	    size != ai->size)
-		return true;
-	return size && ai->ver_tag_ok &&
-	       rollback_read_tag(fd, (uint64_t)st.st_size, tag) == 0 &&
-	       ct_memcmp(tag, ai->ver_tag, AEAD_TAG_LEN);
+	return extent_plain_size(m->extent_size, (uint64_t)st.st_size, &size) ||
+	       size != ai->size;
 }
 
 static int refuse_moved(struct atr_mount *m, struct atr_inode *ai, int fd,
@@ -147,7 +145,9 @@ static int settle_header(struct atr_mount *m, struct atr_inode *ai, int fd,
 		return 0;
 	}
 	if (ai->data_pending) {
-		err = fio_size(m, fd, &fsize);
+		/* Checked against the disk by settle_fd() just before. */
+		fsize = ai->size;
+		err = ai->size_known ? 0 : fio_size(m, fd, &fsize);
 		if (err)
 			return err;
 		if (fsize)
@@ -174,12 +174,6 @@ static int settle_fd(struct atr_mount *m, struct atr_inode *ai, int fd)
 	 * version would sign the damage.  Its version record says so instead.
 	 */
 	holes = fio_data_size(m, ai, fd, &fsize);
-	if (!holes && moved_behind(m, ai, fd)) {
-		atr_log_inode(LOG_ERR, ai, "its last extent was replaced in the "
-			      "backing directory while it was open (an older "
-			      "one put back?)");
-		holes = -EBADMSG;
-	}
 	if (holes < 0)
 		return refuse_moved(m, ai, fd, holes);
 	holes = fio_holes_settle(m, ai, fd);

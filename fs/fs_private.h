@@ -312,12 +312,6 @@ static inline void rollback_end_lost(struct atr_inode *ai)
 /* The header has HDR_F_VER now: the file is clean. */
 void rollback_settled(struct atr_inode *ai);
 /*
- * The tag of the last extent of a backing file of @backing_size bytes
- * (> 0), read without touching its atime.  0, -EBADMSG if short, -errno.
- */
-int rollback_read_tag(int fd, uint64_t backing_size,
-		      uint8_t tag[AEAD_TAG_LEN]);
-/*
  * The file's size changed in the backing directory while it was open
  * (fio_data_size()): its version record says so for good (VERREC_F_CUT),
  * so that no later settle signs the damage and no remount takes it for a

@@ -212,7 +212,9 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 
 	if (valid & FUSE_SET_ATTR_MODE) {
 		attr_procname(ai, proc);
-		err = settle(m, ai, fi);
+		/* Only a mode without u+w stops the records at close. */
+		if (!(attr->st_mode & S_IWUSR))
+			err = settle(m, ai, fi);
 		if (!err && (fi ? fchmod((int)fi->fh, attr->st_mode) :
 				  fchmodat(AT_FDCWD, proc, attr->st_mode, 0)))
 			err = -errno;

@@ -52,8 +52,8 @@ static ssize_t pread_quiet(int fd, void *buf, size_t len, uint64_t off)
 	return n;
 }
 
-int rollback_read_tag(int fd, uint64_t backing_size,
-		      uint8_t tag[AEAD_TAG_LEN])
+/* The tag of the last extent of a non-empty backing file. */
+static int read_tag(int fd, uint64_t backing_size, uint8_t tag[AEAD_TAG_LEN])
 {
 	ssize_t n = pread_quiet(fd, tag, AEAD_TAG_LEN,
 				backing_size - AEAD_TAG_LEN);
@@ -78,7 +78,7 @@ static int last_tag(struct atr_mount *m, int fd, uint64_t *size,
 	memset(tag, 0, AEAD_TAG_LEN);
 	if (st.st_size == 0)
 		return 0;
-	return rollback_read_tag(fd, (uint64_t)st.st_size, tag);
+	return read_tag(fd, (uint64_t)st.st_size, tag);
 }
 
 /*
@@ -311,7 +311,9 @@ int rollback_record(struct atr_mount *m, struct atr_inode *ai, int fd)
 		return 0;
 	}
 	if (ai->ver_tag_ok) {
-		err = fio_size(m, fd, &v.size);
+		/* settle_fd() checked the disk against ai->size just before. */
+		v.size = ai->size;
+		err = ai->size_known ? 0 : fio_size(m, fd, &v.size);
 		memcpy(v.tag, ai->ver_tag, AEAD_TAG_LEN);
 	} else {
 		err = last_tag(m, fd, &v.size, v.tag);
