@@ -470,8 +470,27 @@ static int main_common(struct ks_args *a, int argc, char **argv, int npos)
 
 	if (err > 0)
 		return EXIT_OK;
-	if (err || argc - optind != npos) {
+	if (err) {
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* A missing argument is one line, not the whole page. */
+	if (argc - optind != npos) {
+		bool ks = !strcmp(a->verb, "add") || !strcmp(a->verb, "remove");
+
+		if (argc - optind > npos)
+			cli_err("%s%s: too many arguments (see atrestfs %s "
+				"--help)", ks ? "keyslot " : "", a->verb,
+				ks ? "keyslot" : a->verb);
+		else if (argc - optind == 1)	/* remove CIPHERDIR */
+			cli_err("keyslot remove: which keyslot? Give its "
+				"number N after CIPHERDIR (atrestfs keyslot "
+				"list %s shows them)", argv[optind]);
+		else
+			cli_err("%s%s: CIPHERDIR%s missing (see atrestfs %s "
+				"--help)", ks ? "keyslot " : "", a->verb,
+				npos == 2 ? " and the keyslot number N are" :
+				" is", ks ? "keyslot" : a->verb);
 		return EXIT_USAGE;
 	}
 	a->dir = argv[optind];

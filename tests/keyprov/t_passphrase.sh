@@ -99,6 +99,15 @@ setsid -w "$ATR" keyslot remove -q --keyfile "$WORK/c.key" "$C" 0 </dev/null || 
 expect 4 "refusing to remove the last keyslot" "$ATR" keyslot remove --keyfile "$WORK/c.key" "$C" 0
 expect 2 "needs --new-provider" "$ATR" keyslot add "$C"
 expect 2 "has no keyslot 5" "$ATR" keyslot remove --keyfile "$WORK/c.key" "$C" 5
+# Without N: one line saying what is missing, not the usage page.
+out=$("$ATR" keyslot remove --keyfile "$WORK/c.key" "$C" 2>&1 </dev/null)
+rc=$?
+[ $rc = 2 ] && [ "$out" = "atrestfs: keyslot remove: which keyslot? Give its number N after CIPHERDIR (atrestfs keyslot list $C shows them)" ] ||
+	fail "keyslot remove without N: exit $rc: $out"
+out=$("$ATR" keyslot remove 2>&1 </dev/null)
+rc=$?
+[ $rc = 2 ] && [ "$out" = "atrestfs: keyslot remove: CIPHERDIR and the keyslot number N are missing (see atrestfs keyslot --help)" ] ||
+	fail "keyslot remove without arguments: exit $rc: $out"
 mount_with "$C" "$M" --keyfile "$WORK/c.key"
 [ "$(cat "$M/f")" = hello ] || fail "read after remove"
 unmount_vol "$M"
