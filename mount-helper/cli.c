@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "../crypto/codec.h"
+#include "../crypto/msg.h"
 #include "cli.h"
 
 int cli_quiet;
@@ -257,10 +259,12 @@ static int mkdir_p(char *path, mode_t mode)
 	return 0;
 }
 
-int cli_default_keyfile(const char *uuid, char *buf, size_t len, int mkdirs)
+int cli_default_keyfile(const char *uuid, char *buf, size_t len, int mkdirs,
+			char *msg, size_t msglen)
 {
 	const char *env = getenv("ATRESTFS_KEY_DIR");
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	struct passwd *pw;
 	char dir[4096];
 	int err;
 
@@ -272,15 +276,36 @@ int cli_default_keyfile(const char *uuid, char *buf, size_t len, int mkdirs)
 		snprintf(dir, sizeof(dir), "%s/atrestfs/keys", xdg);
 	else if (home && *home)
 		snprintf(dir, sizeof(dir), "%s/.config/atrestfs/keys", home);
-	else
-		return -ENOENT;
+	else {
+		/* Name the file HOME would give: the user may just set it. */
+		pw = getpwuid(geteuid());
+		if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
+			return msg_fail(msg, msglen, -ENOKEY, "no --keyfile "
+					"given, and no default key directory: "
+					"HOME, XDG_CONFIG_HOME and "
+					"ATRESTFS_KEY_DIR are all unset (with "
+					"HOME=%s the key file would be "
+					"%s/.config/atrestfs/keys/%s.key); give "
+					"--keyfile PATH or set one of them",
+					pw->pw_dir, strcmp(pw->pw_dir, "/") ?
+					pw->pw_dir : "", uuid);
+		return msg_fail(msg, msglen, -ENOKEY, "no --keyfile given, and "
+				"no default key directory: HOME, "
+				"XDG_CONFIG_HOME and ATRESTFS_KEY_DIR are all "
+				"unset; give --keyfile PATH or set one of them");
+	}
 	if (mkdirs) {
 		err = mkdir_p(dir, 0700);
 		if (err)
-			return err;
+			return msg_fail(msg, msglen, -ENOKEY, "cannot make the "
+					"default key directory %s: %s; give "
+					"--keyfile PATH or set ATRESTFS_KEY_DIR",
+					dir, strerror(-err));
 	}
 	if ((size_t)snprintf(buf, len, "%s/%s.key", dir, uuid) >= len)
-		return -ENAMETOOLONG;
+		return msg_fail(msg, msglen, -ENOKEY, "the default key file "
+				"%s/%s.key is a path too long; give --keyfile "
+				"PATH", dir, uuid);
 	return 0;
 }
 

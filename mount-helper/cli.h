@@ -80,8 +80,13 @@ enum { CLI_OPT_AUDIT_FILE = 0x110, CLI_OPT_AUDIT_SYSLOG, CLI_OPT_ALLOW_UID,
 	{ "allow-gid", required_argument, NULL, CLI_OPT_ALLOW_GID }
 int cli_policy_opt(struct vol_options *opt, int c, const char *arg);
 
-/* Default key file of a volume: KEYDIR/UUID.key (see atrestfs(8) FILES). */
-int cli_default_keyfile(const char *uuid, char *buf, size_t len, int mkdirs);
+/*
+ * Default key file of a volume: KEYDIR/UUID.key (see atrestfs(8) FILES),
+ * KEYDIR made first if @mkdirs.  -ENOKEY with @msg naming the directory,
+ * or the variables to set when there is none.
+ */
+int cli_default_keyfile(const char *uuid, char *buf, size_t len, int mkdirs,
+			char *msg, size_t msglen);
 
 int cmd_init(int argc, char **argv);
 int cmd_mount(int argc, char **argv);

@@ -307,13 +307,11 @@ int cli_keyopts_settings(struct cli_keyopts *o, const char *provider,
 			snprintf(o->path, sizeof(o->path), "%s", o->keyfile);
 		else if (!kv->kv.get(&kv->kv, "path") &&
 			 cli_default_keyfile(uuid, o->path, sizeof(o->path),
-					     create)) {
-			return msg_fail(msg, msglen, -ENOKEY, "no --keyfile "
-					"given and no default key directory");
-		} else if (kv->kv.get(&kv->kv, "path")) {
+					     create, msg, msglen))
+			return -ENOKEY;
+		else if (kv->kv.get(&kv->kv, "path"))
 			snprintf(o->path, sizeof(o->path), "%s",
 				 kv->kv.get(&kv->kv, "path"));
-		}
 		err = keyprov_kv_set(kv, "path", o->path);
 	}
 	if (!err)

@@ -181,6 +181,24 @@ for v in x:"$WORK/u/xdg/atrestfs/keys" y:"$WORK/u/home/.config/atrestfs/keys"; d
 done
 ok "a user's default key files: \$XDG_CONFIG_HOME/atrestfs/keys, else ~/.config/atrestfs/keys"
 
+# No HOME at all (env -i, a service): the message names the key file HOME
+# would give and what to set; a directory that cannot be made is named.
+mkdir -p "$WORK/u/z" && chown "$U" "$WORK/u/z"
+uhome=$(getent passwd "$U" | cut -d: -f6)
+out=$(runuser -u "$U" -- env -i PATH="$PATH" "$UATR" init -q "$WORK/u/z" 2>&1 </dev/null)
+rc=$?
+[ $rc = 3 ] || fail "user without HOME: exit $rc ($out)"
+case "$out" in
+"atrestfs: no --keyfile given, and no default key directory: HOME, XDG_CONFIG_HOME and ATRESTFS_KEY_DIR are all unset (with HOME=$uhome the key file would be $uhome/.config/atrestfs/keys/"*".key); give --keyfile PATH or set one of them") ;;
+*) fail "user without HOME: $out" ;;
+esac
+out=$(runuser -u "$U" -- env -i PATH="$PATH" HOME=/nonexistent "$UATR" init -q "$WORK/u/z" 2>&1 </dev/null)
+rc=$?
+[ $rc = 3 ] && [ "$out" = "atrestfs: cannot make the default key directory /nonexistent/.config/atrestfs/keys: Permission denied; give --keyfile PATH or set ATRESTFS_KEY_DIR" ] ||
+	fail "user with an unusable HOME: exit $rc ($out)"
+[ -z "$(ls -A "$WORK/u/z")" ] || fail "init without a key directory wrote: $(ls -A "$WORK/u/z")"
+ok "a user without HOME is told which key file HOME would give and what to set"
+
 # as_user_in_ns SETUP CMD...: run CMD as $U in a private mount namespace
 # after the root shell command SETUP (bind mounts that nothing else sees).
 as_user_in_ns() {
