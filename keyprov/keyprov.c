@@ -185,6 +185,52 @@ static int check_ops(const struct keyprov_ops *ops, const char *name,
 	return 0;
 }
 
+/*
+ * A plugin that fails without a sentence still gets one, in words: an
+ * errno's own text ("No anode", "Key was rejected by service") tells a
+ * user nothing about keys.
+ */
+static int say_why(const char *name, int err, char *msg, size_t msglen)
+{
+	const char *why;
+
+	if (!err || !msg || !msglen || msg[0])
+		return err;
+	switch (err) {
+	case -EBADMSG:
+		why = "the wrapped key does not authenticate (another key, or "
+		      "a damaged keyslot)";
+		break;
+	case -ENOKEY:
+		why = "its root key does not exist";
+		break;
+	case -ENOANO:
+		why = "a PIN or passphrase is needed and none was given, or "
+		      "the one given is wrong";
+		break;
+	case -EKEYREJECTED:
+		why = "its key was refused";
+		break;
+	case -EAGAIN:
+		why = "its token or service is absent or unreachable";
+		break;
+	case -ETIMEDOUT:
+		why = "its service did not answer in time";
+		break;
+	case -EACCES:
+	case -EPERM:
+		why = "it was refused access";
+		break;
+	case -EINVAL:
+		why = "bad settings or keyslot parameters";
+		break;
+	default:
+		why = strerror(-err);
+	}
+	return msg_fail(msg, msglen, err, "key provider %s failed: %s", name,
+			why);
+}
+
 static int start(const struct keyprov_ops *ops, void *dl,
 		 const struct keyprov_host *host, const struct keyprov_kv *cfg, struct keyprov **kpp,
 		 char *msg, size_t msglen)
@@ -202,7 +248,7 @@ static int start(const struct keyprov_ops *ops, void *dl,
 	if (err) {
 		pthread_mutex_destroy(&kp->lock);
 		free(kp);
-		return err < 0 ? err : -EIO;
+		return say_why(ops->name, err < 0 ? err : -EIO, msg, msglen);
 	}
 	*kpp = kp;
 	return 0;
@@ -357,6 +403,7 @@ int keyprov_wrap(struct keyprov *kp, const struct keyprov_req *req,
 	leave(kp);
 	if (err > 0)
 		err = -EIO;
+	err = say_why(kp->ops->name, err, req->msg, req->msglen);
 	if (!err && (*out_len == 0 || *out_len > KEYPROV_WRAPPED_MAX))
 		err = msg_fail(req->msg, req->msglen, -EINVAL,
 			  "key provider '%s' returned a wrapped key of %zu bytes",
@@ -380,5 +427,5 @@ int keyprov_unwrap(struct keyprov *kp, const struct keyprov_req *req,
 		err = -EIO;
 	if (err)
 		OPENSSL_cleanse(key, key_len);
-	return err;
+	return say_why(kp->ops->name, err, req->msg, req->msglen);
 }

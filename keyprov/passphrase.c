@@ -150,10 +150,15 @@ static int derive(struct pp *pp, const struct keyprov_req *req,
 		 flags & KEYPROV_ASK_NEW ? "New passphrase" : "Passphrase",
 		 pp->volume);
 	err = h->ask_secret(h, prompt, flags, pass, PP_SECRET_MAX, &len);
+	if (err == -ENOMEM)
+		goto out_free;
 	if (err) {
 		err = msg_fail(req->msg, req->msglen, -ENOANO,
-			       "passphrase provider: no passphrase given (%s)",
-			       strerror(-err));
+			       "passphrase provider: no passphrase given for "
+			       "volume %s (%s)", pp->volume,
+			       err == -E2BIG ? "it is too long" :
+			       err == -ENOANO ? "give it with --passfile, "
+			       "--extpass or at a terminal" : strerror(-err));
 		goto out_free;
 	}
 	if (!len) {

@@ -202,7 +202,7 @@ void cli_keysrc(struct cli_keyopts *o, struct volkey_src *src)
 int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	       struct vol_config *cfg, struct kek **kek, unsigned int *slot)
 {
-	char msg[KEYPROV_MSG_MAX] = "";
+	char msg[VOLKEY_MSG_MAX] = "";
 	struct volkey_src src;
 	int err;
 

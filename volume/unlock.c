@@ -121,15 +121,32 @@ out_close:
 	return err;
 }
 
+/*
+ * One line per keyslot tried to @out: its number, provider, key ID and why
+ * it failed, so that a token that is absent is not hidden behind the
+ * passphrase slot tried after it.
+ */
+static void report_slot(char *out, size_t outlen, const struct vol_keyslot *ks,
+			unsigned int i, const char *why)
+{
+	size_t used = strlen(out);
+
+	if (used + 1 < outlen)
+		snprintf(out + used, outlen - used, "%skeyslot %u (%s, key %s): %s",
+			 used ? "\n  " : "", i, ks->provider, ks->key_id,
+			 *why ? why : "failed");
+}
+
 int volkey_unlock(int dirfd, const struct volkey_src *src,
 		  struct vol_config *cfg, struct kek **kek, unsigned int *slot,
 		  char *msg, size_t msglen)
 {
 	const char *only = src->provider ? src->provider : "";
-	char uuid[VOL_UUID_STR_LEN + 1], best[KEYPROV_MSG_MAX] = "";
+	char uuid[VOL_UUID_STR_LEN + 1], why[KEYPROV_MSG_MAX];
+	char report[VOLKEY_MSG_MAX] = "";
 	int err, best_err = -ENOKEY, stage, best_stage = -1;
 	int tried[VOL_MAX_SLOTS];	/* result of each unwrap tried */
-	unsigned int i, ntried = 0, which[VOL_MAX_SLOTS];
+	unsigned int i, ntried = 0, nfailed = 0, which[VOL_MAX_SLOTS];
 
 	err = volconf_load(dirfd, cfg, msg, msglen);
 	if (err)
@@ -142,8 +159,8 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 			continue;
 		if (*only && strcmp(cfg->slots[i].provider, only))
 			continue;
-		msg[0] = '\0';
-		err = try_slot(src, cfg, i, kek, &stage, msg, msglen);
+		why[0] = '\0';
+		err = try_slot(src, cfg, i, kek, &stage, why, sizeof(why));
 		if (stage >= 3) {
 			which[ntried] = i;
 			tried[ntried++] = err;
@@ -152,22 +169,31 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 			*slot = i;
 		if (err == -ENOMEM)
 			return err;
+		if (err) {
+			report_slot(report, sizeof(report), &cfg->slots[i], i,
+				    why);
+			nfailed++;
+		}
 		if (err && stage > best_stage) {
 			best_stage = stage;
 			best_err = err;
-			snprintf(best, sizeof(best), "%s", msg);
 		}
 	}
 	if (err) {
 		if (best_stage < 0 && *only)
-			snprintf(best, sizeof(best), "volume %s has no keyslot "
+			snprintf(msg, msglen, "volume %s has no keyslot "
 				 "for key provider %s", uuid, only);
 		else if (best_stage < 0)
-			snprintf(best, sizeof(best), "volume %s has no keyslot "
+			snprintf(msg, msglen, "volume %s has no keyslot "
 				 "%d", uuid, src->slot);
-		snprintf(msg, msglen, "%s", best);
+		else if (nfailed == 1)
+			snprintf(msg, msglen, "%s", report);
+		else
+			snprintf(msg, msglen, "no keyslot opens volume %s:\n  %s",
+				 uuid, report);
 		return best_err;
 	}
+	msg[0] = '\0';
 	err = vol_verify(*kek, cfg);
 	if (err) {
 		kek_free(*kek);

@@ -90,11 +90,13 @@ struct volkey_src {
  * owns; kek_free()) and *slot (index used, may be NULL); -EKEYREJECTED
  * for a key that does not open the volume, -ENOANO for a wrong or missing
  * passphrase/PIN, -EBADMSG for a config that fails its MAC, or another
- * -errno; @msg says what went wrong in words naming the key and the
- * volume.  Once the MAC verifies, the unwraps tried are written to the
- * volume's audit log, if it has one; a log that cannot be written fails
- * the unlock.
+ * -errno (of the keyslot that got furthest); @msg says in words what
+ * went wrong with each keyslot tried, one line each (number, provider, key
+ * ID, why), so it needs VOLKEY_MSG_MAX bytes.  Once the MAC verifies, the
+ * unwraps tried are written to the volume's audit log, if it has one; a
+ * log that cannot be written fails the unlock.
  */
+#define VOLKEY_MSG_MAX	(VOL_MAX_SLOTS * (KEYPROV_MSG_MAX + 128) + 128)
 int volkey_unlock(int dirfd, const struct volkey_src *src,
 		  struct vol_config *cfg, struct kek **kek, unsigned int *slot,
 		  char *msg, size_t msglen);

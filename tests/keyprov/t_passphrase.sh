@@ -77,6 +77,20 @@ unmount_vol "$M"
 expect 3 "wrong passphrase" "$ATR" mount --slot 0 --keyfile "$WORK/c.key" --passfile "$WORK/pass2" "$C" "$M"
 ok "two keyslots, either one mounts; keyslot list names provider, key ID, version, algorithm"
 
+# Neither opens: each keyslot tried says why, in words (no "No anode").
+uuid=$(sed -n 's/^volume_uuid = "\(.*\)";/\1/p' "$C/atrestfs.conf")
+kid=$(sed -n 's/^1: provider=keyfile key_id=\([^ ]*\) .*/\1/p' "$WORK/list")
+out=$(setsid -w "$ATR" mount --keyfile "$WORK/absent.key" "$C" "$M" 2>&1 </dev/null)
+rc=$?
+want="atrestfs: no keyslot opens volume $uuid:
+  keyslot 0 (passphrase, key passphrase): passphrase provider: no passphrase given for volume $uuid (give it with --passfile, --extpass or at a terminal)
+  keyslot 1 (keyfile, key $kid): cannot open key file $WORK/absent.key: No such file or directory"
+[ $rc = 3 ] && [ "$out" = "$want" ] || fail "two keyslots failing: exit $rc: $out"
+# Only the keyslots asked for are tried, and then the one line has no header.
+expect 3 "atrestfs: keyslot 1 (keyfile, key $kid): cannot open key file" \
+	"$ATR" mount --provider keyfile --keyfile "$WORK/absent.key" "$C" "$M"
+ok "no keyslot opens: one line per keyslot tried, with provider, key ID and why"
+
 # passwd: only atrestfs.conf changes, whatever the volume holds.
 find "$C" -type f ! -name atrestfs.conf -exec stat -c '%n %s %Y' {} + | sort >"$WORK/before"
 getfattr -R -d -m - "$C" 2>/dev/null | grep -v atrestfs.conf >"$WORK/xbefore"

@@ -4,8 +4,9 @@
 # pkcs11-tool (its value cannot be read), init/mount/remount through the
 # token, clear errors for a wrong PIN, an absent token, a missing module
 # and key, an unsafe PIN file, a key that may leave the token; the
-# wrapped KEK opens with no other token key; and a pkcs11 keyslot added to
-# a keyfile volume, either slot mounting it.
+# wrapped KEK opens with no other token key; a pkcs11 keyslot added to
+# a keyfile volume, either slot mounting it; and with the token absent and
+# a recovery passphrase slot, each keyslot tried is reported.
 . "$(dirname "$0")/../integration/lib.sh"
 
 MOD=${ATR_PKCS11_MODULE:-/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so}
@@ -162,3 +163,28 @@ mount_vol "$C2" "$M2"
 unmount_vol "$M2"
 expect 3 "wrong PIN for token atr-test" "$ATR" mount --provider pkcs11 --passfile "$WORK/badpin" "$C2" "$M2"
 ok "keyslot add --new-provider pkcs11 on a keyfile volume; either slot mounts it"
+
+# The token absent and a recovery passphrase keyslot, with no passphrase
+# to hand: both keyslots are reported, each with why; the passphrase then
+# opens the volume without the token.
+printf 'recovery words\n' >"$WORK/recovery"
+setsid -w "$ATR" keyslot add -q --provider pkcs11 --passfile "$WORK/pin" \
+	--new-provider passphrase --new-passfile "$WORK/recovery" \
+	"$C" </dev/null || fail "keyslot add passphrase"
+uuid=$(sed -n 's/^volume_uuid = "\(.*\)";/\1/p' "$C/atrestfs.conf")
+out=$(SOFTHSM2_CONF=$WORK/empty.conf setsid -w "$ATR" mount "$C" "$M" 2>&1 </dev/null)
+rc=$?
+[ $rc = 3 ] || fail "token absent, no passphrase: exit $rc ($out)"
+[ "$(printf '%s\n' "$out" | wc -l)" = 3 ] || fail "token absent, no passphrase: not 3 lines: $out"
+[ "$(printf '%s\n' "$out" | sed -n 1p)" = "atrestfs: no keyslot opens volume $uuid:" ] ||
+	fail "token absent, no passphrase: first line: $out"
+case "$(printf '%s\n' "$out" | sed -n 2p)" in
+"  keyslot 0 (pkcs11, key pkcs11:token=atr-test;object=kek): "*"token atr-test not present"*) ;;
+*) fail "token absent, no passphrase: the token's line: $out" ;;
+esac
+[ "$(printf '%s\n' "$out" | sed -n 3p)" = "  keyslot 1 (passphrase, key passphrase): passphrase provider: no passphrase given for volume $uuid (give it with --passfile, --extpass or at a terminal)" ] ||
+	fail "token absent, no passphrase: the passphrase's line: $out"
+case "$out" in *"No anode"*) fail "a raw strerror: $out" ;; esac
+SOFTHSM2_CONF=$WORK/empty.conf mount_with "$C" "$M" --passfile "$WORK/recovery"
+unmount_vol "$M"
+ok "token absent, recovery passphrase slot: each keyslot tried says why; the passphrase opens it"
