@@ -103,12 +103,16 @@ const struct keyprov_ops *keyprov_exec_entry(uint32_t host_abi);
 /* passphrase.c */
 #define PP_SALT_LEN		32
 #define PP_N_MIN		(1u << 14)	/* 16 MiB with r = 8 */
-#define PP_N_MAX		(1u << 20)
+/*
+ * The cap is twice the default cost: a tampered config can then cost an
+ * unlock at most 256 MiB and a few seconds, not 1 GiB and half a minute.
+ */
+#define PP_N_MAX		(1u << 18)	/* 256 MiB with r = 8 */
 #define PP_N_DEFAULT		(1u << 17)	/* 128 MiB, ~0.4 s */
 #define PP_R_MIN		8
 #define PP_R_MAX		32
 #define PP_P_MAX		16
-#define PP_MEM_MAX		(1ull << 30)	/* 128 * N * r * p bytes */
+#define PP_MEM_MAX		(256ull << 20)	/* 128 * N * r * p bytes */
 #define PP_SECRET_MAX		1024
 
 /* RFC 7914 scrypt through EVP_KDF, no policy: for known-answer tests. */

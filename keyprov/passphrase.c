@@ -105,8 +105,9 @@ static int pp_init(const struct keyprov_host *host,
 		return msg_fail(msg, msglen, -EINVAL,
 				"passphrase provider: scrypt N must be a power "
 				"of two from %u to %u, r from %d to %d, p from "
-				"1 to %d, 128*N*r*p at most 1 GiB", PP_N_MIN,
-				PP_N_MAX, PP_R_MIN, PP_R_MAX, PP_P_MAX);
+				"1 to %d, 128*N*r*p at most %llu MiB", PP_N_MIN,
+				PP_N_MAX, PP_R_MIN, PP_R_MAX, PP_P_MAX,
+				PP_MEM_MAX >> 20);
 	pp = calloc(1, sizeof(*pp));
 	if (!pp)
 		return -ENOMEM;
@@ -235,7 +236,22 @@ static int pp_unwrap(void *priv, const struct keyprov_req *req,
 	if (!kdf || strcmp(kdf, "scrypt") || !s ||
 	    strlen(s) != 2 * PP_SALT_LEN || hex_decode(s, salt, PP_SALT_LEN) ||
 	    parse_u64(ps->get(ps, "n"), &n) || parse_u64(ps->get(ps, "r"), &r) ||
-	    parse_u64(ps->get(ps, "p"), &p) || keyprov_scrypt_check(n, r, p))
+	    parse_u64(ps->get(ps, "p"), &p))
+		return msg_fail(req->msg, req->msglen, -EINVAL,
+				"passphrase keyslot has missing or unsafe "
+				"scrypt parameters (tampered config?); "
+				"refusing to use it");
+	/* Too dear: say so, or it reads as an attack on the passphrase. */
+	if (n <= PP_N_MAX * 1024ull && r <= PP_R_MAX && p <= PP_P_MAX &&
+	    (n > PP_N_MAX || 128 * n * r * p > PP_MEM_MAX))
+		return msg_fail(req->msg, req->msglen, -EINVAL,
+				"passphrase keyslot asks scrypt for N=%" PRIu64
+				" r=%" PRIu64 " p=%" PRIu64 " (%" PRIu64 " MiB), "
+				"above the limit of N=%u and %llu MiB "
+				"(tampered config?); refusing to run it", n, r,
+				p, 128 * n * r * p >> 20, PP_N_MAX,
+				PP_MEM_MAX >> 20);
+	if (keyprov_scrypt_check(n, r, p))
 		return msg_fail(req->msg, req->msglen, -EINVAL,
 				"passphrase keyslot has missing or unsafe "
 				"scrypt parameters (tampered config?); "

@@ -135,9 +135,25 @@ setsid -w "$ATR" init -q --provider passphrase --passfile "$WORK/pass1" "$C2" </
 sed -i 's/n = "16384"/n = "1024"/' "$C2/atrestfs.conf"
 expect 4 "unsafe scrypt parameters" "$ATR" mount --extpass "touch $WORK/asked; cat $WORK/pass1" "$C2" "$M"
 [ -e "$WORK/asked" ] && fail "passphrase asked for despite weak parameters"
-sed -i 's/n = "1024"/n = "16384"/; s/key_version = 1;/key_version = 2;/' "$C2/atrestfs.conf"
+# One asking for more than the cap (N = 2^20: 1 GiB and half a minute per
+# try here) is refused as quickly, naming the keyslot and the limit.
+sed -i 's/n = "1024"/n = "1048576"/' "$C2/atrestfs.conf"
+expect 4 "keyslot 0 (passphrase, key passphrase): passphrase keyslot asks scrypt for N=1048576 r=8 p=1 (1024 MiB), above the limit of N=262144 and 256 MiB (tampered config?); refusing to run it" \
+	"$ATR" mount --extpass "touch $WORK/asked; cat $WORK/pass1" "$C2" "$M"
+[ -e "$WORK/asked" ] && fail "passphrase asked for despite a cost above the cap"
+sed -i 's/n = "1048576"/n = "16384"/; s/key_version = 1;/key_version = 2;/' "$C2/atrestfs.conf"
 expect 4 "fails its MAC check" "$ATR" mount --passfile "$WORK/pass1" "$C2" "$M"
 ok "weak scrypt parameters refused before any work; other edits fail the MAC"
+
+# init and keyslot add never write a cost above the cap that unwrap enforces.
+mkdir -p "$WORK/c4"
+echo 'passphrase = { scrypt_n = "524288"; };' >"$WORK/dear.conf"
+out=$(ATRESTFS_PROVIDERS_CONF=$WORK/dear.conf setsid -w "$ATR" init -q --provider passphrase \
+	--passfile "$WORK/pass1" "$WORK/c4" 2>&1 </dev/null) && fail "init with N above the cap"
+case "$out" in *"scrypt N must be a power of two from 16384 to 262144"*"at most 256 MiB"*) ;;
+*) fail "init with N above the cap: $out" ;; esac
+[ -e "$WORK/c4/atrestfs.conf" ] && fail "init above the cap wrote a config"
+ok "a scrypt cost above the cap (256 MiB) is refused in a config and in settings"
 
 # From a terminal: asked twice at init, never echoed.  script(1) gives the
 # command a pty; the input arrives after the prompt, so an echo would show
