@@ -197,6 +197,7 @@ void cli_keysrc(struct cli_keyopts *o, struct volkey_src *src)
 	src->ctx = o;
 	src->provider = o->provider;
 	src->slot = o->slot;
+	src->audit_warn_only = o->audit_warn_only;
 }
 
 int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
@@ -211,7 +212,12 @@ int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	err = volkey_unlock(dirfd, &src, cfg, kek, slot, msg, sizeof(msg));
 	switch (err) {
 	case 0:
+		if (*msg)
+			cli_warn(msg);
 		return 0;
+	case -VOLKEY_EAUDIT:
+		cli_err("%s", msg);
+		return EXIT_FAIL;
 	case -ENOENT:
 		cli_err("%s is not an atrestfs volume (%s)", dir, msg);
 		return EXIT_VOLUME;

@@ -111,6 +111,7 @@ struct cli_keyopts {
 	char voldir[4096];		/* the volume's real path; "": unknown */
 	dev_t vol_dev;			/* and its directory, if voldir is set */
 	ino_t vol_ino;
+	bool audit_warn_only;		/* volkey_src's: for config */
 };
 
 /*

@@ -295,16 +295,24 @@ static int change_config(struct ks_args *a, int dirfd, struct vol_config *cfg,
 		cli_err("%s", msg);
 		return EXIT_USAGE;
 	}
+	/* Stored, a log that cannot be opened would keep the volume shut. */
+	if (!same_audit(&old, &next) &&
+	    volkey_audit_check(&next, cfg->uuid, msg, sizeof(msg))) {
+		cli_err("--audit-file: %s; nothing was changed (make its "
+			"directory first, or choose another path)", msg);
+		return EXIT_USAGE;
+	}
+	/* The old log may be what is broken: this must not stop the fix. */
 	if (volkey_audit(cfg, "config_change", &cfg->slots[used], 0, msg,
 			 sizeof(msg)))
-		cli_err("%s", msg);
+		cli_warn(msg);
 	cfg->opt = next;
 	if (commit(a, dirfd, cfg, kek))
 		return EXIT_FAIL;
 	if (!same_audit(&old, &next) &&
 	    volkey_audit(cfg, "config_change", &cfg->slots[used], 0, msg,
 			 sizeof(msg)))
-		cli_err("%s", msg);
+		cli_warn(msg);
 	cli_say("Changed the audit log and access policy of %s\n", a->dir);
 	return EXIT_OK;
 }
@@ -526,6 +534,8 @@ static int ks_main(const char *verb, int argc, char **argv)
 	cli_keyopts_init(&a.unlock);
 	cli_keyopts_init(&a.add);
 	a.verb = verb;
+	/* config mends a broken audit setting: it must open without the log. */
+	a.unlock.audit_warn_only = !strcmp(verb, "config");
 	if (!strcmp(verb, "passwd")) {
 		a.new_provider = "passphrase";
 		snprintf(a.unlock.provider, sizeof(a.unlock.provider), "passphrase");

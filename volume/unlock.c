@@ -42,6 +42,17 @@ int volkey_audit(const struct vol_config *cfg, const char *event,
 	return err;
 }
 
+int volkey_audit_check(const struct vol_options *opt,
+		       const uint8_t uuid[VOL_UUID_LEN], char *msg,
+		       size_t msglen)
+{
+	struct audit *a;
+	int err = audit_open(opt, uuid, &a, msg, msglen);
+
+	audit_close(a);
+	return err;
+}
+
 static int unwrap_slot(const struct vol_config *cfg,
 		       const struct vol_keyslot *ks, struct keyprov *kp,
 		       struct kek **kek, char *msg, size_t msglen)
@@ -212,9 +223,20 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 	for (i = 0; i < ntried && !err; i++)
 		err = volkey_audit(cfg, "root_key_unwrap", &cfg->slots[which[i]],
 				 tried[i], msg, msglen);
+	if (err && src->audit_warn_only)
+		return 0;
 	if (err) {
 		kek_free(*kek);
 		*kek = NULL;
+		/* Fail closed, but say how the owner gets out of it. */
+		snprintf(why, sizeof(why), "%s", msg);
+		snprintf(msg, msglen, "%s: key use on volume %s must be "
+			 "audited, so it is not opened; mend the log (its "
+			 "directory, owner, mode), or change the setting with "
+			 "atrestfs config CIPHERDIR --audit-file PATH or "
+			 "--no-audit (config works without the log)", why,
+			 uuid);
+		return -VOLKEY_EAUDIT;
 	}
-	return err;
+	return 0;
 }

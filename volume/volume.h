@@ -79,6 +79,12 @@ struct volkey_src {
 	void *ctx;			/* settings()'s first argument */
 	const char *provider;	/* unlock: only its keyslots; NULL or "": any */
 	int slot;		/* unlock: only this keyslot; -1: any */
+	/*
+	 * unlock: an audit log that cannot be written is a warning in @msg,
+	 * not a failure: for atrestfs config, which must stay able to change
+	 * the setting that broke.
+	 */
+	bool audit_warn_only;
 };
 
 /* ---- unlock.c: provider -> KEK (a keyslot) -> config MAC ---- */
@@ -94,8 +100,11 @@ struct volkey_src {
  * went wrong with each keyslot tried, one line each (number, provider, key
  * ID, why), so it needs VOLKEY_MSG_MAX bytes.  Once the MAC verifies, the
  * unwraps tried are written to the volume's audit log, if it has one; a
- * log that cannot be written fails the unlock.
+ * log that cannot be written fails the unlock with -VOLKEY_EAUDIT, or
+ * with @src->audit_warn_only returns 0 with a warning in @msg (else "").
  */
+/* volkey_unlock(): the volume's audit log cannot be written. */
+#define VOLKEY_EAUDIT	EDESTADDRREQ
 #define VOLKEY_MSG_MAX	(VOL_MAX_SLOTS * (KEYPROV_MSG_MAX + 128) + 128)
 int volkey_unlock(int dirfd, const struct volkey_src *src,
 		  struct vol_config *cfg, struct kek **kek, unsigned int *slot,
@@ -108,6 +117,14 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 int volkey_audit(const struct vol_config *cfg, const char *event,
 		 const struct vol_keyslot *ks, int result, char *msg,
 		 size_t msglen);
+/*
+ * Whether audit settings @opt of volume @uuid can be used: the file opens
+ * (it is made if absent, as the first record would).  0 or -errno with
+ * @msg, so that a setting is refused before it is stored.
+ */
+int volkey_audit_check(const struct vol_options *opt,
+		       const uint8_t uuid[VOL_UUID_LEN], char *msg,
+		       size_t msglen);
 
 /* ---- keyslot.c: a new volume, a new or rewrapped keyslot ---- */
 

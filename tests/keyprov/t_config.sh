@@ -44,3 +44,29 @@ long=/$(printf 'd%.0s' $(seq 1030))/audit.log
 expect 2 "at most 1024 characters" "$ATR" config --keyfile "$C.key" --audit-file "$long" "$C"
 expect 2 "at most 1024 characters" "$ATR" init --keyfile "$WORK/long.key" --audit-file "$long" "$WORK/long"
 ok "config needs the volume's key and valid settings"
+
+# An audit log that cannot be opened is refused before it is stored; one
+# whose directory goes away later shuts the volume (key use must be
+# audited) but never config, which can then move or drop it.
+cp "$C/atrestfs.conf" "$WORK/conf.before"
+expect 2 "atrestfs: --audit-file: cannot open audit log /no/such/dir/a.log: No such file or directory; nothing was changed (make its directory first, or choose another path)" \
+	"$ATR" config --keyfile "$C.key" --audit-file /no/such/dir/a.log "$C"
+cmp -s "$C/atrestfs.conf" "$WORK/conf.before" || fail "a refused --audit-file was stored"
+mount_vol "$C" "$M"
+unmount_vol "$M"
+mkdir "$WORK/logs"
+"$ATR" config -q --keyfile "$C.key" --audit-file "$WORK/logs/a.log" "$C" || fail "config --audit-file in a directory that exists"
+rm -r "$WORK/logs"
+expect 1 "cannot open audit log $WORK/logs/a.log: No such file or directory: key use on volume" \
+	"$ATR" mount --keyfile "$C.key" "$C" "$M"
+expect 1 "or change the setting with atrestfs config CIPHERDIR --audit-file PATH or --no-audit" \
+	"$ATR" mount --keyfile "$C.key" "$C" "$M"
+out=$(setsid -w "$ATR" config --keyfile "$C.key" --no-audit "$C" 2>&1 </dev/null) ||
+	fail "config --no-audit with the audit log's directory gone: $out"
+case "$out" in *"atrestfs: warning: cannot open audit log $WORK/logs/a.log"*"Changed the audit log"*) ;;
+*) fail "config --no-audit with the log gone says: $out" ;; esac
+"$ATR" config "$C" | grep -qx "audit_file=" || fail "--no-audit not stored"
+mount_vol "$C" "$M"
+[ "$(cat "$M/f")" = data ] || fail "read after the broken audit log is dropped"
+unmount_vol "$M"
+ok "a bad audit log is refused before it is stored, and never locks the owner out of config"
