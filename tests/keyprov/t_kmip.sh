@@ -2,7 +2,8 @@
 # The exec provider with the KMIP helper, for real: a PyKMIP server on
 # loopback with TLS certificates made here (client authentication), an
 # AES-256 root key created on it, init + mount + write + remount of a
-# volume whose root key lives only in that server; then the server is
+# volume whose root key lives only in that server; a damaged keyslot and
+# a failing server (its database gone) are told apart; then the server is
 # stopped (mount fails fast, exit 3) and a helper slower than the timeout
 # is killed (exit 3, ETIMEDOUT's message).
 . "$(dirname "$0")/../integration/lib.sh"
@@ -131,6 +132,40 @@ mount_with "$C" "$M"
 [ "$(sha256sum <"$M/big")" = "$sum" ] || fail "big file after remount"
 unmount_vol "$M"
 ok "mount, write, read, unmount, remount intact"
+
+# ---- a damaged keyslot, and a failing server, are told apart ----
+# PyKMIP answers bad CBC padding and its own failures with the same
+# GENERAL_FAILURE: a damaged keyslot must still be called one, and a
+# server whose storage is gone (as while it shuts down) must not be.
+uuid=$(sed -n 's/^volume_uuid = "\(.*\)";/\1/p' "$C/atrestfs.conf")
+cp "$C/atrestfs.conf" "$WORK/conf.good"
+"$PY" - "$C/atrestfs.conf" <<'PYEOF'
+import base64, re, sys
+p = sys.argv[1]
+s = open(p).read()
+m = re.search(r'wrapped_kek = "([^"]+)"', s)
+b = bytearray(base64.b64decode(m.group(1)))
+b[3 + 16 + 40] ^= 1	# in the KMS blob's last CBC block: its padding
+s = s.replace(m.group(1), base64.b64encode(bytes(b)).decode())
+open(p, "w").write(s)
+PYEOF
+expect 3 "keyslot 0 (exec, key kmip:127.0.0.1:$UID_): this key (kmip:127.0.0.1:$UID_) does not open volume $uuid (its keyslot is corrupt or was tampered with)" \
+	"$ATR" mount "$C" "$M"
+cp "$WORK/conf.good" "$C/atrestfs.conf"
+mv "$WORK/pykmip.db" "$WORK/pykmip.db.away" && mkdir "$WORK/pykmip.db" || fail "hide the server's database"
+out=$(setsid -w "$ATR" mount "$C" "$M" 2>&1 </dev/null)
+rc=$?
+[ $rc = 3 ] || fail "failing KMS: exit $rc ($out)"
+case "$out" in
+*"KMIP server 127.0.0.1:$PORT failed (GENERAL_FAILURE: "*") and is not working (a test decryption with key kmip:127.0.0.1:$UID_ failed too): a problem of the server, not of the keyslot; see its log and try again") ;;
+*) fail "failing KMS: $out" ;;
+esac
+case "$out" in *corrupt*|*tampered*) fail "a failing KMS blamed on the keyslot: $out" ;; esac
+rmdir "$WORK/pykmip.db" && mv "$WORK/pykmip.db.away" "$WORK/pykmip.db" || fail "restore the database"
+mount_with "$C" "$M"
+[ "$(cat "$M/f")" = hello-kmip ] || fail "read back once the server works again"
+unmount_vol "$M"
+ok "a damaged keyslot is called one; a failing KMS is not (exit 3, says which)"
 
 # ---- the KMS goes away: a clear error, quickly, exit 3 ----
 stop_server
