@@ -330,6 +330,7 @@ static void usage(FILE *f)
 "  passwd CIPHERDIR             change a passphrase keyslot's passphrase\n"
 "  config CIPHERDIR             show or change the audit log and access policy\n"
 "  trust CIPHERDIR              accept its atrestfs.conf as the newest seen here\n"
+"  fsck CIPHERDIR               check every file of the volume\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
@@ -375,6 +376,8 @@ int main(int argc, char **argv)
 		return cmd_config(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trust"))
 		return cmd_trust(argc - 1, argv + 1);
+	if (!strcmp(cmd, "fsck"))
+		return cmd_fsck(argc - 1, argv + 1);
 	if (!strcmp(cmd, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);

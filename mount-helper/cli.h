@@ -30,6 +30,7 @@ enum {
 	EXIT_KEY = 3,		/* key missing, unsafe, or not this volume's */
 	EXIT_VOLUME = 4,	/* not a volume, bad or tampered config */
 	EXIT_MOUNT = 5,		/* mountpoint or FUSE problem */
+	EXIT_DAMAGED = 6,	/* fsck, header restore: damage left */
 };
 
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -186,6 +187,9 @@ int cmd_config(int argc, char **argv);
 
 /* cmd_trust.c */
 int cmd_trust(int argc, char **argv);
+
+/* cmd_fsck.c */
+int cmd_fsck(int argc, char **argv);
 
 /*
  * rollback.c: an older atrestfs.conf or file refused.  Every command that
