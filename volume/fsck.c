@@ -414,10 +414,10 @@ static void find_run(struct fsck_run *r, const char *path, uint64_t first,
 	static const char *const whys[] = {
 		"not authenticate (changed, moved or from another file)",
 		"all zero, a hole this file does not allow",
-		"not be read",
+		"be read",
 	};
 	static const char *const verbs[][2] = {
-		{ "does", "do" }, { "is", "are" }, { "can", "can" },
+		{ "does", "do" }, { "is", "are" }, { "cannot", "cannot" },
 	};
 
 	if (n == 1)

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# atrestfs fsck: silent on a clean volume, and finds each corruption
+# planted offline (bit flip, swapped extents, truncated extent, deleted
+# header, duplicate file ID, bad sparse record, xattr value, symlink
+# target, tampered config), naming the file and the backing offsets of bad
+# extents, with its documented exit codes; never follows a symlink of the
+# backing directory; --repair shows, asks, and mends only what is safe.
+. "$(dirname "$0")/lib.sh"
+
+E=4096
+D=$((E + 28))
+C=$WORK/c M=$WORK/m
+
+# flip_byte FILE OFFSET
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\x$(printf %02x $((b ^ 1)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# xattr_hex FILE NAME: the value as hex digits, without 0x
+xattr_hex() {
+	getfattr --absolute-names -e hex -n "$2" "$1" | sed -n "s/^$2=0x//p"
+}
+
+# fsck_k DIR [options]: fsck with the volume's key, stdout only
+fsck_k() {
+	local d=$1
+	shift
+	"$ATR" fsck -k "$C.key" "$@" "$d" 2>"$WORK/fsck.err" </dev/null
+}
+
+new_volume "$C"
+mount_vol "$C" "$M"
+mkdir -p "$M/dir/sub"
+for f in flip swap cut nohdr dup good linked dir/sub/deep; do
+	head -c $((3 * E + 100)) /dev/urandom >"$M/$f"
+done
+# 20 MB: more than one work chunk (8 MiB of backing bytes each).
+head -c 20000000 /dev/urandom >"$M/big"
+: >"$M/empty"
+truncate -s 1M "$M/holes"
+echo tail >>"$M/holes"
+ln "$M/linked" "$M/hardlink"
+ln -s dir/sub/deep "$M/link"
+setfattr -n user.note -v "a value" "$M/good" || fail setfattr
+setfattr -n user.d -v "on a directory" "$M/dir" || fail setfattr
+unmount_vol "$M"
+
+# A clean volume: nothing on stdout, exit 0, a summary and a plain
+# progress line on stderr (no terminal), nothing at all with -q.
+out=$(fsck_k "$C") || fail "fsck of a clean volume exited $?: $out $(cat "$WORK/fsck.err")"
+[ -z "$out" ] || fail "fsck of a clean volume said: $out"
+grep -q "no damage found" "$WORK/fsck.err" || fail "no summary: $(cat "$WORK/fsck.err")"
+grep -q "100% of" "$WORK/fsck.err" || fail "no progress line: $(cat "$WORK/fsck.err")"
+grep -q "holes" "$WORK/fsck.err" || fail "summary lacks holes"
+out=$(fsck_k "$C" -q) || fail "fsck -q of a clean volume exited $?"
+[ -z "$out$(cat "$WORK/fsck.err")" ] || fail "fsck -q said something"
+out=$(fsck_k "$C" -j 1) || fail "fsck -j 1 of a clean volume exited $?: $out"
+ok "clean volume: exit 0, no finding"
+
+# Each corruption in its own file of a copy.
+K=$WORK/k
+cp -a "$C" "$K"
+flip_byte "$K/flip" $((D + 500))
+dd if="$K/swap" of="$WORK/e0" bs=$D count=1 status=none
+dd if="$K/swap" of="$K/swap" bs=$D skip=1 count=1 conv=notrunc status=none
+dd if="$WORK/e0" of="$K/swap" bs=$D seek=1 count=1 conv=notrunc status=none
+truncate -s $((3 * D + 50)) "$K/cut"
+setfattr -x user.atrestfs.hdr "$K/nohdr"
+cp --preserve=xattr "$K/good" "$K/dup"
+flip_byte "$K/big" $((3000 * D + 7))
+head -c 28 /dev/urandom >"$WORK/sparse"
+setfattr -n user.atrestfs.sparse -v "0x$(od -An -tx1 "$WORK/sparse" | tr -d ' \n')" "$K/good"
+setfattr -x user.atrestfs.sparse "$K/holes"
+val=$(xattr_hex "$K/dir" user.d)
+setfattr -n user.d -v "0x${val:0:20}$(printf %02x $((0x${val:20:2} ^ 1)))${val:22}" "$K/dir"
+link=$(readlink "$K/link")
+ln -sfn "${link%?}A" "$K/link"
+[ "$(readlink "$K/link")" != "$link" ] || ln -sfn "${link%?}B" "$K/link"
+# A symlink out of the volume: reported as a link, never followed.
+ln -s /etc "$K/escape"
+
+out=$(fsck_k "$K")
+rc=$?
+[ $rc = 6 ] || fail "fsck of a damaged volume exited $rc, want 6: $out"
+expected=(
+	"$K/flip: extent 1 (backing bytes $D to $((2 * D))) does not authenticate"
+	"$K/swap: extents 0 to 1 (backing bytes 0 to $((2 * D))) do not authenticate"
+	"$K/cut: extent 3 (backing bytes $((3 * D)) to $((3 * D + 50))) does not authenticate"
+	"$K/cut: its version record says $((3 * E + 100)) bytes"
+	"$K/nohdr: no header (xattr user.atrestfs.hdr): its key is lost"
+	"file ID of"
+	"$K/big: extent 3000 (backing bytes $((3000 * D)) to $((3001 * D))) does not authenticate"
+	"$K/good: its sparse record (xattr user.atrestfs.sparse) does not authenticate; the file has no hole"
+	"$K/holes: extents 0 to 254 (backing bytes 0 to $((255 * D))) are all zero"
+	"$K/dir: xattr user.d: its value does not authenticate"
+	"$K/link: symbolic link target does not authenticate"
+	"$K/escape: symbolic link target does not authenticate"
+)
+for e in "${expected[@]}"; do
+	grep -qF -- "$e" <<<"$out" || fail "fsck did not report: $e
+got:
+$out"
+done
+# Duplicate: one of the two names the other.
+grep -qE "^$K/(dup|good): it has the file ID of (dup|good) " <<<"$out" ||
+	fail "duplicate file ID not named: $out"
+n=$(grep -c . <<<"$out")
+[ "$n" = ${#expected[@]} ] || fail "fsck made $n reports, want ${#expected[@]}:
+$out"
+grep -q "etc/" <<<"$out" && fail "fsck followed a symlink out of the volume"
+grep -q "1 non-empty file has no header" "$WORK/fsck.err" ||
+	fail "no word on the lost header: $(cat "$WORK/fsck.err")"
+grep -q "header restore" "$WORK/fsck.err" || fail "no hint at header restore"
+ok "each planted corruption found, named, nothing else"
+
+# Tampered config: exit 4, before any file is read.
+T=$WORK/t
+cp -a "$C" "$T"
+sed -i 's/^extent_size = 4096;/extent_size = 8192;/' "$T/atrestfs.conf"
+grep -q "extent_size = 8192" "$T/atrestfs.conf" || fail "config not tampered"
+expect 4 "MAC" "$ATR" fsck -k "$C.key" "$T"
+expect 3 "" "$ATR" fsck -k "$K.nokey" "$C"
+expect 2 "Usage" "$ATR" fsck
+ok "tampered config: exit 4; no key: 3; usage: 2"
+
+# --repair: shows what it would do; without a terminal, only with --yes.
+R=$WORK/r
+cp -a "$C" "$R"
+setfattr -n user.atrestfs.sparse -v "0x$(od -An -tx1 "$WORK/sparse" | tr -d ' \n')" "$R/good"
+out=$(fsck_k "$R" --repair)
+rc=$?
+[ $rc = 6 ] || fail "fsck --repair without --yes exited $rc"
+grep -q "\[repairable\]" <<<"$out" || fail "repairable finding not marked: $out"
+grep -q "add --yes" "$WORK/fsck.err" || fail "no word on --yes: $(cat "$WORK/fsck.err")"
+getfattr -n user.atrestfs.sparse "$R/good" >/dev/null 2>&1 || fail "repaired without --yes"
+out=$(fsck_k "$R" --repair --yes) || fail "fsck --repair --yes exited $?: $out"
+grep -q "repaired: sparse record removed" <<<"$out" || fail "no repair said: $out"
+getfattr -n user.atrestfs.sparse "$R/good" >/dev/null 2>&1 && fail "sparse record left"
+out=$(fsck_k "$R") || fail "fsck after repair exited $?: $out"
+# The other damage is left alone by --repair.
+out=$(fsck_k "$K" --repair --yes)
+[ $? = 6 ] || fail "fsck --repair of unrepairable damage did not exit 6"
+[ -e "$K/nohdr" ] && [ -e "$K/flip" ] || fail "--repair removed a file"
+ok "--repair: asks, mends the sparse record only"
+
+# The repaired copy and the clean volume still read through a mount.
+mount_with "$R" "$M" --keyfile "$C.key"
+cmp "$M/linked" "$M/hardlink" || fail "hard link differs"
+[ "$(wc -c <"$M/holes")" = $((1048576 + 5)) ] || fail "holes size"
+unmount_vol "$M"
+ok "repaired copy mounts and reads"
