@@ -133,7 +133,7 @@ demo: all
 # concern so that features add theirs without touching the others.
 DEPS_BUILD    := build-essential pkg-config libfuse3-dev fuse3 libssl-dev \
 		 libconfig-dev
-DEPS_TEST     := libcmocka-dev valgrind attr tar systemd man-db groff-base
+DEPS_TEST     := libcmocka-dev valgrind attr tar rsync systemd man-db groff-base
 DEPS_ATREST   := logrotate sqlite3 gdb util-linux procps
 DEPS_KEYPROV  := softhsm2 opensc python3-pykmip openssl
 DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_ATREST) $(DEPS_KEYPROV)

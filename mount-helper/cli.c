@@ -331,6 +331,7 @@ static void usage(FILE *f)
 "  config CIPHERDIR             show or change the audit log and access policy\n"
 "  trust CIPHERDIR              accept its atrestfs.conf as the newest seen here\n"
 "  fsck CIPHERDIR               check every file of the volume\n"
+"  header backup|restore        save every file's header, put them back\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
@@ -378,6 +379,8 @@ int main(int argc, char **argv)
 		return cmd_trust(argc - 1, argv + 1);
 	if (!strcmp(cmd, "fsck"))
 		return cmd_fsck(argc - 1, argv + 1);
+	if (!strcmp(cmd, "header"))
+		return cmd_header(argc - 1, argv + 1);
 	if (!strcmp(cmd, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);

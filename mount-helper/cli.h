@@ -191,6 +191,9 @@ int cmd_trust(int argc, char **argv);
 /* cmd_fsck.c */
 int cmd_fsck(int argc, char **argv);
 
+/* cmd_header.c */
+int cmd_header(int argc, char **argv);
+
 /*
  * rollback.c: an older atrestfs.conf or file refused.  Every command that
  * unlocks, and init, takes --state-dir (getopt value CLI_OPT_STATE_DIR)

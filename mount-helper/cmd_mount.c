@@ -17,8 +17,13 @@
 #include <unistd.h>
 
 #include "../crypto/codec.h"
+#include "../crypto/hdr.h"
 #include "../fs/atrfs.h"
+#include "../volume/fsck.h"
 #include "cli.h"
+
+/* Files mount looks at for a header (fsck_sample()): a glance, no scan. */
+#define MOUNT_SAMPLE	8
 
 struct mount_args {
 	const char *cipherdir;
@@ -334,6 +339,29 @@ static void args_free(struct mount_args *a)
 	cli_keyopts_free(&a->ko);
 }
 
+/*
+ * A volume copied without its xattrs mounts and lists right, then fails
+ * every read with EIO, and the reason goes only to the daemon's log: a
+ * glance at a few files says so while someone is looking.
+ */
+static void check_headers(const char *dir, int dirfd)
+{
+	unsigned int checked, missing;
+
+	fsck_sample(dirfd, MOUNT_SAMPLE, &checked, &missing);
+	if (!missing)
+		return;
+	fprintf(stderr, "atrestfs: warning: %s: %u of the %u files checked "
+		"have no header (xattr " HDR_XATTR "): their keys are lost "
+		"and reading them fails with EIO.  The volume was copied or "
+		"restored without its extended attributes (tar needs --xattrs "
+		"--xattrs-include='user.*', rsync needs -X).  Put the headers "
+		"back with 'atrestfs header restore %s FILE' from a header "
+		"backup (unmount first), or copy the volume again keeping "
+		"xattrs; 'atrestfs fsck %s' lists every file affected.\n",
+		dir, missing, checked, dir, dir);
+}
+
 static int do_mount(struct mount_args *a)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
@@ -369,6 +397,7 @@ static int do_mount(struct mount_args *a)
 		close(dirfd);
 		return ret;
 	}
+	check_headers(a->cipherdir, dirfd);
 	pathfd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	close(dirfd);
 	if (pathfd < 0 || !realpath(a->cipherdir, real)) {

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "../crypto/aead.h"
 #include "../crypto/hdr.h"
 #include "../crypto/meta.h"
@@ -203,6 +205,25 @@ int fsck_walk(int dirfd, fsck_walk_fn fn, void *ctx)
 	return err > 0 ? 0 : err;
 }
 
+/* Directory @name in @fd, O_PATH: -ELOOP if it is a symbolic link. */
+static int path_dir(int fd, const char *name)
+{
+	struct stat st;
+	int next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (next < 0)
+		return -errno;
+	if (fstat(next, &st)) {
+		st.st_mode = 0;
+		errno = errno ? errno : EIO;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		close(next);
+		return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+	}
+	return next;
+}
+
 int fsck_open(int dirfd, const char *path, int flags)
 {
 	char buf[PATH_MAX], *p, *slash;
@@ -216,10 +237,7 @@ int fsck_open(int dirfd, const char *path, int flags)
 		if (!strcmp(p, "..")) {
 			next = -EINVAL;
 		} else {
-			next = openat(fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-				      O_CLOEXEC);
-			if (next < 0)
-				next = -errno;
+			next = path_dir(fd, p);
 		}
 		if (fd != dirfd)
 			close(fd);
@@ -856,6 +874,9 @@ out_free:
 	for (i = 0; i < threads; i++) {
 		aead_ctx_free(w[i].ac);
 		free(w[i].buf);
+		/* The last plaintext read: the user's data, not ours to keep. */
+		if (w[i].plain)
+			OPENSSL_cleanse(w[i].plain, r->cfg->extent_size);
 		free(w[i].plain);
 	}
 	return err;
