@@ -18,6 +18,8 @@
 #                        (default: on for the run, as it was afterwards;
 #                        only atrestfs serves FUSE over io_uring)
 #   BENCH_SWAP=0         skip the swap workload
+#   BENCH_FSCK=0         skip the fsck workload (atrestfs fsck against
+#                        gocryptfs -fsck on the same tree)
 #   BENCH_OUT=FILE       also write the table (markdown) to FILE
 #   BENCH_BASE=BINARY    another atrestfs binary (say, main's before a
 #                        change), run as "atrestfs-base" with the default
@@ -213,6 +215,33 @@ swap_round() {
 	swap_once "$r" loop "$root/back/swapfile"
 }
 
+# fsck (workload 9): the small-file tree and a seq_mib file, checked
+# offline from a cold cache: atrestfs fsck against gocryptfs -fsck.
+fsck_round() {
+	local r=$1 fs=$2 b=$root/back/fsck-$2 m=$scratch/mnt/fsck-$2 t0 t1 ok=0
+	mount_fs "$fs" "$b" "$m" || return 0
+	tar -C "$m" -xf "$scratch/tree.tar" &&
+		dd if=/dev/zero of="$m/big" bs=1M count="$seq_mib" status=none
+	umount_fs "$fs" "$m"
+	drop
+	t0=$(now)
+	case $fs in
+	atrestfs)
+		"$atr" fsck -q --keyfile "$b.key" --state-dir "$b.state" "$b" \
+			>/dev/null && ok=1 ;;
+	gocryptfs)
+		gocryptfs -fsck -q -passfile "$b.pass" "$b" >/dev/null 2>&1 &&
+			ok=1 ;;
+	esac
+	t1=$(now)
+	if [ $ok = 1 ]; then
+		record "$r" "$fs" fsck "$(span "$t0" "$t1")"
+	else
+		echo "bench: $fs fsck failed on a fresh volume" >&2
+	fi
+	rm -rf "$b" "$b.key" "$b.pass" "$b.state" "$m"
+}
+
 crypto_bench() {
 	local out
 	for e in 4096 65536; do
@@ -254,6 +283,13 @@ main() {
 			umount_fs "$fs" "$m"
 			rm -rf "$b" "$b.key" "$b.pass" "$b.state" "$m"
 		done
+		if [ "${BENCH_FSCK:-1}" = 1 ]; then
+			for fs in atrestfs gocryptfs; do
+				[[ " $fslist " = *" $fs "* ]] || continue
+				echo "bench: round $r: $fs fsck" >&2
+				fsck_round "$r" "$fs"
+			done
+		fi
 		[ "${BENCH_SWAP:-1}" = 1 ] && swap_round "$r"
 	done
 	crypto_bench

@@ -37,9 +37,8 @@
 
 struct fsck_file {
 	char *path;			/* from the root; owned */
-	uint64_t backing;		/* size at the walk */
 	uint8_t id[FILE_ID_LEN];	/* set by its first chunk */
-	bool has_id;
+	bool has_id;			/* set by its first chunk */
 	bool bad_sparse;		/* set by its first chunk */
 	bool zeros;			/* an all-zero extent (atomic) */
 };
@@ -57,10 +56,11 @@ struct finding {
 };
 
 /*
- * Locking: ->lock guards the findings and the counters of ->res; ->next
- * and ->done are atomics.  Files and items are written by the walk
- * before the workers start, and only read after (but ->files[i].id,
- * which only the first chunk of file i writes).
+ * Locking: ->lock guards the findings and the counters of ->res; ->next,
+ * ->done and ->oom are atomics.  Files and items are written by the walk
+ * before the workers start, and only read by them, but for the fields of
+ * a file its first chunk sets (read after the workers are joined) and
+ * ->zeros (atomic).
  */
 struct fsck_run {
 	int dirfd;
@@ -272,7 +272,7 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 	val = malloc(65536);
 	out = malloc(65536);
 	if (!val || !out) {
-		r->oom = 1;
+		__atomic_store_n(&r->oom, 1, __ATOMIC_RELAXED);
 		goto out_free;
 	}
 	for (name = names; name < names + len; name += strlen(name) + 1) {
@@ -369,7 +369,6 @@ static int add_file(struct fsck_run *r, const char *path, uint64_t backing)
 	f->path = strdup(path);
 	if (!f->path)
 		return -ENOMEM;
-	f->backing = backing;
 	do {
 		if (grow((void **)&r->items, &r->capitems, r->nitems,
 			 sizeof(*r->items)))
@@ -919,7 +918,8 @@ int fsck_volume(int dirfd, const struct vol_config *cfg,
 		snprintf(msg, msglen, "cannot check the volume: out of memory");
 		goto out_free;
 	}
-	qsort(r.finds, r.nfinds, sizeof(*r.finds), cmp_find);
+	if (r.nfinds)
+		qsort(r.finds, r.nfinds, sizeof(*r.finds), cmp_find);
 	for (i = 0; i < r.nfinds; i++) {
 		cb->report(cb->ctx, r.finds[i].path, r.finds[i].what,
 			   r.finds[i].fix);

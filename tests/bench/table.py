@@ -66,6 +66,13 @@ if any(("loop", w) in med for w, _ in sw):
         lines.append("| %s | " % ("loop device over atrestfs file" if f == "atrestfs"
                                   else "loop device over plain file") +
                      " | ".join(fmt(med.get((f, w))) for w, _ in sw) + " |")
+if any(k[1] == "fsck" for k in med):
+    lines += ["", "| offline check, tree + seq file, cold cache | s |", "|---|---|"]
+    for f, label in (("atrestfs", "atrestfs fsck"), ("gocryptfs", "gocryptfs -fsck")):
+        lines.append("| %s | %s |" % (label, fmt(med.get((f, "fsck")))))
+    a, b = med.get(("atrestfs", "fsck")), med.get(("gocryptfs", "fsck"))
+    if a and b:
+        lines.append("| atrestfs vs gocryptfs | %.2fx |" % (b / a))
 cr = [k for k in med if k[0] in ("extent", "openssl")]
 if cr:
     lines += ["", "| crypto, one core | 4 KiB MB/s | 64 KiB MB/s |", "|---|---|---|"]

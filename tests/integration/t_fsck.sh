@@ -152,3 +152,13 @@ cmp "$M/linked" "$M/hardlink" || fail "hard link differs"
 [ "$(wc -c <"$M/holes")" = $((1048576 + 5)) ] || fail "holes size"
 unmount_vol "$M"
 ok "repaired copy mounts and reads"
+
+# The format 1 fixture (headerless empty files allowed there) is clean.
+F=$WORK/fixture
+mkdir "$F"
+tar --xattrs --xattrs-include='user.*' -C "$F" -xf "$TOP/tests/fixtures/v1-volume.tar" ||
+	fail "untar fixture"
+install -m 600 "$TOP/tests/fixtures/v1-volume.key" "$F.key"
+out=$("$ATR" fsck -q -k "$F.key" "$F") || fail "fsck of the v1 fixture exited $?: $out"
+[ -z "$out" ] || fail "fsck of the v1 fixture said: $out"
+ok "format 1 fixture: clean"
