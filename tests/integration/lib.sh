@@ -128,3 +128,16 @@ expect_eio() {
 	*) fail "expected EIO from: $* (got: $out)" ;;
 	esac
 }
+
+# flip_byte FILE OFFSET
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\x$(printf %02x $((b ^ 1)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# xattr_hex FILE NAME: the value as hex digits, without 0x
+xattr_hex() {
+	getfattr --absolute-names -e hex -n "$2" "$1" | sed -n "s/^$2=0x//p"
+}
