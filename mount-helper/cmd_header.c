@@ -248,20 +248,36 @@ static void refuse(struct restore *r, const char *path, const char *why)
 	r->refused++;
 }
 
-/* Records, then the header: the header says the file can be read. */
-static int put_back(struct restore *r, int fd, const struct hdrbak_entry *e,
+/* Put @len bytes of record @name on @fd, or remove one @e lacks. */
+static int put_record(int fd, const char *name, bool has, const void *rec,
+		      size_t len)
+{
+	if (has)
+		return fsetxattr(fd, name, rec, len, 0) ? -errno : 0;
+	return fremovexattr(fd, name) && errno != ENODATA ? -errno : 0;
+}
+
+/*
+ * Records, then the header: the header says the file can be read.  A
+ * record that does not open under @fk is left out, and one the file
+ * carries from a header being replaced is removed: it is bound to
+ * another file ID.
+ */
+static int put_back(int fd, const struct hdrbak_entry *e,
 		    const struct file_key *fk, bool replace)
 {
+	bool sparse = e->has_sparse &&
+		      !extent_sparse_check(fk, e->sparse, EXTENT_SPARSE_LEN);
 	struct verrec v;
+	bool ver = e->has_ver && !verrec_open(fk, e->ver, VERREC_LEN, &v);
+	int err;
 
-	if (e->has_sparse &&
-	    !extent_sparse_check(fk, e->sparse, EXTENT_SPARSE_LEN) &&
-	    fsetxattr(fd, HDR_SPARSE_XATTR, e->sparse, EXTENT_SPARSE_LEN, 0))
-		return -errno;
-	if (e->has_ver && !verrec_open(fk, e->ver, VERREC_LEN, &v) &&
-	    fsetxattr(fd, HDR_VER_XATTR, e->ver, VERREC_LEN, 0))
-		return -errno;
-	(void)r;
+	err = put_record(fd, HDR_SPARSE_XATTR, sparse, e->sparse,
+			 EXTENT_SPARSE_LEN);
+	if (!err)
+		err = put_record(fd, HDR_VER_XATTR, ver, e->ver, VERREC_LEN);
+	if (err)
+		return err;
 	return fsetxattr(fd, HDR_XATTR, e->hdr, HDR_SIZE,
 			 replace ? XATTR_REPLACE : XATTR_CREATE) ? -errno : 0;
 }
@@ -283,7 +299,8 @@ static void restore_one(struct restore *r, const struct hdrbak_entry *e)
 	}
 	if (fd < 0) {
 		refuse(r, e->path, fd == -ELOOP ? "a symbolic link is in its "
-		       "path" : strerror(-fd));
+		       "path" : fd == -ENOTDIR ? "a component of its path is "
+		       "not a directory" : strerror(-fd));
 		return;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
@@ -319,7 +336,7 @@ static void restore_one(struct restore *r, const struct hdrbak_entry *e)
 		       "backup");
 		goto out_free;
 	}
-	err = put_back(r, fd, e, fk, n >= 0);
+	err = put_back(fd, e, fk, n >= 0);
 	if (err) {
 		cli_err("%s/%s: cannot write its header: %s", r->dir, e->path,
 			strerror(-err));

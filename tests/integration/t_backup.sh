@@ -118,6 +118,16 @@ expect 6 "small: not restored: the file changed since the backup" \
 mount_with "$R" "$M" --keyfile "$C.key"
 [ "$(cat "$M/small")" = "new small" ] || fail "restore replaced a newer header"
 unmount_vol "$M"
+# A damaged header is put back from the backup only with --force.
+hdr=$(xattr_hex "$R/with space" user.atrestfs.hdr)
+setfattr -n user.atrestfs.hdr \
+	-v "0x${hdr:0:100}$(printf %02x $((0x${hdr:100:2} ^ 1)))${hdr:102}" "$R/with space"
+"$ATR" fsck -q -k "$C.key" "$R" >"$WORK/out" && fail "fsck missed the damaged header"
+grep -q "with space: its header does not authenticate" "$WORK/out" || fail "fsck: $(cat "$WORK/out")"
+out=$("$ATR" header restore --force -k "$C.key" "$R" "$WORK/headers" 2>&1)
+[ $? = 6 ] || fail "restore --force exited $?, want 6 (small is newer): $out"
+grep -q "Restored the headers of 1 files" <<<"$out" || fail "restore --force: $out"
+out=$("$ATR" fsck -q -k "$C.key" "$R") || fail "fsck after restore --force: $out"
 O=$WORK/o
 new_volume "$O"
 expect 4 "another volume" "$ATR" header restore -k "$O.key" "$O" "$WORK/headers"
