@@ -45,7 +45,12 @@ grep -q "holes" "$WORK/fsck.err" || fail "summary lacks holes"
 out=$(fsck_k "$C" -q) || fail "fsck -q of a clean volume exited $?"
 [ -z "$out$(cat "$WORK/fsck.err")" ] || fail "fsck -q said something"
 out=$(fsck_k "$C" -j 1) || fail "fsck -j 1 of a clean volume exited $?: $out"
-ok "clean volume: exit 0, no finding"
+# On a terminal: a progress bar instead of the plain line.
+script -qec "$ATR fsck -k $C.key $C" /dev/null >"$WORK/tty" </dev/null ||
+	fail "fsck on a terminal exited $?: $(cat "$WORK/tty")"
+grep -q "checking \[#*\] 100%" "$WORK/tty" || fail "no progress bar: $(cat "$WORK/tty")"
+grep -q "% of" "$WORK/tty" && fail "plain progress line on a terminal"
+ok "clean volume: exit 0, no finding; a bar on a terminal, a line otherwise"
 
 # Each corruption in its own file of a copy.
 K=$WORK/k
