@@ -4,9 +4,9 @@
 #   2. the same under ASan+UBSan (build-san/)
 #   3. the same under valgrind: no error, no leak
 #   4. mount tests (tests/*/t_*.sh): real FUSE mounts of the normal build
-#   5. the POSIX, entries, tamper, holes, writers, scan, full-disk and
-#      io_uring mount tests again on the ASan+UBSan daemon (error paths
-#      included)
+#   5. the POSIX, entries, tamper, holes, writers, scan, full-disk,
+#      io_uring, fsck and backup mount tests again on the ASan+UBSan
+#      daemon and command (error paths included)
 #   6. the full-disk, log, mmap, swap, killpriv, request-count, tamper,
 #      holes, writers and fsx mount tests again with FUSE over io_uring enabled in
 #      the kernel (the fuse module's enable_uring, put back as it was
@@ -90,7 +90,7 @@ done
 export ATR=$PWD/build-san/atrestfs
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-for t in integration/t_posix integration/t_entries integration/t_tamper integration/t_rollback_files integration/t_holes integration/t_writers integration/t_scan atrest/t_full integration/t_uring; do
+for t in integration/t_posix integration/t_entries integration/t_tamper integration/t_rollback_files integration/t_holes integration/t_writers integration/t_scan atrest/t_full integration/t_uring integration/t_fsck integration/t_backup; do
 	run "asan+ubsan daemon $(basename "$t")" 900 bash "tests/$t.sh"
 done
 unset ATR ASAN_OPTIONS UBSAN_OPTIONS

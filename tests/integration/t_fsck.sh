@@ -73,6 +73,9 @@ ln -sfn "${link%?}A" "$K/link"
 [ "$(readlink "$K/link")" != "$link" ] || ln -sfn "${link%?}B" "$K/link"
 # A symlink out of the volume: reported as a link, never followed.
 ln -s /etc "$K/escape"
+# An empty file made in the backing directory: no header, which format 2
+# (what init makes) does not allow.
+: >"$K/bare"
 
 out=$(fsck_k "$K")
 rc=$?
@@ -90,6 +93,7 @@ expected=(
 	"$K/dir: xattr user.d: its value does not authenticate"
 	"$K/link: symbolic link target does not authenticate"
 	"$K/escape: symbolic link target does not authenticate"
+	"$K/bare: no header (xattr user.atrestfs.hdr) on an empty file: in a format 2 volume"
 )
 for e in "${expected[@]}"; do
 	grep -qF -- "$e" <<<"$out" || fail "fsck did not report: $e
