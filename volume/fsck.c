@@ -178,8 +178,6 @@ static int walk_dir(int fd, char *path, size_t len, dev_t dev, bool root,
 				       ctx);
 next:
 		path[len] = '\0';
-		if (root)
-			path[0] = '\0';
 	}
 	if (!err && errno)
 		err = fn(ctx, -1, "", root ? "." : path, NULL, -errno);
@@ -209,19 +207,24 @@ int fsck_walk(int dirfd, fsck_walk_fn fn, void *ctx)
 static int path_dir(int fd, const char *name)
 {
 	struct stat st;
-	int next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int err, next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
 	if (next < 0)
 		return -errno;
-	if (fstat(next, &st)) {
-		st.st_mode = 0;
-		errno = errno ? errno : EIO;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		close(next);
-		return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
-	}
-	return next;
+	if (fstat(next, &st))
+		err = -errno;
+	else if (S_ISDIR(st.st_mode))
+		return next;
+	else
+		err = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+	close(next);
+	return err;
+}
+
+/* A component that is empty, "." or "..": the path could leave @dirfd. */
+static bool bad_component(const char *p)
+{
+	return !*p || !strcmp(p, ".") || !strcmp(p, "..");
 }
 
 int fsck_open(int dirfd, const char *path, int flags)
@@ -229,25 +232,21 @@ int fsck_open(int dirfd, const char *path, int flags)
 	char buf[PATH_MAX], *p, *slash;
 	int fd = dirfd, next;
 
-	if (strlen(path) >= sizeof(buf) || !*path || *path == '/')
-		return -EINVAL;
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
 	strcpy(buf, path);
 	for (p = buf; (slash = strchr(p, '/')); p = slash + 1) {
 		*slash = '\0';
-		if (!strcmp(p, "..")) {
-			next = -EINVAL;
-		} else {
-			next = path_dir(fd, p);
-		}
+		next = bad_component(p) ? -EINVAL : path_dir(fd, p);
 		if (fd != dirfd)
 			close(fd);
 		if (next < 0)
 			return next;
 		fd = next;
 	}
-	next = strcmp(p, "..") ? openat(fd, p, flags | O_NOFOLLOW | O_CLOEXEC)
-			       : (errno = EINVAL, -1);
-	if (next < 0)
+	if (bad_component(p))
+		next = -EINVAL;
+	else if ((next = openat(fd, p, flags | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		next = -errno;
 	if (fd != dirfd)
 		close(fd);
