@@ -78,7 +78,9 @@ struct fsck_run {
 	struct finding *finds;
 	size_t nfinds, capfinds;
 	struct fsck_result *res;
+	unsigned int running;		/* workers not done; under ->lock */
 	pthread_mutex_t lock;
+	pthread_cond_t idle;		/* ->running reached 0 */
 	int oom;			/* a finding was lost to ENOMEM */
 };
 
@@ -695,6 +697,10 @@ static void *worker_main(void *arg)
 	while ((i = __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED)) <
 	       r->nitems)
 		check_item(w, &r->items[i]);
+	pthread_mutex_lock(&r->lock);
+	if (!--r->running)
+		pthread_cond_signal(&r->idle);
+	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
 
@@ -842,6 +848,30 @@ static unsigned int nthreads(unsigned int want)
 	return want > MAX_THREADS ? MAX_THREADS : want;
 }
 
+/* Show progress every 200 ms until the workers are done. */
+static void wait_workers(struct fsck_run *r, const struct fsck_cb *cb)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&r->lock);
+	while (r->running) {
+		pthread_mutex_unlock(&r->lock);
+		if (cb->progress)
+			cb->progress(cb->ctx, __atomic_load_n(&r->done,
+					__ATOMIC_RELAXED), r->total);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 200 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&r->lock);
+		if (r->running)
+			pthread_cond_timedwait(&r->idle, &r->lock, &ts);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
 /* Start the workers and show progress until they end. */
 static int run_workers(struct fsck_run *r, unsigned int threads,
 		       const struct fsck_cb *cb)
@@ -850,7 +880,6 @@ static int run_workers(struct fsck_run *r, unsigned int threads,
 	pthread_t tid[MAX_THREADS];
 	size_t bufsize = READ_BYTES + extent_disk_size(r->cfg->extent_size);
 	unsigned int i, started = 0;
-	struct timespec ts = { 0, 200 * 1000 * 1000 };
 	int err = 0;
 
 	for (i = 0; i < threads; i++) {
@@ -863,25 +892,21 @@ static int run_workers(struct fsck_run *r, unsigned int threads,
 			goto out_free;
 		}
 	}
+	r->running = threads;
 	for (i = 0; i < threads; i++) {
-		err = -pthread_create(&tid[i], NULL, worker_main, &w[i]);
-		if (err)
+		if (pthread_create(&tid[i], NULL, worker_main, &w[i]))
 			break;
 		started++;
 	}
 	/* Fewer threads than asked still finish the work. */
+	pthread_mutex_lock(&r->lock);
+	r->running -= threads - started - !started;
+	pthread_mutex_unlock(&r->lock);
 	if (!started)
 		worker_main(&w[0]);
-	while (started && __atomic_load_n(&r->next, __ATOMIC_RELAXED) <
-			  r->nitems) {
-		if (cb->progress)
-			cb->progress(cb->ctx, __atomic_load_n(&r->done,
-					__ATOMIC_RELAXED), r->total);
-		nanosleep(&ts, NULL);
-	}
+	wait_workers(r, cb);
 	for (i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
-	err = 0;
 	if (cb->progress)
 		cb->progress(cb->ctx, r->total, r->total);
 out_free:
@@ -903,11 +928,16 @@ int fsck_volume(int dirfd, const struct vol_config *cfg,
 {
 	struct fsck_run r = { .dirfd = dirfd, .cfg = cfg, .kek = kek,
 			      .res = res };
+	pthread_condattr_t ca;
 	size_t i, nfix = 0;
 	int err;
 
 	memset(res, 0, sizeof(*res));
 	pthread_mutex_init(&r.lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r.idle, &ca);
+	pthread_condattr_destroy(&ca);
 	check_dir(&r, dirfd, ".", ".");
 	err = fsck_walk(dirfd, walk_one, &r);
 	if (err) {
@@ -954,6 +984,7 @@ out_free:
 	free(r.files);
 	free(r.items);
 	free(r.links);
+	pthread_cond_destroy(&r.idle);
 	pthread_mutex_destroy(&r.lock);
 	return err;
 }
