@@ -53,6 +53,15 @@ int volconf_lock(int dirfd, bool wait);
 int volconf_options_check(const struct vol_options *o, char *msg,
 			  size_t msglen);
 
+/*
+ * A keyslot export's text (@len bytes and a NUL, untrusted) to @cfg: its
+ * generation, UUID, KEK ID, keyslots and export MAC, which the caller
+ * checks with vol_export_mac() under the volume's KEK.  0, or -EINVAL /
+ * -EPROTONOSUPPORT with @msg.
+ */
+int volconf_parse_export(const char *text, size_t len, struct vol_config *cfg,
+			 char *msg, size_t msglen);
+
 /* ---- key providers, from the caller's side (provider.c) ---- */
 
 /*
@@ -78,13 +87,18 @@ struct volkey_src {
 	volkey_settings_fn settings;
 	void *ctx;			/* settings()'s first argument */
 	const char *provider;	/* unlock: only its keyslots; NULL or "": any */
-	int slot;		/* unlock: only this keyslot; -1: any */
+	int slot;		/* unlock: only keyslot number @slot; -1: any */
 	/*
 	 * unlock: an audit log that cannot be written is a warning in @msg,
 	 * not a failure: for atrestfs config, which must stay able to change
 	 * the setting that broke.
 	 */
 	bool audit_warn_only;
+	/*
+	 * unlock: bit N set lets keyslot number N unlock though it is
+	 * disabled, removed or expired (the commands that revive it); 0: none.
+	 */
+	uint32_t inactive_ok;
 };
 
 /* ---- unlock.c: provider -> KEK (a keyslot) -> config MAC ---- */
@@ -145,6 +159,9 @@ int volkey_create(int dirfd, const struct volkey_src *src,
 /*
  * Wrap @kek with @provider (settings from @src, mode create) into @ks, and
  * audit it to @cfg's log: @cfg must be trusted (made here, or verified).
+ * @ks is a new keyslot: enabled, no label or expiry, numbered with the
+ * lowest number @cfg does not use (a caller rewrapping a keyslot in place
+ * copies its number, label, state and expiry back).
  */
 int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
 		     const struct vol_config *cfg, const struct kek *kek,
