@@ -198,6 +198,7 @@ void cli_keysrc(struct cli_keyopts *o, struct volkey_src *src)
 	src->provider = o->provider;
 	src->slot = o->slot;
 	src->audit_warn_only = o->audit_warn_only;
+	src->inactive_ok = o->inactive_ok;
 }
 
 int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,

@@ -5,6 +5,7 @@
 #ifndef ATR_CLI_H
 #define ATR_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -101,6 +102,8 @@ int cmd_mount_helper(int argc, char **argv);
 struct cli_keyopts {
 	char provider[KEYPROV_NAME_MAX + 1];	/* only this provider; "": any */
 	int slot;			/* only this keyslot; -1: any */
+	uint32_t inactive_ok;		/* volkey_src's: may unlock though
+					 * inactive (bit N: keyslot N) */
 	char keyfile[4096];		/* keyfile provider's path; "": default */
 	char *opt[CLI_OPTS_MAX];	/* "KEY\0VALUE", owned */
 	unsigned int nopts;
@@ -121,6 +124,8 @@ struct cli_keyopts {
  * may point inside it (cli_keyopts_settings() refuses one).
  */
 void cli_keyopts_volume(struct cli_keyopts *o, const char *dir);
+/* After cli_keyopts_volume(): whether @path is inside the volume. */
+bool cli_in_volume(const struct cli_keyopts *o, const char *path);
 
 /*
  * How to unlock a volume: mount, keyslot, passwd and config take the same
