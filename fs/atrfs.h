@@ -96,6 +96,13 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
  */
 int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
 		   dev_t *devp, bool *by_root);
+/*
+ * A mount of type @fstype whose source is @source (a volume's realpath,
+ * as atrestfs mount names it): 1 with its mount point in @mp, 0 if none,
+ * -errno if /proc/self/mountinfo cannot be read.
+ */
+int mountinfo_source(const char *source, const char *fstype, char *mp,
+		     size_t mplen);
 /* Is @opt one of the comma-separated @opts (as mount options are)? */
 bool opt_listed(const char *opts, const char *opt);
 

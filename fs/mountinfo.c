@@ -79,3 +79,31 @@ int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
 	fclose(f);
 	return found;
 }
+
+int mountinfo_source(const char *source, const char *fstype, char *mp,
+		     size_t mplen)
+{
+	char line[8192], point[PATH_MAX], type[256], src[PATH_MAX];
+	const char *sep;
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	/* The mount source follows the fstype, after " - " (proc(5)). */
+	while (fgets(line, sizeof(line), f)) {
+		sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
+		    sscanf(sep + 3, "%255s %4095s", type, src) != 2)
+			continue;
+		unescape(src);
+		if (strcmp(type, fstype) || strcmp(src, source))
+			continue;
+		unescape(point);
+		snprintf(mp, mplen, "%s", point);
+		found = 1;
+	}
+	fclose(f);
+	return found;
+}

@@ -327,12 +327,13 @@ static void usage(FILE *f)
 "  init CIPHERDIR               make CIPHERDIR a new, empty volume\n"
 "  mount CIPHERDIR MOUNTPOINT   show the plaintext view of CIPHERDIR\n"
 "  unmount MOUNTPOINT           take it away again\n"
-"  keyslot list|add|remove      manage the wrapped copies of the volume key\n"
+"  keyslot list|add|remove|...  manage the wrapped copies of the volume key\n"
 "  passwd CIPHERDIR             change a passphrase keyslot's passphrase\n"
 "  config CIPHERDIR             show or change the audit log and access policy\n"
 "  trust CIPHERDIR              accept its atrestfs.conf as the newest seen here\n"
 "  fsck CIPHERDIR               check every file of the volume\n"
 "  header backup|restore        save every file's header, put them back\n"
+"  destroy CIPHERDIR            crypto-shred the volume: its keys, for good\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
@@ -382,6 +383,8 @@ int main(int argc, char **argv)
 		return cmd_fsck(argc - 1, argv + 1);
 	if (!strcmp(cmd, "header"))
 		return cmd_header(argc - 1, argv + 1);
+	if (!strcmp(cmd, "destroy"))
+		return cmd_destroy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);

@@ -190,6 +190,9 @@ int cmd_keyslot(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 
+/* cmd_destroy.c */
+int cmd_destroy(int argc, char **argv);
+
 /* cmd_trust.c */
 int cmd_trust(int argc, char **argv);
 
