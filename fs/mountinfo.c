@@ -42,68 +42,105 @@ bool opt_listed(const char *opts, const char *opt)
 	return false;
 }
 
-int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
-		   dev_t *devp, bool *by_root)
+/*
+ * One line of mountinfo: field 3 is MAJOR:MINOR, field 5 the mount point;
+ * the fstype, the source and the super options follow " - " (proc(5)).
+ * false for a line that does not parse.
+ */
+struct mi_line {
+	char mp[PATH_MAX], fstype[256], src[PATH_MAX], opts[1024];
+	dev_t dev;
+};
+
+static bool parse_line(const char *line, struct mi_line *l)
 {
-	char line[8192], mp[PATH_MAX], fstype[256], opts[1024];
+	const char *sep = strstr(line, " - ");
 	unsigned int maj, min;
-	const char *sep;
+
+	l->src[0] = l->opts[0] = '\0';
+	if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, l->mp) != 3 ||
+	    !sep || sscanf(sep + 3, "%255s %4095s %1023s", l->fstype, l->src,
+			   l->opts) < 1)
+		return false;
+	unescape(l->mp);
+	unescape(l->src);
+	l->dev = makedev(maj, min);
+	return true;
+}
+
+/*
+ * The last line for which @match() holds into *@last (mounts stack, so
+ * the last one is on top): 1, 0 if none, -errno if mountinfo is unreadable.
+ */
+static int find_last(bool (*match)(const struct mi_line *l, const void *ctx),
+		     const void *ctx, struct mi_line *last)
+{
+	struct mi_line l;
+	char line[8192];
 	int found = 0;
 	FILE *f;
 
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return -errno;
-	/*
-	 * Field 3 is MAJOR:MINOR, field 5 the mount point; the fstype
-	 * follows " - " (proc(5)).
-	 */
-	while (fgets(line, sizeof(line), f)) {
-		sep = strstr(line, " - ");
-		opts[0] = '\0';
-		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min,
-			   mp) != 3 || !sep ||
-		    sscanf(sep + 3, "%255s %*s %1023s", fstype, opts) < 1)
-			continue;
-		unescape(mp);
-		if (dir ? strcmp(mp, dir) != 0 : makedev(maj, min) != dev)
-			continue;
-		if (type)
-			snprintf(type, typelen, "%s", fstype);
-		if (devp)
-			*devp = makedev(maj, min);
-		if (by_root)
-			*by_root = opt_listed(opts, "user_id=0");
-		found = 1;
-	}
+	while (fgets(line, sizeof(line), f))
+		if (parse_line(line, &l) && match(&l, ctx)) {
+			*last = l;
+			found = 1;
+		}
 	fclose(f);
 	return found;
+}
+
+struct by_point {
+	const char *dir;	/* NULL: by @dev */
+	dev_t dev;
+};
+
+static bool match_point(const struct mi_line *l, const void *ctx)
+{
+	const struct by_point *b = ctx;
+
+	return b->dir ? !strcmp(l->mp, b->dir) : l->dev == b->dev;
+}
+
+int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
+		   dev_t *devp, bool *by_root)
+{
+	struct by_point b = { .dir = dir, .dev = dev };
+	struct mi_line l;
+	int found = find_last(match_point, &b, &l);
+
+	if (found != 1)
+		return found;
+	if (type)
+		snprintf(type, typelen, "%s", l.fstype);
+	if (devp)
+		*devp = l.dev;
+	if (by_root)
+		*by_root = opt_listed(l.opts, "user_id=0");
+	return 1;
+}
+
+struct by_source {
+	const char *source, *fstype;
+};
+
+static bool match_source(const struct mi_line *l, const void *ctx)
+{
+	const struct by_source *b = ctx;
+
+	return !strcmp(l->fstype, b->fstype) && !strcmp(l->src, b->source);
 }
 
 int mountinfo_source(const char *source, const char *fstype, char *mp,
 		     size_t mplen)
 {
-	char line[8192], point[PATH_MAX], type[256], src[PATH_MAX];
-	const char *sep;
-	int found = 0;
-	FILE *f;
+	struct by_source b = { .source = source, .fstype = fstype };
+	struct mi_line l;
+	int found = find_last(match_source, &b, &l);
 
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	/* The mount source follows the fstype, after " - " (proc(5)). */
-	while (fgets(line, sizeof(line), f)) {
-		sep = strstr(line, " - ");
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
-		    sscanf(sep + 3, "%255s %4095s", type, src) != 2)
-			continue;
-		unescape(src);
-		if (strcmp(type, fstype) || strcmp(src, source))
-			continue;
-		unescape(point);
-		snprintf(mp, mplen, "%s", point);
-		found = 1;
-	}
-	fclose(f);
+	if (found == 1)
+		snprintf(mp, mplen, "%s", l.mp);
 	return found;
 }

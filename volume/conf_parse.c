@@ -336,6 +336,22 @@ static int load_slots(const config_setting_t *root, struct vol_config *cfg,
 	return 0;
 }
 
+/* kek_id, mac and the keyslots: what a config and an export both hold. */
+static int load_keys(const config_setting_t *root, struct vol_config *cfg,
+		     char *msg, size_t msglen)
+{
+	const char *s;
+
+	s = get_str(root, "kek_id");
+	if (!s || hex_decode(s, cfg->kek_id, KEK_ID_LEN))
+		return msg_fail(msg, msglen, -EINVAL,
+			    "kek_id must be %d hex digits", 2 * KEK_ID_LEN);
+	s = get_str(root, "mac");
+	if (!s || hex_decode(s, cfg->mac, sizeof(cfg->mac)))
+		return msg_fail(msg, msglen, -EINVAL, "mac must be 64 hex digits");
+	return load_slots(root, cfg, msg, msglen);
+}
+
 static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 		     size_t msglen)
 {
@@ -379,14 +395,7 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 	if (!s || strcmp(s, VOL_CIPHER))
 		return msg_fail(msg, msglen, -EINVAL, "cipher must be \"%s\"",
 			    VOL_CIPHER);
-	s = get_str(root, "kek_id");
-	if (!s || hex_decode(s, cfg->kek_id, KEK_ID_LEN))
-		return msg_fail(msg, msglen, -EINVAL,
-			    "kek_id must be %d hex digits", 2 * KEK_ID_LEN);
-	s = get_str(root, "mac");
-	if (!s || hex_decode(s, cfg->mac, sizeof(cfg->mac)))
-		return msg_fail(msg, msglen, -EINVAL, "mac must be 64 hex digits");
-	err = load_slots(root, cfg, msg, msglen);
+	err = load_keys(root, cfg, msg, msglen);
 	if (err)
 		return err;
 	err = load_audit(root, &cfg->opt, msg, msglen);
@@ -425,14 +434,7 @@ static int load_export(config_t *cf, struct vol_config *cfg, char *msg,
 	if (!s || vol_uuid_parse(s, cfg->uuid))
 		return msg_fail(msg, msglen, -EINVAL,
 			    "volume_uuid is missing or not a UUID");
-	s = get_str(root, "kek_id");
-	if (!s || hex_decode(s, cfg->kek_id, KEK_ID_LEN))
-		return msg_fail(msg, msglen, -EINVAL,
-			    "kek_id must be %d hex digits", 2 * KEK_ID_LEN);
-	s = get_str(root, "mac");
-	if (!s || hex_decode(s, cfg->mac, sizeof(cfg->mac)))
-		return msg_fail(msg, msglen, -EINVAL, "mac must be 64 hex digits");
-	return load_slots(root, cfg, msg, msglen);
+	return load_keys(root, cfg, msg, msglen);
 }
 
 static int parse_text(const char *text, size_t len, struct vol_config *cfg,
