@@ -121,6 +121,24 @@ for e in keyslot_disable keyslot_enable keyslot_remove keyslot_restore keyslot_e
 done
 ok "every lifecycle step is audited"
 
+# A disabled passphrase keyslot tried before the key file that opens: its
+# refusal is audited, as a refused unwrap, once the volume unlocks.
+export ATRESTFS_PROVIDERS_CONF=$WORK/providers.conf
+echo 'passphrase = { scrypt_n = "16384"; };' >"$ATRESTFS_PROVIDERS_CONF"
+printf 'secret words\n' >"$WORK/pass"
+C2=$WORK/c2 LOG2=$WORK/audit2.log
+mkdir -p "$C2"
+setsid -w "$ATR" init -q --provider passphrase --passfile "$WORK/pass" --audit-file "$LOG2" "$C2" \
+	</dev/null || fail "init passphrase volume"
+setsid -w "$ATR" keyslot add -q --state-dir "$ST" --passfile "$WORK/pass" --new-provider keyfile \
+	--new-keyfile "$WORK/c2.key" "$C2" </dev/null || fail "add keyfile to c2"
+ks disable --keyfile "$WORK/c2.key" "$C2" 0 || fail "disable passphrase slot"
+setsid -w "$ATR" config -q --state-dir "$ST" --keyfile "$WORK/c2.key" --passfile "$WORK/pass" \
+	--audit-syslog "$C2" </dev/null || fail "unlock c2 past a disabled passphrase slot"
+grep '"event":"root_key_unwrap"' "$LOG2" | grep '"provider":"passphrase"' |
+	grep -q '"result":"EKEYREVOKED"' || fail "the disabled keyslot's refusal is not audited"
+ok "a disabled keyslot tried on the way is audited as refused"
+
 # destroy: refused while mounted and without a confirmation; then the
 # config and the key file are overwritten and gone, and neither the old
 # key nor the export opens anything.
