@@ -209,19 +209,30 @@ static void mac_text(struct text *f, const uint8_t m[32])
 	put(f, "\nmac = \"%s\";\n", mac);
 }
 
+/*
+ * Both texts start with @canon (the MAC input's first line, which tells
+ * them apart) or, in the file, @comment; @uuid and @kek_id get the
+ * config's in text form.
+ */
+static void text_head(struct text *f, const struct vol_config *cfg,
+		      bool canonical, const char *canon, const char *comment,
+		      char uuid[VOL_UUID_STR_LEN + 1],
+		      char kek_id[2 * KEK_ID_LEN + 1])
+{
+	vol_uuid_str(cfg->uuid, uuid);
+	hex_encode(cfg->kek_id, KEK_ID_LEN, kek_id);
+	put(f, "%s", canonical ? canon : comment);
+}
+
 char *vol_text(const struct vol_config *cfg, bool canonical)
 {
 	char uuid[VOL_UUID_STR_LEN + 1], kek_id[2 * KEK_ID_LEN + 1];
 	struct text t = { 0 }, *f = &t;
 
-	vol_uuid_str(cfg->uuid, uuid);
-	hex_encode(cfg->kek_id, KEK_ID_LEN, kek_id);
-	if (canonical)
-		put(f, "atrestfs.conf canonical v1\n");
-	else
-		put(f, "# atrestfs volume configuration.  Not secret, but "
-			"authenticated by \"mac\":\n# any edit makes the volume "
-			"refuse to mount.\n");
+	text_head(f, cfg, canonical, "atrestfs.conf canonical v1\n",
+		  "# atrestfs volume configuration.  Not secret, but "
+		  "authenticated by \"mac\":\n# any edit makes the volume "
+		  "refuse to mount.\n", uuid, kek_id);
 	put(f, "format_version = %u;\n", cfg->format_version);
 	/* Only when set: a config from before generations keeps its MAC. */
 	if (cfg->generation)
@@ -242,14 +253,11 @@ char *vol_export_text(const struct vol_config *cfg, bool canonical)
 	char uuid[VOL_UUID_STR_LEN + 1], kek_id[2 * KEK_ID_LEN + 1];
 	struct text t = { 0 }, *f = &t;
 
-	vol_uuid_str(cfg->uuid, uuid);
-	hex_encode(cfg->kek_id, KEK_ID_LEN, kek_id);
-	if (canonical)
-		put(f, "atrestfs keyslots export canonical v1\n");
-	else
-		put(f, "# atrestfs keyslot backup (atrestfs keyslot import).  "
-			"Wrapped keys only:\n# useless without a root key, "
-			"authenticated by \"mac\".\nexport_version = 1;\n");
+	text_head(f, cfg, canonical, "atrestfs keyslots export canonical v1\n",
+		  "# atrestfs keyslot backup (atrestfs keyslot import).  "
+		  "Wrapped keys only:\n# useless without a root key, "
+		  "authenticated by \"mac\".\nexport_version = 1;\n", uuid,
+		  kek_id);
 	put(f, "generation = %u%s;\nvolume_uuid = \"%s\";\n"
 		"kek_id = \"%s\";\n", cfg->generation,
 		!canonical && cfg->generation > INT32_MAX ? "L" : "", uuid,

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,8 +107,7 @@ static int load_unverified(const char *dir, struct vol_config *cfg)
 	return 0;
 }
 
-/* "enabled", "disabled", "removed" or "expired", as the clock says now. */
-static const char *state_name(const struct vol_keyslot *ks)
+const char *cli_slot_state(const struct vol_keyslot *ks)
 {
 	if (ks->state == VOL_SLOT_DISABLED)
 		return "disabled";
@@ -143,7 +141,7 @@ static void list_json(const struct vol_config *cfg, const char *uuid)
 		}
 		printf("},\"label\":");
 		cli_json_str(stdout, ks->label);
-		printf(",\"state\":\"%s\",\"expires\":", state_name(ks));
+		printf(",\"state\":\"%s\",\"expires\":", cli_slot_state(ks));
 		if (ks->expires) {
 			vol_time_str(ks->expires, when);
 			printf("\"%s\"", when);
@@ -201,8 +199,8 @@ static int list(int argc, char **argv)
 		       ks->algorithm);
 		for (j = 0; j < ks->nparams; j++)
 			printf(" %s=%s", ks->params[j].key, ks->params[j].value);
-		if (strcmp(state_name(ks), "enabled"))
-			printf(" state=%s", state_name(ks));
+		if (strcmp(cli_slot_state(ks), "enabled"))
+			printf(" state=%s", cli_slot_state(ks));
 		if (ks->expires) {
 			vol_time_str(ks->expires, when);
 			printf(" expires=%s", when);
@@ -238,24 +236,26 @@ static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
 	return ret;
 }
 
-/*
- * volkey_commit(), saying why it failed or passing on its warning, then
- * record the new generation on this machine: 0 or -errno.
- */
-static int commit(const struct ks_args *a, int dirfd, struct vol_config *cfg,
-		  const struct kek *kek)
+int cli_commit(const char *dir, const char *state_dir, int dirfd,
+	       struct vol_config *cfg, const struct kek *kek)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
 	int err = volkey_commit(dirfd, cfg, kek, msg, sizeof(msg));
 
 	if (err) {
-		cli_err("%s: %s", a->dir, *msg ? msg : strerror(-err));
+		cli_err("%s: %s", dir, *msg ? msg : strerror(-err));
 		return err;
 	}
 	if (*msg)
 		cli_warn(msg);
-	cli_rollback_record(a->dir, a->state_dir, cfg, kek);
+	cli_rollback_record(dir, state_dir, cfg, kek);
 	return 0;
+}
+
+static int commit(const struct ks_args *a, int dirfd, struct vol_config *cfg,
+		  const struct kek *kek)
+{
+	return cli_commit(a->dir, a->state_dir, dirfd, cfg, kek);
 }
 
 /*
@@ -300,7 +300,7 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 	if (i >= 0) {
 		cli_err("key %s is already in keyslot %u of %s (%s): a second "
 			"keyslot for it would open nothing more%s", ks.key_id,
-			cfg->slots[i].number, a->dir, state_name(&cfg->slots[i]),
+			cfg->slots[i].number, a->dir, cli_slot_state(&cfg->slots[i]),
 			vol_slot_active(&cfg->slots[i], (int64_t)time(NULL)) ?
 			"" : "; enable, restore or extend that one instead");
 		return EXIT_KEY;
@@ -431,55 +431,25 @@ static int parse_date(const char *s, int64_t *t)
 }
 
 /*
- * A keyslot's lifecycle: disable, enable, remove, restore, expire, label.
- * Each is one commit and one audit line; the ones that leave no keyslot
- * able to mount the volume need --force.
+ * Apply verb @a->verb (disable, enable, remove, restore, expire, label)
+ * to @ks: 0 with its audit event in *@event, or an exit code (said).
  */
-static int lifecycle(struct ks_args *a, int dirfd, struct vol_config *cfg,
-		     const struct kek *kek, unsigned int at)
+static int change_slot(const struct ks_args *a, struct vol_keyslot *ks,
+		       const char **event)
 {
-	char msg[KEYPROV_MSG_MAX] = "", when[VOL_TIME_LEN + 1];
-	struct vol_keyslot *ks = &cfg->slots[at], was = *ks;
-	int64_t now = (int64_t)time(NULL);
-	const char *v = a->verb, *event;
-	bool stops;
+	const char *v = a->verb;
 
-	if (!strcmp(v, "disable") || !strcmp(v, "remove")) {
-		if (!strcmp(v, "disable") && ks->state == VOL_SLOT_REMOVED) {
-			cli_err("keyslot %u of %s is removed already", ks->number,
-				a->dir);
-			return EXIT_USAGE;
-		}
-		ks->state = !strcmp(v, "disable") ? VOL_SLOT_DISABLED :
-						    VOL_SLOT_REMOVED;
-		event = !strcmp(v, "disable") ? "keyslot_disable" :
-						"keyslot_remove";
-	} else if (!strcmp(v, "enable")) {
-		if (ks->state == VOL_SLOT_REMOVED) {
-			cli_err("keyslot %u of %s is removed: 'atrestfs keyslot "
-				"restore %s %u' brings it back", ks->number,
-				a->dir, a->dir, ks->number);
-			return EXIT_USAGE;
-		}
-		ks->state = VOL_SLOT_ENABLED;
-		event = "keyslot_enable";
-	} else if (!strcmp(v, "restore")) {
-		if (ks->state != VOL_SLOT_REMOVED) {
-			cli_err("keyslot %u of %s is not removed (it is %s)",
-				ks->number, a->dir, state_name(ks));
-			return EXIT_USAGE;
-		}
-		ks->state = VOL_SLOT_ENABLED;
-		event = "keyslot_restore";
-	} else if (!strcmp(v, "expire")) {
-		if (parse_date(a->arg, &ks->expires)) {
-			cli_err("expire %s: want a UTC date YYYY-MM-DD, a time "
-				"YYYY-MM-DDTHH:MM:SSZ (years 1970 to 9999), or "
-				"never", a->arg);
-			return EXIT_USAGE;
-		}
-		event = "keyslot_expire";
-	} else {			/* label */
+	if (!strcmp(v, "expire")) {
+		*event = "keyslot_expire";
+		if (!parse_date(a->arg, &ks->expires))
+			return 0;
+		cli_err("expire %s: want a UTC date YYYY-MM-DD, a time "
+			"YYYY-MM-DDTHH:MM:SSZ (years 1970 to 9999), or never",
+			a->arg);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(v, "label")) {
+		*event = "keyslot_label";
 		if (*a->arg && !str_valid(a->arg, VOL_NAME_MAX)) {
 			cli_err("label '%s': want at most %d printable "
 				"characters other than '\"' and '\\'", a->arg,
@@ -487,21 +457,34 @@ static int lifecycle(struct ks_args *a, int dirfd, struct vol_config *cfg,
 			return EXIT_USAGE;
 		}
 		snprintf(ks->label, sizeof(ks->label), "%s", a->arg);
-		event = "keyslot_label";
+		return 0;
 	}
-	stops = vol_slot_active(&was, now) && !vol_slot_active(ks, now);
-	if (stops && !others_active(cfg, at, now) && !a->force) {
-		cli_err("refusing to %s keyslot %u of %s: it is the last one "
-			"that can mount the volume, which could then be opened "
-			"only by reviving it with its own key; add or enable "
-			"another keyslot first, or use --force", v, ks->number,
-			a->dir);
-		return EXIT_VOLUME;
+	/* The state changes: removed ones only through restore. */
+	if (ks->state == VOL_SLOT_REMOVED && strcmp(v, "restore")) {
+		cli_err("keyslot %u of %s is removed%s", ks->number, a->dir,
+			strcmp(v, "enable") ? " already" :
+			": 'atrestfs keyslot restore' brings it back");
+		return EXIT_USAGE;
 	}
-	if (commit(a, dirfd, cfg, kek))
-		return EXIT_FAIL;
-	if (volkey_audit(cfg, event, ks, 0, msg, sizeof(msg)))
-		cli_err("%s", msg);
+	if (!strcmp(v, "restore") && ks->state != VOL_SLOT_REMOVED) {
+		cli_err("keyslot %u of %s is not removed (it is %s)",
+			ks->number, a->dir, cli_slot_state(ks));
+		return EXIT_USAGE;
+	}
+	ks->state = !strcmp(v, "disable") ? VOL_SLOT_DISABLED :
+		    !strcmp(v, "remove") ? VOL_SLOT_REMOVED : VOL_SLOT_ENABLED;
+	*event = !strcmp(v, "disable") ? "keyslot_disable" :
+		 !strcmp(v, "remove") ? "keyslot_remove" :
+		 !strcmp(v, "enable") ? "keyslot_enable" : "keyslot_restore";
+	return 0;
+}
+
+/* What lifecycle() did, in one line. */
+static void say_changed(const struct ks_args *a, const struct vol_keyslot *ks)
+{
+	char when[VOL_TIME_LEN + 1];
+	const char *v = a->verb;
+
 	if (!strcmp(v, "expire") && ks->expires) {
 		vol_time_str(ks->expires, when);
 		cli_say("Keyslot %u of %s expires at %s\n", ks->number, a->dir,
@@ -519,31 +502,40 @@ static int lifecycle(struct ks_args *a, int dirfd, struct vol_config *cfg,
 			ks->number, a->dir, !strcmp(v, "remove") ?
 			" (until it is purged, restore brings it back)" : "");
 	}
-	return EXIT_OK;
 }
 
-/* This machine's record of the last export, verified: 0, or -errno. */
-static int backup_record(const struct ks_args *a, const struct vol_config *cfg,
-			 const struct kek *kek, char *body, size_t bodylen)
+/*
+ * A keyslot's lifecycle: disable, enable, remove, restore, expire, label.
+ * Each is one commit and one audit line; the ones that leave no keyslot
+ * able to mount the volume need --force.
+ */
+static int lifecycle(struct ks_args *a, int dirfd, struct vol_config *cfg,
+		     const struct kek *kek, unsigned int at)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
-	struct state_dir sd;
-	int err;
+	struct vol_keyslot *ks = &cfg->slots[at], was = *ks;
+	int64_t now = (int64_t)time(NULL);
+	const char *event = NULL;
+	int ret;
 
-	err = cli_state_open(a->dir, a->state_dir, cfg->uuid, &sd, msg,
-			     sizeof(msg));
-	if (err) {
-		cli_err("%s", msg);
-		return err;
+	ret = change_slot(a, ks, &event);
+	if (ret)
+		return ret;
+	if (vol_slot_active(&was, now) && !vol_slot_active(ks, now) &&
+	    !others_active(cfg, at, now) && !a->force) {
+		cli_err("refusing to %s keyslot %u of %s: it is the last one "
+			"that can mount the volume, which could then be opened "
+			"only by reviving it with its own key; add or enable "
+			"another keyslot first, or use --force", a->verb,
+			ks->number, a->dir);
+		return EXIT_VOLUME;
 	}
-	err = state_lock(&sd);
-	if (!err)
-		err = state_get(&sd, kek, BACKUP_RECORD, body, bodylen, msg,
-				sizeof(msg));
-	if (err && err != -ENOENT)
-		cli_err("%s", *msg ? msg : strerror(-err));
-	state_close(&sd);
-	return err;
+	if (commit(a, dirfd, cfg, kek))
+		return EXIT_FAIL;
+	if (volkey_audit(cfg, event, ks, 0, msg, sizeof(msg)))
+		cli_err("%s", msg);
+	say_changed(a, ks);
+	return EXIT_OK;
 }
 
 /*
@@ -553,14 +545,14 @@ static int backup_record(const struct ks_args *a, const struct vol_config *cfg,
 static int purge(struct ks_args *a, int dirfd, struct vol_config *cfg,
 		 const struct kek *kek, unsigned int at)
 {
-	char msg[KEYPROV_MSG_MAX] = "", body[STATE_RECORD_MAX];
+	char msg[KEYPROV_MSG_MAX] = "";
 	struct vol_keyslot gone = cfg->slots[at];
 	unsigned int i;
 
 	if (gone.state != VOL_SLOT_REMOVED) {
 		cli_err("keyslot %u of %s is %s, not removed: 'atrestfs keyslot "
 			"remove %s %u' first (purge destroys removed keyslots "
-			"only)", gone.number, a->dir, state_name(&gone), a->dir,
+			"only)", gone.number, a->dir, cli_slot_state(&gone), a->dir,
 			gone.number);
 		return EXIT_USAGE;
 	}
@@ -570,8 +562,8 @@ static int purge(struct ks_args *a, int dirfd, struct vol_config *cfg,
 			gone.number, a->dir);
 		return EXIT_VOLUME;
 	}
-	if (!a->force && (backup_record(a, cfg, kek, body, sizeof(body)) ||
-			  !volkey_backup_covers(body, kek, &gone))) {
+	if (!a->force && !cli_backup_covers(a->dir, a->state_dir, cfg, kek,
+					    &gone)) {
 		cli_err("refusing to purge keyslot %u of %s: no export made on "
 			"this machine holds it, so it could never be brought "
 			"back; 'atrestfs keyslot export %s FILE' first, or use "
@@ -587,139 +579,6 @@ static int purge(struct ks_args *a, int dirfd, struct vol_config *cfg,
 		cli_err("%s", msg);
 	cli_say("Purged keyslot %u from %s\n", gone.number, a->dir);
 	return EXIT_OK;
-}
-
-/*
- * export: every keyslot, to a new file outside the volume (mode 0600),
- * and this machine's record of it for purge.
- */
-static int export(struct ks_args *a, const struct vol_config *cfg,
-		  const struct kek *kek)
-{
-	char msg[KEYPROV_MSG_MAX] = "", body[STATE_RECORD_MAX];
-	struct state_dir sd;
-	char *text;
-	size_t len;
-	unsigned int i;
-	int fd, err;
-
-	if (cli_in_volume(&a->unlock, a->arg)) {
-		cli_err("%s is inside the volume %s: an export kept there goes "
-			"with it; write it elsewhere", a->arg, a->dir);
-		return EXIT_USAGE;
-	}
-	text = volkey_export_text(cfg, kek);
-	if (!text) {
-		cli_err("out of memory");
-		return EXIT_FAIL;
-	}
-	len = strlen(text);
-	fd = open(a->arg, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
-		err = errno;
-		free(text);
-		cli_err("cannot create %s: %s%s", a->arg, strerror(err),
-			err == EEXIST ? " (an export never replaces a file: "
-			"choose another name)" : "");
-		return EXIT_FAIL;
-	}
-	err = write(fd, text, len) == (ssize_t)len && !fsync(fd) ? 0 : errno;
-	free(text);
-	if (close(fd) && !err)
-		err = errno;
-	if (err) {
-		cli_err("cannot write %s: %s", a->arg, strerror(err ? err : EIO));
-		unlink(a->arg);
-		return EXIT_FAIL;
-	}
-	for (i = 0; i < cfg->nslots; i++)
-		if (volkey_audit(cfg, "keyslot_export", &cfg->slots[i], 0, msg,
-				 sizeof(msg)))
-			cli_err("%s", msg);
-	/* Without the record, purge asks for --force: say so, do not fail. */
-	err = volkey_backup_body(cfg, kek, body, sizeof(body));
-	if (!err)
-		err = cli_state_open(a->dir, a->state_dir, cfg->uuid, &sd, msg,
-				     sizeof(msg));
-	if (!err) {
-		err = state_lock(&sd);
-		if (!err)
-			err = state_put(&sd, kek, BACKUP_RECORD, body, msg,
-					sizeof(msg));
-		state_close(&sd);
-	}
-	if (err)
-		cli_warn(*msg ? msg : "cannot record the export on this "
-			 "machine: purge will ask for --force");
-	cli_say("Exported %u keyslot%s of %s to %s\n", cfg->nslots,
-		cfg->nslots == 1 ? "" : "s", a->dir, a->arg);
-	return EXIT_OK;
-}
-
-/* import: the keyslots of an export of this volume that it lacks. */
-static int import(struct ks_args *a, int dirfd, struct vol_config *cfg,
-		  const struct kek *kek)
-{
-	char msg[KEYPROV_MSG_MAX] = "", *text;
-	struct vol_config exp;
-	uint32_t added;
-	struct stat st;
-	ssize_t n;
-	unsigned int i;
-	int fd, ret = EXIT_FAIL;
-
-	fd = open(a->arg, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    st.st_size > VOL_CONF_MAX) {
-		cli_err("%s: %s", a->arg, fd < 0 ? strerror(errno) :
-			"not a regular file of at most 65536 bytes");
-		if (fd >= 0)
-			close(fd);
-		return EXIT_USAGE;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	n = text ? read(fd, text, (size_t)st.st_size) : -1;
-	close(fd);
-	if (n != st.st_size) {
-		cli_err("cannot read %s", a->arg);
-		goto out;
-	}
-	text[n] = '\0';
-	if (volkey_import_check(cfg, kek, text, (size_t)n, &exp, msg,
-				sizeof(msg))) {
-		cli_err("%s: %s", a->arg, msg);
-		ret = EXIT_VOLUME;
-		goto out;
-	}
-	if (volkey_import_merge(cfg, &exp, &added, msg, sizeof(msg))) {
-		cli_err("%s: %s", a->arg, msg);
-		ret = EXIT_VOLUME;
-		goto out;
-	}
-	if (!added) {
-		cli_say("Nothing to import: every keyslot of %s is in %s\n",
-			a->arg, a->dir);
-		ret = EXIT_OK;
-		goto out;
-	}
-	if (commit(a, dirfd, cfg, kek))
-		goto out;
-	for (i = 0; i < cfg->nslots; i++) {
-		if (!(added & (1u << cfg->slots[i].number)))
-			continue;
-		if (volkey_audit(cfg, "keyslot_import", &cfg->slots[i], 0, msg,
-				 sizeof(msg)))
-			cli_err("%s", msg);
-		cli_say("Imported keyslot %u (%s, key %s, %s) into %s\n",
-			cfg->slots[i].number, cfg->slots[i].provider,
-			cfg->slots[i].key_id, state_name(&cfg->slots[i]),
-			a->dir);
-	}
-	ret = EXIT_OK;
-out:
-	free(text);
-	return ret;
 }
 
 static int run(struct ks_args *a)
@@ -784,9 +643,11 @@ static int run(struct ks_args *a)
 	} else if (!strcmp(a->verb, "purge")) {
 		ret = purge(a, dirfd, &cfg, kek, (unsigned int)at);
 	} else if (!strcmp(a->verb, "export")) {
-		ret = export(a, &cfg, kek);
+		ret = cli_keyslot_export(a->dir, a->state_dir, &a->unlock,
+					 a->arg, &cfg, kek);
 	} else if (!strcmp(a->verb, "import")) {
-		ret = import(a, dirfd, &cfg, kek);
+		ret = cli_keyslot_import(a->dir, a->state_dir, dirfd, a->arg,
+					 &cfg, kek);
 	} else {
 		ret = lifecycle(a, dirfd, &cfg, kek, (unsigned int)at);
 	}
