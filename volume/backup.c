@@ -58,13 +58,20 @@ int volkey_import_check(const struct vol_config *cfg, const struct kek *kek,
 	return 0;
 }
 
-/* The same wrapped copy: the record is in the volume already. */
+/*
+ * The record is in the volume already: the same wrapped copy, or the same
+ * root key (as keyslot add refuses a second keyslot for a key; every
+ * passphrase keyslot has the key ID "passphrase", so only its copy counts).
+ */
 static bool same_record(const struct vol_keyslot *a,
 			const struct vol_keyslot *b)
 {
+	if (strcmp(a->provider, b->provider))
+		return false;
+	if (strcmp(a->provider, "passphrase") && !strcmp(a->key_id, b->key_id))
+		return true;
 	return a->wrapped_len == b->wrapped_len &&
-	       !memcmp(a->wrapped, b->wrapped, a->wrapped_len) &&
-	       !strcmp(a->provider, b->provider);
+	       !memcmp(a->wrapped, b->wrapped, a->wrapped_len);
 }
 
 int volkey_import_merge(struct vol_config *cfg, const struct vol_config *exp,

@@ -194,7 +194,8 @@ int volkey_import_check(const struct vol_config *cfg, const struct kek *kek,
 			const char *text, size_t len, struct vol_config *exp,
 			char *msg, size_t msglen);
 /*
- * Append to @cfg every keyslot of @exp whose wrapped copy it lacks, with
+ * Append to @cfg every keyslot of @exp whose wrapped copy (or, but for a
+ * passphrase, whose root key) it lacks, with
  * its number unless @cfg uses it (then the lowest free one); *@added gets
  * bit N for each keyslot number N added.  -ENOSPC (@msg) if they do not
  * fit; @cfg is then partly changed and must not be stored.

@@ -113,6 +113,10 @@ new_volume "$WORK/other"
 	fail "export other"
 expect 4 "not of this volume" "$ATR" keyslot import --state-dir "$ST" --keyfile "$C.key" "$C" "$WORK/exp.other"
 "$ATR" keyslot list "$C" | grep -q '^1:' && fail "a refused import added a keyslot"
+# k1 added again (a new wrap of the same key): the export's copy is not a second one.
+ks add --keyfile "$C.key" --new-provider keyfile --new-keyfile "$WORK/k1" "$C" || fail "add k1 again"
+out=$("$ATR" keyslot import --state-dir "$ST" --keyfile "$C.key" "$C" "$WORK/exp")
+case "$out" in *"Nothing to import"*) ;; *) fail "import of a key in a keyslot: $out" ;; esac
 ok "import restores a purged keyslot; a changed or foreign export is refused"
 
 for e in keyslot_disable keyslot_enable keyslot_remove keyslot_restore keyslot_expire \
