@@ -751,6 +751,37 @@ static int parse(struct ks_args *a, int argc, char **argv)
 }
 
 /*
+ * Say in one line which of @npos arguments are missing (@given were) or
+ * that there are too many; @dir is the first, if given.
+ */
+static void missing_args(const char *verb, int given, int npos,
+			 bool numbered, const char *dir)
+{
+	bool ks = strcmp(verb, "passwd") && strcmp(verb, "config");
+	const char *pre = ks ? "keyslot " : "", *page = ks ? "keyslot" : verb;
+	const char *what = !strcmp(verb, "expire") ? " DATE|never" :
+			   !strcmp(verb, "label") ? " TEXT" : " FILE";
+
+	if (given > npos)
+		cli_err("%s%s: too many arguments (see atrestfs %s --help)", pre,
+			verb, page);
+	else if (given == 1 && numbered)
+		cli_err("keyslot %s: which keyslot? Give its number N after "
+			"CIPHERDIR (atrestfs keyslot list %s shows them)", verb,
+			dir);
+	else if (given == 0 && npos == 2 && numbered)
+		cli_err("keyslot %s: CIPHERDIR and the keyslot number N are "
+			"missing (see atrestfs keyslot --help)", verb);
+	else if (npos == 1)
+		cli_err("%s%s: CIPHERDIR is missing (see atrestfs %s --help)",
+			pre, verb, page);
+	else
+		cli_err("keyslot %s: wants CIPHERDIR%s%s (see atrestfs keyslot "
+			"--help)", verb, numbered ? " N" : "", npos > 1 + numbered ?
+			what : "");
+}
+
+/*
  * @npos positional arguments: CIPHERDIR, then (@numbered) a keyslot
  * number, then whatever the verb takes (a date, a label, a file).
  */
@@ -768,21 +799,8 @@ static int main_common(struct ks_args *a, int argc, char **argv, int npos,
 	}
 	/* A missing argument is one line, not the whole page. */
 	if (argc - optind != npos) {
-		bool ks = !strcmp(a->verb, "add") || !strcmp(a->verb, "remove");
-
-		if (argc - optind > npos)
-			cli_err("%s%s: too many arguments (see atrestfs %s "
-				"--help)", ks ? "keyslot " : "", a->verb,
-				ks ? "keyslot" : a->verb);
-		else if (argc - optind == 1)	/* remove CIPHERDIR */
-			cli_err("keyslot remove: which keyslot? Give its "
-				"number N after CIPHERDIR (atrestfs keyslot "
-				"list %s shows them)", argv[optind]);
-		else
-			cli_err("%s%s: CIPHERDIR%s missing (see atrestfs %s "
-				"--help)", ks ? "keyslot " : "", a->verb,
-				npos == 2 ? " and the keyslot number N are" :
-				" is", ks ? "keyslot" : a->verb);
+		missing_args(a->verb, argc - optind, npos, numbered,
+			     argc > optind ? argv[optind] : "");
 		return EXIT_USAGE;
 	}
 	a->dir = argv[optind];
