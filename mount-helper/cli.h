@@ -200,7 +200,7 @@ int cli_commit(const char *dir, const char *state_dir, int dirfd,
 const char *cli_slot_state(const struct vol_keyslot *ks);
 
 /*
- * cmd_backup.c: keyslot export and import, after the keyslot command has
+ * backup.c: keyslot export and import, after the keyslot command has
  * unlocked the volume @dir (verified @cfg, @kek) and checked its
  * generation.  Each returns an exit code, having said why.  Export
  * writes the new @file (refused inside the volume, so @o must be the

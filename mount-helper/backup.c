@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * mount-helper/cmd_backup.c - "atrestfs keyslot export|import": a backup
+ * mount-helper/backup.c - "atrestfs keyslot export|import": a backup
  * of the wrapped keys in a file of the user's, and the keyslots it holds
  * brought back; and this machine's record of the last export, which
  * "keyslot purge" asks for before it destroys a keyslot.  The volume is
