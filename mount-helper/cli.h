@@ -94,6 +94,12 @@ int cmd_init(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_unmount(int argc, char **argv);
 int cmd_swap(int argc, char **argv);
+/*
+ * cmd_swap.c: a loop device whose backing file is on the mount at @mnt
+ * (such a mount cannot be unmounted): its number, with the file in @file
+ * and *@swap true if it is active swap space; -ENOENT if none, or -errno.
+ */
+int cli_loop_on_mount(const char *mnt, char *file, size_t len, bool *swap);
 /* mount(8) calling convention: SOURCE DIR [-o OPTS] [-fnsv]. */
 int cmd_mount_helper(int argc, char **argv);
 
