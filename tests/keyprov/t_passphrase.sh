@@ -107,6 +107,33 @@ unmount_vol "$M"
 expect 3 "wrong passphrase" "$ATR" passwd --passfile "$WORK/pass1" --new-passfile "$WORK/pass1" "$C"
 ok "passwd rewraps the KEK only; old passphrase refused, new one mounts"
 
+# passwd changes the keyslot the old passphrase opens, as its help says
+# (cryptsetup luksChangeKey does the same); -S N of another kind, or a
+# volume without a passphrase keyslot, is refused before any prompt, by
+# name (it was "no keyslot for key provider passphrase").
+"$ATR" passwd --help | tr '\n' ' ' | grep -q "passphrase keyslot that the current passphrase opens" ||
+	fail "passwd --help does not say which keyslot it changes"
+printf 'third one\n' >"$WORK/pass3"
+setsid -w "$ATR" keyslot add -q --keyfile "$WORK/c.key" --new-provider passphrase \
+	--new-passfile "$WORK/pass1" "$C" </dev/null || fail "keyslot add a second passphrase"
+# Slots: 0 passphrase (pass2), 1 keyfile, 2 passphrase (pass1).
+setsid -w "$ATR" passwd --passfile "$WORK/pass1" --new-passfile "$WORK/pass3" "$C" \
+	</dev/null >"$WORK/pw.out" || fail "passwd of the second passphrase keyslot"
+grep -q "Changed the passphrase of keyslot 2 of" "$WORK/pw.out" || fail "passwd said: $(cat "$WORK/pw.out")"
+mount_with "$C" "$M" --slot 0 --passfile "$WORK/pass2"
+unmount_vol "$M"
+mount_with "$C" "$M" --slot 2 --passfile "$WORK/pass3"
+unmount_vol "$M"
+expect 3 "wrong passphrase" "$ATR" mount --slot 2 --passfile "$WORK/pass1" "$C" "$M"
+expect 3 "wrong passphrase" "$ATR" passwd -S 0 --passfile "$WORK/pass3" --new-passfile "$WORK/pass1" "$C"
+expect 2 "keyslot 1 of $C is a keyfile keyslot, not a passphrase one" \
+	"$ATR" passwd -S 1 --extpass "touch $WORK/asked1; cat $WORK/pass1" "$C"
+[ -e "$WORK/asked1" ] && fail "passwd -S of a keyfile slot asked for a passphrase"
+expect 2 "has no keyslot 7 ('atrestfs keyslot list" "$ATR" passwd -S 7 --passfile "$WORK/pass1" "$C"
+setsid -w "$ATR" keyslot remove -q --keyfile "$WORK/c.key" "$C" 2 </dev/null || fail "keyslot remove 2"
+setsid -w "$ATR" keyslot purge -q --force --keyfile "$WORK/c.key" "$C" 2 </dev/null || fail "keyslot purge 2"
+ok "passwd changes the keyslot the old passphrase opens; -S N of another kind named"
+
 # Remove the passphrase slot (a soft delete), purge it; the last one cannot go.
 setsid -w "$ATR" keyslot remove -q --keyfile "$WORK/c.key" "$C" 0 </dev/null || fail "keyslot remove"
 "$ATR" keyslot list "$C" | grep -q '^0: provider=passphrase.* state=removed' || fail "slot 0 not removed"
@@ -125,6 +152,7 @@ out=$("$ATR" keyslot remove 2>&1 </dev/null)
 rc=$?
 [ $rc = 2 ] && [ "$out" = "atrestfs: keyslot remove: CIPHERDIR and the keyslot number N are missing (see atrestfs keyslot --help)" ] ||
 	fail "keyslot remove without arguments: exit $rc: $out"
+expect 2 "has no passphrase keyslot to change" "$ATR" passwd --passfile "$WORK/pass1" "$C"
 mount_with "$C" "$M" --keyfile "$WORK/c.key"
 [ "$(cat "$M/f")" = hello ] || fail "read after remove"
 unmount_vol "$M"
