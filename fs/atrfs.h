@@ -48,6 +48,12 @@ void atr_mount_options(struct atr_mount *m, const struct atr_mount_opts *o);
 
 struct vol_config;
 /*
+ * Would libfuse take the mount option @opt (one, without commas)?  Asked
+ * before unlocking, so that a typo is not found after a passphrase.
+ */
+bool atr_fs_opt_known(const char *opt);
+
+/*
  * From a config whose MAC has verified, and only then (the backing
  * directory is untrusted): open its audit destination and take its access
  * policy.  @slot is the keyslot that unlocked the KEK.  Before

@@ -113,7 +113,9 @@ struct cli_keyopts {
 	char keyfile[4096];		/* keyfile provider's path; "": default */
 	char *opt[CLI_OPTS_MAX];	/* "KEY\0VALUE", owned */
 	unsigned int nopts;
-	char *passfile, *extpass;	/* secret sources, owned */
+	char *passfile, *extpass;	/* secret sources, owned; "-": stdin */
+	char *stdin_secret;		/* --passfile -, read once; secmem, owned */
+	size_t stdin_len, stdin_cap;
 	struct keyprov_host host;	/* ctx == this */
 	config_t sys;			/* the system provider config */
 	int sys_loaded;

@@ -67,7 +67,7 @@ static void usage(FILE *f)
 "  -n, --new-provider NAME          its key provider\n"
 "  -N, --new-option KEY=VALUE       a setting for it (repeatable)\n"
 "      --new-keyfile PATH           keyfile: the key file (made if absent)\n"
-"      --new-passfile FILE          passphrase from FILE\n"
+"      --new-passfile FILE          passphrase from FILE (-: stdin)\n"
 "      --new-extpass CMD            passphrase from CMD's standard output\n"
 "      --label TEXT                 its label\n"
 "Lifecycle:\n"
