@@ -109,6 +109,13 @@ int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
  */
 int mountinfo_source(const char *source, const char *fstype, char *mp,
 		     size_t mplen);
+/*
+ * A live atrestfs mount of the backing directory with device @dev and
+ * inode @ino, however its path was spelt (symlink, bind mount): 1 with
+ * its mount point in @mp, 0 if none (a mount whose daemon died does not
+ * count), -errno if /proc/self/mountinfo cannot be read.
+ */
+int mountinfo_backing(dev_t dev, ino_t ino, char *mp, size_t mplen);
 /* Is @opt one of the comma-separated @opts (as mount options are)? */
 bool opt_listed(const char *opts, const char *opt);
 

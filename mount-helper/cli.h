@@ -100,6 +100,13 @@ int cmd_swap(int argc, char **argv);
  * and *@swap true if it is active swap space; -ENOENT if none, or -errno.
  */
 int cli_loop_on_mount(const char *mnt, char *file, size_t len, bool *swap);
+/*
+ * mountlock.c: refuse to mount the volume @dir (open as @dirfd) a second
+ * time on this machine.  0 with *@lockfd the lock to hold for as long as
+ * the daemon lives (-1 if none could be taken), or the exit code after
+ * saying where it is mounted.
+ */
+int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd);
 /* mount(8) calling convention: SOURCE DIR [-o OPTS] [-fnsv]. */
 int cmd_mount_helper(int argc, char **argv);
 

@@ -34,6 +34,7 @@ struct mount_args {
 	struct atr_mount_opts mo;	/* noxattr, writethrough, nouring, readahead= */
 	char state_dir[PATH_MAX];	/* --state-dir, state_dir=; "": default */
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
+	int lockfd;		/* cli_mount_exclusive()'s; the daemon inherits it */
 };
 
 static void usage(FILE *f)
@@ -342,6 +343,7 @@ static void args_init(struct mount_args *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->mo = (struct atr_mount_opts)ATR_MOUNT_OPTS_INIT;
+	a->lockfd = -1;
 	cli_keyopts_init(&a->ko);
 }
 
@@ -367,6 +369,8 @@ static void warn_suid_dev(const struct mount_args *a)
 static void args_free(struct mount_args *a)
 {
 	cli_keyopts_free(&a->ko);
+	if (a->lockfd >= 0)
+		close(a->lockfd);
 }
 
 /*
@@ -417,6 +421,11 @@ static int do_mount(struct mount_args *a)
 	if (check_mountpoint(a)) {
 		close(dirfd);
 		return EXIT_MOUNT;
+	}
+	ret = cli_mount_exclusive(a->cipherdir, dirfd, &a->lockfd);
+	if (ret) {
+		close(dirfd);
+		return ret;
 	}
 	ret = cli_unlock(dirfd, a->cipherdir, &a->ko, &cfg, &kek, &slot);
 	if (!ret)
