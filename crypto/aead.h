@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * crypto/aead.h - AES-256-GCM, HKDF-SHA256, HMAC-SHA256 and randomness
- * through OpenSSL 3 EVP.  The one place that talks to OpenSSL's ciphers.
+ * crypto/aead.h - AES-256-GCM, AES-SIV, HKDF-SHA256, HMAC-SHA256, SHA-256
+ * and randomness through OpenSSL 3 EVP.  The one place that talks to
+ * OpenSSL's ciphers.
  *
  * Keys are borrowed: callers own and wipe them.  Every function returns 0 or
  * a negative errno; an authentication failure is -EBADMSG, and then the
@@ -83,6 +84,25 @@ int kdf_hmac_begin(const uint8_t key[32], struct kdf_hmac_batch **out);
 int kdf_hmac_next(struct kdf_hmac_batch *b, const void *msg, size_t len,
 		  uint8_t mac[32]);
 void kdf_hmac_end(struct kdf_hmac_batch *b);
+
+/*
+ * AES-SIV (RFC 5297) with one associated-data component, deterministic:
+ * the same key, AAD and plaintext give the same output, which is what
+ * lets an encrypted file name be looked up.  @out of a seal holds
+ * AEAD_SIV_LEN + len bytes: synthetic IV || ciphertext.  An open of @len
+ * bytes gives len - AEAD_SIV_LEN bytes, or -EBADMSG (and a wiped @out).
+ * @key_len is AEAD_SIV_KEY_LEN (AES-256-SIV, what atrestfs uses) or 32
+ * (AES-128-SIV, for RFC 5297's test vectors).
+ */
+#define AEAD_SIV_KEY_LEN	64	/* two AES-256 keys: CMAC and CTR */
+#define AEAD_SIV_LEN		16
+int aead_siv_seal(const uint8_t *key, size_t key_len, const void *aad,
+		  size_t aad_len, const void *in, size_t len, uint8_t *out);
+int aead_siv_open(const uint8_t *key, size_t key_len, const void *aad,
+		  size_t aad_len, const uint8_t *in, size_t len, void *out);
+
+/* SHA-256 of @in; -EIO if OpenSSL fails. */
+int hash_sha256(const void *in, size_t len, uint8_t md[32]);
 
 /* Cryptographically secure random bytes (RAND_bytes). */
 int rand_fill(void *buf, size_t len);

@@ -151,3 +151,76 @@ ssize_t b64_decode(const char *in, size_t n, uint8_t *out)
 		return -EINVAL;
 	return len;
 }
+
+static const char b64url_digits[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void b64url_encode(const uint8_t *in, size_t len, char *out)
+{
+	uint32_t v;
+	size_t i, o = 0, k;
+
+	for (i = 0; i < len; i += 3) {
+		k = len - i < 3 ? len - i : 3;
+		v = (uint32_t)in[i] << 16;
+		if (k > 1)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (k > 2)
+			v |= in[i + 2];
+		out[o++] = b64url_digits[v >> 18 & 63];
+		out[o++] = b64url_digits[v >> 12 & 63];
+		if (k > 1)
+			out[o++] = b64url_digits[v >> 6 & 63];
+		if (k > 2)
+			out[o++] = b64url_digits[v & 63];
+	}
+	out[o] = '\0';
+}
+
+static int b64url_val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	return c == '_' ? 63 : -1;
+}
+
+ssize_t b64url_decode(const char *in, size_t n, uint8_t *out, size_t max)
+{
+	size_t i, o = 0, len = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+	uint32_t v = 0;
+	int d;
+
+	/* One leftover character carries 6 bits: no byte. */
+	if (n % 4 == 1 || len > max)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		d = b64url_val(in[i]);
+		if (d < 0)
+			return -EINVAL;
+		v = v << 6 | (uint32_t)d;
+		if (i % 4 == 3) {
+			out[o++] = (uint8_t)(v >> 16);
+			out[o++] = (uint8_t)(v >> 8);
+			out[o++] = (uint8_t)v;
+			v = 0;
+		}
+	}
+	/* The unused low bits of the last character must be zero. */
+	if (n % 4 == 2) {
+		if (v & 0xf)
+			return -EINVAL;
+		out[o++] = (uint8_t)(v >> 4);
+	} else if (n % 4 == 3) {
+		if (v & 0x3)
+			return -EINVAL;
+		out[o++] = (uint8_t)(v >> 10);
+		out[o++] = (uint8_t)(v >> 2);
+	}
+	return (ssize_t)o;
+}

@@ -58,4 +58,21 @@ ssize_t b64_dec_len(const char *in, size_t n);
 /* @out holds b64_dec_len() + 2 bytes (whole 3-byte groups); returns length. */
 ssize_t b64_decode(const char *in, size_t n, uint8_t *out);
 
+/*
+ * Unpadded base64url (RFC 4648 section 5, no '='), the alphabet of
+ * encrypted file names: no '/' and no '.'.  @out holds
+ * b64url_enc_len(len) + 1 bytes; NUL-terminated.
+ */
+static inline size_t b64url_enc_len(size_t len)
+{
+	return len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0);
+}
+void b64url_encode(const uint8_t *in, size_t len, char *out);
+/*
+ * The bytes of @n characters of canonical unpadded base64url into @out
+ * (at most @max bytes): their number, or -EINVAL for any other character,
+ * an impossible length, nonzero unused bits or more than @max bytes.
+ */
+ssize_t b64url_decode(const char *in, size_t n, uint8_t *out, size_t max);
+
 #endif
