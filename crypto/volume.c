@@ -128,6 +128,13 @@ static void options_text(struct text *f, const struct vol_options *o,
 		ids_text(f, "allow_uids", o->allow_uids, o->nuids, canonical);
 	if (o->ngids)
 		ids_text(f, "allow_gids", o->allow_gids, o->ngids, canonical);
+	if (o->names_encrypted) {
+		char key[b64_enc_len(NAMES_WRAPPED_LEN) + 1];
+
+		b64_encode(o->names_key, NAMES_WRAPPED_LEN, key);
+		put(f, "\nnames = { cipher = \"%s\"; key = \"%s\"; };",
+		    VOL_NAMES_CIPHER, key);
+	}
 }
 
 /*

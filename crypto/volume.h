@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "kek.h"
+#include "names.h"
 
 #define VOL_CONF_NAME		"atrestfs.conf"
 #define VOL_CONF_TMP		VOL_CONF_NAME ".tmp"	/* volconf_store() renames it */
@@ -95,7 +96,16 @@ struct vol_options {
 	unsigned int nuids;			/* 0: no allow_uids setting */
 	uint32_t allow_gids[VOL_MAX_IDS];
 	unsigned int ngids;			/* 0: no allow_gids setting */
+	/*
+	 * names = { cipher = "AES-256-SIV"; key = "..."; }: file names are
+	 * encrypted (crypto/names.h) under the names key, wrapped by the KEK.
+	 * Absent: plain names, as every volume before it had.
+	 */
+	bool names_encrypted;
+	uint8_t names_key[NAMES_WRAPPED_LEN];	/* wrapped, while names_encrypted */
 };
+
+#define VOL_NAMES_CIPHER	"AES-256-SIV"
 
 /* An audit destination is configured. */
 static inline bool vol_has_audit(const struct vol_options *o)

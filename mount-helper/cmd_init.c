@@ -41,6 +41,9 @@ static void usage(FILE *f)
 "                         $XDG_CONFIG_HOME (or ~/.config)/atrestfs/keys\n"
 "  -e, --extent-size N    plaintext bytes per extent, a power of two from\n"
 "                         4096 to 1048576 (default 4096)\n"
+"      --names MODE       file names in the backing directory: encrypted\n"
+"                         (default) or plain (browsable, but they show\n"
+"                         what the files are); fixed for the volume's life\n"
 "      --audit-file PATH  audit log of key use and denials: append JSON\n"
 "                         lines to PATH (absolute; made with mode 0600)\n"
 "      --audit-syslog     audit log to syslog (authpriv) as well or instead\n"
@@ -107,6 +110,11 @@ static int parse_size(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* Past the options of cli.h. */
+enum { CLI_OPT_NAMES = 0x130 };
+/* New volumes hide their names unless asked not to. */
+#define INIT_NAMES_DEFAULT	false
+
 int cmd_init(int argc, char **argv)
 {
 	/* The unlock options of cli.h but --slot: no keyslot exists yet. */
@@ -117,6 +125,7 @@ int cmd_init(int argc, char **argv)
 		{ "passfile", required_argument, NULL, CLI_OPT_PASSFILE },
 		{ "extpass", required_argument, NULL, CLI_OPT_EXTPASS },
 		{ "extent-size", required_argument, NULL, 'e' },
+		{ "names", required_argument, NULL, CLI_OPT_NAMES },
 		CLI_POLICY_OPTIONS,
 		{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -130,7 +139,7 @@ int cmd_init(int argc, char **argv)
 	struct cli_keyopts ko;
 	struct volkey_src src;
 	struct vol_config cfg;
-	struct vol_options vopt = { .nuids = 0 };
+	struct vol_options vopt = { .names_encrypted = INIT_NAMES_DEFAULT };
 	uint8_t uuid[VOL_UUID_LEN];
 	const char *dir, *state_dir = NULL;
 	struct kek *kek = NULL;
@@ -156,6 +165,14 @@ int cmd_init(int argc, char **argv)
 					optarg);
 				goto out_free;
 			}
+			break;
+		case CLI_OPT_NAMES:
+			if (strcmp(optarg, "encrypted") && strcmp(optarg, "plain")) {
+				cli_err("--names %s: want encrypted or plain",
+					optarg);
+				goto out_free;
+			}
+			vopt.names_encrypted = !strcmp(optarg, "encrypted");
 			break;
 		case 'q':
 			cli_quiet = 1;

@@ -306,6 +306,41 @@ static int load_audit(const config_setting_t *root, struct vol_options *o,
 	return volconf_options_check(o, msg, msglen);
 }
 
+/*
+ * names = { cipher = "AES-256-SIV"; key = "<base64>"; }: encrypted names
+ * and the wrapped names key.  Absent: plain names.
+ */
+static int load_names(const config_setting_t *root, struct vol_options *o,
+		      char *msg, size_t msglen)
+{
+	static const char *const names[] = { "cipher", "key", NULL };
+	const config_setting_t *grp = config_setting_get_member(root, "names");
+	uint8_t key[NAMES_WRAPPED_LEN + 2];
+	const char *s;
+	int err;
+
+	if (!grp)
+		return 0;
+	if (!config_setting_is_group(grp))
+		return msg_fail(msg, msglen, -EINVAL, "names must be a group { ... }");
+	err = check_names(grp, names, "names", msg, msglen);
+	if (err)
+		return err;
+	s = get_str(grp, "cipher");
+	if (!s || strcmp(s, VOL_NAMES_CIPHER))
+		return msg_fail(msg, msglen, -EINVAL,
+			    "names.cipher must be \"%s\"", VOL_NAMES_CIPHER);
+	s = get_str(grp, "key");
+	if (!s || b64_dec_len(s, strlen(s)) != NAMES_WRAPPED_LEN ||
+	    b64_decode(s, strlen(s), key) != NAMES_WRAPPED_LEN)
+		return msg_fail(msg, msglen, -EINVAL,
+			    "names.key must be %d bytes in base64",
+			    NAMES_WRAPPED_LEN);
+	memcpy(o->names_key, key, NAMES_WRAPPED_LEN);
+	o->names_encrypted = true;
+	return 0;
+}
+
 /* keyslots: 1 to VOL_MAX_SLOTS groups, their numbers unique. */
 static int load_slots(const config_setting_t *root, struct vol_config *cfg,
 		      char *msg, size_t msglen)
@@ -357,7 +392,7 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 {
 	static const char *const names[] = { "format_version", "generation",
 		"volume_uuid", "extent_size", "cipher", "kek_id", "keyslots",
-		"mac", "audit", "allow_uids", "allow_gids", NULL };
+		"mac", "audit", "allow_uids", "allow_gids", "names", NULL };
 	config_setting_t *root = config_root_setting(cf);
 	const char *s;
 	int err;
@@ -405,6 +440,8 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 	if (!err)
 		err = load_ids(root, "allow_gids", cfg->opt.allow_gids,
 			       &cfg->opt.ngids, msg, msglen);
+	if (!err)
+		err = load_names(root, &cfg->opt, msg, msglen);
 	return err;
 }
 

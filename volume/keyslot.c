@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/xattr.h>
+
+#include "../crypto/aead.h"
 #include "../crypto/msg.h"
+#include "../crypto/secmem.h"
 #include "volume_private.h"
 
 int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
@@ -91,6 +95,36 @@ int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek,
 	return err;
 }
 
+/*
+ * A names key for a new volume, wrapped into @o, and the root's directory
+ * ID: before the config exists, so a volume whose config says encrypted
+ * names always has both.
+ */
+static int names_create(int dirfd, const struct kek *kek,
+			const uint8_t uuid[VOL_UUID_LEN],
+			struct vol_options *o, char *msg, size_t msglen)
+{
+	uint8_t *key = secmem_alloc(NAMES_KEY_LEN), dirid[NAMES_DIRID_LEN];
+	int err;
+
+	if (!key)
+		return -ENOMEM;
+	err = rand_fill(key, NAMES_KEY_LEN);
+	if (!err)
+		err = rand_fill(dirid, sizeof(dirid));
+	if (!err)
+		err = names_key_wrap(kek, uuid, key, o->names_key);
+	secmem_free(key, NAMES_KEY_LEN);
+	if (err)
+		return msg_fail(msg, msglen, err, "cannot make the names key: %s",
+				strerror(-err));
+	if (fsetxattr(dirfd, NAMES_DIRID_XATTR, dirid, sizeof(dirid), 0))
+		return msg_fail(msg, msglen, -errno, "cannot set the directory "
+				"ID (xattr " NAMES_DIRID_XATTR ") of the backing "
+				"directory: %s", strerror(errno));
+	return 0;
+}
+
 int volkey_create(int dirfd, const struct volkey_src *src,
 		  const char *provider, uint32_t extent_size,
 		  const uint8_t uuid[VOL_UUID_LEN],
@@ -111,6 +145,12 @@ int volkey_create(int dirfd, const struct volkey_src *src,
 	if (err)
 		return err;
 	memcpy(cfg->kek_id, kek->id, KEK_ID_LEN);
+	if (cfg->opt.names_encrypted) {
+		err = names_create(dirfd, kek, cfg->uuid, &cfg->opt, msg,
+				   msglen);
+		if (err)
+			goto out_kek;
+	}
 	err = volkey_wrap_slot(src, provider, cfg, kek, &cfg->slots[0], msg,
 			       msglen);
 	if (err) {
