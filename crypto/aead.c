@@ -393,19 +393,29 @@ int ct_memcmp(const void *a, const void *b, size_t len)
  * its key copies.  OpenSSL takes each AAD component as an update with a
  * NULL output, before the plaintext, and the synthetic IV as the tag.
  */
+static pthread_once_t siv_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *siv_cipher[2];	/* AES-128-SIV, AES-256-SIV */
+
+/* Fetched once: a fetch takes OpenSSL's store lock, lookups are hot. */
+static void siv_fetch(void)
+{
+	siv_cipher[0] = EVP_CIPHER_fetch(NULL, "AES-128-SIV", NULL);
+	siv_cipher[1] = EVP_CIPHER_fetch(NULL, "AES-256-SIV", NULL);
+}
+
 static int siv_crypt(int enc, const uint8_t *key, size_t key_len,
 		     const void *aad, size_t aad_len, const uint8_t *in,
 		     size_t len, uint8_t *out, uint8_t *siv)
 {
-	EVP_CIPHER *c = NULL;
+	EVP_CIPHER *c;
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int n, err = -EINVAL;
 
 	if (key_len != AEAD_SIV_KEY_LEN && key_len != 32)
 		goto out;
 	err = -EIO;
-	c = EVP_CIPHER_fetch(NULL, key_len == 32 ? "AES-128-SIV" :
-			     "AES-256-SIV", NULL);
+	pthread_once(&siv_once, siv_fetch);
+	c = siv_cipher[key_len == AEAD_SIV_KEY_LEN];
 	if (!c || !ctx || aad_len > INT_MAX || len > INT_MAX)
 		goto out;
 	if (EVP_CipherInit_ex2(ctx, c, key, NULL, enc, NULL) != 1)
@@ -432,7 +442,6 @@ out:
 	if (err && len)
 		OPENSSL_cleanse(out, len);
 	EVP_CIPHER_CTX_free(ctx);
-	EVP_CIPHER_free(c);
 	return err;
 }
 

@@ -19,6 +19,7 @@
 
 #include "../crypto/extent.h"
 #include "../crypto/kek.h"
+#include "../crypto/names.h"
 #include "atrfs.h"
 #include "audit.h"
 #include "gaps.h"
@@ -85,6 +86,9 @@ struct atr_inode {
 	struct gaps *gaps;		/* ->lock; gaps.h: holes not recorded */
 	uint32_t *key_uids;		/* ->lock; key.c: users audited for fk */
 	unsigned int nkey_uids;		/* ->lock */
+	bool dirid_ok;			/* ->lock; dirnames.c: dirid is read */
+	bool dirid_logged;		/* ->lock; a bad ID was logged */
+	uint8_t dirid[NAMES_DIRID_LEN];	/* ->lock; set once while dirid_ok */
 };
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),
@@ -94,6 +98,8 @@ _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),
 struct atr_mount {
 	char *backing;			/* path, for log lines only */
 	struct kek *kek;		/* secmem; immutable while mounted */
+	uint8_t *names_key;		/* secmem, NAMES_KEY_LEN; NULL: plain
+					   names; immutable while mounted */
 	uint32_t extent_size;		/* volume-wide, from atrestfs.conf */
 	bool hdr_always;		/* format 2+: no regular file lacks a header */
 	double timeout;			/* entry and attr cache, seconds */
@@ -203,6 +209,40 @@ void uring_explain(void);
  * buffer, the offload hint (ring threads are pinned to the requester's
  * CPU), and nested waits that keep one of the CPU's ring threads free.
  */
+
+/*
+ * dirnames.c: the backing name of a name (crypto/names.h) on volumes with
+ * encrypted names, and the name of a backing entry; plain volumes pass
+ * names through.  struct dname is on the caller's stack.
+ */
+struct dname {
+	const char *name;		/* the backing name to use */
+	struct names_enc enc;		/* encrypted names: its form */
+};
+/* 0, -EIO (the directory's ID is bad; logged), -ENAMETOOLONG. */
+int dname_get(struct atr_mount *m, struct atr_inode *dir, const char *name,
+	      struct dname *d);
+/*
+ * Before an entry @d is made in @dir (create, link, rename's target):
+ * write a long name's record; *@made if this call made it, and then
+ * dname_drop() undoes it if the entry is not made.
+ */
+int dname_make(struct atr_inode *dir, const struct dname *d, bool *made);
+/* After @d left @dir: its record, unless the entry is still there. */
+void dname_drop(struct atr_inode *dir, const struct dname *d);
+/*
+ * The name of backing entry @bname of @dir into @out: 0; 1 for the
+ * volume's own files (never listed); -EBADMSG for a name that is not
+ * this directory's (logged), -EIO for a bad directory ID.
+ */
+int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
+	       char out[NAMES_PLAIN_MAX + 1]);
+/* mkdir @bname in @dir, with a new directory ID on encrypted volumes. */
+int dname_mkdir(struct atr_mount *m, struct atr_inode *dir, const char *bname,
+		mode_t mode);
+/* atr_mount_configure(): unwrap the names key of @cfg, if it has one. */
+int dname_key(struct atr_mount *m, const struct vol_config *cfg, char *msg,
+	      size_t msglen);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
@@ -610,6 +650,7 @@ int attr_reopen_fd(int pfd, int flags);
 
 /* ops_*.c: the operation tables' parts */
 extern const struct fuse_lowlevel_ops atr_ops;
+/* @name here and below: a backing name (dname_get()). */
 int entry_lookup(struct atr_mount *m, struct atr_inode *parent,
 		 const char *name, struct fuse_entry_param *e);
 /*

@@ -139,9 +139,12 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
 			unsigned int slot, char *msg, size_t msglen)
 {
+	int err;
+
 	m->hdr_always = cfg->format_version >= 2;
 	memcpy(m->uuid, cfg->uuid, VOL_UUID_LEN);
-	return policy_configure(m, cfg, slot, msg, msglen);
+	err = dname_key(m, cfg, msg, msglen);
+	return err ? err : policy_configure(m, cfg, slot, msg, msglen);
 }
 
 int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
@@ -173,6 +176,8 @@ void atr_mount_free(struct atr_mount *m)
 	pthread_rwlock_destroy(&m->root.lock);
 	close(m->root.fd);
 	kek_free(m->kek);
+	if (m->names_key)
+		secmem_free(m->names_key, NAMES_KEY_LEN);
 	fstate_free(m->fstate);
 	audit_close(m->audit);
 	free(m->opt);

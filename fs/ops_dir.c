@@ -57,9 +57,13 @@ static bool dot_or_dotdot(const char *name)
 	       (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
-/* Add one entry; returns its size, or > @rem if it did not fit. */
+/*
+ * Add one entry, named @name (the backing one is de->d_name); returns its
+ * size, or > @rem if it did not fit.
+ */
 static size_t add_entry(fuse_req_t req, struct atr_inode *dir, char *p,
-			size_t rem, struct dirent *de, bool plus, int *err)
+			size_t rem, struct dirent *de, const char *name,
+			bool plus, int *err)
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct fuse_entry_param e;
@@ -70,7 +74,7 @@ static size_t add_entry(fuse_req_t req, struct atr_inode *dir, char *p,
 		struct stat st = { .st_ino = de->d_ino,
 				   .st_mode = (mode_t)de->d_type << 12 };
 
-		return fuse_add_direntry(req, p, rem, de->d_name, &st, de->d_off);
+		return fuse_add_direntry(req, p, rem, name, &st, de->d_off);
 	}
 	if (dot_or_dotdot(de->d_name)) {
 		memset(&e, 0, sizeof(e));
@@ -81,7 +85,7 @@ static size_t add_entry(fuse_req_t req, struct atr_inode *dir, char *p,
 		if (*err)
 			return 0;
 	}
-	n = fuse_add_direntry_plus(req, p, rem, de->d_name, &e, de->d_off);
+	n = fuse_add_direntry_plus(req, p, rem, name, &e, de->d_off);
 	/* Did not fit: the kernel never saw it, so undo the lookup. */
 	if (n > rem && e.ino)
 		itable_put(m, itable_ino(m, e.ino), 1);
@@ -95,8 +99,9 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	struct atr_inode *dir = itable_ino(m, ino);
 	struct atr_dir *d = dir_handle(fi);
 	char *buf = calloc(1, size), *p = buf;
+	char name[NAMES_PLAIN_MAX + 1];
 	size_t rem = size, n;
-	int err = 0;
+	int err = 0, res;
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -116,8 +121,15 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 				break;
 			}
 		}
-		if (!entry_reserved(m, dir, d->entry->d_name)) {
-			n = add_entry(req, dir, p, rem, d->entry, plus, &err);
+		/* Own files and names that are not this directory's: left out. */
+		res = dname_read(m, dir, d->entry->d_name, name);
+		if (res == -EIO) {
+			err = EIO;
+			break;
+		}
+		if (!res) {
+			n = add_entry(req, dir, p, rem, d->entry, name, plus,
+				      &err);
 			if (err == -ENOENT) {
 				err = 0;	/* removed meanwhile: skip */
 			} else if (err) {

@@ -81,7 +81,12 @@ static void reply_entry(fuse_req_t req, struct atr_inode *dir,
 
 void atr_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	reply_entry(req, itable_ino(atr_mnt(req), parent), name, 0);
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *dir = itable_ino(m, parent);
+	struct dname d;
+	int err = dname_get(m, dir, name, &d);
+
+	reply_entry(req, dir, err ? NULL : d.name, err);
 }
 
 void atr_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -310,6 +315,7 @@ static int make_file(struct atr_mount *m, struct atr_inode *dir,
 	return 0;
 }
 
+/* @name: the backing name. */
 static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 		     mode_t mode, dev_t rdev, const char *link)
 {
@@ -320,7 +326,10 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 	if (entry_reserved(m, dir, name))
 		return -EPERM;
 	if (S_ISDIR(mode)) {
-		res = mkdirat(dir->fd, name, mode);
+		err = dname_mkdir(m, dir, name, mode);
+		if (err)
+			return err;
+		res = 0;
 	} else if (link) {
 		err = meta_link_seal(m->kek, link, &sealed);
 		if (err)
@@ -344,9 +353,19 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 static void reply_new(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, dev_t rdev, const char *link)
 {
-	struct atr_inode *dir = itable_ino(atr_mnt(req), parent);
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *dir = itable_ino(m, parent);
+	struct dname d;
+	bool made = false;
+	int err = dname_get(m, dir, name, &d);
 
-	reply_entry(req, dir, name, make_node(req, dir, name, mode, rdev, link));
+	if (!err)
+		err = dname_make(dir, &d, &made);
+	if (!err)
+		err = make_node(req, dir, d.name, mode, rdev, link);
+	if (err && made)
+		dname_drop(dir, &d);
+	reply_entry(req, dir, err ? NULL : d.name, err);
 }
 
 void atr_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -372,15 +391,21 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *dir = itable_ino(m, parent);
+	struct dname d;
 	char proc[64];
-	int err = 0;
+	bool made = false;
+	int err = dname_get(m, dir, name, &d);
 
 	attr_procname(itable_ino(m, ino), proc);
-	if (entry_reserved(m, dir, name))
+	if (!err && entry_reserved(m, dir, d.name))
 		err = -EPERM;
-	else if (linkat(AT_FDCWD, proc, dir->fd, name, AT_SYMLINK_FOLLOW))
+	if (!err)
+		err = dname_make(dir, &d, &made);
+	if (!err && linkat(AT_FDCWD, proc, dir->fd, d.name, AT_SYMLINK_FOLLOW))
 		err = -errno;
-	reply_entry(req, dir, name, err);
+	if (err && made)
+		dname_drop(dir, &d);
+	reply_entry(req, dir, err ? NULL : d.name, err);
 }
 
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -389,19 +414,24 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *dir = itable_ino(m, parent);
 	struct rollback_unlink ul;
-	int err;
+	struct dname d;
+	int err = -dname_get(m, dir, name, &d);
 
-	if (entry_reserved(m, dir, name)) {
-		fuse_reply_err(req, ENOENT);
+	if (!err && entry_reserved(m, dir, d.name))
+		err = ENOENT;
+	if (err) {
+		fuse_reply_err(req, err);
 		return;
 	}
 	if (flags & AT_REMOVEDIR) {
-		fuse_reply_err(req, unlinkat(dir->fd, name, flags) ? errno : 0);
-		return;
+		err = unlinkat(dir->fd, d.name, flags) ? errno : 0;
+	} else {
+		rollback_unlinking(m, dir, d.name, &ul);
+		err = unlinkat(dir->fd, d.name, flags) ? errno : 0;
+		rollback_unlinked(m, &ul, err);
 	}
-	rollback_unlinking(m, dir, name, &ul);
-	err = unlinkat(dir->fd, name, flags) ? errno : 0;
-	rollback_unlinked(m, &ul, err);
+	if (!err)
+		dname_drop(dir, &d);
 	fuse_reply_err(req, err);
 }
 
@@ -422,22 +452,42 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct atr_inode *dir = itable_ino(m, parent);
 	struct atr_inode *ndir = itable_ino(m, newparent);
 	struct rollback_unlink ul;
+	struct dname d, nd;
+	bool made = false;
 	int err;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if (entry_reserved(m, dir, name) || entry_reserved(m, ndir, newname)) {
+	err = -dname_get(m, dir, name, &d);
+	if (!err)
+		err = -dname_get(m, ndir, newname, &nd);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	if (entry_reserved(m, dir, d.name) || entry_reserved(m, ndir, nd.name)) {
 		fuse_reply_err(req, EPERM);
+		return;
+	}
+	/* The new name's record first: an entry never lacks one. */
+	err = -dname_make(ndir, &nd, &made);
+	if (err) {
+		fuse_reply_err(req, err);
 		return;
 	}
 	/* Renamed over, the file at @newname loses a link. */
 	memset(&ul, 0, sizeof(ul));
 	if (!(flags & RENAME_EXCHANGE))
-		rollback_unlinking(m, ndir, newname, &ul);
-	err = renameat2(dir->fd, name, ndir->fd, newname, flags) ? errno : 0;
+		rollback_unlinking(m, ndir, nd.name, &ul);
+	err = renameat2(dir->fd, d.name, ndir->fd, nd.name, flags) ? errno : 0;
 	rollback_unlinked(m, &ul, err);
+	/* Exchanged, both names still have their entries. */
+	if (!err && !(flags & RENAME_EXCHANGE))
+		dname_drop(dir, &d);
+	if (err && made)
+		dname_drop(ndir, &nd);
 	fuse_reply_err(req, err);
 }
 

@@ -99,13 +99,20 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int flags = backing_flags(fi->flags) | O_CLOEXEC | O_NOFOLLOW;
 	struct file_key *fk = NULL;
 	struct fuse_entry_param e;
-	bool created = true;
+	bool created = true, made = false;
+	struct dname d;
 	int fd, err;
 
-	if (entry_reserved(m, dir, name)) {
-		fuse_reply_err(req, EPERM);
+	err = dname_get(m, dir, name, &d);
+	if (!err && entry_reserved(m, dir, d.name))
+		err = -EPERM;
+	if (!err)
+		err = dname_make(dir, &d, &made);
+	if (err) {
+		fuse_reply_err(req, -err);
 		return;
 	}
+	name = d.name;	/* from here on, the backing name */
 	fd = openat(dir->fd, name, flags | O_CREAT | O_EXCL, mode);
 	if (fd < 0)
 		fd = -errno;
@@ -115,6 +122,8 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fd = open_existing(dir, name, flags);
 	}
 	if (fd < 0) {
+		if (made)
+			dname_drop(dir, &d);
 		fuse_reply_err(req, -fd);
 		return;
 	}
@@ -175,6 +184,8 @@ out_fail:
 	close(fd);
 	if (created)
 		unlinkat(dir->fd, name, 0);
+	if (made)
+		dname_drop(dir, &d);
 	fuse_reply_err(req, atr_errno(err));
 }
 

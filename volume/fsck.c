@@ -26,6 +26,7 @@
 #include "../crypto/aead.h"
 #include "../crypto/hdr.h"
 #include "../crypto/meta.h"
+#include "../crypto/names.h"
 #include "../crypto/verrec.h"
 #include "fsck.h"
 
@@ -150,6 +151,13 @@ static int walk_dir(int fd, char *path, size_t len, dev_t dev, bool root,
 		/* The config and its temporary file are the volume's own. */
 		if (root && !strncmp(de->d_name, VOL_CONF_NAME,
 				     strlen(VOL_CONF_NAME)))
+			continue;
+		/*
+		 * A long name's record holds ciphertext, not a file's data: it
+		 * has no header.  (Its entry is checked; the names themselves
+		 * are the daemon's to read.)
+		 */
+		if (names_is_sidecar(de->d_name))
 			continue;
 		n = strlen(de->d_name);
 		if (len + 1 + n >= PATH_MAX) {

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/dirnames.c - the backing name of each name the kernel asks for, on
+ * volumes with encrypted names (crypto/names.h, docs/format.md 15): the
+ * directory IDs, cached per inode, and the sidecar records of long names.
+ * On plain volumes every function passes the name through untouched.
+ *
+ * A long name's sidecar is made before its entry and removed after it,
+ * so an entry never lacks its record but after a crash between the two;
+ * a record without an entry is only a leftover, never shown.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "../crypto/secmem.h"
+#include "../crypto/volume.h"
+#include "fs_private.h"
+
+/*
+ * The ID of directory @dir, read once from its xattr and kept while the
+ * inode is in the table (the xattr is never changed by the mount).  A
+ * missing or damaged one is -EIO, logged once per inode.
+ */
+static int dirid_get(struct atr_inode *dir, uint8_t id[NAMES_DIRID_LEN])
+{
+	uint8_t buf[NAMES_DIRID_LEN + 1];	/* a longer one is damaged */
+	char proc[64];
+	ssize_t n;
+	int err = 0;
+	bool ok;
+
+	pthread_rwlock_rdlock(&dir->lock);
+	ok = dir->dirid_ok;
+	if (ok)
+		memcpy(id, dir->dirid, NAMES_DIRID_LEN);
+	pthread_rwlock_unlock(&dir->lock);
+	if (ok)
+		return 0;
+	pthread_rwlock_wrlock(&dir->lock);
+	if (!dir->dirid_ok) {
+		attr_procname(dir, proc);
+		n = getxattr(proc, NAMES_DIRID_XATTR, buf, sizeof(buf));
+		if (n == NAMES_DIRID_LEN) {
+			memcpy(dir->dirid, buf, NAMES_DIRID_LEN);
+			dir->dirid_ok = true;
+		} else {
+			err = -EIO;
+			if (!dir->dirid_logged)
+				atr_log_inode(LOG_ERR, dir, "directory ID (xattr "
+					      NAMES_DIRID_XATTR ") is %s: its "
+					      "entries cannot be named; restore "
+					      "the directory from a backup",
+					      n < 0 && errno == ENODATA ?
+					      "missing" : "damaged");
+			dir->dirid_logged = true;
+		}
+	}
+	if (!err)
+		memcpy(id, dir->dirid, NAMES_DIRID_LEN);
+	pthread_rwlock_unlock(&dir->lock);
+	return err;
+}
+
+int dname_get(struct atr_mount *m, struct atr_inode *dir, const char *name,
+	      struct dname *d)
+{
+	uint8_t id[NAMES_DIRID_LEN];
+	int err;
+
+	d->enc.is_long = false;
+	if (!m->names_key) {
+		d->name = name;
+		return 0;
+	}
+	err = dirid_get(dir, id);
+	if (!err)
+		err = names_encrypt(m->names_key, id, name, &d->enc);
+	if (err)
+		return err == -EINVAL ? -ENOENT : err;
+	d->name = d->enc.backing;
+	return 0;
+}
+
+int dname_make(struct atr_inode *dir, const struct dname *d, bool *made)
+{
+	char side[NAME_MAX + 1];
+	size_t len = strlen(d->enc.full);
+	ssize_t n;
+	int fd, err = 0;
+
+	*made = false;
+	if (!d->enc.is_long)
+		return 0;
+	names_sidecar(d->name, side);
+	fd = openat(dir->fd, side, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0400);
+	/* Another link or creator of this name made it: its content is ours. */
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -errno;
+	n = write(fd, d->enc.full, len);
+	if (n != (ssize_t)len)
+		err = n < 0 ? -errno : -ENOSPC;
+	if (!err && fsync(fd))
+		err = -errno;
+	close(fd);
+	if (err)
+		unlinkat(dir->fd, side, 0);
+	else
+		*made = true;
+	return err;
+}
+
+void dname_drop(struct atr_inode *dir, const struct dname *d)
+{
+	char side[NAME_MAX + 1];
+	struct stat st;
+
+	if (!d->enc.is_long)
+		return;
+	/* Still there (a rename between two links of one file): keep it. */
+	if (!fstatat(dir->fd, d->name, &st, AT_SYMLINK_NOFOLLOW))
+		return;
+	names_sidecar(d->name, side);
+	unlinkat(dir->fd, side, 0);
+}
+
+/* A long name's record: @bname's sidecar, checked against its hash. */
+static int read_long(struct atr_inode *dir, const char *bname, char *rec,
+		     size_t *len)
+{
+	char side[NAME_MAX + 1];
+	ssize_t n;
+	int fd;
+
+	names_sidecar(bname, side);
+	fd = openat(dir->fd, side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+	if (fd < 0)
+		return -EBADMSG;
+	n = read(fd, rec, NAMES_ENC_MAX + 1);
+	close(fd);
+	if (n < 0 || names_long_check(bname, rec, (size_t)n))
+		return -EBADMSG;
+	*len = (size_t)n;
+	return 0;
+}
+
+int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
+	       char out[NAMES_PLAIN_MAX + 1])
+{
+	uint8_t id[NAMES_DIRID_LEN];
+	char rec[NAMES_ENC_MAX + 1];
+	size_t len = strlen(bname);
+	int err;
+
+	if (entry_reserved(m, dir, bname) ||
+	    (m->names_key && names_is_sidecar(bname)))
+		return 1;
+	if (!m->names_key || !strcmp(bname, ".") || !strcmp(bname, "..")) {
+		memcpy(out, bname, len + 1);
+		return 0;
+	}
+	err = dirid_get(dir, id);
+	if (err)
+		return err;
+	if (names_is_long(bname))
+		err = read_long(dir, bname, rec, &len);
+	else
+		memcpy(rec, bname, len);
+	if (!err)
+		err = names_decrypt(m->names_key, id, rec, len, out);
+	if (err)
+		atr_log_inode(LOG_WARNING, dir, "%s%s is not a name of this "
+			      "directory (planted, moved from another one, or "
+			      "its record is damaged); left out of the listing",
+			      bname, names_is_long(bname) ? " (long name)" : "");
+	return err;
+}
+
+int dname_mkdir(struct atr_mount *m, struct atr_inode *dir, const char *bname,
+		mode_t mode)
+{
+	uint8_t id[NAMES_DIRID_LEN];
+	int fd, err;
+
+	if (!m->names_key)
+		return mkdirat(dir->fd, bname, mode) ? -errno : 0;
+	err = rand_fill(id, sizeof(id));
+	if (err)
+		return err;
+	/* Writable by us until its ID is set: a user xattr needs that. */
+	if (mkdirat(dir->fd, bname, mode | S_IRWXU))
+		return -errno;
+	fd = openat(dir->fd, bname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out_rm;
+	}
+	if (fsetxattr(fd, NAMES_DIRID_XATTR, id, sizeof(id), XATTR_CREATE) ||
+	    ((mode & S_IRWXU) != S_IRWXU && fchmod(fd, mode & 07777)))
+		err = -errno;
+	close(fd);
+	if (!err)
+		return 0;
+out_rm:
+	unlinkat(dir->fd, bname, AT_REMOVEDIR);
+	return err;
+}
+
+int dname_key(struct atr_mount *m, const struct vol_config *cfg, char *msg,
+	      size_t msglen)
+{
+	int err;
+
+	if (!cfg->opt.names_encrypted)
+		return 0;
+	m->names_key = secmem_alloc(NAMES_KEY_LEN);
+	if (!m->names_key)
+		return -ENOMEM;
+	err = names_key_unwrap(m->kek, cfg->uuid, cfg->opt.names_key,
+			       m->names_key);
+	if (err) {
+		snprintf(msg, msglen, "the names key in " VOL_CONF_NAME
+			 " does not open with this volume's key");
+		secmem_free(m->names_key, NAMES_KEY_LEN);
+		m->names_key = NULL;
+		return -EBADMSG;
+	}
+	return 0;
+}
