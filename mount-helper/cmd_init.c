@@ -113,7 +113,7 @@ static int parse_size(const char *s, uint32_t *out)
 /* Past the options of cli.h. */
 enum { CLI_OPT_NAMES = 0x130 };
 /* New volumes hide their names unless asked not to. */
-#define INIT_NAMES_DEFAULT	false
+#define INIT_NAMES_DEFAULT	true
 
 int cmd_init(int argc, char **argv)
 {

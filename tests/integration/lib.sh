@@ -54,12 +54,16 @@ is_mounted() {
 	grep -qsF " $(mounts_name "$1") fuse.atrestfs " /proc/mounts
 }
 
-# new_volume DIR [init options...]: key file DIR.key
+# new_volume DIR [init options...]: key file DIR.key.  Plain names unless
+# the options say --names encrypted: most tests reach into the backing
+# directory by a file's name to tamper with it.  (init's own default,
+# encrypted names, is what t_names.sh checks.)
 new_volume() {
 	local dir=$1
 	shift
 	mkdir -p "$dir"
-	"$ATR" init -q --keyfile "$dir.key" "$@" "$dir" || fail "init $dir"
+	"$ATR" init -q --keyfile "$dir.key" --names plain "$@" "$dir" ||
+		fail "init $dir"
 }
 
 # mount_with CIPHER MNT MOUNT-OPTIONS...: a foreground daemon in the

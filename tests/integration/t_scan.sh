@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Plaintext scan: unique markers written through the mount, by every path a
 # user has, must appear nowhere in the backing directory: not in file data,
-# not in xattrs, not in symlink targets, not in the config.  Unmounting makes
+# not in xattrs, not in symlink targets, not in the config, not in names
+# (the volume has encrypted names).  Unmounting makes
 # them unreachable; mounting again with the key brings them back intact.
 . "$(dirname "$0")/lib.sh"
 
@@ -15,16 +16,20 @@ scan() {
 	getfattr -R -h -d -m - -e hex --absolute-names "$1" 2>/dev/null |
 		grep -q -i -F "$hexmark" && return 0
 	find "$1" -type l -exec readlink {} + | grep -q -F "$mark" && return 0
+	find "$1" | grep -q -F "$mark" && return 0
 	return 1
 }
 
-new_volume "$C"
+new_volume "$C" --names encrypted
 mount_vol "$C" "$M"
 # The scanner must be able to see a marker, or its silence means nothing.
 printf 'x%sx' "$mark" >"$C/control"
 setfattr -n user.control -v "$mark" "$C/control"
 scan "$C" || fail "scanner does not find a plaintext marker"
 rm "$C/control"
+touch "$C/control-$mark"
+scan "$C" || fail "scanner does not find a plaintext marker in a name"
+rm "$C/control-$mark"
 scan "$C" && fail "marker left in backing before the test"
 
 printf '%s\n' "$mark" >"$M/small"
@@ -40,6 +45,11 @@ setfattr -n user.secret -v "$mark" "$M/small"
 mkdir "$M/dir"
 setfattr -n user.secret -v "$mark" "$M/dir"
 ln -s "/$mark/target" "$M/link"
+# Names of every kind, short and long (a long one's record is scanned too).
+mkdir "$M/dir/$mark.d"
+echo x >"$M/dir/$mark.d/$mark"
+mkfifo "$M/$mark.fifo"
+ln -s x "$M/$mark$(printf 'l%.0s' $(seq 200))"
 # Data truncated away must not linger in plaintext either.
 printf '%s%s' "$mark" "$mark" >"$M/cut" && truncate -s 5 "$M/cut"
 md5=$(cat "$M/small" "$M/log" "$M/big" "$M/sparse" | md5sum)
@@ -50,7 +60,7 @@ unmount_vol "$M"
 scan "$C" && fail "marker found in the backing directory after unmount"
 [ -z "$(ls -A "$M")" ] || fail "mountpoint not empty after unmount"
 grep -r -q -F "$mark" "$M" && fail "marker reachable after unmount"
-ok "no marker in backing data, xattrs, link targets or config"
+ok "no marker in backing data, xattrs, link targets, names or config"
 
 mount_vol "$C" "$M"
 [ "$(cat "$M/small" "$M/log" "$M/big" "$M/sparse" | md5sum)" = "$md5" ] ||
@@ -59,5 +69,7 @@ mount_vol "$C" "$M"
 [ "$(readlink "$M/link")" = "/$mark/target" ] || fail "symlink target"
 [ "$(cat "$M/cut")" = "${mark:0:5}" ] || fail "truncated file"
 [ "$(wc -l <"$M/log")" = 2000 ] || fail "log lines"
+[ "$(cat "$M/dir/$mark.d/$mark")" = x ] || fail "a file with a marker name"
+[ -p "$M/$mark.fifo" ] || fail "a fifo with a marker name"
 unmount_vol "$M"
 ok "remount brings every marker back intact"
