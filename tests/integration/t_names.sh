@@ -194,7 +194,8 @@ ok "a plain volume keeps plain names"
 
 # The default for a new volume is encrypted names.
 D=$WORK/dflt
-new_volume "$D"
+mkdir "$D"
+"$ATR" init -q --keyfile "$D.key" "$D" || fail "init $D"
 grep -q '^names = { cipher = "AES-256-SIV"' "$D/atrestfs.conf" ||
 	fail "a new volume does not encrypt names by default"
 expect 2 "--names" "$ATR" init --names maybe --keyfile "$WORK/x.key" "$WORK/x"

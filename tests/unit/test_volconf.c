@@ -664,6 +664,85 @@ static void test_options_invalid(void **state)
 	load_fails(f, -EINVAL, "allow_gids");
 }
 
+/* ---- names = { cipher; key; }: encrypted names ---- */
+
+static void test_names_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct vol_options o = { .names_encrypted = true };
+	uint8_t none_mac[32], key[NAMES_KEY_LEN] = { 7 }, back[NAMES_KEY_LEN];
+
+	memcpy(none_mac, f->cfg.mac, sizeof(none_mac));
+	assert_int_equal(names_key_wrap(f->kek, f->cfg.uuid, key, o.names_key),
+			 0);
+	store_opts(f, &o);
+	assert_memory_not_equal(none_mac, f->cfg.mac, sizeof(none_mac));
+	assert_int_equal(load(f), 0);
+	assert_true(f->got.opt.names_encrypted);
+	assert_memory_equal(f->got.opt.names_key, o.names_key,
+			    NAMES_WRAPPED_LEN);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	assert_int_equal(names_key_unwrap(f->kek, f->got.uuid,
+					  f->got.opt.names_key, back), 0);
+	assert_memory_equal(back, key, sizeof(key));
+	/* Plain names: the MAC of a config that never had the setting. */
+	memset(&o, 0, sizeof(o));
+	store_opts(f, &o);
+	assert_memory_equal(none_mac, f->cfg.mac, sizeof(none_mac));
+}
+
+/* Dropping the setting (plain names) or swapping the key fails the MAC. */
+static void test_names_tamper(void **state)
+{
+	struct fixture *f = *state;
+	struct vol_options o = { .names_encrypted = true };
+	char *text, *p;
+
+	memset(o.names_key, 0x41, sizeof(o.names_key));
+	store_opts(f, &o);
+	text = conf_read(f);
+	p = strstr(text, "\nnames = ");
+	assert_non_null(p);
+	memmove(p + 1, strchr(p + 1, '\n') + 1, strlen(strchr(p + 1, '\n')));
+	conf_write(f, text);
+	free(text);
+	assert_int_equal(load(f), 0);
+	assert_false(f->got.opt.names_encrypted);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+	store_opts(f, &o);
+	conf_edit(f, "QUFB", "QUFC");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+}
+
+static void test_names_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"names = { cipher = \"AES-256-GCM\"; key = \"AAAA\"; };",
+		"names = { key = \"AAAA\"; };",
+		"names = { cipher = \"AES-256-SIV\"; };",
+		"names = { cipher = \"AES-256-SIV\"; key = \"AAAA\"; };",
+		"names = { cipher = \"AES-256-SIV\"; key = 1; };",
+		"names = \"encrypted\";",
+		"names = { cipher = \"AES-256-SIV\"; key = \"AAAA\"; pad = 1; };",
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = conf_read(f), *out = malloc(strlen(text) + 256);
+
+		assert_non_null(out);
+		sprintf(out, "%s%s\n", text, bad[i]);
+		conf_write(f, out);
+		if (load(f) != -EINVAL)
+			fail_msg("accepted '%s'", bad[i]);
+		conf_write(f, text);
+		free(out);
+		free(text);
+	}
+}
+
 static void test_options_check(void **state)
 {
 	struct vol_options o = { .nuids = 0 };
@@ -991,6 +1070,9 @@ int main(void)
 		T(test_options_round_trip),
 		T(test_options_tamper),
 		T(test_options_invalid),
+		T(test_names_round_trip),
+		T(test_names_tamper),
+		T(test_names_invalid),
 		T(test_generation_round_trip),
 		T(test_generation_tamper),
 		T(test_generation_invalid),
