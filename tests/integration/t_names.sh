@@ -120,6 +120,13 @@ find "$C" | grep -q -F "$mark" && fail "a plaintext name in the backing director
 find "$M" | grep -q -F "$mark.file" || fail "the scanner misses the marker"
 ok "no plaintext name in the backing directory"
 
+# The volume's own names are reserved only in the backing directory: an
+# encrypted name never collides with them.
+echo mine >"$M/atrestfs.conf" || fail "a user file named atrestfs.conf"
+[ "$(cat "$M/atrestfs.conf")" = mine ] || fail "the user's atrestfs.conf"
+grep -q '^names = ' "$C/atrestfs.conf" || fail "the volume's config was touched"
+ok "atrestfs.conf is an ordinary name on a volume with encrypted names"
+
 unmount_vol "$M"
 
 # After a remount, everything is where it was (directory IDs on disk).
