@@ -19,6 +19,7 @@
 
 #include "../crypto/secmem.h"
 #include "../crypto/volume.h"
+#include "../volume/volume.h"
 #include "fs_private.h"
 
 /*
@@ -28,9 +29,6 @@
  */
 static int dirid_get(struct atr_inode *dir, uint8_t id[NAMES_DIRID_LEN])
 {
-	uint8_t buf[NAMES_DIRID_LEN + 1];	/* a longer one is damaged */
-	char proc[64];
-	ssize_t n;
 	int err = 0;
 	bool ok;
 
@@ -43,21 +41,19 @@ static int dirid_get(struct atr_inode *dir, uint8_t id[NAMES_DIRID_LEN])
 		return 0;
 	pthread_rwlock_wrlock(&dir->lock);
 	if (!dir->dirid_ok) {
-		attr_procname(dir, proc);
-		n = getxattr(proc, NAMES_DIRID_XATTR, buf, sizeof(buf));
-		if (n == NAMES_DIRID_LEN) {
-			memcpy(dir->dirid, buf, NAMES_DIRID_LEN);
+		err = volnames_dirid(dir->fd, dir->dirid);
+		if (!err) {
 			dir->dirid_ok = true;
 		} else {
-			err = -EIO;
 			if (!dir->dirid_logged)
 				atr_log_inode(LOG_ERR, dir, "directory ID (xattr "
 					      NAMES_DIRID_XATTR ") is %s: its "
 					      "entries cannot be named; restore "
 					      "the directory from a backup",
-					      n < 0 && errno == ENODATA ?
-					      "missing" : "damaged");
+					      err == -ENODATA ? "missing" :
+					      "damaged");
 			dir->dirid_logged = true;
+			err = -EIO;
 		}
 	}
 	if (!err)
@@ -129,27 +125,6 @@ void dname_drop(struct atr_inode *dir, const struct dname *d)
 	unlinkat(dir->fd, side, 0);
 }
 
-/* A long name's record: @bname's sidecar, checked against its hash. */
-static int read_long(struct atr_inode *dir, const char *bname, char *rec,
-		     size_t *len)
-{
-	char side[NAME_MAX + 1];
-	ssize_t n;
-	int fd;
-
-	names_sidecar(bname, side);
-	fd = openat(dir->fd, side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_CLOEXEC);
-	if (fd < 0)
-		return -EBADMSG;
-	n = read(fd, rec, NAMES_ENC_MAX + 1);
-	close(fd);
-	if (n < 0 || names_long_check(bname, rec, (size_t)n))
-		return -EBADMSG;
-	*len = (size_t)n;
-	return 0;
-}
-
 int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 	       char out[NAMES_PLAIN_MAX + 1])
 {
@@ -169,7 +144,7 @@ int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 	if (err)
 		return err;
 	if (names_is_long(bname))
-		err = read_long(dir, bname, rec, &len);
+		err = volnames_record(dir->fd, bname, rec, &len);
 	else
 		memcpy(rec, bname, len);
 	if (!err)

@@ -332,6 +332,7 @@ static void usage(FILE *f)
 "  config CIPHERDIR             show or change the audit log and access policy\n"
 "  trust CIPHERDIR              accept its atrestfs.conf as the newest seen here\n"
 "  fsck CIPHERDIR               check every file of the volume\n"
+"  path CIPHERDIR PATH          the backing path of a path in the mount\n"
 "  header backup|restore        save every file's header, put them back\n"
 "  destroy CIPHERDIR            crypto-shred the volume: its keys, for good\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
@@ -381,6 +382,8 @@ int main(int argc, char **argv)
 		return cmd_trust(argc - 1, argv + 1);
 	if (!strcmp(cmd, "fsck"))
 		return cmd_fsck(argc - 1, argv + 1);
+	if (!strcmp(cmd, "path"))
+		return cmd_path(argc - 1, argv + 1);
 	if (!strcmp(cmd, "header"))
 		return cmd_header(argc - 1, argv + 1);
 	if (!strcmp(cmd, "destroy"))

@@ -239,6 +239,9 @@ int cmd_destroy(int argc, char **argv);
 /* cmd_trust.c */
 int cmd_trust(int argc, char **argv);
 
+/* cmd_path.c */
+int cmd_path(int argc, char **argv);
+
 /* cmd_fsck.c */
 int cmd_fsck(int argc, char **argv);
 

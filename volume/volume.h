@@ -142,6 +142,21 @@ int volkey_audit_check(const struct vol_options *opt,
 		       const uint8_t uuid[VOL_UUID_LEN], char *msg,
 		       size_t msglen);
 
+/* ---- names.c: encrypted names in the backing directory ---- */
+
+/*
+ * The directory ID of the directory @fd (any fd, O_PATH too): 0,
+ * -ENODATA if it has none, -EIO if it is damaged (another length).
+ */
+int volnames_dirid(int fd, uint8_t id[NAMES_DIRID_LEN]);
+/*
+ * The record of the long name @bname in the directory @dirfd, checked
+ * against its hash (names_long_check()): 0 and its @len characters in
+ * @rec, or -EBADMSG (missing, truncated, another name's).
+ */
+int volnames_record(int dirfd, const char *bname,
+		    char rec[NAMES_ENC_MAX + 1], size_t *len);
+
 /* ---- keyslot.c: a new volume, a new or rewrapped keyslot ---- */
 
 /*

@@ -140,6 +140,39 @@ assert open(m + b"/bytes/" + high, "rb").read() == high
 ok "names after a remount"
 unmount_vol "$M"
 
+# atrestfs path: one file restored from a backup of the cipherdir, by the
+# backing path (and long-name record) it prints; -r maps back.
+mount_vol "$C" "$M"
+mkdir "$M/r"
+echo long >"$M/r/keep$mid"
+echo short >"$M/r/keep"
+unmount_vol "$M"
+cp -a "$C" "$WORK/backup" || fail "back up the cipherdir"
+mount_vol "$C" "$M"
+rm "$M/r/keep$mid" "$M/r/keep"
+unmount_vol "$M"
+for f in "r/keep$mid" /r/keep; do
+	"$ATR" path --keyfile "$C.key" "$C" "$f" >"$WORK/path.out" ||
+		fail "atrestfs path $f"
+	while read -r b; do
+		[ -e "$WORK/backup/$b" ] || fail "atrestfs path $f: $b is not in the backup"
+		[ -e "$C/$b" ] && fail "atrestfs path $f: $b was not removed"
+		cp -a "$WORK/backup/$b" "$C/$b" || fail "restore $b"
+	done <"$WORK/path.out"
+done
+[ "$(wc -l <"$WORK/path.out")" = 1 ] || fail "a short name printed a record"
+b=$(head -1 "$WORK/path.out")
+[ "$("$ATR" path -r --keyfile "$C.key" "$C" "$b")" = r/keep ] ||
+	fail "atrestfs path -r $b"
+mount_vol "$C" "$M"
+[ "$(cat "$M/r/keep$mid")" = long ] || fail "the restored file with a long name"
+[ "$(cat "$M/r/keep")" = short ] || fail "the restored file"
+unmount_vol "$M"
+expect 1 "no such directory in the cipherdir" "$ATR" path --keyfile "$C.key" "$C" nodir/x
+expect 1 "is not a name atrestfs made" "$ATR" path -r --keyfile "$C.key" "$C" planted
+expect 2 "without . or .." "$ATR" path --keyfile "$C.key" "$C" r/../x
+ok "atrestfs path maps a path to its backing path and back, to restore one file"
+
 # Tampering with names in the backing directory, on a volume of its own.
 C=$WORK/t M=$WORK/tm
 new_volume "$C" --names encrypted
@@ -196,6 +229,8 @@ grep -q '^names' "$P/atrestfs.conf" && fail "a plain volume records encrypted na
 mount_vol "$P" "$WORK/pm"
 echo x >"$WORK/pm/$mark"
 [ -e "$P/$mark" ] || fail "a plain volume's name is not plain in the backing"
+[ "$("$ATR" path --keyfile "$P.key" "$P" "$mark")" = "$mark" ] ||
+	fail "atrestfs path on a plain volume"
 unmount_vol "$WORK/pm"
 ok "a plain volume keeps plain names"
 

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mount-helper/cmd_path.c - "atrestfs path": the backing path of a path
+ * in the mount, and back, so that an operator can restore one file from
+ * a backup of the cipherdir.  Walks the backing directory component by
+ * component with each directory's ID (volume/names.c); on a volume with
+ * plain names both ways are the path itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../crypto/names.h"
+#include "../crypto/secmem.h"
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: atrestfs path [OPTIONS] CIPHERDIR PATH\n"
+"Print the path in CIPHERDIR that holds PATH, a path in the mount\n"
+"(relative to its root), and for a name longer than 160 bytes also its\n"
+"record (restore both).  Every directory above PATH must exist in\n"
+"CIPHERDIR; PATH itself need not (it may be in a backup only).\n"
+"\n"
+"  -r, --reverse        PATH is a path in CIPHERDIR: print the path in\n"
+"                       the mount\n"
+"  -k, --keyfile PATH, -P, --provider NAME, -S, --slot N,\n"
+"  -O, --provider-option KEY=VALUE, --passfile FILE, --extpass CMD\n"
+"                       unlock as for atrestfs mount\n"
+"  -h, --help           this text\n");
+}
+
+/* The next component of *@p (skipping '/'), NUL-terminated in place. */
+static char *next_part(char **p)
+{
+	char *s = *p, *e;
+
+	while (*s == '/')
+		s++;
+	if (!*s)
+		return NULL;
+	e = strchr(s, '/');
+	if (e)
+		*e++ = '\0';
+	*p = e ? e : s + strlen(s);
+	return s;
+}
+
+/* Step from directory *@fd into its entry @bname, a directory. */
+static int descend(int *fd, const char *bname)
+{
+	int sub = openat(*fd, bname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			 O_CLOEXEC);
+
+	if (sub < 0)
+		return -errno;
+	close(*fd);
+	*fd = sub;
+	return 0;
+}
+
+/* Append "/" @part to @out (PATH_MAX); -ENAMETOOLONG if it does not fit. */
+static int append(char *out, const char *part)
+{
+	size_t len = strlen(out);
+
+	if (len + 1 + strlen(part) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	snprintf(out + len, PATH_MAX - len, "%s%s", len ? "/" : "", part);
+	return 0;
+}
+
+/*
+ * Map @path below the directory @fd (taken) into @out, component by
+ * component: encrypting (@reverse false) or decrypting.  @what names
+ * the failing component for the message.
+ */
+static int map(int fd, const uint8_t *key, char *path, bool reverse,
+	       char *out, char *side, const char **what)
+{
+	uint8_t id[NAMES_DIRID_LEN];
+	char plain[NAMES_PLAIN_MAX + 1], rec[NAMES_ENC_MAX + 1];
+	struct names_enc enc;
+	char *part, *rest = path;
+	size_t len;
+	int err = 0;
+
+	*out = *side = '\0';
+	while (!err && (part = next_part(&rest))) {
+		*what = part;
+		if (!strcmp(part, ".") || !strcmp(part, "..")) {
+			err = -EINVAL;
+			break;
+		}
+		err = volnames_dirid(fd, id);
+		if (err)
+			break;
+		if (reverse) {
+			len = strlen(part);
+			if (names_is_long(part))
+				err = volnames_record(fd, part, rec, &len);
+			else
+				memcpy(rec, part, len);
+			if (!err)
+				err = names_decrypt(key, id, rec, len, plain);
+			if (!err)
+				err = append(out, plain);
+		} else {
+			err = names_encrypt(key, id, part, &enc);
+			if (!err)
+				err = append(out, enc.backing);
+			if (!err && !*rest && enc.is_long)
+				names_sidecar(enc.backing, side);
+			part = enc.backing;
+		}
+		if (!err && *rest)
+			err = descend(&fd, part);
+	}
+	close(fd);
+	return err;
+}
+
+static int print_path(const char *dir, const struct vol_config *cfg,
+		      const struct kek *kek, int dirfd, char *path,
+		      bool reverse)
+{
+	char out[PATH_MAX], side[NAME_MAX + 1];
+	const char *what = path;
+	uint8_t *key;
+	int fd, err;
+
+	if (!cfg->opt.names_encrypted) {
+		printf("%s\n", path);	/* plain names: the path itself */
+		return EXIT_OK;
+	}
+	key = secmem_alloc(NAMES_KEY_LEN);
+	if (!key)
+		return EXIT_FAIL;
+	err = names_key_unwrap(kek, cfg->uuid, cfg->opt.names_key, key);
+	if (err) {
+		cli_err("%s: the names key in %s does not open with this "
+			"volume's key: the config is damaged", dir,
+			VOL_CONF_NAME);
+		secmem_free(key, NAMES_KEY_LEN);
+		return EXIT_VOLUME;
+	}
+	fd = dup(dirfd);
+	err = fd < 0 ? -errno : map(fd, key, path, reverse, out, side, &what);
+	secmem_free(key, NAMES_KEY_LEN);
+	if (err == -EBADMSG)
+		cli_err("%s: %s is not a name atrestfs made in its directory "
+			"(planted, moved, or its record is damaged)", dir, what);
+	else if (err == -EIO || err == -ENODATA)
+		cli_err("%s: the directory holding %s has a %s directory ID "
+			"(xattr %s): restore the directory from a backup, with "
+			"its xattrs", dir, what,
+			err == -EIO ? "damaged" : "missing", NAMES_DIRID_XATTR);
+	else if (err == -EINVAL)
+		cli_err("%s: %s: want a path of names, without . or ..", dir,
+			what);
+	else if (err == -ENOENT || err == -ENOTDIR)
+		cli_err("%s: %s: no such directory in the cipherdir", dir,
+			what);
+	else if (err)
+		cli_err("%s: %s: %s", dir, what, strerror(-err));
+	if (err)
+		return err == -EINVAL || err == -ENAMETOOLONG ? EXIT_USAGE :
+		       EXIT_FAIL;
+	if (!*out) {
+		cli_err("%s: want a path below the volume's root", dir);
+		return EXIT_USAGE;
+	}
+	printf("%s\n", out);
+	/* The record sits beside the entry: its directory is out's. */
+	if (*side) {
+		char *slash = strrchr(out, '/');
+
+		printf("%.*s%s\n", slash ? (int)(slash - out + 1) : 0, out,
+		       side);
+	}
+	return EXIT_OK;
+}
+
+int cmd_path(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_UNLOCK_OPTIONS,
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir;
+	struct cli_keyopts ko;
+	struct vol_config cfg;
+	struct kek *kek = NULL;
+	unsigned int slot = 0;
+	bool reverse = false;
+	int c, dirfd, ret = EXIT_USAGE;
+	char *path;
+
+	cli_keyopts_init(&ko);
+	while ((c = getopt_long(argc, argv, CLI_UNLOCK_SHORT "rh", opts,
+				NULL)) != -1) {
+		switch (cli_unlock_opt(&ko, c, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			goto out_free;
+		}
+		switch (c) {
+		case 'r':
+			reverse = true;
+			break;
+		case 'h':
+			usage(stdout);
+			ret = EXIT_OK;
+			goto out_free;
+		default:
+			usage(stderr);
+			goto out_free;
+		}
+	}
+	if (optind != argc - 2) {
+		usage(stderr);
+		goto out_free;
+	}
+	dir = argv[optind];
+	path = argv[optind + 1];
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		cli_err("%s: %s", dir, strerror(errno));
+		ret = EXIT_VOLUME;
+		goto out_free;
+	}
+	ret = cli_unlock(dirfd, dir, &ko, &cfg, &kek, &slot);
+	if (!ret)
+		ret = print_path(dir, &cfg, kek, dirfd, path, reverse);
+	kek_free(kek);
+	close(dirfd);
+out_free:
+	cli_keyopts_free(&ko);
+	return ret;
+}
