@@ -9,9 +9,11 @@
 #   BENCH_BACKING=disk   backing directories under BENCH_DIR (default)
 #   BENCH_BACKING=tmpfs  backing on a tmpfs, to expose CPU cost
 #   BENCH_DIR=DIR        scratch directory on the disk (default /var/tmp)
-#   BENCH_FS="..."       subset of: atrestfs atrestfs-nx atrestfs-wt
-#                        atrestfs-nu gocryptfs securefs passthrough raw
-#                        (atrestfs-nx: mounted -o noxattr; atrestfs-wt:
+#   BENCH_FS="..."       subset of: atrestfs atrestfs-pn atrestfs-nx
+#                        atrestfs-wt atrestfs-nu gocryptfs securefs
+#                        passthrough raw (atrestfs: encrypted names, the
+#                        default; atrestfs-pn: init --names plain;
+#                        atrestfs-nx: mounted -o noxattr; atrestfs-wt:
 #                        -o writethrough, not in the default list;
 #                        atrestfs-nu: -o nouring, requests on /dev/fuse)
 #   BENCH_URING=0        leave the fuse module's enable_uring as it is
@@ -35,7 +37,7 @@ quick=${BENCH_QUICK:-0}
 rounds=${BENCH_ROUNDS:-$([ "$quick" = 1 ] && echo 1 || echo 3)}
 backing=${BENCH_BACKING:-disk}
 base=${BENCH_BASE:-}
-fslist=${BENCH_FS:-atrestfs $([ -n "$base" ] && echo atrestfs-base) atrestfs-nu atrestfs-nx gocryptfs securefs passthrough raw}
+fslist=${BENCH_FS:-atrestfs $([ -n "$base" ] && echo atrestfs-base) atrestfs-pn atrestfs-nu atrestfs-nx gocryptfs securefs passthrough raw}
 uring_param=/sys/module/fuse/parameters/enable_uring
 uring_was=
 if [ "$quick" = 1 ]; then
@@ -103,13 +105,15 @@ mount_fs() {
 	local fs=$1 b=$2 m=$3 i
 	mkdir -p "$b" "$m"
 	case $fs in
-	atrestfs | atrestfs-nx | atrestfs-wt | atrestfs-nu | atrestfs-base)
+	atrestfs | atrestfs-pn | atrestfs-nx | atrestfs-wt | atrestfs-nu | atrestfs-base)
 		local a=$atr sd
 		[ "$fs" = atrestfs-base ] && a=$base
 		# The state directory in the scratch directory, not /var/lib,
 		# where the binary has one (an older BENCH_BASE may not).
 		sd=$("$a" init --help 2>&1 | grep -q -- --state-dir && echo "--state-dir $b.state")
-		"$a" init -q --keyfile "$b.key" $sd "$b" >/dev/null || return 1
+		"$a" init -q --keyfile "$b.key" $sd \
+			$([ "$fs" = atrestfs-pn ] && echo --names plain) \
+			"$b" >/dev/null || return 1
 		"$a" mount -f --keyfile "$b.key" $sd \
 			$([ "$fs" = atrestfs-nx ] && echo -o noxattr) \
 			$([ "$fs" = atrestfs-wt ] && echo -o writethrough) \
