@@ -169,3 +169,24 @@ int names_key_unwrap(const struct kek *kek, const uint8_t uuid[VOL_UUID_LEN],
 	return aead_box_open(kek->key, aad, sizeof(aad), in,
 			     NAMES_WRAPPED_LEN, key);
 }
+
+int names_xattr_key(const uint8_t key[NAMES_KEY_LEN],
+		    uint8_t xkey[NAMES_XKEY_LEN])
+{
+	return kdf_hkdf(key, NAMES_KEY_LEN, NULL, 0, NAMES_XATTR_INFO, xkey,
+			NAMES_XKEY_LEN);
+}
+
+int names_xattr_name(const uint8_t xkey[NAMES_XKEY_LEN], const char *name,
+		     char *out)
+{
+	uint8_t mac[32];
+	int err = kdf_hmac(xkey, name, strlen(name), mac);
+
+	if (err)
+		return err;
+	memcpy(out, NAMES_XATTR_PREFIX, sizeof(NAMES_XATTR_PREFIX) - 1);
+	/* 24 bytes: 32 characters, and 192 bits against collisions. */
+	b64url_encode(mac, 24, out + sizeof(NAMES_XATTR_PREFIX) - 1);
+	return 0;
+}

@@ -69,6 +69,23 @@ void names_sidecar(const char *backing, char *out);
 int names_long_check(const char *backing, const char *rec, size_t n);
 
 /*
+ * User xattr names (the part after "user.") on a volume with encrypted
+ * names: the backing name is NAMES_XATTR_PREFIX || b64url(the first 24
+ * bytes of HMAC-SHA256(xattr key, name)), whatever the name's length, and
+ * the name itself is sealed in the value, ahead of it (fs/ops_xattr.c).
+ * The xattr key is HKDF-SHA256(names key, no salt, NAMES_XATTR_INFO).
+ */
+#define NAMES_XATTR_PREFIX	"user.atrestfs.x."
+#define NAMES_XATTR_INFO	"atrestfs xattr names v1"
+#define NAMES_XKEY_LEN		32
+#define NAMES_XATTR_LEN		(sizeof(NAMES_XATTR_PREFIX) - 1 + 32)
+int names_xattr_key(const uint8_t key[NAMES_KEY_LEN],
+		    uint8_t xkey[NAMES_XKEY_LEN]);
+/* @out holds NAMES_XATTR_LEN + 1 bytes. */
+int names_xattr_name(const uint8_t xkey[NAMES_XKEY_LEN], const char *name,
+		     char *out);
+
+/*
  * The names key, wrapped by the KEK as a DEK is (AES-256-GCM box) with
  * "atrestfs names key v1" || uuid || kek_id as AAD, so a KEK rotation
  * rewraps it and renames nothing.

@@ -195,7 +195,8 @@ int dname_key(struct atr_mount *m, const struct vol_config *cfg, char *msg,
 
 	if (!cfg->opt.names_encrypted)
 		return 0;
-	m->names_key = secmem_alloc(NAMES_KEY_LEN);
+	/* The xattr key lives right after the names key: one locked block. */
+	m->names_key = secmem_alloc(NAMES_KEY_LEN + NAMES_XKEY_LEN);
 	if (!m->names_key)
 		return -ENOMEM;
 	err = names_key_unwrap(m->kek, cfg->uuid, cfg->opt.names_key,
@@ -203,9 +204,16 @@ int dname_key(struct atr_mount *m, const struct vol_config *cfg, char *msg,
 	if (err) {
 		snprintf(msg, msglen, "the names key in " VOL_CONF_NAME
 			 " does not open with this volume's key");
-		secmem_free(m->names_key, NAMES_KEY_LEN);
-		m->names_key = NULL;
-		return -EBADMSG;
+		err = -EBADMSG;
+	} else {
+		m->xname_key = m->names_key + NAMES_KEY_LEN;
+		err = names_xattr_key(m->names_key, m->xname_key);
+		if (err)
+			snprintf(msg, msglen, "cannot derive the xattr names key");
 	}
-	return 0;
+	if (err) {
+		secmem_free(m->names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
+		m->names_key = m->xname_key = NULL;
+	}
+	return err;
 }

@@ -100,6 +100,8 @@ struct atr_mount {
 	struct kek *kek;		/* secmem; immutable while mounted */
 	uint8_t *names_key;		/* secmem, NAMES_KEY_LEN; NULL: plain
 					   names; immutable while mounted */
+	uint8_t *xname_key;		/* NAMES_XKEY_LEN after names_key:
+					   user xattr names; same lifetime */
 	uint32_t extent_size;		/* volume-wide, from atrestfs.conf */
 	bool hdr_always;		/* format 2+: no regular file lacks a header */
 	double timeout;			/* entry and attr cache, seconds */

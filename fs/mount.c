@@ -177,7 +177,7 @@ void atr_mount_free(struct atr_mount *m)
 	close(m->root.fd);
 	kek_free(m->kek);
 	if (m->names_key)
-		secmem_free(m->names_key, NAMES_KEY_LEN);
+		secmem_free(m->names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
 	fstate_free(m->fstate);
 	audit_close(m->audit);
 	free(m->opt);

@@ -9,8 +9,14 @@
  * mounted without ACLs or labels does.  Names under
  * HDR_XATTR_PREFIX are the filesystem's own and do not exist as far as the
  * mount is concerned: not listed, not readable, not writable, not removable.
+ *
+ * On a volume with encrypted names the user's names are hidden too: each
+ * is stored under a keyed hash of it (crypto/names.h), and the name is
+ * sealed with the value, ahead of it, as "name NUL value".  The value is
+ * bound to the hashed name, and the name in it is checked on every read.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -20,6 +26,56 @@
 #include "fs_private.h"
 
 #define XATTR_MAX	(64 * 1024)
+
+/* The backing name of the user's @name into @out (XATTR_NAME_MAX + 1). */
+static int backing_name(const struct atr_mount *m, const char *name,
+			char *out)
+{
+	if (!m->xname_key) {
+		snprintf(out, XATTR_NAME_MAX + 1, "%s", name);
+		return 0;
+	}
+	return names_xattr_name(m->xname_key, name + 5, out);
+}
+
+/*
+ * The sealed plaintext of an xattr: the value, after "name NUL" with
+ * encrypted names.  Its length, or -E2BIG past what a value may hold.
+ */
+static ssize_t xattr_plain(const struct atr_mount *m, const char *name,
+			   const char *value, size_t size, uint8_t *out)
+{
+	size_t head = m->xname_key ? strlen(name + 5) + 1 : 0;
+
+	if (head + size + AEAD_OVERHEAD > XATTR_MAX)
+		return -E2BIG;
+	memcpy(out, name + 5, head);
+	memcpy(out + head, value, size);
+	return (ssize_t)(head + size);
+}
+
+/*
+ * Where the user's value starts in an opened plaintext of @len bytes: 0
+ * on plain volumes; with encrypted names, after the name, which must be
+ * @name (NULL: any, put in @found for listxattr).  -EBADMSG otherwise.
+ */
+static ssize_t xattr_value_at(const struct atr_mount *m, const char *name,
+			      const uint8_t *plain, size_t len,
+			      const char **found)
+{
+	const uint8_t *nul;
+
+	if (!m->xname_key)
+		return 0;
+	nul = memchr(plain, '\0', len);
+	if (!nul || nul == plain)
+		return -EBADMSG;
+	if (name && strcmp((const char *)plain, name + 5))
+		return -EBADMSG;
+	if (found)
+		*found = (const char *)plain;
+	return nul + 1 - plain;
+}
 
 static bool reserved(const char *name)
 {
@@ -48,8 +104,9 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
-	char proc[64];
-	uint8_t *box;
+	char proc[64], bname[XATTR_NAME_MAX + 1];
+	uint8_t *box, *plain = NULL;
+	ssize_t n;
 	int err;
 
 	if (reserved(name) || ai->type == S_IFLNK) {
@@ -60,16 +117,22 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
-	box = malloc(size + AEAD_OVERHEAD);
-	if (!box) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	err = meta_xattr_seal(m->kek, name, value, size, box);
+	box = malloc(XATTR_MAX);
+	plain = malloc(XATTR_MAX);
+	err = -ENOMEM;
+	if (!box || !plain)
+		goto out;
+	n = xattr_plain(m, name, value, size, plain);
+	err = n < 0 ? (int)n : backing_name(m, name, bname);
+	if (!err)
+		err = meta_xattr_seal(m->kek, bname, plain, (size_t)n, box);
 	attr_procname(ai, proc);
-	if (!err && setxattr(proc, name, box, size + AEAD_OVERHEAD, flags))
+	if (!err && setxattr(proc, bname, box, (size_t)n + AEAD_OVERHEAD,
+			     flags))
 		err = -errno;
+out:
 	free(box);
+	free(plain);
 	fuse_reply_err(req, atr_errno(err));
 }
 
@@ -79,12 +142,17 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
 	uint8_t *box = NULL, *val = NULL;
-	char proc[64];
-	ssize_t n;
+	char proc[64], bname[XATTR_NAME_MAX + 1];
+	ssize_t n, at;
 	int err;
 
 	if (!user_ns(name) || ai->type == S_IFLNK) {
 		fuse_reply_err(req, unserved(name));
+		return;
+	}
+	err = backing_name(m, name, bname);
+	if (err) {
+		fuse_reply_err(req, atr_errno(err));
 		return;
 	}
 	attr_procname(ai, proc);
@@ -93,22 +161,26 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	err = -ENOMEM;
 	if (!box || !val)
 		goto out_reply;
-	n = getxattr(proc, name, box, XATTR_MAX);
+	n = getxattr(proc, bname, box, XATTR_MAX);
 	err = -errno;
 	if (n < 0)
 		goto out_reply;
-	err = meta_xattr_open(m->kek, name, box, (size_t)n, val);
+	err = meta_xattr_open(m->kek, bname, box, (size_t)n, val);
+	n -= AEAD_OVERHEAD;
+	at = err ? 0 : xattr_value_at(m, name, val, (size_t)n, NULL);
+	if (at < 0)
+		err = (int)at;
 	if (err == -EBADMSG)
-		atr_log_inode(LOG_ERR, ai, "xattr %s does not authenticate", name);
+		atr_log_inode(LOG_ERR, ai, "xattr %s does not authenticate", bname);
 	if (err)
 		goto out_reply;
-	n -= AEAD_OVERHEAD;
+	n -= at;
 	if (size == 0)
 		fuse_reply_xattr(req, (size_t)n);
 	else if (size < (size_t)n)
 		fuse_reply_err(req, ERANGE);
 	else
-		fuse_reply_buf(req, (char *)val, (size_t)n);
+		fuse_reply_buf(req, (char *)val + at, (size_t)n);
 	free(box);
 	free(val);
 	return;
@@ -118,10 +190,66 @@ out_reply:
 	fuse_reply_err(req, atr_errno(err));
 }
 
+/*
+ * With encrypted names: the user's names of the backing list @names (@n
+ * bytes), opened from their values, into @out (XATTR_LIST_MAX); its
+ * length, or -errno.  A value that does not open is left out and logged.
+ */
+static ssize_t list_hidden(struct atr_mount *m, struct atr_inode *ai,
+			   const char *proc, const char *names, size_t n,
+			   char *out)
+{
+	uint8_t *box = malloc(XATTR_MAX), *val = malloc(XATTR_MAX);
+	const char *p, *found = NULL;
+	size_t len = 0, nl;
+	ssize_t vn = -ENOMEM, at;
+
+	if (!box || !val)
+		goto out;
+	for (p = names; p < names + n; p += strlen(p) + 1) {
+		if (strncmp(p, NAMES_XATTR_PREFIX,
+			    sizeof(NAMES_XATTR_PREFIX) - 1)) {
+			if (user_ns(p))
+				atr_log_inode(LOG_WARNING, ai, "xattr %s is not "
+					      "one atrestfs made; left out", p);
+			continue;
+		}
+		vn = getxattr(proc, p, box, XATTR_MAX);
+		if (vn < 0) {
+			if (errno == ENODATA)
+				continue;	/* removed meanwhile */
+			vn = -errno;
+			goto out;
+		}
+		at = -EBADMSG;
+		if (!meta_xattr_open(m->kek, p, box, (size_t)vn, val))
+			at = xattr_value_at(m, NULL, val, (size_t)vn -
+					    AEAD_OVERHEAD, &found);
+		if (at < 0) {
+			atr_log_inode(LOG_ERR, ai, "xattr %s does not "
+				      "authenticate; left out", p);
+			continue;
+		}
+		nl = strlen(found);
+		vn = -E2BIG;
+		if (len + 5 + nl + 1 > XATTR_LIST_MAX)
+			goto out;
+		memcpy(out + len, "user.", 5);
+		memcpy(out + len + 5, found, nl + 1);
+		len += 5 + nl + 1;
+	}
+	vn = (ssize_t)len;
+out:
+	free(box);
+	free(val);
+	return vn;
+}
+
 void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
-	char proc[64], *names = NULL, *p;
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	char proc[64], *names = NULL, *p, *hidden = NULL;
 	size_t len = 0, name_len;
 	ssize_t n;
 
@@ -144,6 +272,20 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		goto out_free;
 	}
 	names[n] = '\0';
+	if (m->xname_key) {
+		hidden = malloc(XATTR_LIST_MAX);
+		n = hidden ? list_hidden(m, ai, proc, names, (size_t)n, hidden) :
+		    -ENOMEM;
+		if (n < 0) {
+			free(hidden);
+			fuse_reply_err(req, (int)-n);
+			goto out_free;
+		}
+		free(names);
+		names = hidden;
+		len = (size_t)n;
+		goto out_reply;
+	}
 	/* The user's names, moved down in place: the kept never overtake. */
 	for (p = names; p < names + n; p += name_len + 1) {
 		name_len = strlen(p);
@@ -165,13 +307,20 @@ out_free:
 
 void atr_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
-	char proc[64];
+	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
+	char proc[64], bname[XATTR_NAME_MAX + 1];
+	int err;
 
 	if (!user_ns(name) || ai->type == S_IFLNK) {
 		fuse_reply_err(req, reserved(name) ? ENODATA : EOPNOTSUPP);
 		return;
 	}
+	err = backing_name(m, name, bname);
+	if (err) {
+		fuse_reply_err(req, atr_errno(err));
+		return;
+	}
 	attr_procname(ai, proc);
-	fuse_reply_err(req, removexattr(proc, name) ? errno : 0);
+	fuse_reply_err(req, removexattr(proc, bname) ? errno : 0);
 }

@@ -127,6 +127,31 @@ echo mine >"$M/atrestfs.conf" || fail "a user file named atrestfs.conf"
 grep -q '^names = ' "$C/atrestfs.conf" || fail "the volume's config was touched"
 ok "atrestfs.conf is an ordinary name on a volume with encrypted names"
 
+# User xattr names are hidden too: set, read, list, replace and remove
+# through the mount, a name of 250 bytes, create and replace semantics.
+py '
+import errno
+m = sys.argv[1]; L = "x" * 250
+for p in (m + "/a/short", m + "/b"):
+    os.setxattr(p, "user.colour", b"blue")
+    os.setxattr(p, "user." + L, b"long")
+    assert sorted(os.listxattr(p)) == sorted(["user.colour", "user." + L]), os.listxattr(p)
+    assert os.getxattr(p, "user." + L) == b"long"
+    os.setxattr(p, "user.colour", b"red", os.XATTR_REPLACE)
+    try:
+        os.setxattr(p, "user.colour", b"x", os.XATTR_CREATE); assert False
+    except FileExistsError:
+        pass
+    try:
+        os.setxattr(p, "user.none", b"x", os.XATTR_REPLACE); assert False
+    except OSError as e:
+        assert e.errno == errno.ENODATA, e
+    assert os.getxattr(p, "user.colour") == b"red"
+    os.removexattr(p, "user." + L)
+    assert os.listxattr(p) == ["user.colour"]
+' "$M" || fail "xattrs with encrypted names"
+ok "user xattr names are stored hidden and work as before"
+
 unmount_vol "$M"
 
 # After a remount, everything is where it was (directory IDs on disk).
@@ -204,6 +229,26 @@ n=$(grep -c 'planted-garbage is not a name' "$M.log")
 [ "$n" = 1 ] || fail "$n log lines for one planted name"
 ok "a moved name and a planted name are left out, with a log line each"
 unmount_vol "$M"
+
+# An xattr planted under a plain name is left out of the list, logged; a
+# value moved under another xattr's backing name does not authenticate.
+mount_vol "$C" "$M"
+setfattr -n user.one -v 1 "$M/dst/x1" && setfattr -n user.two -v 2 "$M/dst/x1"
+unmount_vol "$M"
+x=x1 xf=$C/$("$ATR" path --keyfile "$C.key" "$C" dst/x1)
+setfattr -n user.planted -v p "$xf"
+b=$(getfattr --absolute-names -d -m 'user.atrestfs.x' -e hex "$xf" | grep '^user' | head -2)
+n1=${b%%=*} b2=${b#*$'\n'} n2=${b2%%=*}
+setfattr -n "$n1" -v "${b2#*=}" "$xf" || fail "move an xattr value"
+mount_vol "$C" "$M"
+[ "$(getfattr --absolute-names -d "$M/dst/$x" | grep -c '^user')" = 1 ] ||
+	fail "planted or moved xattr listed: $(getfattr -d "$M/dst/$x")"
+grep -q "xattr user.planted is not one atrestfs made" "$M.log" ||
+	fail "no log line for a planted xattr"
+grep -q "xattr $n1 does not authenticate" "$M.log" ||
+	fail "no log line for a moved xattr value: $(cat "$M.log")"
+unmount_vol "$M"
+ok "a planted xattr name and a moved xattr value are left out, logged"
 
 # A directory whose ID is gone: EIO for its entries, one log line.
 setfattr -x user.atrestfs.dirid "$dst" || fail "remove a directory ID"

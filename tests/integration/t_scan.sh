@@ -2,7 +2,7 @@
 # Plaintext scan: unique markers written through the mount, by every path a
 # user has, must appear nowhere in the backing directory: not in file data,
 # not in xattrs, not in symlink targets, not in the config, not in names
-# (the volume has encrypted names).  Unmounting makes
+# and xattr names (the volume has encrypted names).  Unmounting makes
 # them unreachable; mounting again with the key brings them back intact.
 . "$(dirname "$0")/lib.sh"
 
@@ -13,8 +13,9 @@ hexmark=$(printf %s "$mark" | od -An -tx1 | tr -d ' \n')
 # scan DIR: 0 if the marker is found anywhere in it, as text or hex
 scan() {
 	grep -r -a -q -F "$mark" "$1" && return 0
-	getfattr -R -h -d -m - -e hex --absolute-names "$1" 2>/dev/null |
-		grep -q -i -F "$hexmark" && return 0
+	getfattr -R -h -d -m - -e hex --absolute-names "$1" 2>/dev/null >"$WORK/xattrs"
+	grep -q -i -F "$hexmark" "$WORK/xattrs" && return 0
+	grep -q -F "$mark" "$WORK/xattrs" && return 0	# in a name
 	find "$1" -type l -exec readlink {} + | grep -q -F "$mark" && return 0
 	find "$1" | grep -q -F "$mark" && return 0
 	return 1
@@ -30,6 +31,9 @@ rm "$C/control"
 touch "$C/control-$mark"
 scan "$C" || fail "scanner does not find a plaintext marker in a name"
 rm "$C/control-$mark"
+setfattr -n "user.$mark" -v x "$C"
+scan "$C" || fail "scanner does not find a plaintext marker in an xattr name"
+setfattr -x "user.$mark" "$C"
 scan "$C" && fail "marker left in backing before the test"
 
 printf '%s\n' "$mark" >"$M/small"
@@ -42,6 +46,7 @@ done
 # A sparse file with a marker far out.
 printf %s "$mark" | dd of="$M/sparse" bs=1 seek=$((100 << 20)) status=none
 setfattr -n user.secret -v "$mark" "$M/small"
+setfattr -n "user.$mark" -v named "$M/small"
 mkdir "$M/dir"
 setfattr -n user.secret -v "$mark" "$M/dir"
 ln -s "/$mark/target" "$M/link"
@@ -71,5 +76,7 @@ mount_vol "$C" "$M"
 [ "$(wc -l <"$M/log")" = 2000 ] || fail "log lines"
 [ "$(cat "$M/dir/$mark.d/$mark")" = x ] || fail "a file with a marker name"
 [ -p "$M/$mark.fifo" ] || fail "a fifo with a marker name"
+[ "$(getfattr --absolute-names --only-values -n "user.$mark" "$M/small")" = named ] ||
+	fail "an xattr with a marker name"
 unmount_vol "$M"
 ok "remount brings every marker back intact"

@@ -295,6 +295,34 @@ static void test_key_wrap(void **state)
 	kek_free(kek);
 }
 
+/* Xattr names: one fixed-length backing name per name, keyed. */
+static void test_xattr_names(void **state)
+{
+	uint8_t xkey[NAMES_XKEY_LEN], xkey2[NAMES_XKEY_LEN];
+	char a[NAMES_XATTR_LEN + 1], b[NAMES_XATTR_LEN + 1], name[251];
+
+	(void)state;
+	assert_int_equal(names_xattr_key(key, xkey), 0);
+	memcpy(xkey2, xkey, sizeof(xkey2));
+	xkey2[0] ^= 1;
+	assert_int_equal(names_xattr_name(xkey, "colour", a), 0);
+	assert_int_equal(strlen(a), NAMES_XATTR_LEN);
+	assert_true(NAMES_XATTR_LEN <= 255);
+	assert_int_equal(strncmp(a, NAMES_XATTR_PREFIX,
+				 strlen(NAMES_XATTR_PREFIX)), 0);
+	assert_int_equal(names_xattr_name(xkey, "colour", b), 0);
+	assert_string_equal(a, b);
+	assert_int_equal(names_xattr_name(xkey, "colous", b), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(names_xattr_name(xkey2, "colour", b), 0);
+	assert_string_not_equal(a, b);
+	memset(name, 'x', 250);
+	name[250] = '\0';
+	assert_int_equal(names_xattr_name(xkey, name, b), 0);
+	assert_int_equal(strlen(b), NAMES_XATTR_LEN);
+	assert_null(strstr(b, "colour"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_long_record),
 		cmocka_unit_test(test_padding),
 		cmocka_unit_test(test_key_wrap),
+		cmocka_unit_test(test_xattr_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
