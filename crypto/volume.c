@@ -129,6 +129,19 @@ static void options_text(struct text *f, const struct vol_options *o,
 		ids_text(f, "allow_gids", o->allow_gids, o->ngids, canonical);
 }
 
+/* Only during a KEK rotation, so that other configs keep their MAC. */
+static void retiring_text(struct text *f, const struct vol_retiring *r)
+{
+	char id[2 * KEK_ID_LEN + 1], box[4 * ((KEK_RETIRING_LEN + 2) / 3) + 1];
+
+	if (!r->present)
+		return;
+	hex_encode(r->kek_id, KEK_ID_LEN, id);
+	b64_encode(r->wrapped, KEK_RETIRING_LEN, box);
+	put(f, "\nkek_retiring = { kek_id = \"%s\"; wrapped_kek = \"%s\"; };",
+	    id, box);
+}
+
 char *vol_text(const struct vol_config *cfg, bool canonical)
 {
 	char uuid[VOL_UUID_STR_LEN + 1], kek_id[2 * KEK_ID_LEN + 1];
@@ -179,6 +192,7 @@ char *vol_text(const struct vol_config *cfg, bool canonical)
 	if (!canonical)
 		put(f, "\n);");
 	options_text(f, &cfg->opt, canonical);
+	retiring_text(f, &cfg->retiring);
 	if (!canonical) {
 		hex_encode(cfg->mac, sizeof(cfg->mac), mac);
 		put(f, "\nmac = \"%s\";\n", mac);

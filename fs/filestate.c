@@ -542,6 +542,23 @@ int fstate_open(int dirfd, const char *dirpath, const struct kek *kek,
 	if (err)
 		goto out_free;
 	none = load_file(s, msg, msglen);
+	/*
+	 * During a KEK rotation the journal may still be under the old key:
+	 * read it with that one, and rewrite it under the new one below.
+	 */
+	if (none == -EBADMSG && kek->retiring) {
+		fstate_free(s);
+		s = fstate_alloc(dirfd, dirpath);
+		if (!s)
+			return -ENOMEM;
+		err = verrec_state_key(kek->retiring, uuid, s->key);
+		none = err ? err : load_file(s, msg, msglen);
+		if (none >= 0)
+			err = verrec_state_key(kek, uuid, s->key);
+		if (err)
+			goto out_free;
+		s->rewrite = true;
+	}
 	err = none < 0 ? none : none || loose(s) ? compact(s) : 0;
 	if (err && none >= 0)
 		msg_fail(msg, msglen, err, "cannot write %s/" FSTATE_NAME ": %s",
