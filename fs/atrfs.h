@@ -75,6 +75,13 @@ int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
  * starts with one (init).  0 or -errno.
  */
 int atr_files_reset(int dirfd);
+/*
+ * Rewrite that record under @kek, reading it under @kek or its retiring
+ * KEK (a KEK rotation), if there is one.  0 or -errno with @msg, as
+ * atr_mount_state().
+ */
+int atr_files_rekey(int dirfd, const char *dirpath, const struct kek *kek,
+		    const uint8_t uuid[16], char *msg, size_t msglen);
 /* Its name in the state directory, for messages. */
 #define ATR_FILES_NAME	"files"
 
@@ -96,6 +103,12 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
  */
 int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
 		   dev_t *devp, bool *by_root);
+/*
+ * The mount point of an atrestfs mount of backing directory @source (a
+ * realpath) into @mp: 1, 0 if there is none, -errno if mountinfo cannot
+ * be read.
+ */
+int mountinfo_source(const char *source, char *mp, size_t mplen);
 /* Is @opt one of the comma-separated @opts (as mount options are)? */
 bool opt_listed(const char *opts, const char *opt);
 

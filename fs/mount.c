@@ -156,6 +156,23 @@ int atr_files_reset(int dirfd)
 	return fstate_reset(dirfd);
 }
 
+int atr_files_rekey(int dirfd, const char *dirpath, const struct kek *kek,
+		    const uint8_t uuid[VOL_UUID_LEN], char *msg, size_t msglen)
+{
+	struct fstate *s;
+	int err;
+
+	/* None yet: the first mount makes it, under the key it has then. */
+	if (faccessat(dirfd, ATR_FILES_NAME, F_OK, AT_SYMLINK_NOFOLLOW))
+		return errno == ENOENT ? 0 : -errno;
+	/* Read with either key, it is rewritten under @kek. */
+	err = fstate_open(dirfd, dirpath, kek, uuid, &s, msg, msglen);
+	if (err < 0)
+		return err;
+	fstate_free(s);
+	return 0;
+}
+
 void atr_mount_options(struct atr_mount *m, const struct atr_mount_opts *o)
 {
 	m->opt_mnt = *o;

@@ -79,3 +79,31 @@ int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
 	fclose(f);
 	return found;
 }
+
+int mountinfo_source(const char *source, char *mp, size_t mplen)
+{
+	char line[8192], dir[PATH_MAX], fstype[256], src[PATH_MAX];
+	const char *sep;
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	/* The source follows the fstype, after " - " (proc(5)). */
+	while (fgets(line, sizeof(line), f)) {
+		sep = strstr(line, " - ");
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", dir) != 1 || !sep ||
+		    sscanf(sep + 3, "%255s %4095s", fstype, src) != 2 ||
+		    strcmp(fstype, "fuse.atrestfs"))
+			continue;
+		unescape(dir);
+		unescape(src);
+		if (strcmp(src, source))
+			continue;
+		snprintf(mp, mplen, "%s", dir);
+		found = 1;
+	}
+	fclose(f);
+	return found;
+}

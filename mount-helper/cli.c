@@ -128,8 +128,15 @@ void cli_progress(const char *what, uint64_t done, uint64_t total)
 	static int last = -1;
 	int pct = total ? (int)(done * 100 / total) : 100, i;
 
-	if (cli_quiet || !isatty(2) || pct == last)
+	if (cli_quiet || pct == last)
 		return;
+	/* Not a terminal (a log, a pipe): a plain line every tenth. */
+	if (!isatty(2)) {
+		if (pct / 10 != last / 10 || done >= total)
+			fprintf(stderr, "%s: %d%%\n", what, pct);
+		last = done >= total ? -1 : pct;
+		return;
+	}
 	last = pct;
 	fprintf(stderr, "\r%s [", what);
 	for (i = 0; i < 40; i++)
@@ -332,6 +339,8 @@ static void usage(FILE *f)
 "  trust CIPHERDIR              accept its atrestfs.conf as the newest seen here\n"
 "  fsck CIPHERDIR               check every file of the volume\n"
 "  header backup|restore        save every file's header, put them back\n"
+"  rotate-kek CIPHERDIR         a new volume key; every file's key rewrapped\n"
+"  rotate-root CIPHERDIR        move a keyslot to a new root key or provider\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
@@ -381,6 +390,10 @@ int main(int argc, char **argv)
 		return cmd_fsck(argc - 1, argv + 1);
 	if (!strcmp(cmd, "header"))
 		return cmd_header(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rotate-kek"))
+		return cmd_rotate_kek(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rotate-root"))
+		return cmd_rotate_root(argc - 1, argv + 1);
 	if (!strcmp(cmd, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);

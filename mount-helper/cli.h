@@ -37,8 +37,9 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* @s as a JSON string, quotes included. */
 void cli_json_str(FILE *f, const char *s);
 /*
- * A progress bar on stderr, only when it is a terminal and not --quiet:
- * call with growing @done, then once with @done == @total to finish it.
+ * A progress bar on stderr when it is a terminal, else a plain line at
+ * every tenth; nothing with --quiet.  Call with growing @done, then once
+ * with @done == @total to finish it.
  */
 void cli_progress(const char *what, uint64_t done, uint64_t total);
 void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -184,6 +185,10 @@ int cli_lock(int dirfd);
 int cmd_keyslot(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+
+/* cmd_rotate.c */
+int cmd_rotate_kek(int argc, char **argv);
+int cmd_rotate_root(int argc, char **argv);
 
 /* cmd_trust.c */
 int cmd_trust(int argc, char **argv);

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mount-helper/cmd_rotate.c - "atrestfs rotate-kek" and "atrestfs
+ * rotate-root": replace the volume key (KEK) of an unmounted volume, or
+ * the root key a keyslot wraps it with.  The work is volume/rotate.c's;
+ * here are the command line, the checks a user can get wrong (a mounted
+ * volume) and what is said on the terminal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../crypto/codec.h"
+#include "cli.h"
+
+struct rot_args {
+	struct cli_keyopts unlock;	/* how to open an existing keyslot */
+	struct cli_keyopts add;		/* rotate-root: the new root key */
+	const char *new_provider;
+	const char *dir;
+	const char *state_dir;		/* --state-dir; NULL: the default */
+};
+
+static void usage(FILE *f, bool root)
+{
+	if (root)
+		fprintf(f,
+"Usage: atrestfs rotate-root [OPTIONS] --new-provider NAME CIPHERDIR\n"
+"Rewrap the volume key of one keyslot (the one that unlocks, or --slot N)\n"
+"under a new root key: a new key file, a new version of a KMS key, or\n"
+"another provider.  One atomic change of atrestfs.conf, whatever the size\n"
+"of the volume.  Old copies of atrestfs.conf still open with the old root\n"
+"key: run rotate-kek as well to revoke it.\n");
+	else
+		fprintf(f,
+"Usage: atrestfs rotate-kek [OPTIONS] CIPHERDIR\n"
+"Give an unmounted volume a new random volume key (KEK): every keyslot and\n"
+"every file's header is rewrapped under it, xattr values and symlink\n"
+"targets are re-sealed, and the old key is destroyed.  No file data is\n"
+"read or written.  Interrupted, it leaves a volume that mounts; run it\n"
+"again to finish.  Afterwards an old copy of atrestfs.conf opens nothing\n"
+"rewrapped since.  Every keyslot is rewrapped, so the options must reach\n"
+"every keyslot's key.\n");
+	fprintf(f,
+"\n"
+"Unlocking (as for atrestfs mount):\n"
+"  -k, --keyfile PATH, -P, --provider NAME, -S, --slot N,\n"
+"  -O, --provider-option KEY=VALUE, --passfile FILE, --extpass CMD,\n"
+"  --state-dir DIR (where this machine remembers the newest config)\n");
+	if (root)
+		fprintf(f,
+"The new root key:\n"
+"  -n, --new-provider NAME          its key provider\n"
+"  -N, --new-option KEY=VALUE       a setting for it (repeatable)\n"
+"      --new-keyfile PATH           keyfile: the key file (made if absent)\n"
+"      --new-passfile FILE          passphrase from FILE\n"
+"      --new-extpass CMD            passphrase from CMD's standard output\n");
+	fprintf(f,
+"  -q, --quiet                      print nothing on success\n"
+"  -h, --help                       this text\n");
+}
+
+static int parse(struct rot_args *a, bool root, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_UNLOCK_OPTIONS,
+		{ "new-provider", required_argument, NULL, 'n' },
+		{ "new-option", required_argument, NULL, 'N' },
+		{ "new-keyfile", required_argument, NULL, 3 },
+		{ "new-passfile", required_argument, NULL, 4 },
+		{ "new-extpass", required_argument, NULL, 5 },
+		{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, CLI_UNLOCK_SHORT "n:N:qh", opts,
+				NULL)) != -1) {
+		switch (cli_unlock_opt(&a->unlock, c, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			return EXIT_USAGE;
+		}
+		err = 0;
+		if (!root && (c == 'n' || c == 'N' || (c >= 3 && c <= 5))) {
+			cli_err("rotate-kek takes no new key: its keyslots keep "
+				"their root keys (see rotate-root)");
+			return EXIT_USAGE;
+		}
+		switch (c) {
+		case CLI_OPT_STATE_DIR:
+			if (cli_state_dir_opt(&a->state_dir, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'n':
+			a->new_provider = optarg;
+			break;
+		case 'N':
+			err = cli_keyopts_add(&a->add, optarg);
+			break;
+		case 3:
+			snprintf(a->add.keyfile, sizeof(a->add.keyfile), "%s",
+				 optarg);
+			break;
+		case 4:
+		case 5:
+			err = cli_keyopts_secret(&a->add, c == 4 ? optarg : NULL,
+						 c == 5 ? optarg : NULL);
+			break;
+		case 'q':
+			cli_quiet = 1;
+			break;
+		case 'h':
+			usage(stdout, root);
+			return -1;
+		default:
+			usage(stderr, root);
+			return EXIT_USAGE;
+		}
+		if (err) {
+			cli_err("bad option value: %s", optarg);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr, root);
+		return EXIT_USAGE;
+	}
+	a->dir = argv[optind];
+	if (root && (!a->new_provider ||
+		     !keyprov_name_valid(a->new_provider))) {
+		cli_err("rotate-root needs --new-provider NAME, a valid key "
+			"provider name");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * The files are rewritten behind the daemon's back if the volume is
+ * mounted: refuse, naming the mount, before any key is asked for.
+ */
+static int check_unmounted(const char *dir)
+{
+	char real[PATH_MAX], mp[PATH_MAX], type[64];
+
+	if (!realpath(dir, real)) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	if (cli_mounted(real, type, sizeof(type)) == 1 &&
+	    !strcmp(type, "fuse.atrestfs")) {
+		cli_err("%s is an atrestfs mount point: rotate-kek works on the "
+			"backing directory of an unmounted volume (rotation "
+			"through a mount is not available yet)", dir);
+		return EXIT_MOUNT;
+	}
+	if (mountinfo_source(real, mp, sizeof(mp)) == 1) {
+		cli_err("%s is mounted at %s: unmount it first (atrestfs "
+			"unmount %s), then run rotate-kek again", dir, mp, mp);
+		return EXIT_MOUNT;
+	}
+	return 0;
+}
+
+/* Open, lock and unlock the volume, refusing an older config. */
+static int open_volume(struct rot_args *a, int *dirfd, struct vol_config *cfg,
+		       struct kek **kek, unsigned int *slot)
+{
+	int ret;
+
+	*dirfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		cli_err("%s: %s", a->dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	ret = cli_lock(*dirfd);
+	if (ret) {
+		cli_err("%s: cannot lock the volume: %s", a->dir,
+			strerror(-ret));
+		ret = EXIT_FAIL;
+	}
+	if (!ret)
+		ret = cli_unlock(*dirfd, a->dir, &a->unlock, cfg, kek, slot);
+	/* A change made to an older config would bury the newer one. */
+	if (!ret)
+		ret = cli_rollback_check(a->dir, a->state_dir, cfg, *kek,
+					 CLI_RB_NOTICE);
+	if (ret) {
+		kek_free(*kek);
+		*kek = NULL;
+		close(*dirfd);
+	}
+	return ret;
+}
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	cli_progress("rewrapping", done, total);
+}
+
+static void on_warn(void *ctx, const char *path, const char *what)
+{
+	(void)ctx;
+	fprintf(stderr, "atrestfs: warning: %s: %s; left as it is (neither "
+		"volume key opens it)\n", path, what);
+}
+
+/*
+ * This machine's record of the files, under the new key before the old
+ * one goes (the config's record was rewritten at unlock: confgen.c).
+ */
+static int rekey_state(const struct rot_args *a, const struct vol_config *cfg,
+		       const struct kek *kek)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct state_dir sd;
+	int err;
+
+	/* No state directory: cli_rollback_check() has warned. */
+	if (cli_state_open(a->dir, a->state_dir, cfg->uuid, &sd, msg,
+			   sizeof(msg)))
+		return 0;
+	err = atr_files_rekey(sd.fd, sd.path, kek, cfg->uuid, msg,
+			      sizeof(msg));
+	state_close(&sd);
+	if (err)
+		cli_err("%s: %s", a->dir, *msg ? msg : strerror(-err));
+	return err;
+}
+
+static int rotate_kek(struct rot_args *a)
+{
+	char msg[KEYPROV_MSG_MAX] = "", old[2 * KEK_ID_LEN + 1];
+	char new[2 * KEK_ID_LEN + 1];
+	struct rotate_cb cb = { on_progress, on_warn, NULL };
+	struct volkey_src src;
+	struct rotate_stats st;
+	struct vol_config cfg;
+	struct kek *kek = NULL;
+	unsigned int slot;
+	int dirfd, ret, err;
+
+	ret = check_unmounted(a->dir);
+	if (!ret)
+		ret = open_volume(a, &dirfd, &cfg, &kek, &slot);
+	if (ret)
+		return ret;
+	if (cfg.retiring.present) {
+		hex_encode(cfg.retiring.kek_id, KEK_ID_LEN, old);
+		cli_say("Resuming the rotation of the volume key of %s\n",
+			a->dir);
+	} else {
+		hex_encode(cfg.kek_id, KEK_ID_LEN, old);
+		cli_keysrc(&a->unlock, &src);
+		err = rotate_begin(dirfd, &src, &cfg, &kek, msg, sizeof(msg));
+		if (err) {
+			cli_err("%s: %s", a->dir, *msg ? msg : strerror(-err));
+			ret = err == -ENOKEY || err == -EKEYREJECTED ||
+			      err == -ENOANO ? EXIT_KEY : EXIT_FAIL;
+			goto out;
+		}
+		if (*msg)
+			cli_warn(msg);
+		cli_rollback_record(a->dir, a->state_dir, &cfg, kek);
+	}
+	hex_encode(cfg.kek_id, KEK_ID_LEN, new);
+	msg[0] = '\0';
+	err = rotate_walk(dirfd, a->dir, &cfg, kek, &cb, &st, msg,
+			  sizeof(msg));
+	if (!err)
+		err = rekey_state(a, &cfg, kek);
+	else
+		cli_err("%s", *msg ? msg : strerror(-err));
+	if (err) {
+		cli_err("the rotation of %s is left under way: it mounts with "
+			"either key; fix the above and run rotate-kek again",
+			a->dir);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	msg[0] = '\0';
+	err = rotate_finish(dirfd, &cfg, kek, msg, sizeof(msg));
+	if (err) {
+		cli_err("%s: %s; run rotate-kek again", a->dir,
+			*msg ? msg : strerror(-err));
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	if (*msg)
+		cli_warn(msg);
+	cli_rollback_record(a->dir, a->state_dir, &cfg, kek);
+	cli_say("Rotated the volume key of %s: %llu header%s rewrapped, "
+		"%llu xattr value%s and %llu symbolic link%s re-sealed; "
+		"volume key %s destroyed, %s in use\n", a->dir,
+		(unsigned long long)st.headers, st.headers == 1 ? "" : "s",
+		(unsigned long long)st.values, st.values == 1 ? "" : "s",
+		(unsigned long long)st.links, st.links == 1 ? "" : "s", old,
+		new);
+	if (st.damaged)
+		fprintf(stderr, "atrestfs: warning: %llu item%s that neither "
+			"volume key opens were left as they were (listed "
+			"above)\n", (unsigned long long)st.damaged,
+			st.damaged == 1 ? "" : "s");
+out:
+	kek_free(kek);
+	close(dirfd);
+	return ret;
+}
+
+static int rotate_root_run(struct rot_args *a)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct vol_keyslot was;
+	struct volkey_src src;
+	struct vol_config cfg;
+	struct kek *kek = NULL;
+	unsigned int slot;
+	int dirfd, ret, err;
+
+	ret = open_volume(a, &dirfd, &cfg, &kek, &slot);
+	if (ret)
+		return ret;
+	cli_keysrc(&a->add, &src);
+	cli_keyopts_volume(&a->add, a->dir);
+	err = rotate_root(dirfd, &src, a->new_provider, &cfg, kek, slot, &was,
+			  msg, sizeof(msg));
+	if (err) {
+		cli_err("%s: %s", a->dir, *msg ? msg : strerror(-err));
+		ret = err == -EEXIST ? EXIT_USAGE : err == -ENOMEM ||
+		      err == -EIO || err == -ENOSPC ? EXIT_FAIL : EXIT_KEY;
+		goto out;
+	}
+	if (*msg)
+		cli_warn(msg);
+	cli_rollback_record(a->dir, a->state_dir, &cfg, kek);
+	cli_say("Keyslot %u of %s now uses key %s version %u (%s) instead of "
+		"%s version %u (%s).  Old copies of %s still open with the "
+		"old key: run atrestfs rotate-kek to revoke it\n", slot, a->dir,
+		cfg.slots[slot].key_id, cfg.slots[slot].key_version,
+		cfg.slots[slot].provider, was.key_id, was.key_version,
+		was.provider, VOL_CONF_NAME);
+out:
+	kek_free(kek);
+	close(dirfd);
+	return ret;
+}
+
+static int rot_main(bool root, int argc, char **argv)
+{
+	struct rot_args a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	cli_keyopts_init(&a.unlock);
+	cli_keyopts_init(&a.add);
+	ret = parse(&a, root, argc, argv);
+	if (ret < 0)
+		ret = EXIT_OK;
+	else if (!ret)
+		ret = root ? rotate_root_run(&a) : rotate_kek(&a);
+	cli_keyopts_free(&a.unlock);
+	cli_keyopts_free(&a.add);
+	return ret;
+}
+
+int cmd_rotate_kek(int argc, char **argv)
+{
+	return rot_main(false, argc, argv);
+}
+
+int cmd_rotate_root(int argc, char **argv)
+{
+	return rot_main(true, argc, argv);
+}
