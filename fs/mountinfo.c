@@ -42,38 +42,58 @@ bool opt_listed(const char *opts, const char *opt)
 	return false;
 }
 
+/* One line of mountinfo, its escapes undone. */
+struct mi_entry {
+	char mp[PATH_MAX], fstype[256], source[PATH_MAX], opts[1024];
+	dev_t dev;
+};
+
+/*
+ * The next entry of @f into @e: 1, or 0 at the end.  Field 3 is
+ * MAJOR:MINOR, field 5 the mount point; the fstype, source and super
+ * options follow " - " (proc(5)).  Lines that do not parse are skipped.
+ */
+static int next_entry(FILE *f, struct mi_entry *e)
+{
+	char line[8192];
+	unsigned int maj, min;
+	const char *sep;
+
+	while (fgets(line, sizeof(line), f)) {
+		sep = strstr(line, " - ");
+		e->source[0] = e->opts[0] = '\0';
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min,
+			   e->mp) != 3 || !sep ||
+		    sscanf(sep + 3, "%255s %4095s %1023s", e->fstype, e->source,
+			   e->opts) < 1)
+			continue;
+		unescape(e->mp);
+		unescape(e->source);
+		e->dev = makedev(maj, min);
+		return 1;
+	}
+	return 0;
+}
+
 int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
 		   dev_t *devp, bool *by_root)
 {
-	char line[8192], mp[PATH_MAX], fstype[256], opts[1024];
-	unsigned int maj, min;
-	const char *sep;
+	struct mi_entry e;
 	int found = 0;
 	FILE *f;
 
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return -errno;
-	/*
-	 * Field 3 is MAJOR:MINOR, field 5 the mount point; the fstype
-	 * follows " - " (proc(5)).
-	 */
-	while (fgets(line, sizeof(line), f)) {
-		sep = strstr(line, " - ");
-		opts[0] = '\0';
-		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min,
-			   mp) != 3 || !sep ||
-		    sscanf(sep + 3, "%255s %*s %1023s", fstype, opts) < 1)
-			continue;
-		unescape(mp);
-		if (dir ? strcmp(mp, dir) != 0 : makedev(maj, min) != dev)
+	while (next_entry(f, &e)) {
+		if (dir ? strcmp(e.mp, dir) != 0 : e.dev != dev)
 			continue;
 		if (type)
-			snprintf(type, typelen, "%s", fstype);
+			snprintf(type, typelen, "%s", e.fstype);
 		if (devp)
-			*devp = makedev(maj, min);
+			*devp = e.dev;
 		if (by_root)
-			*by_root = opt_listed(opts, "user_id=0");
+			*by_root = opt_listed(e.opts, "user_id=0");
 		found = 1;
 	}
 	fclose(f);
@@ -82,26 +102,17 @@ int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
 
 int mountinfo_source(const char *source, char *mp, size_t mplen)
 {
-	char line[8192], dir[PATH_MAX], fstype[256], src[PATH_MAX];
-	const char *sep;
+	struct mi_entry e;
 	int found = 0;
 	FILE *f;
 
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return -errno;
-	/* The source follows the fstype, after " - " (proc(5)). */
-	while (fgets(line, sizeof(line), f)) {
-		sep = strstr(line, " - ");
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", dir) != 1 || !sep ||
-		    sscanf(sep + 3, "%255s %4095s", fstype, src) != 2 ||
-		    strcmp(fstype, "fuse.atrestfs"))
+	while (next_entry(f, &e)) {
+		if (strcmp(e.fstype, "fuse.atrestfs") || strcmp(e.source, source))
 			continue;
-		unescape(dir);
-		unescape(src);
-		if (strcmp(src, source))
-			continue;
-		snprintf(mp, mplen, "%s", dir);
+		snprintf(mp, mplen, "%s", e.mp);
 		found = 1;
 	}
 	fclose(f);

@@ -4,6 +4,7 @@
  * helper convention when called as mount.atrestfs / mount.fuse.atrestfs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
@@ -239,6 +240,29 @@ int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 		cli_err("%s", *msg ? msg : strerror(-err));
 		return EXIT_KEY;
 	}
+}
+
+int cli_open_locked(const char *dir, struct cli_keyopts *o, int *dirfd,
+		    struct vol_config *cfg, struct kek **kek, unsigned int *slot)
+{
+	int ret;
+
+	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	/* Every caller stores: no other command may store in between. */
+	ret = cli_lock(*dirfd);
+	if (ret) {
+		cli_err("%s: cannot lock the volume: %s", dir, strerror(-ret));
+		close(*dirfd);
+		return EXIT_FAIL;
+	}
+	ret = cli_unlock(*dirfd, dir, o, cfg, kek, slot);
+	if (ret)
+		close(*dirfd);
+	return ret;
 }
 
 int cli_lock(int dirfd)

@@ -145,6 +145,25 @@ enum { CLI_OPT_PASSFILE = 0x100, CLI_OPT_EXTPASS };
  */
 int cli_unlock_opt(struct cli_keyopts *o, int c, const char *arg);
 
+/*
+ * The new keyslot's key (keyslot add, passwd, rotate-root), declared once
+ * here as CLI_UNLOCK_OPTIONS is: CLI_NEWKEY_OPTIONS in the getopt_long
+ * table, CLI_NEWKEY_SHORT in its short-option string, and every option
+ * to cli_newkey_opt(): 1 if it was one of them (the provider in
+ * *@provider, the rest in @o), -1 if its value is bad (said on stderr),
+ * 0 if not.
+ */
+enum { CLI_OPT_NEW_KEYFILE = 0x130, CLI_OPT_NEW_PASSFILE, CLI_OPT_NEW_EXTPASS };
+#define CLI_NEWKEY_SHORT	"n:N:"
+#define CLI_NEWKEY_OPTIONS \
+	{ "new-provider", required_argument, NULL, 'n' }, \
+	{ "new-option", required_argument, NULL, 'N' }, \
+	{ "new-keyfile", required_argument, NULL, CLI_OPT_NEW_KEYFILE }, \
+	{ "new-passfile", required_argument, NULL, CLI_OPT_NEW_PASSFILE }, \
+	{ "new-extpass", required_argument, NULL, CLI_OPT_NEW_EXTPASS }
+int cli_newkey_opt(struct cli_keyopts *o, const char **provider, int c,
+		   const char *arg);
+
 void cli_keyopts_init(struct cli_keyopts *o);
 void cli_keyopts_free(struct cli_keyopts *o);
 /* "KEY=VALUE": -EINVAL if malformed, -ENOSPC beyond CLI_OPTS_MAX. */
@@ -175,6 +194,13 @@ void cli_keysrc(struct cli_keyopts *o, struct volkey_src *src);
  */
 int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	       struct vol_config *cfg, struct kek **kek, unsigned int *slot);
+/*
+ * Open the volume @dir into *@dirfd, cli_lock() it and cli_unlock() it:
+ * for the commands that store.  0 (the caller closes *@dirfd, which
+ * drops the lock), or the exit code, said on stderr, *@dirfd closed.
+ */
+int cli_open_locked(const char *dir, struct cli_keyopts *o, int *dirfd,
+		    struct vol_config *cfg, struct kek **kek, unsigned int *slot);
 /*
  * volconf_lock() @dirfd, first saying on stderr that we wait if another
  * command holds it (it may sit at a prompt for minutes).  0 or -errno.

@@ -166,29 +166,6 @@ static int list(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
-		  struct kek **kek, unsigned int *slot)
-{
-	int ret;
-
-	*dirfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*dirfd < 0) {
-		cli_err("%s: %s", a->dir, strerror(errno));
-		return EXIT_VOLUME;
-	}
-	/* Every caller stores: no other command may store in between. */
-	ret = cli_lock(*dirfd);
-	if (ret) {
-		cli_err("%s: cannot lock the volume: %s", a->dir,
-			strerror(-ret));
-		close(*dirfd);
-		return EXIT_FAIL;
-	}
-	ret = cli_unlock(*dirfd, a->dir, &a->unlock, cfg, kek, slot);
-	if (ret)
-		close(*dirfd);
-	return ret;
-}
 
 /*
  * volkey_commit(), saying why it failed or passing on its warning, then
@@ -326,7 +303,7 @@ static int run(struct ks_args *a)
 	unsigned int used = 0, i;
 	int dirfd, ret;
 
-	ret = unlock(a, &dirfd, &cfg, &kek, &used);
+	ret = cli_open_locked(a->dir, &a->unlock, &dirfd, &cfg, &kek, &used);
 	if (ret)
 		return ret;
 	/* A change made to an older config would bury the newer one. */
@@ -396,11 +373,7 @@ static int parse(struct ks_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_UNLOCK_OPTIONS,
-		{ "new-provider", required_argument, NULL, 'n' },
-		{ "new-option", required_argument, NULL, 'N' },
-		{ "new-keyfile", required_argument, NULL, 3 },
-		{ "new-passfile", required_argument, NULL, 4 },
-		{ "new-extpass", required_argument, NULL, 5 },
+		CLI_NEWKEY_OPTIONS,
 		CLI_POLICY_OPTIONS,
 		{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },
 		{ "no-audit", no_argument, NULL, 8 },
@@ -409,11 +382,17 @@ static int parse(struct ks_args *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, err = 0;
+	int c;
 
-	while ((c = getopt_long(argc, argv, CLI_UNLOCK_SHORT "n:N:qh", opts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CLI_UNLOCK_SHORT CLI_NEWKEY_SHORT
+				"qh", opts, NULL)) != -1) {
 		switch (cli_unlock_opt(&a->unlock, c, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			return -EINVAL;
+		}
+		switch (cli_newkey_opt(&a->add, &a->new_provider, c, optarg)) {
 		case 1:
 			continue;
 		case -1:
@@ -431,21 +410,6 @@ static int parse(struct ks_args *a, int argc, char **argv)
 			if (cli_state_dir_opt(&a->state_dir, optarg))
 				return -EINVAL;
 			break;
-		case 'n':
-			a->new_provider = optarg;
-			break;
-		case 'N':
-			err = cli_keyopts_add(&a->add, optarg);
-			break;
-		case 3:
-			snprintf(a->add.keyfile, sizeof(a->add.keyfile), "%s",
-				 optarg);
-			break;
-		case 4:
-		case 5:
-			err = cli_keyopts_secret(&a->add, c == 4 ? optarg : NULL,
-						 c == 5 ? optarg : NULL);
-			break;
 		case 8:
 			a->no_audit = true;
 			a->changes = true;
@@ -462,10 +426,6 @@ static int parse(struct ks_args *a, int argc, char **argv)
 			return 1;
 		default:
 			return -EINVAL;
-		}
-		if (err) {
-			cli_err("bad option value: %s", optarg);
-			return err;
 		}
 	}
 	return 0;

@@ -7,7 +7,6 @@
  * volume) and what is said on the terminal.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -69,51 +68,36 @@ static int parse(struct rot_args *a, bool root, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_UNLOCK_OPTIONS,
-		{ "new-provider", required_argument, NULL, 'n' },
-		{ "new-option", required_argument, NULL, 'N' },
-		{ "new-keyfile", required_argument, NULL, 3 },
-		{ "new-passfile", required_argument, NULL, 4 },
-		{ "new-extpass", required_argument, NULL, 5 },
+		CLI_NEWKEY_OPTIONS,
 		{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, err;
+	int c, is_new;
 
-	while ((c = getopt_long(argc, argv, CLI_UNLOCK_SHORT "n:N:qh", opts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CLI_UNLOCK_SHORT CLI_NEWKEY_SHORT
+				"qh", opts, NULL)) != -1) {
 		switch (cli_unlock_opt(&a->unlock, c, optarg)) {
 		case 1:
 			continue;
 		case -1:
 			return EXIT_USAGE;
 		}
-		err = 0;
-		if (!root && (c == 'n' || c == 'N' || (c >= 3 && c <= 5))) {
+		is_new = cli_newkey_opt(&a->add, &a->new_provider, c, optarg);
+		if (is_new && !root) {
 			cli_err("rotate-kek takes no new key: its keyslots keep "
 				"their root keys (see rotate-root)");
 			return EXIT_USAGE;
 		}
+		if (is_new == 1)
+			continue;
+		if (is_new == -1)
+			return EXIT_USAGE;
 		switch (c) {
 		case CLI_OPT_STATE_DIR:
 			if (cli_state_dir_opt(&a->state_dir, optarg))
 				return EXIT_USAGE;
-			break;
-		case 'n':
-			a->new_provider = optarg;
-			break;
-		case 'N':
-			err = cli_keyopts_add(&a->add, optarg);
-			break;
-		case 3:
-			snprintf(a->add.keyfile, sizeof(a->add.keyfile), "%s",
-				 optarg);
-			break;
-		case 4:
-		case 5:
-			err = cli_keyopts_secret(&a->add, c == 4 ? optarg : NULL,
-						 c == 5 ? optarg : NULL);
 			break;
 		case 'q':
 			cli_quiet = 1;
@@ -123,10 +107,6 @@ static int parse(struct rot_args *a, bool root, int argc, char **argv)
 			return -1;
 		default:
 			usage(stderr, root);
-			return EXIT_USAGE;
-		}
-		if (err) {
-			cli_err("bad option value: %s", optarg);
 			return EXIT_USAGE;
 		}
 	}
@@ -177,23 +157,12 @@ static int open_volume(struct rot_args *a, int *dirfd, struct vol_config *cfg,
 {
 	int ret;
 
-	*dirfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*dirfd < 0) {
-		cli_err("%s: %s", a->dir, strerror(errno));
-		return EXIT_VOLUME;
-	}
-	ret = cli_lock(*dirfd);
-	if (ret) {
-		cli_err("%s: cannot lock the volume: %s", a->dir,
-			strerror(-ret));
-		ret = EXIT_FAIL;
-	}
-	if (!ret)
-		ret = cli_unlock(*dirfd, a->dir, &a->unlock, cfg, kek, slot);
+	ret = cli_open_locked(a->dir, &a->unlock, dirfd, cfg, kek, slot);
+	if (ret)
+		return ret;
 	/* A change made to an older config would bury the newer one. */
-	if (!ret)
-		ret = cli_rollback_check(a->dir, a->state_dir, cfg, *kek,
-					 CLI_RB_NOTICE);
+	ret = cli_rollback_check(a->dir, a->state_dir, cfg, *kek,
+				 CLI_RB_NOTICE);
 	if (ret) {
 		kek_free(*kek);
 		*kek = NULL;
