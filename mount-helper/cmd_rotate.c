@@ -23,6 +23,7 @@ struct rot_args {
 	const char *new_provider;
 	const char *dir;
 	const char *state_dir;		/* --state-dir; NULL: the default */
+	char real[PATH_MAX];		/* dir's realpath, for mountinfo */
 };
 
 static void usage(FILE *f, bool root)
@@ -128,11 +129,12 @@ static int parse(struct rot_args *a, bool root, int argc, char **argv)
  * The files are rewritten behind the daemon's back if the volume is
  * mounted: refuse, naming the mount, before any key is asked for.
  */
-static int check_unmounted(const char *dir)
+static int check_unmounted(struct rot_args *a)
 {
-	char real[PATH_MAX], mp[PATH_MAX], type[64];
+	const char *dir = a->dir, *real = a->real;
+	char mp[PATH_MAX], type[64];
 
-	if (!realpath(dir, real)) {
+	if (!realpath(dir, a->real)) {
 		cli_err("%s: %s", dir, strerror(errno));
 		return EXIT_VOLUME;
 	}
@@ -171,10 +173,22 @@ static int open_volume(struct rot_args *a, int *dirfd, struct vol_config *cfg,
 	return ret;
 }
 
-static void on_progress(void *ctx, uint64_t done, uint64_t total)
+/*
+ * The mount check again now and then: mount waits for our lock only while
+ * it unlocks, so one that got past it just before we took it could come
+ * up while we walk.
+ */
+static int on_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	(void)ctx;
+	const struct rot_args *a = ctx;
+	char mp[PATH_MAX];
+
 	cli_progress("rewrapping", done, total);
+	if (done % 256 == 0 && mountinfo_source(a->real, mp, sizeof(mp)) == 1) {
+		cli_err("%s was mounted at %s during the rotation", a->dir, mp);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 static void on_warn(void *ctx, const char *path, const char *what)
@@ -211,7 +225,7 @@ static int rotate_kek(struct rot_args *a)
 {
 	char msg[KEYPROV_MSG_MAX] = "", old[2 * KEK_ID_LEN + 1];
 	char new[2 * KEK_ID_LEN + 1];
-	struct rotate_cb cb = { on_progress, on_warn, NULL };
+	struct rotate_cb cb = { on_progress, on_warn, a };
 	struct volkey_src src;
 	struct rotate_stats st;
 	struct vol_config cfg;
@@ -219,11 +233,15 @@ static int rotate_kek(struct rot_args *a)
 	unsigned int slot;
 	int dirfd, ret, err;
 
-	ret = check_unmounted(a->dir);
+	ret = check_unmounted(a);
 	if (!ret)
 		ret = open_volume(a, &dirfd, &cfg, &kek, &slot);
 	if (ret)
 		return ret;
+	/* Again under the lock, which a mount takes while it unlocks. */
+	ret = check_unmounted(a);
+	if (ret)
+		goto out;
 	if (cfg.retiring.present) {
 		hex_encode(cfg.retiring.kek_id, KEK_ID_LEN, old);
 		cli_say("Resuming the rotation of the volume key of %s\n",

@@ -365,11 +365,16 @@ static int reseal_link(struct walk *w, int dfd, const char *name,
 	return 0;
 }
 
-static void progress(struct walk *w)
+static int progress(struct walk *w)
 {
+	int err;
+
 	w->st->done++;
-	if (w->cb && w->cb->progress)
-		w->cb->progress(w->cb->ctx, w->st->done, w->st->total);
+	if (!w->cb || !w->cb->progress)
+		return 0;
+	err = w->cb->progress(w->cb->ctx, w->st->done, w->st->total);
+	return err ? msg_fail(w->msg, w->msglen, err, "%s: stopped: %s",
+			      w->path, strerror(-err)) : 0;
 }
 
 /* Number of entries under @dfd (taken), for the progress bar. */
@@ -458,7 +463,8 @@ static int walk_dir(struct walk *w, int dfd, bool root)
 			 de->d_name);
 		err = walk_entry(w, dirfd(d), de->d_name, &changed);
 		w->path[plen] = '\0';
-		progress(w);
+		if (!err)
+			err = progress(w);
 	}
 	if (!err && errno)
 		err = io_fail(w, -errno, "read the directory");
@@ -508,7 +514,7 @@ int rotate_walk(int dirfd, const char *dir, const struct vol_config *cfg,
 		       walk_dir(&w, fd, true);
 	/* Entries made or removed since the count: end the bar anyway. */
 	if (!err && cb && cb->progress && st->done != st->total)
-		cb->progress(cb->ctx, st->total, st->total);
+		err = cb->progress(cb->ctx, st->total, st->total);
 out:
 	free(w.val);
 	free(w.plain);

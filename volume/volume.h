@@ -201,7 +201,8 @@ struct rotate_stats {
 };
 /* What the walk reports as it goes; any member may be NULL. */
 struct rotate_cb {
-	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	/* A -errno return stops the walk with it (a mount appeared, say). */
+	int (*progress)(void *ctx, uint64_t done, uint64_t total);
 	/* @path (the volume @dir, then the backing path) is left as it is. */
 	void (*warn)(void *ctx, const char *path, const char *what);
 	void *ctx;
