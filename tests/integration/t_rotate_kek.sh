@@ -174,3 +174,22 @@ ok "the old config and root key open nothing: EIO"
 "$ATR" rotate-kek -q "${K[@]}" "$C" || fail "second rotation"
 check_tree "after a second rotation"
 ok "a second rotation"
+
+# The committed format-1 volume (a config from before generations, an
+# empty file without a header, a hard link, a sparse file, a symlink and
+# an xattr) rotates and reads back exactly.
+F=$TOP/tests/fixtures V=$WORK/v1
+mkdir -p "$V"
+tar --xattrs --xattrs-include='user.*' -C "$V" -xf "$F/v1-volume.tar" || fail "untar fixture"
+install -m 600 "$F/v1-volume.key" "$V.key"
+"$ATR" rotate-kek -q --keyfile "$V.key" --state-dir "$WORK/st3" "$V" 2>"$WORK/v1.err" ||
+	fail "rotate the v1 fixture: $(cat "$WORK/v1.err")"
+grep -q "^format_version = 1;" "$V/atrestfs.conf" || fail "fixture format version changed"
+mount_with "$V" "$M" --keyfile "$V.key" --state-dir "$WORK/st3"
+(cd "$M" && sha256sum --quiet -c "$F/v1-volume.sha256") || fail "fixture contents after rotation"
+[ "$(readlink "$M/link")" = small.txt ] || fail "fixture symlink after rotation"
+[ "$(getfattr --absolute-names --only-values -n user.comment "$M/dir/nested.txt")" = fixture ] ||
+	fail "fixture xattr after rotation"
+[ "$(stat -c %h "$M/boundary")" = 2 ] || fail "fixture hard link after rotation"
+unmount_vol "$M"
+ok "the format-1 fixture rotates and reads back exactly"
