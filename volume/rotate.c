@@ -203,15 +203,16 @@ int rotate_root(int dirfd, const struct volkey_src *src, const char *provider,
 
 /* ---- the walk ---- */
 
+/* One walk, single-threaded: nothing here is shared. */
 struct walk {
-	int rootfd;
-	const struct kek *kek;		/* with ->retiring */
-	const struct rotate_cb *cb;
-	struct rotate_stats *st;
+	int rootfd;			/* the volume's directory; borrowed */
+	const struct kek *kek;		/* borrowed, with ->retiring */
+	const struct rotate_cb *cb;	/* borrowed; may be NULL */
+	struct rotate_stats *st;	/* the caller's, filled as we go */
 	struct audit *audit;		/* owned; NULL: no audit log */
 	uint8_t *val, *plain;		/* XATTR_VALUE_MAX each, owned */
 	char path[PATH_MAX];		/* of the entry at hand, for messages */
-	char *msg;
+	char *msg;			/* the caller's message buffer */
 	size_t msglen;
 };
 
