@@ -114,6 +114,11 @@ for round in 1 2 3; do
 done
 [ $mid -ge 1 ] || fail "no rotation was killed mid-way ($kills kills)"
 ok "$mid rotations killed mid-way: the volume mounts, every file reads back"
+if grep -q kek_retiring "$C/atrestfs.conf"; then
+	"$ATR" fsck -q "${K[@]}" "$C" >"$WORK/fsck.out" 2>&1 ||
+		fail "fsck of a volume mid-rotation: $(head -5 "$WORK/fsck.out")"
+	ok "fsck finds nothing wrong with a volume mid-rotation"
+fi
 
 under_way=$(grep -c kek_retiring "$C/atrestfs.conf")
 "$ATR" rotate-kek "${K[@]}" "$C" 2>"$WORK/rot.err" >"$WORK/rot.out" ||
@@ -125,7 +130,9 @@ grep -q kek_retiring "$C/atrestfs.conf" && fail "old KEK still in the config"
 new_kek=$(sed -n 's/^kek_id = "\(.*\)";$/\1/p' "$C/atrestfs.conf")
 [ "$new_kek" != "$old_kek" ] || fail "the KEK ID did not change"
 check_tree "after the rotation"
-ok "resumed and finished; every file reads back byte-exact"
+"$ATR" fsck -q "${K[@]}" "$C" >"$WORK/fsck.out" 2>&1 ||
+	fail "fsck after the rotation: $(head -5 "$WORK/fsck.out")"
+ok "resumed and finished; every file reads back byte-exact; fsck is clean"
 
 # Every header names the new KEK (bytes 32..47 of user.atrestfs.hdr).
 python3 - "$C" "$new_kek" <<'EOF' || fail "headers"
