@@ -109,6 +109,11 @@ int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
  * be read.
  */
 int mountinfo_source(const char *source, char *mp, size_t mplen);
+/*
+ * The backing directory of the atrestfs mount at @dir (a realpath) into
+ * @source: 1, 0 if what is mounted there last is not atrestfs, -errno.
+ */
+int mountinfo_source_at(const char *dir, char *source, size_t len);
 /* Is @opt one of the comma-separated @opts (as mount options are)? */
 bool opt_listed(const char *opts, const char *opt);
 

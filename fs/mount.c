@@ -130,6 +130,8 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	m->root.nlookup = 2;
 	pthread_rwlock_init(&m->root.lock, NULL);
 	pthread_mutex_init(&m->itable_lock, NULL);
+	pthread_rwlock_init(&m->kek_lock, NULL);
+	pthread_rwlock_init(&m->ns_lock, NULL);
 	pthread_mutex_init(&m->worder_lock, NULL);
 	pthread_mutex_init(&m->fileids_lock, NULL);
 	pthread_cond_init(&m->worder_cond, NULL);
@@ -240,7 +242,12 @@ static int serve(struct atr_mount *m, struct fuse_session *se,
 	}
 	if (!m->uring_payload && !m->opt_mnt.nouring)
 		uring_explain();
+	/* Without a state directory there is no rotation to serve. */
+	if (m->fstate && (ret = ctl_start(m, fstate_dirfd(m->fstate))))
+		atr_log(LOG_WARNING, "no control socket (%s): rotate-kek must "
+			"run on the unmounted volume", strerror(-ret));
 	ret = fuse_session_loop_mt(se, &cfg);
+	ctl_stop(m);
 	uring_stop(m);
 	fio_pool_stop(m);
 	itable_settle(m);

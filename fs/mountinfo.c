@@ -118,3 +118,22 @@ int mountinfo_source(const char *source, char *mp, size_t mplen)
 	fclose(f);
 	return found;
 }
+
+int mountinfo_source_at(const char *dir, char *source, size_t len)
+{
+	struct mi_entry e;
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	while (next_entry(f, &e)) {
+		if (strcmp(e.mp, dir))
+			continue;
+		found = !strcmp(e.fstype, "fuse.atrestfs");
+		snprintf(source, len, "%s", e.source);
+	}
+	fclose(f);
+	return found;
+}

@@ -322,7 +322,8 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 	if (S_ISDIR(mode)) {
 		res = mkdirat(dir->fd, name, mode);
 	} else if (link) {
-		err = meta_link_seal(m->kek, link, &sealed);
+		err = meta_link_seal(kek_get(m), link, &sealed);
+		kek_put(m);
 		if (err)
 			return err;
 		res = symlinkat(sealed, dir->fd, name);
@@ -400,7 +401,9 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	rollback_unlinking(m, dir, name, &ul);
+	pthread_rwlock_rdlock(&m->ns_lock);
 	err = unlinkat(dir->fd, name, flags) ? errno : 0;
+	pthread_rwlock_unlock(&m->ns_lock);
 	rollback_unlinked(m, &ul, err);
 	fuse_reply_err(req, err);
 }
@@ -436,7 +439,11 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	memset(&ul, 0, sizeof(ul));
 	if (!(flags & RENAME_EXCHANGE))
 		rollback_unlinking(m, ndir, newname, &ul);
+	pthread_rwlock_rdlock(&m->ns_lock);
 	err = renameat2(dir->fd, name, ndir->fd, newname, flags) ? errno : 0;
+	pthread_rwlock_unlock(&m->ns_lock);
+	if (!err)
+		__atomic_add_fetch(&m->renames, 1, __ATOMIC_RELAXED);
 	rollback_unlinked(m, &ul, err);
 	fuse_reply_err(req, err);
 }
@@ -455,7 +462,8 @@ void atr_readlink(fuse_req_t req, fuse_ino_t ino)
 		return;
 	}
 	backing[n] = '\0';
-	err = meta_link_open(m->kek, backing, &target);
+	err = meta_link_open(kek_get(m), backing, &target);
+	kek_put(m);
 	if (err == -EBADMSG)
 		atr_log_inode(LOG_ERR, ai, "symlink target does not authenticate");
 	if (err) {

@@ -65,10 +65,14 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	err = meta_xattr_seal(m->kek, name, value, size, box);
+	err = meta_xattr_seal(kek_get(m), name, value, size, box);
+	kek_put(m);
 	attr_procname(ai, proc);
+	/* ->lock: an online rotation re-seals values under it (ctl.c). */
+	pthread_rwlock_wrlock(&ai->lock);
 	if (!err && setxattr(proc, name, box, size + AEAD_OVERHEAD, flags))
 		err = -errno;
+	pthread_rwlock_unlock(&ai->lock);
 	free(box);
 	fuse_reply_err(req, atr_errno(err));
 }
@@ -97,7 +101,8 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	err = -errno;
 	if (n < 0)
 		goto out_reply;
-	err = meta_xattr_open(m->kek, name, box, (size_t)n, val);
+	err = meta_xattr_open(kek_get(m), name, box, (size_t)n, val);
+	kek_put(m);
 	if (err == -EBADMSG)
 		atr_log_inode(LOG_ERR, ai, "xattr %s does not authenticate", name);
 	if (err)
@@ -167,11 +172,15 @@ void atr_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
 	char proc[64];
+	int err;
 
 	if (!user_ns(name) || ai->type == S_IFLNK) {
 		fuse_reply_err(req, reserved(name) ? ENODATA : EOPNOTSUPP);
 		return;
 	}
 	attr_procname(ai, proc);
-	fuse_reply_err(req, removexattr(proc, name) ? errno : 0);
+	pthread_rwlock_wrlock(&ai->lock);
+	err = removexattr(proc, name) ? errno : 0;
+	pthread_rwlock_unlock(&ai->lock);
+	fuse_reply_err(req, err);
 }

@@ -12,10 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../crypto/codec.h"
+#include "../crypto/secmem.h"
+#include "../fs/audit.h"
 #include "cli.h"
+
+/* The daemon's requests (fs/ctl.c). */
+#define CTL_ROTATE	"rotate-kek\n"
+#define CTL_DESTROY	"destroy-old\n"
 
 struct rot_args {
 	struct cli_keyopts unlock;	/* how to open an existing keyslot */
@@ -24,6 +32,9 @@ struct rot_args {
 	const char *dir;
 	const char *state_dir;		/* --state-dir; NULL: the default */
 	char real[PATH_MAX];		/* dir's realpath, for mountinfo */
+	/* rotate-kek MOUNTPOINT: the mount point; dir is then its volume */
+	char mnt[PATH_MAX];
+	char source[PATH_MAX];		/* the volume, when mnt is set */
 };
 
 static void usage(FILE *f, bool root)
@@ -138,16 +149,20 @@ static int check_unmounted(struct rot_args *a)
 		cli_err("%s: %s", dir, strerror(errno));
 		return EXIT_VOLUME;
 	}
-	if (cli_mounted(real, type, sizeof(type)) == 1 &&
-	    !strcmp(type, "fuse.atrestfs")) {
-		cli_err("%s is an atrestfs mount point: rotate-kek works on the "
-			"backing directory of an unmounted volume (rotation "
-			"through a mount is not available yet)", dir);
-		return EXIT_MOUNT;
+	/* A mount point: the rotation is the daemon's (online). */
+	if (!a->mnt[0] && cli_mounted(real, type, sizeof(type)) == 1 &&
+	    !strcmp(type, "fuse.atrestfs") &&
+	    mountinfo_source_at(real, a->source, sizeof(a->source)) == 1) {
+		snprintf(a->mnt, sizeof(a->mnt), "%s", real);
+		a->dir = a->source;
+		return 0;
 	}
+	if (a->mnt[0])
+		return 0;
 	if (mountinfo_source(real, mp, sizeof(mp)) == 1) {
-		cli_err("%s is mounted at %s: unmount it first (atrestfs "
-			"unmount %s), then run rotate-kek again", dir, mp, mp);
+		cli_err("%s is mounted at %s: give the mount point to rotate "
+			"its key through the daemon (atrestfs rotate-kek %s), "
+			"or unmount it first", dir, mp, mp);
 		return EXIT_MOUNT;
 	}
 	return 0;
@@ -221,11 +236,126 @@ static int rekey_state(const struct rot_args *a, const struct vol_config *cfg,
 	return err;
 }
 
+/* ---- online: the daemon's control socket (fs/ctl.c) ---- */
+
+static int ctl_connect(const struct rot_args *a, const struct vol_config *cfg)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct state_dir sd;
+	int fd, err;
+
+	err = cli_state_open(a->dir, a->state_dir, cfg->uuid, &sd, msg,
+			     sizeof(msg));
+	if (err) {
+		cli_err("%s: %s", a->dir, *msg ? msg : strerror(-err));
+		return -1;
+	}
+	/* Through our fd: the directory's path may be too long for sun_path. */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/ctl",
+		 sd.fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		cli_err("cannot reach the daemon serving %s through %s/ctl: %s. "
+			"Give rotate-kek the --state-dir the volume was mounted "
+			"with, or unmount it and run rotate-kek on %s", a->mnt,
+			sd.path, strerror(errno), a->dir);
+		close(fd);
+		fd = -1;
+	}
+	state_close(&sd);
+	return fd;
+}
+
+/* One line of the daemon's answer into @line; 0, or -1 if it hung up. */
+static int ctl_line(FILE *f, char *line, size_t len)
+{
+	size_t n;
+
+	if (!fgets(line, (int)len, f))
+		return -1;
+	n = strlen(line);
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	return 0;
+}
+
+/* @req to the daemon; its answer's last line into @line: 0 if "ok". */
+static int ctl_ask(const struct rot_args *a, const struct vol_config *cfg,
+		   const void *req, size_t len, struct rotate_stats *st)
+{
+	unsigned long long h = 0, v = 0, l = 0, d = 0, done, total;
+	char line[1100];
+	FILE *f;
+	int fd;
+
+	fd = ctl_connect(a, cfg);
+	if (fd < 0)
+		return -1;
+	if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len ||
+	    !(f = fdopen(fd, "r"))) {
+		cli_err("cannot talk to the daemon serving %s: %s", a->mnt,
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	while (!ctl_line(f, line, sizeof(line))) {
+		if (sscanf(line, "progress %llu %llu", &done, &total) == 2) {
+			cli_progress("rewrapping", done, total);
+			continue;
+		}
+		if (!strncmp(line, "warn ", 5)) {
+			fprintf(stderr, "atrestfs: warning: %s; left as it is "
+				"(neither volume key opens it)\n", line + 5);
+			continue;
+		}
+		fclose(f);
+		if (!strncmp(line, "ok", 2)) {
+			if (st && sscanf(line, "ok %llu %llu %llu %llu", &h, &v,
+					 &l, &d) == 4) {
+				st->headers = h;
+				st->values = v;
+				st->links = l;
+				st->damaged = d;
+			}
+			return 0;
+		}
+		cli_err("the daemon serving %s: %s", a->mnt,
+			strncmp(line, "error ", 6) ? line : line + 6);
+		return -1;
+	}
+	fclose(f);
+	cli_err("the daemon serving %s hung up (unmounted?)", a->mnt);
+	return -1;
+}
+
+/* Step 2 by the daemon, which also rekeys its record of files. */
+static int online_walk(const struct rot_args *a, const struct vol_config *cfg,
+		       const struct kek *kek, struct rotate_stats *st)
+{
+	uint8_t *req = secmem_alloc(sizeof(CTL_ROTATE) - 1 + KEK_LEN +
+				    KEK_ID_LEN);
+	size_t n = sizeof(CTL_ROTATE) - 1;
+	int err;
+
+	if (!req)
+		return -1;
+	memcpy(req, CTL_ROTATE, n);
+	memcpy(req + n, kek->key, KEK_LEN);
+	memcpy(req + n + KEK_LEN, kek->id, KEK_ID_LEN);
+	memset(st, 0, sizeof(*st));
+	err = ctl_ask(a, cfg, req, n + KEK_LEN + KEK_ID_LEN, st);
+	secmem_free(req, n + KEK_LEN + KEK_ID_LEN);
+	return err;
+}
+
 static int rotate_kek(struct rot_args *a)
 {
 	char msg[KEYPROV_MSG_MAX] = "", old[2 * KEK_ID_LEN + 1];
 	char new[2 * KEK_ID_LEN + 1];
-	struct rotate_cb cb = { on_progress, on_warn, a };
+	struct rotate_cb cb = { .progress = on_progress, .warn = on_warn,
+				.ctx = a };
+	struct audit *audit;
 	struct volkey_src src;
 	struct rotate_stats st;
 	struct vol_config cfg;
@@ -242,6 +372,16 @@ static int rotate_kek(struct rot_args *a)
 	ret = check_unmounted(a);
 	if (ret)
 		goto out;
+	/* Online: the daemon must be there before anything changes. */
+	if (a->mnt[0]) {
+		int fd = ctl_connect(a, &cfg);
+
+		if (fd < 0) {
+			ret = EXIT_MOUNT;
+			goto out;
+		}
+		close(fd);
+	}
 	if (cfg.retiring.present) {
 		hex_encode(cfg.retiring.kek_id, KEK_ID_LEN, old);
 		cli_say("Resuming the rotation of the volume key of %s\n",
@@ -262,12 +402,21 @@ static int rotate_kek(struct rot_args *a)
 	}
 	hex_encode(cfg.kek_id, KEK_ID_LEN, new);
 	msg[0] = '\0';
-	err = rotate_walk(dirfd, a->dir, &cfg, kek, &cb, &st, msg,
-			  sizeof(msg));
-	if (!err)
-		err = rekey_state(a, &cfg, kek);
-	else
-		cli_err("%s", *msg ? msg : strerror(-err));
+	if (a->mnt[0]) {
+		err = online_walk(a, &cfg, kek, &st) ? -EIO : 0;
+	} else {
+		err = audit_open(&cfg.opt, cfg.uuid, &audit, msg, sizeof(msg));
+		if (!err) {
+			audit_set_kek(audit, kek->id, "");
+			err = rotate_walk(dirfd, a->dir, kek, audit, &cb, &st,
+					  msg, sizeof(msg));
+			audit_close(audit);
+		}
+		if (!err)
+			err = rekey_state(a, &cfg, kek);
+		else
+			cli_err("%s", *msg ? msg : strerror(-err));
+	}
 	if (err) {
 		cli_err("the rotation of %s is left under way: it mounts with "
 			"either key; fix the above and run rotate-kek again",
@@ -286,6 +435,11 @@ static int rotate_kek(struct rot_args *a)
 	if (*msg)
 		cli_warn(msg);
 	cli_rollback_record(a->dir, a->state_dir, &cfg, kek);
+	/* The config no longer holds the old KEK: the daemon wipes its copy. */
+	if (a->mnt[0] && ctl_ask(a, &cfg, CTL_DESTROY, sizeof(CTL_DESTROY) - 1,
+				 NULL))
+		cli_err("the old volume key stays in the memory of the daemon "
+			"serving %s until it is unmounted", a->mnt);
 	cli_say("Rotated the volume key of %s: %llu header%s rewrapped, "
 		"%llu xattr value%s and %llu symbolic link%s re-sealed; "
 		"volume key %s destroyed, %s in use\n", a->dir,

@@ -209,7 +209,7 @@ struct walk {
 	const struct kek *kek;		/* borrowed, with ->retiring */
 	const struct rotate_cb *cb;	/* borrowed; may be NULL */
 	struct rotate_stats *st;	/* the caller's, filled as we go */
-	struct audit *audit;		/* owned; NULL: no audit log */
+	struct audit *audit;		/* borrowed; NULL: no audit log */
 	uint8_t *val, *plain;		/* XATTR_VALUE_MAX each, owned */
 	char path[PATH_MAX];		/* of the entry at hand, for messages */
 	char *msg;			/* the caller's message buffer */
@@ -409,16 +409,68 @@ static uint64_t count(int dfd, bool root)
 
 static int walk_dir(struct walk *w, int dfd, bool root);
 
+static int enter(struct walk *w, int fd, const struct stat *st,
+		 void **cookie)
+{
+	int err;
+
+	*cookie = NULL;
+	if (!w->cb || !w->cb->enter)
+		return 0;
+	err = w->cb->enter(w->cb->ctx, fd, st, cookie);
+	return err ? msg_fail(w->msg, w->msglen, err, "%s: stopped: %s",
+			      w->path, strerror(-err)) : 0;
+}
+
+static void leave(struct walk *w, void *cookie)
+{
+	if (w->cb && w->cb->leave)
+		w->cb->leave(w->cb->ctx, cookie);
+}
+
+/* The work on regular file or directory @fd (borrowed) under enter(). */
+static int do_node(struct walk *w, const struct stat *st, int fd)
+{
+	void *cookie;
+	int err;
+
+	err = enter(w, fd, st, &cookie);
+	if (err)
+		return err;
+	if (S_ISREG(st->st_mode))
+		err = rewrap_header(w, fd);
+	if (!err)
+		err = reseal_values(w, fd);
+	leave(w, cookie);
+	return err;
+}
+
 static int walk_entry(struct walk *w, int dfd, const char *name,
 		      bool *changed)
 {
 	struct stat st;
+	bool done = false;
+	void *cookie;
 	int fd, err = 0;
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
 		return errno == ENOENT ? 0 : io_fail(w, -errno, "stat it");
-	if (S_ISLNK(st.st_mode))
-		return reseal_link(w, dfd, name, &st, changed);
+	if (S_ISLNK(st.st_mode)) {
+		err = enter(w, -1, NULL, &cookie);
+		if (err)
+			return err;
+		/* Again, now that no one may take the name away. */
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+			err = errno == ENOENT ? 0 : io_fail(w, -errno, "stat it");
+		else if (S_ISLNK(st.st_mode))
+			err = reseal_link(w, dfd, name, &st, &done);
+		leave(w, cookie);
+		/* Outside enter(): the caller may wait on the kernel here. */
+		if (done && w->cb && w->cb->replaced)
+			w->cb->replaced(w->cb->ctx, dfd, name);
+		*changed |= done;
+		return err;
+	}
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return 0;	/* nodes carry no header and no user xattr */
 	/* O_NONBLOCK: a FIFO swapped in since the stat is not waited on. */
@@ -426,10 +478,12 @@ static int walk_entry(struct walk *w, int dfd, const char *name,
 		    O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
 	if (fd < 0)
 		return errno == ENOENT ? 0 : io_fail(w, -errno, "open it");
-	if (S_ISREG(st.st_mode))
-		err = rewrap_header(w, fd);
-	if (!err)
-		err = reseal_values(w, fd);
+	if (fstat(fd, &st)) {	/* the inode opened, whatever the name is now */
+		err = io_fail(w, -errno, "stat it");
+		close(fd);
+		return err;
+	}
+	err = do_node(w, &st, fd);
 	if (!err && S_ISDIR(st.st_mode))
 		return walk_dir(w, fd, false);
 	close(fd);
@@ -470,7 +524,7 @@ static int walk_dir(struct walk *w, int dfd, bool root)
 	if (!err && errno)
 		err = io_fail(w, -errno, "read the directory");
 	/* A replaced symlink touched the directory: its times stay. */
-	if (!err && changed) {
+	if (!err && changed && !(w->cb && w->cb->enter)) {
 		struct timespec ts[2] = { st.st_atim, st.st_mtim };
 
 		if (futimens(dirfd(d), ts))
@@ -480,12 +534,13 @@ static int walk_dir(struct walk *w, int dfd, bool root)
 	return err;
 }
 
-int rotate_walk(int dirfd, const char *dir, const struct vol_config *cfg,
-		const struct kek *kek, const struct rotate_cb *cb,
+int rotate_walk(int dirfd, const char *dir, const struct kek *kek,
+		struct audit *audit, const struct rotate_cb *cb,
 		struct rotate_stats *st, char *msg, size_t msglen)
 {
 	struct walk w = { .rootfd = dirfd, .kek = kek, .cb = cb, .st = st,
-			  .msg = msg, .msglen = msglen };
+			  .audit = audit, .msg = msg, .msglen = msglen };
+	struct stat rst;
 	int fd, err;
 
 	memset(st, 0, sizeof(*st));
@@ -495,10 +550,6 @@ int rotate_walk(int dirfd, const char *dir, const struct vol_config *cfg,
 	snprintf(w.path, sizeof(w.path), "%s", dir);
 	if (unlinkat(dirfd, LINK_TMP, 0) && errno != ENOENT)
 		return io_fail(&w, -errno, "remove " LINK_TMP);
-	err = audit_open(&cfg->opt, cfg->uuid, &w.audit, msg, msglen);
-	if (err)
-		return err;
-	audit_set_kek(w.audit, kek->id, "");
 	w.val = malloc(XATTR_VALUE_MAX);
 	w.plain = malloc(XATTR_VALUE_MAX);
 	err = -ENOMEM;
@@ -507,7 +558,8 @@ int rotate_walk(int dirfd, const char *dir, const struct vol_config *cfg,
 	/* Not a dup: that would share (and use up) @dirfd's offset. */
 	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	st->total = fd < 0 ? 0 : count(fd, true);
-	err = reseal_values(&w, dirfd);
+	err = fstat(dirfd, &rst) ? io_fail(&w, -errno, "stat it") :
+	      do_node(&w, &rst, dirfd);
 	if (err)
 		goto out;
 	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -519,6 +571,5 @@ int rotate_walk(int dirfd, const char *dir, const struct vol_config *cfg,
 out:
 	free(w.val);
 	free(w.plain);
-	audit_close(w.audit);
 	return err;
 }

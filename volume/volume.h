@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "../crypto/kek.h"
@@ -205,18 +206,33 @@ struct rotate_cb {
 	int (*progress)(void *ctx, uint64_t done, uint64_t total);
 	/* @path (the volume @dir, then the backing path) is left as it is. */
 	void (*warn)(void *ctx, const char *path, const char *what);
+	/*
+	 * Around the work on one entry, for a caller that serves the volume
+	 * meanwhile (the daemon), to keep others off it: a file or directory
+	 * open as @fd (@st its fstat), or a symlink (@fd -1, @st NULL), which
+	 * the walk looks at again once enter() returned.  enter() returns 0
+	 * (then leave() follows, with its *@cookie) or -errno, which stops
+	 * the walk.  With them, a directory's times are not put back after
+	 * a symlink in it is replaced: they may be someone else's by then.
+	 */
+	int (*enter)(void *ctx, int fd, const struct stat *st, void **cookie);
+	/* Symlink @name in directory @dfd was replaced (called after leave). */
+	void (*replaced)(void *ctx, int dfd, const char *name);
+	void (*leave)(void *ctx, void *cookie);
 	void *ctx;
 };
+struct audit;
 /*
- * Step 2, with the volume not mounted: every header naming the retiring
- * KEK rewrapped (fsetxattr, nothing else of the file touched; audited as
- * dek_rewrap), every xattr value and symlink target under its metadata
- * key re-sealed.  What neither KEK opens is left as it is (reported).
+ * Step 2: every header naming the retiring KEK rewrapped (fsetxattr,
+ * nothing else of the file touched; audited as dek_rewrap to @audit,
+ * borrowed, NULL for none), every xattr value and symlink target under
+ * its metadata key re-sealed.  What neither KEK opens is left as it is
+ * (reported).  Offline, or by the daemon with @cb's enter and leave.
  * Idempotent: after a crash, walk again.  0 or -errno with @msg naming
  * the path (@dir is how the volume is named in it).
  */
-int rotate_walk(int dirfd, const char *dir, const struct vol_config *cfg,
-		const struct kek *kek, const struct rotate_cb *cb,
+int rotate_walk(int dirfd, const char *dir, const struct kek *kek,
+		struct audit *audit, const struct rotate_cb *cb,
 		struct rotate_stats *st, char *msg, size_t msglen);
 /*
  * Step 3, once the walk and this machine's records are done: the commit
