@@ -363,7 +363,7 @@ static void usage(FILE *f)
 "  trust CIPHERDIR              accept its atrestfs.conf as the newest seen here\n"
 "  fsck CIPHERDIR               check every file of the volume\n"
 "  header backup|restore        save every file's header, put them back\n"
-"  rotate-kek CIPHERDIR         a new volume key; every file's key rewrapped\n"
+"  rotate-kek CIPHERDIR|MNT     a new volume key; every file's key rewrapped\n"
 "  rotate-root CIPHERDIR        move a keyslot to a new root key or provider\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"

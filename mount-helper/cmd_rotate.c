@@ -49,14 +49,15 @@ static void usage(FILE *f, bool root)
 "key: run rotate-kek as well to revoke it.\n");
 	else
 		fprintf(f,
-"Usage: atrestfs rotate-kek [OPTIONS] CIPHERDIR\n"
-"Give an unmounted volume a new random volume key (KEK): every keyslot and\n"
-"every file's header is rewrapped under it, xattr values and symlink\n"
-"targets are re-sealed, and the old key is destroyed.  No file data is\n"
-"read or written.  Interrupted, it leaves a volume that mounts; run it\n"
-"again to finish.  Afterwards an old copy of atrestfs.conf opens nothing\n"
-"rewrapped since.  Every keyslot is rewrapped, so the options must reach\n"
-"every keyslot's key.\n");
+"Usage: atrestfs rotate-kek [OPTIONS] CIPHERDIR|MOUNTPOINT\n"
+"Give a volume a new random volume key (KEK): every keyslot and every\n"
+"file's header is rewrapped under it, xattr values and symlink targets\n"
+"are re-sealed, and the old key is destroyed.  No file data is read or\n"
+"written.  An unmounted volume by its CIPHERDIR; a mounted one by its\n"
+"MOUNTPOINT, through the daemon, while it stays in use.  Interrupted, it\n"
+"leaves a volume that mounts; run it again to finish.  Afterwards an old\n"
+"copy of atrestfs.conf opens nothing rewrapped since.  Every keyslot is\n"
+"rewrapped, so the options must reach every keyslot's key.\n");
 	fprintf(f,
 "\n"
 "Unlocking (as for atrestfs mount):\n"
