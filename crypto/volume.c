@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aead.h"
 #include "codec.h"
@@ -129,48 +130,45 @@ static void options_text(struct text *f, const struct vol_options *o,
 		ids_text(f, "allow_gids", o->allow_gids, o->ngids, canonical);
 }
 
-/* Only during a KEK rotation, so that other configs keep their MAC. */
-static void retiring_text(struct text *f, const struct vol_retiring *r)
+/*
+ * The optional keyslot settings, each as one line only when present (and
+ * the number only when it is not the index): a keyslot without them
+ * keeps the canonical form it had before they existed.
+ */
+static void slot_extra_text(struct text *f, const struct vol_keyslot *ks,
+			    unsigned int i)
 {
-	char id[2 * KEK_ID_LEN + 1], box[4 * ((KEK_RETIRING_LEN + 2) / 3) + 1];
+	static const char *const states[] = { "", "disabled", "removed" };
+	char when[VOL_TIME_LEN + 1];
 
-	if (!r->present)
-		return;
-	hex_encode(r->kek_id, KEK_ID_LEN, id);
-	b64_encode(r->wrapped, KEK_RETIRING_LEN, box);
-	put(f, "\nkek_retiring = { kek_id = \"%s\"; wrapped_kek = \"%s\"; };",
-	    id, box);
+	if (ks->number != i)
+		put(f, "    number = %u;\n", ks->number);
+	if (ks->label[0])
+		put(f, "    label = \"%s\";\n", ks->label);
+	if (ks->state != VOL_SLOT_ENABLED)
+		put(f, "    state = \"%s\";\n", states[ks->state]);
+	if (ks->expires) {
+		vol_time_str(ks->expires, when);
+		put(f, "    expires = \"%s\";\n", when);
+	}
 }
 
-char *vol_text(const struct vol_config *cfg, bool canonical)
+/* "keyslots = (" and every keyslot, as both the config and an export have them. */
+static void slots_text(struct text *f, const struct vol_config *cfg,
+		       bool canonical)
 {
-	char uuid[VOL_UUID_STR_LEN + 1], kek_id[2 * KEK_ID_LEN + 1];
-	char mac[65], *wrapped;
 	const struct vol_keyslot *ks;
-	struct text t = { 0 }, *f = &t;
 	unsigned int i, j;
+	char *wrapped;
 
-	vol_uuid_str(cfg->uuid, uuid);
-	hex_encode(cfg->kek_id, KEK_ID_LEN, kek_id);
-	if (canonical)
-		put(f, "atrestfs.conf canonical v1\n");
-	else
-		put(f, "# atrestfs volume configuration.  Not secret, but "
-			"authenticated by \"mac\":\n# any edit makes the volume "
-			"refuse to mount.\n");
-	put(f, "format_version = %u;\n", cfg->format_version);
-	/* Only when set: a config from before generations keeps its MAC. */
-	if (cfg->generation)
-		put(f, "generation = %u%s;\n", cfg->generation,
-			!canonical && cfg->generation > INT32_MAX ? "L" : "");
-	put(f, "volume_uuid = \"%s\";\nextent_size = %u;\n"
-		"cipher = \"%s\";\nkek_id = \"%s\";\nkeyslots = %s\n", uuid,
-		cfg->extent_size, VOL_CIPHER, kek_id, canonical ? "" : "(");
+	put(f, "keyslots = %s\n", canonical ? "" : "(");
 	for (i = 0; i < cfg->nslots; i++) {
 		ks = &cfg->slots[i];
 		wrapped = malloc(b64_enc_len(ks->wrapped_len) + 1);
-		if (!wrapped)
-			goto out_fail;
+		if (!wrapped) {
+			f->failed = true;
+			return;
+		}
 		b64_encode(ks->wrapped, ks->wrapped_len, wrapped);
 		/*
 		 * libconfig 1.5 wraps a plain integer literal above INT32_MAX;
@@ -187,27 +185,105 @@ char *vol_text(const struct vol_config *cfg, bool canonical)
 		for (j = 0; j < ks->nparams; j++)
 			put(f, "      %s = \"%s\";\n", ks->params[j].key,
 				ks->params[j].value);
-		put(f, "    };\n  }");
+		put(f, "    };\n");
+		slot_extra_text(f, ks, i);
+		put(f, "  }");
 	}
 	if (!canonical)
 		put(f, "\n);");
-	options_text(f, &cfg->opt, canonical);
-	retiring_text(f, &cfg->retiring);
-	if (!canonical) {
-		hex_encode(cfg->mac, sizeof(cfg->mac), mac);
-		put(f, "\nmac = \"%s\";\n", mac);
-	}
-	if (!t.failed && t.p)
-		return t.p;
-out_fail:
-	free(t.p);
+}
+
+/* Only during a KEK rotation, so that other configs keep their MAC. */
+static void retiring_text(struct text *f, const struct vol_retiring *r)
+{
+	char id[2 * KEK_ID_LEN + 1], box[4 * ((KEK_RETIRING_LEN + 2) / 3) + 1];
+
+	if (!r->present)
+		return;
+	hex_encode(r->kek_id, KEK_ID_LEN, id);
+	b64_encode(r->wrapped, KEK_RETIRING_LEN, box);
+	put(f, "\nkek_retiring = { kek_id = \"%s\"; wrapped_kek = \"%s\"; };",
+	    id, box);
+}
+
+static char *text_done(struct text *t)
+{
+	if (!t->failed && t->p)
+		return t->p;
+	free(t->p);
 	return NULL;
 }
 
-int vol_mac(const struct kek *kek, const struct vol_config *cfg,
-	    uint8_t mac[32])
+static void mac_text(struct text *f, const uint8_t m[32])
 {
-	char *text = vol_text(cfg, true);
+	char mac[65];
+
+	hex_encode(m, 32, mac);
+	put(f, "\nmac = \"%s\";\n", mac);
+}
+
+/*
+ * Both texts start with @canon (the MAC input's first line, which tells
+ * them apart) or, in the file, @comment; @uuid and @kek_id get the
+ * config's in text form.
+ */
+static void text_head(struct text *f, const struct vol_config *cfg,
+		      bool canonical, const char *canon, const char *comment,
+		      char uuid[VOL_UUID_STR_LEN + 1],
+		      char kek_id[2 * KEK_ID_LEN + 1])
+{
+	vol_uuid_str(cfg->uuid, uuid);
+	hex_encode(cfg->kek_id, KEK_ID_LEN, kek_id);
+	put(f, "%s", canonical ? canon : comment);
+}
+
+char *vol_text(const struct vol_config *cfg, bool canonical)
+{
+	char uuid[VOL_UUID_STR_LEN + 1], kek_id[2 * KEK_ID_LEN + 1];
+	struct text t = { 0 }, *f = &t;
+
+	text_head(f, cfg, canonical, "atrestfs.conf canonical v1\n",
+		  "# atrestfs volume configuration.  Not secret, but "
+		  "authenticated by \"mac\":\n# any edit makes the volume "
+		  "refuse to mount.\n", uuid, kek_id);
+	put(f, "format_version = %u;\n", cfg->format_version);
+	/* Only when set: a config from before generations keeps its MAC. */
+	if (cfg->generation)
+		put(f, "generation = %u%s;\n", cfg->generation,
+			!canonical && cfg->generation > INT32_MAX ? "L" : "");
+	put(f, "volume_uuid = \"%s\";\nextent_size = %u;\n"
+		"cipher = \"%s\";\nkek_id = \"%s\";\n", uuid,
+		cfg->extent_size, VOL_CIPHER, kek_id);
+	slots_text(f, cfg, canonical);
+	options_text(f, &cfg->opt, canonical);
+	retiring_text(f, &cfg->retiring);
+	if (!canonical)
+		mac_text(f, cfg->mac);
+	return text_done(f);
+}
+
+char *vol_export_text(const struct vol_config *cfg, bool canonical)
+{
+	char uuid[VOL_UUID_STR_LEN + 1], kek_id[2 * KEK_ID_LEN + 1];
+	struct text t = { 0 }, *f = &t;
+
+	text_head(f, cfg, canonical, "atrestfs keyslots export canonical v1\n",
+		  "# atrestfs keyslot backup (atrestfs keyslot import).  "
+		  "Wrapped keys only:\n# useless without a root key, "
+		  "authenticated by \"mac\".\nexport_version = 1;\n", uuid,
+		  kek_id);
+	put(f, "generation = %u%s;\nvolume_uuid = \"%s\";\n"
+		"kek_id = \"%s\";\n", cfg->generation,
+		!canonical && cfg->generation > INT32_MAX ? "L" : "", uuid,
+		kek_id);
+	slots_text(f, cfg, canonical);
+	if (!canonical)
+		mac_text(f, cfg->mac);
+	return text_done(f);
+}
+
+static int text_mac(const struct kek *kek, char *text, uint8_t mac[32])
+{
 	int err;
 
 	if (!text)
@@ -215,6 +291,86 @@ int vol_mac(const struct kek *kek, const struct vol_config *cfg,
 	err = kdf_hmac(kek->conf_mac_key, text, strlen(text), mac);
 	free(text);
 	return err;
+}
+
+int vol_export_mac(const struct kek *kek, const struct vol_config *cfg,
+		   uint8_t mac[32])
+{
+	return text_mac(kek, vol_export_text(cfg, true), mac);
+}
+
+int vol_slot_find(const struct vol_config *cfg, unsigned int number)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nslots; i++)
+		if (cfg->slots[i].number == number)
+			return (int)i;
+	return -1;
+}
+
+unsigned int vol_slot_free(const struct vol_config *cfg)
+{
+	unsigned int n;
+
+	for (n = 0; n < VOL_MAX_SLOTS; n++)
+		if (vol_slot_find(cfg, n) < 0)
+			break;
+	return n;
+}
+
+bool vol_slot_active(const struct vol_keyslot *ks, int64_t now)
+{
+	return ks->state == VOL_SLOT_ENABLED &&
+	       (!ks->expires || now < ks->expires);
+}
+
+void vol_time_str(int64_t t, char out[VOL_TIME_LEN + 1])
+{
+	time_t tt = (time_t)t;
+	char buf[96];
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm))
+		memset(&tm, 0, sizeof(tm));
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
+	/* Years up to 9999 (vol_time_parse()) fit exactly. */
+	memcpy(out, buf, VOL_TIME_LEN);
+	out[VOL_TIME_LEN] = '\0';
+}
+
+int vol_time_parse(const char *s, int64_t *t)
+{
+	char again[VOL_TIME_LEN + 1];
+	struct tm tm;
+	time_t tt;
+	int n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(s) != VOL_TIME_LEN ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    n != VOL_TIME_LEN || tm.tm_year < 1970)
+		return -EINVAL;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	tt = timegm(&tm);
+	if (tt <= 0)
+		return -EINVAL;
+	/* 2027-02-30 would normalise to March: only the one spelling. */
+	vol_time_str((int64_t)tt, again);
+	if (strcmp(again, s))
+		return -EINVAL;
+	*t = (int64_t)tt;
+	return 0;
+}
+
+int vol_mac(const struct kek *kek, const struct vol_config *cfg,
+	    uint8_t mac[32])
+{
+	return text_mac(kek, vol_text(cfg, true), mac);
 }
 
 int vol_verify(const struct kek *kek, const struct vol_config *cfg)

@@ -48,6 +48,16 @@ struct vol_param {
 };
 
 /*
+ * A keyslot's lifecycle, as key vaults have it: a disabled or removed
+ * (soft-deleted) keyslot opens nothing but stays until it is purged.
+ */
+enum vol_slot_state {
+	VOL_SLOT_ENABLED = 0,		/* no state setting */
+	VOL_SLOT_DISABLED,
+	VOL_SLOT_REMOVED,
+};
+
+/*
  * One wrapped copy of the KEK.  A volume may hold several (HSM plus a
  * recovery passphrase, say); any one of them opens it.
  */
@@ -60,6 +70,15 @@ struct vol_keyslot {
 	size_t wrapped_len;
 	struct vol_param params[VOL_MAX_PARAMS];	/* public only */
 	unsigned int nparams;
+	/*
+	 * What the user calls it: 0 to VOL_MAX_SLOTS - 1, unique, kept when
+	 * other keyslots go.  Written only when it differs from the index,
+	 * so a config from before numbers keeps its text and MAC.
+	 */
+	unsigned int number;
+	char label[VOL_NAME_MAX + 1];	/* "" if none */
+	enum vol_slot_state state;
+	int64_t expires;		/* UTC seconds since 1970; 0: never */
 };
 
 /*
@@ -91,7 +110,7 @@ static inline bool vol_has_policy(const struct vol_options *o)
 }
 
 /*
- * A KEK rotation under way (docs/format.md 3.8): the old KEK, boxed
+ * A KEK rotation under way (docs/format.md 3.9): the old KEK, boxed
  * under the current one (kek_wrap_retiring()), until every header,
  * xattr value and symlink target is rewrapped or re-sealed.  Optional:
  * absent, the config's canonical form (and MAC) is what it was without.
@@ -140,6 +159,33 @@ int vol_verify(const struct kek *kek, const struct vol_config *cfg);
 #define VOL_SLOT_AAD_MAX	(15 + VOL_UUID_LEN + KEK_ID_LEN + VOL_NAME_MAX)
 size_t vol_slot_aad(const struct vol_config *cfg,
 		    const struct vol_keyslot *slot, uint8_t *aad);
+
+/*
+ * The index of keyslot number @number in @cfg, or -1 if there is none.
+ */
+int vol_slot_find(const struct vol_config *cfg, unsigned int number);
+/* The lowest keyslot number @cfg does not use (VOL_MAX_SLOTS if full). */
+unsigned int vol_slot_free(const struct vol_config *cfg);
+/* Enabled and, at @now, not expired: the keyslot may unlock. */
+bool vol_slot_active(const struct vol_keyslot *ks, int64_t now);
+
+/*
+ * Expiry times: "YYYY-MM-DDTHH:MM:SSZ" (UTC), years 1970 to 9999, the one
+ * spelling; vol_time_parse() refuses any other (-EINVAL).
+ */
+#define VOL_TIME_LEN		20
+int vol_time_parse(const char *s, int64_t *t);
+void vol_time_str(int64_t t, char out[VOL_TIME_LEN + 1]);
+
+/*
+ * A backup of the keyslots (docs/format.md 3.8): @cfg's UUID, KEK ID,
+ * generation and keyslots, and in @cfg->mac the export MAC, a HMAC with
+ * the config MAC key over a canonical form whose first line differs from
+ * the config's, so that neither can pass for the other.
+ */
+char *vol_export_text(const struct vol_config *cfg, bool canonical);
+int vol_export_mac(const struct kek *kek, const struct vol_config *cfg,
+		   uint8_t mac[32]);
 
 void vol_uuid_str(const uint8_t uuid[VOL_UUID_LEN],
 		  char out[VOL_UUID_STR_LEN + 1]);

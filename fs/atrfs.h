@@ -104,14 +104,15 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
 		   dev_t *devp, bool *by_root);
 /*
- * The mount point of an atrestfs mount of backing directory @source (a
- * realpath) into @mp: 1, 0 if there is none, -errno if mountinfo cannot
- * be read.
+ * A mount of type @fstype whose source is @source (a volume's realpath,
+ * as atrestfs mount names it): 1 with its mount point in @mp, 0 if none,
+ * -errno if /proc/self/mountinfo cannot be read.
  */
-int mountinfo_source(const char *source, char *mp, size_t mplen);
+int mountinfo_source(const char *source, const char *fstype, char *mp,
+		     size_t mplen);
 /*
- * The backing directory of the atrestfs mount at @dir (a realpath) into
- * @source: 1, 0 if what is mounted there last is not atrestfs, -errno.
+ * The source of what is mounted last at @dir (a realpath) into @source:
+ * 1 if it is an atrestfs mount, 0 if not (or nothing is), -errno.
  */
 int mountinfo_source_at(const char *dir, char *source, size_t len);
 /* Is @opt one of the comma-separated @opts (as mount options are)? */

@@ -42,98 +42,117 @@ bool opt_listed(const char *opts, const char *opt)
 	return false;
 }
 
-/* One line of mountinfo, its escapes undone. */
-struct mi_entry {
-	char mp[PATH_MAX], fstype[256], source[PATH_MAX], opts[1024];
+/*
+ * One line of mountinfo: field 3 is MAJOR:MINOR, field 5 the mount point;
+ * the fstype, the source and the super options follow " - " (proc(5)).
+ * false for a line that does not parse.
+ */
+struct mi_line {
+	char mp[PATH_MAX], fstype[256], src[PATH_MAX], opts[1024];
 	dev_t dev;
 };
 
-/*
- * The next entry of @f into @e: 1, or 0 at the end.  Field 3 is
- * MAJOR:MINOR, field 5 the mount point; the fstype, source and super
- * options follow " - " (proc(5)).  Lines that do not parse are skipped.
- */
-static int next_entry(FILE *f, struct mi_entry *e)
+static bool parse_line(const char *line, struct mi_line *l)
 {
-	char line[8192];
+	const char *sep = strstr(line, " - ");
 	unsigned int maj, min;
-	const char *sep;
 
-	while (fgets(line, sizeof(line), f)) {
-		sep = strstr(line, " - ");
-		e->source[0] = e->opts[0] = '\0';
-		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min,
-			   e->mp) != 3 || !sep ||
-		    sscanf(sep + 3, "%255s %4095s %1023s", e->fstype, e->source,
-			   e->opts) < 1)
-			continue;
-		unescape(e->mp);
-		unescape(e->source);
-		e->dev = makedev(maj, min);
-		return 1;
-	}
-	return 0;
+	l->src[0] = l->opts[0] = '\0';
+	if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, l->mp) != 3 ||
+	    !sep || sscanf(sep + 3, "%255s %4095s %1023s", l->fstype, l->src,
+			   l->opts) < 1)
+		return false;
+	unescape(l->mp);
+	unescape(l->src);
+	l->dev = makedev(maj, min);
+	return true;
+}
+
+/*
+ * The last line for which @match() holds into *@last (mounts stack, so
+ * the last one is on top): 1, 0 if none, -errno if mountinfo is unreadable.
+ */
+static int find_last(bool (*match)(const struct mi_line *l, const void *ctx),
+		     const void *ctx, struct mi_line *last)
+{
+	struct mi_line l;
+	char line[8192];
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (parse_line(line, &l) && match(&l, ctx)) {
+			*last = l;
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+struct by_point {
+	const char *dir;	/* NULL: by @dev */
+	dev_t dev;
+};
+
+static bool match_point(const struct mi_line *l, const void *ctx)
+{
+	const struct by_point *b = ctx;
+
+	return b->dir ? !strcmp(l->mp, b->dir) : l->dev == b->dev;
 }
 
 int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
 		   dev_t *devp, bool *by_root)
 {
-	struct mi_entry e;
-	int found = 0;
-	FILE *f;
+	struct by_point b = { .dir = dir, .dev = dev };
+	struct mi_line l;
+	int found = find_last(match_point, &b, &l);
 
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	while (next_entry(f, &e)) {
-		if (dir ? strcmp(e.mp, dir) != 0 : e.dev != dev)
-			continue;
-		if (type)
-			snprintf(type, typelen, "%s", e.fstype);
-		if (devp)
-			*devp = e.dev;
-		if (by_root)
-			*by_root = opt_listed(e.opts, "user_id=0");
-		found = 1;
-	}
-	fclose(f);
-	return found;
+	if (found != 1)
+		return found;
+	if (type)
+		snprintf(type, typelen, "%s", l.fstype);
+	if (devp)
+		*devp = l.dev;
+	if (by_root)
+		*by_root = opt_listed(l.opts, "user_id=0");
+	return 1;
 }
 
-int mountinfo_source(const char *source, char *mp, size_t mplen)
-{
-	struct mi_entry e;
-	int found = 0;
-	FILE *f;
+struct by_source {
+	const char *source, *fstype;
+};
 
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	while (next_entry(f, &e)) {
-		if (strcmp(e.fstype, "fuse.atrestfs") || strcmp(e.source, source))
-			continue;
-		snprintf(mp, mplen, "%s", e.mp);
-		found = 1;
-	}
-	fclose(f);
+static bool match_source(const struct mi_line *l, const void *ctx)
+{
+	const struct by_source *b = ctx;
+
+	return !strcmp(l->fstype, b->fstype) && !strcmp(l->src, b->source);
+}
+
+int mountinfo_source(const char *source, const char *fstype, char *mp,
+		     size_t mplen)
+{
+	struct by_source b = { .source = source, .fstype = fstype };
+	struct mi_line l;
+	int found = find_last(match_source, &b, &l);
+
+	if (found == 1)
+		snprintf(mp, mplen, "%s", l.mp);
 	return found;
 }
 
 int mountinfo_source_at(const char *dir, char *source, size_t len)
 {
-	struct mi_entry e;
-	int found = 0;
-	FILE *f;
+	struct by_point b = { .dir = dir };
+	struct mi_line l;
+	int found = find_last(match_point, &b, &l);
 
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	while (next_entry(f, &e)) {
-		if (strcmp(e.mp, dir))
-			continue;
-		found = !strcmp(e.fstype, "fuse.atrestfs");
-		snprintf(source, len, "%s", e.source);
-	}
-	fclose(f);
-	return found;
+	if (found != 1)
+		return found;
+	snprintf(source, len, "%s", l.src);
+	return !strcmp(l.fstype, "fuse.atrestfs");
 }

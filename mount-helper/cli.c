@@ -206,6 +206,7 @@ void cli_keysrc(struct cli_keyopts *o, struct volkey_src *src)
 	src->provider = o->provider;
 	src->slot = o->slot;
 	src->audit_warn_only = o->audit_warn_only;
+	src->inactive_ok = o->inactive_ok;
 }
 
 int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
@@ -357,7 +358,7 @@ static void usage(FILE *f)
 "  init CIPHERDIR               make CIPHERDIR a new, empty volume\n"
 "  mount CIPHERDIR MOUNTPOINT   show the plaintext view of CIPHERDIR\n"
 "  unmount MOUNTPOINT           take it away again\n"
-"  keyslot list|add|remove      manage the wrapped copies of the volume key\n"
+"  keyslot list|add|remove|...  manage the wrapped copies of the volume key\n"
 "  passwd CIPHERDIR             change a passphrase keyslot's passphrase\n"
 "  config CIPHERDIR             show or change the audit log and access policy\n"
 "  trust CIPHERDIR              accept its atrestfs.conf as the newest seen here\n"
@@ -365,6 +366,7 @@ static void usage(FILE *f)
 "  header backup|restore        save every file's header, put them back\n"
 "  rotate-kek CIPHERDIR|MNT     a new volume key; every file's key rewrapped\n"
 "  rotate-root CIPHERDIR        move a keyslot to a new root key or provider\n"
+"  destroy CIPHERDIR            crypto-shred the volume: its keys, for good\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
@@ -418,6 +420,8 @@ int main(int argc, char **argv)
 		return cmd_rotate_kek(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rotate-root"))
 		return cmd_rotate_root(argc - 1, argv + 1);
+	if (!strcmp(cmd, "destroy"))
+		return cmd_destroy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);

@@ -5,6 +5,7 @@
 #ifndef ATR_CLI_H
 #define ATR_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -102,6 +103,8 @@ int cmd_mount_helper(int argc, char **argv);
 struct cli_keyopts {
 	char provider[KEYPROV_NAME_MAX + 1];	/* only this provider; "": any */
 	int slot;			/* only this keyslot; -1: any */
+	uint32_t inactive_ok;		/* volkey_src's: may unlock though
+					 * inactive (bit N: keyslot N) */
 	char keyfile[4096];		/* keyfile provider's path; "": default */
 	char *opt[CLI_OPTS_MAX];	/* "KEY\0VALUE", owned */
 	unsigned int nopts;
@@ -122,6 +125,8 @@ struct cli_keyopts {
  * may point inside it (cli_keyopts_settings() refuses one).
  */
 void cli_keyopts_volume(struct cli_keyopts *o, const char *dir);
+/* After cli_keyopts_volume(): whether @path is inside the volume. */
+bool cli_in_volume(const struct cli_keyopts *o, const char *path);
 
 /*
  * How to unlock a volume: mount, keyslot, passwd and config take the same
@@ -211,6 +216,37 @@ int cli_lock(int dirfd);
 int cmd_keyslot(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+/*
+ * volkey_commit() @cfg to the volume @dir (@dirfd, locked), saying why it
+ * failed or passing on its warning, then record the new generation on
+ * this machine (@state_dir, as cli_rollback_record()): 0 or -errno.
+ */
+int cli_commit(const char *dir, const char *state_dir, int dirfd,
+	       struct vol_config *cfg, const struct kek *kek);
+/* "enabled", "disabled", "removed" or "expired", as the clock says now. */
+const char *cli_slot_state(const struct vol_keyslot *ks);
+
+/*
+ * backup.c: keyslot export and import, after the keyslot command has
+ * unlocked the volume @dir (verified @cfg, @kek) and checked its
+ * generation.  Each returns an exit code, having said why.  Export
+ * writes the new @file (refused inside the volume, so @o must be the
+ * options cli_unlock() used) and records it in the state directory;
+ * import commits what it adds through @dirfd, locked.
+ */
+int cli_keyslot_export(const char *dir, const char *state_dir,
+		       const struct cli_keyopts *o, const char *file,
+		       const struct vol_config *cfg, const struct kek *kek);
+int cli_keyslot_import(const char *dir, const char *state_dir, int dirfd,
+		       const char *file, struct vol_config *cfg,
+		       const struct kek *kek);
+/* Whether this machine's record of the last export holds @ks as it is. */
+bool cli_backup_covers(const char *dir, const char *state_dir,
+		       const struct vol_config *cfg, const struct kek *kek,
+		       const struct vol_keyslot *ks);
+
+/* cmd_destroy.c */
+int cmd_destroy(int argc, char **argv);
 
 /* cmd_rotate.c */
 int cmd_rotate_kek(int argc, char **argv);

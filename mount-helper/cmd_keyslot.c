@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * mount-helper/cmd_keyslot.c - "atrestfs keyslot list|add|remove",
- * "atrestfs passwd" and "atrestfs config": change what atrestfs.conf holds.
+ * mount-helper/cmd_keyslot.c - "atrestfs keyslot list|add|remove|..."
+ * (the keyslots' lifecycle, export and import), "atrestfs passwd" and
+ * "atrestfs config": change what atrestfs.conf holds.
  * Every change unlocks the KEK through an existing keyslot (the config can
  * only be trusted, and re-MACed, with it), edits the config, re-MACs and
  * atomically replaces atrestfs.conf: no file is touched, so the cost does
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../crypto/codec.h"
@@ -26,7 +28,10 @@ struct ks_args {
 	const char *dir;
 	const char *state_dir;		/* --state-dir; NULL: the default */
 	const char *verb;
-	long index;
+	long index;			/* keyslot number */
+	const char *arg;		/* expire's date, label's text, a file */
+	const char *label;		/* add --label */
+	bool force;
 	/* config: the changes asked for */
 	struct vol_options set;		/* new audit file, uids, gids */
 	bool no_audit, no_policy, changes;
@@ -37,13 +42,20 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: atrestfs keyslot list [--json] CIPHERDIR\n"
 "       atrestfs keyslot add [OPTIONS] --new-provider NAME CIPHERDIR\n"
-"       atrestfs keyslot remove [OPTIONS] CIPHERDIR N\n"
+"       atrestfs keyslot disable|enable|remove|restore|purge [OPTIONS] CIPHERDIR N\n"
+"       atrestfs keyslot expire [OPTIONS] CIPHERDIR N DATE|never\n"
+"       atrestfs keyslot label [OPTIONS] CIPHERDIR N TEXT|\"\"\n"
+"       atrestfs keyslot export|import [OPTIONS] CIPHERDIR FILE\n"
 "       atrestfs passwd [OPTIONS] CIPHERDIR\n"
 "       atrestfs config [OPTIONS] CIPHERDIR\n"
 "A volume holds up to %d keyslots, each a copy of its key wrapped by one\n"
-"key provider; any one of them mounts it.  The last one cannot be removed.\n"
-"passwd rewraps a passphrase keyslot (the first, or --slot N) under a new\n"
-"passphrase.\n"
+"key provider; any one of them mounts it.  A keyslot keeps its number N.\n"
+"disable and remove (a soft delete) stop a keyslot from opening the volume\n"
+"until enable or restore; expire does so from DATE (UTC, YYYY-MM-DD or\n"
+"YYYY-MM-DDTHH:MM:SSZ); purge destroys a removed keyslot for good, once an\n"
+"export holds it.  export writes the wrapped keys to FILE (useless without\n"
+"a root key), import brings back those the volume lacks.  passwd rewraps a\n"
+"passphrase keyslot (the first, or --slot N) under a new passphrase.\n"
 "\n"
 "Unlocking with an existing keyslot (as for atrestfs mount):\n"
 "  -k, --keyfile PATH, -P, --provider NAME, -S, --slot N,\n"
@@ -55,6 +67,10 @@ static void usage(FILE *f)
 "      --new-keyfile PATH           keyfile: the key file (made if absent)\n"
 "      --new-passfile FILE          passphrase from FILE\n"
 "      --new-extpass CMD            passphrase from CMD's standard output\n"
+"      --label TEXT                 its label\n"
+"Lifecycle:\n"
+"  -f, --force                      disable, remove or expire the last usable\n"
+"                                   keyslot; purge without an export\n"
 "Audit log and access policy (config; without these, it shows them):\n"
 "      --audit-file PATH            audit to PATH (absolute), JSON lines\n"
 "      --audit-syslog               audit to syslog as well\n"
@@ -91,15 +107,26 @@ static int load_unverified(const char *dir, struct vol_config *cfg)
 	return 0;
 }
 
+const char *cli_slot_state(const struct vol_keyslot *ks)
+{
+	if (ks->state == VOL_SLOT_DISABLED)
+		return "disabled";
+	if (ks->state == VOL_SLOT_REMOVED)
+		return "removed";
+	return vol_slot_active(ks, (int64_t)time(NULL)) ? "enabled" : "expired";
+}
+
 static void list_json(const struct vol_config *cfg, const char *uuid)
 {
+	char when[VOL_TIME_LEN + 1];
 	const struct vol_keyslot *ks;
 	unsigned int i, j;
 
 	printf("{\"volume\":\"%s\",\"authenticated\":false,\"keyslots\":[", uuid);
 	for (i = 0; i < cfg->nslots; i++) {
 		ks = &cfg->slots[i];
-		printf("%s{\"slot\":%u,\"provider\":", i ? "," : "", i);
+		printf("%s{\"slot\":%u,\"provider\":", i ? "," : "",
+		       ks->number);
 		cli_json_str(stdout, ks->provider);
 		printf(",\"key_id\":");
 		cli_json_str(stdout, ks->key_id);
@@ -112,7 +139,16 @@ static void list_json(const struct vol_config *cfg, const char *uuid)
 			putchar(':');
 			cli_json_str(stdout, ks->params[j].value);
 		}
-		printf("}}");
+		printf("},\"label\":");
+		cli_json_str(stdout, ks->label);
+		printf(",\"state\":\"%s\",\"expires\":", cli_slot_state(ks));
+		if (ks->expires) {
+			vol_time_str(ks->expires, when);
+			printf("\"%s\"", when);
+		} else {
+			printf("null");
+		}
+		printf("}");
 	}
 	printf("]}\n");
 }
@@ -156,45 +192,101 @@ static int list(int argc, char **argv)
 	for (i = 0; i < cfg.nslots; i++) {
 		const struct vol_keyslot *ks = &cfg.slots[i];
 
+		char when[VOL_TIME_LEN + 1];
+
 		printf("%u: provider=%s key_id=%s key_version=%u algorithm=%s",
-		       i, ks->provider, ks->key_id, ks->key_version,
+		       ks->number, ks->provider, ks->key_id, ks->key_version,
 		       ks->algorithm);
 		for (j = 0; j < ks->nparams; j++)
 			printf(" %s=%s", ks->params[j].key, ks->params[j].value);
+		if (strcmp(cli_slot_state(ks), "enabled"))
+			printf(" state=%s", cli_slot_state(ks));
+		if (ks->expires) {
+			vol_time_str(ks->expires, when);
+			printf(" expires=%s", when);
+		}
+		if (ks->label[0])
+			printf(" label=\"%s\"", ks->label);
 		printf("\n");
 	}
 	return EXIT_OK;
 }
 
+static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
+		  struct kek **kek, unsigned int *slot)
+{
+	int ret;
 
-/*
- * volkey_commit(), saying why it failed or passing on its warning, then
- * record the new generation on this machine: 0 or -errno.
- */
-static int commit(const struct ks_args *a, int dirfd, struct vol_config *cfg,
-		  const struct kek *kek)
+	*dirfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		cli_err("%s: %s", a->dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	/* Every caller stores: no other command may store in between. */
+	ret = cli_lock(*dirfd);
+	if (ret) {
+		cli_err("%s: cannot lock the volume: %s", a->dir,
+			strerror(-ret));
+		close(*dirfd);
+		return EXIT_FAIL;
+	}
+	ret = cli_unlock(*dirfd, a->dir, &a->unlock, cfg, kek, slot);
+	if (ret)
+		close(*dirfd);
+	return ret;
+}
+
+int cli_commit(const char *dir, const char *state_dir, int dirfd,
+	       struct vol_config *cfg, const struct kek *kek)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
 	int err = volkey_commit(dirfd, cfg, kek, msg, sizeof(msg));
 
 	if (err) {
-		cli_err("%s: %s", a->dir, *msg ? msg : strerror(-err));
+		cli_err("%s: %s", dir, *msg ? msg : strerror(-err));
 		return err;
 	}
 	if (*msg)
 		cli_warn(msg);
-	cli_rollback_record(a->dir, a->state_dir, cfg, kek);
+	cli_rollback_record(dir, state_dir, cfg, kek);
 	return 0;
 }
 
-/* Wrap into cfg->slots[at] (at == nslots appends), then commit. */
+static int commit(const struct ks_args *a, int dirfd, struct vol_config *cfg,
+		  const struct kek *kek)
+{
+	return cli_commit(a->dir, a->state_dir, dirfd, cfg, kek);
+}
+
+/*
+ * The keyslot that already holds @ks's root key, or -1.  A passphrase
+ * keyslot names no key (every one is "passphrase"), so it never matches.
+ */
+static int holder(const struct vol_config *cfg, const struct vol_keyslot *ks,
+		  unsigned int skip)
+{
+	unsigned int i;
+
+	if (!strcmp(ks->provider, "passphrase"))
+		return -1;
+	for (i = 0; i < cfg->nslots; i++)
+		if (i != skip && !strcmp(cfg->slots[i].provider, ks->provider) &&
+		    !strcmp(cfg->slots[i].key_id, ks->key_id))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Wrap into cfg->slots[at] (at == nslots appends; else a rewrap keeping
+ * the keyslot's number, label, state and expiry), then commit.
+ */
 static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 		    const struct kek *kek, unsigned int at)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
 	struct volkey_src src;
 	struct vol_keyslot ks;
-	int err;
+	int err, i;
 
 	cli_keysrc(&a->add, &src);
 	cli_keyopts_volume(&a->add, a->dir);
@@ -203,6 +295,23 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));
 		return EXIT_KEY;
+	}
+	i = holder(cfg, &ks, at);
+	if (i >= 0) {
+		cli_err("key %s is already in keyslot %u of %s (%s): a second "
+			"keyslot for it would open nothing more%s", ks.key_id,
+			cfg->slots[i].number, a->dir, cli_slot_state(&cfg->slots[i]),
+			vol_slot_active(&cfg->slots[i], (int64_t)time(NULL)) ?
+			"" : "; enable, restore or extend that one instead");
+		return EXIT_KEY;
+	}
+	if (at < cfg->nslots) {
+		ks.number = cfg->slots[at].number;
+		memcpy(ks.label, cfg->slots[at].label, sizeof(ks.label));
+		ks.state = cfg->slots[at].state;
+		ks.expires = cfg->slots[at].expires;
+	} else if (a->label) {
+		snprintf(ks.label, sizeof(ks.label), "%s", a->label);
 	}
 	cfg->slots[at] = ks;
 	if (at == cfg->nslots)
@@ -294,16 +403,198 @@ static int change_config(struct ks_args *a, int dirfd, struct vol_config *cfg,
 	return EXIT_OK;
 }
 
-static int run(struct ks_args *a)
+/* Keyslots other than @skip that may unlock now. */
+static unsigned int others_active(const struct vol_config *cfg,
+				  unsigned int skip, int64_t now)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < cfg->nslots; i++)
+		n += i != skip && vol_slot_active(&cfg->slots[i], now);
+	return n;
+}
+
+/* expire's DATE: "never" (0), YYYY-MM-DD (its midnight, UTC) or the full form. */
+static int parse_date(const char *s, int64_t *t)
+{
+	char full[VOL_TIME_LEN + 1];
+
+	if (!strcmp(s, "never")) {
+		*t = 0;
+		return 0;
+	}
+	if (strlen(s) == 10) {
+		snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+		s = full;
+	}
+	return vol_time_parse(s, t);
+}
+
+/*
+ * Apply verb @a->verb (disable, enable, remove, restore, expire, label)
+ * to @ks: 0 with its audit event in *@event, or an exit code (said).
+ */
+static int change_slot(const struct ks_args *a, struct vol_keyslot *ks,
+		       const char **event)
+{
+	const char *v = a->verb;
+
+	if (!strcmp(v, "expire")) {
+		*event = "keyslot_expire";
+		if (!parse_date(a->arg, &ks->expires))
+			return 0;
+		cli_err("expire %s: want a UTC date YYYY-MM-DD, a time "
+			"YYYY-MM-DDTHH:MM:SSZ (years 1970 to 9999), or never",
+			a->arg);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(v, "label")) {
+		*event = "keyslot_label";
+		if (*a->arg && !str_valid(a->arg, VOL_NAME_MAX)) {
+			cli_err("label '%s': want at most %d printable "
+				"characters other than '\"' and '\\'", a->arg,
+				VOL_NAME_MAX);
+			return EXIT_USAGE;
+		}
+		snprintf(ks->label, sizeof(ks->label), "%s", a->arg);
+		return 0;
+	}
+	/* The state changes: removed ones only through restore. */
+	if (ks->state == VOL_SLOT_REMOVED && strcmp(v, "restore")) {
+		cli_err("keyslot %u of %s is removed%s", ks->number, a->dir,
+			strcmp(v, "enable") ? " already" :
+			": 'atrestfs keyslot restore' brings it back");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(v, "restore") && ks->state != VOL_SLOT_REMOVED) {
+		cli_err("keyslot %u of %s is not removed (it is %s)",
+			ks->number, a->dir, cli_slot_state(ks));
+		return EXIT_USAGE;
+	}
+	ks->state = !strcmp(v, "disable") ? VOL_SLOT_DISABLED :
+		    !strcmp(v, "remove") ? VOL_SLOT_REMOVED : VOL_SLOT_ENABLED;
+	*event = !strcmp(v, "disable") ? "keyslot_disable" :
+		 !strcmp(v, "remove") ? "keyslot_remove" :
+		 !strcmp(v, "enable") ? "keyslot_enable" : "keyslot_restore";
+	return 0;
+}
+
+/* What lifecycle() did, in one line. */
+static void say_changed(const struct ks_args *a, const struct vol_keyslot *ks)
+{
+	char when[VOL_TIME_LEN + 1];
+	const char *v = a->verb;
+
+	if (!strcmp(v, "expire") && ks->expires) {
+		vol_time_str(ks->expires, when);
+		cli_say("Keyslot %u of %s expires at %s\n", ks->number, a->dir,
+			when);
+	} else if (!strcmp(v, "expire")) {
+		cli_say("Keyslot %u of %s no longer expires\n", ks->number,
+			a->dir);
+	} else if (!strcmp(v, "label")) {
+		cli_say("Labelled keyslot %u of %s \"%s\"\n", ks->number,
+			a->dir, ks->label);
+	} else {
+		cli_say("%s keyslot %u of %s%s\n", !strcmp(v, "disable") ?
+			"Disabled" : !strcmp(v, "enable") ? "Enabled" :
+			!strcmp(v, "remove") ? "Removed" : "Restored",
+			ks->number, a->dir, !strcmp(v, "remove") ?
+			" (until it is purged, restore brings it back)" : "");
+	}
+}
+
+/*
+ * A keyslot's lifecycle: disable, enable, remove, restore, expire, label.
+ * Each is one commit and one audit line; the ones that leave no keyslot
+ * able to mount the volume need --force.
+ */
+static int lifecycle(struct ks_args *a, int dirfd, struct vol_config *cfg,
+		     const struct kek *kek, unsigned int at)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
-	struct vol_keyslot removed;
+	struct vol_keyslot *ks = &cfg->slots[at], was = *ks;
+	int64_t now = (int64_t)time(NULL);
+	const char *event = NULL;
+	int ret;
+
+	ret = change_slot(a, ks, &event);
+	if (ret)
+		return ret;
+	if (vol_slot_active(&was, now) && !vol_slot_active(ks, now) &&
+	    !others_active(cfg, at, now) && !a->force) {
+		cli_err("refusing to %s keyslot %u of %s: it is the last one "
+			"that can mount the volume, which could then be opened "
+			"only by reviving it with its own key; add or enable "
+			"another keyslot first, or use --force", a->verb,
+			ks->number, a->dir);
+		return EXIT_VOLUME;
+	}
+	if (commit(a, dirfd, cfg, kek))
+		return EXIT_FAIL;
+	if (volkey_audit(cfg, event, ks, 0, msg, sizeof(msg)))
+		cli_err("%s", msg);
+	say_changed(a, ks);
+	return EXIT_OK;
+}
+
+/*
+ * purge: the removed keyslot leaves the config for good.  Without an
+ * export that holds it (this machine's record of one), --force.
+ */
+static int purge(struct ks_args *a, int dirfd, struct vol_config *cfg,
+		 const struct kek *kek, unsigned int at)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct vol_keyslot gone = cfg->slots[at];
+	unsigned int i;
+
+	if (gone.state != VOL_SLOT_REMOVED) {
+		cli_err("keyslot %u of %s is %s, not removed: 'atrestfs keyslot "
+			"remove %s %u' first (purge destroys removed keyslots "
+			"only)", gone.number, a->dir, cli_slot_state(&gone), a->dir,
+			gone.number);
+		return EXIT_USAGE;
+	}
+	if (cfg->nslots == 1) {
+		cli_err("refusing to purge keyslot %u of %s: it is the volume's "
+			"only keyslot (restore it, or destroy the volume)",
+			gone.number, a->dir);
+		return EXIT_VOLUME;
+	}
+	if (!a->force && !cli_backup_covers(a->dir, a->state_dir, cfg, kek,
+					    &gone)) {
+		cli_err("refusing to purge keyslot %u of %s: no export made on "
+			"this machine holds it, so it could never be brought "
+			"back; 'atrestfs keyslot export %s FILE' first, or use "
+			"--force", gone.number, a->dir, a->dir);
+		return EXIT_VOLUME;
+	}
+	for (i = at; i + 1 < cfg->nslots; i++)
+		cfg->slots[i] = cfg->slots[i + 1];
+	cfg->nslots--;
+	if (commit(a, dirfd, cfg, kek))
+		return EXIT_FAIL;
+	if (volkey_audit(cfg, "keyslot_purge", &gone, 0, msg, sizeof(msg)))
+		cli_err("%s", msg);
+	cli_say("Purged keyslot %u from %s\n", gone.number, a->dir);
+	return EXIT_OK;
+}
+
+static int run(struct ks_args *a)
+{
 	struct vol_config cfg;
 	struct kek *kek = NULL;
-	unsigned int used = 0, i;
-	int dirfd, ret;
+	unsigned int used = 0;
+	int dirfd, ret, at = -1;
 
-	ret = cli_open_locked(a->dir, &a->unlock, &dirfd, &cfg, &kek, &used);
+	/* Reviving a keyslot may use its own key (docs: not a revocation). */
+	if (!strcmp(a->verb, "enable") || !strcmp(a->verb, "restore") ||
+	    !strcmp(a->verb, "expire"))
+		a->unlock.inactive_ok = a->index >= 0 &&
+					a->index < VOL_MAX_SLOTS ?
+					1u << a->index : 0;
+	ret = unlock(a, &dirfd, &cfg, &kek, &used);
 	if (ret)
 		return ret;
 	/* A change made to an older config would bury the newer one. */
@@ -311,22 +602,34 @@ static int run(struct ks_args *a)
 				 CLI_RB_NOTICE);
 	if (ret)
 		goto out;
+	if (a->index >= 0) {
+		at = a->index < VOL_MAX_SLOTS ?
+		     vol_slot_find(&cfg, (unsigned int)a->index) : -1;
+		if (at < 0) {
+			cli_err("volume %s has no keyslot %ld ('atrestfs keyslot "
+				"list %s' shows them)", a->dir, a->index, a->dir);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
 	if (!strcmp(a->verb, "add")) {
 		if (cfg.nslots == VOL_MAX_SLOTS) {
 			cli_err("volume %s already has %d keyslots, the most it "
-				"can hold", a->dir, VOL_MAX_SLOTS);
+				"can hold (purge a removed one first)", a->dir,
+				VOL_MAX_SLOTS);
 			ret = EXIT_VOLUME;
 			goto out;
 		}
 		ret = put_slot(a, dirfd, &cfg, kek, cfg.nslots);
 		if (!ret)
 			cli_say("Added keyslot %u (%s, key %s) to %s\n",
-				cfg.nslots - 1, a->new_provider,
+				cfg.slots[cfg.nslots - 1].number,
+				a->new_provider,
 				cfg.slots[cfg.nslots - 1].key_id, a->dir);
 	} else if (!strcmp(a->verb, "passwd")) {
 		if (strcmp(cfg.slots[used].provider, "passphrase")) {
 			cli_err("keyslot %u of %s is not a passphrase keyslot "
-				"(it is %s)", used, a->dir,
+				"(it is %s)", cfg.slots[used].number, a->dir,
 				cfg.slots[used].provider);
 			ret = EXIT_USAGE;
 			goto out;
@@ -334,34 +637,19 @@ static int run(struct ks_args *a)
 		ret = put_slot(a, dirfd, &cfg, kek, used);
 		if (!ret)
 			cli_say("Changed the passphrase of keyslot %u of %s\n",
-				used, a->dir);
+				cfg.slots[used].number, a->dir);
 	} else if (!strcmp(a->verb, "config")) {
 		ret = change_config(a, dirfd, &cfg, kek, used);
-	} else {		/* remove */
-		if (a->index < 0 || (unsigned long)a->index >= cfg.nslots) {
-			cli_err("volume %s has no keyslot %ld (it has %u)",
-				a->dir, a->index, cfg.nslots);
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		if (cfg.nslots == 1) {
-			cli_err("refusing to remove the last keyslot of %s: "
-				"the volume could never be opened again", a->dir);
-			ret = EXIT_VOLUME;
-			goto out;
-		}
-		removed = cfg.slots[a->index];
-		for (i = (unsigned int)a->index; i + 1 < cfg.nslots; i++)
-			cfg.slots[i] = cfg.slots[i + 1];
-		cfg.nslots--;
-		ret = commit(a, dirfd, &cfg, kek) ? EXIT_FAIL : EXIT_OK;
-		if (ret)
-			goto out;
-		cli_say("Removed keyslot %ld from %s\n", a->index, a->dir);
-		/* A rotation's last step: the old root key no longer opens it. */
-		if (volkey_audit(&cfg, "keyslot_remove", &removed, 0, msg,
-				 sizeof(msg)))
-			cli_err("%s", msg);
+	} else if (!strcmp(a->verb, "purge")) {
+		ret = purge(a, dirfd, &cfg, kek, (unsigned int)at);
+	} else if (!strcmp(a->verb, "export")) {
+		ret = cli_keyslot_export(a->dir, a->state_dir, &a->unlock,
+					 a->arg, &cfg, kek);
+	} else if (!strcmp(a->verb, "import")) {
+		ret = cli_keyslot_import(a->dir, a->state_dir, dirfd, a->arg,
+					 &cfg, kek);
+	} else {
+		ret = lifecycle(a, dirfd, &cfg, kek, (unsigned int)at);
 	}
 out:
 	kek_free(kek);
@@ -373,7 +661,13 @@ static int parse(struct ks_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_UNLOCK_OPTIONS,
-		CLI_NEWKEY_OPTIONS,
+		{ "new-provider", required_argument, NULL, 'n' },
+		{ "new-option", required_argument, NULL, 'N' },
+		{ "new-keyfile", required_argument, NULL, 3 },
+		{ "new-passfile", required_argument, NULL, 4 },
+		{ "new-extpass", required_argument, NULL, 5 },
+		{ "label", required_argument, NULL, 6 },
+		{ "force", no_argument, NULL, 'f' },
 		CLI_POLICY_OPTIONS,
 		{ "state-dir", required_argument, NULL, CLI_OPT_STATE_DIR },
 		{ "no-audit", no_argument, NULL, 8 },
@@ -382,17 +676,11 @@ static int parse(struct ks_args *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, err = 0;
 
-	while ((c = getopt_long(argc, argv, CLI_UNLOCK_SHORT CLI_NEWKEY_SHORT
-				"qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CLI_UNLOCK_SHORT "n:N:fqh", opts,
+				NULL)) != -1) {
 		switch (cli_unlock_opt(&a->unlock, c, optarg)) {
-		case 1:
-			continue;
-		case -1:
-			return -EINVAL;
-		}
-		switch (cli_newkey_opt(&a->add, &a->new_provider, c, optarg)) {
 		case 1:
 			continue;
 		case -1:
@@ -409,6 +697,33 @@ static int parse(struct ks_args *a, int argc, char **argv)
 		case CLI_OPT_STATE_DIR:
 			if (cli_state_dir_opt(&a->state_dir, optarg))
 				return -EINVAL;
+			break;
+		case 'n':
+			a->new_provider = optarg;
+			break;
+		case 'N':
+			err = cli_keyopts_add(&a->add, optarg);
+			break;
+		case 3:
+			snprintf(a->add.keyfile, sizeof(a->add.keyfile), "%s",
+				 optarg);
+			break;
+		case 4:
+		case 5:
+			err = cli_keyopts_secret(&a->add, c == 4 ? optarg : NULL,
+						 c == 5 ? optarg : NULL);
+			break;
+		case 6:
+			if (!str_valid(optarg, VOL_NAME_MAX) || !*optarg) {
+				cli_err("--label '%s': want 1 to %d printable "
+					"characters other than '\"' and '\\'",
+					optarg, VOL_NAME_MAX);
+				return -EINVAL;
+			}
+			a->label = optarg;
+			break;
+		case 'f':
+			a->force = true;
 			break;
 		case 8:
 			a->no_audit = true;
@@ -427,11 +742,51 @@ static int parse(struct ks_args *a, int argc, char **argv)
 		default:
 			return -EINVAL;
 		}
+		if (err) {
+			cli_err("bad option value: %s", optarg);
+			return err;
+		}
 	}
 	return 0;
 }
 
-static int main_common(struct ks_args *a, int argc, char **argv, int npos)
+/*
+ * Say in one line which of @npos arguments are missing (@given were) or
+ * that there are too many; @dir is the first, if given.
+ */
+static void missing_args(const char *verb, int given, int npos,
+			 bool numbered, const char *dir)
+{
+	bool ks = strcmp(verb, "passwd") && strcmp(verb, "config");
+	const char *pre = ks ? "keyslot " : "", *page = ks ? "keyslot" : verb;
+	const char *what = !strcmp(verb, "expire") ? " DATE|never" :
+			   !strcmp(verb, "label") ? " TEXT" : " FILE";
+
+	if (given > npos)
+		cli_err("%s%s: too many arguments (see atrestfs %s --help)", pre,
+			verb, page);
+	else if (given == 1 && numbered)
+		cli_err("keyslot %s: which keyslot? Give its number N after "
+			"CIPHERDIR (atrestfs keyslot list %s shows them)", verb,
+			dir);
+	else if (given == 0 && npos == 2 && numbered)
+		cli_err("keyslot %s: CIPHERDIR and the keyslot number N are "
+			"missing (see atrestfs keyslot --help)", verb);
+	else if (npos == 1)
+		cli_err("%s%s: CIPHERDIR is missing (see atrestfs %s --help)",
+			pre, verb, page);
+	else
+		cli_err("keyslot %s: wants CIPHERDIR%s%s (see atrestfs keyslot "
+			"--help)", verb, numbered ? " N" : "", npos > 1 + numbered ?
+			what : "");
+}
+
+/*
+ * @npos positional arguments: CIPHERDIR, then (@numbered) a keyslot
+ * number, then whatever the verb takes (a date, a label, a file).
+ */
+static int main_common(struct ks_args *a, int argc, char **argv, int npos,
+		       bool numbered)
 {
 	int err = parse(a, argc, argv);
 	uint64_t index;
@@ -444,25 +799,12 @@ static int main_common(struct ks_args *a, int argc, char **argv, int npos)
 	}
 	/* A missing argument is one line, not the whole page. */
 	if (argc - optind != npos) {
-		bool ks = !strcmp(a->verb, "add") || !strcmp(a->verb, "remove");
-
-		if (argc - optind > npos)
-			cli_err("%s%s: too many arguments (see atrestfs %s "
-				"--help)", ks ? "keyslot " : "", a->verb,
-				ks ? "keyslot" : a->verb);
-		else if (argc - optind == 1)	/* remove CIPHERDIR */
-			cli_err("keyslot remove: which keyslot? Give its "
-				"number N after CIPHERDIR (atrestfs keyslot "
-				"list %s shows them)", argv[optind]);
-		else
-			cli_err("%s%s: CIPHERDIR%s missing (see atrestfs %s "
-				"--help)", ks ? "keyslot " : "", a->verb,
-				npos == 2 ? " and the keyslot number N are" :
-				" is", ks ? "keyslot" : a->verb);
+		missing_args(a->verb, argc - optind, npos, numbered,
+			     argc > optind ? argv[optind] : "");
 		return EXIT_USAGE;
 	}
 	a->dir = argv[optind];
-	if (npos == 2) {
+	if (numbered) {
 		/* Any number: run() says which keyslots the volume has. */
 		if (dec_parse_u64(argv[optind + 1], 0, UINT32_MAX, &index)) {
 			cli_err("keyslot number '%s' is not a number",
@@ -471,6 +813,8 @@ static int main_common(struct ks_args *a, int argc, char **argv, int npos)
 		}
 		a->index = (long)index;
 	}
+	if (npos > 1 + numbered)
+		a->arg = argv[optind + npos - 1];
 	if (!strcmp(a->verb, "config") && !a->changes)
 		return show_config(a->dir);
 	if (strcmp(a->verb, "config") && a->changes) {
@@ -496,14 +840,19 @@ static int ks_main(const char *verb, int argc, char **argv)
 	a.verb = verb;
 	/* config mends a broken audit setting: it must open without the log. */
 	a.unlock.audit_warn_only = !strcmp(verb, "config");
+	a.index = -1;
 	if (!strcmp(verb, "passwd")) {
 		a.new_provider = "passphrase";
 		snprintf(a.unlock.provider, sizeof(a.unlock.provider), "passphrase");
-		ret = main_common(&a, argc, argv, 1);
+		ret = main_common(&a, argc, argv, 1, false);
 	} else if (!strcmp(verb, "add") || !strcmp(verb, "config")) {
-		ret = main_common(&a, argc, argv, 1);
+		ret = main_common(&a, argc, argv, 1, false);
+	} else if (!strcmp(verb, "export") || !strcmp(verb, "import")) {
+		ret = main_common(&a, argc, argv, 2, false);
+	} else if (!strcmp(verb, "expire") || !strcmp(verb, "label")) {
+		ret = main_common(&a, argc, argv, 3, true);
 	} else {
-		ret = main_common(&a, argc, argv, 2);
+		ret = main_common(&a, argc, argv, 2, true);
 	}
 	cli_keyopts_free(&a.unlock);
 	cli_keyopts_free(&a.add);
@@ -527,8 +876,13 @@ int cmd_keyslot(int argc, char **argv)
 		}
 		return ks_main("add", argc - 1, argv + 1);
 	}
-	if (argc >= 2 && !strcmp(argv[1], "remove"))
-		return ks_main("remove", argc - 1, argv + 1);
+	static const char *const verbs[] = { "remove", "restore", "disable",
+		"enable", "purge", "expire", "label", "export", "import", NULL };
+	const char *const *v;
+
+	for (v = verbs; argc >= 2 && *v; v++)
+		if (!strcmp(argv[1], *v))
+			return ks_main(*v, argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return EXIT_OK;

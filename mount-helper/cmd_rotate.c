@@ -160,7 +160,7 @@ static int check_unmounted(struct rot_args *a)
 	}
 	if (a->mnt[0])
 		return 0;
-	if (mountinfo_source(real, mp, sizeof(mp)) == 1) {
+	if (mountinfo_source(real, "fuse.atrestfs", mp, sizeof(mp)) == 1) {
 		cli_err("%s is mounted at %s: give the mount point to rotate "
 			"its key through the daemon (atrestfs rotate-kek %s), "
 			"or unmount it first", dir, mp, mp);
@@ -200,7 +200,7 @@ static int on_progress(void *ctx, uint64_t done, uint64_t total)
 	char mp[PATH_MAX];
 
 	cli_progress("rewrapping", done, total);
-	if (done % 256 == 0 && mountinfo_source(a->real, mp, sizeof(mp)) == 1) {
+	if (done % 256 == 0 && mountinfo_source(a->real, "fuse.atrestfs", mp, sizeof(mp)) == 1) {
 		cli_err("%s was mounted at %s during the rotation", a->dir, mp);
 		return -EBUSY;
 	}

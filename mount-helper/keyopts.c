@@ -237,13 +237,13 @@ void cli_keyopts_volume(struct cli_keyopts *o, const char *dir)
 }
 
 /*
- * Is @path inside the volume?  Its directory (the file may not exist yet:
+ * Is @path inside the volume (cli.h)?  Its directory (the file may not exist yet:
  * init makes the key file), links followed, and each directory above it
  * are compared with the volume's by device and inode, so no spelling of
  * the path (relative, through a symlink, a bind mount or /proc) hides it.
  * A hard link of a file into the volume is not caught.
  */
-static bool in_volume(const struct cli_keyopts *o, const char *path)
+bool cli_in_volume(const struct cli_keyopts *o, const char *path)
 {
 	char *copy, *real = realpath(path, NULL), *dir;
 	struct stat st, root;
@@ -301,11 +301,11 @@ static int keys_outside(const struct cli_keyopts *o,
 		return 0;
 	for (i = 0; i < kv->n && !what; i++)
 		if (names_path(kv->key[i], kv->val[i]) &&
-		    in_volume(o, kv->val[i])) {
+		    cli_in_volume(o, kv->val[i])) {
 			what = kv->key[i];
 			path = kv->val[i];
 		}
-	if (!what && o->passfile && in_volume(o, o->passfile)) {
+	if (!what && o->passfile && cli_in_volume(o, o->passfile)) {
 		what = "passfile";
 		path = o->passfile;
 	}

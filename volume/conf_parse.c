@@ -104,11 +104,58 @@ static int load_params(const config_setting_t *grp, struct vol_keyslot *ks,
 	return 0;
 }
 
+/*
+ * The optional lifecycle settings of a keyslot: absent, it is numbered by
+ * its index, unlabelled, enabled and never expires.
+ */
+static int load_slot_extra(const config_setting_t *grp, struct vol_keyslot *ks,
+			   unsigned int idx, const char *where, char *msg,
+			   size_t msglen)
+{
+	const char *s;
+	int err;
+
+	ks->number = idx;
+	err = get_int(grp, "number", 0, VOL_MAX_SLOTS - 1, &ks->number);
+	if (err && err != -ENOENT)
+		return msg_fail(msg, msglen, -EINVAL,
+			    "%s.number must be an integer from 0 to %d", where,
+			    VOL_MAX_SLOTS - 1);
+	if (config_setting_get_member(grp, "label")) {
+		s = get_str(grp, "label");
+		if (!s || !*s || !str_valid(s, VOL_NAME_MAX))
+			return msg_fail(msg, msglen, -EINVAL,
+				    "%s.label must be 1 to %d printable characters "
+				    "other than '\"' and '\\'", where, VOL_NAME_MAX);
+		strcpy(ks->label, s);
+	}
+	if (config_setting_get_member(grp, "state")) {
+		s = get_str(grp, "state");
+		if (s && !strcmp(s, "disabled"))
+			ks->state = VOL_SLOT_DISABLED;
+		else if (s && !strcmp(s, "removed"))
+			ks->state = VOL_SLOT_REMOVED;
+		else
+			return msg_fail(msg, msglen, -EINVAL,
+				    "%s.state must be \"disabled\" or \"removed\"",
+				    where);
+	}
+	if (config_setting_get_member(grp, "expires")) {
+		s = get_str(grp, "expires");
+		if (!s || vol_time_parse(s, &ks->expires))
+			return msg_fail(msg, msglen, -EINVAL,
+				    "%s.expires must be a UTC time "
+				    "\"YYYY-MM-DDTHH:MM:SSZ\"", where);
+	}
+	return 0;
+}
+
 static int load_slot(const config_setting_t *grp, struct vol_keyslot *ks,
 		     unsigned int idx, char *msg, size_t msglen)
 {
 	static const char *const names[] = { "provider", "key_id",
-		"key_version", "algorithm", "wrapped_kek", "params", NULL };
+		"key_version", "algorithm", "wrapped_kek", "params", "number",
+		"label", "state", "expires", NULL };
 	const config_setting_t *params;
 	const char *s;
 	uint8_t *buf;
@@ -158,6 +205,9 @@ static int load_slot(const config_setting_t *grp, struct vol_keyslot *ks,
 		return msg_fail(msg, msglen, -EINVAL, "%s.wrapped_kek is not base64",
 			    where);
 	ks->wrapped_len = (size_t)n;
+	err = load_slot_extra(grp, ks, idx, where, msg, msglen);
+	if (err)
+		return err;
 	params = config_setting_get_member(grp, "params");
 	ks->nparams = 0;
 	if (params)
@@ -256,6 +306,52 @@ static int load_audit(const config_setting_t *root, struct vol_options *o,
 	return volconf_options_check(o, msg, msglen);
 }
 
+/* keyslots: 1 to VOL_MAX_SLOTS groups, their numbers unique. */
+static int load_slots(const config_setting_t *root, struct vol_config *cfg,
+		      char *msg, size_t msglen)
+{
+	const config_setting_t *slots = config_setting_get_member(root, "keyslots");
+	unsigned int i, j;
+	int n, err;
+
+	n = slots && config_setting_is_list(slots) ?
+	    config_setting_length(slots) : 0;
+	if (n < 1 || n > VOL_MAX_SLOTS)
+		return msg_fail(msg, msglen, -EINVAL,
+			    "keyslots must be a list of 1 to %d groups",
+			    VOL_MAX_SLOTS);
+	cfg->nslots = (unsigned int)n;
+	for (i = 0; i < cfg->nslots; i++) {
+		err = load_slot(config_setting_get_elem(slots, i),
+				&cfg->slots[i], i, msg, msglen);
+		if (err)
+			return err;
+		for (j = 0; j < i; j++)
+			if (cfg->slots[j].number == cfg->slots[i].number)
+				return msg_fail(msg, msglen, -EINVAL,
+					    "keyslots[%u] and keyslots[%u] are "
+					    "both keyslot number %u", j, i,
+					    cfg->slots[i].number);
+	}
+	return 0;
+}
+
+/* kek_id, mac and the keyslots: what a config and an export both hold. */
+static int load_keys(const config_setting_t *root, struct vol_config *cfg,
+		     char *msg, size_t msglen)
+{
+	const char *s;
+
+	s = get_str(root, "kek_id");
+	if (!s || hex_decode(s, cfg->kek_id, KEK_ID_LEN))
+		return msg_fail(msg, msglen, -EINVAL,
+			    "kek_id must be %d hex digits", 2 * KEK_ID_LEN);
+	s = get_str(root, "mac");
+	if (!s || hex_decode(s, cfg->mac, sizeof(cfg->mac)))
+		return msg_fail(msg, msglen, -EINVAL, "mac must be 64 hex digits");
+	return load_slots(root, cfg, msg, msglen);
+}
+
 /*
  * kek_retiring = { kek_id = "HEX"; wrapped_kek = "B64"; }: a KEK rotation
  * under way.  Its box is opened only after the MAC verifies (unlock.c).
@@ -301,10 +397,9 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 		"volume_uuid", "extent_size", "cipher", "kek_id", "keyslots",
 		"mac", "audit", "allow_uids", "allow_gids", "kek_retiring",
 		NULL };
-	config_setting_t *root = config_root_setting(cf), *slots;
+	config_setting_t *root = config_root_setting(cf);
 	const char *s;
-	unsigned int i;
-	int n, err;
+	int err;
 
 	if (get_int(root, "format_version", 0, UINT32_MAX, &cfg->format_version))
 		return msg_fail(msg, msglen, -EINVAL,
@@ -339,27 +434,9 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 	if (!s || strcmp(s, VOL_CIPHER))
 		return msg_fail(msg, msglen, -EINVAL, "cipher must be \"%s\"",
 			    VOL_CIPHER);
-	s = get_str(root, "kek_id");
-	if (!s || hex_decode(s, cfg->kek_id, KEK_ID_LEN))
-		return msg_fail(msg, msglen, -EINVAL,
-			    "kek_id must be %d hex digits", 2 * KEK_ID_LEN);
-	s = get_str(root, "mac");
-	if (!s || hex_decode(s, cfg->mac, sizeof(cfg->mac)))
-		return msg_fail(msg, msglen, -EINVAL, "mac must be 64 hex digits");
-	slots = config_setting_get_member(root, "keyslots");
-	n = slots && config_setting_is_list(slots) ?
-	    config_setting_length(slots) : 0;
-	if (n < 1 || n > VOL_MAX_SLOTS)
-		return msg_fail(msg, msglen, -EINVAL,
-			    "keyslots must be a list of 1 to %d groups",
-			    VOL_MAX_SLOTS);
-	cfg->nslots = (unsigned int)n;
-	for (i = 0; i < cfg->nslots; i++) {
-		err = load_slot(config_setting_get_elem(slots, i),
-				&cfg->slots[i], i, msg, msglen);
-		if (err)
-			return err;
-	}
+	err = load_keys(root, cfg, msg, msglen);
+	if (err)
+		return err;
 	err = load_audit(root, &cfg->opt, msg, msglen);
 	if (!err)
 		err = load_ids(root, "allow_uids", cfg->opt.allow_uids,
@@ -372,8 +449,37 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 	return err;
 }
 
-int volconf_parse(const char *text, size_t len, struct vol_config *cfg,
-		  char *msg, size_t msglen)
+/* A keyslot export (docs/format.md 3.8): the header, keyslots and MAC. */
+static int load_export(config_t *cf, struct vol_config *cfg, char *msg,
+		       size_t msglen)
+{
+	static const char *const names[] = { "export_version", "generation",
+		"volume_uuid", "kek_id", "keyslots", "mac", NULL };
+	config_setting_t *root = config_root_setting(cf);
+	uint32_t version;
+	const char *s;
+	int err;
+
+	if (get_int(root, "export_version", 0, UINT32_MAX, &version) ||
+	    version != 1)
+		return msg_fail(msg, msglen, -EPROTONOSUPPORT,
+			    "not an atrestfs keyslot export of version 1 "
+			    "(export_version)");
+	err = check_names(root, names, "the export", msg, msglen);
+	if (err)
+		return err;
+	if (get_int(root, "generation", 0, UINT32_MAX, &cfg->generation))
+		return msg_fail(msg, msglen, -EINVAL,
+			    "generation is missing or not an integer");
+	s = get_str(root, "volume_uuid");
+	if (!s || vol_uuid_parse(s, cfg->uuid))
+		return msg_fail(msg, msglen, -EINVAL,
+			    "volume_uuid is missing or not a UUID");
+	return load_keys(root, cfg, msg, msglen);
+}
+
+static int parse_text(const char *text, size_t len, struct vol_config *cfg,
+		      bool export, char *msg, size_t msglen)
 {
 	config_t cf;
 	int err;
@@ -384,16 +490,31 @@ int volconf_parse(const char *text, size_t len, struct vol_config *cfg,
 	 * backing directory make us read any file; no valid field holds '@'.
 	 */
 	if (strchr(text, '@') || strlen(text) != len)
-		return msg_fail(msg, msglen, -EINVAL, VOL_CONF_NAME
-			   " contains '@' or a NUL byte, which no valid config has");
+		return msg_fail(msg, msglen, -EINVAL, "%s contains '@' or a "
+			    "NUL byte, which no valid one has",
+			    export ? "the export" : VOL_CONF_NAME);
 	config_init(&cf);
 	if (config_read_string(&cf, text) != CONFIG_TRUE) {
-		err = msg_fail(msg, msglen, -EINVAL, VOL_CONF_NAME " line %d: %s",
+		err = msg_fail(msg, msglen, -EINVAL, "%s line %d: %s",
+			   export ? "the export" : VOL_CONF_NAME,
 			   config_error_line(&cf), config_error_text(&cf));
 		goto out_destroy;
 	}
-	err = load_root(&cf, cfg, msg, msglen);
+	err = export ? load_export(&cf, cfg, msg, msglen) :
+		       load_root(&cf, cfg, msg, msglen);
 out_destroy:
 	config_destroy(&cf);
 	return err;
+}
+
+int volconf_parse(const char *text, size_t len, struct vol_config *cfg,
+		  char *msg, size_t msglen)
+{
+	return parse_text(text, len, cfg, false, msg, msglen);
+}
+
+int volconf_parse_export(const char *text, size_t len, struct vol_config *cfg,
+			 char *msg, size_t msglen)
+{
+	return parse_text(text, len, cfg, true, msg, msglen);
 }

@@ -38,6 +38,7 @@ int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
 		goto out_close;
 	}
 	memset(ks, 0, sizeof(*ks));
+	ks->number = vol_slot_free(cfg);
 	snprintf(ks->provider, sizeof(ks->provider), "%s", provider);
 	snprintf(ks->key_id, sizeof(ks->key_id), "%s", desc.key_id);
 	ks->key_version = desc.key_version ? desc.key_version : 1;

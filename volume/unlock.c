@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../crypto/msg.h"
 #include "../crypto/secmem.h"
@@ -104,6 +105,38 @@ static int unwrap_slot(const struct vol_config *cfg,
 }
 
 /*
+ * A disabled, removed or expired keyslot opens nothing (unless the caller
+ * revives it): -EKEYREVOKED or -EKEYEXPIRED, @msg saying which and
+ * the command that makes it usable again.  Its state is read before the
+ * MAC is checked, which is safe: it can only refuse.  The clock is
+ * trusted.
+ */
+static int slot_usable(const struct volkey_src *src,
+		       const struct vol_keyslot *ks, char *msg, size_t msglen)
+{
+	char when[VOL_TIME_LEN + 1];
+
+	if (vol_slot_active(ks, (int64_t)time(NULL)) ||
+	    (src->inactive_ok & (1u << ks->number)))
+		return 0;
+	switch (ks->state) {
+	case VOL_SLOT_DISABLED:
+		return msg_fail(msg, msglen, -EKEYREVOKED, "disabled; 'atrestfs "
+			    "keyslot enable CIPHERDIR %u' enables it again (with "
+			    "another keyslot's key, or this one's)", ks->number);
+	case VOL_SLOT_REMOVED:
+		return msg_fail(msg, msglen, -EKEYREVOKED, "removed; until it is "
+			    "purged, 'atrestfs keyslot restore CIPHERDIR %u' "
+			    "brings it back", ks->number);
+	default:
+		vol_time_str(ks->expires, when);
+		return msg_fail(msg, msglen, -EKEYEXPIRED, "expired at %s; "
+			    "'atrestfs keyslot expire CIPHERDIR %u DATE|never' "
+			    "extends it", when, ks->number);
+	}
+}
+
+/*
  * Try keyslot @i.  Returns 0 with *kek, or -errno with @msg and *stage
  * (how far it got: 1 provider opened, 2 key matched, 3 unwrap tried), so
  * that the most telling failure of several slots is the one reported.
@@ -138,6 +171,9 @@ static int try_slot(const struct volkey_src *src,
 		goto out_close;
 	}
 	*stage = 2;
+	err = slot_usable(src, ks, msg, msglen);
+	if (err)
+		goto out_close;
 	err = unwrap_slot(cfg, ks, kp, kek, msg, msglen);
 	*stage = 3;
 	if (err == -EINVAL)
@@ -159,13 +195,15 @@ out_close:
  * passphrase slot tried after it.
  */
 static void report_slot(char *out, size_t outlen, const struct vol_keyslot *ks,
-			unsigned int i, const char *why)
+			const char *why)
 {
 	size_t used = strlen(out);
 
 	if (used + 1 < outlen)
-		snprintf(out + used, outlen - used, "%skeyslot %u (%s, key %s): %s",
-			 used ? "\n  " : "", i, ks->provider, ks->key_id,
+		snprintf(out + used, outlen - used, "%skeyslot %u%s%s%s (%s, key "
+			 "%s): %s", used ? "\n  " : "", ks->number,
+			 *ks->label ? " \"" : "", ks->label,
+			 *ks->label ? "\"" : "", ks->provider, ks->key_id,
 			 *why ? why : "failed");
 }
 
@@ -187,13 +225,15 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 	*kek = NULL;
 	err = -ENOKEY;
 	for (i = 0; i < cfg->nslots && err; i++) {
-		if (src->slot >= 0 && (unsigned int)src->slot != i)
+		if (src->slot >= 0 &&
+		    (unsigned int)src->slot != cfg->slots[i].number)
 			continue;
 		if (*only && strcmp(cfg->slots[i].provider, only))
 			continue;
 		why[0] = '\0';
 		err = try_slot(src, cfg, i, kek, &stage, why, sizeof(why));
-		if (stage >= 3) {
+		/* A refused inactive keyslot is an unwrap refused, audited. */
+		if (stage >= 3 || err == -EKEYREVOKED || err == -EKEYEXPIRED) {
 			which[ntried] = i;
 			tried[ntried++] = err;
 		}
@@ -202,7 +242,7 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 		if (err == -ENOMEM)
 			return err;
 		if (err) {
-			report_slot(report, sizeof(report), &cfg->slots[i], i,
+			report_slot(report, sizeof(report), &cfg->slots[i],
 				    why);
 			nfailed++;
 		}

@@ -54,6 +54,15 @@ int volconf_lock(int dirfd, bool wait);
 int volconf_options_check(const struct vol_options *o, char *msg,
 			  size_t msglen);
 
+/*
+ * A keyslot export's text (@len bytes and a NUL, untrusted) to @cfg: its
+ * generation, UUID, KEK ID, keyslots and export MAC, which the caller
+ * checks with vol_export_mac() under the volume's KEK.  0, or -EINVAL /
+ * -EPROTONOSUPPORT with @msg.
+ */
+int volconf_parse_export(const char *text, size_t len, struct vol_config *cfg,
+			 char *msg, size_t msglen);
+
 /* ---- key providers, from the caller's side (provider.c) ---- */
 
 /*
@@ -79,13 +88,18 @@ struct volkey_src {
 	volkey_settings_fn settings;
 	void *ctx;			/* settings()'s first argument */
 	const char *provider;	/* unlock: only its keyslots; NULL or "": any */
-	int slot;		/* unlock: only this keyslot; -1: any */
+	int slot;		/* unlock: only keyslot number @slot; -1: any */
 	/*
 	 * unlock: an audit log that cannot be written is a warning in @msg,
 	 * not a failure: for atrestfs config, which must stay able to change
 	 * the setting that broke.
 	 */
 	bool audit_warn_only;
+	/*
+	 * unlock: bit N set lets keyslot number N unlock though it is
+	 * disabled, removed or expired (the commands that revive it); 0: none.
+	 */
+	uint32_t inactive_ok;
 };
 
 /* ---- unlock.c: provider -> KEK (a keyslot) -> config MAC ---- */
@@ -95,7 +109,9 @@ struct volkey_src {
  * through the first keyslot that opens (only @src->provider's /
  * @src->slot if set), and verify the config MAC.  Returns 0, *kek (caller
  * owns; kek_free()) and *slot (index used, may be NULL); -EKEYREJECTED
- * for a key that does not open the volume, -ENOANO for a wrong or missing
+ * for a key that does not open the volume, -EKEYREVOKED for a disabled
+ * or removed keyslot and -EKEYEXPIRED for an expired one (unless
+ * @src->inactive_ok names it), -ENOANO for a wrong or missing
  * passphrase/PIN, -EBADMSG for a config that fails its MAC, or another
  * -errno (of the keyslot that got furthest); @msg says in words what
  * went wrong with each keyslot tried, one line each (number, provider, key
@@ -154,6 +170,9 @@ int volkey_create(int dirfd, const struct volkey_src *src,
 /*
  * Wrap @kek with @provider (settings from @src, mode create) into @ks, and
  * audit it to @cfg's log: @cfg must be trusted (made here, or verified).
+ * @ks is a new keyslot: enabled, no label or expiry, numbered with the
+ * lowest number @cfg does not use (a caller rewrapping a keyslot in place
+ * copies its number, label, state and expiry back).
  */
 int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
 		     const struct vol_config *cfg, const struct kek *kek,
@@ -166,6 +185,42 @@ int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
  */
 int volkey_commit(int dirfd, struct vol_config *cfg, const struct kek *kek,
 		  char *msg, size_t msglen);
+
+/* ---- backup.c: keyslot export and import ---- */
+
+/*
+ * The export of trusted @cfg's keyslots (docs/format.md 3.8) under an
+ * export MAC from @kek: a malloc()ed text, or NULL when out of memory.
+ */
+char *volkey_export_text(const struct vol_config *cfg, const struct kek *kek);
+/*
+ * Parse an export's @text (@len bytes, untrusted) into @exp and check it
+ * belongs to trusted @cfg: -EXDEV for another volume, -EKEYREJECTED for
+ * another KEK, -EBADMSG if its MAC fails under @kek, or
+ * volconf_parse_export()'s errors; @msg says which.
+ */
+int volkey_import_check(const struct vol_config *cfg, const struct kek *kek,
+			const char *text, size_t len, struct vol_config *exp,
+			char *msg, size_t msglen);
+/*
+ * Append to @cfg every keyslot of @exp whose wrapped copy (or, but for a
+ * passphrase, whose root key) it lacks, with
+ * its number unless @cfg uses it (then the lowest free one); *@added gets
+ * bit N for each keyslot number N added.  -ENOSPC (@msg) if they do not
+ * fit; @cfg is then partly changed and must not be stored.
+ */
+int volkey_import_merge(struct vol_config *cfg, const struct vol_config *exp,
+			uint32_t *added, char *msg, size_t msglen);
+/*
+ * The state record of an export (BACKUP_RECORD, volume/state.c): its
+ * generation and a fingerprint of each keyslot.  0 or -ENOSPC.
+ */
+#define BACKUP_RECORD		"export"
+int volkey_backup_body(const struct vol_config *cfg, const struct kek *kek,
+		       char *body, size_t bodylen);
+/* Whether record @body (MAC verified) holds keyslot @ks as it is now. */
+bool volkey_backup_covers(const char *body, const struct kek *kek,
+			  const struct vol_keyslot *ks);
 
 /* ---- rotate.c: a new KEK for the volume (rotate-kek) ---- */
 

@@ -26,12 +26,18 @@ MOUNTS+=("$M")
 cmp "$WORK/data" "$M/file" || fail "data through the new key"
 "$ATR" unmount "$M" || fail "unmount"
 "$ATR" keyslot remove -q --keyfile "$WORK/new.key" "$C" 0 || fail "keyslot remove 0"
+# Removed is a soft delete: refused with its own message until purged.
+"$ATR" mount --keyfile "$C.key" "$C" "$M" 2>"$WORK/old.err"
+rc=$?
+[ $rc = 3 ] || fail "the removed key still mounts (exit $rc)"
+grep -q "keyslot 0 (keyfile, key kf-[0-9a-f]*): removed; until it is purged" "$WORK/old.err" || fail "removed key message: $(cat "$WORK/old.err")"
+"$ATR" keyslot purge -q --force --keyfile "$WORK/new.key" "$C" 0 || fail "keyslot purge 0"
 "$ATR" keyslot list "$C" | grep -c "provider=keyfile" | grep -qx 1 || fail "one keyslot left"
 "$ATR" mount --keyfile "$C.key" "$C" "$M" 2>"$WORK/old.err"
 rc=$?
 [ $rc = 3 ] || fail "the old key still mounts (exit $rc)"
 grep -q "does not open volume" "$WORK/old.err" || fail "old key message: $(cat "$WORK/old.err")"
-"$ATR" keyslot remove -q --keyfile "$WORK/new.key" "$C" 0 2>/dev/null &&
+"$ATR" keyslot remove -q --keyfile "$WORK/new.key" "$C" 1 2>/dev/null &&
 	fail "removed the last keyslot"
 [ "$(snapshot)" = "$before" ] || fail "rotation rewrote files"
 # The rotation's steps are in the audit log: the new wrap, the removal.

@@ -107,10 +107,13 @@ unmount_vol "$M"
 expect 3 "wrong passphrase" "$ATR" passwd --passfile "$WORK/pass1" --new-passfile "$WORK/pass1" "$C"
 ok "passwd rewraps the KEK only; old passphrase refused, new one mounts"
 
-# Remove the passphrase slot; the last one cannot go.
+# Remove the passphrase slot (a soft delete), purge it; the last one cannot go.
 setsid -w "$ATR" keyslot remove -q --keyfile "$WORK/c.key" "$C" 0 </dev/null || fail "keyslot remove"
+"$ATR" keyslot list "$C" | grep -q '^0: provider=passphrase.* state=removed' || fail "slot 0 not removed"
+expect 4 "it is the last one that can mount the volume" "$ATR" keyslot remove --keyfile "$WORK/c.key" "$C" 1
+setsid -w "$ATR" keyslot purge -q --force --keyfile "$WORK/c.key" "$C" 0 </dev/null || fail "keyslot purge"
 [ "$("$ATR" keyslot list "$C" | grep -c '^[0-9]:')" = 1 ] || fail "one slot left"
-expect 4 "refusing to remove the last keyslot" "$ATR" keyslot remove --keyfile "$WORK/c.key" "$C" 0
+expect 2 "purge destroys removed keyslots only" "$ATR" keyslot purge --force --keyfile "$WORK/c.key" "$C" 1
 expect 2 "needs --new-provider" "$ATR" keyslot add "$C"
 expect 2 "has no keyslot 5" "$ATR" keyslot remove --keyfile "$WORK/c.key" "$C" 5
 # Without N: one line saying what is missing, not the usage page.

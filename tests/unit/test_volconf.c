@@ -195,6 +195,10 @@ static void slot_equal(const struct vol_keyslot *a,
 	assert_int_equal(a->wrapped_len, b->wrapped_len);
 	assert_memory_equal(a->wrapped, b->wrapped, a->wrapped_len);
 	assert_int_equal(a->nparams, b->nparams);
+	assert_int_equal(a->number, b->number);
+	assert_string_equal(a->label, b->label);
+	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->expires, b->expires);
 	for (i = 0; i < a->nparams; i++) {
 		assert_string_equal(a->params[i].key, b->params[i].key);
 		assert_string_equal(a->params[i].value, b->params[i].value);
@@ -237,6 +241,7 @@ static void test_round_trip_slots(void **state)
 	/* Every slot (eight) and a full params list in the last one. */
 	for (i = 1; i < VOL_MAX_SLOTS; i++) {
 		fill_slot(&f->cfg.slots[i], i & 1 ? "pkcs11" : "kms_aws-2");
+		f->cfg.slots[i].number = i;
 		f->cfg.slots[i].key_version = 1000 * i;
 		f->cfg.slots[i].wrapped_len = 1 + 100 * i;
 		assert_int_equal(rand_fill(f->cfg.slots[i].wrapped,
@@ -831,6 +836,170 @@ static void test_generation_invalid(void **state)
 	load_fails(f, -EINVAL, NULL);
 }
 
+
+/* ---- keyslot lifecycle settings (docs/format.md 3.2) ---- */
+
+/* Two keyslots, the second numbered 5, labelled, disabled, expiring. */
+static void store_lifecycle(struct fixture *f)
+{
+	fill_slot(&f->cfg.slots[1], "passphrase");
+	f->cfg.slots[1].number = 5;
+	strcpy(f->cfg.slots[1].label, "recovery 2026");
+	f->cfg.slots[1].state = VOL_SLOT_DISABLED;
+	assert_int_equal(vol_time_parse("2027-01-31T12:00:00Z",
+					&f->cfg.slots[1].expires), 0);
+	f->cfg.nslots = 2;
+	assert_int_equal(vol_mac(f->kek, &f->cfg, f->cfg.mac), 0);
+	assert_int_equal(store(f, false), 0);
+}
+
+static void test_lifecycle_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	store_lifecycle(f);
+	text = conf_read(f);
+	assert_non_null(strstr(text, "    number = 5;\n    label = \"recovery "
+				     "2026\";\n    state = \"disabled\";\n"
+				     "    expires = \"2027-01-31T12:00:00Z\";\n"));
+	/* Slot 0 is number 0, its index: nothing is written for it. */
+	assert_null(strstr(text, "number = 0"));
+	free(text);
+	assert_int_equal(load(f), 0);
+	cfg_equal(&f->cfg, &f->got);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	assert_int_equal(vol_slot_find(&f->got, 5), 1);
+	assert_int_equal(vol_slot_find(&f->got, 1), -1);
+	assert_int_equal(vol_slot_free(&f->got), 1);
+	assert_false(vol_slot_active(&f->got.slots[1], 0));
+	assert_true(vol_slot_active(&f->got.slots[0], 0));
+	f->got.slots[1].state = VOL_SLOT_ENABLED;
+	assert_true(vol_slot_active(&f->got.slots[1],
+				    f->got.slots[1].expires - 1));
+	assert_false(vol_slot_active(&f->got.slots[1],
+				     f->got.slots[1].expires));
+}
+
+/* Each lifecycle setting is under the MAC: changed or dropped, it fails. */
+static void test_lifecycle_tamper(void **state)
+{
+	static const char *const edits[][2] = {
+		{ "    state = \"disabled\";\n", "" },
+		{ "\"disabled\"", "\"removed\"" },
+		{ "    expires = \"2027-01-31T12:00:00Z\";\n", "" },
+		{ "2027-01-31T12:00:00Z", "2099-01-31T12:00:00Z" },
+		{ "number = 5;", "number = 6;" },
+		{ "recovery 2026", "recovery 2027" },
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		store_lifecycle(f);
+		conf_edit(f, edits[i][0], edits[i][1]);
+		assert_int_equal(load(f), 0);
+		assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+	}
+	/* Disabling an enabled keyslot by hand fails it as well. */
+	store_lifecycle(f);
+	conf_edit(f, "    params = {", "    state = \"disabled\";\n    params = {");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+}
+
+static void test_lifecycle_invalid(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "number = 5;", "number = 0;" },	/* slot 0's */
+		{ "number = 5;", "number = 8;" },
+		{ "number = 5;", "number = -1;" },
+		{ "number = 5;", "number = \"5\";" },
+		{ "\"disabled\"", "\"enabled\"" },
+		{ "\"disabled\"", "true" },
+		{ "2027-01-31T12:00:00Z", "2027-02-30T12:00:00Z" },
+		{ "2027-01-31T12:00:00Z", "2027-01-31" },
+		{ "2027-01-31T12:00:00Z", "2027-01-31T12:00:00+01:00" },
+		{ "2027-01-31T12:00:00Z", "1969-12-31T23:59:59Z" },
+		{ "\"recovery 2026\"", "\"\"" },
+		{ "label = ", "colour = " },
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		store_lifecycle(f);
+		conf_edit(f, bad[i][0], bad[i][1]);
+		if (load(f) != -EINVAL)
+			fail_msg("accepted '%s'", bad[i][1]);
+		print_message("  msg: %s\n", f->msg);
+	}
+}
+
+static void test_time_parse(void **state)
+{
+	char s[VOL_TIME_LEN + 1];
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(vol_time_parse("1970-01-01T00:00:01Z", &t), 0);
+	assert_int_equal(t, 1);
+	assert_int_equal(vol_time_parse("9999-12-31T23:59:59Z", &t), 0);
+	vol_time_str(t, s);
+	assert_string_equal(s, "9999-12-31T23:59:59Z");
+	assert_int_equal(vol_time_parse("2028-02-29T00:00:00Z", &t), 0);
+	assert_int_equal(vol_time_parse("2027-02-29T00:00:00Z", &t), -EINVAL);
+	assert_int_equal(vol_time_parse("2027-1-31T00:00:00Z", &t), -EINVAL);
+	assert_int_equal(vol_time_parse("2027-01-31T00:00:00z", &t), -EINVAL);
+	assert_int_equal(vol_time_parse(" 2027-01-31T00:00:00Z", &t), -EINVAL);
+}
+
+/* ---- keyslot export (docs/format.md 3.8) ---- */
+
+static void test_export_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct vol_config got;
+	uint8_t mac[32];
+	char *text, *canon, *p;
+
+	store_lifecycle(f);
+	f->cfg.generation = 7;
+	assert_int_equal(vol_export_mac(f->kek, &f->cfg, f->cfg.mac), 0);
+	text = vol_export_text(&f->cfg, false);
+	assert_non_null(text);
+	assert_int_equal(volconf_parse_export(text, strlen(text), &got, f->msg,
+					      sizeof(f->msg)), 0);
+	assert_int_equal(got.generation, 7);
+	assert_memory_equal(got.uuid, f->cfg.uuid, VOL_UUID_LEN);
+	assert_memory_equal(got.kek_id, f->cfg.kek_id, KEK_ID_LEN);
+	assert_int_equal(got.nslots, 2);
+	slot_equal(&got.slots[1], &f->cfg.slots[1]);
+	assert_int_equal(vol_export_mac(f->kek, &got, mac), 0);
+	assert_memory_equal(mac, got.mac, sizeof(mac));
+	/* Not the config's MAC: one cannot pass for the other. */
+	assert_int_equal(vol_mac(f->kek, &got, mac), 0);
+	assert_memory_not_equal(mac, got.mac, sizeof(mac));
+	canon = vol_export_text(&f->cfg, true);
+	assert_non_null(canon);
+	assert_int_equal(strncmp(canon, "atrestfs keyslots export canonical v1\n",
+				 38), 0);
+	free(canon);
+	/* A changed record fails the MAC; a config is not an export. */
+	p = strstr(text, "recovery 2026");
+	assert_non_null(p);
+	p[9] = '3';
+	assert_int_equal(volconf_parse_export(text, strlen(text), &got, f->msg,
+					      sizeof(f->msg)), 0);
+	assert_int_equal(vol_export_mac(f->kek, &got, mac), 0);
+	assert_memory_not_equal(mac, got.mac, sizeof(mac));
+	free(text);
+	text = conf_read(f);
+	assert_int_equal(volconf_parse_export(text, strlen(text), &got, f->msg,
+					      sizeof(f->msg)), -EPROTONOSUPPORT);
+	free(text);
+}
+
 /* ---- known answer: the file's text never changes ---- */
 
 static void test_store_known_text(void **state)
@@ -889,6 +1058,11 @@ int main(void)
 		T(test_generation_invalid),
 		T(test_store_known_text),
 		cmocka_unit_test(test_options_check),
+		T(test_lifecycle_round_trip),
+		T(test_lifecycle_tamper),
+		T(test_lifecycle_invalid),
+		cmocka_unit_test(test_time_parse),
+		T(test_export_round_trip),
 	};
 
 	return cmocka_run_group_tests_name("volconf: atrestfs.conf load, store, tampering",

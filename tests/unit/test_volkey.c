@@ -363,6 +363,66 @@ static void test_audit(void **state)
 	assert_true(strstr(log, "root_key_wrap") < strstr(log, "root_key_unwrap"));
 }
 
+/*
+ * A disabled, removed or expired keyslot does not unlock, with an error
+ * naming it and the command that revives it; inactive_ok lets it.
+ */
+static void test_inactive_slot(void **state)
+{
+	static const struct {
+		enum vol_slot_state state;
+		int64_t expires;
+		int err;
+		const char *needle;
+	} cases[] = {
+		{ VOL_SLOT_DISABLED, 0, -EKEYREVOKED,
+		  "keyslot 0 \"main\" (keyfile, key kf-" },
+		{ VOL_SLOT_DISABLED, 0, -EKEYREVOKED,
+		  "): disabled; 'atrestfs keyslot enable CIPHERDIR 0' enables" },
+		{ VOL_SLOT_REMOVED, 0, -EKEYREVOKED,
+		  "): removed; until it is purged, 'atrestfs keyslot restore "
+		  "CIPHERDIR 0' brings it back" },
+		{ VOL_SLOT_ENABLED, 1, -EKEYEXPIRED,
+		  "): expired at 1970-01-01T00:00:01Z; 'atrestfs keyslot "
+		  "expire CIPHERDIR 0 DATE|never' extends it" },
+	};
+	struct fixture *f = *state;
+	struct vol_config cfg;
+	struct kek *kek;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
+		strcpy(cfg.slots[0].label, "main");
+		cfg.slots[0].state = cases[i].state;
+		cfg.slots[0].expires = cases[i].expires;
+		assert_int_equal(volkey_commit(f->dirfd, &cfg, kek, f->msg,
+					       sizeof(f->msg)), 0);
+		kek_free(kek);
+		unlock_fails(f, cases[i].err, cases[i].needle);
+		/* Allowed for keyslot 0 only: the one that revives it. */
+		f->src.inactive_ok = 1u << 1;
+		unlock_fails(f, cases[i].err, "keyslot 0 \"main\"");
+		f->src.inactive_ok = 1u << 0;
+		assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
+		f->src.inactive_ok = 0;
+		cfg.slots[0].state = VOL_SLOT_ENABLED;
+		cfg.slots[0].expires = 0;
+		assert_int_equal(volkey_commit(f->dirfd, &cfg, kek, f->msg,
+					       sizeof(f->msg)), 0);
+		kek_free(kek);
+	}
+	/* A future expiry still unlocks. */
+	assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
+	assert_int_equal(vol_time_parse("9999-01-01T00:00:00Z",
+					&cfg.slots[0].expires), 0);
+	assert_int_equal(volkey_commit(f->dirfd, &cfg, kek, f->msg,
+				       sizeof(f->msg)), 0);
+	kek_free(kek);
+	assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
+	kek_free(kek);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -375,6 +435,7 @@ int main(void)
 		T(test_filters),
 		T(test_settings_fail),
 		T(test_add_slot),
+		T(test_inactive_slot),
 		T(test_commit_generation),
 		T(test_create_kek),
 		T(test_audit),

@@ -43,6 +43,7 @@ static inline int vol_known_config(struct vol_config *cfg, struct kek **kek)
 	ks->wrapped_len = 5;
 	memcpy(ks->wrapped, "\x01\x02\x03\x04\x05", 5);
 	ks = &cfg->slots[1];
+	ks->number = 1;
 	strcpy(ks->provider, "passphrase");
 	strcpy(ks->key_id, "passphrase");
 	ks->key_version = 3000000000u;
