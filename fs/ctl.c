@@ -169,6 +169,34 @@ static void w_replaced(void *ctx, int dfd, const char *name)
 	itable_put(m, dir, 1);
 }
 
+/*
+ * After a rename through the mount (@name in directory @dirfd, its
+ * request answered: the kernel's locks on the directories are
+ * gone): while the mount's KEK retires another, the entry renamed is
+ * rotated now, so that a walk under way cannot miss it by its move; a
+ * directory, whose entries this does not reach, makes the walk go again.
+ */
+void ctl_renamed(struct atr_mount *m, int dirfd, const char *name)
+{
+	struct rotate_cb cb = { .enter = w_enter, .leave = w_leave,
+				.replaced = w_replaced, .ctx = m->ctl };
+	const struct kek *kek;
+	char msg[512] = "";
+	int err;
+
+	if (!m->ctl)
+		return;
+	kek = kek_get(m);	/* the old KEK stays while it is held */
+	err = rotate_one(m->root.fd, dirfd, name, kek, m->audit, &cb, msg,
+			 sizeof(msg));
+	kek_put(m);
+	if (err == 1)
+		__atomic_add_fetch(&m->renames, 1, __ATOMIC_RELAXED);
+	else if (err < 0)
+		atr_log(LOG_ERR, "%s: key rotation of renamed %s: %s",
+			m->backing, name, *msg ? msg : strerror(-err));
+}
+
 /* ---- requests ---- */
 
 /*

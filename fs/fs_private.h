@@ -107,8 +107,9 @@ struct atr_mount {
 	 */
 	pthread_rwlock_t ns_lock;
 	/*
-	 * Atomic: renames served.  An online rotation walks again while it
-	 * grew, since a rename may have moved a file past the walk.
+	 * Atomic: directories renamed during a KEK rotation.  Its walk goes
+	 * again while this grew: a directory may have moved past the walk
+	 * (a file renamed is rotated at once, ctl_renamed()).
 	 */
 	uint64_t renames;
 	struct ctl *ctl;		/* ctl.c; NULL: no control socket */
@@ -293,6 +294,8 @@ int fstate_dirfd(const struct fstate *s);
  */
 int ctl_start(struct atr_mount *m, int statefd);
 void ctl_stop(struct atr_mount *m);
+/* After a rename answered, for a KEK rotation under way: see ctl.c. */
+void ctl_renamed(struct atr_mount *m, int dirfd, const char *name);
 /* An empty journal in the state directory @dirfd: atr_files_reset(). */
 int fstate_reset(int dirfd);
 

@@ -425,7 +425,8 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct atr_inode *dir = itable_ino(m, parent);
 	struct atr_inode *ndir = itable_ino(m, newparent);
 	struct rollback_unlink ul;
-	int err;
+	char *nname, *oname;
+	int err, nfd, ofd;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
@@ -442,10 +443,27 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	pthread_rwlock_rdlock(&m->ns_lock);
 	err = renameat2(dir->fd, name, ndir->fd, newname, flags) ? errno : 0;
 	pthread_rwlock_unlock(&m->ns_lock);
-	if (!err)
-		__atomic_add_fetch(&m->renames, 1, __ATOMIC_RELAXED);
 	rollback_unlinked(m, &ul, err);
-	fuse_reply_err(req, err);
+	if (err || !m->ctl) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	/* The request's names and directories may go with the reply. */
+	nfd = fcntl(ndir->fd, F_DUPFD_CLOEXEC, 3);
+	ofd = flags & RENAME_EXCHANGE ? fcntl(dir->fd, F_DUPFD_CLOEXEC, 3) : -1;
+	nname = strdup(newname);
+	oname = ofd >= 0 ? strdup(name) : NULL;
+	fuse_reply_err(req, 0);
+	if (nfd >= 0 && nname)
+		ctl_renamed(m, nfd, nname);
+	if (ofd >= 0 && oname)
+		ctl_renamed(m, ofd, oname);
+	if (nfd >= 0)
+		close(nfd);
+	if (ofd >= 0)
+		close(ofd);
+	free(nname);
+	free(oname);
 }
 
 void atr_readlink(fuse_req_t req, fuse_ino_t ino)

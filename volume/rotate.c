@@ -214,6 +214,7 @@ struct walk {
 	char path[PATH_MAX];		/* of the entry at hand, for messages */
 	char *msg;			/* the caller's message buffer */
 	size_t msglen;
+	bool one;			/* rotate_one(): no directory walked */
 };
 
 static void damaged(struct walk *w, const char *what)
@@ -484,8 +485,10 @@ static int walk_entry(struct walk *w, int dfd, const char *name,
 		return err;
 	}
 	err = do_node(w, &st, fd);
-	if (!err && S_ISDIR(st.st_mode))
+	if (!err && S_ISDIR(st.st_mode) && !w->one)
 		return walk_dir(w, fd, false);
+	if (!err && S_ISDIR(st.st_mode))
+		err = 1;
 	close(fd);
 	return err;
 }
@@ -569,6 +572,29 @@ int rotate_walk(int dirfd, const char *dir, const struct kek *kek,
 	if (!err && cb && cb->progress && st->done != st->total)
 		err = cb->progress(cb->ctx, st->total, st->total);
 out:
+	free(w.val);
+	free(w.plain);
+	return err;
+}
+
+int rotate_one(int rootfd, int dfd, const char *name, const struct kek *kek,
+	       struct audit *audit, const struct rotate_cb *cb, char *msg,
+	       size_t msglen)
+{
+	struct rotate_stats st = { 0 };
+	struct walk w = { .rootfd = rootfd, .kek = kek, .cb = cb, .st = &st,
+			  .audit = audit, .msg = msg, .msglen = msglen,
+			  .one = true };
+	bool changed = false;
+	int err = -ENOMEM;
+
+	if (!kek->retiring)
+		return 0;
+	snprintf(w.path, sizeof(w.path), "%s", name);
+	w.val = malloc(XATTR_VALUE_MAX);
+	w.plain = malloc(XATTR_VALUE_MAX);
+	if (w.val && w.plain)
+		err = walk_entry(&w, dfd, name, &changed);
 	free(w.val);
 	free(w.plain);
 	return err;

@@ -290,6 +290,16 @@ int rotate_walk(int dirfd, const char *dir, const struct kek *kek,
 		struct audit *audit, const struct rotate_cb *cb,
 		struct rotate_stats *st, char *msg, size_t msglen);
 /*
+ * The walk's work on entry @name of @dfd alone, in the volume @rootfd:
+ * for a daemon, a file renamed during its walk, which may have moved to
+ * where the walk has been.  1 if it is a directory, whose entries were
+ * not looked at; 0 or -errno as rotate_walk().  Nothing to do (0) if
+ * @kek retires none.
+ */
+int rotate_one(int rootfd, int dfd, const char *name, const struct kek *kek,
+	       struct audit *audit, const struct rotate_cb *cb, char *msg,
+	       size_t msglen);
+/*
  * Step 3, once the walk and this machine's records are done: the commit
  * that drops kek_retiring, then the old KEK is wiped (audited as
  * kek_destroy).  On failure @cfg and @kek are as they were; on success
