@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -355,9 +356,13 @@ static int recv_all(int fd, void *buf, size_t len)
 
 static void serve_one(struct ctl *c)
 {
+	struct timeval tv = { .tv_sec = 10 };
 	char req[REQ_LEN + 1] = "";
 	uint8_t *raw = NULL;
 	struct kek *next = NULL;
+
+	/* A peer that says nothing must not hold up the unmount. */
+	setsockopt(c->cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
 	if (!peer_ok(c->cfd)) {
 		say(c, "error only root or the user who mounted may ask\n");
