@@ -10,6 +10,7 @@
 # nothing: reading a file, an xattr or a link fails with EIO.
 # SEED=N reproduces a run.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rotate_lib.sh"
 
 SEED=${SEED:-$RANDOM}
 RANDOM=$SEED
@@ -19,17 +20,7 @@ K=(--keyfile "$C.key" --state-dir "$ST")
 new_volume "$C" --state-dir "$ST" --audit-file "$AUD"
 
 # 2,000 files of random sizes (some empty, some whole extents) in 4 dirs.
-SEED=$SEED python3 - "$SRC" <<'EOF' || fail "make source tree"
-import os, random, sys
-src = sys.argv[1]
-rnd = random.Random(int(os.environ.get("SEED", "1")))
-for d in range(4):
-    os.makedirs(f"{src}/d{d}")
-    for i in range(500):
-        n = rnd.choice([0, 1, 4096, 8192, rnd.randrange(1, 20000)])
-        with open(f"{src}/d{d}/f{i}", "wb") as f:
-            f.write(os.urandom(n))
-EOF
+make_tree "$SRC"
 mount_with "$C" "$M" "${K[@]}"
 cp -r "$SRC/." "$M/" || fail "copy 2,000 files in"
 setfattr -n user.colour -v blue "$M/d0/f1" || fail "setfattr on a file"
@@ -46,7 +37,7 @@ cp "$C/atrestfs.conf" "$WORK/old.conf"
 big_sum=$(cksum <"$C/big")
 big_mtime=$(stat -c %Y.%y "$C/big")
 big_hdr=$(getfattr --absolute-names --only-values -n user.atrestfs.hdr "$C/big" | od -An -tx1)
-old_kek=$(sed -n 's/^kek_id = "\(.*\)";$/\1/p' "$C/atrestfs.conf")
+old_kek=$(kek_of "$C")
 
 # check_tree: mount, every file byte-exact, the xattrs and the link, unmount.
 check_tree() {
@@ -127,7 +118,7 @@ under_way=$(grep -c kek_retiring "$C/atrestfs.conf")
 	fail "resume not said: $(cat "$WORK/rot.out")"
 grep -q "rewrapping: 100%" "$WORK/rot.err" || fail "no progress line: $(cat "$WORK/rot.err")"
 grep -q kek_retiring "$C/atrestfs.conf" && fail "old KEK still in the config"
-new_kek=$(sed -n 's/^kek_id = "\(.*\)";$/\1/p' "$C/atrestfs.conf")
+new_kek=$(kek_of "$C")
 [ "$new_kek" != "$old_kek" ] || fail "the KEK ID did not change"
 check_tree "after the rotation"
 "$ATR" fsck -q "${K[@]}" "$C" >"$WORK/fsck.out" 2>&1 ||
@@ -135,22 +126,7 @@ check_tree "after the rotation"
 ok "resumed and finished; every file reads back byte-exact; fsck is clean"
 
 # Every header names the new KEK (bytes 32..47 of user.atrestfs.hdr).
-python3 - "$C" "$new_kek" <<'EOF' || fail "headers"
-import os, sys
-root, kek = sys.argv[1], sys.argv[2]
-n = 0
-for d, _, files in os.walk(root):
-    for f in files:
-        p = os.path.join(d, f)
-        if (d == root and f.startswith("atrestfs.conf")) or os.path.islink(p):
-            continue
-        h = os.getxattr(p, "user.atrestfs.hdr")
-        if h[32:48].hex() != kek:
-            sys.exit(f"{p} names KEK {h[32:48].hex()}, not {kek}")
-        n += 1
-if n != 2001:
-    sys.exit(f"{n} headers, want 2001")
-EOF
+headers_name "$C" "$new_kek" 2001
 grep -q '"event":"kek_destroy".*"key_id":"'"$old_kek"'"' "$AUD" ||
 	fail "no kek_destroy audit line for the old KEK"
 grep -q '"event":"kek_create".*"key_id":"'"$new_kek"'"' "$AUD" ||

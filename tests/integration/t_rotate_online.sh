@@ -10,6 +10,7 @@
 # nothing.  A peer that is not root nor the mounting user is refused.
 # SEED=N reproduces a run.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rotate_lib.sh"
 
 SEED=${SEED:-$RANDOM}
 RANDOM=$SEED
@@ -17,23 +18,13 @@ echo "t_rotate_online: SEED=$SEED"
 C=$WORK/c M=$WORK/m ST=$WORK/st AUD=$WORK/audit.log SRC=$WORK/src
 K=(--keyfile "$C.key" --state-dir "$ST")
 new_volume "$C" --state-dir "$ST" --audit-file "$AUD"
-SEED=$SEED python3 - "$SRC" <<'EOF' || fail "make source tree"
-import os, random, sys
-src = sys.argv[1]
-rnd = random.Random(int(os.environ.get("SEED", "1")))
-for d in range(4):
-    os.makedirs(f"{src}/d{d}")
-    for i in range(500):
-        n = rnd.choice([0, 1, 4096, rnd.randrange(1, 20000)])
-        with open(f"{src}/d{d}/f{i}", "wb") as f:
-            f.write(os.urandom(n))
-EOF
+make_tree "$SRC"
 mount_with "$C" "$M" "${K[@]}"
 cp -r "$SRC/." "$M/" || fail "copy 2,000 files in"
 setfattr -n user.colour -v blue "$M/d0/f1" || fail "setfattr"
 ln -s ../d0/f1 "$M/d2/link" || fail "symlink"
 cp "$C/atrestfs.conf" "$WORK/old.conf"
-old_kek=$(sed -n 's/^kek_id = "\(.*\)";$/\1/p' "$C/atrestfs.conf")
+old_kek=$(kek_of "$C")
 
 # The writer: a numbered line per round to one log, a new file every
 # tenth round, and a file of the tree renamed between two directories
@@ -108,20 +99,9 @@ grep -q "old volume key wiped" "$M.log" || fail "the daemon did not wipe the old
 ok "$kills kills, then finished while a writer appended $n lines; all read back"
 unmount_vol "$M"
 
-new_kek=$(sed -n 's/^kek_id = "\(.*\)";$/\1/p' "$C/atrestfs.conf")
+new_kek=$(kek_of "$C")
 [ "$new_kek" != "$old_kek" ] || fail "the KEK ID did not change"
-python3 - "$C" "$new_kek" <<'EOF' || fail "headers"
-import os, sys
-root, kek = sys.argv[1], sys.argv[2]
-for d, _, files in os.walk(root):
-    for f in files:
-        p = os.path.join(d, f)
-        if (d == root and f.startswith("atrestfs.conf")) or os.path.islink(p):
-            continue
-        h = os.getxattr(p, "user.atrestfs.hdr")
-        if h[32:48].hex() != kek:
-            sys.exit(f"{p} names KEK {h[32:48].hex()}, not {kek}")
-EOF
+headers_name "$C" "$new_kek"
 ok "every header names the new KEK"
 
 mount_with "$C" "$M" "${K[@]}"
