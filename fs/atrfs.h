@@ -48,6 +48,12 @@ void atr_mount_options(struct atr_mount *m, const struct atr_mount_opts *o);
 
 struct vol_config;
 /*
+ * Would libfuse take the mount option @opt (one, without commas)?  Asked
+ * before unlocking, so that a typo is not found after a passphrase.
+ */
+bool atr_fs_opt_known(const char *opt);
+
+/*
  * From a config whose MAC has verified, and only then (the backing
  * directory is untrusted): open its audit destination and take its access
  * policy.  @slot is the keyslot that unlocked the KEK.  Before
@@ -115,6 +121,13 @@ int mountinfo_source(const char *source, const char *fstype, char *mp,
  * 1 if it is an atrestfs mount, 0 if not (or nothing is), -errno.
  */
 int mountinfo_source_at(const char *dir, char *source, size_t len);
+/*
+ * A live atrestfs mount of the backing directory with device @dev and
+ * inode @ino, however its path was spelt (symlink, bind mount): 1 with
+ * its mount point in @mp, 0 if none (a mount whose daemon died does not
+ * count), -errno if /proc/self/mountinfo cannot be read.
+ */
+int mountinfo_backing(dev_t dev, ino_t ino, char *mp, size_t mplen);
 /* Is @opt one of the comma-separated @opts (as mount options are)? */
 bool opt_listed(const char *opts, const char *opt);
 

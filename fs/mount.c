@@ -355,6 +355,33 @@ static void set_readahead(const char *real, int want)
 	fclose(f);
 }
 
+/* The trial parse's complaints: the caller names the option itself. */
+static void quiet_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+}
+
+bool atr_fs_opt_known(const char *opt)
+{
+	char *argv[] = { "atrestfs", "-o", (char *)opt, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct fuse_lowlevel_ops ops;
+	struct fuse_session *se;
+
+	/* libfuse is the one judge of its options: ask it, mounting nothing. */
+	memset(&ops, 0, sizeof(ops));
+	fuse_set_log_func(quiet_log);
+	se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
+	fuse_set_log_func(NULL);
+	fuse_opt_free_args(&args);
+	if (!se)
+		return false;
+	fuse_session_destroy(se);
+	return true;
+}
+
 int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	       const char *mountpoint, bool foreground)
 {

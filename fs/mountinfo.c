@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "atrfs.h"
@@ -155,4 +156,33 @@ int mountinfo_source_at(const char *dir, char *source, size_t len)
 		return found;
 	snprintf(source, len, "%s", l.src);
 	return !strcmp(l.fstype, "fuse.atrestfs");
+}
+
+struct by_backing {
+	dev_t dev;
+	ino_t ino;
+};
+
+static bool match_backing(const struct mi_line *l, const void *ctx)
+{
+	const struct by_backing *b = ctx;
+	struct stat st;
+
+	/* The source names the backing directory (fsname=). */
+	if (strcmp(l->fstype, "fuse.atrestfs") || stat(l->src, &st) ||
+	    st.st_dev != b->dev || st.st_ino != b->ino)
+		return false;
+	/* A daemon that died leaves a mount that serves nothing. */
+	return !stat(l->mp, &st) || errno != ENOTCONN;
+}
+
+int mountinfo_backing(dev_t dev, ino_t ino, char *mp, size_t mplen)
+{
+	struct by_backing b = { .dev = dev, .ino = ino };
+	struct mi_line l;
+	int found = find_last(match_backing, &b, &l);
+
+	if (found == 1)
+		snprintf(mp, mplen, "%s", l.mp);
+	return found;
 }

@@ -95,6 +95,19 @@ int cmd_init(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_unmount(int argc, char **argv);
 int cmd_swap(int argc, char **argv);
+/*
+ * cmd_swap.c: a loop device whose backing file is on the mount at @mnt
+ * (such a mount cannot be unmounted): its number, with the file in @file
+ * and *@swap true if it is active swap space; -ENOENT if none, or -errno.
+ */
+int cli_loop_on_mount(const char *mnt, char *file, size_t len, bool *swap);
+/*
+ * mountlock.c: refuse to mount the volume @dir (open as @dirfd) a second
+ * time on this machine.  0 with *@lockfd the lock to hold for as long as
+ * the daemon lives (-1 if none could be taken), or the exit code after
+ * saying where it is mounted.
+ */
+int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd);
 /* mount(8) calling convention: SOURCE DIR [-o OPTS] [-fnsv]. */
 int cmd_mount_helper(int argc, char **argv);
 
@@ -108,7 +121,9 @@ struct cli_keyopts {
 	char keyfile[4096];		/* keyfile provider's path; "": default */
 	char *opt[CLI_OPTS_MAX];	/* "KEY\0VALUE", owned */
 	unsigned int nopts;
-	char *passfile, *extpass;	/* secret sources, owned */
+	char *passfile, *extpass;	/* secret sources, owned; "-": stdin */
+	char *stdin_secret;		/* --passfile -, read once; secmem, owned */
+	size_t stdin_len, stdin_cap;
 	struct keyprov_host host;	/* ctx == this */
 	config_t sys;			/* the system provider config */
 	int sys_loaded;

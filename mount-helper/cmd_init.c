@@ -32,7 +32,7 @@ static void usage(FILE *f)
 "  -O, --provider-option KEY=VALUE\n"
 "                         a setting for the provider (repeatable); system\n"
 "                         settings come from /etc/atrestfs/providers.conf\n"
-"      --passfile FILE    passphrase/PIN from FILE (first line)\n"
+"      --passfile FILE    passphrase/PIN from FILE (first line; -: stdin)\n"
 "      --extpass CMD      passphrase/PIN from CMD's standard output\n"
 "  -k, --keyfile PATH     root key file: used if it exists, else created\n"
 "                         (32 random bytes, mode 0600).  Default:\n"
@@ -222,7 +222,8 @@ int cmd_init(int argc, char **argv)
 			    &cfg, &kek, msg, sizeof(msg));
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));
-		ret = err == -ENOKEY || err == -EPERM ? EXIT_KEY : EXIT_FAIL;
+		ret = err == -ENOKEY || err == -EPERM || err == -ENOANO ?
+		      EXIT_KEY : EXIT_FAIL;
 		goto out_close;
 	}
 	if (*msg)

@@ -54,8 +54,10 @@ static void usage(FILE *f)
 "until enable or restore; expire does so from DATE (UTC, YYYY-MM-DD or\n"
 "YYYY-MM-DDTHH:MM:SSZ); purge destroys a removed keyslot for good, once an\n"
 "export holds it.  export writes the wrapped keys to FILE (useless without\n"
-"a root key), import brings back those the volume lacks.  passwd rewraps a\n"
-"passphrase keyslot (the first, or --slot N) under a new passphrase.\n"
+"a root key), import brings back those the volume lacks.  passwd rewraps\n"
+"the passphrase keyslot that the current passphrase opens (with --slot N,\n"
+"only keyslot N) under a new passphrase, as cryptsetup luksChangeKey does;\n"
+"the other keyslots stay as they are.\n"
 "\n"
 "Unlocking with an existing keyslot (as for atrestfs mount):\n"
 "  -k, --keyfile PATH, -P, --provider NAME, -S, --slot N,\n"
@@ -65,7 +67,7 @@ static void usage(FILE *f)
 "  -n, --new-provider NAME          its key provider\n"
 "  -N, --new-option KEY=VALUE       a setting for it (repeatable)\n"
 "      --new-keyfile PATH           keyfile: the key file (made if absent)\n"
-"      --new-passfile FILE          passphrase from FILE\n"
+"      --new-passfile FILE          passphrase from FILE (-: stdin)\n"
 "      --new-extpass CMD            passphrase from CMD's standard output\n"
 "      --label TEXT                 its label\n"
 "Lifecycle:\n"
@@ -751,6 +753,47 @@ static int parse(struct ks_args *a, int argc, char **argv)
 }
 
 /*
+ * passwd: before any prompt, say when there is no passphrase keyslot to
+ * change (--slot N naming another kind, or none at all); unlocking would
+ * only say that no keyslot of provider passphrase opened.  The config is
+ * not yet authenticated here: it only picks the message.
+ */
+static int passwd_check(const struct ks_args *a)
+{
+	struct vol_config cfg;
+	int slot = a->unlock.slot, at = -1, ret;
+	unsigned int i;
+
+	if (strcmp(a->unlock.provider, "passphrase"))
+		return 0;		/* -P other: run() says what it opened */
+	ret = load_unverified(a->dir, &cfg);
+	if (ret)
+		return ret;
+	if (slot >= 0)
+		at = vol_slot_find(&cfg, (unsigned int)slot);
+	if (slot >= 0 && at < 0) {
+		cli_err("volume %s has no keyslot %d ('atrestfs keyslot list "
+			"%s' shows them)", a->dir, slot, a->dir);
+		return EXIT_USAGE;
+	}
+	if (at >= 0 && strcmp(cfg.slots[at].provider, "passphrase")) {
+		cli_err("keyslot %d of %s is a %s keyslot, not a passphrase "
+			"one: passwd changes passphrase keyslots only (atrestfs "
+			"keyslot list %s shows them; a %s keyslot is replaced "
+			"with keyslot add, then keyslot remove)", slot, a->dir,
+			cfg.slots[at].provider, a->dir, cfg.slots[at].provider);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < cfg.nslots; i++)
+		if (!strcmp(cfg.slots[i].provider, "passphrase"))
+			return 0;
+	cli_err("volume %s has no passphrase keyslot to change (add one "
+		"with: atrestfs keyslot add --new-provider passphrase %s)",
+		a->dir, a->dir);
+	return EXIT_USAGE;
+}
+
+/*
  * Say in one line which of @npos arguments are missing (@given were) or
  * that there are too many; @dir is the first, if given.
  */
@@ -825,6 +868,12 @@ static int main_common(struct ks_args *a, int argc, char **argv, int npos,
 		cli_err("--new-provider %s: not a valid key provider name",
 			a->new_provider);
 		return EXIT_USAGE;
+	}
+	if (!strcmp(a->verb, "passwd")) {
+		int ret = passwd_check(a);
+
+		if (ret)
+			return ret;
 	}
 	return run(a);
 }

@@ -34,6 +34,7 @@ struct mount_args {
 	struct atr_mount_opts mo;	/* noxattr, writethrough, nouring, readahead= */
 	char state_dir[PATH_MAX];	/* --state-dir, state_dir=; "": default */
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
+	int lockfd;		/* cli_mount_exclusive()'s; the daemon inherits it */
 };
 
 static void usage(FILE *f)
@@ -49,7 +50,7 @@ static void usage(FILE *f)
 "  -S, --slot N         use only keyslot N (see atrestfs keyslot list)\n"
 "  -O, --provider-option KEY=VALUE\n"
 "                       a setting for the key provider (repeatable)\n"
-"      --passfile FILE  passphrase/PIN from FILE (first line)\n"
+"      --passfile FILE  passphrase/PIN from FILE (first line; -: stdin)\n"
 "      --extpass CMD    passphrase/PIN from CMD's standard output\n"
 "      --state-dir DIR  where this machine remembers the newest config\n"
 "                       it saw (default /var/lib/atrestfs for root, else\n"
@@ -126,14 +127,43 @@ static int set_state_dir(struct mount_args *a, const char *dir)
 	return 0;
 }
 
-/* Split -o: ours are taken, fstab-only dropped, the rest go to libfuse. */
+/*
+ * An option for libfuse: known to it (else refused now, before unlocking,
+ * not after a passphrase was typed), and room for it.
+ */
+static int fuse_opt(struct mount_args *a, const char *o)
+{
+	if (!strncmp(o, "extpass=", 8)) {
+		cli_err("-o %s: extpass is not a mount option: a command cannot "
+			"be given in -o, where commas split it; use --extpass "
+			"CMD, or passfile=FILE (in fstab)", o);
+		return -EINVAL;
+	}
+	if (!atr_fs_opt_known(o)) {
+		cli_err("-o %s: unknown mount option (see MOUNT OPTIONS in "
+			"atrestfs(8), and mount.fuse3(8) for those of FUSE)", o);
+		return -EINVAL;
+	}
+	if (add_fuse_opt(a, o)) {
+		cli_err("mount options too long");
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/*
+ * Split -o: ours are taken, fstab-only dropped, the rest go to libfuse.
+ * A bad one is said on stderr, by name.
+ */
 static int parse_o(struct mount_args *a, const char *arg)
 {
 	char *copy = strdup(arg), *o, *save = NULL;
 	int err = 0;
 
-	if (!copy)
+	if (!copy) {
+		cli_err("out of memory");
 		return -ENOMEM;
+	}
 	for (o = strtok_r(copy, ",", &save); o && !err;
 	     o = strtok_r(NULL, ",", &save)) {
 		if (!strncmp(o, "keyfile=", 8))
@@ -144,9 +174,10 @@ static int parse_o(struct mount_args *a, const char *arg)
 		else if (!strncmp(o, "slot=", 5))
 			err = cli_unlock_opt(&a->ko, 'S', o + 5) < 0 ? -EINVAL : 0;
 		else if (!strncmp(o, "kp.", 3))
-			err = cli_keyopts_add(&a->ko, o + 3);
+			err = cli_unlock_opt(&a->ko, 'O', o + 3) < 0 ? -EINVAL : 0;
 		else if (!strncmp(o, "passfile=", 9))
-			err = cli_keyopts_secret(&a->ko, o + 9, NULL);
+			err = cli_unlock_opt(&a->ko, CLI_OPT_PASSFILE, o + 9) < 0 ?
+			      -EINVAL : 0;
 		else if (!strncmp(o, "state_dir=", 10))
 			err = set_state_dir(a, o + 10);
 		else if (!strcmp(o, "nonempty"))
@@ -169,7 +200,7 @@ static int parse_o(struct mount_args *a, const char *arg)
 			 */
 			err = bad_opt(o);
 		else if (!fstab_only(o))
-			err = add_fuse_opt(a, o);
+			err = fuse_opt(a, o);
 	}
 	free(copy);
 	return err;
@@ -312,6 +343,7 @@ static void args_init(struct mount_args *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->mo = (struct atr_mount_opts)ATR_MOUNT_OPTS_INIT;
+	a->lockfd = -1;
 	cli_keyopts_init(&a->ko);
 }
 
@@ -337,6 +369,8 @@ static void warn_suid_dev(const struct mount_args *a)
 static void args_free(struct mount_args *a)
 {
 	cli_keyopts_free(&a->ko);
+	if (a->lockfd >= 0)
+		close(a->lockfd);
 }
 
 /*
@@ -387,6 +421,11 @@ static int do_mount(struct mount_args *a)
 	if (check_mountpoint(a)) {
 		close(dirfd);
 		return EXIT_MOUNT;
+	}
+	ret = cli_mount_exclusive(a->cipherdir, dirfd, &a->lockfd);
+	if (ret) {
+		close(dirfd);
+		return ret;
 	}
 	/*
 	 * Wait for a command that changes the volume (rotate-kek rewrites
@@ -508,10 +547,8 @@ int cmd_mount(int argc, char **argv)
 			a.foreground = true;
 			break;
 		case 'o':
-			if (parse_o(&a, optarg)) {
-				cli_err("bad or too long mount options: %s", optarg);
+			if (parse_o(&a, optarg))
 				goto out;
-			}
 			break;
 		case 'q':
 			cli_quiet = 1;
@@ -553,11 +590,8 @@ int cmd_mount_helper(int argc, char **argv)
 	args_init(&a);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			if (parse_o(&a, argv[++i])) {
-				cli_err("bad or too long mount options: %s",
-					argv[i]);
+			if (parse_o(&a, argv[++i]))
 				goto out;
-			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("Usage: mount.atrestfs CIPHERDIR MOUNTPOINT [-o OPTIONS]\n"
 			       "Called by mount(8) for type atrestfs or fuse.atrestfs;\n"

@@ -417,6 +417,47 @@ static int swap_off(const char *path, bool keep)
 	return EXIT_OK;
 }
 
+/* A loop device whose backing file is on the mount with device *@arg. */
+static int match_dev(int n, const char *file, void *arg)
+{
+	struct stat st;
+
+	return !stat(file, &st) && st.st_dev == *(dev_t *)arg ? n + 1 : 0;
+}
+
+/* Is /dev/loop@n in /proc/swaps? */
+static bool swapping(int n)
+{
+	char line[512], dev[64], name[256];
+	bool yes = false;
+	FILE *f = fopen("/proc/swaps", "re");
+
+	if (!f)
+		return false;
+	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+	while (!yes && fgets(line, sizeof(line), f))
+		yes = sscanf(line, "%255s", name) == 1 && !strcmp(name, dev);
+	fclose(f);
+	return yes;
+}
+
+int cli_loop_on_mount(const char *mnt, char *file, size_t len, bool *swap)
+{
+	struct stat st;
+	int n;
+
+	if (stat(mnt, &st))
+		return -errno;
+	n = for_each_loop(match_dev, &st.st_dev);
+	if (n <= 0)
+		return n ? n : -ENOENT;
+	n--;
+	if (loop_attr(n, "backing_file", file, len))
+		snprintf(file, len, "?");
+	*swap = swapping(n);
+	return n;
+}
+
 /* /proc/swaps: "Filename Type Size Used Priority", sizes in KiB. */
 static int print_one(int n, const char *file, void *arg)
 {

@@ -34,9 +34,9 @@ int cmd_unmount(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char real[PATH_MAX], type[256];
-	bool lazy = false;
-	int c, err;
+	char real[PATH_MAX], type[256], file[PATH_MAX];
+	bool lazy = false, swap = false;
+	int c, err, n;
 
 	while ((c = getopt_long(argc, argv, "zqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -68,6 +68,24 @@ int cmd_unmount(int argc, char **argv)
 	}
 	if (strcmp(type, "fuse.atrestfs")) {
 		cli_err("%s is not an atrestfs mount; not touching it", argv[optind]);
+		return EXIT_MOUNT;
+	}
+	/*
+	 * A loop device over a file on the mount (swap space, above all)
+	 * holds it: plain unmount fails, and --lazy would hide the file that
+	 * swap off needs while the daemon lives on.  Say what holds it.
+	 */
+	n = cli_loop_on_mount(real, file, sizeof(file), &swap);
+	if (n >= 0 && swap) {
+		cli_err("%s is busy: swap is active on %s (/dev/loop%d); turn it "
+			"off first: atrestfs swap off %s", argv[optind], file,
+			n, file);
+		return EXIT_MOUNT;
+	}
+	if (n >= 0) {
+		cli_err("%s is busy: loop device /dev/loop%d uses %s on it; "
+			"detach it first: losetup -d /dev/loop%d", argv[optind],
+			n, file, n);
 		return EXIT_MOUNT;
 	}
 	if (geteuid() == 0) {

@@ -8,8 +8,9 @@
  *   2. the command line (-O KEY=VALUE, -o kp.KEY=VALUE), which wins;
  *   3. never the volume: the backing directory is untrusted.
  * Secrets (passphrases, PINs) come through the host's ask_secret():
- * --passfile FILE, --extpass CMD (its stdout, through spawn_run()), else
- * the terminal without echo.  They only ever sit in secmem.
+ * --passfile FILE (- for standard input), --extpass CMD (its stdout,
+ * through spawn_run()), else the terminal without echo.  They only ever
+ * sit in secmem.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@
 #include "cli.h"
 
 #define SYS_CONF	"/etc/atrestfs/providers.conf"
+#define ASK_TRIES	3	/* a new secret typed twice, differently */
 
 static int ask_secret(const struct keyprov_host *host, const char *prompt,
 		      unsigned int flags, char *buf, size_t buflen,
@@ -62,6 +64,8 @@ void cli_keyopts_free(struct cli_keyopts *o)
 		free(o->opt[i]);
 	free(o->passfile);
 	free(o->extpass);
+	secmem_free(o->stdin_secret, o->stdin_cap);
+	o->stdin_secret = NULL;
 	if (o->sys_loaded)
 		config_destroy(&o->sys);
 	o->nopts = 0;
@@ -305,7 +309,8 @@ static int keys_outside(const struct cli_keyopts *o,
 			what = kv->key[i];
 			path = kv->val[i];
 		}
-	if (!what && o->passfile && cli_in_volume(o, o->passfile)) {
+	if (!what && o->passfile && strcmp(o->passfile, "-") &&
+	    cli_in_volume(o, o->passfile)) {
 		what = "passfile";
 		path = o->passfile;
 	}
@@ -514,16 +519,52 @@ static void tty_unguard(const struct sigaction *old)
 	tty_fd = -1;
 }
 
+/*
+ * One line from @fd into @buf, NUL-terminated, without its "\n" or
+ * "\r\n", read a byte at a time so that nothing past the newline is
+ * consumed (the next secret may be the next line).  -E2BIG, with @buf
+ * wiped, if it does not fit; the rest of the line is still consumed.
+ */
+static int read_line(int fd, char *buf, size_t buflen, size_t *len)
+{
+	size_t n = 0;
+	ssize_t r;
+	int err = 0;
+	char c;
+
+	for (;;) {
+		r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			err = -errno;
+		if (r <= 0 || c == '\n')
+			break;
+		if (n == buflen - 1) {
+			err = -E2BIG;
+			continue;
+		}
+		buf[n++] = c;
+	}
+	OPENSSL_cleanse(&c, 1);
+	if (n && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	*len = n;
+	if (err) {
+		OPENSSL_cleanse(buf, buflen);
+		*len = 0;
+	}
+	return err;
+}
+
 static int from_tty(const char *prompt, char *buf, size_t buflen,
 		    size_t *len)
 {
 	struct sigaction sigs[TTY_NSIG];
 	struct termios old, noecho;
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-	char c;
-	size_t n = 0;
-	ssize_t r;
-	int err = 0;
+	int err;
 
 	if (fd < 0)
 		return -ENOANO;
@@ -541,28 +582,44 @@ static int from_tty(const char *prompt, char *buf, size_t buflen,
 		close(fd);
 		return -ENOANO;
 	}
-	/* A byte at a time: nothing beyond the newline is consumed. */
-	for (;;) {
-		r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || c == '\n')
-			break;
-		if (n == buflen - 1) {
-			err = -E2BIG;
-			continue;
-		}
-		buf[n++] = c;
-	}
-	OPENSSL_cleanse(&c, 1);
+	err = read_line(fd, buf, buflen, len);
 	tcsetattr(fd, TCSAFLUSH, &old);
 	tty_unguard(sigs);
 	close(fd);
-	buf[n] = '\0';
-	*len = n;
-	if (err)
-		OPENSSL_cleanse(buf, buflen);
 	return err;
+}
+
+/*
+ * --passfile - (standard input, not a terminal): its next line, read once
+ * and kept for the other keyslots these options try, which would
+ * otherwise each take a line meant for something else.
+ */
+static int from_stdin(struct cli_keyopts *o, char *buf, size_t buflen,
+		      size_t *len)
+{
+	int err;
+
+	if (!o->stdin_secret) {
+		o->stdin_cap = PP_SECRET_MAX;
+		o->stdin_secret = secmem_alloc(o->stdin_cap);
+		if (!o->stdin_secret)
+			return -ENOMEM;
+		err = read_line(0, o->stdin_secret, o->stdin_cap,
+				&o->stdin_len);
+		if (err) {
+			cli_err("cannot read the passphrase from standard "
+				"input (--passfile -): %s", err == -E2BIG ?
+				"its first line is too long" : strerror(-err));
+			secmem_free(o->stdin_secret, o->stdin_cap);
+			o->stdin_secret = NULL;
+			return err;
+		}
+	}
+	if (o->stdin_len >= buflen)
+		return -E2BIG;
+	memcpy(buf, o->stdin_secret, o->stdin_len + 1);
+	*len = o->stdin_len;
+	return 0;
 }
 
 static int ask_secret(const struct keyprov_host *host, const char *prompt,
@@ -572,25 +629,38 @@ static int ask_secret(const struct keyprov_host *host, const char *prompt,
 	struct cli_keyopts *o = host->ctx;
 	char *again;
 	size_t len2 = 0;
-	int err;
+	int err, tries;
 
 	*len = 0;
 	if (buflen < 2)
 		return -EINVAL;
-	if (o->passfile)
+	/* "-" at a terminal is the terminal: no echo, and confirmed. */
+	if (o->passfile && !strcmp(o->passfile, "-") && !isatty(0))
+		return from_stdin(o, buf, buflen, len);
+	if (o->passfile && strcmp(o->passfile, "-"))
 		return from_file(o->passfile, buf, buflen, len);
 	if (o->extpass)
 		return from_program(o->extpass, buf, buflen, len);
-	err = from_tty(prompt, buf, buflen, len);
-	if (err || !(flags & KEYPROV_ASK_NEW))
-		return err;
+	if (!(flags & KEYPROV_ASK_NEW))
+		return from_tty(prompt, buf, buflen, len);
 	again = secmem_alloc(buflen);
 	if (!again)
 		return -ENOMEM;
-	err = from_tty("Repeat it: ", again, buflen, &len2);
-	if (!err && (len2 != *len || memcmp(again, buf, *len))) {
-		cli_err("the two passphrases differ");
-		err = -ENOANO;
+	/* A typing slip is not fatal: ask again, as cryptsetup does. */
+	for (tries = 1;; tries++) {
+		err = from_tty(prompt, buf, buflen, len);
+		if (!err)
+			err = from_tty("Repeat it: ", again, buflen, &len2);
+		if (err || (len2 == *len && !memcmp(again, buf, *len)))
+			break;
+		OPENSSL_cleanse(buf, buflen);
+		if (tries == ASK_TRIES) {
+			cli_err("the two passphrases differed %d times; "
+				"giving up", ASK_TRIES);
+			err = -ENOANO;
+			break;
+		}
+		cli_err("the two passphrases differ; try again");
 	}
 	secmem_free(again, buflen);
 	if (err)

@@ -59,6 +59,17 @@ dev=$(losetup -n -O NAME -j "$SWAPFILE")
 [ "$(losetup -n -O DIO "$dev" | tr -d ' ')" = 1 ] || fail "loop device without direct I/O"
 grep -q "^$dev " /proc/swaps || fail "$dev not in /proc/swaps"
 ok "swap on: $dev over $SWAPFILE, direct I/O, active"
+# unmount while swapping names swap off (it blamed open files and
+# suggested --lazy, which would hide the swap file and keep the daemon).
+for lazy in "" --lazy; do
+	"$ATR" unmount $lazy "$M" 2>"$WORK/um.err"; rc=$?
+	[ $rc = 5 ] || fail "unmount $lazy with swap on: exit $rc, want 5"
+	grep -q "swap is active on $SWAPFILE ($dev); turn it off first: atrestfs swap off $SWAPFILE" "$WORK/um.err" ||
+		fail "unmount $lazy with swap on: $(cat "$WORK/um.err")"
+	grep -q -- --lazy "$WORK/um.err" && fail "unmount $lazy suggests --lazy: $(cat "$WORK/um.err")"
+	is_mounted "$M" || fail "unmount $lazy with swap on took the mount away"
+done
+ok "unmount with swap on refused, naming atrestfs swap off"
 "$ATR" swap status --json | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -117,6 +128,9 @@ img=$(losetup -f --show "$M/image") || fail "losetup image"
 grep -q "is not atrestfs swap space; leaving it" "$WORK/img.err" || fail "swap off image: $(cat "$WORK/img.err")"
 [ -e "$M/image" ] || fail "swap off removed a file that was not swap"
 losetup -n -O NAME -j "$M/image" | grep -q . || fail "swap off detached a loop device that was not swap"
+"$ATR" unmount "$M" 2>"$WORK/um.err" && fail "unmount with a loop device on the mount"
+grep -q "loop device $img uses $M/image on it; detach it first: losetup -d $img" "$WORK/um.err" ||
+	fail "unmount with a loop device: $(cat "$WORK/um.err")"
 losetup -d "$img"
 rm -f "$M/image"
 ok "swap off refuses a loop-attached file that is not atrestfs swap"

@@ -69,9 +69,26 @@ unit_cmd() {
 	sed -n "s/^$1=//p" "$TOP/mount-helper/atrestfs@.service.in" |
 		sed "s|@BINDIR@|$(dirname "$ATR")|g"
 }
-(set -a && . "$WORK/plain.conf" && eval "$(unit_cmd ExecStart)") || fail "unit ExecStart"
+# As systemd runs them: the unit's Environment= defaults, then the file.
+unit_run() {
+	(set -a && eval "$(unit_cmd Environment)" && . "$1" && eval "$(unit_cmd "$2")")
+}
+unit_run "$WORK/plain.conf" ExecStart || fail "unit ExecStart"
 is_mounted "$M" || fail "unit ExecStart did not mount"
 [ "$(cat "$M/f")" = "via atrestfs" ] || fail "unit mount reads"
-(set -a && . "$WORK/plain.conf" && eval "$(unit_cmd ExecStop)") || fail "unit ExecStop"
+unit_run "$WORK/plain.conf" ExecStop || fail "unit ExecStop"
 is_mounted "$M" && fail "unit ExecStop did not unmount"
-ok "atrestfs@.service verifies and its commands mount and unmount"
+# KEYFILE may be left out (it was required): the default key file.
+uuid=$(sed -n 's/^volume_uuid = "\(.*\)";$/\1/p' "$C/atrestfs.conf")
+[ -n "$uuid" ] || fail "no uuid in $C/atrestfs.conf"
+mkdir -p "$WORK/keys"
+cp "$C.key" "$WORK/keys/$uuid.key"
+printf 'CIPHERDIR=%s\nMOUNTPOINT=%s\n' "$C" "$M" >"$WORK/nokey.conf"
+ATRESTFS_KEY_DIR=$WORK/keys unit_run "$WORK/nokey.conf" ExecStart || fail "unit ExecStart without KEYFILE"
+is_mounted "$M" || fail "unit without KEYFILE did not mount"
+unit_run "$WORK/nokey.conf" ExecStop || fail "unit ExecStop without KEYFILE"
+# A KMS or network HSM is reached over the network: ordered after it.
+grep -qx 'After=.*network-online\.target.*' "$TOP/mount-helper/atrestfs@.service.in" &&
+	grep -qx 'Wants=network-online\.target' "$TOP/mount-helper/atrestfs@.service.in" ||
+	fail "atrestfs@.service is not ordered after network-online.target"
+ok "atrestfs@.service verifies, its commands mount and unmount, KEYFILE optional, after the network"

@@ -107,6 +107,33 @@ unmount_vol "$M"
 expect 3 "wrong passphrase" "$ATR" passwd --passfile "$WORK/pass1" --new-passfile "$WORK/pass1" "$C"
 ok "passwd rewraps the KEK only; old passphrase refused, new one mounts"
 
+# passwd changes the keyslot the old passphrase opens, as its help says
+# (cryptsetup luksChangeKey does the same); -S N of another kind, or a
+# volume without a passphrase keyslot, is refused before any prompt, by
+# name (it was "no keyslot for key provider passphrase").
+"$ATR" passwd --help | tr '\n' ' ' | grep -q "passphrase keyslot that the current passphrase opens" ||
+	fail "passwd --help does not say which keyslot it changes"
+printf 'third one\n' >"$WORK/pass3"
+setsid -w "$ATR" keyslot add -q --keyfile "$WORK/c.key" --new-provider passphrase \
+	--new-passfile "$WORK/pass1" "$C" </dev/null || fail "keyslot add a second passphrase"
+# Slots: 0 passphrase (pass2), 1 keyfile, 2 passphrase (pass1).
+setsid -w "$ATR" passwd --passfile "$WORK/pass1" --new-passfile "$WORK/pass3" "$C" \
+	</dev/null >"$WORK/pw.out" || fail "passwd of the second passphrase keyslot"
+grep -q "Changed the passphrase of keyslot 2 of" "$WORK/pw.out" || fail "passwd said: $(cat "$WORK/pw.out")"
+mount_with "$C" "$M" --slot 0 --passfile "$WORK/pass2"
+unmount_vol "$M"
+mount_with "$C" "$M" --slot 2 --passfile "$WORK/pass3"
+unmount_vol "$M"
+expect 3 "wrong passphrase" "$ATR" mount --slot 2 --passfile "$WORK/pass1" "$C" "$M"
+expect 3 "wrong passphrase" "$ATR" passwd -S 0 --passfile "$WORK/pass3" --new-passfile "$WORK/pass1" "$C"
+expect 2 "keyslot 1 of $C is a keyfile keyslot, not a passphrase one" \
+	"$ATR" passwd -S 1 --extpass "touch $WORK/asked1; cat $WORK/pass1" "$C"
+[ -e "$WORK/asked1" ] && fail "passwd -S of a keyfile slot asked for a passphrase"
+expect 2 "has no keyslot 7 ('atrestfs keyslot list" "$ATR" passwd -S 7 --passfile "$WORK/pass1" "$C"
+setsid -w "$ATR" keyslot remove -q --keyfile "$WORK/c.key" "$C" 2 </dev/null || fail "keyslot remove 2"
+setsid -w "$ATR" keyslot purge -q --force --keyfile "$WORK/c.key" "$C" 2 </dev/null || fail "keyslot purge 2"
+ok "passwd changes the keyslot the old passphrase opens; -S N of another kind named"
+
 # Remove the passphrase slot (a soft delete), purge it; the last one cannot go.
 setsid -w "$ATR" keyslot remove -q --keyfile "$WORK/c.key" "$C" 0 </dev/null || fail "keyslot remove"
 "$ATR" keyslot list "$C" | grep -q '^0: provider=passphrase.* state=removed' || fail "slot 0 not removed"
@@ -125,6 +152,7 @@ out=$("$ATR" keyslot remove 2>&1 </dev/null)
 rc=$?
 [ $rc = 2 ] && [ "$out" = "atrestfs: keyslot remove: CIPHERDIR and the keyslot number N are missing (see atrestfs keyslot --help)" ] ||
 	fail "keyslot remove without arguments: exit $rc: $out"
+expect 2 "has no passphrase keyslot to change" "$ATR" passwd --passfile "$WORK/pass1" "$C"
 mount_with "$C" "$M" --keyfile "$WORK/c.key"
 [ "$(cat "$M/f")" = hello ] || fail "read after remove"
 unmount_vol "$M"
@@ -206,3 +234,92 @@ if not (off and back and os.WIFSIGNALED(st) and os.WTERMSIG(st) == signal.SIGINT
     sys.exit("echo off while asking: %s, back after SIGINT: %s, status %#x" % (off, back, st))
 PY
 ok "SIGINT at the passphrase prompt gives the terminal its echo back"
+
+# At a terminal, a new passphrase typed differently twice is asked again,
+# up to three times, as cryptsetup does (it failed at once).  Each prompt
+# is answered once it is shown and echo is off (turning echo off flushes
+# what was typed before): no timing.
+cat >"$WORK/answer.py" <<'PY'
+import os, pty, sys, termios, time
+argv, answers = sys.argv[1:sys.argv.index("--")], sys.argv[sys.argv.index("--") + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out, seen = b"", 0
+while True:
+    prompts = out.count(b"assphrase for volume") + out.count(b"Repeat it: ")
+    if seen < prompts and answers:
+        if termios.tcgetattr(fd)[3] & termios.ECHO:
+            time.sleep(0.01)	# the prompt is out, echo not yet off
+        else:
+            os.write(fd, answers.pop(0).encode() + b"\n")
+            seen += 1
+        continue
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128)
+PY
+C4=$WORK/c4
+mkdir -p "$C4"
+/usr/bin/python3 "$WORK/answer.py" "$ATR" init -P passphrase "$C4" -- one two five five >"$WORK/retry.out" ||
+	fail "init after one mismatch: $(cat "$WORK/retry.out")"
+grep -q "the two passphrases differ; try again" "$WORK/retry.out" || fail "no retry: $(cat "$WORK/retry.out")"
+printf 'five\n' >"$WORK/pass5"
+mount_with "$C4" "$M" --passfile "$WORK/pass5"
+unmount_vol "$M"
+C5=$WORK/c5
+mkdir -p "$C5"
+/usr/bin/python3 "$WORK/answer.py" "$ATR" init -P passphrase "$C5" -- a b c d e f >"$WORK/retry3.out"
+rc=$?
+[ $rc = 3 ] || fail "init after three mismatches: exit $rc, want 3: $(cat "$WORK/retry3.out")"
+grep -q "the two passphrases differed 3 times; giving up" "$WORK/retry3.out" ||
+	fail "three mismatches: $(cat "$WORK/retry3.out")"
+[ -e "$C5/atrestfs.conf" ] && fail "a volume was made after three mismatches"
+ok "a mismatched new passphrase at a terminal is asked again, three times at most"
+
+# --passfile -: the passphrase from standard input when it is not a
+# terminal (it was read as a file named "-"); with --new-passfile - too,
+# the first line is the old one and the second the new one.
+C6=$WORK/c6
+mkdir -p "$C6"
+printf 'from stdin\n' | setsid -w "$ATR" init -q -P passphrase --passfile - "$C6" ||
+	fail "init --passfile -"
+printf 'from stdin\n' >"$WORK/pass6"
+mount_with "$C6" "$M" --passfile "$WORK/pass6"
+unmount_vol "$M"
+printf 'from stdin\n' | setsid -w "$ATR" mount --passfile - "$C6" "$M" || fail "mount --passfile -"
+MOUNTS+=("$M")
+is_mounted "$M" || fail "not mounted with --passfile -"
+"$ATR" unmount "$M" || fail "unmount"
+# Two passphrase keyslots tried with one line on stdin: each gets it.
+printf 'from stdin\nsecond\n' | setsid -w "$ATR" keyslot add -q --passfile - \
+	--new-provider passphrase --new-passfile - "$C6" || fail "keyslot add with two lines on stdin"
+printf 'second\n' | setsid -w "$ATR" mount --passfile - "$C6" "$M" || fail "mount --passfile - of slot 1"
+"$ATR" unmount "$M" || fail "unmount"
+printf 'from stdin\nnew one\n' | setsid -w "$ATR" passwd -q --passfile - --new-passfile - "$C6" ||
+	fail "passwd --passfile - --new-passfile -"
+printf 'new one\n' >"$WORK/pass7"
+mount_with "$C6" "$M" --slot 0 --passfile "$WORK/pass7"
+unmount_vol "$M"
+expect 3 "the passphrase is empty" "$ATR" mount --passfile - "$C6" "$M"
+ok "--passfile - reads standard input; a second - the next line"
+
+# -o extpass=CMD is no mount option (commas would split CMD): refused by
+# name before any key is asked for, as is any option libfuse would refuse
+# after unlocking (the passphrase was asked for first).
+expect 2 "extpass is not a mount option" "$ATR" mount -o "extpass=touch $WORK/asked2" "$C6" "$M"
+expect 2 "-o noexce: unknown mount option" "$ATR" mount --extpass "touch $WORK/asked2; cat $WORK/pass7" -o noexce "$C6" "$M"
+expect 2 "-o bogus: unknown mount option" "$TOP/build/mount.atrestfs" "$C6" "$M" -o "passfile=$WORK/pass7,bogus"
+[ -e "$WORK/asked2" ] && fail "a passphrase was asked for before a bad option was refused"
+is_mounted "$M" && fail "mounted with an unknown option"
+mount_with "$C6" "$M" --passfile "$WORK/pass7" -o ro,noexec,noatime,nosuid,nodev
+grep -F " $M fuse.atrestfs ro," /proc/mounts | grep -q noexec || fail "FUSE options not applied: $(grep -F " $M " /proc/mounts)"
+unmount_vol "$M"
+ok "-o extpass= and unknown -o options refused by name before unlocking; FUSE ones taken"
