@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# atrestfs rekey (issue 17), offline: a file gets a new DEK and file ID
+# and every extent is re-sealed (each extent's backing bytes differ, holes
+# stay holes), its content, owner, mode, times and user xattrs stay; the
+# next mount reads it without a rollback alarm, and refuses the old copy.
+# kill -9 at seeded random moments leaves the old file or the new one,
+# whole, never a mix, and a second run finishes.  Refusals each with
+# their message and exit code; the audit log has every file; progress is
+# a bar on a terminal, a line per file otherwise, nothing with -q.
+. "$(dirname "$0")/lib.sh"
+
+E=4096
+C=$WORK/c M=$WORK/m ST=$WORK/state AU=$WORK/audit.log
+K=(--keyfile "$C.key" --state-dir "$ST")
+RANDOM=${REKEY_SEED:-1717}
+
+mount_st() {
+	mount_with "$C" "$M" "${K[@]}"
+}
+
+# The log must say nothing about any file: no EIO was due.
+no_alarm() {
+	if grep -E "$C/|rolled back|version record|fails authentication|authenticate" "$M.log"; then
+		fail "$1: a false alarm in the log"
+	fi
+}
+
+# file_id FILE: its header's file ID (bytes 16..31), hex
+file_id() {
+	getfattr --absolute-names -e hex -n user.atrestfs.hdr "$1" |
+		sed -n 's/^user.atrestfs.hdr=0x//p' | cut -c33-64
+}
+
+# all_new OLD NEW: every sealed extent's bytes differ, holes stay holes
+all_new() {
+	python3 - "$1" "$2" "$E" <<'EOF'
+import sys
+old = open(sys.argv[1], "rb").read()
+new = open(sys.argv[2], "rb").read()
+d = int(sys.argv[3]) + 28
+if len(old) != len(new):
+    sys.exit("backing size %d, was %d" % (len(new), len(old)))
+for off in range(0, len(old), d):
+    a, b = old[off:off + d], new[off:off + d]
+    if not any(a):
+        if any(b):
+            sys.exit("extent %d was a hole and is not" % (off // d))
+        continue
+    same = sum(1 for x, y in zip(a, b) if x == y)
+    if a[:12] == b[:12] or a[-16:] == b[-16:] or same > len(a) // 16:
+        sys.exit("extent %d: %d of %d bytes unchanged" % (off // d, same, len(a)))
+EOF
+}
+
+mkdir -p "$C"
+"$ATR" init -q "${K[@]}" --audit-file "$AU" "$C" || fail "init"
+mount_st
+head -c $((3 * 1024 * 1024 + 123)) /dev/urandom >"$M/big"
+mkdir "$M/dir"
+printf 'small\n' >"$M/dir/small"
+: >"$M/empty"
+# A sparse file: holes between written extents, a sparse record.
+truncate -s $((40 * E)) "$M/sparse"
+printf 'middle' | dd of="$M/sparse" bs=1 seek=$((20 * E)) conv=notrunc status=none
+printf 'end\n' >>"$M/sparse"
+setfattr -n user.colour -v blue "$M/big"
+chown 1234:5678 "$M/dir/small"
+chmod 0640 "$M/dir/small"
+touch -d '2001-02-03 04:05:06' "$M/dir/small"
+ln -s big "$M/link"
+printf 'linked\n' >"$M/hard1"
+ln "$M/hard1" "$M/hard2"
+ln -s dir "$M/dirlink"
+for f in big dir/small empty sparse hard1; do
+	sha256sum "$M/$f" | cut -d' ' -f1 >"$WORK/$(basename "$f").sum"
+done
+unmount_vol "$M"
+cp -a "$C" "$WORK/before"
+stat -c '%u:%g %a %Y' "$C/dir/small" >"$WORK/small.stat"
+
+# ---- refusals ----
+mount_st
+expect 5 "is mounted at $M" "$ATR" rekey "${K[@]}" "$C" big
+unmount_vol "$M"
+expect 1 "symbolic link, not a regular file" "$ATR" rekey "${K[@]}" "$C" link
+expect 1 "symbolic link, which rekey does not follow" \
+	"$ATR" rekey "${K[@]}" "$C" dirlink/small
+expect 1 "has 2 hard links" "$ATR" rekey "${K[@]}" "$C" hard1
+expect 1 "not a path to a file relative to the volume's root" \
+	"$ATR" rekey "${K[@]}" "$C" /big
+expect 1 "not a regular file" "$ATR" rekey "${K[@]}" "$C" dir
+expect 1 "not a file of the volume but atrestfs's own" \
+	"$ATR" rekey "${K[@]}" "$C" atrestfs.conf
+expect 1 "nothere: No such file" "$ATR" rekey "${K[@]}" "$C" nothere
+expect 2 "either PATHs inside the volume or --all" "$ATR" rekey "${K[@]}" "$C"
+expect 2 "either PATHs inside the volume or --all" \
+	"$ATR" rekey "${K[@]}" --all "$C" big
+cmp -s "$C/big" "$WORK/before/big" || fail "a refusal changed big"
+ok "refusals"
+
+# ---- a file damaged in the backing directory is refused, left alone ----
+cp -a "$C/dir/small" "$WORK/small.good"
+flip_byte "$C/dir/small" 14
+cp -a "$C/dir/small" "$WORK/small.bad"
+expect 6 "dir/small: extent 0 does not authenticate" \
+	"$ATR" rekey "${K[@]}" "$C" dir/small
+cmp -s "$C/dir/small" "$WORK/small.bad" || fail "damaged file changed"
+cp -a "$WORK/small.good" "$C/dir/small"
+ok "damaged file refused"
+
+# ---- rekey: new key, every extent re-sealed, the rest as it was ----
+grep -q '"event":"dek_rekey".*"result":"EBADMSG"' "$AU" ||
+	fail "audit: no refused dek_rekey: $(cat "$AU")"
+n0=$(wc -l <"$AU")
+out=$("$ATR" rekey "${K[@]}" "$C" big ./dir/small sparse empty 2>&1) ||
+	fail "rekey: $out"
+for f in big dir/small sparse empty; do
+	case "$out" in *"Rekeyed $f"*) ;; *) fail "no progress line for $f: $out" ;; esac
+	[ "$(file_id "$C/$f")" != "$(file_id "$WORK/before/$f")" ] ||
+		fail "$f kept its file ID"
+	all_new "$WORK/before/$f" "$C/$f" || fail "$f: not all re-encrypted"
+done
+[ "$(stat -c '%u:%g %a %Y' "$C/dir/small")" = "$(cat "$WORK/small.stat")" ] ||
+	fail "owner, mode or mtime of dir/small changed"
+[ "$(du -k "$C/sparse" | cut -f1)" -lt 40 ] || fail "holes of sparse filled in"
+ls -a "$C" "$C/dir" | grep -q '^\.atrestfs-rekey' && fail "a temporary left"
+tail -n +$((n0 + 1)) "$AU" >"$WORK/audit.run"
+[ "$(grep -c '"event":"dek_rekey".*"result":"ok"' "$WORK/audit.run")" = 4 ] ||
+	fail "audit: not 4 dek_rekey: $(cat "$WORK/audit.run")"
+[ "$(grep -c '"event":"dek_create".*"result":"ok"' "$WORK/audit.run")" = 4 ] ||
+	fail "audit: not 4 dek_create: $(cat "$WORK/audit.run")"
+grep -q "\"event\":\"dek_rekey\".*\"file_id\":\"$(file_id "$WORK/before/big")\"" "$WORK/audit.run" ||
+	fail "audit: dek_rekey does not name the old file ID"
+grep -q "\"event\":\"dek_create\".*\"file_id\":\"$(file_id "$C/big")\"" "$WORK/audit.run" ||
+	fail "audit: dek_create does not name the new file ID"
+mount_st
+for f in big dir/small empty sparse; do
+	[ "$(sha256sum "$M/$f" | cut -d' ' -f1)" = "$(cat "$WORK/$(basename "$f").sum")" ] ||
+		fail "$f reads back different"
+done
+[ "$(getfattr --absolute-names --only-values -n user.colour "$M/big")" = blue ] || fail "user xattr lost"
+printf 'more\n' >>"$M/dir/small"
+no_alarm "after rekey"
+unmount_vol "$M"
+ok "rekey re-encrypts every extent, content and metadata kept"
+
+# ---- the copy from before the rekey is refused as rolled back ----
+cp -a "$C/big" "$WORK/big.new"
+cp -a "$WORK/before/big" "$C/big"
+mount_st
+expect_eio cat "$M/big"
+unmount_vol "$M"
+cp -a "$WORK/big.new" "$C/big"
+ok "old copy refused after rekey"
+
+# ---- leftover of a crash between link and rename: hidden, then removed ----
+left=$C/dir/.atrestfs-rekey.$(file_id "$C/dir/small")
+cp -a "$C/dir/small" "$left"
+mount_st
+ls -a "$M/dir" | grep -q atrestfs-rekey && fail "leftover listed in the mount"
+[ -e "$M/dir/$(basename "$left")" ] && fail "leftover reachable in the mount"
+touch "$M/dir/.atrestfs-rekey.x" 2>/dev/null && fail "made a reserved name"
+unmount_vol "$M"
+out=$("$ATR" rekey "${K[@]}" "$C" --all 2>&1)
+rc=$?
+[ $rc = 1 ] || fail "rekey --all with a hard link exited $rc: $out"
+case "$out" in *"hard1: has 2 hard links"*) ;; *) fail "--all: no hard link message: $out" ;; esac
+[ -e "$left" ] && fail "rekey --all left the leftover"
+for f in big sparse dir/small; do
+	case "$out" in *"Rekeyed $f"*) ;; *) fail "--all did not rekey $f: $out" ;; esac
+done
+ok "leftover hidden and removed; --all"
+
+# ---- progress: a bar on a terminal, nothing with -q ----
+out=$(script -qec "$ATR rekey --keyfile $C.key --state-dir $ST $C big" /dev/null) ||
+	fail "rekey at a terminal: $out"
+case "$out" in *"Rekeying ["*"100%"*) ;; *) fail "no progress bar: $out" ;; esac
+out=$("$ATR" rekey -q "${K[@]}" "$C" big 2>&1) || fail "rekey -q: $out"
+[ -z "$out" ] || fail "rekey -q said: $out"
+ok "progress"
+
+# ---- kill -9 at random moments: old or new, whole; then finish ----
+mount_st
+head -c $((48 * 1024 * 1024)) /dev/urandom >"$M/huge"
+sum=$(sha256sum "$M/huge" | cut -d' ' -f1)
+unmount_vol "$M"
+olds=0 news=0
+for i in $(seq 8); do
+	cp -a "$C/huge" "$WORK/huge.pre"
+	"$ATR" rekey -q "${K[@]}" "$C" huge &
+	pid=$!
+	sleep "$(printf "0.%03d" $((RANDOM % 600)))"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	if cmp -s "$C/huge" "$WORK/huge.pre" &&
+		[ "$(file_id "$C/huge")" = "$(file_id "$WORK/huge.pre")" ]; then
+		olds=$((olds + 1))
+	else
+		all_new "$WORK/huge.pre" "$C/huge" || fail "kill $i: a mix of old and new"
+		[ "$(file_id "$C/huge")" != "$(file_id "$WORK/huge.pre")" ] ||
+			fail "kill $i: new data under the old file ID"
+		news=$((news + 1))
+	fi
+	mount_st
+	[ "$(sha256sum "$M/huge" | cut -d' ' -f1)" = "$sum" ] ||
+		fail "kill $i: huge reads back different"
+	ls -a "$M" | grep -q atrestfs-rekey && fail "kill $i: a temporary listed"
+	no_alarm "kill $i"
+	unmount_vol "$M"
+done
+echo "kill -9: $olds left the old file, $news the new one"
+cp -a "$C/huge" "$WORK/huge.pre"
+"$ATR" rekey -q "${K[@]}" "$C" huge || fail "rekey after the kills"
+all_new "$WORK/huge.pre" "$C/huge" || fail "rekey after the kills: not re-encrypted"
+"$ATR" fsck -q "${K[@]}" "$C" || fail "fsck after the kills"
+mount_st
+[ "$(sha256sum "$M/huge" | cut -d' ' -f1)" = "$sum" ] || fail "huge after resume"
+no_alarm "after resume"
+unmount_vol "$M"
+ok "kill -9 leaves old or new; rekey again finishes"
