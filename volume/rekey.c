@@ -136,8 +136,9 @@ static int open_file(struct rekey *r, struct rk_file *f, char *msg,
 		err = f->parent;
 		f->parent = -1;
 		return msg_fail(msg, msglen, err, "%s: %s", f->path,
-				err == -ELOOP ? "a directory on the way is a "
-				"symbolic link, which rekey does not follow" :
+				err == -ELOOP || err == -ENOTDIR ? "a directory "
+				"on the way is not a directory, or a symbolic "
+				"link, which rekey does not follow" :
 				strerror(-err));
 	}
 	f->fd = openat(f->parent, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
