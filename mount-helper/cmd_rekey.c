@@ -41,8 +41,9 @@ static void usage(FILE *f)
 "symbolic links are not followed) a new data key and file ID, and\n"
 "re-encrypt its data under them, for a key that may have leaked.  Each file\n"
 "is replaced in one rename: a crash leaves the old file or the new one,\n"
-"and running the command again finishes the job.  The volume must not be\n"
-"mounted.  Files with hard links are refused.\n"
+"and running the command again finishes the job (--all resumes where it\n"
+"was cut short).  The volume must not be mounted.  Files with hard links\n"
+"are refused.\n"
 "\n"
 "  -a, --all            every regular file of the volume\n"
 "  -k, --keyfile PATH, -P, --provider NAME, -S, --slot N,\n"
@@ -129,7 +130,7 @@ static int rekey_all(struct rekey_args *a, struct rekey *r)
 {
 	char msg[1024];
 	struct rekey_info info;
-	uint64_t n = 0, skipped = 0;
+	uint64_t n = 0, skipped = 0, before = 0;
 	int ret = a->walk_err, err;
 	size_t i;
 
@@ -144,8 +145,9 @@ static int rekey_all(struct rekey_args *a, struct rekey *r)
 		}
 		if (*msg)
 			cli_err("warning: %s", msg);
-		if (info.skipped) {
-			skipped++;
+		if (info.skipped || info.done_before) {
+			skipped += info.skipped;
+			before += info.done_before;
 			continue;
 		}
 		n++;
@@ -159,6 +161,9 @@ static int rekey_all(struct rekey_args *a, struct rekey *r)
 	if (skipped)
 		cli_say("; %llu empty without a key, nothing to do",
 			(unsigned long long)skipped);
+	if (before)
+		cli_say("; %llu done before the run was cut short",
+			(unsigned long long)before);
 	cli_say(".\n");
 	if (a->linked && !ret)
 		ret = EXIT_FAIL;
@@ -226,7 +231,26 @@ static int rekey(struct rekey_args *a)
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	if (a->all) {
+		uint64_t resumed = 0;
+
+		err = rekey_run_open(r, &sd, &resumed, msg, sizeof(msg));
+		if (err) {
+			cli_err("%s", msg);
+			ret = err == -EBADMSG ? EXIT_VOLUME : EXIT_FAIL;
+			goto out;
+		}
+		if (resumed)
+			cli_say("Resuming the rekey --all that was cut short: "
+				"the %llu files it rekeyed are left as they "
+				"are\n", (unsigned long long)resumed);
+	}
 	ret = rekey_all(a, r);
+	/* Every file was tried: the next --all is a new run. */
+	if (a->all && rekey_run_end(r))
+		cli_err("warning: cannot remove %s/%s: the next rekey --all "
+			"leaves the files this one rekeyed", sd.path,
+			REKEY_RUN_NAME);
 out:
 	rekey_close(r);
 	if (atr_files_close(a->files) && !ret)

@@ -26,6 +26,7 @@
 #include "../fs/audit.h"
 #include "fsck.h"
 #include "rekey.h"
+#include "volume.h"
 
 /* Backing bytes read and written at a time. */
 #define REKEY_IO_BYTES	(1u << 20)
@@ -39,6 +40,11 @@ struct rekey {
 	struct audit *audit;			/* owned; NULL: no audit log */
 	uint8_t *in, *out, *plain;		/* owned; see rekey_open() */
 	size_t batch;				/* extents per read */
+	/* rekey_run_open(): the run's record, and the IDs it held, sorted. */
+	const struct state_dir *sd;		/* borrowed; NULL: no run */
+	int run_fd;				/* O_APPEND; -1: none */
+	uint8_t (*done)[FILE_ID_LEN];		/* owned */
+	size_t ndone;
 };
 
 /* The file in hand: both keys (secmem) and what was read of the old. */
@@ -66,6 +72,7 @@ int rekey_open(int dirfd, const struct vol_config *cfg, const struct kek *kek,
 	if (!r)
 		return -ENOMEM;
 	r->dirfd = dirfd;
+	r->run_fd = -1;
 	r->cfg = cfg;
 	r->kek = kek;
 	if (cb)
@@ -91,10 +98,93 @@ void rekey_close(struct rekey *r)
 	if (!r)
 		return;
 	audit_close(r->audit);
+	if (r->run_fd >= 0)
+		close(r->run_fd);
+	free(r->done);
 	free(r->in);
 	free(r->out);
 	free(r->plain);
 	free(r);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, FILE_ID_LEN);
+}
+
+/* The IDs of the record @fd of @size bytes, into r->done, sorted. */
+static int run_load(struct rekey *r, int fd, uint64_t size, char *msg,
+		    size_t msglen)
+{
+	uint8_t rec[VERREC_DONE_LEN];
+	size_t i, n = (size_t)(size / VERREC_DONE_LEN);
+
+	r->done = n ? malloc(n * FILE_ID_LEN) : NULL;
+	if (n && !r->done)
+		return -ENOMEM;
+	/* A record cut short by a crash at its end is no record. */
+	for (i = 0; i < n; i++) {
+		if (pread(fd, rec, sizeof(rec), (off_t)(i * sizeof(rec))) !=
+		    (ssize_t)sizeof(rec))
+			return msg_fail(msg, msglen, -EIO, "%s/" REKEY_RUN_NAME
+					": cannot read it", r->sd->path);
+		if (verrec_done_open(r->kek->state_mac_key, rec, r->done[i]))
+			return msg_fail(msg, msglen, -EBADMSG, "%s/"
+					REKEY_RUN_NAME " was changed outside "
+					"atrestfs (record %zu fails its MAC): "
+					"remove it, and rekey --all starts "
+					"over", r->sd->path, i);
+	}
+	r->ndone = n;
+	qsort(r->done, n, FILE_ID_LEN, cmp_id);
+	return 0;
+}
+
+int rekey_run_open(struct rekey *r, const struct state_dir *sd,
+		   uint64_t *resumed, char *msg, size_t msglen)
+{
+	struct stat st;
+	int err;
+
+	r->sd = sd;
+	r->run_fd = openat(sd->fd, REKEY_RUN_NAME, O_RDWR | O_CREAT |
+			   O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (r->run_fd < 0)
+		return msg_fail(msg, msglen, -errno, "%s/" REKEY_RUN_NAME
+				": %s", sd->path, strerror(errno));
+	if (fstat(r->run_fd, &st))
+		return msg_fail(msg, msglen, -errno, "%s/" REKEY_RUN_NAME
+				": %s", sd->path, strerror(errno));
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_mode & 022)
+		return msg_fail(msg, msglen, -EPERM, "%s/" REKEY_RUN_NAME " is "
+				"not a regular file of ours that only we may "
+				"write", sd->path);
+	err = run_load(r, r->run_fd, (uint64_t)st.st_size, msg, msglen);
+	*resumed = r->ndone;
+	return err;
+}
+
+int rekey_run_end(struct rekey *r)
+{
+	if (!r->sd)
+		return 0;
+	if (unlinkat(r->sd->fd, REKEY_RUN_NAME, 0) && errno != ENOENT)
+		return -errno;
+	fsync(r->sd->fd);
+	return 0;
+}
+
+/*
+ * One more file of the run.  A record lost to a failed write or a crash
+ * costs only that file's being rekeyed again, so it is not an error.
+ */
+static void run_add(struct rekey *r, const uint8_t id[FILE_ID_LEN])
+{
+	uint8_t rec[VERREC_DONE_LEN];
+
+	if (r->run_fd >= 0 && !verrec_done_seal(r->kek->state_mac_key, id, rec))
+		(void)!write(r->run_fd, rec, sizeof(rec));
 }
 
 bool rekey_leftover(int parent, const char *name, int *err)
@@ -549,6 +639,11 @@ int rekey_file(struct rekey *r, const char *path, struct rekey_info *info,
 	if (err)
 		goto out;
 	memcpy(info->old_id, f.ofk->file_id, FILE_ID_LEN);
+	if (r->ndone && bsearch(f.ofk->file_id, r->done, r->ndone, FILE_ID_LEN,
+				cmp_id)) {
+		info->done_before = true;
+		goto out;
+	}
 	old_counter = f.h.flags & HDR_F_VER ? f.v.counter : 0;
 	err = hdr_create(r->kek, r->cfg->extent_size, &nh, &f.nfk);
 	if (err) {
@@ -572,6 +667,7 @@ int rekey_file(struct rekey *r, const char *path, struct rekey_info *info,
 		*msg = '\0';
 	if (!err) {
 		info->bytes = (uint64_t)f.st.st_size;
+		run_add(r, info->new_id);
 		/* A copy from before, under the old ID, is older than this. */
 		if (r->cb.record && old_counter)
 			r->cb.record(r->cb.ctx, info->old_id, old_counter + 1);

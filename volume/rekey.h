@@ -47,6 +47,7 @@ struct rekey_info {
 	uint8_t old_id[FILE_ID_LEN], new_id[FILE_ID_LEN];
 	uint64_t bytes;		/* backing bytes re-encrypted */
 	bool skipped;		/* an empty format-1 file with no key: nothing */
+	bool done_before;	/* this run made its key before it was cut */
 };
 
 struct rekey;
@@ -73,6 +74,22 @@ void rekey_close(struct rekey *r);
  */
 int rekey_file(struct rekey *r, const char *path, struct rekey_info *info,
 	       char *msg, size_t msglen);
+
+/*
+ * A run over many files (rekey --all) that can be cut short and resumed:
+ * every file ID it makes is appended to the record REKEY_RUN_NAME in the
+ * volume's state directory @sd (borrowed until rekey_close()), under a
+ * MAC (verrec_done_seal()); rekey_file() then leaves a file whose ID is
+ * in it (info->done_before).  *@resumed: how many IDs a run cut short
+ * had recorded (0: a new run).  0 or -errno with @msg: -EBADMSG for a
+ * record changed outside atrestfs, -EPERM for one that is not ours
+ * alone.  rekey_run_end() once every file was tried removes the record.
+ */
+#define REKEY_RUN_NAME		"rekey"
+struct state_dir;
+int rekey_run_open(struct rekey *r, const struct state_dir *sd,
+		   uint64_t *resumed, char *msg, size_t msglen);
+int rekey_run_end(struct rekey *r);
 
 /*
  * A name left by a rekey that crashed (REKEY_TMP_PREFIX): true, and

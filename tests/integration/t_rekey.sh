@@ -218,3 +218,71 @@ mount_st
 no_alarm "after resume"
 unmount_vol "$M"
 ok "kill -9 leaves old or new; rekey again finishes"
+
+# ---- rekey --all cut short resumes: files it did are not done again ----
+rm -f "$C/huge"
+mount_st
+mkdir "$M/many"
+for i in $(seq 24); do head -c $((2 * 1024 * 1024)) /dev/urandom >"$M/many/f$i"; done
+sha256sum "$M"/many/f* | sed "s|$M/||" >"$WORK/many.sums"
+unmount_vol "$M"
+"$ATR" rekey -q "${K[@]}" "$C" hard1 2>/dev/null	# refused, as it should be
+ids() {
+	for i in $(seq 24); do echo "f$i $(file_id "$C/many/f$i")"; done
+}
+ids >"$WORK/ids.0"
+RUN=$ST/$(sed -n 's/^volume_uuid = "\(.*\)";/\1/p' "$C/atrestfs.conf")/rekey
+ms=150 cut=0
+for try in $(seq 24); do
+	"$ATR" rekey -q "${K[@]}" "$C" --all 2>/dev/null &
+	pid=$!
+	sleep "$(printf "%d.%03d" $((ms / 1000)) $((ms % 1000)))"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	# A cut run (resumed by the next try) that had done part of many/.
+	if [ -s "$RUN" ] && xxd -p -c 32 "$RUN" | cut -c1-32 |
+		grep -qxFf - <(ids | cut -d' ' -f2); then
+		cut=1
+		break
+	fi
+	# Not started on many/ yet: wait longer; finished: shorter.
+	if [ -e "$RUN" ] || [ "$(ids | md5sum)" = "$(md5sum <"$WORK/ids.0")" ]; then
+		ms=$((ms + 50 + RANDOM % 100))
+	else
+		ms=$((ms / 2 + RANDOM % 20))
+		ids >"$WORK/ids.0"
+	fi
+done
+[ $cut = 1 ] || fail "no kill -9 landed in the middle of rekey --all in 24 tries"
+ids >"$WORK/ids.1"
+ndone=$(( $(stat -c %s "$RUN") / 32 ))
+xxd -p -c 32 "$RUN" | cut -c1-32 >"$WORK/recorded"
+out=$("$ATR" rekey "${K[@]}" "$C" --all 2>&1)
+case "$out" in *"Resuming the rekey --all that was cut short: the $ndone files"*) ;;
+*) fail "no resume notice for $ndone files: $out" ;; esac
+[ -e "$RUN" ] && fail "the run's record stayed after it finished"
+ids >"$WORK/ids.2"
+kept=0
+while read -r name id0 && read -r _ id1 <&3 && read -r _ id2 <&4; do
+	[ "$id2" != "$id0" ] || fail "$name: never rekeyed"
+	if grep -qx "$id1" "$WORK/recorded"; then
+		[ "$id2" = "$id1" ] || fail "$name: rekeyed again though the run had done it"
+		kept=$((kept + 1))
+	else
+		[ "$id2" != "$id1" ] || fail "$name: not rekeyed by the resumed run"
+	fi
+done <"$WORK/ids.0" 3<"$WORK/ids.1" 4<"$WORK/ids.2"
+[ $kept -gt 0 ] || fail "the cut run had rekeyed none of many/"
+mount_st
+(cd "$M" && sha256sum -c --quiet "$WORK/many.sums") || fail "many: content changed"
+no_alarm "after resume of --all"
+unmount_vol "$M"
+ok "rekey --all cut short: $ndone files recorded ($kept of many/), resumed without them"
+
+# ---- a record of the run changed outside atrestfs is refused ----
+head -c 32 /dev/urandom >"$RUN"
+chmod 600 "$RUN"
+expect 4 "was changed outside atrestfs (record 0 fails its MAC)" \
+	"$ATR" rekey "${K[@]}" "$C" --all
+rm -f "$RUN"
+ok "forged record of a run refused"
