@@ -286,3 +286,23 @@ expect 4 "was changed outside atrestfs (record 0 fails its MAC)" \
 	"$ATR" rekey "${K[@]}" "$C" --all
 rm -f "$RUN"
 ok "forged record of a run refused"
+
+# ---- format 1: the committed fixture (no version records, keyless empty files) ----
+F=$TOP/tests/fixtures V1=$WORK/v1
+mkdir -p "$V1"
+tar --xattrs --xattrs-include='user.*' -C "$V1" -xf "$F/v1-volume.tar" || fail "untar fixture"
+install -m 600 "$F/v1-volume.key" "$V1.key"
+K1=(--keyfile "$V1.key" --state-dir "$WORK/state1")
+cp -a "$V1" "$WORK/v1.before"
+out=$("$ATR" rekey "${K1[@]}" "$V1" --all 2>&1)
+rc=$?
+[ $rc = 1 ] || fail "fixture rekey --all (a hard link in it) exited $rc: $out"
+case "$out" in *"Rekeyed small.txt"*"Rekeyed "*) ;; *) fail "fixture: $out" ;; esac
+all_new "$WORK/v1.before/small.txt" "$V1/small.txt" || fail "fixture small.txt not re-encrypted"
+all_new "$WORK/v1.before/sparse" "$V1/sparse" || fail "fixture sparse not re-encrypted"
+mount_with "$V1" "$M" "${K1[@]}"
+(cd "$M" && sha256sum --quiet -c "$F/v1-volume.sha256") || fail "fixture contents differ after rekey"
+[ "$(getfattr --absolute-names --only-values -n user.comment "$M/dir/nested.txt")" = fixture ] ||
+	fail "fixture xattr lost"
+unmount_vol "$M"
+ok "format 1 fixture rekeyed, reads back exactly"
