@@ -636,9 +636,13 @@ int rekey_file(struct rekey *r, const char *path, struct rekey_info *info,
 		err = 0;
 		goto out;
 	}
+	if (f.ofk)
+		memcpy(info->old_id, f.ofk->file_id, FILE_ID_LEN);
+	/* A file refused once its key was known is a refused rekey of it. */
+	if (err && f.ofk)
+		goto out_audit;
 	if (err)
 		goto out;
-	memcpy(info->old_id, f.ofk->file_id, FILE_ID_LEN);
 	if (r->ndone && bsearch(f.ofk->file_id, r->done, r->ndone, FILE_ID_LEN,
 				cmp_id)) {
 		info->done_before = true;

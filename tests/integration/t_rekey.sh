@@ -150,6 +150,12 @@ cp -a "$WORK/before/big" "$C/big"
 mount_st
 expect_eio cat "$M/big"
 unmount_vol "$M"
+# Nor does rekey launder it into a fresh file: refused, audited.
+expect 6 "big: it is older than the version recorded on this machine" \
+	"$ATR" rekey "${K[@]}" "$C" big
+cmp -s "$C/big" "$WORK/before/big" || fail "rekey changed the rolled-back big"
+tail -n 1 "$AU" | grep -q "\"event\":\"dek_rekey\".*\"file_id\":\"$(file_id "$C/big")\".*\"result\":\"EBADMSG\"" ||
+	fail "refused rekey of a rolled-back file not audited: $(tail -n 1 "$AU")"
 cp -a "$WORK/big.new" "$C/big"
 ok "old copy refused after rekey"
 
