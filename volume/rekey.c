@@ -136,7 +136,8 @@ static int run_load(struct rekey *r, int fd, uint64_t size, char *msg,
 					"over", r->sd->path, i);
 	}
 	r->ndone = n;
-	qsort(r->done, n, FILE_ID_LEN, cmp_id);
+	if (n)
+		qsort(r->done, n, FILE_ID_LEN, cmp_id);
 	return 0;
 }
 
