@@ -372,7 +372,7 @@ static void usage(FILE *f)
 "  fsck CIPHERDIR               check every file of the volume\n"
 "  header backup|restore        save every file's header, put them back\n"
 "  destroy CIPHERDIR            crypto-shred the volume: its keys, for good\n"
-"  rekey CIPHERDIR PATH...|--all  new data keys, data re-encrypted (offline)\n"
+"  rekey CIPHERDIR PATH...     new data keys for files, data re-encrypted\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
