@@ -92,6 +92,24 @@ int atr_files_rekey(int dirfd, const char *dirpath, const struct kek *kek,
 #define ATR_FILES_NAME	"files"
 
 /*
+ * Without a mount: this machine's record of the volume's files, for a
+ * command that changes files offline (rekey).  atr_files_open() as
+ * atr_mount_state(), with @uuid the volume's; atr_files_get() the last
+ * version recorded of @id (0: none); atr_files_put() records @counter
+ * for @id; atr_files_close() rewrites the journal compacted and frees
+ * (NULL is fine).  Only while the volume is not mounted: the daemon keeps
+ * the journal to itself.
+ */
+struct fstate;
+int atr_files_open(int dirfd, const char *dirpath, const struct kek *kek,
+		   const uint8_t *uuid, struct fstate **out,
+		   char *msg, size_t msglen);
+uint64_t atr_files_get(struct fstate *s, const uint8_t *id);
+void atr_files_put(struct fstate *s, const uint8_t *id,
+		   uint64_t counter);
+int atr_files_close(struct fstate *s);
+
+/*
  * Mount at @mountpoint with the FUSE options in @argv (argv[0] first, then
  * "-o", "opt,..."), then serve until unmounted.  Unless @foreground, detach
  * once the mount is up, so the caller's exit status means "mounted".

@@ -175,6 +175,34 @@ int atr_files_rekey(int dirfd, const char *dirpath, const struct kek *kek,
 	return 0;
 }
 
+int atr_files_open(int dirfd, const char *dirpath, const struct kek *kek,
+		   const uint8_t *uuid, struct fstate **out,
+		   char *msg, size_t msglen)
+{
+	int err = fstate_open(dirfd, dirpath, kek, uuid, out, msg, msglen);
+
+	return err > 0 ? 0 : err;
+}
+
+uint64_t atr_files_get(struct fstate *s, const uint8_t *id)
+{
+	return fstate_get(s, id);
+}
+
+void atr_files_put(struct fstate *s, const uint8_t *id,
+		   uint64_t counter)
+{
+	fstate_put(s, id, counter);
+}
+
+int atr_files_close(struct fstate *s)
+{
+	int err = s ? fstate_compact(s) : 0;
+
+	fstate_free(s);
+	return err;
+}
+
 void atr_mount_options(struct atr_mount *m, const struct atr_mount_opts *o)
 {
 	m->opt_mnt = *o;

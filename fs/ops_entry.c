@@ -15,15 +15,20 @@
 
 #include "../crypto/meta.h"
 #include "../crypto/volume.h"
+#include "../volume/rekey.h"
 #include "fs_private.h"
 
 /*
  * atrestfs.conf and its temporary (volconf_store()) must not be reachable
- * through the mount; other names that start the same are ordinary.
+ * through the mount; other names that start the same are ordinary.  In
+ * every directory, a rekey's new copy (volume/rekey.h) that a crash left
+ * named is not a user's file: the old file beside it is the one.
  */
 bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		    const char *name)
 {
+	if (!strncmp(name, REKEY_TMP_PREFIX, strlen(REKEY_TMP_PREFIX)))
+		return true;
 	return parent == &m->root &&
 	       (!strcmp(name, VOL_CONF_NAME) ||
 		!strcmp(name, VOL_CONF_TMP));

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -147,6 +148,43 @@ void cli_progress(const char *what, uint64_t done, uint64_t total)
 		fputc('\n', stderr);
 		last = -1;
 	}
+}
+
+/* A mount of the volume @dir: EXIT_MOUNT, said with @why; else 0. */
+static int refuse_mounted(const char *dir, const char *why)
+{
+	char real[PATH_MAX], mp[PATH_MAX];
+
+	if (!realpath(dir, real))
+		return 0;
+	if (mountinfo_source(real, "fuse.atrestfs", mp, sizeof(mp)) != 1)
+		return 0;
+	cli_err("volume %s is mounted at %s: unmount it first ('atrestfs "
+		"unmount %s'); %s", dir, mp, mp, why);
+	return EXIT_MOUNT;
+}
+
+int cli_open_volume(const char *dir, const char *why, int *dirfd)
+{
+	int ret;
+
+	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	ret = cli_lock(*dirfd);
+	if (ret) {
+		cli_err("%s: cannot lock the volume: %s", dir, strerror(-ret));
+		ret = EXIT_FAIL;
+	} else {
+		ret = refuse_mounted(dir, why);
+	}
+	if (ret) {
+		close(*dirfd);
+		*dirfd = -1;
+	}
+	return ret;
 }
 
 int cli_add_id(const char *s, uint32_t *ids, unsigned int *n)
@@ -367,6 +405,7 @@ static void usage(FILE *f)
 "  rotate-kek CIPHERDIR|MNT     a new volume key; every file's key rewrapped\n"
 "  rotate-root CIPHERDIR        move a keyslot to a new root key or provider\n"
 "  destroy CIPHERDIR            crypto-shred the volume: its keys, for good\n"
+"  rekey CIPHERDIR PATH...     new data keys for files, data re-encrypted\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
@@ -422,6 +461,8 @@ int main(int argc, char **argv)
 		return cmd_rotate_root(argc - 1, argv + 1);
 	if (!strcmp(cmd, "destroy"))
 		return cmd_destroy(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rekey"))
+		return cmd_rekey(argc - 1, argv + 1);
 	if (!strcmp(cmd, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);

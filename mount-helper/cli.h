@@ -63,6 +63,14 @@ int cli_which(const char *name, char *path, size_t len);
  */
 int cli_mounted(const char *path, char *type, size_t typelen);
 
+/*
+ * The volume @dir for a command that works on it unmounted: opened
+ * (*@dirfd) and cli_lock()ed, and refused with EXIT_MOUNT while it is
+ * mounted (saying so, and @why the command cannot go on then).  0, or
+ * the exit code after saying why (*@dirfd is then -1).
+ */
+int cli_open_volume(const char *dir, const char *why, int *dirfd);
+
 /* --allow-uid/--allow-gid N: append 0..VOL_ID_MAX to @ids, at most VOL_MAX_IDS. */
 int cli_add_id(const char *s, uint32_t *ids, unsigned int *n);
 
@@ -266,6 +274,9 @@ int cmd_destroy(int argc, char **argv);
 /* cmd_rotate.c */
 int cmd_rotate_kek(int argc, char **argv);
 int cmd_rotate_root(int argc, char **argv);
+
+/* cmd_rekey.c */
+int cmd_rekey(int argc, char **argv);
 
 /* cmd_trust.c */
 int cmd_trust(int argc, char **argv);
