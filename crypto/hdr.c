@@ -134,6 +134,10 @@ int hdr_unwrap(const struct kek *kek, const struct hdr *h,
 	struct file_key *fk;
 	int err;
 
+	/* During a rotation a header not yet rewrapped names the old KEK. */
+	if (memcmp(h->kek_id, kek->id, KEK_ID_LEN) && kek->retiring &&
+	    !memcmp(h->kek_id, kek->retiring->id, KEK_ID_LEN))
+		kek = kek->retiring;
 	if (memcmp(h->kek_id, kek->id, KEK_ID_LEN))
 		return -ENOKEY;
 	fk = secmem_alloc(sizeof(*fk));

@@ -74,7 +74,8 @@ void hdr_build(const struct hdr *h, uint8_t out[HDR_SIZE]);
 int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
 	       struct file_key **fk);
 /*
- * Unwrap the DEK.  -ENOKEY if the header names another KEK, -EBADMSG if
+ * Unwrap the DEK, with @kek or its retiring KEK, whichever the header
+ * names.  -ENOKEY if it names another KEK, -EBADMSG if
  * the header does not authenticate.  *fk as for hdr_create().
  */
 int hdr_unwrap(const struct kek *kek, const struct hdr *h,

@@ -60,5 +60,60 @@ int kek_generate(const uint8_t uuid[VOL_UUID_LEN], struct kek **out)
 
 void kek_free(struct kek *kek)
 {
+	if (!kek)
+		return;
+	kek_free(kek->retiring);
 	secmem_free(kek, sizeof(*kek));
+}
+
+#define RETIRING_AAD		"atrestfs retiring kek v1"
+#define RETIRING_AAD_LEN	(sizeof(RETIRING_AAD) - 1 + VOL_UUID_LEN + \
+				 2 * KEK_ID_LEN)
+
+static void retiring_aad(const uint8_t uuid[VOL_UUID_LEN],
+			 const uint8_t id[KEK_ID_LEN],
+			 const uint8_t old_id[KEK_ID_LEN],
+			 uint8_t aad[RETIRING_AAD_LEN])
+{
+	size_t n = sizeof(RETIRING_AAD) - 1;
+
+	memcpy(aad, RETIRING_AAD, n);
+	memcpy(aad + n, uuid, VOL_UUID_LEN);
+	memcpy(aad + n + VOL_UUID_LEN, id, KEK_ID_LEN);
+	memcpy(aad + n + VOL_UUID_LEN + KEK_ID_LEN, old_id, KEK_ID_LEN);
+}
+
+int kek_wrap_retiring(const struct kek *kek, const struct kek *old,
+		      const uint8_t uuid[VOL_UUID_LEN],
+		      uint8_t out[KEK_RETIRING_LEN])
+{
+	uint8_t aad[RETIRING_AAD_LEN];
+
+	retiring_aad(uuid, kek->id, old->id, aad);
+	return aead_box_seal(kek->key, aad, sizeof(aad), old->key, KEK_LEN,
+			     out);
+}
+
+int kek_open_retiring(struct kek *kek, const uint8_t old_id[KEK_ID_LEN],
+		      const uint8_t uuid[VOL_UUID_LEN],
+		      const uint8_t box[KEK_RETIRING_LEN])
+{
+	uint8_t aad[RETIRING_AAD_LEN], *raw;
+	struct kek *old = NULL;
+	int err;
+
+	raw = secmem_alloc(KEK_LEN);
+	if (!raw)
+		return -ENOMEM;
+	retiring_aad(uuid, kek->id, old_id, aad);
+	err = aead_box_open(kek->key, aad, sizeof(aad), box, KEK_RETIRING_LEN,
+			    raw);
+	if (!err)
+		err = kek_derive(raw, old_id, uuid, &old);
+	secmem_free(raw, KEK_LEN);
+	if (err)
+		return err;
+	kek_free(kek->retiring);
+	kek->retiring = old;
+	return 0;
 }

@@ -17,6 +17,8 @@
 #define KEK_LEN		32
 #define KEK_ID_LEN	16
 #define VOL_UUID_LEN	16
+/* The retiring KEK boxed under the current one: nonce, key, tag. */
+#define KEK_RETIRING_LEN	(12 + KEK_LEN + 16)
 
 struct kek {
 	uint8_t key[KEK_LEN];		/* wraps DEKs (AES-256-GCM) */
@@ -25,6 +27,13 @@ struct kek {
 	uint8_t meta_key[32];		/* xattr values, symlink targets */
 	uint8_t state_mac_key[32];	/* HMAC-SHA256 of this machine's
 					 * records of the volume (volume/state.c) */
+	/*
+	 * Owned, secmem, or NULL: the KEK a rotation (volume/rotate.c) is
+	 * retiring, set only while the config still holds it.  Readers fall
+	 * back to it for what is not yet rewrapped or re-sealed; nothing is
+	 * ever wrapped, sealed or MACed with it.
+	 */
+	struct kek *retiring;
 };
 
 /*
@@ -34,6 +43,20 @@ struct kek {
 int kek_generate(const uint8_t uuid[VOL_UUID_LEN], struct kek **out);
 int kek_derive(const uint8_t raw[KEK_LEN], const uint8_t id[KEK_ID_LEN],
 	       const uint8_t uuid[VOL_UUID_LEN], struct kek **out);
+/* Wipes @kek and its retiring KEK; NULL is a no-op. */
 void kek_free(struct kek *kek);
+
+/*
+ * A rotation keeps the old KEK @old in the config boxed under @kek, with
+ * AAD "atrestfs retiring kek v1" || uuid || kek->id || old->id, so that
+ * any keyslot (which wraps @kek) reaches both.  kek_open_retiring()
+ * unboxes it into kek->retiring: -EBADMSG if it does not authenticate.
+ */
+int kek_wrap_retiring(const struct kek *kek, const struct kek *old,
+		      const uint8_t uuid[VOL_UUID_LEN],
+		      uint8_t out[KEK_RETIRING_LEN]);
+int kek_open_retiring(struct kek *kek, const uint8_t old_id[KEK_ID_LEN],
+		      const uint8_t uuid[VOL_UUID_LEN],
+		      const uint8_t box[KEK_RETIRING_LEN]);
 
 #endif

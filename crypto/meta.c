@@ -49,6 +49,10 @@ int meta_xattr_open(const struct kek *kek, const char *name,
 	if (err)
 		return err;
 	err = aead_box_open(kek->meta_key, aad, alen, box, box_len, out);
+	/* During a rotation, a value not yet re-sealed is under the old key. */
+	if (err == -EBADMSG && kek->retiring)
+		err = aead_box_open(kek->retiring->meta_key, aad, alen, box,
+				    box_len, out);
 	free(aad);
 	return err;
 }
@@ -112,6 +116,9 @@ int meta_link_open(const struct kek *kek, const char *backing, char **out)
 	if (b64_decode(backing + PREFIX_LEN, len - PREFIX_LEN, box) < 0)
 		goto out_free;
 	err = aead_box_open(kek->meta_key, "L", 1, box, blen, t);
+	if (err == -EBADMSG && kek->retiring)
+		err = aead_box_open(kek->retiring->meta_key, "L", 1, box, blen,
+				    t);
 	if (err)
 		goto out_free;
 	t[plen] = '\0';

@@ -24,6 +24,7 @@
  */
 int meta_xattr_seal(const struct kek *kek, const char *name,
 		    const void *val, size_t len, void *out);
+/* Both opens also try @kek's retiring KEK, if it has one (rotation). */
 int meta_xattr_open(const struct kek *kek, const char *name,
 		    const void *box, size_t box_len, void *out);
 

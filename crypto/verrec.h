@@ -80,4 +80,17 @@ int verrec_state_open(const uint8_t key[VERREC_STATE_KEY_LEN],
 		      const uint8_t rec[VERREC_STATE_LEN],
 		      uint8_t id[FILE_ID_LEN], uint64_t *counter);
 
+/*
+ * A file ID that a run of atrestfs rekey --all has made, in this
+ * machine's record of the run (docs/format.md 12):
+ *	file_id(16) || first 16 bytes of HMAC(state_mac_key,
+ *	"atrestfs rekey v1\n" || file_id)
+ * verrec_done_open() is -EBADMSG if the MAC does not verify.
+ */
+#define VERREC_DONE_LEN		(FILE_ID_LEN + 16)
+int verrec_done_seal(const uint8_t key[32], const uint8_t id[FILE_ID_LEN],
+		     uint8_t rec[VERREC_DONE_LEN]);
+int verrec_done_open(const uint8_t key[32], const uint8_t rec[VERREC_DONE_LEN],
+		     uint8_t id[FILE_ID_LEN]);
+
 #endif

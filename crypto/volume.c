@@ -200,6 +200,19 @@ static void slots_text(struct text *f, const struct vol_config *cfg,
 		put(f, "\n);");
 }
 
+/* Only during a KEK rotation, so that other configs keep their MAC. */
+static void retiring_text(struct text *f, const struct vol_retiring *r)
+{
+	char id[2 * KEK_ID_LEN + 1], box[4 * ((KEK_RETIRING_LEN + 2) / 3) + 1];
+
+	if (!r->present)
+		return;
+	hex_encode(r->kek_id, KEK_ID_LEN, id);
+	b64_encode(r->wrapped, KEK_RETIRING_LEN, box);
+	put(f, "\nkek_retiring = { kek_id = \"%s\"; wrapped_kek = \"%s\"; };",
+	    id, box);
+}
+
 static char *text_done(struct text *t)
 {
 	if (!t->failed && t->p)
@@ -250,6 +263,7 @@ char *vol_text(const struct vol_config *cfg, bool canonical)
 		cfg->extent_size, VOL_CIPHER, kek_id);
 	slots_text(f, cfg, canonical);
 	options_text(f, &cfg->opt, canonical);
+	retiring_text(f, &cfg->retiring);
 	if (!canonical)
 		mac_text(f, cfg->mac);
 	return text_done(f);

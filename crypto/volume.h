@@ -119,6 +119,18 @@ static inline bool vol_has_policy(const struct vol_options *o)
 	return o->nuids || o->ngids;
 }
 
+/*
+ * A KEK rotation under way (docs/format.md 3.9): the old KEK, boxed
+ * under the current one (kek_wrap_retiring()), until every header,
+ * xattr value and symlink target is rewrapped or re-sealed.  Optional:
+ * absent, the config's canonical form (and MAC) is what it was without.
+ */
+struct vol_retiring {
+	bool present;
+	uint8_t kek_id[KEK_ID_LEN];
+	uint8_t wrapped[KEK_RETIRING_LEN];
+};
+
 struct vol_config {
 	uint32_t format_version;
 	/*
@@ -133,6 +145,7 @@ struct vol_config {
 	struct vol_keyslot slots[VOL_MAX_SLOTS];
 	unsigned int nslots;
 	struct vol_options opt;
+	struct vol_retiring retiring;
 	uint8_t mac[32];
 };
 

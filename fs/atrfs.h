@@ -81,8 +81,33 @@ int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
  * starts with one (init).  0 or -errno.
  */
 int atr_files_reset(int dirfd);
+/*
+ * Rewrite that record under @kek, reading it under @kek or its retiring
+ * KEK (a KEK rotation), if there is one.  0 or -errno with @msg, as
+ * atr_mount_state().
+ */
+int atr_files_rekey(int dirfd, const char *dirpath, const struct kek *kek,
+		    const uint8_t uuid[16], char *msg, size_t msglen);
 /* Its name in the state directory, for messages. */
 #define ATR_FILES_NAME	"files"
+
+/*
+ * Without a mount: this machine's record of the volume's files, for a
+ * command that changes files offline (rekey).  atr_files_open() as
+ * atr_mount_state(), with @uuid the volume's; atr_files_get() the last
+ * version recorded of @id (0: none); atr_files_put() records @counter
+ * for @id; atr_files_close() rewrites the journal compacted and frees
+ * (NULL is fine).  Only while the volume is not mounted: the daemon keeps
+ * the journal to itself.
+ */
+struct fstate;
+int atr_files_open(int dirfd, const char *dirpath, const struct kek *kek,
+		   const uint8_t *uuid, struct fstate **out,
+		   char *msg, size_t msglen);
+uint64_t atr_files_get(struct fstate *s, const uint8_t *id);
+void atr_files_put(struct fstate *s, const uint8_t *id,
+		   uint64_t counter);
+int atr_files_close(struct fstate *s);
 
 /*
  * Mount at @mountpoint with the FUSE options in @argv (argv[0] first, then
@@ -109,6 +134,11 @@ int mountinfo_find(const char *dir, dev_t dev, char *type, size_t typelen,
  */
 int mountinfo_source(const char *source, const char *fstype, char *mp,
 		     size_t mplen);
+/*
+ * The source of what is mounted last at @dir (a realpath) into @source:
+ * 1 if it is an atrestfs mount, 0 if not (or nothing is), -errno.
+ */
+int mountinfo_source_at(const char *dir, char *source, size_t len);
 /*
  * A live atrestfs mount of the backing directory with device @dev and
  * inode @ino, however its path was spelt (symlink, bind mount): 1 with

@@ -109,7 +109,8 @@ void audit_set_kek(struct audit *a, const uint8_t kek_id[KEK_ID_LEN],
 	if (!a)
 		return;
 	hex_encode(kek_id, KEK_ID_LEN, a->kek_id);
-	snprintf(a->provider, sizeof(a->provider), "%s", provider);
+	if (provider)
+		snprintf(a->provider, sizeof(a->provider), "%s", provider);
 }
 
 void audit_self(struct audit_event *ev)

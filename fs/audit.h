@@ -40,7 +40,11 @@ struct audit_event {
 int audit_open(const struct vol_options *opt, const uint8_t uuid[VOL_UUID_LEN],
 	       struct audit **a, char *msg, size_t msglen);
 void audit_close(struct audit *a);
-/* The KEK's ID and the provider that unlocked it, for DEK events. */
+/*
+ * The KEK's ID and the provider that unlocked it (NULL: unchanged), for
+ * DEK events.  The daemon changes them only with its kek_lock
+ * write-held, and formats DEK events with it read-held.
+ */
 void audit_set_kek(struct audit *a, const uint8_t kek_id[KEK_ID_LEN],
 		   const char *provider);
 /* Fill uid, gid and pid with this process's. */

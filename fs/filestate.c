@@ -51,8 +51,13 @@ struct fstate_ent {
  */
 struct fstate {
 	int dirfd;			/* the state directory; immutable */
-	int fd;				/* FSTATE_NAME, O_APPEND; immutable */
-	uint8_t *key;			/* secmem; immutable */
+	/*
+	 * ->key_lock: read-held by an append (seal and write), write-held
+	 * by fstate_rekey() to change both (a KEK rotation while mounted).
+	 */
+	pthread_rwlock_t key_lock;
+	int fd;				/* FSTATE_NAME, O_APPEND; ->key_lock */
+	uint8_t *key;			/* secmem; ->key_lock */
 	char *dirpath;			/* for messages; immutable */
 	pthread_mutex_t lock;
 	struct fstate_ent *tab;		/* ->lock; open addressing */
@@ -180,11 +185,13 @@ void fstate_put(struct fstate *s, const uint8_t id[FILE_ID_LEN],
 	}
 	if (prev == counter)
 		return;
+	pthread_rwlock_rdlock(&s->key_lock);
 	err = verrec_state_seal(s->key, NULL, id, counter, rec);
 	if (!err) {
 		n = write(s->fd, rec, sizeof(rec));
 		err = n == (ssize_t)sizeof(rec) ? 0 : n < 0 ? -errno : -ENOSPC;
 	}
+	pthread_rwlock_unlock(&s->key_lock);
 	if (err) {
 		append_failed(s, err);
 		return;
@@ -483,6 +490,7 @@ void fstate_free(struct fstate *s)
 		close(s->dirfd);
 	secmem_free(s->key, VERREC_STATE_KEY_LEN);
 	pthread_mutex_destroy(&s->lock);
+	pthread_rwlock_destroy(&s->key_lock);
 	free(s->tab);
 	free(s->dirpath);
 	free(s);
@@ -497,6 +505,7 @@ static struct fstate *fstate_alloc(int dirfd, const char *dirpath)
 	s->fd = -1;
 	s->dirfd = -1;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_rwlock_init(&s->key_lock, NULL);
 	s->key = secmem_alloc(VERREC_STATE_KEY_LEN);
 	s->dirpath = strdup(dirpath);
 	s->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
@@ -542,6 +551,23 @@ int fstate_open(int dirfd, const char *dirpath, const struct kek *kek,
 	if (err)
 		goto out_free;
 	none = load_file(s, msg, msglen);
+	/*
+	 * During a KEK rotation the journal may still be under the old key:
+	 * read it with that one, and rewrite it under the new one below.
+	 */
+	if (none == -EBADMSG && kek->retiring) {
+		fstate_free(s);
+		s = fstate_alloc(dirfd, dirpath);
+		if (!s)
+			return -ENOMEM;
+		err = verrec_state_key(kek->retiring, uuid, s->key);
+		none = err ? err : load_file(s, msg, msglen);
+		if (none >= 0)
+			err = verrec_state_key(kek, uuid, s->key);
+		if (err)
+			goto out_free;
+		s->rewrite = true;
+	}
 	err = none < 0 ? none : none || loose(s) ? compact(s) : 0;
 	if (err && none >= 0)
 		msg_fail(msg, msglen, err, "cannot write %s/" FSTATE_NAME ": %s",
@@ -560,6 +586,45 @@ int fstate_open(int dirfd, const char *dirpath, const struct kek *kek,
 out_free:
 	fstate_free(s);
 	return err;
+}
+
+int fstate_rekey(struct fstate *s, const struct kek *kek,
+		 const uint8_t uuid[VOL_UUID_LEN])
+{
+	uint8_t *was;
+	int fd, err;
+
+	if (!s)
+		return 0;
+	was = secmem_alloc(VERREC_STATE_KEY_LEN);
+	if (!was)
+		return -ENOMEM;
+	pthread_rwlock_wrlock(&s->key_lock);
+	pthread_mutex_lock(&s->lock);
+	memcpy(was, s->key, VERREC_STATE_KEY_LEN);
+	err = verrec_state_key(kek, uuid, s->key);
+	/* Every record under the new key, then appends to the new file. */
+	if (!err)
+		err = compact(s);
+	fd = err ? -1 : openat(s->dirfd, FSTATE_NAME, O_WRONLY | O_APPEND |
+			       O_NOFOLLOW | O_CLOEXEC);
+	if (!err && fd < 0)
+		err = -errno;
+	if (err) {
+		memcpy(s->key, was, VERREC_STATE_KEY_LEN);
+	} else {
+		close(s->fd);
+		s->fd = fd;
+	}
+	pthread_mutex_unlock(&s->lock);
+	pthread_rwlock_unlock(&s->key_lock);
+	secmem_free(was, VERREC_STATE_KEY_LEN);
+	return err;
+}
+
+int fstate_dirfd(const struct fstate *s)
+{
+	return s->dirfd;
 }
 
 int fstate_reset(int dirfd)

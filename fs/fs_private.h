@@ -97,9 +97,30 @@ _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),
 /* Everything hangs off the mount; there is no other mutable global. */
 struct atr_mount {
 	char *backing;			/* path, for log lines only */
-	struct kek *kek;		/* secmem; immutable while mounted */
+	/*
+	 * secmem; read through kek_get()/kek_put(), which read-hold
+	 * ->kek_lock; changed only by an online KEK rotation (ctl.c), which
+	 * write-holds it.  Innermost: nothing is taken under it.
+	 */
+	struct kek *kek;
+	pthread_rwlock_t kek_lock;
+	/*
+	 * Read-held by unlink and rename, which can take a name away;
+	 * write-held by ctl.c while it replaces a symlink with one whose
+	 * target is re-sealed, so it replaces the very link it read.
+	 */
+	pthread_rwlock_t ns_lock;
+	/*
+	 * Atomic: directories renamed during a KEK rotation.  Its walk goes
+	 * again while this grew: a directory may have moved past the walk
+	 * (a file renamed is rotated at once, ctl_renamed()).
+	 */
+	uint64_t renames;
+	struct ctl *ctl;		/* ctl.c; NULL: no control socket */
 	uint8_t *names_key;		/* secmem, NAMES_KEY_LEN; NULL: plain
-					   names; immutable while mounted */
+					   names; immutable while mounted (a
+					   KEK rotation rewraps its copy in
+					   the config, not the key) */
 	uint8_t *xname_key;		/* NAMES_XKEY_LEN after names_key:
 					   user xattr names; same lifetime */
 	uint32_t extent_size;		/* volume-wide, from atrestfs.conf */
@@ -300,6 +321,25 @@ void fstate_put(struct fstate *s, const uint8_t id[FILE_ID_LEN],
 /* At a clean unmount, with no put running: rewrite the journal compacted. */
 int fstate_compact(struct fstate *s);
 void fstate_free(struct fstate *s);
+/*
+ * While mounted, a KEK rotation: rewrite the journal under @kek's file
+ * state key and append under it from then on.  0 or -errno (the old key
+ * and file stay).
+ */
+int fstate_rekey(struct fstate *s, const struct kek *kek,
+		 const uint8_t uuid[VOL_UUID_LEN]);
+/* The state directory (borrowed), for the control socket. */
+int fstate_dirfd(const struct fstate *s);
+
+/*
+ * ctl.c: the control socket in the state directory @statefd, and its
+ * thread, for an online KEK rotation.  Started once serving, stopped
+ * before the inode table goes.
+ */
+int ctl_start(struct atr_mount *m, int statefd);
+void ctl_stop(struct atr_mount *m);
+/* After a rename answered, for a KEK rotation under way: see ctl.c. */
+void ctl_renamed(struct atr_mount *m, int dirfd, const char *name);
 /* An empty journal in the state directory @dirfd: atr_files_reset(). */
 int fstate_reset(int dirfd);
 
@@ -382,6 +422,18 @@ void rollback_unlinking(struct atr_mount *m, struct atr_inode *dir,
 			const char *name, struct rollback_unlink *ul);
 void rollback_unlinked(struct atr_mount *m, struct rollback_unlink *ul,
 		       int err);
+
+/* The mount's KEK, read-held until kek_put(): never across a wait. */
+static inline const struct kek *kek_get(struct atr_mount *m)
+{
+	pthread_rwlock_rdlock(&m->kek_lock);
+	return m->kek;
+}
+
+static inline void kek_put(struct atr_mount *m)
+{
+	pthread_rwlock_unlock(&m->kek_lock);
+}
 
 /* key.c: per-file keys.  All are called with ai->lock write-held. */
 /*

@@ -68,7 +68,8 @@ static int write_header(struct atr_mount *m, int fd, struct file_key **fk)
 	struct hdr h;
 	int err;
 
-	err = hdr_create(m->kek, m->extent_size, &h, fk);
+	err = hdr_create(kek_get(m), m->extent_size, &h, fk);
+	kek_put(m);
 	if (err)
 		return err;
 	/* XATTR_CREATE: of two racing first opens, exactly one writes. */
@@ -185,7 +186,8 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 			h.extent_size, m->extent_size);
 		return -EBADMSG;
 	}
-	err = hdr_unwrap(m->kek, &h, &ai->fk);
+	err = hdr_unwrap(kek_get(m), &h, &ai->fk);
+	kek_put(m);
 	/* First use while the inode held no key: the audited DEK unwrap. */
 	policy_audit(m, "dek_unwrap", h.file_id, err);
 	if (err == -ENOKEY)
@@ -349,7 +351,8 @@ int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 
 	if (ai->id_ours)
 		return 0;
-	err = hdr_create(m->kek, m->extent_size, &h, &fk);
+	err = hdr_create(kek_get(m), m->extent_size, &h, &fk);
+	kek_put(m);
 	if (err)
 		return err;
 	/*
@@ -394,7 +397,8 @@ static int set_flags(struct atr_mount *m, struct atr_inode *ai, int fd,
 
 	if (hdr_flags(ai) == flags)
 		return 0;
-	err = hdr_rewrap(m->kek, m->extent_size, ai->fk, flags, &h);
+	err = hdr_rewrap(kek_get(m), m->extent_size, ai->fk, flags, &h);
+	kek_put(m);
 	if (!err)
 		err = store_header(fd, &h, 0);
 	if (err)

@@ -130,6 +130,8 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	m->root.nlookup = 2;
 	pthread_rwlock_init(&m->root.lock, NULL);
 	pthread_mutex_init(&m->itable_lock, NULL);
+	pthread_rwlock_init(&m->kek_lock, NULL);
+	pthread_rwlock_init(&m->ns_lock, NULL);
 	pthread_mutex_init(&m->worder_lock, NULL);
 	pthread_mutex_init(&m->fileids_lock, NULL);
 	pthread_cond_init(&m->worder_cond, NULL);
@@ -157,6 +159,51 @@ int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
 int atr_files_reset(int dirfd)
 {
 	return fstate_reset(dirfd);
+}
+
+int atr_files_rekey(int dirfd, const char *dirpath, const struct kek *kek,
+		    const uint8_t uuid[VOL_UUID_LEN], char *msg, size_t msglen)
+{
+	struct fstate *s;
+	int err;
+
+	/* None yet: the first mount makes it, under the key it has then. */
+	if (faccessat(dirfd, ATR_FILES_NAME, F_OK, AT_SYMLINK_NOFOLLOW))
+		return errno == ENOENT ? 0 : -errno;
+	/* Read with either key, it is rewritten under @kek. */
+	err = fstate_open(dirfd, dirpath, kek, uuid, &s, msg, msglen);
+	if (err < 0)
+		return err;
+	fstate_free(s);
+	return 0;
+}
+
+int atr_files_open(int dirfd, const char *dirpath, const struct kek *kek,
+		   const uint8_t *uuid, struct fstate **out,
+		   char *msg, size_t msglen)
+{
+	int err = fstate_open(dirfd, dirpath, kek, uuid, out, msg, msglen);
+
+	return err > 0 ? 0 : err;
+}
+
+uint64_t atr_files_get(struct fstate *s, const uint8_t *id)
+{
+	return fstate_get(s, id);
+}
+
+void atr_files_put(struct fstate *s, const uint8_t *id,
+		   uint64_t counter)
+{
+	fstate_put(s, id, counter);
+}
+
+int atr_files_close(struct fstate *s)
+{
+	int err = s ? fstate_compact(s) : 0;
+
+	fstate_free(s);
+	return err;
 }
 
 void atr_mount_options(struct atr_mount *m, const struct atr_mount_opts *o)
@@ -228,7 +275,12 @@ static int serve(struct atr_mount *m, struct fuse_session *se,
 	}
 	if (!m->uring_payload && !m->opt_mnt.nouring)
 		uring_explain();
+	/* Without a state directory there is no rotation to serve. */
+	if (m->fstate && (ret = ctl_start(m, fstate_dirfd(m->fstate))))
+		atr_log(LOG_WARNING, "no control socket (%s): rotate-kek must "
+			"run on the unmounted volume", strerror(-ret));
 	ret = fuse_session_loop_mt(se, &cfg);
+	ctl_stop(m);
 	uring_stop(m);
 	fio_pool_stop(m);
 	itable_settle(m);

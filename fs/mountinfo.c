@@ -146,6 +146,18 @@ int mountinfo_source(const char *source, const char *fstype, char *mp,
 	return found;
 }
 
+int mountinfo_source_at(const char *dir, char *source, size_t len)
+{
+	struct by_point b = { .dir = dir };
+	struct mi_line l;
+	int found = find_last(match_point, &b, &l);
+
+	if (found != 1)
+		return found;
+	snprintf(source, len, "%s", l.src);
+	return !strcmp(l.fstype, "fuse.atrestfs");
+}
+
 struct by_backing {
 	dev_t dev;
 	ino_t ino;

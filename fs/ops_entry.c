@@ -15,15 +15,20 @@
 
 #include "../crypto/meta.h"
 #include "../crypto/volume.h"
+#include "../volume/rekey.h"
 #include "fs_private.h"
 
 /*
  * atrestfs.conf and its temporary (volconf_store()) must not be reachable
- * through the mount; other names that start the same are ordinary.
+ * through the mount; other names that start the same are ordinary.  In
+ * every directory, a rekey's new copy (volume/rekey.h) that a crash left
+ * named is not a user's file: the old file beside it is the one.
  */
 bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		    const char *name)
 {
+	if (!strncmp(name, REKEY_TMP_PREFIX, strlen(REKEY_TMP_PREFIX)))
+		return true;
 	return parent == &m->root &&
 	       (!strcmp(name, VOL_CONF_NAME) ||
 		!strcmp(name, VOL_CONF_TMP));
@@ -331,7 +336,8 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 			return err;
 		res = 0;
 	} else if (link) {
-		err = meta_link_seal(m->kek, link, &sealed);
+		err = meta_link_seal(kek_get(m), link, &sealed);
+		kek_put(m);
 		if (err)
 			return err;
 		res = symlinkat(sealed, dir->fd, name);
@@ -427,7 +433,9 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		err = unlinkat(dir->fd, d.name, flags) ? errno : 0;
 	} else {
 		rollback_unlinking(m, dir, d.name, &ul);
+		pthread_rwlock_rdlock(&m->ns_lock);
 		err = unlinkat(dir->fd, d.name, flags) ? errno : 0;
+		pthread_rwlock_unlock(&m->ns_lock);
 		rollback_unlinked(m, &ul, err);
 	}
 	if (!err)
@@ -454,7 +462,8 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct rollback_unlink ul;
 	struct dname d, nd;
 	bool made = false;
-	int err;
+	char *nname, *oname;
+	int err, nfd, ofd;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
@@ -481,14 +490,35 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	memset(&ul, 0, sizeof(ul));
 	if (!(flags & RENAME_EXCHANGE))
 		rollback_unlinking(m, ndir, nd.name, &ul);
+	pthread_rwlock_rdlock(&m->ns_lock);
 	err = renameat2(dir->fd, d.name, ndir->fd, nd.name, flags) ? errno : 0;
+	pthread_rwlock_unlock(&m->ns_lock);
 	rollback_unlinked(m, &ul, err);
 	/* Exchanged, both names still have their entries. */
 	if (!err && !(flags & RENAME_EXCHANGE))
 		dname_drop(dir, &d);
 	if (err && made)
 		dname_drop(ndir, &nd);
-	fuse_reply_err(req, err);
+	if (err || !m->ctl) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	/* The request's names and directories may go with the reply. */
+	nfd = fcntl(ndir->fd, F_DUPFD_CLOEXEC, 3);
+	ofd = flags & RENAME_EXCHANGE ? fcntl(dir->fd, F_DUPFD_CLOEXEC, 3) : -1;
+	nname = strdup(nd.name);
+	oname = ofd >= 0 ? strdup(d.name) : NULL;
+	fuse_reply_err(req, 0);
+	if (nfd >= 0 && nname)
+		ctl_renamed(m, nfd, nname);
+	if (ofd >= 0 && oname)
+		ctl_renamed(m, ofd, oname);
+	if (nfd >= 0)
+		close(nfd);
+	if (ofd >= 0)
+		close(ofd);
+	free(nname);
+	free(oname);
 }
 
 void atr_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -505,7 +535,8 @@ void atr_readlink(fuse_req_t req, fuse_ino_t ino)
 		return;
 	}
 	backing[n] = '\0';
-	err = meta_link_open(m->kek, backing, &target);
+	err = meta_link_open(kek_get(m), backing, &target);
+	kek_put(m);
 	if (err == -EBADMSG)
 		atr_log_inode(LOG_ERR, ai, "symlink target does not authenticate");
 	if (err) {

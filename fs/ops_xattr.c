@@ -124,12 +124,17 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		goto out;
 	n = xattr_plain(m, name, value, size, plain);
 	err = n < 0 ? (int)n : backing_name(m, name, bname);
-	if (!err)
-		err = meta_xattr_seal(m->kek, bname, plain, (size_t)n, box);
+	if (!err) {
+		err = meta_xattr_seal(kek_get(m), bname, plain, (size_t)n, box);
+		kek_put(m);
+	}
 	attr_procname(ai, proc);
+	/* ->lock: an online rotation re-seals values under it (ctl.c). */
+	pthread_rwlock_wrlock(&ai->lock);
 	if (!err && setxattr(proc, bname, box, (size_t)n + AEAD_OVERHEAD,
 			     flags))
 		err = -errno;
+	pthread_rwlock_unlock(&ai->lock);
 out:
 	free(box);
 	free(plain);
@@ -165,7 +170,8 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	err = -errno;
 	if (n < 0)
 		goto out_reply;
-	err = meta_xattr_open(m->kek, bname, box, (size_t)n, val);
+	err = meta_xattr_open(kek_get(m), bname, box, (size_t)n, val);
+	kek_put(m);
 	n -= AEAD_OVERHEAD;
 	at = err ? 0 : xattr_value_at(m, name, val, (size_t)n, NULL);
 	if (at < 0)
@@ -222,9 +228,10 @@ static ssize_t list_hidden(struct atr_mount *m, struct atr_inode *ai,
 			goto out;
 		}
 		at = -EBADMSG;
-		if (!meta_xattr_open(m->kek, p, box, (size_t)vn, val))
+		if (!meta_xattr_open(kek_get(m), p, box, (size_t)vn, val))
 			at = xattr_value_at(m, NULL, val, (size_t)vn -
 					    AEAD_OVERHEAD, &found);
+		kek_put(m);
 		if (at < 0) {
 			atr_log_inode(LOG_ERR, ai, "xattr %s does not "
 				      "authenticate; left out", p);
@@ -322,5 +329,8 @@ void atr_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		return;
 	}
 	attr_procname(ai, proc);
-	fuse_reply_err(req, removexattr(proc, bname) ? errno : 0);
+	pthread_rwlock_wrlock(&ai->lock);
+	err = removexattr(proc, bname) ? errno : 0;
+	pthread_rwlock_unlock(&ai->lock);
+	fuse_reply_err(req, err);
 }

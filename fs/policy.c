@@ -46,9 +46,11 @@ void policy_audit(struct atr_mount *m, const char *event,
 	if (!m->audit)
 		return;
 	policy_caller(&ev);
-	if (file_id)
+	if (file_id) {
+		kek_get(m);	/* an online rotation changes its ID */
 		audit_dek(m->audit, &ev, file_id);
-	else
+		kek_put(m);
+	} else
 		audit_log(m->audit, &ev);
 }
 

@@ -4,7 +4,9 @@
  * helper convention when called as mount.atrestfs / mount.fuse.atrestfs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -128,8 +130,15 @@ void cli_progress(const char *what, uint64_t done, uint64_t total)
 	static int last = -1;
 	int pct = total ? (int)(done * 100 / total) : 100, i;
 
-	if (cli_quiet || !isatty(2) || pct == last)
+	if (cli_quiet || pct == last)
 		return;
+	/* Not a terminal (a log, a pipe): a plain line every tenth. */
+	if (!isatty(2)) {
+		if (pct / 10 != last / 10 || done >= total)
+			fprintf(stderr, "%s: %d%%\n", what, pct);
+		last = done >= total ? -1 : pct;
+		return;
+	}
 	last = pct;
 	fprintf(stderr, "\r%s [", what);
 	for (i = 0; i < 40; i++)
@@ -139,6 +148,43 @@ void cli_progress(const char *what, uint64_t done, uint64_t total)
 		fputc('\n', stderr);
 		last = -1;
 	}
+}
+
+/* A mount of the volume @dir: EXIT_MOUNT, said with @why; else 0. */
+static int refuse_mounted(const char *dir, const char *why)
+{
+	char real[PATH_MAX], mp[PATH_MAX];
+
+	if (!realpath(dir, real))
+		return 0;
+	if (mountinfo_source(real, "fuse.atrestfs", mp, sizeof(mp)) != 1)
+		return 0;
+	cli_err("volume %s is mounted at %s: unmount it first ('atrestfs "
+		"unmount %s'); %s", dir, mp, mp, why);
+	return EXIT_MOUNT;
+}
+
+int cli_open_volume(const char *dir, const char *why, int *dirfd)
+{
+	int ret;
+
+	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	ret = cli_lock(*dirfd);
+	if (ret) {
+		cli_err("%s: cannot lock the volume: %s", dir, strerror(-ret));
+		ret = EXIT_FAIL;
+	} else {
+		ret = refuse_mounted(dir, why);
+	}
+	if (ret) {
+		close(*dirfd);
+		*dirfd = -1;
+	}
+	return ret;
 }
 
 int cli_add_id(const char *s, uint32_t *ids, unsigned int *n)
@@ -233,6 +279,29 @@ int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 		cli_err("%s", *msg ? msg : strerror(-err));
 		return EXIT_KEY;
 	}
+}
+
+int cli_open_locked(const char *dir, struct cli_keyopts *o, int *dirfd,
+		    struct vol_config *cfg, struct kek **kek, unsigned int *slot)
+{
+	int ret;
+
+	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	/* Every caller stores: no other command may store in between. */
+	ret = cli_lock(*dirfd);
+	if (ret) {
+		cli_err("%s: cannot lock the volume: %s", dir, strerror(-ret));
+		close(*dirfd);
+		return EXIT_FAIL;
+	}
+	ret = cli_unlock(*dirfd, dir, o, cfg, kek, slot);
+	if (ret)
+		close(*dirfd);
+	return ret;
 }
 
 int cli_lock(int dirfd)
@@ -334,7 +403,10 @@ static void usage(FILE *f)
 "  fsck CIPHERDIR               check every file of the volume\n"
 "  path CIPHERDIR PATH          the backing path of a path in the mount\n"
 "  header backup|restore        save every file's header, put them back\n"
+"  rotate-kek CIPHERDIR|MNT     a new volume key; every file's key rewrapped\n"
+"  rotate-root CIPHERDIR        move a keyslot to a new root key or provider\n"
 "  destroy CIPHERDIR            crypto-shred the volume: its keys, for good\n"
+"  rekey CIPHERDIR PATH...     new data keys for files, data re-encrypted\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
@@ -386,8 +458,14 @@ int main(int argc, char **argv)
 		return cmd_path(argc - 1, argv + 1);
 	if (!strcmp(cmd, "header"))
 		return cmd_header(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rotate-kek"))
+		return cmd_rotate_kek(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rotate-root"))
+		return cmd_rotate_root(argc - 1, argv + 1);
 	if (!strcmp(cmd, "destroy"))
 		return cmd_destroy(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rekey"))
+		return cmd_rekey(argc - 1, argv + 1);
 	if (!strcmp(cmd, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);

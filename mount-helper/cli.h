@@ -38,8 +38,9 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* @s as a JSON string, quotes included. */
 void cli_json_str(FILE *f, const char *s);
 /*
- * A progress bar on stderr, only when it is a terminal and not --quiet:
- * call with growing @done, then once with @done == @total to finish it.
+ * A progress bar on stderr when it is a terminal, else a plain line at
+ * every tenth; nothing with --quiet.  Call with growing @done, then once
+ * with @done == @total to finish it.
  */
 void cli_progress(const char *what, uint64_t done, uint64_t total);
 void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -61,6 +62,14 @@ int cli_which(const char *name, char *path, size_t len);
  * @type, or 0 if nothing is (or mountinfo cannot be read).
  */
 int cli_mounted(const char *path, char *type, size_t typelen);
+
+/*
+ * The volume @dir for a command that works on it unmounted: opened
+ * (*@dirfd) and cli_lock()ed, and refused with EXIT_MOUNT while it is
+ * mounted (saying so, and @why the command cannot go on then).  0, or
+ * the exit code after saying why (*@dirfd is then -1).
+ */
+int cli_open_volume(const char *dir, const char *why, int *dirfd);
 
 /* --allow-uid/--allow-gid N: append 0..VOL_ID_MAX to @ids, at most VOL_MAX_IDS. */
 int cli_add_id(const char *s, uint32_t *ids, unsigned int *n);
@@ -164,6 +173,25 @@ enum { CLI_OPT_PASSFILE = 0x100, CLI_OPT_EXTPASS };
  */
 int cli_unlock_opt(struct cli_keyopts *o, int c, const char *arg);
 
+/*
+ * The new keyslot's key (keyslot add, passwd, rotate-root), declared once
+ * here as CLI_UNLOCK_OPTIONS is: CLI_NEWKEY_OPTIONS in the getopt_long
+ * table, CLI_NEWKEY_SHORT in its short-option string, and every option
+ * to cli_newkey_opt(): 1 if it was one of them (the provider in
+ * *@provider, the rest in @o), -1 if its value is bad (said on stderr),
+ * 0 if not.
+ */
+enum { CLI_OPT_NEW_KEYFILE = 0x130, CLI_OPT_NEW_PASSFILE, CLI_OPT_NEW_EXTPASS };
+#define CLI_NEWKEY_SHORT	"n:N:"
+#define CLI_NEWKEY_OPTIONS \
+	{ "new-provider", required_argument, NULL, 'n' }, \
+	{ "new-option", required_argument, NULL, 'N' }, \
+	{ "new-keyfile", required_argument, NULL, CLI_OPT_NEW_KEYFILE }, \
+	{ "new-passfile", required_argument, NULL, CLI_OPT_NEW_PASSFILE }, \
+	{ "new-extpass", required_argument, NULL, CLI_OPT_NEW_EXTPASS }
+int cli_newkey_opt(struct cli_keyopts *o, const char **provider, int c,
+		   const char *arg);
+
 void cli_keyopts_init(struct cli_keyopts *o);
 void cli_keyopts_free(struct cli_keyopts *o);
 /* "KEY=VALUE": -EINVAL if malformed, -ENOSPC beyond CLI_OPTS_MAX. */
@@ -194,6 +222,13 @@ void cli_keysrc(struct cli_keyopts *o, struct volkey_src *src);
  */
 int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	       struct vol_config *cfg, struct kek **kek, unsigned int *slot);
+/*
+ * Open the volume @dir into *@dirfd, cli_lock() it and cli_unlock() it:
+ * for the commands that store.  0 (the caller closes *@dirfd, which
+ * drops the lock), or the exit code, said on stderr, *@dirfd closed.
+ */
+int cli_open_locked(const char *dir, struct cli_keyopts *o, int *dirfd,
+		    struct vol_config *cfg, struct kek **kek, unsigned int *slot);
 /*
  * volconf_lock() @dirfd, first saying on stderr that we wait if another
  * command holds it (it may sit at a prompt for minutes).  0 or -errno.
@@ -235,6 +270,13 @@ bool cli_backup_covers(const char *dir, const char *state_dir,
 
 /* cmd_destroy.c */
 int cmd_destroy(int argc, char **argv);
+
+/* cmd_rotate.c */
+int cmd_rotate_kek(int argc, char **argv);
+int cmd_rotate_root(int argc, char **argv);
+
+/* cmd_rekey.c */
+int cmd_rekey(int argc, char **argv);
 
 /* cmd_trust.c */
 int cmd_trust(int argc, char **argv);

@@ -142,20 +142,6 @@ static int confirm(const char *dir, const char *uuid, const char *keyfile)
 	return 0;
 }
 
-/* A mount of this volume: its daemon holds the key, and would go on. */
-static int refuse_mounted(const char *dir)
-{
-	char real[PATH_MAX], mp[PATH_MAX];
-
-	if (!realpath(dir, real))
-		return 0;
-	if (mountinfo_source(real, "fuse.atrestfs", mp, sizeof(mp)) != 1)
-		return 0;
-	cli_err("volume %s is mounted at %s: unmount it first ('atrestfs "
-		"unmount %s'); its daemon holds the key", dir, mp, mp);
-	return EXIT_MOUNT;
-}
-
 static int destroy(struct destroy_args *a)
 {
 	static const char *const names[] = { VOL_CONF_TMP, VOL_CONF_NAME };
@@ -166,21 +152,9 @@ static int destroy(struct destroy_args *a)
 	unsigned int used = 0, i;
 	int dirfd, ret, err;
 
-	dirfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		cli_err("%s: %s", a->dir, strerror(errno));
-		return EXIT_VOLUME;
-	}
-	ret = cli_lock(dirfd);
-	if (ret) {
-		cli_err("%s: cannot lock the volume: %s", a->dir,
-			strerror(-ret));
-		ret = EXIT_FAIL;
-		goto out;
-	}
-	ret = refuse_mounted(a->dir);
+	ret = cli_open_volume(a->dir, "its daemon holds the key", &dirfd);
 	if (ret)
-		goto out;
+		return ret;
 	/* Any key of the volume will do, disabled or expired ones too. */
 	a->unlock.inactive_ok = (1u << VOL_MAX_SLOTS) - 1;
 	ret = cli_unlock(dirfd, a->dir, &a->unlock, &cfg, &kek, &used);

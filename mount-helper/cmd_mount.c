@@ -427,6 +427,17 @@ static int do_mount(struct mount_args *a)
 		close(dirfd);
 		return ret;
 	}
+	/*
+	 * Wait for a command that changes the volume (rotate-kek rewrites
+	 * headers a daemon would race with); closing dirfd drops the lock.
+	 */
+	ret = cli_lock(dirfd);
+	if (ret) {
+		cli_err("%s: cannot lock the volume: %s", a->cipherdir,
+			strerror(-ret));
+		close(dirfd);
+		return EXIT_FAIL;
+	}
 	ret = cli_unlock(dirfd, a->cipherdir, &a->ko, &cfg, &kek, &slot);
 	if (!ret)
 		ret = cli_rollback_mount(a->cipherdir, state_dir, &cfg, kek,

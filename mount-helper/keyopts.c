@@ -88,6 +88,35 @@ int cli_keyopts_add(struct cli_keyopts *o, const char *kv)
 	return 0;
 }
 
+int cli_newkey_opt(struct cli_keyopts *o, const char **provider, int c,
+		   const char *arg)
+{
+	switch (c) {
+	case 'n':
+		*provider = arg;
+		return 1;
+	case 'N':
+		if (cli_keyopts_add(o, arg)) {
+			cli_err("--new-option %s: want KEY=VALUE (at most %d)",
+				arg, CLI_OPTS_MAX);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_NEW_KEYFILE:
+		snprintf(o->keyfile, sizeof(o->keyfile), "%s", arg);
+		return 1;
+	case CLI_OPT_NEW_PASSFILE:
+	case CLI_OPT_NEW_EXTPASS:
+		if (cli_keyopts_secret(o, c == CLI_OPT_NEW_PASSFILE ? arg : NULL,
+				       c == CLI_OPT_NEW_EXTPASS ? arg : NULL)) {
+			cli_err("out of memory");
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 int cli_unlock_opt(struct cli_keyopts *o, int c, const char *arg)
 {
 	uint64_t v;

@@ -387,12 +387,51 @@ static int load_keys(const config_setting_t *root, struct vol_config *cfg,
 	return load_slots(root, cfg, msg, msglen);
 }
 
+/*
+ * kek_retiring = { kek_id = "HEX"; wrapped_kek = "B64"; }: a KEK rotation
+ * under way.  Its box is opened only after the MAC verifies (unlock.c).
+ */
+static int load_retiring(const config_setting_t *root, struct vol_config *cfg,
+			 char *msg, size_t msglen)
+{
+	static const char *const names[] = { "kek_id", "wrapped_kek", NULL };
+	const config_setting_t *grp = config_setting_get_member(root,
+								"kek_retiring");
+	struct vol_retiring *r = &cfg->retiring;
+	uint8_t buf[KEK_RETIRING_LEN + 2];
+	const char *s;
+	int err;
+
+	if (!grp)
+		return 0;
+	if (!config_setting_is_group(grp))
+		return msg_fail(msg, msglen, -EINVAL,
+			    "kek_retiring must be a group { ... }");
+	err = check_names(grp, names, "kek_retiring", msg, msglen);
+	if (err)
+		return err;
+	s = get_str(grp, "kek_id");
+	if (!s || hex_decode(s, r->kek_id, KEK_ID_LEN) ||
+	    !memcmp(r->kek_id, cfg->kek_id, KEK_ID_LEN))
+		return msg_fail(msg, msglen, -EINVAL, "kek_retiring.kek_id must "
+			    "be %d hex digits, not the kek_id", 2 * KEK_ID_LEN);
+	s = get_str(grp, "wrapped_kek");
+	if (!s || b64_dec_len(s, strlen(s)) != KEK_RETIRING_LEN ||
+	    b64_decode(s, strlen(s), buf) != KEK_RETIRING_LEN)
+		return msg_fail(msg, msglen, -EINVAL, "kek_retiring.wrapped_kek "
+			    "must be base64 of %d bytes", KEK_RETIRING_LEN);
+	memcpy(r->wrapped, buf, KEK_RETIRING_LEN);
+	r->present = true;
+	return 0;
+}
+
 static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 		     size_t msglen)
 {
 	static const char *const names[] = { "format_version", "generation",
 		"volume_uuid", "extent_size", "cipher", "kek_id", "keyslots",
-		"mac", "audit", "allow_uids", "allow_gids", "names", NULL };
+		"mac", "audit", "allow_uids", "allow_gids", "kek_retiring",
+		"names", NULL };
 	config_setting_t *root = config_root_setting(cf);
 	const char *s;
 	int err;
@@ -440,6 +479,8 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 	if (!err)
 		err = load_ids(root, "allow_gids", cfg->opt.allow_gids,
 			       &cfg->opt.ngids, msg, msglen);
+	if (!err)
+		err = load_retiring(root, cfg, msg, msglen);
 	if (!err)
 		err = load_names(root, &cfg->opt, msg, msglen);
 	return err;

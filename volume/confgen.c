@@ -97,7 +97,12 @@ int confgen_check(const struct state_dir *sd, const struct vol_config *cfg,
 			       "generation %u, but generation %u was seen on "
 			       "this machine (%s/%s)", cfg->generation,
 			       seen->gen, sd->path, CONFGEN_RECORD);
-	} else if (err == -ENOENT || (!err && seen->gen < cfg->generation)) {
+	} else if (err == -ENOENT || (!err && seen->gen < cfg->generation) ||
+		   (!err && kek->retiring)) {
+		/*
+		 * During a KEK rotation the record is rewritten under the new
+		 * key even when current, before the old key is destroyed.
+		 */
 		/* The config is fine; a record that fails to be written is not. */
 		err = 0;
 		if (!write_gen(sd, kek, cfg->generation, msg, msglen) && msglen)

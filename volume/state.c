@@ -322,6 +322,10 @@ int state_get(const struct state_dir *sd, const struct kek *kek,
 		goto out_free;
 	}
 	err = record_mac(kek, name, text, len - MAC_LINE_LEN, want);
+	/* During a KEK rotation a record may still be under the old key. */
+	if (!err && ct_memcmp(mac, want, sizeof(mac)) && kek->retiring)
+		err = record_mac(kek->retiring, name, text, len - MAC_LINE_LEN,
+				 want);
 	if (err)
 		goto out_free;
 	if (ct_memcmp(mac, want, sizeof(mac))) {

@@ -18,10 +18,29 @@
 #include "volume_private.h"
 
 /*
- * One root-key event to the volume's audit log.  @cfg must be trusted:
- * its MAC verified, or made by this process (init).  A volume without an
- * audit setting logs nothing.
+ * One event to the volume's audit log.  @cfg must be trusted: its MAC
+ * verified, or made by this process (init).  A volume without an audit
+ * setting logs nothing.
  */
+static int audit_one(const struct vol_config *cfg, struct audit_event *ev,
+		     char *msg, size_t msglen)
+{
+	struct audit *a;
+	int err;
+
+	err = audit_open(&cfg->opt, cfg->uuid, &a, msg, msglen);
+	if (err || !a)
+		return err;
+	audit_self(ev);
+	err = audit_log(a, ev);
+	audit_close(a);
+	if (err)
+		snprintf(msg, msglen, "cannot write audit log %s: %s",
+			 cfg->opt.audit_file, strerror(-err));
+	return err;
+}
+
+/* One root-key event about keyslot @ks. */
 int volkey_audit(const struct vol_config *cfg, const char *event,
 		 const struct vol_keyslot *ks, int result, char *msg,
 		 size_t msglen)
@@ -29,20 +48,21 @@ int volkey_audit(const struct vol_config *cfg, const char *event,
 	struct audit_event ev = { .event = event, .key_id = ks->key_id,
 				  .key_version = ks->key_version,
 				  .provider = ks->provider, .result = result };
-	struct audit *a;
+
+	return audit_one(cfg, &ev, msg, msglen);
+}
+
+int volkey_audit_event(const struct vol_config *cfg, const char *event,
+		       const char *key_id, const char *provider, int result,
+		       char *msg, size_t msglen)
+{
+	struct audit_event ev = { .event = event, .key_id = key_id,
+				  .provider = provider, .result = result };
+
+	return audit_one(cfg, &ev, msg, msglen);
+}
 	int err;
 
-	err = audit_open(&cfg->opt, cfg->uuid, &a, msg, msglen);
-	if (err || !a)
-		return err;
-	audit_self(&ev);
-	err = audit_log(a, &ev);
-	audit_close(a);
-	if (err)
-		snprintf(msg, msglen, "cannot write audit log %s: %s",
-			 cfg->opt.audit_file, strerror(-err));
-	return err;
-}
 
 int volkey_audit_check(const struct vol_options *opt,
 		       const uint8_t uuid[VOL_UUID_LEN], char *msg,
@@ -254,6 +274,19 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 			 "check: it was changed outside atrestfs (tampering or "
 			 "corruption); refusing to use it", uuid);
 		return -EBADMSG;
+	}
+	/* A KEK rotation under way: the old KEK, boxed under the new. */
+	if (cfg->retiring.present) {
+		err = kek_open_retiring(*kek, cfg->retiring.kek_id, cfg->uuid,
+					cfg->retiring.wrapped);
+		if (err) {
+			kek_free(*kek);
+			*kek = NULL;
+			return msg_fail(msg, msglen, err == -ENOMEM ? err :
+					-EBADMSG, VOL_CONF_NAME " of volume %s: "
+					"kek_retiring does not open with the "
+					"volume key; refusing to use it", uuid);
+		}
 	}
 	/*
 	 * Only now is the audit destination trusted: until the MAC verified,

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "../crypto/kek.h"
@@ -142,6 +143,14 @@ int volkey_audit_check(const struct vol_options *opt,
 		       const uint8_t uuid[VOL_UUID_LEN], char *msg,
 		       size_t msglen);
 
+/*
+ * Another event (@event: "kek_create", "kek_destroy" ...) naming key
+ * @key_id and @provider (either may be NULL), as volkey_audit().
+ */
+int volkey_audit_event(const struct vol_config *cfg, const char *event,
+		       const char *key_id, const char *provider, int result,
+		       char *msg, size_t msglen);
+
 /* ---- names.c: encrypted names in the backing directory ---- */
 
 /*
@@ -228,6 +237,92 @@ int volkey_backup_body(const struct vol_config *cfg, const struct kek *kek,
 bool volkey_backup_covers(const char *body, const struct kek *kek,
 			  const struct vol_keyslot *ks);
 
+/* ---- rotate.c: a new KEK for the volume (rotate-kek) ---- */
+
+/*
+ * Step 1, on a volume (@cfg and *@kek from volkey_unlock(), with the
+ * config lock held) not already rotating: a new KEK, every keyslot
+ * rewrapped under it by its provider (settings from @src; each must give
+ * the key its keyslot names, -EKEYREJECTED otherwise), the old KEK boxed
+ * under it as kek_retiring, one commit.  On success *@kek is the new KEK,
+ * holding the old one as ->retiring, and @cfg the config stored; on
+ * failure nothing changed.
+ */
+int rotate_begin(int dirfd, const struct volkey_src *src,
+		 struct vol_config *cfg, struct kek **kek, char *msg,
+		 size_t msglen);
+
+/*
+ * rotate-root: keyslot @at rewrapped by @provider (settings from @src:
+ * a new key, a new version of it, or another provider), replacing its
+ * old key in one commit (audited: root_key_wrap, keyslot_remove).  The
+ * old keyslot is returned in *@old.  -EEXIST if the provider gives the
+ * key the keyslot already has.  Constant time: no file is touched.  On
+ * success @msg is "" or a warning (store or audit log).
+ */
+int rotate_root(int dirfd, const struct volkey_src *src, const char *provider,
+		struct vol_config *cfg, const struct kek *kek, unsigned int at,
+		struct vol_keyslot *old, char *msg, size_t msglen);
+
+struct rotate_stats {
+	uint64_t total, done;		/* entries, for progress */
+	uint64_t headers;		/* rewrapped */
+	uint64_t values, links;		/* re-sealed */
+	uint64_t damaged;		/* left alone: opened by neither key */
+};
+/* What the walk reports as it goes; any member may be NULL. */
+struct rotate_cb {
+	/* A -errno return stops the walk with it (a mount appeared, say). */
+	int (*progress)(void *ctx, uint64_t done, uint64_t total);
+	/* @path (the volume @dir, then the backing path) is left as it is. */
+	void (*warn)(void *ctx, const char *path, const char *what);
+	/*
+	 * Around the work on one entry, for a caller that serves the volume
+	 * meanwhile (the daemon), to keep others off it: a file or directory
+	 * open as @fd (@st its fstat), or a symlink (@fd -1, @st NULL), which
+	 * the walk looks at again once enter() returned.  enter() returns 0
+	 * (then leave() follows, with its *@cookie) or -errno, which stops
+	 * the walk.  With them, a directory's times are not put back after
+	 * a symlink in it is replaced: they may be someone else's by then.
+	 */
+	int (*enter)(void *ctx, int fd, const struct stat *st, void **cookie);
+	/* Symlink @name in directory @dfd was replaced (called after leave). */
+	void (*replaced)(void *ctx, int dfd, const char *name);
+	void (*leave)(void *ctx, void *cookie);
+	void *ctx;
+};
+struct audit;
+/*
+ * Step 2: every header naming the retiring KEK rewrapped (fsetxattr,
+ * nothing else of the file touched; audited as dek_rewrap to @audit,
+ * borrowed, NULL for none), every xattr value and symlink target under
+ * its metadata key re-sealed.  What neither KEK opens is left as it is
+ * (reported).  Offline, or by the daemon with @cb's enter and leave.
+ * Idempotent: after a crash, walk again.  0 or -errno with @msg naming
+ * the path (@dir is how the volume is named in it).
+ */
+int rotate_walk(int dirfd, const char *dir, const struct kek *kek,
+		struct audit *audit, const struct rotate_cb *cb,
+		struct rotate_stats *st, char *msg, size_t msglen);
+/*
+ * The walk's work on entry @name of @dfd alone, in the volume @rootfd:
+ * for a daemon, a file renamed during its walk, which may have moved to
+ * where the walk has been.  1 if it is a directory, whose entries were
+ * not looked at; 0 or -errno as rotate_walk().  Nothing to do (0) if
+ * @kek retires none.
+ */
+int rotate_one(int rootfd, int dfd, const char *name, const struct kek *kek,
+	       struct audit *audit, const struct rotate_cb *cb, char *msg,
+	       size_t msglen);
+/*
+ * Step 3, once the walk and this machine's records are done: the commit
+ * that drops kek_retiring, then the old KEK is wiped (audited as
+ * kek_destroy).  On failure @cfg and @kek are as they were; on success
+ * @msg is "" or a warning (store or audit log).
+ */
+int rotate_finish(int dirfd, struct vol_config *cfg, struct kek *kek,
+		  char *msg, size_t msglen);
+
 /* ---- state.c: what this machine remembers of a volume ---- */
 
 /*
@@ -278,7 +373,8 @@ int state_lock(const struct state_dir *sd);
 void state_unlock(const struct state_dir *sd);
 /*
  * Record @name's body, NUL-terminated, into @body (@bodylen bytes), only
- * once its MAC verifies with @kek.  -ENOENT if there is none (@msg
+ * once its MAC verifies with @kek (or its retiring KEK: state_put() then
+ * rewrites it under @kek).  -ENOENT if there is none (@msg
  * untouched), -EBADMSG if it is malformed or fails its MAC, -EPERM if it
  * is a symbolic link, not a regular file, not the caller's or writable by
  * others, -ENOSPC if @body is too small.

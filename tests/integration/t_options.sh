@@ -8,8 +8,8 @@
 MAN=$TOP/man/atrestfs.8
 
 # Long options of a source file's getopt_long tables, with those of the
-# shared CLI_UNLOCK_OPTIONS and CLI_POLICY_OPTIONS (mount-helper/cli.h)
-# where the file uses them.
+# shared CLI_UNLOCK_OPTIONS, CLI_NEWKEY_OPTIONS and CLI_POLICY_OPTIONS
+# (mount-helper/cli.h) where the file uses them.
 table_opts() {
 	sed -n 's/.*{ *"\([a-z0-9-]*\)", *\(no\|required\|optional\)_argument.*/--\1/p'
 }
@@ -17,7 +17,7 @@ src_opts() {
 	local m
 	{
 		table_opts <"$1"
-		for m in CLI_UNLOCK_OPTIONS CLI_POLICY_OPTIONS; do
+		for m in CLI_UNLOCK_OPTIONS CLI_NEWKEY_OPTIONS CLI_POLICY_OPTIONS; do
 			grep -q "$m" "$1" || continue
 			sed -n "/^#define $m/,/[^\\]\$/p" \
 				"$TOP/mount-helper/cli.h" | table_opts
@@ -39,8 +39,9 @@ n=0
 for f in "$TOP"/mount-helper/cmd_*.c; do
 	src=$(src_opts "$f")
 	[ -n "$src" ] || continue
-	# The commands this file implements: its "int cmd_NAME(" definitions.
-	cmds=$(sed -n 's/^int cmd_\([a-z]*\)(int argc.*/\1/p' "$f" | grep -v '^mount_helper$')
+	# The commands this file implements: its "int cmd_NAME(" definitions
+	# (cmd_rotate_kek is "rotate-kek").
+	cmds=$(sed -n 's/^int cmd_\([a-z_]*\)(int argc.*/\1/p' "$f" | grep -v '^mount_helper$' | tr _ -)
 	[ -n "$cmds" ] || fail "$f defines no command"
 	hlp= man=
 	for cmd in $cmds; do

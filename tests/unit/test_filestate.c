@@ -148,6 +148,45 @@ static void test_new_then_reopen(void **state)
 	fstate_free(s);
 }
 
+/*
+ * A KEK rotation: a journal under the old KEK opens through the new one's
+ * ->retiring (and is rewritten under the new), and a mount's journal
+ * rekeyed in place keeps its records and appends under the new key.
+ */
+static void test_rotation(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[FILE_ID_LEN], b[FILE_ID_LEN];
+	struct kek *cur, *old = f->kek;
+	struct fstate *s;
+
+	id_of(1, a);
+	id_of(2, b);
+	assert_int_equal(open_state(f, &s), 1);
+	fstate_put(s, a, 5);
+	fstate_free(s);
+	assert_int_equal(kek_generate(f->uuid, &cur), 0);
+	f->kek = cur;
+	assert_int_equal(open_state(f, &s), -EBADMSG);
+	cur->retiring = old;
+	assert_int_equal(open_state(f, &s), 0);
+	assert_int_equal(fstate_get(s, a), 5);
+	fstate_free(s);
+	cur->retiring = NULL;
+	assert_int_equal(open_state(f, &s), 0);	/* rewritten under cur */
+	assert_int_equal(fstate_get(s, a), 5);
+	/* Online: rekeyed back to @old while open, then appended to. */
+	assert_int_equal(fstate_rekey(s, old, f->uuid), 0);
+	fstate_put(s, b, 9);
+	fstate_free(s);
+	f->kek = old;
+	assert_int_equal(open_state(f, &s), 0);
+	assert_int_equal(fstate_get(s, a), 5);
+	assert_int_equal(fstate_get(s, b), 9);
+	fstate_free(s);
+	kek_free(cur);
+}
+
 static ino_t journal_ino(struct fixture *f)
 {
 	struct stat st;
@@ -381,6 +420,7 @@ int main(void)
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_new_then_reopen),
+		T(test_rotation),
 		T(test_compact_only_when_loose),
 		T(test_many),
 		T(test_bad_mac),

@@ -339,10 +339,46 @@ static void test_unwrap_wrong_kek(void **state)
 	assert_int_equal(secmem_live(), live);
 }
 
+/*
+ * During a KEK rotation a header under the old KEK opens through the new
+ * one's ->retiring, and a rewrap names the new KEK; without ->retiring
+ * it is another KEK's header.
+ */
+static void test_unwrap_retiring(void **state)
+{
+	struct fixture *f = *state;
+	struct file_key *fk = NULL;
+	uint8_t uuid[VOL_UUID_LEN] = { 0 };
+	struct kek *cur;
+	struct hdr h2;
+	size_t live = secmem_live();
+
+	assert_int_equal(kek_generate(uuid, &cur), 0);
+	assert_int_equal(hdr_unwrap(cur, &f->h, &fk), -ENOKEY);
+	cur->retiring = f->kek;
+	assert_int_equal(hdr_unwrap(cur, &f->h, &fk), 0);
+	assert_memory_equal(fk->dek, f->fk->dek, AEAD_KEY_LEN);
+	assert_int_equal(hdr_rewrap(cur, 4096, fk, HDR_F_DATA, &h2), 0);
+	file_key_free(fk);
+	fk = NULL;
+	assert_memory_equal(h2.kek_id, cur->id, KEK_ID_LEN);
+	assert_memory_equal(h2.file_id, f->h.file_id, FILE_ID_LEN);
+	/* The old KEK alone no longer opens the rewrapped header. */
+	assert_int_equal(hdr_unwrap(f->kek, &h2, &fk), -ENOKEY);
+	assert_int_equal(hdr_unwrap(cur, &h2, &fk), 0);
+	assert_memory_equal(fk->dek, f->fk->dek, AEAD_KEY_LEN);
+	file_key_free(fk);
+	cur->retiring = NULL;		/* the fixture's; it frees it */
+	kek_free(cur);
+	assert_int_equal(secmem_live(), live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unwrap_retiring, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_extent_size, setup,

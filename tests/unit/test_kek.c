@@ -6,6 +6,7 @@
  * UUID 00112233-4455-4677-8899-aabbccddeeff): every existing config MAC,
  * sealed xattr and state record depends on them.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,9 +73,47 @@ static void test_subkeys_per_volume(void **state)
 	assert_int_equal(secmem_live(), live);
 }
 
+/*
+ * The retiring KEK boxed under the current one opens back into
+ * ->retiring with its subkeys, only for this volume and these two IDs.
+ */
+static void test_retiring(void **state)
+{
+	uint8_t uuid[VOL_UUID_LEN] = { 5 }, other[VOL_UUID_LEN] = { 6 };
+	uint8_t box[KEK_RETIRING_LEN], id[KEK_ID_LEN];
+	struct kek *cur, *old;
+	size_t live = secmem_live();
+
+	(void)state;
+	assert_int_equal(kek_generate(uuid, &cur), 0);
+	assert_int_equal(kek_generate(uuid, &old), 0);
+	assert_int_equal(kek_wrap_retiring(cur, old, uuid, box), 0);
+	assert_memory_not_equal(box + 12, old->key, KEK_LEN);
+	assert_int_equal(kek_open_retiring(cur, old->id, other, box), -EBADMSG);
+	memcpy(id, old->id, KEK_ID_LEN);
+	id[0] ^= 1;
+	assert_int_equal(kek_open_retiring(cur, id, uuid, box), -EBADMSG);
+	box[20] ^= 1;
+	assert_int_equal(kek_open_retiring(cur, old->id, uuid, box), -EBADMSG);
+	box[20] ^= 1;
+	assert_null(cur->retiring);
+	assert_int_equal(kek_open_retiring(cur, old->id, uuid, box), 0);
+	assert_non_null(cur->retiring);
+	assert_memory_equal(cur->retiring->key, old->key, KEK_LEN);
+	assert_memory_equal(cur->retiring->id, old->id, KEK_ID_LEN);
+	assert_memory_equal(cur->retiring->meta_key, old->meta_key, 32);
+	assert_memory_equal(cur->retiring->state_mac_key, old->state_mac_key,
+			    32);
+	kek_free(old);
+	/* kek_free() takes the retiring KEK with it. */
+	kek_free(cur);
+	assert_int_equal(secmem_live(), live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_retiring),
 		cmocka_unit_test(test_subkeys_known_answer),
 		cmocka_unit_test(test_subkeys_per_volume),
 	};

@@ -288,6 +288,36 @@ static void test_link_other_kek(void **state)
 	free(good);
 }
 
+/*
+ * During a KEK rotation values and targets sealed under the old KEK open
+ * through the new one's ->retiring; without it they do not.
+ */
+static void test_retiring(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t box[4 + AEAD_OVERHEAD], out[4];
+	uint8_t uuid[VOL_UUID_LEN] = { 0 };
+	struct kek *cur;
+	char *link, *target = NULL;
+
+	assert_int_equal(kek_generate(uuid, &cur), 0);
+	assert_int_equal(meta_xattr_seal(f->kek, "user.a", "abcd", 4, box), 0);
+	assert_int_equal(meta_link_seal(f->kek, "/t", &link), 0);
+	assert_int_equal(meta_xattr_open(cur, "user.a", box, sizeof(box), out),
+			 -EBADMSG);
+	assert_int_equal(meta_link_open(cur, link, &target), -EBADMSG);
+	cur->retiring = f->kek;
+	assert_int_equal(meta_xattr_open(cur, "user.a", box, sizeof(box), out),
+			 0);
+	assert_memory_equal(out, "abcd", 4);
+	assert_int_equal(meta_link_open(cur, link, &target), 0);
+	assert_string_equal(target, "/t");
+	cur->retiring = NULL;		/* the fixture's */
+	kek_free(cur);
+	free(link);
+	free(target);
+}
+
 /* Seal @len bytes of @pt as meta.c does ('L' AAD), then encode. */
 static char *handmade_link(struct fixture *f, const void *pt, size_t len,
 			   const char *aad)
@@ -355,6 +385,7 @@ int main(void)
 		T(test_link_malformed),
 		T(test_link_flipped_char),
 		T(test_link_other_kek),
+		T(test_retiring),
 		T(test_link_nul_inside),
 		T(test_link_domain),
 	};

@@ -375,6 +375,35 @@ static void test_bound(void **state)
 	assert_int_equal(get(f, "config"), 0);
 }
 
+/*
+ * During a KEK rotation a record MACed under the old KEK verifies through
+ * the new one's ->retiring, and is then rewritten under the new key.
+ */
+static void test_retiring(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t raw[KEK_LEN] = { 1 }, id[KEK_ID_LEN] = { 2 };
+	struct kek *cur;
+
+	assert_int_equal(open_sd(f), 0);
+	assert_int_equal(put(f, "config", "generation 7\n"), 0);
+	assert_int_equal(kek_derive(raw, id, uuid, &cur), 0);
+	assert_int_equal(state_get(&f->sd, cur, "config", f->body,
+				   sizeof(f->body), f->msg, sizeof(f->msg)),
+			 -EBADMSG);
+	cur->retiring = f->kek;
+	assert_int_equal(state_get(&f->sd, cur, "config", f->body,
+				   sizeof(f->body), f->msg, sizeof(f->msg)), 0);
+	assert_string_equal(f->body, "generation 7\n");
+	assert_int_equal(state_put(&f->sd, cur, "config", "generation 8\n",
+				   f->msg, sizeof(f->msg)), 0);
+	cur->retiring = NULL;		/* the fixture's */
+	assert_int_equal(state_get(&f->sd, cur, "config", f->body,
+				   sizeof(f->body), f->msg, sizeof(f->msg)), 0);
+	assert_int_equal(get(f, "config"), -EBADMSG);
+	kek_free(cur);
+}
+
 /* A record must be a regular file of ours that no one else may write. */
 static void test_record_unsafe(void **state)
 {
@@ -550,6 +579,7 @@ int main(void)
 		T(test_missing),
 		T(test_tamper),
 		T(test_bound),
+		T(test_retiring),
 		T(test_record_unsafe),
 		T(test_dir_unsafe),
 		T(test_dir_not_ours),

@@ -7,7 +7,8 @@
  * record in a directory the attacker may be able to write: the layout of
  * each is pinned, every bit of each is flipped, and a record of another
  * file (or key) must fail.  The state key and record are known answers
- * (docs/format.md 12, KEK 00 01 ... 1f and the UUID of format.md 3.5).
+ * (docs/format.md 12, KEK 00 01 ... 1f and the UUID of format.md 3.5),
+ * and so is a rekey run's record of a file ID it made.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -315,6 +316,48 @@ static void test_state_flip_and_key(void **state)
 	kek_free(kek);
 }
 
+/*
+ * A rekey run's record of a file ID: a known answer (format.md 12), every
+ * bit flipped, and neither a files-journal record nor another key's
+ * record of the same ID passes for one.
+ */
+static void test_done(void **state)
+{
+	uint8_t id[FILE_ID_LEN], got[FILE_ID_LEN], rec[VERREC_DONE_LEN];
+	uint8_t skey[VERREC_STATE_KEY_LEN], srec[VERREC_STATE_LEN];
+	char hex[2 * VERREC_DONE_LEN + 1];
+	struct kek *kek = known_kek();
+	size_t i, bit;
+
+	(void)state;
+	for (i = 0; i < FILE_ID_LEN; i++)
+		id[i] = (uint8_t)(0x20 + i);
+	assert_int_equal(verrec_done_seal(kek->state_mac_key, id, rec), 0);
+	hex_encode(rec, sizeof(rec), hex);
+	assert_string_equal(hex, "202122232425262728292a2b2c2d2e2f"
+			    "12f727ff0c7ae71d0fc85910223a5ce4");
+	assert_int_equal(verrec_done_open(kek->state_mac_key, rec, got), 0);
+	assert_memory_equal(got, id, FILE_ID_LEN);
+	for (i = 0; i < sizeof(rec); i++)
+		for (bit = 0; bit < 8; bit++) {
+			rec[i] ^= (uint8_t)(1u << bit);
+			assert_int_equal(verrec_done_open(kek->state_mac_key,
+							  rec, got), -EBADMSG);
+			rec[i] ^= (uint8_t)(1u << bit);
+		}
+	assert_int_equal(verrec_done_open(kek->meta_key, rec, got), -EBADMSG);
+	/* The files journal's record of the ID, first 32 bytes, and key. */
+	assert_int_equal(verrec_state_key(kek, known_uuid, skey), 0);
+	assert_int_equal(verrec_state_seal(skey, NULL, id, 1, srec), 0);
+	memcpy(rec + FILE_ID_LEN, srec + FILE_ID_LEN + 8,
+	       VERREC_DONE_LEN - FILE_ID_LEN);
+	assert_int_equal(verrec_done_open(skey, rec, got), -EBADMSG);
+	assert_int_equal(verrec_done_open(kek->state_mac_key, rec, got),
+			 -EBADMSG);
+	OPENSSL_cleanse(skey, sizeof(skey));
+	kek_free(kek);
+}
+
 static int check_no_leak(void **state)
 {
 	(void)state;
@@ -332,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_other_file),
 		cmocka_unit_test(test_state_known_answer),
 		cmocka_unit_test(test_state_flip_and_key),
+		cmocka_unit_test(test_done),
 	};
 
 	return cmocka_run_group_tests_name("verrec: version and state records",

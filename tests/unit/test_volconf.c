@@ -799,6 +799,67 @@ static void test_generation_tamper(void **state)
 	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
 }
 
+/*
+ * kek_retiring round-trips, is under the MAC (edited, removed or added,
+ * the config fails it), and a malformed one is refused by the parser.
+ */
+#define RET_ID		"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+#define RET_BOX		"WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa" \
+			"WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa"
+#define RET_LINE(id, box) \
+	"\nkek_retiring = { kek_id = \"" id "\"; wrapped_kek = \"" box "\"; };"
+
+static void test_retiring(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+	unsigned int i;
+
+	store_gen(f, 3);
+	text = conf_read(f);
+	assert_null(strstr(text, "kek_retiring"));
+	free(text);
+	f->cfg.retiring.present = true;
+	for (i = 0; i < KEK_ID_LEN; i++)
+		f->cfg.retiring.kek_id[i] = (uint8_t)(0xa0 + i);
+	memset(f->cfg.retiring.wrapped, 0x5a, KEK_RETIRING_LEN);
+	store_gen(f, 4);
+	text = conf_read(f);
+	assert_non_null(strstr(text, RET_LINE(RET_ID, RET_BOX)));
+	free(text);
+	assert_int_equal(load(f), 0);
+	assert_true(f->got.retiring.present);
+	assert_memory_equal(f->got.retiring.kek_id, f->cfg.retiring.kek_id,
+			    KEK_ID_LEN);
+	assert_memory_equal(f->got.retiring.wrapped, f->cfg.retiring.wrapped,
+			    KEK_RETIRING_LEN);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	conf_edit(f, "a0a1a2", "a0a1a3");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+	store_gen(f, 4);
+	conf_edit(f, RET_LINE(RET_ID, RET_BOX), "");
+	assert_int_equal(load(f), 0);
+	assert_false(f->got.retiring.present);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+	f->cfg.retiring.present = false;
+	store_gen(f, 4);
+	conf_edit(f, "\nmac", RET_LINE(RET_ID, RET_BOX) "\nmac");
+	assert_int_equal(load(f), 0);
+	assert_true(f->got.retiring.present);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+	/* Malformed: the kek_id, a short box, an unknown setting. */
+	store_gen(f, 4);
+	conf_edit(f, "\nmac", RET_LINE("a0a1", RET_BOX) "\nmac");
+	load_fails(f, -EINVAL, "kek_retiring.kek_id");
+	store_gen(f, 4);
+	conf_edit(f, "\nmac", RET_LINE(RET_ID, "WlpaWlpa") "\nmac");
+	load_fails(f, -EINVAL, "kek_retiring.wrapped_kek");
+	store_gen(f, 4);
+	conf_edit(f, "\nmac", "\nkek_retiring = { x = 1; };\nmac");
+	load_fails(f, -EINVAL, "unknown setting 'x' in kek_retiring");
+}
+
 static void test_generation_invalid(void **state)
 {
 	static const char *const bad[] = {
@@ -1052,6 +1113,7 @@ int main(void)
 		T(test_names_round_trip),
 		T(test_names_tamper),
 		T(test_generation_round_trip),
+		T(test_retiring),
 		T(test_generation_tamper),
 		T(test_generation_invalid),
 		T(test_store_known_text),

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/ctl.c - the daemon's control socket, for "atrestfs rotate-kek
+ * MOUNTPOINT": a KEK rotation of a mounted volume, with no pause visible
+ * to applications.
+ *
+ * The socket is "ctl" in this machine's state directory of the volume
+ * (mode 0700, its user's), and a peer must also be root or the user the
+ * daemon runs as (SO_PEERCRED).  One request at a time, on one thread:
+ *
+ *   "rotate-kek\n" KEK(32) KEK-ID(16): the command has committed step 1
+ *	(volume/rotate.c) and hands over the new KEK.  The daemon checks it
+ *	against atrestfs.conf (MAC, kek_retiring naming its own KEK), makes
+ *	it the mount's KEK (so everything written from then on is under it),
+ *	rewrites this machine's record of files under it, and walks the
+ *	volume as rotate-kek does offline, holding each inode's lock (or,
+ *	for a symlink, the name lock) while it works on it.  It answers
+ *	"progress DONE TOTAL\n" lines, "warn TEXT\n" lines, then
+ *	"ok HEADERS VALUES LINKS DAMAGED\n" or "error TEXT\n".
+ *   "destroy-old\n": the command has committed step 3; once the config
+ *	says so, the old KEK is wiped.  "ok\n" or "error TEXT\n".
+ *
+ * A peer that goes away does not stop a walk: it runs to its end, and
+ * the next request waits for it.  Owns the listening socket and the
+ * thread; the KEK it installs goes to the mount.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "../crypto/aead.h"
+#include "../crypto/secmem.h"
+#include "../volume/volume.h"
+#include "audit.h"
+#include "fs_private.h"
+
+#define CTL_NAME	"ctl"
+#define REQ_ROTATE	"rotate-kek\n"
+#define REQ_DESTROY	"destroy-old\n"
+#define REQ_LEN		(sizeof(REQ_DESTROY) - 1)	/* the longer one */
+
+struct ctl {
+	struct atr_mount *m;		/* borrowed */
+	int lfd;			/* listening socket; owned */
+	int cfd;			/* the peer at hand, or -1; ctl thread */
+	pthread_t thread;
+	volatile int stop;		/* set by ctl_stop(), read by the walk */
+};
+
+static void say(struct ctl *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(struct ctl *c, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (c->cfd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(line))
+		n = (int)sizeof(line) - 1;
+	/* A peer gone (killed, say) stops the answers, not the work. */
+	if (n > 0 && send(c->cfd, line, (size_t)n, MSG_NOSIGNAL) != n) {
+		close(c->cfd);
+		c->cfd = -1;
+	}
+}
+
+/* ---- the walk's locks ---- */
+
+static int w_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct ctl *c = ctx;
+
+	if (c->stop)
+		return -ECANCELED;
+	if (done % 64 == 0 || done == total)
+		say(c, "progress %llu %llu\n", (unsigned long long)done,
+		    (unsigned long long)total);
+	return 0;
+}
+
+static void w_warn(void *ctx, const char *path, const char *what)
+{
+	say(ctx, "warn %s: %s\n", path, what);
+}
+
+/*
+ * A file or directory: its inode pinned in the table and its lock
+ * write-held, so no request changes its header or xattrs meanwhile (an
+ * open, a flag rewrap, a setxattr).  A symlink: the name lock, so no
+ * unlink or rename takes its name while it is replaced.
+ */
+static int w_enter(void *ctx, int fd, const struct stat *st, void **cookie)
+{
+	struct ctl *c = ctx;
+	struct atr_mount *m = c->m;
+	struct atr_inode *ai;
+	char proc[64];
+	int pfd;
+
+	if (fd < 0) {
+		pthread_rwlock_wrlock(&m->ns_lock);
+		*cookie = NULL;
+		return 0;
+	}
+	/* The very inode the walk opened, whatever its name is by now. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	pfd = open(proc, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	ai = itable_get(m, pfd, st);	/* takes pfd */
+	if (!ai)
+		return -ENOMEM;
+	pthread_rwlock_wrlock(&ai->lock);
+	*cookie = ai;
+	return 0;
+}
+
+static void w_leave(void *ctx, void *cookie)
+{
+	struct ctl *c = ctx;
+	struct atr_inode *ai = cookie;
+
+	if (!ai) {
+		pthread_rwlock_unlock(&c->m->ns_lock);
+		return;
+	}
+	pthread_rwlock_unlock(&ai->lock);
+	itable_put(c->m, ai, 1);
+}
+
+/*
+ * The kernel may hold the replaced symlink's inode under the name, and
+ * our table its fd, whose target is under the old KEK: drop the name
+ * from its cache so the next lookup finds the new link.
+ */
+static void w_replaced(void *ctx, int dfd, const char *name)
+{
+	struct ctl *c = ctx;
+	struct atr_mount *m = c->m;
+	struct atr_inode *dir;
+	struct stat st;
+
+	if (fstat(dfd, &st))
+		return;
+	if (st.st_dev == m->root.dev && st.st_ino == m->root.ino) {
+		fuse_lowlevel_notify_inval_entry(m->se, FUSE_ROOT_ID, name,
+						 strlen(name));
+		return;
+	}
+	dir = itable_find(m, &st);
+	if (!dir)
+		return;		/* a directory the kernel does not know */
+	fuse_lowlevel_notify_inval_entry(m->se, (fuse_ino_t)(uintptr_t)dir,
+					 name, strlen(name));
+	itable_put(m, dir, 1);
+}
+
+/*
+ * After a rename through the mount (@name in directory @dirfd, its
+ * request answered: the kernel's locks on the directories are
+ * gone): while the mount's KEK retires another, the entry renamed is
+ * rotated now, so that a walk under way cannot miss it by its move; a
+ * directory, whose entries this does not reach, makes the walk go again.
+ */
+void ctl_renamed(struct atr_mount *m, int dirfd, const char *name)
+{
+	struct rotate_cb cb = { .enter = w_enter, .leave = w_leave,
+				.replaced = w_replaced, .ctx = m->ctl };
+	const struct kek *kek;
+	char msg[512] = "";
+	int err;
+
+	if (!m->ctl)
+		return;
+	kek = kek_get(m);	/* the old KEK stays while it is held */
+	err = rotate_one(m->root.fd, dirfd, name, kek, m->audit, &cb, msg,
+			 sizeof(msg));
+	kek_put(m);
+	if (err == 1)
+		__atomic_add_fetch(&m->renames, 1, __ATOMIC_RELAXED);
+	else if (err < 0)
+		atr_log(LOG_ERR, "%s: key rotation of renamed %s: %s",
+			m->backing, name, *msg ? msg : strerror(-err));
+}
+
+/* ---- requests ---- */
+
+/*
+ * @next (taken) as the mount's KEK, if atrestfs.conf says so: its MAC
+ * verifies with it, it names it, and its kek_retiring is the KEK the
+ * mount has.  A KEK already in place (a walk resumed) is kept.
+ */
+static int install(struct ctl *c, struct kek *next, char *msg, size_t msglen)
+{
+	struct atr_mount *m = c->m;
+	struct vol_config *cfg = malloc(sizeof(*cfg));
+	struct kek *cur = m->kek;	/* only this thread changes it */
+	int err;
+
+	if (!cfg) {
+		kek_free(next);
+		return -ENOMEM;
+	}
+	if (!memcmp(cur->id, next->id, KEK_ID_LEN)) {
+		err = cur->retiring ? 0 : -EALREADY;
+		if (err)
+			snprintf(msg, msglen, "this KEK has no rotation under way");
+		goto out;
+	}
+	err = volconf_load(m->root.fd, cfg, msg, msglen);
+	if (!err && (vol_verify(next, cfg) ||
+		     memcmp(cfg->kek_id, next->id, KEK_ID_LEN) ||
+		     !cfg->retiring.present ||
+		     memcmp(cfg->retiring.kek_id, cur->id, KEK_ID_LEN))) {
+		err = -EKEYREJECTED;
+		snprintf(msg, msglen, "the key given is not the new volume key "
+			 VOL_CONF_NAME " names, or the mount's key is not the "
+			 "one it retires");
+	}
+	if (!err)
+		err = kek_open_retiring(next, cfg->retiring.kek_id, m->uuid,
+					cfg->retiring.wrapped);
+	if (!err && ct_memcmp(next->retiring->key, cur->key, KEK_LEN)) {
+		err = -EKEYREJECTED;
+		snprintf(msg, msglen, "kek_retiring is not the mount's key");
+	}
+	if (err)
+		goto out;
+	pthread_rwlock_wrlock(&m->kek_lock);
+	m->kek = next;
+	audit_set_kek(m->audit, next->id, NULL);
+	pthread_rwlock_unlock(&m->kek_lock);
+	next = cur;	/* no reader holds it any more: wiped below */
+	atr_log(LOG_INFO, "%s: new volume key in use; rewrapping", m->backing);
+out:
+	kek_free(next);
+	free(cfg);
+	return err;
+}
+
+static void rotate(struct ctl *c, struct kek *next)
+{
+	struct atr_mount *m = c->m;
+	struct rotate_cb cb = { .progress = w_progress, .warn = w_warn,
+				.enter = w_enter, .leave = w_leave,
+				.replaced = w_replaced, .ctx = c };
+	char msg[512] = "";
+	struct rotate_stats st, more;
+	uint64_t renames;
+	int dirfd, err, pass;
+
+	err = install(c, next, msg, sizeof(msg));
+	if (!err) {
+		err = fstate_rekey(m->fstate, m->kek, m->uuid);
+		if (err)
+			snprintf(msg, sizeof(msg), "cannot rewrite this machine's "
+				 "record of files: %s", strerror(-err));
+	}
+	dirfd = err ? -1 : openat(m->root.fd, ".", O_RDONLY | O_DIRECTORY |
+				  O_CLOEXEC);
+	if (!err && dirfd < 0)
+		err = -errno;
+	/*
+	 * A rename through the mount may move a file from where the walk
+	 * has not been to where it has: walk again until a whole walk saw
+	 * none (each is quick once most headers name the new KEK).
+	 */
+	for (pass = 0; !err && pass < 8; pass++) {
+		renames = __atomic_load_n(&m->renames, __ATOMIC_RELAXED);
+		err = rotate_walk(dirfd, m->backing, m->kek, m->audit, &cb,
+				  pass ? &more : &st, msg, sizeof(msg));
+		if (!err && pass) {
+			st.headers += more.headers;
+			st.values += more.values;
+			st.links += more.links;
+		}
+		if (__atomic_load_n(&m->renames, __ATOMIC_RELAXED) == renames)
+			break;
+	}
+	if (!err && pass == 8) {
+		err = -EAGAIN;
+		snprintf(msg, sizeof(msg), "files kept being renamed during "
+			 "eight walks; run rotate-kek again");
+	}
+	if (dirfd >= 0)
+		close(dirfd);
+	if (err) {
+		atr_log(LOG_ERR, "%s: key rotation: %s", m->backing,
+			*msg ? msg : strerror(-err));
+		say(c, "error %s\n", *msg ? msg : strerror(-err));
+		return;
+	}
+	atr_log(LOG_INFO, "%s: every file rewrapped under the new volume key",
+		m->backing);
+	say(c, "ok %llu %llu %llu %llu\n", (unsigned long long)st.headers,
+	    (unsigned long long)st.values, (unsigned long long)st.links,
+	    (unsigned long long)st.damaged);
+}
+
+/* The old KEK goes once the config no longer holds it. */
+static void destroy_old(struct ctl *c)
+{
+	struct atr_mount *m = c->m;
+	struct vol_config *cfg = malloc(sizeof(*cfg));
+	char msg[512] = "";
+	int err = cfg ? volconf_load(m->root.fd, cfg, msg, sizeof(msg)) :
+			-ENOMEM;
+
+	if (!err && (vol_verify(m->kek, cfg) || cfg->retiring.present)) {
+		err = -EBUSY;
+		snprintf(msg, sizeof(msg), VOL_CONF_NAME " still holds the old "
+			 "key, or is not this mount's");
+	}
+	free(cfg);
+	if (err) {
+		say(c, "error %s\n", *msg ? msg : strerror(-err));
+		return;
+	}
+	pthread_rwlock_wrlock(&m->kek_lock);
+	kek_free(m->kek->retiring);
+	m->kek->retiring = NULL;
+	pthread_rwlock_unlock(&m->kek_lock);
+	atr_log(LOG_INFO, "%s: old volume key wiped", m->backing);
+	say(c, "ok\n");
+}
+
+static bool peer_ok(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) &&
+	       (cr.uid == 0 || cr.uid == geteuid());
+}
+
+/* Exactly @len bytes, or -1. */
+static int recv_all(int fd, void *buf, size_t len)
+{
+	return recv(fd, buf, len, MSG_WAITALL) == (ssize_t)len ? 0 : -1;
+}
+
+static void serve_one(struct ctl *c)
+{
+	struct timeval tv = { .tv_sec = 10 };
+	char req[REQ_LEN + 1] = "";
+	uint8_t *raw = NULL;
+	struct kek *next = NULL;
+
+	/* A peer that says nothing must not hold up the unmount. */
+	setsockopt(c->cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	if (!peer_ok(c->cfd)) {
+		say(c, "error only root or the user who mounted may ask\n");
+		return;
+	}
+	/* Both requests start with as many bytes as the shorter one. */
+	if (recv_all(c->cfd, req, sizeof(REQ_ROTATE) - 1))
+		return;
+	if (!strcmp(req, REQ_ROTATE)) {
+		raw = secmem_alloc(KEK_LEN + KEK_ID_LEN);
+		if (raw && !recv_all(c->cfd, raw, KEK_LEN + KEK_ID_LEN) &&
+		    !kek_derive(raw, raw + KEK_LEN, c->m->uuid, &next))
+			rotate(c, next);
+		else
+			say(c, "error bad request\n");
+		if (raw)
+			secmem_free(raw, KEK_LEN + KEK_ID_LEN);
+		return;
+	}
+	if (!recv_all(c->cfd, req + sizeof(REQ_ROTATE) - 1,
+		      REQ_LEN - (sizeof(REQ_ROTATE) - 1)) &&
+	    !strcmp(req, REQ_DESTROY)) {
+		destroy_old(c);
+		return;
+	}
+	say(c, "error unknown request\n");
+}
+
+static void *ctl_thread(void *arg)
+{
+	struct ctl *c = arg;
+
+	while (!c->stop) {
+		c->cfd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (c->cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;		/* ctl_stop() shut the socket */
+		}
+		serve_one(c);
+		if (c->cfd >= 0)
+			close(c->cfd);
+		c->cfd = -1;
+	}
+	return NULL;
+}
+
+int ctl_start(struct atr_mount *m, int statefd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ctl *c;
+	int err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->m = m;
+	c->cfd = -1;
+	/* Through our own fd: the state directory's path may be long. */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/"
+		 CTL_NAME, statefd);
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->lfd < 0) {
+		err = -errno;
+		free(c);
+		return err;
+	}
+	/* One left by a daemon that died: nobody listens on it. */
+	unlinkat(statefd, CTL_NAME, 0);
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(c->lfd, 4) ||
+	    (errno = pthread_create(&c->thread, NULL, ctl_thread, c))) {
+		err = -errno;
+		close(c->lfd);
+		free(c);
+		return err;
+	}
+	m->ctl = c;
+	return 0;
+}
+
+void ctl_stop(struct atr_mount *m)
+{
+	struct ctl *c = m->ctl;
+
+	if (!c)
+		return;
+	c->stop = 1;
+	shutdown(c->lfd, SHUT_RDWR);
+	pthread_join(c->thread, NULL);
+	close(c->lfd);
+	free(c);
+	m->ctl = NULL;
+}

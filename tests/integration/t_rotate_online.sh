@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# atrestfs rotate-kek MOUNTPOINT: the daemon rotates the volume key of a
+# mounted volume of 2,000 files while a writer keeps appending to a log,
+# making files and renaming them through the mount.  The command is
+# killed with SIGKILL at seeded random points (counted in dek_rewrap
+# audit lines) and run again until it finishes.  The writer never sees an
+# error; afterwards every line it wrote is in the log, in order, every
+# file reads back byte-exact, every header names the new KEK, the daemon
+# has wiped the old KEK, and the old config with the old root key opens
+# nothing.  A peer that is not root nor the mounting user is refused.
+# SEED=N reproduces a run.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rotate_lib.sh"
+
+SEED=${SEED:-$RANDOM}
+RANDOM=$SEED
+echo "t_rotate_online: SEED=$SEED"
+C=$WORK/c M=$WORK/m ST=$WORK/st AUD=$WORK/audit.log SRC=$WORK/src
+K=(--keyfile "$C.key" --state-dir "$ST")
+new_volume "$C" --state-dir "$ST" --audit-file "$AUD"
+make_tree "$SRC"
+mount_with "$C" "$M" "${K[@]}"
+cp -r "$SRC/." "$M/" || fail "copy 2,000 files in"
+setfattr -n user.colour -v blue "$M/d0/f1" || fail "setfattr"
+ln -s ../d0/f1 "$M/d2/link" || fail "symlink"
+cp "$C/atrestfs.conf" "$WORK/old.conf"
+old_kek=$(kek_of "$C")
+
+# The writer: a numbered line per round to one log, a new file every
+# tenth round, and a file of the tree renamed between two directories
+# and back (a rename the walk may have to catch up with).
+mkdir "$M/w" || fail "mkdir w"
+touch "$WORK/writing"
+(
+	i=0
+	while [ -e "$WORK/writing" ] && is_mounted "$M"; do
+		i=$((i + 1))
+		echo "line $i" >>"$M/log" || { echo "append $i failed" >"$WORK/writer.err"; exit 1; }
+		if [ $((i % 10)) = 0 ]; then
+			echo "file $i" >"$M/w/f$i" || { echo "create $i failed" >"$WORK/writer.err"; exit 1; }
+			mv "$M/d3/f7" "$M/d0/moved" && mv "$M/d0/moved" "$M/d3/f7" ||
+				{ echo "rename $i failed" >"$WORK/writer.err"; exit 1; }
+		fi
+	done
+	echo "$i" >"$WORK/writer.n"
+) &
+writer=$!
+PIDS+=($writer)
+
+# Only root or the mounting user: another user is refused by the daemon
+# (the state directory is 0700 too, so let it in for the check).
+if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null && [ -x /usr/bin/python3 ]; then
+	chmod 711 "$WORK" "$ST" "$ST"/*
+	setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 - \
+		"$(echo "$ST"/*/ctl)" >"$WORK/peer.out" 2>&1 <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+print(s.recv(200).decode().strip())
+EOF
+	chmod 700 "$WORK" "$ST" "$ST"/*
+	grep -q "error only root or the user who mounted may ask" "$WORK/peer.out" ||
+		fail "another user's request: $(cat "$WORK/peer.out")"
+	ok "the control socket refuses a peer that is not root nor the mounting user"
+fi
+
+kills=0
+for round in 1 2 3; do
+	before=$(grep -c '"event":"dek_rewrap"' "$AUD")
+	at=$((before + RANDOM % 300))
+	setsid "$ATR" rotate-kek -q "${K[@]}" "$M" </dev/null 2>"$WORK/rot.err" &
+	pid=$!
+	while kill -0 $pid 2>/dev/null &&
+		[ "$(grep -c '"event":"dek_rewrap"' "$AUD")" -lt "$at" ]; do
+		sleep 0.01
+	done
+	kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+	wait $pid 2>/dev/null
+	echo "round $round: killed after $(($(grep -c '"event":"dek_rewrap"' "$AUD") - before)) rewraps"
+done
+"$ATR" rotate-kek "${K[@]}" "$M" >"$WORK/rot.out" 2>"$WORK/rot.err" ||
+	fail "rotate-kek $M: $(cat "$WORK/rot.err")"
+grep -q "Rotated the volume key" "$WORK/rot.out" || fail "rotation not said: $(cat "$WORK/rot.out")"
+sleep 0.5
+rm "$WORK/writing"
+wait $writer || fail "the writer failed: $(cat "$WORK/writer.err" 2>/dev/null)"
+n=$(cat "$WORK/writer.n")
+[ "$n" -gt 0 ] || fail "the writer wrote nothing"
+seq -f 'line %g' 1 "$n" | cmp - "$M/log" || fail "the log lost or mixed lines ($n written)"
+for f in "$M"/w/f*; do
+	[ "$(cat "$f")" = "file ${f##*/f}" ] || fail "$f reads back wrong"
+done
+diff -r "$SRC" "$M" -x link -x w -x log >"$WORK/diff" 2>&1 ||
+	fail "files differ: $(head -5 "$WORK/diff")"
+[ "$(getfattr --absolute-names --only-values -n user.colour "$M/d0/f1")" = blue ] || fail "xattr"
+[ "$(readlink "$M/d2/link")" = ../d0/f1 ] || fail "symlink"
+grep -q kek_retiring "$C/atrestfs.conf" && fail "old KEK still in the config"
+grep -q "old volume key wiped" "$M.log" || fail "the daemon did not wipe the old KEK: $(cat "$M.log")"
+ok "$kills kills, then finished while a writer appended $n lines; all read back"
+unmount_vol "$M"
+
+new_kek=$(kek_of "$C")
+[ "$new_kek" != "$old_kek" ] || fail "the KEK ID did not change"
+headers_name "$C" "$new_kek"
+ok "every header names the new KEK"
+
+mount_with "$C" "$M" "${K[@]}"
+seq -f 'line %g' 1 "$n" | cmp - "$M/log" || fail "the log after a remount"
+unmount_vol "$M"
+cp "$C/atrestfs.conf" "$WORK/new.conf"
+cp "$WORK/old.conf" "$C/atrestfs.conf"
+mount_with "$C" "$M" --keyfile "$C.key" --state-dir "$WORK/st2"
+expect_eio cat "$M/d0/f1"
+expect_eio cat "$M/log"
+expect_eio readlink -v "$M/d2/link"
+unmount_vol "$M"
+cp "$WORK/new.conf" "$C/atrestfs.conf"
+ok "after the online rotation the old config and root key open nothing: EIO"
