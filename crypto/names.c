@@ -15,6 +15,7 @@
 
 #include "codec.h"
 #include "names.h"
+#include "secmem.h"
 
 #define NAME_AAD	"atrestfs name v1"
 #define NAME_AAD_LEN	(sizeof(NAME_AAD) - 1)
@@ -168,6 +169,24 @@ int names_key_unwrap(const struct kek *kek, const uint8_t uuid[VOL_UUID_LEN],
 	key_aad(kek, uuid, aad);
 	return aead_box_open(kek->key, aad, sizeof(aad), in,
 			     NAMES_WRAPPED_LEN, key);
+}
+
+int names_key_rewrap(const struct kek *old, const struct kek *kek,
+		     const uint8_t uuid[VOL_UUID_LEN],
+		     uint8_t box[NAMES_WRAPPED_LEN])
+{
+	uint8_t *key = secmem_alloc(NAMES_KEY_LEN), next[NAMES_WRAPPED_LEN];
+	int err;
+
+	if (!key)
+		return -ENOMEM;
+	err = names_key_unwrap(old, uuid, box, key);
+	if (!err)
+		err = names_key_wrap(kek, uuid, key, next);
+	secmem_free(key, NAMES_KEY_LEN);
+	if (!err)
+		memcpy(box, next, NAMES_WRAPPED_LEN);
+	return err;
 }
 
 int names_xattr_key(const uint8_t key[NAMES_KEY_LEN],

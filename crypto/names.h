@@ -93,6 +93,13 @@ int names_xattr_name(const uint8_t xkey[NAMES_XKEY_LEN], const char *name,
 int names_key_wrap(const struct kek *kek, const uint8_t uuid[VOL_UUID_LEN],
 		   const uint8_t key[NAMES_KEY_LEN],
 		   uint8_t out[NAMES_WRAPPED_LEN]);
+/*
+ * A KEK rotation: @box, the names key wrapped by @old, wrapped by @kek
+ * instead, in place (unchanged on failure).  The key itself stays.
+ */
+int names_key_rewrap(const struct kek *old, const struct kek *kek,
+		     const uint8_t uuid[VOL_UUID_LEN],
+		     uint8_t box[NAMES_WRAPPED_LEN]);
 /* -EBADMSG if @in is not this volume's names key under @kek. */
 int names_key_unwrap(const struct kek *kek, const uint8_t uuid[VOL_UUID_LEN],
 		     const uint8_t in[NAMES_WRAPPED_LEN],

@@ -32,6 +32,7 @@
 #include "../crypto/hdr.h"
 #include "../crypto/meta.h"
 #include "../crypto/msg.h"
+#include "../crypto/names.h"
 #include "../fs/audit.h"
 #include "volume_private.h"
 
@@ -129,6 +130,9 @@ int rotate_begin(int dirfd, const struct volkey_src *src,
 	if (!err)
 		err = kek_wrap_retiring(kek, old, cfg->uuid,
 					next->retiring.wrapped);
+	/* The names key is rewrapped, not changed: no file is renamed. */
+	if (!err && next->opt.names_encrypted)
+		err = names_key_rewrap(old, kek, cfg->uuid, next->opt.names_key);
 	if (err)
 		goto out;
 	memcpy(next->retiring.kek_id, old->id, KEK_ID_LEN);
@@ -318,8 +322,10 @@ static int reseal_values(struct walk *w, int fd)
 	if (n < 0)
 		err = io_fail(w, -errno, "list xattrs");
 	for (p = list; !err && p < list + n; p += strlen(p) + 1)
-		if (!strncmp(p, "user.", 5) &&
-		    strncmp(p, HDR_XATTR_PREFIX, strlen(HDR_XATTR_PREFIX)))
+		/* The user's, and those whose names are hidden (names.h). */
+		if ((!strncmp(p, "user.", 5) &&
+		     strncmp(p, HDR_XATTR_PREFIX, strlen(HDR_XATTR_PREFIX))) ||
+		    !strncmp(p, NAMES_XATTR_PREFIX, strlen(NAMES_XATTR_PREFIX)))
 			err = reseal_value(w, fd, p);
 	free(list);
 	return err;

@@ -267,6 +267,41 @@ grep -q 'directory ID (xattr user.atrestfs.dirid) is damaged' "$M.log" ||
 ok "a missing or damaged directory ID is EIO, logged"
 unmount_vol "$M"
 
+# A KEK rotation, offline and through the mount, rewraps the names key
+# and re-seals the values of hidden xattr names: nothing is renamed, and
+# every name, long name and xattr is still there after each.
+R=$WORK/rot M=$WORK/rm
+new_volume "$R" --names encrypted
+mount_vol "$R" "$M"
+mkdir "$M/d"
+echo a >"$M/d/$mid-file"
+setfattr -n user.colour -v blue "$M/d/$mid-file"
+echo b >"$M/short"
+unmount_vol "$M"
+find "$R" -mindepth 1 | sort >"$WORK/rot.before"
+check_rot() {
+	[ "$(cat "$M/d/$mid-file")" = a ] || fail "$1: a long name"
+	[ "$(cat "$M/short")" = b ] || fail "$1: a short name"
+	[ "$(getfattr --absolute-names --only-values -n user.colour "$M/d/$mid-file")" = blue ] ||
+		fail "$1: a hidden xattr name"
+	[ "$(ls "$M" | tr '\n' ' ')" = "d short " ] || fail "$1: listing $(ls "$M")"
+}
+"$ATR" rotate-kek -q --keyfile "$R.key" "$R" || fail "rotate-kek offline"
+find "$R" -mindepth 1 | sort | cmp -s - "$WORK/rot.before" ||
+	fail "a rotation renamed backing entries"
+mount_vol "$R" "$M"
+check_rot "after an offline rotation"
+"$ATR" rotate-kek -q --keyfile "$R.key" "$M" || fail "rotate-kek through the mount"
+check_rot "during an online rotation"
+echo c >"$M/d/new"
+unmount_vol "$M"
+mount_vol "$R" "$M"
+check_rot "after an online rotation"
+[ "$(cat "$M/d/new")" = c ] || fail "a file made after the rotation"
+grep -q "not a name\|does not authenticate" "$M.log" && fail "rotation: $(cat "$M.log")"
+unmount_vol "$M"
+ok "KEK rotations, offline and online, keep every name and hidden xattr name"
+
 # A plain volume keeps plain names: browsable, as chosen.
 P=$WORK/p
 new_volume "$P" --names plain
