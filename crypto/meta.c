@@ -10,7 +10,9 @@
 
 #include "aead.h"
 #include "codec.h"
+#include "hdr.h"
 #include "meta.h"
+#include "names.h"
 
 #define PREFIX_LEN	(sizeof(META_LINK_PREFIX) - 1)
 
@@ -23,6 +25,14 @@ static int xattr_aad(const char *name, uint8_t **aad, size_t *len)
 	(*aad)[0] = 'X';
 	memcpy(*aad + 1, name, *len - 1);
 	return 0;
+}
+
+bool meta_xattr_sealed(const char *name)
+{
+	if (!strncmp(name, NAMES_XATTR_PREFIX, strlen(NAMES_XATTR_PREFIX)))
+		return true;
+	return !strncmp(name, "user.", 5) &&
+	       strncmp(name, HDR_XATTR_PREFIX, strlen(HDR_XATTR_PREFIX));
 }
 
 int meta_xattr_seal(const struct kek *kek, const char *name,

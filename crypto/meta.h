@@ -8,6 +8,7 @@
 #ifndef ATR_META_H
 #define ATR_META_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,6 +28,13 @@ int meta_xattr_seal(const struct kek *kek, const char *name,
 /* Both opens also try @kek's retiring KEK, if it has one (rotation). */
 int meta_xattr_open(const struct kek *kek, const char *name,
 		    const void *box, size_t box_len, void *out);
+
+/*
+ * Does the backing xattr @name hold a sealed user value: a user.* name
+ * outside the reserved user.atrestfs., or a hidden user name (names.h)?
+ * What a rotation re-seals, a rekey copies and fsck checks.
+ */
+bool meta_xattr_sealed(const char *name);
 
 /*
  * Symlink target (a C string) to the backing target: *out is malloc()ed,

@@ -283,6 +283,16 @@ int cmd_trust(int argc, char **argv);
 
 /* cmd_path.c */
 int cmd_path(int argc, char **argv);
+/*
+ * The backing path of @path (a path in the mount, relative to its root;
+ * split in place) in the unlocked volume @dir into @out (PATH_MAX), and
+ * a long last name's record into @side (NAME_MAX + 1, "" if none), or
+ * with @reverse the other way; on a volume with plain names the path
+ * itself.  0, or an exit code with the reason said on stderr.
+ */
+int cli_names_path(const char *dir, const struct vol_config *cfg,
+		   const struct kek *kek, int dirfd, char *path, bool reverse,
+		   char *out, char *side);
 
 /* cmd_fsck.c */
 int cmd_fsck(int argc, char **argv);

@@ -36,107 +36,20 @@ static void usage(FILE *f)
 "  -h, --help           this text\n");
 }
 
-/* The next component of *@p (skipping '/'), NUL-terminated in place. */
-static char *next_part(char **p)
+int cli_names_path(const char *dir, const struct vol_config *cfg,
+		   const struct kek *kek, int dirfd, char *path, bool reverse,
+		   char *out, char *side)
 {
-	char *s = *p, *e;
-
-	while (*s == '/')
-		s++;
-	if (!*s)
-		return NULL;
-	e = strchr(s, '/');
-	if (e)
-		*e++ = '\0';
-	*p = e ? e : s + strlen(s);
-	return s;
-}
-
-/* Step from directory *@fd into its entry @bname, a directory. */
-static int descend(int *fd, const char *bname)
-{
-	int sub = openat(*fd, bname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			 O_CLOEXEC);
-
-	if (sub < 0)
-		return -errno;
-	close(*fd);
-	*fd = sub;
-	return 0;
-}
-
-/* Append "/" @part to @out (PATH_MAX); -ENAMETOOLONG if it does not fit. */
-static int append(char *out, const char *part)
-{
-	size_t len = strlen(out);
-
-	if (len + 1 + strlen(part) >= PATH_MAX)
-		return -ENAMETOOLONG;
-	snprintf(out + len, PATH_MAX - len, "%s%s", len ? "/" : "", part);
-	return 0;
-}
-
-/*
- * Map @path below the directory @fd (taken) into @out, component by
- * component: encrypting (@reverse false) or decrypting.  @what names
- * the failing component for the message.
- */
-static int map(int fd, const uint8_t *key, char *path, bool reverse,
-	       char *out, char *side, const char **what)
-{
-	uint8_t id[NAMES_DIRID_LEN];
-	char plain[NAMES_PLAIN_MAX + 1], rec[NAMES_ENC_MAX + 1];
-	struct names_enc enc;
-	char *part, *rest = path;
-	size_t len;
-	int err = 0;
-
-	*out = *side = '\0';
-	while (!err && (part = next_part(&rest))) {
-		*what = part;
-		if (!strcmp(part, ".") || !strcmp(part, "..")) {
-			err = -EINVAL;
-			break;
-		}
-		err = volnames_dirid(fd, id);
-		if (err)
-			break;
-		if (reverse) {
-			len = strlen(part);
-			if (names_is_long(part))
-				err = volnames_record(fd, part, rec, &len);
-			else
-				memcpy(rec, part, len);
-			if (!err)
-				err = names_decrypt(key, id, rec, len, plain);
-			if (!err)
-				err = append(out, plain);
-		} else {
-			err = names_encrypt(key, id, part, &enc);
-			if (!err)
-				err = append(out, enc.backing);
-			if (!err && !*rest && enc.is_long)
-				names_sidecar(enc.backing, side);
-			part = enc.backing;
-		}
-		if (!err && *rest)
-			err = descend(&fd, part);
-	}
-	close(fd);
-	return err;
-}
-
-static int print_path(const char *dir, const struct vol_config *cfg,
-		      const struct kek *kek, int dirfd, char *path,
-		      bool reverse)
-{
-	char out[PATH_MAX], side[NAME_MAX + 1];
 	const char *what = path;
 	uint8_t *key;
-	int fd, err;
+	int err;
 
 	if (!cfg->opt.names_encrypted) {
-		printf("%s\n", path);	/* plain names: the path itself */
+		/* Plain names: the path itself. */
+		if (strlen(path) >= PATH_MAX)
+			return EXIT_USAGE;
+		strcpy(out, path);
+		*side = '\0';
 		return EXIT_OK;
 	}
 	key = secmem_alloc(NAMES_KEY_LEN);
@@ -150,8 +63,7 @@ static int print_path(const char *dir, const struct vol_config *cfg,
 		secmem_free(key, NAMES_KEY_LEN);
 		return EXIT_VOLUME;
 	}
-	fd = dup(dirfd);
-	err = fd < 0 ? -errno : map(fd, key, path, reverse, out, side, &what);
+	err = volnames_map(dirfd, key, path, reverse, out, side, &what);
 	secmem_free(key, NAMES_KEY_LEN);
 	if (err == -EBADMSG)
 		cli_err("%s: %s is not a name atrestfs made in its directory "
@@ -176,6 +88,19 @@ static int print_path(const char *dir, const struct vol_config *cfg,
 		cli_err("%s: want a path below the volume's root", dir);
 		return EXIT_USAGE;
 	}
+	return EXIT_OK;
+}
+
+static int print_path(const char *dir, const struct vol_config *cfg,
+		      const struct kek *kek, int dirfd, char *path,
+		      bool reverse)
+{
+	char out[PATH_MAX], side[NAME_MAX + 1];
+	int ret = cli_names_path(dir, cfg, kek, dirfd, path, reverse, out,
+				 side);
+
+	if (ret)
+		return ret;
 	printf("%s\n", out);
 	/* The record sits beside the entry: its directory is out's. */
 	if (*side) {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,41 @@ struct rekey_args {
 	int walk_err;
 	struct fstate *files;		/* this machine's record; may be NULL */
 };
+
+/*
+ * With encrypted names, each PATH (a path in the mount) to its backing
+ * path, in new strings the arguments then own: 0 or an exit code.
+ */
+static int backing_paths(struct rekey_args *a, const struct vol_config *cfg,
+			 const struct kek *kek, int dirfd)
+{
+	char out[PATH_MAX], side[NAME_MAX + 1], *copy, **mapped;
+	size_t i, j;
+	int ret = EXIT_OK;
+
+	mapped = calloc(a->npaths, sizeof(*mapped));
+	if (!mapped)
+		return EXIT_FAIL;
+	for (i = 0; i < a->npaths && !ret; i++) {
+		copy = strdup(a->paths[i]);
+		ret = copy ? cli_names_path(a->dir, cfg, kek, dirfd, copy,
+					    false, out, side) : EXIT_FAIL;
+		free(copy);
+		if (!ret && !(mapped[i] = strdup(out)))
+			ret = EXIT_FAIL;
+	}
+	if (ret) {
+		for (j = 0; j < a->npaths; j++)
+			free(mapped[j]);
+		free(mapped);
+		return ret;
+	}
+	/* The command line's strings are not ours to free: replaced whole. */
+	memcpy(a->paths, mapped, a->npaths * sizeof(*mapped));
+	free(mapped);
+	a->own_paths = true;
+	return EXIT_OK;
+}
 
 static void usage(FILE *f)
 {
@@ -194,6 +230,8 @@ static int rekey(struct rekey_args *a)
 	ret = cli_unlock(dirfd, a->dir, &a->unlock, &cfg, &kek, &used);
 	if (!ret)
 		ret = cli_rollback_check(a->dir, a->state_dir, &cfg, kek, 0);
+	if (!ret && !a->all && cfg.opt.names_encrypted)
+		ret = backing_paths(a, &cfg, kek, dirfd);
 	if (ret)
 		goto out;
 	/* Without this machine's record, rollback goes unnoticed: say so. */

@@ -286,8 +286,7 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 		goto out_free;
 	}
 	for (name = names; name < names + len; name += strlen(name) + 1) {
-		if (strncmp(name, "user.", 5) ||
-		    !strncmp(name, HDR_XATTR_PREFIX, strlen(HDR_XATTR_PREFIX)))
+		if (!meta_xattr_sealed(name))
 			continue;
 		n = fgetxattr(fd, name, val, 65536);
 		if (n < 0) {

@@ -21,6 +21,7 @@
 
 #include "../crypto/codec.h"
 #include "../crypto/hdr.h"
+#include "../crypto/meta.h"
 #include "../crypto/msg.h"
 #include "../crypto/verrec.h"
 #include "../fs/audit.h"
@@ -522,8 +523,7 @@ static int put_xattrs(struct rekey *r, struct rk_file *f, char *msg,
 		goto out_fail;
 	}
 	for (name = names; name < names + len; name += strlen(name) + 1) {
-		if (strncmp(name, "user.", 5) ||
-		    !strncmp(name, HDR_XATTR_PREFIX, strlen(HDR_XATTR_PREFIX)))
+		if (!meta_xattr_sealed(name))
 			continue;
 		n = fgetxattr(f->fd, name, val, 65536);
 		if (n < 0 || fsetxattr(f->tmp, name, val, (size_t)n, 0)) {

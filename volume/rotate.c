@@ -322,10 +322,7 @@ static int reseal_values(struct walk *w, int fd)
 	if (n < 0)
 		err = io_fail(w, -errno, "list xattrs");
 	for (p = list; !err && p < list + n; p += strlen(p) + 1)
-		/* The user's, and those whose names are hidden (names.h). */
-		if ((!strncmp(p, "user.", 5) &&
-		     strncmp(p, HDR_XATTR_PREFIX, strlen(HDR_XATTR_PREFIX))) ||
-		    !strncmp(p, NAMES_XATTR_PREFIX, strlen(NAMES_XATTR_PREFIX)))
+		if (meta_xattr_sealed(p))
 			err = reseal_value(w, fd, p);
 	free(list);
 	return err;

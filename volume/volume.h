@@ -165,6 +165,18 @@ int volnames_dirid(int fd, uint8_t id[NAMES_DIRID_LEN]);
  */
 int volnames_record(int dirfd, const char *bname,
 		    char rec[NAMES_ENC_MAX + 1], size_t *len);
+/*
+ * Map @path (names separated by '/', relative to the volume's root;
+ * split in place) below @dirfd, one directory ID at a time: its backing
+ * path into @out (PATH_MAX) and, for a long last name, its record's name
+ * into @side (NAME_MAX + 1, else ""); with @reverse, a backing path to
+ * the path in the mount.  Every directory on the way must exist.  0, or
+ * -EINVAL (a "." or ".."), -ENOENT or -ENOTDIR (a directory missing),
+ * -ENODATA or -EIO (its ID missing or damaged), -EBADMSG (@reverse: not
+ * a name of that directory), with *@what the component that failed.
+ */
+int volnames_map(int dirfd, const uint8_t key[NAMES_KEY_LEN], char *path,
+		 bool reverse, char *out, char *side, const char **what);
 
 /* ---- keyslot.c: a new volume, a new or rewrapped keyslot ---- */
 

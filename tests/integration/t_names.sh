@@ -302,6 +302,20 @@ grep -q "not a name\|does not authenticate" "$M.log" && fail "rotation: $(cat "$
 unmount_vol "$M"
 ok "KEK rotations, offline and online, keep every name and hidden xattr name"
 
+# rekey takes paths as seen in the mount, and finds them by their names.
+hdr_before=$(getfattr --absolute-names -n user.atrestfs.hdr -e hex \
+	"$R/$("$ATR" path --keyfile "$R.key" "$R" "d/$mid-file" | head -1)" | grep =)
+"$ATR" rekey -q --keyfile "$R.key" "$R" "d/$mid-file" short ||
+	fail "rekey by the paths in the mount"
+hdr_after=$(getfattr --absolute-names -n user.atrestfs.hdr -e hex \
+	"$R/$("$ATR" path --keyfile "$R.key" "$R" "d/$mid-file" | head -1)" | grep =)
+[ "$hdr_before" != "$hdr_after" ] || fail "rekey left the header as it was"
+expect 1 "no such directory" "$ATR" rekey --keyfile "$R.key" "$R" nodir/x
+mount_vol "$R" "$M"
+check_rot "after a rekey"
+unmount_vol "$M"
+ok "rekey finds files by their names in the mount"
+
 # A plain volume keeps plain names: browsable, as chosen.
 P=$WORK/p
 new_volume "$P" --names plain
