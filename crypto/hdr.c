@@ -97,8 +97,8 @@ static int seal(const struct kek *kek, uint32_t extent_size,
 			 AEAD_KEY_LEN, h->wrapped_dek, h->tag);
 }
 
-int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
-	       struct file_key **fkp)
+int hdr_create(const struct kek *kek, uint32_t extent_size, uint16_t flags,
+	       struct hdr *h, struct file_key **fkp)
 {
 	struct file_key *fk;
 	int err;
@@ -114,7 +114,7 @@ int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
 	 */
 	err = rand_fill(fk, sizeof(*fk));
 	if (!err)
-		err = seal(kek, extent_size, fk, 0, h);
+		err = seal(kek, extent_size, fk, flags, h);
 	if (err) {
 		file_key_free(fk);
 		return err;
