@@ -77,6 +77,14 @@ void hdr_build(const struct hdr *h, uint8_t out[HDR_SIZE]);
 int hdr_create(const struct kek *kek, uint32_t extent_size, uint16_t flags,
 	       struct hdr *h, struct file_key **fk);
 /*
+ * The same through a thread's reusable context (crypto/aead.h), which
+ * gives the nonce from its batch and is left keyed with the KEK until the
+ * caller makes it forget.  @ac may be NULL.
+ */
+int hdr_create_ctx(struct aead_ctx *ac, const struct kek *kek,
+		   uint32_t extent_size, uint16_t flags, struct hdr *h,
+		   struct file_key **fk);
+/*
  * Unwrap the DEK, with @kek or its retiring KEK, whichever the header
  * names.  -ENOKEY if it names another KEK, -EBADMSG if
  * the header does not authenticate.  *fk as for hdr_create().

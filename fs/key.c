@@ -70,27 +70,34 @@ static int store_header(int fd, const struct hdr *h, int xflags)
 static int write_header(struct atr_mount *m, int fd, struct file_key **fk)
 {
 	uint16_t flags = m->hdr_always ? HDR_F_VER : 0;
+	struct fio_tls *t = fio_tls_peek();
 	struct hdr h;
 	int err;
 
-	err = hdr_create(kek_get(m), m->extent_size, flags, &h, fk);
+	/* The thread's context: a nonce from its batch, no context to make. */
+	*fk = NULL;
+	err = hdr_create_ctx(t ? t->ac : NULL, kek_get(m), m->extent_size,
+			     flags, &h, fk);
+	if (!err && flags)
+		err = rollback_create(*fk, fd);
+	/*
+	 * It held the KEK and the DEK; no data request ends this one.  Before
+	 * kek_put(): a rotation may wipe this KEK once it is put.
+	 */
+	fio_tls_forget(m);
 	kek_put(m);
 	if (err)
-		return err;
-	err = flags ? rollback_create(*fk, fd) : 0;
-	/* The record was sealed with the thread's context: drop the DEK. */
-	if (flags)
-		fio_tls_forget(m);
+		goto out_free;
 	/* XATTR_CREATE: of two racing first opens, exactly one writes. */
-	if (!err) {
-		err = store_header(fd, &h, XATTR_CREATE);
-		if (err && flags)
+	err = store_header(fd, &h, XATTR_CREATE);
+	if (err) {
+		if (flags)
 			fremovexattr(fd, HDR_VER_XATTR);  /* bound to our key */
+		goto out_free;
 	}
-	if (!err) {
-		policy_audit(m, "dek_create", h.file_id, 0);
-		return 0;
-	}
+	policy_audit(m, "dek_create", h.file_id, 0);
+	return 0;
+out_free:
 	file_key_free(*fk);
 	*fk = NULL;
 	return err;

@@ -298,6 +298,40 @@ static void test_create_with_flags(void **state)
 	assert_null(fk);
 }
 
+/*
+ * Through a thread's context (the daemon's create path): the header is
+ * the same format, unwraps to the same key, and each takes its own nonce
+ * from the context's batch.
+ */
+static void test_create_ctx(void **state)
+{
+	struct fixture *f = *state;
+	struct aead_ctx *ac = aead_ctx_new();
+	struct file_key *fk[2] = { NULL, NULL }, *fk2 = NULL;
+	uint8_t raw[HDR_SIZE];
+	struct hdr h[2], h2;
+	int i;
+
+	assert_non_null(ac);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(hdr_create_ctx(ac, f->kek, 4096, HDR_F_VER,
+						&h[i], &fk[i]), 0);
+		hdr_build(&h[i], raw);
+		assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
+		assert_int_equal(h2.flags, HDR_F_VER);
+		assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), 0);
+		assert_memory_equal(fk2->dek, fk[i]->dek, AEAD_KEY_LEN);
+		assert_memory_equal(fk2->file_id, fk[i]->file_id, FILE_ID_LEN);
+		file_key_free(fk2);
+		fk2 = NULL;
+	}
+	assert_memory_not_equal(h[0].nonce, h[1].nonce, AEAD_NONCE_LEN);
+	assert_memory_not_equal(fk[0]->dek, fk[1]->dek, AEAD_KEY_LEN);
+	file_key_free(fk[0]);
+	file_key_free(fk[1]);
+	aead_ctx_free(ac);
+}
+
 /* Another version is named as such, whatever its length. */
 static void test_parse_other_version(void **state)
 {
@@ -424,6 +458,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ver_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_with_flags, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_create_ctx, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_parse_other_version, setup,
 						teardown),
