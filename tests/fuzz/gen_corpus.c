@@ -128,9 +128,8 @@ static void gen_meta(void)
 	static const char name[] = "user.comment", val[] = "written at 9";
 	uint8_t buf[1 + sizeof(name) + sizeof(val) + AEAD_OVERHEAD];
 	char *link;
-
-	size_t n;
 	uint8_t *b;
+	size_t n;
 
 	if (meta_link_seal(fuzz_kek(), "../shared/notes.txt", &link))
 		die("meta_link_seal");
@@ -151,11 +150,24 @@ static void gen_meta(void)
 	seed("meta", 2, buf, 1 + sizeof(name) + sizeof(val) - 1 + AEAD_OVERHEAD);
 }
 
+/* A keyslot with @wrapped_len bytes of @fill as its wrapped KEK. */
+static void slot(struct vol_keyslot *ks, const char *provider,
+		 const char *key_id, uint32_t version, const char *alg,
+		 uint8_t fill)
+{
+	snprintf(ks->provider, sizeof(ks->provider), "%s", provider);
+	snprintf(ks->key_id, sizeof(ks->key_id), "%s", key_id);
+	ks->key_version = version;
+	snprintf(ks->algorithm, sizeof(ks->algorithm), "%s", alg);
+	memset(ks->wrapped, fill, 60);
+	ks->wrapped_len = 60;
+}
+
 /* A config as atrestfs writes it, MACed with the fixed KEK; it must parse. */
 static void gen_conf(int n, bool opts)
 {
 	static struct vol_config c, back;
-	struct vol_keyslot *ks = &c.slots[0];
+	struct vol_keyslot *ks = &c.slots[1];
 	char msg[512], *text;
 
 	memset(&c, 0, sizeof(c));
@@ -165,20 +177,11 @@ static void gen_conf(int n, bool opts)
 	c.extent_size = EXTENT_DEFAULT_SIZE;
 	memcpy(c.kek_id, fuzz_kek_id, KEK_ID_LEN);
 	c.nslots = opts ? 2 : 1;
-	snprintf(ks->provider, sizeof(ks->provider), "keyfile");
-	snprintf(ks->key_id, sizeof(ks->key_id), "/etc/atrestfs/keys/k.key");
-	ks->key_version = 1;
-	snprintf(ks->algorithm, sizeof(ks->algorithm), "AES-256-GCM");
-	memset(ks->wrapped, 0x5a, 60);
-	ks->wrapped_len = 60;
+	slot(&c.slots[0], "keyfile", "/etc/atrestfs/keys/k.key", 1,
+	     "AES-256-GCM", 0x5a);
 	if (opts) {
-		ks = &c.slots[1];
-		snprintf(ks->provider, sizeof(ks->provider), "passphrase");
-		snprintf(ks->key_id, sizeof(ks->key_id), "passphrase");
-		ks->key_version = 2;
-		snprintf(ks->algorithm, sizeof(ks->algorithm), "scrypt+AES-256-GCM");
-		memset(ks->wrapped, 0xa5, 60);
-		ks->wrapped_len = 60;
+		slot(ks, "passphrase", "passphrase", 2, "scrypt+AES-256-GCM",
+		     0xa5);
 		ks->nparams = 2;
 		snprintf(ks->params[0].key, sizeof(ks->params[0].key), "n");
 		snprintf(ks->params[0].value, sizeof(ks->params[0].value), "131072");
