@@ -17,10 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct aead_ctx *ac;
 	uint8_t *in, *out, *out2;
-	uint64_t plain;
+	uint64_t idx, plain;
 	size_t len;
 	bool last;
-	uint64_t idx;
 	int err, err2;
 
 	if (size < 1)
