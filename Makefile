@@ -7,6 +7,8 @@
 #   make deps           install the Debian build and test dependencies
 #   make install        PREFIX=/usr/local DESTDIR= honoured
 #   make demo           init a volume with a generated key file and mount it
+#   make fuzz           every libFuzzer target for FUZZ_SECONDS each (clang),
+#                       built into build-fuzz/ (docs/reliability.md)
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -33,7 +35,16 @@ override CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
 override LDFLAGS += -Wl,-z,relro -Wl,-z,now
 LDLIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# libFuzzer needs clang; the library gets coverage and sanitizers, the
+# targets link the fuzzer's main (tests/fuzz/).
+B := build-fuzz
+CC := clang
+override CFLAGS += -O1 -fsanitize=fuzzer-no-link,address,undefined \
+		   -fno-sanitize-recover=all -fno-omit-frame-pointer
+override CPPFLAGS += -U_FORTIFY_SOURCE
+override LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(SAN),1)
 B := build-san
 override CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
@@ -118,8 +129,27 @@ $(PLUGDIR)/example.so: keyprov/example/example.c $(B)/include/atrestfs/keyprov.h
 	@mkdir -p $(dir $@)
 	$(PLUG_CC) -I$(B)/include $<
 
+# The libFuzzer targets, one per parser of untrusted bytes, and the
+# generator of their seed corpora (tests/fuzz/gen_corpus.c).
+FUZZ_TGT := $(patsubst tests/fuzz/fuzz_%.c,$(B)/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(B)/libatr.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(B)/libatr.a $(LDLIBS)
+$(B)/gen_corpus: tests/fuzz/gen_corpus.c $(wildcard tests/fuzz/*.h) $(B)/libatr.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libatr.a $(LDLIBS)
+fuzz-build:
+	$(MAKE) FUZZ=1 fuzz-targets
+fuzz-targets: $(FUZZ_TGT) $(B)/gen_corpus
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+# Rewrite the committed seeds from the generator (review the diff).
+fuzz-corpus: fuzz-build
+	build-fuzz/gen_corpus tests/fuzz/corpus
+
 check: all
 	$(MAKE) SAN=1 all
+	$(MAKE) FUZZ=1 fuzz-targets
 	tests/run.sh
 
 unit: all
@@ -134,9 +164,11 @@ demo: all
 DEPS_BUILD    := build-essential pkg-config libfuse3-dev fuse3 libssl-dev \
 		 libconfig-dev
 DEPS_TEST     := libcmocka-dev valgrind attr tar rsync systemd man-db groff-base
+# clang and its runtimes (libclang_rt.fuzzer) for the libFuzzer targets.
+DEPS_FUZZ     := clang libclang-rt-14-dev
 DEPS_ATREST   := logrotate sqlite3 gdb util-linux procps
 DEPS_KEYPROV  := softhsm2 opensc python3-pykmip openssl
-DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_ATREST) $(DEPS_KEYPROV)
+DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_FUZZ) $(DEPS_ATREST) $(DEPS_KEYPROV)
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)
@@ -185,9 +217,10 @@ bench: all
 	scripts/bench.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all check unit demo deps install uninstall deb clean bench
+.PHONY: all check unit demo deps install uninstall deb clean bench fuzz \
+	fuzz-build fuzz-targets fuzz-corpus
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

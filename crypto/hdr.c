@@ -74,9 +74,14 @@ void hdr_build(const struct hdr *h, uint8_t out[HDR_SIZE])
 	memcpy(d->tag, h->tag, AEAD_TAG_LEN);
 }
 
-/* Wrap @fk's DEK into @h under @kek; the AAD is the header's own bytes. */
-static int seal(const struct kek *kek, uint32_t extent_size,
-		const struct file_key *fk, uint16_t flags, struct hdr *h)
+/*
+ * Wrap @fk's DEK into @h under @kek; the AAD is the header's own bytes.
+ * Nonce, wrapped DEK and tag follow the AAD in the box layout, so the
+ * box is sealed in place, through @ac where the caller has one.
+ */
+static int seal(struct aead_ctx *ac, const struct kek *kek,
+		uint32_t extent_size, const struct file_key *fk,
+		uint16_t flags, struct hdr *h)
 {
 	uint8_t raw[HDR_SIZE];
 	int err;
@@ -89,16 +94,23 @@ static int seal(const struct kek *kek, uint32_t extent_size,
 	h->extent_size = extent_size;
 	memcpy(h->file_id, fk->file_id, FILE_ID_LEN);
 	memcpy(h->kek_id, kek->id, KEK_ID_LEN);
-	err = rand_fill(h->nonce, AEAD_NONCE_LEN);
+	hdr_build(h, raw);
+	err = aead_box_seal_ctx(ac, kek->key, raw, HDR_AAD_LEN, fk->dek,
+				AEAD_KEY_LEN, raw + HDR_AAD_LEN);
 	if (err)
 		return err;
-	hdr_build(h, raw);
-	return aead_seal(kek->key, h->nonce, raw, HDR_AAD_LEN, fk->dek,
-			 AEAD_KEY_LEN, h->wrapped_dek, h->tag);
+	return hdr_parse(raw, HDR_SIZE, h);
 }
 
-int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
-	       struct file_key **fkp)
+int hdr_create(const struct kek *kek, uint32_t extent_size, uint16_t flags,
+	       struct hdr *h, struct file_key **fkp)
+{
+	return hdr_create_ctx(NULL, kek, extent_size, flags, h, fkp);
+}
+
+int hdr_create_ctx(struct aead_ctx *ac, const struct kek *kek,
+		   uint32_t extent_size, uint16_t flags, struct hdr *h,
+		   struct file_key **fkp)
 {
 	struct file_key *fk;
 	int err;
@@ -108,11 +120,13 @@ int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
 	fk = secmem_alloc(sizeof(*fk));
 	if (!fk)
 		return -ENOMEM;
-	err = rand_fill(fk->dek, sizeof(fk->dek));
+	/*
+	 * DEK and file ID in one draw: each DRBG call has a fixed cost about
+	 * that of sealing the header, and one draw is as random as two.
+	 */
+	err = rand_fill(fk, sizeof(*fk));
 	if (!err)
-		err = rand_fill(fk->file_id, FILE_ID_LEN);
-	if (!err)
-		err = seal(kek, extent_size, fk, 0, h);
+		err = seal(ac, kek, extent_size, fk, flags, h);
 	if (err) {
 		file_key_free(fk);
 		return err;
@@ -124,7 +138,7 @@ int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
 int hdr_rewrap(const struct kek *kek, uint32_t extent_size,
 	       const struct file_key *fk, uint16_t flags, struct hdr *h)
 {
-	return seal(kek, extent_size, fk, flags, h);
+	return seal(NULL, kek, extent_size, fk, flags, h);
 }
 
 int hdr_unwrap(const struct kek *kek, const struct hdr *h,

@@ -43,7 +43,9 @@
 /*
  * The file carries a version record (HDR_VER_XATTR): one that is missing
  * or does not authenticate is tampering.  Set once the first record is
- * written, at the same rewrap as HDR_F_DATA.
+ * written: at creation on a format 2 volume (the record first), or at the
+ * rewrap that sets HDR_F_DATA.  With it, HDR_F_DATA adds nothing (the
+ * record says how long the file is) and is not set.
  */
 #define HDR_F_VER		0x0002
 #define HDR_F_KNOWN		(HDR_F_DATA | HDR_F_VER)
@@ -69,10 +71,19 @@ void hdr_build(const struct hdr *h, uint8_t out[HDR_SIZE]);
 
 /*
  * Make a header for a new file: random file ID and DEK, the DEK wrapped
- * under @kek.  *fk receives the file's key (caller owns; file_key_free()).
+ * under @kek, with @flags.  *fk receives the file's key (caller owns;
+ * file_key_free()).
  */
-int hdr_create(const struct kek *kek, uint32_t extent_size, struct hdr *h,
-	       struct file_key **fk);
+int hdr_create(const struct kek *kek, uint32_t extent_size, uint16_t flags,
+	       struct hdr *h, struct file_key **fk);
+/*
+ * The same through a thread's reusable context (crypto/aead.h), which
+ * gives the nonce from its batch and is left keyed with the KEK until the
+ * caller makes it forget.  @ac may be NULL.
+ */
+int hdr_create_ctx(struct aead_ctx *ac, const struct kek *kek,
+		   uint32_t extent_size, uint16_t flags, struct hdr *h,
+		   struct file_key **fk);
 /*
  * Unwrap the DEK, with @kek or its retiring KEK, whichever the header
  * names.  -ENOKEY if it names another KEK, -EBADMSG if

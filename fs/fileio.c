@@ -131,6 +131,8 @@ static int refuse_moved(struct atr_mount *m, struct atr_inode *ai, int fd,
 /*
  * The header says the file holds data once it does (HDR_F_DATA), and that
  * it has a version record once @ver wrote one (HDR_F_VER), in one rewrap.
+ * A header with HDR_F_VER already needs neither: the record says how long
+ * the file is (key_check()).
  */
 static int settle_header(struct atr_mount *m, struct atr_inode *ai, int fd,
 			 bool ver)
@@ -150,7 +152,7 @@ static int settle_header(struct atr_mount *m, struct atr_inode *ai, int fd,
 		err = ai->size_known ? 0 : fio_size(m, fd, &fsize);
 		if (err)
 			return err;
-		if (fsize)
+		if (fsize && !ai->hdr_ver)
 			add |= HDR_F_DATA;
 		else
 			ai->data_pending = false;
@@ -512,7 +514,7 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 		err = rollback_touch(m, ai, fd);
 	if (err)
 		return err;
-	if (!ai->hdr_data)
+	if (!ai->hdr_data && !ai->hdr_ver)
 		ai->data_pending = true;
 	o.dend = extent_backing_size(esz, fsize);
 	oldlast = fsize ? span_last(esz, fsize) : 0;

@@ -76,6 +76,8 @@ struct atr_inode {
 	uint64_t ver_commit;
 	bool ver_gone;
 	bool ver_cut;			/* ->lock; rollback_cut() marked it */
+	bool ver_dirty;			/* ->lock; made dirty at creation: the
+					   first change writes no record */
 	bool ver_tag_ok;		/* ->lock; ver_tag is the file's */
 	uint8_t ver_tag[AEAD_TAG_LEN];	/* ->lock; of its last extent */
 	bool id_held;			/* mnt->fileids_lock; fileids.c */
@@ -358,6 +360,13 @@ void rollback_reset(struct atr_inode *ai);
  */
 int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  uint16_t flags);
+/*
+ * A file being made (format 2): its first record, dirty, counter 1,
+ * written on @fd before the header that says it has one (HDR_F_VER).
+ */
+int rollback_create(const struct file_key *fk, int fd);
+/* Its key attached to @ai: the record on the file is dirty already. */
+void rollback_created(struct atr_inode *ai);
 /* Before the first change of data since the key was loaded or settled. */
 int rollback_change(struct atr_mount *m, struct atr_inode *ai, int fd);
 static inline int rollback_touch(struct atr_mount *m, struct atr_inode *ai,

@@ -63,21 +63,41 @@ static int store_header(int fd, const struct hdr *h, int xflags)
 	return fsetxattr(fd, HDR_XATTR, raw, HDR_SIZE, xflags) ? -errno : 0;
 }
 
+/*
+ * On a format 2 volume (where only create and mknod write headers) the
+ * header has HDR_F_VER from the start, and its record goes first.
+ */
 static int write_header(struct atr_mount *m, int fd, struct file_key **fk)
 {
+	uint16_t flags = m->hdr_always ? HDR_F_VER : 0;
+	struct fio_tls *t = fio_tls_peek();
 	struct hdr h;
 	int err;
 
-	err = hdr_create(kek_get(m), m->extent_size, &h, fk);
+	/* The thread's context: a nonce from its batch, no context to make. */
+	*fk = NULL;
+	err = hdr_create_ctx(t ? t->ac : NULL, kek_get(m), m->extent_size,
+			     flags, &h, fk);
+	if (!err && flags)
+		err = rollback_create(*fk, fd);
+	/*
+	 * It held the KEK and the DEK; no data request ends this one.  Before
+	 * kek_put(): a rotation may wipe this KEK once it is put.
+	 */
+	fio_tls_forget(m);
 	kek_put(m);
 	if (err)
-		return err;
+		goto out_free;
 	/* XATTR_CREATE: of two racing first opens, exactly one writes. */
 	err = store_header(fd, &h, XATTR_CREATE);
-	if (!err) {
-		policy_audit(m, "dek_create", h.file_id, 0);
-		return 0;
+	if (err) {
+		if (flags)
+			fremovexattr(fd, HDR_VER_XATTR);  /* bound to our key */
+		goto out_free;
 	}
+	policy_audit(m, "dek_create", h.file_id, 0);
+	return 0;
+out_free:
 	file_key_free(*fk);
 	*fk = NULL;
 	return err;
@@ -103,6 +123,8 @@ static int key_made(struct atr_mount *m, struct atr_inode *ai)
 	id_made(ai, ai->fk->file_id);
 	rollback_reset(ai);
 	rollback_end(ai, NULL);		/* a new file is empty */
+	if (m->hdr_always)
+		rollback_created(ai);	/* write_header() made its record */
 	return err;
 }
 
@@ -351,7 +373,7 @@ int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 
 	if (ai->id_ours)
 		return 0;
-	err = hdr_create(kek_get(m), m->extent_size, &h, &fk);
+	err = hdr_create(kek_get(m), m->extent_size, 0, &h, &fk);
 	kek_put(m);
 	if (err)
 		return err;

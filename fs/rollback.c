@@ -14,6 +14,9 @@
  * opens: a dirty record is written before the data changes, a clean one
  * after, then the header's HDR_F_VER (so a record is never required
  * before it exists), then the state record (never ahead of the file).
+ * On a format 2 volume a file made through the mount gets its first
+ * record, dirty with counter 1, before its header, which has HDR_F_VER
+ * from the start: its first version then costs no rewrap of the header.
  * What is and is not detected: docs/design.md, "Rollback of files".
  */
 #include <errno.h>
@@ -86,18 +89,26 @@ static int last_tag(struct atr_mount *m, int fd, uint64_t *size,
  * of the cost: no context to make, a nonce from its batch); the request
  * wipes it when it ends (fio_tls_forget()).
  */
-static int store(struct atr_inode *ai, int fd, const struct verrec *v)
+static int put_record(const struct file_key *fk, int fd,
+		      const struct verrec *v, int xflags)
 {
 	struct fio_tls *t = fio_tls_peek();
 	uint8_t rec[VERREC_LEN];
-	int err = verrec_seal_ctx(t ? t->ac : NULL, ai->fk, v, rec);
+	int err = verrec_seal_ctx(t ? t->ac : NULL, fk, v, rec);
 
 	if (err)
 		return err;
-	if (fsetxattr(fd, HDR_VER_XATTR, rec, sizeof(rec), 0))
-		return -errno;
-	ai->xattr_unsynced = true;	/* fdatasync need not sync xattrs */
-	return 0;
+	return fsetxattr(fd, HDR_VER_XATTR, rec, sizeof(rec), xflags) ?
+	       -errno : 0;
+}
+
+static int store(struct atr_inode *ai, int fd, const struct verrec *v)
+{
+	int err = put_record(ai->fk, fd, v, 0);
+
+	if (!err)
+		ai->xattr_unsynced = true;  /* fdatasync need not sync xattrs */
+	return err;
 }
 
 /* The record on a file whose header says it has one; -EBADMSG logged. */
@@ -233,6 +244,7 @@ void rollback_reset(struct atr_inode *ai)
 	ai->ver_cut = false;
 	ai->ver = 0;
 	ai->ver_changed = false;
+	ai->ver_dirty = false;
 	ai->ver_commit = 0;
 	ai->ver_tag_ok = false;
 }
@@ -277,11 +289,33 @@ int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 	}
 	ai->hdr_ver = true;
 	ai->ver = v.counter;
-	/* Changed when the daemon stopped: settled at the next close. */
+	/*
+	 * Changed when the daemon stopped (or made and never settled):
+	 * settled at the next close one version on, so that a copy of the
+	 * file taken while it was dirty is older than the version recorded
+	 * here then.
+	 */
 	ai->ver_changed = v.flags & VERREC_F_DIRTY;
-	if (ai->ver_changed)
+	if (ai->ver_changed) {
+		ai->ver++;
 		recover_end(m, ai, fd);
+	}
 	return 0;
+}
+
+int rollback_create(const struct file_key *fk, int fd)
+{
+	struct verrec v = { .counter = 1, .flags = VERREC_F_DIRTY };
+
+	/* XATTR_CREATE: a new file has no record; any is not ours. */
+	return put_record(fk, fd, &v, XATTR_CREATE);
+}
+
+void rollback_created(struct atr_inode *ai)
+{
+	ai->hdr_ver = true;
+	ai->ver = 1;
+	ai->ver_dirty = true;
 }
 
 int rollback_change(struct atr_mount *m, struct atr_inode *ai, int fd)
@@ -290,14 +324,18 @@ int rollback_change(struct atr_mount *m, struct atr_inode *ai, int fd)
 	int err;
 
 	(void)m;
-	/* Without HDR_F_VER no record is required: none to mark dirty. */
-	if (ai->hdr_ver) {
+	/*
+	 * Without HDR_F_VER no record is required: none to mark dirty.  A
+	 * file made through the mount has its dirty record already.
+	 */
+	if (ai->hdr_ver && !ai->ver_dirty) {
 		err = store(ai, fd, &v);
 		if (err)
 			return err;
 	}
 	ai->ver = v.counter;
 	ai->ver_changed = true;
+	ai->ver_dirty = false;
 	return 0;
 }
 
@@ -337,6 +375,7 @@ void rollback_cut(struct atr_mount *m, struct atr_inode *ai, int fd)
 	ai->ver_cut = true;
 	ai->ver = v.counter;
 	ai->ver_changed = false;
+	ai->ver_dirty = false;
 	if (!ai->hdr_ver && key_add_flags(m, ai, fd, HDR_F_VER) < 0)
 		return;
 	ai->hdr_ver = true;
@@ -371,6 +410,7 @@ void rollback_new_id(struct atr_mount *m, struct atr_inode *ai,
 	ai->hdr_ver = false;
 	ai->ver = ai->ver_changed ? 1 : 0;
 	ai->ver_commit = 0;
+	ai->ver_dirty = false;	/* the record went with the old ID */
 }
 
 /*

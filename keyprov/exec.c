@@ -304,21 +304,29 @@ static int exchange(struct exec_prov *ep, const char *verb,
 	return err;
 }
 
-/* The reply's "data" field, decoded into @bin (@cap bytes). */
-static int reply_data(struct exec_prov *ep, const char *out, size_t out_len,
-		      uint8_t *bin, size_t cap, size_t *len, char *msg,
-		      size_t msglen)
+int keyprov_exec_data(const char *resp, size_t len, uint8_t *bin,
+		      size_t cap, size_t *out_len)
 {
 	const char *v;
 	size_t vlen;
 	ssize_t n;
 
-	if (keyprov_exec_field(out, out_len, "data", &v, &vlen) ||
+	if (keyprov_exec_field(resp, len, "data", &v, &vlen) ||
 	    (n = b64_dec_len(v, vlen)) < 0 || (size_t)n + 2 > cap ||
 	    (n = b64_decode(v, vlen, bin)) < 0)
+		return -EIO;
+	*out_len = (size_t)n;
+	return 0;
+}
+
+/* The reply's "data" field, decoded into @bin (@cap bytes). */
+static int reply_data(struct exec_prov *ep, const char *out, size_t out_len,
+		      uint8_t *bin, size_t cap, size_t *len, char *msg,
+		      size_t msglen)
+{
+	if (keyprov_exec_data(out, out_len, bin, cap, len))
 		return msg_fail(msg, msglen, -EIO, "key helper %s answered "
 				"without valid data", ep->helper);
-	*len = (size_t)n;
 	return 0;
 }
 
@@ -375,12 +383,44 @@ static int check_helper(const char *path, char *msg, size_t msglen)
 	return 0;
 }
 
+int keyprov_exec_describe(const char *helper, const char *resp, size_t len,
+			  struct keyprov_desc *desc, char *msg, size_t msglen)
+{
+	const char *v;
+	size_t vlen;
+
+	if (keyprov_exec_field(resp, len, "key_id", &v, &vlen) || !vlen ||
+	    vlen >= sizeof(desc->key_id))
+		return msg_fail(msg, msglen, -EIO, "key helper %s did not "
+				"name its key", helper);
+	snprintf(desc->key_id, sizeof(desc->key_id), "%.*s", (int)vlen, v);
+	/* It is written into atrestfs.conf as a quoted string. */
+	if (!str_valid(desc->key_id, sizeof(desc->key_id) - 1))
+		return msg_fail(msg, msglen, -EIO, "key helper %s named its key "
+				"with a quote or a backslash", helper);
+	desc->key_version = 1;
+	if (!keyprov_exec_field(resp, len, "key_version", &v, &vlen) &&
+	    parse_key_version(v, vlen, &desc->key_version))
+		return msg_fail(msg, msglen, -EIO, "key helper %s gave a "
+				"key_version that is not a number from 0 to %u",
+				helper, UINT32_MAX);
+	if (keyprov_exec_field(resp, len, "algorithm", &v, &vlen))
+		v = "exec", vlen = 4;
+	snprintf(desc->algorithm, sizeof(desc->algorithm),
+		 "%.*s+AES-256-GCM", (int)(vlen > 48 ? 48 : vlen), v);
+	if (!vlen || !str_valid(desc->algorithm,
+				sizeof(desc->algorithm) - 1))
+		return msg_fail(msg, msglen, -EIO, "key helper %s named its "
+				"algorithm with nothing, a quote or a "
+				"backslash", helper);
+	return 0;
+}
+
 /* Ask the helper which key it holds: init may block, describe may not. */
 static int ask_describe(struct exec_prov *ep, char *msg, size_t msglen)
 {
 	struct reqbuf r;
-	const char *v;
-	size_t vlen, out_len;
+	size_t out_len;
 	char *out;
 	int err;
 
@@ -392,40 +432,8 @@ static int ask_describe(struct exec_prov *ep, char *msg, size_t msglen)
 	ep->host->secure_free(r.buf, REQ_MAX);
 	if (err)
 		return err;
-	if (keyprov_exec_field(out, out_len, "key_id", &v, &vlen) || !vlen ||
-	    vlen >= sizeof(ep->desc.key_id)) {
-		err = msg_fail(msg, msglen, -EIO, "key helper %s did not name "
-			       "its key", ep->helper);
-		goto out_free;
-	}
-	snprintf(ep->desc.key_id, sizeof(ep->desc.key_id), "%.*s", (int)vlen,
-		 v);
-	/* It is written into atrestfs.conf as a quoted string. */
-	if (!str_valid(ep->desc.key_id, sizeof(ep->desc.key_id) - 1)) {
-		err = msg_fail(msg, msglen, -EIO, "key helper %s named its key "
-			       "with a quote or a backslash", ep->helper);
-		goto out_free;
-	}
-	ep->desc.key_version = 1;
-	if (!keyprov_exec_field(out, out_len, "key_version", &v, &vlen) &&
-	    parse_key_version(v, vlen, &ep->desc.key_version)) {
-		err = msg_fail(msg, msglen, -EIO, "key helper %s gave a "
-			       "key_version that is not a number from 0 to %u",
-			       ep->helper, UINT32_MAX);
-		goto out_free;
-	}
-	if (keyprov_exec_field(out, out_len, "algorithm", &v, &vlen))
-		v = "exec", vlen = 4;
-	snprintf(ep->desc.algorithm, sizeof(ep->desc.algorithm),
-		 "%.*s+AES-256-GCM", (int)(vlen > 48 ? 48 : vlen), v);
-	if (!vlen || !str_valid(ep->desc.algorithm,
-				sizeof(ep->desc.algorithm) - 1)) {
-		err = msg_fail(msg, msglen, -EIO, "key helper %s named its "
-			       "algorithm with nothing, a quote or a "
-			       "backslash", ep->helper);
-		goto out_free;
-	}
-out_free:
+	err = keyprov_exec_describe(ep->helper, out, out_len, &ep->desc, msg,
+				    msglen);
 	ep->host->secure_free(out, EXEC_OUT_MAX);
 	return err;
 }

@@ -142,6 +142,19 @@ int keyprov_exec_status(const char *resp, size_t len, char *msg,
  */
 int keyprov_exec_field(const char *resp, size_t len, const char *name,
 		       const char **val, size_t *vlen);
+/*
+ * The reply's "data" field, base64, decoded into @bin (@cap bytes, two
+ * more than the data may hold): 0 and *@out_len, or -EIO.
+ */
+int keyprov_exec_data(const char *resp, size_t len, uint8_t *bin,
+		      size_t cap, size_t *out_len);
+/*
+ * A describe reply's fields into @desc: key_id (required), key_version
+ * (default 1) and algorithm (default "exec"), each as atrestfs.conf can
+ * hold it.  0, or -EIO with @msg naming @helper.
+ */
+int keyprov_exec_describe(const char *helper, const char *resp, size_t len,
+			  struct keyprov_desc *desc, char *msg, size_t msglen);
 
 /* spawn.c */
 #define SPAWN_ERR_MAX		4096	/* stderr bytes kept for err_line() */

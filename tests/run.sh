@@ -11,6 +11,10 @@
 #      holes, writers and fsx mount tests again with FUSE over io_uring enabled in
 #      the kernel (the fuse module's enable_uring, put back as it was
 #      afterwards)
+#   7. every libFuzzer target (build-fuzz/fuzz_*, tests/fuzz/) for
+#      FUZZ_CHECK_SECONDS (default 6) from its committed seeds, so that a
+#      parser that crashes, leaks or trips a sanitizer on them or near
+#      them fails the run; "make fuzz" runs them for longer
 # Each runs under a timeout, so a hung FUSE request fails one test instead
 # of stalling the run; each mount test unmounts what it mounted.  A test
 # whose prerequisite is missing exits 77 and is counted as skipped, never as
@@ -112,6 +116,11 @@ else
 		echo "--- SKIP io_uring $(basename "$t")"
 	done
 fi
+
+for t in tests/fuzz/fuzz_*.c; do
+	t=$(basename "$t" .c)
+	run "fuzz ${t#fuzz_}" 300 tests/fuzz/run.sh "${FUZZ_CHECK_SECONDS:-6}" "${t#fuzz_}"
+done
 
 echo
 if [ ${#skipped[@]} -gt 0 ]; then

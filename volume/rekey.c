@@ -650,7 +650,7 @@ int rekey_file(struct rekey *r, const char *path, struct rekey_info *info,
 		goto out;
 	}
 	old_counter = f.h.flags & HDR_F_VER ? f.v.counter : 0;
-	err = hdr_create(r->kek, r->cfg->extent_size, &nh, &f.nfk);
+	err = hdr_create(r->kek, r->cfg->extent_size, 0, &nh, &f.nfk);
 	if (err) {
 		msg_fail(msg, msglen, err, "%s: cannot make a new key: %s",
 			 path, strerror(-err));

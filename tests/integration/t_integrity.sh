@@ -6,6 +6,7 @@
 # line naming the file; what users do through the mount (truncate to zero,
 # O_TRUNC, hard links) must still work.
 . "$(dirname "$0")/lib.sh"
+declare -A xhdr xver
 
 E=4096
 D=$((E + 28))
@@ -54,14 +55,23 @@ EOF
 has_record "$C/gaps" && fail "a file without holes got a sparse record"
 ok "33 gaps filled, extent zeroed while open: no sparse record at close"
 
-# 2. A copied header.  The attacker keeps X's header from while X was
-# empty, and later gives it to the empty files Y and Y2.  Data then written
-# to them must not be sealed under X's file ID, or their extents would read
-# as X's.  (X's header once it holds data is refused on an empty file.)
+# 2. A copied header.  The attacker keeps the header and version record of
+# the empty files W and W2, and later gives them to the empty files Y and
+# Y2.  Data then written to them must not be sealed under W's or W2's file
+# ID, or their extents would read as W's.  (X's header once it holds data
+# is refused on an empty file.  A second copy of W's, or a copy of X's
+# from while X was empty, is refused too: once written through, their ID
+# is one a file left, recorded on this machine.)
 : >"$M/X"
+: >"$M/W"
+: >"$M/W2"
 unmount_vol "$M"
-xhdr=$(xattr_hex "$C/X" user.atrestfs.hdr)
-[ -n "$xhdr" ] || fail "no header on X"
+for w in W W2; do
+	xhdr[$w]=$(xattr_hex "$C/$w" user.atrestfs.hdr)
+	xver[$w]=$(xattr_hex "$C/$w" user.atrestfs.ver)
+	[ -n "${xhdr[$w]}" ] && [ -n "${xver[$w]}" ] ||
+		fail "no header or version record on $w"
+done
 mount_vol "$C" "$M"
 head -c $((3 * E)) /dev/urandom >"$M/X"
 : >"$M/Y"
@@ -97,10 +107,12 @@ setfattr -x user.atrestfs.hdr "$C/nohdr"
 
 [ $((0x$(xattr_hex "$C/X" user.atrestfs.hdr | cut -c13-14) & 1)) = 1 ] ||
 	fail "a file with data lacks the data flag in its header"
-[ "$(xattr_hex "$C/empty" user.atrestfs.hdr | cut -c13-14)" = 00 ] ||
+[ $((0x$(xattr_hex "$C/empty" user.atrestfs.hdr | cut -c13-14) & 1)) = 0 ] ||
 	fail "an empty file has the data flag"
 for y in Y Y2; do
-	setfattr -n user.atrestfs.hdr -v "0x$xhdr" "$C/$y"
+	w=W${y#Y}
+	setfattr -n user.atrestfs.hdr -v "0x${xhdr[$w]}" "$C/$y"
+	setfattr -n user.atrestfs.ver -v "0x${xver[$w]}" "$C/$y"
 done
 setfattr -n user.atrestfs.hdr -v "0x$(xattr_hex "$C/X" user.atrestfs.hdr)" "$C/Z"
 truncate -s 0 "$C/cut"
@@ -150,8 +162,9 @@ unmount_vol "$M"
 
 # The attacker now moves Y's extents into X.
 for y in Y Y2; do
-	[ "$(xattr_hex "$C/$y" user.atrestfs.hdr | cut -c33-64)" != "$(echo "$xhdr" | cut -c33-64)" ] ||
-		fail "$y's data was sealed under the file ID of X's copied header"
+	w=W${y#Y}
+	[ "$(xattr_hex "$C/$y" user.atrestfs.hdr | cut -c33-64)" != "$(echo "${xhdr[$w]}" | cut -c33-64)" ] ||
+		fail "$y's data was sealed under the file ID of $w's copied header"
 done
 dd if="$C/Y" of="$C/X" bs=$D count=1 conv=notrunc status=none
 dd if="$C/Y2" of="$C/X" bs=$D skip=0 seek=1 count=1 conv=notrunc status=none

@@ -52,10 +52,15 @@ J=$ST/$(U)/files
 mount_st
 grep -q notice "$M.log" && fail "a notice on the first mount after init: $(cat "$M.log")"
 
-# 1. Whole file: a copy (with its xattrs) from version 1, put back after
-#    version 2 settled.  Also a copy taken while a file was first written
-#    (O_DIRECT: the data is in the backing file), before its first close
-#    gave it a version.
+# 1. Whole file: a copy (with its xattrs) from its first version, put
+#    back after the next one settled.  Also a copy taken while a file was
+#    first written (O_DIRECT: the data is in the backing file), before its
+#    first close: its record, dirty since the file was made (counter 1),
+#    is older than the version that close settled (2).  Likewise a file
+#    made empty and closed, then written in the same mount: its dirty
+#    record, found at that open, settles one counter on (2), so the copy
+#    from while it was empty is older.  A file made by mknod(2) takes a
+#    new ID at its first data: its old ID is recorded one counter past.
 printf 'version one\n' >"$M/whole"
 python3 - "$M/early" "$C/early" "$WORK/early.v0" <<'EOF' || fail "early copy"
 import mmap, os, subprocess, sys
@@ -66,9 +71,22 @@ assert os.write(fd, buf) == 4096
 subprocess.run(["cp", "-a", sys.argv[2], sys.argv[3]], check=True)
 os.close(fd)
 EOF
-getfattr -n user.atrestfs.ver "$WORK/early.v0" >/dev/null 2>&1 &&
-	fail "a version record before the first close"
+getfattr -n user.atrestfs.ver "$WORK/early.v0" >/dev/null 2>&1 ||
+	fail "no version record on a file just made"
+python3 -c 'import os, stat, sys; os.mknod(sys.argv[1], 0o640 | stat.S_IFREG)' "$M/node" ||
+	fail "mknod of a regular file"
+cp -a "$C/node" "$WORK/node.v0"
+printf 'written after mknod\n' >>"$M/node"
+: >"$M/late"
+cp -a "$C/late" "$WORK/late.v0"
+printf 'written after its first close\n' >>"$M/late"
 unmount_vol "$M"
+# Its header said it has a record from the start: its first close wrote
+# the record, and left the header as it was (no rewrap for a flag).
+h0=$(getfattr -e hex -n user.atrestfs.hdr "$WORK/early.v0" 2>/dev/null | grep =0x)
+[ -n "$h0" ] || fail "no header on a file just made"
+[ "$h0" = "$(getfattr -e hex -n user.atrestfs.hdr "$C/early" 2>/dev/null | grep =0x)" ] ||
+	fail "a new file's header was rewritten at its first close"
 cp -a "$C/whole" "$WORK/whole.v1"
 getfattr -n user.atrestfs.ver "$WORK/whole.v1" >/dev/null 2>&1 ||
 	fail "cp -a kept no version record"
@@ -98,6 +116,8 @@ unmount_vol "$M"
 
 cp -a "$WORK/whole.v1" "$C/whole"
 cp -a "$WORK/early.v0" "$C/early"
+cp -a "$WORK/node.v0" "$C/node"
+cp -a "$WORK/late.v0" "$C/late"
 truncate -s "$((size1 - size1 % D))" "$C/log"
 cat "$WORK/log.end" >>"$C/log"
 truncate -s $D "$C/cut"
@@ -105,23 +125,27 @@ cat "$WORK/cut.ext1" >>"$C/cut"
 truncate -s $((2 * D)) "$C/plaincut"
 mount_st
 for i in 1 2 3; do
-	for f in whole early log cut; do
+	for f in whole early node late log cut; do
 		expect_eio cat "$M/$f"
 	done
 done
-[ "$(lines "$M" "$C/whole: it is version 1, older than version 2 recorded on this machine")" = 1 ] ||
+[ "$(lines "$M" "$C/whole: it is version 2, older than version 3 recorded on this machine")" = 1 ] ||
 	fail "whole: want one log line: $(cat "$M.log")"
-[ "$(lines "$M" "$C/early: it has no version record, but version 1 of it was recorded on this machine")" = 1 ] ||
+[ "$(lines "$M" "$C/early: it is version 1, older than version 2 recorded on this machine")" = 1 ] ||
 	fail "early: want one log line: $(cat "$M.log")"
+[ "$(lines "$M" "$C/node: it is version 1, older than version 3 recorded on this machine")" = 1 ] ||
+	fail "node: want one log line: $(cat "$M.log")"
+[ "$(lines "$M" "$C/late: it is version 1, older than version 2 recorded on this machine")" = 1 ] ||
+	fail "late: want one log line: $(cat "$M.log")"
 [ "$(lines "$M" "$C/log: it is shorter than its version record says")" = 1 ] ||
 	fail "log: want one log line: $(cat "$M.log")"
-[ "$(lines "$M" "$C/cut: it is shorter than its version record says (version 2: 12288 bytes; the file: 8192)")" = 1 ] ||
+[ "$(lines "$M" "$C/cut: it is shorter than its version record says (version 3: 12288 bytes; the file: 8192)")" = 1 ] ||
 	fail "cut: want one log line: $(cat "$M.log")"
-for f in whole early log cut; do
+for f in whole early node late log cut; do
 	[ "$(lines "$M" "$C/$f:")" = 1 ] || fail "$f: $(lines "$M" "$C/$f:") log lines"
 done
 grep -q "atrestfs trust" <(grep -F "$C/whole:" "$M.log") || fail "whole: no word of trust"
-ok "rolled back: a whole file, a copy from before its first close, a log's last extent, a cut to an old last extent (EIO, one line each)"
+ok "rolled back: a whole file, a copy from before its first close (create, mknod, a file first written after its close), a log's last extent, a cut to an old last extent (EIO, one line each)"
 dd if="$M/plaincut" of=/dev/null bs=$E count=1 iflag=direct status=none ||
 	fail "plaincut: the extent before the cut does not read"
 expect_eio cat "$M/plaincut"
@@ -148,7 +172,7 @@ ok "a forged record of files refuses the mount, naming trust; after trust the vo
 # 5. A busy tree: written, appended, truncated, emptied and refilled,
 #    renamed over, hard-linked, punched.  Two clean remounts: every file
 #    reads back, and nothing is logged.
-rm -f "$M/whole" "$M/early" "$M/log" "$M/cut" "$M/plaincut"
+rm -f "$M/whole" "$M/early" "$M/node" "$M/late" "$M/log" "$M/cut" "$M/plaincut"
 R=$WORK/ref
 mkdir -p "$R"
 python3 - "$M" "$R" <<'EOF' || fail "busy tree"

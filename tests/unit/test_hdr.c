@@ -35,7 +35,7 @@ static int setup(void **state)
 	f.live = secmem_live();
 	if (rand_fill(uuid, sizeof(uuid)) || kek_generate(uuid, &f.kek))
 		return -1;
-	if (hdr_create(f.kek, 4096, &f.h, &f.fk))
+	if (hdr_create(f.kek, 4096, 0, &f.h, &f.fk))
 		return -1;
 	hdr_build(&f.h, f.raw);
 	*state = &f;
@@ -106,7 +106,7 @@ static void test_every_extent_size(void **state)
 	unsigned int shift;
 
 	for (shift = EXTENT_MIN_SHIFT; shift <= EXTENT_MAX_SHIFT; shift++) {
-		assert_int_equal(hdr_create(f->kek, 1u << shift, &h, &fk), 0);
+		assert_int_equal(hdr_create(f->kek, 1u << shift, 0, &h, &fk), 0);
 		hdr_build(&h, raw);
 		assert_int_equal(raw[8], shift);
 		assert_int_equal(hdr_parse(raw, sizeof(raw), &h2), 0);
@@ -129,9 +129,9 @@ static void test_create_bad_extent_size(void **state)
 	size_t live = secmem_live();
 	struct hdr h;
 
-	assert_int_equal(hdr_create(f->kek, 2048, &h, &fk), -EINVAL);
-	assert_int_equal(hdr_create(f->kek, 12288, &h, &fk), -EINVAL);
-	assert_int_equal(hdr_create(f->kek, 1u << 21, &h, &fk), -EINVAL);
+	assert_int_equal(hdr_create(f->kek, 2048, 0, &h, &fk), -EINVAL);
+	assert_int_equal(hdr_create(f->kek, 12288, 0, &h, &fk), -EINVAL);
+	assert_int_equal(hdr_create(f->kek, 1u << 21, 0, &h, &fk), -EINVAL);
 	assert_null(fk);
 	assert_int_equal(secmem_live(), live);
 }
@@ -267,6 +267,71 @@ static void test_ver_flag(void **state)
 	assert_null(fk2);
 }
 
+/*
+ * A new file's header can carry HDR_F_VER from the start (format 2): the
+ * flag is under the AAD and unwraps; an unknown flag is refused, with no
+ * key left behind.
+ */
+static void test_create_with_flags(void **state)
+{
+	struct fixture *f = *state;
+	struct file_key *fk = NULL, *fk2 = NULL;
+	uint8_t raw[HDR_SIZE];
+	struct hdr h, h2;
+
+	assert_int_equal(hdr_create(f->kek, 4096, HDR_F_VER, &h, &fk), 0);
+	hdr_build(&h, raw);
+	assert_int_equal(raw[6], HDR_F_VER);
+	assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
+	assert_int_equal(h2.flags, HDR_F_VER);
+	assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), 0);
+	assert_memory_equal(fk2->dek, fk->dek, AEAD_KEY_LEN);
+	assert_memory_equal(fk2->file_id, fk->file_id, FILE_ID_LEN);
+	file_key_free(fk2);
+	fk2 = NULL;
+	raw[6] = 0;
+	assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
+	assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), -EBADMSG);
+	file_key_free(fk);
+	fk = NULL;
+	assert_int_equal(hdr_create(f->kek, 4096, 4, &h, &fk), -EINVAL);
+	assert_null(fk);
+}
+
+/*
+ * Through a thread's context (the daemon's create path): the header is
+ * the same format, unwraps to the same key, and each takes its own nonce
+ * from the context's batch.
+ */
+static void test_create_ctx(void **state)
+{
+	struct fixture *f = *state;
+	struct aead_ctx *ac = aead_ctx_new();
+	struct file_key *fk[2] = { NULL, NULL }, *fk2 = NULL;
+	uint8_t raw[HDR_SIZE];
+	struct hdr h[2], h2;
+	int i;
+
+	assert_non_null(ac);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(hdr_create_ctx(ac, f->kek, 4096, HDR_F_VER,
+						&h[i], &fk[i]), 0);
+		hdr_build(&h[i], raw);
+		assert_int_equal(hdr_parse(raw, HDR_SIZE, &h2), 0);
+		assert_int_equal(h2.flags, HDR_F_VER);
+		assert_int_equal(hdr_unwrap(f->kek, &h2, &fk2), 0);
+		assert_memory_equal(fk2->dek, fk[i]->dek, AEAD_KEY_LEN);
+		assert_memory_equal(fk2->file_id, fk[i]->file_id, FILE_ID_LEN);
+		file_key_free(fk2);
+		fk2 = NULL;
+	}
+	assert_memory_not_equal(h[0].nonce, h[1].nonce, AEAD_NONCE_LEN);
+	assert_memory_not_equal(fk[0]->dek, fk[1]->dek, AEAD_KEY_LEN);
+	file_key_free(fk[0]);
+	file_key_free(fk[1]);
+	aead_ctx_free(ac);
+}
+
 /* Another version is named as such, whatever its length. */
 static void test_parse_other_version(void **state)
 {
@@ -392,6 +457,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_data_flag, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ver_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_with_flags, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_create_ctx, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_parse_other_version, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_every_bit_flip, setup,
