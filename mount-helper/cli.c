@@ -33,13 +33,79 @@ static bool colour(void)
 	return isatty(2) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
 }
 
+/*
+ * The length of the UTF-8 character at @s if it is valid and harmless on
+ * a terminal, else 0: no C1 control (U+0080 to U+009F, which some
+ * terminals obey as escapes), no surrogate, overlong form or bidi control
+ * (which reorders the text shown around it).
+ */
+static size_t utf8_shown(const unsigned char *s)
+{
+	uint32_t cp;
+	size_t n, i;
+
+	if (*s >= 0xc2 && *s <= 0xdf)
+		n = 2, cp = *s & 0x1f;
+	else if (*s >= 0xe0 && *s <= 0xef)
+		n = 3, cp = *s & 0x0f;
+	else if (*s >= 0xf0 && *s <= 0xf4)
+		n = 4, cp = *s & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < 0xa0 || (n == 3 && cp < 0x800) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return n;
+}
+
+void cli_fputs_vis(FILE *f, const char *s, bool keep_nl)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (*p) {
+		if ((*p >= ' ' && *p < 0x7f && *p != '\\') ||
+		    (*p == '\n' && keep_nl)) {
+			fputc(*p++, f);
+		} else if ((n = utf8_shown(p))) {
+			fwrite(p, 1, n, f);
+			p += n;
+		} else {
+			fprintf(f, "\\%03o", *p++);
+		}
+	}
+}
+
+/*
+ * Messages name files of the backing directory, whose names anyone who
+ * can write it chooses: a name must not drive the terminal it is shown on.
+ */
+static void vis_vprintf(FILE *f, const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0) {
+		fputs("(out of memory)", f);
+		return;
+	}
+	cli_fputs_vis(f, s, true);
+	free(s);
+}
+
 void cli_err(const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs(colour() ? "\033[1;31matrestfs:\033[0m " : "atrestfs: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vis_vprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -51,13 +117,15 @@ void cli_say(const char *fmt, ...)
 	if (cli_quiet)
 		return;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vis_vprintf(stdout, fmt, ap);
 	va_end(ap);
 }
 
 void cli_warn(const char *msg)
 {
-	fprintf(stderr, "atrestfs: warning: %s\n", msg);
+	fputs("atrestfs: warning: ", stderr);
+	cli_fputs_vis(stderr, msg, true);
+	fputc('\n', stderr);
 }
 
 int cli_which(const char *name, char *path, size_t len)

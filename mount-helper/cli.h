@@ -34,7 +34,17 @@ enum {
 	EXIT_DAMAGED = 6,	/* fsck, header restore: damage left */
 };
 
+/*
+ * cli_err(), cli_say(): printf to stderr / stdout, with what
+ * cli_fputs_vis() escapes escaped ('\n' kept).
+ */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * @s on @f with every byte a terminal could act on as \ooo (as
+ * /proc/mounts writes it): controls (but '\n' if @keep_nl), DEL, '\\',
+ * bytes that are not valid UTF-8, C1 and bidi controls.
+ */
+void cli_fputs_vis(FILE *f, const char *s, bool keep_nl);
 /* @s as a JSON string, quotes included. */
 void cli_json_str(FILE *f, const char *s);
 /*

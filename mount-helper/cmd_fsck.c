@@ -47,13 +47,28 @@ struct fsck_cli {
 	int last_pct;			/* plain progress: last step said */
 };
 
+/*
+ * "DIR/PATH: " with the path escaped, newlines too: one finding is one
+ * line, and a name made in the backing directory neither drives the
+ * terminal nor forges a line of its own.
+ */
+static void put_path(const struct fsck_cli *c, const char *path)
+{
+	cli_fputs_vis(stdout, c->dir, false);
+	fputc('/', stdout);
+	cli_fputs_vis(stdout, path, false);
+	fputs(": ", stdout);
+}
+
 static void report(void *ctx, const char *path, const char *what,
 		   bool fixable)
 {
 	struct fsck_cli *c = ctx;
 
-	printf("%s/%s: %s%s\n", c->dir, path, what,
-	       fixable ? " [repairable]" : "");
+	put_path(c, path);
+	/* It can hold an xattr name or another file's path. */
+	cli_fputs_vis(stdout, what, false);
+	printf("%s\n", fixable ? " [repairable]" : "");
 }
 
 /* A bar on a terminal, a line each tenth otherwise, nothing with -q. */
@@ -103,18 +118,17 @@ static void repaired(void *ctx, const char *path, int err)
 {
 	struct fsck_cli *c = ctx;
 
+	put_path(c, path);
 	if (!err) {
-		printf("%s/%s: repaired: sparse record removed\n", c->dir,
-		       path);
+		printf("repaired: sparse record removed\n");
 		return;
 	}
 	c->failed++;
 	if (err == -ESTALE)
-		printf("%s/%s: not repaired: it changed since the check; run "
-		       "fsck again\n", c->dir, path);
+		printf("not repaired: it changed since the check; run fsck "
+		       "again\n");
 	else
-		printf("%s/%s: not repaired: %s\n", c->dir, path,
-		       strerror(-err));
+		printf("not repaired: %s\n", strerror(-err));
 }
 
 static void summary(const struct fsck_cli *c, const struct fsck_result *r)

@@ -112,6 +112,29 @@ grep -q "1 non-empty file has no header" "$WORK/fsck.err" ||
 grep -q "header restore" "$WORK/fsck.err" || fail "no hint at header restore"
 ok "each planted corruption found, named, nothing else"
 
+# Names are chosen by whoever writes the backing directory: an escape
+# sequence or a newline in one reaches the terminal escaped (\ooo), so it
+# can neither drive the terminal nor forge a line of the report.
+X=$WORK/x
+cp -a "$C" "$X"
+evil=$'evil\e]0;pwned\a\nfake: clean'
+head -c 100 /dev/urandom >"$X/$evil"
+setfattr -n $'user.\e[2Jx' -v "not sealed" "$X/good" || fail "setfattr"
+out=$(fsck_k "$X")
+[ $? = 6 ] || fail "fsck of a volume with a planted file did not exit 6: $out"
+grep -q $'\e' <<<"$out" && fail "fsck wrote an escape sequence: $(od -c <<<"$out")"
+grep -q '^fake' <<<"$out" && fail "a name forged a line of fsck's report: $out"
+grep -qF "$X/evil\033]0;pwned\007\012fake: clean: no header" <<<"$out" ||
+	fail "planted name not shown escaped: $out"
+grep -qF 'xattr user.\033[2Jx: its value does not authenticate' <<<"$out" ||
+	fail "planted xattr name not shown escaped: $out"
+"$ATR" rekey -k "$C.key" "$X" "$evil" >"$WORK/rk.out" 2>&1 </dev/null &&
+	fail "rekey of a headerless file succeeded"
+grep -q $'\e' "$WORK/rk.out" && fail "rekey wrote an escape sequence: $(od -c "$WORK/rk.out")"
+grep -qF 'evil\033]0;pwned\007' "$WORK/rk.out" ||
+	fail "rekey did not name the file escaped: $(cat "$WORK/rk.out")"
+ok "names and xattr names from the backing directory are shown escaped"
+
 # Tampered config: exit 4, before any file is read.
 T=$WORK/t
 cp -a "$C" "$T"
