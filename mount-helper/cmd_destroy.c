@@ -53,10 +53,14 @@ static void usage(FILE *f)
 
 /*
  * Overwrite the regular file @name in @dirfd with random bytes, fsync and
- * remove it.  -ENOENT if there is none; a symbolic link is refused
- * (O_NOFOLLOW), never followed to a file elsewhere.
+ * remove it.  -ENOENT if there is none.  Whoever can write the directory
+ * may have put anything at a name of the volume: what is not a regular
+ * file, or is one with other names (a hard link to a file elsewhere, which
+ * root must not overwrite), is only removed, never opened for writing;
+ * *@links then says how many other names it had.  @named: the user named
+ * the file, so its other names are overwritten with it.
  */
-static int shred_at(int dirfd, const char *name)
+static int shred_at(int dirfd, const char *name, bool named, nlink_t *links)
 {
 	uint8_t buf[4096];
 	struct stat st;
@@ -64,12 +68,20 @@ static int shred_at(int dirfd, const char *name)
 	size_t n;
 	int fd, err = 0;
 
-	fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	*links = 0;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (st.st_nlink != 1 && !named))
+		goto out_unlink;
+	/* O_NONBLOCK: a FIFO put there meanwhile must not hang us. */
+	fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (st.st_nlink != 1 && !named)) {
 		close(fd);
-		return -EINVAL;
+		goto out_unlink;
 	}
 	/* At least a block: a file emptied by a crash still had blocks. */
 	while (!err && (done < st.st_size || done == 0)) {
@@ -81,9 +93,12 @@ static int shred_at(int dirfd, const char *name)
 	if (!err && fsync(fd))
 		err = -errno;
 	close(fd);
-	if (!err && unlinkat(dirfd, name, 0))
-		err = -errno;
-	return err;
+	if (err)
+		return err;
+out_unlink:
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && !named)
+		*links = st.st_nlink - 1;
+	return unlinkat(dirfd, name, 0) ? -errno : 0;
 }
 
 /* shred_at() for a path, with the directory synced: 0 or -errno. */
@@ -91,6 +106,7 @@ static int shred_path(const char *path)
 {
 	char *copy = strdup(path), *slash;
 	const char *dir = ".", *name = path;
+	nlink_t links;
 	int dirfd, err;
 
 	if (!copy)
@@ -107,7 +123,7 @@ static int shred_path(const char *path)
 		free(copy);
 		return err;
 	}
-	err = shred_at(dirfd, name);
+	err = shred_at(dirfd, name, true, &links);
 	if (!err)
 		fsync(dirfd);
 	close(dirfd);
@@ -150,6 +166,7 @@ static int destroy(struct destroy_args *a)
 	struct vol_config cfg;
 	struct kek *kek = NULL;
 	unsigned int used = 0, i;
+	nlink_t links;
 	int dirfd, ret, err;
 
 	ret = cli_open_volume(a->dir, "its daemon holds the key", &dirfd);
@@ -173,7 +190,7 @@ static int destroy(struct destroy_args *a)
 			 sizeof(msg)))
 		cli_err("%s", msg);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		err = shred_at(dirfd, names[i]);
+		err = shred_at(dirfd, names[i], false, &links);
 		if (err && err != -ENOENT) {
 			cli_err("cannot overwrite and remove %s/%s: %s; the "
 				"volume is not destroyed until it is gone",
@@ -181,6 +198,12 @@ static int destroy(struct destroy_args *a)
 			ret = EXIT_FAIL;
 			goto out;
 		}
+		if (links)
+			cli_err("warning: %s/%s had %llu other hard link%s, so "
+				"it was removed but not overwritten: if another "
+				"name holds a copy of it, destroy that too",
+				a->dir, names[i], (unsigned long long)links,
+				links == 1 ? "" : "s");
 	}
 	fsync(dirfd);
 	cli_say("Destroyed volume %s in %s: its keyslots are overwritten and "

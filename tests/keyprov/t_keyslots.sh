@@ -154,11 +154,25 @@ expect 5 "is mounted at $M: unmount it first" "$ATR" destroy --yes-destroy --key
 unmount_vol "$M"
 expect 2 "needs a confirmation" "$ATR" destroy --keyfile "$C.key" "$C"
 [ -e "$C/atrestfs.conf" ] && [ -e "$C.key" ] || fail "destroy without confirmation destroyed"
+# Whoever writes the backing directory may put a FIFO at the temporary
+# name (destroy must not hang on it), or a hard link to a file outside
+# the volume (root must not overwrite that file): both are only removed.
+cp -a "$C" "$WORK/d2"
+mkfifo "$WORK/d2/atrestfs.conf.tmp"
+timeout 300 "$ATR" destroy -q --yes-destroy --keep-keyfile --keyfile "$C.key" "$WORK/d2" \
+	</dev/null || fail "destroy with a FIFO planted exited $?"
+[ -e "$WORK/d2/atrestfs.conf" ] || [ -e "$WORK/d2/atrestfs.conf.tmp" ] &&
+	fail "destroy left a name behind"
+echo "not the volume's" >"$WORK/victim"
+ln "$WORK/victim" "$C/atrestfs.conf.tmp"
 "$ATR" destroy -q --yes-destroy --keyfile "$C.key" "$C" || fail "destroy"
 [ -e "$C/atrestfs.conf" ] || [ -e "$C.key" ] && fail "destroy left the config or key file"
 cmp -s /proc/self/fd/7 "$WORK/key.copy" && fail "the key file was removed, not overwritten"
 cmp -s /proc/self/fd/8 "$WORK/conf.copy" && fail "atrestfs.conf was removed, not overwritten"
 exec 7<&- 8<&-
+[ "$(cat "$WORK/victim")" = "not the volume's" ] ||
+	fail "destroy overwrote a file outside the volume through a hard link"
+[ -e "$C/atrestfs.conf.tmp" ] && fail "destroy left the hard link"
 grep -q '"event":"volume_destroy"' "$LOG" || fail "destroy not audited"
 expect 4 "is not an atrestfs volume" "$ATR" mount --keyfile "$WORK/key.copy" "$C" "$M"
 expect 4 "is not an atrestfs volume" \
