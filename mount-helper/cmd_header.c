@@ -300,7 +300,9 @@ static void restore_one(struct restore *r, const struct hdrbak_entry *e)
 	if (fd < 0) {
 		refuse(r, e->path, fd == -ELOOP ? "a symbolic link is in its "
 		       "path" : fd == -ENOTDIR ? "a component of its path is "
-		       "not a directory" : strerror(-fd));
+		       "not a directory" : fd == -ENXIO ? "a device node or "
+		       "socket, not a regular file (not opened)" :
+		       strerror(-fd));
 		return;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {

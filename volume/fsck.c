@@ -238,6 +238,65 @@ static bool bad_component(const char *p)
 	return !*p || !strcmp(p, ".") || !strcmp(p, "..");
 }
 
+/* 0 if @fd is the inode @st describes. */
+static int fsck_same(int fd, const struct stat *st)
+{
+	struct stat now;
+
+	return fstat(fd, &now) || now.st_dev != st->st_dev ||
+	       now.st_ino != st->st_ino;
+}
+
+/*
+ * The last component @name in @fd, never a device node or a socket: a
+ * disk brought by whoever wrote it can carry device nodes, and opening
+ * one can act (a watchdog starts, a tape rewinds).  Checked through an
+ * O_PATH descriptor, then reopened through /proc, so that the check and
+ * the open are of one inode.
+ */
+static int open_last(int fd, const char *name, int flags)
+{
+	char proc[32];
+	struct stat st;
+	int pfd, next, err;
+
+	if (flags & O_PATH) {
+		next = openat(fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+		return next < 0 ? -errno : next;
+	}
+	pfd = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (fstat(pfd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		err = -ELOOP;
+		goto out;
+	}
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ||
+	    S_ISSOCK(st.st_mode)) {
+		err = -ENXIO;
+		goto out;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	next = open(proc, (flags | O_CLOEXEC) & ~O_NOFOLLOW);
+	if (next < 0 && errno == ENOENT) {
+		/* No /proc: open by name, and make sure it is the same. */
+		next = openat(fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+		if (next >= 0 && fsck_same(next, &st)) {
+			close(next);
+			next = -1;
+			errno = ESTALE;
+		}
+	}
+	err = next < 0 ? -errno : next;
+out:
+	close(pfd);
+	return err;
+}
+
 int fsck_open(int dirfd, const char *path, int flags)
 {
 	char buf[PATH_MAX], *p, *slash;
@@ -255,10 +314,7 @@ int fsck_open(int dirfd, const char *path, int flags)
 			return next;
 		fd = next;
 	}
-	if (bad_component(p))
-		next = -EINVAL;
-	else if ((next = openat(fd, p, flags | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		next = -errno;
+	next = bad_component(p) ? -EINVAL : open_last(fd, p, flags);
 	if (fd != dirfd)
 		close(fd);
 	return next;

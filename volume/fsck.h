@@ -32,8 +32,9 @@ int fsck_walk(int dirfd, fsck_walk_fn fn, void *ctx);
 
 /*
  * Open @path (relative, as fsck_walk() gives it) below @dirfd with
- * @flags, refusing (-ELOOP) a symbolic link in any component.  An fd or
- * -errno.
+ * @flags, refusing (-ELOOP) a symbolic link in any component, and
+ * (-ENXIO) a device node or socket as the last, which is never opened.
+ * An fd or -errno.
  */
 int fsck_open(int dirfd, const char *path, int flags);
 

@@ -233,15 +233,17 @@ static int open_file(struct rekey *r, struct rk_file *f, char *msg,
 				"link, which rekey does not follow" :
 				strerror(-err));
 	}
-	f->fd = openat(f->parent, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		       O_CLOEXEC);
+	f->fd = fsck_open(f->parent, base, O_RDONLY | O_NONBLOCK);
 	if (f->fd < 0) {
-		err = -errno;
-		return msg_fail(msg, msglen, err == -ELOOP ? -EINVAL : err,
-				"%s: %s", f->path, err == -ELOOP ? "a symbolic "
-				"link, not a regular file: its target is sealed "
-				"with the volume's metadata key, not a file key" :
-				strerror(-err));
+		err = f->fd;
+		f->fd = -1;
+		return msg_fail(msg, msglen, err == -ELOOP || err == -ENXIO ?
+				-EINVAL : err, "%s: %s", f->path,
+				err == -ELOOP ? "a symbolic link, not a regular "
+				"file: its target is sealed with the volume's "
+				"metadata key, not a file key" : err == -ENXIO ?
+				"a device node or socket, not a regular file "
+				"(not opened)" : strerror(-err));
 	}
 	if (fstat(f->fd, &f->st))
 		return msg_fail(msg, msglen, -errno, "%s: %s", f->path,

@@ -94,6 +94,31 @@ getfattr -n user.atrestfs.hdr "$WORK/outside/dir/sub/data" >/dev/null 2>&1 &&
 	fail "restore followed a symlink of the backing directory"
 ok "header restore never follows a symlink"
 
+# A disk brought by whoever wrote it can carry device nodes, and opening
+# one can act (a watchdog starts, a tape rewinds): restore and rekey
+# refuse one in place of a file without opening it (strace shows every
+# open; only an O_PATH look is allowed).
+command -v strace >/dev/null || fail "strace is needed for this test"
+V=$WORK/v
+cp -a "$R" "$V"
+rm "$V/small"
+mknod "$V/small" c 1 3 || fail "mknod"
+out=$(strace -f -qq -e trace=open,openat -o "$WORK/strace" \
+	"$ATR" header restore -k "$C.key" "$V" "$WORK/headers" 2>&1)
+[ $? = 6 ] || fail "restore with a device node in place did not exit 6: $out"
+grep -q "small: not restored: a device node or socket" <<<"$out" ||
+	fail "restore did not refuse the device node: $out"
+grep -q '"small"' "$WORK/strace" || fail "strace saw no look at small: $(cat "$WORK/strace")"
+grep '"small"' "$WORK/strace" | grep -qv O_PATH &&
+	fail "restore opened a device node: $(grep '"small"' "$WORK/strace")"
+out=$(strace -f -qq -e trace=open,openat -o "$WORK/strace" \
+	"$ATR" rekey -k "$C.key" "$V" small 2>&1 </dev/null)
+[ $? != 0 ] || fail "rekey of a device node succeeded"
+grep -q "small: a device node or socket" <<<"$out" || fail "rekey did not refuse the device node: $out"
+grep '"small"' "$WORK/strace" | grep -qv O_PATH &&
+	fail "rekey opened a device node: $(grep '"small"' "$WORK/strace")"
+ok "header restore and rekey never open a device node"
+
 out=$("$ATR" header restore -k "$C.key" "$R" "$WORK/headers") ||
 	fail "header restore exited $?: $out"
 grep -q "Restored the headers of 5 files" <<<"$out" || fail "restore said: $out"
