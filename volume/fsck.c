@@ -130,6 +130,11 @@ static void find(struct fsck_run *r, const char *path, uint64_t key,
 
 /* ---- the walk ---- */
 
+bool fsck_own_name(const char *name)
+{
+	return !strcmp(name, VOL_CONF_NAME) || !strcmp(name, VOL_CONF_TMP);
+}
+
 static int walk_dir(int fd, char *path, size_t len, dev_t dev, bool root,
 		    fsck_walk_fn fn, void *ctx)
 {
@@ -148,9 +153,7 @@ static int walk_dir(int fd, char *path, size_t len, dev_t dev, bool root,
 	while (!err && (errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		/* The config and its temporary file are the volume's own. */
-		if (root && !strncmp(de->d_name, VOL_CONF_NAME,
-				     strlen(VOL_CONF_NAME)))
+		if (root && fsck_own_name(de->d_name))
 			continue;
 		/*
 		 * A long name's record holds ciphertext, not a file's data: it

@@ -19,16 +19,24 @@
 
 /*
  * Called for every entry of the backing tree below @dirfd, depth first,
- * a directory before what it holds; atrestfs.conf* at the root and other
- * file systems mounted inside are left out.  @parent is the entry's
- * directory (open, O_NOFOLLOW), @name its name there, @path its path from
- * the root, @st its lstat.  @err is non-zero (-errno) when the entry or
+ * a directory before what it holds; the volume's own files at the root
+ * (fsck_own_name()) and other file systems mounted inside are left out.
+ * @parent is the entry's directory (open, O_NOFOLLOW), @name its name
+ * there, @path its path from the root, @st its lstat.  @err is non-zero (-errno) when the entry or
  * a directory could not be read; @st is then NULL.  Return 0 to go on,
  * 1 to stop the walk (fsck_walk() returns 0), -errno to abort with it.
  */
 typedef int (*fsck_walk_fn)(void *ctx, int parent, const char *name,
 			    const char *path, const struct stat *st, int err);
 int fsck_walk(int dirfd, fsck_walk_fn fn, void *ctx);
+
+/*
+ * @name, at the volume's root, is the config or its temporary file: the
+ * volume's own, as the daemon hides them.  Only those two names: a file
+ * called atrestfs.conf.bak is the user's, and is checked, backed up and
+ * rekeyed like any other.
+ */
+bool fsck_own_name(const char *name);
 
 /*
  * Open @path (relative, as fsck_walk() gives it) below @dirfd with

@@ -27,6 +27,8 @@ done
 # 20 MB: more than one work chunk (8 MiB of backing bytes each).
 head -c 20000000 /dev/urandom >"$M/big"
 : >"$M/empty"
+# The user's, though its name starts as the config's does.
+head -c $((2 * E)) /dev/urandom >"$M/atrestfs.conf.bak"
 truncate -s 1M "$M/holes"
 echo tail >>"$M/holes"
 ln "$M/linked" "$M/hardlink"
@@ -56,6 +58,7 @@ ok "clean volume: exit 0, no finding; a bar on a terminal, a line otherwise"
 K=$WORK/k
 cp -a "$C" "$K"
 flip_byte "$K/flip" $((D + 500))
+flip_byte "$K/atrestfs.conf.bak" 100
 dd if="$K/swap" of="$WORK/e0" bs=$D count=1 status=none
 dd if="$K/swap" of="$K/swap" bs=$D skip=1 count=1 conv=notrunc status=none
 dd if="$WORK/e0" of="$K/swap" bs=$D seek=1 count=1 conv=notrunc status=none
@@ -94,6 +97,7 @@ expected=(
 	"$K/link: symbolic link target does not authenticate"
 	"$K/escape: symbolic link target does not authenticate"
 	"$K/bare: no header (xattr user.atrestfs.hdr) on an empty file: in a format 2 volume"
+	"$K/atrestfs.conf.bak: extent 0 (backing bytes 0 to $D) does not authenticate"
 )
 for e in "${expected[@]}"; do
 	grep -qF -- "$e" <<<"$out" || fail "fsck did not report: $e
