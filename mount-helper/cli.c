@@ -218,20 +218,6 @@ void cli_progress(const char *what, uint64_t done, uint64_t total)
 	}
 }
 
-/* A mount of the volume @dir: EXIT_MOUNT, said with @why; else 0. */
-static int refuse_mounted(const char *dir, const char *why)
-{
-	char real[PATH_MAX], mp[PATH_MAX];
-
-	if (!realpath(dir, real))
-		return 0;
-	if (mountinfo_source(real, "fuse.atrestfs", mp, sizeof(mp)) != 1)
-		return 0;
-	cli_err("volume %s is mounted at %s: unmount it first ('atrestfs "
-		"unmount %s'); %s", dir, mp, mp, why);
-	return EXIT_MOUNT;
-}
-
 int cli_open_volume(const char *dir, const char *why, int *dirfd)
 {
 	int ret;
@@ -246,7 +232,7 @@ int cli_open_volume(const char *dir, const char *why, int *dirfd)
 		cli_err("%s: cannot lock the volume: %s", dir, strerror(-ret));
 		ret = EXIT_FAIL;
 	} else {
-		ret = refuse_mounted(dir, why);
+		ret = cli_refuse_served(dir, *dirfd, why);
 	}
 	if (ret) {
 		close(*dirfd);

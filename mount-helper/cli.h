@@ -126,6 +126,14 @@ int cli_loop_on_mount(const char *mnt, char *file, size_t len, bool *swap);
  * saying where it is mounted.
  */
 int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd);
+/*
+ * mountlock.c: refuse a command that changes the volume @dir (open as
+ * @dirfd) under a daemon's feet, saying so and @why: one is listed in
+ * mountinfo for it, however its path is spelt, or holds its lock (one in
+ * another mount namespace, or starting).  0 with that lock taken until
+ * the process exits, so that no mount starts meanwhile; or EXIT_MOUNT.
+ */
+int cli_refuse_served(const char *dir, int dirfd, const char *why);
 /* mount(8) calling convention: SOURCE DIR [-o OPTS] [-fnsv]. */
 int cmd_mount_helper(int argc, char **argv);
 

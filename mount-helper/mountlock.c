@@ -119,3 +119,40 @@ int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd)
 		"one volume would overwrite each other's files", dir, path);
 	return EXIT_MOUNT;
 }
+
+/* The lock a command holds until it exits, so that no mount starts. */
+static int held_fd = -1;
+
+int cli_refuse_served(const char *dir, int dirfd, const char *why)
+{
+	char path[PATH_MAX], mp[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (fstat(dirfd, &st)) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	if (mountinfo_backing(st.st_dev, st.st_ino, mp, sizeof(mp)) > 0) {
+		cli_err("volume %s is mounted at %s: unmount it first "
+			"('atrestfs unmount %s'); %s", dir, mp, mp, why);
+		return EXIT_MOUNT;
+	}
+	if (held_fd >= 0 || lock_path(&st, path, sizeof(path)))
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 0;	/* no lock to take: as for a mount */
+	if (!flock(fd, LOCK_EX | LOCK_NB)) {
+		held_fd = fd;
+		return 0;
+	}
+	close(fd);
+	if (errno != EWOULDBLOCK)
+		return 0;
+	cli_err("volume %s is mounted, or being mounted, by another atrestfs "
+		"process on this machine (it holds %s; a mount in another mount "
+		"namespace is not listed here): unmount it first; %s", dir,
+		path, why);
+	return EXIT_MOUNT;
+}

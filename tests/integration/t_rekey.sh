@@ -83,6 +83,12 @@ stat -c '%u:%g %a %Y' "$C/dir/small" >"$WORK/small.stat"
 # ---- refusals ----
 mount_st
 expect 5 "is mounted at $M" "$ATR" rekey "${K[@]}" "$C" big
+# However the backing directory's path is spelt: a bind mount of it.
+mkdir -p "$WORK/bind"
+mount --bind "$C" "$WORK/bind" || fail "bind mount"
+MOUNTS+=("$WORK/bind")
+expect 5 "is mounted at $M" "$ATR" rekey "${K[@]}" "$WORK/bind" big
+umount "$WORK/bind" || fail "umount bind"
 unmount_vol "$M"
 expect 1 "symbolic link, not a regular file" "$ATR" rekey "${K[@]}" "$C" link
 expect 1 "symbolic link, which rekey does not follow" \

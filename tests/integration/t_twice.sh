@@ -47,6 +47,12 @@ flock -n "$LOCK" true 2>/dev/null && fail "the daemon holds no lock on $LOCK"
 is_mounted "$M3" && fail "the namespace's mount is visible here"
 expect 5 "is already mounted, or being mounted, by another atrestfs process on this machine" \
 	"$ATR" mount --keyfile "$C.key" "$C" "$M2"
+# Nor may a command that changes the files behind the daemon's back run.
+expect 5 "is mounted, or being mounted, by another atrestfs process on this machine" \
+	"$ATR" rekey --keyfile "$C.key" "$C" --all
+expect 5 "is mounted, or being mounted, by another atrestfs process on this machine" \
+	"$ATR" destroy --yes-destroy --keyfile "$C.key" "$C"
+[ -e "$C/atrestfs.conf" ] || fail "destroyed under a daemon in another namespace"
 kill -TERM $ns
 wait $ns
 ok "a mount in another namespace is refused through the lock its daemon holds"
