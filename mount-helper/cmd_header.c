@@ -36,7 +36,7 @@ static void usage(FILE *f)
 "restore: put them back after a copy that lost the extended attributes.\n"
 "Each header must unwrap with the volume key and open its file's last\n"
 "extent; a file that already has another header is left alone unless\n"
-"--force.  Run it while the volume is not mounted.\n"
+"--force.  Refused while the volume is mounted.\n"
 "\n"
 "  -k, --keyfile PATH, -P, --provider NAME, -S, --slot N,\n"
 "  -O, --provider-option KEY=VALUE, --passfile FILE, --extpass CMD\n"
@@ -47,7 +47,7 @@ static void usage(FILE *f)
 "  -h, --help           this text\n"
 "\n"
 "Exit status: 0 done, 6 restore left some files without their header,\n"
-"3 key, 4 not a volume (or a backup of another volume), 1 other.\n");
+"3 key, 4 not a volume (or a backup of another volume), 5 mounted, 1 other.\n");
 }
 
 /* ---- backup ---- */
@@ -413,7 +413,10 @@ static int do_restore(struct restore *r, struct cli_keyopts *ko,
 		fclose(f);
 		return EXIT_VOLUME;
 	}
-	ret = cli_unlock(r->dirfd, r->dir, ko, &cfg, &kek, &slot);
+	ret = cli_refuse_served(r->dir, r->dirfd, "restore changes headers "
+				"that its daemon holds");
+	if (!ret)
+		ret = cli_unlock(r->dirfd, r->dir, ko, &cfg, &kek, &slot);
 	if (!ret)
 		ret = cli_rollback_check(r->dir, state_dir, &cfg, kek, 0);
 	if (!ret) {

@@ -142,6 +142,9 @@ expect 6 "small: not restored: the file changed since the backup" \
 	"$ATR" header restore --force -k "$C.key" "$R" "$WORK/headers"
 mount_with "$R" "$M" --keyfile "$C.key"
 [ "$(cat "$M/small")" = "new small" ] || fail "restore replaced a newer header"
+# Not under a running daemon, which holds the keys of open files.
+expect 5 "is mounted at $M: unmount it first" \
+	"$ATR" header restore --force -k "$C.key" "$R" "$WORK/headers"
 unmount_vol "$M"
 # A damaged header is put back from the backup only with --force.
 hdr=$(xattr_hex "$R/with space" user.atrestfs.hdr)
