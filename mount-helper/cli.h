@@ -130,7 +130,8 @@ int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd);
  * mountlock.c: refuse a command that changes the volume @dir (open as
  * @dirfd) under a daemon's feet, saying so and @why: one is listed in
  * mountinfo for it, however its path is spelt, or holds its lock (one in
- * another mount namespace, or starting).  0 with that lock taken until
+ * another mount namespace, or starting; one finishing after umount(8)
+ * is waited for a little, as by a mount).  0 with that lock taken until
  * the process exits, so that no mount starts meanwhile; or EXIT_MOUNT.
  */
 int cli_refuse_served(const char *dir, int dirfd, const char *why);

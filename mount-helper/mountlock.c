@@ -55,20 +55,29 @@ static int lock_path(const struct stat *st, char *path, size_t len)
 	return 0;
 }
 
-/* 1 (said on stderr) if a live mount of @st is listed, else 0. */
-static int listed(const char *dir, const struct stat *st)
+/*
+ * 1 (said on stderr) if a live mount of @st is listed, else 0.  @why: a
+ * command that needs the volume unmounted says why; NULL: a mount.
+ */
+static int listed(const char *dir, const struct stat *st, const char *why)
 {
 	char mp[PATH_MAX];
 
 	if (mountinfo_backing(st->st_dev, st->st_ino, mp, sizeof(mp)) <= 0)
 		return 0;
-	cli_err("volume %s is already mounted at %s: two daemons on one "
-		"volume would overwrite each other's files (unmount it first: "
-		"atrestfs unmount %s)", dir, mp, mp);
+	if (why)
+		cli_err("volume %s is mounted at %s: unmount it first "
+			"('atrestfs unmount %s'); %s", dir, mp, mp, why);
+	else
+		cli_err("volume %s is already mounted at %s: two daemons on "
+			"one volume would overwrite each other's files "
+			"(unmount it first: atrestfs unmount %s)", dir, mp, mp);
 	return 1;
 }
 
-int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd)
+/* The lock of @dir (open as @dirfd) for the caller to hold, as below. */
+static int exclusive(const char *dir, int dirfd, const char *why,
+		     int *lockfd)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -79,7 +88,7 @@ int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd)
 		cli_err("%s: %s", dir, strerror(errno));
 		return EXIT_VOLUME;
 	}
-	if (listed(dir, &st))
+	if (listed(dir, &st, why))
 		return EXIT_MOUNT;
 	/*
 	 * Without a run directory (a container without /run, a user without
@@ -104,7 +113,7 @@ int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd)
 			close(fd);
 			return 0;	/* no locks here: as without a run dir */
 		}
-		if (listed(dir, &st)) {
+		if (listed(dir, &st, why)) {
 			close(fd);
 			return EXIT_MOUNT;
 		}
@@ -113,11 +122,23 @@ int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd)
 		usleep(LOCK_WAIT_US);
 	}
 	close(fd);
-	cli_err("volume %s is already mounted, or being mounted, by another "
-		"atrestfs process on this machine (it holds %s; a mount in "
-		"another mount namespace is not listed here): two daemons on "
-		"one volume would overwrite each other's files", dir, path);
+	if (why)
+		cli_err("volume %s is mounted, or being mounted, by another "
+			"atrestfs process on this machine (it holds %s; a mount "
+			"in another mount namespace is not listed here): "
+			"unmount it first; %s", dir, path, why);
+	else
+		cli_err("volume %s is already mounted, or being mounted, by "
+			"another atrestfs process on this machine (it holds %s; "
+			"a mount in another mount namespace is not listed "
+			"here): two daemons on one volume would overwrite each "
+			"other's files", dir, path);
 	return EXIT_MOUNT;
+}
+
+int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd)
+{
+	return exclusive(dir, dirfd, NULL, lockfd);
 }
 
 /* The lock a command holds until it exits, so that no mount starts. */
@@ -125,34 +146,5 @@ static int held_fd = -1;
 
 int cli_refuse_served(const char *dir, int dirfd, const char *why)
 {
-	char path[PATH_MAX], mp[PATH_MAX];
-	struct stat st;
-	int fd;
-
-	if (fstat(dirfd, &st)) {
-		cli_err("%s: %s", dir, strerror(errno));
-		return EXIT_VOLUME;
-	}
-	if (mountinfo_backing(st.st_dev, st.st_ino, mp, sizeof(mp)) > 0) {
-		cli_err("volume %s is mounted at %s: unmount it first "
-			"('atrestfs unmount %s'); %s", dir, mp, mp, why);
-		return EXIT_MOUNT;
-	}
-	if (held_fd >= 0 || lock_path(&st, path, sizeof(path)))
-		return 0;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return 0;	/* no lock to take: as for a mount */
-	if (!flock(fd, LOCK_EX | LOCK_NB)) {
-		held_fd = fd;
-		return 0;
-	}
-	close(fd);
-	if (errno != EWOULDBLOCK)
-		return 0;
-	cli_err("volume %s is mounted, or being mounted, by another atrestfs "
-		"process on this machine (it holds %s; a mount in another mount "
-		"namespace is not listed here): unmount it first; %s", dir,
-		path, why);
-	return EXIT_MOUNT;
+	return held_fd >= 0 ? 0 : exclusive(dir, dirfd, why, &held_fd);
 }
