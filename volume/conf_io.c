@@ -126,8 +126,12 @@ int volconf_store(int dirfd, const struct vol_config *cfg, bool create,
 		err = -errno;
 		goto out_free;
 	}
+	/*
+	 * 0600, as an export: the wrapped keys are no secret from their
+	 * root keys, but a passphrase's can be guessed at offline.
+	 */
 	fd = openat(dirfd, VOL_CONF_TMP, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0644);
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = -errno;
 		goto out_free;

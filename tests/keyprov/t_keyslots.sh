@@ -86,6 +86,10 @@ expect 2 "is enabled, not removed" \
 	"$ATR" keyslot purge --state-dir "$ST" --keyfile "$C.key" "$C" 2
 ks export --keyfile "$C.key" "$C" "$WORK/exp" || fail "export"
 [ "$(stat -c %a "$WORK/exp")" = 600 ] || fail "export mode"
+# The config holds the same wrapped keys (a passphrase's can be guessed
+# at offline): no more readable than an export.
+[ "$(stat -c %a "$C/atrestfs.conf")" = 600 ] ||
+	fail "atrestfs.conf mode $(stat -c %a "$C/atrestfs.conf"), want 600"
 grep -q 'wrapped_kek' "$WORK/exp" || fail "export holds no keyslot"
 ks purge --keyfile "$C.key" "$C" 1 || fail "purge 1 after export"
 "$ATR" keyslot list "$C" | grep -q '^1:' && fail "keyslot 1 still listed"
