@@ -241,8 +241,8 @@ static bool bad_component(const char *p)
 	return !*p || !strcmp(p, ".") || !strcmp(p, "..");
 }
 
-/* 0 if @fd is the inode @st describes. */
-static int fsck_same(int fd, const struct stat *st)
+/* Whether @fd is not the inode @st describes (or cannot be told). */
+static bool differs(int fd, const struct stat *st)
 {
 	struct stat now;
 
@@ -288,7 +288,7 @@ static int open_last(int fd, const char *name, int flags)
 	if (next < 0 && errno == ENOENT) {
 		/* No /proc: open by name, and make sure it is the same. */
 		next = openat(fd, name, flags | O_NOFOLLOW | O_CLOEXEC);
-		if (next >= 0 && fsck_same(next, &st)) {
+		if (next >= 0 && differs(next, &st)) {
 			close(next);
 			next = -1;
 			errno = ESTALE;
