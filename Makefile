@@ -163,7 +163,8 @@ demo: all
 # concern so that features add theirs without touching the others.
 DEPS_BUILD    := build-essential pkg-config libfuse3-dev fuse3 libssl-dev \
 		 libconfig-dev
-DEPS_TEST     := libcmocka-dev valgrind attr tar rsync systemd man-db groff-base
+DEPS_TEST     := libcmocka-dev valgrind attr tar rsync systemd man-db groff-base \
+		 strace
 # clang and its runtimes (libclang_rt.fuzzer) for the libFuzzer targets.
 DEPS_FUZZ     := clang libclang-rt-14-dev
 DEPS_ATREST   := logrotate sqlite3 gdb util-linux procps
