@@ -45,9 +45,9 @@ for i in $(seq 50); do echo "file $i" >"$M/new$i"; done
 s=$(count SETATTR "$n")
 # Times dirtied by the daemon cost one SETATTR per file (50).  A loaded
 # machine also gets some: when a write lands a clock tick after its
-# create, the kernel flushes the new mtime at close (21 seen with a load
-# average of 12, on code without the fault).  Half the files separates them.
-[ "$s" -lt 25 ] || fail "$s SETATTR requests for 50 new files (times dirtied by the header)"
+# create, the kernel flushes the new mtime at close (up to 24 seen with a
+# load average of 12, on code without the fault).
+[ "$s" -lt 40 ] || fail "$s SETATTR requests for 50 new files (times dirtied by the header)"
 ok "50 new files: $s SETATTR"
 
 # ls -l asks for the ACL and the security label of every file; answered
