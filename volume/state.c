@@ -287,6 +287,21 @@ out_close:
 	return err;
 }
 
+/* Magic, a body of printable lines, a mac line: -EBADMSG with @msg if not. */
+static int check_layout(const struct state_dir *sd, const char *name,
+			const char *text, size_t len, char *msg, size_t msglen)
+{
+	const size_t magic = strlen(STATE_MAGIC);
+
+	if (len < magic + MAC_LINE_LEN || memcmp(text, STATE_MAGIC, magic) ||
+	    memcmp(text + len - MAC_LINE_LEN, "mac ", 4) ||
+	    text[len - 1] != '\n' ||
+	    !body_ok(text + magic, len - magic - MAC_LINE_LEN))
+		return msg_fail(msg, msglen, -EBADMSG, "state record %s/%s is "
+				"not an atrestfs state record", sd->path, name);
+	return 0;
+}
+
 int state_get(const struct state_dir *sd, const struct kek *kek,
 	      const char *name, char *body, size_t bodylen, char *msg,
 	      size_t msglen)
@@ -306,15 +321,10 @@ int state_get(const struct state_dir *sd, const struct kek *kek,
 	 * Only the layout is looked at before the MAC; the body is handed
 	 * out only once it verifies.
 	 */
-	err = -EBADMSG;
-	if (len < magic + MAC_LINE_LEN || memcmp(text, STATE_MAGIC, magic) ||
-	    memcmp(text + len - MAC_LINE_LEN, "mac ", 4) ||
-	    text[len - 1] != '\n' ||
-	    !body_ok(text + magic, len - magic - MAC_LINE_LEN)) {
-		msg_fail(msg, msglen, err, "state record %s/%s is not an "
-			 "atrestfs state record", sd->path, name);
+	err = check_layout(sd, name, text, len, msg, msglen);
+	if (err)
 		goto out_free;
-	}
+	err = -EBADMSG;
 	text[len - 1] = '\0';
 	if (hex_decode(text + len - MAC_LINE_LEN + 4, mac, sizeof(mac))) {
 		msg_fail(msg, msglen, err, "state record %s/%s has no valid "
@@ -406,5 +416,69 @@ int state_put(const struct state_dir *sd, const struct kek *kek,
 			 sd->path, name, strerror(-err));
 out_free:
 	free(text);
+	return err;
+}
+
+int state_run_base(uid_t euid, char *out, size_t outlen, char *msg,
+		   size_t msglen)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (euid == 0)
+		n = snprintf(out, outlen, "%s", STATE_RUN_BASE);
+	else if (xdg && xdg[0] == '/')
+		n = snprintf(out, outlen, "%s/atrestfs", xdg);
+	else
+		return msg_fail(msg, msglen, -ENOENT, "no runtime directory: "
+				"$XDG_RUNTIME_DIR is not an absolute path");
+	if (n < 0 || (size_t)n >= outlen - VOL_UUID_STR_LEN - 1)
+		return msg_fail(msg, msglen, -ENAMETOOLONG,
+				"runtime directory path too long");
+	return 0;
+}
+
+int state_peek(const char *base, const uint8_t uuid[VOL_UUID_LEN],
+	       const char *name, char *body, size_t bodylen, char *msg,
+	       size_t msglen)
+{
+	const size_t magic = strlen(STATE_MAGIC);
+	char uuid_str[VOL_UUID_STR_LEN + 1], *text = NULL;
+	struct state_dir sd = { .fd = -1 };
+	size_t len = 0, blen;
+	int basefd, err;
+
+	if (!name_ok(name) || base[0] != '/')
+		return msg_fail(msg, msglen, -EINVAL, "bad state record name");
+	vol_uuid_str(uuid, uuid_str);
+	if ((size_t)snprintf(sd.path, sizeof(sd.path), "%s/%s", base,
+			     uuid_str) >= sizeof(sd.path))
+		return -ENAMETOOLONG;
+	/* Nothing is made: a reader leaves no trace. */
+	basefd = open_dir(AT_FDCWD, base, base, msg, msglen);
+	if (basefd < 0)
+		return basefd == -ENOENT ? -ENOENT : basefd;
+	sd.fd = open_dir(basefd, uuid_str, sd.path, msg, msglen);
+	close(basefd);
+	if (sd.fd < 0)
+		return sd.fd;
+	err = read_record(&sd, name, &text, &len, msg, msglen);
+	if (err)
+		goto out_close;
+	err = check_layout(&sd, name, text, len, msg, msglen);
+	if (err)
+		goto out_free;
+	blen = len - magic - MAC_LINE_LEN;
+	if (blen >= bodylen) {
+		err = msg_fail(msg, msglen, -ENOSPC, "state record %s/%s is "
+			       "too long", sd.path, name);
+		goto out_free;
+	}
+	memcpy(body, text + magic, blen);
+	body[blen] = '\0';
+out_free:
+	free(text);
+out_close:
+	close(sd.fd);
 	return err;
 }

@@ -401,6 +401,25 @@ int state_get(const struct state_dir *sd, const struct kek *kek,
 int state_put(const struct state_dir *sd, const struct kek *kek,
 	      const char *name, const char *body, char *msg, size_t msglen);
 
+/*
+ * Where a running mount keeps its runtime record (fs/runtime.c), as a
+ * BASE for state_open(): STATE_RUN_BASE for root, else
+ * $XDG_RUNTIME_DIR/atrestfs; -ENOENT with @msg if there is none.  Under
+ * /run it is gone at reboot, with the mounts it describes.
+ */
+#define STATE_RUN_BASE		"/run/atrestfs"
+int state_run_base(uid_t euid, char *out, size_t outlen, char *msg,
+		   size_t msglen);
+/*
+ * Record @name of volume @uuid under @base, for display only: the layout
+ * is checked but NOT the MAC (the caller has no key), and nothing is
+ * made.  0, -ENOENT if the directory or record is absent, or the errors
+ * of state_get() but for the MAC.
+ */
+int state_peek(const char *base, const uint8_t uuid[VOL_UUID_LEN],
+	       const char *name, char *body, size_t bodylen, char *msg,
+	       size_t msglen);
+
 /* ---- confgen.c: an older atrestfs.conf refused ---- */
 
 #define CONFGEN_RECORD		"config"	/* its state record */

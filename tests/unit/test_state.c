@@ -568,6 +568,75 @@ static void test_lock(void **state)
 	close(fd);
 }
 
+/* ---- reading without the key (atrestfs status) ---- */
+
+static int peek(struct fixture *f, const char *name)
+{
+	f->msg[0] = '\0';
+	return state_peek(f->base, uuid, name, f->body, sizeof(f->body),
+			  f->msg, sizeof(f->msg));
+}
+
+/*
+ * state_peek() hands out a body without its MAC checked, but only of a
+ * record laid out as one, and makes nothing that is missing.
+ */
+static void test_peek(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+
+	assert_int_equal(peek(f, "config"), -ENOENT);
+	assert_int_equal(lstat(f->base, &st), -1);
+	assert_int_equal(open_sd(f), 0);
+	assert_int_equal(peek(f, "config"), -ENOENT);
+	assert_int_equal(put(f, "config", "generation 7\n"), 0);
+	assert_int_equal(peek(f, "config"), 0);
+	assert_string_equal(f->body, "generation 7\n");
+	/* Not authenticated: an edit shows, as status warns. */
+	edit(f, "config", "generation 7", "generation 9");
+	assert_int_equal(peek(f, "config"), 0);
+	assert_string_equal(f->body, "generation 9\n");
+	/* Not a record, someone else's or writable by others: refused. */
+	edit(f, "config", "atrestfs state v1", "atrestfs state v2");
+	assert_int_equal(peek(f, "config"), -EBADMSG);
+	assert_int_equal(put(f, "config", "generation 7\n"), 0);
+	assert_int_equal(chmod(path_in(f, "config"), 0622), 0);
+	assert_int_equal(peek(f, "config"), -EPERM);
+	assert_non_null(strstr(f->msg, "writable by group or others"));
+	assert_int_equal(chmod(path_in(f, "config"), 0600), 0);
+	assert_int_equal(chmod(f->dir, 0777), 0);
+	assert_int_equal(peek(f, "config"), -EPERM);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+	assert_int_equal(peek(f, "../config"), -EINVAL);
+	assert_int_equal(peek(f, "Config"), -EINVAL);
+}
+
+static void test_run_base(void **state)
+{
+	char *xdg = getenv("XDG_RUNTIME_DIR"), out[STATE_PATH_MAX], msg[256];
+
+	(void)state;
+	xdg = xdg ? strdup(xdg) : NULL;
+	assert_int_equal(state_run_base(0, out, sizeof(out), msg, sizeof(msg)),
+			 0);
+	assert_string_equal(out, STATE_RUN_BASE);
+	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
+	assert_int_equal(state_run_base(1000, out, sizeof(out), msg,
+					sizeof(msg)), 0);
+	assert_string_equal(out, "/run/user/1000/atrestfs");
+	setenv("XDG_RUNTIME_DIR", "run/user/1000", 1);
+	assert_int_equal(state_run_base(1000, out, sizeof(out), msg,
+					sizeof(msg)), -ENOENT);
+	unsetenv("XDG_RUNTIME_DIR");
+	assert_int_equal(state_run_base(1000, out, sizeof(out), msg,
+					sizeof(msg)), -ENOENT);
+	assert_non_null(strstr(msg, "XDG_RUNTIME_DIR"));
+	if (xdg)
+		setenv("XDG_RUNTIME_DIR", xdg, 1);
+	free(xdg);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -587,6 +656,8 @@ int main(void)
 		T(test_put_over_links),
 		T(test_small_buffer),
 		T(test_lock),
+		T(test_peek),
+		cmocka_unit_test(test_run_base),
 	};
 
 	return cmocka_run_group_tests_name("state: this machine's records of a volume",
