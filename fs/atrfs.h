@@ -146,6 +146,21 @@ int mountinfo_source_at(const char *dir, char *source, size_t len);
  * count), -errno if /proc/self/mountinfo cannot be read.
  */
 int mountinfo_backing(dev_t dev, ino_t ino, char *mp, size_t mplen);
+/*
+ * One line of /proc/self/mountinfo, unescaped; its strings live until the
+ * callback returns.  @opts: the mount's own options (ro, nosuid ...);
+ * @super_opts: the file system's (user_id=, allow_other ...).
+ */
+struct mountinfo_ent {
+	const char *mountpoint, *source, *fstype, *opts, *super_opts;
+	dev_t dev;
+};
+/*
+ * Call @fn on each mount, oldest first, until it returns non-zero: that
+ * value, 0 at the end, or -errno if mountinfo cannot be read.
+ */
+int mountinfo_walk(int (*fn)(void *arg, const struct mountinfo_ent *e),
+		   void *arg);
 /* Is @opt one of the comma-separated @opts (as mount options are)? */
 bool opt_listed(const char *opts, const char *opt);
 

@@ -44,12 +44,13 @@ bool opt_listed(const char *opts, const char *opt)
 }
 
 /*
- * One line of mountinfo: field 3 is MAJOR:MINOR, field 5 the mount point;
- * the fstype, the source and the super options follow " - " (proc(5)).
- * false for a line that does not parse.
+ * One line of mountinfo: field 3 is MAJOR:MINOR, field 5 the mount point,
+ * field 6 its options; the fstype, the source and the super options
+ * follow " - " (proc(5)).  false for a line that does not parse.
  */
 struct mi_line {
 	char mp[PATH_MAX], fstype[256], src[PATH_MAX], opts[1024];
+	char mopts[1024];
 	dev_t dev;
 };
 
@@ -59,7 +60,8 @@ static bool parse_line(const char *line, struct mi_line *l)
 	unsigned int maj, min;
 
 	l->src[0] = l->opts[0] = '\0';
-	if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, l->mp) != 3 ||
+	if (sscanf(line, "%*s %*s %u:%u %*s %4095s %1023s", &maj, &min, l->mp,
+		   l->mopts) != 4 ||
 	    !sep || sscanf(sep + 3, "%255s %4095s %1023s", l->fstype, l->src,
 			   l->opts) < 1)
 		return false;
@@ -69,6 +71,42 @@ static bool parse_line(const char *line, struct mi_line *l)
 	return true;
 }
 
+/* The one loop: @fn on each line that parses, until it returns non-zero. */
+static int walk(int (*fn)(void *arg, const struct mi_line *l), void *arg)
+{
+	struct mi_line l;
+	char line[8192];
+	int ret = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	while (!ret && fgets(line, sizeof(line), f))
+		if (parse_line(line, &l))
+			ret = fn(arg, &l);
+	fclose(f);
+	return ret;
+}
+
+struct last {
+	bool (*match)(const struct mi_line *l, const void *ctx);
+	const void *ctx;
+	struct mi_line *last;
+	int found;
+};
+
+static int keep_last(void *arg, const struct mi_line *l)
+{
+	struct last *a = arg;
+
+	if (a->match(l, a->ctx)) {
+		*a->last = *l;
+		a->found = 1;
+	}
+	return 0;
+}
+
 /*
  * The last line for which @match() holds into *@last (mounts stack, so
  * the last one is on top): 1, 0 if none, -errno if mountinfo is unreadable.
@@ -76,21 +114,33 @@ static bool parse_line(const char *line, struct mi_line *l)
 static int find_last(bool (*match)(const struct mi_line *l, const void *ctx),
 		     const void *ctx, struct mi_line *last)
 {
-	struct mi_line l;
-	char line[8192];
-	int found = 0;
-	FILE *f;
+	struct last a = { match, ctx, last, 0 };
+	int err = walk(keep_last, &a);
 
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (parse_line(line, &l) && match(&l, ctx)) {
-			*last = l;
-			found = 1;
-		}
-	fclose(f);
-	return found;
+	return err < 0 ? err : a.found;
+}
+
+struct pub_walk {
+	int (*fn)(void *arg, const struct mountinfo_ent *e);
+	void *arg;
+};
+
+static int pub_one(void *arg, const struct mi_line *l)
+{
+	const struct pub_walk *w = arg;
+	struct mountinfo_ent e = { .mountpoint = l->mp, .source = l->src,
+				   .fstype = l->fstype, .opts = l->mopts,
+				   .super_opts = l->opts, .dev = l->dev };
+
+	return w->fn(w->arg, &e);
+}
+
+int mountinfo_walk(int (*fn)(void *arg, const struct mountinfo_ent *e),
+		   void *arg)
+{
+	struct pub_walk w = { fn, arg };
+
+	return walk(pub_one, &w);
 }
 
 struct by_point {
