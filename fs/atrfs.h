@@ -166,5 +166,19 @@ bool opt_listed(const char *opts, const char *opt);
 
 /* Log to stderr (foreground) or syslog; see fs/log.c. */
 void atr_log_init(bool to_stderr);
+/*
+ * -o log=FILE: every line also goes to @fd (taken; from
+ * atr_logfile_open()), with a UTC time stamp and level, and no longer to
+ * syslog.  Before atr_fs_run().
+ */
+void atr_log_file(int fd);
+/*
+ * Open @path to append records to (the audit log, -o log=): O_APPEND,
+ * made 0600, never through a symbolic link; refused (-EPERM) unless it is
+ * a regular file of this user or root that no one else may write.  The
+ * fd, or -errno with @msg naming @what and @path.
+ */
+int atr_logfile_open(const char *path, const char *what, char *msg,
+		     size_t msglen);
 
 #endif

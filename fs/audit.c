@@ -40,26 +40,12 @@ struct audit {
 static int open_file(struct audit *a, const char *path, char *msg,
 		     size_t msglen)
 {
-	struct stat st;
-	int err;
-
-	a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-		     O_CLOEXEC | O_NOCTTY, 0600);
+	a->fd = atr_logfile_open(path, "audit log", msg, msglen);
 	if (a->fd < 0) {
-		err = -errno;
-		snprintf(msg, msglen, "cannot open audit log %s: %s", path,
-			 strerror(-err));
-		return err;
-	}
-	/* Someone else's file, or one others may write, is not a record. */
-	if (fstat(a->fd, &st) || !S_ISREG(st.st_mode) ||
-	    (st.st_uid != geteuid() && st.st_uid != 0) ||
-	    (st.st_mode & 022)) {
-		snprintf(msg, msglen, "audit log %s must be a regular file of "
-			 "this user or root, writable by no one else", path);
-		close(a->fd);
+		int err = a->fd;
+
 		a->fd = -1;
-		return -EPERM;
+		return err;
 	}
 	return 0;
 }

@@ -1,22 +1,94 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * fs/log.c - one line per event, to stderr in the foreground or to syslog
- * (daemon facility) once detached.  Never pass key bytes or file contents.
+ * (daemon facility) once detached, or to the file of -o log=FILE instead
+ * of syslog.  Never pass key bytes or file contents.
+ *
+ * The destination is the process's, not a mount's: set before any worker
+ * thread starts (atr_log_init(), atr_log_file()) and only
+ * read while they run.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../crypto/codec.h"
 #include "fs_private.h"
 
 static bool log_stderr = true;
+static int log_fd = -1;			/* -o log=FILE; -1: none */
 
 void atr_log_init(bool to_stderr)
 {
 	log_stderr = to_stderr;
-	if (!to_stderr)
+	if (!to_stderr && log_fd < 0)
 		openlog("atrestfs", LOG_PID, LOG_DAEMON);
+}
+
+int atr_logfile_open(const char *path, const char *what, char *msg,
+		     size_t msglen)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+		  O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(msg, msglen, "cannot open %s %s: %s", what, path,
+			 strerror(-err));
+		return err;
+	}
+	/* Someone else's file, or one others may write, is not a record. */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != geteuid() && st.st_uid != 0) ||
+	    (st.st_mode & 022)) {
+		snprintf(msg, msglen, "%s %s must be a regular file of this "
+			 "user or root, writable by no one else", what, path);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+void atr_log_file(int fd)
+{
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = fd;
+}
+
+static const char *prio_name(int prio)
+{
+	return prio <= LOG_ERR ? "error" : prio == LOG_WARNING ? "warning" :
+	       prio == LOG_NOTICE ? "notice" : "info";
+}
+
+/* "2026-12-07T04:05:06Z atrestfs[PID]: error: ...": one write(2), O_APPEND. */
+static void file_line(int prio, const char *safe)
+{
+	char stamp[32], *out;
+	struct tm tm;
+	time_t now = time(NULL);
+	int n;
+
+	if (!gmtime_r(&now, &tm) ||
+	    !strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		strcpy(stamp, "-");
+	n = asprintf(&out, "%s atrestfs[%d]: %s: %s\n", stamp, (int)getpid(),
+		     prio_name(prio), safe);
+	if (n < 0)
+		return;
+	/* Nowhere left to say that the log cannot be written. */
+	if (write(log_fd, out, (size_t)n) != n)
+		(void)0;
+	free(out);
 }
 
 /*
@@ -51,7 +123,9 @@ static void vlog(int prio, const char *fmt, va_list ap)
 	/* One write per line so concurrent threads do not interleave. */
 	if (log_stderr)
 		fprintf(stderr, "atrestfs: %s\n", safe);
-	else
+	if (log_fd >= 0)
+		file_line(prio, safe);
+	else if (!log_stderr)
 		syslog(prio, "%s", safe);
 }
 

@@ -33,6 +33,7 @@ struct mount_args {
 	bool nonempty;
 	struct atr_mount_opts mo;	/* noxattr, writethrough, nouring, readahead= */
 	char state_dir[PATH_MAX];	/* --state-dir, state_dir=; "": default */
+	char log_path[PATH_MAX];	/* log=; "": syslog once detached */
 	char fuse_opts[8192];	/* passed to libfuse as one -o */
 	int lockfd;		/* cli_mount_exclusive()'s; the daemon inherits it */
 };
@@ -59,8 +60,8 @@ static void usage(FILE *f)
 "  -o OPT[,OPT...]      mount options: keyfile=PATH, provider=NAME, slot=N,\n"
 "                       kp.KEY=VALUE, passfile=FILE, state_dir=DIR,\n"
 "                       nonempty, noxattr, writethrough, nouring,\n"
-"                       readahead=KB, and FUSE and mount(8) options such\n"
-"                       as ro, allow_other, noexec\n"
+"                       readahead=KB, log=FILE, and FUSE and mount(8)\n"
+"                       options such as ro, allow_other, noexec\n"
 "  -q, --quiet          print nothing on success\n"
 "  -h, --help           this text\n");
 }
@@ -127,6 +128,18 @@ static int set_state_dir(struct mount_args *a, const char *dir)
 	return 0;
 }
 
+/* log=FILE: an absolute path that fits; where it lies is checked later. */
+static int set_log(struct mount_args *a, const char *path)
+{
+	if (path[0] != '/' || strlen(path) >= sizeof(a->log_path)) {
+		cli_err("log=%s: want an absolute path of a file to append "
+			"the daemon's messages to", path);
+		return -EINVAL;
+	}
+	strcpy(a->log_path, path);
+	return 0;
+}
+
 /*
  * An option for libfuse: known to it (else refused now, before unlocking,
  * not after a passphrase was typed), and room for it.
@@ -190,6 +203,8 @@ static int parse_o(struct mount_args *a, const char *arg)
 			a->mo.nouring = true;
 		else if (!strncmp(o, "readahead=", 10))
 			err = parse_readahead(a, o + 10);
+		else if (!strncmp(o, "log=", 4))
+			err = set_log(a, o + 4);
 		else if (strchr(o, '\\'))
 			/*
 			 * libfuse undoes backslash escapes, which opt_listed()
@@ -339,6 +354,55 @@ static int check_mountpoint(const struct mount_args *a)
 	return 0;
 }
 
+/* Is @path, or would it be once made, inside directory @dir? */
+static bool inside(const char *path, const char *dir)
+{
+	char rd[PATH_MAX], rp[PATH_MAX], parent[PATH_MAX], *slash;
+	size_t n;
+
+	if (!realpath(dir, rd))
+		return false;
+	if (!realpath(path, rp)) {
+		/* Not made yet: where its directory is. */
+		snprintf(parent, sizeof(parent), "%s", path);
+		slash = strrchr(parent, '/');
+		if (slash == parent)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (!realpath(parent, rp))
+			return false;
+	}
+	n = strlen(rd);
+	return !strcmp(rp, rd) || (!strncmp(rp, rd, n) &&
+				  (rp[n] == '/' || n == 1));
+}
+
+/*
+ * log=FILE: never in the volume (the backing directory is untrusted and
+ * would hold the messages in plaintext) nor in the mount (the daemon
+ * would write through itself, and wait on itself).  Opened here, before
+ * any key is asked for: 0 with *@fd, or the exit code after saying why.
+ */
+static int open_log(const struct mount_args *a, int *fd)
+{
+	char msg[PATH_MAX + 128];
+
+	if (inside(a->log_path, a->cipherdir) ||
+	    inside(a->log_path, a->mountpoint)) {
+		cli_err("log=%s is inside the volume %s or its mountpoint %s; "
+			"choose a file outside both (such as under /var/log)",
+			a->log_path, a->cipherdir, a->mountpoint);
+		return EXIT_USAGE;
+	}
+	*fd = atr_logfile_open(a->log_path, "log file", msg, sizeof(msg));
+	if (*fd < 0) {
+		cli_err("log=%s: %s", a->log_path, msg);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 static void args_init(struct mount_args *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -406,7 +470,7 @@ static int do_mount(struct mount_args *a)
 	struct atr_mount *m;
 	struct kek *kek = NULL;
 	struct cli_rb rb;
-	int dirfd, pathfd, err, ret;
+	int dirfd, pathfd, logfd = -1, err, ret;
 	unsigned int slot = 0;
 	pid_t self;
 
@@ -427,6 +491,13 @@ static int do_mount(struct mount_args *a)
 		close(dirfd);
 		return ret;
 	}
+	if (*a->log_path && (ret = open_log(a, &logfd))) {
+		close(dirfd);
+		return ret;
+	}
+	/* From here on the daemon's messages go there as well. */
+	if (logfd >= 0)
+		atr_log_file(logfd);
 	/*
 	 * Wait for a command that changes the volume (rotate-kek rewrites
 	 * headers a daemon would race with); closing dirfd drops the lock.
