@@ -75,6 +75,25 @@ int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
 int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
 		    char *msg, size_t msglen);
 /*
+ * After atr_mount_configure(): where the serving daemon keeps its runtime
+ * record for atrestfs status (@dirfd duplicated: the volume's directory
+ * under state_run_base(), @dirpath for messages), with the mount options
+ * to show there (@options: never key options, which may hold secrets)
+ * and the -o log= file (@log_path, may be NULL).  0 or -errno.
+ */
+int atr_mount_runtime(struct atr_mount *m, int dirfd, const char *dirpath,
+		      const char *options, const char *log_path);
+/*
+ * The runtime record, for its readers: its name for the mount on device
+ * @dev ("mount-MAJ-MIN", in @buf of ATR_RUNTIME_NAME_LEN), and the start
+ * time of process @pid (0: this one) in clock ticks after boot, 0 if it
+ * does not exist; a record whose "start" differs was left by a daemon
+ * that died, and its pid may be another process's now.
+ */
+#define ATR_RUNTIME_NAME_LEN	32
+void atr_runtime_name(dev_t dev, char buf[ATR_RUNTIME_NAME_LEN]);
+unsigned long long atr_runtime_start_time(pid_t pid);
+/*
  * Without a mount: make this machine's record of the volume's files in
  * its state directory @dirfd empty, so that every file as it is now is
  * accepted and recorded from then on (atrestfs trust), or a new volume

@@ -141,6 +141,7 @@ struct atr_mount {
 	struct audit *audit;		/* audit.c; NULL: no audit log; immutable */
 	struct vol_options *opt;	/* verified optional settings; NULL: none */
 	struct fstate *fstate;		/* filestate.c; NULL: no state directory */
+	struct runtime *run;		/* runtime.c; NULL: no runtime record */
 	uint8_t uuid[VOL_UUID_LEN];	/* the volume's; atr_mount_configure() */
 	struct atr_inode root;		/* never freed through the table */
 	pthread_mutex_t itable_lock;
@@ -160,6 +161,27 @@ void atr_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 void atr_inode_path(const struct atr_inode *ai, char *buf, size_t len);
 void atr_log_inode(int prio, const struct atr_inode *ai, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * runtime.c: the daemon's record for atrestfs status.  runtime_new()
+ * duplicates @dirfd (the volume's runtime directory, @dirpath in
+ * messages) and copies @options and @log_path; @kek is borrowed for the
+ * record's MAC.  In the serving process, once mounted, runtime_start()
+ * writes the record (pid, @backing, @mountpoint: its realpath) and takes
+ * the log's warnings and errors into it; runtime_stop() (after the
+ * workers) removes it.  0 or -errno; a failure only costs status its view.
+ */
+struct runtime;
+int runtime_new(int dirfd, const char *dirpath,
+		const uint8_t uuid[VOL_UUID_LEN], const struct kek *kek,
+		const char *options, const char *log_path,
+		struct runtime **out);
+int runtime_start(struct runtime *r, const char *backing,
+		  const char *mountpoint);
+void runtime_stop(struct runtime *r);
+void runtime_free(struct runtime *r);
+/* log.c: @fn gets each warning and error line (escaped); NULL: none. */
+void atr_log_tap(void (*fn)(void *arg, const char *line), void *arg);
 
 /*
  * policy.c: the access policy (allow_uids, allow_gids), checked by a

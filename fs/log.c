@@ -2,10 +2,11 @@
 /*
  * fs/log.c - one line per event, to stderr in the foreground or to syslog
  * (daemon facility) once detached, or to the file of -o log=FILE instead
- * of syslog.  Never pass key bytes or file contents.
+ * of syslog; warnings and errors also to the tap (runtime.c's record of
+ * the last errors).  Never pass key bytes or file contents.
  *
  * The destination is the process's, not a mount's: set before any worker
- * thread starts (atr_log_init(), atr_log_file()) and only
+ * thread starts (atr_log_init(), atr_log_file(), atr_log_tap()) and only
  * read while they run.
  */
 #include <errno.h>
@@ -23,6 +24,8 @@
 
 static bool log_stderr = true;
 static int log_fd = -1;			/* -o log=FILE; -1: none */
+static void (*log_tap)(void *arg, const char *line);
+static void *log_tap_arg;
 
 void atr_log_init(bool to_stderr)
 {
@@ -62,6 +65,12 @@ void atr_log_file(int fd)
 	if (log_fd >= 0)
 		close(log_fd);
 	log_fd = fd;
+}
+
+void atr_log_tap(void (*fn)(void *arg, const char *line), void *arg)
+{
+	log_tap = fn;
+	log_tap_arg = arg;
 }
 
 static const char *prio_name(int prio)
@@ -127,6 +136,8 @@ static void vlog(int prio, const char *fmt, va_list ap)
 		file_line(prio, safe);
 	else if (!log_stderr)
 		syslog(prio, "%s", safe);
+	if (log_tap && prio <= LOG_WARNING)
+		log_tap(log_tap_arg, safe);
 }
 
 void atr_log(int prio, const char *fmt, ...)

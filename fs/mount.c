@@ -156,6 +156,13 @@ int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
 			   msglen);
 }
 
+int atr_mount_runtime(struct atr_mount *m, int dirfd, const char *dirpath,
+		      const char *options, const char *log_path)
+{
+	return runtime_new(dirfd, dirpath, m->uuid, m->kek, options, log_path,
+			   &m->run);
+}
+
 int atr_files_reset(int dirfd)
 {
 	return fstate_reset(dirfd);
@@ -226,6 +233,7 @@ void atr_mount_free(struct atr_mount *m)
 	if (m->names_key)
 		secmem_free(m->names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
 	fstate_free(m->fstate);
+	runtime_free(m->run);
 	audit_close(m->audit);
 	free(m->opt);
 	free(m->backing);
@@ -490,7 +498,10 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 			strerror(-ret));
 	} else {
 		set_readahead(real, m->opt_mnt.readahead_kb);
+		if (m->run)
+			runtime_start(m->run, m->backing, real);
 		ret = serve(m, se, real);
+		runtime_stop(m->run);
 	}
 	status = ret < 0 ? 1 : 0;
 	fuse_session_unmount(se);

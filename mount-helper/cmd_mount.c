@@ -403,6 +403,57 @@ static int open_log(const struct mount_args *a, int *fd)
 	return 0;
 }
 
+/*
+ * The options atrestfs status shows for this mount: ours and those for
+ * FUSE, never key options (a kp. setting may be a secret).
+ */
+static void shown_options(const struct mount_args *a, char *buf, size_t len)
+{
+	char ra[32] = "";
+	size_t n;
+
+	if (a->mo.readahead_kb >= 0)
+		snprintf(ra, sizeof(ra), "readahead=%d,", a->mo.readahead_kb);
+	/* @len holds all of them: cut short, they would still be shown. */
+	if (snprintf(buf, len, "%s%s%s%s%s%s", a->nonempty ? "nonempty," : "",
+		     a->mo.noxattr ? "noxattr," : "",
+		     a->mo.writethrough ? "writethrough," : "",
+		     a->mo.nouring ? "nouring," : "", ra, a->fuse_opts) < 0)
+		buf[0] = '\0';
+	n = strlen(buf);
+	if (n && buf[n - 1] == ',')
+		buf[n - 1] = '\0';
+}
+
+/*
+ * Where the daemon keeps its runtime record for atrestfs status; without
+ * one (a user with no $XDG_RUNTIME_DIR), status shows less, and says so.
+ */
+static void runtime_dir(const struct mount_args *a, struct atr_mount *m,
+			const struct vol_config *cfg, const char *options)
+{
+	char base[STATE_PATH_MAX], msg[KEYPROV_MSG_MAX] = "";
+	struct state_dir sd = { .fd = -1 };
+	int err;
+
+	err = state_run_base(geteuid(), base, sizeof(base), msg, sizeof(msg));
+	if (err == -ENOENT)
+		return;
+	if (!err)
+		err = state_open(&sd, base, cfg->uuid, msg, sizeof(msg));
+	if (!err)
+		err = atr_mount_runtime(m, sd.fd, sd.path, options,
+					a->log_path);
+	state_close(&sd);
+	if (err) {
+		char w[KEYPROV_MSG_MAX + 64];
+
+		snprintf(w, sizeof(w), "atrestfs status will not show this "
+			 "mount's daemon: %s", *msg ? msg : strerror(-err));
+		cli_warn(w);
+	}
+}
+
 static void args_init(struct mount_args *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -463,7 +514,7 @@ static void check_headers(const char *dir, int dirfd)
 static int do_mount(struct mount_args *a)
 {
 	char msg[KEYPROV_MSG_MAX] = "";
-	char real[PATH_MAX], *fargv[4];
+	char real[PATH_MAX], *fargv[4], shown[sizeof(a->fuse_opts) + 64];
 	const char *state_dir = *a->state_dir ? a->state_dir : NULL;
 	int rbflags = CLI_RB_NOTICE | (a->foreground ? 0 : CLI_RB_LOG);
 	struct vol_config cfg;
@@ -535,6 +586,7 @@ static int do_mount(struct mount_args *a)
 	 * are the caller's (gocryptfs does the same); the kernel's own checks
 	 * would then cost a GETATTR after every change to a directory.
 	 */
+	shown_options(a, shown, sizeof(shown));
 	if (add_fsname(a, real) || add_fuse_opt(a, "subtype=atrestfs") ||
 	    ((opt_listed(a->fuse_opts, "allow_other") ||
 	      opt_listed(a->fuse_opts, "allow_root")) &&
@@ -562,6 +614,7 @@ static int do_mount(struct mount_args *a)
 		state_close(&rb.sd);
 		return EXIT_VOLUME;
 	}
+	runtime_dir(a, m, &cfg, shown);
 	/* The daemon checks each file against this machine's record. */
 	ret = cli_rollback_files(a->cipherdir, state_dir, &cfg, &rb, m,
 				 rbflags);
