@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -358,6 +357,25 @@ int cli_open_locked(const char *dir, struct cli_keyopts *o, int *dirfd,
 	return ret;
 }
 
+int cli_load_unverified(const char *dir, struct vol_config *cfg)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	int dirfd, err;
+
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		cli_err("%s: %s", dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	err = volconf_load(dirfd, cfg, msg, sizeof(msg));
+	close(dirfd);
+	if (err) {
+		cli_err("%s: %s", dir, msg);
+		return EXIT_VOLUME;
+	}
+	return 0;
+}
+
 int cli_lock(int dirfd)
 {
 	int err = volconf_lock(dirfd, false);
@@ -453,6 +471,7 @@ static void usage(FILE *f)
 "  keyslot list|add|remove|...  manage the wrapped copies of the volume key\n"
 "  passwd CIPHERDIR             change a passphrase keyslot's passphrase\n"
 "  config CIPHERDIR             show or change the audit log and access policy\n"
+"  status CIPHERDIR|MOUNTPOINT  the volume's settings, mounts and last errors\n"
 "  trust CIPHERDIR              accept its atrestfs.conf as the newest seen here\n"
 "  fsck CIPHERDIR               check every file of the volume\n"
 "  path CIPHERDIR PATH          the backing path of a path in the mount\n"
@@ -520,6 +539,8 @@ int main(int argc, char **argv)
 		return cmd_destroy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rekey"))
 		return cmd_rekey(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(cmd, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);

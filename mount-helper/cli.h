@@ -253,9 +253,21 @@ int cli_open_locked(const char *dir, struct cli_keyopts *o, int *dirfd,
  * command holds it (it may sit at a prompt for minutes).  0 or -errno.
  */
 int cli_lock(int dirfd);
+/*
+ * What @dir's atrestfs.conf says without the key (list, config, status):
+ * validated by volconf_load() but not authenticated.  0, or the exit
+ * code after saying why on stderr.
+ */
+int cli_load_unverified(const char *dir, struct vol_config *cfg);
 
 /* cmd_keyslot.c */
 int cmd_keyslot(int argc, char **argv);
+/*
+ * The keyslots of @cfg as a JSON array (keyslot list --json, status
+ * --json) and one as a line of text: a field added here shows in both.
+ */
+void cli_keyslots_json(FILE *f, const struct vol_config *cfg);
+void cli_keyslot_line(FILE *f, const struct vol_keyslot *ks);
 int cmd_passwd(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 /*
@@ -318,6 +330,9 @@ int cmd_fsck(int argc, char **argv);
 
 /* cmd_header.c */
 int cmd_header(int argc, char **argv);
+
+/* cmd_status.c */
+int cmd_status(int argc, char **argv);
 
 /*
  * rollback.c: an older atrestfs.conf or file refused.  Every command that

@@ -86,29 +86,6 @@ static void usage(FILE *f)
 "  -h, --help                       this text\n", VOL_MAX_SLOTS);
 }
 
-/*
- * list and config show what atrestfs.conf says without the key: validated
- * by volconf_load() but not yet authenticated.  0, or an exit code (reported).
- */
-static int load_unverified(const char *dir, struct vol_config *cfg)
-{
-	char msg[KEYPROV_MSG_MAX] = "";
-	int dirfd, err;
-
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		cli_err("%s: %s", dir, strerror(errno));
-		return EXIT_VOLUME;
-	}
-	err = volconf_load(dirfd, cfg, msg, sizeof(msg));
-	close(dirfd);
-	if (err) {
-		cli_err("%s: %s", dir, msg);
-		return EXIT_VOLUME;
-	}
-	return 0;
-}
-
 const char *cli_slot_state(const struct vol_keyslot *ks)
 {
 	if (ks->state == VOL_SLOT_DISABLED)
@@ -118,41 +95,62 @@ const char *cli_slot_state(const struct vol_keyslot *ks)
 	return vol_slot_active(ks, (int64_t)time(NULL)) ? "enabled" : "expired";
 }
 
-static void list_json(const struct vol_config *cfg, const char *uuid)
+void cli_keyslots_json(FILE *f, const struct vol_config *cfg)
 {
 	char when[VOL_TIME_LEN + 1];
 	const struct vol_keyslot *ks;
 	unsigned int i, j;
 
-	printf("{\"volume\":\"%s\",\"authenticated\":false,\"keyslots\":[", uuid);
+	fputc('[', f);
 	for (i = 0; i < cfg->nslots; i++) {
 		ks = &cfg->slots[i];
-		printf("%s{\"slot\":%u,\"provider\":", i ? "," : "",
-		       ks->number);
-		cli_json_str(stdout, ks->provider);
-		printf(",\"key_id\":");
-		cli_json_str(stdout, ks->key_id);
-		printf(",\"key_version\":%u,\"algorithm\":", ks->key_version);
-		cli_json_str(stdout, ks->algorithm);
-		printf(",\"params\":{");
+		fprintf(f, "%s{\"slot\":%u,\"provider\":", i ? "," : "",
+			ks->number);
+		cli_json_str(f, ks->provider);
+		fprintf(f, ",\"key_id\":");
+		cli_json_str(f, ks->key_id);
+		fprintf(f, ",\"key_version\":%u,\"algorithm\":", ks->key_version);
+		cli_json_str(f, ks->algorithm);
+		fprintf(f, ",\"params\":{");
 		for (j = 0; j < ks->nparams; j++) {
-			printf("%s", j ? "," : "");
-			cli_json_str(stdout, ks->params[j].key);
-			putchar(':');
-			cli_json_str(stdout, ks->params[j].value);
+			fprintf(f, "%s", j ? "," : "");
+			cli_json_str(f, ks->params[j].key);
+			fputc(':', f);
+			cli_json_str(f, ks->params[j].value);
 		}
-		printf("},\"label\":");
-		cli_json_str(stdout, ks->label);
-		printf(",\"state\":\"%s\",\"expires\":", cli_slot_state(ks));
+		fprintf(f, "},\"label\":");
+		cli_json_str(f, ks->label);
+		fprintf(f, ",\"state\":\"%s\",\"expires\":", cli_slot_state(ks));
 		if (ks->expires) {
 			vol_time_str(ks->expires, when);
-			printf("\"%s\"", when);
+			fprintf(f, "\"%s\"", when);
 		} else {
-			printf("null");
+			fprintf(f, "null");
 		}
-		printf("}");
+		fputc('}', f);
 	}
-	printf("]}\n");
+	fputc(']', f);
+}
+
+void cli_keyslot_line(FILE *f, const struct vol_keyslot *ks)
+{
+	char when[VOL_TIME_LEN + 1];
+	unsigned int j;
+
+	fprintf(f, "%u: provider=%s key_id=%s key_version=%u algorithm=%s",
+		ks->number, ks->provider, ks->key_id, ks->key_version,
+		ks->algorithm);
+	for (j = 0; j < ks->nparams; j++)
+		fprintf(f, " %s=%s", ks->params[j].key, ks->params[j].value);
+	if (strcmp(cli_slot_state(ks), "enabled"))
+		fprintf(f, " state=%s", cli_slot_state(ks));
+	if (ks->expires) {
+		vol_time_str(ks->expires, when);
+		fprintf(f, " expires=%s", when);
+	}
+	if (ks->label[0])
+		fprintf(f, " label=\"%s\"", ks->label);
+	fputc('\n', f);
 }
 
 static int list(int argc, char **argv)
@@ -164,7 +162,7 @@ static int list(int argc, char **argv)
 	};
 	char uuid[VOL_UUID_STR_LEN + 1];
 	struct vol_config cfg;
-	unsigned int i, j;
+	unsigned int i;
 	int c, ret, json = 0;
 	const char *dir;
 
@@ -181,36 +179,21 @@ static int list(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	dir = argv[optind];
-	ret = load_unverified(dir, &cfg);
+	ret = cli_load_unverified(dir, &cfg);
 	if (ret)
 		return ret;
 	vol_uuid_str(cfg.uuid, uuid);
 	if (json) {
-		list_json(&cfg, uuid);
+		printf("{\"volume\":\"%s\",\"authenticated\":false,"
+		       "\"keyslots\":", uuid);
+		cli_keyslots_json(stdout, &cfg);
+		printf("}\n");
 		return EXIT_OK;
 	}
 	printf("volume %s: %u keyslot%s (not yet authenticated: mount "
 	       "checks the MAC)\n", uuid, cfg.nslots, cfg.nslots == 1 ? "" : "s");
-	for (i = 0; i < cfg.nslots; i++) {
-		const struct vol_keyslot *ks = &cfg.slots[i];
-
-		char when[VOL_TIME_LEN + 1];
-
-		printf("%u: provider=%s key_id=%s key_version=%u algorithm=%s",
-		       ks->number, ks->provider, ks->key_id, ks->key_version,
-		       ks->algorithm);
-		for (j = 0; j < ks->nparams; j++)
-			printf(" %s=%s", ks->params[j].key, ks->params[j].value);
-		if (strcmp(cli_slot_state(ks), "enabled"))
-			printf(" state=%s", cli_slot_state(ks));
-		if (ks->expires) {
-			vol_time_str(ks->expires, when);
-			printf(" expires=%s", when);
-		}
-		if (ks->label[0])
-			printf(" label=\"%s\"", ks->label);
-		printf("\n");
-	}
+	for (i = 0; i < cfg.nslots; i++)
+		cli_keyslot_line(stdout, &cfg.slots[i]);
 	return EXIT_OK;
 }
 
@@ -329,7 +312,7 @@ static int show_config(const char *dir)
 	unsigned int i;
 	int ret;
 
-	ret = load_unverified(dir, &cfg);
+	ret = cli_load_unverified(dir, &cfg);
 	if (ret)
 		return ret;
 	o = &cfg.opt;
@@ -766,7 +749,7 @@ static int passwd_check(const struct ks_args *a)
 
 	if (strcmp(a->unlock.provider, "passphrase"))
 		return 0;		/* -P other: run() says what it opened */
-	ret = load_unverified(a->dir, &cfg);
+	ret = cli_load_unverified(a->dir, &cfg);
 	if (ret)
 		return ret;
 	if (slot >= 0)

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# atrestfs status, and the daemon's log file (-o log=FILE): status shows
+# what the test set up (config, keyslots, audit and policy, the mount, its
+# daemon's pid, options and log file), both as text and as JSON parsed by
+# python3; a bad header planted offline gives its line in the log file,
+# and status shows it among the last errors.
+. "$(dirname "$0")/lib.sh"
+
+C=$WORK/c M=$WORK/m LOG=$WORK/logs/daemon.log
+
+# jget JSONFILE EXPR: EXPR (python, over the object d) printed
+jget() {
+	/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$1" "$2" || fail "status output is not JSON: $(cat "$1")"
+}
+
+# want WHAT GOT EXPECTED
+want() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+new_volume "$C" --extent-size 8192 --audit-file "$WORK/audit.log" \
+	--allow-uid 0 --allow-uid 4242 --allow-gid 0
+"$ATR" keyslot add -q --keyfile "$C.key" --new-provider keyfile \
+	--new-keyfile "$WORK/second.key" --label "second key" "$C" || fail "keyslot add"
+"$ATR" keyslot expire -q --keyfile "$C.key" "$C" 1 2999-12-31 || fail "keyslot expire"
+conf_field() {
+	sed -n "s/^$1 = \"\\{0,1\\}\\([^\";]*\\)\"\\{0,1\\};/\\1/p" "$C/atrestfs.conf"
+}
+uuid=$(conf_field volume_uuid)
+kek=$(conf_field kek_id)
+[ -n "$uuid" ] && [ -n "$kek" ] || fail "cannot read uuid and kek_id from atrestfs.conf"
+
+# Not mounted: the config as the test made it.
+"$ATR" status --json "$C" >"$WORK/s.json" || fail "status --json exited $?"
+want volume "$(jget "$WORK/s.json" 'd["volume"]')" "$uuid"
+want directory "$(jget "$WORK/s.json" 'd["directory"]')" "$(realpath "$C")"
+want authenticated "$(jget "$WORK/s.json" 'd["authenticated"]')" False
+want format "$(jget "$WORK/s.json" 'd["format_version"]')" 2
+want generation "$(jget "$WORK/s.json" 'd["generation"]')" 3
+want extent_size "$(jget "$WORK/s.json" 'd["extent_size"]')" 8192
+want names "$(jget "$WORK/s.json" 'd["names"]')" plain
+want kek_id "$(jget "$WORK/s.json" 'd["kek_id"]')" "$kek"
+want keyslots "$(jget "$WORK/s.json" '[k["provider"] for k in d["keyslots"]]')" \
+	"['keyfile', 'keyfile']"
+want "keyslot 1 key_id" "$(jget "$WORK/s.json" 'd["keyslots"][1]["key_id"]')" \
+	"$("$ATR" keyslot list --json "$C" | /usr/bin/python3 -c \
+		'import json, sys; print(json.load(sys.stdin)["keyslots"][1]["key_id"])')"
+want "keyslot 1" "$(jget "$WORK/s.json" \
+	'[d["keyslots"][1][k] for k in ("slot", "label", "state", "expires")]')" \
+	"[1, 'second key', 'enabled', '2999-12-31T00:00:00Z']"
+want "keyslot 0 expires" "$(jget "$WORK/s.json" 'd["keyslots"][0]["expires"]')" None
+want audit "$(jget "$WORK/s.json" 'd["audit"]')" \
+	"{'file': '$WORK/audit.log', 'syslog': False}"
+want policy "$(jget "$WORK/s.json" 'd["policy"]')" \
+	"{'allow_uids': [0, 4242], 'allow_gids': [0]}"
+want mounted "$(jget "$WORK/s.json" 'd["mounted"]')" False
+want mounts "$(jget "$WORK/s.json" 'd["mounts"]')" "[]"
+"$ATR" status "$C" >"$WORK/s.txt" || fail "status exited $?"
+grep -q "^extent size: *8192$" "$WORK/s.txt" || fail "text status: $(cat "$WORK/s.txt")"
+grep -q "^mounted: *no$" "$WORK/s.txt" || fail "text status: $(cat "$WORK/s.txt")"
+grep -q '^  1: provider=keyfile .* expires=2999-12-31T00:00:00Z label="second key"$' \
+	"$WORK/s.txt" || fail "text status: $(cat "$WORK/s.txt")"
+ok "status of a volume not mounted"
+
+expect 4 "no atrestfs.conf" "$ATR" status "$WORK"
+expect 4 "No such file" "$ATR" status "$WORK/none"
+expect 2 "Usage" "$ATR" status
+ok "status of what is not a volume"
+
+# -o log=FILE is checked before anything is unlocked.
+mkdir -p "$M" "$WORK/logs"
+expect 2 "absolute path" "$ATR" mount --keyfile "$C.key" -o log=rel.log "$C" "$M"
+expect 2 "inside the volume" "$ATR" mount --keyfile "$C.key" -o "log=$C/x.log" "$C" "$M"
+expect 2 "inside the volume" "$ATR" mount --keyfile "$C.key" -o "log=$M/x.log" "$C" "$M"
+install -m 0666 /dev/null "$WORK/logs/open.log"
+expect 1 "writable by no one else" "$ATR" mount --keyfile "$C.key" \
+	-o "log=$WORK/logs/open.log" "$C" "$M"
+is_mounted "$M" && fail "mounted with a bad log="
+[ -e "$C/x.log" ] || [ -e "$M/x.log" ] && fail "log file made in the volume"
+ok "log= refused: relative, in the volume or mount, writable by others"
+
+# Files to damage later; the log file is made 0600.
+mount_with "$C" "$M" --keyfile "$C.key" -o "log=$LOG,noxattr,readahead=512"
+[ "$(stat -c %a "$LOG")" = 600 ] || fail "log file mode $(stat -c %a "$LOG")"
+grep -q "info: mounted $C on $M" "$LOG" || fail "no mount line in $LOG: $(cat "$LOG")"
+echo hello >"$M/good"
+head -c 20000 /dev/urandom >"$M/badhdr"
+unmount_vol "$M"
+grep -q "info: unmounted $M" "$LOG" || fail "no unmount line in $LOG"
+"$ATR" status --json "$C" >"$WORK/s.json" || fail "status --json exited $?"
+want "mounted after unmount" "$(jget "$WORK/s.json" 'd["mounted"]')" False
+
+hdr=$(getfattr --absolute-names -e hex -n user.atrestfs.hdr "$C/badhdr" |
+	sed -n 's/^user.atrestfs.hdr=0x//p')
+setfattr -n user.atrestfs.hdr \
+	-v "0x${hdr:0:100}$(printf %02x $((0x${hdr:100:2} ^ 1)))${hdr:102}" "$C/badhdr"
+
+mount_with "$C" "$M" --keyfile "$C.key" -o "log=$LOG,noxattr,readahead=512"
+expect_eio cat "$M/badhdr"
+[ "$(cat "$M/good")" = hello ] || fail "good file unreadable"
+grep -q "error: $C/badhdr: .*header" "$LOG" || fail "no bad header line in $LOG: $(cat "$LOG")"
+
+# Given the mount point, status finds the volume, the mount and its daemon.
+"$ATR" status --json "$M" >"$WORK/s.json" || fail "status --json exited $?"
+want directory "$(jget "$WORK/s.json" 'd["directory"]')" "$(realpath "$C")"
+want mounted "$(jget "$WORK/s.json" 'd["mounted"]')" True
+want mountpoint "$(jget "$WORK/s.json" '[m["mountpoint"] for m in d["mounts"]]')" "['$M']"
+want pid "$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]["pid"]')" "${MPID[$M]}"
+want log "$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]["log"]')" "$LOG"
+want options "$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]["options"].split(",")[:2]')" \
+	"['noxattr', 'readahead=512']"
+jget "$WORK/s.json" 'd["mounts"][0]["daemon"]["errors"][-1]["message"]' >"$WORK/err"
+grep -q "^$C/badhdr: .*header" "$WORK/err" || fail "status error: $(cat "$WORK/err")"
+jget "$WORK/s.json" 'd["mounts"][0]["daemon"]["errors"][-1]["time"]' |
+	grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' || fail "error time"
+"$ATR" status "$C" >"$WORK/s.txt" || fail "status exited $?"
+grep -q "^  daemon pid: *${MPID[$M]}$" "$WORK/s.txt" || fail "text status: $(cat "$WORK/s.txt")"
+grep -q "^    .*Z $C/badhdr: .*header" "$WORK/s.txt" || fail "text status: $(cat "$WORK/s.txt")"
+ok "status --json of a mount: pid, options, log, the bad header"
+
+# A daemon that died leaves its record and a dead mount: status says so
+# rather than show a pid that may be another process's now.
+kill -9 "${MPID[$M]}"
+wait "${MPID[$M]}" 2>/dev/null
+unset "MPID[$M]"
+"$ATR" status --json "$C" >"$WORK/s.json" || fail "status --json exited $?"
+want "dead daemon" "$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]')" None
+jget "$WORK/s.json" 'd["mounts"][0]["daemon_unknown"]' | grep -q "no longer runs" ||
+	fail "dead daemon: $(cat "$WORK/s.json")"
+fusermount3 -u "$M" || umount -l "$M"
+ok "status of a mount whose daemon died"
