@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
@@ -374,6 +375,27 @@ int cli_load_unverified(const char *dir, struct vol_config *cfg)
 		return EXIT_VOLUME;
 	}
 	return 0;
+}
+
+int cli_show_args(int argc, char **argv, const struct option *opts,
+		  void (*usage)(FILE *), int *json)
+{
+	int c;
+
+	*json = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			*json = 1;
+			continue;
+		}
+		usage(c == 'h' ? stdout : stderr);
+		return c == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
 }
 
 int cli_lock(int dirfd)

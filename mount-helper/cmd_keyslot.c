@@ -156,28 +156,18 @@ void cli_keyslot_line(FILE *f, const struct vol_keyslot *ks)
 static int list(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_SHOW_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	char uuid[VOL_UUID_STR_LEN + 1];
 	struct vol_config cfg;
 	unsigned int i;
-	int c, ret, json = 0;
+	int ret, json;
 	const char *dir;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = 1;
-			continue;
-		}
-		usage(c == 'h' ? stdout : stderr);
-		return c == 'h' ? EXIT_OK : EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	ret = cli_show_args(argc, argv, opts, usage, &json);
+	if (ret >= 0)
+		return ret;
 	dir = argv[optind];
 	ret = cli_load_unverified(dir, &cfg);
 	if (ret)

@@ -329,25 +329,15 @@ static void print_json(const struct status *s)
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_SHOW_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct status *s;
-	int c, ret, json = 0;
+	int ret, json;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = 1;
-			continue;
-		}
-		usage(c == 'h' ? stdout : stderr);
-		return c == 'h' ? EXIT_OK : EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	ret = cli_show_args(argc, argv, opts, usage, &json);
+	if (ret >= 0)
+		return ret;
 	/* Records of up to 16 mounts: too large for the stack. */
 	s = calloc(1, sizeof(*s));
 	if (!s) {

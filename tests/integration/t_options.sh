@@ -8,8 +8,8 @@
 MAN=$TOP/man/atrestfs.8
 
 # Long options of a source file's getopt_long tables, with those of the
-# shared CLI_UNLOCK_OPTIONS, CLI_NEWKEY_OPTIONS and CLI_POLICY_OPTIONS
-# (mount-helper/cli.h) where the file uses them.
+# shared CLI_UNLOCK_OPTIONS, CLI_NEWKEY_OPTIONS, CLI_POLICY_OPTIONS and
+# CLI_SHOW_OPTIONS (mount-helper/cli.h) where the file uses them.
 table_opts() {
 	sed -n 's/.*{ *"\([a-z0-9-]*\)", *\(no\|required\|optional\)_argument.*/--\1/p'
 }
@@ -17,7 +17,8 @@ src_opts() {
 	local m
 	{
 		table_opts <"$1"
-		for m in CLI_UNLOCK_OPTIONS CLI_NEWKEY_OPTIONS CLI_POLICY_OPTIONS; do
+		for m in CLI_UNLOCK_OPTIONS CLI_NEWKEY_OPTIONS CLI_POLICY_OPTIONS \
+			 CLI_SHOW_OPTIONS; do
 			grep -q "$m" "$1" || continue
 			sed -n "/^#define $m/,/[^\\]\$/p" \
 				"$TOP/mount-helper/cli.h" | table_opts
