@@ -192,6 +192,13 @@ void atr_log_init(bool to_stderr);
  */
 void atr_log_file(int fd);
 /*
+ * One line only to where a detached daemon logs (the -o log= file, else
+ * syslog), for a mount refused before the daemon exists: a mount at boot
+ * has no terminal to say it on.  The caller says it on stderr itself.
+ */
+void atr_log_daemon(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
  * Open @path to append records to (the audit log, -o log=): O_APPEND,
  * made 0600, never through a symbolic link; refused (-EPERM) unless it is
  * a regular file of this user or root that no one else may write.  The

@@ -140,6 +140,24 @@ static void vlog(int prio, const char *fmt, va_list ap)
 		log_tap(log_tap_arg, safe);
 }
 
+void atr_log_daemon(int prio, const char *fmt, ...)
+{
+	char line[1024], safe[4 * sizeof(line)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	escape(line, safe);
+	if (log_fd >= 0) {
+		file_line(prio, safe);
+		return;
+	}
+	openlog("atrestfs", LOG_PID, LOG_DAEMON);
+	syslog(prio, "%s", safe);
+	closelog();
+}
+
 void atr_log(int prio, const char *fmt, ...)
 {
 	va_list ap;

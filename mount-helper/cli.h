@@ -365,16 +365,17 @@ int cli_state_open(const char *dir, const char *state_dir,
 
 enum {
 	CLI_RB_NOTICE = 1,	/* say so when this machine had no record */
-	CLI_RB_LOG = 2,		/* a refusal also goes to syslog (detached) */
+	CLI_RB_LOG = 2,		/* a refusal also goes to the daemon's log */
 };
 /*
  * After cli_unlock() of the volume @dir: refuse @cfg if it is older than
  * what this machine has seen for it (state in @state_dir), else record
  * its generation.  0, or the exit code after saying why on stderr (and
- * with CLI_RB_LOG in syslog, once): EXIT_VOLUME for an older config or a
- * record that fails its MAC (naming "atrestfs trust"), EXIT_FAIL for a
- * state directory that others could write.  One that cannot be made
- * only warns: there is nothing to check against.
+ * with CLI_RB_LOG in the daemon's log, syslog or -o log=, once):
+ * EXIT_VOLUME for an older config or a record that fails its MAC (naming
+ * "atrestfs trust"), EXIT_FAIL for a state directory that others could
+ * write.  One that cannot be made only warns: there is nothing to check
+ * against.
  */
 int cli_rollback_check(const char *dir, const char *state_dir,
 		       const struct vol_config *cfg, const struct kek *kek,

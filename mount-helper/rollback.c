@@ -103,11 +103,8 @@ static void refuse(bool log, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	cli_err("%s", line);
-	if (log) {
-		openlog("atrestfs", LOG_PID, LOG_DAEMON);
-		syslog(LOG_ERR, "%s", line);
-		closelog();
-	}
+	if (log)
+		atr_log_daemon(LOG_ERR, "%s", line);
 }
 
 /* @rb: keep the state directory open there, and leave the notice to it. */

@@ -131,3 +131,15 @@ jget "$WORK/s.json" 'd["mounts"][0]["daemon_unknown"]' | grep -q "no longer runs
 	fail "dead daemon: $(cat "$WORK/s.json")"
 fusermount3 -u "$M" || umount -l "$M"
 ok "status of a mount whose daemon died"
+
+# A mount refused before its daemon exists (an older config put back)
+# says so in the log file too: mounted at boot, no one sees its stderr.
+cp "$C/atrestfs.conf" "$WORK/old.conf"
+"$ATR" keyslot remove -q --keyfile "$C.key" "$C" 1 || fail "keyslot remove"
+cp "$WORK/old.conf" "$C/atrestfs.conf"
+expect 4 "older copy of the config" "$ATR" mount --keyfile "$C.key" \
+	-o "log=$LOG" "$C" "$M"
+is_mounted "$M" && fail "mounted an older config"
+grep -q "atrestfs\[[0-9]*\]: error: $C: .*older copy of the config" "$LOG" ||
+	fail "no refusal in $LOG: $(tail -3 "$LOG")"
+ok "a refused mount logs to the log= file"
