@@ -157,8 +157,13 @@ static int gather(const char *arg, struct status *s)
 	int ret;
 
 	if (!realpath(arg, real)) {
-		cli_err("%s: %s", arg, strerror(errno));
-		return EXIT_VOLUME;
+		/* A mount whose daemon died answers nothing, not even stat(2). */
+		if (errno != ENOTCONN || arg[0] != '/' ||
+		    strlen(arg) >= sizeof(real)) {
+			cli_err("%s: %s", arg, strerror(errno));
+			return EXIT_VOLUME;
+		}
+		strcpy(real, arg);
 	}
 	/* MOUNTPOINT of an atrestfs mount: its source is the volume. */
 	if (mountinfo_source_at(real, s->dir, sizeof(s->dir)) != 1)
