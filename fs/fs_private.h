@@ -182,6 +182,9 @@ void runtime_stop(struct runtime *r);
 void runtime_free(struct runtime *r);
 /* log.c: @fn gets each warning and error line (escaped); NULL: none. */
 void atr_log_tap(void (*fn)(void *arg, const char *line), void *arg);
+/* Now, in UTC, as log lines stamp it: 2026-12-07T04:05:06Z. */
+#define ATR_LOG_STAMP_LEN	32
+void atr_log_stamp(char stamp[ATR_LOG_STAMP_LEN]);
 
 /*
  * policy.c: the access policy (allow_uids, allow_gids), checked by a

@@ -79,24 +79,31 @@ static const char *prio_name(int prio)
 	       prio == LOG_NOTICE ? "notice" : "info";
 }
 
+void atr_log_stamp(char stamp[ATR_LOG_STAMP_LEN])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&now, &tm) ||
+	    !strftime(stamp, ATR_LOG_STAMP_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		strcpy(stamp, "-");
+}
+
 /* "2026-12-07T04:05:06Z atrestfs[PID]: error: ...": one write(2), O_APPEND. */
 static void file_line(int prio, const char *safe)
 {
-	char stamp[32], *out;
-	struct tm tm;
-	time_t now = time(NULL);
+	char stamp[ATR_LOG_STAMP_LEN], *out;
+	ssize_t w;
 	int n;
 
-	if (!gmtime_r(&now, &tm) ||
-	    !strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		strcpy(stamp, "-");
+	atr_log_stamp(stamp);
 	n = asprintf(&out, "%s atrestfs[%d]: %s: %s\n", stamp, (int)getpid(),
 		     prio_name(prio), safe);
 	if (n < 0)
 		return;
 	/* Nowhere left to say that the log cannot be written. */
-	if (write(log_fd, out, (size_t)n) != n)
-		(void)0;
+	w = write(log_fd, out, (size_t)n);
+	(void)w;
 	free(out);
 }
 
@@ -123,12 +130,26 @@ static void escape(const char *in, char *out)
 	*out = '\0';
 }
 
-static void vlog(int prio, const char *fmt, va_list ap)
+/*
+ * @daemon_only: only where a detached daemon logs (atr_log_daemon()),
+ * never stderr or the tap.
+ */
+static void vlog(int prio, bool daemon_only, const char *fmt, va_list ap)
 {
 	char line[1024], safe[4 * sizeof(line)];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	escape(line, safe);
+	if (daemon_only) {
+		if (log_fd >= 0) {
+			file_line(prio, safe);
+		} else {
+			openlog("atrestfs", LOG_PID, LOG_DAEMON);
+			syslog(prio, "%s", safe);
+			closelog();
+		}
+		return;
+	}
 	/* One write per line so concurrent threads do not interleave. */
 	if (log_stderr)
 		fprintf(stderr, "atrestfs: %s\n", safe);
@@ -142,20 +163,11 @@ static void vlog(int prio, const char *fmt, va_list ap)
 
 void atr_log_daemon(int prio, const char *fmt, ...)
 {
-	char line[1024], safe[4 * sizeof(line)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vlog(prio, true, fmt, ap);
 	va_end(ap);
-	escape(line, safe);
-	if (log_fd >= 0) {
-		file_line(prio, safe);
-		return;
-	}
-	openlog("atrestfs", LOG_PID, LOG_DAEMON);
-	syslog(prio, "%s", safe);
-	closelog();
 }
 
 void atr_log(int prio, const char *fmt, ...)
@@ -163,7 +175,7 @@ void atr_log(int prio, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(prio, fmt, ap);
+	vlog(prio, false, fmt, ap);
 	va_end(ap);
 }
 

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../volume/volume.h"
@@ -163,13 +162,9 @@ static int put_locked(struct runtime *r, char *msg, size_t msglen)
 static void note(void *arg, const char *line)
 {
 	struct runtime *r = arg;
-	char stamp[32], esc[RUNTIME_ERROR_LEN - 33], msg[256];
-	time_t now = time(NULL);
-	struct tm tm;
+	char stamp[ATR_LOG_STAMP_LEN], esc[RUNTIME_ERROR_LEN - 33], msg[256];
 
-	if (!gmtime_r(&now, &tm) ||
-	    !strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		strcpy(stamp, "-");
+	atr_log_stamp(stamp);
 	escape_ascii(line, false, esc, sizeof(esc));
 	pthread_mutex_lock(&r->lock);
 	snprintf(r->errors[r->next], RUNTIME_ERROR_LEN, "%s %s", stamp, esc);
