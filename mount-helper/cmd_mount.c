@@ -354,24 +354,23 @@ static int check_mountpoint(const struct mount_args *a)
 	return 0;
 }
 
-/* Is @path, or would it be once made, inside directory @dir? */
+/*
+ * Is @path (absolute), or would it be once made, inside directory @dir?
+ * What is missing of it is judged by its nearest existing parent.
+ */
 static bool inside(const char *path, const char *dir)
 {
-	char rd[PATH_MAX], rp[PATH_MAX], parent[PATH_MAX], *slash;
+	char rd[PATH_MAX], rp[PATH_MAX], up[PATH_MAX], *slash;
 	size_t n;
 
-	if (!realpath(dir, rd))
+	if (!realpath(dir, rd) ||
+	    (size_t)snprintf(up, sizeof(up), "%s", path) >= sizeof(up))
 		return false;
-	if (!realpath(path, rp)) {
-		/* Not made yet: where its directory is. */
-		snprintf(parent, sizeof(parent), "%s", path);
-		slash = strrchr(parent, '/');
-		if (slash == parent)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		if (!realpath(parent, rp))
+	while (!realpath(up, rp)) {
+		slash = strrchr(up, '/');
+		if (!slash || slash == up)
 			return false;
+		*slash = '\0';
 	}
 	n = strlen(rd);
 	return !strcmp(rp, rd) || (!strncmp(rp, rd, n) &&
@@ -439,6 +438,15 @@ static void runtime_dir(const struct mount_args *a, struct atr_mount *m,
 	err = state_run_base(geteuid(), base, sizeof(base), msg, sizeof(msg));
 	if (err == -ENOENT)
 		return;
+	/*
+	 * Never in the backing directory, which is untrusted, nor under the
+	 * mount point, where the mount would hide it from status.
+	 */
+	if (!err && (inside(base, a->mountpoint) || inside(base, a->cipherdir))) {
+		snprintf(msg, sizeof(msg), "its runtime directory %.300s is inside "
+			 "the volume or the mount point", base);
+		err = -EINVAL;
+	}
 	if (!err)
 		err = state_open(&sd, base, cfg->uuid, msg, sizeof(msg));
 	if (!err)

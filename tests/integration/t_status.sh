@@ -147,3 +147,46 @@ is_mounted "$M" && fail "mounted an older config"
 grep -q "atrestfs\[[0-9]*\]: error: $C: .*older copy of the config" "$LOG" ||
 	fail "no refusal in $LOG: $(tail -3 "$LOG")"
 ok "a refused mount logs to the log= file"
+
+# An ordinary user's mount keeps its record under $XDG_RUNTIME_DIR, where
+# that user's status finds it and root's does not look; one whose
+# runtime directory lies under the mount point (which would hide it)
+# mounts without a record.  A throwaway user, removed on exit.
+U=atrs$$
+useradd -M -N -s /bin/sh "$U" || fail "useradd $U"
+fusemode=$(stat -c %a /dev/fuse)
+trap 'cleanup; userdel "$U" 2>/dev/null; chmod "$fusemode" /dev/fuse' EXIT
+chmod 666 /dev/fuse
+chmod 755 "$WORK"
+mkdir -p "$WORK/u/c" "$WORK/u/m" "$WORK/u/run"
+chown -R "$U" "$WORK/u"
+install -m 755 "$ATR" "$WORK/atrestfs-user"
+UATR=$WORK/atrestfs-user
+US="--state-dir $WORK/u/state"
+runuser -u "$U" -- "$UATR" init -q $US --keyfile "$WORK/u/key" "$WORK/u/c" || fail "user init"
+runuser -u "$U" -- env XDG_RUNTIME_DIR="$WORK/u/run" "$UATR" mount \
+	$US --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" || fail "user mount"
+MOUNTS+=("$WORK/u/m")
+runuser -u "$U" -- env XDG_RUNTIME_DIR="$WORK/u/run" "$UATR" status --json \
+	"$WORK/u/m" >"$WORK/s.json" || fail "user status exited $?"
+pid=$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]["pid"]')
+[ "$(stat -c %U "/proc/$pid")" = "$U" ] || fail "user's daemon pid $pid"
+want "user's log" "$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]["log"]')" None
+ls "$WORK/u/run/atrestfs/"*/mount-* >/dev/null || fail "no record under XDG_RUNTIME_DIR"
+"$ATR" status --json "$WORK/u/c" >"$WORK/s.json" || fail "root status exited $?"
+want "root on a user's mount" "$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]')" None
+runuser -u "$U" -- "$UATR" unmount "$WORK/u/m" || fail "user unmount"
+# The daemon removes its record as it exits, just after the unmount.
+timeout 30 tail --pid="$pid" -f /dev/null
+ls "$WORK/u/run/atrestfs/"*/mount-* >/dev/null 2>&1 && fail "record left after unmount"
+out=$(runuser -u "$U" -- env XDG_RUNTIME_DIR="$WORK/u/m/run" "$UATR" mount \
+	$US --keyfile "$WORK/u/key" "$WORK/u/c" "$WORK/u/m" 2>&1) || fail "user mount: $out"
+case "$out" in
+*"runtime directory $WORK/u/m/run/atrestfs is inside"*) ;;
+*) fail "no warning of a runtime directory in the mount: $out" ;;
+esac
+runuser -u "$U" -- env XDG_RUNTIME_DIR="$WORK/u/m/run" "$UATR" status --json \
+	"$WORK/u/m" >"$WORK/s.json" || fail "user status exited $?"
+want "no record" "$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]')" None
+runuser -u "$U" -- "$UATR" unmount "$WORK/u/m" || fail "user unmount"
+ok "a user's mount: its record under XDG_RUNTIME_DIR, never in the mount"
