@@ -378,7 +378,8 @@ int cli_load_unverified(const char *dir, struct vol_config *cfg)
 }
 
 int cli_show_args(int argc, char **argv, const struct option *opts,
-		  void (*usage)(FILE *), int *json)
+		  void (*usage)(FILE *), const char *cmd, const char *operand,
+		  int *json)
 {
 	int c;
 
@@ -391,8 +392,14 @@ int cli_show_args(int argc, char **argv, const struct option *opts,
 		usage(c == 'h' ? stdout : stderr);
 		return c == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
+	/* A missing argument is one line, not the whole page. */
 	if (optind != argc - 1) {
-		usage(stderr);
+		if (optind < argc)
+			cli_err("%s: too many arguments (see atrestfs %s "
+				"--help)", cmd, cmd);
+		else
+			cli_err("%s: %s is missing (see atrestfs %s --help)",
+				cmd, operand, cmd);
 		return EXIT_USAGE;
 	}
 	return -1;

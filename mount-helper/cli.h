@@ -263,14 +263,16 @@ int cli_load_unverified(const char *dir, struct vol_config *cfg);
  * The arguments of a command that shows a volume (keyslot list, status):
  * [-j|--json] [-h|--help] and one operand, argv[optind].  @opts: the
  * command's getopt_long table, CLI_SHOW_OPTIONS.  -1 to go on, with
- * *@json, else the exit code after @usage (EXIT_OK for --help).
+ * *@json, else the exit code after @usage (EXIT_OK for --help) or after
+ * one line naming @cmd and the @operand missing, or too many.
  */
 #define CLI_SHOW_OPTIONS \
 	{ "json", no_argument, NULL, 'j' }, \
 	{ "help", no_argument, NULL, 'h' }
 struct option;
 int cli_show_args(int argc, char **argv, const struct option *opts,
-		  void (*usage)(FILE *), int *json);
+		  void (*usage)(FILE *), const char *cmd, const char *operand,
+		  int *json);
 
 /* cmd_keyslot.c */
 int cmd_keyslot(int argc, char **argv);

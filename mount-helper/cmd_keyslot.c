@@ -165,7 +165,8 @@ static int list(int argc, char **argv)
 	int ret, json;
 	const char *dir;
 
-	ret = cli_show_args(argc, argv, opts, usage, &json);
+	ret = cli_show_args(argc, argv, opts, usage, "keyslot list",
+			    "CIPHERDIR", &json);
 	if (ret >= 0)
 		return ret;
 	dir = argv[optind];

@@ -340,7 +340,8 @@ int cmd_status(int argc, char **argv)
 	struct status *s;
 	int ret, json;
 
-	ret = cli_show_args(argc, argv, opts, usage, &json);
+	ret = cli_show_args(argc, argv, opts, usage, "status",
+			    "CIPHERDIR or MOUNTPOINT", &json);
 	if (ret >= 0)
 		return ret;
 	/* Records of up to 16 mounts: too large for the stack. */

@@ -66,7 +66,9 @@ ok "status of a volume not mounted"
 
 expect 4 "no atrestfs.conf" "$ATR" status "$WORK"
 expect 4 "No such file" "$ATR" status "$WORK/none"
-expect 2 "Usage" "$ATR" status
+expect 2 "status: CIPHERDIR or MOUNTPOINT is missing" "$ATR" status
+expect 2 "status: too many arguments" "$ATR" status "$C" "$C"
+expect 2 "keyslot list: CIPHERDIR is missing" "$ATR" keyslot list
 ok "status of what is not a volume"
 
 # -o log=FILE is checked before anything is unlocked.
