@@ -28,24 +28,18 @@
 
 #include "cli.h"
 
-#define ROOT_RUNDIR	"/run/atrestfs"
 #define LOCK_WAIT_US	100000	/* between tries of a held lock */
 #define LOCK_TRIES	50	/* 5 s: a stopping daemon lets go long before */
 
 /* RUNDIR: /run/atrestfs for root, else $XDG_RUNTIME_DIR/atrestfs. */
 static int lock_path(const struct stat *st, char *path, size_t len)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], msg[128];
+	int err;
 
-	if (geteuid() == 0)
-		snprintf(dir, sizeof(dir), "%s", ROOT_RUNDIR);
-	else if (xdg && *xdg == '/' &&
-		 (size_t)snprintf(dir, sizeof(dir), "%s/atrestfs", xdg) <
-		 sizeof(dir))
-		;
-	else
-		return -ENOENT;
+	err = state_run_base(geteuid(), dir, sizeof(dir), msg, sizeof(msg));
+	if (err)
+		return err;
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
 	if ((size_t)snprintf(path, len, "%s/backing-%lu-%lu.lock", dir,
