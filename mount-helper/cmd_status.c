@@ -203,8 +203,16 @@ static void print_text(const struct status *s)
 	printf("generation:     %u\n", s->cfg.generation);
 	printf("cipher:         %s\n", VOL_CIPHER);
 	printf("extent size:    %u\n", s->cfg.extent_size);
-	printf("names:          plain\n");
+	printf("names:          %s\n",
+	       s->cfg.opt.names_encrypted ? "encrypted" : "plain");
 	printf("kek id:         %s\n", kek);
+	if (s->cfg.retiring.present) {
+		hex_encode(s->cfg.retiring.kek_id, KEK_ID_LEN, kek);
+		printf("rotation:       under way, retiring KEK %s (atrestfs "
+		       "rotate-kek finishes it)\n", kek);
+	} else {
+		printf("rotation:       none\n");
+	}
 	printf("keyslots:       %u\n", s->cfg.nslots);
 	for (i = 0; i < s->cfg.nslots; i++) {
 		printf("  ");
@@ -312,9 +320,17 @@ static void print_json(const struct status *s)
 	cli_json_str(stdout, s->dir);
 	printf(",\"authenticated\":false,\"format_version\":%u,"
 	       "\"generation\":%u,\"cipher\":\"%s\",\"extent_size\":%u,"
-	       "\"names\":\"plain\",\"kek_id\":\"%s\",\"keyslots\":",
+	       "\"names\":\"%s\",\"kek_id\":\"%s\",\"rotation\":",
 	       s->cfg.format_version, s->cfg.generation, VOL_CIPHER,
-	       s->cfg.extent_size, kek);
+	       s->cfg.extent_size,
+	       s->cfg.opt.names_encrypted ? "encrypted" : "plain", kek);
+	if (s->cfg.retiring.present) {
+		hex_encode(s->cfg.retiring.kek_id, KEK_ID_LEN, kek);
+		printf("{\"retiring_kek_id\":\"%s\"}", kek);
+	} else {
+		printf("null");
+	}
+	printf(",\"keyslots\":");
 	cli_keyslots_json(stdout, &s->cfg);
 	printf(",\"audit\":{\"file\":");
 	json_str_or_null(stdout, o->audit_file);

@@ -41,6 +41,7 @@ want format "$(jget "$WORK/s.json" 'd["format_version"]')" 2
 want generation "$(jget "$WORK/s.json" 'd["generation"]')" 3
 want extent_size "$(jget "$WORK/s.json" 'd["extent_size"]')" 8192
 want names "$(jget "$WORK/s.json" 'd["names"]')" plain
+want rotation "$(jget "$WORK/s.json" 'd["rotation"]')" None
 want kek_id "$(jget "$WORK/s.json" 'd["kek_id"]')" "$kek"
 want keyslots "$(jget "$WORK/s.json" '[k["provider"] for k in d["keyslots"]]')" \
 	"['keyfile', 'keyfile']"
@@ -57,6 +58,24 @@ want policy "$(jget "$WORK/s.json" 'd["policy"]')" \
 	"{'allow_uids': [0, 4242], 'allow_gids': [0]}"
 want mounted "$(jget "$WORK/s.json" 'd["mounted"]')" False
 want mounts "$(jget "$WORK/s.json" 'd["mounts"]')" "[]"
+# Encrypted names, and a KEK rotation under way: status reads the config
+# without its key, so a copy with a retiring KEK spliced in shows one.
+mkdir "$WORK/n" && "$ATR" init -q --keyfile "$WORK/n.key" --names encrypted "$WORK/n" || fail "init names"
+cp "$WORK/n/atrestfs.conf" "$WORK/n.conf"
+retiring=0123456789abcdef0123456789abcdef
+printf 'kek_retiring = { kek_id = "%s"; wrapped_kek = "%s"; };\n' "$retiring" \
+	"$(head -c 60 /dev/urandom | base64 -w0)" >>"$WORK/n/atrestfs.conf"
+"$ATR" status --json "$WORK/n" >"$WORK/n.json" || fail "status --json of names volume exited $?"
+want "names encrypted" "$(jget "$WORK/n.json" 'd["names"]')" encrypted
+want "rotation under way" "$(jget "$WORK/n.json" 'd["rotation"]')" \
+	"{'retiring_kek_id': '$retiring'}"
+"$ATR" status "$WORK/n" >"$WORK/n.txt" || fail "status of names volume exited $?"
+grep -q "^names: *encrypted$" "$WORK/n.txt" || fail "names: $(cat "$WORK/n.txt")"
+grep -q "^rotation: *under way, retiring KEK $retiring" "$WORK/n.txt" ||
+	fail "rotation: $(cat "$WORK/n.txt")"
+cp "$WORK/n.conf" "$WORK/n/atrestfs.conf"
+ok "status shows encrypted names and a KEK rotation under way"
+
 "$ATR" status "$C" >"$WORK/s.txt" || fail "status exited $?"
 grep -q "^extent size: *8192$" "$WORK/s.txt" || fail "text status: $(cat "$WORK/s.txt")"
 grep -q "^mounted: *no$" "$WORK/s.txt" || fail "text status: $(cat "$WORK/s.txt")"
