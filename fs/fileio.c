@@ -719,12 +719,25 @@ static int fallocate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	uint64_t dsz = extent_disk_size(esz), fsize, first, last;
 	int err;
 
-	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+	/* COLLAPSE_RANGE, INSERT_RANGE: extents are bound to their index. */
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE |
+		     FALLOC_FL_ZERO_RANGE))
 		return -EOPNOTSUPP;
 	if (len == 0)
 		return -EINVAL;
 	if (mode & FALLOC_FL_PUNCH_HOLE)
 		return fio_punch(m, ai, fd, off, len);
+	/*
+	 * Zero range: what lies inside the file is punched, so each extent
+	 * is its old self or a recorded hole at any moment; then, as on
+	 * ext4, the range is allocated and the file grows to its end
+	 * (unless KEEP_SIZE), which is what plain fallocate does below.
+	 */
+	if (mode & FALLOC_FL_ZERO_RANGE) {
+		err = fio_punch(m, ai, fd, off, len);
+		if (err)
+			return err;
+	}
 	err = fio_data_size(m, ai, fd, &fsize);
 	if (err)
 		return err;

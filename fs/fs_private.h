@@ -701,7 +701,8 @@ void fio_settle_late(struct atr_mount *m, struct atr_inode *ai, int fd);
  * holes.c: a file's holes.  As for fileio.c, @fd is the open backing file
  * and the key is held; fio_seek() (SEEK_DATA/SEEK_HOLE) and fio_hole_ok()
  * want ai->lock read-held, the others write-held.  fio_punch() is
- * fallocate's FALLOC_FL_PUNCH_HOLE.
+ * fallocate's FALLOC_FL_PUNCH_HOLE, and the first half of its
+ * FALLOC_FL_ZERO_RANGE (fio_fallocate()).
  */
 int64_t fio_seek(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 uint64_t off, int whence);
