@@ -189,3 +189,171 @@ grep -q "$C/big2: extent 3000 is zeroed" "$M.log" || fail "no log line for big2:
 cmp "$WORK/src" "$M/big3" || fail "big3 damaged"
 unmount_vol "$M"
 ok "holes read as zeros after a remount; a zeroed extent of big2 is refused with EIO"
+
+# 5. FALLOC_FL_ZERO_RANGE (issue 20), with and without KEEP_SIZE: the same
+# operations on the mount and on a file of the file system $WORK is on
+# (the oracle; one that refuses ZERO_RANGE, as tmpfs does, is modelled
+# by a punch and a truncate up).  Within one extent, across extents,
+# beyond EOF with and without KEEP_SIZE, on a sparse file, over data still
+# in the page cache and in a shared mmap, under an O_APPEND writer; then
+# COLLAPSE_RANGE and INSERT_RANGE are refused with EOPNOTSUPP.  Zeroing
+# whole extents makes them holes and gives the file a sparse record; zeros
+# inside one extent are sealed, so a file without whole extents zeroed
+# keeps refusing zeroed extents.
+zeroer() {
+	python3 - "$@" <<'EOF'
+import ctypes, errno, mmap, os, sys
+
+mnt, ref = sys.argv[1:3]
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64,
+                           ctypes.c_int64]
+KEEP, PUNCH, COLLAPSE, ZERO, INSERT = 1, 2, 8, 0x10, 0x20
+E = 4096
+rnd = open("/dev/urandom", "rb")
+
+def falloc(fd, mode, off, n, what):
+    if libc.fallocate(fd, mode, off, n):
+        raise OSError(ctypes.get_errno(), "fallocate %s" % what)
+
+def zero(fd, off, n, keep, what, oracle):
+    mode = ZERO | (KEEP if keep else 0)
+    if libc.fallocate(fd, mode, off, n) == 0:
+        return
+    e = ctypes.get_errno()
+    if not oracle or e != errno.EOPNOTSUPP:
+        raise OSError(e, "zero range %s off %d len %d" % (what, off, n))
+    size = os.fstat(fd).st_size
+    if off < size:
+        falloc(fd, PUNCH | KEEP, off, min(n, size - off), what)
+    if not keep and off + n > size:
+        os.ftruncate(fd, off + n)
+
+def data(n):
+    return rnd.read(n)
+
+# name: (initial contents as (offset, bytes) writes, [(off, len, keep)])
+cases = {
+    "within":   ([(0, data(4 * E + 100))], [(E + 700, 1000, False)]),
+    "edges":    ([(0, data(4 * E + 100))], [(E - 10, 20, False), (3 * E + 1, E - 1, True)]),
+    "across":   ([(0, data(10 * E + 100))], [(3000, 7 * E + 500 - 3000, False)]),
+    "whole":    ([(0, data(6 * E))], [(E, 3 * E, True)]),
+    "tail":     ([(0, data(5 * E + 300))], [(4 * E + 10, 5000, True)]),
+    "beyond":   ([(0, data(5000))], [(3000, 20000, False)]),
+    "beyondk":  ([(0, data(5000))], [(3000, 20000, True)]),
+    "past":     ([(0, data(5000))], [(9 * E + 5, 3 * E, False)]),
+    "pastk":    ([(0, data(5000))], [(9 * E + 5, 3 * E, True)]),
+    "sparse":   ([(0, data(E + 9)), (20 * E + 3, data(2 * E))],
+                 [(E // 2, 10 * E, False), (19 * E, 2 * E + 7, False)]),
+    "empty":    ([], [(100, 3 * E, False)]),
+}
+# Copies for section 6 to tamper with, each its own file.
+cases["moved"] = cases["cutend"] = cases["across"]
+cases["within0"] = cases["within"]
+
+def make(root, name, writes, ops, oracle):
+    fd = os.open(os.path.join(root, name), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    for off, b in writes:
+        os.pwrite(fd, b, off)
+    for off, n, keep in ops:
+        zero(fd, off, n, keep, name, oracle)
+    os.close(fd)
+
+for name, (writes, ops) in cases.items():
+    make(mnt, name, writes, ops, False)
+    make(ref, name, writes, ops, True)
+
+# Data still dirty in the page cache, and in a shared mapping, when its
+# range is zeroed: the kernel must not write it back over the zeros.
+first = data(8 * E)
+for root, oracle in ((mnt, False), (ref, True)):
+    fd = os.open(os.path.join(root, "cached"), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.pwrite(fd, b"C" * (8 * E), 0)
+    os.fsync(fd)
+    os.pwrite(fd, b"D" * (6 * E), E)          # dirty, not written back
+    zero(fd, 2 * E + 1, 3 * E, True, "cached", oracle)
+    if os.pread(fd, 3 * E, 2 * E + 1) != bytes(3 * E):
+        sys.exit("%s/cached: reads data, not zeros, after the zero range" % root)
+    os.close(fd)
+    fd = os.open(os.path.join(root, "mapped"), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.pwrite(fd, first, 0)
+    mm = mmap.mmap(fd, 8 * E)
+    mm[E:7 * E] = b"M" * (6 * E)                # dirty pages of the map
+    zero(fd, E + 100, 4 * E, False, "mapped", oracle)
+    if mm[E + 100:5 * E + 100] != bytes(4 * E):
+        sys.exit("%s/mapped: the mapping shows data after the zero range" % root)
+    mm[7 * E:7 * E + 5] = b"after"
+    mm.flush()
+    mm.close()
+    os.close(fd)
+
+# An O_APPEND writer: a zero range past the end moves where it writes.
+for root, oracle in ((mnt, False), (ref, True)):
+    a = os.open(os.path.join(root, "append"), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(a, b"first ")
+    b = os.open(os.path.join(root, "append"), os.O_RDWR)
+    zero(b, 3, 2 * E, False, "append", oracle)
+    os.write(a, b"second")
+    zero(b, 100, 5 * E, True, "append", oracle)   # KEEP_SIZE: no move
+    os.write(a, b"third")
+    os.close(b)
+    os.close(a)
+
+# Extents are bound to their index: no range moves.
+for mode, what in ((COLLAPSE, "COLLAPSE_RANGE"), (INSERT, "INSERT_RANGE")):
+    fd = os.open(os.path.join(mnt, "whole"), os.O_RDWR)
+    r = libc.fallocate(fd, mode, E, E)
+    e = ctypes.get_errno()
+    os.close(fd)
+    if r == 0 or e != errno.EOPNOTSUPP:
+        sys.exit("%s: %s, not EOPNOTSUPP" % (what, os.strerror(e) if r else "done"))
+EOF
+}
+
+mount_vol "$C" "$M"
+mkdir -p "$WORK/zref"
+zeroer "$M" "$WORK/zref" || fail "zero range"
+ZNAMES="within edges across whole tail beyond beyondk past pastk sparse empty cached mapped append"
+for f in $ZNAMES; do
+	cmp "$WORK/zref/$f" "$M/$f" || fail "zero range: $f differs from the oracle"
+	[ "$(stat -c %s "$WORK/zref/$f")" = "$(stat -c %s "$M/$f")" ] ||
+		fail "zero range: $f has another size than the oracle"
+done
+unmount_vol "$M"
+mount_vol "$C" "$M"
+for f in $ZNAMES; do
+	cmp "$WORK/zref/$f" "$M/$f" || fail "zero range: $f differs from the oracle after a remount"
+done
+unmount_vol "$M"
+for f in across whole sparse beyond past empty cached mapped append; do
+	has_record "$C/$f" || fail "zero range over whole extents of $f left no sparse record"
+done
+for f in within edges tail beyondk pastk; do
+	has_record "$C/$f" && fail "zero range of $f, no whole extent inside the file, gave it a sparse record"
+done
+ok "zero range (within an extent, across, beyond EOF with and without KEEP_SIZE, sparse, page cache, mmap, O_APPEND) matches the oracle, also after a remount; COLLAPSE_RANGE and INSERT_RANGE are refused"
+
+# 6. Tampering after a zero range.  across: extent 3 is a hole, and zeros
+# there on disk are still one; its last extent zeroed, or a data extent
+# copied over the hole, is refused.  within: its zeros are sealed (no
+# record), so that extent zeroed on disk is refused, as is a data extent.
+zext() {	# zext FILE IDX: extent IDX zeroed on disk
+	dd if=/dev/zero of="$1" bs=$D seek="$2" count=1 conv=notrunc status=none
+}
+cmp <(head -c $D /dev/zero) <(dd if="$C/across" bs=$D skip=3 count=1 status=none) ||
+	fail "across: the zeroed extent 3 is no hole on disk"
+zext "$C/across" 3
+dd if="$C/moved" of="$C/moved" bs=$D skip=0 seek=3 count=1 conv=notrunc status=none
+zext "$C/cutend" 10
+zext "$C/within" 1
+zext "$C/within0" 0
+mount_vol "$C" "$M"
+cmp "$WORK/zref/across" "$M/across" || fail "across: a hole zeroed again on disk reads back wrong"
+expect_eio cat "$M/moved"
+expect_eio cat "$M/cutend"
+expect_eio cat "$M/within"
+expect_eio cat "$M/within0"
+grep -q "$C/within: extent 1 is zeroed" "$M.log" || fail "no log line for within: $(cat "$M.log")"
+grep -q "$C/within0: extent 0 is zeroed" "$M.log" || fail "no log line for within0: $(cat "$M.log")"
+unmount_vol "$M"
+ok "a zero-ranged hole zeroed on disk reads as zeros; a moved extent, a zeroed last extent and zeroed sealed zeros are refused with EIO"
