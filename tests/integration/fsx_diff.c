@@ -10,6 +10,11 @@
  * operation sequence and all data depend only on the seed, so a failure
  * is reproduced by re-running with the printed seed.
  *
+ * Besides reads, writes, truncates, appends, renames, links and fsyncs,
+ * it punches holes, zeroes ranges (FALLOC_FL_ZERO_RANGE, with and
+ * without KEEP_SIZE) and loads and stores through shared mappings, left
+ * dirty or msync'd, so that the page cache meets all of them.
+ *
  * Offsets and sizes are biased towards the extent size (the unit in
  * which an encrypting filesystem seals data), since read-modify-write at
  * extent boundaries, holes and truncation inside an extent are where
@@ -27,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/falloc.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -518,6 +525,117 @@ static void do_append(void)
 	close_both(fd, name);
 }
 
+/*
+ * fallocate(mode) in both trees.  A reference file system without
+ * ZERO_RANGE (tmpfs) gets what it means: the bytes inside the file
+ * punched, then the file grown to the end of the range unless KEEP_SIZE.
+ */
+static int ref_fallocate(int fd, int mode, uint64_t off, uint64_t len)
+{
+	struct stat st;
+
+	if (!fallocate(fd, mode, off, len))
+		return 0;
+	if (errno != EOPNOTSUPP || !(mode & FALLOC_FL_ZERO_RANGE) ||
+	    fstat(fd, &st) < 0)
+		return -1;
+	if (off < (uint64_t)st.st_size &&
+	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+		      len < (uint64_t)st.st_size - off ?
+		      len : (uint64_t)st.st_size - off) < 0)
+		return -1;
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && off + len > (uint64_t)st.st_size)
+		return ftruncate(fd, off + len);
+	return 0;
+}
+
+/* Punch a hole or zero a range (with or without KEEP_SIZE), often over
+ * many whole extents and past EOF. */
+static void do_fallocate(bool zero)
+{
+	struct slot *s = get_slot();
+	uint64_t off = pick_off(ref_size(s)), len;
+	int mode, r[NTREES], e[NTREES];
+	char what[128];
+
+	if (rnd(3) == 0) {
+		len = rnd(12) * extent + 1 + rnd(extent);
+		if (off + len > max_file)
+			len = max_file - off;
+	} else {
+		len = pick_len(off, 3 * extent);
+	}
+	mode = zero ? FALLOC_FL_ZERO_RANGE : FALLOC_FL_PUNCH_HOLE;
+	if (!zero || rnd(2))
+		mode |= FALLOC_FL_KEEP_SIZE;
+	snprintf(what, sizeof(what), "fallocate %s %s%s off %" PRIu64 " len %" PRIu64,
+		 fname(s->name), zero ? "ZERO_RANGE" : "PUNCH_HOLE",
+		 mode & FALLOC_FL_KEEP_SIZE ? "|KEEP_SIZE" : "", off, len);
+	logop("%s [slot %d]", what, (int)(s - slots));
+	r[T_TEST] = fallocate(s->fd[T_TEST], mode, off, len);
+	e[T_TEST] = errno;
+	r[T_REF] = ref_fallocate(s->fd[T_REF], mode, off, len);
+	e[T_REF] = errno;
+	same_result(what, r[T_TEST], e[T_TEST], r[T_REF], e[T_REF]);
+	check_fstat_all();
+}
+
+/*
+ * Through a shared mapping of a range inside the file: store random bytes
+ * (left dirty for later operations to meet, or msync'd), or load and
+ * compare.  A read-only descriptor must refuse a writable mapping alike.
+ */
+static void do_mmap(void)
+{
+	struct slot *s = get_slot();
+	uint64_t size = ref_size(s), off, len, pg = sysconf(_SC_PAGESIZE), base;
+	bool store = rnd(2), sync = rnd(2);
+	int prot = PROT_READ | (store ? PROT_WRITE : 0), e[NTREES];
+	unsigned char *map[NTREES];
+	char what[128];
+	size_t at;
+
+	if (size == 0)
+		return;
+	off = rnd(size);
+	len = pick_len(off, 3 * extent);
+	if (len > size - off)
+		len = size - off;
+	base = off / pg * pg;
+	snprintf(what, sizeof(what), "mmap %s %s off %" PRIu64 " len %" PRIu64 "%s",
+		 fname(s->name), store ? "store" : "load", off, len,
+		 store && sync ? " msync" : "");
+	logop("%s [slot %d]", what, (int)(s - slots));
+	for (int t = 0; t < NTREES; t++) {
+		map[t] = mmap(NULL, off + len - base, prot, MAP_SHARED,
+			      s->fd[t], base);
+		e[t] = errno;
+	}
+	same_result(what, map[T_TEST] == MAP_FAILED ? -1 : 0, e[T_TEST],
+		    map[T_REF] == MAP_FAILED ? -1 : 0, e[T_REF]);
+	if (map[T_REF] == MAP_FAILED)
+		return;
+	if (store) {
+		fill_random(wbuf, len);
+		for (int t = 0; t < NTREES; t++) {
+			memcpy(map[t] + (off - base), wbuf, len);
+			if (sync && msync(map[t], off + len - base, MS_SYNC) < 0)
+				failed("%s: msync %s tree: %s", what,
+				       tree_name[t], strerror(errno));
+		}
+	} else {
+		first_diff(map[T_TEST] + (off - base), map[T_REF] + (off - base),
+			   len, &at);
+		if (at < len)
+			failed("%s: data differs at file offset %" PRIu64 " (test 0x%02x, ref 0x%02x)",
+			       what, off + at, map[T_TEST][off - base + at],
+			       map[T_REF][off - base + at]);
+	}
+	for (int t = 0; t < NTREES; t++)
+		munmap(map[t], off + len - base);
+	check_fstat_all();
+}
+
 static void do_rename(void)
 {
 	int a = rnd(NNAMES), b = rnd(NNAMES), r[NTREES], e[NTREES];
@@ -914,7 +1032,7 @@ int main(int argc, char **argv)
 	ensure_buf(4 * extent > CMP_CHUNK ? 4 * extent : CMP_CHUNK);
 
 	for (opno = 1; opno <= nops; opno++) {
-		unsigned int w = rnd(90);
+		unsigned int w = rnd(100);
 
 		if (w < 30)
 			do_pwrite();
@@ -934,8 +1052,14 @@ int main(int argc, char **argv)
 			do_unlink();
 		else if (w < 88)
 			do_fsync();
-		else
+		else if (w < 90)
 			do_stat();
+		else if (w < 93)
+			do_fallocate(false);
+		else if (w < 97)
+			do_fallocate(true);
+		else
+			do_mmap();
 		if (opno % CHECK_EVERY == 0)
 			compare_all("periodic");
 	}
