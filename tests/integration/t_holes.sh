@@ -357,3 +357,24 @@ grep -q "$C/within: extent 1 is zeroed" "$M.log" || fail "no log line for within
 grep -q "$C/within0: extent 0 is zeroed" "$M.log" || fail "no log line for within0: $(cat "$M.log")"
 unmount_vol "$M"
 ok "a zero-ranged hole zeroed on disk reads as zeros; a moved extent, a zeroed last extent and zeroed sealed zeros are refused with EIO"
+
+# 7. A zero range is a new version of the file: the copy from before it,
+# put back, is refused, though the range (whole extents: no write) left
+# the file's size and last extent as they were: only the version record
+# tells.
+CR=$WORK/cr MR=$WORK/mr ST=$WORK/state
+new_volume "$CR" --state-dir "$ST"
+mount_with "$CR" "$MR" --keyfile "$CR.key" --state-dir "$ST"
+head -c $((10 * E + 100)) /dev/urandom >"$MR/zr"
+unmount_vol "$MR"
+cp -a "$CR/zr" "$WORK/zr.v1"
+mount_with "$CR" "$MR" --keyfile "$CR.key" --state-dir "$ST"
+fallocate -z -n -o $E -l $((3 * E)) "$MR/zr" || fail "zero range of zr"
+unmount_vol "$MR"
+cp -a "$WORK/zr.v1" "$CR/zr"
+mount_with "$CR" "$MR" --keyfile "$CR.key" --state-dir "$ST"
+expect_eio cat "$MR/zr"
+grep -q "$CR/zr: it is version 2, older than version 3 recorded on this machine" "$MR.log" ||
+	fail "zr: no log line for the older copy: $(cat "$MR.log")"
+unmount_vol "$MR"
+ok "the copy of a file from before a zero range, put back, is refused as an older version"
