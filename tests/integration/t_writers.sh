@@ -10,9 +10,9 @@
 #      1 byte to 1 MiB at random offsets, fsync and fdatasync among them;
 #      some stripes never written (holes); then maybe a truncate and a
 #      write past the end.  Compared before and after a remount.
-#   2. writers, a truncater, a reader and fsync/punch/fallocate at once on
-#      one file: no call may fail, and what the file holds at the end must
-#      read back the same after a remount.
+#   2. writers, a truncater, a reader and fsync/punch/zero range/fallocate
+#      at once on one file: no call may fail, and what the file holds at
+#      the end must read back the same after a remount.
 # Neither may leave an error in the daemon's log.
 . "$(dirname "$0")/lib.sh"
 
@@ -99,6 +99,12 @@ def punch(fd, off, n):
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
 
+def zero(fd, off, n, keep):
+    # FALLOC_FL_ZERO_RANGE, with FALLOC_FL_KEEP_SIZE or not
+    if libc.fallocate(fd, 0x10 | keep, off, n):
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
 def run(k):
     r = random.Random(seed * 10 + k)
     end = time.time() + secs
@@ -112,10 +118,13 @@ def run(k):
             elif k == 1:
                 os.pread(fd, 1 << 20, r.randrange(SPAN))
             elif k == 2:
-                if x < 0.3:
+                if x < 0.25:
                     os.fsync(fd)
-                elif x < 0.6:
+                elif x < 0.45:
                     punch(fd, r.randrange(SPAN), r.randrange(1 << 20) + 1)
+                elif x < 0.7:
+                    zero(fd, r.randrange(SPAN), r.randrange(1 << 20) + 1,
+                         r.randrange(2))
                 else:
                     os.posix_fallocate(fd, r.randrange(SPAN),
                                        r.randrange(1 << 20) + 1)
@@ -155,4 +164,4 @@ done
 cmp "$R.chaos" "$M/chaos" || fail "chaos: wrong after a remount"
 log_clean "after the remount"
 unmount_vol "$M"
-ok "4 concurrent writers with holes, fsyncs and a truncate (3 seeds), and writers racing truncate, punch, fallocate and reads: the same after a remount"
+ok "4 concurrent writers with holes, fsyncs and a truncate (3 seeds), and writers racing truncate, punch, zero range, fallocate and reads: the same after a remount"
