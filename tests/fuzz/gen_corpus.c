@@ -75,7 +75,7 @@ static void gen_hdr(struct hdr *h)
 	struct file_key *fk;
 	uint8_t b[HDR_SIZE];
 
-	if (hdr_create(fuzz_kek(), EXTENT_DEFAULT_SIZE, h, &fk))
+	if (hdr_create(fuzz_kek(), EXTENT_DEFAULT_SIZE, 0, h, &fk))
 		die("hdr_create");
 	hdr_build(h, b);
 	seed("hdr", 1, b, sizeof(b));
