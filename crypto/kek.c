@@ -117,3 +117,10 @@ int kek_open_retiring(struct kek *kek, const uint8_t old_id[KEK_ID_LEN],
 	kek->retiring = old;
 	return 0;
 }
+
+int kek_check(const uint8_t raw[KEK_LEN], const uint8_t uuid[VOL_UUID_LEN],
+	      uint8_t out[KEK_CHECK_LEN])
+{
+	return kdf_hkdf(raw, KEK_LEN, uuid, VOL_UUID_LEN,
+			"atrestfs v1 lock check", out, KEK_CHECK_LEN);
+}

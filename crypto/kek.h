@@ -59,4 +59,13 @@ int kek_open_retiring(struct kek *kek, const uint8_t old_id[KEK_ID_LEN],
 		      const uint8_t uuid[VOL_UUID_LEN],
 		      const uint8_t box[KEK_RETIRING_LEN]);
 
+/*
+ * A value that recognises @raw without revealing it: HKDF-SHA256(raw,
+ * uuid, "atrestfs v1 lock check").  A locked mount keeps only this, and
+ * takes a KEK handed back to it only if it yields the same.  0 or -errno.
+ */
+#define KEK_CHECK_LEN	32
+int kek_check(const uint8_t raw[KEK_LEN], const uint8_t uuid[VOL_UUID_LEN],
+	      uint8_t out[KEK_CHECK_LEN]);
+
 #endif

@@ -209,6 +209,12 @@ void *secmem_alloc(size_t len)
 	return p;
 }
 
+void secmem_wipe(void *p, size_t len)
+{
+	if (p)
+		OPENSSL_cleanse(p, len);
+}
+
 void secmem_free(void *p, size_t len)
 {
 	if (!p)

@@ -22,6 +22,13 @@
 void *secmem_alloc(size_t len);
 void secmem_free(void *p, size_t len);
 
+/*
+ * Wipe @len bytes at @p (OPENSSL_cleanse(): not optimised away), for
+ * callers outside crypto/ that must not reach OpenSSL themselves: the
+ * daemon's plaintext buffers and keys when the mount is locked.
+ */
+void secmem_wipe(void *p, size_t len);
+
 /* Lock every live allocation again: for a child after fork(). */
 void secmem_relock(void);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * tests/unit/test_kek.c - crypto/kek.c: the KEK's subkeys.
+ * tests/unit/test_kek.c - crypto/kek.c: the KEK's subkeys and lock check.
  *
  * The known answers are those of docs/format.md §3.5 (KEK = 00 01 ... 1f,
  * UUID 00112233-4455-4677-8899-aabbccddeeff): every existing config MAC,
@@ -110,12 +110,50 @@ static void test_retiring(void **state)
 	assert_int_equal(secmem_live(), live);
 }
 
+/*
+ * The value a locked mount keeps to recognise its KEK: a known answer
+ * (HKDF-SHA256 with info "atrestfs v1 lock check", as computed apart from
+ * this code), and none of the keys the lock wipes.
+ */
+static void test_lock_check(void **state)
+{
+	static const uint8_t uuid[VOL_UUID_LEN] = {
+		0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x46, 0x77,
+		0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+	};
+	uint8_t raw[KEK_LEN], id[KEK_ID_LEN] = { 0 }, c[KEK_CHECK_LEN];
+	uint8_t other[VOL_UUID_LEN] = { 1 }, c2[KEK_CHECK_LEN];
+	struct kek *kek;
+	char hex[65];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < KEK_LEN; i++)
+		raw[i] = (uint8_t)i;
+	assert_int_equal(kek_check(raw, uuid, c), 0);
+	hex_encode(c, KEK_CHECK_LEN, hex);
+	assert_string_equal(hex, "1210da7f7a54c56da5d1245357ac4981"
+			    "54cb91950e93efb3b15d8f74602f1f2b");
+	assert_int_equal(kek_derive(raw, id, uuid, &kek), 0);
+	assert_memory_not_equal(c, kek->key, KEK_CHECK_LEN);
+	assert_memory_not_equal(c, kek->conf_mac_key, KEK_CHECK_LEN);
+	assert_memory_not_equal(c, kek->meta_key, KEK_CHECK_LEN);
+	assert_memory_not_equal(c, kek->state_mac_key, KEK_CHECK_LEN);
+	kek_free(kek);
+	assert_int_equal(kek_check(raw, other, c2), 0);
+	assert_memory_not_equal(c, c2, KEK_CHECK_LEN);
+	raw[0] ^= 1;
+	assert_int_equal(kek_check(raw, uuid, c2), 0);
+	assert_memory_not_equal(c, c2, KEK_CHECK_LEN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_retiring),
 		cmocka_unit_test(test_subkeys_known_answer),
 		cmocka_unit_test(test_subkeys_per_volume),
+		cmocka_unit_test(test_lock_check),
 	};
 
 	return cmocka_run_group_tests_name("kek: the KEK's subkeys", tests,

@@ -79,6 +79,20 @@ static void test_zero_len_and_null(void **state)
 	assert_int_equal(secmem_live(), 0);
 }
 
+/* secmem_wipe() zeroes exactly the bytes asked, in any memory; NULL is a no-op. */
+static void test_wipe(void **state)
+{
+	uint8_t buf[64];
+	size_t i;
+
+	(void)state;
+	memset(buf, 0xa5, sizeof(buf));
+	secmem_wipe(buf + 8, 32);
+	for (i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], i >= 8 && i < 40 ? 0 : 0xa5);
+	secmem_wipe(NULL, 32);
+}
+
 /*
  * secmem_free() wipes before the slot goes back.  An anchor allocation
  * keeps the arena mapped, so the freed slot can still be read here (white
@@ -350,6 +364,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_zero_len_and_null),
+		cmocka_unit_test(test_wipe),
 		cmocka_unit_test(test_free_wipes_slot),
 		cmocka_unit_test(test_realloc_big_zeroed),
 		cmocka_unit_test(test_many),
