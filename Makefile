@@ -96,6 +96,14 @@ $(B)/tests/atrest_%: tests/atrest/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
+# Test tools linked with the library (tests/tools/): tool_keydump prints
+# the keys t_lock.sh looks for in a daemon's memory.
+TOOLS    := $(patsubst tests/tools/%.c,$(B)/tests/tool_%,$(wildcard tests/tools/*.c))
+all: $(TOOLS)
+$(B)/tests/tool_%: tests/tools/%.c $(B)/libatr.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libatr.a $(LDLIBS)
+
 # Key-provider plugins: the loader's test plugins (one source, four
 # builds) and the example plugin of atrestfs-keyprov(7), built against the
 # installed header path <atrestfs/keyprov.h>.  Each is linked with the

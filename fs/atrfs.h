@@ -34,13 +34,15 @@ void atr_mount_free(struct atr_mount *m);
  * @readahead_kb: the mount's read-ahead, 0 to 65536 KiB, set as given once
  * the mount is up; -1 raises it to 1024 unless it is already larger.  Only
  * root can set it.  @nouring: requests stay on /dev/fuse even where the
- * kernel offers FUSE over io_uring.
+ * kernel offers FUSE over io_uring.  @idle_sec: -o idle=DURATION.
  */
 struct atr_mount_opts {
 	bool noxattr;
 	bool writethrough;
 	bool nouring;
 	int readahead_kb;
+	unsigned int idle_sec;	/* lock after this long without a request;
+				   0: never (fs/ctl.c) */
 };
 #define ATR_MOUNT_OPTS_INIT	{ .readahead_kb = -1 }
 

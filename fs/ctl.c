@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * fs/ctl.c - the daemon's control socket, for "atrestfs rotate-kek
- * MOUNTPOINT": a KEK rotation of a mounted volume, with no pause visible
- * to applications.
+ * MOUNTPOINT" (a KEK rotation of a mounted volume, with no pause visible
+ * to applications) and "atrestfs lock" and "unlock" (revoke.c), and the
+ * idle timer of -o idle=, which locks the mount.
  *
  * The socket is "ctl" in this machine's state directory of the volume
  * (mode 0700, its user's), and a peer must also be root or the user the
@@ -19,14 +20,22 @@
  *	"ok HEADERS VALUES LINKS DAMAGED\n" or "error TEXT\n".
  *   "destroy-old\n": the command has committed step 3; once the config
  *	says so, the old KEK is wiped.  "ok\n" or "error TEXT\n".
+ *   "lock\n": revoke_lock().  "unlock\n" KEK(32) KEK-ID(16): revoke_unlock(),
+ *	the KEK read into locked memory and wiped after use.  "status\n".
+ *	"ok TEXT\n", "error TEXT\n", or "rejected TEXT\n" for a KEK that is
+ *	not the mount's.
  *
  * A peer that goes away does not stop a walk: it runs to its end, and
- * the next request waits for it.  Owns the listening socket and the
- * thread; the KEK it installs goes to the mount.
+ * the next request waits for it.  So a lock (asked for, or the idle
+ * timer's, on this same thread) never runs during a rotation.  Without a
+ * state directory there is no socket, only the
+ * idle timer.  Owns the listening socket and the thread; the KEK it
+ * installs goes to the mount.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +43,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -45,14 +55,13 @@
 #include "fs_private.h"
 
 #define CTL_NAME	"ctl"
-#define REQ_ROTATE	"rotate-kek\n"
-#define REQ_DESTROY	"destroy-old\n"
-#define REQ_LEN		(sizeof(REQ_DESTROY) - 1)	/* the longer one */
+#define REQ_MAX		16	/* the longest request line, and some */
 
 struct ctl {
 	struct atr_mount *m;		/* borrowed */
-	int lfd;			/* listening socket; owned */
+	int lfd;			/* listening socket, or -1; owned */
 	int cfd;			/* the peer at hand, or -1; ctl thread */
+	int wake[2];			/* ctl_stop() wakes the thread's poll */
 	pthread_t thread;
 	volatile int stop;		/* set by ctl_stop(), read by the walk */
 };
@@ -188,6 +197,10 @@ void ctl_renamed(struct atr_mount *m, int dirfd, const char *name)
 	if (!m->ctl)
 		return;
 	kek = kek_get(m);	/* the old KEK stays while it is held */
+	if (!kek) {		/* locked: no request runs, but be sure */
+		kek_put(m);
+		return;
+	}
 	err = rotate_one(m->root.fd, dirfd, name, kek, m->audit, &cb, msg,
 			 sizeof(msg));
 	kek_put(m);
@@ -339,6 +352,63 @@ static void destroy_old(struct ctl *c)
 	say(c, "ok\n");
 }
 
+/* ---- lock, unlock, status (revoke.c) ---- */
+
+static void do_lock(struct ctl *c)
+{
+	struct atr_mount *m = c->m;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	char why[64];
+	int err;
+
+	if (revoke_locked(m)) {
+		say(c, "ok %s was locked already\n", m->backing);
+		return;
+	}
+	if (getsockopt(c->cfd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		cr.uid = (uid_t)-1;
+	snprintf(why, sizeof(why), "atrestfs lock by uid %u",
+		 (unsigned int)cr.uid);
+	err = revoke_lock(m, why);
+	if (err)
+		say(c, "error %s\n", strerror(-err));
+	else
+		say(c, "ok %s is locked: every key is wiped\n", m->backing);
+}
+
+static void do_unlock(struct ctl *c, const uint8_t *raw)
+{
+	struct atr_mount *m = c->m;
+	int err = revoke_unlock(m, raw, raw + KEK_LEN);
+
+	if (err == -EALREADY)
+		say(c, "ok %s was not locked\n", m->backing);
+	else if (err == -EKEYREJECTED)
+		say(c, "rejected the key unlocked is not the volume key %s "
+		    "was mounted with\n", m->backing);
+	else if (err)
+		say(c, "error %s\n", strerror(-err));
+	else
+		say(c, "ok %s is unlocked\n", m->backing);
+}
+
+/* Milliseconds until the idle timer fires; -1: not running. */
+static int idle_wait(struct atr_mount *m)
+{
+	struct timespec ts;
+	int64_t left;
+
+	if (!m->opt_mnt.idle_sec || revoke_locked(m))
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	left = __atomic_load_n(&m->last_req, __ATOMIC_RELAXED) +
+	       m->opt_mnt.idle_sec - ts.tv_sec;
+	return left <= 0 ? 0 : (int)(left > 3600 ? 3600000 : left * 1000);
+}
+
+/* ---- serving ---- */
+
 static bool peer_ok(int fd)
 {
 	struct ucred cr;
@@ -354,12 +424,59 @@ static int recv_all(int fd, void *buf, size_t len)
 	return recv(fd, buf, len, MSG_WAITALL) == (ssize_t)len ? 0 : -1;
 }
 
+/* The request line, its '\n' kept, NUL-terminated: 0, or -1. */
+static int recv_line(int fd, char *req, size_t len)
+{
+	size_t n;
+
+	/* Byte by byte: a key may follow the line in the same send. */
+	for (n = 0; n + 1 < len; n++) {
+		if (recv_all(fd, req + n, 1))
+			return -1;
+		if (req[n] == '\n') {
+			req[n + 1] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A request that carries a KEK and its ID (rotate-kek, unlock): read into
+ * locked memory, wiped after @fn.
+ */
+static void with_kek(struct ctl *c, bool derive,
+		     void (*fn)(struct ctl *c, const uint8_t *raw,
+				struct kek *kek))
+{
+	uint8_t *raw = secmem_alloc(KEK_LEN + KEK_ID_LEN);
+	struct kek *kek = NULL;
+
+	if (raw && !recv_all(c->cfd, raw, KEK_LEN + KEK_ID_LEN) &&
+	    (!derive || !kek_derive(raw, raw + KEK_LEN, c->m->uuid, &kek)))
+		fn(c, raw, kek);
+	else
+		say(c, "error bad request\n");
+	if (raw)
+		secmem_free(raw, KEK_LEN + KEK_ID_LEN);
+}
+
+static void rotate_req(struct ctl *c, const uint8_t *raw, struct kek *kek)
+{
+	(void)raw;
+	rotate(c, kek);
+}
+
+static void unlock_req(struct ctl *c, const uint8_t *raw, struct kek *kek)
+{
+	(void)kek;
+	do_unlock(c, raw);
+}
+
 static void serve_one(struct ctl *c)
 {
 	struct timeval tv = { .tv_sec = 10 };
-	char req[REQ_LEN + 1] = "";
-	uint8_t *raw = NULL;
-	struct kek *next = NULL;
+	char req[REQ_MAX + 1];
 
 	/* A peer that says nothing must not hold up the unmount. */
 	setsockopt(c->cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -368,40 +485,52 @@ static void serve_one(struct ctl *c)
 		say(c, "error only root or the user who mounted may ask\n");
 		return;
 	}
-	/* Both requests start with as many bytes as the shorter one. */
-	if (recv_all(c->cfd, req, sizeof(REQ_ROTATE) - 1))
-		return;
-	if (!strcmp(req, REQ_ROTATE)) {
-		raw = secmem_alloc(KEK_LEN + KEK_ID_LEN);
-		if (raw && !recv_all(c->cfd, raw, KEK_LEN + KEK_ID_LEN) &&
-		    !kek_derive(raw, raw + KEK_LEN, c->m->uuid, &next))
-			rotate(c, next);
-		else
-			say(c, "error bad request\n");
-		if (raw)
-			secmem_free(raw, KEK_LEN + KEK_ID_LEN);
+	if (recv_line(c->cfd, req, sizeof(req))) {
+		say(c, "error bad request\n");
 		return;
 	}
-	if (!recv_all(c->cfd, req + sizeof(REQ_ROTATE) - 1,
-		      REQ_LEN - (sizeof(REQ_ROTATE) - 1)) &&
-	    !strcmp(req, REQ_DESTROY)) {
+	if (!strcmp(req, "rotate-kek\n"))
+		with_kek(c, true, rotate_req);
+	else if (!strcmp(req, "destroy-old\n"))
 		destroy_old(c);
-		return;
-	}
-	say(c, "error unknown request\n");
+	else if (!strcmp(req, "lock\n"))
+		do_lock(c);
+	else if (!strcmp(req, "unlock\n"))
+		with_kek(c, false, unlock_req);
+	else if (!strcmp(req, "status\n"))
+		say(c, "ok %s\n", revoke_locked(c->m) ? "locked" : "unlocked");
+	else
+		say(c, "error unknown request (a newer atrestfs than the "
+		    "daemon's?)\n");
 }
 
+/* Requests and, with -o idle=, the lock once that long passed without one. */
 static void *ctl_thread(void *arg)
 {
 	struct ctl *c = arg;
+	struct atr_mount *m = c->m;
+	struct pollfd p[2] = { { .fd = c->wake[0], .events = POLLIN },
+			       { .fd = c->lfd, .events = POLLIN } };
+	char why[64];
+	int n, wait;
 
 	while (!c->stop) {
-		c->cfd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (c->cfd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			break;		/* ctl_stop() shut the socket */
+		wait = idle_wait(m);
+		n = poll(p, c->lfd >= 0 ? 2 : 1, wait);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0 && p[0].revents)
+			break;		/* ctl_stop() */
+		if (n == 0 && wait >= 0 && idle_wait(m) == 0) {
+			snprintf(why, sizeof(why), "idle for %u s",
+				 m->opt_mnt.idle_sec);
+			revoke_lock(m, why);
 		}
+		if (n <= 0 || !p[1].revents)
+			continue;
+		c->cfd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (c->cfd < 0)
+			continue;
 		serve_one(c);
 		if (c->cfd >= 0)
 			close(c->cfd);
@@ -410,34 +539,59 @@ static void *ctl_thread(void *arg)
 	return NULL;
 }
 
-int ctl_start(struct atr_mount *m, int statefd)
+static void ctl_free(struct ctl *c)
+{
+	if (c->lfd >= 0)
+		close(c->lfd);
+	if (c->wake[0] >= 0)
+		close(c->wake[0]);
+	if (c->wake[1] >= 0)
+		close(c->wake[1]);
+	free(c);
+}
+
+/* The socket "ctl" in @statefd, listening, into c->lfd: 0 or -errno. */
+static int ctl_listen(struct ctl *c, int statefd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	/* Through our own fd: the state directory's path may be long. */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/"
+		 CTL_NAME, statefd);
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->lfd < 0)
+		return -errno;
+	/* One left by a daemon that died: nobody listens on it. */
+	unlinkat(statefd, CTL_NAME, 0);
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(c->lfd, 4))
+		return -errno;
+	return 0;
+}
+
+int ctl_start(struct atr_mount *m, int statefd)
+{
 	struct ctl *c;
-	int err;
+	struct timespec ts;
+	int err = 0;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->m = m;
 	c->cfd = -1;
-	/* Through our own fd: the state directory's path may be long. */
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/"
-		 CTL_NAME, statefd);
-	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->lfd < 0) {
+	c->lfd = c->wake[0] = c->wake[1] = -1;
+	if (pipe2(c->wake, O_CLOEXEC))
 		err = -errno;
-		free(c);
-		return err;
-	}
-	/* One left by a daemon that died: nobody listens on it. */
-	unlinkat(statefd, CTL_NAME, 0);
-	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(c->lfd, 4) ||
-	    (errno = pthread_create(&c->thread, NULL, ctl_thread, c))) {
+	if (!err && statefd >= 0)
+		err = ctl_listen(c, statefd);
+	/* The idle timer counts from the mount. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	__atomic_store_n(&m->last_req, (int64_t)ts.tv_sec, __ATOMIC_RELAXED);
+	if (!err && (errno = pthread_create(&c->thread, NULL, ctl_thread, c)))
 		err = -errno;
-		close(c->lfd);
-		free(c);
+	if (err) {
+		ctl_free(c);
 		return err;
 	}
 	m->ctl = c;
@@ -451,9 +605,9 @@ void ctl_stop(struct atr_mount *m)
 	if (!c)
 		return;
 	c->stop = 1;
-	shutdown(c->lfd, SHUT_RDWR);
+	if (write(c->wake[1], "", 1) != 1)
+		atr_log(LOG_ERR, "control socket: cannot stop its thread: %m");
 	pthread_join(c->thread, NULL);
-	close(c->lfd);
-	free(c);
+	ctl_free(c);
 	m->ctl = NULL;
 }

@@ -488,6 +488,18 @@ int fstate_compact(struct fstate *s)
 	return err;
 }
 
+void fstate_key_wipe(struct fstate *s)
+{
+	if (s)
+		secmem_wipe(s->key, VERREC_STATE_KEY_LEN);
+}
+
+int fstate_key_load(struct fstate *s, const struct kek *kek,
+		    const uint8_t uuid[VOL_UUID_LEN])
+{
+	return s ? verrec_state_key(kek, uuid, s->key) : 0;
+}
+
 void fstate_free(struct fstate *s)
 {
 	if (!s)

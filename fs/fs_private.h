@@ -102,7 +102,8 @@ struct atr_mount {
 	/*
 	 * secmem; read through kek_get()/kek_put(), which read-hold
 	 * ->kek_lock; changed only by an online KEK rotation (ctl.c), which
-	 * write-holds it.  Innermost: nothing is taken under it.
+	 * write-holds it, and by lock and unlock (revoke.c; NULL while
+	 * locked), with every request held off.  Innermost.
 	 */
 	struct kek *kek;
 	pthread_rwlock_t kek_lock;
@@ -153,7 +154,46 @@ struct atr_mount {
 	pthread_mutex_t worder_lock;	/* worder.c: every inode's ->writes */
 	pthread_cond_t worder_cond;	/* a write left; worder_lock */
 	unsigned int worder_waiting;	/* worder_lock */
+	/*
+	 * revoke.c: lock and unlock.  Every request but forgets holds ->gate
+	 * read-held while it runs; lock and unlock hold it write-held, so no
+	 * request sees a key change under it.  ->kek is NULL while locked.
+	 */
+	pthread_rwlock_t gate;
+	int lockstate;			/* atomic; REVOKE_* */
+	uint8_t kek_id[KEK_ID_LEN];	/* immutable: the KEK unlock must bring */
+	uint8_t kek_check[KEK_CHECK_LEN]; /* immutable: kek_check() of it */
+	int64_t last_req;		/* atomic; CLOCK_MONOTONIC seconds */
 };
+
+/*
+ * revoke.c: lock (every key wiped, requests refused with EACCES, the
+ * kernel's cached pages of the mount dropped, the mount left in place)
+ * and unlock (the KEK handed back, checked against the one mounted).
+ */
+enum { REVOKE_OPEN = 0, REVOKE_LOCKING = 1, REVOKE_LOCKED = 2 };
+/*
+ * Before a handler: 0 with ->gate read-held (revoke_leave() after it), or
+ * EACCES, answered, while the mount is locked.  @pass: the handler runs
+ * locked too (releases: they only let go, and need no key).
+ */
+int revoke_enter(fuse_req_t req, bool pass);
+void revoke_leave(struct atr_mount *m);
+/* Before a handler that uses an open handle of @ino: 0 or EIO, answered. */
+int revoke_handle(fuse_req_t req, fuse_ino_t ino);
+/* 0 (also when it was locked already) or -errno; @why for the log. */
+int revoke_lock(struct atr_mount *m, const char *why);
+/*
+ * @raw and @id: the KEK as the keyslots hold it.  -EKEYREJECTED if it is
+ * not the KEK this mount was made with; -EALREADY if it is not locked.
+ */
+int revoke_unlock(struct atr_mount *m, const uint8_t raw[KEK_LEN],
+		  const uint8_t id[KEK_ID_LEN]);
+static inline bool revoke_locked(const struct atr_mount *m)
+{
+	return __atomic_load_n(&m->lockstate, __ATOMIC_ACQUIRE) != REVOKE_OPEN;
+}
+
 
 /* log.c */
 void atr_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -305,6 +345,10 @@ struct atr_inode *itable_find(struct atr_mount *m, const struct stat *st);
 /* After the session loop: record holes of files still open (holes.c). */
 void itable_settle(struct atr_mount *m);
 void itable_clear(struct atr_mount *m);
+/* @fn on every inode of the table but the root, under itable_lock. */
+void itable_each(struct atr_mount *m,
+		 void (*fn)(struct atr_mount *, struct atr_inode *, void *),
+		 void *arg);
 
 /*
  * fileids.c: the file ID each inode's header carries, one inode per ID.
@@ -357,11 +401,19 @@ int fstate_rekey(struct fstate *s, const struct kek *kek,
 		 const uint8_t uuid[VOL_UUID_LEN]);
 /* The state directory (borrowed), for the control socket. */
 int fstate_dirfd(const struct fstate *s);
+/*
+ * Lock: wipe the key (nothing is recorded while locked); unlock: derive
+ * it again from @kek.  0 or -errno.
+ */
+void fstate_key_wipe(struct fstate *s);
+int fstate_key_load(struct fstate *s, const struct kek *kek,
+		    const uint8_t uuid[VOL_UUID_LEN]);
 
 /*
- * ctl.c: the control socket in the state directory @statefd, and its
- * thread, for an online KEK rotation.  Started once serving, stopped
- * before the inode table goes.
+ * ctl.c: the control socket in the state directory @statefd (-1: none,
+ * only the idle timer), and its thread, for an online KEK rotation, lock
+ * and unlock; it locks the mount when -o idle= passes without a request.
+ * Started once serving, stopped before the inode table goes.
  */
 int ctl_start(struct atr_mount *m, int statefd);
 void ctl_stop(struct atr_mount *m);
@@ -480,6 +532,13 @@ static inline void kek_put(struct atr_mount *m)
 int key_ref(struct atr_mount *m, struct atr_inode *ai, int fd);
 void key_unref(struct atr_inode *ai);
 /*
+ * Lock: drop @ai's key as its last close would (after fio_settle_late()),
+ * its open handles kept; unlock: key_reload() loads it again for them.
+ * Both with ai->lock write-held; key_reload() 0 or -errno (logged).
+ */
+void key_wipe(struct atr_inode *ai);
+int key_reload(struct atr_mount *m, struct atr_inode *ai);
+/*
  * Write a new header on a just-created empty file; *fk receives its key,
  * owned by the caller until key_attach().  -EEXIST: another opener wrote
  * one first (use key_ref()).  Needs no inode, so it can run before the
@@ -551,6 +610,7 @@ void worder_leave(struct atr_mount *m, struct atr_inode *ai,
  * zeros, made on first use.
  */
 struct fio_tls {
+	struct fio_tls *next, *prev;	/* tls.c's list of all; its lock */
 	struct aead_ctx *ac;		/* keeps a file's key for one request */
 	uint32_t esz;			/* the extent size sized for */
 	size_t disk_len;
@@ -564,6 +624,11 @@ void fio_tls_forget(struct atr_mount *m);
  * outside the data path that may also run in the main thread at stop.
  */
 struct fio_tls *fio_tls_peek(void);
+/*
+ * Lock, with no request running: wipe every thread's buffers, which hold
+ * the plaintext of its last request.
+ */
+void fio_tls_wipe_all(void);
 /*
  * The calling thread's reply buffer for a read of @size bytes (at most
  * FIO_SPAN), or NULL.  Owned by the thread; valid until its next request.

@@ -169,6 +169,20 @@ void itable_settle(struct atr_mount *m)
 			fio_settle_late(m, ai, -1);
 }
 
+void itable_each(struct atr_mount *m,
+		 void (*fn)(struct atr_mount *, struct atr_inode *, void *),
+		 void *arg)
+{
+	struct atr_inode *ai;
+	size_t i;
+
+	pthread_mutex_lock(&m->itable_lock);
+	for (i = 0; i < m->nbuckets; i++)
+		for (ai = m->buckets[i]; ai; ai = ai->hnext)
+			fn(m, ai, arg);
+	pthread_mutex_unlock(&m->itable_lock);
+}
+
 void itable_clear(struct atr_mount *m)
 {
 	struct atr_inode *ai, *next;

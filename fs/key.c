@@ -5,12 +5,14 @@
  * wipe it when the last one goes.  hdr_parse() is the only header parser.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include "../crypto/hdr.h"
 #include "audit.h"
@@ -329,10 +331,9 @@ void key_attach(struct atr_mount *m, struct atr_inode *ai,
 	ai->nkeyref++;
 }
 
-void key_unref(struct atr_inode *ai)
+/* What a loaded key brought: the state of a file nobody has open. */
+static void key_drop(struct atr_inode *ai)
 {
-	if (--ai->nkeyref)
-		return;
 	file_key_free(ai->fk);
 	ai->fk = NULL;
 	ai->sparse = false;
@@ -342,6 +343,39 @@ void key_unref(struct atr_inode *ai)
 	ai->id_ours = false;
 	rollback_reset(ai);
 	key_users_clear(ai);
+}
+
+void key_unref(struct atr_inode *ai)
+{
+	if (--ai->nkeyref)
+		return;
+	key_drop(ai);
+}
+
+void key_wipe(struct atr_inode *ai)
+{
+	key_drop(ai);
+}
+
+/*
+ * As a first open loads it: the header may have been changed while the
+ * mount was locked, and is checked again like any other.  Until it loads,
+ * the open handles get EIO (revoke_handle()).
+ */
+int key_reload(struct atr_mount *m, struct atr_inode *ai)
+{
+	int fd = attr_reopen(ai, O_RDONLY), err;
+
+	if (fd < 0)
+		return fd;
+	err = read_header(m, ai, fd);
+	close(fd);
+	if (err)
+		atr_log_inode(LOG_ERR, ai, "its key could not be loaded again "
+			      "after unlock (%s); its open files get EIO "
+			      "until they are closed and opened again",
+			      strerror(-atr_errno(err)));
+	return err;
 }
 
 int key_mark_sparse(struct atr_inode *ai, int fd)

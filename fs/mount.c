@@ -132,6 +132,7 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	pthread_mutex_init(&m->itable_lock, NULL);
 	pthread_rwlock_init(&m->kek_lock, NULL);
 	pthread_rwlock_init(&m->ns_lock, NULL);
+	pthread_rwlock_init(&m->gate, NULL);
 	pthread_mutex_init(&m->worder_lock, NULL);
 	pthread_mutex_init(&m->fileids_lock, NULL);
 	pthread_cond_init(&m->worder_cond, NULL);
@@ -145,7 +146,11 @@ int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
 
 	m->hdr_always = cfg->format_version >= 2;
 	memcpy(m->uuid, cfg->uuid, VOL_UUID_LEN);
-	err = dname_key(m, cfg, msg, msglen);
+	/* What unlock checks a KEK against once this one is wiped. */
+	memcpy(m->kek_id, m->kek->id, KEK_ID_LEN);
+	err = kek_check(m->kek->key, m->uuid, m->kek_check);
+	if (!err)
+		err = dname_key(m, cfg, msg, msglen);
 	return err ? err : policy_configure(m, cfg, slot, msg, msglen);
 }
 
@@ -224,6 +229,7 @@ void atr_mount_free(struct atr_mount *m)
 		return;
 	itable_clear(m);
 	pthread_mutex_destroy(&m->itable_lock);
+	pthread_rwlock_destroy(&m->gate);
 	pthread_mutex_destroy(&m->worder_lock);
 	pthread_mutex_destroy(&m->fileids_lock);
 	pthread_cond_destroy(&m->worder_cond);
@@ -252,7 +258,8 @@ void atr_mount_free(struct atr_mount *m)
  * cores on large reads and writes; it stops, and its threads wipe their
  * keys, before the inodes are freed.  Then what files still open left
  * pending is written (itable_settle()), and this machine's record of the
- * volume's files rewritten.  @real: the mount point's realpath.
+ * volume's files rewritten.  The control socket and idle timer (ctl.c)
+ * live as long as the session loop.  @real: the mount point's realpath.
  */
 static int serve(struct atr_mount *m, struct fuse_session *se,
 		 const char *real)
@@ -283,16 +290,28 @@ static int serve(struct atr_mount *m, struct fuse_session *se,
 	}
 	if (!m->uring_payload && !m->opt_mnt.nouring)
 		uring_explain();
-	/* Without a state directory there is no rotation to serve. */
-	if (m->fstate && (ret = ctl_start(m, fstate_dirfd(m->fstate))))
+	/*
+	 * Without a state directory there is no socket (no rotation, lock
+	 * or unlock to serve), only the idle timer.
+	 */
+	ret = ctl_start(m, m->fstate ? fstate_dirfd(m->fstate) : -1);
+	if (ret)
 		atr_log(LOG_WARNING, "no control socket (%s): rotate-kek must "
-			"run on the unmounted volume", strerror(-ret));
+			"run on the unmounted volume, and \"atrestfs lock\" and "
+			"-o idle= do not work on this mount", strerror(-ret));
+	else if (!m->fstate)
+		atr_log(LOG_WARNING, "no state directory, so no control "
+			"socket: rotate-kek must run on the unmounted volume and "
+			"\"atrestfs lock\" cannot reach this mount");
 	ret = fuse_session_loop_mt(se, &cfg);
 	ctl_stop(m);
 	uring_stop(m);
 	fio_pool_stop(m);
-	itable_settle(m);
-	fstate_compact(m->fstate);
+	/* Locked, everything was settled and no key is left to do it with. */
+	if (!revoke_locked(m)) {
+		itable_settle(m);
+		fstate_compact(m->fstate);
+	}
 	return ret;
 }
 

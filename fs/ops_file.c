@@ -298,7 +298,7 @@ void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	pthread_rwlock_wrlock(&ai->lock);
 	/* The last handle: another's writeback may still fill a gap. */
-	if (ai->nkeyref == 1)
+	if (ai->nkeyref == 1 && ai->fk)	/* locked: settled by the lock */
 		fio_settle_late(m, ai, (int)fi->fh);
 	key_unref(ai);
 	pthread_rwlock_unlock(&ai->lock);

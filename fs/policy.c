@@ -133,14 +133,41 @@ static int check(fuse_req_t req, const char *op, bool kernel)
 	return EACCES;
 }
 
-/* One wrapper per handler: check, then the real one.  Nothing else. */
-#define WRAP(name, kernel, params, args)				\
+/*
+ * One wrapper per handler: the lock gate (revoke.c), the check, then the
+ * real one.  Nothing else.  WRAP_FH is for handlers of an open handle,
+ * which get EIO if unlock could not load their file's key again; the
+ * handle's inode is their parameter @i.  WRAP_CLOSE is for flush, part
+ * of close(2), which needs no key and must not fail a close for a lock.
+ * WRAP_PASS is for the releases: exempt from the policy, and run even
+ * while the mount is locked.
+ */
+#define WRAP_ANY(name, kernel, pass, fh, params, args)			\
 static void w_##name params						\
 {									\
-	if (check(req, #name, kernel))					\
+	struct atr_mount *m = atr_mnt(req);	/* req is gone once answered */ \
+									\
+	if (revoke_enter(req, pass))					\
 		return;							\
-	atr_ops.name args;						\
+	if (!check(req, #name, kernel) && !(fh))			\
+		atr_ops.name args;					\
 	caller.set = false;						\
+	revoke_leave(m);						\
+}
+#define WRAP(name, kernel, params, args)				\
+	WRAP_ANY(name, kernel, false, false, params, args)
+#define WRAP_FH(name, kernel, params, args)				\
+	WRAP_ANY(name, kernel, false, revoke_handle(req, i), params, args)
+#define WRAP_CLOSE(name, kernel, params, args)				\
+	WRAP_ANY(name, kernel, true, false, params, args)
+#define WRAP_PASS(name, params, args)					\
+static void w_##name params						\
+{									\
+	struct atr_mount *m = atr_mnt(req);				\
+									\
+	revoke_enter(req, true);					\
+	atr_ops.name args;						\
+	revoke_leave(m);						\
 }
 
 WRAP(lookup, false, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
@@ -164,13 +191,13 @@ WRAP(link, false, (fuse_req_t req, fuse_ino_t i, fuse_ino_t p, const char *n),
      (req, i, p, n))
 WRAP(open, false, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
      (req, i, fi))
-WRAP(read, false, (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
+WRAP_FH(read, false, (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
 		   struct fuse_file_info *fi), (req, i, s, o, fi))
-WRAP(write, true, (fuse_req_t req, fuse_ino_t i, const char *b, size_t s,
+WRAP_FH(write, true, (fuse_req_t req, fuse_ino_t i, const char *b, size_t s,
 		   off_t o, struct fuse_file_info *fi), (req, i, b, s, o, fi))
-WRAP(flush, false, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
-     (req, i, fi))
-WRAP(fsync, false, (fuse_req_t req, fuse_ino_t i, int d,
+WRAP_CLOSE(flush, false, (fuse_req_t req, fuse_ino_t i,
+			  struct fuse_file_info *fi), (req, i, fi))
+WRAP_FH(fsync, false, (fuse_req_t req, fuse_ino_t i, int d,
 		    struct fuse_file_info *fi), (req, i, d, fi))
 WRAP(opendir, false, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
      (req, i, fi))
@@ -188,12 +215,17 @@ WRAP(removexattr, false, (fuse_req_t req, fuse_ino_t i, const char *n),
      (req, i, n))
 WRAP(create, false, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t mo,
 		     struct fuse_file_info *fi), (req, p, n, mo, fi))
-WRAP(fallocate, false, (fuse_req_t req, fuse_ino_t i, int mo, off_t o, off_t l,
+WRAP_FH(fallocate, false, (fuse_req_t req, fuse_ino_t i, int mo, off_t o, off_t l,
 			struct fuse_file_info *fi), (req, i, mo, o, l, fi))
 WRAP(readdirplus, false, (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
 			  struct fuse_file_info *fi), (req, i, s, o, fi))
-WRAP(lseek, false, (fuse_req_t req, fuse_ino_t i, off_t o, int w,
+WRAP_FH(lseek, false, (fuse_req_t req, fuse_ino_t i, off_t o, int w,
 		    struct fuse_file_info *fi), (req, i, o, w, fi))
+
+WRAP_PASS(release, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
+	  (req, i, fi))
+WRAP_PASS(releasedir, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
+	  (req, i, fi))
 
 #define SET(name)	do { if (ops->name) ops->name = w_##name; } while (0)
 
@@ -234,9 +266,9 @@ static int complete(const struct fuse_lowlevel_ops *ops)
 
 int policy_ops(const struct atr_mount *m, struct fuse_lowlevel_ops *ops)
 {
+	/* Always: every mount can be locked (revoke.c). */
+	(void)m;
 	*ops = atr_ops;
-	if (!m->audit && !(m->opt && vol_has_policy(m->opt)))
-		return 0;
 	SET(lookup);
 	SET(getattr);
 	SET(setattr);
@@ -266,6 +298,8 @@ int policy_ops(const struct atr_mount *m, struct fuse_lowlevel_ops *ops)
 	SET(fallocate);
 	SET(readdirplus);
 	SET(lseek);
+	SET(release);
+	SET(releasedir);
 	return complete(ops);
 }
 

@@ -3,15 +3,24 @@
  * fs/tls.c - the data path's per-thread state (struct fio_tls): made on a
  * thread's first request, sized for one FIO_SPAN request so that the data
  * path does not allocate, and freed when the thread exits, its AEAD
- * context's key schedules wiped.  The helper threads need only an AEAD
- * context and make their own.
+ * context's key schedules wiped.  A lock wipes every thread's buffers
+ * (fio_tls_wipe_all()).  The helper threads need only an AEAD context and
+ * make their own.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "../crypto/secmem.h"
 #include "fs_private.h"
 #include "transport.h"
+
+/*
+ * Every thread's state, for fio_tls_wipe_all(): a locked mount must not
+ * keep the plaintext of the last request each thread served.
+ */
+static pthread_mutex_t tls_all_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fio_tls *tls_all;		/* tls_all_lock */
 
 static pthread_key_t tls_key;
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
@@ -23,6 +32,14 @@ static void tls_free(void *p)
 
 	if (!t)
 		return;
+	pthread_mutex_lock(&tls_all_lock);
+	if (t->prev)
+		t->prev->next = t->next;
+	else if (tls_all == t)
+		tls_all = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&tls_all_lock);
 	aead_ctx_free(t->ac);		/* wipes the key schedules */
 	free(t->disk);
 	free(t->plain);
@@ -72,6 +89,12 @@ struct fio_tls *fio_tls_get(struct atr_mount *m)
 		tls_free(t);
 		return NULL;
 	}
+	pthread_mutex_lock(&tls_all_lock);
+	t->next = tls_all;
+	if (tls_all)
+		tls_all->prev = t;
+	tls_all = t;
+	pthread_mutex_unlock(&tls_all_lock);
 	return t;
 }
 
@@ -95,6 +118,21 @@ void fio_tls_forget(struct atr_mount *m)
 	(void)m;
 	if (t)
 		aead_ctx_forget(t->ac);
+}
+
+void fio_tls_wipe_all(void)
+{
+	struct fio_tls *t;
+
+	pthread_mutex_lock(&tls_all_lock);
+	for (t = tls_all; t; t = t->next) {
+		aead_ctx_forget(t->ac);
+		secmem_wipe(t->disk, t->disk_len);
+		secmem_wipe(t->plain, FIO_SPAN);
+		secmem_wipe(t->edge[0], extent_disk_size(t->esz));
+		secmem_wipe(t->edge[1], extent_disk_size(t->esz));
+	}
+	pthread_mutex_unlock(&tls_all_lock);
 }
 
 void *fio_reply_buf(struct atr_mount *m, size_t size)

@@ -497,6 +497,8 @@ static void usage(FILE *f)
 "  init CIPHERDIR               make CIPHERDIR a new, empty volume\n"
 "  mount CIPHERDIR MOUNTPOINT   show the plaintext view of CIPHERDIR\n"
 "  unmount MOUNTPOINT           take it away again\n"
+"  lock MOUNTPOINT|CIPHERDIR    wipe the mount's keys; access is refused\n"
+"  unlock MOUNTPOINT|CIPHERDIR  give a locked mount its keys back\n"
 "  keyslot list|add|remove|...  manage the wrapped copies of the volume key\n"
 "  passwd CIPHERDIR             change a passphrase keyslot's passphrase\n"
 "  config CIPHERDIR             show or change the audit log and access policy\n"
@@ -546,6 +548,10 @@ int main(int argc, char **argv)
 		return cmd_mount(argc - 1, argv + 1);
 	if (!strcmp(cmd, "unmount") || !strcmp(cmd, "umount"))
 		return cmd_unmount(argc - 1, argv + 1);
+	if (!strcmp(cmd, "lock"))
+		return cmd_lock(argc - 1, argv + 1);
+	if (!strcmp(cmd, "unlock"))
+		return cmd_unlock(argc - 1, argv + 1);
 	if (!strcmp(cmd, "keyslot"))
 		return cmd_keyslot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "passwd"))

@@ -135,6 +135,15 @@ int cli_mount_exclusive(const char *dir, int dirfd, int *lockfd);
  * the process exits, so that no mount starts meanwhile; or EXIT_MOUNT.
  */
 int cli_refuse_served(const char *dir, int dirfd, const char *why);
+/* cmd_lock.c */
+int cmd_lock(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
+/*
+ * Lock the atrestfs mount at @real (a realpath) through its daemon's
+ * control socket, saying nothing: 0, or -errno (-ENOENT: not an atrestfs
+ * mount, or no socket of ours).  For unmount --lazy.
+ */
+int cli_lock_quiet(const char *real);
 /* mount(8) calling convention: SOURCE DIR [-o OPTS] [-fnsv]. */
 int cmd_mount_helper(int argc, char **argv);
 
@@ -364,6 +373,20 @@ int cli_state_dir_opt(const char **dir, const char *arg);
 int cli_state_open(const char *dir, const char *state_dir,
 		   const uint8_t uuid[VOL_UUID_LEN], struct state_dir *sd,
 		   char *msg, size_t msglen);
+
+/*
+ * ctlsock.c: the control socket of the daemon serving volume @dir (uuid
+ * @uuid) on this machine, in its state directory (@state_dir: NULL, the
+ * default): a connected fd, or -1, said on stderr if @say (@mnt, the
+ * mount point if known, names it).  cli_ctl_call(): send @req, read the
+ * answer's one line: 0 ("ok", its text in @reply), -EKEYREJECTED
+ * ("rejected"), -EIO ("error", its text in @reply), or -errno.
+ */
+int cli_ctl_connect(const char *dir, const char *state_dir,
+		    const uint8_t uuid[VOL_UUID_LEN], const char *mnt,
+		    bool say);
+int cli_ctl_call(int fd, const void *req, size_t len, char *reply,
+		 size_t replylen);
 
 enum {
 	CLI_RB_NOTICE = 1,	/* say so when this machine had no record */

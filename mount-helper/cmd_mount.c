@@ -38,6 +38,38 @@ struct mount_args {
 	int lockfd;		/* cli_mount_exclusive()'s; the daemon inherits it */
 };
 
+/*
+ * idle=DURATION: seconds, or a number with s, m, h or d, as systemd and
+ * gocryptfs -idle take it; 1 s to 30 days.
+ */
+static int parse_idle(struct mount_args *a, const char *v)
+{
+	static const struct { char unit; unsigned int sec; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	char num[32];
+	size_t n = strlen(v), i;
+	unsigned int mul = 1;
+	uint64_t x;
+
+	if (n && n < sizeof(num)) {
+		memcpy(num, v, n + 1);
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (num[n - 1] == units[i].unit) {
+				num[n - 1] = '\0';
+				mul = units[i].sec;
+			}
+		if (!dec_parse_u64(num, 1, 30 * 86400 / mul, &x) &&
+		    x * mul <= 30 * 86400) {
+			a->mo.idle_sec = (unsigned int)(x * mul);
+			return 0;
+		}
+	}
+	cli_err("idle=%s: want a duration from 1s to 30d, such as 90s, 15m "
+		"or 2h", v);
+	return -EINVAL;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -60,8 +92,9 @@ static void usage(FILE *f)
 "  -o OPT[,OPT...]      mount options: keyfile=PATH, provider=NAME, slot=N,\n"
 "                       kp.KEY=VALUE, passfile=FILE, state_dir=DIR,\n"
 "                       nonempty, noxattr, writethrough, nouring,\n"
-"                       readahead=KB, log=FILE, and FUSE and mount(8)\n"
-"                       options such as ro, allow_other, noexec\n"
+"                       readahead=KB, log=FILE, idle=DURATION (lock after\n"
+"                       that long unused), and FUSE and mount(8) options\n"
+"                       such as ro, allow_other, noexec\n"
 "  -q, --quiet          print nothing on success\n"
 "  -h, --help           this text\n");
 }
@@ -205,6 +238,8 @@ static int parse_o(struct mount_args *a, const char *arg)
 			err = parse_readahead(a, o + 10);
 		else if (!strncmp(o, "log=", 4))
 			err = set_log(a, o + 4);
+		else if (!strncmp(o, "idle=", 5))
+			err = parse_idle(a, o + 5);
 		else if (strchr(o, '\\'))
 			/*
 			 * libfuse undoes backslash escapes, which opt_listed()

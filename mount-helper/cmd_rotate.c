@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "../crypto/codec.h"
@@ -241,31 +240,7 @@ static int rekey_state(const struct rot_args *a, const struct vol_config *cfg,
 
 static int ctl_connect(const struct rot_args *a, const struct vol_config *cfg)
 {
-	char msg[KEYPROV_MSG_MAX] = "";
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct state_dir sd;
-	int fd, err;
-
-	err = cli_state_open(a->dir, a->state_dir, cfg->uuid, &sd, msg,
-			     sizeof(msg));
-	if (err) {
-		cli_err("%s: %s", a->dir, *msg ? msg : strerror(-err));
-		return -1;
-	}
-	/* Through our fd: the directory's path may be too long for sun_path. */
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/ctl",
-		 sd.fd);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		cli_err("cannot reach the daemon serving %s through %s/ctl: %s. "
-			"Give rotate-kek the --state-dir the volume was mounted "
-			"with, or unmount it and run rotate-kek on %s", a->mnt,
-			sd.path, strerror(errno), a->dir);
-		close(fd);
-		fd = -1;
-	}
-	state_close(&sd);
-	return fd;
+	return cli_ctl_connect(a->dir, a->state_dir, cfg->uuid, a->mnt, true);
 }
 
 /* One line of the daemon's answer into @line; 0, or -1 if it hung up. */

@@ -21,7 +21,8 @@ static void usage(FILE *f)
 "Usage: atrestfs unmount [OPTIONS] MOUNTPOINT\n"
 "Unmount an atrestfs volume; its keys leave memory with the daemon.\n"
 "\n"
-"  -z, --lazy    detach now, finish when the last open file is closed\n"
+"  -z, --lazy    lock it (keys wiped, open files get EACCES), detach it\n"
+"                now, and finish when the last open file is closed\n"
 "  -q, --quiet   print nothing on success (it prints nothing anyway)\n"
 "  -h, --help    this text\n");
 }
@@ -88,6 +89,16 @@ int cmd_unmount(int argc, char **argv)
 			n, file, n);
 		return EXIT_MOUNT;
 	}
+	/*
+	 * A lazy unmount leaves the daemon serving files still open until
+	 * their last close: lock it first, so that its keys go now and those
+	 * files get EACCES.  Best effort: a mount without a control socket
+	 * is detached as before.
+	 */
+	if (lazy && (err = cli_lock_quiet(real)) && err != -ENOENT)
+		cli_err("%s: could not lock it before detaching (%s); its keys "
+			"stay until its last open file is closed", argv[optind],
+			strerror(-err));
 	if (geteuid() == 0) {
 		if (umount2(real, lazy ? MNT_DETACH : 0) == 0)
 			return EXIT_OK;

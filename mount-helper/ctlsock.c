@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mount-helper/ctlsock.c - the command line's side of a daemon's control
+ * socket (fs/ctl.c): "ctl" in the volume's state directory on this
+ * machine, reached through that directory's fd, and its one-line answers.
+ * Used by rotate-kek MOUNTPOINT, lock and unlock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_ctl_connect(const char *dir, const char *state_dir,
+		    const uint8_t uuid[VOL_UUID_LEN], const char *mnt,
+		    bool say)
+{
+	char msg[KEYPROV_MSG_MAX] = "";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct state_dir sd;
+	int fd, err;
+
+	err = cli_state_open(dir, state_dir, uuid, &sd, msg, sizeof(msg));
+	if (err) {
+		if (say)
+			cli_err("%s: %s", dir, *msg ? msg : strerror(-err));
+		return -1;
+	}
+	/* Through our fd: the directory's path may be too long for sun_path. */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/ctl",
+		 sd.fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (say)
+			cli_err("cannot reach the daemon serving %s through "
+				"%s/ctl: %s. It is not mounted on this machine, "
+				"or was mounted with another --state-dir (give "
+				"the same one)", *mnt ? mnt : dir, sd.path,
+				strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	state_close(&sd);
+	return fd;
+}
+
+int cli_ctl_call(int fd, const void *req, size_t len, char *reply,
+		 size_t replylen)
+{
+	char line[1100];
+	size_t n = 0;
+	ssize_t r;
+
+	*reply = '\0';
+	if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return -errno;
+	/* One line; a lock may wait for a rotation's walk to end first. */
+	while (n + 1 < sizeof(line)) {
+		r = recv(fd, line + n, 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -ECONNRESET;
+		if (line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	if (!strncmp(line, "ok", 2)) {
+		snprintf(reply, replylen, "%s", line[2] ? line + 3 : "");
+		return 0;
+	}
+	if (!strncmp(line, "rejected ", 9)) {
+		snprintf(reply, replylen, "%s", line + 9);
+		return -EKEYREJECTED;
+	}
+	snprintf(reply, replylen, "%s", strncmp(line, "error ", 6) ? line :
+		 line + 6);
+	return -EIO;
+}

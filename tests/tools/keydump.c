@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tests/tools/keydump.c - for t_lock.sh only: print in hex every key a
+ * daemon serving the volume may hold, so that the test can look for them
+ * in the daemon's memory.  Unlocks CIPHERDIR with the key file KEYFILE
+ * through the library, as a mount does; then, for each backing FILE, the
+ * DEK its header wraps ("dek:BASENAME").  One "NAME HEX" line per key.
+ *
+ *   tool_keydump CIPHERDIR KEYFILE [FILE...]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "../../crypto/codec.h"
+#include "../../crypto/hdr.h"
+#include "../../crypto/verrec.h"
+#include "../../volume/volume.h"
+
+static const char *keyfile;
+
+static int settings(void *ctx, const char *provider, const char *uuid,
+		    int create, struct keyprov_kvlist *kv, char *msg,
+		    size_t msglen)
+{
+	(void)ctx;
+	keyprov_kv_init(kv);
+	if (strcmp(provider, "keyfile")) {
+		snprintf(msg, msglen, "only keyfile volumes here");
+		return -ENOKEY;
+	}
+	if (keyprov_kv_set(kv, "path", keyfile) ||
+	    keyprov_kv_set(kv, "volume", uuid) ||
+	    keyprov_kv_set(kv, "mode", create ? "create" : "open"))
+		return -ENOSPC;
+	return 0;
+}
+
+static void put(const char *name, const uint8_t *key, size_t len)
+{
+	char hex[2 * 64 + 1];
+
+	hex_encode(key, len, hex);
+	printf("%s %s\n", name, hex);
+}
+
+static int dump_dek(const struct kek *kek, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	uint8_t raw[HDR_SIZE + 1];
+	char name[300];
+	struct file_key *fk;
+	struct hdr h;
+	ssize_t n;
+
+	n = getxattr(path, HDR_XATTR, raw, sizeof(raw));
+	if (n < 0 || hdr_parse(raw, (size_t)n, &h) || hdr_unwrap(kek, &h, &fk)) {
+		fprintf(stderr, "keydump: %s: no header that opens\n", path);
+		return 1;
+	}
+	snprintf(name, sizeof(name), "dek:%s", base ? base + 1 : path);
+	put(name, fk->dek, sizeof(fk->dek));
+	file_key_free(fk);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct volkey_src src = { .settings = settings, .slot = -1 };
+	char msg[VOLKEY_MSG_MAX];
+	uint8_t state_key[VERREC_STATE_KEY_LEN];
+	struct vol_config cfg;
+	struct kek *kek;
+	int dirfd, i, ret = 0;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: keydump CIPHERDIR KEYFILE [FILE...]\n");
+		return 2;
+	}
+	keyfile = argv[2];
+	dirfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0 ||
+	    volkey_unlock(dirfd, &src, &cfg, &kek, NULL, msg, sizeof(msg))) {
+		fprintf(stderr, "keydump: %s: cannot unlock: %s\n", argv[1], msg);
+		return 1;
+	}
+	put("kek", kek->key, KEK_LEN);
+	put("conf_mac", kek->conf_mac_key, sizeof(kek->conf_mac_key));
+	put("meta", kek->meta_key, sizeof(kek->meta_key));
+	put("state_mac", kek->state_mac_key, sizeof(kek->state_mac_key));
+	if (verrec_state_key(kek, cfg.uuid, state_key) == 0)
+		put("file_state", state_key, sizeof(state_key));
+	for (i = 3; i < argc; i++)
+		ret |= dump_dek(kek, argv[i]);
+	kek_free(kek);
+	close(dirfd);
+	return ret;
+}
