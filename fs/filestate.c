@@ -54,13 +54,14 @@ struct fstate {
 	/*
 	 * ->key_lock: read-held by an append (seal and write), write-held
 	 * by fstate_rekey() to change all three (a KEK rotation while
-	 * mounted).
+	 * mounted) and by a lock and unlock (revoke.c), which wipe and
+	 * rebuild ->key and ->mac.
 	 */
 	pthread_rwlock_t key_lock;
 	int fd;				/* FSTATE_NAME, O_APPEND; ->key_lock */
 	uint8_t *key;			/* secmem; ->key_lock */
 	/*
-	 * ->key_lock and ->lock; keyed with @key: a settle's append then
+	 * ->key_lock and ->lock; keyed with @key, NULL while locked: a settle's append then
 	 * costs a fifth of a fresh HMAC (its key set-up and method look-up).
 	 */
 	struct kdf_hmac_batch *mac;
@@ -490,14 +491,35 @@ int fstate_compact(struct fstate *s)
 
 void fstate_key_wipe(struct fstate *s)
 {
-	if (s)
-		secmem_wipe(s->key, VERREC_STATE_KEY_LEN);
+	if (!s)
+		return;
+	pthread_rwlock_wrlock(&s->key_lock);
+	pthread_mutex_lock(&s->lock);
+	/* The batch context holds the key's HMAC state: it goes too. */
+	kdf_hmac_end(s->mac);
+	s->mac = NULL;
+	secmem_wipe(s->key, VERREC_STATE_KEY_LEN);
+	pthread_mutex_unlock(&s->lock);
+	pthread_rwlock_unlock(&s->key_lock);
 }
 
 int fstate_key_load(struct fstate *s, const struct kek *kek,
 		    const uint8_t uuid[VOL_UUID_LEN])
 {
-	return s ? verrec_state_key(kek, uuid, s->key) : 0;
+	int err;
+
+	if (!s)
+		return 0;
+	pthread_rwlock_wrlock(&s->key_lock);
+	pthread_mutex_lock(&s->lock);
+	err = verrec_state_key(kek, uuid, s->key);
+	if (!err)
+		err = kdf_hmac_begin(s->key, &s->mac);
+	if (err)
+		secmem_wipe(s->key, VERREC_STATE_KEY_LEN);
+	pthread_mutex_unlock(&s->lock);
+	pthread_rwlock_unlock(&s->key_lock);
+	return err;
 }
 
 void fstate_free(struct fstate *s)

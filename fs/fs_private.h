@@ -101,9 +101,9 @@ struct atr_mount {
 	char *backing;			/* path, for log lines only */
 	/*
 	 * secmem; read through kek_get()/kek_put(), which read-hold
-	 * ->kek_lock; changed only by an online KEK rotation (ctl.c), which
-	 * write-holds it, and by lock and unlock (revoke.c; NULL while
-	 * locked), with every request held off.  Innermost.
+	 * ->kek_lock; changed only by an online KEK rotation (ctl.c) and
+	 * by lock and unlock (revoke.c; NULL while locked), which
+	 * write-hold it.  Innermost: nothing is taken under it.
 	 */
 	struct kek *kek;
 	pthread_rwlock_t kek_lock;
@@ -402,8 +402,8 @@ int fstate_rekey(struct fstate *s, const struct kek *kek,
 /* The state directory (borrowed), for the control socket. */
 int fstate_dirfd(const struct fstate *s);
 /*
- * Lock: wipe the key (nothing is recorded while locked); unlock: derive
- * it again from @kek.  0 or -errno.
+ * Lock: wipe the key and its HMAC context (nothing is recorded while
+ * locked); unlock: derive them again from @kek.  0 or -errno.
  */
 void fstate_key_wipe(struct fstate *s);
 int fstate_key_load(struct fstate *s, const struct kek *kek,

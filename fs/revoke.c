@@ -139,8 +139,15 @@ int revoke_lock(struct atr_mount *m, const char *why)
 	pthread_rwlock_wrlock(&m->gate);
 	itable_each(m, wipe_inode, NULL);
 	fstate_key_wipe(m->fstate);
-	kek_free(m->kek);
+	/* No request runs, but the KEK's lock is the one that guards it. */
+	pthread_rwlock_wrlock(&m->kek_lock);
+	kek_free(m->kek);		/* and a retiring KEK with it */
 	m->kek = NULL;
+	pthread_rwlock_unlock(&m->kek_lock);
+	/*
+	 * Every thread's AEAD context, also the one a new file's header
+	 * was sealed through (key.c), and its plaintext buffers.
+	 */
 	fio_tls_wipe_all();
 	__atomic_store_n(&m->lockstate, REVOKE_LOCKED, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&m->gate);
@@ -189,7 +196,9 @@ int revoke_unlock(struct atr_mount *m, const uint8_t raw[KEK_LEN],
 		kek_free(kek);
 		return err;
 	}
+	pthread_rwlock_wrlock(&m->kek_lock);
 	m->kek = kek;
+	pthread_rwlock_unlock(&m->kek_lock);
 	itable_each(m, reload_inode, NULL);
 	__atomic_store_n(&m->last_req, now_sec(), __ATOMIC_RELAXED);
 	__atomic_store_n(&m->lockstate, REVOKE_OPEN, __ATOMIC_RELEASE);
