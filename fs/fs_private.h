@@ -291,6 +291,12 @@ int uring_probe(void);
 int uring_start(struct atr_mount *m, struct fuse_session *se,
 		const char *mnt);
 void uring_stop(struct atr_mount *m);
+/*
+ * A lock, after the gate let go: each ring thread wipes the payloads of
+ * its entries (they hold the plaintext of the replies they carried), and
+ * this waits until they did.  A no-op without io_uring.
+ */
+void uring_wipe(struct atr_mount *m);
 /* INFO log line when the kernel could serve io_uring but has it off. */
 void uring_explain(void);
 /*

@@ -151,6 +151,11 @@ int revoke_lock(struct atr_mount *m, const char *why)
 	fio_tls_wipe_all();
 	__atomic_store_n(&m->lockstate, REVOKE_LOCKED, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&m->gate);
+	/*
+	 * Without the gate: a ring thread may wait in it, and refuses the
+	 * request once in (no payload), then gets to the wipe.
+	 */
+	uring_wipe(m);
 	/* Pages read between the first drop and the gate closing. */
 	drop_kernel_cache(m);
 	atr_log(LOG_NOTICE, "locked %s (%s): every key wiped; access is refused "

@@ -42,6 +42,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs_private.h"
@@ -88,6 +89,8 @@ struct uring_cmd_req {			/* in the SQE's 80-byte command area */
  */
 #define URING_SETUP_FLAGS	(IORING_SETUP_SQE128 | IORING_SETUP_COOP_TASKRUN)
 #define URING_STOP		0	/* user_data of the stop poll */
+#define URING_WIPE		((uint64_t)-1)	/* ... of the wipe poll */
+#define URING_WIPE_SEC		10	/* a lock waits this long for them */
 #define URING_REREGISTER	16	/* then the entry is given up */
 #define URING_PARAM		"/sys/module/fuse/parameters/enable_uring"
 
@@ -104,6 +107,7 @@ struct uring_ent {
 	uint16_t qid;
 	uint64_t unique;		/* the request last served */
 	bool replied;
+	bool wipe;			/* wipe its payload once served */
 	unsigned reregister;		/* times offered again after an error */
 };
 
@@ -138,6 +142,8 @@ struct uring_ring {
 	unsigned pending;		/* SQEs published, not yet submitted */
 	unsigned nent;
 	struct uring_ent *ent;
+	int wipefd;			/* eventfd: uring_wipe() asks */
+	unsigned wipe_left;		/* ring thread: entries still to wipe */
 };
 
 struct uring_pool {
@@ -150,6 +156,8 @@ struct uring_pool {
 	pthread_mutex_t lock;
 	bool stopping;			/* ->lock: no more rings */
 	struct uring_ring *rings;	/* ->lock; started ones, newest first */
+	pthread_cond_t wiped;		/* a ring wiped its buffers; ->lock */
+	unsigned wipes;			/* ->lock: rings that did */
 	unsigned ncpu;
 	struct uring_cpu *cpus;		/* one per online CPU */
 };
@@ -340,6 +348,72 @@ static void sqe_stop_poll(struct uring_ring *r)
 	sqe->user_data = URING_STOP;
 }
 
+static void sqe_wipe_poll(struct uring_ring *r)
+{
+	struct io_uring_sqe *sqe = sqe_next(r);
+
+	sqe->opcode = IORING_OP_POLL_ADD;
+	sqe->fd = r->wipefd;
+	sqe->poll32_events = POLLIN;
+	sqe->user_data = URING_WIPE;
+}
+
+static void wipe_done(struct uring_ring *r)
+{
+	struct uring_pool *pl = r->pool;
+
+	pthread_mutex_lock(&pl->lock);
+	pl->wipes++;
+	pthread_cond_broadcast(&pl->wiped);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+/*
+ * A lock (uring_wipe()): the payloads keep the plaintext of the replies
+ * they carried.  The kernel writes an entry only in this thread's system
+ * calls (COOP_TASKRUN), and every reply was submitted before this
+ * completion was reaped: so an entry is either waiting in the kernel,
+ * wiped now, or holds a request whose completion is still in the queue,
+ * wiped past its reply once served (wiped_one()).
+ */
+static void wipe_ring(struct uring_ring *r)
+{
+	unsigned head = *r->cq_head, tail, i;
+	uint64_t ud, n;
+
+	if (read(r->wipefd, &n, sizeof(n)) < 0)
+		n = 0;		/* nonblocking: someone else read it */
+	tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
+	for (; head != tail; head++) {
+		ud = r->cqes[head & *r->cq_mask].user_data;
+		if (ud >= 1 && ud <= r->nent && !r->ent[ud - 1].wipe) {
+			r->ent[ud - 1].wipe = true;
+			r->wipe_left++;
+		}
+	}
+	for (i = 0; i < r->nent; i++)
+		if (!r->ent[i].wipe)
+			explicit_bzero(r->ent[i].buf + URING_FRONT,
+				       r->ent[i].payload);
+	sqe_wipe_poll(r);
+	if (!r->wipe_left)
+		wipe_done(r);
+}
+
+/* After the completion of @e: the rest of its payload, if owed. */
+static void wiped_one(struct uring_ring *r, struct uring_ent *e, bool served)
+{
+	size_t keep = served ? e->hdr.ent.payload_sz : 0;
+
+	if (!e->wipe)
+		return;
+	e->wipe = false;
+	if (keep < e->payload)
+		explicit_bzero(e->buf + URING_FRONT + keep, e->payload - keep);
+	if (!--r->wipe_left)
+		wipe_done(r);
+}
+
 /*
  * Publish the SQEs written so far and make one io_uring_enter: submit
  * what is pending and, with @wait, wait for a completion.  0, or -errno
@@ -395,6 +469,7 @@ static int ring_register(struct uring_ring *r)
 	for (i = 0; i < r->nent; i++)
 		sqe_cmd(r, i, URING_CMD_REGISTER);
 	sqe_stop_poll(r);
+	sqe_wipe_poll(r);
 	while (r->pending && !err)
 		err = ring_enter(r, 0);
 	return err;
@@ -444,21 +519,28 @@ static void *ring_thread(void *arg)
 			sqe_stop_poll(r);
 			continue;
 		}
+		if (cqe.user_data == URING_WIPE) {
+			wipe_ring(r);
+			continue;
+		}
 		if (cqe.user_data > r->nent)
 			continue;
 		e = &r->ent[cqe.user_data - 1];
 		if (cqe.res == -ENOTCONN) {
 			live--;		/* unmounted */
+			wiped_one(r, e, false);
 		} else if (cqe.res < 0) {
 			/* The kernel dropped the entry: offer it again. */
 			atr_log(LOG_ERR, "io_uring queue %u: %s", e->qid,
 				strerror(-cqe.res));
+			wiped_one(r, e, false);
 			if (e->reregister++ < URING_REREGISTER)
 				sqe_cmd(r, (unsigned)(e - r->ent), URING_CMD_REGISTER);
 			else
 				live--;
 		} else {
 			uring_serve(r->pool, e);
+			wiped_one(r, e, true);
 			sqe_cmd(r, (unsigned)(e - r->ent), URING_CMD_COMMIT_FETCH);
 		}
 	}
@@ -482,6 +564,8 @@ static void ring_unmap(struct uring_ring *r)
 		munmap(r->sq_map, r->sq_len);
 	if (r->fd >= 0)
 		close(r->fd);
+	if (r->wipefd >= 0)
+		close(r->wipefd);
 	for (i = 0; r->ent && i < r->nent; i++)
 		if (r->ent[i].buf)
 			munmap(r->ent[i].buf, URING_FRONT + r->ent[i].payload);
@@ -504,7 +588,8 @@ static int ring_setup(struct uring_ring *r, size_t payload)
 
 	memset(&p, 0, sizeof(p));
 	p.flags = URING_SETUP_FLAGS;
-	r->fd = sys_setup(r->nent + 1, &p);
+	/* An SQE per entry, the stop poll and the wipe poll. */
+	r->fd = sys_setup(r->nent + 2, &p);
 	if (r->fd < 0)
 		return -errno;
 	r->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
@@ -615,7 +700,10 @@ static struct uring_ring *ring_new(struct uring_pool *pl, struct uring_cpu *qc,
 	r->pool = pl;
 	r->qc = qc;
 	r->fd = -1;
-	if (sem_init(&r->submitted, 0, 0)) {
+	r->wipefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->wipefd < 0 || sem_init(&r->submitted, 0, 0)) {
+		if (r->wipefd >= 0)
+			close(r->wipefd);
 		free(r);
 		return NULL;
 	}
@@ -770,10 +858,39 @@ void uring_stop(struct atr_mount *m)
 	for (i = 0; i < pl->ncpu; i++)
 		pthread_mutex_destroy(&pl->cpus[i].lock);
 	pthread_mutex_destroy(&pl->lock);
+	pthread_cond_destroy(&pl->wiped);
 	free(pl->cpus);
 	free(pl->mnt);
 	free(pl);
 	m->uring = NULL;
+}
+
+void uring_wipe(struct atr_mount *m)
+{
+	struct uring_pool *pl = m->uring;
+	struct uring_ring *r;
+	struct timespec until;
+	uint64_t one = 1;
+	unsigned n = 0;
+	int err = 0;
+
+	if (!pl)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += URING_WIPE_SEC;
+	pthread_mutex_lock(&pl->lock);
+	pl->wipes = 0;
+	for (r = pl->rings; r; r = r->next)
+		if (write(r->wipefd, &one, sizeof(one)) == sizeof(one))
+			n++;
+	while (pl->wipes < n && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&pl->wiped, &pl->lock, &until);
+	pthread_mutex_unlock(&pl->lock);
+	if (err == ETIMEDOUT)
+		atr_log(LOG_ERR, "io_uring: only %u of %u ring threads wiped "
+			"their buffers within %d s; the others still hold the "
+			"plaintext of their last replies", pl->wipes, n,
+			URING_WIPE_SEC);
 }
 
 /*
@@ -893,6 +1010,7 @@ int uring_start(struct atr_mount *m, struct fuse_session *se,
 	if (!pl)
 		return -ENOMEM;
 	pthread_mutex_init(&pl->lock, NULL);
+	pthread_cond_init(&pl->wiped, NULL);
 	m->uring = pl;
 	pl->se = se;
 	pl->dev = fuse_session_fd(se);
