@@ -27,8 +27,9 @@
  *
  * A peer that goes away does not stop a walk: it runs to its end, and
  * the next request waits for it.  So a lock (asked for, or the idle
- * timer's, on this same thread) never runs during a rotation.  Without a
- * state directory there is no socket, only the
+ * timer's, on this same thread) never runs during a rotation; and a
+ * rotation is refused while the mount is locked, as it has no KEK to
+ * rotate from.  Without a state directory there is no socket, only the
  * idle timer.  Owns the listening socket and the thread; the KEK it
  * installs goes to the mount.
  */
@@ -223,6 +224,7 @@ static int install(struct ctl *c, struct kek *next, char *msg, size_t msglen)
 	struct atr_mount *m = c->m;
 	struct vol_config *cfg = malloc(sizeof(*cfg));
 	struct kek *cur = m->kek;	/* only this thread changes it */
+	uint8_t check[KEK_CHECK_LEN];
 	int err;
 
 	if (!cfg) {
@@ -252,10 +254,15 @@ static int install(struct ctl *c, struct kek *next, char *msg, size_t msglen)
 		err = -EKEYREJECTED;
 		snprintf(msg, msglen, "kek_retiring is not the mount's key");
 	}
+	/* What unlock checks a KEK against, from now on this one. */
+	if (!err)
+		err = kek_check(next->key, m->uuid, check);
 	if (err)
 		goto out;
 	pthread_rwlock_wrlock(&m->kek_lock);
 	m->kek = next;
+	memcpy(m->kek_id, next->id, KEK_ID_LEN);
+	memcpy(m->kek_check, check, KEK_CHECK_LEN);
 	audit_set_kek(m->audit, next->id, NULL);
 	pthread_rwlock_unlock(&m->kek_lock);
 	next = cur;	/* no reader holds it any more: wiped below */
@@ -277,6 +284,13 @@ static void rotate(struct ctl *c, struct kek *next)
 	uint64_t renames;
 	int dirfd, err, pass;
 
+	/* A lock is served by this thread too: it cannot start meanwhile. */
+	if (revoke_locked(m)) {
+		kek_free(next);
+		say(c, "error %s is locked: unlock it first (atrestfs unlock "
+		    "MOUNTPOINT), then run rotate-kek again\n", m->backing);
+		return;
+	}
 	err = install(c, next, msg, sizeof(msg));
 	if (!err) {
 		err = fstate_rekey(m->fstate, m->kek, m->uuid);
@@ -334,6 +348,12 @@ static void destroy_old(struct ctl *c)
 	int err = cfg ? volconf_load(m->root.fd, cfg, msg, sizeof(msg)) :
 			-ENOMEM;
 
+	/* A lock wiped it with the KEK; unlock takes no retiring KEK back. */
+	if (!err && revoke_locked(m)) {
+		free(cfg);
+		say(c, "ok\n");
+		return;
+	}
 	if (!err && (vol_verify(m->kek, cfg) || cfg->retiring.present)) {
 		err = -EBUSY;
 		snprintf(msg, sizeof(msg), VOL_CONF_NAME " still holds the old "

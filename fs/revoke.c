@@ -16,10 +16,12 @@
  * Owns ->gate, ->lockstate and ->last_req of struct atr_mount.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "../crypto/aead.h"
 #include "../crypto/secmem.h"
+#include "../volume/volume.h"
 #include "fs_private.h"
 
 static int64_t now_sec(void)
@@ -174,6 +176,35 @@ static void reload_inode(struct atr_mount *m, struct atr_inode *ai, void *arg)
 	pthread_rwlock_unlock(&ai->lock);
 }
 
+/*
+ * The lock wiped a retiring KEK with the KEK: while atrestfs.conf still
+ * holds one (a rotation left under way), files under it must open again.
+ */
+static int reopen_retiring(struct atr_mount *m, struct kek *kek)
+{
+	struct vol_config *cfg = malloc(sizeof(*cfg));
+	char msg[256] = "";
+	int err;
+
+	if (!cfg)
+		return -ENOMEM;
+	err = volconf_load(m->root.fd, cfg, msg, sizeof(msg));
+	if (err || vol_verify(kek, cfg) || !cfg->retiring.present ||
+	    memcmp(cfg->kek_id, kek->id, KEK_ID_LEN)) {
+		free(cfg);
+		return 0;	/* nothing retiring that this KEK vouches for */
+	}
+	err = kek_open_retiring(kek, cfg->retiring.kek_id, m->uuid,
+				cfg->retiring.wrapped);
+	if (err)
+		atr_log(LOG_ERR, "%s/" VOL_CONF_NAME ": kek_retiring does not "
+			"open with the volume key (%s); files still under the "
+			"old key get EIO until rotate-kek finishes",
+			m->backing, strerror(-err));
+	free(cfg);
+	return 0;
+}
+
 int revoke_unlock(struct atr_mount *m, const uint8_t raw[KEK_LEN],
 		  const uint8_t id[KEK_ID_LEN])
 {
@@ -192,8 +223,12 @@ int revoke_unlock(struct atr_mount *m, const uint8_t raw[KEK_LEN],
 		return -EKEYREJECTED;
 	}
 	err = kek_derive(raw, id, m->uuid, &kek);
-	if (err)
+	if (!err)
+		err = reopen_retiring(m, kek);
+	if (err) {
+		kek_free(kek);
 		return err;
+	}
 	pthread_rwlock_wrlock(&m->gate);
 	err = fstate_key_load(m->fstate, kek, m->uuid);
 	if (err) {

@@ -197,7 +197,10 @@ static int send_kek(int fd, const struct kek *kek, char *reply, size_t len)
 	return err;
 }
 
-/* Hand @kek to the daemon of volume @dir. */
+/*
+ * The KEK unwrapped, or, while a rotation is under way and the mount was
+ * locked before its daemon took the new one, the retiring KEK it had.
+ */
 static int unlock_with(const char *dir, const char *state_dir,
 		       const struct kek *kek)
 {
@@ -209,6 +212,13 @@ static int unlock_with(const char *dir, const char *state_dir,
 		return ret;
 	err = send_kek(fd, kek, reply, sizeof(reply));
 	close(fd);
+	if (err == -EKEYREJECTED && kek->retiring) {
+		fd = socket_of(dir, state_dir, true, &ret);
+		if (fd < 0)
+			return ret;
+		err = send_kek(fd, kek->retiring, reply, sizeof(reply));
+		close(fd);
+	}
 	if (err)
 		return call_failed(dir, err, reply);
 	cli_say("%s\n", reply);

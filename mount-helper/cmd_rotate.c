@@ -351,12 +351,21 @@ static int rotate_kek(struct rot_args *a)
 	/* Online: the daemon must be there before anything changes. */
 	if (a->mnt[0]) {
 		int fd = ctl_connect(a, &cfg);
+		char reply[512];
 
 		if (fd < 0) {
 			ret = EXIT_MOUNT;
 			goto out;
 		}
+		/* A locked mount has no KEK to rotate from (fs/ctl.c). */
+		err = cli_ctl_call(fd, "status\n", 7, reply, sizeof(reply));
 		close(fd);
+		if (!err && !strcmp(reply, "locked")) {
+			cli_err("%s is locked: unlock it first (atrestfs unlock "
+				"%s), then run rotate-kek again", a->mnt, a->mnt);
+			ret = EXIT_MOUNT;
+			goto out;
+		}
 	}
 	if (cfg.retiring.present) {
 		hex_encode(cfg.retiring.kek_id, KEK_ID_LEN, old);
