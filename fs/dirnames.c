@@ -9,6 +9,7 @@
  * so an entry never lacks its record but after a crash between the two;
  * a record without an entry is only a leftover, never shown.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -188,6 +189,27 @@ out_rm:
 	return err;
 }
 
+/* Unwrap @cfg's names key with @kek into m->names_key, and derive the xattr key. */
+static int key_unwrap(struct atr_mount *m, const struct kek *kek,
+		      const struct vol_config *cfg, char *msg, size_t msglen)
+{
+	int err = names_key_unwrap(kek, cfg->uuid, cfg->opt.names_key,
+				   m->names_key);
+
+	if (err) {
+		snprintf(msg, msglen, "the names key in " VOL_CONF_NAME
+			 " does not open with this volume's key");
+		err = -EBADMSG;
+	} else {
+		err = names_xattr_key(m->names_key, m->xname_key);
+		if (err)
+			snprintf(msg, msglen, "cannot derive the xattr names key");
+	}
+	if (err)
+		secmem_wipe(m->names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
+	return err;
+}
+
 int dname_key(struct atr_mount *m, const struct vol_config *cfg, char *msg,
 	      size_t msglen)
 {
@@ -199,21 +221,33 @@ int dname_key(struct atr_mount *m, const struct vol_config *cfg, char *msg,
 	m->names_key = secmem_alloc(NAMES_KEY_LEN + NAMES_XKEY_LEN);
 	if (!m->names_key)
 		return -ENOMEM;
-	err = names_key_unwrap(m->kek, cfg->uuid, cfg->opt.names_key,
-			       m->names_key);
-	if (err) {
-		snprintf(msg, msglen, "the names key in " VOL_CONF_NAME
-			 " does not open with this volume's key");
-		err = -EBADMSG;
-	} else {
-		m->xname_key = m->names_key + NAMES_KEY_LEN;
-		err = names_xattr_key(m->names_key, m->xname_key);
-		if (err)
-			snprintf(msg, msglen, "cannot derive the xattr names key");
-	}
+	m->xname_key = m->names_key + NAMES_KEY_LEN;
+	err = key_unwrap(m, m->kek, cfg, msg, msglen);
 	if (err) {
 		secmem_free(m->names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
 		m->names_key = m->xname_key = NULL;
 	}
 	return err;
+}
+
+/*
+ * The block stays allocated (m->names_key non-NULL still says "encrypted
+ * names"); only its bytes go.  Every request is held off meanwhile.
+ */
+void dname_key_wipe(struct atr_mount *m)
+{
+	if (m->names_key)
+		secmem_wipe(m->names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
+}
+
+int dname_key_reload(struct atr_mount *m, const struct kek *kek,
+		     const struct vol_config *cfg, char *msg, size_t msglen)
+{
+	if (!m->names_key)
+		return 0;
+	if (!cfg->opt.names_encrypted) {
+		snprintf(msg, msglen, VOL_CONF_NAME " no longer has a names key");
+		return -EBADMSG;
+	}
+	return key_unwrap(m, kek, cfg, msg, msglen);
 }

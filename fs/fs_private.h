@@ -339,6 +339,13 @@ int dname_mkdir(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 /* atr_mount_configure(): unwrap the names key of @cfg, if it has one. */
 int dname_key(struct atr_mount *m, const struct vol_config *cfg, char *msg,
 	      size_t msglen);
+/*
+ * lock and unlock (revoke.c): wipe the names keys' bytes; unwrap them
+ * again from @cfg (verified with @kek), or -EBADMSG with @msg.
+ */
+void dname_key_wipe(struct atr_mount *m);
+int dname_key_reload(struct atr_mount *m, const struct kek *kek,
+		     const struct vol_config *cfg, char *msg, size_t msglen);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);

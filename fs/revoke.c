@@ -15,6 +15,7 @@
  *
  * Owns ->gate, ->lockstate and ->last_req of struct atr_mount.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -146,6 +147,7 @@ int revoke_lock(struct atr_mount *m, const char *why)
 	kek_free(m->kek);		/* and a retiring KEK with it */
 	m->kek = NULL;
 	pthread_rwlock_unlock(&m->kek_lock);
+	dname_key_wipe(m);
 	/*
 	 * Every thread's AEAD context, also the one a new file's header
 	 * was sealed through (key.c), and its plaintext buffers.
@@ -177,30 +179,48 @@ static void reload_inode(struct atr_mount *m, struct atr_inode *ai, void *arg)
 }
 
 /*
- * The lock wiped a retiring KEK with the KEK: while atrestfs.conf still
- * holds one (a rotation left under way), files under it must open again.
+ * What the lock wiped besides the KEK comes back from atrestfs.conf, once
+ * @kek verifies it: the names keys, and a retiring KEK while the config
+ * still holds one (a rotation left under way), so that files under it
+ * open again.  A names volume whose config does not verify stays locked.
  */
-static int reopen_retiring(struct atr_mount *m, struct kek *kek)
+static int reload_config(struct atr_mount *m, struct kek *kek)
 {
 	struct vol_config *cfg = malloc(sizeof(*cfg));
 	char msg[256] = "";
+	bool verified;
 	int err;
 
 	if (!cfg)
 		return -ENOMEM;
 	err = volconf_load(m->root.fd, cfg, msg, sizeof(msg));
-	if (err || vol_verify(kek, cfg) || !cfg->retiring.present ||
-	    memcmp(cfg->kek_id, kek->id, KEK_ID_LEN)) {
-		free(cfg);
-		return 0;	/* nothing retiring that this KEK vouches for */
+	if (!err && (vol_verify(kek, cfg) ||
+		     memcmp(cfg->kek_id, kek->id, KEK_ID_LEN))) {
+		snprintf(msg, sizeof(msg), "it does not verify with the key "
+			 "given to unlock");
+		err = -EBADMSG;
 	}
-	err = kek_open_retiring(kek, cfg->retiring.kek_id, m->uuid,
-				cfg->retiring.wrapped);
-	if (err)
-		atr_log(LOG_ERR, "%s/" VOL_CONF_NAME ": kek_retiring does not "
-			"open with the volume key (%s); files still under the "
-			"old key get EIO until rotate-kek finishes",
-			m->backing, strerror(-err));
+	verified = !err;
+	if (verified)
+		err = dname_key_reload(m, kek, cfg, msg, sizeof(msg));
+	else if (!m->names_key)
+		err = 0;	/* nothing else this mount needs from it */
+	if (err) {
+		atr_log(LOG_ERR, "%s/" VOL_CONF_NAME ": %s; the mount stays "
+			"locked", m->backing, msg);
+		free(cfg);
+		return err;
+	}
+	if (verified && cfg->retiring.present) {
+		err = kek_open_retiring(kek, cfg->retiring.kek_id, m->uuid,
+					cfg->retiring.wrapped);
+		if (err)
+			atr_log(LOG_ERR, "%s/" VOL_CONF_NAME ": kek_retiring "
+				"does not open with the volume key (%s); files "
+				"still under the old key get EIO until "
+				"rotate-kek finishes", m->backing,
+				strerror(-err));
+	}
 	free(cfg);
 	return 0;
 }
@@ -224,7 +244,7 @@ int revoke_unlock(struct atr_mount *m, const uint8_t raw[KEK_LEN],
 	}
 	err = kek_derive(raw, id, m->uuid, &kek);
 	if (!err)
-		err = reopen_retiring(m, kek);
+		err = reload_config(m, kek);
 	if (err) {
 		kek_free(kek);
 		return err;

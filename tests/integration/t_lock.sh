@@ -290,3 +290,31 @@ setfattr -n user.atrestfs.hdr -v "0x$hdr" "$C2/f"
 [ "$(cat "$M2/f")" = one ] || fail "file after its header was put back"
 unmount_vol "$M2"
 ok "a header changed while locked: EIO on its held fd after unlock, the rest works"
+
+# Encrypted names: the names keys are wiped by lock like every other key
+# (positive control first), and unlock brings them back, names and all.
+CN=$WORK/cn MN=$WORK/mn
+mkdir -p "$CN" && "$ATR" init -q --keyfile "$CN.key" --names encrypted "$CN" ||
+	fail "init a names volume"
+mount_vol "$CN" "$MN"
+pid=${MPID[$MN]}
+mkdir "$MN/dir" && echo hidden >"$MN/dir/payroll-2026.log" || fail "write names volume"
+setfattr -n user.label -v v "$MN/dir/payroll-2026.log" || fail "setfattr"
+"$KEYDUMP" "$CN" "$CN.key" >"$WORK/nkeys" || fail "keydump of the names volume"
+grep -q '^names ' "$WORK/nkeys" && grep -q '^xnames ' "$WORK/nkeys" ||
+	fail "keydump printed no names keys"
+ls "$MN/dir" >/dev/null || fail "ls names volume"
+found=$(paused_scan "$pid" "$WORK/nkeys") || exit 1
+has names "$found" && has xnames "$found" ||
+	fail "scan does not find the names keys before the lock (found: $found)"
+out=$("$ATR" lock "$MN") || fail "lock names volume: $out"
+found=$(paused_scan "$pid" "$WORK/nkeys") || exit 1
+[ -z "$found" ] || fail "keys left in the daemon after lock of a names volume: $found"
+ls "$MN/dir" >/dev/null 2>&1 && fail "ls after lock of a names volume"
+out=$("$ATR" unlock --keyfile "$CN.key" "$MN") || fail "unlock names volume: $out"
+[ "$(ls "$MN/dir")" = payroll-2026.log ] || fail "names after unlock: $(ls "$MN/dir")"
+[ "$(cat "$MN/dir/payroll-2026.log")" = hidden ] || fail "data after unlock"
+[ "$(getfattr --absolute-names --only-values -n user.label "$MN/dir/payroll-2026.log")" = v ] ||
+	fail "xattr name after unlock"
+unmount_vol "$MN"
+ok "names volume: lock wipes the names keys; unlock brings names and xattr names back"

@@ -17,6 +17,8 @@
 
 #include "../../crypto/codec.h"
 #include "../../crypto/hdr.h"
+#include "../../crypto/names.h"
+#include "../../crypto/secmem.h"
 #include "../../crypto/verrec.h"
 #include "../../volume/volume.h"
 
@@ -93,6 +95,21 @@ int main(int argc, char **argv)
 	put("state_mac", kek->state_mac_key, sizeof(kek->state_mac_key));
 	if (verrec_state_key(kek, cfg.uuid, state_key) == 0)
 		put("file_state", state_key, sizeof(state_key));
+	if (cfg.opt.names_encrypted) {
+		uint8_t *nk = secmem_alloc(NAMES_KEY_LEN + NAMES_XKEY_LEN);
+
+		if (!nk || names_key_unwrap(kek, cfg.uuid, cfg.opt.names_key,
+					    nk) ||
+		    names_xattr_key(nk, nk + NAMES_KEY_LEN)) {
+			fprintf(stderr, "keydump: %s: no names key\n", argv[1]);
+			ret = 1;
+		} else {
+			put("names", nk, NAMES_KEY_LEN);
+			put("xnames", nk + NAMES_KEY_LEN, NAMES_XKEY_LEN);
+		}
+		if (nk)
+			secmem_free(nk, NAMES_KEY_LEN + NAMES_XKEY_LEN);
+	}
 	for (i = 3; i < argc; i++)
 		ret |= dump_dek(kek, argv[i]);
 	kek_free(kek);
