@@ -202,11 +202,12 @@ void atr_log_daemon(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /*
  * Open @path to append records to (the audit log, -o log=): O_APPEND,
- * made 0600, never through a symbolic link; refused (-EPERM) unless it is
- * a regular file of this user or root that no one else may write.  The
- * fd, or -errno with @msg naming @what and @path.
+ * made 0600, never through a symbolic link, and with @readable for
+ * reading too; refused (-EPERM) unless it is a regular file of this user
+ * or root that no one else may write.  The fd, or -errno with @msg naming
+ * @what and @path.
  */
-int atr_logfile_open(const char *path, const char *what, char *msg,
-		     size_t msglen);
+int atr_logfile_open(const char *path, const char *what, bool readable,
+		     char *msg, size_t msglen);
 
 #endif

@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * fs/audit.c - the audit log of key use: format one JSON line per event
- * and append it to a file (one write(2), O_APPEND) and/or syslog.
+ * fs/audit.c - the audit log of key use: format one JSON line per event,
+ * chain it to the log's last record (crypto/auditchain.c) and append it
+ * to a file (one write(2), O_APPEND, under flock) and/or syslog.
  * Owns: the destination fd.  Borrows every field of an event.  Holds no
  * secret: callers pass IDs, never keys.  Linked into the daemon and the
  * command alike (libatr.a); no FUSE here.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../crypto/auditchain.h"
 #include "../crypto/codec.h"
 #include "../crypto/hdr.h"
 #include "../volume/volume.h"
@@ -27,12 +32,24 @@
 #define LINE_MAX_LEN	2048
 
 struct audit {
-	int fd;				/* -1: no file */
-	bool to_syslog;
+	int fd;				/* -1: no file; immutable */
+	bool to_syslog;			/* immutable, like the strings */
 	char uuid[VOL_UUID_STR_LEN + 1];
+	char host[HOST_NAME_MAX + 1];
 	char kek_id[2 * KEK_ID_LEN + 1];	/* DEK events' key_id */
 	char provider[VOL_NAME_MAX + 1];	/* DEK events' provider */
 	char path[VOL_PATH_MAX + 1];		/* for the error line only */
+	/*
+	 * The chain: held across read-last-record and append, by this
+	 * process's threads (the mutex) and other processes (flock, which
+	 * threads sharing the fd would not feel).  Under it, what the next
+	 * record carries if the file still ends where our last write did,
+	 * which spares reading the tail while we are the only writer.
+	 */
+	pthread_mutex_t lock;
+	bool known;			/* ->lock: next and end are valid */
+	off_t end;			/* ->lock: the file's size after it */
+	struct achain_link next;	/* ->lock */
 	atomic_bool failed;		/* the last write failed; said when it began */
 	atomic_uint lost;		/* events not written since */
 };
@@ -40,7 +57,8 @@ struct audit {
 static int open_file(struct audit *a, const char *path, char *msg,
 		     size_t msglen)
 {
-	a->fd = atr_logfile_open(path, "audit log", msg, msglen);
+	/* Read too: the last record is what the next one chains to. */
+	a->fd = atr_logfile_open(path, "audit log", true, msg, msglen);
 	if (a->fd < 0) {
 		int err = a->fd;
 
@@ -66,11 +84,14 @@ int audit_open(const struct vol_options *opt, const uint8_t uuid[VOL_UUID_LEN],
 	if (!a)
 		return -ENOMEM;
 	a->fd = -1;
+	pthread_mutex_init(&a->lock, NULL);
 	vol_uuid_str(uuid, a->uuid);
+	audit_host(a->host, sizeof(a->host));
 	snprintf(a->path, sizeof(a->path), "%s", opt->audit_file);
 	if (opt->audit_file[0]) {
 		err = open_file(a, opt->audit_file, msg, msglen);
 		if (err) {
+			pthread_mutex_destroy(&a->lock);
 			free(a);
 			return err;
 		}
@@ -86,6 +107,7 @@ void audit_close(struct audit *a)
 		return;
 	if (a->fd >= 0)
 		close(a->fd);
+	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
 
@@ -97,6 +119,13 @@ void audit_set_kek(struct audit *a, const uint8_t kek_id[KEK_ID_LEN],
 	hex_encode(kek_id, KEK_ID_LEN, a->kek_id);
 	if (provider)
 		snprintf(a->provider, sizeof(a->provider), "%s", provider);
+}
+
+void audit_host(char *buf, size_t len)
+{
+	if (gethostname(buf, len))
+		buf[0] = '\0';
+	buf[len - 1] = '\0';
 }
 
 void audit_self(struct audit_event *ev)
@@ -149,6 +178,14 @@ size_t audit_format(const char *uuid, const struct audit_event *ev,
 	put_time(f);
 	put_str(f, "event", ev->event);
 	put_str(f, "volume", uuid);
+	if (ev->host)
+		put_str(f, "host", ev->host);
+	else {
+		char host[HOST_NAME_MAX + 1];
+
+		audit_host(host, sizeof(host));
+		put_str(f, "host", host);
+	}
 	if (ev->file_id) {
 		hex_encode(ev->file_id, FILE_ID_LEN, hex);
 		put_str(f, "file_id", hex);
@@ -159,6 +196,8 @@ size_t audit_format(const char *uuid, const struct audit_event *ev,
 		fprintf(f, ",\"key_version\":%u", ev->key_version);
 	if (ev->provider)
 		put_str(f, "provider", ev->provider);
+	if (ev->has_slot)
+		fprintf(f, ",\"slot\":%u", ev->slot);
 	if (ev->op)
 		put_str(f, "op", ev->op);
 	fprintf(f, ",\"uid\":%u,\"gid\":%u,\"pid\":%d", ev->uid, ev->gid,
@@ -176,43 +215,84 @@ size_t audit_format(const char *uuid, const struct audit_event *ev,
 	return (size_t)n;
 }
 
-int audit_log(struct audit *a, const struct audit_event *ev)
+/*
+ * Seal @line (@n bytes of @cap, a record without chain fields) to the
+ * log's last record and write it.  Under a->lock and flock.  0 or -errno.
+ */
+static int append_locked(struct audit *a, char *line, size_t n, size_t cap)
 {
-	char line[LINE_MAX_LEN];
-	size_t n;
-	ssize_t w;
-	int err = 0;
+	char tail[ACHAIN_TAIL_MAX], *rec;
+	struct achain_link link;
+	bool newline = false;
+	struct stat st;
+	size_t k;
+	ssize_t r, w;
+	int err;
 
-	if (!a)
-		return 0;
-	n = audit_format(a->uuid, ev, line, sizeof(line) - 2);	/* room for two newlines */
+	if (fstat(a->fd, &st))
+		return -errno;
+	if (a->known && st.st_size == a->end) {
+		link = a->next;
+	} else {
+		k = st.st_size < (off_t)sizeof(tail) ? (size_t)st.st_size :
+		    sizeof(tail);
+		r = pread(a->fd, tail, k, st.st_size - (off_t)k);
+		if (r != (ssize_t)k)
+			return r < 0 ? -errno : -EIO;
+		err = achain_next(tail, k, k == (size_t)st.st_size, &link,
+				  &newline);
+		if (err)
+			return err;
+	}
+	a->known = false;
+	/* line[0] is kept free for the newline that ends a cut record. */
+	rec = line + 1;
+	n = achain_seal(rec, n, cap - 2, &link);
 	if (!n)
 		return -EOVERFLOW;
 	if (a->to_syslog)
-		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", line);
-	if (a->fd < 0)
-		return 0;
-	line[n++] = '\n';
+		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", rec);
+	rec[n] = '\n';
 	/*
-	 * One write: O_APPEND places it whole, whoever else is writing.  After
-	 * a failure the file may end in part of a line: the next record then
-	 * starts on a line of its own (a leading newline; a blank line reads
-	 * as nothing), not glued to the fragment.
+	 * After a write cut short the file ends in part of a line: the
+	 * record starts on a line of its own, not glued to the fragment,
+	 * and its hash covers the fragment.
 	 */
-	if (atomic_load(&a->failed)) {
-		memmove(line + 1, line, n);
-		line[0] = '\n';
-		n++;
-	}
-	w = write(a->fd, line, n);
+	if (newline)
+		*--rec = '\n';
+	k = n + 1 + newline;
+	w = write(a->fd, rec, k);
 	/* A short write (a full disk) says why only when asked again. */
-	if (w >= 0 && (size_t)w < n) {
-		ssize_t r = write(a->fd, line + w, n - (size_t)w);
-
-		err = r < 0 ? -errno : (size_t)r == n - (size_t)w ? 0 : -EIO;
-	} else if (w < 0) {
-		err = -errno;
+	if (w >= 0 && (size_t)w < k) {
+		r = write(a->fd, rec + w, k - (size_t)w);
+		return r < 0 ? -errno : (size_t)r == k - (size_t)w ? 0 : -EIO;
 	}
+	if (w < 0)
+		return -errno;
+	err = achain_after(rec + newline, n, link.seq, &a->next);
+	if (!err) {
+		a->end = st.st_size + w;
+		a->known = true;
+	}
+	return 0;
+}
+
+/* Append @body[0..@n) (room for @cap bytes) as the next record. */
+static int append(struct audit *a, char *body, size_t n, size_t cap)
+{
+	int err;
+
+	if (a->fd < 0) {
+		if (a->to_syslog)
+			syslog(LOG_AUTHPRIV | LOG_NOTICE, "%.*s", (int)n, body + 1);
+		return 0;
+	}
+	pthread_mutex_lock(&a->lock);
+	while (flock(a->fd, LOCK_EX) && errno == EINTR)
+		;
+	err = append_locked(a, body, n, cap);
+	flock(a->fd, LOCK_UN);
+	pthread_mutex_unlock(&a->lock);
 	if (err) {
 		atomic_fetch_add(&a->lost, 1);
 		if (!atomic_exchange(&a->failed, true))
@@ -224,6 +304,38 @@ int audit_log(struct audit *a, const struct audit_event *ev)
 			"were lost", a->path, atomic_exchange(&a->lost, 0));
 	}
 	return err;
+}
+
+int audit_log(struct audit *a, const struct audit_event *ev)
+{
+	char line[LINE_MAX_LEN];
+	struct audit_event e;
+	size_t n;
+
+	if (!a)
+		return 0;
+	e = *ev;
+	if (!e.host)
+		e.host = a->host;
+	/* line[0]: room for a newline; the end: for the chain fields. */
+	n = audit_format(a->uuid, &e, line + 1,
+			 sizeof(line) - 2 - ACHAIN_FIELDS_MAX);
+	if (!n)
+		return -EOVERFLOW;
+	return append(a, line, n, sizeof(line));
+}
+
+int audit_log_body(struct audit *a, const char *body, size_t n)
+{
+	char line[LINE_MAX_LEN];
+
+	if (!a)
+		return 0;
+	if (n + 2 + ACHAIN_FIELDS_MAX > sizeof(line) || !n || body[0] != '{' ||
+	    body[n - 1] != '}')
+		return -EINVAL;
+	memcpy(line + 1, body, n);
+	return append(a, line, n, sizeof(line));
 }
 
 int audit_dek(struct audit *a, struct audit_event *ev, const uint8_t *file_id)

@@ -6,11 +6,14 @@
  * Never a key byte, never a file name or plaintext path: files are named
  * by their 128-bit file ID.  The destination comes from atrestfs.conf,
  * which lives in the untrusted backing directory, so audit_open() may only
- * be given options from a config whose MAC has verified.
+ * be given options from a config whose MAC has verified.  Records in the
+ * file are hash-chained (crypto/auditchain.h) across every process that
+ * appends to it.
  */
 #ifndef ATR_AUDIT_H
 #define ATR_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,7 +28,12 @@ struct audit_event {
 	const char *key_id;	/* keyslot's key ID, or the KEK ID in hex */
 	uint32_t key_version;	/* keyslot's; 0: left out */
 	const char *provider;	/* key provider name */
-	const char *op;		/* FUSE operation, for access_denied */
+	const char *op;		/* what was done: the refused FUSE operation
+				 * (access_denied) or the command's step
+				 * ("keyslot_add", "passwd", ...) */
+	bool has_slot;		/* slot is set */
+	uint32_t slot;		/* the keyslot, by its number in the config */
+	const char *host;	/* NULL: this machine's name */
 	uint32_t uid, gid;	/* requester, or this process */
 	int32_t pid;
 	int result;		/* 0 ("ok") or -errno (its name) */
@@ -50,15 +58,27 @@ void audit_set_kek(struct audit *a, const uint8_t kek_id[KEK_ID_LEN],
 /* Fill uid, gid and pid with this process's. */
 void audit_self(struct audit_event *ev);
 /*
- * Write one line with a single write(2) (O_APPEND: threads and processes
- * never interleave).  @a may be NULL: nothing happens.  0 or -errno.
+ * Write one record: under a lock of the file (flock, and a mutex for this
+ * process's threads), read the log's last record, append the chain fields
+ * and write the line with a single write(2).  @a may be NULL: nothing
+ * happens.  0 or -errno.
  */
 int audit_log(struct audit *a, const struct audit_event *ev);
+/*
+ * Write @body (a record from audit_format(), kept since: a failed unlock
+ * recorded before the log could be trusted) the same way.  0 or -errno.
+ */
+int audit_log_body(struct audit *a, const char *body, size_t n);
 /* A DEK event for @file_id, with the KEK as its key (uid etc. in @ev). */
 int audit_dek(struct audit *a, struct audit_event *ev,
 	      const uint8_t *file_id);
-/* The line, without its newline, for tests; returns its length or 0. */
+/*
+ * The record without its chain fields or newline; returns its length or
+ * 0 if it does not fit in @len bytes.
+ */
 size_t audit_format(const char *uuid, const struct audit_event *ev,
 		    char *buf, size_t len);
+/* This machine's name for records, "" if it has none. */
+void audit_host(char *buf, size_t len);
 
 #endif

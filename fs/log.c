@@ -34,14 +34,14 @@ void atr_log_init(bool to_stderr)
 		openlog("atrestfs", LOG_PID, LOG_DAEMON);
 }
 
-int atr_logfile_open(const char *path, const char *what, char *msg,
-		     size_t msglen)
+int atr_logfile_open(const char *path, const char *what, bool readable,
+		     char *msg, size_t msglen)
 {
 	struct stat st;
 	int fd, err;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-		  O_CLOEXEC | O_NOCTTY, 0600);
+	fd = open(path, (readable ? O_RDWR : O_WRONLY) | O_APPEND | O_CREAT |
+		  O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0) {
 		err = -errno;
 		snprintf(msg, msglen, "cannot open %s %s: %s", what, path,

@@ -429,7 +429,8 @@ static int open_log(const struct mount_args *a, int *fd)
 			a->log_path, a->cipherdir, a->mountpoint);
 		return EXIT_USAGE;
 	}
-	*fd = atr_logfile_open(a->log_path, "log file", msg, sizeof(msg));
+	*fd = atr_logfile_open(a->log_path, "log file", false, msg,
+				sizeof(msg));
 	if (*fd < 0) {
 		cli_err("log=%s: %s", a->log_path, msg);
 		return EXIT_FAIL;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * tests/unit/test_audit.c - fs/audit.c and fs/policy.c: the JSON line, the
- * log file's creation (mode 0600, no symlinks, appends), and that the
- * policy wraps every operation but the exempt ones.
+ * log file's creation (mode 0600, no symlinks, appends, one chain across
+ * two writers), and that the policy wraps every operation but the exempt
+ * ones.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "../../crypto/auditchain.h"
 #include "../../fs/fs_private.h"
 
 static void test_format(void **state)
@@ -26,7 +28,8 @@ static void test_format(void **state)
 		0xab, 0xcd, 0xef, 0, 1, 2, 3, 4, 5, 6, 7 };
 	struct audit_event ev = { .event = "dek_unwrap", .file_id = fid,
 				  .key_id = "k\"\\\n", .key_version = 7,
-				  .provider = "keyfile", .uid = 1000,
+				  .provider = "keyfile", .host = "h\x01",
+				  .has_slot = true, .slot = 3, .uid = 1000,
 				  .gid = 100, .pid = 42, .result = -EACCES };
 	char line[1024];
 	const char *tail;
@@ -44,9 +47,10 @@ static void test_format(void **state)
 	tail = line + 9 + 25;
 	assert_string_equal(tail, ",\"event\":\"dek_unwrap\","
 		"\"volume\":\"00112233-4455-6677-8899-aabbccddeeff\","
+		"\"host\":\"h\\u0001\","
 		"\"file_id\":\"0123456789abcdef0001020304050607\","
 		"\"key_id\":\"k\\\"\\\\\\u000a\",\"key_version\":7,"
-		"\"provider\":\"keyfile\",\"uid\":1000,\"gid\":100,\"pid\":42,"
+		"\"provider\":\"keyfile\",\"slot\":3,\"uid\":1000,\"gid\":100,\"pid\":42,"
 		"\"result\":\"EACCES\"}");
 	ev = (struct audit_event){ .event = "mount" };
 	n = audit_format("u", &ev, line, sizeof(line));
@@ -61,7 +65,8 @@ static void test_file(void **state)
 	struct vol_options o = { .audit_syslog = false };
 	uint8_t uuid[VOL_UUID_LEN] = { 0 };
 	struct audit_event ev = { .event = "mount" };
-	struct audit *a;
+	struct achain_result res;
+	struct audit *a, *b;
 	char msg[256];
 	struct stat st;
 	ssize_t n;
@@ -83,7 +88,12 @@ static void test_file(void **state)
 	assert_int_equal(st.st_mode & 07777, 0600);
 	audit_self(&ev);
 	assert_int_equal(audit_log(a, &ev), 0);
+	/* A second writer (another process) in between: one chain still. */
+	assert_int_equal(audit_open(&o, uuid, &b, msg, sizeof(msg)), 0);
+	assert_int_equal(audit_log(b, &ev), 0);
 	assert_int_equal(audit_log(a, &ev), 0);
+	assert_int_equal(audit_log(b, &ev), 0);
+	audit_close(b);
 	audit_close(a);
 	fd = open(path, O_RDONLY);
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -92,6 +102,11 @@ static void test_file(void **state)
 	buf[n] = '\0';
 	assert_non_null(strchr(buf, '\n'));
 	assert_non_null(strchr(strchr(buf, '\n') + 1, '\n'));	/* appended */
+	assert_int_equal(achain_verify(buf, (size_t)n, NULL, NULL, NULL, &res), 0);
+	assert_int_equal(res.records, 4);
+	assert_int_equal(res.lines, 4);
+	assert_int_equal(res.problems, 0);
+	assert_non_null(strstr(buf, "\"seq\":4,\"prev\":\""));
 
 	/* Never through a symlink; never a file others may write. */
 	assert_int_equal(symlink(path, link), 0);
