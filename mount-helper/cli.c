@@ -511,6 +511,7 @@ static void usage(FILE *f)
 "  rotate-root CIPHERDIR        move a keyslot to a new root key or provider\n"
 "  destroy CIPHERDIR            crypto-shred the volume: its keys, for good\n"
 "  rekey CIPHERDIR PATH...     new data keys for files, data re-encrypted\n"
+"  audit verify FILE            check an audit log's hash chain\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
 "Options:\n"
@@ -576,6 +577,8 @@ int main(int argc, char **argv)
 		return cmd_rekey(argc - 1, argv + 1);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(cmd, "audit"))
+		return cmd_audit(argc - 1, argv + 1);
 	if (!strcmp(cmd, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try: atrestfs --help)", cmd);

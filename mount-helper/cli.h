@@ -31,7 +31,9 @@ enum {
 	EXIT_KEY = 3,		/* key missing, unsafe, or not this volume's */
 	EXIT_VOLUME = 4,	/* not a volume, bad or tampered config */
 	EXIT_MOUNT = 5,		/* mountpoint or FUSE problem */
-	EXIT_DAMAGED = 6,	/* fsck, header restore: damage left */
+	EXIT_DAMAGED = 6,	/* fsck, header restore: damage left; audit
+				 * verify: records changed, removed or
+				 * reordered */
 };
 
 /*
@@ -356,6 +358,9 @@ int cmd_header(int argc, char **argv);
 
 /* cmd_status.c */
 int cmd_status(int argc, char **argv);
+
+/* cmd_audit.c */
+int cmd_audit(int argc, char **argv);
 
 /*
  * rollback.c: an older atrestfs.conf or file refused.  Every command that
