@@ -115,8 +115,8 @@ int cli_keyslot_export(const char *dir, const char *state_dir,
 	if (ret)
 		return ret;
 	for (i = 0; i < cfg->nslots; i++)
-		if (volkey_audit(cfg, "keyslot_export", &cfg->slots[i], 0, msg,
-				 sizeof(msg)))
+		if (volkey_audit(cfg, "keyslot_export", "keyslot_export",
+				 &cfg->slots[i], 0, msg, sizeof(msg)))
 			cli_err("%s", msg);
 	record_export(dir, state_dir, cfg, kek);
 	cli_say("Exported %u keyslot%s of %s to %s\n", cfg->nslots,
@@ -168,7 +168,8 @@ static void say_imported(const char *dir, const struct vol_config *cfg,
 		ks = &cfg->slots[i];
 		if (!(added & (1u << ks->number)))
 			continue;
-		if (volkey_audit(cfg, "keyslot_import", ks, 0, msg, sizeof(msg)))
+		if (volkey_audit(cfg, "keyslot_import", "keyslot_import", ks,
+				 0, msg, sizeof(msg)))
 			cli_err("%s", msg);
 		cli_say("Imported keyslot %u (%s, key %s, %s) into %s\n",
 			ks->number, ks->provider, ks->key_id,

@@ -186,8 +186,8 @@ static int destroy(struct destroy_args *a)
 			goto out;
 	}
 	/* Before: afterwards nothing would show whose key did it. */
-	if (volkey_audit(&cfg, "volume_destroy", &cfg.slots[used], 0, msg,
-			 sizeof(msg)))
+	if (volkey_audit(&cfg, "volume_destroy", "destroy", &cfg.slots[used],
+			 0, msg, sizeof(msg)))
 		cli_err("%s", msg);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		err = shred_at(dirfd, names[i], false, &links);

@@ -236,7 +236,8 @@ static int commit(const struct ks_args *a, int dirfd, struct vol_config *cfg,
 
 /*
  * The keyslot that already holds @ks's root key, or -1.  A passphrase
- * keyslot names no key (every one is "passphrase"), so it never matches.
+ * keyslot's key ID names the keyslot, not its passphrase (which no ID
+ * can show), so it never matches.
  */
 static int holder(const struct vol_config *cfg, const struct vol_keyslot *ks,
 		  unsigned int skip)
@@ -259,6 +260,7 @@ static int holder(const struct vol_config *cfg, const struct vol_keyslot *ks,
 static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 		    const struct kek *kek, unsigned int at)
 {
+	const bool add = at == cfg->nslots;
 	char msg[KEYPROV_MSG_MAX] = "";
 	struct volkey_src src;
 	struct vol_keyslot ks;
@@ -266,7 +268,9 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 
 	cli_keysrc(&a->add, &src);
 	cli_keyopts_volume(&a->add, a->dir);
-	err = volkey_wrap_slot(&src, a->new_provider, cfg, kek, &ks, msg,
+	err = volkey_wrap_slot(&src, a->new_provider, cfg, kek,
+			       add ? "keyslot_add" : "passwd",
+			       add ? NULL : &cfg->slots[at], &ks, msg,
 			       sizeof(msg));
 	if (err) {
 		cli_err("%s", *msg ? msg : strerror(-err));
@@ -281,16 +285,10 @@ static int put_slot(struct ks_args *a, int dirfd, struct vol_config *cfg,
 			"" : "; enable, restore or extend that one instead");
 		return EXIT_KEY;
 	}
-	if (at < cfg->nslots) {
-		ks.number = cfg->slots[at].number;
-		memcpy(ks.label, cfg->slots[at].label, sizeof(ks.label));
-		ks.state = cfg->slots[at].state;
-		ks.expires = cfg->slots[at].expires;
-	} else if (a->label) {
+	if (add && a->label)
 		snprintf(ks.label, sizeof(ks.label), "%s", a->label);
-	}
 	cfg->slots[at] = ks;
-	if (at == cfg->nslots)
+	if (add)
 		cfg->nslots++;
 	return commit(a, dirfd, cfg, kek) ? EXIT_FAIL : 0;
 }
@@ -365,15 +363,15 @@ static int change_config(struct ks_args *a, int dirfd, struct vol_config *cfg,
 		return EXIT_USAGE;
 	}
 	/* The old log may be what is broken: this must not stop the fix. */
-	if (volkey_audit(cfg, "config_change", &cfg->slots[used], 0, msg,
-			 sizeof(msg)))
+	if (volkey_audit(cfg, "config_change", "config", &cfg->slots[used],
+			 0, msg, sizeof(msg)))
 		cli_warn(msg);
 	cfg->opt = next;
 	if (commit(a, dirfd, cfg, kek))
 		return EXIT_FAIL;
 	if (!same_audit(&old, &next) &&
-	    volkey_audit(cfg, "config_change", &cfg->slots[used], 0, msg,
-			 sizeof(msg)))
+	    volkey_audit(cfg, "config_change", "config", &cfg->slots[used],
+			 0, msg, sizeof(msg)))
 		cli_warn(msg);
 	cli_say("Changed the audit log and access policy of %s\n", a->dir);
 	return EXIT_OK;
@@ -508,7 +506,8 @@ static int lifecycle(struct ks_args *a, int dirfd, struct vol_config *cfg,
 	}
 	if (commit(a, dirfd, cfg, kek))
 		return EXIT_FAIL;
-	if (volkey_audit(cfg, event, ks, 0, msg, sizeof(msg)))
+	/* The step is the event: each verb makes one change. */
+	if (volkey_audit(cfg, event, event, ks, 0, msg, sizeof(msg)))
 		cli_err("%s", msg);
 	say_changed(a, ks);
 	return EXIT_OK;
@@ -551,7 +550,8 @@ static int purge(struct ks_args *a, int dirfd, struct vol_config *cfg,
 	cfg->nslots--;
 	if (commit(a, dirfd, cfg, kek))
 		return EXIT_FAIL;
-	if (volkey_audit(cfg, "keyslot_purge", &gone, 0, msg, sizeof(msg)))
+	if (volkey_audit(cfg, "keyslot_purge", "keyslot_purge", &gone, 0,
+			 msg, sizeof(msg)))
 		cli_err("%s", msg);
 	cli_say("Purged keyslot %u from %s\n", gone.number, a->dir);
 	return EXIT_OK;

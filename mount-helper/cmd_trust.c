@@ -89,8 +89,8 @@ static int trust(const char *dir, const char *state_dir,
 			cfg->generation + 1, seen.gen - 1);
 	state_close(&sd);
 	/* A deliberate step back is a key event: audited like one. */
-	if (volkey_audit(cfg, "config_trust", &cfg->slots[slot], 0, msg,
-			 sizeof(msg)))
+	if (volkey_audit(cfg, "config_trust", "trust",
+			 &cfg->slots[slot], 0, msg, sizeof(msg)))
 		cli_err("%s", msg);
 	return EXIT_OK;
 }

@@ -60,8 +60,9 @@ int volkey_import_check(const struct vol_config *cfg, const struct kek *kek,
 
 /*
  * The record is in the volume already: the same wrapped copy, or the same
- * root key (as keyslot add refuses a second keyslot for a key; every
- * passphrase keyslot has the key ID "passphrase", so only its copy counts).
+ * root key (as keyslot add refuses a second keyslot for a key; a
+ * passphrase keyslot's key ID names the keyslot, not its passphrase, so
+ * only its copy counts).
  */
 static bool same_record(const struct vol_keyslot *a,
 			const struct vol_keyslot *b)

@@ -14,12 +14,50 @@
 #include <sys/xattr.h>
 
 #include "../crypto/aead.h"
+#include "../crypto/codec.h"
 #include "../crypto/msg.h"
 #include "../crypto/secmem.h"
 #include "volume_private.h"
 
+/*
+ * Every passphrase keyslot's provider says "passphrase": a random suffix
+ * that no other keyslot of @cfg has tells them apart in the audit log and
+ * in keyslot list.
+ */
+static int passphrase_id(const struct vol_config *cfg, const char *op,
+			 struct vol_keyslot *ks, const struct vol_keyslot *old)
+{
+	uint8_t r[4];
+	char hex[2 * sizeof(r) + 1];
+	unsigned int i;
+	int err;
+
+	if (old && !strcmp(old->provider, ks->provider)) {
+		/*
+		 * passwd, rotate-root: the same keyslot with a new secret, a
+		 * new version; rotate-kek wraps a new KEK with the same one.
+		 */
+		memcpy(ks->key_id, old->key_id, sizeof(ks->key_id));
+		ks->key_version = old->key_version;
+		if (strcmp(op, "rotate_kek") && old->key_version < UINT32_MAX)
+			ks->key_version++;
+		return 0;
+	}
+again:
+	err = rand_fill(r, sizeof(r));
+	if (err)
+		return err;
+	hex_encode(r, sizeof(r), hex);
+	snprintf(ks->key_id, sizeof(ks->key_id), "passphrase-%s", hex);
+	for (i = 0; i < cfg->nslots; i++)
+		if (!strcmp(cfg->slots[i].key_id, ks->key_id))
+			goto again;
+	return 0;
+}
+
 int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
 		     const struct vol_config *cfg, const struct kek *kek,
+		     const char *op, const struct vol_keyslot *old,
 		     struct vol_keyslot *ks, char *msg, size_t msglen)
 {
 	char uuid[VOL_UUID_STR_LEN + 1];
@@ -42,11 +80,24 @@ int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
 		goto out_close;
 	}
 	memset(ks, 0, sizeof(*ks));
-	ks->number = vol_slot_free(cfg);
+	if (old) {
+		ks->number = old->number;
+		memcpy(ks->label, old->label, sizeof(ks->label));
+		ks->state = old->state;
+		ks->expires = old->expires;
+	} else {
+		ks->number = vol_slot_free(cfg);
+	}
 	snprintf(ks->provider, sizeof(ks->provider), "%s", provider);
 	snprintf(ks->key_id, sizeof(ks->key_id), "%s", desc.key_id);
 	ks->key_version = desc.key_version ? desc.key_version : 1;
 	snprintf(ks->algorithm, sizeof(ks->algorithm), "%s", desc.algorithm);
+	/* Not in the AAD: the unwrap of a passphrase keyslot ignores it. */
+	if (!strcmp(provider, "passphrase")) {
+		err = passphrase_id(cfg, op, ks, old);
+		if (err)
+			goto out_close;
+	}
 	keyprov_params_init(&ps, 1);
 	memset(&req, 0, sizeof(req));
 	req.aad = aad;
@@ -62,7 +113,8 @@ int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
 		volkey_params_to_slot(&ps, ks);
 	/* Callers hand a trusted @cfg: their own (init) or one verified. */
 	if (!err)
-		err = volkey_audit(cfg, "root_key_wrap", ks, 0, msg, msglen);
+		err = volkey_audit(cfg, "root_key_wrap", op, ks, 0, msg,
+				   msglen);
 out_close:
 	keyprov_close(kp);
 	return err;
@@ -151,8 +203,8 @@ int volkey_create(int dirfd, const struct volkey_src *src,
 		if (err)
 			goto out_kek;
 	}
-	err = volkey_wrap_slot(src, provider, cfg, kek, &cfg->slots[0], msg,
-			       msglen);
+	err = volkey_wrap_slot(src, provider, cfg, kek, "init", NULL,
+			       &cfg->slots[0], msg, msglen);
 	if (err) {
 		/* As for unlock: what the provider says is about the key. */
 		if (err != -ENOMEM)

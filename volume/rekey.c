@@ -615,7 +615,8 @@ static int swap_in(struct rk_file *f, char *msg, size_t msglen)
 static void audit_file(struct rekey *r, const char *event,
 		       const uint8_t id[FILE_ID_LEN], int result)
 {
-	struct audit_event ev = { .event = event, .result = result };
+	struct audit_event ev = { .event = event, .op = "rekey",
+				  .result = result };
 
 	audit_self(&ev);
 	audit_dek(r->audit, &ev, id);

@@ -51,7 +51,8 @@ static int audit_kek(const struct vol_config *cfg, const char *event,
 	char id[2 * KEK_ID_LEN + 1];
 
 	hex_encode(kek_id, KEK_ID_LEN, id);
-	return volkey_audit_event(cfg, event, id, NULL, result, msg, msglen);
+	return volkey_audit_event(cfg, event, "rotate_kek", id, NULL, result,
+				  msg, msglen);
 }
 
 /*
@@ -83,8 +84,8 @@ static int rewrap_slot(const struct volkey_src *src,
 	struct vol_keyslot ks;
 	int err;
 
-	err = volkey_wrap_slot(src, slot->provider, next, kek, &ks, msg,
-			       msglen);
+	err = volkey_wrap_slot(src, slot->provider, next, kek, "rotate_kek",
+			       slot, &ks, msg, msglen);
 	if (err) {
 		char why[KEYPROV_MSG_MAX];
 
@@ -182,7 +183,9 @@ int rotate_root(int dirfd, const struct volkey_src *src, const char *provider,
 	struct vol_keyslot ks, *slot = &cfg->slots[at];
 	int err;
 
-	err = volkey_wrap_slot(src, provider, cfg, kek, &ks, msg, msglen);
+	/* As passwd: the same keyslot, so its number and state stay. */
+	err = volkey_wrap_slot(src, provider, cfg, kek, "rotate_root", slot,
+			       &ks, msg, msglen);
 	if (err)
 		return err;
 	if (!strcmp(ks.provider, slot->provider) &&
@@ -201,7 +204,8 @@ int rotate_root(int dirfd, const struct volkey_src *src, const char *provider,
 		return err;
 	}
 	/* Made: a log that cannot be written is now only a warning. */
-	volkey_audit(cfg, "keyslot_remove", old, 0, msg, msglen);
+	volkey_audit(cfg, "keyslot_remove", "rotate_root", old, 0, msg,
+		     msglen);
 	return 0;
 }
 
@@ -239,7 +243,7 @@ static int rewrap_header(struct walk *w, int fd)
 {
 	uint8_t raw[HDR_SIZE + 1];
 	struct file_key *fk = NULL;
-	struct audit_event ev = { .event = "dek_rewrap" };
+	struct audit_event ev = { .event = "dek_rewrap", .op = "rotate_kek" };
 	struct hdr h, nh;
 	ssize_t n;
 	int err;

@@ -40,29 +40,30 @@ static int audit_one(const struct vol_config *cfg, struct audit_event *ev,
 	return err;
 }
 
-/* One root-key event about keyslot @ks. */
+/* One root-key event about keyslot @ks, named by its number. */
 int volkey_audit(const struct vol_config *cfg, const char *event,
-		 const struct vol_keyslot *ks, int result, char *msg,
-		 size_t msglen)
+		 const char *op, const struct vol_keyslot *ks, int result,
+		 char *msg, size_t msglen)
 {
 	struct audit_event ev = { .event = event, .key_id = ks->key_id,
 				  .key_version = ks->key_version,
-				  .provider = ks->provider, .result = result };
+				  .provider = ks->provider, .op = op,
+				  .has_slot = true, .slot = ks->number,
+				  .result = result };
 
 	return audit_one(cfg, &ev, msg, msglen);
 }
 
 int volkey_audit_event(const struct vol_config *cfg, const char *event,
-		       const char *key_id, const char *provider, int result,
-		       char *msg, size_t msglen)
+		       const char *op, const char *key_id,
+		       const char *provider, int result, char *msg,
+		       size_t msglen)
 {
-	struct audit_event ev = { .event = event, .key_id = key_id,
+	struct audit_event ev = { .event = event, .op = op, .key_id = key_id,
 				  .provider = provider, .result = result };
 
 	return audit_one(cfg, &ev, msg, msglen);
 }
-	int err;
-
 
 int volkey_audit_check(const struct vol_options *opt,
 		       const uint8_t uuid[VOL_UUID_LEN], char *msg,
@@ -295,8 +296,9 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 	 * worked; attempts on a volume that never unlocks are not.
 	 */
 	for (i = 0; i < ntried && !err; i++)
-		err = volkey_audit(cfg, "root_key_unwrap", &cfg->slots[which[i]],
-				 tried[i], msg, msglen);
+		err = volkey_audit(cfg, "root_key_unwrap", NULL,
+				   &cfg->slots[which[i]], tried[i], msg,
+				   msglen);
 	if (err && src->audit_warn_only)
 		return 0;
 	if (err) {

@@ -128,12 +128,14 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 		  char *msg, size_t msglen);
 /*
  * One root-key or keyslot event (@event: "root_key_wrap", "keyslot_remove"
- * ...) about keyslot @ks to the volume's audit log, if it has one.  @cfg
- * must be trusted: MAC verified, or made by this process.
+ * ...) about keyslot @ks (named by its number), in the step @op of a
+ * command ("keyslot_add", "passwd"; NULL: none), to the volume's audit
+ * log, if it has one.  @cfg must be trusted: MAC verified, or made by
+ * this process.
  */
 int volkey_audit(const struct vol_config *cfg, const char *event,
-		 const struct vol_keyslot *ks, int result, char *msg,
-		 size_t msglen);
+		 const char *op, const struct vol_keyslot *ks, int result,
+		 char *msg, size_t msglen);
 /*
  * Whether audit settings @opt of volume @uuid can be used: the file opens
  * (it is made if absent, as the first record would).  0 or -errno with
@@ -144,12 +146,13 @@ int volkey_audit_check(const struct vol_options *opt,
 		       size_t msglen);
 
 /*
- * Another event (@event: "kek_create", "kek_destroy" ...) naming key
- * @key_id and @provider (either may be NULL), as volkey_audit().
+ * Another event (@event: "kek_create", "kek_destroy" ...) in step @op,
+ * naming key @key_id and @provider (any may be NULL), as volkey_audit().
  */
 int volkey_audit_event(const struct vol_config *cfg, const char *event,
-		       const char *key_id, const char *provider, int result,
-		       char *msg, size_t msglen);
+		       const char *op, const char *key_id,
+		       const char *provider, int result, char *msg,
+		       size_t msglen);
 
 /* ---- names.c: encrypted names in the backing directory ---- */
 
@@ -196,13 +199,19 @@ int volkey_create(int dirfd, const struct volkey_src *src,
 		  struct kek **kekp, char *msg, size_t msglen);
 /*
  * Wrap @kek with @provider (settings from @src, mode create) into @ks, and
- * audit it to @cfg's log: @cfg must be trusted (made here, or verified).
- * @ks is a new keyslot: enabled, no label or expiry, numbered with the
- * lowest number @cfg does not use (a caller rewrapping a keyslot in place
- * copies its number, label, state and expiry back).
+ * audit it to @cfg's log as step @op ("init", "keyslot_add", "passwd"):
+ * @cfg must be trusted (made here, or verified).  With @old NULL, @ks is
+ * a new keyslot: enabled, no label or expiry, numbered with the lowest
+ * number @cfg does not use; else it rewraps @old (passwd), keeping its
+ * number, label, state and expiry.  A new passphrase keyslot gets a key
+ * ID of its own, "passphrase-" and 8 random hex digits no other keyslot
+ * of @cfg has, so that the log can tell two apart; a rewrap keeps @old's
+ * ID and raises its key version (a new passphrase), but for @op
+ * "rotate_kek" (the same one, wrapping a new KEK).
  */
 int volkey_wrap_slot(const struct volkey_src *src, const char *provider,
 		     const struct vol_config *cfg, const struct kek *kek,
+		     const char *op, const struct vol_keyslot *old,
 		     struct vol_keyslot *ks, char *msg, size_t msglen);
 /*
  * Raise @cfg's generation by one, re-MAC it and replace atrestfs.conf

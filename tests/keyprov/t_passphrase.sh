@@ -64,7 +64,7 @@ ok "wrong passphrase, failing helper, no terminal: clear errors; SIGCHLD ignored
 setsid -w "$ATR" keyslot add -q --passfile "$WORK/pass1" --new-provider keyfile \
 	--new-keyfile "$WORK/c.key" "$C" </dev/null || fail "keyslot add keyfile"
 "$ATR" keyslot list "$C" >"$WORK/list" || fail "keyslot list"
-grep -q "^0: provider=passphrase key_id=passphrase key_version=1 algorithm=scrypt+AES-256-GCM kdf=scrypt salt=" "$WORK/list" ||
+grep -q "^0: provider=passphrase key_id=passphrase-[0-9a-f]\{8\} key_version=1 algorithm=scrypt+AES-256-GCM kdf=scrypt salt=" "$WORK/list" ||
 	fail "list slot 0: $(cat "$WORK/list")"
 grep -q "^1: provider=keyfile key_id=kf-[0-9a-f]* key_version=1 algorithm=AES-256-GCM" "$WORK/list" ||
 	fail "list slot 1: $(cat "$WORK/list")"
@@ -80,10 +80,11 @@ ok "two keyslots, either one mounts; keyslot list names provider, key ID, versio
 # Neither opens: each keyslot tried says why, in words (no "No anode").
 uuid=$(sed -n 's/^volume_uuid = "\(.*\)";/\1/p' "$C/atrestfs.conf")
 kid=$(sed -n 's/^1: provider=keyfile key_id=\([^ ]*\) .*/\1/p' "$WORK/list")
+pid=$(sed -n 's/^0: provider=passphrase key_id=\([^ ]*\) .*/\1/p' "$WORK/list")
 out=$(setsid -w "$ATR" mount --keyfile "$WORK/absent.key" "$C" "$M" 2>&1 </dev/null)
 rc=$?
 want="atrestfs: no keyslot opens volume $uuid:
-  keyslot 0 (passphrase, key passphrase): passphrase provider: no passphrase given for volume $uuid (give it with --passfile, --extpass or at a terminal)
+  keyslot 0 (passphrase, key $pid): passphrase provider: no passphrase given for volume $uuid (give it with --passfile, --extpass or at a terminal)
   keyslot 1 (keyfile, key $kid): cannot open key file $WORK/absent.key: No such file or directory"
 [ $rc = 3 ] && [ "$out" = "$want" ] || fail "two keyslots failing: exit $rc: $out"
 # Only the keyslots asked for are tried, and then the one line has no header.
@@ -169,7 +170,9 @@ expect 4 "unsafe scrypt parameters" "$ATR" mount --extpass "touch $WORK/asked; c
 # One asking for more than the cap (N = 2^20: 1 GiB and half a minute per
 # try here) is refused as quickly, naming the keyslot and the limit.
 sed -i 's/n = "1024"/n = "1048576"/' "$C2/atrestfs.conf"
-expect 4 "keyslot 0 (passphrase, key passphrase): passphrase keyslot asks scrypt for N=1048576 r=8 p=1 (1024 MiB), above the limit of N=262144 and 256 MiB (tampered config?); refusing to run it" \
+pid2=$("$ATR" keyslot list "$C2" | sed -n 's/^0: provider=passphrase key_id=\([^ ]*\) .*/\1/p')
+case "$pid2" in passphrase-????????) ;; *) fail "c2 keyslot 0 key ID: '$pid2'" ;; esac
+expect 4 "keyslot 0 (passphrase, key $pid2): passphrase keyslot asks scrypt for N=1048576 r=8 p=1 (1024 MiB), above the limit of N=262144 and 256 MiB (tampered config?); refusing to run it" \
 	"$ATR" mount --extpass "touch $WORK/asked; cat $WORK/pass1" "$C2" "$M"
 [ -e "$WORK/asked" ] && fail "passphrase asked for despite a cost above the cap"
 sed -i 's/n = "1048576"/n = "16384"/; s/key_version = 1;/key_version = 2;/' "$C2/atrestfs.conf"

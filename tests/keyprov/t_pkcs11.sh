@@ -172,6 +172,8 @@ setsid -w "$ATR" keyslot add -q --provider pkcs11 --passfile "$WORK/pin" \
 	--new-provider passphrase --new-passfile "$WORK/recovery" \
 	"$C" </dev/null || fail "keyslot add passphrase"
 uuid=$(sed -n 's/^volume_uuid = "\(.*\)";/\1/p' "$C/atrestfs.conf")
+pid=$("$ATR" keyslot list "$C" | sed -n 's/^1: provider=passphrase key_id=\(passphrase-[0-9a-f]\{8\}\) .*/\1/p')
+[ -n "$pid" ] || fail "keyslot 1: no passphrase key ID: $("$ATR" keyslot list "$C")"
 out=$(SOFTHSM2_CONF=$WORK/empty.conf setsid -w "$ATR" mount "$C" "$M" 2>&1 </dev/null)
 rc=$?
 [ $rc = 3 ] || fail "token absent, no passphrase: exit $rc ($out)"
@@ -182,7 +184,7 @@ case "$(printf '%s\n' "$out" | sed -n 2p)" in
 "  keyslot 0 (pkcs11, key pkcs11:token=atr-test;object=kek): "*"token atr-test not present"*) ;;
 *) fail "token absent, no passphrase: the token's line: $out" ;;
 esac
-[ "$(printf '%s\n' "$out" | sed -n 3p)" = "  keyslot 1 (passphrase, key passphrase): passphrase provider: no passphrase given for volume $uuid (give it with --passfile, --extpass or at a terminal)" ] ||
+[ "$(printf '%s\n' "$out" | sed -n 3p)" = "  keyslot 1 (passphrase, key $pid): passphrase provider: no passphrase given for volume $uuid (give it with --passfile, --extpass or at a terminal)" ] ||
 	fail "token absent, no passphrase: the passphrase's line: $out"
 case "$out" in *"No anode"*) fail "a raw strerror: $out" ;; esac
 SOFTHSM2_CONF=$WORK/empty.conf mount_with "$C" "$M" --passfile "$WORK/recovery"

@@ -242,6 +242,7 @@ static void test_add_slot(void **state)
 	assert_int_equal(unlock(f, &cfg, &kek, NULL), 0);
 	key_path(f, "b.key");
 	assert_int_equal(volkey_wrap_slot(&f->src, "keyfile", &cfg, kek,
+					  "keyslot_add", NULL,
 					  &cfg.slots[1], f->msg,
 					  sizeof(f->msg)), 0);
 	assert_int_equal(f->sc.create, 1);
