@@ -309,6 +309,8 @@ int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	int err;
 
 	cli_keysrc(o, &src);
+	src.pending = true;
+	src.state_base = o->state_dir;
 	cli_keyopts_volume(o, dir);
 	err = volkey_unlock(dirfd, &src, cfg, kek, slot, msg, sizeof(msg));
 	switch (err) {

@@ -167,6 +167,9 @@ struct cli_keyopts {
 	int sys_loaded;
 	char path[4096];		/* keyfile path last handed out */
 	char voldir[4096];		/* the volume's real path; "": unknown */
+	const char *state_dir;		/* --state-dir, borrowed: where failed
+					 * unlocks wait for the audit log;
+					 * NULL: the default */
 	dev_t vol_dev;			/* and its directory, if voldir is set */
 	ino_t vol_ino;
 	bool audit_warn_only;		/* volkey_src's: for config */
@@ -248,7 +251,8 @@ void cli_keysrc(struct cli_keyopts *o, struct volkey_src *src);
 /*
  * volkey_unlock() @dirfd (the volume @dir) with @o, and say on stderr why
  * it failed: 0, or the exit code, EXIT_VOLUME for a directory that is not
- * a volume or a config that is bad or tampered with, else EXIT_KEY.
+ * a volume or a config that is bad or tampered with, else EXIT_KEY.  A
+ * failed unlock waits in @o->state_dir for the volume's audit log.
  */
 int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	       struct vol_config *cfg, struct kek **kek, unsigned int *slot);

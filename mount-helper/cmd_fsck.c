@@ -257,6 +257,7 @@ int cmd_fsck(int argc, char **argv)
 		ret = EXIT_VOLUME;
 		goto out_free;
 	}
+	ko.state_dir = state_dir;
 	ret = cli_unlock(dirfd, c.dir, &ko, &cfg, &kek, &slot);
 	if (!ret)
 		ret = cli_rollback_check(c.dir, state_dir, &cfg, kek, 0);

@@ -415,6 +415,7 @@ static int do_restore(struct restore *r, struct cli_keyopts *ko,
 	}
 	ret = cli_refuse_served(r->dir, r->dirfd, "restore changes headers "
 				"that its daemon holds");
+	ko->state_dir = state_dir;
 	if (!ret)
 		ret = cli_unlock(r->dirfd, r->dir, ko, &cfg, &kek, &slot);
 	if (!ret)

@@ -206,6 +206,7 @@ static int unlock(struct ks_args *a, int *dirfd, struct vol_config *cfg,
 		close(*dirfd);
 		return EXIT_FAIL;
 	}
+	a->unlock.state_dir = a->state_dir;
 	ret = cli_unlock(*dirfd, a->dir, &a->unlock, cfg, kek, slot);
 	if (ret)
 		close(*dirfd);

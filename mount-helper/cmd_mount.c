@@ -604,6 +604,7 @@ static int do_mount(struct mount_args *a)
 		close(dirfd);
 		return EXIT_FAIL;
 	}
+	a->ko.state_dir = state_dir;
 	ret = cli_unlock(dirfd, a->cipherdir, &a->ko, &cfg, &kek, &slot);
 	if (!ret)
 		ret = cli_rollback_mount(a->cipherdir, state_dir, &cfg, kek,

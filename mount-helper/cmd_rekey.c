@@ -227,6 +227,7 @@ static int rekey(struct rekey_args *a)
 			      "mounted", &dirfd);
 	if (ret)
 		return ret;
+	a->unlock.state_dir = a->state_dir;
 	ret = cli_unlock(dirfd, a->dir, &a->unlock, &cfg, &kek, &used);
 	if (!ret)
 		ret = cli_rollback_check(a->dir, a->state_dir, &cfg, kek, 0);

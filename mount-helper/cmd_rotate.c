@@ -174,6 +174,7 @@ static int open_volume(struct rot_args *a, int *dirfd, struct vol_config *cfg,
 {
 	int ret;
 
+	a->unlock.state_dir = a->state_dir;
 	ret = cli_open_locked(a->dir, &a->unlock, dirfd, cfg, kek, slot);
 	if (ret)
 		return ret;

@@ -155,6 +155,7 @@ int cmd_trust(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out_close;
 	}
+	ko.state_dir = state_dir;
 	ret = cli_unlock(dirfd, dir, &ko, &cfg, &kek, &slot);
 	if (!ret)
 		ret = trust(dir, state_dir, &cfg, kek, slot);

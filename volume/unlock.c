@@ -191,6 +191,17 @@ out_close:
 }
 
 /*
+ * Whether a keyslot tried that reached stage @stage (try_slot()) with
+ * @err goes into the log of an unlock that worked: an unwrap tried, or an
+ * inactive keyslot refused.  A key that names another is not the
+ * keyslot's key and is left out; a failed unlock keeps every attempt.
+ */
+static bool unwrap_audited(int stage, int err)
+{
+	return stage >= 3 || err == -EKEYREVOKED || err == -EKEYEXPIRED;
+}
+
+/*
  * One line per keyslot tried to @out: its number, provider, key ID and why
  * it failed, so that a token that is absent is not hidden behind the
  * passphrase slot tried after it.
@@ -216,8 +227,10 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 	char uuid[VOL_UUID_STR_LEN + 1], why[KEYPROV_MSG_MAX];
 	char report[VOLKEY_MSG_MAX] = "";
 	int err, best_err = -ENOKEY, stage, best_stage = -1;
-	int tried[VOL_MAX_SLOTS];	/* result of each unwrap tried */
+	int tried[VOL_MAX_SLOTS];	/* result of each keyslot tried */
+	int stages[VOL_MAX_SLOTS];	/* how far each got (try_slot()) */
 	unsigned int i, ntried = 0, nfailed = 0, which[VOL_MAX_SLOTS];
+	unsigned int used = 0;
 
 	err = volconf_load(dirfd, cfg, msg, msglen);
 	if (err)
@@ -233,13 +246,14 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 			continue;
 		why[0] = '\0';
 		err = try_slot(src, cfg, i, kek, &stage, why, sizeof(why));
-		/* A refused inactive keyslot is an unwrap refused, audited. */
-		if (stage >= 3 || err == -EKEYREVOKED || err == -EKEYEXPIRED) {
+		/* A provider that opened was asked for the key: an attempt. */
+		if (stage >= 1) {
 			which[ntried] = i;
+			stages[ntried] = stage;
 			tried[ntried++] = err;
 		}
-		if (!err && slot)
-			*slot = i;
+		if (!err)
+			used = i;
 		if (err == -ENOMEM)
 			return err;
 		if (err) {
@@ -264,6 +278,9 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 		else
 			snprintf(msg, msglen, "no keyslot opens volume %s:\n  %s",
 				 uuid, report);
+		if (src->pending)
+			auditpend_refused(src->state_base, cfg, which, tried,
+					  ntried);
 		return best_err;
 	}
 	msg[0] = '\0';
@@ -274,6 +291,10 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 		snprintf(msg, msglen, VOL_CONF_NAME " of volume %s fails its MAC "
 			 "check: it was changed outside atrestfs (tampering or "
 			 "corruption); refusing to use it", uuid);
+		if (src->pending) {
+			err = -EBADMSG;
+			auditpend_refused(src->state_base, cfg, &used, &err, 1);
+		}
 		return -EBADMSG;
 	}
 	/* A KEK rotation under way: the old KEK, boxed under the new. */
@@ -289,16 +310,21 @@ int volkey_unlock(int dirfd, const struct volkey_src *src,
 					"volume key; refusing to use it", uuid);
 		}
 	}
+	if (slot)
+		*slot = used;
 	/*
 	 * Only now is the audit destination trusted: until the MAC verified,
 	 * whoever can write the backing directory could have chosen it.  So
 	 * the unwraps are logged here, failed ones before the one that
-	 * worked; attempts on a volume that never unlocks are not.
+	 * worked, after the failed unlocks kept since the last that did.
 	 */
+	if (src->pending)
+		err = auditpend_flush(src->state_base, cfg, msg, msglen);
 	for (i = 0; i < ntried && !err; i++)
-		err = volkey_audit(cfg, "root_key_unwrap", NULL,
-				   &cfg->slots[which[i]], tried[i], msg,
-				   msglen);
+		if (unwrap_audited(stages[i], tried[i]))
+			err = volkey_audit(cfg, "root_key_unwrap", NULL,
+					   &cfg->slots[which[i]], tried[i], msg,
+					   msglen);
 	if (err && src->audit_warn_only)
 		return 0;
 	if (err) {

@@ -100,6 +100,14 @@ struct volkey_src {
 	 * disabled, removed or expired (the commands that revive it); 0: none.
 	 */
 	uint32_t inactive_ok;
+	/*
+	 * unlock: keep keyslots' refusals in the volume's state directory
+	 * under @state_base (state_open(); NULL: the default) until the
+	 * audit log is trusted, and move those waiting there into it once
+	 * it is.  false: neither (tests, callers without a state directory).
+	 */
+	bool pending;
+	const char *state_base;
 };
 
 /* ---- unlock.c: provider -> KEK (a keyslot) -> config MAC ---- */
@@ -116,9 +124,14 @@ struct volkey_src {
  * -errno (of the keyslot that got furthest); @msg says in words what
  * went wrong with each keyslot tried, one line each (number, provider, key
  * ID, why), so it needs VOLKEY_MSG_MAX bytes.  Once the MAC verifies, the
- * unwraps tried are written to the volume's audit log, if it has one; a
- * log that cannot be written fails the unlock with -VOLKEY_EAUDIT, or
- * with @src->audit_warn_only returns 0 with a warning in @msg (else "").
+ * unwraps tried (and inactive keyslots refused) are written to the
+ * volume's audit log, if it has one; a log that cannot be written fails
+ * the unlock with -VOLKEY_EAUDIT, or with @src->audit_warn_only returns 0
+ * with a warning in @msg (else "").
+ * With @src->pending, the failed unlocks kept on this machine go into the
+ * log first, and a failed unlock is kept, with every keyslot whose
+ * provider was asked for the key (a disabled or expired one too), and
+ * said to syslog.
  */
 /* volkey_unlock(): the volume's audit log cannot be written. */
 #define VOLKEY_EAUDIT	EDESTADDRREQ

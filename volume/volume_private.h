@@ -35,4 +35,25 @@ void volkey_params_to_slot(const struct keyprov_paramset *ps,
 void volkey_slot_to_params(const struct vol_keyslot *ks,
 			   struct keyprov_paramset *ps);
 
+/* ---- auditpend.c: failed unlocks, until the audit log is trusted ---- */
+
+#define AUDITPEND_RECORD	"audit-pending"	/* in the state directory */
+
+/*
+ * The keyslots at positions @slots[0..@n) of @cfg (not trusted: its MAC is unchecked or
+ * failed) refused, with @errs: say so to syslog now, and keep each as an
+ * unlock_failed audit record in the state directory under @base
+ * (state_open()), at most 64 KiB of them.  Best effort: no error.
+ */
+void auditpend_refused(const char *base, const struct vol_config *cfg,
+		       const unsigned int *slots, const int *errs,
+		       unsigned int n);
+/*
+ * @cfg is trusted now: append what waits under @base to its audit log, in
+ * the order it came, then drop it (also when the volume has no log).  0,
+ * or -errno with @msg if the log cannot be written; what waits stays.
+ */
+int auditpend_flush(const char *base, const struct vol_config *cfg,
+		    char *msg, size_t msglen);
+
 #endif
