@@ -309,8 +309,10 @@ int cli_unlock(int dirfd, const char *dir, struct cli_keyopts *o,
 	int err;
 
 	cli_keysrc(o, &src);
-	src.pending = true;
+	/* One inside the volume is refused after the unlock, with a message. */
+	src.pending = !cli_state_check(dir, o->state_dir, msg, sizeof(msg));
 	src.state_base = o->state_dir;
+	msg[0] = '\0';
 	cli_keyopts_volume(o, dir);
 	err = volkey_unlock(dirfd, &src, cfg, kek, slot, msg, sizeof(msg));
 	switch (err) {

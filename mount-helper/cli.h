@@ -376,6 +376,12 @@ int cmd_audit(int argc, char **argv);
 enum { CLI_OPT_STATE_DIR = 0x120 };
 int cli_state_dir_opt(const char **dir, const char *arg);
 /*
+ * Whether the state directory @state_dir may serve the volume @dir: 0, or
+ * -EPERM (with @msg) if it is inside it, or state_base()'s error.
+ */
+int cli_state_check(const char *dir, const char *state_dir, char *msg,
+		    size_t msglen);
+/*
  * state_open() for the volume @dir, refusing (-EPERM, with @msg) a state
  * directory inside it.
  */

@@ -50,15 +50,13 @@ static void resolve(const char *path, char *out, size_t len)
 		 path + strlen(head));
 }
 
-int cli_state_open(const char *dir, const char *state_dir,
-		   const uint8_t uuid[VOL_UUID_LEN], struct state_dir *sd,
-		   char *msg, size_t msglen)
+int cli_state_check(const char *dir, const char *state_dir, char *msg,
+		    size_t msglen)
 {
 	char base[STATE_PATH_MAX], rbase[PATH_MAX], rdir[PATH_MAX];
 	size_t n;
 	int err;
 
-	sd->fd = -1;
 	err = state_base(state_dir, geteuid(), base, sizeof(base), msg, msglen);
 	if (err)
 		return err;
@@ -75,6 +73,19 @@ int cli_state_open(const char *dir, const char *state_dir,
 			return -EPERM;
 		}
 	}
+	return 0;
+}
+
+int cli_state_open(const char *dir, const char *state_dir,
+		   const uint8_t uuid[VOL_UUID_LEN], struct state_dir *sd,
+		   char *msg, size_t msglen)
+{
+	int err;
+
+	sd->fd = -1;
+	err = cli_state_check(dir, state_dir, msg, msglen);
+	if (err)
+		return err;
 	return state_open(sd, state_dir, uuid, msg, msglen);
 }
 
