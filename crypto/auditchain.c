@@ -60,29 +60,32 @@ int achain_next(const char *buf, size_t n, bool whole, struct achain_link *l,
 		bool *newline)
 {
 	struct achain_link rec;
-	size_t end, start;
+	size_t start, stop;
 
 	*newline = n && buf[n - 1] != '\n';
 	memset(l, 0, sizeof(*l));
 	l->seq = 1;
-	/* Walk back over whole lines; a line cut by @buf's start is unknown. */
-	end = n;
-	if (*newline)
-		while (end && buf[end - 1] != '\n')
-			end--;
-	while (end) {
-		start = end - 1;	/* buf[start] is the newline ending it */
+	/*
+	 * Walk back over lines, the unended last one included: a write cut
+	 * just before its newline left a whole record.  A line cut by @buf's
+	 * start is unknown.
+	 */
+	stop = n && !*newline ? n - 1 : n;
+	for (;;) {
+		start = stop;
 		while (start && buf[start - 1] != '\n')
 			start--;
 		if (!start && !whole)
 			break;
-		if (!achain_parse(buf + start, end - 1 - start, &rec)) {
+		if (!achain_parse(buf + start, stop - start, &rec)) {
 			if (rec.seq == UINT64_MAX)
 				return -EOVERFLOW;
 			l->seq = rec.seq + 1;
 			return span_hash(buf + start, n - start, l->prev);
 		}
-		end = start;
+		if (!start)
+			break;
+		stop = start - 1;
 	}
 	return 0;
 }

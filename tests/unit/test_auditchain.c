@@ -275,6 +275,15 @@ static void test_notes(void **state)
 	assert_int_equal(fd.f[2].kind, ACHAIN_CHANGED);
 	assert_int_equal(fd.f[2].line, 4);
 	assert_int_equal(fd.f[2].line2, 5);
+	/* A write cut just before its newline left a whole record: the
+	 * next one follows it. */
+	make(&g, 3);
+	g.n--;
+	append(&g, 4);
+	verify(&g, NULL, &fd, &res);
+	assert_int_equal(res.problems, 0);
+	assert_int_equal(res.records, 4);
+	assert_int_equal(res.head.seq, 5);
 	/* Lines after the last record: said to be uncovered. */
 	make(&g, 2);
 	memcpy(g.buf + g.n, "junk\n", 5);
