@@ -3,7 +3,8 @@
 # file operations, two passphrase keyslots added (each its own key ID),
 # passwd (same key ID, next version), a keyslot removed; each line names
 # the host, the command's step and the keyslot, and atrestfs audit verify
-# passes.  Failed unlocks (a wrong passphrase, a wrong key file) write
+# passes, also after the daemon and commands wrote at once.  Failed
+# unlocks (a wrong passphrase, a wrong key file) write
 # nothing to the log named by the unverified config, wait in the state
 # directory and enter the log at the next unlock, before its own lines.
 # Then copies of the log, damaged: a changed line, a removed line, two
@@ -76,6 +77,31 @@ grep -v -q "\"host\":\"$HOST\"" "$LOG" && fail "a line without the host"
 [ "$(grep -c '"event":"mount"' "$LOG")" = 2 ] || fail "two mounts"
 verify_exit "$LOG" 0 "$LOG: OK: $(wc -l <"$LOG") records, chained from line 1"
 ok "a real log names host, step and keyslot, and verifies"
+
+# Writers at once: the daemon's threads (new files) and commands (keyslot
+# changes) append to one log; it stays one chain.
+mount_with "$C" "$M" --keyfile "$C.key" --state-dir "$S"
+wp=()
+for w in 1 2 3; do
+	(for i in $(seq 40); do echo x >"$M/w$w-$i" || exit 1; done) &
+	wp+=($!)
+done
+# Keyslot 2 is removed, not purged: each added keyslot is number 3.
+for i in 1 2 3; do
+	"$ATR" keyslot add -q --keyfile "$C.key" --state-dir "$S" --new-provider keyfile \
+		--new-keyfile "$WORK/extra.key" "$C" || fail "keyslot add while writing"
+	"$ATR" keyslot remove -q --keyfile "$C.key" --state-dir "$S" "$C" 3 ||
+		fail "keyslot remove while writing"
+	"$ATR" keyslot purge -q --force --keyfile "$C.key" --state-dir "$S" "$C" 3 ||
+		fail "keyslot purge while writing"
+done
+for p in "${wp[@]}"; do wait "$p" || fail "a writer failed"; done
+unmount_vol "$M"
+[ "$(grep -c '"event":"dek_create"' "$LOG")" -ge 120 ] || fail "dek_create lines missing"
+[ "$(grep -Ec '"event":"keyslot_purge".*"slot":3,"op":"keyslot_purge"' "$LOG")" = 3 ] ||
+	fail "three keyslot_purge lines of keyslot 3 wanted: $(grep purge "$LOG")"
+verify_exit "$LOG" 0 "$LOG: OK: $(wc -l <"$LOG") records, chained from line 1" >/dev/null
+ok "the daemon and commands writing at once: one chain"
 
 # --- failed unlocks -----------------------------------------------------------
 size=$(stat -c %s "$LOG")
