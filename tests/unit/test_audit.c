@@ -7,13 +7,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,6 +125,79 @@ static void test_file(void **state)
 	rmdir(dir);
 }
 
+struct writer {
+	struct audit *a;
+	int err;
+};
+
+static void *write_one(void *arg)
+{
+	struct audit_event ev = { .event = "mount" };
+	struct writer *w = arg;
+
+	audit_self(&ev);
+	w->err = audit_log(w->a, &ev);
+	return NULL;
+}
+
+/*
+ * Another process holds the log's lock, has read its last record and is
+ * about to append: a writer that starts meanwhile must wait, then chain
+ * to that record.  Without the lock both would take the same number (the
+ * pause only makes that likely; with the lock the test cannot fail).
+ */
+static void test_lock(void **state)
+{
+	char dir[] = "/tmp/atr-audit-XXXXXX", path[64], buf[4096];
+	struct vol_options o = { .audit_syslog = false };
+	uint8_t uuid[VOL_UUID_LEN] = { 0 };
+	struct achain_link link;
+	struct achain_result res;
+	struct writer w;
+	pthread_t t;
+	char rec[512];
+	char msg[256];
+	ssize_t n;
+	size_t k;
+	bool nl;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/v.audit", dir);
+	strcpy(o.audit_file, path);
+	assert_int_equal(audit_open(&o, uuid, &w.a, msg, sizeof(msg)), 0);
+	write_one(&w);
+	assert_int_equal(w.err, 0);
+	fd = open(path, O_RDWR | O_APPEND);
+	assert_true(fd >= 0);
+	/* The other writer: lock, read the last record, (pause,) append. */
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	n = pread(fd, buf, sizeof(buf), 0);
+	assert_true(n > 0);
+	assert_int_equal(achain_next(buf, (size_t)n, true, &link, &nl), 0);
+	k = (size_t)snprintf(rec, sizeof(rec), "{\"event\":\"other\"}");
+	k = achain_seal(rec, k, sizeof(rec) - 1, &link);
+	rec[k++] = '\n';
+	assert_int_equal(pthread_create(&t, NULL, write_one, &w), 0);
+	usleep(200000);
+	assert_int_equal(write(fd, rec, k), (ssize_t)k);
+	flock(fd, LOCK_UN);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(w.err, 0);
+	audit_close(w.a);
+	n = pread(fd, buf, sizeof(buf), 0);
+	close(fd);
+	assert_true(n > 0);
+	assert_int_equal(achain_verify(buf, (size_t)n, NULL, NULL, NULL, &res), 0);
+	assert_int_equal(res.records, 3);
+	assert_int_equal(res.problems, 0);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* With a policy, every handler but the exempt ones is a wrapper. */
+
 /*
  * Every handler but set-up, teardown and the forgets is a wrapper, with a
  * policy or without: the wrappers are also where a locked mount refuses
@@ -170,6 +246,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_policy_complete),
 	};
 
