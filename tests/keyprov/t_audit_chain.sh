@@ -2,14 +2,17 @@
 # An audit log an auditor can trust, made for real: init, a mount with
 # file operations, two passphrase keyslots added (each its own key ID),
 # passwd (same key ID, next version), a keyslot removed; each line names
-# the host, the command's step and the keyslot, and atrestfs audit verify
-# passes, also after the daemon and commands wrote at once.  Failed
-# unlocks (a wrong passphrase, a wrong key file) write
+# the host, the command's step and the keyslot (by its stable number), and
+# atrestfs audit verify passes, also after the daemon and commands wrote
+# at once.  Failed unlocks (a wrong passphrase, a wrong key file, a
+# disabled keyslot) write
 # nothing to the log named by the unverified config, wait in the state
 # directory and enter the log at the next unlock, before its own lines.
 # Then copies of the log, damaged: a changed line, a removed line, two
 # swapped lines, each reported with its line and exit 6; a cut tail shows
 # against an anchor; records from before the chain are only a note.
+# Lifecycle verbs, export, rekey, the rotations and destroy name their
+# step too.
 . "$(dirname "$0")/../integration/lib.sh"
 
 C=$WORK/c M=$WORK/m LOG=$WORK/audit.log S=$WORK/state
@@ -140,6 +143,27 @@ grep -q '"event":"unlock_failed".*"result":"EBADMSG"' "$LOG" || fail "EBADMSG no
 verify_exit "$LOG" 0 "OK"
 ok "failed unlocks: kept outside the volume, logged at the next unlock"
 
+# A disabled keyslot whose key is offered anyway is a failed unlock too.
+"$ATR" keyslot disable -q --keyfile "$C.key" --state-dir "$S" "$C" 1 ||
+	fail "keyslot disable 1"
+expect 3 "disabled" "$ATR" mount --slot 1 --passfile "$WORK/p3" --state-dir "$S" "$C" "$M"
+grep -q '"event":"unlock_failed".*"slot":1,.*"result":"EKEYREVOKED"' "$P" ||
+	fail "no unlock_failed for a disabled keyslot: $(cat "$P" 2>&1)"
+"$ATR" keyslot enable -q --keyfile "$C.key" --state-dir "$S" "$C" 1 ||
+	fail "keyslot enable 1"
+[ -e "$P" ] && fail "$P left after a good unlock"
+want "\"event\":\"unlock_failed\".*\"key_id\":\"$id1\".*\"slot\":1,.*\"result\":\"EKEYREVOKED\"" "the disabled keyslot offered"
+want "\"event\":\"keyslot_disable\".*\"key_id\":\"$id1\",.*\"slot\":1,\"op\":\"keyslot_disable\"" "keyslot disable"
+want "\"event\":\"keyslot_enable\".*\"key_id\":\"$id1\",.*\"slot\":1,\"op\":\"keyslot_enable\"" "keyslot enable"
+# export, rekey: each step names itself.
+"$ATR" keyslot export -q --keyfile "$C.key" --state-dir "$S" "$C" "$WORK/export" ||
+	fail "keyslot export"
+want "\"event\":\"keyslot_export\".*\"key_id\":\"$id2\",.*\"slot\":2,\"op\":\"keyslot_export\"" "keyslot export"
+"$ATR" rekey -q --keyfile "$C.key" --state-dir "$S" "$C" d/a || fail "rekey d/a"
+want "\"event\":\"dek_rekey\",\"volume\":\"$UUID\",\"host\":\"$HOST\",.*\"op\":\"rekey\"" "rekey"
+verify_exit "$LOG" 0 "OK" >/dev/null
+ok "a disabled keyslot offered is a failed unlock; lifecycle, export and rekey name their step"
+
 # --- damage, on copies --------------------------------------------------------
 n=$(wc -l <"$LOG")
 [ "$n" -ge 8 ] || fail "want a longer log: $n lines"
@@ -170,3 +194,37 @@ verify_exit "$WORK/cut" 2 "bad option value" --anchor "12:zz"
 verify_exit "$WORK/older" 0 "$WORK/older:1: note: no chain fields" >/dev/null
 verify_exit "$WORK/nonexistent" 1 "cannot open audit log $WORK/nonexistent" >/dev/null
 ok "a cut tail is found against an anchor; older records are a note"
+
+# Rotations: rotate-kek rewraps the passphrase keyslot with the same
+# passphrase (same key ID and version), rotate-root gives it a new one
+# (same key ID, next version); each line names its step.  Keyslot 2 is
+# purged first (the export holds it): rotate-kek needs every keyslot's key.
+"$ATR" keyslot purge -q --keyfile "$C.key" --state-dir "$S" "$C" 2 ||
+	fail "keyslot purge 2"
+want "\"event\":\"keyslot_purge\".*\"key_id\":\"$id2\",.*\"slot\":2,\"op\":\"keyslot_purge\"" "keyslot purge 2"
+setsid -w "$ATR" rotate-kek -q --keyfile "$C.key" --passfile "$WORK/p3" --state-dir "$S" "$C" \
+	</dev/null || fail "rotate-kek"
+"$ATR" keyslot list "$C" >"$WORK/list" || fail "keyslot list"
+grep -q "^1: provider=passphrase key_id=$id1 key_version=2 " "$WORK/list" ||
+	fail "rotate-kek: want key ID $id1, version 2: $(cat "$WORK/list")"
+want "\"event\":\"kek_create\",.*\"op\":\"rotate_kek\"" "rotate-kek's kek_create"
+want "\"event\":\"root_key_wrap\".*\"key_id\":\"$id1\",\"key_version\":2,\"provider\":\"passphrase\",\"slot\":1,\"op\":\"rotate_kek\"" "rotate-kek's rewrap of keyslot 1"
+want "\"event\":\"dek_rewrap\",.*\"op\":\"rotate_kek\"" "rotate-kek's dek_rewrap"
+want "\"event\":\"kek_destroy\",.*\"op\":\"rotate_kek\"" "rotate-kek's kek_destroy"
+setsid -w "$ATR" rotate-root -q --slot 1 --passfile "$WORK/p3" --new-provider passphrase \
+	--new-passfile "$WORK/p1" --state-dir "$S" "$C" </dev/null || fail "rotate-root"
+"$ATR" keyslot list "$C" >"$WORK/list" || fail "keyslot list"
+grep -q "^1: provider=passphrase key_id=$id1 key_version=3 " "$WORK/list" ||
+	fail "rotate-root: want key ID $id1, version 3: $(cat "$WORK/list")"
+want "\"event\":\"root_key_wrap\".*\"key_id\":\"$id1\",\"key_version\":3,\"provider\":\"passphrase\",\"slot\":1,\"op\":\"rotate_root\"" "rotate-root's wrap"
+want "\"event\":\"keyslot_remove\".*\"key_id\":\"$id1\",\"key_version\":2,\"provider\":\"passphrase\",\"slot\":1,\"op\":\"rotate_root\"" "rotate-root's old key"
+verify_exit "$LOG" 0 "OK" >/dev/null
+ok "rotate-kek keeps a passphrase keyslot's ID and version, rotate-root raises it; both name their step"
+
+# The volume's last record: destroy, before its keys go.
+"$ATR" destroy --yes-destroy --keep-keyfile --keyfile "$C.key" "$C" \
+	>/dev/null || fail "destroy"
+tail -n 1 "$LOG" | grep -Eq "\"event\":\"volume_destroy\",\"volume\":\"$UUID\",\"host\":\"$HOST\",.*\"slot\":0,\"op\":\"destroy\"" ||
+	fail "destroy not the last record: $(tail -n 1 "$LOG")"
+verify_exit "$LOG" 0 "OK" >/dev/null
+ok "destroy is logged with its step and keyslot, and the chain holds"
