@@ -196,8 +196,6 @@ static void test_lock(void **state)
 	rmdir(dir);
 }
 
-/* With a policy, every handler but the exempt ones is a wrapper. */
-
 /*
  * Every handler but set-up, teardown and the forgets is a wrapper, with a
  * policy or without: the wrappers are also where a locked mount refuses
