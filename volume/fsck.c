@@ -27,8 +27,10 @@
 #include "../crypto/hdr.h"
 #include "../crypto/meta.h"
 #include "../crypto/names.h"
+#include "../crypto/secmem.h"
 #include "../crypto/verrec.h"
 #include "fsck.h"
+#include "volume.h"
 
 /* Backing bytes one work item covers: large files are split. */
 #define CHUNK_BYTES	(8u << 20)
@@ -68,6 +70,11 @@ struct fsck_run {
 	int dirfd;
 	const struct vol_config *cfg;
 	const struct kek *kek;
+	/*
+	 * The names key then the xattr names key (NAMES_XKEY_LEN), in one
+	 * secmem block; NULL on plain names.  Owned; read by the walk only.
+	 */
+	uint8_t *names_key;
 	struct fsck_file *files;
 	size_t nfiles, capfiles;
 	struct fsck_item *items;
@@ -325,6 +332,22 @@ int fsck_open(int dirfd, const char *path, int flags)
 
 /* ---- xattr values, symlink targets ---- */
 
+/*
+ * With encrypted names, a value opens to "name NUL value" (fs/ops_xattr.c):
+ * is that name the one whose hash is the backing name @bname?
+ */
+static bool hidden_name_ok(struct fsck_run *r, const char *bname,
+			   const uint8_t *plain, size_t len)
+{
+	char want[NAMES_XATTR_LEN + 1];
+	const uint8_t *nul = memchr(plain, '\0', len);
+
+	return nul && nul != plain &&
+	       !names_xattr_name(r->names_key + NAMES_KEY_LEN,
+				 (const char *)plain, want) &&
+	       !strcmp(want, bname);
+}
+
 static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 {
 	char names[65536], *name;
@@ -347,6 +370,13 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 	for (name = names; name < names + len; name += strlen(name) + 1) {
 		if (!meta_xattr_sealed(name))
 			continue;
+		if (r->names_key && strncmp(name, NAMES_XATTR_PREFIX,
+					    sizeof(NAMES_XATTR_PREFIX) - 1)) {
+			find(r, path, 0, "xattr %s is not one atrestfs made "
+			     "(a plain name on a volume with encrypted names): "
+			     "the mount leaves it out", name);
+			continue;
+		}
 		n = fgetxattr(fd, name, val, 65536);
 		if (n < 0) {
 			find(r, path, 0, "cannot read xattr %s: %s", name,
@@ -360,8 +390,16 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 			find(r, path, 0, "xattr %s: its value does not "
 			     "authenticate (tampered, or from another volume)",
 			     name);
+		else if (r->names_key && !hidden_name_ok(r, name, out,
+						(size_t)n - AEAD_OVERHEAD))
+			find(r, path, 0, "xattr %s: the name sealed in its "
+			     "value is not the one this backing name hides",
+			     name);
 	}
 out_free:
+	/* The last value opened: the user's, not ours to keep. */
+	if (out)
+		OPENSSL_cleanse(out, 65536);
 	free(val);
 	free(out);
 }
@@ -385,6 +423,90 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 	free(plain);
 }
 
+/* @name's path below the directory @dir ("." at the root) into @out. */
+static void entry_path(const char *dir, const char *name, char *out)
+{
+	if (!strcmp(dir, "."))
+		snprintf(out, PATH_MAX, "%s", name);
+	else
+		snprintf(out, PATH_MAX, "%s/%s", dir, name);
+}
+
+/*
+ * With encrypted names: the directory's ID, then every backing name in it
+ * as the daemon reads it (fs/dirnames.c dname_read()), so that what the
+ * mount would leave out of a listing is a finding here; and records of
+ * long names whose entry is gone.
+ */
+static void check_names(struct fsck_run *r, int fd, const char *path)
+{
+	char plain[NAMES_PLAIN_MAX + 1], rec[NAMES_ENC_MAX + 1];
+	char ep[PATH_MAX], entry[NAMES_LONG_LEN + 1];
+	uint8_t id[NAMES_DIRID_LEN];
+	bool root = !strcmp(path, ".");
+	struct dirent *de;
+	struct stat st;
+	size_t len;
+	int err, dfd;
+	DIR *d;
+
+	err = volnames_dirid(fd, id);
+	if (err) {
+		find(r, path, 0, "its directory ID (xattr " NAMES_DIRID_XATTR
+		     ") is %s: the mount cannot name its entries; restore the "
+		     "directory from a backup, with its xattrs",
+		     err == -ENODATA ? "missing" : "damaged");
+		return;
+	}
+	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!d) {
+		find(r, path, 0, "cannot list the directory: %s",
+		     strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    (root && fsck_own_name(de->d_name)))
+			continue;
+		entry_path(path, de->d_name, ep);
+		if (names_is_sidecar(de->d_name)) {
+			memcpy(entry, de->d_name, NAMES_LONG_LEN);
+			entry[NAMES_LONG_LEN] = '\0';
+			if (fstatat(dirfd(d), entry, &st, AT_SYMLINK_NOFOLLOW) &&
+			    errno == ENOENT)
+				find(r, ep, 0, "a long name's record without its "
+				     "entry (left by a crash, or planted): the "
+				     "mount ignores it, and it can be removed");
+			continue;
+		}
+		len = strlen(de->d_name);
+		if (names_is_long(de->d_name)) {
+			if (volnames_record(dirfd(d), de->d_name, rec, &len)) {
+				find(r, ep, 0, "its long name's record (the "
+				     "file beside it ending in "
+				     NAMES_LONG_SUFFIX ") is missing, damaged "
+				     "or another name's: the mount leaves it "
+				     "out of the listing");
+				continue;
+			}
+		} else {
+			memcpy(rec, de->d_name, len);
+		}
+		if (names_decrypt(r->names_key, id, rec, len, plain))
+			find(r, ep, 0, "its name does not decrypt in this "
+			     "directory (planted, or moved from another one): "
+			     "the mount leaves it out of the listing");
+	}
+	if (errno)
+		find(r, path, 0, "cannot list the directory: %s",
+		     strerror(errno));
+	closedir(d);
+	OPENSSL_cleanse(plain, sizeof(plain));
+}
+
 static void check_dir(struct fsck_run *r, int parent, const char *name,
 		      const char *path)
 {
@@ -397,6 +519,8 @@ static void check_dir(struct fsck_run *r, int parent, const char *name,
 		return;
 	}
 	check_xattrs(r, fd, path);
+	if (r->names_key)
+		check_names(r, fd, path);
 	close(fd);
 }
 
@@ -987,6 +1111,31 @@ out_free:
 	return err;
 }
 
+/* The names key and the xattr names key, for check_names(). */
+static int names_key_open(struct fsck_run *r, char *msg, size_t msglen)
+{
+	int err;
+
+	r->names_key = secmem_alloc(NAMES_KEY_LEN + NAMES_XKEY_LEN);
+	if (!r->names_key) {
+		snprintf(msg, msglen, "cannot check the volume: out of memory");
+		return -ENOMEM;
+	}
+	err = names_key_unwrap(r->kek, r->cfg->uuid, r->cfg->opt.names_key,
+			       r->names_key);
+	if (err) {
+		snprintf(msg, msglen, "the names key in " VOL_CONF_NAME " does "
+			 "not open with this volume's key: the config is "
+			 "damaged; restore it from a backup");
+		return err;
+	}
+	err = names_xattr_key(r->names_key, r->names_key + NAMES_KEY_LEN);
+	if (err)
+		snprintf(msg, msglen, "cannot derive the xattr names key: %s",
+			 strerror(-err));
+	return err;
+}
+
 int fsck_volume(int dirfd, const struct vol_config *cfg,
 		const struct kek *kek, unsigned int threads, bool repair,
 		const struct fsck_cb *cb, struct fsck_result *res,
@@ -1004,6 +1153,11 @@ int fsck_volume(int dirfd, const struct vol_config *cfg,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r.idle, &ca);
 	pthread_condattr_destroy(&ca);
+	if (cfg->opt.names_encrypted) {
+		err = names_key_open(&r, msg, msglen);
+		if (err)
+			goto out_free;
+	}
 	check_dir(&r, dirfd, ".", ".");
 	err = fsck_walk(dirfd, walk_one, &r);
 	if (err) {
@@ -1050,6 +1204,8 @@ out_free:
 	free(r.files);
 	free(r.items);
 	free(r.links);
+	if (r.names_key)
+		secmem_free(r.names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
 	pthread_cond_destroy(&r.idle);
 	pthread_mutex_destroy(&r.lock);
 	return err;

@@ -185,3 +185,65 @@ install -m 600 "$TOP/tests/fixtures/v1-volume.key" "$F.key"
 out=$("$ATR" fsck -q -k "$F.key" "$F") || fail "fsck of the v1 fixture exited $?: $out"
 [ -z "$out" ] || fail "fsck of the v1 fixture said: $out"
 ok "format 1 fixture: clean"
+
+# Encrypted names: a clean volume says nothing; then each name the mount
+# would leave out of a listing (or cannot name at all) is a finding,
+# shown by its backing path.
+N=$WORK/n
+new_volume "$N" --names encrypted
+mount_with "$N" "$M" --keyfile "$N.key"
+mkdir "$M/d1" "$M/d2" "$M/d3" "$M/d4"
+long=$(printf 'L%.0s' $(seq 200))
+for f in d1/a d1/b d2/x d3/y d4/z "d1/$long" "d1/${long}2"; do
+	echo "$f" >"$M/$f"
+done
+setfattr -n user.one -v 1 "$M/d1/b" && setfattr -n user.two -v 2 "$M/d1/b" ||
+	fail setfattr
+unmount_vol "$M"
+out=$("$ATR" fsck -k "$N.key" "$N" 2>"$WORK/fsck.err" </dev/null) ||
+	fail "fsck of a clean names volume exited $?: $out $(cat "$WORK/fsck.err")"
+[ -z "$out" ] || fail "fsck of a clean names volume said: $out"
+ok "names volume: clean, no finding"
+
+# bpath PATH: the backing path of PATH in the mount, from the volume's
+# root (the first line: a long name's record is named on the second)
+bpath() {
+	local p
+	p=$("$ATR" path -k "$N.key" "$N" "$1") || fail "atrestfs path $1"
+	echo "${p%%$'\n'*}"
+}
+d1=$(bpath d1) a=$(bpath d1/a) b=$(bpath d1/b) x=$(bpath d2/x)
+d3=$(bpath d3) d4=$(bpath d4) l1=$(bpath "d1/$long") l2=$(bpath "d1/${long}2")
+case $l1$l2 in *atrestfs.long.*atrestfs.long.*) ;; *) fail "not long names: $l1 $l2" ;; esac
+mv "$N/$a" "$N/$d1/garbage"
+mv "$N/$x" "$N/$d1/"
+setfattr -x user.atrestfs.dirid "$N/$d3"
+setfattr -n user.atrestfs.dirid -v 0x0102 "$N/$d4"
+printf x >>"$N/$l2.name"
+rm "$N/$l1"
+setfattr -n user.planted -v p "$N/$b"
+v=$(getfattr --absolute-names -d -m 'user.atrestfs.x' -e hex "$N/$b" | grep '^user' | head -2)
+n1=${v%%=*} v2=${v#*$'\n'}
+setfattr -n "$n1" -v "${v2#*=}" "$N/$b" || fail "move an xattr value"
+out=$("$ATR" fsck -k "$N.key" "$N" 2>"$WORK/fsck.err" </dev/null)
+rc=$?
+[ $rc = 6 ] || fail "fsck of damaged names exited $rc, want 6: $out $(cat "$WORK/fsck.err")"
+expected=(
+	"$N/$d1/garbage: its name does not decrypt in this directory"
+	"$N/$d1/${x##*/}: its name does not decrypt in this directory"
+	"$N/$d3: its directory ID (xattr user.atrestfs.dirid) is missing"
+	"$N/$d4: its directory ID (xattr user.atrestfs.dirid) is damaged"
+	"$N/$l2: its long name's record (the file beside it ending in .name) is missing, damaged"
+	"$N/$l1.name: a long name's record without its entry"
+	"$N/$b: xattr user.planted is not one atrestfs made"
+	"$N/$b: xattr $n1: its value does not authenticate"
+)
+for e in "${expected[@]}"; do
+	grep -qF -- "$e" <<<"$out" || fail "fsck did not report: $e
+got:
+$out"
+done
+n=$(grep -c . <<<"$out")
+[ "$n" = ${#expected[@]} ] || fail "fsck made $n reports, want ${#expected[@]}:
+$out"
+ok "names: a garbage name, a moved name, a missing and a damaged directory ID, a damaged and an orphan long-name record, a planted and a moved xattr"
