@@ -182,6 +182,7 @@ static void gen_conf(int n, bool opts)
 	if (opts) {
 		slot(ks, "passphrase", "passphrase", 2, "scrypt+AES-256-GCM",
 		     0xa5);
+		ks->number = 1;
 		ks->nparams = 2;
 		snprintf(ks->params[0].key, sizeof(ks->params[0].key), "n");
 		snprintf(ks->params[0].value, sizeof(ks->params[0].value), "131072");
