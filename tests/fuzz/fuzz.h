@@ -20,6 +20,10 @@ static const uint8_t fuzz_kek_id[KEK_ID_LEN] = "fuzz KEK ID 16 B";
 static const uint8_t fuzz_uuid[VOL_UUID_LEN] = "fuzz volume uuid";
 static const uint8_t fuzz_dek[AEAD_KEY_LEN] = "atrestfs fuzz test DEK, 32 bytes";
 static const uint8_t fuzz_file_id[FILE_ID_LEN] = "fuzz file ID 16B";
+/* AES-256-SIV: 64 bytes. */
+static const uint8_t fuzz_names_key[AEAD_SIV_KEY_LEN] =
+	"atrestfs fuzz test names key, 64 bytes: AES-256-SIV CMAC and CTR";
+static const uint8_t fuzz_dirid[16] = "fuzz dir ID 16 B";
 
 /* The fixed KEK, made once and kept for the process (a fuzzer's life). */
 static inline const struct kek *fuzz_kek(void)

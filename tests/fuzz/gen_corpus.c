@@ -21,6 +21,7 @@
 #include "../../crypto/hdr.h"
 #include "../../crypto/hdrbak.h"
 #include "../../crypto/meta.h"
+#include "../../crypto/names.h"
 #include "../../crypto/verrec.h"
 #include "../../crypto/volume.h"
 #include "../../fs/fs_private.h"
@@ -148,6 +149,34 @@ static void gen_meta(void)
 			    buf + 1 + sizeof(name)))
 		die("meta_xattr_seal");
 	seed("meta", 2, buf, 1 + sizeof(name) + sizeof(val) - 1 + AEAD_OVERHEAD);
+}
+
+/* A short and a long name's backing forms, one base64url, one record. */
+static void gen_names(void)
+{
+	char name[201], buf[1 + NAMES_BACKING_MAX + 1 + NAMES_ENC_MAX + 1];
+	struct names_enc e;
+	size_t n;
+
+	if (names_encrypt(fuzz_names_key, fuzz_dirid, "report.txt", &e))
+		die("names_encrypt");
+	buf[0] = 0;			/* a backing name */
+	strcpy(buf + 1, e.full);
+	seed("names", 1, buf, 1 + strlen(e.full));
+	memset(name, 'L', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	if (names_encrypt(fuzz_names_key, fuzz_dirid, name, &e) || !e.is_long)
+		die("names_encrypt long");
+	strcpy(buf + 1, e.full);
+	seed("names", 2, buf, 1 + strlen(e.full));
+	buf[0] = 1;			/* base64url */
+	strcpy(buf + 1, "aGVsbG8gd29ybGQ");
+	seed_str("names", 3, buf);
+	buf[0] = 2;			/* a long name and its record */
+	n = strlen(e.backing);
+	memcpy(buf + 1, e.backing, n + 1);
+	memcpy(buf + 2 + n, e.full, strlen(e.full));
+	seed("names", 4, buf, 2 + n + strlen(e.full));
 }
 
 /* A keyslot with @wrapped_len bytes of @fill as its wrapped KEK. */
@@ -285,6 +314,7 @@ int main(int argc, char **argv)
 	gen_extent();
 	gen_records();
 	gen_meta();
+	gen_names();
 	gen_conf(1, false);
 	gen_conf(2, true);
 	gen_exec();
