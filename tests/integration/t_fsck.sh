@@ -18,6 +18,17 @@ fsck_k() {
 	"$ATR" fsck -k "$C.key" "$@" "$d" 2>"$WORK/fsck.err" </dev/null
 }
 
+# found OUT LINE...: fsck's report OUT has each LINE in it
+found() {
+	local out=$1 e
+	shift
+	for e in "$@"; do
+		grep -qF -- "$e" <<<"$out" || fail "fsck did not report: $e
+got:
+$out"
+	done
+}
+
 new_volume "$C"
 mount_vol "$C" "$M"
 mkdir -p "$M/dir/sub"
@@ -99,11 +110,7 @@ expected=(
 	"$K/bare: no header (xattr user.atrestfs.hdr) on an empty file: in a format 2 volume"
 	"$K/atrestfs.conf.bak: extent 0 (backing bytes 0 to $D) does not authenticate"
 )
-for e in "${expected[@]}"; do
-	grep -qF -- "$e" <<<"$out" || fail "fsck did not report: $e
-got:
-$out"
-done
+found "$out" "${expected[@]}"
 # Duplicate: one of the two names the other.
 grep -qE "^$K/(dup|good): it has the file ID of (dup|good) " <<<"$out" ||
 	fail "duplicate file ID not named: $out"
@@ -238,11 +245,7 @@ expected=(
 	"$N/$b: xattr user.planted is not one atrestfs made"
 	"$N/$b: xattr $n1: its value does not authenticate"
 )
-for e in "${expected[@]}"; do
-	grep -qF -- "$e" <<<"$out" || fail "fsck did not report: $e
-got:
-$out"
-done
+found "$out" "${expected[@]}"
 n=$(grep -c . <<<"$out")
 [ "$n" = ${#expected[@]} ] || fail "fsck made $n reports, want ${#expected[@]}:
 $out"
