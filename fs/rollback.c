@@ -287,6 +287,18 @@ int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 			(unsigned long long)seen);
 		return -EBADMSG;
 	}
+	/*
+	 * A dirty record's change settles under its own counter, and only
+	 * then is that counter recorded here: a dirty record of a recorded
+	 * counter is from before that settle, put back.
+	 */
+	if (v.flags & VERREC_F_DIRTY && v.counter == seen) {
+		key_log(ai, "its version record is of a change (version %llu) "
+			"that settled on this machine since: an older copy put "
+			"back in the backing directory? " TRUST_HINT,
+			(unsigned long long)v.counter);
+		return -EBADMSG;
+	}
 	ai->hdr_ver = true;
 	ai->ver = v.counter;
 	/*

@@ -374,18 +374,28 @@ unmount_vol "$M"
 dd if="$C/ext" of="$WORK/ext2" bs=4124 skip=2 count=1 status=none
 mount_st
 # O_DIRECT: the append reaches the daemon at once, and its record is dirty
-# on disk until the close.
-dirty=$(python3 - "$M/ext" "$C/ext" <<'PY'
+# on disk until the close; the daemon is killed before that close, so the
+# change never settles (a dirty record of a settled change is refused).
+pid=${MPID[$M]}
+[ "$(readlink /proc/"$pid"/exe)" = "$(readlink -f "$ATR")" ] ||
+	fail "pid $pid is not the daemon"
+dirty=$(python3 - "$M/ext" "$C/ext" "$pid" <<'PY'
 import mmap, os, sys
 buf = mmap.mmap(-1, 4096)
 buf.write(b'f' * 4096)
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
 assert os.pwritev(fd, [buf], 3 * 4096) == 4096
 print("0x" + os.getxattr(sys.argv[2], "user.atrestfs.ver").hex())
-os.close(fd)
+os.kill(int(sys.argv[3]), 9)
+try:
+    os.close(fd)
+except OSError:
+    pass
 PY
 ) || fail "append"
-unmount_vol "$M"
+wait "$pid" 2>/dev/null
+unset "MPID[$M]"
+fusermount3 -uz "$M" 2>/dev/null || umount -l "$M"
 [ "$(stat -c %s "$C/ext")" = $((4 * 4124)) ] || fail "ext is not 4 extents"
 dd if="$WORK/ext2" of="$C/ext" bs=4124 seek=2 count=1 conv=notrunc status=none
 setfattr -n user.atrestfs.ver -v "$dirty" "$C/ext"
@@ -399,3 +409,40 @@ cmp <({ head -c $((3 * 4096)) /dev/zero | tr '\0' e; head -c 4096 /dev/zero | tr
 	fail "the re-sealed file does not read after a clean remount"
 unmount_vol "$M"
 ok "an extending write cut short between its two sealings: the old last extent re-sealed at the next open"
+
+# 9. A dirty record put back after its change settled: a copy of a file
+#    taken at one version, and the dirty record of the change after it
+#    (read while that change was under way), put back once the change
+#    settled on this machine.  The dirty record's counter is the very
+#    version this machine recorded as settled, so the copy is older; so
+#    is a cut to zero carrying that record.
+mount_st
+printf 'version two of redo\n' >"$M/redo"
+printf 'version two of redo0\n' >"$M/redo0"
+unmount_vol "$M"
+cp -a "$C/redo" "$WORK/redo.v2"
+mount_st
+for f in redo redo0; do
+	python3 - "$M/$f" "$C/$f" >"$WORK/$f.dirty" <<'PY' || fail "$f: the change"
+import mmap, os, sys
+buf = mmap.mmap(-1, 4096)
+buf.write(b'g' * 4096)
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
+assert os.pwritev(fd, [buf], 4096) == 4096
+print("0x" + os.getxattr(sys.argv[2], "user.atrestfs.ver").hex())
+os.close(fd)
+PY
+done
+unmount_vol "$M"
+cp -a "$WORK/redo.v2" "$C/redo"
+setfattr -n user.atrestfs.ver -v "$(cat "$WORK/redo.dirty")" "$C/redo"
+truncate -s 0 "$C/redo0"
+setfattr -n user.atrestfs.ver -v "$(cat "$WORK/redo0.dirty")" "$C/redo0"
+mount_st
+for f in redo redo0; do
+	expect_eio cat "$M/$f"
+	[ "$(lines "$M" "$C/$f: its version record is of a change (version 3) that settled on this machine since")" = 1 ] ||
+		fail "$f: want one log line: $(cat "$M.log")"
+done
+unmount_vol "$M"
+ok "a dirty record put back after its change settled, with an older copy or a cut to zero: EIO, one line each"
