@@ -162,6 +162,14 @@ int rotate_finish(int dirfd, struct vol_config *cfg, struct kek *kek,
 	if (!was.present || !kek->retiring)
 		return msg_fail(msg, msglen, -EINVAL, "no KEK rotation is "
 				"under way");
+	/*
+	 * The walk's headers, values and links on disk before the only
+	 * config that opens their old form goes: the config's own fsync may
+	 * persist that file alone (btrfs logs just the inode synced).
+	 */
+	if (syncfs(dirfd))
+		return msg_fail(msg, msglen, -errno, "cannot flush the "
+				"rewrapped headers to disk: %s", strerror(errno));
 	memset(&cfg->retiring, 0, sizeof(cfg->retiring));
 	err = volkey_commit(dirfd, cfg, kek, msg, msglen);
 	if (err) {
