@@ -58,6 +58,12 @@ static bool ver_ok(const struct verrec *v)
 	       (v->size == 0 && zero(v->tag, AEAD_TAG_LEN));
 }
 
+bool verrec_older(const struct verrec *v, uint64_t seen)
+{
+	return v->counter < seen ||
+	       (v->flags & VERREC_F_DIRTY && v->counter == seen);
+}
+
 int verrec_seal(const struct file_key *fk, const struct verrec *v,
 		uint8_t rec[VERREC_LEN])
 {

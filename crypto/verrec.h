@@ -22,6 +22,7 @@
 #ifndef ATR_VERREC_H
 #define ATR_VERREC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,12 @@ int verrec_seal_ctx(struct aead_ctx *ac, const struct file_key *fk,
  */
 int verrec_open(const struct file_key *fk, const void *rec, size_t len,
 		struct verrec *v);
+/*
+ * Is @v older than version @seen, the last this machine saw settle?  A
+ * change settles under its dirty record's counter, so a dirty record of
+ * counter @seen is from before that settle.
+ */
+bool verrec_older(const struct verrec *v, uint64_t seen);
 
 #define VERREC_STATE_LEN	(FILE_ID_LEN + 8 + 16)
 #define VERREC_STATE_KEY_LEN	32

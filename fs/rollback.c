@@ -280,23 +280,19 @@ int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 		err = check_end(m, ai, fd, &v);
 	if (err)
 		return err;
-	if (v.counter < seen) {
-		key_log(ai, "it is version %llu, older than version %llu "
-			"recorded on this machine: rolled back in the backing "
-			"directory? " TRUST_HINT, (unsigned long long)v.counter,
-			(unsigned long long)seen);
-		return -EBADMSG;
-	}
-	/*
-	 * A dirty record's change settles under its own counter, and only
-	 * then is that counter recorded here: a dirty record of a recorded
-	 * counter is from before that settle, put back.
-	 */
-	if (v.flags & VERREC_F_DIRTY && v.counter == seen) {
-		key_log(ai, "its version record is of a change (version %llu) "
-			"that settled on this machine since: an older copy put "
-			"back in the backing directory? " TRUST_HINT,
-			(unsigned long long)v.counter);
+	if (verrec_older(&v, seen)) {
+		if (v.counter < seen)
+			key_log(ai, "it is version %llu, older than version "
+				"%llu recorded on this machine: rolled back in "
+				"the backing directory? " TRUST_HINT,
+				(unsigned long long)v.counter,
+				(unsigned long long)seen);
+		else
+			key_log(ai, "its version record is of a change "
+				"(version %llu) that settled on this machine "
+				"since: an older copy put back in the backing "
+				"directory? " TRUST_HINT,
+				(unsigned long long)v.counter);
 		return -EBADMSG;
 	}
 	ai->hdr_ver = true;

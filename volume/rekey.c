@@ -317,7 +317,7 @@ static int read_key(struct rekey *r, struct rk_file *f, char *msg,
 			return msg_fail(msg, msglen, -EBADMSG, "%s: its version "
 					"record is missing or does not "
 					"authenticate", f->path);
-		if (f->v.flags & VERREC_F_CUT || f->v.counter < seen)
+		if (f->v.flags & VERREC_F_CUT || verrec_older(&f->v, seen))
 			return msg_fail(msg, msglen, -EBADMSG, "%s: %s: rolled "
 					"back or changed outside atrestfs? "
 					"(atrestfs trust)", f->path,

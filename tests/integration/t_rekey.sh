@@ -167,6 +167,31 @@ tail -n 1 "$AU" | grep -q "\"event\":\"dek_rekey\".*\"file_id\":\"$(file_id "$C/
 cp -a "$WORK/big.new" "$C/big"
 ok "old copy refused after rekey"
 
+# ---- nor a copy carrying the dirty record of a change settled since ----
+mount_st
+printf 'redo, settled\n' >"$M/redo"
+unmount_vol "$M"
+cp -a "$C/redo" "$WORK/redo.v2"
+mount_st
+dirty=$(python3 - "$M/redo" "$C/redo" <<'PY'
+import mmap, os, sys
+buf = mmap.mmap(-1, 4096)
+buf.write(b'g' * 4096)
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
+assert os.pwritev(fd, [buf], 4096) == 4096
+print("0x" + os.getxattr(sys.argv[2], "user.atrestfs.ver").hex())
+os.close(fd)
+PY
+) || fail "redo: the change"
+unmount_vol "$M"
+cp -a "$WORK/redo.v2" "$C/redo"
+setfattr -n user.atrestfs.ver -v "$dirty" "$C/redo"
+expect 6 "redo: it is older than the version recorded on this machine" \
+	"$ATR" rekey "${K[@]}" "$C" redo
+cmp -s "$C/redo" "$WORK/redo.v2" || fail "rekey changed the rolled-back redo"
+rm "$C/redo"
+ok "a dirty record put back after its change settled: rekey refuses it"
+
 # ---- leftover of a crash between link and rename: hidden, then removed ----
 left=$C/dir/.atrestfs-rekey.$(file_id "$C/dir/small")
 cp -a "$C/dir/small" "$left"
