@@ -498,8 +498,13 @@ static void serve_one(struct ctl *c)
 	struct timeval tv = { .tv_sec = 10 };
 	char req[REQ_MAX + 1];
 
-	/* A peer that says nothing must not hold up the unmount. */
+	/*
+	 * A peer that says nothing, or stops reading (suspended, its output
+	 * a full pipe), must not hold up the walk, which sends warnings
+	 * under an entry's lock, nor the unmount: say() drops it.
+	 */
 	setsockopt(c->cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 
 	if (!peer_ok(c->cfd)) {
 		say(c, "error only root or the user who mounted may ask\n");

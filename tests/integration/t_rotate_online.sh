@@ -116,3 +116,44 @@ expect_eio readlink -v "$M/d2/link"
 unmount_vol "$M"
 cp "$WORK/new.conf" "$C/atrestfs.conf"
 ok "after the online rotation the old config and root key open nothing: EIO"
+
+# A command that stops reading its answers (suspended, or its stderr a
+# pipe nobody drains) must not hold up the daemon: a warning is sent
+# while the walk holds the entry's lock, and the unmount waits for the
+# walk.  The peer is dropped and the walk goes on to its end.  Here
+# 1,000 entries with corrupt headers and paths of about 1,000 bytes,
+# planted in the backing directory, make a megabyte of warnings: more
+# than the pipe and the socket hold.
+mount_with "$C" "$M" "${K[@]}"
+printf 'still here\n' >"$M/plain" || fail "write plain"
+python3 - "$C" <<'PY' || fail "plant corrupt headers"
+import os, sys
+d = sys.argv[1]
+for i in range(4):
+    d = os.path.join(d, "n%d" % i + "x" * 220)
+os.makedirs(d)
+for i in range(1000):
+    p = os.path.join(d, "bad%04d" % i)
+    with open(p, "wb") as f:
+        f.write(b"\0" * 100)
+    os.setxattr(p, "user.atrestfs.hdr", b"junk" * 24)
+PY
+mkfifo "$WORK/err.fifo"
+exec 9<>"$WORK/err.fifo"
+"$ATR" rotate-kek -q "${K[@]}" "$M" </dev/null >/dev/null 2>"$WORK/err.fifo" &
+stalled=$!
+for i in $(seq 300); do
+	grep -q "every file rewrapped under the new volume key" "$M.log" && break
+	sleep 1
+done
+grep -q "every file rewrapped under the new volume key" "$M.log" ||
+	fail "a command that does not read its answers held up the daemon's walk"
+[ "$(cat "$M/plain")" = "still here" ] || fail "a file does not read after the walk"
+kill -9 "$stalled" 2>/dev/null
+wait "$stalled" 2>/dev/null
+exec 9>&-
+"$ATR" rotate-kek "${K[@]}" "$M" >"$WORK/rot2.out" 2>"$WORK/rot2.err" ||
+	fail "rotate-kek after a stalled one: $(tail -3 "$WORK/rot2.err")"
+grep -q "bad0999: header is corrupt" "$WORK/rot2.err" || fail "no warning: $(tail -3 "$WORK/rot2.err")"
+unmount_vol "$M"
+ok "a command that stops reading is dropped; the daemon's walk ends, and the next run finishes"
