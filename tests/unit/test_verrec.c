@@ -364,6 +364,25 @@ static int check_no_leak(void **state)
 	return secmem_live() == 0 ? 0 : -1;
 }
 
+/*
+ * Older than what settled here: a lower counter, or a dirty record of the
+ * very counter that settled (a change settles under its dirty counter).
+ */
+static void test_older(void **state)
+{
+	struct verrec clean = { .counter = 3 };
+	struct verrec dirty = { .counter = 3, .flags = VERREC_F_DIRTY };
+
+	(void)state;
+	assert_false(verrec_older(&clean, 0));
+	assert_false(verrec_older(&dirty, 0));
+	assert_false(verrec_older(&clean, 3));
+	assert_true(verrec_older(&dirty, 3));
+	assert_false(verrec_older(&dirty, 2));	/* a crash mid-change */
+	assert_true(verrec_older(&clean, 4));
+	assert_true(verrec_older(&dirty, 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_state_known_answer),
 		cmocka_unit_test(test_state_flip_and_key),
 		cmocka_unit_test(test_done),
+		cmocka_unit_test(test_older),
 	};
 
 	return cmocka_run_group_tests_name("verrec: version and state records",
