@@ -339,9 +339,14 @@ int state_get(const struct state_dir *sd, const struct kek *kek,
 	if (err)
 		goto out_free;
 	if (ct_memcmp(mac, want, sizeof(mac))) {
+		/*
+		 * Its key comes from the KEK: a config from before a rotation
+		 * (another KEK) fails here too, and must be named as such.
+		 */
 		err = msg_fail(msg, msglen, -EBADMSG, "state record %s/%s fails "
-			       "its MAC check: it was changed outside atrestfs",
-			       sd->path, name);
+			       "its MAC check: it was changed outside atrestfs, "
+			       "or " VOL_CONF_NAME " is an old one, from before "
+			       "a rotation of the volume key", sd->path, name);
 		goto out_free;
 	}
 	blen = len - magic - MAC_LINE_LEN;
