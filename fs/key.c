@@ -82,21 +82,21 @@ static int write_header(struct atr_mount *m, int fd, struct file_key **fk)
 			     flags, &h, fk);
 	if (!err && flags)
 		err = rollback_create(*fk, fd);
-	/*
-	 * It held the KEK and the DEK; no data request ends this one.  Before
-	 * kek_put(): a rotation may wipe this KEK once it is put.
-	 */
+	/* It held the KEK and the DEK; no data request ends this one. */
 	fio_tls_forget(m);
+	/*
+	 * XATTR_CREATE: of two racing first opens, exactly one writes.  The
+	 * KEK is held until the header naming it is stored: an online
+	 * rotation swaps it only then, so its walk finds this header.
+	 */
+	if (!err) {
+		err = store_header(fd, &h, XATTR_CREATE);
+		if (err && flags)
+			fremovexattr(fd, HDR_VER_XATTR);  /* bound to our key */
+	}
 	kek_put(m);
 	if (err)
 		goto out_free;
-	/* XATTR_CREATE: of two racing first opens, exactly one writes. */
-	err = store_header(fd, &h, XATTR_CREATE);
-	if (err) {
-		if (flags)
-			fremovexattr(fd, HDR_VER_XATTR);  /* bound to our key */
-		goto out_free;
-	}
 	policy_audit(m, "dek_create", h.file_id, 0);
 	return 0;
 out_free:
