@@ -336,12 +336,13 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 			return err;
 		res = 0;
 	} else if (link) {
+		/* The KEK held until the link is made: see write_header(). */
 		err = meta_link_seal(kek_get(m), link, &sealed);
+		res = err ? 0 : symlinkat(sealed, dir->fd, name);
 		kek_put(m);
+		free(sealed);
 		if (err)
 			return err;
-		res = symlinkat(sealed, dir->fd, name);
-		free(sealed);
 	} else if (S_ISREG(mode)) {
 		res = make_file(m, dir, name, mode);
 	} else {

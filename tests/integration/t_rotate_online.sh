@@ -158,60 +158,65 @@ grep -q "bad0999: header is corrupt" "$WORK/rot2.err" || fail "no warning: $(tai
 unmount_vol "$M"
 ok "a command that stops reading is dropped; the daemon's walk ends, and the next run finishes"
 
-# A file made just as a rotation starts: its header names the KEK it was
-# sealed with, so it must be stored before the daemon swaps that KEK,
-# or the walk may pass the file before it has one and leave it under the
-# old KEK, which is then wiped.  strace holds the create at its header's
-# store (each worker thread's second fsetxattr, the first being its
-# version record) until released.  Fixed, the daemon's control thread
-# waits for the create before it swaps the KEK; unfixed, it swaps and
-# says so ("new volume key in use") while the create is held.
-mount_with "$C" "$M" "${K[@]}"
-pid=${MPID[$M]}
-workers=() ctl=
-for t in /proc/"$pid"/task/*; do
-	if [ "$(cut -d' ' -f1 <"$t/syscall")" = 288 ]; then	# accept4
-		ctl=${t##*/}
-	else
-		workers+=("${t##*/}")
-	fi
-done
-[ -n "$ctl" ] || fail "no control thread (in accept4) in daemon $pid"
-strace -f -o "$WORK/create.trace" -e trace=fsetxattr \
-	-e inject=fsetxattr:delay_enter=600000000:when=2 \
-	$(printf -- '-p %s ' "${workers[@]}") 2>/dev/null &
-tracer=$!
-for w in "${workers[@]}"; do
-	while [ "$(awk '/^TracerPid/ { print $2 }' /proc/"$pid"/task/"$w"/status)" != "$tracer" ]; do
-		kill -0 "$tracer" || fail "strace could not attach"
+# Made just as a rotation starts: a new file's header, or a new symbolic
+# link's target, is sealed under the KEK in use, so it must be on disk
+# before the daemon swaps that KEK, or the walk may pass it before it is
+# there and leave it under the old KEK, which is then wiped (EIO for
+# ever).  strace holds the request at that write (SYSCALL, the WHENth of
+# each worker thread) until released.  Fixed, the daemon's control thread
+# waits for the request before it swaps the KEK; unfixed, it swaps and
+# says so ("new volume key in use") while the request is held.
+# made_at_start NAME SYSCALL WHEN MAKE CHECK: MAKE and CHECK are run with
+# the path of NAME in the mount; CHECK must succeed after the rotation.
+made_at_start() {
+	local name=$1 sc=$2 when=$3 make=$4 check=$5 pid workers=() ctl= t w tracer maker rot
+	mount_with "$C" "$M" "${K[@]}"
+	pid=${MPID[$M]}
+	for t in /proc/"$pid"/task/*; do
+		if [ "$(cut -d' ' -f1 <"$t/syscall")" = 288 ]; then	# accept4
+			ctl=${t##*/}
+		else
+			workers+=("${t##*/}")
+		fi
+	done
+	[ -n "$ctl" ] || fail "$name: no control thread (in accept4) in daemon $pid"
+	: >"$WORK/$name.trace"
+	strace -f -o "$WORK/$name.trace" -e trace="$sc" \
+		-e inject="$sc":delay_enter=600000000:when="$when" \
+		$(printf -- '-p %s ' "${workers[@]}") 2>/dev/null &
+	tracer=$!
+	for w in "${workers[@]}"; do
+		while [ "$(awk '/^TracerPid/ { print $2 }' /proc/"$pid"/task/"$w"/status)" != "$tracer" ]; do
+			kill -0 "$tracer" || fail "$name: strace could not attach"
+			sleep 0.1
+		done
+	done
+	$make "$M/$name" &
+	maker=$!
+	while [ "$(grep -c "$sc(" "$WORK/$name.trace")" -lt "$when" ]; do
+		kill -0 "$maker" 2>/dev/null || fail "$name: made before the held $sc"
 		sleep 0.1
 	done
-done
-: >"$M/made_at_start" &
-maker=$!
-while ! grep -q '"user.atrestfs.hdr"' "$WORK/create.trace"; do
-	kill -0 "$maker" 2>/dev/null || fail "the create ended before its header's store"
-	sleep 0.1
-done
-"$ATR" rotate-kek -q "${K[@]}" "$M" 2>"$WORK/rot3.err" &
-rot=$!
-# Until the KEK is swapped (unfixed) or the swap waits on the lock (fixed).
-while ! grep -q "new volume key in use" "$M.log" &&
-	[ "$(cut -d' ' -f1 </proc/"$pid"/task/"$ctl"/syscall)" != 202 ]; do	# futex
-	kill -0 "$rot" 2>/dev/null || break
-	sleep 0.1
-done
-# Unfixed, the rotation ends (old KEK wiped) while the create is held.
-grep -q "new volume key in use" "$M.log" && wait "$rot"
-kill "$tracer"
-wait "$tracer" 2>/dev/null
-wait "$maker" || fail "create during the rotation"
-wait "$rot" || fail "rotate-kek: $(cat "$WORK/rot3.err")"
-kek=$(kek_of "$C")
-hdr_kek=$(getfattr --absolute-names -e hex -n user.atrestfs.hdr "$C/made_at_start" |
-	sed -n 's/^user.atrestfs.hdr=0x//p' | cut -c65-96)
-[ "$hdr_kek" = "$kek" ] ||
-	fail "a file made as the rotation started names KEK $hdr_kek, not the volume's $kek"
-[ -z "$(cat "$M/made_at_start")" ] || fail "made_at_start does not read"
-unmount_vol "$M"
-ok "a file made as an online rotation starts is under the new KEK"
+	"$ATR" rotate-kek -q "${K[@]}" "$M" 2>"$WORK/$name.err" &
+	rot=$!
+	# Until the KEK is swapped (unfixed) or the swap waits (fixed).
+	while ! grep -q "new volume key in use" "$M.log" &&
+		[ "$(cut -d' ' -f1 </proc/"$pid"/task/"$ctl"/syscall)" != 202 ]; do	# futex
+		kill -0 "$rot" 2>/dev/null || break
+		sleep 0.1
+	done
+	# Unfixed, the rotation ends (old KEK wiped) while the request is held.
+	grep -q "new volume key in use" "$M.log" && wait "$rot"
+	kill "$tracer"
+	wait "$tracer" 2>/dev/null
+	wait "$maker" || fail "$name: made during the rotation"
+	wait "$rot" || fail "$name: rotate-kek: $(cat "$WORK/$name.err")"
+	$check "$M/$name" >/dev/null ||
+		fail "$name, made as an online rotation started, is unreadable after it"
+	unmount_vol "$M"
+	ok "$name, made as an online rotation starts, is under the new KEK"
+}
+new_file() { : >"$1"; }
+new_link() { ln -s some/target "$1"; }
+made_at_start a_file fsetxattr 2 new_file cat		# its record, then its header
+made_at_start a_link symlinkat 1 new_link readlink
