@@ -145,3 +145,18 @@ flip_byte() {
 xattr_hex() {
 	getfattr --absolute-names -e hex -n "$2" "$1" | sed -n "s/^$2=0x//p"
 }
+
+# dirty_record FILE BACKING: write FILE's second extent through the mount
+# with O_DIRECT (so the daemon has it at once) and print BACKING's version
+# record (hex) as it is then, dirty, before the close settles the change.
+dirty_record() {
+	python3 - "$1" "$2" <<'EOF'
+import mmap, os, sys
+buf = mmap.mmap(-1, 4096)
+buf.write(b'g' * 4096)
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
+assert os.pwritev(fd, [buf], 4096) == 4096
+print("0x" + os.getxattr(sys.argv[2], "user.atrestfs.ver").hex())
+os.close(fd)
+EOF
+}

@@ -173,16 +173,7 @@ printf 'redo, settled\n' >"$M/redo"
 unmount_vol "$M"
 cp -a "$C/redo" "$WORK/redo.v2"
 mount_st
-dirty=$(python3 - "$M/redo" "$C/redo" <<'PY'
-import mmap, os, sys
-buf = mmap.mmap(-1, 4096)
-buf.write(b'g' * 4096)
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
-assert os.pwritev(fd, [buf], 4096) == 4096
-print("0x" + os.getxattr(sys.argv[2], "user.atrestfs.ver").hex())
-os.close(fd)
-PY
-) || fail "redo: the change"
+dirty=$(dirty_record "$M/redo" "$C/redo") || fail "redo: the change"
 unmount_vol "$M"
 cp -a "$WORK/redo.v2" "$C/redo"
 setfattr -n user.atrestfs.ver -v "$dirty" "$C/redo"

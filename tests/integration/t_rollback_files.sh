@@ -423,15 +423,7 @@ unmount_vol "$M"
 cp -a "$C/redo" "$WORK/redo.v2"
 mount_st
 for f in redo redo0; do
-	python3 - "$M/$f" "$C/$f" >"$WORK/$f.dirty" <<'PY' || fail "$f: the change"
-import mmap, os, sys
-buf = mmap.mmap(-1, 4096)
-buf.write(b'g' * 4096)
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
-assert os.pwritev(fd, [buf], 4096) == 4096
-print("0x" + os.getxattr(sys.argv[2], "user.atrestfs.ver").hex())
-os.close(fd)
-PY
+	dirty_record "$M/$f" "$C/$f" >"$WORK/$f.dirty" || fail "$f: the change"
 done
 unmount_vol "$M"
 cp -a "$WORK/redo.v2" "$C/redo"
