@@ -187,6 +187,22 @@ static void print_ids(FILE *f, const uint32_t *ids, unsigned int n)
 		fprintf(f, "%s%u", i ? "," : "", ids[i]);
 }
 
+/*
+ * @label, then @a (and @b after a space) shown escaped: paths and options
+ * come from mountinfo, the backing directory and the user's arguments,
+ * and must not drive the terminal.
+ */
+static void show(const char *label, const char *a, const char *b)
+{
+	fputs(label, stdout);
+	cli_fputs_vis(stdout, a, false);
+	if (b) {
+		putchar(' ');
+		cli_fputs_vis(stdout, b, false);
+	}
+	putchar('\n');
+}
+
 static void print_text(const struct status *s)
 {
 	const struct vol_options *o = &s->cfg.opt;
@@ -196,7 +212,7 @@ static void print_text(const struct status *s)
 
 	hex_encode(s->cfg.kek_id, KEK_ID_LEN, kek);
 	printf("volume:         %s\n", s->uuid);
-	printf("directory:      %s\n", s->dir);
+	show("directory:      ", s->dir, NULL);
 	printf("authenticated:  no (read without the key; mount checks the "
 	       "MAC)\n");
 	printf("format:         %u\n", s->cfg.format_version);
@@ -218,7 +234,7 @@ static void print_text(const struct status *s)
 		printf("  ");
 		cli_keyslot_line(stdout, &s->cfg.slots[i]);
 	}
-	printf("audit file:     %s\n", *o->audit_file ? o->audit_file : "none");
+	show("audit file:     ", *o->audit_file ? o->audit_file : "none", NULL);
 	printf("audit syslog:   %s\n", o->audit_syslog ? "yes" : "no");
 	printf("allow uids:     ");
 	if (o->nuids)
@@ -233,19 +249,19 @@ static void print_text(const struct status *s)
 	printf("\nmounted:        %s\n", s->nmounts ? "yes" : "no");
 	for (i = 0; i < s->nmounts; i++) {
 		me = &s->mounts[i];
-		printf("mount:          %s\n", me->mountpoint);
-		printf("  options:      %s %s\n", me->opts, me->super_opts);
+		show("mount:          ", me->mountpoint, NULL);
+		show("  options:      ", me->opts, me->super_opts);
 		if (!me->daemon) {
-			printf("  daemon:       unknown: %s\n", me->why);
+			show("  daemon:       unknown: ", me->why, NULL);
 			continue;
 		}
 		printf("  daemon pid:   %ld\n", me->rec.pid);
-		printf("  atrestfs -o:  %s\n", me->rec.options);
-		printf("  log:          %s\n", *me->rec.log ? me->rec.log :
-		       "syslog");
+		show("  atrestfs -o:  ", me->rec.options, NULL);
+		show("  log:          ", *me->rec.log ? me->rec.log : "syslog",
+		     NULL);
 		printf("  last errors:  %s\n", me->rec.nerrors ? "" : "none");
 		for (j = 0; j < me->rec.nerrors; j++)
-			printf("    %s\n", me->rec.errors[j]);
+			show("    ", me->rec.errors[j], NULL);
 	}
 	if (s->more_mounts)
 		printf("(more than %d mounts; the rest not shown)\n",

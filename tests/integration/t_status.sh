@@ -211,3 +211,13 @@ runuser -u "$U" -- env XDG_RUNTIME_DIR="$WORK/u/m/run" "$UATR" status --json \
 want "no record" "$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]')" None
 runuser -u "$U" -- "$UATR" unmount "$WORK/u/m" || fail "user unmount"
 ok "a user's mount: its record under XDG_RUNTIME_DIR, never in the mount"
+
+# A directory whose name holds a terminal escape and a byte that is not
+# UTF-8: the text shows neither raw.
+E="$WORK/c-"$'\xff\e[31mred'
+new_volume "$E"
+"$ATR" status "$E" >"$WORK/s.txt" || fail "status (odd name) exited $?"
+grep -q $'\e' "$WORK/s.txt" && fail "status printed a raw escape byte"
+grep -q 'directory: .*c-\\377\\033\[31mred' "$WORK/s.txt" ||
+	fail "status did not show the name escaped: $(cat "$WORK/s.txt")"
+ok "status: a name with control bytes is shown escaped"
