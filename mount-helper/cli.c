@@ -34,33 +34,46 @@ static bool colour(void)
 }
 
 /*
- * The length of the UTF-8 character at @s if it is valid and harmless on
- * a terminal, else 0: no C1 control (U+0080 to U+009F, which some
- * terminals obey as escapes), no surrogate, overlong form or bidi control
- * (which reorders the text shown around it).
+ * The length of the UTF-8 character at @s, with its code point in *@cp,
+ * if it is valid: no surrogate, overlong form or code point past U+10FFFF.
+ * Else 0.
  */
-static size_t utf8_shown(const unsigned char *s)
+static size_t utf8_char(const unsigned char *s, uint32_t *cp)
 {
-	uint32_t cp;
 	size_t n, i;
 
 	if (*s >= 0xc2 && *s <= 0xdf)
-		n = 2, cp = *s & 0x1f;
+		n = 2, *cp = *s & 0x1f;
 	else if (*s >= 0xe0 && *s <= 0xef)
-		n = 3, cp = *s & 0x0f;
+		n = 3, *cp = *s & 0x0f;
 	else if (*s >= 0xf0 && *s <= 0xf4)
-		n = 4, cp = *s & 0x07;
+		n = 4, *cp = *s & 0x07;
 	else
 		return 0;
 	for (i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
+		*cp = *cp << 6 | (s[i] & 0x3f);
 	}
-	if (cp < 0xa0 || (n == 3 && cp < 0x800) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+	if ((n == 3 && *cp < 0x800) || (n == 4 && (*cp < 0x10000 ||
+	    *cp > 0x10ffff)) || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * The length of the UTF-8 character at @s if it is valid and harmless on
+ * a terminal, else 0: no C1 control (U+0080 to U+009F, which some
+ * terminals obey as escapes) and no bidi control (which reorders the
+ * text shown around it).
+ */
+static size_t utf8_shown(const unsigned char *s)
+{
+	uint32_t cp;
+	size_t n = utf8_char(s, &cp);
+
+	if (!n || cp < 0xa0 || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
 		return 0;
 	return n;
 }
@@ -181,14 +194,26 @@ int cli_mounted(const char *path, char *type, size_t typelen)
 
 void cli_json_str(FILE *f, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	size_t n;
+
 	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
+	while (*p) {
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p++);
+		} else if (*p < 0x20) {
+			fprintf(f, "\\u%04x", *p++);
+		} else if (*p < 0x80) {
+			fputc(*p++, f);
+		} else if ((n = utf8_char(p, &cp))) {
+			fwrite(p, 1, n, f);
+			p += n;
+		} else {
+			/* JSON is UTF-8: a stray byte becomes U+FFFD (as Go does). */
+			fputs("\\ufffd", f);
+			p++;
+		}
 	}
 	fputc('"', f);
 }

@@ -47,7 +47,7 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * bytes that are not valid UTF-8, C1 and bidi controls.
  */
 void cli_fputs_vis(FILE *f, const char *s, bool keep_nl);
-/* @s as a JSON string, quotes included. */
+/* @s as a JSON string, quotes included; a byte not UTF-8 becomes U+FFFD. */
 void cli_json_str(FILE *f, const char *s);
 /*
  * A progress bar on stderr when it is a terminal, else a plain line at

@@ -221,3 +221,11 @@ grep -q $'\e' "$WORK/s.txt" && fail "status printed a raw escape byte"
 grep -q 'directory: .*c-\\377\\033\[31mred' "$WORK/s.txt" ||
 	fail "status did not show the name escaped: $(cat "$WORK/s.txt")"
 ok "status: a name with control bytes is shown escaped"
+
+# With --json, the same name: strict UTF-8 JSON, the stray byte U+FFFD.
+"$ATR" status --json "$E" >"$WORK/s.json" || fail "status --json (odd name) exited $?"
+/usr/bin/python3 -c 'import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+assert d["directory"].endswith("c-\ufffd\x1b[31mred"), d["directory"]' \
+	"$WORK/s.json" || fail "status --json is not strict UTF-8 JSON: $(cat -v "$WORK/s.json")"
+ok "status --json: a name that is not UTF-8 still gives UTF-8 JSON"
