@@ -48,12 +48,18 @@ int atr_logfile_open(const char *path, const char *what, bool readable,
 			 strerror(-err));
 		return err;
 	}
-	/* Someone else's file, or one others may write, is not a record. */
+	/*
+	 * Someone else's file, or one others may write, is not a record; nor
+	 * is one with a second name, which may be a file of root's that a
+	 * user linked here (where protected_hardlinks is off) to have us
+	 * append to it.
+	 */
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
 	    (st.st_uid != geteuid() && st.st_uid != 0) ||
-	    (st.st_mode & 022)) {
+	    (st.st_mode & 022) || st.st_nlink != 1) {
 		snprintf(msg, msglen, "%s %s must be a regular file of this "
-			 "user or root, writable by no one else", what, path);
+			 "user or root, writable by no one else, with no "
+			 "other hard link", what, path);
 		close(fd);
 		return -EPERM;
 	}

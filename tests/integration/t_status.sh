@@ -99,8 +99,16 @@ install -m 0666 /dev/null "$WORK/logs/open.log"
 expect 1 "writable by no one else" "$ATR" mount --keyfile "$C.key" \
 	-o "log=$WORK/logs/open.log" "$C" "$M"
 is_mounted "$M" && fail "mounted with a bad log="
+# A second name: perhaps a file of root's that a user linked into his
+# directory, to have the daemon append to it.
+install -m 0600 /dev/null "$WORK/logs/target"
+ln "$WORK/logs/target" "$WORK/logs/linked.log"
+expect 1 "no other hard link" "$ATR" mount --keyfile "$C.key" \
+	-o "log=$WORK/logs/linked.log" "$C" "$M"
+is_mounted "$M" && fail "mounted with a hard-linked log="
+[ -s "$WORK/logs/target" ] && fail "the daemon wrote to a hard-linked log="
 [ -e "$C/x.log" ] || [ -e "$M/x.log" ] && fail "log file made in the volume"
-ok "log= refused: relative, in the volume or mount, writable by others"
+ok "log= refused: relative, in the volume or mount, writable by others, hard-linked"
 
 # Files to damage later; the log file is made 0600.
 mount_with "$C" "$M" --keyfile "$C.key" -o "log=$LOG,noxattr,readahead=512"
