@@ -41,14 +41,21 @@ static void usage(FILE *f)
 		EXIT_DAMAGED);
 }
 
+/* FILE as given, escaped: a log's name must not drive the terminal. */
+static void put_path(const char *path)
+{
+	cli_fputs_vis(stdout, path, false);
+}
+
 /* "FILE:A" or "FILE:A-B" */
 static void where(const struct report *r, uint64_t a, uint64_t b)
 {
+	put_path(r->path);
 	if (b > a)
-		printf("%s:%llu-%llu: ", r->path, (unsigned long long)a,
+		printf(":%llu-%llu: ", (unsigned long long)a,
 		       (unsigned long long)b);
 	else
-		printf("%s:%llu: ", r->path, (unsigned long long)a);
+		printf(":%llu: ", (unsigned long long)a);
 }
 
 static void say(void *ctx, const struct achain_finding *f)
@@ -114,9 +121,9 @@ static void say(void *ctx, const struct achain_finding *f)
 		       "joined, or the log was rewritten)\n");
 		break;
 	case ACHAIN_ANCHOR_MISSING:
-		printf("%s: anchor: record %llu is missing: the log was cut "
-		       "back or replaced since the anchor was taken\n",
-		       r->path, s);
+		put_path(r->path);
+		printf(": anchor: record %llu is missing: the log was cut "
+		       "back or replaced since the anchor was taken\n", s);
 		break;
 	case ACHAIN_ANCHOR_CHANGED:
 		where(r, f->line, f->line2);
@@ -227,26 +234,31 @@ static int verify(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (res.problems) {
-		printf("%s: FAILED: %llu problem%s: records were changed, "
-		       "removed or reordered\n", r.path,
+		put_path(r.path);
+		printf(": FAILED: %llu problem%s: records were changed, "
+		       "removed or reordered\n",
 		       (unsigned long long)res.problems,
 		       res.problems == 1 ? "" : "s");
 		return EXIT_DAMAGED;
 	}
 	if (!res.records && res.lines) {
-		printf("%s: FAILED: no record carries chain fields: nothing "
-		       "can be verified\n", r.path);
+		put_path(r.path);
+		printf(": FAILED: no record carries chain fields: nothing "
+		       "can be verified\n");
 		return EXIT_DAMAGED;
 	}
 	if (!res.records) {
-		if (!r.quiet)
-			printf("%s: empty: nothing to verify\n", r.path);
+		if (!r.quiet) {
+			put_path(r.path);
+			printf(": empty: nothing to verify\n");
+		}
 		return EXIT_OK;
 	}
 	if (!r.quiet) {
 		hex_encode(res.head.prev, ACHAIN_HASH_LEN, hex);
-		printf("%s: OK: %llu records, chained from line %llu to line "
-		       "%llu\n", r.path, (unsigned long long)res.records,
+		put_path(r.path);
+		printf(": OK: %llu records, chained from line %llu to line "
+		       "%llu\n", (unsigned long long)res.records,
 		       (unsigned long long)res.first_line,
 		       (unsigned long long)res.last_line);
 		/* Kept elsewhere, this shows a later cut of the tail. */

@@ -178,6 +178,12 @@ cp "$LOG" "$WORK/swapped"
 sed -i -n '4{h;n;p;x;p;b};p' "$WORK/swapped"
 [ "$(sed -n 5p "$WORK/swapped")" = "$(sed -n 4p "$LOG")" ] || fail "lines not swapped"
 verify_exit "$WORK/swapped" 6 "$WORK/swapped:5: reordered: record 4 comes after record 5 (line 4)"
+# A log whose name holds a terminal escape: every line names it escaped.
+E="$WORK/log"$'\e[31m'
+cp "$WORK/changed" "$E"
+out=$("$ATR" audit verify "$E" 2>&1)
+case "$out" in *$'\e'*) fail "audit verify printed a raw escape byte: $(printf '%s' "$out" | cat -v)" ;; esac
+verify_exit "$E" 6 "$WORK/log\\033[31m:3: changed:" >/dev/null
 ok "a changed, a removed and two swapped lines: each named by line, exit 6"
 
 # A cut tail keeps a whole chain: only an anchor taken before shows it.
