@@ -189,8 +189,10 @@ static int scan(struct verifier *v)
 			v->r[v->nr - 1].end = off;
 		else if (before)
 			say(v, ACHAIN_UNCOVERED, 1, before, 0, 0, 0);
+		/* A genesis links to nothing: what precedes it is not covered. */
 		if (after)
-			say(v, ACHAIN_UNCHAINED, after, line - 1, 0, 0, 0);
+			say(v, is_genesis(&l) ? ACHAIN_UNCOVERED :
+			    ACHAIN_UNCHAINED, after, line - 1, 0, 0, 0);
 		after = 0;
 		r = &v->r[v->nr++];
 		memset(r, 0, sizeof(*r));

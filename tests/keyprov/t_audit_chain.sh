@@ -198,6 +198,12 @@ verify_exit "$WORK/cut" 2 "bad option value" --anchor "12:zz"
 { printf '{"time":"2025-01-01T00:00:00.000Z","event":"mount","volume":"%s","uid":0,"gid":0,"pid":1,"result":"ok"}\n' "$UUID"
   cat "$LOG"; } >"$WORK/older"
 verify_exit "$WORK/older" 0 "$WORK/older:1: note: no chain fields" >/dev/null
+# Two logs joined: a problem; the lines before the second chain's first
+# record are not covered, as its link names nothing (and never said to be).
+{ cat "$LOG"; echo "inserted"; cat "$LOG"; } >"$WORK/joined"
+out=$(verify_exit "$WORK/joined" 6 "$WORK/joined:$((n + 1)): note: no chain fields")
+case "$out" in *"covered by the next record"*)
+	fail "lines before a new chain said to be covered: $out" ;; esac
 verify_exit "$WORK/nonexistent" 1 "cannot open audit log $WORK/nonexistent" >/dev/null
 ok "a cut tail is found against an anchor; older records are a note"
 
