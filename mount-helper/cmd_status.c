@@ -312,8 +312,13 @@ static void json_mount(FILE *f, const struct mount_ent *me)
 		sp = strchr(me->rec.errors[j], ' ');
 		fprintf(f, "%s{\"time\":", j ? "," : "");
 		if (sp) {
-			fprintf(f, "\"%.*s\"", (int)(sp - me->rec.errors[j]),
-				me->rec.errors[j]);
+			char t[sizeof(me->rec.errors[0])];
+
+			/* Read without its key, the record is quoted as any. */
+			snprintf(t, sizeof(t), "%.*s",
+				 (int)(sp - me->rec.errors[j]),
+				 me->rec.errors[j]);
+			cli_json_str(f, t);
 			fprintf(f, ",\"message\":");
 			cli_json_str(f, sp + 1);
 		} else {

@@ -149,6 +149,15 @@ grep -q "^  daemon pid: *${MPID[$M]}$" "$WORK/s.txt" || fail "text status: $(cat
 grep -q "^    .*Z $C/badhdr: .*header" "$WORK/s.txt" || fail "text status: $(cat "$WORK/s.txt")"
 ok "status --json of a mount: pid, options, log, the bad header"
 
+# The record is read without its key: a quote planted in an error's time
+# stays inside its JSON string.
+rec=$(ls /run/atrestfs/"$uuid"/mount-*) || fail "no runtime record for $uuid"
+sed -i 's/^error \([0-9]\)/error "\1/' "$rec"
+grep -q '^error "' "$rec" || fail "record not changed: $(cat "$rec")"
+"$ATR" status --json "$M" >"$WORK/s.json" || fail "status --json exited $?"
+want "planted time" "$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]["errors"][-1]["time"][0]')" '"'
+ok "status --json: a runtime record's fields are quoted, whatever they hold"
+
 # A daemon that died leaves its record and a dead mount: status says so
 # rather than show a pid that may be another process's now.
 # (bash reports the kill on its own stderr: not a failure of the test)
