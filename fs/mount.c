@@ -501,6 +501,13 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 		goto out_signals;
 	}
 	policy_audit(m, "mount", NULL, 0);
+	/*
+	 * Before the parent is told: once mount(8) or "atrestfs mount"
+	 * returns, status finds the daemon.  mountinfo only: nothing here
+	 * may touch the mount before the handshake.
+	 */
+	if (m->run)
+		runtime_start(m->run, m->backing, real);
 	if (!foreground) {
 		atr_log_init(false);
 		report(pfd[1], 0);
@@ -517,11 +524,9 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 			strerror(-ret));
 	} else {
 		set_readahead(real, m->opt_mnt.readahead_kb);
-		if (m->run)
-			runtime_start(m->run, m->backing, real);
 		ret = serve(m, se, real);
-		runtime_stop(m->run);
 	}
+	runtime_stop(m->run);
 	status = ret < 0 ? 1 : 0;
 	fuse_session_unmount(se);
 	atr_log(LOG_INFO, "unmounted %s", mountpoint);
