@@ -28,6 +28,7 @@
 #include "../../keyprov/keyprov_private.h"
 #include "../../volume/volume_private.h"
 #include "fuzz.h"
+#include "fuzz_audit.h"
 #include "fuzz_dir.h"
 
 static const char *out_dir;
@@ -301,6 +302,30 @@ static void gen_state(void)
 	state_close(&sd);
 }
 
+/*
+ * Audit logs as the writer leaves them: a clean chain; and one after
+ * records of an older atrestfs, with a record a failed write cut short.
+ */
+static void gen_auditchain(void)
+{
+	char log[2048];
+	size_t n = 0;
+
+	if (fuzz_audit_append(log, &n, sizeof(log), "{\"event\":\"mount\"}") ||
+	    fuzz_audit_append(log, &n, sizeof(log), "{\"event\":\"key\"}") ||
+	    fuzz_audit_append(log, &n, sizeof(log), "{\"event\":\"umount\"}"))
+		die("audit log");
+	seed("auditchain", 1, log, n);
+	n = strlen(strcpy(log, "{\"event\":\"old\"}\n"));
+	if (fuzz_audit_append(log, &n, sizeof(log), "{\"event\":\"mount\"}"))
+		die("audit log");
+	memcpy(log + n, "{\"event\":\"cu", 13);
+	n += 13;
+	if (fuzz_audit_append(log, &n, sizeof(log), "{\"event\":\"umount\"}"))
+		die("audit log");
+	seed("auditchain", 2, log, n);
+}
+
 int main(int argc, char **argv)
 {
 	struct hdr h;
@@ -320,5 +345,6 @@ int main(int argc, char **argv)
 	gen_exec();
 	gen_hdrbak(&h);
 	gen_state();
+	gen_auditchain();
 	return 0;
 }
