@@ -95,6 +95,26 @@ int atr_mount_runtime(struct atr_mount *m, int dirfd, const char *dirpath,
 #define ATR_RUNTIME_NAME_LEN	32
 void atr_runtime_name(dev_t dev, char buf[ATR_RUNTIME_NAME_LEN]);
 unsigned long long atr_runtime_start_time(pid_t pid);
+
+/* A runtime record's body, parsed; its strings are escaped ASCII. */
+#define ATR_RUNTIME_REC_MAX	4096	/* STATE_RECORD_MAX */
+#define ATR_RUNTIME_ERRORS_MAX	8
+struct atr_runtime_rec {
+	long pid;
+	unsigned long long start;
+	char options[ATR_RUNTIME_REC_MAX];
+	char log[ATR_RUNTIME_REC_MAX];
+	char errors[ATR_RUNTIME_ERRORS_MAX][512];
+	unsigned int nerrors;
+};
+/*
+ * The "KEY VALUE" lines of @body (a NUL-terminated record body, cut up in
+ * place) into *@r, zeroed first; unknown keys and lines without a value
+ * are skipped, errors past the first ATR_RUNTIME_ERRORS_MAX dropped.  The
+ * body is untrusted (read without its MAC): nothing in it is believed
+ * until the caller checks pid and start against the running process.
+ */
+void atr_runtime_parse(char *body, struct atr_runtime_rec *r);
 /*
  * Without a mount: make this machine's record of the volume's files in
  * its state directory @dirfd empty, so that every file as it is now is

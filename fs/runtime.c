@@ -131,6 +131,35 @@ unsigned long long atr_runtime_start_time(pid_t pid)
 	return t;
 }
 
+_Static_assert(ATR_RUNTIME_REC_MAX >= STATE_RECORD_MAX,
+	       "a runtime record's value fits its field");
+
+void atr_runtime_parse(char *body, struct atr_runtime_rec *r)
+{
+	char *line, *save = NULL, *v;
+
+	memset(r, 0, sizeof(*r));
+	for (line = strtok_r(body, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		v = strchr(line, ' ');
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (!strcmp(line, "pid"))
+			r->pid = strtol(v, NULL, 10);
+		else if (!strcmp(line, "start"))
+			r->start = strtoull(v, NULL, 10);
+		else if (!strcmp(line, "options"))
+			snprintf(r->options, sizeof(r->options), "%s", v);
+		else if (!strcmp(line, "log"))
+			snprintf(r->log, sizeof(r->log), "%s", v);
+		else if (!strcmp(line, "error") &&
+			 r->nerrors < ATR_RUNTIME_ERRORS_MAX)
+			snprintf(r->errors[r->nerrors++], sizeof(r->errors[0]),
+				 "%s", v);
+	}
+}
+
 /* The record as it is now, under ->lock: 0 or -errno with @msg. */
 static int put_locked(struct runtime *r, char *msg, size_t msglen)
 {

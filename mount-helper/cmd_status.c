@@ -22,17 +22,6 @@
 #include "cli.h"
 
 #define STATUS_MAX_MOUNTS	16
-#define STATUS_MAX_ERRORS	8
-
-/* A daemon's runtime record, parsed; its strings are escaped ASCII. */
-struct daemon_rec {
-	long pid;
-	unsigned long long start;
-	char options[STATE_RECORD_MAX];
-	char log[STATE_RECORD_MAX];
-	char errors[STATUS_MAX_ERRORS][512];
-	unsigned int nerrors;
-};
 
 struct mount_ent {
 	char mountpoint[PATH_MAX];
@@ -41,7 +30,7 @@ struct mount_ent {
 	int daemon;		/* 1: record read and its process alive;
 				 * 0: no record (@why says why) */
 	char why[KEYPROV_MSG_MAX];
-	struct daemon_rec rec;
+	struct atr_runtime_rec rec;
 };
 
 struct status {
@@ -84,32 +73,6 @@ static int collect(void *arg, const struct mountinfo_ent *e)
 	return 0;
 }
 
-/* The record's "KEY VALUE" lines into @r; unknown keys are skipped. */
-static void parse_record(char *body, struct daemon_rec *r)
-{
-	char *line, *save = NULL, *v;
-
-	for (line = strtok_r(body, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		v = strchr(line, ' ');
-		if (!v)
-			continue;
-		*v++ = '\0';
-		if (!strcmp(line, "pid"))
-			r->pid = strtol(v, NULL, 10);
-		else if (!strcmp(line, "start"))
-			r->start = strtoull(v, NULL, 10);
-		else if (!strcmp(line, "options"))
-			snprintf(r->options, sizeof(r->options), "%s", v);
-		else if (!strcmp(line, "log"))
-			snprintf(r->log, sizeof(r->log), "%s", v);
-		else if (!strcmp(line, "error") &&
-			 r->nerrors < STATUS_MAX_ERRORS)
-			snprintf(r->errors[r->nerrors++], sizeof(r->errors[0]),
-				 "%s", v);
-	}
-}
-
 /*
  * The daemon of mount @me: its runtime record, believed only while the
  * process that wrote it is still the one with its pid.
@@ -139,7 +102,7 @@ static void read_daemon(const struct status *s, struct mount_ent *me)
 			 strerror(-err));
 		return;
 	}
-	parse_record(body, &me->rec);
+	atr_runtime_parse(body, &me->rec);
 	if (me->rec.pid <= 0 || !me->rec.start ||
 	    atr_runtime_start_time((pid_t)me->rec.pid) != me->rec.start) {
 		snprintf(me->why, sizeof(me->why), "its runtime record names "
