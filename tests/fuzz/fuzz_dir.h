@@ -27,9 +27,11 @@ static void fuzz_dir_cleanup(void)
 	nftw(fuzz_dir_path, fuzz_dir_rm, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Make the directory (0700); removed at exit. */
+/* Make the directory (0700) at the first call; removed at exit. */
 static inline const char *fuzz_dir(void)
 {
+	if (fuzz_dir_path[0])
+		return fuzz_dir_path;
 	snprintf(fuzz_dir_path, sizeof(fuzz_dir_path), "%s/atr-fuzz.XXXXXX",
 		 access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm");
 	if (!mkdtemp(fuzz_dir_path))
