@@ -302,6 +302,22 @@ static void gen_state(void)
 	state_close(&sd);
 }
 
+/* A mount's runtime record, with the fields fs/runtime.c writes. */
+static void gen_runtime(void)
+{
+	struct state_dir sd;
+	char msg[512];
+
+	if (state_open(&sd, fuzz_dir(), fuzz_uuid, msg, sizeof(msg)) ||
+	    state_put(&sd, fuzz_kek(), "mount-0-42", "pid 4242\nstart 1234567\n"
+		      "source /srv/vol\nmountpoint /mnt/vol\noptions ro,noatime\n"
+		      "log /var/log/atrestfs.log\nerror 2026-01-01T00:00:00Z "
+		      "error: file X: bad extent\n", msg, sizeof(msg)))
+		die(msg);
+	seed_file("runtime", 1, sd.fd, "mount-0-42");
+	state_close(&sd);
+}
+
 /*
  * Audit logs as the writer leaves them: a clean chain; and one after
  * records of an older atrestfs, with a record a failed write cut short.
@@ -346,5 +362,6 @@ int main(int argc, char **argv)
 	gen_hdrbak(&h);
 	gen_state();
 	gen_auditchain();
+	gen_runtime();
 	return 0;
 }
