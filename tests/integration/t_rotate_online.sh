@@ -173,13 +173,13 @@ made_at_start() {
 	mount_with "$C" "$M" "${K[@]}"
 	pid=${MPID[$M]}
 	for t in /proc/"$pid"/task/*; do
-		if [ "$(cut -d' ' -f1 <"$t/syscall")" = 288 ]; then	# accept4
-			ctl=${t##*/}
-		else
-			workers+=("${t##*/}")
-		fi
+		# The control thread waits in poll (the idle timer's timeout).
+		case "$(cut -d' ' -f1 <"$t/syscall")" in
+		7 | 288) ctl=${t##*/} ;;	# poll, accept4
+		*) workers+=("${t##*/}") ;;
+		esac
 	done
-	[ -n "$ctl" ] || fail "$name: no control thread (in accept4) in daemon $pid"
+	[ -n "$ctl" ] || fail "$name: no control thread (in poll) in daemon $pid"
 	: >"$WORK/$name.trace"
 	strace -f -o "$WORK/$name.trace" -e trace="$sc" \
 		-e inject="$sc":delay_enter=600000000:when="$when" \
