@@ -37,15 +37,19 @@ failed=()
 skipped=()
 VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible"
 
+# Seconds each test took, slowest listed at the end: CI has 20 minutes.
+durations=()
+
 run() {
-	local name=$1 limit=$2 rc
+	local name=$1 limit=$2 rc t0=$SECONDS
 	shift 2
 	echo "=== $name"
 	timeout -k 10 "$limit" "$@"
 	rc=$?
+	durations+=("$((SECONDS - t0)) $name")
 	if [ $rc = 0 ]; then
 		pass=$((pass + 1))
-		echo "--- PASS $name"
+		echo "--- PASS $name ($((SECONDS - t0)) s)"
 	elif [ $rc = 77 ]; then
 		# A prerequisite is missing; the test said which.  Not a pass.
 		skipped+=("$name")
@@ -53,8 +57,13 @@ run() {
 	else
 		[ $rc = 124 ] && echo "timed out after ${limit}s"
 		failed+=("$name")
-		echo "--- FAIL $name (exit $rc)"
+		echo "--- FAIL $name (exit $rc, $((SECONDS - t0)) s)"
 	fi
+}
+
+slowest() {
+	echo "slowest: $SECONDS s in all"
+	printf '%s\n' "${durations[@]}" | sort -rn | head -15 | sed 's/^/  /'
 }
 
 for t in build/tests/test_*; do
@@ -81,6 +90,7 @@ if [ "$(id -u)" = 0 ]; then
 	rm -rf "$ucopy"
 fi
 if [ $unit_only = 1 ]; then
+	slowest
 	[ ${#skipped[@]} -gt 0 ] && printf 'skipped: %s\n' "${skipped[@]}"
 	[ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[@]}"
 	echo "unit: $pass passed, ${#failed[@]} failed, ${#skipped[@]} skipped"
@@ -123,6 +133,7 @@ for t in tests/fuzz/fuzz_*.c; do
 done
 
 echo
+slowest
 if [ ${#skipped[@]} -gt 0 ]; then
 	printf 'skipped: %s\n' "${skipped[@]}"
 fi
