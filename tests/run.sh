@@ -12,7 +12,7 @@
 #      the kernel (the fuse module's enable_uring, put back as it was
 #      afterwards)
 #   7. every libFuzzer target (build-fuzz/fuzz_*, tests/fuzz/) for
-#      FUZZ_CHECK_SECONDS (default 6) from its committed seeds, so that a
+#      FUZZ_CHECK_SECONDS (default 3) from its committed seeds, so that a
 #      parser that crashes, leaks or trips a sanitizer on them or near
 #      them fails the run; "make fuzz" runs them for longer
 # Each runs under a timeout, so a hung FUSE request fails one test instead
@@ -129,7 +129,7 @@ fi
 
 for t in tests/fuzz/fuzz_*.c; do
 	t=$(basename "$t" .c)
-	run "fuzz ${t#fuzz_}" 300 tests/fuzz/run.sh "${FUZZ_CHECK_SECONDS:-6}" "${t#fuzz_}"
+	run "fuzz ${t#fuzz_}" 300 tests/fuzz/run.sh "${FUZZ_CHECK_SECONDS:-3}" "${t#fuzz_}"
 done
 
 echo
