@@ -205,15 +205,15 @@ void atr_log_inode(int prio, const struct atr_inode *ai, const char *fmt, ...)
 /*
  * runtime.c: the daemon's record for atrestfs status.  runtime_new()
  * duplicates @dirfd (the volume's runtime directory, @dirpath in
- * messages) and copies @options and @log_path; @kek is borrowed for the
- * record's MAC.  In the serving process, once mounted, runtime_start()
+ * messages) and copies @options and @log_path; the record's MAC takes
+ * @m's KEK as it is at each rewrite (kek_tryget()).  In the serving process, once mounted, runtime_start()
  * writes the record (pid, @backing, @mountpoint: its realpath) and takes
  * the log's warnings and errors into it; runtime_stop() (after the
  * workers) removes it.  0 or -errno; a failure only costs status its view.
  */
 struct runtime;
 int runtime_new(int dirfd, const char *dirpath,
-		const uint8_t uuid[VOL_UUID_LEN], const struct kek *kek,
+		const uint8_t uuid[VOL_UUID_LEN], struct atr_mount *m,
 		const char *options, const char *log_path,
 		struct runtime **out);
 int runtime_start(struct runtime *r, const char *backing,
@@ -532,6 +532,22 @@ static inline const struct kek *kek_get(struct atr_mount *m)
 static inline void kek_put(struct atr_mount *m)
 {
 	pthread_rwlock_unlock(&m->kek_lock);
+}
+
+/*
+ * kek_get() for a caller that may already hold ->kek_lock, or run under
+ * a writer of it (a log line's tap): NULL, holding nothing, where the
+ * lock is not free to read-hold at once or the mount is locked.
+ */
+static inline const struct kek *kek_tryget(struct atr_mount *m)
+{
+	if (pthread_rwlock_tryrdlock(&m->kek_lock))
+		return NULL;
+	if (!m->kek) {
+		pthread_rwlock_unlock(&m->kek_lock);
+		return NULL;
+	}
+	return m->kek;
 }
 
 /* key.c: per-file keys.  All are called with ai->lock write-held. */
