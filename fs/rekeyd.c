@@ -158,8 +158,7 @@ static void cb_naming(void *ctx, bool begin)
 		pthread_rwlock_unlock(&d->m->ns_lock);
 }
 
-static void cb_swapped(void *ctx, void *cookie, int newfd,
-		       const uint8_t old_id[FILE_ID_LEN])
+static void cb_swapped(void *ctx, void *cookie, int newfd)
 {
 	struct rekeyd *d = ctx;
 	struct atr_mount *m = d->m;
@@ -168,31 +167,27 @@ static void cb_swapped(void *ctx, void *cookie, int newfd,
 	unsigned int i;
 	int err;
 
-	(void)old_id;
-	if (fstat(newfd, &st)) {
-		atr_log_inode(LOG_ERR, ai, "rekeyed, but the new file cannot "
-			      "be looked at: %m; its open files go on writing "
-			      "to the old one until closed");
-		return;
-	}
-	err = replace_fd(newfd, ai->fd);
+	/* The inode's own fd first: with it, (dev, ino) move to the new file. */
+	err = fstat(newfd, &st) ? -errno : replace_fd(newfd, ai->fd);
+	if (!err)
+		itable_move(m, ai, &st);
 	for (i = 0; !err && i < ai->nhfds; i++)
 		err = replace_fd(newfd, ai->hfds[i]);
-	if (err) {
-		atr_log_inode(LOG_ERR, ai, "rekeyed, but its open files could "
-			      "not be moved to the new file (%s): they get "
-			      "EIO until closed", strerror(-err));
-		key_wipe(ai);	/* revoke_handle() refuses them */
-		return;
-	}
-	/* The old DEK goes now; the handles get the new file's key. */
+	/* The old DEK goes now, whatever happens next. */
 	if (ai->fk)
 		key_wipe(ai);
 	fileid_release(m, ai);
-	itable_move(m, ai, &st);
+	d->swapped = true;
+	if (err) {
+		/* EIO for them (revoke_handle()), rather than writes lost. */
+		atr_log_inode(LOG_ERR, ai, "rekeyed, but its open files could "
+			      "not be moved to the new file (%s): they get "
+			      "EIO until closed", strerror(-err));
+		return;
+	}
+	/* The handles get the new file's key, checked as at an open. */
 	if (ai->nkeyref)
 		(void)key_reload(m, ai);	/* logged; EIO for its handles */
-	d->swapped = true;
 }
 
 static void cb_leave(void *ctx, void *cookie)

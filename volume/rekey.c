@@ -641,7 +641,7 @@ static int swap_in(struct rekey *r, struct rk_file *f, void *cookie,
 	if (err)
 		return err;
 	if (r->cb.swapped)
-		r->cb.swapped(r->cb.ctx, cookie, f->tmp, f->ofk->file_id);
+		r->cb.swapped(r->cb.ctx, cookie, f->tmp);
 	/* Renamed: from here on the new file is the file, crash or not. */
 	if (fsync(f->parent))
 		return msg_fail(msg, msglen, 1, "%s: rekeyed, but its directory "

@@ -47,13 +47,12 @@ struct rekey_cb {
 	 * the others.  0 or -errno (the file is left).  @naming: true
 	 * before the check that the file is unchanged and the rename, false
 	 * after, so that no name is taken away between.  @swapped: @newfd,
-	 * the new file, was renamed over the old one, whose ID was @old_id:
-	 * whoever had the old one open follows it.
+	 * the new file, was renamed over the old one: whoever had the old
+	 * one open follows it.
 	 */
 	int (*enter)(void *ctx, int fd, const struct stat *st, void **cookie);
 	void (*naming)(void *ctx, bool begin);
-	void (*swapped)(void *ctx, void *cookie, int newfd,
-			const uint8_t old_id[FILE_ID_LEN]);
+	void (*swapped)(void *ctx, void *cookie, int newfd);
 	void (*leave)(void *ctx, void *cookie);
 	void *ctx;
 };
