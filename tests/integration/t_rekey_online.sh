@@ -9,10 +9,13 @@
 # after a remount, every file has a new file ID, every extent of the
 # files nobody wrote differs in the backing directory, and the audit log
 # has a dek_rekey and a dek_create for each.  Named PATHs are rekeyed
-# the same way; a CIPHERDIR that is mounted is refused, naming the mount
-# point; a peer that is not root nor the mounting user is refused.
+# the same way, and the old DEK of a file held open is then nowhere in
+# the daemon's memory (/proc/PID/mem); a CIPHERDIR that is mounted is
+# refused, naming the mount point; a peer that is not root nor the
+# mounting user is refused.
 # SEED=N reproduces a run.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/memscan_lib.sh"
 
 SEED=${SEED:-$RANDOM}
 RANDOM=$SEED
@@ -205,6 +208,28 @@ cmp "$M/d1/f7" "$SRC/d1/f7" && cmp "$M/d2/f3" "$SRC/d2/f3" || fail "rekeyed PATH
 [ "$(ids "$C" | awk '$1 == "d1/f7" { print $2 }')" != "$old1" ] &&
 	[ "$(ids "$C" | awk '$1 == "d2/f3" { print $2 }')" != "$old2" ] ||
 	fail "a named PATH kept its file ID"
+
+# The old DEK leaves the daemon's memory when the inode switches: a file
+# held open (its DEK loaded), scanned for before (which must find it, or
+# the silence after proves nothing) and after its rekey.
+KEYDUMP=$TB/tool_keydump
+[ -x "$KEYDUMP" ] || fail "$KEYDUMP not built (make)"
+head -c 300000 /dev/urandom >"$WORK/secret"
+cp "$WORK/secret" "$M/secret" || fail "write secret"
+exec 9<"$M/secret"
+head -c 4096 <&9 >/dev/null || fail "read through the held fd"
+"$KEYDUMP" "$C" "$C.key" "$C/secret" | grep '^dek:' >"$WORK/dek" || fail "keydump"
+pid=${MPID[$M]}
+found=$(paused_scan "$pid" "$WORK/dek") || exit 1
+has dek:secret "$found" || fail "the scan does not find the open file's DEK before its rekey"
+"$ATR" rekey -q --state-dir "$ST" "$M" secret || fail "rekey secret"
+python3 -c 'import os, sys; sys.stdout.buffer.write(os.pread(0, 1 << 30, 0))' <&9 |
+	cmp - "$WORK/secret" || fail "the held file reads wrong after its rekey"
+found=$(paused_scan "$pid" "$WORK/dek") || exit 1
+[ -z "$found" ] || fail "the old DEK is still in the daemon's memory after the rekey: $found"
+exec 9<&-
+ok "after an online rekey the old DEK of a file held open is gone from the daemon's memory"
+
 ln -s d1/f7 "$M/lnk"
 expect 1 "not a regular file" "$ATR" rekey --state-dir "$ST" "$M" lnk
 expect 1 "No such file" "$ATR" rekey --state-dir "$ST" "$M" nothere
