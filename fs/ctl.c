@@ -419,6 +419,12 @@ static void rekey(struct ctl *c, bool all, uint64_t ino)
 	char msg[1024] = "";
 	int err;
 
+	/* A lock is served by this thread too: it cannot start meanwhile. */
+	if (revoke_locked(c->m)) {
+		say(c, "error %s is locked: unlock it first (atrestfs unlock "
+		    "MOUNTPOINT), then run rekey again\n", c->m->backing);
+		return;
+	}
 	err = rekeyd_run(c->m, all, ino, &cb, &st, msg, sizeof(msg));
 	if (err == -ECANCELED) {
 		atr_log(LOG_INFO, "%s: rekey stopped, its command gone; %llu "

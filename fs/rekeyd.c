@@ -319,16 +319,15 @@ static int run_files(struct rekeyd *d, struct rekey *r)
 	return 0;
 }
 
-/* The config, checked against the mount's KEK: 0 or -errno with @msg. */
+/*
+ * The config, checked against the mount's KEK (not locked: ctl.c checked):
+ * 0 or -errno with @msg.
+ */
 static int load_config(struct atr_mount *m, struct vol_config *cfg,
 		       char *msg, size_t msglen)
 {
 	int err;
 
-	if (revoke_locked(m))
-		return msg_fail(msg, msglen, -EACCES, "%s is locked: unlock it "
-				"first (atrestfs unlock MOUNTPOINT)",
-				m->backing);
 	if (m->kek->retiring)
 		return msg_fail(msg, msglen, -EBUSY, "a rotation of the volume "
 				"key of %s is under way: finish it (atrestfs "
