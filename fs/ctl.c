@@ -427,9 +427,9 @@ static void rekey(struct ctl *c, bool all, uint64_t ino)
 	}
 	err = rekeyd_run(c->m, all, ino, &cb, &st, msg, sizeof(msg));
 	if (err == -ECANCELED) {
-		atr_log(LOG_INFO, "%s: rekey stopped, its command gone; %llu "
-			"files rekeyed", c->m->backing,
-			(unsigned long long)st.rekeyed);
+		atr_log(LOG_INFO, "%s: rekey stopped (its command gone, or an "
+			"unmount) after %llu files; rekey --all resumes",
+			c->m->backing, (unsigned long long)st.rekeyed);
 		return;
 	}
 	if (err) {
