@@ -124,13 +124,17 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		goto out;
 	n = xattr_plain(m, name, value, size, plain);
 	err = n < 0 ? (int)n : backing_name(m, name, bname);
+	attr_procname(ai, proc);
+	/*
+	 * ->lock before the KEK, held from the seal to the write: an online
+	 * rotation re-seals values under ->lock (ctl.c), so a value sealed
+	 * under the old KEK is written before the walk reaches the inode.
+	 */
+	pthread_rwlock_wrlock(&ai->lock);
 	if (!err) {
 		err = meta_xattr_seal(kek_get(m), bname, plain, (size_t)n, box);
 		kek_put(m);
 	}
-	attr_procname(ai, proc);
-	/* ->lock: an online rotation re-seals values under it (ctl.c). */
-	pthread_rwlock_wrlock(&ai->lock);
 	if (!err && setxattr(proc, bname, box, (size_t)n + AEAD_OVERHEAD,
 			     flags))
 		err = -errno;
