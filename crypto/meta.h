@@ -16,8 +16,20 @@
 
 /* Backing symlink targets start with this, then base64 of the sealed box. */
 #define META_LINK_PREFIX	"atrestfs1:"
-/* Longest target that still fits the backing PATH_MAX once sealed. */
-#define META_LINK_MAX		3000
+/* Longest target sealed into the backing target itself (PATH_MAX). */
+#define META_LINK_SHORT_MAX	3000
+/* Longest target of all: PATH_MAX - 1, as ext4 allows. */
+#define META_LINK_MAX		4095
+/*
+ * A longer target's backing target: this, its random link ID in hex, ':'
+ * and its length in decimal.  Its sealed box is a record in the volume's
+ * link store (volume/links.c), bound to the ID.
+ */
+#define META_LINK_LONG_PREFIX	"atrestfs2:"
+#define META_LINK_ID_LEN	16
+/* The longest long form, without its NUL. */
+#define META_LINK_LONG_LEN	(sizeof(META_LINK_LONG_PREFIX) - 1 + \
+				 2 * META_LINK_ID_LEN + 1 + 4)
 
 /*
  * xattr: @out receives len + AEAD_OVERHEAD bytes; the value is bound to
@@ -38,12 +50,44 @@ bool meta_xattr_sealed(const char *name);
 
 /*
  * Symlink target (a C string) to the backing target: *out is malloc()ed,
- * caller frees.  -ENAMETOOLONG past META_LINK_MAX.
+ * caller frees.  -ENAMETOOLONG past META_LINK_SHORT_MAX: a longer one
+ * takes the long form (volume/links.c).
  */
 int meta_link_seal(const struct kek *kek, const char *target, char **out);
-/* Backing target to plaintext; *out malloc()ed, NUL-terminated. */
+/*
+ * Backing target to plaintext; *out malloc()ed, NUL-terminated.  The long
+ * form is not opened here (its box is elsewhere): -EBADMSG.
+ */
 int meta_link_open(const struct kek *kek, const char *backing, char **out);
-/* Plaintext length from the backing target alone (for lstat st_size). */
+/*
+ * Plaintext length from the backing target alone (for lstat st_size),
+ * either form; -EBADMSG for anything else.
+ */
 ssize_t meta_link_len(const char *backing, size_t len);
+
+/*
+ * The long form.  meta_link_long_name() writes the backing target of a
+ * target of @len bytes (META_LINK_SHORT_MAX < @len <= META_LINK_MAX)
+ * with link ID @id into @out (META_LINK_LONG_LEN + 1).  _parse() takes
+ * exactly that canonical text back (1, with @id and *@len) and answers 0
+ * for the short form and -EBADMSG for anything else.
+ */
+void meta_link_long_name(const uint8_t id[META_LINK_ID_LEN], size_t len,
+			 char *out);
+int meta_link_long_parse(const char *backing, size_t blen,
+			 uint8_t id[META_LINK_ID_LEN], size_t *len);
+/* @box receives strlen(@target) + AEAD_OVERHEAD bytes, bound to @id. */
+int meta_link_long_seal(const struct kek *kek,
+			const uint8_t id[META_LINK_ID_LEN], const char *target,
+			void *box);
+/*
+ * A record of @box_len bytes for a target of @len bytes with link ID @id
+ * to the target: *out malloc()ed, NUL-terminated.  -EBADMSG if its length
+ * is not @len + AEAD_OVERHEAD, it does not open (also under a retiring
+ * KEK), or the target holds a NUL.
+ */
+int meta_link_long_open(const struct kek *kek,
+			const uint8_t id[META_LINK_ID_LEN], size_t len,
+			const void *box, size_t box_len, char **out);
 
 #endif

@@ -157,15 +157,15 @@ static void link_round_trip(struct fixture *f, const char *target)
 static void test_link_round_trip(void **state)
 {
 	struct fixture *f = *state;
-	char *t = malloc(META_LINK_MAX + 1);
+	char *t = malloc(META_LINK_SHORT_MAX + 1);
 
 	link_round_trip(f, "");
 	link_round_trip(f, "a");
 	link_round_trip(f, "/usr/bin/x");
 	link_round_trip(f, "../../some dir/\xc3\xa9t\xc3\xa9");
 	assert_non_null(t);
-	memset(t, 'x', META_LINK_MAX);
-	t[META_LINK_MAX] = '\0';
+	memset(t, 'x', META_LINK_SHORT_MAX);
+	t[META_LINK_SHORT_MAX] = '\0';
 	link_round_trip(f, t);
 	free(t);
 }
@@ -173,11 +173,12 @@ static void test_link_round_trip(void **state)
 static void test_link_too_long(void **state)
 {
 	struct fixture *f = *state;
-	char *t = malloc(META_LINK_MAX + 2), *out = NULL;
+	char *t = malloc(META_LINK_SHORT_MAX + 2), *out = NULL;
 
 	assert_non_null(t);
-	memset(t, 'x', META_LINK_MAX + 1);
-	t[META_LINK_MAX + 1] = '\0';
+	memset(t, 'x', META_LINK_SHORT_MAX + 1);
+	t[META_LINK_SHORT_MAX + 1] = '\0';
+	/* The long form's: volume/links.c makes it. */
 	assert_int_equal(meta_link_seal(f->kek, t, &out), -ENAMETOOLONG);
 	assert_null(out);
 	free(t);
@@ -371,6 +372,149 @@ static void test_link_domain(void **state)
 	free(s);
 }
 
+/* ---- long targets: the backing target names a record ---- */
+
+static char *long_target(size_t len)
+{
+	char *t = malloc(len + 1);
+	size_t i;
+
+	assert_non_null(t);
+	for (i = 0; i < len; i++)
+		t[i] = (char)(1 + i % 255);	/* every byte but NUL */
+	t[len] = '\0';
+	return t;
+}
+
+static void test_link_long_round_trip(void **state)
+{
+	static const size_t lens[] = { META_LINK_SHORT_MAX + 1, 4094,
+				       META_LINK_MAX };
+	struct fixture *f = *state;
+	char name[META_LINK_LONG_LEN + 1], *t, *out = NULL;
+	uint8_t id[META_LINK_ID_LEN], back[META_LINK_ID_LEN], *box;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		t = long_target(lens[i]);
+		box = malloc(lens[i] + AEAD_OVERHEAD);
+		assert_non_null(box);
+		assert_int_equal(rand_fill(id, sizeof(id)), 0);
+		assert_int_equal(meta_link_long_seal(f->kek, id, t, box), 0);
+		meta_link_long_name(id, lens[i], name);
+		assert_true(strlen(name) <= META_LINK_LONG_LEN);
+		assert_int_equal(meta_link_long_parse(name, strlen(name), back,
+						      &len), 1);
+		assert_memory_equal(back, id, sizeof(id));
+		assert_int_equal(len, lens[i]);
+		assert_int_equal(meta_link_len(name, strlen(name)),
+				 (ssize_t)lens[i]);
+		/* Its box is in its record, not in the name. */
+		link_refused(f, name);
+		assert_int_equal(meta_link_long_open(f->kek, id, lens[i], box,
+						     lens[i] + AEAD_OVERHEAD,
+						     &out), 0);
+		assert_string_equal(out, t);
+		free(out);
+		out = NULL;
+		/* Another link's ID, a length not its own, a changed byte. */
+		id[3] ^= 1;
+		assert_int_equal(meta_link_long_open(f->kek, id, lens[i], box,
+						     lens[i] + AEAD_OVERHEAD,
+						     &out), -EBADMSG);
+		id[3] ^= 1;
+		assert_int_equal(meta_link_long_open(f->kek, id, lens[i] - 1,
+						     box, lens[i] +
+						     AEAD_OVERHEAD, &out),
+				 -EBADMSG);
+		box[AEAD_NONCE_LEN + 7] ^= 0x80;
+		assert_int_equal(meta_link_long_open(f->kek, id, lens[i], box,
+						     lens[i] + AEAD_OVERHEAD,
+						     &out), -EBADMSG);
+		assert_null(out);
+		free(box);
+		free(t);
+	}
+	/* The short form's lengths, and past PATH_MAX - 1, are not its. */
+	t = long_target(META_LINK_SHORT_MAX);
+	box = malloc(META_LINK_MAX + 1 + AEAD_OVERHEAD);
+	assert_non_null(box);
+	assert_int_equal(meta_link_long_seal(f->kek, id, t, box), -EINVAL);
+	free(t);
+	t = long_target(META_LINK_MAX + 1);
+	assert_int_equal(meta_link_long_seal(f->kek, id, t, box), -EINVAL);
+	free(t);
+	free(box);
+}
+
+/* One spelling of the long form, and nothing like it, is accepted. */
+static void test_link_long_parse(void **state)
+{
+	static const char *const bad[] = {
+		"atrestfs2:",
+		"atrestfs2:00112233445566778899aabbccddeeff",
+		"atrestfs2:00112233445566778899aabbccddeeff:",
+		"atrestfs2:00112233445566778899aabbccddeeff:3000",
+		"atrestfs2:00112233445566778899aabbccddeeff:4096",
+		"atrestfs2:00112233445566778899aabbccddeeff:03001",
+		"atrestfs2:00112233445566778899aabbccddeeff:+3001",
+		"atrestfs2:00112233445566778899aabbccddeeff:3001 ",
+		"atrestfs2:00112233445566778899AABBCCDDEEFF:3001",
+		"atrestfs2:00112233445566778899aabbccddeef:3001",
+		"atrestfs2:00112233445566778899aabbccddeeff0:3001",
+		"atrestfs2:00112233445566778899aabbccddeefg:3001",
+		"atrestfs2;00112233445566778899aabbccddeeff:3001",
+		"atrestfs3:00112233445566778899aabbccddeeff:3001",
+		"",
+		"/usr/bin/x",
+	};
+	uint8_t id[META_LINK_ID_LEN];
+	size_t i, len;
+	char *out = NULL;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (meta_link_long_parse(bad[i], strlen(bad[i]), id, &len) !=
+		    -EBADMSG)
+			fail_msg("long form \"%s\" accepted", bad[i]);
+		assert_true(meta_link_len(bad[i], strlen(bad[i])) < 0);
+		assert_int_equal(meta_link_open(NULL, bad[i], &out), -EBADMSG);
+	}
+	assert_int_equal(meta_link_long_parse(META_LINK_PREFIX "QUJD", 14, id,
+					      &len), 0);
+	assert_int_equal(meta_link_long_parse(
+		"atrestfs2:00112233445566778899aabbccddeeff:4095", 47, id,
+		&len), 1);
+	assert_int_equal(len, 4095);
+	assert_int_equal(id[15], 0xff);
+}
+
+/* A long target's record under the old KEK opens through ->retiring. */
+static void test_link_long_retiring(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t uuid[VOL_UUID_LEN] = { 0 }, id[META_LINK_ID_LEN] = { 7 };
+	char *t = long_target(3500), *out = NULL;
+	uint8_t *box = malloc(3500 + AEAD_OVERHEAD);
+	struct kek *cur;
+
+	assert_non_null(box);
+	assert_int_equal(kek_generate(uuid, &cur), 0);
+	assert_int_equal(meta_link_long_seal(f->kek, id, t, box), 0);
+	assert_int_equal(meta_link_long_open(cur, id, 3500, box,
+					     3500 + AEAD_OVERHEAD, &out),
+			 -EBADMSG);
+	cur->retiring = f->kek;
+	assert_int_equal(meta_link_long_open(cur, id, 3500, box,
+					     3500 + AEAD_OVERHEAD, &out), 0);
+	assert_string_equal(out, t);
+	cur->retiring = NULL;		/* the fixture's */
+	kek_free(cur);
+	free(out);
+	free(box);
+	free(t);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -388,6 +532,9 @@ int main(void)
 		T(test_retiring),
 		T(test_link_nul_inside),
 		T(test_link_domain),
+		T(test_link_long_round_trip),
+		T(test_link_long_parse),
+		T(test_link_long_retiring),
 	};
 
 	return cmocka_run_group_tests_name("meta: sealed xattr values and symlink targets",
