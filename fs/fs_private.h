@@ -143,6 +143,12 @@ struct atr_mount {
 					   user xattr names; same lifetime */
 	uint32_t extent_size;		/* volume-wide, from atrestfs.conf */
 	bool hdr_always;		/* format 2+: no regular file lacks a header */
+	/*
+	 * Atomic: the volume's link store exists (volume/links.c), so a
+	 * name taken away may be a long symlink's last, whose record goes
+	 * with it.  Set at mount, and when a long target is made.
+	 */
+	bool long_links;
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
 	struct atr_mount_opts opt_mnt;	/* -o: noxattr, writethrough, readahead */

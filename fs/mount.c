@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../crypto/secmem.h"
+#include "../volume/volume.h"
 #include "fs_private.h"
 
 static void atr_init(void *userdata, struct fuse_conn_info *conn)
@@ -124,6 +125,8 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	m->flush_noop = close_reports_nothing(root_fd);
 	m->opt_mnt = (struct atr_mount_opts)ATR_MOUNT_OPTS_INIT;
 	m->root.fd = root_fd;
+	m->long_links = !faccessat(root_fd, VOLLINKS_DIR, F_OK,
+				   AT_SYMLINK_NOFOLLOW);
 	m->root.ino = st.st_ino;
 	m->root.dev = st.st_dev;
 	m->root.type = S_IFDIR;

@@ -139,7 +139,8 @@ static void find(struct fsck_run *r, const char *path, uint64_t key,
 
 bool fsck_own_name(const char *name)
 {
-	return !strcmp(name, VOL_CONF_NAME) || !strcmp(name, VOL_CONF_TMP);
+	return !strcmp(name, VOL_CONF_NAME) || !strcmp(name, VOL_CONF_TMP) ||
+	       !strcmp(name, VOLLINKS_DIR);
 }
 
 static int walk_dir(int fd, char *path, size_t len, dev_t dev, bool root,
@@ -416,10 +417,11 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 		return;
 	}
 	target[n] = '\0';
-	if (meta_link_open(r->kek, target, &plain))
+	if (vollinks_open(r->dirfd, r->kek, target, &plain))
 		find(r, path, 0, "symbolic link target does not authenticate "
-		     "(not written by atrestfs, tampered, or from another "
-		     "volume)");
+		     "(not written by atrestfs, tampered, from another "
+		     "volume, or a long target's record in " VOLLINKS_DIR
+		     " missing or damaged)");
 	free(plain);
 }
 

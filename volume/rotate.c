@@ -350,11 +350,26 @@ static int reseal_link(struct walk *w, int dfd, const char *name,
 	char buf[PATH_MAX], *target = NULL, *sealed = NULL;
 	struct timespec ts[2] = { st->st_atim, st->st_mtim };
 	ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+	uint8_t id[META_LINK_ID_LEN];
+	size_t len;
 	int err = 0;
 
 	if (n < 0)
 		return io_fail(w, -errno, "read the symbolic link");
 	buf[n] = '\0';
+	/* A long target: its record is re-sealed, the link stays. */
+	if (meta_link_long_parse(buf, (size_t)n, id, &len) == 1) {
+		err = vollinks_reseal(w->rootfd, w->kek, buf);
+		if (err == -EBADMSG)
+			damaged(w, "symbolic link target does not authenticate "
+				"(its record in " VOLLINKS_DIR " is missing or "
+				"damaged)");
+		else if (err < 0)
+			return io_fail(w, err, "re-seal the symbolic link's "
+				       "record");
+		w->st->links += err == 1;
+		return 0;
+	}
 	if (meta_link_open(w->kek->retiring, buf, &target)) {
 		if (meta_link_open(w->kek, buf, &target))
 			damaged(w, "symbolic link target does not authenticate");
