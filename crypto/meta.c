@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * crypto/meta.c - seal xattr values and symlink targets.
- * AAD domains: 'X' || name for xattrs, 'L' for symlinks, 'L' || link ID
- * for a long target's record, disjoint from the extent ('E') and sparse
+ * AAD domains: 'V' || value ID || name for xattrs ('X' || name before
+ * value IDs), 'L' for symlinks, 'L' || link ID for a long target's record, disjoint from the extent ('E') and sparse
  * ('S') domains, which use other keys anyway.
  */
 #include <errno.h>
@@ -19,14 +19,19 @@
 #define PREFIX_LEN	(sizeof(META_LINK_PREFIX) - 1)
 #define LONG_PREFIX_LEN	(sizeof(META_LINK_LONG_PREFIX) - 1)
 
-static int xattr_aad(const char *name, uint8_t **aad, size_t *len)
+static int xattr_aad(const uint8_t *vid, const char *name, uint8_t **aad,
+		     size_t *len)
 {
-	*len = 1 + strlen(name);
+	size_t head = vid ? 1 + META_VID_LEN : 1;
+
+	*len = head + strlen(name);
 	*aad = malloc(*len);
 	if (!*aad)
 		return -ENOMEM;
-	(*aad)[0] = 'X';
-	memcpy(*aad + 1, name, *len - 1);
+	(*aad)[0] = vid ? 'V' : 'X';
+	if (vid)
+		memcpy(*aad + 1, vid, META_VID_LEN);
+	memcpy(*aad + head, name, *len - head);
 	return 0;
 }
 
@@ -38,12 +43,12 @@ bool meta_xattr_sealed(const char *name)
 	       strncmp(name, HDR_XATTR_PREFIX, strlen(HDR_XATTR_PREFIX));
 }
 
-int meta_xattr_seal(const struct kek *kek, const char *name,
-		    const void *val, size_t len, void *out)
+int meta_xattr_seal(const struct kek *kek, const uint8_t *vid,
+		    const char *name, const void *val, size_t len, void *out)
 {
 	uint8_t *aad;
 	size_t alen;
-	int err = xattr_aad(name, &aad, &alen);
+	int err = xattr_aad(vid, name, &aad, &alen);
 
 	if (err)
 		return err;
@@ -52,12 +57,14 @@ int meta_xattr_seal(const struct kek *kek, const char *name,
 	return err;
 }
 
-int meta_xattr_open(const struct kek *kek, const char *name,
-		    const void *box, size_t box_len, void *out)
+/* One form of a value: under @kek, or its retiring KEK. */
+static int xattr_open_form(const struct kek *kek, const uint8_t *vid,
+			   const char *name, const void *box, size_t box_len,
+			   void *out)
 {
 	uint8_t *aad;
 	size_t alen;
-	int err = xattr_aad(name, &aad, &alen);
+	int err = xattr_aad(vid, name, &aad, &alen);
 
 	if (err)
 		return err;
@@ -67,6 +74,18 @@ int meta_xattr_open(const struct kek *kek, const char *name,
 		err = aead_box_open(kek->retiring->meta_key, aad, alen, box,
 				    box_len, out);
 	free(aad);
+	return err;
+}
+
+int meta_xattr_open(const struct kek *kek, const uint8_t *vid,
+		    const char *name, const void *box, size_t box_len,
+		    void *out)
+{
+	int err = vid ? xattr_open_form(kek, vid, name, box, box_len, out) :
+		  -EBADMSG;
+
+	if (err == -EBADMSG)
+		err = xattr_open_form(kek, NULL, name, box, box_len, out);
 	return err;
 }
 

@@ -2,8 +2,10 @@
 /*
  * crypto/meta.h - sealing of small metadata written through the mount:
  * user xattr values and symlink targets.  Both are user data and must not
- * reach the backing store in plaintext.  Sealed with the KEK's metadata key
- * (not bound to one file: directories have no file ID in format v1).
+ * reach the backing store in plaintext.  Sealed with the KEK's metadata key;
+ * an xattr value is bound to its inode by the inode's value ID (below),
+ * not its file ID: directories have none, and a file's changes (rekey, a
+ * file emptied and written again).
  */
 #ifndef ATR_META_H
 #define ATR_META_H
@@ -32,14 +34,28 @@
 				 2 * META_LINK_ID_LEN + 1 + 4)
 
 /*
- * xattr: @out receives len + AEAD_OVERHEAD bytes; the value is bound to
- * @name through the AAD.  Open: @out receives box_len - AEAD_OVERHEAD.
+ * The value ID: 16 random bytes in this xattr of a file or directory,
+ * made at the first setxattr through the mount (volume/vid.c).  Values
+ * sealed since are bound to it, so a value copied onto another inode
+ * does not open there.
  */
-int meta_xattr_seal(const struct kek *kek, const char *name,
-		    const void *val, size_t len, void *out);
+#define META_VID_XATTR		"user.atrestfs.vid"
+#define META_VID_LEN		16
+
+/*
+ * xattr: @out receives len + AEAD_OVERHEAD bytes; the value is bound to
+ * @name and, with @vid (META_VID_LEN bytes), to its inode through the
+ * AAD; a NULL @vid seals the form before value IDs (name only), for an
+ * inode without one.  Open: @out receives box_len - AEAD_OVERHEAD; with
+ * @vid it takes the bound form, and the older one (a value written
+ * before its inode had an ID); with NULL, only the older one.
+ */
+int meta_xattr_seal(const struct kek *kek, const uint8_t *vid,
+		    const char *name, const void *val, size_t len, void *out);
 /* Both opens also try @kek's retiring KEK, if it has one (rotation). */
-int meta_xattr_open(const struct kek *kek, const char *name,
-		    const void *box, size_t box_len, void *out);
+int meta_xattr_open(const struct kek *kek, const uint8_t *vid,
+		    const char *name, const void *box, size_t box_len,
+		    void *out);
 
 /*
  * Does the backing xattr @name hold a sealed user value: a user.* name

@@ -19,6 +19,7 @@
 
 #include "../crypto/extent.h"
 #include "../crypto/kek.h"
+#include "../crypto/meta.h"
 #include "../crypto/names.h"
 #include "atrfs.h"
 #include "audit.h"
@@ -103,6 +104,8 @@ struct atr_inode {
 	 */
 	int *hfds;
 	unsigned int nhfds, hfds_cap;
+	bool vid_ok;			/* ->lock; ops_xattr.c: vid is read */
+	uint8_t vid[META_VID_LEN];	/* ->lock; set once while vid_ok */
 };
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),

@@ -352,8 +352,9 @@ static bool hidden_name_ok(struct fsck_run *r, const char *bname,
 static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 {
 	char names[65536], *name;
-	uint8_t *val = NULL, *out = NULL;
+	uint8_t *val = NULL, *out = NULL, vid[META_VID_LEN];
 	ssize_t len, n;
+	int has;
 
 	len = flistxattr(fd, names, sizeof(names));
 	if (len < 0) {
@@ -362,6 +363,11 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 			     strerror(errno));
 		return;
 	}
+	/* As the mount reads them: bound to it, or of the older form. */
+	has = volvid_get(fd, vid);
+	if (has == -EIO)
+		find(r, path, 0, "its value ID (xattr " META_VID_XATTR ") is "
+		     "damaged: none of its xattr values can be read");
 	val = malloc(65536);
 	out = malloc(65536);
 	if (!val || !out) {
@@ -387,10 +393,11 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 		pthread_mutex_lock(&r->lock);
 		r->res->xattrs++;
 		pthread_mutex_unlock(&r->lock);
-		if (meta_xattr_open(r->kek, name, val, (size_t)n, out))
+		if (meta_xattr_open(r->kek, has ? NULL : vid, name, val,
+				    (size_t)n, out))
 			find(r, path, 0, "xattr %s: its value does not "
-			     "authenticate (tampered, or from another volume)",
-			     name);
+			     "authenticate (tampered, copied from another file, "
+			     "or from another volume)", name);
 		else if (r->names_key && !hidden_name_ok(r, name, out,
 						(size_t)n - AEAD_OVERHEAD))
 			find(r, path, 0, "xattr %s: the name sealed in its "

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "../crypto/kek.h"
+#include "../crypto/meta.h"
 #include "../crypto/volume.h"
 #include "../keyprov/keyprov_private.h"
 
@@ -193,6 +194,20 @@ int volnames_record(int dirfd, const char *bname,
  */
 int volnames_map(int dirfd, const uint8_t key[NAMES_KEY_LEN], char *path,
 		 bool reverse, char *out, char *side, const char **what);
+
+/* ---- vid.c: value IDs, which bind xattr values to their inode ---- */
+
+/*
+ * The value ID of the file or directory @fd (any fd, O_PATH too): 0,
+ * -ENODATA if it has none, -EIO if it is damaged (another length).
+ */
+int volvid_get(int fd, uint8_t vid[META_VID_LEN]);
+/*
+ * The same, made first if it has none: of two racing makers one writes
+ * it, and both get it.  0, -EIO (damaged), or -errno (EPERM: an inode
+ * that takes no user xattr).
+ */
+int volvid_make(int fd, uint8_t vid[META_VID_LEN]);
 
 /* ---- links.c: symlink targets of any length ---- */
 

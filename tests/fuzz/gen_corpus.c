@@ -168,10 +168,16 @@ static void gen_meta(void)
 	free(link);
 	buf[0] = 1;			/* an xattr value */
 	memcpy(buf + 1, name, sizeof(name));
-	if (meta_xattr_seal(fuzz_kek(), name, val, sizeof(val) - 1,
+	if (meta_xattr_seal(fuzz_kek(), NULL, name, val, sizeof(val) - 1,
 			    buf + 1 + sizeof(name)))
 		die("meta_xattr_seal");
 	seed("meta", 2, buf, 1 + sizeof(name) + sizeof(val) - 1 + AEAD_OVERHEAD);
+	buf[0] = 5;			/* bound to fuzz_meta.c's value ID */
+	if (meta_xattr_seal(fuzz_kek(), (const uint8_t[META_VID_LEN]){ 0x56,
+			    0x49, 0x44 }, name, val, sizeof(val) - 1,
+			    buf + 1 + sizeof(name)))
+		die("meta_xattr_seal");
+	seed("meta", 4, buf, 1 + sizeof(name) + sizeof(val) - 1 + AEAD_OVERHEAD);
 	gen_meta_long();
 }
 

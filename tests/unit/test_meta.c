@@ -66,13 +66,14 @@ static void test_xattr_round_trip(void **state)
 		out = malloc(len + 1);
 		assert_true(val && box && out);
 		assert_int_equal(rand_fill(val, len), 0);
-		assert_int_equal(meta_xattr_seal(f->kek, "user.comment", val,
-						 len, box), 0);
+		assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.comment",
+						 val, len, box), 0);
 		if (len >= 16)
 			assert_memory_not_equal(box + AEAD_NONCE_LEN, val, 16);
 		memset(out, 0xa5, len + 1);
-		assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
-						 len + AEAD_OVERHEAD, out), 0);
+		assert_int_equal(meta_xattr_open(f->kek, NULL, "user.comment",
+						 box, len + AEAD_OVERHEAD, out),
+				 0);
 		assert_memory_equal(out, val, len);
 		/* Exactly len bytes written: the guard byte is untouched. */
 		assert_int_equal(out[len], 0xa5);
@@ -93,12 +94,12 @@ static void test_xattr_wrong_name(void **state)
 	uint8_t box[sizeof(val) + AEAD_OVERHEAD], out[sizeof(val)];
 	size_t i;
 
-	assert_int_equal(meta_xattr_seal(f->kek, "user.comment", val,
+	assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.comment", val,
 					 sizeof(val), box), 0);
 	/* Renamed, or copied to another name: refused, output wiped. */
 	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		memset(out, 0xa5, sizeof(out));
-		assert_int_equal(meta_xattr_open(f->kek, others[i], box,
+		assert_int_equal(meta_xattr_open(f->kek, NULL, others[i], box,
 						 sizeof(box), out), -EBADMSG);
 		assert_memory_equal(out, (uint8_t[sizeof(out)]){ 0 },
 				    sizeof(out));
@@ -106,14 +107,15 @@ static void test_xattr_wrong_name(void **state)
 	/* Every flipped byte. */
 	for (i = 0; i < sizeof(box); i++) {
 		box[i] ^= 0x01;
-		assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
-						 sizeof(box), out), -EBADMSG);
+		assert_int_equal(meta_xattr_open(f->kek, NULL, "user.comment",
+						 box, sizeof(box), out),
+				 -EBADMSG);
 		box[i] ^= 0x01;
 	}
 	/* Too short to be a box. */
-	assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
+	assert_int_equal(meta_xattr_open(f->kek, NULL, "user.comment", box,
 					 AEAD_OVERHEAD - 1, out), -EBADMSG);
-	assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
+	assert_int_equal(meta_xattr_open(f->kek, NULL, "user.comment", box,
 					 sizeof(box), out), 0);
 	assert_string_equal((char *)out, val);
 }
@@ -126,10 +128,53 @@ static void test_xattr_other_kek(void **state)
 	struct kek *other;
 
 	assert_int_equal(kek_generate(uuid, &other), 0);
-	assert_int_equal(meta_xattr_seal(f->kek, "user.a", "abcd", 4, box), 0);
-	assert_int_equal(meta_xattr_open(other, "user.a", box, sizeof(box),
-					 out), -EBADMSG);
+	assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.a", "abcd", 4,
+					 box), 0);
+	assert_int_equal(meta_xattr_open(other, NULL, "user.a", box,
+					 sizeof(box), out), -EBADMSG);
 	kek_free(other);
+}
+
+/*
+ * A value bound to its inode's value ID opens under that ID only, never
+ * as the older form; an older value opens on an inode that has an ID
+ * since (written before it had one).
+ */
+static void test_xattr_bound(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[META_VID_LEN] = { 1 }, b[META_VID_LEN] = { 2 };
+	uint8_t box[4 + AEAD_OVERHEAD], old[4 + AEAD_OVERHEAD], out[4];
+	uint8_t uuid[VOL_UUID_LEN] = { 0 };
+	struct kek *cur;
+
+	assert_int_equal(meta_xattr_seal(f->kek, a, "user.a", "abcd", 4, box),
+			 0);
+	assert_int_equal(meta_xattr_open(f->kek, a, "user.a", box, sizeof(box),
+					 out), 0);
+	assert_memory_equal(out, "abcd", 4);
+	/* Copied to another inode, to one without an ID, to another name. */
+	assert_int_equal(meta_xattr_open(f->kek, b, "user.a", box, sizeof(box),
+					 out), -EBADMSG);
+	assert_int_equal(meta_xattr_open(f->kek, NULL, "user.a", box,
+					 sizeof(box), out), -EBADMSG);
+	assert_int_equal(meta_xattr_open(f->kek, a, "user.b", box, sizeof(box),
+					 out), -EBADMSG);
+	/* The older form still reads, on an inode with or without an ID. */
+	assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.a", "efgh", 4,
+					 old), 0);
+	assert_int_equal(meta_xattr_open(f->kek, a, "user.a", old, sizeof(old),
+					 out), 0);
+	assert_memory_equal(out, "efgh", 4);
+	/* A bound value under the old KEK opens through ->retiring. */
+	assert_int_equal(kek_generate(uuid, &cur), 0);
+	assert_int_equal(meta_xattr_open(cur, a, "user.a", box, sizeof(box),
+					 out), -EBADMSG);
+	cur->retiring = f->kek;
+	assert_int_equal(meta_xattr_open(cur, a, "user.a", box, sizeof(box),
+					 out), 0);
+	cur->retiring = NULL;		/* the fixture's */
+	kek_free(cur);
 }
 
 /* ---- symlink targets ---- */
@@ -302,14 +347,15 @@ static void test_retiring(void **state)
 	char *link, *target = NULL;
 
 	assert_int_equal(kek_generate(uuid, &cur), 0);
-	assert_int_equal(meta_xattr_seal(f->kek, "user.a", "abcd", 4, box), 0);
+	assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.a", "abcd", 4,
+					 box), 0);
 	assert_int_equal(meta_link_seal(f->kek, "/t", &link), 0);
-	assert_int_equal(meta_xattr_open(cur, "user.a", box, sizeof(box), out),
-			 -EBADMSG);
+	assert_int_equal(meta_xattr_open(cur, NULL, "user.a", box, sizeof(box),
+					 out), -EBADMSG);
 	assert_int_equal(meta_link_open(cur, link, &target), -EBADMSG);
 	cur->retiring = f->kek;
-	assert_int_equal(meta_xattr_open(cur, "user.a", box, sizeof(box), out),
-			 0);
+	assert_int_equal(meta_xattr_open(cur, NULL, "user.a", box, sizeof(box),
+					 out), 0);
 	assert_memory_equal(out, "abcd", 4);
 	assert_int_equal(meta_link_open(cur, link, &target), 0);
 	assert_string_equal(target, "/t");
@@ -523,6 +569,7 @@ int main(void)
 		T(test_xattr_round_trip),
 		T(test_xattr_wrong_name),
 		T(test_xattr_other_kek),
+		T(test_xattr_bound),
 		T(test_link_round_trip),
 		T(test_link_too_long),
 		T(test_link_nonces_differ),
