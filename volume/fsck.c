@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "../crypto/aead.h"
+#include "../crypto/codec.h"
 #include "../crypto/hdr.h"
 #include "../crypto/meta.h"
 #include "../crypto/names.h"
@@ -83,6 +84,9 @@ struct fsck_run {
 	uint64_t done, total;		/* backing bytes (done: atomic) */
 	struct { dev_t dev; ino_t ino; } *links;	/* nlink > 1 seen */
 	size_t nlinks, caplinks;
+	/* The link IDs of long symlink targets seen (the walk's only). */
+	struct { uint8_t id[META_LINK_ID_LEN]; } *lids;
+	size_t nlids, caplids;
 	struct finding *finds;
 	size_t nfinds, capfinds;
 	struct fsck_result *res;
@@ -417,6 +421,8 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 {
 	char target[PATH_MAX + 1], *plain = NULL;
 	ssize_t n = readlinkat(parent, name, target, PATH_MAX);
+	uint8_t id[META_LINK_ID_LEN];
+	size_t len;
 
 	if (n < 0) {
 		find(r, path, 0, "cannot read the symbolic link: %s",
@@ -424,6 +430,14 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 		return;
 	}
 	target[n] = '\0';
+	/* Its record is not an orphan (find_link_orphans()). */
+	if (meta_link_long_parse(target, (size_t)n, id, &len) == 1) {
+		if (grow((void **)&r->lids, &r->caplids, r->nlids,
+			 sizeof(*r->lids)))
+			__atomic_store_n(&r->oom, 1, __ATOMIC_RELAXED);
+		else
+			memcpy(r->lids[r->nlids++].id, id, sizeof(id));
+	}
 	if (vollinks_open(r->dirfd, r->kek, target, &plain))
 		find(r, path, 0, "symbolic link target does not authenticate "
 		     "(not written by atrestfs, tampered, from another "
@@ -553,6 +567,54 @@ static int link_seen(struct fsck_run *r, const struct stat *st, bool *seen)
 	r->links[r->nlinks].dev = st->st_dev;
 	r->links[r->nlinks++].ino = st->st_ino;
 	return 0;
+}
+
+static int cmp_lid(const void *a, const void *b)
+{
+	return memcmp(a, b, META_LINK_ID_LEN);
+}
+
+/*
+ * Entries of the link store that no long symlink target names: records
+ * a crash left (between a record and its link, or a rotation's
+ * temporary), or planted.  The mount never reads them.
+ */
+static void find_link_orphans(struct fsck_run *r)
+{
+	uint8_t id[META_LINK_ID_LEN];
+	char path[PATH_MAX], hex[2 * META_LINK_ID_LEN + 1];
+	struct dirent *de;
+	int fd;
+	DIR *d;
+
+	fd = openat(r->dirfd, VOLLINKS_DIR, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		if (errno != ENOENT)
+			find(r, VOLLINKS_DIR, 0, "cannot list the directory of "
+			     "long symbolic link targets: %s", strerror(errno));
+		return;
+	}
+	if (r->nlids)
+		qsort(r->lids, r->nlids, sizeof(*r->lids), cmp_lid);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/* Named as the mount names it: lower-case hex of an ID. */
+		if (!hex_decode(de->d_name, id, sizeof(id)) &&
+		    (hex_encode(id, sizeof(id), hex), !strcmp(hex, de->d_name)) &&
+		    r->nlids &&
+		    bsearch(id, r->lids, r->nlids, sizeof(*r->lids), cmp_lid))
+			continue;
+		snprintf(path, sizeof(path), VOLLINKS_DIR "/%s", de->d_name);
+		find(r, path, 0, "no symbolic link names this record of a long "
+		     "target (left by a crash, or planted): the mount ignores "
+		     "it, and it can be removed");
+	}
+	closedir(d);
 }
 
 static int add_file(struct fsck_run *r, const char *path, uint64_t backing)
@@ -1187,6 +1249,7 @@ int fsck_volume(int dirfd, const struct vol_config *cfg,
 		goto out_free;
 	}
 	find_sparse(&r);
+	find_link_orphans(&r);
 	if (r.oom) {
 		err = -ENOMEM;
 		snprintf(msg, msglen, "cannot check the volume: out of memory");
@@ -1213,6 +1276,7 @@ out_free:
 	free(r.files);
 	free(r.items);
 	free(r.links);
+	free(r.lids);
 	if (r.names_key)
 		secmem_free(r.names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
 	pthread_cond_destroy(&r.idle);

@@ -110,6 +110,15 @@ unmount_vol "$M"
 cp -f "$WORK/rec0" "${recs[0]}"
 "$ATR" fsck -k "$C.key" "$C" >"$WORK/fsck.out" 2>&1 </dev/null ||
 	fail "fsck after the record is put back: $(cat "$WORK/fsck.out")"
+# A record no link names (a crash between record and link, or planted).
+cp "$WORK/rec0" "$C/atrestfs.conf.links/00112233445566778899aabbccddeeff"
+"$ATR" fsck -k "$C.key" "$C" >"$WORK/fsck.out" 2>&1 </dev/null
+[ $? = 6 ] && grep -q "00112233445566778899aabbccddeeff: no symbolic link names this record" \
+	"$WORK/fsck.out" || fail "fsck of an orphan record: $(cat "$WORK/fsck.out")"
+[ "$(grep -c 'no symbolic link names' "$WORK/fsck.out")" = 1 ] ||
+	fail "fsck finds more orphans than one: $(cat "$WORK/fsck.out")"
+rm "$C/atrestfs.conf.links/00112233445566778899aabbccddeeff"
+ok "fsck finds a record no link names, and only that one"
 
 # rotate-kek, offline: the records are re-sealed, the links read back.
 before=$(cat "$C"/atrestfs.conf.links/* | cksum)
