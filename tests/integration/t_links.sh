@@ -135,3 +135,21 @@ unmount_vol "$M"
 "$ATR" fsck -k "$C.key" "$C" >"$WORK/fsck.out" 2>&1 </dev/null ||
 	fail "fsck after rotate-kek: $(cat "$WORK/fsck.out")"
 ok "rotate-kek re-seals long targets' records"
+
+# rotate-kek through the mount: the walk re-seals records while the
+# links stay readable, and they read after it and after a remount.
+ST=$WORK/st
+K=(--keyfile "$C.key" --state-dir "$ST")
+mount_with "$C" "$M" "${K[@]}"
+before=$(cat "$C"/atrestfs.conf.links/* | cksum)
+"$ATR" rotate-kek -q "${K[@]}" "$M" </dev/null 2>"$WORK/rot.err" ||
+	fail "rotate-kek $M: $(cat "$WORK/rot.err")"
+[ "$(cat "$C"/atrestfs.conf.links/* | cksum)" != "$before" ] ||
+	fail "rotate-kek through the mount left the records as they were"
+[ "$(readlink "$M/d/a")" = "$t" ] || fail "a long link after rotate-kek through the mount"
+unmount_vol "$M"
+mount_with "$C" "$M" "${K[@]}"
+[ "$(readlink "$M/d/a")" = "$t" ] && [ "$(readlink "$M/d/b")" = "${t//a/b}" ] ||
+	fail "long links after rotate-kek through the mount and a remount"
+unmount_vol "$M"
+ok "rotate-kek through the mount re-seals long targets' records"
