@@ -120,6 +120,17 @@ cp "$WORK/rec0" "$C/atrestfs.conf.links/00112233445566778899aabbccddeeff"
 rm "$C/atrestfs.conf.links/00112233445566778899aabbccddeeff"
 ok "fsck finds a record no link names, and only that one"
 
+# atrestfs path names a long target's record with the link.
+"$ATR" path -k "$C.key" "$C" d/a >"$WORK/path.out" </dev/null ||
+	fail "atrestfs path d/a"
+[ "$(wc -l <"$WORK/path.out")" = 2 ] && rec=$(sed -n 2p "$WORK/path.out") &&
+	[ "$rec" = "atrestfs.conf.links/$(readlink "$C/$(head -1 "$WORK/path.out")" |
+		sed 's/^atrestfs2:\([0-9a-f]*\):.*/\1/')" ] && [ -f "$C/$rec" ] ||
+	fail "atrestfs path of a long link: $(cat "$WORK/path.out")"
+"$ATR" path -k "$C.key" "$C" d/l3000 >"$WORK/path.out" </dev/null &&
+	[ "$(wc -l <"$WORK/path.out")" = 1 ] || fail "atrestfs path of a short link"
+ok "atrestfs path names a long target's record"
+
 # rotate-kek, offline: the records are re-sealed, the links read back.
 before=$(cat "$C"/atrestfs.conf.links/* | cksum)
 "$ATR" rotate-kek -q --keyfile "$C.key" "$C" </dev/null 2>"$WORK/rot.err" ||
