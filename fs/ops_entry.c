@@ -343,14 +343,12 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 		/* The KEK held until the link is made: see write_header(). */
 		err = vollinks_seal(m->root.fd, kek_get(m), link, &sealed);
 		res = err ? 0 : symlinkat(sealed, dir->fd, name);
+		err = err ? err : res ? -errno : 0;
 		kek_put(m);
-		if (!err && res)
-			vollinks_drop(m->root.fd, sealed);
-		else if (!err && strlen(link) > META_LINK_SHORT_MAX)
-			__atomic_store_n(&m->long_links, true, __ATOMIC_RELAXED);
-		free(sealed);
 		if (err)
-			return err;
+			goto out_drop;
+		if (strlen(link) > META_LINK_SHORT_MAX)
+			__atomic_store_n(&m->long_links, true, __ATOMIC_RELAXED);
 	} else if (S_ISREG(mode)) {
 		res = make_file(m, dir, name, mode);
 	} else {
@@ -362,6 +360,11 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 	/* Not by name if it was replaced: that is someone else's. */
 	if (err && err != -EIO)
 		unlinkat(dir->fd, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0);
+out_drop:
+	/* A long target's record goes if its link is not there. */
+	if (err && err != -EIO && sealed)
+		vollinks_drop(m->root.fd, sealed);
+	free(sealed);
 	return err;
 }
 

@@ -64,6 +64,30 @@ for names in plain encrypted; do
 	ok "$names names: targets of 1, 3000, 3001, 4094 and 4095 bytes, none in the backing tree"
 done
 
+# A long link that cannot be made (its name taken in the backing
+# directory behind the kernel's cached "no such entry") leaves no record.
+C=$WORK/c-plain M=$WORK/m-plain
+mount_vol "$C" "$M"
+n=$(records "$C")
+python3 - "$M" "$C" <<'EOF' || fail "a long link whose name is taken"
+import errno, os, sys
+m, c = sys.argv[1], sys.argv[2]
+try:
+    os.lstat(m + "/taken")
+except FileNotFoundError:
+    pass
+open(c + "/taken", "w").close()
+try:
+    os.symlink("z" * 4000, m + "/taken")
+    raise SystemExit("made over a backing file")
+except OSError as e:
+    assert e.errno == errno.EEXIST, e
+EOF
+[ "$(records "$C")" = "$n" ] || fail "a record left by a link not made"
+rm -f "$C/taken"
+unmount_vol "$M"
+ok "a long link not made leaves no record"
+
 # The rest on the encrypted-names volume.
 C=$WORK/c-encrypted M=$WORK/m-encrypted
 mount_vol "$C" "$M"
