@@ -2,8 +2,9 @@
 /*
  * crypto/meta.c - seal xattr values and symlink targets.
  * AAD domains: 'V' || value ID || name for xattrs ('X' || name before
- * value IDs), 'L' for symlinks, 'L' || link ID for a long target's record, disjoint from the extent ('E') and sparse
- * ('S') domains, which use other keys anyway.
+ * value IDs), 'L' for symlinks, 'L' || link ID for a long target's
+ * record; disjoint from the extent ('E') and sparse ('S') domains, which
+ * use other keys anyway.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -201,7 +202,8 @@ int meta_link_long_parse(const char *backing, size_t blen,
 	const char *p = backing + LONG_PREFIX_LEN;
 	uint64_t n;
 
-	if (blen >= PREFIX_LEN && !memcmp(backing, META_LINK_PREFIX, PREFIX_LEN))
+	if (blen >= PREFIX_LEN &&
+	    !memcmp(backing, META_LINK_PREFIX, PREFIX_LEN))
 		return 0;
 	if (blen > META_LINK_LONG_LEN || blen < LONG_PREFIX_LEN + sizeof(hex) ||
 	    memcmp(backing, META_LINK_LONG_PREFIX, LONG_PREFIX_LEN) ||

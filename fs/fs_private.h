@@ -104,7 +104,7 @@ struct atr_inode {
 	 */
 	int *hfds;
 	unsigned int nhfds, hfds_cap;
-	bool vid_ok;			/* ->lock; ops_xattr.c: vid is read */
+	bool vid_ok;			/* ->lock; ops_xattr.c: vid read */
 	uint8_t vid[META_VID_LEN];	/* ->lock; set once while vid_ok */
 };
 

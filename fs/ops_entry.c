@@ -348,7 +348,8 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 		if (err)
 			goto out_drop;
 		if (strlen(link) > META_LINK_SHORT_MAX)
-			__atomic_store_n(&m->long_links, true, __ATOMIC_RELAXED);
+			__atomic_store_n(&m->long_links, true,
+					 __ATOMIC_RELAXED);
 	} else if (S_ISREG(mode)) {
 		res = make_file(m, dir, name, mode);
 	} else {

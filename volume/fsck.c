@@ -400,8 +400,8 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 		if (meta_xattr_open(r->kek, has ? NULL : vid, name, val,
 				    (size_t)n, out))
 			find(r, path, 0, "xattr %s: its value does not "
-			     "authenticate (tampered, copied from another file, "
-			     "or from another volume)", name);
+			     "authenticate (tampered, copied from another "
+			     "file, or from another volume)", name);
 		else if (r->names_key && !hidden_name_ok(r, name, out,
 						(size_t)n - AEAD_OVERHEAD))
 			find(r, path, 0, "xattr %s: the name sealed in its "
@@ -604,11 +604,13 @@ static void find_link_orphans(struct fsck_run *r)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		/* Named as the mount names it: lower-case hex of an ID. */
-		if (!hex_decode(de->d_name, id, sizeof(id)) &&
-		    (hex_encode(id, sizeof(id), hex), !strcmp(hex, de->d_name)) &&
-		    r->nlids &&
-		    bsearch(id, r->lids, r->nlids, sizeof(*r->lids), cmp_lid))
-			continue;
+		if (!hex_decode(de->d_name, id, sizeof(id))) {
+			hex_encode(id, sizeof(id), hex);
+			if (!strcmp(hex, de->d_name) && r->nlids &&
+			    bsearch(id, r->lids, r->nlids, sizeof(*r->lids),
+				    cmp_lid))
+				continue;
+		}
 		snprintf(path, sizeof(path), VOLLINKS_DIR "/%s", de->d_name);
 		find(r, path, 0, "no symbolic link names this record of a long "
 		     "target (left by a crash, or planted): the mount ignores "

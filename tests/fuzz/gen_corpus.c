@@ -177,7 +177,8 @@ static void gen_meta(void)
 			    0x49, 0x44 }, name, val, sizeof(val) - 1,
 			    buf + 1 + sizeof(name)))
 		die("meta_xattr_seal");
-	seed("meta", 4, buf, 1 + sizeof(name) + sizeof(val) - 1 + AEAD_OVERHEAD);
+	seed("meta", 4, buf, 1 + sizeof(name) + sizeof(val) - 1 +
+	     AEAD_OVERHEAD);
 	gen_meta_long();
 }
 
