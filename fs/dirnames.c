@@ -144,12 +144,16 @@ int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 	err = dirid_get(dir, id);
 	if (err)
 		return err;
+	if (ncache_get(dir, bname, out))
+		return 0;
 	if (names_is_long(bname))
 		err = volnames_record(dir->fd, bname, rec, &len);
 	else
 		memcpy(rec, bname, len);
 	if (!err)
 		err = names_decrypt(m->names_key, id, rec, len, out);
+	if (!err)
+		ncache_put(dir, bname, out);
 	if (err)
 		atr_log_inode(LOG_WARNING, dir, "%s%s is not a name of this "
 			      "directory (planted, moved from another one, or "

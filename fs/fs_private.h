@@ -104,6 +104,7 @@ struct atr_inode {
 	 */
 	int *hfds;
 	unsigned int nhfds, hfds_cap;
+	struct ncache *names;		/* ->lock; namecache.c; NULL: none */
 	bool vid_ok;			/* ->lock; ops_xattr.c: vid read */
 	uint8_t vid[META_VID_LEN];	/* ->lock; set once while vid_ok */
 };
@@ -370,6 +371,16 @@ int dname_key(struct atr_mount *m, const struct vol_config *cfg, char *msg,
 void dname_key_wipe(struct atr_mount *m);
 int dname_key_reload(struct atr_mount *m, const struct kek *kek,
 		     const struct vol_config *cfg, char *msg, size_t msglen);
+
+/*
+ * namecache.c: names decrypted in a directory, by backing name.  _get()
+ * and _put() take @dir->lock; _free() is called with it write-held, or
+ * with the inode unreachable.
+ */
+bool ncache_get(struct atr_inode *dir, const char *bname,
+		char out[NAMES_PLAIN_MAX + 1]);
+void ncache_put(struct atr_inode *dir, const char *bname, const char *plain);
+void ncache_free(struct atr_inode *dir);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
