@@ -85,7 +85,7 @@ static int handle_start(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai,
 	if (!err && trunc) {
 		err = fio_truncate(m, ai, fd, 0);
 		if (err)
-			key_unref(ai);
+			key_unref(m, ai);
 	}
 	pthread_rwlock_unlock(&ai->lock);
 	return err;
@@ -300,7 +300,7 @@ void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* The last handle: another's writeback may still fill a gap. */
 	if (ai->nkeyref == 1 && ai->fk)	/* locked: settled by the lock */
 		fio_settle_late(m, ai, (int)fi->fh);
-	key_unref(ai);
+	key_unref(m, ai);
 	pthread_rwlock_unlock(&ai->lock);
 	close((int)fi->fh);
 	fuse_reply_err(req, 0);
