@@ -35,6 +35,14 @@
 
 #define ENDCOPY_DIR	"ends"
 
+static void unlink_id(struct atr_mount *m, const uint8_t id[FILE_ID_LEN])
+{
+	char name[2 * FILE_ID_LEN + 1];
+
+	hex_encode(id, FILE_ID_LEN, name);
+	unlinkat(m->ends_fd, name, 0);
+}
+
 /* The IDs a crash left entries for; another name there is not ours. */
 static int load_ids(struct atr_mount *m)
 {
@@ -125,6 +133,13 @@ void endcopy_lookup(struct atr_mount *m, struct atr_inode *ai,
 		/* A key loaded already was loaded, and recovered, at an open. */
 		if (!key_ref(m, ai, fd))
 			key_unref(m, ai);
+		/*
+		 * Used or not (a clean record, a refused file), it is done
+		 * with: left, it would cost every later mount a header read
+		 * per lookup.
+		 */
+		if (!ai->end_open)
+			unlink_id(m, h.file_id);
 		pthread_rwlock_unlock(&ai->lock);
 		fstat(fd, st);
 	}
@@ -133,24 +148,17 @@ void endcopy_lookup(struct atr_mount *m, struct atr_inode *ai,
 
 void endcopy_drop(struct atr_mount *m, struct atr_inode *ai)
 {
-	char name[2 * FILE_ID_LEN + 1];
-
 	if (!ai->end_open)
 		return;
 	close(ai->end_fd);
 	ai->end_open = false;
-	hex_encode(ai->end_id, FILE_ID_LEN, name);
-	unlinkat(m->ends_fd, name, 0);
+	unlink_id(m, ai->end_id);
 }
 
 void endcopy_forget(struct atr_mount *m, struct atr_inode *ai)
 {
-	char name[2 * FILE_ID_LEN + 1];
-
-	if (m->ends_fd < 0 || !ai->fk)
-		return;
-	hex_encode(ai->fk->file_id, FILE_ID_LEN, name);
-	unlinkat(m->ends_fd, name, 0);
+	if (m->ends_fd >= 0 && ai->fk)
+		unlink_id(m, ai->fk->file_id);
 }
 
 /* The entry of the file's current ID, opened (made) once per key. */
