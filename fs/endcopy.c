@@ -10,11 +10,14 @@
  * one pwritev that overwrites the last.  A daemon killed anywhere in the
  * write leaves either an entry that does not authenticate (the file was
  * not touched yet) or one that puts the file back as it was before the
- * write: rollback.c's recover_copy() does that at the next open, when the
- * version record is still dirty with the entry's counter.  The entry
- * needs no fsync for that: kill -9 ends the process, not the page cache.
- * An entry is dropped with the key that wrote it (the last close), since
- * a file nobody writes has no write to be torn.
+ * write: rollback.c's recover_copy() does that when the key is next
+ * loaded with the version record still dirty under the entry's counter,
+ * which the next mount does at the file's first lookup (endcopy_lookup()),
+ * before the kernel learns its size.  The entry needs no fsync for that:
+ * kill -9 ends the process, not the page cache.  An entry is dropped with
+ * the key that wrote it (the last close), since a file nobody writes has
+ * no write to be torn.  Locking: the end_* fields are ai->lock's;
+ * m->ends_lock is innermost.
  * Why and what holds after a power loss: docs/design.md §8.
  */
 #include <dirent.h>
