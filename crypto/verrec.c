@@ -109,6 +109,49 @@ int verrec_open(const struct file_key *fk, const void *rec, size_t len,
 	return ver_ok(v) ? 0 : -EBADMSG;
 }
 
+static void end_aad(const struct file_key *fk, uint8_t aad[VER_AAD_LEN])
+{
+	aad[0] = 'E';	/* no version record passes for one of these */
+	memcpy(aad + 1, fk->file_id, FILE_ID_LEN);
+}
+
+int verrec_end_seal(struct aead_ctx *ac, const struct file_key *fk,
+		    const struct verrec_end *e, uint8_t rec[VERREC_END_LEN])
+{
+	uint8_t aad[VER_AAD_LEN], pt[VERREC_END_PLAIN_LEN];
+	int err;
+
+	if (e->counter == 0)
+		return -EINVAL;
+	put_le64(pt, e->counter);
+	put_le64(pt + 8, e->backing_size);
+	put_le64(pt + 16, e->index);
+	memcpy(pt + 24, e->tag, AEAD_TAG_LEN);
+	end_aad(fk, aad);
+	err = aead_box_seal_ctx(ac, fk->dek, aad, sizeof(aad), pt, sizeof(pt),
+				rec);
+	OPENSSL_cleanse(pt, sizeof(pt));
+	return err;
+}
+
+int verrec_end_open(const struct file_key *fk,
+		    const uint8_t rec[VERREC_END_LEN], struct verrec_end *e)
+{
+	uint8_t aad[VER_AAD_LEN], pt[VERREC_END_PLAIN_LEN];
+	int err;
+
+	end_aad(fk, aad);
+	err = aead_box_open(fk->dek, aad, sizeof(aad), rec, VERREC_END_LEN, pt);
+	if (err)
+		return err;
+	e->counter = get_le64(pt);
+	e->backing_size = get_le64(pt + 8);
+	e->index = get_le64(pt + 16);
+	memcpy(e->tag, pt + 24, AEAD_TAG_LEN);
+	OPENSSL_cleanse(pt, sizeof(pt));
+	return e->counter ? 0 : -EBADMSG;
+}
+
 int verrec_state_key(const struct kek *kek, const uint8_t uuid[VOL_UUID_LEN],
 		     uint8_t key[VERREC_STATE_KEY_LEN])
 {

@@ -88,6 +88,32 @@ int verrec_state_open(const uint8_t key[VERREC_STATE_KEY_LEN],
 		      uint8_t id[FILE_ID_LEN], uint64_t *counter);
 
 /*
+ * End copy record (docs/format.md 6.4), the head of a file's entry in the
+ * state directory's ends/ (fs/endcopy.c), followed there by the sealed
+ * bytes of one extent as they were before a write rewrote it in place:
+ *	box(DEK, aad = 'E' || file_id, plaintext of VERREC_END_PLAIN_LEN)
+ *	plaintext: le64 counter || le64 backing size || le64 index || tag(16)
+ * @counter is that of the file's dirty version record at the write, the
+ * backing size the file's before it, @tag the GCM tag of the copied
+ * extent, which binds its bytes to this record.
+ */
+#define VERREC_END_PLAIN_LEN	(8 + 8 + 8 + AEAD_TAG_LEN)
+#define VERREC_END_LEN		(VERREC_END_PLAIN_LEN + AEAD_OVERHEAD)
+
+struct verrec_end {
+	uint64_t counter;		/* the dirty record's, at least 1 */
+	uint64_t backing_size;		/* before the write */
+	uint64_t index;			/* the extent copied */
+	uint8_t tag[AEAD_TAG_LEN];	/* of the copied extent */
+};
+
+int verrec_end_seal(struct aead_ctx *ac, const struct file_key *fk,
+		    const struct verrec_end *e, uint8_t rec[VERREC_END_LEN]);
+/* -EBADMSG if @rec is not a record of this file that authenticates. */
+int verrec_end_open(const struct file_key *fk,
+		    const uint8_t rec[VERREC_END_LEN], struct verrec_end *e);
+
+/*
  * A file ID that a run of atrestfs rekey --all has made, in this
  * machine's record of the run (docs/format.md 12):
  *	file_id(16) || first 16 bytes of HMAC(state_mac_key,

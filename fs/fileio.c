@@ -548,6 +548,13 @@ static int write_span(struct atr_mount *m, struct fio_tls *t,
 	if (err)
 		return err;
 	/*
+	 * The old last extent is rewritten in place below (retired, or
+	 * grown): its sealed bytes go to the state directory first, where
+	 * no tear of this write can reach them.
+	 */
+	if (fsize && j.last >= oldlast)
+		endcopy_save(m, t, ai, fd, o.dend, oldlast);
+	/*
 	 * Past dend, in file order: the tail of a retired last extent grown
 	 * to full size, then the span as it is sealed (write_drain).
 	 */
@@ -646,6 +653,7 @@ static int truncate_cut(struct atr_mount *m, struct atr_inode *ai, int fd,
 		struct fio_out o = { .ai = ai, .fd = fd,
 				     .dend = extent_backing_size(esz, fsize) };
 
+		endcopy_save(m, t, ai, fd, o.dend, last);
 		err = fio_out_end(&o, fio_out_below(&o, t->edge[1], ilen + OVH,
 						    extent_disk_off(esz, last),
 						    true));

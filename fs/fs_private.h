@@ -87,6 +87,14 @@ struct atr_inode {
 					   first change writes no record */
 	bool ver_tag_ok;		/* ->lock; ver_tag is the file's */
 	uint8_t ver_tag[AEAD_TAG_LEN];	/* ->lock; of its last extent */
+	/*
+	 * endcopy.c, all ->lock: end_fd is open on the entry of file ID
+	 * end_id while end_open; a failure to keep a copy was logged.
+	 */
+	bool end_open;
+	int end_fd;
+	uint8_t end_id[FILE_ID_LEN];
+	bool end_logged;
 	bool id_held;			/* mnt->fileids_lock; fileids.c */
 	uint8_t file_id[FILE_ID_LEN];	/* mnt->fileids_lock, while id_held */
 	struct atr_inode *id_next;	/* mnt->fileids_lock */
@@ -167,6 +175,16 @@ struct atr_mount {
 	struct audit *audit;		/* audit.c; NULL: no audit log; immutable */
 	struct vol_options *opt;	/* verified optional settings; NULL: none */
 	struct fstate *fstate;		/* filestate.c; NULL: no state directory */
+	int ends_fd;			/* endcopy.c: the state directory's
+					   ends/, or -1; set before serving */
+	/*
+	 * endcopy.c: the file IDs whose entries a crash left in ends/,
+	 * found at mount, each taken at its file's first lookup.
+	 * ->ends_lock; ends_n also read atomically without it.
+	 */
+	pthread_mutex_t ends_lock;
+	uint8_t (*ends_ids)[FILE_ID_LEN];
+	size_t ends_n;
 	struct runtime *run;		/* runtime.c; NULL: no runtime record */
 	uint8_t uuid[VOL_UUID_LEN];	/* the volume's; atr_mount_configure() */
 	struct atr_inode root;		/* never freed through the table */
@@ -628,13 +646,13 @@ static inline const struct kek *kek_tryget(struct atr_mount *m)
  * is audited: dek_unwrap for the one that loads it, dek_use for others.
  */
 int key_ref(struct atr_mount *m, struct atr_inode *ai, int fd);
-void key_unref(struct atr_inode *ai);
+void key_unref(struct atr_mount *m, struct atr_inode *ai);
 /*
  * Lock: drop @ai's key as its last close would (after fio_settle_late()),
  * its open handles kept; unlock: key_reload() loads it again for them.
  * Both with ai->lock write-held; key_reload() 0 or -errno (logged).
  */
-void key_wipe(struct atr_inode *ai);
+void key_wipe(struct atr_mount *m, struct atr_inode *ai);
 int key_reload(struct atr_mount *m, struct atr_inode *ai);
 /*
  * Write a new header on a just-created empty file; *fk receives its key,
@@ -691,6 +709,47 @@ bool worder_wait(struct atr_mount *m, struct atr_inode *ai,
 		 const struct worder *w, uint64_t eof);
 void worder_leave(struct atr_mount *m, struct atr_inode *ai,
 		  struct worder *w);
+
+/*
+ * endcopy.c: a copy of a file's last extent in the state directory, kept
+ * before a write rewrites it in place, for rollback_load() to put back
+ * what a daemon killed mid-write tore (design.md §8).  All but the first
+ * three with ai->lock write-held.  endcopy_dir_open(): at mount, ends/ in
+ * the state directory @statefd, made if need be, into m->ends_fd, and the
+ * entries it holds; 0 or -errno.  endcopy_free(): at atr_mount_free().
+ */
+struct fio_tls;
+struct verrec_end;
+int endcopy_dir_open(struct atr_mount *m, int statefd);
+void endcopy_free(struct atr_mount *m);
+/*
+ * At the lookup of @ai, a new inode of stat @st: if a crash left an entry
+ * for its file, load its key, which puts its end back (rollback_load()),
+ * and @st is stat again, so that the kernel learns the size it has then:
+ * with the writeback cache it never takes a size from the daemon again.
+ */
+void endcopy_lookup(struct atr_mount *m, struct atr_inode *ai,
+		    struct stat *st);
+/*
+ * Before extent @idx of @fd, whose backing size is @dend, is rewritten in
+ * place: its sealed bytes as they are now, under the file's dirty
+ * version counter.  A failure is logged once per inode, and the write
+ * goes on without the copy.  Uses t->plain.
+ */
+void endcopy_save(struct atr_mount *m, struct fio_tls *t, struct atr_inode *ai,
+		  int fd, uint64_t dend, uint64_t idx);
+/*
+ * The entry of the file's current ID: its record into @e and the copy
+ * into @copy (extent_disk_size bytes), *@len bytes of it.  0, -ENOENT (or
+ * another -errno) for none, -EBADMSG for one that does not authenticate
+ * or is torn.
+ */
+int endcopy_load(struct atr_mount *m, struct atr_inode *ai,
+		 struct verrec_end *e, uint8_t *copy, size_t *len);
+/* Remove the entry of the file's current ID (recovered, or stale). */
+void endcopy_forget(struct atr_mount *m, struct atr_inode *ai);
+/* The key that kept copies goes: close and remove its entry. */
+void endcopy_drop(struct atr_mount *m, struct atr_inode *ai);
 
 /*
  * tls.c: the data path's per-thread state.  fio_tls_get() returns this

@@ -142,6 +142,7 @@ void itable_move(struct atr_mount *m, struct atr_inode *ai,
 static void inode_free(struct atr_mount *m, struct atr_inode *ai)
 {
 	fileid_release(m, ai);
+	endcopy_drop(m, ai);
 	/* Every open was released before the kernel forgot the inode. */
 	if (ai->fk)
 		file_key_free(ai->fk);

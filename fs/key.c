@@ -332,8 +332,9 @@ void key_attach(struct atr_mount *m, struct atr_inode *ai,
 }
 
 /* What a loaded key brought: the state of a file nobody has open. */
-static void key_drop(struct atr_inode *ai)
+static void key_drop(struct atr_mount *m, struct atr_inode *ai)
 {
+	endcopy_drop(m, ai);	/* no write of this key is left to tear */
 	file_key_free(ai->fk);
 	ai->fk = NULL;
 	ai->sparse = false;
@@ -345,16 +346,16 @@ static void key_drop(struct atr_inode *ai)
 	key_users_clear(ai);
 }
 
-void key_unref(struct atr_inode *ai)
+void key_unref(struct atr_mount *m, struct atr_inode *ai)
 {
 	if (--ai->nkeyref)
 		return;
-	key_drop(ai);
+	key_drop(m, ai);
 }
 
-void key_wipe(struct atr_inode *ai)
+void key_wipe(struct atr_mount *m, struct atr_inode *ai)
 {
-	key_drop(ai);
+	key_drop(m, ai);
 }
 
 /*

@@ -127,6 +127,8 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	m->root.fd = root_fd;
 	m->long_links = !faccessat(root_fd, VOLLINKS_DIR, F_OK,
 				   AT_SYMLINK_NOFOLLOW);
+	m->ends_fd = -1;
+	pthread_mutex_init(&m->ends_lock, NULL);
 	m->root.ino = st.st_ino;
 	m->root.dev = st.st_dev;
 	m->root.type = S_IFDIR;
@@ -160,8 +162,17 @@ int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
 int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
 		    char *msg, size_t msglen)
 {
-	return fstate_open(dirfd, dirpath, m->kek, m->uuid, &m->fstate, msg,
-			   msglen);
+	int err = fstate_open(dirfd, dirpath, m->kek, m->uuid, &m->fstate, msg,
+			     msglen);
+
+	/* No copies of ends without it: a torn end then reads as EIO. */
+	int eerr;
+
+	if (err >= 0 && (eerr = endcopy_dir_open(m, dirfd)))
+		atr_log(LOG_WARNING, "%s/ends cannot be made or read (%s): a "
+			"daemon killed during a write may leave a file's last "
+			"extent torn", dirpath, strerror(-eerr));
+	return err;
 }
 
 int atr_mount_runtime(struct atr_mount *m, int dirfd, const char *dirpath,
@@ -243,6 +254,7 @@ void atr_mount_free(struct atr_mount *m)
 	if (m->names_key)
 		secmem_free(m->names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
 	fstate_free(m->fstate);
+	endcopy_free(m);
 	runtime_free(m->run);
 	audit_close(m->audit);
 	free(m->opt);

@@ -66,6 +66,7 @@ int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 	ai = itable_get(m, fd, &e->attr);
 	if (!ai)
 		return -ENOMEM;
+	endcopy_lookup(m, ai, &e->attr);
 	attr_fix(m, ai, &e->attr);
 	e->ino = (fuse_ino_t)(uintptr_t)ai;
 	return 0;
@@ -165,7 +166,7 @@ static int set_size(struct atr_mount *m, struct atr_inode *ai,
 		/* No handle is left to settle it: truncate(2) by name. */
 		if (ai->nkeyref == 1)
 			fio_settle_late(m, ai, fd);
-		key_unref(ai);
+		key_unref(m, ai);
 	}
 	pthread_rwlock_unlock(&ai->lock);
 	if (!fi)

@@ -95,7 +95,7 @@ static int handle_start(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai,
 	if (!err)
 		err = rekeyd_handle_add(ai, fd);
 	if (err && held)
-		key_unref(ai);
+		key_unref(m, ai);
 	pthread_rwlock_unlock(&ai->lock);
 	return err;
 }
@@ -309,7 +309,7 @@ void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* The last handle: another's writeback may still fill a gap. */
 	if (ai->nkeyref == 1 && ai->fk)	/* locked: settled by the lock */
 		fio_settle_late(m, ai, (int)fi->fh);
-	key_unref(ai);
+	key_unref(m, ai);
 	/* Under the lock: a rekey must never move a number reused since. */
 	rekeyd_handle_del(ai, (int)fi->fh);
 	close((int)fi->fh);

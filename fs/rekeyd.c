@@ -175,7 +175,7 @@ static void cb_swapped(void *ctx, void *cookie, int newfd)
 		err = replace_fd(newfd, ai->hfds[i]);
 	/* The old DEK goes now, whatever happens next. */
 	if (ai->fk)
-		key_wipe(ai);
+		key_wipe(m, ai);
 	fileid_release(m, ai);
 	d->swapped = true;
 	if (err) {

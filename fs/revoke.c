@@ -118,7 +118,7 @@ static void wipe_inode(struct atr_mount *m, struct atr_inode *ai, void *arg)
 	pthread_rwlock_wrlock(&ai->lock);
 	if (ai->fk) {
 		fio_settle_late(m, ai, -1);
-		key_wipe(ai);
+		key_wipe(m, ai);
 	}
 	ncache_free(ai);	/* plaintext names leave with the keys */
 	pthread_rwlock_unlock(&ai->lock);

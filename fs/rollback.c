@@ -136,6 +136,23 @@ static int load_record(struct atr_inode *ai, int fd, struct verrec *v)
 	return 0;
 }
 
+/* Does extent @idx, @dlen sealed bytes on disk, open (@last: as last)? */
+static bool ext_opens(struct atr_mount *m, struct atr_inode *ai, int fd,
+		      uint64_t idx, bool last, size_t dlen)
+{
+	/* secmem: the second half holds file data in the clear. */
+	uint8_t *buf = secmem_alloc(2 * dlen);
+	bool ok = false;
+
+	if (buf && pread_quiet(fd, buf, dlen,
+			       extent_disk_off(m->extent_size, idx)) ==
+		   (ssize_t)dlen)
+		ok = !extent_open(ai->fk, idx, last, buf, dlen, buf + dlen);
+	if (buf)
+		secmem_free(buf, 2 * dlen);
+	return ok;
+}
+
 /*
  * Does the last extent of a file of @size plaintext bytes authenticate,
  * as last?  Then it is one this file once had.
@@ -145,15 +162,9 @@ static bool end_authentic(struct atr_mount *m, struct atr_inode *ai, int fd,
 {
 	uint32_t esz = m->extent_size;
 	uint64_t idx = span_last(esz, size);
-	size_t dlen = (size_t)span_ext_len(esz, size, idx) + EXTENT_OVERHEAD;
-	uint8_t *buf = malloc(2 * dlen);
-	bool ok = false;
 
-	if (buf && pread_quiet(fd, buf, dlen, extent_disk_off(esz, idx)) ==
-		   (ssize_t)dlen)
-		ok = !extent_open(ai->fk, idx, true, buf, dlen, buf + dlen);
-	free(buf);
-	return ok;
+	return ext_opens(m, ai, fd, idx, true,
+			 (size_t)span_ext_len(esz, size, idx) + EXTENT_OVERHEAD);
 }
 
 /*
@@ -238,6 +249,91 @@ out:
 	secmem_free(disk, 2 * dsz);
 }
 
+/*
+ * Is a file of @bsize backing bytes whole at its end: its last extent
+ * opens as last and extent @idx, if before it, as a full one?  Then the
+ * write or truncate that kept a copy of @idx got through.
+ */
+static bool end_whole(struct atr_mount *m, struct atr_inode *ai, int fd,
+		      uint64_t bsize, uint64_t idx)
+{
+	uint32_t esz = m->extent_size;
+	uint64_t size;
+
+	if (extent_plain_size(esz, bsize, &size))
+		return false;
+	if (size == 0)
+		return true;
+	if (!end_authentic(m, ai, fd, size))
+		return false;
+	return idx >= span_last(esz, size) ||
+	       ext_opens(m, ai, fd, idx, false, extent_disk_size(esz));
+}
+
+/*
+ * After a crash (a dirty record of @counter): a write or truncate that
+ * was to rewrite an extent in place kept its sealed bytes and the backing
+ * size first (endcopy.c).  A daemon killed after that may have left the
+ * file grown by part of the write, that extent half rewritten (torn
+ * between pages, fsync'd bytes included) or rewritten with the extents
+ * past it missing.  Unless the file is whole at its end, the extent goes
+ * back and the file is cut back to its size before: the state its last
+ * fsync left, or a later one.  ai->lock write-held.
+ */
+static void recover_copy(struct atr_mount *m, struct atr_inode *ai, int fd,
+			 uint64_t counter)
+{
+	uint32_t esz = m->extent_size;
+	uint64_t dsz = extent_disk_size(esz), size;
+	/* secmem: the second half holds file data in the clear. */
+	uint8_t *buf = secmem_alloc(2 * dsz);
+	struct verrec_end e;
+	struct stat st;
+	size_t len;
+	int wfd = -1, err;
+
+	if (!buf)
+		return;
+	err = endcopy_load(m, ai, &e, buf, &len);
+	if (err == -EBADMSG)
+		goto out_forget;	/* torn before the file changed */
+	if (err)
+		goto out;
+	/*
+	 * Of an earlier version (the file settled since), of a file since
+	 * cut below it, or not needed: the file is as the write left it.
+	 */
+	if (e.counter != counter || fstat(fd, &st) ||
+	    (uint64_t)st.st_size < e.backing_size ||
+	    extent_plain_size(esz, e.backing_size, &size) ||
+	    extent_open(ai->fk, e.index, e.index == span_last(esz, size), buf,
+			len, buf + dsz) ||
+	    end_whole(m, ai, fd, (uint64_t)st.st_size, e.index))
+		goto out_forget;
+	wfd = attr_reopen(ai, O_WRONLY);
+	if (wfd < 0 || pwrite(wfd, buf, len, (off_t)(e.index * dsz)) !=
+		       (ssize_t)len || ftruncate(wfd, (off_t)e.backing_size)) {
+		/* The copy stays for the next open to try again. */
+		atr_log_inode(LOG_ERR, ai, "its torn end cannot be put back "
+			      "from the copy in the state directory (%s)",
+			      strerror(wfd < 0 ? -wfd : errno));
+		goto out;
+	}
+	ai->size = size;
+	ai->size_known = true;
+	atr_log_inode(LOG_NOTICE, ai, "its end (extent %llu) put back from "
+		      "the copy in the state directory, and the file cut back "
+		      "to %llu bytes: a write the daemon's stop cut short had "
+		      "torn it", (unsigned long long)e.index,
+		      (unsigned long long)size);
+out_forget:
+	endcopy_forget(m, ai);
+out:
+	if (wfd >= 0)
+		close(wfd);
+	secmem_free(buf, 2 * dsz);
+}
+
 void rollback_reset(struct atr_inode *ai)
 {
 	ai->hdr_ver = false;
@@ -306,7 +402,13 @@ int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 	ai->ver_changed = v.flags & VERREC_F_DIRTY;
 	if (ai->ver_changed) {
 		ai->ver++;
+		/*
+		 * An old last extent left whole but sealed as last, with the
+		 * write's extents whole after it, keeps the write; anything
+		 * else that is not whole goes back to the copy.
+		 */
 		recover_end(m, ai, fd);
+		recover_copy(m, ai, fd, v.counter);
 	}
 	return 0;
 }

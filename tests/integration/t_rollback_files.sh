@@ -23,10 +23,11 @@ lines() {
 }
 
 # The log must say nothing about any file: no EIO was due.
-# (A crash's recovery notice is no alarm: see recover_end() in fs/rollback.c.)
+# (A crash's recovery notice is no alarm: see recover_copy() and
+# recover_end() in fs/rollback.c.)
 no_alarm() {
 	if grep -E "$C/|rolled back|version record|fails authentication" "$M.log" |
-		grep -v "re-sealed: a write the daemon's stop cut short"; then
+		grep -v ": a write the daemon's stop cut short"; then
 		fail "$1: a false alarm in the log"
 	fi
 }

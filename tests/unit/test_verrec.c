@@ -383,6 +383,66 @@ static void test_older(void **state)
 	assert_true(verrec_older(&dirty, 4));
 }
 
+/*
+ * The end copy record (format.md 6.4): its layout, every bit flipped, a
+ * version record or another file's end record refused, counter 0 refused.
+ */
+static void test_end(void **state)
+{
+	struct file_key *fk = fk_new(), *other = fk_new();
+	struct aead_ctx *ac = aead_ctx_new();
+	const struct verrec_end e = { .counter = 0x0102030405060708ull,
+				      .backing_size = 0x1112131415161718ull,
+				      .index = 0x2122232425262728ull,
+				      .tag = { 0xa0, 0xa1, 0xa2, 0xa3, 0xa4,
+					       0xa5, 0xa6, 0xa7, 0xa8, 0xa9,
+					       0xaa, 0xab, 0xac, 0xad, 0xae,
+					       0xaf } };
+	static const uint8_t want[VERREC_END_PLAIN_LEN] = {
+		0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,
+		0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11,
+		0x28, 0x27, 0x26, 0x25, 0x24, 0x23, 0x22, 0x21,
+		0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+		0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+	};
+	uint8_t rec[VERREC_END_LEN], pt[VERREC_END_PLAIN_LEN];
+	uint8_t aad[1 + FILE_ID_LEN], vrec[VERREC_LEN];
+	struct verrec_end got, zero = e;
+	size_t bit;
+
+	(void)state;
+	assert_non_null(ac);
+	assert_int_equal(VERREC_END_LEN, 68);
+	assert_int_equal(verrec_end_seal(ac, fk, &e, rec), 0);
+	aad[0] = 'E';
+	memcpy(aad + 1, fk->file_id, FILE_ID_LEN);
+	assert_int_equal(aead_box_open(fk->dek, aad, sizeof(aad), rec,
+				       sizeof(rec), pt), 0);
+	assert_memory_equal(pt, want, sizeof(want));
+	assert_int_equal(verrec_end_open(fk, rec, &got), 0);
+	assert_int_equal(got.counter, e.counter);
+	assert_int_equal(got.backing_size, e.backing_size);
+	assert_int_equal(got.index, e.index);
+	assert_memory_equal(got.tag, e.tag, AEAD_TAG_LEN);
+	for (bit = 0; bit < 8 * sizeof(rec); bit++) {
+		rec[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		assert_int_equal(verrec_end_open(fk, rec, &got), -EBADMSG);
+		rec[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	assert_int_equal(verrec_end_open(other, rec, &got), -EBADMSG);
+	/* A version record's box (aad 'V') never opens as one of these. */
+	assert_int_equal(verrec_seal(fk, &clean, vrec), 0);
+	memset(rec, 0, sizeof(rec));
+	memcpy(rec, vrec, sizeof(vrec) < sizeof(rec) ? sizeof(vrec) :
+	       sizeof(rec));
+	assert_int_equal(verrec_end_open(fk, rec, &got), -EBADMSG);
+	zero.counter = 0;
+	assert_int_equal(verrec_end_seal(ac, fk, &zero, rec), -EINVAL);
+	aead_ctx_free(ac);
+	file_key_free(other);
+	file_key_free(fk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_state_flip_and_key),
 		cmocka_unit_test(test_done),
 		cmocka_unit_test(test_older),
+		cmocka_unit_test(test_end),
 	};
 
 	return cmocka_run_group_tests_name("verrec: version and state records",
