@@ -198,8 +198,8 @@ static inline bool revoke_locked(const struct atr_mount *m)
 /* log.c */
 void atr_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Name a backing inode for a log line: its path via /proc/self/fd. */
-void atr_inode_path(const struct atr_inode *ai, char *buf, size_t len);
-void atr_log_inode(int prio, const struct atr_inode *ai, const char *fmt, ...)
+void atr_inode_path(struct atr_inode *ai, char *buf, size_t len);
+void atr_log_inode(int prio, struct atr_inode *ai, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
@@ -362,6 +362,30 @@ void itable_clear(struct atr_mount *m);
 void itable_each(struct atr_mount *m,
 		 void (*fn)(struct atr_mount *, struct atr_inode *, void *),
 		 void *arg);
+
+/*
+ * inofd.c: the inode's O_PATH|O_NOFOLLOW fd for one backing operation, or
+ * -errno (-ENOENT, logged once, if the backing file is gone).  Give it
+ * back with ino_fd_put() once the fd, or a /proc/self/fd name of it, is
+ * no longer used.
+ */
+int ino_fd_get(struct atr_inode *ai);
+/* Keeps errno: it may be the answer of the call the fd was lent to. */
+void ino_fd_put(struct atr_inode *ai);
+/* Has the backing file no link left (or is it gone altogether)? */
+bool ino_fd_gone(struct atr_inode *ai);
+/* openat(2) and friends relative to directory @dir: -1 and errno. */
+int ino_openat(struct atr_inode *dir, const char *name, int flags,
+	       mode_t mode);
+int ino_unlinkat(struct atr_inode *dir, const char *name, int flags);
+int ino_fstatat(struct atr_inode *dir, const char *name, struct stat *st,
+		int flags);
+int ino_symlinkat(const char *target, struct atr_inode *dir,
+		  const char *name);
+int ino_mknodat(struct atr_inode *dir, const char *name, mode_t mode,
+		dev_t rdev);
+/* A duplicate of @ai's fd that outlives the request, or -1. */
+int ino_fd_dup(struct atr_inode *ai);
 
 /*
  * fileids.c: the file ID each inode's header carries, one inode per ID.
@@ -805,13 +829,16 @@ int fio_gap_close(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi);
 
 /* attr.c */
 /* Backing stat to what the user sees: plaintext sizes of files and links. */
-void attr_fix(const struct atr_mount *m, const struct atr_inode *ai,
+void attr_fix(const struct atr_mount *m, struct atr_inode *ai,
 	      struct stat *st);
 int attr_get(struct atr_mount *m, struct atr_inode *ai, struct stat *st);
-/* "/proc/self/fd/N" for syscalls that do not take an O_PATH fd. */
-void attr_procname(const struct atr_inode *ai, char buf[64]);
+/*
+ * "/proc/self/fd/N" for syscalls that do not take an O_PATH fd: the fd
+ * (ino_fd_put() it after the last use of @buf) or -errno.
+ */
+int attr_procname(struct atr_inode *ai, char buf[64]);
 /* Open the backing inode for I/O with @flags: fd or -errno. */
-int attr_reopen(const struct atr_inode *ai, int flags);
+int attr_reopen(struct atr_inode *ai, int flags);
 /* The same for the inode an O_PATH fd @pfd holds. */
 int attr_reopen_fd(int pfd, int flags);
 

@@ -107,7 +107,7 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	char proc[64], bname[XATTR_NAME_MAX + 1];
 	uint8_t *box, *plain = NULL;
 	ssize_t n;
-	int err;
+	int err, pfd;
 
 	if (reserved(name) || ai->type == S_IFLNK) {
 		fuse_reply_err(req, EPERM);
@@ -128,13 +128,17 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		err = meta_xattr_seal(kek_get(m), bname, plain, (size_t)n, box);
 		kek_put(m);
 	}
-	attr_procname(ai, proc);
+	pfd = err ? -1 : attr_procname(ai, proc);
+	if (pfd < 0 && !err)
+		err = pfd;
 	/* ->lock: an online rotation re-seals values under it (ctl.c). */
 	pthread_rwlock_wrlock(&ai->lock);
 	if (!err && setxattr(proc, bname, box, (size_t)n + AEAD_OVERHEAD,
 			     flags))
 		err = -errno;
 	pthread_rwlock_unlock(&ai->lock);
+	if (pfd >= 0)
+		ino_fd_put(ai);
 out:
 	free(box);
 	free(plain);
@@ -160,14 +164,16 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, atr_errno(err));
 		return;
 	}
-	attr_procname(ai, proc);
+	err = attr_procname(ai, proc);
+	if (err < 0) {
+		fuse_reply_err(req, -err);
+		return;
+	}
 	box = malloc(XATTR_MAX);
 	val = malloc(XATTR_MAX);
-	err = -ENOMEM;
-	if (!box || !val)
-		goto out_reply;
-	n = getxattr(proc, bname, box, XATTR_MAX);
-	err = -errno;
+	n = box && val ? getxattr(proc, bname, box, XATTR_MAX) : -1;
+	err = box && val ? -errno : -ENOMEM;
+	ino_fd_put(ai);
 	if (n < 0)
 		goto out_reply;
 	err = meta_xattr_open(kek_get(m), bname, box, (size_t)n, val);
@@ -259,10 +265,15 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char proc[64], *names = NULL, *p, *hidden = NULL;
 	size_t len = 0, name_len;
 	ssize_t n;
+	int pfd = -1;
 
 	if (ai->type == S_IFLNK)
 		goto out_reply;
-	attr_procname(ai, proc);
+	pfd = attr_procname(ai, proc);
+	if (pfd < 0) {
+		fuse_reply_err(req, -pfd);
+		return;
+	}
 	/*
 	 * One call into a buffer of the largest list Linux makes: asking for
 	 * the size first raced with anyone changing the backing file's
@@ -271,7 +282,7 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	names = malloc(XATTR_LIST_MAX + 1);
 	if (!names) {
 		fuse_reply_err(req, ENOMEM);
-		return;
+		goto out_free;
 	}
 	n = listxattr(proc, names, XATTR_LIST_MAX);
 	if (n < 0) {
@@ -309,6 +320,8 @@ out_reply:
 	else
 		fuse_reply_buf(req, names, len);
 out_free:
+	if (pfd >= 0)
+		ino_fd_put(ai);
 	free(names);
 }
 
@@ -328,9 +341,12 @@ void atr_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		fuse_reply_err(req, atr_errno(err));
 		return;
 	}
-	attr_procname(ai, proc);
+	err = attr_procname(ai, proc);
+	if (err < 0)
+		return (void)fuse_reply_err(req, -err);
 	pthread_rwlock_wrlock(&ai->lock);
 	err = removexattr(proc, bname) ? errno : 0;
 	pthread_rwlock_unlock(&ai->lock);
+	ino_fd_put(ai);
 	fuse_reply_err(req, err);
 }
