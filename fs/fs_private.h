@@ -42,7 +42,18 @@ struct atr_inode {
 	ino_t ino;			/* immutable */
 	dev_t dev;			/* immutable */
 	mode_t type;			/* S_IFMT bits; immutable */
-	int fd;				/* O_PATH|O_NOFOLLOW; immutable */
+	struct atr_mount *mnt;		/* immutable */
+	/*
+	 * inofd.c: O_PATH|O_NOFOLLOW.  Without a handle (->fh NULL), open
+	 * and immutable for the inode's life; with one, mnt->fd_lock, -1
+	 * while closed, and reached only through ino_fd_get/ino_fd_put.
+	 */
+	int fd;
+	struct file_handle *fh;		/* immutable; NULL: no handle */
+	unsigned int fd_users;		/* mnt->fd_lock; ino_fd_get()s out */
+	struct atr_inode *lru_prev;	/* mnt->fd_lock; in the LRU while */
+	struct atr_inode *lru_next;	/* ->fd is open and unused */
+	bool stale_logged;		/* atomic; a stale handle was logged */
 	pthread_rwlock_t lock;
 	struct file_key *fk;		/* ->lock; set while nkeyref > 0 */
 	unsigned int nkeyref;		/* ->lock; opens + in-flight truncates */
@@ -148,6 +159,16 @@ struct atr_mount {
 	pthread_mutex_t itable_lock;
 	struct atr_inode **buckets;	/* itable_lock */
 	size_t nbuckets, count;		/* itable_lock */
+	/* inofd.c: the cache of open inode fds; fd_lock is innermost. */
+	pthread_mutex_t fd_lock;
+	struct atr_inode *lru_head;	/* fd_lock; most recently used */
+	struct atr_inode *lru_tail;	/* fd_lock; closed first */
+	size_t fd_open;			/* fd_lock; fds of handle inodes */
+	size_t fd_max;			/* immutable; fd_open beyond: evict */
+	bool handles;			/* immutable; open_by_handle_at works */
+	int mount_id;			/* immutable; the backing root's */
+	int mount_fd;			/* immutable; the root, not O_PATH;
+					   -1 without handles */
 	pthread_mutex_t fileids_lock;	/* fileids.c; innermost */
 	struct atr_inode **id_buckets;	/* fileids_lock */
 	size_t id_nbuckets, id_count;	/* fileids_lock */
@@ -370,6 +391,13 @@ void itable_each(struct atr_mount *m,
  * no longer used.
  */
 int ino_fd_get(struct atr_inode *ai);
+/* At mount, once m->root.fd is set: may file handles be used? */
+void ino_fd_setup(struct atr_mount *m);
+void ino_fd_teardown(struct atr_mount *m);
+/* A new inode takes @fd: cached under its handle, or kept for good. */
+void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd);
+/* Its fd and handle, when the inode is freed. */
+void ino_fd_release(struct atr_inode *ai);
 /* Keeps errno: it may be the answer of the call the fd was lent to. */
 void ino_fd_put(struct atr_inode *ai);
 /* Has the backing file no link left (or is it gone altogether)? */

@@ -124,6 +124,7 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	m->flush_noop = close_reports_nothing(root_fd);
 	m->opt_mnt = (struct atr_mount_opts)ATR_MOUNT_OPTS_INIT;
 	m->root.fd = root_fd;
+	m->root.mnt = m;
 	m->root.ino = st.st_ino;
 	m->root.dev = st.st_dev;
 	m->root.type = S_IFDIR;
@@ -136,6 +137,7 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	pthread_mutex_init(&m->worder_lock, NULL);
 	pthread_mutex_init(&m->fileids_lock, NULL);
 	pthread_cond_init(&m->worder_cond, NULL);
+	ino_fd_setup(m);
 	return m;
 }
 
@@ -235,6 +237,7 @@ void atr_mount_free(struct atr_mount *m)
 	pthread_cond_destroy(&m->worder_cond);
 	pthread_rwlock_destroy(&m->root.lock);
 	close(m->root.fd);
+	ino_fd_teardown(m);
 	kek_free(m->kek);
 	if (m->names_key)
 		secmem_free(m->names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
