@@ -396,6 +396,11 @@ void ino_fd_setup(struct atr_mount *m);
 void ino_fd_teardown(struct atr_mount *m);
 /* A new inode takes @fd: cached under its handle, or kept for good. */
 void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd);
+/*
+ * A lookup's fresh fd of a known inode: cached if @ai's was closed (one
+ * open_by_handle_at() saved), else closed.
+ */
+void ino_fd_offer(struct atr_inode *ai, int fd);
 /* Its fd and handle, when the inode is freed. */
 void ino_fd_release(struct atr_inode *ai);
 /* Keeps errno: it may be the answer of the call the fd was lent to. */

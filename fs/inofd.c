@@ -138,6 +138,25 @@ void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd)
 	pthread_mutex_unlock(&m->fd_lock);
 }
 
+void ino_fd_offer(struct atr_inode *ai, int fd)
+{
+	struct atr_mount *m = ai->mnt;
+
+	if (ai->fh) {
+		pthread_mutex_lock(&m->fd_lock);
+		if (ai->fd < 0) {
+			ai->fd = fd;
+			fd = -1;
+			m->fd_open++;
+			lru_push(m, ai);
+			evict(m, m->fd_max);
+		}
+		pthread_mutex_unlock(&m->fd_lock);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 void ino_fd_release(struct atr_inode *ai)
 {
 	struct atr_mount *m = ai->mnt;

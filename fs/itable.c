@@ -93,7 +93,7 @@ found:
 	pthread_mutex_unlock(&m->itable_lock);
 	free(fresh);
 	if (fd >= 0)
-		close(fd);
+		ino_fd_offer(ai, fd);
 	return ai;
 }
 
