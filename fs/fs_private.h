@@ -388,7 +388,8 @@ void itable_each(struct atr_mount *m,
  * inofd.c: the inode's O_PATH|O_NOFOLLOW fd for one backing operation, or
  * -errno (-ENOENT, logged once, if the backing file is gone).  Give it
  * back with ino_fd_put() once the fd, or a /proc/self/fd name of it, is
- * no longer used.
+ * no longer used, and always before the reply: once answered, the kernel
+ * may forget the inode, and a FORGET frees it.
  */
 int ino_fd_get(struct atr_inode *ai);
 /* At mount, once m->root.fd is set: may file handles be used? */

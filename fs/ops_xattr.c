@@ -265,7 +265,7 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char proc[64], *names = NULL, *p, *hidden = NULL;
 	size_t len = 0, name_len;
 	ssize_t n;
-	int pfd = -1;
+	int pfd = -1, err;
 
 	if (ai->type == S_IFLNK)
 		goto out_reply;
@@ -280,24 +280,22 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	 * xattrs in between (an empty list then a longer one overran).
 	 */
 	names = malloc(XATTR_LIST_MAX + 1);
-	if (!names) {
-		fuse_reply_err(req, ENOMEM);
-		goto out_free;
-	}
+	err = ENOMEM;
+	if (!names)
+		goto out_err;
 	n = listxattr(proc, names, XATTR_LIST_MAX);
-	if (n < 0) {
-		fuse_reply_err(req, errno);
-		goto out_free;
-	}
+	err = errno;
+	if (n < 0)
+		goto out_err;
 	names[n] = '\0';
 	if (m->xname_key) {
 		hidden = malloc(XATTR_LIST_MAX);
 		n = hidden ? list_hidden(m, ai, proc, names, (size_t)n, hidden) :
 		    -ENOMEM;
+		err = (int)-n;
 		if (n < 0) {
 			free(hidden);
-			fuse_reply_err(req, (int)-n);
-			goto out_free;
+			goto out_err;
 		}
 		free(names);
 		names = hidden;
@@ -313,15 +311,20 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		len += name_len + 1;
 	}
 out_reply:
+	/* Before the reply: after it the kernel may forget the inode. */
+	if (pfd >= 0)
+		ino_fd_put(ai);
 	if (size == 0)
 		fuse_reply_xattr(req, len);
 	else if (size < len)
 		fuse_reply_err(req, ERANGE);
 	else
 		fuse_reply_buf(req, names, len);
-out_free:
-	if (pfd >= 0)
-		ino_fd_put(ai);
+	free(names);
+	return;
+out_err:
+	ino_fd_put(ai);
+	fuse_reply_err(req, err);
 	free(names);
 }
 
