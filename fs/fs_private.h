@@ -164,7 +164,8 @@ struct atr_mount {
 	struct atr_inode *lru_head;	/* fd_lock; most recently used */
 	struct atr_inode *lru_tail;	/* fd_lock; closed first */
 	size_t fd_open;			/* fd_lock; fds of handle inodes */
-	size_t fd_max;			/* immutable; fd_open beyond: evict */
+	size_t fd_max;			/* set before serving; fd_open beyond:
+					   evict */
 	bool handles;			/* immutable; open_by_handle_at works */
 	int mount_id;			/* immutable; the backing root's */
 	int mount_fd;			/* immutable; the root, not O_PATH;
@@ -394,6 +395,8 @@ void itable_each(struct atr_mount *m,
 int ino_fd_get(struct atr_inode *ai);
 /* At mount, once m->root.fd is set: may file handles be used? */
 void ino_fd_setup(struct atr_mount *m);
+/* Once RLIMIT_NOFILE is final, before serving: size the fd cache. */
+void ino_fd_bound(struct atr_mount *m);
 void ino_fd_teardown(struct atr_mount *m);
 /* A new inode takes @fd: cached under its handle, or kept for good. */
 void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd);

@@ -33,14 +33,11 @@ void ino_fd_setup(struct atr_mount *m)
 {
 	union fh_buf u;
 	struct file_handle *fh = &u.fh;
-	struct rlimit rl;
 	int fd;
 
 	pthread_mutex_init(&m->fd_lock, NULL);
 	m->mount_fd = -1;
 	m->fd_max = INO_FD_CACHE;
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur / 4 < m->fd_max)
-		m->fd_max = rl.rlim_cur / 4 > 16 ? rl.rlim_cur / 4 : 16;
 	/* open_by_handle_at needs CAP_DAC_READ_SEARCH: try it on the root. */
 	fh->handle_bytes = MAX_HANDLE_SZ;
 	if (name_to_handle_at(m->root.fd, "", fh, &m->mount_id,
@@ -66,6 +63,15 @@ void ino_fd_setup(struct atr_mount *m)
 	}
 	close(fd);
 	m->handles = true;
+}
+
+void ino_fd_bound(struct atr_mount *m)
+{
+	struct rlimit rl;
+
+	m->fd_max = INO_FD_CACHE;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur / 4 < m->fd_max)
+		m->fd_max = rl.rlim_cur / 4 > 16 ? rl.rlim_cur / 4 : 16;
 }
 
 void ino_fd_teardown(struct atr_mount *m)

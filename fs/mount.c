@@ -342,9 +342,11 @@ static void detach_stdio(void)
 }
 
 /*
- * Every inode the kernel knows holds an O_PATH fd (as in passthrough_ll),
- * so the common soft limit of 1024 would fail a tree of a thousand files
- * with EMFILE.  Root may go up to fs.nr_open; anyone may reach the hard limit.
+ * Without file handles (inofd.c) every inode the kernel knows holds an
+ * O_PATH fd, as in passthrough_ll, so the common soft limit of 1024 would
+ * fail a tree of a thousand files with EMFILE; with them, open files still
+ * take one fd each.  Root may go up to fs.nr_open; anyone may reach the
+ * hard limit.
  */
 static void raise_nofile(void)
 {
@@ -482,6 +484,7 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	 */
 	umask(0);
 	raise_nofile();
+	ino_fd_bound(m);
 	if (policy_ops(m, &ops))
 		goto out_report;
 	if (m->opt_mnt.noxattr) {
