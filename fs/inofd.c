@@ -208,7 +208,8 @@ static int open_handle(struct atr_mount *m, struct atr_inode *ai)
 	/* Deleted, or replaced by another file, in the backing directory. */
 	if (!__atomic_exchange_n(&ai->stale_logged, true, __ATOMIC_RELAXED))
 		atr_log(LOG_WARNING, "%s: inode %llu is gone from the backing "
-			"directory (deleted or replaced there): ENOENT",
+			"directory (deleted or replaced there while mounted); "
+			"requests on it fail with ENOENT",
 			m->backing, (unsigned long long)ai->ino);
 	return -ENOENT;
 }
