@@ -2,8 +2,9 @@
 /*
  * fs/ctl.c - the daemon's control socket, for "atrestfs rotate-kek
  * MOUNTPOINT" (a KEK rotation of a mounted volume, with no pause visible
- * to applications) and "atrestfs lock" and "unlock" (revoke.c), and the
- * idle timer of -o idle=, which locks the mount.
+ * to applications), "atrestfs rekey MOUNTPOINT" (rekeyd.c), "atrestfs
+ * lock" and "unlock" (revoke.c), and the idle timer of -o idle=, which
+ * locks the mount.
  *
  * The socket is "ctl" in this machine's state directory of the volume
  * (mode 0700, its user's), and a peer must also be root or the user the
@@ -20,6 +21,13 @@
  *	"ok HEADERS VALUES LINKS DAMAGED\n" or "error TEXT\n".
  *   "destroy-old\n": the command has committed step 3; once the config
  *	says so, the old KEK is wiped.  "ok\n" or "error TEXT\n".
+ *   "rekey-all\n", "rekey INO\n": rekey every regular file, or the one
+ *	the kernel knows as backing inode INO (the command holds it open
+ *	in the mount), with the mount's KEK (rekeyd.c).  "progress DONE
+ *	TOTAL\n" (files) and "warn TEXT\n" lines, then "ok REKEYED EMPTY
+ *	BEFORE FAILED DAMAGED RESUMED\n" or "error TEXT\n".  Unlike a
+ *	rotation, a rekey stops between two files once its peer is gone
+ *	(Ctrl-C, kill): each file is whole, and the next rekey-all resumes.
  *   "lock\n": revoke_lock().  "unlock\n" KEK(32) KEK-ID(16): revoke_unlock(),
  *	the KEK read into locked memory and wiped after use.  "status\n".
  *	"ok TEXT\n", "error TEXT\n", or "rejected TEXT\n" for a KEK that is
@@ -56,7 +64,7 @@
 #include "fs_private.h"
 
 #define CTL_NAME	"ctl"
-#define REQ_MAX		16	/* the longest request line, and some */
+#define REQ_MAX		32	/* the longest request line, and some */
 
 struct ctl {
 	struct atr_mount *m;		/* borrowed */
@@ -372,6 +380,72 @@ static void destroy_old(struct ctl *c)
 	say(c, "ok\n");
 }
 
+/* ---- rekey (rekeyd.c) ---- */
+
+/* The peer hung up: POLLHUP, or POLLRDHUP of a killed command. */
+static bool peer_gone(struct ctl *c)
+{
+	struct pollfd p = { .fd = c->cfd, .events = POLLRDHUP };
+
+	return c->cfd < 0 ||
+	       (poll(&p, 1, 0) > 0 && p.revents & (POLLRDHUP | POLLHUP |
+						   POLLERR));
+}
+
+static int rk_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct ctl *c = ctx;
+
+	if (c->stop || peer_gone(c))
+		return -ECANCELED;
+	say(c, "progress %llu %llu\n", (unsigned long long)done,
+	    (unsigned long long)total);
+	return 0;
+}
+
+static void rk_warn(void *ctx, const char *path, const char *what)
+{
+	if (path)
+		say(ctx, "warn %s: %s\n", path, what);
+	else
+		say(ctx, "warn %s\n", what);
+}
+
+static void rekey(struct ctl *c, bool all, uint64_t ino)
+{
+	struct rekeyd_cb cb = { .progress = rk_progress, .warn = rk_warn,
+				.ctx = c };
+	struct rekeyd_stats st;
+	char msg[1024] = "";
+	int err;
+
+	/* A lock is served by this thread too: it cannot start meanwhile. */
+	if (revoke_locked(c->m)) {
+		say(c, "error %s is locked: unlock it first (atrestfs unlock "
+		    "MOUNTPOINT), then run rekey again\n", c->m->backing);
+		return;
+	}
+	err = rekeyd_run(c->m, all, ino, &cb, &st, msg, sizeof(msg));
+	if (err == -ECANCELED) {
+		atr_log(LOG_INFO, "%s: rekey stopped (its command gone, or an "
+			"unmount) after %llu files; rekey --all resumes",
+			c->m->backing, (unsigned long long)st.rekeyed);
+		return;
+	}
+	if (err) {
+		atr_log(LOG_ERR, "%s: rekey: %s", c->m->backing, msg);
+		say(c, "error %s\n", msg);
+		return;
+	}
+	atr_log(LOG_INFO, "%s: rekey: %llu files rekeyed, %llu left",
+		c->m->backing, (unsigned long long)st.rekeyed,
+		(unsigned long long)(st.failed + st.damaged));
+	say(c, "ok %llu %llu %llu %llu %llu %llu\n",
+	    (unsigned long long)st.rekeyed, (unsigned long long)st.empty,
+	    (unsigned long long)st.before, (unsigned long long)st.failed,
+	    (unsigned long long)st.damaged, (unsigned long long)st.resumed);
+}
+
 /* ---- lock, unlock, status (revoke.c) ---- */
 
 static void do_lock(struct ctl *c)
@@ -497,6 +571,8 @@ static void serve_one(struct ctl *c)
 {
 	struct timeval tv = { .tv_sec = 10 };
 	char req[REQ_MAX + 1];
+	unsigned long long ino;
+	char end;
 
 	/*
 	 * A peer that says nothing, or stops reading (suspended, its output
@@ -518,6 +594,10 @@ static void serve_one(struct ctl *c)
 		with_kek(c, true, rotate_req);
 	else if (!strcmp(req, "destroy-old\n"))
 		destroy_old(c);
+	else if (!strcmp(req, "rekey-all\n"))
+		rekey(c, true, 0);
+	else if (sscanf(req, "rekey %llu%c", &ino, &end) == 2 && end == '\n')
+		rekey(c, false, ino);
 	else if (!strcmp(req, "lock\n"))
 		do_lock(c);
 	else if (!strcmp(req, "unlock\n"))

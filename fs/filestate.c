@@ -678,6 +678,11 @@ int fstate_dirfd(const struct fstate *s)
 	return s->dirfd;
 }
 
+const char *fstate_dirpath(const struct fstate *s)
+{
+	return s->dirpath;
+}
+
 int fstate_reset(int dirfd)
 {
 	struct fstate s = { .dirfd = dirfd, .fd = -1 };

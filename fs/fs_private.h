@@ -39,20 +39,27 @@
 struct atr_inode {
 	struct atr_inode *hnext;	/* protected by itable_lock */
 	uint64_t nlookup;		/* protected by itable_lock */
-	ino_t ino;			/* immutable */
-	dev_t dev;			/* immutable */
+	/*
+	 * The backing inode: changed only by an online rekey (rekeyd.c),
+	 * which holds both itable_lock and ->lock to move it to the new
+	 * file; read under either.  ->fd and ->fh follow (below).
+	 */
+	ino_t ino;
+	dev_t dev;
 	mode_t type;			/* S_IFMT bits; immutable */
 	struct atr_mount *mnt;		/* immutable */
 	/*
-	 * inofd.c: O_PATH|O_NOFOLLOW.  Without a handle (->fh NULL), open
-	 * and immutable for the inode's life; with one, mnt->fd_lock, -1
-	 * while closed, and reached only through ino_fd_get/ino_fd_put.
+	 * inofd.c, all mnt->fd_lock: the O_PATH|O_NOFOLLOW fd (-1 while
+	 * closed), reached only through ino_fd_get/ino_fd_put; the file
+	 * handle it is reopened from (NULL: none, and the fd stays open for
+	 * the inode's life); an online rekey moves both to the new file
+	 * (ino_fd_rebind()), the fd keeping its number.
 	 */
 	int fd;
-	struct file_handle *fh;		/* immutable; NULL: no handle */
+	struct file_handle *fh;
 	unsigned int fd_users;		/* mnt->fd_lock; ino_fd_get()s out */
 	struct atr_inode *lru_prev;	/* mnt->fd_lock; in the LRU while */
-	struct atr_inode *lru_next;	/* ->fd is open and unused */
+	struct atr_inode *lru_next;	/* ->fd is open, unused, ->fh set */
 	bool stale_logged;		/* atomic; a stale handle was logged */
 	pthread_rwlock_t lock;
 	struct file_key *fk;		/* ->lock; set while nkeyref > 0 */
@@ -102,6 +109,12 @@ struct atr_inode {
 	bool dirid_ok;			/* ->lock; dirnames.c: dirid is read */
 	bool dirid_logged;		/* ->lock; a bad ID was logged */
 	uint8_t dirid[NAMES_DIRID_LEN];	/* ->lock; set once while dirid_ok */
+	/*
+	 * ->lock: the fds of the open handles (ops_file.c), which an online
+	 * rekey moves to the new file (rekeyd.c).
+	 */
+	int *hfds;
+	unsigned int nhfds, hfds_cap;
 };
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),
@@ -119,9 +132,12 @@ struct atr_mount {
 	struct kek *kek;
 	pthread_rwlock_t kek_lock;
 	/*
-	 * Read-held by unlink and rename, which can take a name away;
-	 * write-held by ctl.c while it replaces a symlink with one whose
-	 * target is re-sealed, so it replaces the very link it read.
+	 * Read-held by unlink and rename around their syscall only, which
+	 * can take a name away; write-held by ctl.c while it replaces a
+	 * symlink with one whose target is re-sealed, so it replaces the
+	 * very link it read, and by rekeyd.c around the rename of a
+	 * rekeyed file (under that inode's ->lock: nothing takes an inode's
+	 * lock under this one).
 	 */
 	pthread_rwlock_t ns_lock;
 	/*
@@ -227,15 +243,15 @@ void atr_log_inode(int prio, struct atr_inode *ai, const char *fmt, ...)
 /*
  * runtime.c: the daemon's record for atrestfs status.  runtime_new()
  * duplicates @dirfd (the volume's runtime directory, @dirpath in
- * messages) and copies @options and @log_path; @kek is borrowed for the
- * record's MAC.  In the serving process, once mounted, runtime_start()
+ * messages) and copies @options and @log_path; the record's MAC takes
+ * @m's KEK as it is at each rewrite (kek_tryget()).  In the serving process, once mounted, runtime_start()
  * writes the record (pid, @backing, @mountpoint: its realpath) and takes
  * the log's warnings and errors into it; runtime_stop() (after the
  * workers) removes it.  0 or -errno; a failure only costs status its view.
  */
 struct runtime;
 int runtime_new(int dirfd, const char *dirpath,
-		const uint8_t uuid[VOL_UUID_LEN], const struct kek *kek,
+		const uint8_t uuid[VOL_UUID_LEN], struct atr_mount *m,
 		const char *options, const char *log_path,
 		struct runtime **out);
 int runtime_start(struct runtime *r, const char *backing,
@@ -377,6 +393,9 @@ struct atr_inode *itable_get(struct atr_mount *m, int fd,
 void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n);
 /* The inode of @st if the table has it, with one more lookup, or NULL. */
 struct atr_inode *itable_find(struct atr_mount *m, const struct stat *st);
+/* @ai (->lock write-held) is now the backing inode @st: rekeyd.c. */
+void itable_move(struct atr_mount *m, struct atr_inode *ai,
+		 const struct stat *st);
 /* After the session loop: record holes of files still open (holes.c). */
 void itable_settle(struct atr_mount *m);
 void itable_clear(struct atr_mount *m);
@@ -405,6 +424,11 @@ void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd);
  * open_by_handle_at() saved), else closed.
  */
 void ino_fd_offer(struct atr_inode *ai, int fd);
+/*
+ * Online rekey, ai->lock write-held: the inode is now the file @newfd
+ * holds; its fd keeps its number.  0 or -errno (nothing changed).
+ */
+int ino_fd_rebind(struct atr_inode *ai, int newfd);
 /* Its fd and handle, when the inode is freed. */
 void ino_fd_release(struct atr_inode *ai);
 /* Keeps errno: it may be the answer of the call the fd was lent to. */
@@ -475,6 +499,8 @@ int fstate_rekey(struct fstate *s, const struct kek *kek,
 		 const uint8_t uuid[VOL_UUID_LEN]);
 /* The state directory (borrowed), for the control socket. */
 int fstate_dirfd(const struct fstate *s);
+/* Its path, for messages (borrowed). */
+const char *fstate_dirpath(const struct fstate *s);
 /*
  * Lock: wipe the key and its HMAC context (nothing is recorded while
  * locked); unlock: derive them again from @kek.  0 or -errno.
@@ -493,6 +519,35 @@ int ctl_start(struct atr_mount *m, int statefd);
 void ctl_stop(struct atr_mount *m);
 /* After a rename answered, for a KEK rotation under way: see ctl.c. */
 void ctl_renamed(struct atr_mount *m, int dirfd, const char *name);
+
+/*
+ * rekeyd.c: "atrestfs rekey MOUNTPOINT", on ctl.c's thread.  Every
+ * regular file (@all, resumable through the run record in the state
+ * directory) or the one the kernel knows as backing inode @ino, rekeyed
+ * by volume/rekey.c while its inode is write-locked, then the live inode
+ * and its open handles moved to the new file.  @cb: progress in files
+ * (non-zero: stop, the run record kept), and a warning per file left
+ * (@path NULL when @what names it).  0 with @st, or -errno with @msg.
+ */
+struct rekeyd_cb {
+	int (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void (*warn)(void *ctx, const char *path, const char *what);
+	void *ctx;
+};
+struct rekeyd_stats {
+	uint64_t rekeyed, empty, before, failed, damaged, resumed;
+};
+int rekeyd_run(struct atr_mount *m, bool all, uint64_t ino,
+	       const struct rekeyd_cb *cb, struct rekeyd_stats *st,
+	       char *msg, size_t msglen);
+/*
+ * ops_file.c, with ai->lock write-held: a handle's fd is listed from its
+ * open to its release; rekeyd_follow() moves an fd opened before the
+ * lock was taken to the file the inode is now.  0 or -errno.
+ */
+int rekeyd_handle_add(struct atr_inode *ai, int fd);
+void rekeyd_handle_del(struct atr_inode *ai, int fd);
+int rekeyd_follow(struct atr_inode *ai, int fd);
 /* An empty journal in the state directory @dirfd: atr_files_reset(). */
 int fstate_reset(int dirfd);
 
@@ -593,6 +648,22 @@ static inline const struct kek *kek_get(struct atr_mount *m)
 static inline void kek_put(struct atr_mount *m)
 {
 	pthread_rwlock_unlock(&m->kek_lock);
+}
+
+/*
+ * kek_get() for a caller that may already hold ->kek_lock, or run under
+ * a writer of it (a log line's tap): NULL, holding nothing, where the
+ * lock is not free to read-hold at once or the mount is locked.
+ */
+static inline const struct kek *kek_tryget(struct atr_mount *m)
+{
+	if (pthread_rwlock_tryrdlock(&m->kek_lock))
+		return NULL;
+	if (!m->kek) {
+		pthread_rwlock_unlock(&m->kek_lock);
+		return NULL;
+	}
+	return m->kek;
 }
 
 /* key.c: per-file keys.  All are called with ai->lock write-held. */

@@ -119,24 +119,32 @@ static void evict(struct atr_mount *m, size_t keep)
 	}
 }
 
-void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd)
+/* A copy of @fd's handle, if the root's mount can open it; else NULL. */
+static struct file_handle *handle_of(struct atr_mount *m, int fd)
 {
 	union fh_buf u;
-	struct file_handle *fh = &u.fh;
+	struct file_handle *fh = &u.fh, *copy;
 	int mount_id;
 
-	ai->mnt = m;
-	ai->fd = fd;
 	fh->handle_bytes = MAX_HANDLE_SZ;
 	/* On another mount, the root's fd cannot open it: keep the fd. */
 	if (!m->handles ||
 	    name_to_handle_at(fd, "", fh, &mount_id, AT_EMPTY_PATH) ||
 	    mount_id != m->mount_id)
-		return;
-	ai->fh = malloc(sizeof(*fh) + fh->handle_bytes);
+		return NULL;
+	copy = malloc(sizeof(*fh) + fh->handle_bytes);
+	if (copy)
+		memcpy(copy, fh, sizeof(*fh) + fh->handle_bytes);
+	return copy;
+}
+
+void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd)
+{
+	ai->mnt = m;
+	ai->fd = fd;
+	ai->fh = handle_of(m, fd);
 	if (!ai->fh)
 		return;
-	memcpy(ai->fh, fh, sizeof(*fh) + fh->handle_bytes);
 	pthread_mutex_lock(&m->fd_lock);
 	m->fd_open++;
 	lru_push(m, ai);
@@ -148,17 +156,15 @@ void ino_fd_offer(struct atr_inode *ai, int fd)
 {
 	struct atr_mount *m = ai->mnt;
 
-	if (ai->fh) {
-		pthread_mutex_lock(&m->fd_lock);
-		if (ai->fd < 0) {
-			ai->fd = fd;
-			fd = -1;
-			m->fd_open++;
-			lru_push(m, ai);
-			evict(m, m->fd_max);
-		}
-		pthread_mutex_unlock(&m->fd_lock);
+	pthread_mutex_lock(&m->fd_lock);
+	if (ai->fh && ai->fd < 0) {
+		ai->fd = fd;
+		fd = -1;
+		m->fd_open++;
+		lru_push(m, ai);
+		evict(m, m->fd_max);
 	}
+	pthread_mutex_unlock(&m->fd_lock);
 	if (fd >= 0)
 		close(fd);
 }
@@ -167,39 +173,38 @@ void ino_fd_release(struct atr_inode *ai)
 {
 	struct atr_mount *m = ai->mnt;
 
-	if (!ai->fh) {
-		close(ai->fd);
-		return;
-	}
 	pthread_mutex_lock(&m->fd_lock);
-	if (ai->fd >= 0) {
-		/* The kernel forgot it: no request holds its fd. */
+	/* The kernel forgot it: no request holds its fd. */
+	if (ai->fh && ai->fd >= 0) {
 		lru_unlink(m, ai);
-		close(ai->fd);
 		m->fd_open--;
 	}
 	pthread_mutex_unlock(&m->fd_lock);
+	if (ai->fd >= 0)
+		close(ai->fd);
 	free(ai->fh);
 }
 
-/* Take @ai's fd, open, under fd_lock. */
+/* Take @ai's open fd, under fd_lock. */
 static int take(struct atr_mount *m, struct atr_inode *ai)
 {
-	if (ai->fd_users++ == 0)
+	if (ai->fd_users++ == 0 && ai->fh)
 		lru_unlink(m, ai);
 	return ai->fd;
 }
 
-static int open_handle(struct atr_mount *m, struct atr_inode *ai)
+/* Open @fh (a copy: a rekey may replace the inode's meanwhile). */
+static int open_handle(struct atr_mount *m, struct atr_inode *ai,
+		       struct file_handle *fh)
 {
-	int fd = open_by_handle_at(m->mount_fd, ai->fh, O_PATH | O_CLOEXEC);
+	int fd = open_by_handle_at(m->mount_fd, fh, O_PATH | O_CLOEXEC);
 
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 		/* A lowered RLIMIT_NOFILE: give back every unused fd. */
 		pthread_mutex_lock(&m->fd_lock);
 		evict(m, 0);
 		pthread_mutex_unlock(&m->fd_lock);
-		fd = open_by_handle_at(m->mount_fd, ai->fh, O_PATH | O_CLOEXEC);
+		fd = open_by_handle_at(m->mount_fd, fh, O_PATH | O_CLOEXEC);
 	}
 	if (fd >= 0)
 		return fd;
@@ -217,23 +222,24 @@ static int open_handle(struct atr_mount *m, struct atr_inode *ai)
 int ino_fd_get(struct atr_inode *ai)
 {
 	struct atr_mount *m = ai->mnt;
+	union fh_buf u;
 	int fd, old = -1;
 
-	if (!ai->fh)
-		return ai->fd;	/* kept open for the inode's life */
 	pthread_mutex_lock(&m->fd_lock);
 	if (ai->fd >= 0) {
 		fd = take(m, ai);
 		pthread_mutex_unlock(&m->fd_lock);
 		return fd;
 	}
+	/* Closed, so it has a handle: open a copy of it unlocked. */
+	memcpy(&u, ai->fh, sizeof(*ai->fh) + ai->fh->handle_bytes);
 	pthread_mutex_unlock(&m->fd_lock);
-	fd = open_handle(m, ai);
+	fd = open_handle(m, ai, &u.fh);
 	if (fd < 0)
 		return fd;
 	pthread_mutex_lock(&m->fd_lock);
 	if (ai->fd >= 0) {
-		old = fd;	/* another thread opened it meanwhile */
+		old = fd;	/* another thread, or a rekey, set one meanwhile */
 		fd = take(m, ai);
 	} else {
 		ai->fd = fd;
@@ -252,15 +258,58 @@ void ino_fd_put(struct atr_inode *ai)
 	struct atr_mount *m = ai->mnt;
 	int err = errno;
 
-	if (!ai->fh)
-		return;
 	pthread_mutex_lock(&m->fd_lock);
-	if (--ai->fd_users == 0) {
+	if (--ai->fd_users == 0 && ai->fh) {
 		lru_push(m, ai);
 		evict(m, m->fd_max);
 	}
 	pthread_mutex_unlock(&m->fd_lock);
 	errno = err;
+}
+
+/*
+ * Online rekey (rekeyd.c): the inode is now the file @newfd holds.  Its
+ * fd, if open, becomes an O_PATH fd of that file in place (dup3: a
+ * thread using it meanwhile sees the old file or the new), and its
+ * handle the new file's; without one, the fd is kept open from now on.
+ */
+int ino_fd_rebind(struct atr_inode *ai, int newfd)
+{
+	struct atr_mount *m = ai->mnt;
+	struct file_handle *fh = handle_of(m, newfd), *old;
+	int nfd = attr_reopen_fd(newfd, O_PATH | O_NOFOLLOW), err = 0;
+
+	if (nfd < 0) {
+		free(fh);
+		return nfd;
+	}
+	pthread_mutex_lock(&m->fd_lock);
+	old = ai->fh;
+	if (ai->fd >= 0) {
+		if (dup3(nfd, ai->fd, O_CLOEXEC) < 0) {
+			err = -errno;
+		} else if (old && !fh) {	/* kept open from now on */
+			if (ai->fd_users == 0)
+				lru_unlink(m, ai);
+			m->fd_open--;
+		} else if (!old && fh) {	/* cached from now on */
+			if (ai->fd_users == 0)
+				lru_push(m, ai);
+			m->fd_open++;
+		}
+	} else if (!fh) {
+		ai->fd = nfd;	/* closed, so it had a handle and no user */
+		nfd = -1;
+	}
+	if (err)
+		old = fh;	/* the old file's stays; the new one's goes */
+	else
+		ai->fh = fh;
+	pthread_mutex_unlock(&m->fd_lock);
+	if (nfd >= 0)
+		close(nfd);
+	free(old);
+	return err;
 }
 
 bool ino_fd_gone(struct atr_inode *ai)

@@ -123,6 +123,22 @@ static void unhash(struct atr_mount *m, struct atr_inode *ai)
 	m->count--;
 }
 
+void itable_move(struct atr_mount *m, struct atr_inode *ai,
+		 const struct stat *st)
+{
+	size_t b;
+
+	pthread_mutex_lock(&m->itable_lock);
+	unhash(m, ai);
+	ai->dev = st->st_dev;
+	ai->ino = st->st_ino;
+	b = bucket(m, ai->dev, ai->ino);
+	ai->hnext = m->buckets[b];
+	m->buckets[b] = ai;
+	m->count++;
+	pthread_mutex_unlock(&m->itable_lock);
+}
+
 static void inode_free(struct atr_mount *m, struct atr_inode *ai)
 {
 	fileid_release(m, ai);
@@ -133,6 +149,7 @@ static void inode_free(struct atr_mount *m, struct atr_inode *ai)
 	ino_fd_release(ai);
 	gaps_free(&ai->gaps);
 	free(ai->key_uids);
+	free(ai->hfds);
 	free(ai);
 }
 

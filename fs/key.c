@@ -359,7 +359,8 @@ void key_wipe(struct atr_inode *ai)
 
 /*
  * As a first open loads it: the header may have been changed while the
- * mount was locked, and is checked again like any other.  Until it loads,
+ * mount was locked (or is a rekeyed file's), and is checked again like
+ * any other.  Until it loads,
  * the open handles get EIO (revoke_handle()).
  */
 int key_reload(struct atr_mount *m, struct atr_inode *ai)
@@ -372,8 +373,8 @@ int key_reload(struct atr_mount *m, struct atr_inode *ai)
 	close(fd);
 	if (err)
 		atr_log_inode(LOG_ERR, ai, "its key could not be loaded again "
-			      "after unlock (%s); its open files get EIO "
-			      "until they are closed and opened again",
+			      "after unlock or rekey (%s); its open files get "
+			      "EIO until they are closed and opened again",
 			      strerror(-atr_errno(err)));
 	return err;
 }

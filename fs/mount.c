@@ -166,7 +166,7 @@ int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
 int atr_mount_runtime(struct atr_mount *m, int dirfd, const char *dirpath,
 		      const char *options, const char *log_path)
 {
-	return runtime_new(dirfd, dirpath, m->uuid, m->kek, options, log_path,
+	return runtime_new(dirfd, dirpath, m->uuid, m, options, log_path,
 			   &m->run);
 }
 

@@ -158,7 +158,10 @@ static int set_size(struct atr_mount *m, struct atr_inode *ai,
 	if (fd < 0)
 		return fd;
 	pthread_rwlock_wrlock(&ai->lock);
-	err = key_ref(m, ai, fd);
+	/* An online rekey may have moved the inode since @fd was opened. */
+	err = fi ? 0 : rekeyd_follow(ai, fd);
+	if (!err)
+		err = key_ref(m, ai, fd);
 	if (!err) {
 		err = fio_truncate(m, ai, fd, (uint64_t)size);
 		/* No handle is left to settle it: truncate(2) by name. */

@@ -70,7 +70,7 @@ static int handle_start(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai,
 			int fd, int flags, struct file_key *fk)
 {
 	struct atr_mount *m = atr_mnt(req);
-	bool trunc = flags & O_TRUNC;
+	bool trunc = flags & O_TRUNC, held;
 	int err = trunc ? killpriv_drop(req, ino, ai) : 0;
 
 	if (err) {
@@ -78,15 +78,24 @@ static int handle_start(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai,
 		return err;
 	}
 	pthread_rwlock_wrlock(&ai->lock);
+	/* An online rekey may have moved the inode since @fd was opened. */
+	err = rekeyd_follow(ai, fd);
+	if (err) {
+		pthread_rwlock_unlock(&ai->lock);
+		file_key_free(fk);
+		return err;
+	}
 	if (fk)
 		key_attach(m, ai, fk);
 	else
 		err = key_ref(m, ai, fd);
-	if (!err && trunc) {
+	held = !err;
+	if (!err && trunc)
 		err = fio_truncate(m, ai, fd, 0);
-		if (err)
-			key_unref(ai);
-	}
+	if (!err)
+		err = rekeyd_handle_add(ai, fd);
+	if (err && held)
+		key_unref(ai);
 	pthread_rwlock_unlock(&ai->lock);
 	return err;
 }
@@ -301,8 +310,10 @@ void atr_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (ai->nkeyref == 1 && ai->fk)	/* locked: settled by the lock */
 		fio_settle_late(m, ai, (int)fi->fh);
 	key_unref(ai);
-	pthread_rwlock_unlock(&ai->lock);
+	/* Under the lock: a rekey must never move a number reused since. */
+	rekeyd_handle_del(ai, (int)fi->fh);
 	close((int)fi->fh);
+	pthread_rwlock_unlock(&ai->lock);
 	fuse_reply_err(req, 0);
 }
 

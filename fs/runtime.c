@@ -5,7 +5,8 @@
  * warnings and errors, as state record "mount-MAJ-MIN" (the mount's
  * device) in the volume's runtime directory (state_run_base()).
  * Owns: the directory's fd, the record's text and the ring of errors.
- * Borrows the KEK for the record's MAC (volume/state.c).
+ * Borrows the mount, whose KEK of the moment MACs the record
+ * (volume/state.c): an online rotation or a lock frees the KEK it had.
  *
  * A record is rewritten at each warning or error; those are logged once
  * per file or event (key_log(), fio_*), so rewrites stay rare.  Under
@@ -38,7 +39,7 @@ struct runtime {
 	pthread_mutex_t lock;
 	char errors[RUNTIME_ERRORS][RUNTIME_ERROR_LEN];	/* ->lock; ring */
 	unsigned int nerrors, next;	/* ->lock */
-	const struct kek *kek;		/* borrowed from the mount */
+	struct atr_mount *m;		/* borrowed: its KEK, through kek_tryget() */
 	char *options, *log_path;	/* immutable; as given */
 };
 
@@ -68,7 +69,7 @@ static void escape_ascii(const char *in, bool backslash, char *out,
 }
 
 int runtime_new(int dirfd, const char *dirpath,
-		const uint8_t uuid[VOL_UUID_LEN], const struct kek *kek,
+		const uint8_t uuid[VOL_UUID_LEN], struct atr_mount *m,
 		const char *options, const char *log_path,
 		struct runtime **out)
 {
@@ -79,7 +80,7 @@ int runtime_new(int dirfd, const char *dirpath,
 	r->sd.fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
 	snprintf(r->sd.path, sizeof(r->sd.path), "%s", dirpath);
 	memcpy(r->sd.uuid, uuid, VOL_UUID_LEN);
-	r->kek = kek;
+	r->m = m;
 	r->options = strdup(options ? options : "");
 	r->log_path = log_path && *log_path ? strdup(log_path) : NULL;
 	pthread_mutex_init(&r->lock, NULL);
@@ -160,17 +161,27 @@ void atr_runtime_parse(char *body, struct atr_runtime_rec *r)
 	}
 }
 
-/* The record as it is now, under ->lock: 0 or -errno with @msg. */
+/*
+ * The record as it is now, under ->lock: 0 or -errno with @msg.  While
+ * the mount is locked, or its KEK is being swapped (or the caller holds
+ * it), -EAGAIN: the next warning rewrites the record with this one in it.
+ */
 static int put_locked(struct runtime *r, char *msg, size_t msglen)
 {
 	size_t cap = STATE_RECORD_MAX, n;
 	unsigned int i, skip = 0, at;
+	const struct kek *kek;
 	char *body;
 	int err;
 
 	body = malloc(cap);
 	if (!body)
 		return -ENOMEM;
+	kek = kek_tryget(r->m);
+	if (!kek) {
+		free(body);
+		return -EAGAIN;
+	}
 	/* What does not fit goes, the oldest errors first. */
 	do {
 		n = (size_t)snprintf(body, cap, "%s", r->fixed);
@@ -182,7 +193,8 @@ static int put_locked(struct runtime *r, char *msg, size_t msglen)
 		}
 	} while (n >= cap - 128 && skip++ < r->nerrors);
 	err = n >= cap - 128 ? -E2BIG :
-	      state_put(&r->sd, r->kek, r->name, body, msg, msglen);
+	      state_put(&r->sd, kek, r->name, body, msg, msglen);
+	kek_put(r->m);
 	free(body);
 	return err;
 }

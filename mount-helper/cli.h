@@ -402,6 +402,11 @@ int cli_ctl_connect(const char *dir, const char *state_dir,
 		    bool say);
 int cli_ctl_call(int fd, const void *req, size_t len, char *reply,
 		 size_t replylen);
+/*
+ * The same for the volume @dir (a backing directory), its UUID read from
+ * its config: -1 with the exit code in *@ret, said on stderr if @say.
+ */
+int cli_ctl_open(const char *dir, const char *state_dir, bool say, int *ret);
 
 enum {
 	CLI_RB_NOTICE = 1,	/* say so when this machine had no record */

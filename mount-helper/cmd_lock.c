@@ -70,40 +70,6 @@ static int volume_dir(const char *arg, char *dir, size_t len)
 	return 0;
 }
 
-/*
- * The control socket of volume @dir's daemon, in its state directory:
- * a connected fd, or -1 with the exit code in *@ret, said on stderr if
- * @say.
- */
-static int socket_of(const char *dir, const char *state_dir, bool say,
-		     int *ret)
-{
-	char msg[512] = "";
-	struct vol_config cfg;
-	int dirfd, err, fd;
-
-	*ret = EXIT_VOLUME;
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		if (say)
-			cli_err("%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	err = volconf_load(dirfd, &cfg, msg, sizeof(msg));
-	close(dirfd);
-	if (err && say && err == -ENOENT)
-		cli_err("%s is neither an atrestfs mount point nor a volume "
-			"(no %s)", dir, VOL_CONF_NAME);
-	else if (err && say)
-		cli_err("%s/%s: %s", dir, VOL_CONF_NAME, *msg ? msg : strerror(-err));
-	if (err)
-		return -1;
-	fd = cli_ctl_connect(dir, state_dir, cfg.uuid, "", say);
-	if (fd < 0)
-		*ret = EXIT_MOUNT;
-	return fd;
-}
-
 /* Say why @err from cli_ctl_call() failed; the exit code. */
 static int call_failed(const char *dir, int err, const char *reply)
 {
@@ -154,7 +120,7 @@ int cmd_lock(int argc, char **argv)
 	ret = volume_dir(argv[optind], dir, sizeof(dir));
 	if (ret)
 		return ret;
-	fd = socket_of(dir, state_dir, true, &ret);
+	fd = cli_ctl_open(dir, state_dir, true, &ret);
 	if (fd < 0)
 		return ret;
 	err = cli_ctl_call(fd, "lock\n", 5, reply, sizeof(reply));
@@ -172,7 +138,7 @@ int cli_lock_quiet(const char *real)
 
 	if (mountinfo_source_at(real, dir, sizeof(dir)) != 1)
 		return -ENOENT;
-	fd = socket_of(dir, NULL, false, &ret);
+	fd = cli_ctl_open(dir, NULL, false, &ret);
 	if (fd < 0)
 		return -ENOENT;
 	err = cli_ctl_call(fd, "lock\n", 5, reply, sizeof(reply));
@@ -207,13 +173,13 @@ static int unlock_with(const char *dir, const char *state_dir,
 	char reply[512];
 	int fd, ret, err;
 
-	fd = socket_of(dir, state_dir, true, &ret);
+	fd = cli_ctl_open(dir, state_dir, true, &ret);
 	if (fd < 0)
 		return ret;
 	err = send_kek(fd, kek, reply, sizeof(reply));
 	close(fd);
 	if (err == -EKEYREJECTED && kek->retiring) {
-		fd = socket_of(dir, state_dir, true, &ret);
+		fd = cli_ctl_open(dir, state_dir, true, &ret);
 		if (fd < 0)
 			return ret;
 		err = send_kek(fd, kek->retiring, reply, sizeof(reply));
@@ -276,7 +242,7 @@ int cmd_unlock(int argc, char **argv)
 	if (ret)
 		goto out_free;
 	/* Before the root key is asked for: is there a daemon to give it? */
-	fd = socket_of(dir, state_dir, true, &ret);
+	fd = cli_ctl_open(dir, state_dir, true, &ret);
 	if (fd < 0)
 		goto out_free;
 	close(fd);

@@ -2,9 +2,11 @@
 /*
  * mount-helper/cmd_rekey.c - "atrestfs rekey": a new data key for files
  * whose key may have leaked, and their data re-encrypted under it
- * (volume/rekey.c), on a volume that is not mounted.  Owns the list of
- * files, the progress shown and this machine's record of files for the
- * run; the KEK lives from the unlock to the end.
+ * (volume/rekey.c): here on a volume that is not mounted, or by the
+ * daemon of a mounted one, asked through its control socket (fs/ctl.c,
+ * fs/rekeyd.c), which needs no key from us.  Owns the list of files, the
+ * progress shown and this machine's record of files for the run; the KEK
+ * lives from the unlock to the end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +34,8 @@ struct rekey_args {
 	uint64_t linked;		/* --all: files with hard links left */
 	int walk_err;
 	struct fstate *files;		/* this machine's record; may be NULL */
+	char mnt[PATH_MAX];		/* online: the mount point, "" if not */
+	char source[PATH_MAX];		/* online: its volume */
 };
 
 /*
@@ -71,20 +76,22 @@ static int backing_paths(struct rekey_args *a, const struct vol_config *cfg,
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: atrestfs rekey [OPTIONS] CIPHERDIR PATH...\n"
-"       atrestfs rekey [OPTIONS] CIPHERDIR --all\n"
+"Usage: atrestfs rekey [OPTIONS] CIPHERDIR|MOUNTPOINT PATH...\n"
+"       atrestfs rekey [OPTIONS] CIPHERDIR|MOUNTPOINT --all\n"
 "Give each file PATH (relative to the volume's root, as seen in the mount;\n"
 "symbolic links are not followed) a new data key and file ID, and\n"
 "re-encrypt its data under them, for a key that may have leaked.  Each file\n"
 "is replaced in one rename: a crash leaves the old file or the new one,\n"
 "and running the command again finishes the job (--all resumes where it\n"
-"was cut short).  The volume must not be mounted.  Files with hard links\n"
-"are refused.\n"
+"was cut short).  An unmounted volume by its CIPHERDIR; a mounted one by\n"
+"its MOUNTPOINT, through the daemon, while it stays in use (files held\n"
+"open keep working; no key option is needed).  Files with hard links are\n"
+"refused.\n"
 "\n"
 "  -a, --all            every regular file of the volume\n"
 "  -k, --keyfile PATH, -P, --provider NAME, -S, --slot N,\n"
 "  -O, --provider-option KEY=VALUE, --passfile FILE, --extpass CMD\n"
-"                       unlock as for atrestfs mount\n"
+"                       unlock as for atrestfs mount (CIPHERDIR only)\n"
 "      --state-dir DIR  this machine's records of the volume\n"
 "  -q, --quiet          print nothing on success\n"
 "  -h, --help           this text\n");
@@ -207,6 +214,162 @@ static int rekey_all(struct rekey_args *a, struct rekey *r)
 		cli_err("not every file was rekeyed: see above, then run "
 			"atrestfs rekey again for those");
 	return ret;
+}
+
+/* ---- online: the daemon's control socket (fs/ctl.c) ---- */
+
+/*
+ * Is a->dir a mount point of atrestfs (a->mnt, a->source set: 0), a
+ * volume mounted elsewhere (refused, naming the mount), or neither (0)?
+ */
+static int where(struct rekey_args *a)
+{
+	char real[PATH_MAX], mp[PATH_MAX], type[64];
+
+	if (!realpath(a->dir, real)) {
+		cli_err("%s: %s", a->dir, strerror(errno));
+		return EXIT_VOLUME;
+	}
+	if (cli_mounted(real, type, sizeof(type)) == 1 &&
+	    !strcmp(type, "fuse.atrestfs") &&
+	    mountinfo_source_at(real, a->source, sizeof(a->source)) == 1) {
+		snprintf(a->mnt, sizeof(a->mnt), "%s", real);
+		return 0;
+	}
+	if (mountinfo_source(real, "fuse.atrestfs", mp, sizeof(mp)) == 1) {
+		cli_err("%s is mounted at %s: give the mount point to rekey "
+			"its files through the daemon (atrestfs rekey %s ...), "
+			"or unmount it first", a->dir, mp, mp);
+		return EXIT_MOUNT;
+	}
+	return 0;
+}
+
+/* The daemon's outcome of the counts in @c (rekeyed, empty, before, ...). */
+struct online_counts {
+	unsigned long long n, empty, before, failed, damaged, resumed;
+};
+
+/*
+ * @req to the daemon, its progress and warnings shown: 0 if it said "ok"
+ * (counts added to @c), else an exit code.
+ */
+static int ask(struct rekey_args *a, const char *req, struct online_counts *c)
+{
+	struct online_counts got;
+	unsigned long long done, total;
+	char line[1100];
+	int fd, ret;
+	size_t n;
+	FILE *f;
+
+	fd = cli_ctl_open(a->source, a->state_dir, true, &ret);
+	if (fd < 0)
+		return ret;
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) ||
+	    !(f = fdopen(fd, "r"))) {
+		cli_err("cannot talk to the daemon serving %s: %s", a->mnt,
+			strerror(errno));
+		close(fd);
+		return EXIT_MOUNT;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		n = strlen(line);
+		if (n && line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (sscanf(line, "progress %llu %llu", &done, &total) == 2) {
+			cli_progress("Rekeying", done, total);
+			continue;
+		}
+		if (!strncmp(line, "warn ", 5)) {
+			cli_err("%s", line + 5);
+			continue;
+		}
+		fclose(f);
+		if (sscanf(line, "ok %llu %llu %llu %llu %llu %llu", &got.n,
+			   &got.empty, &got.before, &got.failed, &got.damaged,
+			   &got.resumed) == 6) {
+			c->n += got.n;
+			c->empty += got.empty;
+			c->before += got.before;
+			c->failed += got.failed;
+			c->damaged += got.damaged;
+			c->resumed += got.resumed;
+			return 0;
+		}
+		cli_err("the daemon serving %s: %s", a->mnt,
+			strncmp(line, "error ", 6) ? line : line + 6);
+		return EXIT_FAIL;
+	}
+	fclose(f);
+	cli_err("the daemon serving %s hung up (unmounted?)", a->mnt);
+	return EXIT_MOUNT;
+}
+
+/*
+ * One PATH: looked up in the mount (no symbolic link followed) and held
+ * open, so the daemon knows it by its inode number while it works.
+ */
+static int ask_path(struct rekey_args *a, int mntfd, const char *path,
+		    struct online_counts *c)
+{
+	char req[64];
+	struct stat st;
+	int fd, ret;
+
+	fd = fsck_open(mntfd, path, O_PATH);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		cli_err("%s/%s: %s", a->mnt, path, fd < 0 ? (fd == -ELOOP ?
+			"a symbolic link is on the way, which rekey does not "
+			"follow" : strerror(-fd)) : "not a regular file; only "
+			"regular files have a data key");
+		if (fd >= 0)
+			close(fd);
+		c->failed++;
+		return 0;
+	}
+	snprintf(req, sizeof(req), "rekey %llu\n",
+		 (unsigned long long)st.st_ino);
+	ret = ask(a, req, c);
+	close(fd);
+	return ret;
+}
+
+static int rekey_online(struct rekey_args *a)
+{
+	struct online_counts c = { 0 };
+	int mntfd, ret = 0;
+	size_t i;
+
+	if (a->all) {
+		ret = ask(a, "rekey-all\n", &c);
+	} else {
+		mntfd = open(a->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (mntfd < 0) {
+			cli_err("%s: %s", a->mnt, strerror(errno));
+			return EXIT_MOUNT;
+		}
+		for (i = 0; i < a->npaths && !ret; i++)
+			ret = ask_path(a, mntfd, a->paths[i], &c);
+		close(mntfd);
+	}
+	if (ret)
+		return ret;
+	if (c.resumed)
+		cli_say("Resumed the rekey --all that was cut short (%llu files "
+			"it had rekeyed left as they are)\n", c.resumed);
+	cli_say("Rekeyed %llu file%s of %s", c.n, c.n == 1 ? "" : "s",
+		a->mnt);
+	if (c.empty)
+		cli_say("; %llu empty without a key, nothing to do", c.empty);
+	if (c.before)
+		cli_say("; %llu done before the run was cut short", c.before);
+	cli_say(".\n");
+	if (!c.failed && !c.damaged)
+		return EXIT_OK;
+	cli_err("not every file was rekeyed: see above, then run atrestfs "
+		"rekey again for those");
+	return c.damaged ? EXIT_DAMAGED : EXIT_FAIL;
 }
 
 static int rekey(struct rekey_args *a)
@@ -358,7 +521,9 @@ int cmd_rekey(int argc, char **argv)
 	}
 	if (ret < 0) {
 		a.own_paths = a.all;
-		ret = rekey(&a);
+		ret = where(&a);
+		if (!ret)
+			ret = a.mnt[0] ? rekey_online(&a) : rekey(&a);
 	} else if (ret != EXIT_FAIL) {
 		usage(ret == EXIT_OK ? stdout : stderr);
 	}

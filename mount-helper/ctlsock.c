@@ -3,9 +3,10 @@
  * mount-helper/ctlsock.c - the command line's side of a daemon's control
  * socket (fs/ctl.c): "ctl" in the volume's state directory on this
  * machine, reached through that directory's fd, and its one-line answers.
- * Used by rotate-kek MOUNTPOINT, lock and unlock.
+ * Used by rotate-kek MOUNTPOINT, rekey MOUNTPOINT, lock and unlock.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -80,4 +81,38 @@ int cli_ctl_call(int fd, const void *req, size_t len, char *reply,
 	snprintf(reply, replylen, "%s", strncmp(line, "error ", 6) ? line :
 		 line + 6);
 	return -EIO;
+}
+
+/*
+ * The control socket of volume @dir's daemon, in its state directory:
+ * a connected fd, or -1 with the exit code in *@ret, said on stderr if
+ * @say.
+ */
+int cli_ctl_open(const char *dir, const char *state_dir, bool say,
+		     int *ret)
+{
+	char msg[512] = "";
+	struct vol_config cfg;
+	int dirfd, err, fd;
+
+	*ret = EXIT_VOLUME;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		if (say)
+			cli_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	err = volconf_load(dirfd, &cfg, msg, sizeof(msg));
+	close(dirfd);
+	if (err && say && err == -ENOENT)
+		cli_err("%s is neither an atrestfs mount point nor a volume "
+			"(no %s)", dir, VOL_CONF_NAME);
+	else if (err && say)
+		cli_err("%s/%s: %s", dir, VOL_CONF_NAME, *msg ? msg : strerror(-err));
+	if (err)
+		return -1;
+	fd = cli_ctl_connect(dir, state_dir, cfg.uuid, "", say);
+	if (fd < 0)
+		*ret = EXIT_MOUNT;
+	return fd;
 }

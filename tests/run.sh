@@ -12,7 +12,7 @@
 #      the kernel (the fuse module's enable_uring, put back as it was
 #      afterwards)
 #   7. every libFuzzer target (build-fuzz/fuzz_*, tests/fuzz/) for
-#      FUZZ_CHECK_SECONDS (default 6) from its committed seeds, so that a
+#      FUZZ_CHECK_SECONDS (default 3) from its committed seeds, so that a
 #      parser that crashes, leaks or trips a sanitizer on them or near
 #      them fails the run; "make fuzz" runs them for longer
 # Each runs under a timeout, so a hung FUSE request fails one test instead
@@ -104,7 +104,7 @@ done
 export ATR=$PWD/build-san/atrestfs
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-for t in integration/t_posix integration/t_entries integration/t_tamper integration/t_rollback_files integration/t_holes integration/t_writers integration/t_scan integration/t_names atrest/t_full integration/t_uring integration/t_fsck integration/t_backup integration/t_rotate_online integration/t_lock integration/t_lock_rotate; do
+for t in integration/t_posix integration/t_entries integration/t_tamper integration/t_rollback_files integration/t_holes integration/t_writers integration/t_scan integration/t_names atrest/t_full integration/t_uring integration/t_fsck integration/t_backup integration/t_rotate_online integration/t_rekey_online integration/t_lock integration/t_lock_rotate; do
 	run "asan+ubsan daemon $(basename "$t")" 900 bash "tests/$t.sh"
 done
 unset ATR ASAN_OPTIONS UBSAN_OPTIONS
@@ -129,7 +129,7 @@ fi
 
 for t in tests/fuzz/fuzz_*.c; do
 	t=$(basename "$t" .c)
-	run "fuzz ${t#fuzz_}" 300 tests/fuzz/run.sh "${FUZZ_CHECK_SECONDS:-6}" "${t#fuzz_}"
+	run "fuzz ${t#fuzz_}" 300 tests/fuzz/run.sh "${FUZZ_CHECK_SECONDS:-3}" "${t#fuzz_}"
 done
 
 echo

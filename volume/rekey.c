@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * volume/rekey.c - a new DEK and file ID for a file of an unmounted
- * volume, and every extent re-sealed under them.  The old file is read
+ * volume/rekey.c - a new DEK and file ID for a file, and every extent
+ * re-sealed under them: on an unmounted volume, or by the daemon of a
+ * mounted one, whose callbacks hold the live inode (fs/rekeyd.c).  The old file is read
  * and checked as the daemon would (header, version record against this
  * machine's record, sparse record, every extent), the new one is written
  * unnamed beside it with the same owner, mode, times and user xattrs,
@@ -38,7 +39,8 @@ struct rekey {
 	const struct vol_config *cfg;		/* verified, borrowed */
 	const struct kek *kek;			/* borrowed */
 	struct rekey_cb cb;
-	struct audit *audit;			/* owned; NULL: no audit log */
+	struct audit *audit;			/* NULL: no audit log */
+	bool own_audit;				/* rekey_open()'s, not borrowed */
 	uint8_t *in, *out, *plain;		/* owned; see rekey_open() */
 	size_t batch;				/* extents per read */
 	/* rekey_run_open(): the run's record, and the IDs it held, sorted. */
@@ -62,13 +64,12 @@ struct rk_file {
 	uint8_t old_tag[AEAD_TAG_LEN], new_tag[AEAD_TAG_LEN];
 };
 
-int rekey_open(int dirfd, const struct vol_config *cfg, const struct kek *kek,
-	       const struct vol_keyslot *ks, const struct rekey_cb *cb,
-	       struct rekey **out, char *msg, size_t msglen)
+int rekey_open_audit(int dirfd, const struct vol_config *cfg,
+		     const struct kek *kek, struct audit *audit,
+		     const struct rekey_cb *cb, struct rekey **out)
 {
 	uint64_t disk = extent_disk_size(cfg->extent_size);
 	struct rekey *r = calloc(1, sizeof(*r));
-	int err;
 
 	if (!r)
 		return -ENOMEM;
@@ -76,19 +77,36 @@ int rekey_open(int dirfd, const struct vol_config *cfg, const struct kek *kek,
 	r->run_fd = -1;
 	r->cfg = cfg;
 	r->kek = kek;
+	r->audit = audit;
 	if (cb)
 		r->cb = *cb;
 	r->batch = disk >= REKEY_IO_BYTES ? 1 : REKEY_IO_BYTES / disk;
 	r->in = malloc(r->batch * disk);
 	r->out = malloc(r->batch * disk);
 	r->plain = malloc(cfg->extent_size);
-	err = r->in && r->out && r->plain ? 0 : -ENOMEM;
+	if (!r->in || !r->out || !r->plain) {
+		rekey_close(r);
+		return -ENOMEM;
+	}
+	*out = r;
+	return 0;
+}
+
+int rekey_open(int dirfd, const struct vol_config *cfg, const struct kek *kek,
+	       const struct vol_keyslot *ks, const struct rekey_cb *cb,
+	       struct rekey **out, char *msg, size_t msglen)
+{
+	struct rekey *r;
+	int err;
+
+	err = rekey_open_audit(dirfd, cfg, kek, NULL, cb, &r);
 	if (!err)
 		err = audit_open(&cfg->opt, cfg->uuid, &r->audit, msg, msglen);
 	if (err) {
 		rekey_close(r);
 		return err;
 	}
+	r->own_audit = true;
 	audit_set_kek(r->audit, cfg->kek_id, ks->provider);
 	*out = r;
 	return 0;
@@ -98,7 +116,8 @@ void rekey_close(struct rekey *r)
 {
 	if (!r)
 		return;
-	audit_close(r->audit);
+	if (r->own_audit)
+		audit_close(r->audit);
 	if (r->run_fd >= 0)
 		close(r->run_fd);
 	free(r->done);
@@ -573,11 +592,10 @@ static int unchanged(struct rk_file *f, const char *base)
 	       now.st_ctim.tv_nsec == f->st.st_ctim.tv_nsec ? 0 : -ESTALE;
 }
 
-/* Name the new file, then move it over the old one in one rename. */
-static int swap_in(struct rk_file *f, char *msg, size_t msglen)
+/* The link and rename of swap_in(), with the name held: 0 or -errno. */
+static int rename_in(struct rk_file *f, const char *base, char *msg,
+		     size_t msglen)
 {
-	const char *slash = strrchr(f->path, '/');
-	const char *base = slash ? slash + 1 : f->path;
 	char proc[64];
 	int err;
 
@@ -604,6 +622,26 @@ static int swap_in(struct rk_file *f, char *msg, size_t msglen)
 				"new copy over it: %s", f->path,
 				strerror(errno));
 	f->tmpname[0] = '\0';
+	return 0;
+}
+
+/* Name the new file, then move it over the old one in one rename. */
+static int swap_in(struct rekey *r, struct rk_file *f, void *cookie,
+		   char *msg, size_t msglen)
+{
+	const char *slash = strrchr(f->path, '/');
+	const char *base = slash ? slash + 1 : f->path;
+	int err;
+
+	if (r->cb.naming)
+		r->cb.naming(r->cb.ctx, true);
+	err = rename_in(f, base, msg, msglen);
+	if (r->cb.naming)
+		r->cb.naming(r->cb.ctx, false);
+	if (err)
+		return err;
+	if (r->cb.swapped)
+		r->cb.swapped(r->cb.ctx, cookie, f->tmp);
 	/* Renamed: from here on the new file is the file, crash or not. */
 	if (fsync(f->parent))
 		return msg_fail(msg, msglen, 1, "%s: rekeyed, but its directory "
@@ -627,12 +665,25 @@ int rekey_file(struct rekey *r, const char *path, struct rekey_info *info,
 {
 	struct rk_file f = { .path = path, .parent = -1, .fd = -1,
 			     .tmp = -1 };
+	void *cookie = NULL;
+	bool entered = false;
 	uint64_t old_counter;
 	struct hdr nh;
 	int err;
 
 	memset(info, 0, sizeof(*info));
 	err = open_file(r, &f, msg, msglen);
+	/* Held, and settled: what it holds now is what is read. */
+	if (!err && r->cb.enter) {
+		err = r->cb.enter(r->cb.ctx, f.fd, &f.st, &cookie);
+		entered = !err;
+		if (err)
+			msg_fail(msg, msglen, err, "%s: %s", path,
+				 strerror(-err));
+		else if (fstat(f.fd, &f.st))
+			err = msg_fail(msg, msglen, -errno, "%s: %s", path,
+				       strerror(errno));
+	}
 	if (!err)
 		err = read_key(r, &f, msg, msglen);
 	if (err == 1) {
@@ -668,7 +719,7 @@ int rekey_file(struct rekey *r, const char *path, struct rekey_info *info,
 	if (!err)
 		err = settle_tmp(&f, msg, msglen);
 	if (!err)
-		err = swap_in(&f, msg, msglen);
+		err = swap_in(r, &f, cookie, msg, msglen);
 	if (err > 0)
 		err = 0;	/* a warning in @msg: the file is rekeyed */
 	else if (!err)
@@ -697,5 +748,7 @@ out:
 		close(f.parent);
 	file_key_free(f.ofk);
 	file_key_free(f.nfk);
+	if (entered && r->cb.leave)
+		r->cb.leave(r->cb.ctx, cookie);
 	return err;
 }

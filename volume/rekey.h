@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * volume/rekey.h - re-encrypt a file of an unmounted volume under a new
+ * volume/rekey.h - re-encrypt a file of a volume under a new
  * DEK and file ID, for a DEK that may have leaked.  The new file is built
  * unnamed (O_TMPFILE) beside the old one and renamed over it once
  * complete and synced, so a crash leaves the old file or the new one.
@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "../crypto/extent.h"
 #include "../crypto/kek.h"
@@ -39,6 +40,20 @@ struct rekey_cb {
 		       uint64_t counter);
 	/* Backing bytes of the current file done of @total. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	/*
+	 * A mounted volume (fs/rekeyd.c); all may be NULL.  @enter: the
+	 * file @fd is open and @st its stat: hold it against every change
+	 * until @leave, settling what is pending first; *@cookie goes to
+	 * the others.  0 or -errno (the file is left).  @naming: true
+	 * before the check that the file is unchanged and the rename, false
+	 * after, so that no name is taken away between.  @swapped: @newfd,
+	 * the new file, was renamed over the old one: whoever had the old
+	 * one open follows it.
+	 */
+	int (*enter)(void *ctx, int fd, const struct stat *st, void **cookie);
+	void (*naming)(void *ctx, bool begin);
+	void (*swapped)(void *ctx, void *cookie, int newfd);
+	void (*leave)(void *ctx, void *cookie);
 	void *ctx;
 };
 
@@ -61,6 +76,15 @@ struct rekey;
 int rekey_open(int dirfd, const struct vol_config *cfg, const struct kek *kek,
 	       const struct vol_keyslot *ks, const struct rekey_cb *cb,
 	       struct rekey **out, char *msg, size_t msglen);
+/*
+ * The same for the daemon of a mounted volume, with its audit log @audit
+ * (NULL: none), borrowed like the rest: one writer keeps the log's chain.
+ * 0 or -ENOMEM.
+ */
+struct audit;
+int rekey_open_audit(int dirfd, const struct vol_config *cfg,
+		     const struct kek *kek, struct audit *audit,
+		     const struct rekey_cb *cb, struct rekey **out);
 void rekey_close(struct rekey *r);
 
 /*

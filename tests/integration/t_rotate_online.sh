@@ -169,17 +169,24 @@ ok "a command that stops reading is dropped; the daemon's walk ends, and the nex
 # made_at_start NAME SYSCALL WHEN MAKE CHECK: MAKE and CHECK are run with
 # the path of NAME in the mount; CHECK must succeed after the rotation.
 made_at_start() {
-	local name=$1 sc=$2 when=$3 make=$4 check=$5 pid workers=() ctl= t w tracer maker rot
+	local name=$1 sc=$2 when=$3 make=$4 check=$5 pid workers=() ctl= try t w tracer maker rot
 	mount_with "$C" "$M" "${K[@]}"
 	pid=${MPID[$M]}
-	for t in /proc/"$pid"/task/*; do
-		# The control thread waits in poll (the idle timer's timeout).
-		case "$(cut -d' ' -f1 <"$t/syscall")" in
-		7 | 288) ctl=${t##*/} ;;	# poll, accept4
-		*) workers+=("${t##*/}") ;;
-		esac
+	# The control thread waits in poll (the idle timer's timeout), but
+	# just after the mount, or on a busy machine, it may not be there yet:
+	# look again until it is.
+	for try in $(seq 100); do
+		ctl= workers=()
+		for t in /proc/"$pid"/task/*; do
+			case "$(cut -d' ' -f1 <"$t/syscall")" in
+			7 | 288) ctl=${t##*/} ;;	# poll, accept4
+			*) workers+=("${t##*/}") ;;
+			esac
+		done
+		[ -n "$ctl" ] && break
+		sleep 0.1
 	done
-	[ -n "$ctl" ] || fail "$name: no control thread (in poll) in daemon $pid"
+	[ -n "$ctl" ] || fail "$name: no control thread (in poll) in daemon $pid after 10 s"
 	: >"$WORK/$name.trace"
 	strace -f -o "$WORK/$name.trace" -e trace="$sc" \
 		-e inject="$sc":delay_enter=600000000:when="$when" \

@@ -158,6 +158,27 @@ grep -q '^error "' "$rec" || fail "record not changed: $(cat "$rec")"
 want "planted time" "$(jget "$WORK/s.json" 'd["mounts"][0]["daemon"]["errors"][-1]["time"][0]')" '"'
 ok "status --json: a runtime record's fields are quoted, whatever they hold"
 
+# The record's MAC takes the mount's KEK of the moment: an online
+# rotation frees the KEK the daemon mounted with, and a warning after it
+# crashed the daemon.  Now it reaches the record, and the daemon lives.
+C2=$WORK/c2 M2=$WORK/m2
+new_volume "$C2"
+mount_with "$C2" "$M2" --keyfile "$C2.key"
+echo hello >"$M2/good"
+"$ATR" rotate-kek -q --keyfile "$C2.key" "$M2" 2>"$WORK/rot.err" ||
+	fail "rotate-kek $M2: $(cat "$WORK/rot.err")"
+head -c 100 /dev/zero >"$C2/planted"
+setfattr -n user.atrestfs.hdr -v 0x6a756e6b6a756e6b "$C2/planted"
+expect_eio cat "$M2/planted"
+kill -0 "${MPID[$M2]}" 2>/dev/null ||
+	fail "the daemon died at a warning after rotate-kek: $(tail -5 "$M2.log")"
+[ "$(cat "$M2/good")" = hello ] || fail "good file unreadable after rotate-kek"
+"$ATR" status --json "$M2" >"$WORK/s.json" || fail "status --json exited $?"
+jget "$WORK/s.json" 'd["mounts"][0]["daemon"]["errors"][-1]["message"]' >"$WORK/err"
+grep -q "^$C2/planted: " "$WORK/err" || fail "status error after rotate-kek: $(cat "$WORK/err")"
+unmount_vol "$M2"
+ok "a warning after an online rotate-kek reaches status; the daemon lives"
+
 # A daemon that died leaves its record and a dead mount: status says so
 # rather than show a pid that may be another process's now.
 # (bash reports the kill on its own stderr: not a failure of the test)
