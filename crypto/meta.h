@@ -2,8 +2,10 @@
 /*
  * crypto/meta.h - sealing of small metadata written through the mount:
  * user xattr values and symlink targets.  Both are user data and must not
- * reach the backing store in plaintext.  Sealed with the KEK's metadata key
- * (not bound to one file: directories have no file ID in format v1).
+ * reach the backing store in plaintext.  Sealed with the KEK's metadata key;
+ * an xattr value is bound to its inode by the inode's value ID (below),
+ * not its file ID: directories have none, and a file's changes (rekey, a
+ * file emptied and written again).
  */
 #ifndef ATR_META_H
 #define ATR_META_H
@@ -16,18 +18,44 @@
 
 /* Backing symlink targets start with this, then base64 of the sealed box. */
 #define META_LINK_PREFIX	"atrestfs1:"
-/* Longest target that still fits the backing PATH_MAX once sealed. */
-#define META_LINK_MAX		3000
+/* Longest target sealed into the backing target itself (PATH_MAX). */
+#define META_LINK_SHORT_MAX	3000
+/* Longest target of all: PATH_MAX - 1, as ext4 allows. */
+#define META_LINK_MAX		4095
+/*
+ * A longer target's backing target: this, its random link ID in hex, ':'
+ * and its length in decimal.  Its sealed box is a record in the volume's
+ * link store (volume/links.c), bound to the ID.
+ */
+#define META_LINK_LONG_PREFIX	"atrestfs2:"
+#define META_LINK_ID_LEN	16
+/* The longest long form, without its NUL. */
+#define META_LINK_LONG_LEN	(sizeof(META_LINK_LONG_PREFIX) - 1 + \
+				 2 * META_LINK_ID_LEN + 1 + 4)
+
+/*
+ * The value ID: 16 random bytes in this xattr of a file or directory,
+ * made at the first setxattr through the mount (volume/vid.c).  Values
+ * sealed since are bound to it, so a value copied onto another inode
+ * does not open there.
+ */
+#define META_VID_XATTR		"user.atrestfs.vid"
+#define META_VID_LEN		16
 
 /*
  * xattr: @out receives len + AEAD_OVERHEAD bytes; the value is bound to
- * @name through the AAD.  Open: @out receives box_len - AEAD_OVERHEAD.
+ * @name and, with @vid (META_VID_LEN bytes), to its inode through the
+ * AAD; a NULL @vid seals the form before value IDs (name only), for an
+ * inode without one.  Open: @out receives box_len - AEAD_OVERHEAD; with
+ * @vid it takes the bound form, and the older one (a value written
+ * before its inode had an ID); with NULL, only the older one.
  */
-int meta_xattr_seal(const struct kek *kek, const char *name,
-		    const void *val, size_t len, void *out);
+int meta_xattr_seal(const struct kek *kek, const uint8_t *vid,
+		    const char *name, const void *val, size_t len, void *out);
 /* Both opens also try @kek's retiring KEK, if it has one (rotation). */
-int meta_xattr_open(const struct kek *kek, const char *name,
-		    const void *box, size_t box_len, void *out);
+int meta_xattr_open(const struct kek *kek, const uint8_t *vid,
+		    const char *name, const void *box, size_t box_len,
+		    void *out);
 
 /*
  * Does the backing xattr @name hold a sealed user value: a user.* name
@@ -38,12 +66,44 @@ bool meta_xattr_sealed(const char *name);
 
 /*
  * Symlink target (a C string) to the backing target: *out is malloc()ed,
- * caller frees.  -ENAMETOOLONG past META_LINK_MAX.
+ * caller frees.  -ENAMETOOLONG past META_LINK_SHORT_MAX: a longer one
+ * takes the long form (volume/links.c).
  */
 int meta_link_seal(const struct kek *kek, const char *target, char **out);
-/* Backing target to plaintext; *out malloc()ed, NUL-terminated. */
+/*
+ * Backing target to plaintext; *out malloc()ed, NUL-terminated.  The long
+ * form is not opened here (its box is elsewhere): -EBADMSG.
+ */
 int meta_link_open(const struct kek *kek, const char *backing, char **out);
-/* Plaintext length from the backing target alone (for lstat st_size). */
+/*
+ * Plaintext length from the backing target alone (for lstat st_size),
+ * either form; -EBADMSG for anything else.
+ */
 ssize_t meta_link_len(const char *backing, size_t len);
+
+/*
+ * The long form.  meta_link_long_name() writes the backing target of a
+ * target of @len bytes (META_LINK_SHORT_MAX < @len <= META_LINK_MAX)
+ * with link ID @id into @out (META_LINK_LONG_LEN + 1).  _parse() takes
+ * exactly that canonical text back (1, with @id and *@len) and answers 0
+ * for the short form and -EBADMSG for anything else.
+ */
+void meta_link_long_name(const uint8_t id[META_LINK_ID_LEN], size_t len,
+			 char *out);
+int meta_link_long_parse(const char *backing, size_t blen,
+			 uint8_t id[META_LINK_ID_LEN], size_t *len);
+/* @box receives strlen(@target) + AEAD_OVERHEAD bytes, bound to @id. */
+int meta_link_long_seal(const struct kek *kek,
+			const uint8_t id[META_LINK_ID_LEN], const char *target,
+			void *box);
+/*
+ * A record of @box_len bytes for a target of @len bytes with link ID @id
+ * to the target: *out malloc()ed, NUL-terminated.  -EBADMSG if its length
+ * is not @len + AEAD_OVERHEAD, it does not open (also under a retiring
+ * KEK), or the target holds a NUL.
+ */
+int meta_link_long_open(const struct kek *kek,
+			const uint8_t id[META_LINK_ID_LEN], size_t len,
+			const void *box, size_t box_len, char **out);
 
 #endif

@@ -159,6 +159,8 @@ int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 	err = dirid_get(dir, id);
 	if (err)
 		return err;
+	if (ncache_get(dir, bname, out))
+		return 0;
 	if (names_is_long(bname)) {
 		fd = ino_fd_get(dir);
 		err = fd < 0 ? fd : volnames_record(fd, bname, rec, &len);
@@ -168,6 +170,8 @@ int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 		memcpy(rec, bname, len);
 	if (!err)
 		err = names_decrypt(m->names_key, id, rec, len, out);
+	if (!err)
+		ncache_put(dir, bname, out);
 	if (err)
 		atr_log_inode(LOG_WARNING, dir, "%s%s is not a name of this "
 			      "directory (planted, moved from another one, or "

@@ -19,6 +19,7 @@
 
 #include "../crypto/extent.h"
 #include "../crypto/kek.h"
+#include "../crypto/meta.h"
 #include "../crypto/names.h"
 #include "atrfs.h"
 #include "audit.h"
@@ -115,6 +116,9 @@ struct atr_inode {
 	 */
 	int *hfds;
 	unsigned int nhfds, hfds_cap;
+	struct ncache *names;		/* ->lock; namecache.c; NULL: none */
+	bool vid_ok;			/* ->lock; ops_xattr.c: vid read */
+	uint8_t vid[META_VID_LEN];	/* ->lock; set once while vid_ok */
 };
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),
@@ -155,6 +159,12 @@ struct atr_mount {
 					   user xattr names; same lifetime */
 	uint32_t extent_size;		/* volume-wide, from atrestfs.conf */
 	bool hdr_always;		/* format 2+: no regular file lacks a header */
+	/*
+	 * Atomic: the volume's link store exists (volume/links.c), so a
+	 * name taken away may be a long symlink's last, whose record goes
+	 * with it.  Set at mount, and when a long target is made.
+	 */
+	bool long_links;
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
 	struct atr_mount_opts opt_mnt;	/* -o: noxattr, writethrough, readahead */
@@ -384,6 +394,16 @@ int dname_key(struct atr_mount *m, const struct vol_config *cfg, char *msg,
 void dname_key_wipe(struct atr_mount *m);
 int dname_key_reload(struct atr_mount *m, const struct kek *kek,
 		     const struct vol_config *cfg, char *msg, size_t msglen);
+
+/*
+ * namecache.c: names decrypted in a directory, by backing name.  _get()
+ * and _put() take @dir->lock; _free() is called with it write-held, or
+ * with the inode unreachable.
+ */
+bool ncache_get(struct atr_inode *dir, const char *bname,
+		char out[NAMES_PLAIN_MAX + 1]);
+void ncache_put(struct atr_inode *dir, const char *bname, const char *plain);
+void ncache_free(struct atr_inode *dir);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../crypto/secmem.h"
+#include "../volume/volume.h"
 #include "fs_private.h"
 
 static void atr_init(void *userdata, struct fuse_conn_info *conn)
@@ -125,6 +126,8 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	m->opt_mnt = (struct atr_mount_opts)ATR_MOUNT_OPTS_INIT;
 	m->root.fd = root_fd;
 	m->root.mnt = m;
+	m->long_links = !faccessat(root_fd, VOLLINKS_DIR, F_OK,
+				   AT_SYMLINK_NOFOLLOW);
 	m->root.ino = st.st_ino;
 	m->root.dev = st.st_dev;
 	m->root.type = S_IFDIR;
@@ -235,6 +238,7 @@ void atr_mount_free(struct atr_mount *m)
 	pthread_mutex_destroy(&m->worder_lock);
 	pthread_mutex_destroy(&m->fileids_lock);
 	pthread_cond_destroy(&m->worder_cond);
+	ncache_free(&m->root);
 	pthread_rwlock_destroy(&m->root.lock);
 	close(m->root.fd);
 	ino_fd_teardown(m);

@@ -16,6 +16,7 @@
 #include "../crypto/meta.h"
 #include "../crypto/volume.h"
 #include "../volume/rekey.h"
+#include "../volume/volume.h"
 #include "fs_private.h"
 
 /*
@@ -31,7 +32,7 @@ bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		return true;
 	return parent == &m->root &&
 	       (!strcmp(name, VOL_CONF_NAME) ||
-		!strcmp(name, VOL_CONF_TMP));
+		!strcmp(name, VOL_CONF_TMP) || !strcmp(name, VOLLINKS_DIR));
 }
 
 int entry_pin(struct atr_inode *dir, const char *name, struct stat *st)
@@ -352,12 +353,15 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 		res = 0;
 	} else if (link) {
 		/* The KEK held until the link is made: see write_header(). */
-		err = meta_link_seal(kek_get(m), link, &sealed);
+		err = vollinks_seal(m->root.fd, kek_get(m), link, &sealed);
 		res = err ? 0 : ino_symlinkat(sealed, dir, name);
+		err = err ? err : res ? -errno : 0;
 		kek_put(m);
-		free(sealed);
 		if (err)
-			return err;
+			goto out_drop;
+		if (strlen(link) > META_LINK_SHORT_MAX)
+			__atomic_store_n(&m->long_links, true,
+					 __ATOMIC_RELAXED);
 	} else if (S_ISREG(mode)) {
 		res = make_file(m, dir, name, mode);
 	} else {
@@ -369,6 +373,11 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 	/* Not by name if it was replaced: that is someone else's. */
 	if (err && err != -EIO)
 		ino_unlinkat(dir, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0);
+out_drop:
+	/* A long target's record goes if its link is not there. */
+	if (err && err != -EIO && sealed)
+		vollinks_drop(m->root.fd, sealed);
+	free(sealed);
 	return err;
 }
 
@@ -438,12 +447,62 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 	reply_entry(req, dir, err ? NULL : d.name, err);
 }
 
+/*
+ * A long symlink's record (volume/links.c) goes with the link's last
+ * name.  Before a name is taken away (unlink, rename over it), the inode
+ * at it is pinned if it is such a link; after, the pin tells whether a
+ * name is left (a hard link, or one made meanwhile keeps the record).
+ */
+struct link_pin {
+	int fd;					/* O_PATH, or -1 */
+	char target[META_LINK_LONG_LEN + 1];	/* its backing target */
+};
+
+static void link_pinning(struct atr_mount *m, struct atr_inode *dir,
+			 const char *name, struct link_pin *lp)
+{
+	uint8_t id[META_LINK_ID_LEN];
+	struct stat st;
+	size_t len;
+	ssize_t n;
+
+	lp->fd = -1;
+	/* No store, no long link: unlink pays nothing for them. */
+	if (!__atomic_load_n(&m->long_links, __ATOMIC_RELAXED))
+		return;
+	lp->fd = entry_pin(dir, name, &st);
+	if (lp->fd < 0 || !S_ISLNK(st.st_mode))
+		goto out_unpin;
+	n = readlinkat(lp->fd, "", lp->target, sizeof(lp->target));
+	if (n <= 0 || n >= (ssize_t)sizeof(lp->target) ||
+	    meta_link_long_parse(lp->target, (size_t)n, id, &len) != 1)
+		goto out_unpin;
+	lp->target[n] = '\0';
+	return;
+out_unpin:
+	if (lp->fd >= 0)
+		close(lp->fd);
+	lp->fd = -1;
+}
+
+static void link_unpinned(struct atr_mount *m, struct link_pin *lp, int err)
+{
+	struct stat st;
+
+	if (lp->fd < 0)
+		return;
+	if (!err && !fstat(lp->fd, &st) && st.st_nlink == 0)
+		vollinks_drop(m->root.fd, lp->target);
+	close(lp->fd);
+}
+
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 			 int flags)
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *dir = itable_ino(m, parent);
 	struct rollback_unlink ul;
+	struct link_pin lp;
 	struct dname d;
 	int err = -dname_get(m, dir, name, &d);
 
@@ -457,9 +516,11 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		err = ino_unlinkat(dir, d.name, flags) ? errno : 0;
 	} else {
 		rollback_unlinking(m, dir, d.name, &ul);
+		link_pinning(m, dir, d.name, &lp);
 		pthread_rwlock_rdlock(&m->ns_lock);
 		err = ino_unlinkat(dir, d.name, flags) ? errno : 0;
 		pthread_rwlock_unlock(&m->ns_lock);
+		link_unpinned(m, &lp, err);
 		rollback_unlinked(m, &ul, err);
 	}
 	if (!err)
@@ -484,6 +545,7 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct atr_inode *dir = itable_ino(m, parent);
 	struct atr_inode *ndir = itable_ino(m, newparent);
 	struct rollback_unlink ul;
+	struct link_pin lp = { .fd = -1 };
 	struct dname d, nd;
 	bool made = false;
 	char *nname, *oname;
@@ -512,8 +574,10 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	/* Renamed over, the file at @newname loses a link. */
 	memset(&ul, 0, sizeof(ul));
-	if (!(flags & RENAME_EXCHANGE))
+	if (!(flags & RENAME_EXCHANGE)) {
 		rollback_unlinking(m, ndir, nd.name, &ul);
+		link_pinning(m, ndir, nd.name, &lp);
+	}
 	pthread_rwlock_rdlock(&m->ns_lock);
 	ofd = ino_fd_get(dir);
 	nfd = ofd < 0 ? ofd : ino_fd_get(ndir);
@@ -526,6 +590,7 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (ofd >= 0 && nfd >= 0)
 		ino_fd_put(ndir);
 	pthread_rwlock_unlock(&m->ns_lock);
+	link_unpinned(m, &lp, err);
 	rollback_unlinked(m, &ul, err);
 	/* Exchanged, both names still have their entries. */
 	if (!err && !(flags & RENAME_EXCHANGE))
@@ -573,7 +638,7 @@ void atr_readlink(fuse_req_t req, fuse_ino_t ino)
 		return;
 	}
 	backing[n] = '\0';
-	err = meta_link_open(kek_get(m), backing, &target);
+	err = vollinks_open(m->root.fd, kek_get(m), backing, &target);
 	kek_put(m);
 	if (err == -EBADMSG)
 		atr_log_inode(LOG_ERR, ai, "symlink target does not authenticate");

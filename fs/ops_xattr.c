@@ -10,6 +10,10 @@
  * HDR_XATTR_PREFIX are the filesystem's own and do not exist as far as the
  * mount is concerned: not listed, not readable, not writable, not removable.
  *
+ * Values are bound to their inode by its value ID (crypto/meta.h), made at
+ * its first setxattr and cached in the inode; an inode without one (its
+ * values all older) reads the older form, bound to the name only.
+ *
  * On a volume with encrypted names the user's names are hidden too: each
  * is stored under a keyed hash of it (crypto/names.h), and the name is
  * sealed with the value, ahead of it, as "name NUL value".  The value is
@@ -23,6 +27,7 @@
 
 #include "../crypto/hdr.h"
 #include "../crypto/meta.h"
+#include "../volume/volume.h"
 #include "fs_private.h"
 
 #define XATTR_MAX	(64 * 1024)
@@ -77,6 +82,46 @@ static ssize_t xattr_value_at(const struct atr_mount *m, const char *name,
 	return nul + 1 - plain;
 }
 
+/*
+ * The value ID of @ai into @vid, made first if @make (->lock write-held
+ * then): 0; 1 if it has none (and !@make), for a value of the older
+ * form; -EIO if it is damaged (logged: no value of the inode opens).
+ */
+static int vid_get(struct atr_inode *ai, bool make, uint8_t vid[META_VID_LEN])
+{
+	bool ok;
+	int err = 0, fd;
+
+	if (!make) {
+		pthread_rwlock_rdlock(&ai->lock);
+		ok = ai->vid_ok;
+		if (ok)
+			memcpy(vid, ai->vid, META_VID_LEN);
+		pthread_rwlock_unlock(&ai->lock);
+		if (ok)
+			return 0;
+		pthread_rwlock_wrlock(&ai->lock);
+	}
+	if (!ai->vid_ok) {
+		fd = ino_fd_get(ai);
+		err = fd < 0 ? fd : make ? volvid_make(fd, ai->vid) :
+		      volvid_get(fd, ai->vid);
+		if (fd >= 0)
+			ino_fd_put(ai);
+		ai->vid_ok = !err;
+	}
+	if (!err)
+		memcpy(vid, ai->vid, META_VID_LEN);
+	if (!make)
+		pthread_rwlock_unlock(&ai->lock);
+	if (err == -ENODATA)
+		return 1;
+	if (err == -EIO)
+		atr_log_inode(LOG_ERR, ai, "value ID (xattr " META_VID_XATTR
+			      ") is damaged: its xattr values cannot be read");
+	return err;
+}
+
 static bool reserved(const char *name)
 {
 	return !strncmp(name, HDR_XATTR_PREFIX, sizeof(HDR_XATTR_PREFIX) - 1);
@@ -105,7 +150,7 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
 	char proc[64], bname[XATTR_NAME_MAX + 1];
-	uint8_t *box, *plain = NULL;
+	uint8_t *box, *plain = NULL, vid[META_VID_LEN];
 	ssize_t n;
 	int err, pfd;
 
@@ -124,15 +169,22 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		goto out;
 	n = xattr_plain(m, name, value, size, plain);
 	err = n < 0 ? (int)n : backing_name(m, name, bname);
-	if (!err) {
-		err = meta_xattr_seal(kek_get(m), bname, plain, (size_t)n, box);
-		kek_put(m);
-	}
 	pfd = err ? -1 : attr_procname(ai, proc);
 	if (pfd < 0 && !err)
 		err = pfd;
-	/* ->lock: an online rotation re-seals values under it (ctl.c). */
+	/*
+	 * ->lock before the KEK, held from the seal to the write: an online
+	 * rotation re-seals values under ->lock (ctl.c), so a value sealed
+	 * under the old KEK is written before the walk reaches the inode.
+	 */
 	pthread_rwlock_wrlock(&ai->lock);
+	if (!err)
+		err = vid_get(ai, true, vid);
+	if (!err) {
+		err = meta_xattr_seal(kek_get(m), vid, bname, plain, (size_t)n,
+				      box);
+		kek_put(m);
+	}
 	if (!err && setxattr(proc, bname, box, (size_t)n + AEAD_OVERHEAD,
 			     flags))
 		err = -errno;
@@ -150,7 +202,7 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
-	uint8_t *box = NULL, *val = NULL;
+	uint8_t *box = NULL, *val = NULL, vid[META_VID_LEN];
 	char proc[64], bname[XATTR_NAME_MAX + 1];
 	ssize_t n, at;
 	int err;
@@ -176,7 +228,11 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	ino_fd_put(ai);
 	if (n < 0)
 		goto out_reply;
-	err = meta_xattr_open(kek_get(m), bname, box, (size_t)n, val);
+	err = vid_get(ai, false, vid);
+	if (err < 0)
+		goto out_reply;
+	err = meta_xattr_open(kek_get(m), err ? NULL : vid, bname, box,
+			      (size_t)n, val);
 	kek_put(m);
 	n -= AEAD_OVERHEAD;
 	at = err ? 0 : xattr_value_at(m, name, val, (size_t)n, NULL);
@@ -212,11 +268,17 @@ static ssize_t list_hidden(struct atr_mount *m, struct atr_inode *ai,
 			   char *out)
 {
 	uint8_t *box = malloc(XATTR_MAX), *val = malloc(XATTR_MAX);
+	uint8_t vid[META_VID_LEN];
 	const char *p, *found = NULL;
 	size_t len = 0, nl;
 	ssize_t vn = -ENOMEM, at;
+	int has;
 
 	if (!box || !val)
+		goto out;
+	has = vid_get(ai, false, vid);
+	vn = has;
+	if (has < 0)
 		goto out;
 	for (p = names; p < names + n; p += strlen(p) + 1) {
 		if (strncmp(p, NAMES_XATTR_PREFIX,
@@ -234,7 +296,8 @@ static ssize_t list_hidden(struct atr_mount *m, struct atr_inode *ai,
 			goto out;
 		}
 		at = -EBADMSG;
-		if (!meta_xattr_open(kek_get(m), p, box, (size_t)vn, val))
+		if (!meta_xattr_open(kek_get(m), has ? NULL : vid, p, box,
+				     (size_t)vn, val))
 			at = xattr_value_at(m, NULL, val, (size_t)vn -
 					    AEAD_OVERHEAD, &found);
 		kek_put(m);

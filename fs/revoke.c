@@ -120,6 +120,7 @@ static void wipe_inode(struct atr_mount *m, struct atr_inode *ai, void *arg)
 		fio_settle_late(m, ai, -1);
 		key_wipe(ai);
 	}
+	ncache_free(ai);	/* plaintext names leave with the keys */
 	pthread_rwlock_unlock(&ai->lock);
 }
 
@@ -141,6 +142,7 @@ int revoke_lock(struct atr_mount *m, const char *why)
 				    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 	pthread_rwlock_wrlock(&m->gate);
 	itable_each(m, wipe_inode, NULL);
+	wipe_inode(m, &m->root, NULL);
 	fstate_key_wipe(m->fstate);
 	/* No request runs, but the KEK's lock is the one that guards it. */
 	pthread_rwlock_wrlock(&m->kek_lock);

@@ -15,8 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../crypto/codec.h"
+#include "../crypto/meta.h"
 #include "../crypto/names.h"
 #include "../crypto/secmem.h"
+#include "../volume/volume.h"
 #include "cli.h"
 
 static void usage(FILE *f)
@@ -25,8 +28,9 @@ static void usage(FILE *f)
 "Usage: atrestfs path [OPTIONS] CIPHERDIR PATH\n"
 "Print the path in CIPHERDIR that holds PATH, a path in the mount\n"
 "(relative to its root), and for a name longer than 160 bytes also its\n"
-"record (restore both).  Every directory above PATH must exist in\n"
-"CIPHERDIR; PATH itself need not (it may be in a backup only).\n"
+"record, and for a symbolic link with a target over 3000 bytes its\n"
+"target's record (restore them all).  Every directory above PATH must\n"
+"exist in CIPHERDIR; PATH itself need not (it may be in a backup only).\n"
 "\n"
 "  -r, --reverse        PATH is a path in CIPHERDIR: print the path in\n"
 "                       the mount\n"
@@ -91,6 +95,23 @@ int cli_names_path(const char *dir, const struct vol_config *cfg,
 	return EXIT_OK;
 }
 
+/*
+ * A symbolic link at @out in @dirfd with a long target: its record, in
+ * the link store at the root, goes with it (volume/links.c).
+ */
+static void print_link_record(int dirfd, const char *out)
+{
+	char target[PATH_MAX], hex[2 * META_LINK_ID_LEN + 1];
+	uint8_t id[META_LINK_ID_LEN];
+	ssize_t n = readlinkat(dirfd, out, target, sizeof(target) - 1);
+	size_t len;
+
+	if (n < 0 || meta_link_long_parse(target, (size_t)n, id, &len) != 1)
+		return;
+	hex_encode(id, sizeof(id), hex);
+	printf(VOLLINKS_DIR "/%s\n", hex);
+}
+
 static int print_path(const char *dir, const struct vol_config *cfg,
 		      const struct kek *kek, int dirfd, char *path,
 		      bool reverse)
@@ -109,6 +130,8 @@ static int print_path(const char *dir, const struct vol_config *cfg,
 		printf("%.*s%s\n", slash ? (int)(slash - out + 1) : 0, out,
 		       side);
 	}
+	if (!reverse)
+		print_link_record(dirfd, out);
 	return EXIT_OK;
 }
 

@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "../crypto/aead.h"
+#include "../crypto/codec.h"
 #include "../crypto/hdr.h"
 #include "../crypto/meta.h"
 #include "../crypto/names.h"
@@ -83,6 +84,9 @@ struct fsck_run {
 	uint64_t done, total;		/* backing bytes (done: atomic) */
 	struct { dev_t dev; ino_t ino; } *links;	/* nlink > 1 seen */
 	size_t nlinks, caplinks;
+	/* The link IDs of long symlink targets seen (the walk's only). */
+	struct { uint8_t id[META_LINK_ID_LEN]; } *lids;
+	size_t nlids, caplids;
 	struct finding *finds;
 	size_t nfinds, capfinds;
 	struct fsck_result *res;
@@ -139,7 +143,8 @@ static void find(struct fsck_run *r, const char *path, uint64_t key,
 
 bool fsck_own_name(const char *name)
 {
-	return !strcmp(name, VOL_CONF_NAME) || !strcmp(name, VOL_CONF_TMP);
+	return !strcmp(name, VOL_CONF_NAME) || !strcmp(name, VOL_CONF_TMP) ||
+	       !strcmp(name, VOLLINKS_DIR);
 }
 
 static int walk_dir(int fd, char *path, size_t len, dev_t dev, bool root,
@@ -351,8 +356,9 @@ static bool hidden_name_ok(struct fsck_run *r, const char *bname,
 static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 {
 	char names[65536], *name;
-	uint8_t *val = NULL, *out = NULL;
+	uint8_t *val = NULL, *out = NULL, vid[META_VID_LEN];
 	ssize_t len, n;
+	int has;
 
 	len = flistxattr(fd, names, sizeof(names));
 	if (len < 0) {
@@ -361,6 +367,11 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 			     strerror(errno));
 		return;
 	}
+	/* As the mount reads them: bound to it, or of the older form. */
+	has = volvid_get(fd, vid);
+	if (has == -EIO)
+		find(r, path, 0, "its value ID (xattr " META_VID_XATTR ") is "
+		     "damaged: none of its xattr values can be read");
 	val = malloc(65536);
 	out = malloc(65536);
 	if (!val || !out) {
@@ -386,10 +397,11 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 		pthread_mutex_lock(&r->lock);
 		r->res->xattrs++;
 		pthread_mutex_unlock(&r->lock);
-		if (meta_xattr_open(r->kek, name, val, (size_t)n, out))
+		if (meta_xattr_open(r->kek, has ? NULL : vid, name, val,
+				    (size_t)n, out))
 			find(r, path, 0, "xattr %s: its value does not "
-			     "authenticate (tampered, or from another volume)",
-			     name);
+			     "authenticate (tampered, copied from another "
+			     "file, or from another volume)", name);
 		else if (r->names_key && !hidden_name_ok(r, name, out,
 						(size_t)n - AEAD_OVERHEAD))
 			find(r, path, 0, "xattr %s: the name sealed in its "
@@ -409,6 +421,8 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 {
 	char target[PATH_MAX + 1], *plain = NULL;
 	ssize_t n = readlinkat(parent, name, target, PATH_MAX);
+	uint8_t id[META_LINK_ID_LEN];
+	size_t len;
 
 	if (n < 0) {
 		find(r, path, 0, "cannot read the symbolic link: %s",
@@ -416,10 +430,19 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 		return;
 	}
 	target[n] = '\0';
-	if (meta_link_open(r->kek, target, &plain))
+	/* Its record is not an orphan (find_link_orphans()). */
+	if (meta_link_long_parse(target, (size_t)n, id, &len) == 1) {
+		if (grow((void **)&r->lids, &r->caplids, r->nlids,
+			 sizeof(*r->lids)))
+			__atomic_store_n(&r->oom, 1, __ATOMIC_RELAXED);
+		else
+			memcpy(r->lids[r->nlids++].id, id, sizeof(id));
+	}
+	if (vollinks_open(r->dirfd, r->kek, target, &plain))
 		find(r, path, 0, "symbolic link target does not authenticate "
-		     "(not written by atrestfs, tampered, or from another "
-		     "volume)");
+		     "(not written by atrestfs, tampered, from another "
+		     "volume, or a long target's record in " VOLLINKS_DIR
+		     " missing or damaged)");
 	free(plain);
 }
 
@@ -544,6 +567,56 @@ static int link_seen(struct fsck_run *r, const struct stat *st, bool *seen)
 	r->links[r->nlinks].dev = st->st_dev;
 	r->links[r->nlinks++].ino = st->st_ino;
 	return 0;
+}
+
+static int cmp_lid(const void *a, const void *b)
+{
+	return memcmp(a, b, META_LINK_ID_LEN);
+}
+
+/*
+ * Entries of the link store that no long symlink target names: records
+ * a crash left (between a record and its link, or a rotation's
+ * temporary), or planted.  The mount never reads them.
+ */
+static void find_link_orphans(struct fsck_run *r)
+{
+	uint8_t id[META_LINK_ID_LEN];
+	char path[PATH_MAX], hex[2 * META_LINK_ID_LEN + 1];
+	struct dirent *de;
+	int fd;
+	DIR *d;
+
+	fd = openat(r->dirfd, VOLLINKS_DIR, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		if (errno != ENOENT)
+			find(r, VOLLINKS_DIR, 0, "cannot list the directory of "
+			     "long symbolic link targets: %s", strerror(errno));
+		return;
+	}
+	if (r->nlids)
+		qsort(r->lids, r->nlids, sizeof(*r->lids), cmp_lid);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/* Named as the mount names it: lower-case hex of an ID. */
+		if (!hex_decode(de->d_name, id, sizeof(id))) {
+			hex_encode(id, sizeof(id), hex);
+			if (!strcmp(hex, de->d_name) && r->nlids &&
+			    bsearch(id, r->lids, r->nlids, sizeof(*r->lids),
+				    cmp_lid))
+				continue;
+		}
+		snprintf(path, sizeof(path), VOLLINKS_DIR "/%s", de->d_name);
+		find(r, path, 0, "no symbolic link names this record of a long "
+		     "target (left by a crash, or planted): the mount ignores "
+		     "it, and it can be removed");
+	}
+	closedir(d);
 }
 
 static int add_file(struct fsck_run *r, const char *path, uint64_t backing)
@@ -1178,6 +1251,7 @@ int fsck_volume(int dirfd, const struct vol_config *cfg,
 		goto out_free;
 	}
 	find_sparse(&r);
+	find_link_orphans(&r);
 	if (r.oom) {
 		err = -ENOMEM;
 		snprintf(msg, msglen, "cannot check the volume: out of memory");
@@ -1204,6 +1278,7 @@ out_free:
 	free(r.files);
 	free(r.items);
 	free(r.links);
+	free(r.lids);
 	if (r.names_key)
 		secmem_free(r.names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
 	pthread_cond_destroy(&r.idle);

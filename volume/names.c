@@ -15,23 +15,11 @@
 #include <unistd.h>
 
 #include "../crypto/names.h"
-#include "volume.h"
+#include "volume_private.h"
 
 int volnames_dirid(int fd, uint8_t id[NAMES_DIRID_LEN])
 {
-	uint8_t buf[NAMES_DIRID_LEN + 1];	/* a longer one is damaged */
-	char proc[64];
-	ssize_t n;
-
-	/* By /proc: the daemon holds its directories as O_PATH fds. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = getxattr(proc, NAMES_DIRID_XATTR, buf, sizeof(buf));
-	if (n < 0 && errno == ENODATA)
-		return -ENODATA;
-	if (n != NAMES_DIRID_LEN)
-		return -EIO;
-	memcpy(id, buf, NAMES_DIRID_LEN);
-	return 0;
+	return volvid_read(fd, NAMES_DIRID_XATTR, id, NAMES_DIRID_LEN);
 }
 
 int volnames_record(int dirfd, const char *bname,

@@ -531,7 +531,10 @@ static int put_xattrs(struct rekey *r, struct rk_file *f, char *msg,
 		err = -errno;
 		goto out_fail;
 	}
-	/* User xattr values are sealed with the metadata key, by name only. */
+	/*
+	 * User xattr values are sealed with the metadata key, bound to the
+	 * inode's value ID, which goes with them (not to the file ID).
+	 */
 	names = malloc(65536);
 	val = malloc(65536);
 	if (!names || !val) {
@@ -544,7 +547,7 @@ static int put_xattrs(struct rekey *r, struct rk_file *f, char *msg,
 		goto out_fail;
 	}
 	for (name = names; name < names + len; name += strlen(name) + 1) {
-		if (!meta_xattr_sealed(name))
+		if (!meta_xattr_sealed(name) && strcmp(name, META_VID_XATTR))
 			continue;
 		n = fgetxattr(f->fd, name, val, 65536);
 		if (n < 0 || fsetxattr(f->tmp, name, val, (size_t)n, 0)) {

@@ -293,8 +293,13 @@ static int rewrap_header(struct walk *w, int fd)
 	return 0;
 }
 
-/* One user xattr value of @fd, re-sealed if it is under the old key. */
-static int reseal_value(struct walk *w, int fd, const char *name)
+/*
+ * One user xattr value of @fd, re-sealed if it is under the old key: bound
+ * to @vid, the inode's value ID, if it has one (an older value is so moved
+ * to the bound form), else in the older form.
+ */
+static int reseal_value(struct walk *w, int fd, const uint8_t *vid,
+			const char *name)
 {
 	ssize_t n = fgetxattr(fd, name, w->val, XATTR_VALUE_MAX);
 
@@ -302,14 +307,15 @@ static int reseal_value(struct walk *w, int fd, const char *name)
 		return 0;
 	if (n < 0)
 		return io_fail(w, -errno, "read an xattr");
-	if (meta_xattr_open(w->kek->retiring, name, w->val, (size_t)n,
+	if (meta_xattr_open(w->kek->retiring, vid, name, w->val, (size_t)n,
 			    w->plain)) {
-		if (meta_xattr_open(w->kek, name, w->val, (size_t)n, w->plain))
+		if (meta_xattr_open(w->kek, vid, name, w->val, (size_t)n,
+				    w->plain))
 			damaged(w, "an xattr value does not authenticate");
 		return 0;
 	}
-	if (meta_xattr_seal(w->kek, name, w->plain, (size_t)n - AEAD_OVERHEAD,
-			    w->val))
+	if (meta_xattr_seal(w->kek, vid, name, w->plain,
+			    (size_t)n - AEAD_OVERHEAD, w->val))
 		return io_fail(w, -ENOMEM, "re-seal an xattr");
 	OPENSSL_cleanse(w->plain, (size_t)n);
 	if (fsetxattr(fd, name, w->val, (size_t)n, XATTR_REPLACE))
@@ -321,12 +327,21 @@ static int reseal_value(struct walk *w, int fd, const char *name)
 static int reseal_values(struct walk *w, int fd)
 {
 	ssize_t n = flistxattr(fd, NULL, 0);
+	uint8_t vid[META_VID_LEN];
 	char *list, *p;
-	int err = 0;
+	int err = 0, has;
 
 	if (n <= 0)
 		return n < 0 && errno != ENOTSUP ? io_fail(w, -errno,
 							   "list xattrs") : 0;
+	has = volvid_get(fd, vid);
+	if (has == -EIO) {
+		damaged(w, "its value ID (xattr " META_VID_XATTR ") is "
+			"damaged: its xattr values are left as they are");
+		return 0;
+	}
+	if (has && has != -ENODATA)
+		return io_fail(w, has, "read the value ID");
 	list = malloc((size_t)n);
 	if (!list)
 		return -ENOMEM;
@@ -335,7 +350,7 @@ static int reseal_values(struct walk *w, int fd)
 		err = io_fail(w, -errno, "list xattrs");
 	for (p = list; !err && p < list + n; p += strlen(p) + 1)
 		if (meta_xattr_sealed(p))
-			err = reseal_value(w, fd, p);
+			err = reseal_value(w, fd, has ? NULL : vid, p);
 	free(list);
 	return err;
 }
@@ -350,11 +365,26 @@ static int reseal_link(struct walk *w, int dfd, const char *name,
 	char buf[PATH_MAX], *target = NULL, *sealed = NULL;
 	struct timespec ts[2] = { st->st_atim, st->st_mtim };
 	ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+	uint8_t id[META_LINK_ID_LEN];
+	size_t len;
 	int err = 0;
 
 	if (n < 0)
 		return io_fail(w, -errno, "read the symbolic link");
 	buf[n] = '\0';
+	/* A long target: its record is re-sealed, the link stays. */
+	if (meta_link_long_parse(buf, (size_t)n, id, &len) == 1) {
+		err = vollinks_reseal(w->rootfd, w->kek, buf);
+		if (err == -EBADMSG)
+			damaged(w, "symbolic link target does not authenticate "
+				"(its record in " VOLLINKS_DIR " is missing or "
+				"damaged)");
+		else if (err < 0)
+			return io_fail(w, err, "re-seal the symbolic link's "
+				       "record");
+		w->st->links += err == 1;
+		return 0;
+	}
 	if (meta_link_open(w->kek->retiring, buf, &target)) {
 		if (meta_link_open(w->kek, buf, &target))
 			damaged(w, "symbolic link target does not authenticate");

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "../crypto/kek.h"
+#include "../crypto/meta.h"
 #include "../crypto/volume.h"
 #include "../keyprov/keyprov_private.h"
 
@@ -193,6 +194,52 @@ int volnames_record(int dirfd, const char *bname,
  */
 int volnames_map(int dirfd, const uint8_t key[NAMES_KEY_LEN], char *path,
 		 bool reverse, char *out, char *side, const char **what);
+
+/* ---- vid.c: value IDs, which bind xattr values to their inode ---- */
+
+/*
+ * The value ID of the file or directory @fd (any fd, O_PATH too): 0,
+ * -ENODATA if it has none, -EIO if it is damaged (another length).
+ */
+int volvid_get(int fd, uint8_t vid[META_VID_LEN]);
+/*
+ * The same, made first if it has none: of two racing makers one writes
+ * it, and both get it.  0, -EIO (damaged), or -errno (EPERM: an inode
+ * that takes no user xattr).
+ */
+int volvid_make(int fd, uint8_t vid[META_VID_LEN]);
+
+/* ---- links.c: symlink targets of any length ---- */
+
+/*
+ * The link store at the root: a directory of records of long targets
+ * (crypto/meta.h), under the root names the volume reserves.
+ */
+#define VOLLINKS_DIR	VOL_CONF_NAME ".links"
+/*
+ * @target to its backing target in *@backing (malloc()ed, caller frees):
+ * the short form, or, past META_LINK_SHORT_MAX, the long form with its
+ * record written and fsynced first in @rootfd's store (made if need be).
+ * -ENAMETOOLONG past META_LINK_MAX.
+ */
+int vollinks_seal(int rootfd, const struct kek *kek, const char *target,
+		  char **backing);
+/*
+ * The backing target @backing to its target, either form: *@out
+ * malloc()ed.  -EBADMSG for a target that does not open or a long one
+ * whose record is missing, damaged or another link's.
+ */
+int vollinks_open(int rootfd, const struct kek *kek, const char *backing,
+		  char **out);
+/* Remove the record of @backing if it is a long form: its last name went. */
+void vollinks_drop(int rootfd, const char *backing);
+/*
+ * rotate-kek: the record of the long form @backing re-sealed under @kek
+ * from @kek->retiring (replaced by rename, atomic).  1 re-sealed, 0 under
+ * @kek already or a short form (not a record's), -EBADMSG neither KEK
+ * opens it, -errno.
+ */
+int vollinks_reseal(int rootfd, const struct kek *kek, const char *backing);
 
 /* ---- keyslot.c: a new volume, a new or rewrapped keyslot ---- */
 

@@ -17,6 +17,15 @@
 int volconf_parse(const char *text, size_t len, struct vol_config *cfg,
 		  char *msg, size_t msglen);
 
+/* ---- vid.c ---- */
+
+/*
+ * The ID of exactly @len bytes (at most 64) in the xattr @name of @fd
+ * (any fd, O_PATH too): 0, -ENODATA if there is none, -EIO if it has
+ * another length (damaged).
+ */
+int volvid_read(int fd, const char *name, uint8_t *id, size_t len);
+
 /* ---- provider.c ---- */
 
 /*

@@ -125,6 +125,28 @@ static void gen_records(void)
 	seed("verrec", 2, rec, sizeof(rec));
 }
 
+/* A long target: its backing target, NUL, its record. */
+static void gen_meta_long(void)
+{
+	uint8_t id[META_LINK_ID_LEN] = { 1, 2, 3 }, *b;
+	char target[3100], name[META_LINK_LONG_LEN + 1];
+	size_t n;
+
+	memset(target, 'x', sizeof(target) - 1);
+	target[sizeof(target) - 1] = '\0';
+	meta_link_long_name(id, sizeof(target) - 1, name);
+	n = strlen(name);
+	b = malloc(1 + n + 1 + sizeof(target) - 1 + AEAD_OVERHEAD);
+	if (!b)
+		die("malloc");
+	b[0] = 2;
+	memcpy(b + 1, name, n + 1);
+	if (meta_link_long_seal(fuzz_kek(), id, target, b + 1 + n + 1))
+		die("meta_link_long_seal");
+	seed("meta", 3, b, 1 + n + 1 + sizeof(target) - 1 + AEAD_OVERHEAD);
+	free(b);
+}
+
 static void gen_meta(void)
 {
 	static const char name[] = "user.comment", val[] = "written at 9";
@@ -146,10 +168,18 @@ static void gen_meta(void)
 	free(link);
 	buf[0] = 1;			/* an xattr value */
 	memcpy(buf + 1, name, sizeof(name));
-	if (meta_xattr_seal(fuzz_kek(), name, val, sizeof(val) - 1,
+	if (meta_xattr_seal(fuzz_kek(), NULL, name, val, sizeof(val) - 1,
 			    buf + 1 + sizeof(name)))
 		die("meta_xattr_seal");
 	seed("meta", 2, buf, 1 + sizeof(name) + sizeof(val) - 1 + AEAD_OVERHEAD);
+	buf[0] = 5;			/* bound to fuzz_meta.c's value ID */
+	if (meta_xattr_seal(fuzz_kek(), (const uint8_t[META_VID_LEN]){ 0x56,
+			    0x49, 0x44 }, name, val, sizeof(val) - 1,
+			    buf + 1 + sizeof(name)))
+		die("meta_xattr_seal");
+	seed("meta", 4, buf, 1 + sizeof(name) + sizeof(val) - 1 +
+	     AEAD_OVERHEAD);
+	gen_meta_long();
 }
 
 /* A short and a long name's backing forms, one base64url, one record. */

@@ -66,13 +66,14 @@ static void test_xattr_round_trip(void **state)
 		out = malloc(len + 1);
 		assert_true(val && box && out);
 		assert_int_equal(rand_fill(val, len), 0);
-		assert_int_equal(meta_xattr_seal(f->kek, "user.comment", val,
-						 len, box), 0);
+		assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.comment",
+						 val, len, box), 0);
 		if (len >= 16)
 			assert_memory_not_equal(box + AEAD_NONCE_LEN, val, 16);
 		memset(out, 0xa5, len + 1);
-		assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
-						 len + AEAD_OVERHEAD, out), 0);
+		assert_int_equal(meta_xattr_open(f->kek, NULL, "user.comment",
+						 box, len + AEAD_OVERHEAD, out),
+				 0);
 		assert_memory_equal(out, val, len);
 		/* Exactly len bytes written: the guard byte is untouched. */
 		assert_int_equal(out[len], 0xa5);
@@ -93,12 +94,12 @@ static void test_xattr_wrong_name(void **state)
 	uint8_t box[sizeof(val) + AEAD_OVERHEAD], out[sizeof(val)];
 	size_t i;
 
-	assert_int_equal(meta_xattr_seal(f->kek, "user.comment", val,
+	assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.comment", val,
 					 sizeof(val), box), 0);
 	/* Renamed, or copied to another name: refused, output wiped. */
 	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		memset(out, 0xa5, sizeof(out));
-		assert_int_equal(meta_xattr_open(f->kek, others[i], box,
+		assert_int_equal(meta_xattr_open(f->kek, NULL, others[i], box,
 						 sizeof(box), out), -EBADMSG);
 		assert_memory_equal(out, (uint8_t[sizeof(out)]){ 0 },
 				    sizeof(out));
@@ -106,14 +107,15 @@ static void test_xattr_wrong_name(void **state)
 	/* Every flipped byte. */
 	for (i = 0; i < sizeof(box); i++) {
 		box[i] ^= 0x01;
-		assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
-						 sizeof(box), out), -EBADMSG);
+		assert_int_equal(meta_xattr_open(f->kek, NULL, "user.comment",
+						 box, sizeof(box), out),
+				 -EBADMSG);
 		box[i] ^= 0x01;
 	}
 	/* Too short to be a box. */
-	assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
+	assert_int_equal(meta_xattr_open(f->kek, NULL, "user.comment", box,
 					 AEAD_OVERHEAD - 1, out), -EBADMSG);
-	assert_int_equal(meta_xattr_open(f->kek, "user.comment", box,
+	assert_int_equal(meta_xattr_open(f->kek, NULL, "user.comment", box,
 					 sizeof(box), out), 0);
 	assert_string_equal((char *)out, val);
 }
@@ -126,10 +128,53 @@ static void test_xattr_other_kek(void **state)
 	struct kek *other;
 
 	assert_int_equal(kek_generate(uuid, &other), 0);
-	assert_int_equal(meta_xattr_seal(f->kek, "user.a", "abcd", 4, box), 0);
-	assert_int_equal(meta_xattr_open(other, "user.a", box, sizeof(box),
-					 out), -EBADMSG);
+	assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.a", "abcd", 4,
+					 box), 0);
+	assert_int_equal(meta_xattr_open(other, NULL, "user.a", box,
+					 sizeof(box), out), -EBADMSG);
 	kek_free(other);
+}
+
+/*
+ * A value bound to its inode's value ID opens under that ID only, never
+ * as the older form; an older value opens on an inode that has an ID
+ * since (written before it had one).
+ */
+static void test_xattr_bound(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[META_VID_LEN] = { 1 }, b[META_VID_LEN] = { 2 };
+	uint8_t box[4 + AEAD_OVERHEAD], old[4 + AEAD_OVERHEAD], out[4];
+	uint8_t uuid[VOL_UUID_LEN] = { 0 };
+	struct kek *cur;
+
+	assert_int_equal(meta_xattr_seal(f->kek, a, "user.a", "abcd", 4, box),
+			 0);
+	assert_int_equal(meta_xattr_open(f->kek, a, "user.a", box, sizeof(box),
+					 out), 0);
+	assert_memory_equal(out, "abcd", 4);
+	/* Copied to another inode, to one without an ID, to another name. */
+	assert_int_equal(meta_xattr_open(f->kek, b, "user.a", box, sizeof(box),
+					 out), -EBADMSG);
+	assert_int_equal(meta_xattr_open(f->kek, NULL, "user.a", box,
+					 sizeof(box), out), -EBADMSG);
+	assert_int_equal(meta_xattr_open(f->kek, a, "user.b", box, sizeof(box),
+					 out), -EBADMSG);
+	/* The older form still reads, on an inode with or without an ID. */
+	assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.a", "efgh", 4,
+					 old), 0);
+	assert_int_equal(meta_xattr_open(f->kek, a, "user.a", old, sizeof(old),
+					 out), 0);
+	assert_memory_equal(out, "efgh", 4);
+	/* A bound value under the old KEK opens through ->retiring. */
+	assert_int_equal(kek_generate(uuid, &cur), 0);
+	assert_int_equal(meta_xattr_open(cur, a, "user.a", box, sizeof(box),
+					 out), -EBADMSG);
+	cur->retiring = f->kek;
+	assert_int_equal(meta_xattr_open(cur, a, "user.a", box, sizeof(box),
+					 out), 0);
+	cur->retiring = NULL;		/* the fixture's */
+	kek_free(cur);
 }
 
 /* ---- symlink targets ---- */
@@ -157,15 +202,15 @@ static void link_round_trip(struct fixture *f, const char *target)
 static void test_link_round_trip(void **state)
 {
 	struct fixture *f = *state;
-	char *t = malloc(META_LINK_MAX + 1);
+	char *t = malloc(META_LINK_SHORT_MAX + 1);
 
 	link_round_trip(f, "");
 	link_round_trip(f, "a");
 	link_round_trip(f, "/usr/bin/x");
 	link_round_trip(f, "../../some dir/\xc3\xa9t\xc3\xa9");
 	assert_non_null(t);
-	memset(t, 'x', META_LINK_MAX);
-	t[META_LINK_MAX] = '\0';
+	memset(t, 'x', META_LINK_SHORT_MAX);
+	t[META_LINK_SHORT_MAX] = '\0';
 	link_round_trip(f, t);
 	free(t);
 }
@@ -173,11 +218,12 @@ static void test_link_round_trip(void **state)
 static void test_link_too_long(void **state)
 {
 	struct fixture *f = *state;
-	char *t = malloc(META_LINK_MAX + 2), *out = NULL;
+	char *t = malloc(META_LINK_SHORT_MAX + 2), *out = NULL;
 
 	assert_non_null(t);
-	memset(t, 'x', META_LINK_MAX + 1);
-	t[META_LINK_MAX + 1] = '\0';
+	memset(t, 'x', META_LINK_SHORT_MAX + 1);
+	t[META_LINK_SHORT_MAX + 1] = '\0';
+	/* The long form's: volume/links.c makes it. */
 	assert_int_equal(meta_link_seal(f->kek, t, &out), -ENAMETOOLONG);
 	assert_null(out);
 	free(t);
@@ -301,14 +347,15 @@ static void test_retiring(void **state)
 	char *link, *target = NULL;
 
 	assert_int_equal(kek_generate(uuid, &cur), 0);
-	assert_int_equal(meta_xattr_seal(f->kek, "user.a", "abcd", 4, box), 0);
+	assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.a", "abcd", 4,
+					 box), 0);
 	assert_int_equal(meta_link_seal(f->kek, "/t", &link), 0);
-	assert_int_equal(meta_xattr_open(cur, "user.a", box, sizeof(box), out),
-			 -EBADMSG);
+	assert_int_equal(meta_xattr_open(cur, NULL, "user.a", box, sizeof(box),
+					 out), -EBADMSG);
 	assert_int_equal(meta_link_open(cur, link, &target), -EBADMSG);
 	cur->retiring = f->kek;
-	assert_int_equal(meta_xattr_open(cur, "user.a", box, sizeof(box), out),
-			 0);
+	assert_int_equal(meta_xattr_open(cur, NULL, "user.a", box, sizeof(box),
+					 out), 0);
 	assert_memory_equal(out, "abcd", 4);
 	assert_int_equal(meta_link_open(cur, link, &target), 0);
 	assert_string_equal(target, "/t");
@@ -371,6 +418,149 @@ static void test_link_domain(void **state)
 	free(s);
 }
 
+/* ---- long targets: the backing target names a record ---- */
+
+static char *long_target(size_t len)
+{
+	char *t = malloc(len + 1);
+	size_t i;
+
+	assert_non_null(t);
+	for (i = 0; i < len; i++)
+		t[i] = (char)(1 + i % 255);	/* every byte but NUL */
+	t[len] = '\0';
+	return t;
+}
+
+static void test_link_long_round_trip(void **state)
+{
+	static const size_t lens[] = { META_LINK_SHORT_MAX + 1, 4094,
+				       META_LINK_MAX };
+	struct fixture *f = *state;
+	char name[META_LINK_LONG_LEN + 1], *t, *out = NULL;
+	uint8_t id[META_LINK_ID_LEN], back[META_LINK_ID_LEN], *box;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		t = long_target(lens[i]);
+		box = malloc(lens[i] + AEAD_OVERHEAD);
+		assert_non_null(box);
+		assert_int_equal(rand_fill(id, sizeof(id)), 0);
+		assert_int_equal(meta_link_long_seal(f->kek, id, t, box), 0);
+		meta_link_long_name(id, lens[i], name);
+		assert_true(strlen(name) <= META_LINK_LONG_LEN);
+		assert_int_equal(meta_link_long_parse(name, strlen(name), back,
+						      &len), 1);
+		assert_memory_equal(back, id, sizeof(id));
+		assert_int_equal(len, lens[i]);
+		assert_int_equal(meta_link_len(name, strlen(name)),
+				 (ssize_t)lens[i]);
+		/* Its box is in its record, not in the name. */
+		link_refused(f, name);
+		assert_int_equal(meta_link_long_open(f->kek, id, lens[i], box,
+						     lens[i] + AEAD_OVERHEAD,
+						     &out), 0);
+		assert_string_equal(out, t);
+		free(out);
+		out = NULL;
+		/* Another link's ID, a length not its own, a changed byte. */
+		id[3] ^= 1;
+		assert_int_equal(meta_link_long_open(f->kek, id, lens[i], box,
+						     lens[i] + AEAD_OVERHEAD,
+						     &out), -EBADMSG);
+		id[3] ^= 1;
+		assert_int_equal(meta_link_long_open(f->kek, id, lens[i] - 1,
+						     box, lens[i] +
+						     AEAD_OVERHEAD, &out),
+				 -EBADMSG);
+		box[AEAD_NONCE_LEN + 7] ^= 0x80;
+		assert_int_equal(meta_link_long_open(f->kek, id, lens[i], box,
+						     lens[i] + AEAD_OVERHEAD,
+						     &out), -EBADMSG);
+		assert_null(out);
+		free(box);
+		free(t);
+	}
+	/* The short form's lengths, and past PATH_MAX - 1, are not its. */
+	t = long_target(META_LINK_SHORT_MAX);
+	box = malloc(META_LINK_MAX + 1 + AEAD_OVERHEAD);
+	assert_non_null(box);
+	assert_int_equal(meta_link_long_seal(f->kek, id, t, box), -EINVAL);
+	free(t);
+	t = long_target(META_LINK_MAX + 1);
+	assert_int_equal(meta_link_long_seal(f->kek, id, t, box), -EINVAL);
+	free(t);
+	free(box);
+}
+
+/* One spelling of the long form, and nothing like it, is accepted. */
+static void test_link_long_parse(void **state)
+{
+	static const char *const bad[] = {
+		"atrestfs2:",
+		"atrestfs2:00112233445566778899aabbccddeeff",
+		"atrestfs2:00112233445566778899aabbccddeeff:",
+		"atrestfs2:00112233445566778899aabbccddeeff:3000",
+		"atrestfs2:00112233445566778899aabbccddeeff:4096",
+		"atrestfs2:00112233445566778899aabbccddeeff:03001",
+		"atrestfs2:00112233445566778899aabbccddeeff:+3001",
+		"atrestfs2:00112233445566778899aabbccddeeff:3001 ",
+		"atrestfs2:00112233445566778899AABBCCDDEEFF:3001",
+		"atrestfs2:00112233445566778899aabbccddeef:3001",
+		"atrestfs2:00112233445566778899aabbccddeeff0:3001",
+		"atrestfs2:00112233445566778899aabbccddeefg:3001",
+		"atrestfs2;00112233445566778899aabbccddeeff:3001",
+		"atrestfs3:00112233445566778899aabbccddeeff:3001",
+		"",
+		"/usr/bin/x",
+	};
+	uint8_t id[META_LINK_ID_LEN];
+	size_t i, len;
+	char *out = NULL;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (meta_link_long_parse(bad[i], strlen(bad[i]), id, &len) !=
+		    -EBADMSG)
+			fail_msg("long form \"%s\" accepted", bad[i]);
+		assert_true(meta_link_len(bad[i], strlen(bad[i])) < 0);
+		assert_int_equal(meta_link_open(NULL, bad[i], &out), -EBADMSG);
+	}
+	assert_int_equal(meta_link_long_parse(META_LINK_PREFIX "QUJD", 14, id,
+					      &len), 0);
+	assert_int_equal(meta_link_long_parse(
+		"atrestfs2:00112233445566778899aabbccddeeff:4095", 47, id,
+		&len), 1);
+	assert_int_equal(len, 4095);
+	assert_int_equal(id[15], 0xff);
+}
+
+/* A long target's record under the old KEK opens through ->retiring. */
+static void test_link_long_retiring(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t uuid[VOL_UUID_LEN] = { 0 }, id[META_LINK_ID_LEN] = { 7 };
+	char *t = long_target(3500), *out = NULL;
+	uint8_t *box = malloc(3500 + AEAD_OVERHEAD);
+	struct kek *cur;
+
+	assert_non_null(box);
+	assert_int_equal(kek_generate(uuid, &cur), 0);
+	assert_int_equal(meta_link_long_seal(f->kek, id, t, box), 0);
+	assert_int_equal(meta_link_long_open(cur, id, 3500, box,
+					     3500 + AEAD_OVERHEAD, &out),
+			 -EBADMSG);
+	cur->retiring = f->kek;
+	assert_int_equal(meta_link_long_open(cur, id, 3500, box,
+					     3500 + AEAD_OVERHEAD, &out), 0);
+	assert_string_equal(out, t);
+	cur->retiring = NULL;		/* the fixture's */
+	kek_free(cur);
+	free(out);
+	free(box);
+	free(t);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -379,6 +569,7 @@ int main(void)
 		T(test_xattr_round_trip),
 		T(test_xattr_wrong_name),
 		T(test_xattr_other_kek),
+		T(test_xattr_bound),
 		T(test_link_round_trip),
 		T(test_link_too_long),
 		T(test_link_nonces_differ),
@@ -388,6 +579,9 @@ int main(void)
 		T(test_retiring),
 		T(test_link_nul_inside),
 		T(test_link_domain),
+		T(test_link_long_round_trip),
+		T(test_link_long_parse),
+		T(test_link_long_retiring),
 	};
 
 	return cmocka_run_group_tests_name("meta: sealed xattr values and symlink targets",

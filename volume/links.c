@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * volume/links.c - symlink targets of any length up to PATH_MAX - 1.
+ *
+ * A target of up to META_LINK_SHORT_MAX bytes is sealed into the backing
+ * target itself (crypto/meta.c).  A longer one no longer fits once sealed
+ * and encoded, and Linux allows no user xattr on a symlink, so its box is
+ * a record in the volume's link store, VOLLINKS_DIR at the root, named by
+ * a random link ID that the backing target carries (and the box's AAD
+ * binds).  A store per volume rather than a record beside the link: a
+ * symlink may have hard links in several directories, and a rename then
+ * moves nothing.  The record is written and fsynced before the link is
+ * made, and removed once the link's last name is gone, so a crash leaves
+ * at worst a record without a link.
+ *
+ * The daemon (fs/ops_entry.c), fsck and rotate-kek share these readers.
+ * Owns nothing past a call; the KEK is borrowed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "../crypto/aead.h"
+#include "../crypto/codec.h"
+#include "../crypto/meta.h"
+#include "volume.h"
+
+#define BOX_MAX		(META_LINK_MAX + AEAD_OVERHEAD)
+#define ID_HEX_LEN	(2 * META_LINK_ID_LEN)
+
+/* The store below @rootfd, made if @make; an fd, or -errno. */
+static int store_open(int rootfd, bool make)
+{
+	int fd;
+
+	if (make && mkdirat(rootfd, VOLLINKS_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	fd = openat(rootfd, VOLLINKS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* @box (@len bytes) as the new file @name in @sfd, fsynced; 0 or -errno. */
+static int record_write(int sfd, const char *name, const uint8_t *box,
+			size_t len)
+{
+	int fd = openat(sfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			O_CLOEXEC, 0400);
+	ssize_t n;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, box, len);
+	if (n != (ssize_t)len)
+		err = n < 0 ? -errno : -ENOSPC;
+	if (!err && fsync(fd))
+		err = -errno;
+	close(fd);
+	if (err)
+		unlinkat(sfd, name, 0);
+	return err;
+}
+
+int vollinks_seal(int rootfd, const struct kek *kek, const char *target,
+		  char **backing)
+{
+	uint8_t id[META_LINK_ID_LEN], *box = NULL;
+	size_t len = strlen(target);
+	char hex[ID_HEX_LEN + 1], *s = NULL;
+	int sfd, err;
+
+	if (len <= META_LINK_SHORT_MAX)
+		return meta_link_seal(kek, target, backing);
+	if (len > META_LINK_MAX)
+		return -ENAMETOOLONG;
+	box = malloc(len + AEAD_OVERHEAD);
+	s = malloc(META_LINK_LONG_LEN + 1);
+	err = -ENOMEM;
+	if (!box || !s)
+		goto out_free;
+	err = rand_fill(id, sizeof(id));
+	if (!err)
+		err = meta_link_long_seal(kek, id, target, box);
+	if (err)
+		goto out_free;
+	sfd = store_open(rootfd, true);
+	err = sfd;
+	if (sfd < 0)
+		goto out_free;
+	hex_encode(id, sizeof(id), hex);
+	err = record_write(sfd, hex, box, len + AEAD_OVERHEAD);
+	close(sfd);
+	if (err)
+		goto out_free;
+	meta_link_long_name(id, len, s);
+	*backing = s;
+	s = NULL;
+out_free:
+	free(box);
+	free(s);
+	return err;
+}
+
+/*
+ * The record of link ID @id (@hex) into @box (BOX_MAX + 1): its length,
+ * or -EBADMSG if it is missing or not a regular file.
+ */
+static ssize_t record_read(int rootfd, const char *hex, uint8_t *box)
+{
+	struct stat st;
+	ssize_t n;
+	int sfd = store_open(rootfd, false), fd;
+
+	if (sfd < 0)
+		return -EBADMSG;
+	/* Not a FIFO's open that never returns, not a symlink followed. */
+	fd = openat(sfd, hex, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(sfd);
+	if (fd < 0)
+		return -EBADMSG;
+	n = -EBADMSG;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+		n = read(fd, box, BOX_MAX + 1);
+	close(fd);
+	return n < 0 ? -EBADMSG : n;
+}
+
+int vollinks_open(int rootfd, const struct kek *kek, const char *backing,
+		  char **out)
+{
+	uint8_t id[META_LINK_ID_LEN], *box;
+	char hex[ID_HEX_LEN + 1];
+	size_t len;
+	ssize_t n;
+	int err = meta_link_long_parse(backing, strlen(backing), id, &len);
+
+	if (err <= 0)
+		return err ? err : meta_link_open(kek, backing, out);
+	box = malloc(BOX_MAX + 1);
+	if (!box)
+		return -ENOMEM;
+	hex_encode(id, sizeof(id), hex);
+	n = record_read(rootfd, hex, box);
+	err = n < 0 ? (int)n :
+	      meta_link_long_open(kek, id, len, box, (size_t)n, out);
+	free(box);
+	return err;
+}
+
+void vollinks_drop(int rootfd, const char *backing)
+{
+	uint8_t id[META_LINK_ID_LEN];
+	char hex[ID_HEX_LEN + 1];
+	size_t len;
+	int sfd;
+
+	if (meta_link_long_parse(backing, strlen(backing), id, &len) != 1)
+		return;
+	sfd = store_open(rootfd, false);
+	if (sfd < 0)
+		return;
+	hex_encode(id, sizeof(id), hex);
+	unlinkat(sfd, hex, 0);
+	close(sfd);
+}
+
+int vollinks_reseal(int rootfd, const struct kek *kek, const char *backing)
+{
+	uint8_t id[META_LINK_ID_LEN], *box;
+	char hex[ID_HEX_LEN + 1], tmp[ID_HEX_LEN + 5], *target = NULL;
+	size_t len;
+	ssize_t n;
+	int err = meta_link_long_parse(backing, strlen(backing), id, &len), sfd;
+
+	if (err <= 0)
+		return err;
+	box = malloc(BOX_MAX + 1);
+	if (!box)
+		return -ENOMEM;
+	hex_encode(id, sizeof(id), hex);
+	n = record_read(rootfd, hex, box);
+	err = (int)n;
+	if (n < 0)
+		goto out_free;
+	/* Under the new KEK already (a walk resumed): nothing to do. */
+	err = kek->retiring ? meta_link_long_open(kek->retiring, id, len, box,
+						  (size_t)n, &target) : 1;
+	if (err) {
+		err = meta_link_long_open(kek, id, len, box, (size_t)n,
+					  &target);
+		goto out_free;
+	}
+	err = meta_link_long_seal(kek, id, target, box);
+	if (err)
+		goto out_free;
+	sfd = store_open(rootfd, false);
+	err = sfd;
+	if (sfd < 0)
+		goto out_free;
+	/* A new record renamed over the old one: the old box or the new. */
+	memcpy(tmp, hex, ID_HEX_LEN);
+	memcpy(tmp + ID_HEX_LEN, ".new", 5);
+	unlinkat(sfd, tmp, 0);
+	err = record_write(sfd, tmp, box, len + AEAD_OVERHEAD);
+	if (!err && renameat(sfd, tmp, sfd, hex)) {
+		err = -errno;
+		unlinkat(sfd, tmp, 0);
+	}
+	close(sfd);
+	if (!err)
+		err = 1;
+out_free:
+	if (target)
+		OPENSSL_cleanse(target, len);
+	free(target);
+	free(box);
+	return err;
+}
