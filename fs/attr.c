@@ -17,9 +17,13 @@ static void fd_procname(int fd, char buf[64])
 	snprintf(buf, 64, "/proc/self/fd/%d", fd);
 }
 
-void attr_procname(const struct atr_inode *ai, char buf[64])
+int attr_procname(struct atr_inode *ai, char buf[64])
 {
-	fd_procname(ai->fd, buf);
+	int fd = ino_fd_get(ai);
+
+	if (fd >= 0)
+		fd_procname(fd, buf);
+	return fd;
 }
 
 int attr_reopen_fd(int pfd, int flags)
@@ -32,17 +36,24 @@ int attr_reopen_fd(int pfd, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int attr_reopen(const struct atr_inode *ai, int flags)
+int attr_reopen(struct atr_inode *ai, int flags)
 {
-	return attr_reopen_fd(ai->fd, flags);
+	int pfd = ino_fd_get(ai), fd;
+
+	if (pfd < 0)
+		return pfd;
+	fd = attr_reopen_fd(pfd, flags);
+	ino_fd_put(ai);
+	return fd;
 }
 
-void attr_fix(const struct atr_mount *m, const struct atr_inode *ai,
+void attr_fix(const struct atr_mount *m, struct atr_inode *ai,
 	      struct stat *st)
 {
 	char target[PATH_MAX];
 	uint64_t size;
 	ssize_t n;
+	int fd;
 
 	if (S_ISREG(st->st_mode)) {
 		/*
@@ -52,7 +63,10 @@ void attr_fix(const struct atr_mount *m, const struct atr_inode *ai,
 		extent_plain_size(m->extent_size, (uint64_t)st->st_size, &size);
 		st->st_size = (off_t)size;
 	} else if (S_ISLNK(st->st_mode)) {
-		n = readlinkat(ai->fd, "", target, sizeof(target));
+		fd = ino_fd_get(ai);
+		n = fd < 0 ? fd : readlinkat(fd, "", target, sizeof(target));
+		if (fd >= 0)
+			ino_fd_put(ai);
 		if (n >= 0) {
 			n = meta_link_len(target, (size_t)n);
 			st->st_size = n < 0 ? 0 : n;
@@ -62,8 +76,15 @@ void attr_fix(const struct atr_mount *m, const struct atr_inode *ai,
 
 int attr_get(struct atr_mount *m, struct atr_inode *ai, struct stat *st)
 {
-	if (fstatat(ai->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
-		return -errno;
+	int fd = ino_fd_get(ai), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		err = -errno;
+	ino_fd_put(ai);
+	if (err)
+		return err;
 	attr_fix(m, ai, st);
 	return 0;
 }

@@ -30,7 +30,7 @@
  */
 static int dirid_get(struct atr_inode *dir, uint8_t id[NAMES_DIRID_LEN])
 {
-	int err = 0;
+	int err = 0, fd;
 	bool ok;
 
 	pthread_rwlock_rdlock(&dir->lock);
@@ -42,7 +42,10 @@ static int dirid_get(struct atr_inode *dir, uint8_t id[NAMES_DIRID_LEN])
 		return 0;
 	pthread_rwlock_wrlock(&dir->lock);
 	if (!dir->dirid_ok) {
-		err = volnames_dirid(dir->fd, dir->dirid);
+		fd = ino_fd_get(dir);
+		err = fd < 0 ? fd : volnames_dirid(fd, dir->dirid);
+		if (fd >= 0)
+			ino_fd_put(dir);
 		if (!err) {
 			dir->dirid_ok = true;
 		} else {
@@ -88,17 +91,23 @@ int dname_make(struct atr_inode *dir, const struct dname *d, bool *made)
 	char side[NAME_MAX + 1];
 	size_t len = strlen(d->enc.full);
 	ssize_t n;
-	int fd, err = 0;
+	int dfd, fd, err = 0;
 
 	*made = false;
 	if (!d->enc.is_long)
 		return 0;
 	names_sidecar(d->name, side);
-	fd = openat(dir->fd, side, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	dfd = ino_fd_get(dir);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, side, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0400);
 	/* Another link or creator of this name made it: its content is ours. */
-	if (fd < 0)
-		return errno == EEXIST ? 0 : -errno;
+	if (fd < 0) {
+		err = errno == EEXIST ? 0 : -errno;
+		ino_fd_put(dir);
+		return err;
+	}
 	n = write(fd, d->enc.full, len);
 	if (n != (ssize_t)len)
 		err = n < 0 ? -errno : -ENOSPC;
@@ -106,9 +115,10 @@ int dname_make(struct atr_inode *dir, const struct dname *d, bool *made)
 		err = -errno;
 	close(fd);
 	if (err)
-		unlinkat(dir->fd, side, 0);
+		unlinkat(dfd, side, 0);
 	else
 		*made = true;
+	ino_fd_put(dir);
 	return err;
 }
 
@@ -116,14 +126,19 @@ void dname_drop(struct atr_inode *dir, const struct dname *d)
 {
 	char side[NAME_MAX + 1];
 	struct stat st;
+	int dfd;
 
 	if (!d->enc.is_long)
 		return;
-	/* Still there (a rename between two links of one file): keep it. */
-	if (!fstatat(dir->fd, d->name, &st, AT_SYMLINK_NOFOLLOW))
+	dfd = ino_fd_get(dir);
+	if (dfd < 0)
 		return;
-	names_sidecar(d->name, side);
-	unlinkat(dir->fd, side, 0);
+	/* Still there (a rename between two links of one file): keep it. */
+	if (fstatat(dfd, d->name, &st, AT_SYMLINK_NOFOLLOW)) {
+		names_sidecar(d->name, side);
+		unlinkat(dfd, side, 0);
+	}
+	ino_fd_put(dir);
 }
 
 int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
@@ -132,7 +147,7 @@ int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 	uint8_t id[NAMES_DIRID_LEN];
 	char rec[NAMES_ENC_MAX + 1];
 	size_t len = strlen(bname);
-	int err;
+	int err, fd;
 
 	if (entry_reserved(m, dir, bname) ||
 	    (m->names_key && names_is_sidecar(bname)))
@@ -146,9 +161,12 @@ int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 		return err;
 	if (ncache_get(dir, bname, out))
 		return 0;
-	if (names_is_long(bname))
-		err = volnames_record(dir->fd, bname, rec, &len);
-	else
+	if (names_is_long(bname)) {
+		fd = ino_fd_get(dir);
+		err = fd < 0 ? fd : volnames_record(fd, bname, rec, &len);
+		if (fd >= 0)
+			ino_fd_put(dir);
+	} else
 		memcpy(rec, bname, len);
 	if (!err)
 		err = names_decrypt(m->names_key, id, rec, len, out);
@@ -166,17 +184,26 @@ int dname_mkdir(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 		mode_t mode)
 {
 	uint8_t id[NAMES_DIRID_LEN];
-	int fd, err;
+	int dfd, fd, err;
 
-	if (!m->names_key)
-		return mkdirat(dir->fd, bname, mode) ? -errno : 0;
+	dfd = ino_fd_get(dir);
+	if (dfd < 0)
+		return dfd;
+	err = 0;
+	if (!m->names_key) {
+		if (mkdirat(dfd, bname, mode))
+			err = -errno;
+		goto out_put;
+	}
 	err = rand_fill(id, sizeof(id));
 	if (err)
-		return err;
+		goto out_put;
 	/* Writable by us until its ID is set: a user xattr needs that. */
-	if (mkdirat(dir->fd, bname, mode | S_IRWXU))
-		return -errno;
-	fd = openat(dir->fd, bname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	if (mkdirat(dfd, bname, mode | S_IRWXU)) {
+		err = -errno;
+		goto out_put;
+	}
+	fd = openat(dfd, bname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
@@ -187,9 +214,11 @@ int dname_mkdir(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 		err = -errno;
 	close(fd);
 	if (!err)
-		return 0;
+		goto out_put;
 out_rm:
-	unlinkat(dir->fd, bname, AT_REMOVEDIR);
+	unlinkat(dfd, bname, AT_REMOVEDIR);
+out_put:
+	ino_fd_put(dir);
 	return err;
 }
 

@@ -64,13 +64,6 @@ static void id_unlink(struct atr_mount *m, struct atr_inode *ai)
 	m->id_count--;
 }
 
-static bool gone(const struct atr_inode *ai)
-{
-	struct stat st;
-
-	return fstat(ai->fd, &st) == 0 && st.st_nlink == 0;
-}
-
 int fileid_claim(struct atr_mount *m, struct atr_inode *ai,
 		 const uint8_t id[FILE_ID_LEN])
 {
@@ -92,7 +85,7 @@ int fileid_claim(struct atr_mount *m, struct atr_inode *ai,
 	 * A holder no longer linked anywhere was replaced, as rsync and sync
 	 * clients replace a file (a copy renamed over it): the ID moves.
 	 */
-	if (other && gone(other)) {
+	if (other && ino_fd_gone(other)) {
 		id_unlink(m, other);
 		other = NULL;
 	}

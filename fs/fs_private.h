@@ -43,13 +43,25 @@ struct atr_inode {
 	/*
 	 * The backing inode: changed only by an online rekey (rekeyd.c),
 	 * which holds both itable_lock and ->lock to move it to the new
-	 * file; read under either.  ->fd keeps its number for good: the
-	 * rekey puts the new file's O_PATH fd in its place (dup3).
+	 * file; read under either.  ->fd and ->fh follow (below).
 	 */
 	ino_t ino;
 	dev_t dev;
 	mode_t type;			/* S_IFMT bits; immutable */
-	int fd;				/* O_PATH|O_NOFOLLOW; see above */
+	struct atr_mount *mnt;		/* immutable */
+	/*
+	 * inofd.c, all mnt->fd_lock: the O_PATH|O_NOFOLLOW fd (-1 while
+	 * closed), reached only through ino_fd_get/ino_fd_put; the file
+	 * handle it is reopened from (NULL: none, and the fd stays open for
+	 * the inode's life); an online rekey moves both to the new file
+	 * (ino_fd_rebind()), the fd keeping its number.
+	 */
+	int fd;
+	struct file_handle *fh;
+	unsigned int fd_users;		/* mnt->fd_lock; ino_fd_get()s out */
+	struct atr_inode *lru_prev;	/* mnt->fd_lock; in the LRU while */
+	struct atr_inode *lru_next;	/* ->fd is open, unused, ->fh set */
+	bool stale_logged;		/* atomic; a stale handle was logged */
 	pthread_rwlock_t lock;
 	struct file_key *fk;		/* ->lock; set while nkeyref > 0 */
 	unsigned int nkeyref;		/* ->lock; opens + in-flight truncates */
@@ -191,6 +203,17 @@ struct atr_mount {
 	pthread_mutex_t itable_lock;
 	struct atr_inode **buckets;	/* itable_lock */
 	size_t nbuckets, count;		/* itable_lock */
+	/* inofd.c: the cache of open inode fds; fd_lock is innermost. */
+	pthread_mutex_t fd_lock;
+	struct atr_inode *lru_head;	/* fd_lock; most recently used */
+	struct atr_inode *lru_tail;	/* fd_lock; closed first */
+	size_t fd_open;			/* fd_lock; fds of handle inodes */
+	size_t fd_max;			/* set before serving; fd_open beyond:
+					   evict */
+	bool handles;			/* immutable; open_by_handle_at works */
+	int mount_id;			/* immutable; the backing root's */
+	int mount_fd;			/* immutable; the root, not O_PATH;
+					   -1 without handles */
 	pthread_mutex_t fileids_lock;	/* fileids.c; innermost */
 	struct atr_inode **id_buckets;	/* fileids_lock */
 	size_t id_nbuckets, id_count;	/* fileids_lock */
@@ -241,8 +264,8 @@ static inline bool revoke_locked(const struct atr_mount *m)
 /* log.c */
 void atr_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Name a backing inode for a log line: its path via /proc/self/fd. */
-void atr_inode_path(const struct atr_inode *ai, char *buf, size_t len);
-void atr_log_inode(int prio, const struct atr_inode *ai, const char *fmt, ...)
+void atr_inode_path(struct atr_inode *ai, char *buf, size_t len);
+void atr_log_inode(int prio, struct atr_inode *ai, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
@@ -418,6 +441,50 @@ void itable_clear(struct atr_mount *m);
 void itable_each(struct atr_mount *m,
 		 void (*fn)(struct atr_mount *, struct atr_inode *, void *),
 		 void *arg);
+
+/*
+ * inofd.c: the inode's O_PATH|O_NOFOLLOW fd for one backing operation, or
+ * -errno (-ENOENT, logged once, if the backing file is gone).  Give it
+ * back with ino_fd_put() once the fd, or a /proc/self/fd name of it, is
+ * no longer used, and always before the reply: once answered, the kernel
+ * may forget the inode, and a FORGET frees it.
+ */
+int ino_fd_get(struct atr_inode *ai);
+/* At mount, once m->root.fd is set: may file handles be used? */
+void ino_fd_setup(struct atr_mount *m);
+/* Once RLIMIT_NOFILE is final, before serving: size the fd cache. */
+void ino_fd_bound(struct atr_mount *m);
+void ino_fd_teardown(struct atr_mount *m);
+/* A new inode takes @fd: cached under its handle, or kept for good. */
+void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd);
+/*
+ * A lookup's fresh fd of a known inode: cached if @ai's was closed (one
+ * open_by_handle_at() saved), else closed.
+ */
+void ino_fd_offer(struct atr_inode *ai, int fd);
+/*
+ * Online rekey, ai->lock write-held: the inode is now the file @newfd
+ * holds; its fd keeps its number.  0 or -errno (nothing changed).
+ */
+int ino_fd_rebind(struct atr_inode *ai, int newfd);
+/* Its fd and handle, when the inode is freed. */
+void ino_fd_release(struct atr_inode *ai);
+/* Keeps errno: it may be the answer of the call the fd was lent to. */
+void ino_fd_put(struct atr_inode *ai);
+/* Has the backing file no link left (or is it gone altogether)? */
+bool ino_fd_gone(struct atr_inode *ai);
+/* openat(2) and friends relative to directory @dir: -1 and errno. */
+int ino_openat(struct atr_inode *dir, const char *name, int flags,
+	       mode_t mode);
+int ino_unlinkat(struct atr_inode *dir, const char *name, int flags);
+int ino_fstatat(struct atr_inode *dir, const char *name, struct stat *st,
+		int flags);
+int ino_symlinkat(const char *target, struct atr_inode *dir,
+		  const char *name);
+int ino_mknodat(struct atr_inode *dir, const char *name, mode_t mode,
+		dev_t rdev);
+/* A duplicate of @ai's fd that outlives the request, or -1. */
+int ino_fd_dup(struct atr_inode *ai);
 
 /*
  * fileids.c: the file ID each inode's header carries, one inode per ID.
@@ -949,13 +1016,16 @@ int fio_gap_close(struct atr_inode *ai, int fd, uint64_t lo, uint64_t hi);
 
 /* attr.c */
 /* Backing stat to what the user sees: plaintext sizes of files and links. */
-void attr_fix(const struct atr_mount *m, const struct atr_inode *ai,
+void attr_fix(const struct atr_mount *m, struct atr_inode *ai,
 	      struct stat *st);
 int attr_get(struct atr_mount *m, struct atr_inode *ai, struct stat *st);
-/* "/proc/self/fd/N" for syscalls that do not take an O_PATH fd. */
-void attr_procname(const struct atr_inode *ai, char buf[64]);
+/*
+ * "/proc/self/fd/N" for syscalls that do not take an O_PATH fd: the fd
+ * (ino_fd_put() it after the last use of @buf) or -errno.
+ */
+int attr_procname(struct atr_inode *ai, char buf[64]);
 /* Open the backing inode for I/O with @flags: fd or -errno. */
-int attr_reopen(const struct atr_inode *ai, int flags);
+int attr_reopen(struct atr_inode *ai, int flags);
 /* The same for the inode an O_PATH fd @pfd holds. */
 int attr_reopen_fd(int pfd, int flags);
 

@@ -81,7 +81,7 @@ struct atr_inode *itable_get(struct atr_mount *m, int fd, const struct stat *st)
 	ai->ino = st->st_ino;
 	ai->dev = st->st_dev;
 	ai->type = st->st_mode & S_IFMT;
-	ai->fd = fd;
+	ino_fd_adopt(m, ai, fd);
 	fd = -1;
 	pthread_rwlock_init(&ai->lock, NULL);
 	b = bucket(m, ai->dev, ai->ino);
@@ -93,7 +93,7 @@ found:
 	pthread_mutex_unlock(&m->itable_lock);
 	free(fresh);
 	if (fd >= 0)
-		close(fd);
+		ino_fd_offer(ai, fd);
 	return ai;
 }
 
@@ -147,7 +147,7 @@ static void inode_free(struct atr_mount *m, struct atr_inode *ai)
 	if (ai->fk)
 		file_key_free(ai->fk);
 	pthread_rwlock_destroy(&ai->lock);
-	close(ai->fd);
+	ino_fd_release(ai);
 	gaps_free(&ai->gaps);
 	ncache_free(ai);
 	free(ai->key_uids);

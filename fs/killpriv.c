@@ -47,13 +47,19 @@ int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai)
 	mode_t kill = 0;
 	char proc[64];
 	struct stat st;
+	int err;
 
 	/* Without the flag, the kernel clears the bits through SETATTR. */
 	if (!atr_mnt(req)->killpriv || ai->type != S_IFREG ||
 	    fuse_req_ctx(req)->uid == 0)
 		return 0;
-	if (fstatat(ai->fd, "", &st, AT_EMPTY_PATH))
-		return -errno;
+	err = attr_procname(ai, proc);
+	if (err < 0)
+		return err;
+	err = fstatat(err, "", &st, AT_EMPTY_PATH) ? -errno : 0;
+	ino_fd_put(ai);
+	if (err)
+		return err;
 	if (st.st_mode & S_ISUID)
 		kill |= S_ISUID;
 	if ((st.st_mode & S_ISGID) &&
@@ -61,9 +67,14 @@ int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai)
 		kill |= S_ISGID;
 	if (!kill)
 		return 0;
-	attr_procname(ai, proc);
-	if (fchmodat(AT_FDCWD, proc, st.st_mode & 07777 & ~kill, 0))
-		return -errno;
+	err = attr_procname(ai, proc);
+	if (err < 0)
+		return err;
+	err = fchmodat(AT_FDCWD, proc, st.st_mode & 07777 & ~kill, 0) ?
+	      -errno : 0;
+	ino_fd_put(ai);
+	if (err)
+		return err;
 	fuse_lowlevel_notify_inval_inode(atr_mnt(req)->se, ino, -1, 0);
 	return 0;
 }

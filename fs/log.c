@@ -185,19 +185,21 @@ void atr_log(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
-void atr_inode_path(const struct atr_inode *ai, char *buf, size_t len)
+void atr_inode_path(struct atr_inode *ai, char *buf, size_t len)
 {
 	char proc[64];
-	ssize_t n;
+	ssize_t n = -1;
 
-	attr_procname(ai, proc);
-	n = readlink(proc, buf, len - 1);
+	if (attr_procname(ai, proc) >= 0) {
+		n = readlink(proc, buf, len - 1);
+		ino_fd_put(ai);
+	}
 	if (n < 0)
 		n = snprintf(buf, len, "inode %llu", (unsigned long long)ai->ino);
 	buf[n < (ssize_t)len ? n : (ssize_t)len - 1] = '\0';
 }
 
-void atr_log_inode(int prio, const struct atr_inode *ai, const char *fmt, ...)
+void atr_log_inode(int prio, struct atr_inode *ai, const char *fmt, ...)
 {
 	char path[512], what[512];
 	va_list ap;

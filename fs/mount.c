@@ -125,6 +125,7 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	m->flush_noop = close_reports_nothing(root_fd);
 	m->opt_mnt = (struct atr_mount_opts)ATR_MOUNT_OPTS_INIT;
 	m->root.fd = root_fd;
+	m->root.mnt = m;
 	m->long_links = !faccessat(root_fd, VOLLINKS_DIR, F_OK,
 				   AT_SYMLINK_NOFOLLOW);
 	m->ends_fd = -1;
@@ -141,6 +142,7 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	pthread_mutex_init(&m->worder_lock, NULL);
 	pthread_mutex_init(&m->fileids_lock, NULL);
 	pthread_cond_init(&m->worder_cond, NULL);
+	ino_fd_setup(m);
 	return m;
 }
 
@@ -250,6 +252,7 @@ void atr_mount_free(struct atr_mount *m)
 	ncache_free(&m->root);
 	pthread_rwlock_destroy(&m->root.lock);
 	close(m->root.fd);
+	ino_fd_teardown(m);
 	kek_free(m->kek);
 	if (m->names_key)
 		secmem_free(m->names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
@@ -355,9 +358,11 @@ static void detach_stdio(void)
 }
 
 /*
- * Every inode the kernel knows holds an O_PATH fd (as in passthrough_ll),
- * so the common soft limit of 1024 would fail a tree of a thousand files
- * with EMFILE.  Root may go up to fs.nr_open; anyone may reach the hard limit.
+ * Without file handles (inofd.c) every inode the kernel knows holds an
+ * O_PATH fd, as in passthrough_ll, so the common soft limit of 1024 would
+ * fail a tree of a thousand files with EMFILE; with them, open files still
+ * take one fd each.  Root may go up to fs.nr_open; anyone may reach the
+ * hard limit.
  */
 static void raise_nofile(void)
 {
@@ -495,6 +500,7 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	 */
 	umask(0);
 	raise_nofile();
+	ino_fd_bound(m);
 	if (policy_ops(m, &ops))
 		goto out_report;
 	if (m->opt_mnt.noxattr) {

@@ -26,13 +26,19 @@ void atr_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
 	struct atr_dir *d = calloc(1, sizeof(*d));
-	int fd, err;
+	int pfd, fd, err;
 
 	if (!d) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fd = openat(ai->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pfd = ino_fd_get(ai);
+	if (pfd < 0) {
+		errno = -pfd;
+		goto out_err;
+	}
+	fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ino_fd_put(ai);
 	if (fd < 0)
 		goto out_err;
 	d->dp = fdopendir(fd);

@@ -37,7 +37,7 @@ bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 
 int entry_pin(struct atr_inode *dir, const char *name, struct stat *st)
 {
-	int fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC), err;
+	int fd = ino_openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), err;
 
 	if (fd < 0)
 		return -errno;
@@ -124,10 +124,13 @@ void atr_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	struct atr_inode *ai = itable_ino(atr_mnt(req), ino);
 	char proc[64];
+	int err = attr_procname(ai, proc);
 
-	attr_procname(ai, proc);
-	fuse_reply_err(req, faccessat(AT_FDCWD, proc, mask, AT_EACCESS) ?
-		       errno : 0);
+	if (err >= 0) {
+		err = faccessat(AT_FDCWD, proc, mask, AT_EACCESS) ? -errno : 0;
+		ino_fd_put(ai);
+	}
+	fuse_reply_err(req, -err);
 }
 
 void atr_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -178,7 +181,7 @@ static int set_times(struct atr_inode *ai, const struct stat *attr, int valid,
 		     struct fuse_file_info *fi)
 {
 	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
-	int res;
+	int res, fd;
 
 	if (valid & FUSE_SET_ATTR_ATIME_NOW)
 		ts[0].tv_nsec = UTIME_NOW;
@@ -189,9 +192,14 @@ static int set_times(struct atr_inode *ai, const struct stat *attr, int valid,
 	else if (valid & FUSE_SET_ATTR_MTIME)
 		ts[1] = attr->st_mtim;
 	/* The O_PATH fd itself: no walk through /proc, no symlink followed. */
-	res = fi ? futimens((int)fi->fh, ts) :
-		   utimensat(ai->fd, "", ts, AT_EMPTY_PATH);
-	return res ? -errno : 0;
+	if (fi)
+		return futimens((int)fi->fh, ts) ? -errno : 0;
+	fd = ino_fd_get(ai);
+	if (fd < 0)
+		return fd;
+	res = utimensat(fd, "", ts, AT_EMPTY_PATH) ? -errno : 0;
+	ino_fd_put(ai);
+	return res;
 }
 
 /*
@@ -223,10 +231,12 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	struct atr_inode *ai = itable_ino(m, ino);
 	char proc[64];
 	struct stat st;
-	int err = 0;
+	int err = 0, fd;
 
-	if (valid & FUSE_SET_ATTR_MODE) {
-		attr_procname(ai, proc);
+	fd = attr_procname(ai, proc);
+	if (fd < 0)
+		err = fd;
+	if (!err && (valid & FUSE_SET_ATTR_MODE)) {
 		/* Only a mode without u+w stops the records at close. */
 		if (!(attr->st_mode & S_IWUSR))
 			err = settle(m, ai, fi);
@@ -235,11 +245,13 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 			err = -errno;
 	}
 	if (!err && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) &&
-	    fchownat(ai->fd, "",
+	    fchownat(fd, "",
 		     valid & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1,
 		     valid & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1,
 		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		err = -errno;
+	if (fd >= 0)
+		ino_fd_put(ai);
 	if (!err && (valid & FUSE_SET_ATTR_SIZE))
 		err = set_size(m, ai, fi, attr->st_size);
 	if (!err && (valid & FUSE_SET_ATTR_SIZE))
@@ -266,7 +278,7 @@ int entry_give(fuse_req_t req, struct atr_inode *dir, int fd)
 
 	if (!atr_mnt(req)->chown_new)
 		return 0;
-	if (fstatat(dir->fd, "", &dst, AT_EMPTY_PATH) == 0 &&
+	if (ino_fstatat(dir, "", &dst, AT_EMPTY_PATH) == 0 &&
 	    (dst.st_mode & S_ISGID))
 		gid = (gid_t)-1;
 	return fchownat(fd, "", ctx->uid, gid,
@@ -310,15 +322,15 @@ static int make_file(struct atr_mount *m, struct atr_inode *dir,
 	struct file_key *fk = NULL;
 	int fd, err;
 
-	fd = openat(dir->fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOFOLLOW, mode & 07777);
+	fd = ino_openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+			O_NOFOLLOW, mode & 07777);
 	if (fd < 0)
 		return -1;
 	err = key_new(m, fd, &fk);
 	file_key_free(fk);
 	close(fd);
 	if (err) {
-		unlinkat(dir->fd, name, 0);
+		ino_unlinkat(dir, name, 0);
 		errno = -err;
 		return -1;
 	}
@@ -343,7 +355,7 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 	} else if (link) {
 		/* The KEK held until the link is made: see write_header(). */
 		err = vollinks_seal(m->root.fd, kek_get(m), link, &sealed);
-		res = err ? 0 : symlinkat(sealed, dir->fd, name);
+		res = err ? 0 : ino_symlinkat(sealed, dir, name);
 		err = err ? err : res ? -errno : 0;
 		kek_put(m);
 		if (err)
@@ -354,14 +366,14 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 	} else if (S_ISREG(mode)) {
 		res = make_file(m, dir, name, mode);
 	} else {
-		res = mknodat(dir->fd, name, mode, rdev);
+		res = ino_mknodat(dir, name, mode, rdev);
 	}
 	if (res)
 		return -errno;
 	err = give_new(req, dir, name, mode & S_IFMT);
 	/* Not by name if it was replaced: that is someone else's. */
 	if (err && err != -EIO)
-		unlinkat(dir->fd, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0);
+		ino_unlinkat(dir, name, S_ISDIR(mode) ? AT_REMOVEDIR : 0);
 out_drop:
 	/* A long target's record goes if its link is not there. */
 	if (err && err != -EIO && sealed)
@@ -414,15 +426,23 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 	struct dname d;
 	char proc[64];
 	bool made = false;
-	int err = dname_get(m, dir, name, &d);
+	int err = dname_get(m, dir, name, &d), fd, dfd = -1;
 
-	attr_procname(itable_ino(m, ino), proc);
+	fd = attr_procname(itable_ino(m, ino), proc);
+	if (!err && fd < 0)
+		err = fd;
 	if (!err && entry_reserved(m, dir, d.name))
 		err = -EPERM;
 	if (!err)
 		err = dname_make(dir, &d, &made);
-	if (!err && linkat(AT_FDCWD, proc, dir->fd, d.name, AT_SYMLINK_FOLLOW))
+	if (!err && (dfd = ino_fd_get(dir)) < 0)
+		err = dfd;
+	if (!err && linkat(AT_FDCWD, proc, dfd, d.name, AT_SYMLINK_FOLLOW))
 		err = -errno;
+	if (dfd >= 0)
+		ino_fd_put(dir);
+	if (fd >= 0)
+		ino_fd_put(itable_ino(m, ino));
 	if (err && made)
 		dname_drop(dir, &d);
 	reply_entry(req, dir, err ? NULL : d.name, err);
@@ -494,12 +514,12 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	if (flags & AT_REMOVEDIR) {
-		err = unlinkat(dir->fd, d.name, flags) ? errno : 0;
+		err = ino_unlinkat(dir, d.name, flags) ? errno : 0;
 	} else {
 		rollback_unlinking(m, dir, d.name, &ul);
 		link_pinning(m, dir, d.name, &lp);
 		pthread_rwlock_rdlock(&m->ns_lock);
-		err = unlinkat(dir->fd, d.name, flags) ? errno : 0;
+		err = ino_unlinkat(dir, d.name, flags) ? errno : 0;
 		pthread_rwlock_unlock(&m->ns_lock);
 		link_unpinned(m, &lp, err);
 		rollback_unlinked(m, &ul, err);
@@ -560,7 +580,16 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		link_pinning(m, ndir, nd.name, &lp);
 	}
 	pthread_rwlock_rdlock(&m->ns_lock);
-	err = renameat2(dir->fd, d.name, ndir->fd, nd.name, flags) ? errno : 0;
+	ofd = ino_fd_get(dir);
+	nfd = ofd < 0 ? ofd : ino_fd_get(ndir);
+	if (ofd < 0 || nfd < 0)
+		err = -(ofd < 0 ? ofd : nfd);
+	else
+		err = renameat2(ofd, d.name, nfd, nd.name, flags) ? errno : 0;
+	if (ofd >= 0)
+		ino_fd_put(dir);
+	if (ofd >= 0 && nfd >= 0)
+		ino_fd_put(ndir);
 	pthread_rwlock_unlock(&m->ns_lock);
 	link_unpinned(m, &lp, err);
 	rollback_unlinked(m, &ul, err);
@@ -574,8 +603,8 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	/* The request's names and directories may go with the reply. */
-	nfd = fcntl(ndir->fd, F_DUPFD_CLOEXEC, 3);
-	ofd = flags & RENAME_EXCHANGE ? fcntl(dir->fd, F_DUPFD_CLOEXEC, 3) : -1;
+	nfd = ino_fd_dup(ndir);
+	ofd = flags & RENAME_EXCHANGE ? ino_fd_dup(dir) : -1;
 	nname = strdup(nd.name);
 	oname = ofd >= 0 ? strdup(d.name) : NULL;
 	fuse_reply_err(req, 0);
@@ -597,11 +626,16 @@ void atr_readlink(fuse_req_t req, fuse_ino_t ino)
 	struct atr_inode *ai = itable_ino(m, ino);
 	char backing[PATH_MAX], *target;
 	ssize_t n;
-	int err;
+	int err, fd;
 
-	n = readlinkat(ai->fd, "", backing, sizeof(backing) - 1);
+	fd = ino_fd_get(ai);
+	n = fd < 0 ? fd : readlinkat(fd, "", backing, sizeof(backing) - 1);
+	if (n < 0 && fd >= 0)
+		n = -errno;
+	if (fd >= 0)
+		ino_fd_put(ai);
 	if (n < 0) {
-		fuse_reply_err(req, errno);
+		fuse_reply_err(req, (int)-n);
 		return;
 	}
 	backing[n] = '\0';
@@ -620,10 +654,16 @@ void atr_readlink(fuse_req_t req, fuse_ino_t ino)
 void atr_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct atr_mount *m = atr_mnt(req);
+	struct atr_inode *ai = itable_ino(m, ino);
 	struct statvfs sv;
+	int fd = ino_fd_get(ai), err;
 
-	if (fstatvfs(itable_ino(m, ino)->fd, &sv))
-		fuse_reply_err(req, errno);
+	if (fd < 0)
+		return (void)fuse_reply_err(req, -fd);
+	err = fstatvfs(fd, &sv) ? errno : 0;
+	ino_fd_put(ai);
+	if (err)
+		fuse_reply_err(req, err);
 	else
 		fuse_reply_statfs(req, &sv);
 }

@@ -122,7 +122,7 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	name = d.name;	/* from here on, the backing name */
-	fd = openat(dir->fd, name, flags | O_CREAT | O_EXCL, mode);
+	fd = ino_openat(dir, name, flags | O_CREAT | O_EXCL, mode);
 	if (fd < 0)
 		fd = -errno;
 	if (fd == -EEXIST && !(fi->flags & O_EXCL)) {
@@ -192,7 +192,7 @@ out_fail:
 	file_key_free(fk);
 	close(fd);
 	if (created)
-		unlinkat(dir->fd, name, 0);
+		ino_unlinkat(dir, name, 0);
 	if (made)
 		dname_drop(dir, &d);
 	fuse_reply_err(req, atr_errno(err));

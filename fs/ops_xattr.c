@@ -90,7 +90,7 @@ static ssize_t xattr_value_at(const struct atr_mount *m, const char *name,
 static int vid_get(struct atr_inode *ai, bool make, uint8_t vid[META_VID_LEN])
 {
 	bool ok;
-	int err = 0;
+	int err = 0, fd;
 
 	if (!make) {
 		pthread_rwlock_rdlock(&ai->lock);
@@ -103,8 +103,11 @@ static int vid_get(struct atr_inode *ai, bool make, uint8_t vid[META_VID_LEN])
 		pthread_rwlock_wrlock(&ai->lock);
 	}
 	if (!ai->vid_ok) {
-		err = make ? volvid_make(ai->fd, ai->vid) :
-		      volvid_get(ai->fd, ai->vid);
+		fd = ino_fd_get(ai);
+		err = fd < 0 ? fd : make ? volvid_make(fd, ai->vid) :
+		      volvid_get(fd, ai->vid);
+		if (fd >= 0)
+			ino_fd_put(ai);
 		ai->vid_ok = !err;
 	}
 	if (!err)
@@ -149,7 +152,7 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	char proc[64], bname[XATTR_NAME_MAX + 1];
 	uint8_t *box, *plain = NULL, vid[META_VID_LEN];
 	ssize_t n;
-	int err;
+	int err, pfd;
 
 	if (reserved(name) || ai->type == S_IFLNK) {
 		fuse_reply_err(req, EPERM);
@@ -166,7 +169,9 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		goto out;
 	n = xattr_plain(m, name, value, size, plain);
 	err = n < 0 ? (int)n : backing_name(m, name, bname);
-	attr_procname(ai, proc);
+	pfd = err ? -1 : attr_procname(ai, proc);
+	if (pfd < 0 && !err)
+		err = pfd;
 	/*
 	 * ->lock before the KEK, held from the seal to the write: an online
 	 * rotation re-seals values under ->lock (ctl.c), so a value sealed
@@ -184,6 +189,8 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			     flags))
 		err = -errno;
 	pthread_rwlock_unlock(&ai->lock);
+	if (pfd >= 0)
+		ino_fd_put(ai);
 out:
 	free(box);
 	free(plain);
@@ -209,14 +216,16 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, atr_errno(err));
 		return;
 	}
-	attr_procname(ai, proc);
+	err = attr_procname(ai, proc);
+	if (err < 0) {
+		fuse_reply_err(req, -err);
+		return;
+	}
 	box = malloc(XATTR_MAX);
 	val = malloc(XATTR_MAX);
-	err = -ENOMEM;
-	if (!box || !val)
-		goto out_reply;
-	n = getxattr(proc, bname, box, XATTR_MAX);
-	err = -errno;
+	n = box && val ? getxattr(proc, bname, box, XATTR_MAX) : -1;
+	err = box && val ? -errno : -ENOMEM;
+	ino_fd_put(ai);
 	if (n < 0)
 		goto out_reply;
 	err = vid_get(ai, false, vid);
@@ -319,34 +328,37 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char proc[64], *names = NULL, *p, *hidden = NULL;
 	size_t len = 0, name_len;
 	ssize_t n;
+	int pfd = -1, err;
 
 	if (ai->type == S_IFLNK)
 		goto out_reply;
-	attr_procname(ai, proc);
+	pfd = attr_procname(ai, proc);
+	if (pfd < 0) {
+		fuse_reply_err(req, -pfd);
+		return;
+	}
 	/*
 	 * One call into a buffer of the largest list Linux makes: asking for
 	 * the size first raced with anyone changing the backing file's
 	 * xattrs in between (an empty list then a longer one overran).
 	 */
 	names = malloc(XATTR_LIST_MAX + 1);
-	if (!names) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
+	err = ENOMEM;
+	if (!names)
+		goto out_err;
 	n = listxattr(proc, names, XATTR_LIST_MAX);
-	if (n < 0) {
-		fuse_reply_err(req, errno);
-		goto out_free;
-	}
+	err = errno;
+	if (n < 0)
+		goto out_err;
 	names[n] = '\0';
 	if (m->xname_key) {
 		hidden = malloc(XATTR_LIST_MAX);
 		n = hidden ? list_hidden(m, ai, proc, names, (size_t)n, hidden) :
 		    -ENOMEM;
+		err = (int)-n;
 		if (n < 0) {
 			free(hidden);
-			fuse_reply_err(req, (int)-n);
-			goto out_free;
+			goto out_err;
 		}
 		free(names);
 		names = hidden;
@@ -362,13 +374,20 @@ void atr_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		len += name_len + 1;
 	}
 out_reply:
+	/* Before the reply: after it the kernel may forget the inode. */
+	if (pfd >= 0)
+		ino_fd_put(ai);
 	if (size == 0)
 		fuse_reply_xattr(req, len);
 	else if (size < len)
 		fuse_reply_err(req, ERANGE);
 	else
 		fuse_reply_buf(req, names, len);
-out_free:
+	free(names);
+	return;
+out_err:
+	ino_fd_put(ai);
+	fuse_reply_err(req, err);
 	free(names);
 }
 
@@ -388,9 +407,12 @@ void atr_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		fuse_reply_err(req, atr_errno(err));
 		return;
 	}
-	attr_procname(ai, proc);
+	err = attr_procname(ai, proc);
+	if (err < 0)
+		return (void)fuse_reply_err(req, -err);
 	pthread_rwlock_wrlock(&ai->lock);
 	err = removexattr(proc, bname) ? errno : 0;
 	pthread_rwlock_unlock(&ai->lock);
+	ino_fd_put(ai);
 	fuse_reply_err(req, err);
 }

@@ -90,13 +90,19 @@ static int replace_fd(int pfd, int fd)
 int rekeyd_follow(struct atr_inode *ai, int fd)
 {
 	struct stat st;
+	int pfd, err;
 
 	if (fstat(fd, &st))
 		return -errno;
 	if (st.st_dev == ai->dev && st.st_ino == ai->ino)
 		return 0;
 	/* Opened before a rekey moved the inode: the file is the new one. */
-	return replace_fd(ai->fd, fd);
+	pfd = ino_fd_get(ai);
+	if (pfd < 0)
+		return pfd;
+	err = replace_fd(pfd, fd);
+	ino_fd_put(ai);
+	return err;
 }
 
 /* ---- volume/rekey.c's callbacks ---- */
@@ -168,7 +174,7 @@ static void cb_swapped(void *ctx, void *cookie, int newfd)
 	int err;
 
 	/* The inode's own fd first: with it, (dev, ino) move to the new file. */
-	err = fstat(newfd, &st) ? -errno : replace_fd(newfd, ai->fd);
+	err = fstat(newfd, &st) ? -errno : ino_fd_rebind(ai, newfd);
 	if (!err)
 		itable_move(m, ai, &st);
 	for (i = 0; !err && i < ai->nhfds; i++)
@@ -265,12 +271,14 @@ static int path_of(struct atr_mount *m, uint64_t ino, char *out, size_t len)
 	struct stat st = { .st_dev = m->root.dev, .st_ino = (ino_t)ino };
 	char proc[64], root[PATH_MAX], full[PATH_MAX];
 	struct atr_inode *ai = itable_find(m, &st);
-	ssize_t n, r;
+	ssize_t n = -1, r;
 
 	if (!ai)
 		return -ENOENT;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ai->fd);
-	n = readlink(proc, full, sizeof(full) - 1);
+	if (attr_procname(ai, proc) >= 0) {
+		n = readlink(proc, full, sizeof(full) - 1);
+		ino_fd_put(ai);
+	}
 	itable_put(m, ai, 1);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", m->root.fd);
 	r = readlink(proc, root, sizeof(root) - 1);

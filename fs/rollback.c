@@ -533,11 +533,14 @@ void rollback_unlinking(struct atr_mount *m, struct atr_inode *dir,
 			const char *name, struct rollback_unlink *ul)
 {
 	struct stat st;
+	int fd, err;
 
 	memset(ul, 0, sizeof(*ul));
-	if (!m->fstate ||
-	    fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) ||
-	    !S_ISREG(st.st_mode) || st.st_nlink != 1)
+	if (!m->fstate || (fd = ino_fd_get(dir)) < 0)
+		return;
+	err = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW);
+	ino_fd_put(dir);
+	if (err || !S_ISREG(st.st_mode) || st.st_nlink != 1)
 		return;
 	ul->ai = itable_find(m, &st);
 	if (!ul->ai)
@@ -554,7 +557,6 @@ void rollback_unlinked(struct atr_mount *m, struct rollback_unlink *ul,
 		       int err)
 {
 	struct atr_inode *ai = ul->ai;
-	struct stat st;
 
 	if (!ai)
 		return;
@@ -564,7 +566,7 @@ void rollback_unlinked(struct atr_mount *m, struct rollback_unlink *ul,
 	 */
 	if (!err && ul->known) {
 		pthread_rwlock_wrlock(&ai->lock);
-		if (!fstat(ai->fd, &st) && st.st_nlink == 0) {
+		if (ino_fd_gone(ai)) {
 			ai->ver_gone = true;
 			fstate_put(m->fstate, ul->id, 0);
 		}
