@@ -33,6 +33,10 @@
  *	"ok TEXT\n", "error TEXT\n", or "rejected TEXT\n" for a KEK that is
  *	not the mount's.
  *
+ * Every answer is one line: text in it (file names, messages naming
+ * files) has its control bytes and backslashes escaped (escape_line()),
+ * so a file name cannot end a line and make up an answer.
+ *
  * A peer that goes away does not stop a walk: it runs to its end, and
  * the next request waits for it.  So a lock (asked for, or the idle
  * timer's, on this same thread) never runs during a rotation; and a
@@ -75,26 +79,82 @@ struct ctl {
 	volatile int stop;		/* set by ctl_stop(), read by the walk */
 };
 
+/*
+ * @in (@n bytes) into @out as one line: control bytes and backslashes
+ * escaped (\n, \r, \\, \xHH), cut short rather than an escape split:
+ * a file name holding "\nok 300 ..." must not pass for the daemon's answer.
+ * The length written, without the NUL.
+ */
+static size_t escape_line(const char *in, size_t n, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char ch;
+	size_t o = 0, i;
+	char e[5];
+	int el;
+
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)in[i];
+		el = 0;
+		if (ch == '\\' || ch == '\n' || ch == '\r') {
+			e[el++] = '\\';
+			e[el++] = ch == '\n' ? 'n' : ch == '\r' ? 'r' : '\\';
+		} else if (ch < 0x20 || ch == 0x7f) {
+			e[el++] = '\\';
+			e[el++] = 'x';
+			e[el++] = hex[ch >> 4];
+			e[el++] = hex[ch & 15];
+		} else {
+			e[el++] = (char)ch;
+		}
+		if (o + (size_t)el >= len)
+			break;
+		memcpy(out + o, e, (size_t)el);
+		o += (size_t)el;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * One answer line: @fmt ends in its one '\n'; whatever the arguments hold
+ * (file names, messages naming files) is escaped by escape_line().
+ */
 static void say(struct ctl *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void say(struct ctl *c, const char *fmt, ...)
 {
-	char line[1024];
+	char raw[1024], line[1024];
 	va_list ap;
-	int n;
+	size_t n;
+	int r;
 
 	if (c->cfd < 0)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	r = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(line))
-		n = (int)sizeof(line) - 1;
+	if (r <= 0)
+		return;
+	n = (size_t)r < sizeof(raw) ? (size_t)r : sizeof(raw) - 1;
+	if (raw[n - 1] == '\n')
+		n--;
+	n = escape_line(raw, n, line, sizeof(line) - 1);
+	line[n++] = '\n';
 	/* A peer gone (killed, say) stops the answers, not the work. */
-	if (n > 0 && send(c->cfd, line, (size_t)n, MSG_NOSIGNAL) != n) {
+	if (send(c->cfd, line, n, MSG_NOSIGNAL) != (ssize_t)n) {
 		close(c->cfd);
 		c->cfd = -1;
 	}
+}
+
+/* A warning of rotate-kek's walk or of a rekey; @path may be NULL. */
+static void ctl_warn(void *ctx, const char *path, const char *what)
+{
+	if (path)
+		say(ctx, "warn %s: %s\n", path, what);
+	else
+		say(ctx, "warn %s\n", what);
 }
 
 /* ---- the walk's locks ---- */
@@ -109,11 +169,6 @@ static int w_progress(void *ctx, uint64_t done, uint64_t total)
 		say(c, "progress %llu %llu\n", (unsigned long long)done,
 		    (unsigned long long)total);
 	return 0;
-}
-
-static void w_warn(void *ctx, const char *path, const char *what)
-{
-	say(ctx, "warn %s: %s\n", path, what);
 }
 
 /*
@@ -284,7 +339,7 @@ out:
 static void rotate(struct ctl *c, struct kek *next)
 {
 	struct atr_mount *m = c->m;
-	struct rotate_cb cb = { .progress = w_progress, .warn = w_warn,
+	struct rotate_cb cb = { .progress = w_progress, .warn = ctl_warn,
 				.enter = w_enter, .leave = w_leave,
 				.replaced = w_replaced, .ctx = c };
 	char msg[512] = "";
@@ -403,17 +458,9 @@ static int rk_progress(void *ctx, uint64_t done, uint64_t total)
 	return 0;
 }
 
-static void rk_warn(void *ctx, const char *path, const char *what)
-{
-	if (path)
-		say(ctx, "warn %s: %s\n", path, what);
-	else
-		say(ctx, "warn %s\n", what);
-}
-
 static void rekey(struct ctl *c, bool all, uint64_t ino)
 {
-	struct rekeyd_cb cb = { .progress = rk_progress, .warn = rk_warn,
+	struct rekeyd_cb cb = { .progress = rk_progress, .warn = ctl_warn,
 				.ctx = c };
 	struct rekeyd_stats st;
 	char msg[1024] = "";
