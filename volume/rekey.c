@@ -593,8 +593,8 @@ static int unchanged(struct rk_file *f, const char *base)
 }
 
 /* The link and rename of swap_in(), with the name held: 0 or -errno. */
-static int rename_in(struct rk_file *f, const char *base, char *msg,
-		     size_t msglen)
+static int rename_in(struct rekey *r, struct rk_file *f, void *cookie,
+		     const char *base, char *msg, size_t msglen)
 {
 	char proc[64];
 	int err;
@@ -617,6 +617,14 @@ static int rename_in(struct rk_file *f, const char *base, char *msg,
 					strerror(-err));
 		}
 	}
+	/* Before the rename: a file that cannot follow is left whole. */
+	if (r->cb.prepare &&
+	    (err = r->cb.prepare(r->cb.ctx, cookie, f->parent, f->tmpname,
+				 f->tmp)))
+		return msg_fail(msg, msglen, err, "%s: its open files cannot "
+				"be moved to a new file (%s): left as it is; "
+				"run rekey again once they are closed",
+				f->path, strerror(-err));
 	if (renameat(f->parent, f->tmpname, f->parent, base))
 		return msg_fail(msg, msglen, -errno, "%s: cannot rename its "
 				"new copy over it: %s", f->path,
@@ -635,7 +643,7 @@ static int swap_in(struct rekey *r, struct rk_file *f, void *cookie,
 
 	if (r->cb.naming)
 		r->cb.naming(r->cb.ctx, true);
-	err = rename_in(f, base, msg, msglen);
+	err = rename_in(r, f, cookie, base, msg, msglen);
 	if (r->cb.naming)
 		r->cb.naming(r->cb.ctx, false);
 	if (err)

@@ -3,6 +3,10 @@
 # - a file name holding "\nok 300 0 0 0 0 0" (hard-linked, so the walk
 #   warns about it) does not pass for the daemon's answer: the warning
 #   shows it escaped, and rekey --all runs to its end and exits 1.
+# - a daemon that is not root cannot open again, for writing, a file made
+#   0444 while held open for writing: the rekey of that file fails with a
+#   warning before any rename (old file and ID kept), and what is written
+#   through the held fd afterwards is there after a remount.
 . "$(dirname "$0")/lib.sh"
 
 C=$WORK/c M=$WORK/m ST=$WORK/st
@@ -27,5 +31,61 @@ grep -qF 'a\012ok 300 0 0 0 0 0: has hard links' "$WORK/rk.err" ||
 grep -q "Rekeyed 3 files of $M" "$WORK/rk.out" || fail "not said: $(cat "$WORK/rk.out")"
 [ "$(hdr_id "$C/f3")" != "$old" ] || fail "the run stopped before f3"
 ok "a file name with '\\nok ...' in it is a warning, escaped; the run goes on and exits 1"
+
+# 2. A handle that cannot follow: the file is left, no write lost.
+if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+	U() { setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$NB" "$@"; }
+	NB=$WORK/nr
+	mkdir -p "$NB/c" "$NB/m" "$NB/st"
+	chown -R nobody:nogroup "$NB"
+	chmod 755 "$WORK"
+	U "$ATR" init -q --keyfile "$NB/c.key" --names plain --state-dir "$NB/st" "$NB/c" ||
+		fail "init as nobody"
+	nb_mount() {
+		U setsid "$ATR" mount -f --keyfile "$NB/c.key" --state-dir "$NB/st" \
+			"$NB/c" "$NB/m" 2>>"$NB/m.log" </dev/null &
+		PIDS+=($!)
+		MPID[$NB/m]=$!
+		MOUNTS+=("$NB/m")
+		for i in $(seq 100); do is_mounted "$NB/m" && return 0; sleep 0.1; done
+		fail "mount as nobody: $(cat "$NB/m.log")"
+	}
+	nb_mount
+	U /usr/bin/python3 - "$NB" "$ATR" >"$WORK/nr.out" 2>&1 <<'PY'
+import os, subprocess, sys
+nb, atr = sys.argv[1], sys.argv[2]
+f = nb + "/m/f"
+w = os.open(f, os.O_RDWR | os.O_CREAT, 0o644)
+os.write(w, os.urandom(3 * 4096)); os.fsync(w)
+os.chmod(f, 0o444)			# still held open for writing
+old = os.getxattr(nb + "/c/f", "user.atrestfs.hdr")[16:32]
+r = subprocess.run([atr, "rekey", "--state-dir", nb + "/st", nb + "/m", "f"],
+		   capture_output=True, text=True)
+print("rekey exit", r.returncode, r.stderr.strip().replace("\n", " | "))
+if r.returncode == 0:
+    sys.exit("the rekey said it succeeded")
+if "cannot be moved to a new file" not in r.stderr:
+    sys.exit("no warning naming the file")
+if os.getxattr(nb + "/c/f", "user.atrestfs.hdr")[16:32] != old:
+    sys.exit("the file got a new ID although its handle could not follow")
+# Writable again (a daemon that is not root cannot set the records of
+# a 0444 file, rekey or not), then written through the held fd.
+os.chmod(f, 0o644)
+os.pwrite(w, b"B" * 4096, 4096); os.fsync(w)
+open(f, "rb").read()			# a reader loads the key again
+os.pwrite(w, b"C" * 4096, 8192); os.fsync(w)
+os.close(w)
+PY
+	[ $? = 0 ] || fail "non-root daemon, a handle that cannot follow: $(cat "$WORK/nr.out" "$NB/m.log")"
+	unmount_vol "$NB/m"
+	nb_mount
+	U /usr/bin/python3 -c "
+import sys
+d = open('$NB/m/f', 'rb').read()
+sys.exit(d[4096:] != b'B' * 4096 + b'C' * 4096)" ||
+		fail "writes through the held fd lost after a remount"
+	unmount_vol "$NB/m"
+	ok "a handle that cannot follow: rekey of the file fails with a warning, old file kept, no write lost"
+fi
 
 unmount_vol "$M"
