@@ -47,23 +47,29 @@ int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai)
 	mode_t kill = 0;
 	char proc[64];
 	struct stat st;
+	int err = 0;
 
 	/* Without the flag, the kernel clears the bits through SETATTR. */
 	if (!atr_mnt(req)->killpriv || ai->type != S_IFREG ||
 	    fuse_req_ctx(req)->uid == 0)
 		return 0;
-	if (fstatat(ai->fd, "", &st, AT_EMPTY_PATH))
-		return -errno;
+	/* Read-held, as for a chmod (atr_setattr()): not the old file of a rekey. */
+	pthread_rwlock_rdlock(&ai->lock);
+	if (fstatat(ai->fd, "", &st, AT_EMPTY_PATH)) {
+		err = -errno;
+		goto out_unlock;
+	}
 	if (st.st_mode & S_ISUID)
 		kill |= S_ISUID;
 	if ((st.st_mode & S_ISGID) &&
 	    ((st.st_mode & S_IXGRP) || !caller_in_group(req, st.st_gid)))
 		kill |= S_ISGID;
-	if (!kill)
-		return 0;
 	attr_procname(ai, proc);
-	if (fchmodat(AT_FDCWD, proc, st.st_mode & 07777 & ~kill, 0))
-		return -errno;
-	fuse_lowlevel_notify_inval_inode(atr_mnt(req)->se, ino, -1, 0);
-	return 0;
+	if (kill && fchmodat(AT_FDCWD, proc, st.st_mode & 07777 & ~kill, 0))
+		err = -errno;
+out_unlock:
+	pthread_rwlock_unlock(&ai->lock);
+	if (kill && !err)
+		fuse_lowlevel_notify_inval_inode(atr_mnt(req)->se, ino, -1, 0);
+	return err;
 }

@@ -187,9 +187,13 @@ static int set_times(struct atr_inode *ai, const struct stat *attr, int valid,
 	else if (valid & FUSE_SET_ATTR_MTIME)
 		ts[1] = attr->st_mtim;
 	/* The O_PATH fd itself: no walk through /proc, no symlink followed. */
+	pthread_rwlock_rdlock(&ai->lock);	/* see atr_setattr() */
 	res = fi ? futimens((int)fi->fh, ts) :
 		   utimensat(ai->fd, "", ts, AT_EMPTY_PATH);
-	return res ? -errno : 0;
+	if (res)
+		res = -errno;
+	pthread_rwlock_unlock(&ai->lock);
+	return res;
 }
 
 /*
@@ -223,21 +227,34 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	struct stat st;
 	int err = 0;
 
+	/*
+	 * Mode, owner and times under the inode's read lock: an online
+	 * rekey write-holds it from its check that the file is unchanged
+	 * to the move of ai->fd and the handles' fds, so a change cannot
+	 * reach the old file after the check and be lost with it.
+	 */
 	if (valid & FUSE_SET_ATTR_MODE) {
-		attr_procname(ai, proc);
 		/* Only a mode without u+w stops the records at close. */
 		if (!(attr->st_mode & S_IWUSR))
 			err = settle(m, ai, fi);
+		pthread_rwlock_rdlock(&ai->lock);
+		attr_procname(ai, proc);
 		if (!err && (fi ? fchmod((int)fi->fh, attr->st_mode) :
 				  fchmodat(AT_FDCWD, proc, attr->st_mode, 0)))
 			err = -errno;
+		pthread_rwlock_unlock(&ai->lock);
 	}
-	if (!err && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) &&
-	    fchownat(ai->fd, "",
-		     valid & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1,
-		     valid & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1,
-		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
-		err = -errno;
+	if (!err && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
+		pthread_rwlock_rdlock(&ai->lock);
+		if (fchownat(ai->fd, "",
+			     valid & FUSE_SET_ATTR_UID ? attr->st_uid :
+							 (uid_t)-1,
+			     valid & FUSE_SET_ATTR_GID ? attr->st_gid :
+							 (gid_t)-1,
+			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+			err = -errno;
+		pthread_rwlock_unlock(&ai->lock);
+	}
 	if (!err && (valid & FUSE_SET_ATTR_SIZE))
 		err = set_size(m, ai, fi, attr->st_size);
 	if (!err && (valid & FUSE_SET_ATTR_SIZE))
@@ -401,18 +418,24 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *dir = itable_ino(m, parent);
+	struct atr_inode *ai = itable_ino(m, ino);
 	struct dname d;
 	char proc[64];
 	bool made = false;
 	int err = dname_get(m, dir, name, &d);
 
-	attr_procname(itable_ino(m, ino), proc);
 	if (!err && entry_reserved(m, dir, d.name))
 		err = -EPERM;
 	if (!err)
 		err = dname_make(dir, &d, &made);
-	if (!err && linkat(AT_FDCWD, proc, dir->fd, d.name, AT_SYMLINK_FOLLOW))
-		err = -errno;
+	/* Read-held: not a name for the old file of an online rekey. */
+	if (!err) {
+		pthread_rwlock_rdlock(&ai->lock);
+		attr_procname(ai, proc);
+		if (linkat(AT_FDCWD, proc, dir->fd, d.name, AT_SYMLINK_FOLLOW))
+			err = -errno;
+		pthread_rwlock_unlock(&ai->lock);
+	}
 	if (err && made)
 		dname_drop(dir, &d);
 	reply_entry(req, dir, err ? NULL : d.name, err);

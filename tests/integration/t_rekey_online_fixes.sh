@@ -7,6 +7,9 @@
 #   0444 while held open for writing: the rekey of that file fails with a
 #   warning before any rename (old file and ID kept), and what is written
 #   through the held fd afterwards is there after a remount.
+# - chmod, chown, utimes and link of a file while it is rekeyed wait for
+#   the rekey (the inode's lock) and reach the new file: the rekey is not
+#   refused as "changed", and none of them is lost with the old file.
 . "$(dirname "$0")/lib.sh"
 
 C=$WORK/c M=$WORK/m ST=$WORK/st
@@ -87,5 +90,29 @@ sys.exit(d[4096:] != b'B' * 4096 + b'C' * 4096)" ||
 	unmount_vol "$NB/m"
 	ok "a handle that cannot follow: rekey of the file fails with a warning, old file kept, no write lost"
 fi
+
+# 3. Attribute changes while a big file is rekeyed.
+head -c $((96 << 20)) /dev/zero >"$M/big" || fail "write big"
+chmod 644 "$M/big"
+old=$(hdr_id "$C/big")
+t0=$(date +%s%N)
+"$ATR" rekey -q --state-dir "$ST" "$M" big 2>"$WORK/big.err" &
+rk=$!
+# Its new file, unnamed (O_TMPFILE), open in the daemon: the copy is on.
+for i in $(seq 500); do
+	ls -l /proc/"${MPID[$M]}"/fd 2>/dev/null | grep -q '#[0-9]* (deleted)' && break
+	sleep 0.01
+done
+kill -0 $rk 2>/dev/null || fail "the rekey of 96 MiB ended before the changes: make it bigger"
+chmod 600 "$M/big" && chown 12:34 "$M/big" && touch -m -d @1000000000 "$M/big" &&
+	ln "$M/big" "$M/big2" || fail "chmod, chown, touch, ln while rekeyed"
+wait $rk || fail "rekey of a file whose attributes changed meanwhile: $(cat "$WORK/big.err")"
+echo "rekey of 96 MiB: $((($(date +%s%N) - t0) / 1000000)) ms"
+[ "$(hdr_id "$C/big")" != "$old" ] || fail "big kept its file ID"
+[ "$(stat -c '%a %u %g %Y %h' "$C/big")" = "600 12 34 1000000000 2" ] ||
+	fail "changes lost with the old file: $(stat -c '%a %u %g %Y %h' "$C/big")"
+[ "$(stat -c %i "$C/big")" = "$(stat -c %i "$C/big2")" ] || fail "big2 names another file"
+rm "$M/big" "$M/big2"
+ok "chmod, chown, utimes and link during a rekey wait for it and reach the new file"
 
 unmount_vol "$M"
