@@ -325,13 +325,15 @@ static int walk_one(void *ctx, int parent, const char *name,
 /*
  * The backing path, relative to the volume root, of the file the kernel
  * knows as backing inode @ino (a PATH the command looked up in the mount
- * and holds open), into @out: 0, or -ENOENT.
+ * and holds open), into @out: 0, or -ENOENT.  The path must name that
+ * very inode now: /proc shows an unlinked file as "PATH (deleted)".
  */
 static int path_of(struct atr_mount *m, uint64_t ino, char *out, size_t len)
 {
 	struct stat st = { .st_dev = m->root.dev, .st_ino = (ino_t)ino };
 	char proc[64], root[PATH_MAX], full[PATH_MAX];
 	struct atr_inode *ai = itable_find(m, &st);
+	struct stat now;
 	ssize_t n, r;
 
 	if (!ai)
@@ -348,6 +350,9 @@ static int path_of(struct atr_mount *m, uint64_t ino, char *out, size_t len)
 	    (size_t)(n - r) >= len)
 		return -ENOENT;
 	memcpy(out, full + r + 1, (size_t)(n - r));
+	if (fstatat(m->root.fd, out, &now, AT_SYMLINK_NOFOLLOW) ||
+	    now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+		return -ENOENT;
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 # - chmod, chown, utimes and link of a file while it is rekeyed wait for
 #   the rekey (the inode's lock) and reach the new file: the rekey is not
 #   refused as "changed", and none of them is lost with the old file.
+# - a file held open is rekeyed by PATH twice in a row (its inode's fd
+#   has the file's own path after the first), and reads back.
 . "$(dirname "$0")/lib.sh"
 
 C=$WORK/c M=$WORK/m ST=$WORK/st
@@ -114,5 +116,21 @@ echo "rekey of 96 MiB: $((($(date +%s%N) - t0) / 1000000)) ms"
 [ "$(stat -c %i "$C/big")" = "$(stat -c %i "$C/big2")" ] || fail "big2 names another file"
 rm "$M/big" "$M/big2"
 ok "chmod, chown, utimes and link during a rekey wait for it and reach the new file"
+
+# 4. The same PATH twice while held open.
+mkdir "$M/d" && head -c 20000 /dev/urandom >"$WORK/twice" && cp "$WORK/twice" "$M/d/f" ||
+	fail "make d/f"
+exec 8<"$M/d/f"
+for n in 1 2; do
+	old=$(hdr_id "$C/d/f")
+	"$ATR" rekey -q --state-dir "$ST" "$M" d/f 2>"$WORK/twice.err" ||
+		fail "rekey $n of d/f held open: $(cat "$WORK/twice.err")"
+	[ "$(hdr_id "$C/d/f")" != "$old" ] || fail "rekey $n: d/f kept its file ID"
+done
+cmp - "$WORK/twice" <&8 || fail "d/f held open reads wrong after two rekeys"
+exec 8<&-
+cmp "$M/d/f" "$WORK/twice" || fail "d/f reads wrong after two rekeys"
+grep -F '(deleted)' "$M.log" && fail "a log line names a deleted path"
+ok "a file held open is rekeyed by PATH twice in a row"
 
 unmount_vol "$M"
