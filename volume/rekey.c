@@ -20,10 +20,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "../crypto/codec.h"
 #include "../crypto/hdr.h"
 #include "../crypto/meta.h"
 #include "../crypto/msg.h"
+#include "../crypto/secmem.h"
 #include "../crypto/verrec.h"
 #include "../fs/audit.h"
 #include "fsck.h"
@@ -41,7 +44,10 @@ struct rekey {
 	struct rekey_cb cb;
 	struct audit *audit;			/* NULL: no audit log */
 	bool own_audit;				/* rekey_open()'s, not borrowed */
-	uint8_t *in, *out, *plain;		/* owned; see rekey_open() */
+	uint8_t *in, *out;			/* owned; see rekey_open() */
+	/* One extent's plaintext: secmem, owned, wiped after each file. */
+	uint8_t *plain;
+	size_t plain_len;
 	size_t batch;				/* extents per read */
 	/* rekey_run_open(): the run's record, and the IDs it held, sorted. */
 	const struct state_dir *sd;		/* borrowed; NULL: no run */
@@ -83,7 +89,8 @@ int rekey_open_audit(int dirfd, const struct vol_config *cfg,
 	r->batch = disk >= REKEY_IO_BYTES ? 1 : REKEY_IO_BYTES / disk;
 	r->in = malloc(r->batch * disk);
 	r->out = malloc(r->batch * disk);
-	r->plain = malloc(cfg->extent_size);
+	r->plain_len = cfg->extent_size;
+	r->plain = secmem_alloc(r->plain_len);
 	if (!r->in || !r->out || !r->plain) {
 		rekey_close(r);
 		return -ENOMEM;
@@ -123,7 +130,7 @@ void rekey_close(struct rekey *r)
 	free(r->done);
 	free(r->in);
 	free(r->out);
-	free(r->plain);
+	secmem_free(r->plain, r->plain_len);
 	free(r);
 }
 
@@ -746,6 +753,7 @@ out_audit:
 	if (!err)
 		audit_file(r, "dek_create", info->new_id, 0);
 out:
+	OPENSSL_cleanse(r->plain, r->plain_len);
 	if (f.tmpname[0])
 		unlinkat(f.parent, f.tmpname, 0);
 	if (f.tmp >= 0)
