@@ -27,7 +27,8 @@
  *	TOTAL\n" (files) and "warn TEXT\n" lines, then "ok REKEYED EMPTY
  *	BEFORE FAILED DAMAGED RESUMED\n" or "error TEXT\n".  Unlike a
  *	rotation, a rekey stops between two files once its peer is gone
- *	(Ctrl-C, kill): each file is whole, and the next rekey-all resumes.
+ *	(Ctrl-C, kill), or a lock waits (lock_pending()): each file is
+ *	whole, and the next rekey-all resumes.
  *   "lock\n": revoke_lock().  "unlock\n" KEK(32) KEK-ID(16): revoke_unlock(),
  *	the KEK read into locked memory and wiped after use.  "status\n".
  *	"ok TEXT\n", "error TEXT\n", or "rejected TEXT\n" for a KEK that is
@@ -74,6 +75,13 @@ struct ctl {
 	struct atr_mount *m;		/* borrowed */
 	int lfd;			/* listening socket, or -1; owned */
 	int cfd;			/* the peer at hand, or -1; ctl thread */
+	/*
+	 * A peer accepted while a rekey ran (lock_pending()), served once
+	 * it ends, or -1; ctl thread.  for_lock: that rekey stopped for a
+	 * lock (this one's, or the idle timer's).
+	 */
+	int pending;
+	bool for_lock;
 	int wake[2];			/* ctl_stop() wakes the thread's poll */
 	pthread_t thread;
 	volatile int stop;		/* set by ctl_stop(), read by the walk */
@@ -447,12 +455,41 @@ static bool peer_gone(struct ctl *c)
 						   POLLERR));
 }
 
+static int idle_wait(struct atr_mount *m);
+static bool peer_ok(int fd);
+
+/*
+ * A lock waits: the idle timer's is due, or a peer has asked for one
+ * ("lock\n", peeked at; it is served, like any other request accepted
+ * here, once the rekey ends).  A rekey runs on this thread, as the lock
+ * does: without this a lock would wait for the whole run.
+ */
+static bool lock_pending(struct ctl *c)
+{
+	struct pollfd p = { .fd = c->lfd, .events = POLLIN };
+	char req[8];
+
+	if (idle_wait(c->m) == 0)
+		return true;
+	if (c->pending < 0 && c->lfd >= 0 && poll(&p, 1, 0) > 0 &&
+	    p.revents & POLLIN)
+		c->pending = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+	return c->pending >= 0 && peer_ok(c->pending) &&
+	       recv(c->pending, req, sizeof(req), MSG_PEEK | MSG_DONTWAIT) ==
+		       5 && !memcmp(req, "lock\n", 5);
+}
+
 static int rk_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	struct ctl *c = ctx;
 
 	if (c->stop || peer_gone(c))
 		return -ECANCELED;
+	/* Between two files: each is whole, and rekey --all resumes. */
+	if (done < total && lock_pending(c)) {
+		c->for_lock = true;
+		return -ECANCELED;
+	}
 	say(c, "progress %llu %llu\n", (unsigned long long)done,
 	    (unsigned long long)total);
 	return 0;
@@ -472,7 +509,18 @@ static void rekey(struct ctl *c, bool all, uint64_t ino)
 		    "MOUNTPOINT), then run rekey again\n", c->m->backing);
 		return;
 	}
+	c->for_lock = false;
 	err = rekeyd_run(c->m, all, ino, &cb, &st, msg, sizeof(msg));
+	if (err == -ECANCELED && c->for_lock) {
+		atr_log(LOG_INFO, "%s: rekey stopped for a lock after %llu "
+			"files; rekey --all resumes", c->m->backing,
+			(unsigned long long)st.rekeyed);
+		say(c, "error the rekey stopped after %llu files, as %s is "
+		    "being locked: unlock it, then run rekey again (rekey "
+		    "--all resumes where it stopped)\n",
+		    (unsigned long long)st.rekeyed, c->m->backing);
+		return;
+	}
 	if (err == -ECANCELED) {
 		atr_log(LOG_INFO, "%s: rekey stopped (its command gone, or an "
 			"unmount) after %llu files; rekey --all resumes",
@@ -687,12 +735,23 @@ static void *ctl_thread(void *arg)
 		if (c->cfd >= 0)
 			close(c->cfd);
 		c->cfd = -1;
+		/* One that came during a rekey (lock_pending()). */
+		if (c->pending >= 0) {
+			c->cfd = c->pending;
+			c->pending = -1;
+			serve_one(c);
+			if (c->cfd >= 0)
+				close(c->cfd);
+			c->cfd = -1;
+		}
 	}
 	return NULL;
 }
 
 static void ctl_free(struct ctl *c)
 {
+	if (c->pending >= 0)
+		close(c->pending);
 	if (c->lfd >= 0)
 		close(c->lfd);
 	if (c->wake[0] >= 0)
@@ -731,7 +790,7 @@ int ctl_start(struct atr_mount *m, int statefd)
 	if (!c)
 		return -ENOMEM;
 	c->m = m;
-	c->cfd = -1;
+	c->cfd = c->pending = -1;
 	c->lfd = c->wake[0] = c->wake[1] = -1;
 	if (pipe2(c->wake, O_CLOEXEC))
 		err = -errno;

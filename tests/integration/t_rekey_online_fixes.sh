@@ -12,6 +12,9 @@
 #   refused as "changed", and none of them is lost with the old file.
 # - a file held open is rekeyed by PATH twice in a row (its inode's fd
 #   has the file's own path after the first), and reads back.
+# - atrestfs lock during rekey --all does not wait for the whole run: the
+#   run stops after the file in hand (exit 1, saying why), the mount is
+#   locked, and after an unlock rekey --all resumes.
 . "$(dirname "$0")/lib.sh"
 
 C=$WORK/c M=$WORK/m ST=$WORK/st
@@ -132,5 +135,28 @@ exec 8<&-
 cmp "$M/d/f" "$WORK/twice" || fail "d/f reads wrong after two rekeys"
 grep -F '(deleted)' "$M.log" && fail "a log line names a deleted path"
 ok "a file held open is rekeyed by PATH twice in a row"
+
+# 5. A lock stops a rekey --all between two files.
+for i in 1 2 3 4; do head -c $((48 << 20)) /dev/zero >"$M/big$i" || fail "write big$i"; done
+"$ATR" rekey --state-dir "$ST" "$M" --all >"$WORK/lk.out" 2>"$WORK/lk.err" &
+rk=$!
+for i in $(seq 500); do
+	ls -l /proc/"${MPID[$M]}"/fd 2>/dev/null | grep -q '#[0-9]* (deleted)' && break
+	sleep 0.01
+done
+"$ATR" lock --state-dir "$ST" "$M" >/dev/null || fail "lock during a rekey"
+kill -0 $rk 2>/dev/null && sleep 1
+kill -0 $rk 2>/dev/null && fail "the rekey ran on after the lock"
+wait $rk
+rc=$?
+[ $rc = 1 ] || fail "rekey --all stopped by a lock exited $rc: $(cat "$WORK/lk.out" "$WORK/lk.err")"
+grep -q "is being locked: unlock it, then run rekey again" "$WORK/lk.err" ||
+	fail "not said why the rekey stopped: $(cat "$WORK/lk.err")"
+cat "$M/f1" >/dev/null 2>&1 && fail "the mount is not locked"
+"$ATR" unlock --keyfile "$C.key" --state-dir "$ST" "$M" >/dev/null || fail "unlock"
+"$ATR" rekey --state-dir "$ST" "$M" --all >"$WORK/lk.out" 2>"$WORK/lk.err"
+grep -q "Resumed the rekey --all that was cut short" "$WORK/lk.out" ||
+	fail "rekey --all after the unlock did not resume: $(cat "$WORK/lk.out" "$WORK/lk.err")"
+ok "a lock stops rekey --all between two files; after the unlock it resumes"
 
 unmount_vol "$M"
