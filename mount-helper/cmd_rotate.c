@@ -249,7 +249,7 @@ static int ctl_ask(const struct rot_args *a, const struct vol_config *cfg,
 		   const void *req, size_t len, struct rotate_stats *st)
 {
 	unsigned long long v[4], done, total;
-	char line[1100];
+	char line[1100], pre[PATH_MAX + 32];
 	FILE *f;
 	int fd, r;
 
@@ -270,8 +270,12 @@ static int ctl_ask(const struct rot_args *a, const struct vol_config *cfg,
 			continue;
 		}
 		if (!strncmp(line, "warn ", 5)) {
-			fprintf(stderr, "atrestfs: warning: %s; left as it is "
-				"(neither volume key opens it)\n", line + 5);
+			/* A file name as the daemon saw it, shown safely. */
+			cli_ctl_text(line + 5);
+			fputs("atrestfs: warning: ", stderr);
+			cli_fputs_vis(stderr, line + 5, false);
+			fputs("; left as it is (neither volume key opens it)\n",
+			      stderr);
 			continue;
 		}
 		fclose(f);
@@ -285,8 +289,9 @@ static int ctl_ask(const struct rot_args *a, const struct vol_config *cfg,
 			}
 			return 0;
 		}
-		cli_err("the daemon serving %s: %s", a->mnt,
-			strncmp(line, "error ", 6) ? line : line + 6);
+		cli_ctl_text(line);
+		snprintf(pre, sizeof(pre), "the daemon serving %s: ", a->mnt);
+		cli_err_line(pre, strncmp(line, "error ", 6) ? line : line + 6);
 		return -1;
 	}
 	fclose(f);

@@ -71,6 +71,7 @@ int cli_ctl_call(int fd, const void *req, size_t len, char *reply,
 		n++;
 	}
 	line[n] = '\0';
+	cli_ctl_text(line);	/* a backing path as it is, for cli_err() */
 	if (!strncmp(line, "ok", 2)) {
 		snprintf(reply, replylen, "%s", line[2] ? line + 3 : "");
 		return 0;
