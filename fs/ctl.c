@@ -27,11 +27,16 @@
  *	TOTAL\n" (files) and "warn TEXT\n" lines, then "ok REKEYED EMPTY
  *	BEFORE FAILED DAMAGED RESUMED\n" or "error TEXT\n".  Unlike a
  *	rotation, a rekey stops between two files once its peer is gone
- *	(Ctrl-C, kill): each file is whole, and the next rekey-all resumes.
+ *	(Ctrl-C, kill), or a lock waits (lock_pending()): each file is
+ *	whole, and the next rekey-all resumes.
  *   "lock\n": revoke_lock().  "unlock\n" KEK(32) KEK-ID(16): revoke_unlock(),
  *	the KEK read into locked memory and wiped after use.  "status\n".
  *	"ok TEXT\n", "error TEXT\n", or "rejected TEXT\n" for a KEK that is
  *	not the mount's.
+ *
+ * Every answer is one line: text in it (file names, messages naming
+ * files) has its control bytes and backslashes escaped (escape_line()),
+ * so a file name cannot end a line and make up an answer.
  *
  * A peer that goes away does not stop a walk: it runs to its end, and
  * the next request waits for it.  So a lock (asked for, or the idle
@@ -70,31 +75,94 @@ struct ctl {
 	struct atr_mount *m;		/* borrowed */
 	int lfd;			/* listening socket, or -1; owned */
 	int cfd;			/* the peer at hand, or -1; ctl thread */
+	/*
+	 * A peer accepted while a rekey ran (lock_pending()), served once
+	 * it ends, or -1; ctl thread.  for_lock: that rekey stopped for a
+	 * lock (this one's, or the idle timer's).
+	 */
+	int pending;
+	bool for_lock;
 	int wake[2];			/* ctl_stop() wakes the thread's poll */
 	pthread_t thread;
 	volatile int stop;		/* set by ctl_stop(), read by the walk */
 };
 
+/*
+ * @in (@n bytes) into @out as one line: control bytes and backslashes
+ * escaped (\n, \r, \\, \xHH), cut short rather than an escape split:
+ * a file name holding "\nok 300 ..." must not pass for the daemon's answer.
+ * The length written, without the NUL.
+ */
+static size_t escape_line(const char *in, size_t n, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char ch;
+	size_t o = 0, i;
+	char e[5];
+	int el;
+
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)in[i];
+		el = 0;
+		if (ch == '\\' || ch == '\n' || ch == '\r') {
+			e[el++] = '\\';
+			e[el++] = ch == '\n' ? 'n' : ch == '\r' ? 'r' : '\\';
+		} else if (ch < 0x20 || ch == 0x7f) {
+			e[el++] = '\\';
+			e[el++] = 'x';
+			e[el++] = hex[ch >> 4];
+			e[el++] = hex[ch & 15];
+		} else {
+			e[el++] = (char)ch;
+		}
+		if (o + (size_t)el >= len)
+			break;
+		memcpy(out + o, e, (size_t)el);
+		o += (size_t)el;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * One answer line: @fmt ends in its one '\n'; whatever the arguments hold
+ * (file names, messages naming files) is escaped by escape_line().
+ */
 static void say(struct ctl *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void say(struct ctl *c, const char *fmt, ...)
 {
-	char line[1024];
+	char raw[1024], line[1024];
 	va_list ap;
-	int n;
+	size_t n;
+	int r;
 
 	if (c->cfd < 0)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	r = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(line))
-		n = (int)sizeof(line) - 1;
+	if (r <= 0)
+		return;
+	n = (size_t)r < sizeof(raw) ? (size_t)r : sizeof(raw) - 1;
+	if (raw[n - 1] == '\n')
+		n--;
+	n = escape_line(raw, n, line, sizeof(line) - 1);
+	line[n++] = '\n';
 	/* A peer gone (killed, say) stops the answers, not the work. */
-	if (n > 0 && send(c->cfd, line, (size_t)n, MSG_NOSIGNAL) != n) {
+	if (send(c->cfd, line, n, MSG_NOSIGNAL) != (ssize_t)n) {
 		close(c->cfd);
 		c->cfd = -1;
 	}
+}
+
+/* A warning of rotate-kek's walk or of a rekey; @path may be NULL. */
+static void ctl_warn(void *ctx, const char *path, const char *what)
+{
+	if (path)
+		say(ctx, "warn %s: %s\n", path, what);
+	else
+		say(ctx, "warn %s\n", what);
 }
 
 /* ---- the walk's locks ---- */
@@ -109,11 +177,6 @@ static int w_progress(void *ctx, uint64_t done, uint64_t total)
 		say(c, "progress %llu %llu\n", (unsigned long long)done,
 		    (unsigned long long)total);
 	return 0;
-}
-
-static void w_warn(void *ctx, const char *path, const char *what)
-{
-	say(ctx, "warn %s: %s\n", path, what);
 }
 
 /*
@@ -284,7 +347,7 @@ out:
 static void rotate(struct ctl *c, struct kek *next)
 {
 	struct atr_mount *m = c->m;
-	struct rotate_cb cb = { .progress = w_progress, .warn = w_warn,
+	struct rotate_cb cb = { .progress = w_progress, .warn = ctl_warn,
 				.enter = w_enter, .leave = w_leave,
 				.replaced = w_replaced, .ctx = c };
 	char msg[512] = "";
@@ -392,28 +455,49 @@ static bool peer_gone(struct ctl *c)
 						   POLLERR));
 }
 
+static int idle_wait(struct atr_mount *m);
+static bool peer_ok(int fd);
+
+/*
+ * A lock waits: the idle timer's is due, or a peer has asked for one
+ * ("lock\n", peeked at; it is served, like any other request accepted
+ * here, once the rekey ends).  A rekey runs on this thread, as the lock
+ * does: without this a lock would wait for the whole run.
+ */
+static bool lock_pending(struct ctl *c)
+{
+	struct pollfd p = { .fd = c->lfd, .events = POLLIN };
+	char req[8];
+
+	if (idle_wait(c->m) == 0)
+		return true;
+	if (c->pending < 0 && c->lfd >= 0 && poll(&p, 1, 0) > 0 &&
+	    p.revents & POLLIN)
+		c->pending = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+	return c->pending >= 0 && peer_ok(c->pending) &&
+	       recv(c->pending, req, sizeof(req), MSG_PEEK | MSG_DONTWAIT) ==
+		       5 && !memcmp(req, "lock\n", 5);
+}
+
 static int rk_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	struct ctl *c = ctx;
 
 	if (c->stop || peer_gone(c))
 		return -ECANCELED;
+	/* Between two files: each is whole, and rekey --all resumes. */
+	if (done < total && lock_pending(c)) {
+		c->for_lock = true;
+		return -ECANCELED;
+	}
 	say(c, "progress %llu %llu\n", (unsigned long long)done,
 	    (unsigned long long)total);
 	return 0;
 }
 
-static void rk_warn(void *ctx, const char *path, const char *what)
-{
-	if (path)
-		say(ctx, "warn %s: %s\n", path, what);
-	else
-		say(ctx, "warn %s\n", what);
-}
-
 static void rekey(struct ctl *c, bool all, uint64_t ino)
 {
-	struct rekeyd_cb cb = { .progress = rk_progress, .warn = rk_warn,
+	struct rekeyd_cb cb = { .progress = rk_progress, .warn = ctl_warn,
 				.ctx = c };
 	struct rekeyd_stats st;
 	char msg[1024] = "";
@@ -425,7 +509,18 @@ static void rekey(struct ctl *c, bool all, uint64_t ino)
 		    "MOUNTPOINT), then run rekey again\n", c->m->backing);
 		return;
 	}
+	c->for_lock = false;
 	err = rekeyd_run(c->m, all, ino, &cb, &st, msg, sizeof(msg));
+	if (err == -ECANCELED && c->for_lock) {
+		atr_log(LOG_INFO, "%s: rekey stopped for a lock after %llu "
+			"files; rekey --all resumes", c->m->backing,
+			(unsigned long long)st.rekeyed);
+		say(c, "error the rekey stopped after %llu files, as %s is "
+		    "being locked: unlock it, then run rekey again (rekey "
+		    "--all resumes where it stopped)\n",
+		    (unsigned long long)st.rekeyed, c->m->backing);
+		return;
+	}
 	if (err == -ECANCELED) {
 		atr_log(LOG_INFO, "%s: rekey stopped (its command gone, or an "
 			"unmount) after %llu files; rekey --all resumes",
@@ -640,12 +735,23 @@ static void *ctl_thread(void *arg)
 		if (c->cfd >= 0)
 			close(c->cfd);
 		c->cfd = -1;
+		/* One that came during a rekey (lock_pending()). */
+		if (c->pending >= 0) {
+			c->cfd = c->pending;
+			c->pending = -1;
+			serve_one(c);
+			if (c->cfd >= 0)
+				close(c->cfd);
+			c->cfd = -1;
+		}
 	}
 	return NULL;
 }
 
 static void ctl_free(struct ctl *c)
 {
+	if (c->pending >= 0)
+		close(c->pending);
 	if (c->lfd >= 0)
 		close(c->lfd);
 	if (c->wake[0] >= 0)
@@ -684,7 +790,7 @@ int ctl_start(struct atr_mount *m, int statefd)
 	if (!c)
 		return -ENOMEM;
 	c->m = m;
-	c->cfd = -1;
+	c->cfd = c->pending = -1;
 	c->lfd = c->wake[0] = c->wake[1] = -1;
 	if (pipe2(c->wake, O_CLOEXEC))
 		err = -errno;

@@ -692,10 +692,20 @@ static int truncate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 	return err;
 }
 
+/*
+ * A handle's request that passed revoke_handle() and then waited for the
+ * lock may find the key gone: an online rekey whose key_reload() failed
+ * (logged).  EIO, as revoke_handle() would now say.
+ */
+static bool key_gone(const struct atr_inode *ai)
+{
+	return !ai->fk;
+}
+
 ssize_t fio_read(struct atr_mount *m, struct atr_inode *ai, int fd,
 		 char *buf, size_t size, uint64_t off)
 {
-	ssize_t n = read_req(m, ai, fd, buf, size, off);
+	ssize_t n = key_gone(ai) ? -EIO : read_req(m, ai, fd, buf, size, off);
 
 	fio_tls_forget(m);
 	return n;
@@ -705,7 +715,8 @@ ssize_t fio_write(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  const char *buf, size_t size, uint64_t off,
 		  const struct worder *w)
 {
-	ssize_t n = write_req(m, ai, fd, buf, size, off, w);
+	ssize_t n = key_gone(ai) ? -EIO :
+				   write_req(m, ai, fd, buf, size, off, w);
 
 	fio_tls_forget(m);
 	return n;
@@ -763,7 +774,8 @@ static int fallocate_req(struct atr_mount *m, struct atr_inode *ai, int fd,
 int fio_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  int mode, uint64_t off, uint64_t len)
 {
-	int err = fallocate_req(m, ai, fd, mode, off, len);
+	int err = key_gone(ai) ? -EIO :
+				 fallocate_req(m, ai, fd, mode, off, len);
 
 	/* A punch seals the version record before any extent. */
 	fio_tls_forget(m);

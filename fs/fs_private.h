@@ -463,10 +463,11 @@ void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd);
  */
 void ino_fd_offer(struct atr_inode *ai, int fd);
 /*
- * Online rekey, ai->lock write-held: the inode is now the file @newfd
- * holds; its fd keeps its number.  0 or -errno (nothing changed).
+ * Online rekey, ai->lock write-held: the inode is now the file of @nfd,
+ * an O_PATH fd of it that this takes (keeps or closes); the inode's fd
+ * keeps its number.  0 or -errno (nothing changed).
  */
-int ino_fd_rebind(struct atr_inode *ai, int newfd);
+int ino_fd_rebind(struct atr_inode *ai, int nfd);
 /* Its fd and handle, when the inode is freed. */
 void ino_fd_release(struct atr_inode *ai);
 /* Keeps errno: it may be the answer of the call the fd was lent to. */

@@ -268,21 +268,19 @@ void ino_fd_put(struct atr_inode *ai)
 }
 
 /*
- * Online rekey (rekeyd.c): the inode is now the file @newfd holds.  Its
- * fd, if open, becomes an O_PATH fd of that file in place (dup3: a
- * thread using it meanwhile sees the old file or the new), and its
- * handle the new file's; without one, the fd is kept open from now on.
+ * Online rekey (rekeyd.c): the inode is now the file of @nfd, an O_PATH
+ * fd opened by its name, which this takes.  The inode's fd, if open,
+ * becomes @nfd in place (dup3: a thread using it meanwhile sees the old
+ * file or the new), and its handle the new file's; without one, the fd
+ * is kept open from now on.  Nothing here opens a file, so once the
+ * rename is done only dup3() can fail.
  */
-int ino_fd_rebind(struct atr_inode *ai, int newfd)
+int ino_fd_rebind(struct atr_inode *ai, int nfd)
 {
 	struct atr_mount *m = ai->mnt;
-	struct file_handle *fh = handle_of(m, newfd), *old;
-	int nfd = attr_reopen_fd(newfd, O_PATH | O_NOFOLLOW), err = 0;
+	struct file_handle *fh = handle_of(m, nfd), *old;
+	int err = 0;
 
-	if (nfd < 0) {
-		free(fh);
-		return nfd;
-	}
 	pthread_mutex_lock(&m->fd_lock);
 	old = ai->fh;
 	if (ai->fd >= 0) {

@@ -47,34 +47,35 @@ int killpriv_drop(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai)
 	mode_t kill = 0;
 	char proc[64];
 	struct stat st;
-	int err;
+	int err, fd;
 
 	/* Without the flag, the kernel clears the bits through SETATTR. */
 	if (!atr_mnt(req)->killpriv || ai->type != S_IFREG ||
 	    fuse_req_ctx(req)->uid == 0)
 		return 0;
-	err = attr_procname(ai, proc);
-	if (err < 0)
-		return err;
-	err = fstatat(err, "", &st, AT_EMPTY_PATH) ? -errno : 0;
+	/* Read-held, as for a chmod (atr_setattr()): not the old file of a rekey. */
+	pthread_rwlock_rdlock(&ai->lock);
+	fd = attr_procname(ai, proc);
+	if (fd < 0) {
+		err = fd;
+		goto out_unlock;
+	}
+	err = fstatat(fd, "", &st, AT_EMPTY_PATH) ? -errno : 0;
+	if (!err) {
+		if (st.st_mode & S_ISUID)
+			kill |= S_ISUID;
+		if ((st.st_mode & S_ISGID) &&
+		    ((st.st_mode & S_IXGRP) ||
+		     !caller_in_group(req, st.st_gid)))
+			kill |= S_ISGID;
+	}
+	if (!err && kill &&
+	    fchmodat(AT_FDCWD, proc, st.st_mode & 07777 & ~kill, 0))
+		err = -errno;
 	ino_fd_put(ai);
-	if (err)
-		return err;
-	if (st.st_mode & S_ISUID)
-		kill |= S_ISUID;
-	if ((st.st_mode & S_ISGID) &&
-	    ((st.st_mode & S_IXGRP) || !caller_in_group(req, st.st_gid)))
-		kill |= S_ISGID;
-	if (!kill)
-		return 0;
-	err = attr_procname(ai, proc);
-	if (err < 0)
-		return err;
-	err = fchmodat(AT_FDCWD, proc, st.st_mode & 07777 & ~kill, 0) ?
-	      -errno : 0;
-	ino_fd_put(ai);
-	if (err)
-		return err;
-	fuse_lowlevel_notify_inval_inode(atr_mnt(req)->se, ino, -1, 0);
-	return 0;
+out_unlock:
+	pthread_rwlock_unlock(&ai->lock);
+	if (kill && !err)
+		fuse_lowlevel_notify_inval_inode(atr_mnt(req)->se, ino, -1, 0);
+	return err;
 }

@@ -192,13 +192,17 @@ static int set_times(struct atr_inode *ai, const struct stat *attr, int valid,
 	else if (valid & FUSE_SET_ATTR_MTIME)
 		ts[1] = attr->st_mtim;
 	/* The O_PATH fd itself: no walk through /proc, no symlink followed. */
-	if (fi)
-		return futimens((int)fi->fh, ts) ? -errno : 0;
-	fd = ino_fd_get(ai);
-	if (fd < 0)
-		return fd;
-	res = utimensat(fd, "", ts, AT_EMPTY_PATH) ? -errno : 0;
-	ino_fd_put(ai);
+	pthread_rwlock_rdlock(&ai->lock);	/* see atr_setattr() */
+	if (fi) {
+		res = futimens((int)fi->fh, ts) ? -errno : 0;
+	} else {
+		fd = ino_fd_get(ai);
+		res = fd < 0 ? fd :
+		      utimensat(fd, "", ts, AT_EMPTY_PATH) ? -errno : 0;
+		if (fd >= 0)
+			ino_fd_put(ai);
+	}
+	pthread_rwlock_unlock(&ai->lock);
 	return res;
 }
 
@@ -231,19 +235,29 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	struct atr_inode *ai = itable_ino(m, ino);
 	char proc[64];
 	struct stat st;
-	int err = 0, fd;
+	int err = 0, fd = -1;
 
-	fd = attr_procname(ai, proc);
-	if (fd < 0)
-		err = fd;
-	if (!err && (valid & FUSE_SET_ATTR_MODE)) {
-		/* Only a mode without u+w stops the records at close. */
-		if (!(attr->st_mode & S_IWUSR))
-			err = settle(m, ai, fi);
-		if (!err && (fi ? fchmod((int)fi->fh, attr->st_mode) :
-				  fchmodat(AT_FDCWD, proc, attr->st_mode, 0)))
-			err = -errno;
+	/* Only a mode without u+w stops the records at close. */
+	if ((valid & FUSE_SET_ATTR_MODE) && !(attr->st_mode & S_IWUSR))
+		err = settle(m, ai, fi);
+	/*
+	 * Mode and owner (and times, set_times()) under the inode's read
+	 * lock: an online rekey write-holds it from its check that the file
+	 * is unchanged to the move of the inode's fd and the handles' fds,
+	 * so a change cannot reach the old file after the check and be lost
+	 * with it.
+	 */
+	pthread_rwlock_rdlock(&ai->lock);
+	if (!err && (valid & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+			      FUSE_SET_ATTR_GID))) {
+		fd = attr_procname(ai, proc);
+		if (fd < 0)
+			err = fd;
 	}
+	if (!err && (valid & FUSE_SET_ATTR_MODE) &&
+	    (fi ? fchmod((int)fi->fh, attr->st_mode) :
+		  fchmodat(AT_FDCWD, proc, attr->st_mode, 0)))
+		err = -errno;
 	if (!err && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) &&
 	    fchownat(fd, "",
 		     valid & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1,
@@ -252,6 +266,7 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		err = -errno;
 	if (fd >= 0)
 		ino_fd_put(ai);
+	pthread_rwlock_unlock(&ai->lock);
 	if (!err && (valid & FUSE_SET_ATTR_SIZE))
 		err = set_size(m, ai, fi, attr->st_size);
 	if (!err && (valid & FUSE_SET_ATTR_SIZE))
@@ -423,18 +438,20 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *dir = itable_ino(m, parent);
+	struct atr_inode *ai = itable_ino(m, ino);
 	struct dname d;
 	char proc[64];
 	bool made = false;
-	int err = dname_get(m, dir, name, &d), fd, dfd = -1;
+	int err = dname_get(m, dir, name, &d), fd = -1, dfd = -1;
 
-	fd = attr_procname(itable_ino(m, ino), proc);
-	if (!err && fd < 0)
-		err = fd;
 	if (!err && entry_reserved(m, dir, d.name))
 		err = -EPERM;
 	if (!err)
 		err = dname_make(dir, &d, &made);
+	/* Read-held: not a name for the old file of an online rekey. */
+	pthread_rwlock_rdlock(&ai->lock);
+	if (!err && (fd = attr_procname(ai, proc)) < 0)
+		err = fd;
 	if (!err && (dfd = ino_fd_get(dir)) < 0)
 		err = dfd;
 	if (!err && linkat(AT_FDCWD, proc, dfd, d.name, AT_SYMLINK_FOLLOW))
@@ -442,7 +459,8 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 	if (dfd >= 0)
 		ino_fd_put(dir);
 	if (fd >= 0)
-		ino_fd_put(itable_ino(m, ino));
+		ino_fd_put(ai);
+	pthread_rwlock_unlock(&ai->lock);
 	if (err && made)
 		dname_drop(dir, &d);
 	reply_entry(req, dir, err ? NULL : d.name, err);

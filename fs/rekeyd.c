@@ -6,9 +6,10 @@
  *
  * While a file is rekeyed its inode's lock is write-held, so no request
  * reads or changes it; what its writes left pending is settled first.
- * Once the new file is renamed over the old one: the inode's O_PATH fd
- * and every open handle's fd are replaced in place (dup3) by fds of the
- * new file with the same flags, the table entry moves to the new (dev,
+ * Before the new file is renamed over the old one, every fd the inode
+ * and its handles will need is opened on it (or the file is left as it
+ * was); once renamed, they replace the inode's O_PATH fd and every open
+ * handle's fd in place (dup3), the table entry moves to the new (dev,
  * ino), and the key is wiped and loaded again from the new header.  An
  * application holding the file open goes on reading and writing, under
  * the new DEK, and no byte goes to the old file.  Owns nothing past a
@@ -36,6 +37,14 @@ struct rekeyd {
 	char **paths;			/* --all: the walk's, owned */
 	size_t npaths, cap;
 	bool swapped;			/* the inode in hand moved: tell the kernel */
+	/*
+	 * cb_prepare()'s fds of the new file, owned until cb_swapped()
+	 * puts them in place or cb_leave() closes them: [0] for the
+	 * inode's O_PATH fd, [1 + i] for its handle hfds[i] (the inode's
+	 * lock is write-held throughout, so hfds does not change).
+	 */
+	int *nfd;
+	unsigned int nnfd;
 };
 
 /* ---- open handles (ops_file.c), all with ai->lock write-held ---- */
@@ -164,6 +173,60 @@ static void cb_naming(void *ctx, bool begin)
 		pthread_rwlock_unlock(&d->m->ns_lock);
 }
 
+static void drop_prepared(struct rekeyd *d)
+{
+	while (d->nnfd)
+		if (d->nfd[--d->nnfd] >= 0)
+			close(d->nfd[d->nnfd]);
+	free(d->nfd);
+	d->nfd = NULL;
+}
+
+/*
+ * Every fd the inode and its handles will need, opened by the new file's
+ * name beside the old one, before the rename: once renamed, nothing can
+ * fail but dup3().  (Through its name, not /proc of the O_TMPFILE fd, so
+ * the O_PATH fd's path is the file's own from the rename on.)  A handle
+ * that cannot be opened again (EMFILE; a file made 0444 while held open
+ * for writing, with a daemon that is not root) leaves the old file.
+ */
+static int cb_prepare(void *ctx, void *cookie, int parent, const char *name,
+		      int newfd)
+{
+	struct rekeyd *d = ctx;
+	struct atr_inode *ai = cookie;
+	struct stat want, st;
+	unsigned int i;
+	int fl, fd, err = 0;
+
+	if (fstat(newfd, &want))
+		return -errno;
+	d->nfd = calloc(ai->nhfds + 1, sizeof(*d->nfd));
+	if (!d->nfd)
+		return -ENOMEM;
+	for (i = 0; !err && i <= ai->nhfds; i++) {
+		fl = i ? fcntl(ai->hfds[i - 1], F_GETFL) : O_PATH;
+		if (fl < 0) {
+			err = -errno;
+			break;
+		}
+		fl = fl & O_PATH ? O_PATH : fl & ~(O_CREAT | O_EXCL | O_TRUNC);
+		fd = openat(parent, name, fl | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			break;
+		}
+		d->nfd[d->nnfd++] = fd;
+		if (fstat(fd, &st))
+			err = -errno;
+		else if (st.st_dev != want.st_dev || st.st_ino != want.st_ino)
+			err = -ESTALE;
+	}
+	if (err)
+		drop_prepared(d);
+	return err;
+}
+
 static void cb_swapped(void *ctx, void *cookie, int newfd)
 {
 	struct rekeyd *d = ctx;
@@ -171,14 +234,22 @@ static void cb_swapped(void *ctx, void *cookie, int newfd)
 	struct atr_inode *ai = cookie;
 	struct stat st;
 	unsigned int i;
-	int err;
+	int err = 0;
 
 	/* The inode's own fd first: with it, (dev, ino) move to the new file. */
-	err = fstat(newfd, &st) ? -errno : ino_fd_rebind(ai, newfd);
+	if (fstat(newfd, &st)) {
+		err = -errno;
+	} else {
+		err = ino_fd_rebind(ai, d->nfd[0]);
+		d->nfd[0] = -1;		/* ino_fd_rebind() took it */
+	}
 	if (!err)
 		itable_move(m, ai, &st);
+	/* One step each: a thread using a handle sees the old or the new. */
 	for (i = 0; !err && i < ai->nhfds; i++)
-		err = replace_fd(newfd, ai->hfds[i]);
+		if (dup3(d->nfd[i + 1], ai->hfds[i], O_CLOEXEC) < 0)
+			err = -errno;
+	drop_prepared(d);
 	/* The old DEK goes now, whatever happens next. */
 	if (ai->fk)
 		key_wipe(m, ai);
@@ -201,6 +272,7 @@ static void cb_leave(void *ctx, void *cookie)
 	struct rekeyd *d = ctx;
 	struct atr_inode *ai = cookie;
 
+	drop_prepared(d);	/* prepared, but no rename came */
 	pthread_rwlock_unlock(&ai->lock);
 	/* Its inode number and ctime: attributes only, the pages are right. */
 	if (d->swapped)
@@ -264,13 +336,15 @@ static int walk_one(void *ctx, int parent, const char *name,
 /*
  * The backing path, relative to the volume root, of the file the kernel
  * knows as backing inode @ino (a PATH the command looked up in the mount
- * and holds open), into @out: 0, or -ENOENT.
+ * and holds open), into @out: 0, or -ENOENT.  The path must name that
+ * very inode now: /proc shows an unlinked file as "PATH (deleted)".
  */
 static int path_of(struct atr_mount *m, uint64_t ino, char *out, size_t len)
 {
 	struct stat st = { .st_dev = m->root.dev, .st_ino = (ino_t)ino };
 	char proc[64], root[PATH_MAX], full[PATH_MAX];
 	struct atr_inode *ai = itable_find(m, &st);
+	struct stat now;
 	ssize_t n = -1, r;
 
 	if (!ai)
@@ -289,6 +363,9 @@ static int path_of(struct atr_mount *m, uint64_t ino, char *out, size_t len)
 	    (size_t)(n - r) >= len)
 		return -ENOENT;
 	memcpy(out, full + r + 1, (size_t)(n - r));
+	if (fstatat(m->root.fd, out, &now, AT_SYMLINK_NOFOLLOW) ||
+	    now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+		return -ENOENT;
 	return 0;
 }
 
@@ -356,7 +433,8 @@ int rekeyd_run(struct atr_mount *m, bool all, uint64_t ino,
 	struct rekeyd d = { .m = m, .cb = cb, .st = st };
 	struct rekey_cb rcb = { .seen = cb_seen, .record = cb_record,
 				.enter = cb_enter, .naming = cb_naming,
-				.swapped = cb_swapped, .leave = cb_leave,
+				.prepare = cb_prepare, .swapped = cb_swapped,
+				.leave = cb_leave,
 				.ctx = &d };
 	struct state_dir sd = { .fd = fstate_dirfd(m->fstate) };
 	struct vol_config *cfg = malloc(sizeof(*cfg));

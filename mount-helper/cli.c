@@ -123,6 +123,14 @@ void cli_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void cli_err_line(const char *prefix, const char *s)
+{
+	fputs(colour() ? "\033[1;31matrestfs:\033[0m " : "atrestfs: ", stderr);
+	cli_fputs_vis(stderr, prefix, false);
+	cli_fputs_vis(stderr, s, false);
+	fputc('\n', stderr);
+}
+
 void cli_say(const char *fmt, ...)
 {
 	va_list ap;

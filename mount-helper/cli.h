@@ -41,6 +41,8 @@ enum {
  * cli_fputs_vis() escapes escaped ('\n' kept).
  */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_err("%s%s", @prefix, @s), '\n' escaped too: one line whatever @s is. */
+void cli_err_line(const char *prefix, const char *s);
 /*
  * @s on @f with every byte a terminal could act on as \ooo (as
  * /proc/mounts writes it): controls (but '\n' if @keep_nl), DEL, '\\',
@@ -402,6 +404,20 @@ int cli_ctl_connect(const char *dir, const char *state_dir,
 		    bool say);
 int cli_ctl_call(int fd, const void *req, size_t len, char *reply,
 		 size_t replylen);
+/*
+ * An answer's lines, for requests answered with progress and warnings
+ * first.  cli_ctl_line(): the next line of @f into @line without its
+ * '\n': 0; 1 for a line cut short (too long, or the stream ended in it),
+ * never to be taken as an answer; -1 at the end.  cli_ctl_ok(): @line is
+ * exactly "ok" and @n unsigned decimal numbers, each after one space
+ * (into @v), and nothing else.  The daemon escapes control bytes and
+ * backslashes in the text it sends (fs/ctl.c), so a file name in a
+ * warning is one line; cli_ctl_text() undoes that in place, for
+ * cli_err_line().
+ */
+int cli_ctl_line(FILE *f, char *line, size_t len);
+void cli_ctl_text(char *s);
+bool cli_ctl_ok(const char *line, unsigned long long *v, size_t n);
 /*
  * The same for the volume @dir (a backing directory), its UUID read from
  * its config: -1 with the exit code in *@ret, said on stderr if @say.

@@ -256,11 +256,9 @@ struct online_counts {
  */
 static int ask(struct rekey_args *a, const char *req, struct online_counts *c)
 {
-	struct online_counts got;
-	unsigned long long done, total;
-	char line[1100];
-	int fd, ret;
-	size_t n;
+	unsigned long long v[6], done, total;
+	char line[1100], pre[PATH_MAX + 32];
+	int fd, ret, r;
 	FILE *f;
 
 	fd = cli_ctl_open(a->source, a->state_dir, true, &ret);
@@ -273,32 +271,31 @@ static int ask(struct rekey_args *a, const char *req, struct online_counts *c)
 		close(fd);
 		return EXIT_MOUNT;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		n = strlen(line);
-		if (n && line[n - 1] == '\n')
-			line[n - 1] = '\0';
-		if (sscanf(line, "progress %llu %llu", &done, &total) == 2) {
+	while ((r = cli_ctl_line(f, line, sizeof(line))) >= 0) {
+		if (!r && sscanf(line, "progress %llu %llu", &done,
+				 &total) == 2) {
 			cli_progress("Rekeying", done, total);
 			continue;
 		}
 		if (!strncmp(line, "warn ", 5)) {
-			cli_err("%s", line + 5);
+			cli_ctl_text(line + 5);
+			cli_err_line("", line + 5);
 			continue;
 		}
 		fclose(f);
-		if (sscanf(line, "ok %llu %llu %llu %llu %llu %llu", &got.n,
-			   &got.empty, &got.before, &got.failed, &got.damaged,
-			   &got.resumed) == 6) {
-			c->n += got.n;
-			c->empty += got.empty;
-			c->before += got.before;
-			c->failed += got.failed;
-			c->damaged += got.damaged;
-			c->resumed += got.resumed;
+		/* Exactly the six counts: anything else is no success. */
+		if (!r && cli_ctl_ok(line, v, 6)) {
+			c->n += v[0];
+			c->empty += v[1];
+			c->before += v[2];
+			c->failed += v[3];
+			c->damaged += v[4];
+			c->resumed += v[5];
 			return 0;
 		}
-		cli_err("the daemon serving %s: %s", a->mnt,
-			strncmp(line, "error ", 6) ? line : line + 6);
+		cli_ctl_text(line);
+		snprintf(pre, sizeof(pre), "the daemon serving %s: ", a->mnt);
+		cli_err_line(pre, strncmp(line, "error ", 6) ? line : line + 6);
 		return EXIT_FAIL;
 	}
 	fclose(f);

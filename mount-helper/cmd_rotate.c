@@ -244,27 +244,14 @@ static int ctl_connect(const struct rot_args *a, const struct vol_config *cfg)
 	return cli_ctl_connect(a->dir, a->state_dir, cfg->uuid, a->mnt, true);
 }
 
-/* One line of the daemon's answer into @line; 0, or -1 if it hung up. */
-static int ctl_line(FILE *f, char *line, size_t len)
-{
-	size_t n;
-
-	if (!fgets(line, (int)len, f))
-		return -1;
-	n = strlen(line);
-	if (n && line[n - 1] == '\n')
-		line[n - 1] = '\0';
-	return 0;
-}
-
 /* @req to the daemon; its answer's last line into @line: 0 if "ok". */
 static int ctl_ask(const struct rot_args *a, const struct vol_config *cfg,
 		   const void *req, size_t len, struct rotate_stats *st)
 {
-	unsigned long long h = 0, v = 0, l = 0, d = 0, done, total;
-	char line[1100];
+	unsigned long long v[4], done, total;
+	char line[1100], pre[PATH_MAX + 32];
 	FILE *f;
-	int fd;
+	int fd, r;
 
 	fd = ctl_connect(a, cfg);
 	if (fd < 0)
@@ -276,29 +263,35 @@ static int ctl_ask(const struct rot_args *a, const struct vol_config *cfg,
 		close(fd);
 		return -1;
 	}
-	while (!ctl_line(f, line, sizeof(line))) {
-		if (sscanf(line, "progress %llu %llu", &done, &total) == 2) {
+	while ((r = cli_ctl_line(f, line, sizeof(line))) >= 0) {
+		if (!r && sscanf(line, "progress %llu %llu", &done,
+				 &total) == 2) {
 			cli_progress("rewrapping", done, total);
 			continue;
 		}
 		if (!strncmp(line, "warn ", 5)) {
-			fprintf(stderr, "atrestfs: warning: %s; left as it is "
-				"(neither volume key opens it)\n", line + 5);
+			/* A file name as the daemon saw it, shown safely. */
+			cli_ctl_text(line + 5);
+			fputs("atrestfs: warning: ", stderr);
+			cli_fputs_vis(stderr, line + 5, false);
+			fputs("; left as it is (neither volume key opens it)\n",
+			      stderr);
 			continue;
 		}
 		fclose(f);
-		if (!strncmp(line, "ok", 2)) {
-			if (st && sscanf(line, "ok %llu %llu %llu %llu", &h, &v,
-					 &l, &d) == 4) {
-				st->headers = h;
-				st->values = v;
-				st->links = l;
-				st->damaged = d;
+		/* Exactly "ok", with the walk's four counts if it was one. */
+		if (!r && cli_ctl_ok(line, v, st ? 4 : 0)) {
+			if (st) {
+				st->headers = v[0];
+				st->values = v[1];
+				st->links = v[2];
+				st->damaged = v[3];
 			}
 			return 0;
 		}
-		cli_err("the daemon serving %s: %s", a->mnt,
-			strncmp(line, "error ", 6) ? line : line + 6);
+		cli_ctl_text(line);
+		snprintf(pre, sizeof(pre), "the daemon serving %s: ", a->mnt);
+		cli_err_line(pre, strncmp(line, "error ", 6) ? line : line + 6);
 		return -1;
 	}
 	fclose(f);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -70,6 +71,7 @@ int cli_ctl_call(int fd, const void *req, size_t len, char *reply,
 		n++;
 	}
 	line[n] = '\0';
+	cli_ctl_text(line);	/* a backing path as it is, for cli_err() */
 	if (!strncmp(line, "ok", 2)) {
 		snprintf(reply, replylen, "%s", line[2] ? line + 3 : "");
 		return 0;
@@ -81,6 +83,66 @@ int cli_ctl_call(int fd, const void *req, size_t len, char *reply,
 	snprintf(reply, replylen, "%s", strncmp(line, "error ", 6) ? line :
 		 line + 6);
 	return -EIO;
+}
+
+int cli_ctl_line(FILE *f, char *line, size_t len)
+{
+	size_t n;
+	int ch;
+
+	if (!fgets(line, (int)len, f))
+		return -1;
+	n = strlen(line);
+	if (n && line[n - 1] == '\n') {
+		line[n - 1] = '\0';
+		return 0;
+	}
+	/* Cut (too long), or the end of the stream: never a whole answer. */
+	while ((ch = fgetc(f)) != EOF && ch != '\n')
+		;
+	return 1;
+}
+
+void cli_ctl_text(char *s)
+{
+	char *o = s;
+	unsigned int x;
+
+	while (*s) {
+		if (s[0] != '\\' || !s[1]) {
+			*o++ = *s++;
+		} else if (s[1] == 'n' || s[1] == 'r' || s[1] == '\\') {
+			*o++ = s[1] == 'n' ? '\n' : s[1] == 'r' ? '\r' : '\\';
+			s += 2;
+		} else if (s[1] == 'x' && sscanf(s + 2, "%2x", &x) == 1 &&
+			   s[2] && s[3]) {
+			*o++ = (char)x;
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+}
+
+bool cli_ctl_ok(const char *line, unsigned long long *v, size_t n)
+{
+	const char *p = line + 2;
+	char *end;
+	size_t i;
+
+	if (strncmp(line, "ok", 2))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (p[0] != ' ' || p[1] < '0' || p[1] > '9')
+			return false;
+		errno = 0;
+		v[i] = strtoull(p + 1, &end, 10);
+		if (errno)
+			return false;
+		p = end;
+	}
+	return *p == '\0';
 }
 
 /*

@@ -20,10 +20,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "../crypto/codec.h"
 #include "../crypto/hdr.h"
 #include "../crypto/meta.h"
 #include "../crypto/msg.h"
+#include "../crypto/secmem.h"
 #include "../crypto/verrec.h"
 #include "../fs/audit.h"
 #include "fsck.h"
@@ -41,7 +44,10 @@ struct rekey {
 	struct rekey_cb cb;
 	struct audit *audit;			/* NULL: no audit log */
 	bool own_audit;				/* rekey_open()'s, not borrowed */
-	uint8_t *in, *out, *plain;		/* owned; see rekey_open() */
+	uint8_t *in, *out;			/* owned; see rekey_open() */
+	/* One extent's plaintext: secmem, owned, wiped after each file. */
+	uint8_t *plain;
+	size_t plain_len;
 	size_t batch;				/* extents per read */
 	/* rekey_run_open(): the run's record, and the IDs it held, sorted. */
 	const struct state_dir *sd;		/* borrowed; NULL: no run */
@@ -83,7 +89,8 @@ int rekey_open_audit(int dirfd, const struct vol_config *cfg,
 	r->batch = disk >= REKEY_IO_BYTES ? 1 : REKEY_IO_BYTES / disk;
 	r->in = malloc(r->batch * disk);
 	r->out = malloc(r->batch * disk);
-	r->plain = malloc(cfg->extent_size);
+	r->plain_len = cfg->extent_size;
+	r->plain = secmem_alloc(r->plain_len);
 	if (!r->in || !r->out || !r->plain) {
 		rekey_close(r);
 		return -ENOMEM;
@@ -123,7 +130,7 @@ void rekey_close(struct rekey *r)
 	free(r->done);
 	free(r->in);
 	free(r->out);
-	free(r->plain);
+	secmem_free(r->plain, r->plain_len);
 	free(r);
 }
 
@@ -596,8 +603,8 @@ static int unchanged(struct rk_file *f, const char *base)
 }
 
 /* The link and rename of swap_in(), with the name held: 0 or -errno. */
-static int rename_in(struct rk_file *f, const char *base, char *msg,
-		     size_t msglen)
+static int rename_in(struct rekey *r, struct rk_file *f, void *cookie,
+		     const char *base, char *msg, size_t msglen)
 {
 	char proc[64];
 	int err;
@@ -620,6 +627,14 @@ static int rename_in(struct rk_file *f, const char *base, char *msg,
 					strerror(-err));
 		}
 	}
+	/* Before the rename: a file that cannot follow is left whole. */
+	if (r->cb.prepare &&
+	    (err = r->cb.prepare(r->cb.ctx, cookie, f->parent, f->tmpname,
+				 f->tmp)))
+		return msg_fail(msg, msglen, err, "%s: its open files cannot "
+				"be moved to a new file (%s): left as it is; "
+				"run rekey again once they are closed",
+				f->path, strerror(-err));
 	if (renameat(f->parent, f->tmpname, f->parent, base))
 		return msg_fail(msg, msglen, -errno, "%s: cannot rename its "
 				"new copy over it: %s", f->path,
@@ -638,7 +653,7 @@ static int swap_in(struct rekey *r, struct rk_file *f, void *cookie,
 
 	if (r->cb.naming)
 		r->cb.naming(r->cb.ctx, true);
-	err = rename_in(f, base, msg, msglen);
+	err = rename_in(r, f, cookie, base, msg, msglen);
 	if (r->cb.naming)
 		r->cb.naming(r->cb.ctx, false);
 	if (err)
@@ -741,6 +756,7 @@ out_audit:
 	if (!err)
 		audit_file(r, "dek_create", info->new_id, 0);
 out:
+	OPENSSL_cleanse(r->plain, r->plain_len);
 	if (f.tmpname[0])
 		unlinkat(f.parent, f.tmpname, 0);
 	if (f.tmp >= 0)

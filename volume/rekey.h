@@ -46,12 +46,18 @@ struct rekey_cb {
 	 * until @leave, settling what is pending first; *@cookie goes to
 	 * the others.  0 or -errno (the file is left).  @naming: true
 	 * before the check that the file is unchanged and the rename, false
-	 * after, so that no name is taken away between.  @swapped: @newfd,
-	 * the new file, was renamed over the old one: whoever had the old
-	 * one open follows it.
+	 * after, so that no name is taken away between.  @prepare: the new
+	 * file @newfd is named @name in @parent, still beside the old one
+	 * (naming held): open whatever must follow it; 0, or -errno, and
+	 * the file is left as it was (nothing renamed).  @swapped: @newfd
+	 * was renamed over the old one: whoever had the old one open
+	 * follows it, with what @prepare opened (which @leave drops if no
+	 * rename came).
 	 */
 	int (*enter)(void *ctx, int fd, const struct stat *st, void **cookie);
 	void (*naming)(void *ctx, bool begin);
+	int (*prepare)(void *ctx, void *cookie, int parent, const char *name,
+		       int newfd);
 	void (*swapped)(void *ctx, void *cookie, int newfd);
 	void (*leave)(void *ctx, void *cookie);
 	void *ctx;
