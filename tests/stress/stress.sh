@@ -12,7 +12,7 @@
 #           (1,000,000) operations; FSX_SEED reruns one, the seed is printed.
 #   cycles  CYCLES (20) times untar a tree of CYCLE_FILES (5,000) files into
 #           the mount and rm -rf it; the daemon's RSS may grow by at most
-#           RSS_BOUND_KIB (4096) from cycle 5 to the last, its descriptor
+#           RSS_BOUND_KIB (1024) from cycle 5 to the last, its descriptor
 #           count not at all.
 # STRESS_PARTS picks parts ("ops fsx cycles" by default); STRESS_SEED seeds
 # the ops part; STRESS_SECONDS overrides STRESS_MINUTES for a trial run.
@@ -85,7 +85,7 @@ part_fsx() {
 
 part_cycles() {
 	local c=$WORK/cyc m=$WORK/cyc.m n=${CYCLES:-20} files=${CYCLE_FILES:-5000}
-	local bound=${RSS_BOUND_KIB:-4096} from=5 grow
+	local bound=${RSS_BOUND_KIB:-1024} from=5 grow
 	[ "$n" -ge 6 ] || fail "cycles: CYCLES must be 6 or more (growth is measured from cycle 5)"
 	make_tarball "$WORK/tree.tar" "$files"
 	new_volume "$c" --names encrypted
