@@ -9,6 +9,9 @@
 #   make demo           init a volume with a generated key file and mount it
 #   make fuzz           every libFuzzer target for FUZZ_SECONDS each (clang),
 #                       built into build-fuzz/ (docs/reliability.md)
+#   make stress         STRESS_MINUTES (30) of mixed operations, a remount,
+#                       fsck, FSX_OPS (1,000,000) differential operations
+#                       and 20 untar/rm cycles (docs/reliability.md)
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -95,6 +98,13 @@ all: $(ATREST)
 $(B)/tests/atrest_%: tests/atrest/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+# The workers of "make stress" (tests/stress/stress_ops.c).
+STRESS   := $(patsubst tests/stress/%.c,$(B)/tests/%,$(wildcard tests/stress/*.c))
+all: $(STRESS)
+$(B)/tests/%: tests/stress/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # Test tools linked with the library (tests/tools/): tool_keydump prints
 # the keys t_lock.sh looks for in a daemon's memory.
@@ -231,10 +241,16 @@ bench: all
 walk1m: all
 	WALK_FILES=1000000 bash tests/integration/t_walk.sh
 
+# Stress, differential and endurance runs (tests/stress/stress.sh; knobs
+# STRESS_MINUTES, STRESS_PROCS, FSX_OPS, CYCLES, CYCLE_FILES there).  Not part
+# of "make check": it runs for most of an hour.
+stress: all
+	tests/stress/stress.sh
+
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check unit demo deps install uninstall deb clean bench walk1m fuzz \
+.PHONY: all check unit demo deps install uninstall deb clean bench walk1m stress fuzz \
 	fuzz-build fuzz-targets fuzz-corpus
 .SECONDARY:
 

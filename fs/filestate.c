@@ -122,6 +122,32 @@ static int grow(struct fstate *s)
 	return 0;
 }
 
+/*
+ * With ->lock held: empty @e's slot, and move back the entries after it in
+ * its cluster that would no longer be found past the gap (backward-shift
+ * deletion for linear probing).  A dropped ID must leave the table: every
+ * file created and removed while mounted would otherwise keep a slot.
+ */
+static void drop(struct fstate *s, struct fstate_ent *e)
+{
+	size_t hole = e - s->tab, j = hole, home;
+
+	for (;;) {
+		j = (j + 1) & (s->cap - 1);
+		if (!s->tab[j].used)
+			break;
+		home = slot0(s, s->tab[j].id);
+		/* It stays if its home lies cyclically in (hole, j]. */
+		if (hole <= j ? hole < home && home <= j
+			      : hole < home || home <= j)
+			continue;
+		s->tab[hole] = s->tab[j];
+		hole = j;
+	}
+	memset(&s->tab[hole], 0, sizeof(s->tab[hole]));
+	s->used--;
+}
+
 /* With ->lock held.  The previous counter of @id, or 0. */
 static int set(struct fstate *s, const uint8_t id[FILE_ID_LEN],
 	       uint64_t counter, uint64_t *prev)
@@ -130,7 +156,10 @@ static int set(struct fstate *s, const uint8_t id[FILE_ID_LEN],
 
 	*prev = e && e->used ? e->counter : 0;
 	if (e && e->used) {
-		e->counter = counter;
+		if (counter)
+			e->counter = counter;
+		else
+			drop(s, e);
 		return 0;
 	}
 	if (counter == 0)
@@ -143,6 +172,18 @@ static int set(struct fstate *s, const uint8_t id[FILE_ID_LEN],
 	e->used = true;
 	s->used++;
 	return 0;
+}
+
+size_t fstate_count(struct fstate *s)
+{
+	size_t n;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	n = s->used;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 uint64_t fstate_get(struct fstate *s, const uint8_t id[FILE_ID_LEN])

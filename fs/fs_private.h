@@ -526,6 +526,8 @@ uint64_t fstate_get(struct fstate *s, const uint8_t id[FILE_ID_LEN]);
  */
 void fstate_put(struct fstate *s, const uint8_t id[FILE_ID_LEN],
 		uint64_t counter);
+/* The number of file IDs recorded (in memory: dropped ones are gone). */
+size_t fstate_count(struct fstate *s);
 /* At a clean unmount, with no put running: rewrite the journal compacted. */
 int fstate_compact(struct fstate *s);
 void fstate_free(struct fstate *s);

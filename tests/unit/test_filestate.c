@@ -257,6 +257,75 @@ static void test_many(void **state)
 	fstate_free(s);
 }
 
+/* An ID whose hash slot is @home (mod 1024), unique by @n. */
+static void id_at(unsigned int n, unsigned int home, uint8_t id[FILE_ID_LEN])
+{
+	uint64_t h = home;
+
+	memset(id, 0, FILE_ID_LEN);
+	memcpy(id, &h, sizeof(h));
+	memcpy(id + 8, &n, sizeof(n));
+}
+
+/*
+ * Dropping IDs out of long clusters, one wrapping round the end of the
+ * table: every ID kept is still found, every one dropped is gone.
+ */
+static void test_drop_in_clusters(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[FILE_ID_LEN];
+	struct fstate *s;
+	unsigned int i, kept = 0;
+
+	assert_int_equal(open_state(f, &s), 1);
+	for (i = 1; i <= 700; i++) {
+		id_at(i, (1000 + i % 37) & 1023, id);
+		fstate_put(s, id, i);
+	}
+	for (i = 1; i <= 700; i++) {
+		id_at(i, (1000 + i % 37) & 1023, id);
+		if ((i * 7) % 3 == 0 || i % 5 == 0)
+			fstate_put(s, id, 0);
+		else
+			kept++;
+	}
+	assert_int_equal(fstate_count(s), kept);
+	for (i = 1; i <= 700; i++) {
+		id_at(i, (1000 + i % 37) & 1023, id);
+		assert_int_equal(fstate_get(s, id),
+				 (i * 7) % 3 == 0 || i % 5 == 0 ? 0 : i);
+	}
+	fstate_free(s);
+}
+
+/*
+ * Files made and removed while mounted leave nothing behind: the table
+ * holds the files that exist, not every file ever made (an untar and
+ * rm -rf, again and again).
+ */
+static void test_drop_frees(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t id[FILE_ID_LEN];
+	struct fstate *s;
+	unsigned int round, i;
+
+	assert_int_equal(open_state(f, &s), 1);
+	for (round = 0; round < 100; round++) {
+		for (i = 0; i < 500; i++) {
+			id_of(round * 500 + i + 1, id);
+			fstate_put(s, id, 1);
+		}
+		for (i = 0; i < 500; i++) {
+			id_of(round * 500 + i + 1, id);
+			fstate_put(s, id, 0);
+		}
+	}
+	assert_int_equal(fstate_count(s), 0);
+	fstate_free(s);
+}
+
 /* One bit of any record changed: the journal is refused, named. */
 static void test_bad_mac(void **state)
 {
@@ -423,6 +492,8 @@ int main(void)
 		T(test_rotation),
 		T(test_compact_only_when_loose),
 		T(test_many),
+		T(test_drop_in_clusters),
+		T(test_drop_frees),
 		T(test_bad_mac),
 		T(test_other_volume),
 		T(test_torn_tail),
