@@ -397,8 +397,15 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 		pthread_mutex_lock(&r->lock);
 		r->res->xattrs++;
 		pthread_mutex_unlock(&r->lock);
-		if (meta_xattr_open(r->kek, has ? NULL : vid, name, val,
-				    (size_t)n, out))
+		if (has == -EIO)
+			continue;
+		if (!has && !meta_xattr_open(r->kek, NULL, name, val,
+					     (size_t)n, out))
+			find(r, path, 0, "xattr %s: a value of the form before "
+			     "value IDs on a file that has one (copied from "
+			     "another file): the mount refuses it", name);
+		else if (volvid_open(r->kek, has, vid, name, val, (size_t)n,
+				     out))
 			find(r, path, 0, "xattr %s: its value does not "
 			     "authenticate (tampered, copied from another "
 			     "file, or from another volume)", name);

@@ -547,7 +547,8 @@ static int put_xattrs(struct rekey *r, struct rk_file *f, char *msg,
 		goto out_fail;
 	}
 	for (name = names; name < names + len; name += strlen(name) + 1) {
-		if (!meta_xattr_sealed(name) && strcmp(name, META_VID_XATTR))
+		if (!meta_xattr_sealed(name) && strcmp(name, META_VID_XATTR) &&
+		    strcmp(name, META_VID_NEW_XATTR))
 			continue;
 		n = fgetxattr(f->fd, name, val, 65536);
 		if (n < 0 || fsetxattr(f->tmp, name, val, (size_t)n, 0)) {

@@ -294,9 +294,8 @@ static int rewrap_header(struct walk *w, int fd)
 }
 
 /*
- * One user xattr value of @fd, re-sealed if it is under the old key: bound
- * to @vid, the inode's value ID, if it has one (an older value is so moved
- * to the bound form), else in the older form.
+ * One user xattr value of @fd, bound to @vid, the inode's value ID,
+ * re-sealed if it is under the old key.
  */
 static int reseal_value(struct walk *w, int fd, const uint8_t *vid,
 			const char *name)
@@ -324,6 +323,23 @@ static int reseal_value(struct walk *w, int fd, const uint8_t *vid,
 	return 0;
 }
 
+/* Does the list @list (@n bytes) name a sealed user value? */
+static bool has_values(const char *list, ssize_t n)
+{
+	const char *p;
+
+	for (p = list; p < list + n; p += strlen(p) + 1)
+		if (meta_xattr_sealed(p))
+			return true;
+	return false;
+}
+
+/*
+ * Every user value of @fd re-sealed under the new KEK, bound to the
+ * inode's value ID: one that has values and no ID gets one first
+ * (volvid_make() binds its older values), so that after a rotation no
+ * inode with values reads the older form.
+ */
 static int reseal_values(struct walk *w, int fd)
 {
 	ssize_t n = flistxattr(fd, NULL, 0);
@@ -334,23 +350,32 @@ static int reseal_values(struct walk *w, int fd)
 	if (n <= 0)
 		return n < 0 && errno != ENOTSUP ? io_fail(w, -errno,
 							   "list xattrs") : 0;
-	has = volvid_get(fd, vid);
-	if (has == -EIO) {
-		damaged(w, "its value ID (xattr " META_VID_XATTR ") is "
-			"damaged: its xattr values are left as they are");
-		return 0;
-	}
-	if (has && has != -ENODATA)
-		return io_fail(w, has, "read the value ID");
 	list = malloc((size_t)n);
 	if (!list)
 		return -ENOMEM;
 	n = flistxattr(fd, list, (size_t)n);
-	if (n < 0)
+	if (n < 0) {
 		err = io_fail(w, -errno, "list xattrs");
+		goto out_free;
+	}
+	if (!has_values(list, n))
+		goto out_free;
+	has = volvid_get(fd, vid);
+	if (has == -ENODATA || has == VOLVID_PENDING)
+		has = volvid_make(fd, w->kek, vid);
+	if (has == -EIO) {
+		damaged(w, "its value ID (xattr " META_VID_XATTR ") is "
+			"damaged: its xattr values are left as they are");
+		goto out_free;
+	}
+	if (has) {
+		err = io_fail(w, has, "make its value ID");
+		goto out_free;
+	}
 	for (p = list; !err && p < list + n; p += strlen(p) + 1)
 		if (meta_xattr_sealed(p))
-			err = reseal_value(w, fd, has ? NULL : vid, p);
+			err = reseal_value(w, fd, vid, p);
+out_free:
 	free(list);
 	return err;
 }
