@@ -141,10 +141,10 @@ static void find(struct fsck_run *r, const char *path, uint64_t key,
 
 /* ---- the walk ---- */
 
-bool fsck_own_name(const char *name)
+bool fsck_own_name(int rootfd, const char *name)
 {
 	return !strcmp(name, VOL_CONF_NAME) || !strcmp(name, VOL_CONF_TMP) ||
-	       !strcmp(name, VOLLINKS_DIR);
+	       (!strcmp(name, VOLLINKS_DIR) && vollinks_ours(rootfd));
 }
 
 static int walk_dir(int fd, char *path, size_t len, dev_t dev, bool root,
@@ -165,7 +165,7 @@ static int walk_dir(int fd, char *path, size_t len, dev_t dev, bool root,
 	while (!err && (errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (root && fsck_own_name(de->d_name))
+		if (root && fsck_own_name(dirfd(d), de->d_name))
 			continue;
 		/*
 		 * A long name's record holds ciphertext, not a file's data: it
@@ -499,7 +499,7 @@ static void check_names(struct fsck_run *r, int fd, const char *path)
 	}
 	while ((errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    (root && fsck_own_name(de->d_name)))
+		    (root && fsck_own_name(dirfd(d), de->d_name)))
 			continue;
 		entry_path(path, de->d_name, ep);
 		if (names_is_sidecar(de->d_name)) {
@@ -594,6 +594,9 @@ static void find_link_orphans(struct fsck_run *r)
 	int fd;
 	DIR *d;
 
+	/* A user's directory of that name: its files are no records. */
+	if (!vollinks_ours(r->dirfd))
+		return;
 	fd = openat(r->dirfd, VOLLINKS_DIR, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC);
 	d = fd < 0 ? NULL : fdopendir(fd);

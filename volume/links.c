@@ -18,9 +18,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -33,11 +35,44 @@
 #define BOX_MAX		(META_LINK_MAX + AEAD_OVERHEAD)
 #define ID_HEX_LEN	(2 * META_LINK_ID_LEN)
 
-/* The store below @rootfd, made if @make; an fd, or -errno. */
+/* The root's mark (VOLLINKS_MARK_XATTR), by /proc: @rootfd may be O_PATH. */
+static bool marked(int rootfd)
+{
+	char proc[64], buf[sizeof(VOLLINKS_MARK)];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", rootfd);
+	return getxattr(proc, VOLLINKS_MARK_XATTR, buf, sizeof(buf)) ==
+	       sizeof(VOLLINKS_MARK) - 1 &&
+	       !memcmp(buf, VOLLINKS_MARK, sizeof(VOLLINKS_MARK) - 1);
+}
+
+bool vollinks_ours(int rootfd)
+{
+	return marked(rootfd) ||
+	       (faccessat(rootfd, VOLLINKS_DIR, F_OK, AT_SYMLINK_NOFOLLOW) &&
+		errno == ENOENT);
+}
+
+/*
+ * The store below @rootfd, made if @make; an fd, or -errno: -EEXIST if
+ * the name is a user's entry.  The root is marked before the store is
+ * made, so a crash in between leaves the name the volume's.
+ */
 static int store_open(int rootfd, bool make)
 {
+	char proc[64];
 	int fd;
 
+	if (!marked(rootfd)) {
+		if (!vollinks_ours(rootfd))
+			return -EEXIST;
+		if (!make)
+			return -ENOENT;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", rootfd);
+		if (setxattr(proc, VOLLINKS_MARK_XATTR, VOLLINKS_MARK,
+			     sizeof(VOLLINKS_MARK) - 1, 0))
+			return -errno;
+	}
 	if (make && mkdirat(rootfd, VOLLINKS_DIR, 0700) && errno != EEXIST)
 		return -errno;
 	fd = openat(rootfd, VOLLINKS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |

@@ -229,7 +229,7 @@ static int open_file(struct rekey *r, struct rk_file *f, char *msg,
 	    !strcmp(base, "..") || strlen(f->path) >= sizeof(dir))
 		return msg_fail(msg, msglen, -EINVAL, "%s: not a path to a "
 				"file relative to the volume's root", f->path);
-	if ((!slash && fsck_own_name(base)) ||
+	if ((!slash && fsck_own_name(r->dirfd, base)) ||
 	    !strncmp(base, REKEY_TMP_PREFIX, strlen(REKEY_TMP_PREFIX)))
 		return msg_fail(msg, msglen, -EINVAL, "%s: not a file of the "
 				"volume but atrestfs's own", f->path);

@@ -230,10 +230,19 @@ int volvid_make(int fd, const struct kek *kek, uint8_t vid[META_VID_LEN]);
  */
 #define VOLLINKS_DIR	VOL_CONF_NAME ".links"
 /*
+ * The root's mark that VOLLINKS_DIR is the store: a plain-names volume
+ * made before the store may hold a user's directory of that name, which
+ * stays the user's (shown, never written into).
+ */
+#define VOLLINKS_MARK_XATTR	"user.atrestfs.links"
+#define VOLLINKS_MARK		"store"
+/* Is VOLLINKS_DIR at @rootfd the store: the root marked, or no such entry. */
+bool vollinks_ours(int rootfd);
+/*
  * @target to its backing target in *@backing (malloc()ed, caller frees):
  * the short form, or, past META_LINK_SHORT_MAX, the long form with its
  * record written and fsynced first in @rootfd's store (made if need be).
- * -ENAMETOOLONG past META_LINK_MAX.
+ * -ENAMETOOLONG past META_LINK_MAX, -EEXIST if VOLLINKS_DIR is a user's.
  */
 int vollinks_seal(int rootfd, const struct kek *kek, const char *target,
 		  char **backing);
