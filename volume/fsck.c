@@ -94,6 +94,8 @@ struct fsck_run {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;		/* ->running reached 0 */
 	int oom;			/* a finding was lost to ENOMEM */
+	/* The walk skipped an entry or subtree (the walk's only). */
+	bool partial;
 };
 
 static int grow(void **arr, size_t *cap, size_t n, size_t size)
@@ -432,6 +434,7 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 	size_t len;
 
 	if (n < 0) {
+		r->partial = true;	/* its record may look orphaned */
 		find(r, path, 0, "cannot read the symbolic link: %s",
 		     strerror(errno));
 		return;
@@ -622,9 +625,16 @@ static void find_link_orphans(struct fsck_run *r)
 				continue;
 		}
 		snprintf(path, sizeof(path), VOLLINKS_DIR "/%s", de->d_name);
-		find(r, path, 0, "no symbolic link names this record of a long "
-		     "target (left by a crash, or planted): the mount ignores "
-		     "it, and it can be removed");
+		/* A link in what the walk skipped may name it: keep it then. */
+		if (r->partial)
+			find(r, path, 0, "no symbolic link the check reached "
+			     "names this record of a long target, but it "
+			     "skipped parts of the volume (listed): keep the "
+			     "record, and check again once they can be read");
+		else
+			find(r, path, 0, "no symbolic link names this record of "
+			     "a long target (left by a crash, or planted): the "
+			     "mount ignores it, and it can be removed");
 	}
 	closedir(d);
 }
@@ -666,6 +676,8 @@ static int walk_one(void *ctx, int parent, const char *name,
 	struct fsck_run *r = ctx;
 	bool seen;
 
+	if (err)
+		r->partial = true;
 	if (err == -EXDEV) {
 		find(r, path, 0, "another file system is mounted here: "
 		     "not checked");
