@@ -514,8 +514,10 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		link_unpinned(m, &lp, err);
 		rollback_unlinked(m, &ul, err);
 	}
-	if (!err)
+	if (!err) {
 		dname_drop(dir, &d);
+		ncache_drop(m, dir, d.name);
+	}
 	fuse_reply_err(req, err);
 }
 
@@ -575,8 +577,10 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	link_unpinned(m, &lp, err);
 	rollback_unlinked(m, &ul, err);
 	/* Exchanged, both names still have their entries. */
-	if (!err && !(flags & RENAME_EXCHANGE))
+	if (!err && !(flags & RENAME_EXCHANGE)) {
 		dname_drop(dir, &d);
+		ncache_drop(m, dir, d.name);
+	}
 	if (err && made)
 		dname_drop(ndir, &nd);
 	if (err || !m->ctl) {
