@@ -58,10 +58,10 @@ int meta_xattr_seal(const struct kek *kek, const uint8_t *vid,
 	return err;
 }
 
-/* One form of a value: under @kek, or its retiring KEK. */
-static int xattr_open_form(const struct kek *kek, const uint8_t *vid,
-			   const char *name, const void *box, size_t box_len,
-			   void *out)
+/* One form of a value (@vid's): under @kek, or its retiring KEK. */
+int meta_xattr_open(const struct kek *kek, const uint8_t *vid,
+		    const char *name, const void *box, size_t box_len,
+		    void *out)
 {
 	uint8_t *aad;
 	size_t alen;
@@ -75,18 +75,6 @@ static int xattr_open_form(const struct kek *kek, const uint8_t *vid,
 		err = aead_box_open(kek->retiring->meta_key, aad, alen, box,
 				    box_len, out);
 	free(aad);
-	return err;
-}
-
-int meta_xattr_open(const struct kek *kek, const uint8_t *vid,
-		    const char *name, const void *box, size_t box_len,
-		    void *out)
-{
-	int err = vid ? xattr_open_form(kek, vid, name, box, box_len, out) :
-		  -EBADMSG;
-
-	if (err == -EBADMSG)
-		err = xattr_open_form(kek, NULL, name, box, box_len, out);
 	return err;
 }
 

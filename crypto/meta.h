@@ -41,14 +41,19 @@
  */
 #define META_VID_XATTR		"user.atrestfs.vid"
 #define META_VID_LEN		16
+/*
+ * A value ID being made: its inode's older values are re-sealed bound to
+ * it, then it becomes META_VID_XATTR (volume/vid.c).
+ */
+#define META_VID_NEW_XATTR	META_VID_XATTR "new"
 
 /*
  * xattr: @out receives len + AEAD_OVERHEAD bytes; the value is bound to
  * @name and, with @vid (META_VID_LEN bytes), to its inode through the
  * AAD; a NULL @vid seals the form before value IDs (name only), for an
  * inode without one.  Open: @out receives box_len - AEAD_OVERHEAD; with
- * @vid it takes the bound form, and the older one (a value written
- * before its inode had an ID); with NULL, only the older one.
+ * @vid it takes the bound form only, with NULL only the older one
+ * (volvid_open() chooses for an inode).
  */
 int meta_xattr_seal(const struct kek *kek, const uint8_t *vid,
 		    const char *name, const void *val, size_t len, void *out);

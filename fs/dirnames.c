@@ -171,7 +171,7 @@ int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 	if (!err)
 		err = names_decrypt(m->names_key, id, rec, len, out);
 	if (!err)
-		ncache_put(dir, bname, out);
+		ncache_put(m, dir, bname, out);
 	if (err)
 		atr_log_inode(LOG_WARNING, dir, "%s%s is not a name of this "
 			      "directory (planted, moved from another one, or "

@@ -173,6 +173,8 @@ struct atr_mount {
 	 * with it.  Set at mount, and when a long target is made.
 	 */
 	bool long_links;
+	/* Bytes of every directory's name cache (namecache.c); atomic. */
+	size_t ncache_bytes;
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
 	struct atr_mount_opts opt_mnt;	/* -o: noxattr, writethrough, readahead */
@@ -414,14 +416,18 @@ int dname_key_reload(struct atr_mount *m, const struct kek *kek,
 		     const struct vol_config *cfg, char *msg, size_t msglen);
 
 /*
- * namecache.c: names decrypted in a directory, by backing name.  _get()
- * and _put() take @dir->lock; _free() is called with it write-held, or
- * with the inode unreachable.
+ * namecache.c: names decrypted in a directory, by backing name.  _get(),
+ * _put() and _drop() take @dir->lock; _free() is called with it
+ * write-held, or with the inode unreachable.
  */
 bool ncache_get(struct atr_inode *dir, const char *bname,
 		char out[NAMES_PLAIN_MAX + 1]);
-void ncache_put(struct atr_inode *dir, const char *bname, const char *plain);
-void ncache_free(struct atr_inode *dir);
+void ncache_put(struct atr_mount *m, struct atr_inode *dir, const char *bname,
+		const char *plain);
+/* @bname's entry gone (unlinked or renamed away through the mount). */
+void ncache_drop(struct atr_mount *m, struct atr_inode *dir,
+		 const char *bname);
+void ncache_free(struct atr_mount *m, struct atr_inode *dir);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);

@@ -149,7 +149,7 @@ static void inode_free(struct atr_mount *m, struct atr_inode *ai)
 	pthread_rwlock_destroy(&ai->lock);
 	ino_fd_release(ai);
 	gaps_free(&ai->gaps);
-	ncache_free(ai);
+	ncache_free(m, ai);
 	free(ai->key_uids);
 	free(ai->hfds);
 	free(ai);

@@ -249,7 +249,7 @@ void atr_mount_free(struct atr_mount *m)
 	pthread_mutex_destroy(&m->worder_lock);
 	pthread_mutex_destroy(&m->fileids_lock);
 	pthread_cond_destroy(&m->worder_cond);
-	ncache_free(&m->root);
+	ncache_free(m, &m->root);
 	pthread_rwlock_destroy(&m->root.lock);
 	close(m->root.fd);
 	ino_fd_teardown(m);

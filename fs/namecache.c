@@ -9,8 +9,11 @@
  * Nothing here goes stale: a backing name's plaintext is a function of
  * the directory's ID, which never changes while the inode lives, and of
  * a long name's record, which its hash binds.  Names that do not decrypt
- * are not kept, so each listing logs them.  Bounded per directory; freed
- * with the inode (itable.c) and at lock (revoke.c), wiped as it goes.
+ * are not kept, so each listing logs them.  Bounded per directory and
+ * in bytes per mount (a tree of large directories listed once must not
+ * grow the daemon without end); an entry goes when its name is unlinked
+ * or renamed away through the mount, the rest with the inode (itable.c)
+ * and at lock (revoke.c), wiped as they go.
  * Locking: the directory's ->lock, read-held to look up, write-held to
  * add (struct atr_inode).
  */
@@ -23,6 +26,8 @@
 
 /* Entries per directory; past it, names are decrypted every time. */
 #define NCACHE_MAX	(64 * 1024)
+/* Bytes of entries per mount; past it, the same. */
+#define NCACHE_BYTES_MAX	((size_t)64 << 20)
 
 struct ncache {
 	size_t n, cap;		/* cap: a power of two, n <= cap / 2 */
@@ -83,12 +88,17 @@ static bool grow(struct ncache *c)
 	return true;
 }
 
-void ncache_put(struct atr_inode *dir, const char *bname, const char *plain)
+void ncache_put(struct atr_mount *m, struct atr_inode *dir, const char *bname,
+		const char *plain)
 {
 	size_t bl = strlen(bname) + 1, pl = strlen(plain) + 1;
 	struct ncache *c;
 	char **s, *e;
 
+	/* Racy by a few entries at most: a bound, not an exact count. */
+	if (__atomic_load_n(&m->ncache_bytes, __ATOMIC_RELAXED) + bl + pl >
+	    NCACHE_BYTES_MAX)
+		return;
 	pthread_rwlock_wrlock(&dir->lock);
 	if (!dir->names)
 		dir->names = calloc(1, sizeof(*dir->names));
@@ -106,24 +116,68 @@ void ncache_put(struct atr_inode *dir, const char *bname, const char *plain)
 	memcpy(e + bl, plain, pl);
 	*s = e;
 	c->n++;
+	__atomic_add_fetch(&m->ncache_bytes, bl + pl, __ATOMIC_RELAXED);
 out_unlock:
 	pthread_rwlock_unlock(&dir->lock);
 }
 
-void ncache_free(struct atr_inode *dir)
+/* Wipe and free entry @e; its size. */
+static size_t entry_free(char *e)
+{
+	size_t bl = strlen(e) + 1, len = bl + strlen(e + bl) + 1;
+
+	OPENSSL_cleanse(e, len);
+	free(e);
+	return len;
+}
+
+void ncache_drop(struct atr_mount *m, struct atr_inode *dir,
+		 const char *bname)
+{
+	struct ncache *c;
+	size_t i, j, k, mask;
+	char **s;
+
+	pthread_rwlock_wrlock(&dir->lock);
+	c = dir->names;
+	if (!c || !c->n)
+		goto out_unlock;
+	s = find(c, bname);
+	if (!*s)
+		goto out_unlock;
+	__atomic_sub_fetch(&m->ncache_bytes, entry_free(*s), __ATOMIC_RELAXED);
+	*s = NULL;
+	c->n--;
+	/*
+	 * Linear probing: move back each entry of the run after the hole
+	 * whose home slot is not between the hole and it, so find() still
+	 * reaches it (Knuth 6.4, algorithm R).
+	 */
+	mask = c->cap - 1;
+	i = (size_t)(s - c->slot);
+	for (j = (i + 1) & mask; c->slot[j]; j = (j + 1) & mask) {
+		k = hash(c->slot[j]) & mask;
+		if (i <= j ? i < k && k <= j : i < k || k <= j)
+			continue;
+		c->slot[i] = c->slot[j];
+		c->slot[j] = NULL;
+		i = j;
+	}
+out_unlock:
+	pthread_rwlock_unlock(&dir->lock);
+}
+
+void ncache_free(struct atr_mount *m, struct atr_inode *dir)
 {
 	struct ncache *c = dir->names;
-	size_t i;
+	size_t i, bytes = 0;
 
 	if (!c)
 		return;
 	for (i = 0; i < c->cap; i++)
-		if (c->slot[i]) {
-			OPENSSL_cleanse(c->slot[i], strlen(c->slot[i]) + 1 +
-					strlen(c->slot[i] +
-					       strlen(c->slot[i]) + 1));
-			free(c->slot[i]);
-		}
+		if (c->slot[i])
+			bytes += entry_free(c->slot[i]);
+	__atomic_sub_fetch(&m->ncache_bytes, bytes, __ATOMIC_RELAXED);
 	free(c->slot);
 	free(c);
 	dir->names = NULL;

@@ -32,7 +32,9 @@ bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		return true;
 	return parent == &m->root &&
 	       (!strcmp(name, VOL_CONF_NAME) ||
-		!strcmp(name, VOL_CONF_TMP) || !strcmp(name, VOLLINKS_DIR));
+		!strcmp(name, VOL_CONF_TMP) ||
+		(!strcmp(name, VOLLINKS_DIR) &&
+		 (m->names_key || vollinks_ours(m->root.fd))));
 }
 
 int entry_pin(struct atr_inode *dir, const char *name, struct stat *st)
@@ -370,6 +372,14 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 	} else if (link) {
 		/* The KEK held until the link is made: see write_header(). */
 		err = vollinks_seal(m->root.fd, kek_get(m), link, &sealed);
+		if (err == -EEXIST) {
+			atr_log(LOG_ERR, "%s: a symbolic link target of %zu "
+				"bytes needs the root's " VOLLINKS_DIR ", which is "
+				"a directory of the user's (made before long "
+				"targets): rename it to make such links",
+				m->backing, strlen(link));
+			err = -ENAMETOOLONG;
+		}
 		res = err ? 0 : ino_symlinkat(sealed, dir, name);
 		err = err ? err : res ? -errno : 0;
 		kek_put(m);
@@ -542,8 +552,10 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		link_unpinned(m, &lp, err);
 		rollback_unlinked(m, &ul, err);
 	}
-	if (!err)
+	if (!err) {
 		dname_drop(dir, &d);
+		ncache_drop(m, dir, d.name);
+	}
 	fuse_reply_err(req, err);
 }
 
@@ -612,8 +624,10 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	link_unpinned(m, &lp, err);
 	rollback_unlinked(m, &ul, err);
 	/* Exchanged, both names still have their entries. */
-	if (!err && !(flags & RENAME_EXCHANGE))
+	if (!err && !(flags & RENAME_EXCHANGE)) {
 		dname_drop(dir, &d);
+		ncache_drop(m, dir, d.name);
+	}
 	if (err && made)
 		dname_drop(ndir, &nd);
 	if (err || !m->ctl) {

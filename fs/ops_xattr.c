@@ -11,8 +11,9 @@
  * mount is concerned: not listed, not readable, not writable, not removable.
  *
  * Values are bound to their inode by its value ID (crypto/meta.h), made at
- * its first setxattr and cached in the inode; an inode without one (its
- * values all older) reads the older form, bound to the name only.
+ * its first setxattr, which binds its older values too, and cached in the
+ * inode; an inode without one (its values all older) reads the older
+ * form, bound to the name only, and one with an ID only the bound form.
  *
  * On a volume with encrypted names the user's names are hidden too: each
  * is stored under a keyed hash of it (crypto/names.h), and the name is
@@ -83,16 +84,18 @@ static ssize_t xattr_value_at(const struct atr_mount *m, const char *name,
 }
 
 /*
- * The value ID of @ai into @vid, made first if @make (->lock write-held
- * then): 0; 1 if it has none (and !@make), for a value of the older
- * form; -EIO if it is damaged (logged: no value of the inode opens).
+ * The value ID of @ai into @vid: volvid_get()'s answer, cached once the
+ * inode has one.  With @kek (->lock write-held then) it is made first,
+ * and the older values bound to it (volvid_make()).  -EIO if it is
+ * damaged (logged: no value of the inode opens).
  */
-static int vid_get(struct atr_inode *ai, bool make, uint8_t vid[META_VID_LEN])
+static int vid_get(struct atr_inode *ai, const struct kek *kek,
+		   uint8_t vid[META_VID_LEN])
 {
 	bool ok;
 	int err = 0, fd;
 
-	if (!make) {
+	if (!kek) {
 		pthread_rwlock_rdlock(&ai->lock);
 		ok = ai->vid_ok;
 		if (ok)
@@ -104,18 +107,16 @@ static int vid_get(struct atr_inode *ai, bool make, uint8_t vid[META_VID_LEN])
 	}
 	if (!ai->vid_ok) {
 		fd = ino_fd_get(ai);
-		err = fd < 0 ? fd : make ? volvid_make(fd, ai->vid) :
+		err = fd < 0 ? fd : kek ? volvid_make(fd, kek, ai->vid) :
 		      volvid_get(fd, ai->vid);
 		if (fd >= 0)
 			ino_fd_put(ai);
 		ai->vid_ok = !err;
 	}
-	if (!err)
+	if (!err || err == VOLVID_PENDING)
 		memcpy(vid, ai->vid, META_VID_LEN);
-	if (!make)
+	if (!kek)
 		pthread_rwlock_unlock(&ai->lock);
-	if (err == -ENODATA)
-		return 1;
 	if (err == -EIO)
 		atr_log_inode(LOG_ERR, ai, "value ID (xattr " META_VID_XATTR
 			      ") is damaged: its xattr values cannot be read");
@@ -151,6 +152,7 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct atr_inode *ai = itable_ino(m, ino);
 	char proc[64], bname[XATTR_NAME_MAX + 1];
 	uint8_t *box, *plain = NULL, vid[META_VID_LEN];
+	const struct kek *kek;
 	ssize_t n;
 	int err, pfd;
 
@@ -178,13 +180,12 @@ void atr_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	 * under the old KEK is written before the walk reaches the inode.
 	 */
 	pthread_rwlock_wrlock(&ai->lock);
+	kek = kek_get(m);
 	if (!err)
-		err = vid_get(ai, true, vid);
-	if (!err) {
-		err = meta_xattr_seal(kek_get(m), vid, bname, plain, (size_t)n,
-				      box);
-		kek_put(m);
-	}
+		err = vid_get(ai, kek, vid);
+	if (!err)
+		err = meta_xattr_seal(kek, vid, bname, plain, (size_t)n, box);
+	kek_put(m);
 	if (!err && setxattr(proc, bname, box, (size_t)n + AEAD_OVERHEAD,
 			     flags))
 		err = -errno;
@@ -205,7 +206,7 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	uint8_t *box = NULL, *val = NULL, vid[META_VID_LEN];
 	char proc[64], bname[XATTR_NAME_MAX + 1];
 	ssize_t n, at;
-	int err;
+	int err, has;
 
 	if (!user_ns(name) || ai->type == S_IFLNK) {
 		fuse_reply_err(req, unserved(name));
@@ -228,11 +229,11 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	ino_fd_put(ai);
 	if (n < 0)
 		goto out_reply;
-	err = vid_get(ai, false, vid);
-	if (err < 0)
+	has = vid_get(ai, NULL, vid);
+	err = has;
+	if (has < 0 && has != -ENODATA)
 		goto out_reply;
-	err = meta_xattr_open(kek_get(m), err ? NULL : vid, bname, box,
-			      (size_t)n, val);
+	err = volvid_open(kek_get(m), has, vid, bname, box, (size_t)n, val);
 	kek_put(m);
 	n -= AEAD_OVERHEAD;
 	at = err ? 0 : xattr_value_at(m, name, val, (size_t)n, NULL);
@@ -276,9 +277,9 @@ static ssize_t list_hidden(struct atr_mount *m, struct atr_inode *ai,
 
 	if (!box || !val)
 		goto out;
-	has = vid_get(ai, false, vid);
+	has = vid_get(ai, NULL, vid);
 	vn = has;
-	if (has < 0)
+	if (has < 0 && has != -ENODATA)
 		goto out;
 	for (p = names; p < names + n; p += strlen(p) + 1) {
 		if (strncmp(p, NAMES_XATTR_PREFIX,
@@ -296,8 +297,8 @@ static ssize_t list_hidden(struct atr_mount *m, struct atr_inode *ai,
 			goto out;
 		}
 		at = -EBADMSG;
-		if (!meta_xattr_open(kek_get(m), has ? NULL : vid, p, box,
-				     (size_t)vn, val))
+		if (!volvid_open(kek_get(m), has, vid, p, box, (size_t)vn,
+				 val))
 			at = xattr_value_at(m, NULL, val, (size_t)vn -
 					    AEAD_OVERHEAD, &found);
 		kek_put(m);

@@ -120,7 +120,7 @@ static void wipe_inode(struct atr_mount *m, struct atr_inode *ai, void *arg)
 		fio_settle_late(m, ai, -1);
 		key_wipe(m, ai);
 	}
-	ncache_free(ai);	/* plaintext names leave with the keys */
+	ncache_free(m, ai);	/* plaintext names leave with the keys */
 	pthread_rwlock_unlock(&ai->lock);
 }
 

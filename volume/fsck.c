@@ -94,6 +94,8 @@ struct fsck_run {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;		/* ->running reached 0 */
 	int oom;			/* a finding was lost to ENOMEM */
+	/* The walk skipped an entry or subtree (the walk's only). */
+	bool partial;
 };
 
 static int grow(void **arr, size_t *cap, size_t n, size_t size)
@@ -141,10 +143,10 @@ static void find(struct fsck_run *r, const char *path, uint64_t key,
 
 /* ---- the walk ---- */
 
-bool fsck_own_name(const char *name)
+bool fsck_own_name(int rootfd, const char *name)
 {
 	return !strcmp(name, VOL_CONF_NAME) || !strcmp(name, VOL_CONF_TMP) ||
-	       !strcmp(name, VOLLINKS_DIR);
+	       (!strcmp(name, VOLLINKS_DIR) && vollinks_ours(rootfd));
 }
 
 static int walk_dir(int fd, char *path, size_t len, dev_t dev, bool root,
@@ -165,7 +167,7 @@ static int walk_dir(int fd, char *path, size_t len, dev_t dev, bool root,
 	while (!err && (errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (root && fsck_own_name(de->d_name))
+		if (root && fsck_own_name(dirfd(d), de->d_name))
 			continue;
 		/*
 		 * A long name's record holds ciphertext, not a file's data: it
@@ -397,8 +399,15 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 		pthread_mutex_lock(&r->lock);
 		r->res->xattrs++;
 		pthread_mutex_unlock(&r->lock);
-		if (meta_xattr_open(r->kek, has ? NULL : vid, name, val,
-				    (size_t)n, out))
+		if (has == -EIO)
+			continue;
+		if (!has && !meta_xattr_open(r->kek, NULL, name, val,
+					     (size_t)n, out))
+			find(r, path, 0, "xattr %s: a value of the form before "
+			     "value IDs on a file that has one (copied from "
+			     "another file): the mount refuses it", name);
+		else if (volvid_open(r->kek, has, vid, name, val, (size_t)n,
+				     out))
 			find(r, path, 0, "xattr %s: its value does not "
 			     "authenticate (tampered, copied from another "
 			     "file, or from another volume)", name);
@@ -425,6 +434,7 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 	size_t len;
 
 	if (n < 0) {
+		r->partial = true;	/* its record may look orphaned */
 		find(r, path, 0, "cannot read the symbolic link: %s",
 		     strerror(errno));
 		return;
@@ -492,7 +502,7 @@ static void check_names(struct fsck_run *r, int fd, const char *path)
 	}
 	while ((errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    (root && fsck_own_name(de->d_name)))
+		    (root && fsck_own_name(dirfd(d), de->d_name)))
 			continue;
 		entry_path(path, de->d_name, ep);
 		if (names_is_sidecar(de->d_name)) {
@@ -587,6 +597,9 @@ static void find_link_orphans(struct fsck_run *r)
 	int fd;
 	DIR *d;
 
+	/* A user's directory of that name: its files are no records. */
+	if (!vollinks_ours(r->dirfd))
+		return;
 	fd = openat(r->dirfd, VOLLINKS_DIR, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC);
 	d = fd < 0 ? NULL : fdopendir(fd);
@@ -612,9 +625,16 @@ static void find_link_orphans(struct fsck_run *r)
 				continue;
 		}
 		snprintf(path, sizeof(path), VOLLINKS_DIR "/%s", de->d_name);
-		find(r, path, 0, "no symbolic link names this record of a long "
-		     "target (left by a crash, or planted): the mount ignores "
-		     "it, and it can be removed");
+		/* A link in what the walk skipped may name it: keep it then. */
+		if (r->partial)
+			find(r, path, 0, "no symbolic link the check reached "
+			     "names this record of a long target, but it "
+			     "skipped parts of the volume (listed): keep the "
+			     "record, and check again once they can be read");
+		else
+			find(r, path, 0, "no symbolic link names this record of "
+			     "a long target (left by a crash, or planted): the "
+			     "mount ignores it, and it can be removed");
 	}
 	closedir(d);
 }
@@ -656,6 +676,8 @@ static int walk_one(void *ctx, int parent, const char *name,
 	struct fsck_run *r = ctx;
 	bool seen;
 
+	if (err)
+		r->partial = true;
 	if (err == -EXDEV) {
 		find(r, path, 0, "another file system is mounted here: "
 		     "not checked");

@@ -31,12 +31,13 @@ typedef int (*fsck_walk_fn)(void *ctx, int parent, const char *name,
 int fsck_walk(int dirfd, fsck_walk_fn fn, void *ctx);
 
 /*
- * @name, at the volume's root, is the config or its temporary file: the
- * volume's own, as the daemon hides them.  Only those two names: a file
+ * @name, at the root @rootfd of the volume, is the config, its temporary
+ * file or the link store (if it is the store: vollinks_ours()): the
+ * volume's own, as the daemon hides them.  Only those names: a file
  * called atrestfs.conf.bak is the user's, and is checked, backed up and
  * rekeyed like any other.
  */
-bool fsck_own_name(const char *name);
+bool fsck_own_name(int rootfd, const char *name);
 
 /*
  * Open @path (relative, as fsck_walk() gives it) below @dirfd with

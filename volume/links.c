@@ -9,8 +9,9 @@
  * a random link ID that the backing target carries (and the box's AAD
  * binds).  A store per volume rather than a record beside the link: a
  * symlink may have hard links in several directories, and a rename then
- * moves nothing.  The record is written and fsynced before the link is
- * made, and removed once the link's last name is gone, so a crash leaves
+ * moves nothing.  The record is written and fsynced, its entry too (and
+ * the store's, when it is made), before the link is made, and removed
+ * once the link's last name is gone, so a crash (or a power loss) leaves
  * at worst a record without a link.
  *
  * The daemon (fs/ops_entry.c), fsck and rotate-kek share these readers.
@@ -18,9 +19,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -33,19 +36,74 @@
 #define BOX_MAX		(META_LINK_MAX + AEAD_OVERHEAD)
 #define ID_HEX_LEN	(2 * META_LINK_ID_LEN)
 
-/* The store below @rootfd, made if @make; an fd, or -errno. */
+/* fsync the directory @dfd (O_PATH too, so through "."): 0 or -errno. */
+static int sync_dir(int dfd)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The root's mark (VOLLINKS_MARK_XATTR), by /proc: @rootfd may be O_PATH. */
+static bool marked(int rootfd)
+{
+	char proc[64], buf[sizeof(VOLLINKS_MARK)];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", rootfd);
+	return getxattr(proc, VOLLINKS_MARK_XATTR, buf, sizeof(buf)) ==
+	       sizeof(VOLLINKS_MARK) - 1 &&
+	       !memcmp(buf, VOLLINKS_MARK, sizeof(VOLLINKS_MARK) - 1);
+}
+
+bool vollinks_ours(int rootfd)
+{
+	return marked(rootfd) ||
+	       (faccessat(rootfd, VOLLINKS_DIR, F_OK, AT_SYMLINK_NOFOLLOW) &&
+		errno == ENOENT);
+}
+
+/*
+ * The store below @rootfd, made if @make; an fd, or -errno: -EEXIST if
+ * the name is a user's entry.  The root is marked before the store is
+ * made, so a crash in between leaves the name the volume's.
+ */
 static int store_open(int rootfd, bool make)
 {
-	int fd;
+	char proc[64];
+	int fd, err;
 
-	if (make && mkdirat(rootfd, VOLLINKS_DIR, 0700) && errno != EEXIST)
+	if (!marked(rootfd)) {
+		if (!vollinks_ours(rootfd))
+			return -EEXIST;
+		if (!make)
+			return -ENOENT;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", rootfd);
+		if (setxattr(proc, VOLLINKS_MARK_XATTR, VOLLINKS_MARK,
+			     sizeof(VOLLINKS_MARK) - 1, 0))
+			return -errno;
+	}
+	if (make && !mkdirat(rootfd, VOLLINKS_DIR, 0700)) {
+		/* The store's entry (and the mark) before any link needs it. */
+		err = sync_dir(rootfd);
+		if (err)
+			return err;
+	} else if (make && errno != EEXIST) {
 		return -errno;
+	}
 	fd = openat(rootfd, VOLLINKS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
-/* @box (@len bytes) as the new file @name in @sfd, fsynced; 0 or -errno. */
+/*
+ * @box (@len bytes) as the new file @name in @sfd, fsynced with its entry
+ * (the link that names it follows): 0 or -errno.
+ */
 static int record_write(int sfd, const char *name, const uint8_t *box,
 			size_t len)
 {
@@ -62,6 +120,8 @@ static int record_write(int sfd, const char *name, const uint8_t *box,
 	if (!err && fsync(fd))
 		err = -errno;
 	close(fd);
+	if (!err)
+		err = sync_dir(sfd);
 	if (err)
 		unlinkat(sfd, name, 0);
 	return err;

@@ -236,7 +236,7 @@ static int open_file(struct rekey *r, struct rk_file *f, char *msg,
 	    !strcmp(base, "..") || strlen(f->path) >= sizeof(dir))
 		return msg_fail(msg, msglen, -EINVAL, "%s: not a path to a "
 				"file relative to the volume's root", f->path);
-	if ((!slash && fsck_own_name(base)) ||
+	if ((!slash && fsck_own_name(r->dirfd, base)) ||
 	    !strncmp(base, REKEY_TMP_PREFIX, strlen(REKEY_TMP_PREFIX)))
 		return msg_fail(msg, msglen, -EINVAL, "%s: not a file of the "
 				"volume but atrestfs's own", f->path);
@@ -554,7 +554,8 @@ static int put_xattrs(struct rekey *r, struct rk_file *f, char *msg,
 		goto out_fail;
 	}
 	for (name = names; name < names + len; name += strlen(name) + 1) {
-		if (!meta_xattr_sealed(name) && strcmp(name, META_VID_XATTR))
+		if (!meta_xattr_sealed(name) && strcmp(name, META_VID_XATTR) &&
+		    strcmp(name, META_VID_NEW_XATTR))
 			continue;
 		n = fgetxattr(f->fd, name, val, 65536);
 		if (n < 0 || fsetxattr(f->tmp, name, val, (size_t)n, 0)) {

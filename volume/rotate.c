@@ -34,6 +34,7 @@
 #include "../crypto/msg.h"
 #include "../crypto/names.h"
 #include "../fs/audit.h"
+#include "fsck.h"
 #include "volume_private.h"
 
 /*
@@ -294,9 +295,8 @@ static int rewrap_header(struct walk *w, int fd)
 }
 
 /*
- * One user xattr value of @fd, re-sealed if it is under the old key: bound
- * to @vid, the inode's value ID, if it has one (an older value is so moved
- * to the bound form), else in the older form.
+ * One user xattr value of @fd, bound to @vid, the inode's value ID,
+ * re-sealed if it is under the old key.
  */
 static int reseal_value(struct walk *w, int fd, const uint8_t *vid,
 			const char *name)
@@ -324,6 +324,23 @@ static int reseal_value(struct walk *w, int fd, const uint8_t *vid,
 	return 0;
 }
 
+/* Does the list @list (@n bytes) name a sealed user value? */
+static bool has_values(const char *list, ssize_t n)
+{
+	const char *p;
+
+	for (p = list; p < list + n; p += strlen(p) + 1)
+		if (meta_xattr_sealed(p))
+			return true;
+	return false;
+}
+
+/*
+ * Every user value of @fd re-sealed under the new KEK, bound to the
+ * inode's value ID: one that has values and no ID gets one first
+ * (volvid_make() binds its older values), so that after a rotation no
+ * inode with values reads the older form.
+ */
 static int reseal_values(struct walk *w, int fd)
 {
 	ssize_t n = flistxattr(fd, NULL, 0);
@@ -334,23 +351,32 @@ static int reseal_values(struct walk *w, int fd)
 	if (n <= 0)
 		return n < 0 && errno != ENOTSUP ? io_fail(w, -errno,
 							   "list xattrs") : 0;
-	has = volvid_get(fd, vid);
-	if (has == -EIO) {
-		damaged(w, "its value ID (xattr " META_VID_XATTR ") is "
-			"damaged: its xattr values are left as they are");
-		return 0;
-	}
-	if (has && has != -ENODATA)
-		return io_fail(w, has, "read the value ID");
 	list = malloc((size_t)n);
 	if (!list)
 		return -ENOMEM;
 	n = flistxattr(fd, list, (size_t)n);
-	if (n < 0)
+	if (n < 0) {
 		err = io_fail(w, -errno, "list xattrs");
+		goto out_free;
+	}
+	if (!has_values(list, n))
+		goto out_free;
+	has = volvid_get(fd, vid);
+	if (has == -ENODATA || has == VOLVID_PENDING)
+		has = volvid_make(fd, w->kek, vid);
+	if (has == -EIO) {
+		damaged(w, "its value ID (xattr " META_VID_XATTR ") is "
+			"damaged: its xattr values are left as they are");
+		goto out_free;
+	}
+	if (has) {
+		err = io_fail(w, has, "make its value ID");
+		goto out_free;
+	}
 	for (p = list; !err && p < list + n; p += strlen(p) + 1)
 		if (meta_xattr_sealed(p))
-			err = reseal_value(w, fd, has ? NULL : vid, p);
+			err = reseal_value(w, fd, vid, p);
+out_free:
 	free(list);
 	return err;
 }
@@ -424,6 +450,16 @@ static int progress(struct walk *w)
 			      w->path, strerror(-err)) : 0;
 }
 
+/*
+ * The volume's own entries at the root @rootfd: the walk's temporary
+ * link too.  A user's file named atrestfs.conf.bak, or a user's
+ * directory where the link store would be (vollinks_ours()), is walked.
+ */
+static bool own_name(int rootfd, const char *name)
+{
+	return fsck_own_name(rootfd, name) || !strcmp(name, LINK_TMP);
+}
+
 /* Number of entries under @dfd (taken), for the progress bar. */
 static uint64_t count(int dfd, bool root)
 {
@@ -438,8 +474,7 @@ static uint64_t count(int dfd, bool root)
 	}
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    (root && !strncmp(de->d_name, VOL_CONF_NAME,
-				      strlen(VOL_CONF_NAME))))
+		    (root && own_name(dirfd(d), de->d_name)))
 			continue;
 		n++;
 		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
@@ -559,8 +594,7 @@ static int walk_dir(struct walk *w, int dfd, bool root)
 	}
 	while (!err && (errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    (root && !strncmp(de->d_name, VOL_CONF_NAME,
-				      strlen(VOL_CONF_NAME))))
+		    (root && own_name(dirfd(d), de->d_name)))
 			continue;
 		snprintf(w->path + plen, sizeof(w->path) - plen, "/%s",
 			 de->d_name);

@@ -197,17 +197,30 @@ int volnames_map(int dirfd, const uint8_t key[NAMES_KEY_LEN], char *path,
 
 /* ---- vid.c: value IDs, which bind xattr values to their inode ---- */
 
+/* volvid_get(): an ID made but not yet the inode's (volvid_make()). */
+#define VOLVID_PENDING	1
 /*
  * The value ID of the file or directory @fd (any fd, O_PATH too): 0,
- * -ENODATA if it has none, -EIO if it is damaged (another length).
+ * VOLVID_PENDING (a making interrupted: its values may be of either
+ * form), -ENODATA if it has none, -EIO if it is damaged (another length).
  */
 int volvid_get(int fd, uint8_t vid[META_VID_LEN]);
 /*
- * The same, made first if it has none: of two racing makers one writes
- * it, and both get it.  0, -EIO (damaged), or -errno (EPERM: an inode
- * that takes no user xattr).
+ * Open a value of an inode whose volvid_get() gave @has (not -EIO) and
+ * @vid, as meta_xattr_open(): only the bound form on an inode with an ID
+ * (an older value there was copied from another inode), only the older
+ * one without, either while the ID is pending.
  */
-int volvid_make(int fd, uint8_t vid[META_VID_LEN]);
+int volvid_open(const struct kek *kek, int has, const uint8_t *vid,
+		const char *name, const void *box, size_t box_len, void *out);
+/*
+ * The value ID of @fd, made first if it has none, with every value of
+ * the older form re-sealed under @kek bound to it before it is the
+ * inode's (so an inode with an ID never needs the older form).  The
+ * caller keeps other writers of the inode's xattrs out.  0, -EIO
+ * (damaged), or -errno (EPERM: an inode that takes no user xattr).
+ */
+int volvid_make(int fd, const struct kek *kek, uint8_t vid[META_VID_LEN]);
 
 /* ---- links.c: symlink targets of any length ---- */
 
@@ -217,10 +230,19 @@ int volvid_make(int fd, uint8_t vid[META_VID_LEN]);
  */
 #define VOLLINKS_DIR	VOL_CONF_NAME ".links"
 /*
+ * The root's mark that VOLLINKS_DIR is the store: a plain-names volume
+ * made before the store may hold a user's directory of that name, which
+ * stays the user's (shown, never written into).
+ */
+#define VOLLINKS_MARK_XATTR	"user.atrestfs.links"
+#define VOLLINKS_MARK		"store"
+/* Is VOLLINKS_DIR at @rootfd the store: the root marked, or no such entry. */
+bool vollinks_ours(int rootfd);
+/*
  * @target to its backing target in *@backing (malloc()ed, caller frees):
  * the short form, or, past META_LINK_SHORT_MAX, the long form with its
  * record written and fsynced first in @rootfd's store (made if need be).
- * -ENAMETOOLONG past META_LINK_MAX.
+ * -ENAMETOOLONG past META_LINK_MAX, -EEXIST if VOLLINKS_DIR is a user's.
  */
 int vollinks_seal(int rootfd, const struct kek *kek, const char *target,
 		  char **backing);

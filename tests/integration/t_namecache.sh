@@ -2,8 +2,9 @@
 # The names of a directory's entries, once decrypted, are kept while the
 # kernel holds the directory (fs/namecache.c): a second listing reads no
 # long name's record (strace of the daemon) and lists the same names;
-# after lock and unlock, and in a fresh mount, they are read again.  Without the cache every listing opens
-# every record.
+# a name unlinked or renamed away leaves the cache; after lock and
+# unlock, and in a fresh mount, they are read again.  Without the cache
+# every listing opens every record.
 . "$(dirname "$0")/lib.sh"
 
 C=$WORK/c M=$WORK/m
@@ -42,6 +43,20 @@ n=$(opens ls -f "$M/d")
 [ "$n" = 0 ] || fail "a second listing read $n long names' records"
 ls "$M/d" | cmp -s - "$WORK/first" || fail "a second listing differs"
 ok "a second listing reads no record and lists the same names"
+
+# A name unlinked or renamed away through the mount leaves the cache: made
+# again (the same backing name), its record is read at the next listing.
+mkdir "$M/e" || fail "mkdir e"
+for i in $(seq 5); do
+	rm "$M/d/$long$i" && : >"$M/d/$long$i" || fail "unlink and create $i"
+	j=$((i + 5))
+	mv "$M/d/$long$j" "$M/e/" && mv "$M/e/$long$j" "$M/d/" ||
+		fail "rename $j away and back"
+done
+n=$(opens ls -f "$M/d")
+[ "$n" -ge 10 ] || fail "a listing after unlink and rename read $n records, want 10"
+ls "$M/d" | cmp -s - "$WORK/first" || fail "the listing after unlink and rename differs"
+ok "unlink and rename drop a name from the cache"
 
 # lock drops the names with the keys: after unlock they are read again.
 out=$("$ATR" lock "$M") || fail "lock: $out"

@@ -137,8 +137,7 @@ static void test_xattr_other_kek(void **state)
 
 /*
  * A value bound to its inode's value ID opens under that ID only, never
- * as the older form; an older value opens on an inode that has an ID
- * since (written before it had one).
+ * as the older form; an older value opens only as the older form.
  */
 static void test_xattr_bound(void **state)
 {
@@ -160,11 +159,13 @@ static void test_xattr_bound(void **state)
 					 sizeof(box), out), -EBADMSG);
 	assert_int_equal(meta_xattr_open(f->kek, a, "user.b", box, sizeof(box),
 					 out), -EBADMSG);
-	/* The older form still reads, on an inode with or without an ID. */
+	/* The older form reads without an ID only (volvid_open() chooses). */
 	assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.a", "efgh", 4,
 					 old), 0);
 	assert_int_equal(meta_xattr_open(f->kek, a, "user.a", old, sizeof(old),
-					 out), 0);
+					 out), -EBADMSG);
+	assert_int_equal(meta_xattr_open(f->kek, NULL, "user.a", old,
+					 sizeof(old), out), 0);
 	assert_memory_equal(out, "efgh", 4);
 	/* A bound value under the old KEK opens through ->retiring. */
 	assert_int_equal(kek_generate(uuid, &cur), 0);
