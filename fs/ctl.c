@@ -190,8 +190,7 @@ static int w_enter(void *ctx, int fd, const struct stat *st, void **cookie)
 	struct ctl *c = ctx;
 	struct atr_mount *m = c->m;
 	struct atr_inode *ai;
-	char proc[64];
-	int pfd;
+	int err;
 
 	if (fd < 0) {
 		pthread_rwlock_wrlock(&m->ns_lock);
@@ -199,13 +198,9 @@ static int w_enter(void *ctx, int fd, const struct stat *st, void **cookie)
 		return 0;
 	}
 	/* The very inode the walk opened, whatever its name is by now. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	pfd = open(proc, O_PATH | O_CLOEXEC);
-	if (pfd < 0)
-		return -errno;
-	ai = itable_get(m, pfd, st);	/* takes pfd */
-	if (!ai)
-		return -ENOMEM;
+	err = itable_pin(m, fd, st, &ai);
+	if (err)
+		return err;
 	pthread_rwlock_wrlock(&ai->lock);
 	*cookie = ai;
 	return 0;

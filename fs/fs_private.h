@@ -435,6 +435,12 @@ struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
 struct atr_inode *itable_get(struct atr_mount *m, int fd,
 			     const struct stat *st);
 void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n);
+/*
+ * The inode of @fd (a walk's fd of the backing file @st, not taken), with
+ * one more lookup, whatever its name is by now: 0 or -errno.
+ */
+int itable_pin(struct atr_mount *m, int fd, const struct stat *st,
+	       struct atr_inode **out);
 /* The inode of @st if the table has it, with one more lookup, or NULL. */
 struct atr_inode *itable_find(struct atr_mount *m, const struct stat *st);
 /* @ai (->lock write-held) is now the backing inode @st: rekeyd.c. */

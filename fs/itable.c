@@ -5,6 +5,8 @@
  * readdirplus overflow all release through itable_put().
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -95,6 +97,20 @@ found:
 	if (fd >= 0)
 		ino_fd_offer(ai, fd);
 	return ai;
+}
+
+int itable_pin(struct atr_mount *m, int fd, const struct stat *st,
+	       struct atr_inode **out)
+{
+	char proc[64];
+	int pfd;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	pfd = open(proc, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	*out = itable_get(m, pfd, st);	/* takes pfd */
+	return *out ? 0 : -ENOMEM;
 }
 
 struct atr_inode *itable_find(struct atr_mount *m, const struct stat *st)

@@ -133,16 +133,10 @@ static int cb_enter(void *ctx, int fd, const struct stat *st, void **cookie)
 	struct rekeyd *d = ctx;
 	struct atr_mount *m = d->m;
 	struct atr_inode *ai;
-	char proc[64];
-	int pfd, err = 0;
+	int err = itable_pin(m, fd, st, &ai);
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	pfd = open(proc, O_PATH | O_CLOEXEC);
-	if (pfd < 0)
-		return -errno;
-	ai = itable_get(m, pfd, st);	/* takes pfd */
-	if (!ai)
-		return -ENOMEM;
+	if (err)
+		return err;
 	pthread_rwlock_wrlock(&ai->lock);
 	if (ai->fk) {
 		err = fio_settle(m, ai, -1);
