@@ -541,7 +541,12 @@ int atr_fs_run(struct atr_mount *m, int argc, char **argv,
 	atr_log(LOG_INFO, "mounted %s on %s", m->backing, mountpoint);
 	harden_report(m);
 	ret = handshake_init(m, se);
-	if (ret) {
+	if (ret == -ENODEV) {
+		/* The user's unmount came first: nothing was served or lost. */
+		atr_log(LOG_INFO, "%s was unmounted before its first request",
+			mountpoint);
+		ret = 0;
+	} else if (ret) {
 		atr_log(LOG_ERR, "FUSE handshake on %s: %s", mountpoint,
 			strerror(-ret));
 	} else {

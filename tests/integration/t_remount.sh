@@ -36,3 +36,25 @@ cmp "$WORK/ref/f65536" "$M/f65536" || fail "daemon mode read"
 "$ATR" unmount "$M" || fail "atrestfs unmount"
 is_mounted "$M" && fail "still mounted after atrestfs unmount"
 ok "daemon mode mount and atrestfs unmount"
+
+# Unmounted before the kernel's first request (INIT) reaches the daemon:
+# the user's unmount, not a failure.  strace holds the daemon's first read
+# of /dev/fuse (that request) until the mount is gone.
+if command -v strace >/dev/null; then
+	mkdir -p "$M"
+	setsid -w strace -f -o /dev/null -P /dev/fuse \
+		-e inject=read:delay_enter=2000000:when=1 \
+		"$ATR" mount -f --keyfile "$C.key" "$C" "$M" 2>"$M.log" </dev/null &
+	early=$!
+	PIDS+=($early)
+	MOUNTS+=("$M")
+	for i in $(seq 100); do
+		is_mounted "$M" && break
+		sleep 0.1
+	done
+	is_mounted "$M" || fail "mount under strace: $(cat "$M.log")"
+	fusermount3 -u "$M" || fail "unmount before the first request"
+	wait $early || fail "daemon unmounted before its first request exited $?: $(cat "$M.log")"
+	grep -q "unmounted before its first request" "$M.log" || fail "not said: $(cat "$M.log")"
+	ok "unmounted before the kernel's first request: the daemon exits 0"
+fi
