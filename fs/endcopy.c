@@ -189,7 +189,7 @@ static int save(struct atr_mount *m, struct fio_tls *t, struct atr_inode *ai,
 {
 	uint64_t dsz = extent_disk_size(m->extent_size), off = idx * dsz;
 	size_t len = (size_t)min_u64(dsz, dend - off);
-	struct verrec_end e = { .counter = ai->ver, .backing_size = dend,
+	struct verrec_end e = { .counter = ai->ver_disk, .backing_size = dend,
 				.index = idx };
 	uint8_t rec[VERREC_END_LEN];
 	struct iovec iov[2] = { { rec, sizeof(rec) }, { t->plain, len } };
@@ -218,8 +218,8 @@ void endcopy_save(struct atr_mount *m, struct fio_tls *t, struct atr_inode *ai,
 {
 	int err;
 
-	/* Without a version record, no open would look for the copy. */
-	if (m->ends_fd < 0 || !ai->hdr_ver || !m->hdr_always ||
+	/* Without a dirty record, no open would look for the copy. */
+	if (m->ends_fd < 0 || !ai->ver_disk ||
 	    idx * extent_disk_size(m->extent_size) >= dend)
 		return;
 	err = save(m, t, ai, fd, dend, idx);

@@ -97,6 +97,10 @@ struct atr_inode {
 	bool ver_cut;			/* ->lock; rollback_cut() marked it */
 	bool ver_dirty;			/* ->lock; made dirty at creation: the
 					   first change writes no record */
+	uint64_t ver_disk;		/* ->lock; counter of the dirty record on
+					   the file (an end copy is sealed under
+					   it: recovery matches the two), 0 while
+					   its record is clean, cut or absent */
 	bool ver_tag_ok;		/* ->lock; ver_tag is the file's */
 	uint8_t ver_tag[AEAD_TAG_LEN];	/* ->lock; of its last extent */
 	/*

@@ -106,8 +106,10 @@ static int store(struct atr_inode *ai, int fd, const struct verrec *v)
 {
 	int err = put_record(ai->fk, fd, v, 0);
 
-	if (!err)
+	if (!err) {
 		ai->xattr_unsynced = true;  /* fdatasync need not sync xattrs */
+		ai->ver_disk = v->flags & VERREC_F_DIRTY ? v->counter : 0;
+	}
 	return err;
 }
 
@@ -341,6 +343,7 @@ void rollback_reset(struct atr_inode *ai)
 	ai->ver = 0;
 	ai->ver_changed = false;
 	ai->ver_dirty = false;
+	ai->ver_disk = 0;
 	ai->ver_commit = 0;
 	ai->ver_tag_ok = false;
 }
@@ -401,6 +404,8 @@ int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 	 */
 	ai->ver_changed = v.flags & VERREC_F_DIRTY;
 	if (ai->ver_changed) {
+		/* No new dirty record is written: copies go under this one. */
+		ai->ver_disk = v.counter;
 		ai->ver++;
 		/*
 		 * An old last extent left whole but sealed as last, with the
@@ -426,6 +431,7 @@ void rollback_created(struct atr_inode *ai)
 	ai->hdr_ver = true;
 	ai->ver = 1;
 	ai->ver_dirty = true;
+	ai->ver_disk = 1;
 }
 
 int rollback_change(struct atr_mount *m, struct atr_inode *ai, int fd)
@@ -521,6 +527,7 @@ void rollback_new_id(struct atr_mount *m, struct atr_inode *ai,
 	ai->ver = ai->ver_changed ? 1 : 0;
 	ai->ver_commit = 0;
 	ai->ver_dirty = false;	/* the record went with the old ID */
+	ai->ver_disk = 0;
 }
 
 /*
