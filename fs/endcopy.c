@@ -120,6 +120,7 @@ void endcopy_lookup(struct atr_mount *m, struct atr_inode *ai,
 {
 	uint8_t raw[HDR_SIZE + 1];
 	struct hdr h;
+	bool loaded;
 	ssize_t n;
 	int fd;
 
@@ -133,16 +134,20 @@ void endcopy_lookup(struct atr_mount *m, struct atr_inode *ai,
 	n = fgetxattr(fd, HDR_XATTR, raw, sizeof(raw));
 	if (n > 0 && !hdr_parse(raw, (size_t)n, &h) && take(m, h.file_id)) {
 		pthread_rwlock_wrlock(&ai->lock);
-		/* A key loaded already was loaded, and recovered, at an open. */
-		if (!key_ref(m, ai, fd))
-			key_unref(m, ai);
 		/*
-		 * Used or not (a clean record, a refused file), it is done
-		 * with: left, it would cost every later mount a header read
-		 * per lookup.
+		 * A key loaded already was loaded, and recovered, at an open.
+		 * A dirty record: recover_copy() dropped the entry, or kept
+		 * it for a later try.  A clean one: the entry is of no use,
+		 * and left it would cost every later mount a header read per
+		 * lookup.  A key that does not load (refused, or a transient
+		 * error) keeps it for the next open or mount.
 		 */
-		if (!ai->end_open)
-			unlink_id(m, h.file_id);
+		loaded = ai->fk != NULL;
+		if (!key_ref(m, ai, fd)) {
+			if (!loaded && !ai->ver_changed)
+				unlink_id(m, h.file_id);
+			key_unref(m, ai);
+		}
 		pthread_rwlock_unlock(&ai->lock);
 		fstat(fd, st);
 	}

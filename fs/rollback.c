@@ -280,7 +280,9 @@ static bool end_whole(struct atr_mount *m, struct atr_inode *ai, int fd,
  * between pages, fsync'd bytes included) or rewritten with the extents
  * past it missing.  Unless the file is whole at its end, the extent goes
  * back and the file is cut back to its size before: the state its last
- * fsync left, or a later one.  ai->lock write-held.
+ * fsync left, or a later one.  The entry goes once it was used or proved
+ * of no use; a failure leaves it for the next load of the key to try
+ * again (an open, or the next mount's lookup).  ai->lock write-held.
  */
 static void recover_copy(struct atr_mount *m, struct atr_inode *ai, int fd,
 			 uint64_t counter)
@@ -315,9 +317,9 @@ static void recover_copy(struct atr_mount *m, struct atr_inode *ai, int fd,
 	wfd = attr_reopen(ai, O_WRONLY);
 	if (wfd < 0 || pwrite(wfd, buf, len, (off_t)(e.index * dsz)) !=
 		       (ssize_t)len || ftruncate(wfd, (off_t)e.backing_size)) {
-		/* The copy stays for the next open to try again. */
 		atr_log_inode(LOG_ERR, ai, "its torn end cannot be put back "
-			      "from the copy in the state directory (%s)",
+			      "from the copy in the state directory (%s); the "
+			      "copy is kept for its next open",
 			      strerror(wfd < 0 ? -wfd : errno));
 		goto out;
 	}

@@ -64,6 +64,25 @@ grep -q AAAA "$M/new" 2>/dev/null ||
 	fail "a new file's torn end is not put back: $(cat "$M.log")"
 ok "a file torn before its first settle is put back from its copy"
 
+# 3. A put-back that fails (the backing file immutable, for a transient
+# error) keeps the copy for the next mount.
+$E "$M/keep" 0 wA:200 f
+cp "$C/keep" "$T/old"
+$E "$M/keep" "${MPID[$M]}" wC:4 s k
+killed
+tear keep
+chattr +i "$C/keep" || fail "no chattr +i here"
+mnt
+stat "$M/keep" >/dev/null
+grep -q "cannot be put back" "$M.log" || fail "the failed put-back not logged"
+[ -n "$(ends)" ] || fail "the copy was dropped although it was not put back"
+unmount_vol "$M"
+chattr -i "$C/keep"
+mnt
+grep -q AAAA "$M/keep" 2>/dev/null ||
+	fail "fsync'd record lost after a failed put-back: $(cat "$M.log")"
+ok "a copy that could not be put back is kept, and used at the next mount"
+
 unmount_vol "$M"
 [ -z "$(ends)" ] || fail "entries left after a clean unmount: $(ends)"
 ok "no entry left after a clean unmount"
