@@ -237,21 +237,43 @@ void endcopy_save(struct atr_mount *m, struct fio_tls *t, struct atr_inode *ai,
 	}
 }
 
+/*
+ * Not a regular file: not one this daemon made (the state directory is
+ * written by others?).  Ignored like an entry that does not open.
+ */
+static int bad_entry(struct atr_inode *ai, const char *name)
+{
+	if (!ai->end_logged) {
+		ai->end_logged = true;
+		atr_log_inode(LOG_WARNING, ai, "its end copy %s/%s in the "
+			      "state directory is not a regular file: ignored",
+			      ENDCOPY_DIR, name);
+	}
+	return -EBADMSG;
+}
+
 int endcopy_load(struct atr_mount *m, struct atr_inode *ai,
 		 struct verrec_end *e, uint8_t *copy, size_t *len)
 {
 	uint64_t dsz = extent_disk_size(m->extent_size), off;
 	char name[2 * FILE_ID_LEN + 1];
 	uint8_t rec[VERREC_END_LEN];
+	struct stat st;
 	ssize_t n;
 	int fd, err = -EBADMSG;
 
 	if (m->ends_fd < 0)
 		return -ENOENT;
 	hex_encode(ai->fk->file_id, FILE_ID_LEN, name);
-	fd = openat(m->ends_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put there must not hold the lookup for good. */
+	fd = openat(m->ends_fd, name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return errno == ELOOP ? bad_entry(ai, name) : -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return bad_entry(ai, name);
+	}
 	/* A torn entry: the daemon died writing it, before the file changed. */
 	n = fio_pread_full(fd, rec, sizeof(rec), 0);
 	if (n != (ssize_t)sizeof(rec) || verrec_end_open(ai->fk, rec, e))

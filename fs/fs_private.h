@@ -105,7 +105,8 @@ struct atr_inode {
 	uint8_t ver_tag[AEAD_TAG_LEN];	/* ->lock; of its last extent */
 	/*
 	 * endcopy.c, all ->lock: end_fd is open on the entry of file ID
-	 * end_id while end_open; a failure to keep a copy was logged.
+	 * end_id while end_open; a failure to keep a copy, or an entry
+	 * that is not a regular file, was logged.
 	 */
 	bool end_open;
 	int end_fd;

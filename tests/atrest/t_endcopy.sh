@@ -83,6 +83,24 @@ grep -q AAAA "$M/keep" 2>/dev/null ||
 	fail "fsync'd record lost after a failed put-back: $(cat "$M.log")"
 ok "a copy that could not be put back is kept, and used at the next mount"
 
+# 4. A FIFO in place of an entry: ignored with a log line, not waited on.
+$E "$M/fifo" 0 wA:4 f
+$E "$M/fifo" "${MPID[$M]}" wC:4 s k
+killed
+e=$(ends)
+[ -n "$e" ] || fail "no entry left by the kill"
+rm -f "$ST"/*/ends/"$e"
+mkfifo "$(echo "$ST"/*/ends)/$e"
+mnt
+if ! timeout -s KILL 5 stat "$M/fifo" >/dev/null; then
+	kill -9 "${MPID[$M]}"
+	killed
+	fail "the lookup hangs on a FIFO in ends/"
+fi
+grep -q "not a regular file" "$M.log" || fail "the FIFO not logged: $(cat "$M.log")"
+grep -q AAAA "$M/fifo" || fail "the file does not read after the FIFO"
+ok "a FIFO in ends/ is ignored with a log line"
+
 unmount_vol "$M"
 [ -z "$(ends)" ] || fail "entries left after a clean unmount: $(ends)"
 ok "no entry left after a clean unmount"
