@@ -37,6 +37,7 @@
 #include "span.h"
 
 #define ENDCOPY_DIR	"ends"
+#define ENTRY_NEW	(O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
 
 static void unlink_id(struct atr_mount *m, const uint8_t id[FILE_ID_LEN])
 {
@@ -179,8 +180,14 @@ static int entry_fd(struct atr_mount *m, struct atr_inode *ai)
 		return ai->end_fd;
 	endcopy_drop(m, ai);	/* named by an ID the file has left */
 	hex_encode(ai->fk->file_id, FILE_ID_LEN, name);
-	fd = openat(m->ends_fd, name,
-		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/*
+	 * Made afresh: whatever has the name (a copy a load left, or a
+	 * hard link to another file put there) is unlinked, never written
+	 * through.
+	 */
+	fd = openat(m->ends_fd, name, ENTRY_NEW, 0600);
+	if (fd < 0 && errno == EEXIST && !unlinkat(m->ends_fd, name, 0))
+		fd = openat(m->ends_fd, name, ENTRY_NEW, 0600);
 	if (fd < 0)
 		return -errno;
 	ai->end_fd = fd;

@@ -5,6 +5,7 @@
 #   f       fsync (settles: a clean version record)
 #   s       sync_file_range: the WRITE reaches the daemon, nothing settles
 #   c:A:B   copy file A to B (the backing file as the write found it)
+#   l:A:B   hard link A as B (planted while the file is open)
 #   k       kill -9 the daemon PID while FILE is still open
 import ctypes, os, shutil, signal, sys
 
@@ -26,6 +27,9 @@ for st in steps:
     elif st.startswith('c:'):
         _, a, b = st.split(':')
         shutil.copyfile(a, b)
+    elif st.startswith('l:'):
+        _, a, b = st.split(':')
+        os.link(a, b)
     elif st == 'k':
         os.kill(pid, signal.SIGKILL)
     else:

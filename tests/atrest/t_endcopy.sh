@@ -101,6 +101,20 @@ grep -q "not a regular file" "$M.log" || fail "the FIFO not logged: $(cat "$M.lo
 grep -q AAAA "$M/fifo" || fail "the file does not read after the FIFO"
 ok "a FIFO in ends/ is ignored with a log line"
 
+# 5. A hard link planted under a file's entry name: the daemon writes its
+# copy to a file of its own, never through the link.
+$E "$M/link" 0 wA:200 f
+$E "$M/link" "${MPID[$M]}" wB:1 s k
+killed
+e=$(ends)
+mnt
+echo victim >"$T/victim"
+$E "$M/link" 0 "l:$T/victim:$(echo "$ST"/*/ends)/$e" wC:4 f ||
+	fail "cannot plant a link"
+[ "$(cat "$T/victim")" = victim ] || fail "the daemon wrote through a link in ends/"
+grep -q CCCC "$M/link" || fail "the append after the planted link is lost"
+ok "a hard link in ends/ is not written through"
+
 unmount_vol "$M"
 [ -z "$(ends)" ] || fail "entries left after a clean unmount: $(ends)"
 ok "no entry left after a clean unmount"
