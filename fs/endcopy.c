@@ -98,7 +98,12 @@ void endcopy_free(struct atr_mount *m)
 	pthread_mutex_destroy(&m->ends_lock);
 }
 
-/* Was @id among the IDs left by a crash?  It is not any more. */
+/*
+ * Was @id among the IDs left by a crash?  It is not any more, and its
+ * lookup is busy (ends_busy) until done() says it is not.  Paired, with
+ * the order of their stores, with the loads of endcopy_lookup(): one that
+ * sees ends_n lowered sees ends_busy raised.
+ */
 static bool take(struct atr_mount *m, const uint8_t id[FILE_ID_LEN])
 {
 	bool found = false;
@@ -110,48 +115,90 @@ static bool take(struct atr_mount *m, const uint8_t id[FILE_ID_LEN])
 			continue;
 		found = true;
 		memcpy(m->ends_ids[i], m->ends_ids[m->ends_n - 1], FILE_ID_LEN);
-		__atomic_store_n(&m->ends_n, m->ends_n - 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&m->ends_busy, 1, __ATOMIC_SEQ_CST);
+		__atomic_sub_fetch(&m->ends_n, 1, __ATOMIC_SEQ_CST);
 	}
 	pthread_mutex_unlock(&m->ends_lock);
 	return found;
 }
 
+/* A lookup that took an ID has its file's size: the epoch moves first. */
+static void done(struct atr_mount *m)
+{
+	__atomic_add_fetch(&m->ends_epoch, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&m->ends_busy, 1, __ATOMIC_SEQ_CST);
+}
+
+uint64_t endcopy_epoch(struct atr_mount *m)
+{
+	return __atomic_load_n(&m->ends_epoch, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Could a recovery have changed the file's size since the lookup's stat
+ * (taken after @epoch was read)?  Not if no ID is left or being
+ * recovered, and none finished since.
+ */
+static bool maybe_moved(struct atr_mount *m, uint64_t epoch)
+{
+	return __atomic_load_n(&m->ends_n, __ATOMIC_SEQ_CST) ||
+	       __atomic_load_n(&m->ends_busy, __ATOMIC_SEQ_CST) ||
+	       __atomic_load_n(&m->ends_epoch, __ATOMIC_SEQ_CST) != epoch;
+}
+
+/*
+ * Load the key of @ai, whose entry @id was taken, which puts its end
+ * back.  A key loaded already was loaded, and recovered, at an open.  A
+ * dirty record: recover_copy() dropped the entry, or kept it for a later
+ * try.  A clean one: the entry is of no use, and left it would cost every
+ * later mount a header read per lookup.  A key that does not load
+ * (refused, or a transient error) keeps it for the next open or mount.
+ * ai->lock write-held.
+ */
+static void recover(struct atr_mount *m, struct atr_inode *ai, int fd,
+		    const uint8_t id[FILE_ID_LEN])
+{
+	bool loaded = ai->fk != NULL;
+
+	if (key_ref(m, ai, fd))
+		return;
+	if (!loaded && !ai->ver_changed)
+		unlink_id(m, id);
+	key_unref(m, ai);
+}
+
 void endcopy_lookup(struct atr_mount *m, struct atr_inode *ai,
-		    struct stat *st)
+		    struct stat *st, uint64_t epoch)
 {
 	uint8_t raw[HDR_SIZE + 1];
+	bool taken = false;
 	struct hdr h;
-	bool loaded;
 	ssize_t n;
 	int fd;
 
-	/* No crash left an entry: no cost. */
-	if (!__atomic_load_n(&m->ends_n, __ATOMIC_RELAXED) ||
-	    !S_ISREG(st->st_mode))
+	/* No crash left an entry, or all were dealt with before: no cost. */
+	if (!S_ISREG(st->st_mode) || !maybe_moved(m, epoch))
 		return;
 	fd = attr_reopen(ai, O_RDONLY);
 	if (fd < 0)
 		return;
-	n = fgetxattr(fd, HDR_XATTR, raw, sizeof(raw));
-	if (n > 0 && !hdr_parse(raw, (size_t)n, &h) && take(m, h.file_id)) {
-		pthread_rwlock_wrlock(&ai->lock);
-		/*
-		 * A key loaded already was loaded, and recovered, at an open.
-		 * A dirty record: recover_copy() dropped the entry, or kept
-		 * it for a later try.  A clean one: the entry is of no use,
-		 * and left it would cost every later mount a header read per
-		 * lookup.  A key that does not load (refused, or a transient
-		 * error) keeps it for the next open or mount.
-		 */
-		loaded = ai->fk != NULL;
-		if (!key_ref(m, ai, fd)) {
-			if (!loaded && !ai->ver_changed)
-				unlink_id(m, h.file_id);
-			key_unref(m, ai);
-		}
-		pthread_rwlock_unlock(&ai->lock);
-		fstat(fd, st);
+	/*
+	 * Under the lock a lookup of the same file by another name (or
+	 * readdirplus) recovering it holds, so that this one's size is
+	 * never the torn one, whichever reply reaches the kernel first.
+	 */
+	pthread_rwlock_wrlock(&ai->lock);
+	if (__atomic_load_n(&m->ends_n, __ATOMIC_SEQ_CST)) {
+		n = fgetxattr(fd, HDR_XATTR, raw, sizeof(raw));
+		taken = n > 0 && !hdr_parse(raw, (size_t)n, &h) &&
+			take(m, h.file_id);
+		if (taken)
+			recover(m, ai, fd, h.file_id);
 	}
+	fstat(fd, st);
+	if (taken)
+		done(m);
+	pthread_rwlock_unlock(&ai->lock);
 	close(fd);
 }
 

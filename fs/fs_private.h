@@ -199,11 +199,15 @@ struct atr_mount {
 	/*
 	 * endcopy.c: the file IDs whose entries a crash left in ends/,
 	 * found at mount, each taken at its file's first lookup.
-	 * ->ends_lock; ends_n also read atomically without it.
+	 * ->ends_lock; ends_n also read atomically without it.  Atomic:
+	 * the lookups between taking an ID and their stat after its
+	 * recovery, and how many such lookups ended.
 	 */
 	pthread_mutex_t ends_lock;
 	uint8_t (*ends_ids)[FILE_ID_LEN];
 	size_t ends_n;
+	size_t ends_busy;
+	uint64_t ends_epoch;
 	struct runtime *run;		/* runtime.c; NULL: no runtime record */
 	uint8_t uuid[VOL_UUID_LEN];	/* the volume's; atr_mount_configure() */
 	struct atr_inode root;		/* never freed through the table */
@@ -810,13 +814,16 @@ struct verrec_end;
 int endcopy_dir_open(struct atr_mount *m, int statefd);
 void endcopy_free(struct atr_mount *m);
 /*
- * At the lookup of @ai, a new inode of stat @st: if a crash left an entry
- * for its file, load its key, which puts its end back (rollback_load()),
- * and @st is stat again, so that the kernel learns the size it has then:
- * with the writeback cache it never takes a size from the daemon again.
+ * At the lookup of @ai, of stat @st taken after endcopy_epoch() returned
+ * @epoch: if a crash left an entry for its file, load its key, which puts
+ * its end back (rollback_load()); if that, or another lookup's recovery,
+ * may have changed it since, @st is stat again, so that the kernel learns
+ * the size it has then: with the writeback cache it never takes a size
+ * from the daemon again.
  */
+uint64_t endcopy_epoch(struct atr_mount *m);
 void endcopy_lookup(struct atr_mount *m, struct atr_inode *ai,
-		    struct stat *st);
+		    struct stat *st, uint64_t epoch);
 /*
  * Before extent @idx of @fd, whose backing size is @dend, is rewritten in
  * place: its sealed bytes as they are now, under the file's dirty

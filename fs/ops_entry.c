@@ -55,6 +55,7 @@ int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 		 struct fuse_entry_param *e)
 {
 	struct atr_inode *ai;
+	uint64_t epoch;
 	int fd;
 
 	memset(e, 0, sizeof(*e));
@@ -62,13 +63,14 @@ int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 	e->entry_timeout = m->timeout;
 	if (entry_reserved(m, dir, name))
 		return -ENOENT;
+	epoch = endcopy_epoch(m);	/* before the stat */
 	fd = entry_pin(dir, name, &e->attr);
 	if (fd < 0)
 		return fd;
 	ai = itable_get(m, fd, &e->attr);
 	if (!ai)
 		return -ENOMEM;
-	endcopy_lookup(m, ai, &e->attr);
+	endcopy_lookup(m, ai, &e->attr, epoch);
 	attr_fix(m, ai, &e->attr);
 	e->ino = (fuse_ino_t)(uintptr_t)ai;
 	return 0;
