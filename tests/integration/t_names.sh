@@ -187,7 +187,7 @@ for f in "r/keep$mid" /r/keep; do
 done
 [ "$(wc -l <"$WORK/path.out")" = 1 ] || fail "a short name printed a record"
 b=$(head -1 "$WORK/path.out")
-[ "$("$ATR" path -r --keyfile "$C.key" "$C" "$b")" = r/keep ] ||
+[ "$("$ATR" path -r --keyfile "$C.key" -- "$C" "$b")" = r/keep ] ||
 	fail "atrestfs path -r $b"
 mount_vol "$C" "$M"
 [ "$(cat "$M/r/keep$mid")" = long ] || fail "the restored file with a long name"
