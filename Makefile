@@ -107,7 +107,8 @@ $(B)/tests/%: tests/stress/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # Test tools linked with the library (tests/tools/): tool_keydump prints
-# the keys t_lock.sh looks for in a daemon's memory.
+# the keys t_lock.sh looks for in a daemon's memory; tool_walkgen makes
+# the trees of encrypted files t_walk.sh and t_stale.sh walk.
 TOOLS    := $(patsubst tests/tools/%.c,$(B)/tests/tool_%,$(wildcard tests/tools/*.c))
 all: $(TOOLS)
 $(B)/tests/tool_%: tests/tools/%.c $(B)/libatr.a
@@ -235,7 +236,7 @@ bench: all
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS_BENCH) >/dev/null
 	scripts/bench.sh
 
-# A tree of 1,000,000 files on tmpfs walked (find, stat, ls -lR) through a
+# A tree of 1,000,000 files on tmpfs walked (find, stat, ls -lR, tar c) through a
 # daemon whose RLIMIT_NOFILE is 4,096 (tests/integration/t_walk.sh, which
 # make check runs with 100,000).  Needs root and about 3 GB of memory.
 walk1m: all

@@ -11,7 +11,7 @@ mkdir -p "$T"
 mount -t tmpfs -o size=1g stale "$T" || fail "tmpfs on $T"
 MOUNTS+=("$T")
 new_volume "$C"
-python3 "$TOP/tests/integration/walkgen.py" "$C" 3000 >/dev/null ||
+"$TB/tool_walkgen" "$C" "$C.key" 3000 >/dev/null ||
 	fail "generating 3000 files"
 mount_vol "$C" "$M"
 pid=${MPID[$M]}

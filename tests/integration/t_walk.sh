@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A daemon whose RLIMIT_NOFILE is 4,096 walks a tree of far more inodes
 # than that (issue 20): inodes are kept by file handle and only a bounded
-# cache of them holds an open fd (fs/inofd.c).  Each of find, stat and
-# ls -lR must see every entry, with no error, and the daemon's fd count
-# must stay under the cache's bound.  WALK_FILES (default 100,000) sets
+# cache of them holds an open fd (fs/inofd.c).  Each of find, stat,
+# ls -lR and tar c (which opens and reads every file) must see every
+# entry, with no error, and the daemon's fd count must stay under the
+# cache's bound.  WALK_FILES (default 100,000) sets
 # the size; `make walk1m` runs it with 1,000,000.
 . "$(dirname "$0")/lib.sh"
 
@@ -14,8 +15,8 @@ mkdir -p "$T"
 mount -t tmpfs -o size=4g,nr_inodes=0 walk "$T" || fail "tmpfs on $T"
 MOUNTS+=("$T")
 new_volume "$C"
-ndirs=$(python3 "$TOP/tests/integration/walkgen.py" "$C" "$N") ||
-	fail "generating $N files"
+# Real files, made in the backing directory: a header, one extent each.
+ndirs=$("$TB/tool_walkgen" "$C" "$C.key" "$N") || fail "generating $N files"
 mount_vol "$C" "$M"
 pid=${MPID[$M]}
 prlimit --pid "$pid" --nofile=4096:4096 || fail "prlimit on the daemon"
@@ -35,6 +36,12 @@ n=$(ls -lR "$M" 2>"$WORK/ls.err" | grep -c '^-')
 [ -s "$WORK/ls.err" ] && fail "ls -lR: $(head -3 "$WORK/ls.err")"
 [ "$n" = "$N" ] || fail "ls -lR lists $n of $N files"
 t3=$SECONDS
+# To a pipe (GNU tar does not read the files when it writes to
+# /dev/null), and read back: each file holds its own path and a newline.
+n=$(tar c -C "$M" . 2>"$WORK/tar.err" | tar x -O | grep -c '^d[0-9]*/f[0-9]*$')
+[ -s "$WORK/tar.err" ] && fail "tar c: $(head -3 "$WORK/tar.err")"
+[ "$n" = "$N" ] || fail "tar c read $n of $N files"
+t4=$SECONDS
 nfd=$(fds)
 # The cache's 1,024 plus the daemon's own (FUSE device, log, state dir).
 [ "$nfd" -le 1100 ] || fail "the daemon holds $nfd fds"
@@ -42,4 +49,5 @@ grep -q "EMFILE\|Too many open" "$M.log" && fail "log: $(grep -m1 EMFILE "$M.log
 rss=$(awk '/VmRSS/ { print $2 }' /proc/"$pid"/status)
 unmount_vol "$M"
 ok "$N files in $ndirs dirs under RLIMIT_NOFILE 4096: find $((t1 - t0))s," \
-   "stat $((t2 - t1))s, ls -lR $((t3 - t2))s; $nfd fds, RSS ${rss} KiB"
+   "stat $((t2 - t1))s, ls -lR $((t3 - t2))s, tar c $((t4 - t3))s;" \
+   "$nfd fds, RSS ${rss} KiB"
