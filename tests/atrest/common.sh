@@ -63,3 +63,24 @@ skip() {
 	echo "SKIP: $*"
 	exit 77
 }
+
+# kill_daemon MNT: kill -9 the daemon serving MNT (checked to be ours, so
+# that a reused pid is never shot), reap it and detach the dead mount, as
+# a crash leaves it; mount it again to go on.
+kill_daemon() {
+	local m=$1 pid=${MPID[$1]}
+	[ "$(readlink /proc/"$pid"/exe)" = "$(readlink -f "$ATR")" ] ||
+		fail "pid $pid is not the daemon"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	unset "MPID[$m]"
+	fusermount3 -uz "$m" 2>/dev/null || umount -l "$m"
+}
+
+# alarms LOG: the lines of a daemon's log that refuse or doubt a file.
+# An end put back from its copy or a re-sealed extent after a kill is a
+# notice (fs/rollback.c), no alarm.
+alarms() {
+	grep -E "fails authentication|rolled back|version record|cut short|cannot" "$1" |
+		grep -v ": a write the daemon's stop cut short"
+}

@@ -11,6 +11,7 @@
 # runs (EIO: "extent N fails authentication").
 # SEED=N repeats a run; ROUNDS=N (default 60) sets its length.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/common.sh"
 
 SEED=${SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 ROUNDS=${ROUNDS:-60}
@@ -44,14 +45,8 @@ for round in $(seq "$ROUNDS"); do
 		sleep 0.02
 	done
 	sleep "$(printf '0.%03d' $((RANDOM % 301)))"
-	pid=${MPID[$M]}
-	[ "$(readlink /proc/"$pid"/exe)" = "$(readlink -f "$ATR")" ] ||
-		fail "pid $pid is not the daemon"
-	kill -9 "$pid"
+	kill_daemon "$M"
 	wait "$writer"
-	wait "$pid" 2>/dev/null
-	unset "MPID[$M]"
-	fusermount3 -uz "$M" 2>/dev/null || umount -l "$M"
 	for l in $(seq $NLOG); do
 		[ -f "$WORK/log$l.ack" ] && cat "$WORK/log$l.ack" >>"$WORK/log$l.acks"
 		rm -f "$WORK/log$l.ack"
@@ -64,10 +59,7 @@ for round in $(seq "$ROUNDS"); do
 	done
 	cat "$M.log" >>"$WORK/daemon.log"
 	# Nothing refused: a put-back end is a notice, never an error.
-	if grep -E "fails authentication|rolled back|version record|cut short|cannot" "$M.log" |
-		grep -v "a write the daemon's stop cut short"; then
-		fail "SEED=$SEED round $round: an alarm in the daemon's log"
-	fi
+	alarms "$M.log" && fail "SEED=$SEED round $round: an alarm in the daemon's log"
 done
 unmount_vol "$M"
 [ -z "$(ls -A "$ST"/*/ends)" ] || fail "copies left in the state directory after a clean unmount"
