@@ -12,6 +12,8 @@
 #   make stress         STRESS_MINUTES (30) of mixed operations, a remount,
 #                       fsck, FSX_OPS (1,000,000) differential operations
 #                       and 20 untar/rm cycles (docs/reliability.md)
+#   make crash100       kill -9 of the daemon at 100 seeded points under
+#                       writers, then remount, model check and fsck
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -242,6 +244,11 @@ bench: all
 walk1m: all
 	WALK_FILES=1000000 bash tests/integration/t_walk.sh
 
+# The kill -9 campaign at 100 seeded points (tests/atrest/t_crash.sh, which
+# make check runs with 20); SEED=N picks another run.  Needs root.
+crash100: all
+	POINTS=100 bash tests/atrest/t_crash.sh
+
 # Stress, differential and endurance runs (tests/stress/stress.sh; knobs
 # STRESS_MINUTES, STRESS_PROCS, FSX_OPS, CYCLES, CYCLE_FILES there).  Not part
 # of "make check": it runs for most of an hour.
@@ -251,7 +258,7 @@ stress: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check unit demo deps install uninstall deb clean bench walk1m stress fuzz \
+.PHONY: all check unit demo deps install uninstall deb clean bench walk1m crash100 stress fuzz \
 	fuzz-build fuzz-targets fuzz-corpus
 .SECONDARY:
 
