@@ -64,15 +64,21 @@ skip() {
 	exit 77
 }
 
-# kill_daemon MNT: kill -9 the daemon serving MNT (checked to be ours, so
-# that a reused pid is never shot), reap it and detach the dead mount, as
-# a crash leaves it; mount it again to go on.
+# kill_daemon MNT [PID...]: kill -9 the daemon serving MNT (checked to be
+# ours, so that a reused pid is never shot), wait for the PIDs (the
+# processes using the mount, whose calls now fail), reap the daemon and
+# detach the dead mount, as a crash leaves it; mount it again to go on.
+# The PIDs end before the detach: one that had not yet opened its files
+# would otherwise open them in the bare mount point and write there
+# forever.
 kill_daemon() {
 	local m=$1 pid=${MPID[$1]}
+	shift
 	[ "$(readlink /proc/"$pid"/exe)" = "$(readlink -f "$ATR")" ] ||
 		fail "pid $pid is not the daemon"
 	kill -9 "$pid"
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null		# (quiet: bash's "Killed" report)
+	[ $# = 0 ] || wait "$@"
 	unset "MPID[$m]"
 	fusermount3 -uz "$m" 2>/dev/null || umount -l "$m"
 }

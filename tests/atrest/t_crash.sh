@@ -88,9 +88,7 @@ for point in $(seq "$POINTS"); do
 	fi
 	sleep "$(printf '0.%03d' $((RANDOM % 400 + 20)))"
 	: >"$MD/killed"
-	kill_daemon "$M"
-	wait "${wpids[@]}"
-	[ -n "$cmd" ] && wait "$cmd"
+	kill_daemon "$M" "${wpids[@]}" $cmd
 	cat "$M.log" >>"$WORK/daemon.log"
 	where="SEED=$SEED point $point (walk $walk)"
 	mount_st

@@ -45,8 +45,7 @@ for round in $(seq "$ROUNDS"); do
 		sleep 0.02
 	done
 	sleep "$(printf '0.%03d' $((RANDOM % 301)))"
-	kill_daemon "$M"
-	wait "$writer"
+	kill_daemon "$M" "$writer"
 	for l in $(seq $NLOG); do
 		[ -f "$WORK/log$l.ack" ] && cat "$WORK/log$l.ack" >>"$WORK/log$l.acks"
 		rm -f "$WORK/log$l.ack"

@@ -7,6 +7,7 @@
 # or after kill -9 of the daemon during fsync'd appends.  Every case uses
 # a state directory under $WORK.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../atrest/common.sh"	# kill_daemon
 
 E=4096
 D=$((E + 28))
@@ -285,15 +286,14 @@ except OSError:
     pass
 EOF
 	writer=$!
+	# The writer under way (its first record acknowledged: a python
+	# start can take a second on a busy machine), then 0.1 to 0.9 s.
+	for i in $(seq 250); do
+		grep -q "^0 $round " "$WORK/acked" && break
+		sleep 0.02
+	done
 	sleep "0.$((RANDOM % 9 + 1))"
-	pid=${MPID[$M]}
-	[ "$(readlink /proc/"$pid"/exe)" = "$(readlink -f "$ATR")" ] ||
-		fail "pid $pid is not the daemon"
-	kill -9 "$pid"
-	wait "$writer"
-	wait "$pid" 2>/dev/null
-	unset "MPID[$M]"
-	fusermount3 -uz "$M" 2>/dev/null || umount -l "$M"
+	kill_daemon "$M" "$writer"
 	mount_st
 	for k in 0 1; do
 		expected=$(awk -v k=$k '$1 == k { print $2 " " $3 }' "$WORK/acked" | tail -1)
