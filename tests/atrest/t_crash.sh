@@ -70,10 +70,14 @@ for point in $(seq "$POINTS"); do
 		wpids+=($!)
 	done
 	walk=$((RANDOM % 4))	# 0: rotate-kek, 1: rekey, else none
-	for i in $(seq 250); do
+	# Every worker has its files open (a python start can take seconds
+	# on a busy machine; one that opened nothing would see no kill).
+	for i in $(seq 1500); do
 		[ "$(ls "$MD"/*.ready 2>/dev/null | wc -l)" = $NW ] && break
 		sleep 0.02
 	done
+	[ "$(ls "$MD"/*.ready 2>/dev/null | wc -l)" = $NW ] ||
+		fail "SEED=$SEED point $point: the workers did not start"
 	cmd=
 	if [ $walk = 0 ]; then
 		timeout 60 "$ATR" rotate-kek -q "${K[@]}" "$M" </dev/null \
