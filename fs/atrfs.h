@@ -35,11 +35,15 @@ void atr_mount_free(struct atr_mount *m);
  * the mount is up; -1 raises it to 1024 unless it is already larger.  Only
  * root can set it.  @nouring: requests stay on /dev/fuse even where the
  * kernel offers FUSE over io_uring.  @idle_sec: -o idle=DURATION.
+ * @nohandles: never open backing files by file handle, as without
+ * CAP_DAC_READ_SEARCH; inodes are reopened by parent and name instead
+ * (fs/inofd.c; virtiofsd's --inode-file-handles=never).
  */
 struct atr_mount_opts {
 	bool noxattr;
 	bool writethrough;
 	bool nouring;
+	bool nohandles;
 	int readahead_kb;
 	unsigned int idle_sec;	/* lock after this long without a request;
 				   0: never (fs/ctl.c) */

@@ -60,7 +60,25 @@ struct atr_inode {
 	struct file_handle *fh;
 	unsigned int fd_users;		/* mnt->fd_lock; ino_fd_get()s out */
 	struct atr_inode *lru_prev;	/* mnt->fd_lock; in the LRU while */
-	struct atr_inode *lru_next;	/* ->fd is open, unused, ->fh set */
+	struct atr_inode *lru_next;	/* ->fd is open, unused, and ->fh or
+					   ->name is set */
+	/*
+	 * inofd.c, without a handle that opens (-o nohandles, no
+	 * CAP_DAC_READ_SEARCH, a file system without them): where the fd
+	 * is reopened from, by openat(2), once the cache closed it.  The
+	 * parent directory's inode (one of its nlookup is ours) and the
+	 * backing (encrypted) name of one of the inode's links in it;
+	 * written with mnt->path_lock write-held, read with it read-held;
+	 * NULL while the fd stays open for the inode's life (the root, an
+	 * inode a rekey or control request pinned, a name removed through
+	 * the mount), which changes with mnt->fd_lock held too.  ->ident:
+	 * the file's handle (name_to_handle_at needs no privilege), to
+	 * tell that the reopened file is this one, generation included;
+	 * NULL where the file system has none (then st_dev and st_ino).
+	 */
+	struct atr_inode *parent;
+	char *name;
+	struct file_handle *ident;
 	bool stale_logged;		/* atomic; a stale handle was logged */
 	pthread_rwlock_t lock;
 	struct file_key *fk;		/* ->lock; set while nkeyref > 0 */
@@ -218,7 +236,17 @@ struct atr_mount {
 	pthread_mutex_t fd_lock;
 	struct atr_inode *lru_head;	/* fd_lock; most recently used */
 	struct atr_inode *lru_tail;	/* fd_lock; closed first */
-	size_t fd_open;			/* fd_lock; fds of handle inodes */
+	size_t fd_open;			/* fd_lock; cached fds (of inodes with
+					   ->fh or ->name) */
+	/*
+	 * inofd.c: read-held while an fd is reopened by (parent, name),
+	 * write-held by unlink, rmdir and rename around their syscall and
+	 * the update of the names they change, so a reopen never sees a
+	 * name between the two.  Under ns_lock and any inode's ->lock;
+	 * only fd_lock is taken under it.
+	 */
+	pthread_rwlock_t path_lock;
+	size_t nnamed;			/* atomic; inodes with ->name */
 	size_t fd_max;			/* set before serving; fd_open beyond:
 					   evict */
 	bool handles;			/* immutable; open_by_handle_at works */
@@ -440,9 +468,16 @@ void ncache_free(struct atr_mount *m, struct atr_inode *dir);
 
 /* itable.c */
 struct atr_inode *itable_ino(struct atr_mount *m, fuse_ino_t ino);
-/* Takes @fd; returns the inode with one more lookup, or NULL (ENOMEM). */
+/*
+ * Takes @fd, just opened as @name (backing) in @dir; returns the inode
+ * with one more lookup, or NULL (ENOMEM).  NULL @dir: no name to reopen
+ * it by, so a new inode keeps @fd open unless it has a handle.
+ */
 struct atr_inode *itable_get(struct atr_mount *m, int fd,
-			     const struct stat *st);
+			     const struct stat *st, struct atr_inode *dir,
+			     const char *name);
+/* One more lookup of @ai, which the caller holds one of. */
+void itable_hold(struct atr_mount *m, struct atr_inode *ai);
 void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n);
 /*
  * The inode of @fd (a walk's fd of the backing file @st, not taken), with
@@ -476,8 +511,13 @@ void ino_fd_setup(struct atr_mount *m);
 /* Once RLIMIT_NOFILE is final, before serving: size the fd cache. */
 void ino_fd_bound(struct atr_mount *m);
 void ino_fd_teardown(struct atr_mount *m);
-/* A new inode takes @fd: cached under its handle, or kept for good. */
-void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd);
+/*
+ * A new inode takes @fd (opened as @name in @dir; NULL: no name): cached
+ * under its handle, or its name (one lookup of @dir taken: itable_lock
+ * held), or kept for good.
+ */
+void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  struct atr_inode *dir, const char *name);
 /*
  * A lookup's fresh fd of a known inode: cached if @ai's was closed (one
  * open_by_handle_at() saved), else closed.
@@ -489,8 +529,11 @@ void ino_fd_offer(struct atr_inode *ai, int fd);
  * keeps its number.  0 or -errno (nothing changed).
  */
 int ino_fd_rebind(struct atr_inode *ai, int nfd);
-/* Its fd and handle, when the inode is freed. */
-void ino_fd_release(struct atr_inode *ai);
+/*
+ * Its fd, handle and name, when the inode is freed: returns the parent
+ * whose lookup the name held (the caller gives it back), or NULL.
+ */
+struct atr_inode *ino_fd_release(struct atr_inode *ai);
 /* Keeps errno: it may be the answer of the call the fd was lent to. */
 void ino_fd_put(struct atr_inode *ai);
 /* Has the backing file no link left (or is it gone altogether)? */
@@ -507,6 +550,26 @@ int ino_mknodat(struct atr_inode *dir, const char *name, mode_t mode,
 		dev_t rdev);
 /* A duplicate of @ai's fd that outlives the request, or -1. */
 int ino_fd_dup(struct atr_inode *ai);
+/*
+ * Names an unlink, rmdir or rename changes, for inodes reopened by name.
+ * Before: ino_name_hold() gives the inode reopened by @name in @dir, its
+ * fd held open (ino_fd_get) and one lookup taken, or NULL (none, or it is
+ * reopened otherwise).  Then, with ino_names_lock() held across the
+ * syscall (so take every fd it needs first) and only if it succeeded,
+ * ino_name_move(): the name is now @toname in *@to (one lookup of it the
+ * caller took; set to NULL if the inode keeps it), or gone (*@to NULL),
+ * when the inode's fd stays open for good.  It returns the directory
+ * whose lookup to give back (itable_put) after ino_names_unlock(), or
+ * NULL.  Last, ino_name_done() on what ino_name_hold() gave.
+ */
+struct atr_inode *ino_name_hold(struct atr_mount *m, struct atr_inode *dir,
+				const char *name);
+void ino_names_lock(struct atr_mount *m);
+void ino_names_unlock(struct atr_mount *m);
+struct atr_inode *ino_name_move(struct atr_inode *ai, struct atr_inode *from,
+				const char *fromname, struct atr_inode **to,
+				const char *toname);
+void ino_name_done(struct atr_mount *m, struct atr_inode *ai);
 
 /*
  * fileids.c: the file ID each inode's header carries, one inode per ID.

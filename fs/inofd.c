@@ -5,15 +5,29 @@
  * bounded cache of open fds, least recently used first out, so the
  * daemon's fds do not grow with the number of inodes the kernel
  * remembers (issue 20; virtiofsd's inode_file_handles does the same).
- * Without handles (no CAP_DAC_READ_SEARCH, a backing file system that has
- * none, or an inode on another mount) an inode keeps the fd it was looked
- * up with, as passthrough_ll does.
+ * Without handles that open (-o nohandles, no CAP_DAC_READ_SEARCH, a
+ * backing file system that has none, or an inode on another mount) an
+ * inode keeps its parent and backing name instead, and a closed fd is
+ * reopened by openat(2) there; the file found must be the inode's own
+ * (st_dev, st_ino and, where the file system has handles, the handle,
+ * which carries the generation), or the request fails with ESTALE: the
+ * name was renamed or replaced in the backing directory behind the
+ * daemon's back.  Unlink, rmdir and rename through the mount move the
+ * names they change (ino_name_*()).  An inode whose name goes while the
+ * kernel still knows it (a file unlinked while open, a directory
+ * removed) keeps its fd open from then on, as one without handles did
+ * before: such inodes are few and the kernel forgets them soon.
  *
- * Locking: mnt->fd_lock, innermost (taken under itable_lock and ai->lock,
- * nothing under it), protects every handle inode's ->fd, ->fd_users, the
- * LRU links and mnt->fd_open.  No syscall but close(2) runs under it.
+ * Locking: mnt->fd_lock, innermost (taken under itable_lock, ai->lock
+ * and path_lock, nothing under it), protects every cached inode's ->fd,
+ * ->fd_users, the LRU links and mnt->fd_open.  No syscall but close(2)
+ * runs under it.  mnt->path_lock (see struct atr_mount) orders reopens
+ * by name against the unlinks and renames that change names.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -36,6 +50,7 @@ void ino_fd_setup(struct atr_mount *m)
 	int fd;
 
 	pthread_mutex_init(&m->fd_lock, NULL);
+	pthread_rwlock_init(&m->path_lock, NULL);
 	m->mount_fd = -1;
 	m->fd_max = INO_FD_CACHE;
 	/* open_by_handle_at needs CAP_DAC_READ_SEARCH: try it on the root. */
@@ -43,7 +58,7 @@ void ino_fd_setup(struct atr_mount *m)
 	if (name_to_handle_at(m->root.fd, "", fh, &m->mount_id,
 			      AT_EMPTY_PATH)) {
 		atr_log(LOG_NOTICE, "%s: the backing file system has no file "
-			"handles: one open file per inode the kernel knows",
+			"handles: inodes are reopened by parent and name",
 			m->backing);
 		return;
 	}
@@ -54,8 +69,8 @@ void ino_fd_setup(struct atr_mount *m)
 	     open_by_handle_at(m->mount_fd, fh, O_PATH | O_CLOEXEC);
 	if (fd < 0) {
 		atr_log(LOG_NOTICE, "%s: file handles cannot be opened (%s; "
-			"needs CAP_DAC_READ_SEARCH): one open file per inode "
-			"the kernel knows", m->backing, strerror(errno));
+			"needs CAP_DAC_READ_SEARCH): inodes are reopened by "
+			"parent and name", m->backing, strerror(errno));
 		if (m->mount_fd >= 0)
 			close(m->mount_fd);
 		m->mount_fd = -1;
@@ -72,13 +87,26 @@ void ino_fd_bound(struct atr_mount *m)
 	m->fd_max = INO_FD_CACHE;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur / 4 < m->fd_max)
 		m->fd_max = rl.rlim_cur / 4 > 16 ? rl.rlim_cur / 4 : 16;
+	/* Before serving: no inode but the root (which has no handle) yet. */
+	if (m->opt_mnt.nohandles && m->handles) {
+		m->handles = false;
+		atr_log(LOG_NOTICE, "%s: -o nohandles: inodes are reopened by "
+			"parent and name", m->backing);
+	}
 }
 
 void ino_fd_teardown(struct atr_mount *m)
 {
 	if (m->mount_fd >= 0)
 		close(m->mount_fd);
+	pthread_rwlock_destroy(&m->path_lock);
 	pthread_mutex_destroy(&m->fd_lock);
+}
+
+/* Is @ai's fd cached (closed when unused and old), under fd_lock? */
+static bool cached(const struct atr_inode *ai)
+{
+	return ai->fh || ai->name;
 }
 
 static void lru_unlink(struct atr_mount *m, struct atr_inode *ai)
@@ -119,18 +147,14 @@ static void evict(struct atr_mount *m, size_t keep)
 	}
 }
 
-/* A copy of @fd's handle, if the root's mount can open it; else NULL. */
-static struct file_handle *handle_of(struct atr_mount *m, int fd)
+/* A copy of @fd's handle and its mount's ID, or NULL: none. */
+static struct file_handle *handle_of(int fd, int *mount_id)
 {
 	union fh_buf u;
 	struct file_handle *fh = &u.fh, *copy;
-	int mount_id;
 
 	fh->handle_bytes = MAX_HANDLE_SZ;
-	/* On another mount, the root's fd cannot open it: keep the fd. */
-	if (!m->handles ||
-	    name_to_handle_at(fd, "", fh, &mount_id, AT_EMPTY_PATH) ||
-	    mount_id != m->mount_id)
+	if (name_to_handle_at(fd, "", fh, mount_id, AT_EMPTY_PATH))
 		return NULL;
 	copy = malloc(sizeof(*fh) + fh->handle_bytes);
 	if (copy)
@@ -138,12 +162,33 @@ static struct file_handle *handle_of(struct atr_mount *m, int fd)
 	return copy;
 }
 
-void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd)
+/* Can @fh, of mount @mount_id, be opened through the root's mount? */
+static bool opens(const struct atr_mount *m, const struct file_handle *fh,
+		  int mount_id)
 {
+	/* On another mount, the root's fd cannot open it. */
+	return fh && m->handles && mount_id == m->mount_id;
+}
+
+void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd,
+		  struct atr_inode *dir, const char *name)
+{
+	int mount_id;
+	struct file_handle *fh = handle_of(fd, &mount_id);
+
 	ai->mnt = m;
 	ai->fd = fd;
-	ai->fh = handle_of(m, fd);
-	if (!ai->fh)
+	if (opens(m, fh, mount_id)) {
+		ai->fh = fh;
+	} else if (dir && name && (ai->name = strdup(name))) {
+		ai->ident = fh;
+		ai->parent = dir;
+		dir->nlookup++;		/* the caller holds itable_lock */
+		__atomic_add_fetch(&m->nnamed, 1, __ATOMIC_RELAXED);
+	} else {
+		free(fh);	/* kept open for good */
+	}
+	if (!cached(ai))
 		return;
 	pthread_mutex_lock(&m->fd_lock);
 	m->fd_open++;
@@ -157,7 +202,7 @@ void ino_fd_offer(struct atr_inode *ai, int fd)
 	struct atr_mount *m = ai->mnt;
 
 	pthread_mutex_lock(&m->fd_lock);
-	if (ai->fh && ai->fd < 0) {
+	if (cached(ai) && ai->fd < 0) {
 		ai->fd = fd;
 		fd = -1;
 		m->fd_open++;
@@ -169,13 +214,13 @@ void ino_fd_offer(struct atr_inode *ai, int fd)
 		close(fd);
 }
 
-void ino_fd_release(struct atr_inode *ai)
+struct atr_inode *ino_fd_release(struct atr_inode *ai)
 {
 	struct atr_mount *m = ai->mnt;
 
 	pthread_mutex_lock(&m->fd_lock);
 	/* The kernel forgot it: no request holds its fd. */
-	if (ai->fh && ai->fd >= 0) {
+	if (cached(ai) && ai->fd >= 0) {
 		lru_unlink(m, ai);
 		m->fd_open--;
 	}
@@ -183,14 +228,37 @@ void ino_fd_release(struct atr_inode *ai)
 	if (ai->fd >= 0)
 		close(ai->fd);
 	free(ai->fh);
+	free(ai->ident);
+	if (!ai->name)
+		return NULL;
+	free(ai->name);
+	__atomic_sub_fetch(&m->nnamed, 1, __ATOMIC_RELAXED);
+	return ai->parent;
 }
 
 /* Take @ai's open fd, under fd_lock. */
 static int take(struct atr_mount *m, struct atr_inode *ai)
 {
-	if (ai->fd_users++ == 0 && ai->fh)
+	if (ai->fd_users++ == 0 && cached(ai))
 		lru_unlink(m, ai);
 	return ai->fd;
+}
+
+/* Once per inode: the file behind it is gone or another; @fmt says how. */
+static void stale_log(struct atr_inode *ai, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void stale_log(struct atr_inode *ai, const char *fmt, ...)
+{
+	char what[PATH_MAX + 128];
+	va_list ap;
+
+	if (__atomic_exchange_n(&ai->stale_logged, true, __ATOMIC_RELAXED))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	atr_log(LOG_WARNING, "%s: %s", ai->mnt->backing, what);
 }
 
 /* Open @fh (a copy: a rekey may replace the inode's meanwhile). */
@@ -211,15 +279,82 @@ static int open_handle(struct atr_mount *m, struct atr_inode *ai,
 	if (errno != ESTALE)
 		return -errno;
 	/* Deleted, or replaced by another file, in the backing directory. */
-	if (!__atomic_exchange_n(&ai->stale_logged, true, __ATOMIC_RELAXED))
-		atr_log(LOG_WARNING, "%s: inode %llu is gone from the backing "
-			"directory (deleted or replaced there while mounted); "
-			"requests on it fail with ENOENT",
-			m->backing, (unsigned long long)ai->ino);
+	stale_log(ai, "inode %llu is gone from the backing directory "
+		  "(deleted or replaced there while mounted); requests on it "
+		  "fail with ENOENT", (unsigned long long)ai->ino);
 	return -ENOENT;
 }
 
-int ino_fd_get(struct atr_inode *ai)
+/*
+ * Is @fd, just opened by @ai's name, @ai's file?  Its identity, not its
+ * name: a file renamed or replaced in the backing directory must not be
+ * read or written as another one.
+ */
+static bool same_file(struct atr_inode *ai, int fd)
+{
+	struct atr_mount *m = ai->mnt;
+	union fh_buf want, got;
+	bool ident = false;
+	struct stat st;
+	int mount_id;
+
+	if (fstat(fd, &st) || st.st_dev != ai->dev || st.st_ino != ai->ino)
+		return false;
+	/* A copy: a rekey may replace it meanwhile (ino_fd_rebind()). */
+	pthread_mutex_lock(&m->fd_lock);
+	if (ai->ident) {
+		memcpy(&want, ai->ident,
+		       sizeof(*ai->ident) + ai->ident->handle_bytes);
+		ident = true;
+	}
+	pthread_mutex_unlock(&m->fd_lock);
+	if (!ident)
+		return true;
+	/* The inode number may have been reused; the generation tells. */
+	got.fh.handle_bytes = MAX_HANDLE_SZ;
+	return !name_to_handle_at(fd, "", &got.fh, &mount_id, AT_EMPTY_PATH) &&
+	       got.fh.handle_type == want.fh.handle_type &&
+	       got.fh.handle_bytes == want.fh.handle_bytes &&
+	       !memcmp(got.fh.f_handle, want.fh.f_handle,
+		       want.fh.handle_bytes);
+}
+
+static int get(struct atr_inode *ai, bool path_held);
+
+/* Reopen @ai by its parent and name, with path_lock read-held. */
+static int reopen(struct atr_mount *m, struct atr_inode *ai)
+{
+	struct atr_inode *dir = ai->parent;
+	int dfd = get(dir, true), fd;
+
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, ai->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		pthread_mutex_lock(&m->fd_lock);
+		evict(m, 0);
+		pthread_mutex_unlock(&m->fd_lock);
+		fd = openat(dfd, ai->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		fd = -errno;
+	ino_fd_put(dir);
+	if (fd == -ENOENT)
+		stale_log(ai, "%s (inode %llu) is gone from the backing "
+			  "directory (deleted or renamed there while "
+			  "mounted); requests on it fail with ENOENT",
+			  ai->name, (unsigned long long)ai->ino);
+	if (fd < 0 || same_file(ai, fd))
+		return fd;
+	close(fd);
+	stale_log(ai, "%s is no longer inode %llu (renamed or replaced in the "
+		  "backing directory while mounted); requests on that inode "
+		  "fail with ESTALE", ai->name, (unsigned long long)ai->ino);
+	return -ESTALE;
+}
+
+/* ino_fd_get(), with @path_held: path_lock read-held by the caller. */
+static int get(struct atr_inode *ai, bool path_held)
 {
 	struct atr_mount *m = ai->mnt;
 	union fh_buf u;
@@ -231,10 +366,28 @@ int ino_fd_get(struct atr_inode *ai)
 		pthread_mutex_unlock(&m->fd_lock);
 		return fd;
 	}
-	/* Closed, so it has a handle: open a copy of it unlocked. */
-	memcpy(&u, ai->fh, sizeof(*ai->fh) + ai->fh->handle_bytes);
-	pthread_mutex_unlock(&m->fd_lock);
-	fd = open_handle(m, ai, &u.fh);
+	if (!ai->fh && !path_held) {
+		/*
+		 * Closed, so it has a name, which path_lock keeps from
+		 * changing: look again with it held.  (An unlink may have
+		 * taken the name meanwhile, holding the fd open, which it
+		 * keeps open from then on: ino_name_move().)
+		 */
+		pthread_mutex_unlock(&m->fd_lock);
+		pthread_rwlock_rdlock(&m->path_lock);
+		fd = get(ai, true);
+		pthread_rwlock_unlock(&m->path_lock);
+		return fd;
+	}
+	if (ai->fh) {
+		/* Open a copy of the handle unlocked. */
+		memcpy(&u, ai->fh, sizeof(*ai->fh) + ai->fh->handle_bytes);
+		pthread_mutex_unlock(&m->fd_lock);
+		fd = open_handle(m, ai, &u.fh);
+	} else {
+		pthread_mutex_unlock(&m->fd_lock);
+		fd = ai->name ? reopen(m, ai) : -ESTALE;
+	}
 	if (fd < 0)
 		return fd;
 	pthread_mutex_lock(&m->fd_lock);
@@ -253,13 +406,18 @@ int ino_fd_get(struct atr_inode *ai)
 	return fd;
 }
 
+int ino_fd_get(struct atr_inode *ai)
+{
+	return get(ai, false);
+}
+
 void ino_fd_put(struct atr_inode *ai)
 {
 	struct atr_mount *m = ai->mnt;
 	int err = errno;
 
 	pthread_mutex_lock(&m->fd_lock);
-	if (--ai->fd_users == 0 && ai->fh) {
+	if (--ai->fd_users == 0 && cached(ai)) {
 		lru_push(m, ai);
 		evict(m, m->fd_max);
 	}
@@ -271,42 +429,63 @@ void ino_fd_put(struct atr_inode *ai)
  * Online rekey (rekeyd.c): the inode is now the file of @nfd, an O_PATH
  * fd opened by its name, which this takes.  The inode's fd, if open,
  * becomes @nfd in place (dup3: a thread using it meanwhile sees the old
- * file or the new), and its handle the new file's; without one, the fd
- * is kept open from now on.  Nothing here opens a file, so once the
- * rename is done only dup3() can fail.
+ * file or the new), and its handle the new file's; without one that
+ * opens, the fd is cached if the inode has a name (the rekey kept it:
+ * the new file took the old one's) and kept open from now on if not.
+ * Nothing here opens a file, so once the rename is done only dup3() can
+ * fail.
  */
 int ino_fd_rebind(struct atr_inode *ai, int nfd)
 {
 	struct atr_mount *m = ai->mnt;
-	struct file_handle *fh = handle_of(m, nfd), *old;
-	int err = 0;
+	int mount_id, err = 0;
+	struct file_handle *h = handle_of(nfd, &mount_id), *fh = NULL;
+	struct file_handle *old, *ident = NULL;
+	bool was, now;
 
+	if (opens(m, h, mount_id))
+		fh = h;
+	else
+		ident = h;
 	pthread_mutex_lock(&m->fd_lock);
 	old = ai->fh;
+	was = cached(ai);
+	now = fh || ai->name;
 	if (ai->fd >= 0) {
 		if (dup3(nfd, ai->fd, O_CLOEXEC) < 0) {
 			err = -errno;
-		} else if (old && !fh) {	/* kept open from now on */
+		} else if (was && !now) {	/* kept open from now on */
 			if (ai->fd_users == 0)
 				lru_unlink(m, ai);
 			m->fd_open--;
-		} else if (!old && fh) {	/* cached from now on */
+		} else if (!was && now) {	/* cached from now on */
 			if (ai->fd_users == 0)
 				lru_push(m, ai);
 			m->fd_open++;
 		}
-	} else if (!fh) {
-		ai->fd = nfd;	/* closed, so it had a handle and no user */
+	} else if (!now) {
+		ai->fd = nfd;	/* closed, so it was cached and unused */
 		nfd = -1;
 	}
-	if (err)
+	if (err) {
 		old = fh;	/* the old file's stays; the new one's goes */
-	else
+	} else {
 		ai->fh = fh;
+		/* Only a name needs it; the old file's goes. */
+		if (ai->name) {
+			h = ident;
+			ident = ai->ident;
+			ai->ident = h;
+		} else {
+			free(ai->ident);
+			ai->ident = NULL;
+		}
+	}
 	pthread_mutex_unlock(&m->fd_lock);
 	if (nfd >= 0)
 		close(nfd);
 	free(old);
+	free(ident);
 	return err;
 }
 
@@ -316,12 +495,86 @@ bool ino_fd_gone(struct atr_inode *ai)
 	struct stat st;
 	bool gone;
 
-	/* A handle that no longer opens names a file deleted. */
+	/*
+	 * A handle that no longer opens names a file deleted; a name that
+	 * leads nowhere, or to another file, one deleted or replaced.
+	 */
 	if (fd < 0)
-		return fd == -ENOENT;
+		return fd == -ENOENT || fd == -ESTALE;
 	gone = fstat(fd, &st) == 0 && st.st_nlink == 0;
 	ino_fd_put(ai);
 	return gone;
+}
+
+struct atr_inode *ino_name_hold(struct atr_mount *m, struct atr_inode *dir,
+				const char *name)
+{
+	struct atr_inode *ai;
+	struct stat st;
+	bool named;
+
+	/* Nothing to move with handles: unlink and rename pay nothing. */
+	if (!__atomic_load_n(&m->nnamed, __ATOMIC_RELAXED) ||
+	    ino_fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) ||
+	    !(ai = itable_find(m, &st)))
+		return NULL;
+	pthread_rwlock_rdlock(&m->path_lock);
+	named = ai->name && ai->parent == dir && !strcmp(ai->name, name);
+	pthread_rwlock_unlock(&m->path_lock);
+	/* Its fd open and held: reopened by this name, it could not be. */
+	if (named && ino_fd_get(ai) >= 0)
+		return ai;
+	itable_put(m, ai, 1);
+	return NULL;
+}
+
+void ino_names_lock(struct atr_mount *m)
+{
+	pthread_rwlock_wrlock(&m->path_lock);
+}
+
+void ino_names_unlock(struct atr_mount *m)
+{
+	pthread_rwlock_unlock(&m->path_lock);
+}
+
+struct atr_inode *ino_name_move(struct atr_inode *ai, struct atr_inode *from,
+				const char *fromname, struct atr_inode **to,
+				const char *toname)
+{
+	struct atr_mount *m = ai->mnt;
+	struct atr_inode *drop = ai->parent;
+	char *copy = NULL;
+
+	/* Another rename moved it meanwhile: not this name's any more. */
+	if (!ai->name || ai->parent != from || strcmp(ai->name, fromname))
+		return NULL;
+	if (*to && (copy = strdup(toname))) {
+		free(ai->name);
+		ai->name = copy;
+		ai->parent = *to;
+		*to = NULL;	/* its lookup is the inode's now */
+		return drop;
+	}
+	/* The name is gone (or no memory for the new one): keep the fd. */
+	pthread_mutex_lock(&m->fd_lock);
+	free(ai->name);
+	ai->name = NULL;
+	ai->parent = NULL;
+	free(ai->ident);
+	ai->ident = NULL;
+	m->fd_open--;	/* held open by ino_name_hold(), so not in the LRU */
+	pthread_mutex_unlock(&m->fd_lock);
+	__atomic_sub_fetch(&m->nnamed, 1, __ATOMIC_RELAXED);
+	return drop;
+}
+
+void ino_name_done(struct atr_mount *m, struct atr_inode *ai)
+{
+	if (!ai)
+		return;
+	ino_fd_put(ai);
+	itable_put(m, ai, 1);
 }
 
 /*

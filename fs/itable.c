@@ -48,7 +48,8 @@ static void grow(struct atr_mount *m)
 	m->buckets = nb;
 }
 
-struct atr_inode *itable_get(struct atr_mount *m, int fd, const struct stat *st)
+struct atr_inode *itable_get(struct atr_mount *m, int fd, const struct stat *st,
+			     struct atr_inode *dir, const char *name)
 {
 	struct atr_inode *ai, *fresh;
 	size_t b;
@@ -83,7 +84,7 @@ struct atr_inode *itable_get(struct atr_mount *m, int fd, const struct stat *st)
 	ai->ino = st->st_ino;
 	ai->dev = st->st_dev;
 	ai->type = st->st_mode & S_IFMT;
-	ino_fd_adopt(m, ai, fd);
+	ino_fd_adopt(m, ai, fd, dir, name);
 	fd = -1;
 	pthread_rwlock_init(&ai->lock, NULL);
 	b = bucket(m, ai->dev, ai->ino);
@@ -109,8 +110,15 @@ int itable_pin(struct atr_mount *m, int fd, const struct stat *st,
 	pfd = open(proc, O_PATH | O_CLOEXEC);
 	if (pfd < 0)
 		return -errno;
-	*out = itable_get(m, pfd, st);	/* takes pfd */
+	*out = itable_get(m, pfd, st, NULL, NULL);	/* takes pfd */
 	return *out ? 0 : -ENOMEM;
+}
+
+void itable_hold(struct atr_mount *m, struct atr_inode *ai)
+{
+	pthread_mutex_lock(&m->itable_lock);
+	ai->nlookup++;
+	pthread_mutex_unlock(&m->itable_lock);
 }
 
 struct atr_inode *itable_find(struct atr_mount *m, const struct stat *st)
@@ -155,20 +163,27 @@ void itable_move(struct atr_mount *m, struct atr_inode *ai,
 	pthread_mutex_unlock(&m->itable_lock);
 }
 
-static void inode_free(struct atr_mount *m, struct atr_inode *ai)
+/* @parents: give back the lookup of the directory its name is in. */
+static void inode_free(struct atr_mount *m, struct atr_inode *ai,
+		       bool parents)
 {
+	struct atr_inode *dir;
+
 	fileid_release(m, ai);
 	endcopy_drop(m, ai);
 	/* Every open was released before the kernel forgot the inode. */
 	if (ai->fk)
 		file_key_free(ai->fk);
 	pthread_rwlock_destroy(&ai->lock);
-	ino_fd_release(ai);
+	dir = ino_fd_release(ai);
 	gaps_free(&ai->gaps);
 	ncache_free(m, ai);
 	free(ai->key_uids);
 	free(ai->hfds);
 	free(ai);
+	/* The last child gone, the kernel may have forgotten it already. */
+	if (dir && parents)
+		itable_put(m, dir, 1);
 }
 
 void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n)
@@ -185,7 +200,7 @@ void itable_put(struct atr_mount *m, struct atr_inode *ai, uint64_t n)
 	}
 	unhash(m, ai);
 	pthread_mutex_unlock(&m->itable_lock);
-	inode_free(m, ai);
+	inode_free(m, ai, true);
 }
 
 /*
@@ -226,7 +241,7 @@ void itable_clear(struct atr_mount *m)
 	for (i = 0; i < m->nbuckets; i++)
 		for (ai = m->buckets[i]; ai; ai = next) {
 			next = ai->hnext;
-			inode_free(m, ai);
+			inode_free(m, ai, false);	/* all go */
 		}
 	fileid_clear(m);
 	free(m->buckets);

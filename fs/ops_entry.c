@@ -67,7 +67,7 @@ int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 	fd = entry_pin(dir, name, &e->attr);
 	if (fd < 0)
 		return fd;
-	ai = itable_get(m, fd, &e->attr);
+	ai = itable_get(m, fd, &e->attr, dir, name);
 	if (!ai)
 		return -ENOMEM;
 	endcopy_lookup(m, ai, &e->attr, epoch);
@@ -527,6 +527,33 @@ static void link_unpinned(struct atr_mount *m, struct link_pin *lp, int err)
 	close(lp->fd);
 }
 
+/*
+ * unlinkat(2) of backing @name in @dir: 0 or an errno.  An inode reopened
+ * by that name (fs/inofd.c) keeps its fd open from then on.
+ */
+static int unlink_named(struct atr_mount *m, struct atr_inode *dir,
+			const char *name, int flags)
+{
+	struct atr_inode *ai = ino_name_hold(m, dir, name), *drop = NULL;
+	struct atr_inode *gone = NULL;	/* no directory: the name goes */
+	int dfd = ino_fd_get(dir), err;
+
+	if (dfd < 0) {
+		ino_name_done(m, ai);
+		return -dfd;
+	}
+	ino_names_lock(m);
+	err = unlinkat(dfd, name, flags) ? errno : 0;
+	if (!err && ai)
+		drop = ino_name_move(ai, dir, name, &gone, NULL);
+	ino_names_unlock(m);
+	ino_fd_put(dir);
+	if (drop)
+		itable_put(m, drop, 1);
+	ino_name_done(m, ai);
+	return err;
+}
+
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 			 int flags)
 {
@@ -544,12 +571,12 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	if (flags & AT_REMOVEDIR) {
-		err = ino_unlinkat(dir, d.name, flags) ? errno : 0;
+		err = unlink_named(m, dir, d.name, flags);
 	} else {
 		rollback_unlinking(m, dir, d.name, &ul);
 		link_pinning(m, dir, d.name, &lp);
 		pthread_rwlock_rdlock(&m->ns_lock);
-		err = ino_unlinkat(dir, d.name, flags) ? errno : 0;
+		err = unlink_named(m, dir, d.name, flags);
 		pthread_rwlock_unlock(&m->ns_lock);
 		link_unpinned(m, &lp, err);
 		rollback_unlinked(m, &ul, err);
@@ -569,6 +596,56 @@ void atr_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 void atr_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	remove_entry(req, parent, name, AT_REMOVEDIR);
+}
+
+/*
+ * renameat2(2) of backing names: 0 or an errno.  Inodes reopened by the
+ * names (fs/inofd.c) follow: the one renamed to its new name, the one at
+ * the new name to the old one if exchanged, else it keeps its fd open.
+ */
+static int rename_named(struct atr_mount *m, struct atr_inode *dir,
+			const char *name, struct atr_inode *ndir,
+			const char *nname, unsigned int flags)
+{
+	struct atr_inode *src = ino_name_hold(m, dir, name);
+	struct atr_inode *dst = ino_name_hold(m, ndir, nname);
+	struct atr_inode *to = NULL, *back = NULL, *drop[2] = { NULL };
+	int ofd, nfd, err;
+
+	/* Lookups for the names' new directories, taken unlocked. */
+	if (src)
+		itable_hold(m, to = ndir);
+	if (dst && (flags & RENAME_EXCHANGE))
+		itable_hold(m, back = dir);
+	ofd = ino_fd_get(dir);
+	nfd = ofd < 0 ? ofd : ino_fd_get(ndir);
+	if (ofd < 0 || nfd < 0) {
+		err = -(ofd < 0 ? ofd : nfd);
+	} else {
+		ino_names_lock(m);
+		err = renameat2(ofd, name, nfd, nname, flags) ? errno : 0;
+		/* Hard links of one inode: nothing moved. */
+		if (!err && src && src != dst)
+			drop[0] = ino_name_move(src, dir, name, &to, nname);
+		if (!err && dst && src != dst)
+			drop[1] = ino_name_move(dst, ndir, nname, &back, name);
+		ino_names_unlock(m);
+	}
+	if (ofd >= 0)
+		ino_fd_put(dir);
+	if (ofd >= 0 && nfd >= 0)
+		ino_fd_put(ndir);
+	if (to)
+		itable_put(m, to, 1);
+	if (back)
+		itable_put(m, back, 1);
+	if (drop[0])
+		itable_put(m, drop[0], 1);
+	if (drop[1])
+		itable_put(m, drop[1], 1);
+	ino_name_done(m, src);
+	ino_name_done(m, dst);
+	return err;
 }
 
 void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -612,16 +689,7 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		link_pinning(m, ndir, nd.name, &lp);
 	}
 	pthread_rwlock_rdlock(&m->ns_lock);
-	ofd = ino_fd_get(dir);
-	nfd = ofd < 0 ? ofd : ino_fd_get(ndir);
-	if (ofd < 0 || nfd < 0)
-		err = -(ofd < 0 ? ofd : nfd);
-	else
-		err = renameat2(ofd, d.name, nfd, nd.name, flags) ? errno : 0;
-	if (ofd >= 0)
-		ino_fd_put(dir);
-	if (ofd >= 0 && nfd >= 0)
-		ino_fd_put(ndir);
+	err = rename_named(m, dir, d.name, ndir, nd.name, flags);
 	pthread_rwlock_unlock(&m->ns_lock);
 	link_unpinned(m, &lp, err);
 	rollback_unlinked(m, &ul, err);
