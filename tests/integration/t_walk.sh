@@ -4,11 +4,14 @@
 # cache of them holds an open fd (fs/inofd.c).  Each of find, stat,
 # ls -lR and tar c (which opens and reads every file) must see every
 # entry, with no error, and the daemon's fd count must stay under the
-# cache's bound.  WALK_FILES (default 100,000) sets
-# the size; `make walk1m` runs it with 1,000,000.
+# cache's bound.  WALK_FILES (default 100,000) sets the size; `make
+# walk1m` runs it with 1,000,000.  WALK_READ files are also written
+# through the mount and read back after the walk, each holding its
+# name; WALK_LOG is a line the daemon's log must have
+# (t_nohandles_walk.sh).
 . "$(dirname "$0")/lib.sh"
 
-N=${WALK_FILES:-100000}
+N=${WALK_FILES:-100000} R=${WALK_READ:-0}
 T=$WORK/t C=$WORK/t/c M=$WORK/m
 mkdir -p "$T"
 # tmpfs backing: the generator and the walk measure the daemon, not a disk.
@@ -22,6 +25,14 @@ pid=${MPID[$M]}
 prlimit --pid "$pid" --nofile=4096:4096 || fail "prlimit on the daemon"
 
 fds() { ls /proc/"$pid"/fd | wc -l; }
+
+if [ "$R" -gt 0 ]; then
+	mkdir "$M/r" || fail "mkdir $M/r"
+	for ((i = 0; i < R; i++)); do
+		echo "r$i" >"$M/r/r$i" || fail "writing $M/r/r$i"
+	done
+	N=$((N + R)) ndirs=$((ndirs + 1))
+fi
 
 t0=$SECONDS
 n=$(find "$M" -type f | wc -l)
@@ -41,13 +52,19 @@ t3=$SECONDS
 n=$(tar c -C "$M" . 2>"$WORK/tar.err" | tar x -O | grep -c '^d[0-9]*/f[0-9]*$')
 [ -s "$WORK/tar.err" ] && fail "tar c: $(head -3 "$WORK/tar.err")"
 [ "$n" = "$N" ] || fail "tar c read $n of $N files"
+# Their fds long gone from the cache: each reopened, none another's.
+for ((i = 0; i < R; i++)); do
+	[ "$(cat "$M/r/r$i")" = "r$i" ] || fail "$M/r/r$i does not read r$i"
+done
 t4=$SECONDS
 nfd=$(fds)
 # The cache's 1,024 plus the daemon's own (FUSE device, log, state dir).
 [ "$nfd" -le 1100 ] || fail "the daemon holds $nfd fds"
 grep -q "EMFILE\|Too many open" "$M.log" && fail "log: $(grep -m1 EMFILE "$M.log")"
+[ -z "${WALK_LOG:-}" ] || grep -qF "$WALK_LOG" "$M.log" ||
+	fail "log lacks '$WALK_LOG': $(cat "$M.log")"
 rss=$(awk '/VmRSS/ { print $2 }' /proc/"$pid"/status)
 unmount_vol "$M"
 ok "$N files in $ndirs dirs under RLIMIT_NOFILE 4096: find $((t1 - t0))s," \
-   "stat $((t2 - t1))s, ls -lR $((t3 - t2))s, tar c $((t4 - t3))s;" \
+   "stat $((t2 - t1))s, ls -lR $((t3 - t2))s, tar c and $R read $((t4 - t3))s;" \
    "$nfd fds, RSS ${rss} KiB"
