@@ -519,10 +519,12 @@ void ino_fd_teardown(struct atr_mount *m);
 void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  struct atr_inode *dir, const char *name);
 /*
- * A lookup's fresh fd of a known inode: cached if @ai's was closed (one
- * open_by_handle_at() saved), else closed.
+ * A lookup's fresh fd of a known inode, opened as @name in @dir (NULL:
+ * no name): cached if @ai's was closed (one reopen saved), else closed.
+ * An inode reopened by name is reopened by this one from now on.
  */
-void ino_fd_offer(struct atr_inode *ai, int fd);
+void ino_fd_offer(struct atr_inode *ai, int fd, struct atr_inode *dir,
+		  const char *name);
 /*
  * Online rekey, ai->lock write-held: the inode is now the file of @nfd,
  * an O_PATH fd of it that this takes (keeps or closes); the inode's fd

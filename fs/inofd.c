@@ -197,10 +197,47 @@ void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd,
 	pthread_mutex_unlock(&m->fd_lock);
 }
 
-void ino_fd_offer(struct atr_inode *ai, int fd)
+/*
+ * A lookup found @ai as @name in @dir: if it is reopened by another name
+ * (a hard link's, or one renamed or replaced in the backing directory),
+ * by this one from now on, which is good now, while the other may be
+ * gone (readdirplus may hand the kernel @ai under @name, which it then
+ * uses without a lookup).
+ */
+static void rename_found(struct atr_mount *m, struct atr_inode *ai,
+			 struct atr_inode *dir, const char *name)
+{
+	struct atr_inode *drop = NULL;
+	bool other;
+	char *copy;
+
+	pthread_rwlock_rdlock(&m->path_lock);
+	other = ai->name && (ai->parent != dir || strcmp(ai->name, name));
+	pthread_rwlock_unlock(&m->path_lock);
+	if (!other || !(copy = strdup(name)))
+		return;
+	itable_hold(m, dir);
+	pthread_rwlock_wrlock(&m->path_lock);
+	if (ai->name) {
+		drop = ai->parent;
+		ai->parent = dir;
+		free(ai->name);
+		ai->name = copy;
+	} else {
+		drop = dir;	/* its name went meanwhile: fd kept open */
+		free(copy);
+	}
+	pthread_rwlock_unlock(&m->path_lock);
+	itable_put(m, drop, 1);
+}
+
+void ino_fd_offer(struct atr_inode *ai, int fd, struct atr_inode *dir,
+		  const char *name)
 {
 	struct atr_mount *m = ai->mnt;
 
+	if (dir && name)
+		rename_found(m, ai, dir, name);
 	pthread_mutex_lock(&m->fd_lock);
 	if (cached(ai) && ai->fd < 0) {
 		ai->fd = fd;

@@ -96,7 +96,7 @@ found:
 	pthread_mutex_unlock(&m->itable_lock);
 	free(fresh);
 	if (fd >= 0)
-		ino_fd_offer(ai, fd);
+		ino_fd_offer(ai, fd, dir, name);
 	return ai;
 }
 

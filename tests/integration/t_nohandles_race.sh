@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Inodes reopened by parent and name (-o nohandles, fs/inofd.c) while
+# names change.  Through the mount: a rename, a rename over a file, an
+# exchange across directories, a directory renamed with its children
+# known, a hard link and a file unlinked while open; once their fds left
+# the cache, each inode reopens as its own file.  Then two files swapped
+# by RENAME_EXCHANGE thousands of times while their fds are evicted and
+# reopened: each inode always reads its own extended attribute, never an
+# error.  Behind the daemon's back: names replaced in the backing
+# directory while the kernel knows the old inodes: requests on them get
+# ESTALE and one log line each (or the old file), never the other file.
+. "$(dirname "$0")/lib.sh"
+
+T=$WORK/t C=$WORK/t/c M=$WORK/m
+mkdir -p "$T"
+mount -t tmpfs -o size=1g races "$T" || fail "tmpfs on $T"
+MOUNTS+=("$T")
+new_volume "$C"
+python3 "$TOP/tests/integration/walkgen.py" "$C" 1500 >/dev/null ||
+	fail "generating 1500 files"
+mount_with "$C" "$M" --keyfile "$C.key" -o nohandles
+pid=${MPID[$M]}
+prlimit --pid "$pid" --nofile=4096:4096 || fail "prlimit on the daemon"
+grep -q "nohandles: inodes are reopened by parent and name" "$M.log" ||
+	fail "-o nohandles not taken: $(cat "$M.log")"
+
+# Past the entry and attribute timeouts, 1,500 lookups: every other fd
+# leaves the cache of 1,024, and the kernel asks for attributes again.
+evict() {
+	sleep 1.1
+	find "$M"/d0* -type f -print0 | xargs -0 stat -c %i >/dev/null ||
+		fail "stat of the tree"
+}
+# size FD WANT: fstat of the shell's fd FD through the daemon.
+size() {
+	local s
+	s=$(stat -L -c %s /proc/$$/fd/"$1" 2>&1) || fail "fstat of fd $1 ($3): $s"
+	[ "$s" = "$2" ] || fail "fd $1 ($3) has size $s, want $2"
+}
+
+mkdir "$M/a" "$M/sub" || fail "mkdir"
+printf x >"$M/a/x"; printf yy >"$M/a/y"; printf ppp >"$M/a/p"
+printf qqqq >"$M/a/q"; printf kkkkk >"$M/sub/kid"
+printf gggggg >"$M/a/gone"; printf lllllll >"$M/a/l1"
+ln "$M/a/l1" "$M/a/l2" || fail "ln"
+exec 3<"$M/a/x" 4<"$M/a/y" 5<"$M/a/p" 6<"$M/a/q" 7<"$M/sub/kid" \
+     8<"$M/a/gone" 9<"$M/a/l1"
+mv "$M/a/x" "$M/a/x2" || fail "rename"
+mv "$M/a/y" "$M/a/p" || fail "rename over"
+python3 - "$M/a/q" "$M/sub/kid" <<'PY' || fail "RENAME_EXCHANGE"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2):
+    sys.exit(os.strerror(ctypes.get_errno()))
+PY
+mv "$M/sub" "$M/sub2" || fail "rename of a directory"
+rm "$M/a/gone" "$M/a/l1" || fail "unlink"
+evict
+size 3 1 "x, renamed"
+size 4 2 "y, renamed over p"
+size 5 3 "p, renamed over"
+size 6 4 "q, exchanged"
+size 7 5 "sub/kid, exchanged"
+size 8 6 "gone, unlinked while open"
+size 9 7 "l1, a hard link left"
+[ "$(cat "$M/sub2/kid")" = qqqq ] || fail "sub2/kid after the exchange"
+[ "$(cat "$M/a/q")" = kkkkk ] || fail "a/q after the exchange"
+[ "$(cat <&8)" = gggggg ] || fail "reading the unlinked file"
+exec 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-
+
+# A race: names swapped while the inodes are reopened by them.
+printf A >"$M/a/A"; printf B >"$M/a/B"
+setfattr -n user.who -v A "$M/a/A" && setfattr -n user.who -v B "$M/a/B" ||
+	fail "setfattr"
+( for i in $(seq 8); do evict; done ) &
+churn=$!
+python3 - "$M/a/A" "$M/a/B" <<'PY' || fail "exchange race"
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1], sys.argv[2]
+fa, fb = os.open(a, os.O_RDONLY), os.open(b, os.O_RDONLY)
+if os.fork() == 0:
+    end = time.time() + 10
+    while time.time() < end:
+        if libc.renameat2(-100, a.encode(), -100, b.encode(), 2):
+            os._exit(1)
+    os._exit(0)
+n = 0
+end = time.time() + 10
+while time.time() < end:
+    for fd, want in ((fa, b"A"), (fb, b"B")):
+        got = os.getxattr(fd, "user.who")
+        if got != want:
+            sys.exit("the inode of %s read %s" % (want, got))
+        n += 1
+_, st = os.wait()
+if st:
+    sys.exit("renameat2 failed")
+print("%d reads during the swaps" % n)
+PY
+wait $churn || fail "eviction churn"
+
+# Behind the daemon's back, with the old inodes known and open.
+mkdir "$M/b1" "$M/b2"; printf one >"$M/f1"; printf twotwotwo >"$M/f2"
+exec 3<"$M/f1" 4<"$M/b1"
+mv -T "$C/b2" "$C/b1" && mv "$C/f2" "$C/f1" || fail "renames in $C"
+evict
+for fd in 3 4; do
+	if s=$(stat -L -c %s /proc/$$/fd/$fd 2>"$WORK/err"); then
+		# The old file (a kept fd) would do; the other never.
+		[ $fd = 4 ] || [ "$s" = 3 ] || fail "f1's old inode has size $s"
+		[ $fd = 3 ] || fail "b1's old inode has attributes"
+	else
+		grep -q "Stale file handle" "$WORK/err" ||
+			fail "fstat of fd $fd: $(cat "$WORK/err")"
+	fi
+done
+if s=$(cat <&3 2>"$WORK/err"); then
+	[ "$s" = one ] || fail "the open f1 reads '$s'"
+else
+	grep -q "Stale file handle" "$WORK/err" ||
+		fail "reading the open f1: $(cat "$WORK/err")"
+fi
+[ "$(cat "$M/f1")" = twotwotwo ] || fail "f1 looked up again: $(cat "$M.log")"
+exec 3<&- 4<&-
+n=$(grep -c "is no longer inode" "$M.log")
+[ "$n" = 2 ] || fail "want 2 log lines for 2 replaced names: $(cat "$M.log")"
+nfd=$(ls /proc/"$pid"/fd | wc -l)
+[ "$nfd" -le 1100 ] || fail "the daemon holds $nfd fds"
+unmount_vol "$M"
+ok "renames, exchanges and unlinks through the mount and behind its back" \
+   "under -o nohandles; $nfd fds"
