@@ -600,7 +600,9 @@ struct atr_inode *ino_name_move(struct atr_inode *ai, struct atr_inode *from,
 	ai->parent = NULL;
 	free(ai->ident);
 	ai->ident = NULL;
-	m->fd_open--;	/* held open by ino_name_hold(), so not in the LRU */
+	/* Held open by ino_name_hold(), so not in the LRU. */
+	if (!cached(ai))
+		m->fd_open--;
 	pthread_mutex_unlock(&m->fd_lock);
 	__atomic_sub_fetch(&m->nnamed, 1, __ATOMIC_RELAXED);
 	return drop;
