@@ -3,7 +3,8 @@
 # names change.  Through the mount: a rename, a rename over a file, an
 # exchange across directories, a directory renamed with its children
 # known, a hard link and a file unlinked while open; once their fds left
-# the cache, each inode reopens as its own file.  Then two files swapped
+# the cache, each inode reopens as its own file; again on a volume with
+# encrypted names (reopened by backing name).  Then two files swapped
 # by RENAME_EXCHANGE thousands of times while their fds are evicted and
 # reopened: each inode always reads its own extended attribute, never an
 # error.  Behind the daemon's back: names replaced in the backing
@@ -24,13 +25,15 @@ prlimit --pid "$pid" --nofile=4096:4096 || fail "prlimit on the daemon"
 grep -q "nohandles: inodes are reopened by parent and name" "$M.log" ||
 	fail "-o nohandles not taken: $(cat "$M.log")"
 
-# Past the entry and attribute timeouts, 1,500 lookups: every other fd
-# leaves the cache of 1,024, and the kernel asks for attributes again.
-evict() {
+# Past the entry and attribute timeouts, a lookup of every file under
+# the directories given (the glob of d0* also lists the root): every
+# other fd leaves the cache of 1,024, and the kernel asks again.
+evict_in() {
 	sleep 1.1
-	find "$M"/d0* -type f -print0 | xargs -0 stat -c %i >/dev/null ||
+	find "$@" -type f -print0 | xargs -0 stat -c %i >/dev/null ||
 		fail "stat of the tree"
 }
+evict() { evict_in "$M"/d0*; }
 # size FD WANT: fstat of the shell's fd FD through the daemon.
 size() {
 	local s
@@ -38,35 +41,42 @@ size() {
 	[ "$s" = "$2" ] || fail "fd $1 ($3) has size $s, want $2"
 }
 
-mkdir "$M/a" "$M/sub" || fail "mkdir"
-printf x >"$M/a/x"; printf yy >"$M/a/y"; printf ppp >"$M/a/p"
-printf qqqq >"$M/a/q"; printf kkkkk >"$M/sub/kid"
-printf gggggg >"$M/a/gone"; printf lllllll >"$M/a/l1"
-ln "$M/a/l1" "$M/a/l2" || fail "ln"
-exec 3<"$M/a/x" 4<"$M/a/y" 5<"$M/a/p" 6<"$M/a/q" 7<"$M/sub/kid" \
-     8<"$M/a/gone" 9<"$M/a/l1"
-mv "$M/a/x" "$M/a/x2" || fail "rename"
-mv "$M/a/y" "$M/a/p" || fail "rename over"
-python3 - "$M/a/q" "$M/sub/kid" <<'PY' || fail "RENAME_EXCHANGE"
+# renames MNT DIR...: names changed through the mount at MNT, checked
+# once the fds of their inodes left the cache (evict_in DIR...).
+renames() {
+	local m=$1
+	shift
+	mkdir "$m/a" "$m/sub" || fail "mkdir"
+	printf x >"$m/a/x"; printf yy >"$m/a/y"; printf ppp >"$m/a/p"
+	printf qqqq >"$m/a/q"; printf kkkkk >"$m/sub/kid"
+	printf gggggg >"$m/a/gone"; printf lllllll >"$m/a/l1"
+	ln "$m/a/l1" "$m/a/l2" || fail "ln"
+	exec 3<"$m/a/x" 4<"$m/a/y" 5<"$m/a/p" 6<"$m/a/q" 7<"$m/sub/kid" \
+	     8<"$m/a/gone" 9<"$m/a/l1"
+	mv "$m/a/x" "$m/a/x2" || fail "rename"
+	mv "$m/a/y" "$m/a/p" || fail "rename over"
+	python3 - "$m/a/q" "$m/sub/kid" <<'PY' || fail "RENAME_EXCHANGE"
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2):
     sys.exit(os.strerror(ctypes.get_errno()))
 PY
-mv "$M/sub" "$M/sub2" || fail "rename of a directory"
-rm "$M/a/gone" "$M/a/l1" || fail "unlink"
-evict
-size 3 1 "x, renamed"
-size 4 2 "y, renamed over p"
-size 5 3 "p, renamed over"
-size 6 4 "q, exchanged"
-size 7 5 "sub/kid, exchanged"
-size 8 6 "gone, unlinked while open"
-size 9 7 "l1, a hard link left"
-[ "$(cat "$M/sub2/kid")" = qqqq ] || fail "sub2/kid after the exchange"
-[ "$(cat "$M/a/q")" = kkkkk ] || fail "a/q after the exchange"
-[ "$(cat <&8)" = gggggg ] || fail "reading the unlinked file"
-exec 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-
+	mv "$m/sub" "$m/sub2" || fail "rename of a directory"
+	rm "$m/a/gone" "$m/a/l1" || fail "unlink"
+	evict_in "$@"
+	size 3 1 "x, renamed"
+	size 4 2 "y, renamed over p"
+	size 5 3 "p, renamed over"
+	size 6 4 "q, exchanged"
+	size 7 5 "sub/kid, exchanged"
+	size 8 6 "gone, unlinked while open"
+	size 9 7 "l1, a hard link left"
+	[ "$(cat "$m/sub2/kid")" = qqqq ] || fail "sub2/kid after the exchange"
+	[ "$(cat "$m/a/q")" = kkkkk ] || fail "a/q after the exchange"
+	[ "$(cat <&8)" = gggggg ] || fail "reading the unlinked file"
+	exec 3<&- 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-
+}
+renames "$M" "$M"/d0*
 
 # A race: names swapped while the inodes are reopened by them.
 printf A >"$M/a/A"; printf B >"$M/a/B"
@@ -128,5 +138,14 @@ n=$(grep -c "is no longer inode" "$M.log")
 nfd=$(ls /proc/"$pid"/fd | wc -l)
 [ "$nfd" -le 1100 ] || fail "the daemon holds $nfd fds"
 unmount_vol "$M"
-ok "renames, exchanges and unlinks through the mount and behind its back" \
-   "under -o nohandles; $nfd fds"
+
+# Encrypted names: inodes are reopened by their backing names, no crypto.
+C=$WORK/t/ce M=$WORK/me
+new_volume "$C" --names encrypted
+mount_with "$C" "$M" --keyfile "$C.key" -o nohandles
+mkdir "$M/e" || fail "mkdir $M/e"
+for ((i = 0; i < 1300; i++)); do : >"$M/e/f$i" || fail "creating $M/e/f$i"; done
+renames "$M" "$M/e"
+unmount_vol "$M"
+ok "renames, exchanges and unlinks through the mount (plain and encrypted" \
+   "names) and behind its back under -o nohandles; $nfd fds"
