@@ -48,8 +48,10 @@ n=$(ls -lR "$M" 2>"$WORK/ls.err" | grep -c '^-')
 [ "$n" = "$N" ] || fail "ls -lR lists $n of $N files"
 t3=$SECONDS
 # To a pipe (GNU tar does not read the files when it writes to
-# /dev/null), and read back: each file holds its own path and a newline.
-n=$(tar c -C "$M" . 2>"$WORK/tar.err" | tar x -O | grep -c '^d[0-9]*/f[0-9]*$')
+# /dev/null), and read back: each generated file holds its own path and
+# a newline, each of the WALK_READ files its name.
+n=$(tar c -C "$M" . 2>"$WORK/tar.err" | tar x -O |
+    grep -c '^d[0-9]*/f[0-9]*$\|^r[0-9]*$')
 [ -s "$WORK/tar.err" ] && fail "tar c: $(head -3 "$WORK/tar.err")"
 [ "$n" = "$N" ] || fail "tar c read $n of $N files"
 # Their fds long gone from the cache: each reopened, none another's.
