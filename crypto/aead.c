@@ -13,6 +13,10 @@
  * dumped); aead_ctx_free() wipes it, and EVP_CIPHER_CTX_free cleanses the
  * schedule, which OpenSSL keeps in its own heap.
  *
+ * The same context keeps the AES-SIV key of encrypted names (below), which
+ * a request's end does not drop: it is the volume's, not a file's, and a
+ * lock wipes it (aead_ctx_forget_siv()).
+ *
  * The data path also draws its nonces in batches: one RAND_bytes() call
  * costs about as much as sealing a 4 KiB extent (CTR-DRBG's fixed work per
  * call), and a batch from the DRBG is as random as single draws.  Each
@@ -45,12 +49,37 @@ struct aead_dir {
 
 #define NONCE_BATCH	64
 
+/*
+ * AES-SIV's two keyed halves (RFC 5297): CMAC under K1 for S2V, CTR under
+ * K2.  Made at the first SIV call, kept while the key is the same.
+ */
+#define SIV_BLOCK	16
+#define SIV_AD_KEEP	64		/* longest AAD whose S2V state is kept */
+struct aead_siv {
+	EVP_MAC_CTX *cmac;		/* keyed with K1; OpenSSL's heap */
+	EVP_CIPHER_CTX *ctr;		/* keyed with K2 */
+	size_t key_len;			/* of @key; 0 while not keyed */
+	uint8_t key[AEAD_SIV_KEY_LEN];	/* what both were keyed from */
+	uint8_t d0[SIV_BLOCK];		/* CMAC(K1, <zero>): as secret */
+	/*
+	 * S2V's state after the last AAD (a directory's, for names: the
+	 * next name is most often in the same one), kept with that AAD.
+	 */
+	bool ad_ok;
+	size_t ad_len;
+	uint8_t ad[SIV_AD_KEEP];
+	uint8_t d1[SIV_BLOCK];		/* dbl(d0) ^ CMAC(K1, @ad) */
+};
+
 struct aead_ctx {
 	EVP_CIPHER *cipher;		/* fetched once, not per call */
 	struct aead_dir dir[2];		/* [0] open, [1] seal */
 	unsigned int nonce_next;	/* next unused in @nonces */
 	uint8_t nonces[NONCE_BATCH * AEAD_NONCE_LEN];
+	struct aead_siv siv;		/* the names key's (crypto/names.c) */
 };
+
+static void siv_forget(struct aead_siv *s);
 
 struct aead_ctx *aead_ctx_new(void)
 {
@@ -76,6 +105,7 @@ void aead_ctx_free(struct aead_ctx *a)
 	EVP_CIPHER_CTX_free(a->dir[0].ctx);	/* cleanses the key schedule */
 	EVP_CIPHER_CTX_free(a->dir[1].ctx);
 	EVP_CIPHER_free(a->cipher);
+	siv_forget(&a->siv);
 	secmem_free(a, sizeof(*a));		/* wipes our copies of the keys */
 }
 
@@ -387,78 +417,255 @@ int ct_memcmp(const void *a, const void *b, size_t len)
 }
 
 /*
- * AES-SIV (RFC 5297) through OpenSSL 3.0's "AES-256-SIV": one key
- * schedule per call, which costs about 17 us (OpenSSL sets up its CMAC
- * and CTR per init); the daemon keeps the names it decrypts
- * (fs/namecache.c), so a per-thread context is not worth its key copies.  OpenSSL takes each AAD component as an update with a
- * NULL output, before the plaintext, and the synthetic IV as the tag.
+ * AES-SIV (RFC 5297), built from OpenSSL's CMAC and CTR, with exactly one
+ * associated-data component.  OpenSSL 3.0's own "AES-256-SIV" cannot be
+ * re-used once keyed (one operation per key set-up) and fetches CMAC,
+ * CBC and CTR by name at every set-up, about 7 to 17 us per name.  Here a
+ * context keeps a keyed CMAC and a keyed CTR, so a name costs two short
+ * CMACs and one CTR pass: S2V's first step, CMAC(K1, <zero>), depends on
+ * the key alone and is kept with it, and its step over the AAD is kept
+ * for the last AAD (names in one directory share it).  RFC 5297's vector
+ * and a comparison with OpenSSL's own SIV check it (tests/unit/
+ * test_names.c).
  */
 static pthread_once_t siv_once = PTHREAD_ONCE_INIT;
-static EVP_CIPHER *siv_cipher[2];	/* AES-128-SIV, AES-256-SIV */
+static EVP_MAC *siv_cmac;		/* no key; live until exit */
+static EVP_CIPHER *siv_ctr[2];		/* AES-128-CTR, AES-256-CTR */
 
 /* Fetched once: a fetch takes OpenSSL's store lock, lookups are hot. */
 static void siv_fetch(void)
 {
-	siv_cipher[0] = EVP_CIPHER_fetch(NULL, "AES-128-SIV", NULL);
-	siv_cipher[1] = EVP_CIPHER_fetch(NULL, "AES-256-SIV", NULL);
+	siv_cmac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	siv_ctr[0] = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
+	siv_ctr[1] = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
 }
 
-static int siv_crypt(int enc, const uint8_t *key, size_t key_len,
-		     const void *aad, size_t aad_len, const uint8_t *in,
-		     size_t len, uint8_t *out, uint8_t *siv)
+/* Drop @s's key: OpenSSL cleanses the schedules as it frees them. */
+static void siv_forget(struct aead_siv *s)
 {
-	EVP_CIPHER *c;
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int n, err = -EINVAL;
+	EVP_MAC_CTX_free(s->cmac);
+	EVP_CIPHER_CTX_free(s->ctr);
+	s->cmac = NULL;
+	s->ctr = NULL;
+	s->key_len = 0;
+	OPENSSL_cleanse(s->key, sizeof(s->key));
+	OPENSSL_cleanse(s->d0, sizeof(s->d0));
+	OPENSSL_cleanse(s->d1, sizeof(s->d1));
+	s->ad_ok = false;
+}
+
+/* One CMAC under K1 of @a (@alen bytes) then @b (@blen), into @mac. */
+static int siv_cmac2(struct aead_siv *s, const void *a, size_t alen,
+		     const void *b, size_t blen, uint8_t mac[SIV_BLOCK])
+{
+	size_t outl = 0;
+
+	/* A NULL key re-initialises with the key already set. */
+	if (EVP_MAC_init(s->cmac, NULL, 0, NULL) != 1 ||
+	    (alen && EVP_MAC_update(s->cmac, a, alen) != 1) ||
+	    (blen && EVP_MAC_update(s->cmac, b, blen) != 1) ||
+	    EVP_MAC_final(s->cmac, mac, &outl, SIV_BLOCK) != 1 ||
+	    outl != SIV_BLOCK)
+		return -EIO;
+	return 0;
+}
+
+/* Key @s with @key unless it holds it already (compared in constant time). */
+static int siv_key(struct aead_siv *s, const uint8_t *key, size_t key_len)
+{
+	static const uint8_t zero[SIV_BLOCK];
+	size_t half = key_len / 2;
+	OSSL_PARAM params[2];
+
+	if (s->key_len == key_len && !CRYPTO_memcmp(s->key, key, key_len))
+		return 0;
+	siv_forget(s);
+	pthread_once(&siv_once, siv_fetch);
+	if (!siv_cmac || !siv_ctr[0] || !siv_ctr[1])
+		return -EIO;
+	s->cmac = EVP_MAC_CTX_new(siv_cmac);
+	s->ctr = EVP_CIPHER_CTX_new();
+	if (!s->cmac || !s->ctr)
+		goto out_forget;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
+		(char *)(half == 32 ? "AES-256-CBC" : "AES-128-CBC"), 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(s->cmac, key, half, params) != 1 ||
+	    EVP_EncryptInit_ex2(s->ctr, siv_ctr[half == 32], key + half, NULL,
+				NULL) != 1)
+		goto out_forget;
+	s->key_len = key_len;	/* siv_cmac2 needs only the CMAC keyed */
+	if (siv_cmac2(s, zero, sizeof(zero), NULL, 0, s->d0))
+		goto out_forget;
+	memcpy(s->key, key, key_len);
+	return 0;
+out_forget:
+	siv_forget(s);
+	return -EIO;
+}
+
+/* RFC 5297 dbl(): doubling in GF(2^128). */
+static void siv_dbl(uint8_t b[SIV_BLOCK])
+{
+	uint8_t carry = b[0] >> 7;
+	int i;
+
+	for (i = 0; i < SIV_BLOCK - 1; i++)
+		b[i] = (uint8_t)(b[i] << 1 | b[i + 1] >> 7);
+	b[SIV_BLOCK - 1] = (uint8_t)(b[SIV_BLOCK - 1] << 1 ^ (carry * 0x87));
+}
+
+/* S2V(K1, @aad, @p) of RFC 5297 2.4, into @v. */
+static int siv_s2v(struct aead_siv *s, const void *aad, size_t aad_len,
+		   const uint8_t *p, size_t len, uint8_t v[SIV_BLOCK])
+{
+	uint8_t d[SIV_BLOCK], t[SIV_BLOCK];
+	size_t i, head;
+	int err;
+
+	if (s->ad_ok && s->ad_len == aad_len &&
+	    (!aad_len || !memcmp(s->ad, aad, aad_len))) {
+		memcpy(d, s->d1, SIV_BLOCK);
+	} else {
+		memcpy(d, s->d0, SIV_BLOCK);
+		err = siv_cmac2(s, aad, aad_len, NULL, 0, t);
+		if (err)
+			goto out;
+		siv_dbl(d);
+		for (i = 0; i < SIV_BLOCK; i++)
+			d[i] ^= t[i];
+		s->ad_ok = aad_len <= SIV_AD_KEEP;
+		if (s->ad_ok) {
+			if (aad_len)
+				memcpy(s->ad, aad, aad_len);
+			s->ad_len = aad_len;
+			memcpy(s->d1, d, SIV_BLOCK);
+		}
+	}
+	if (len >= SIV_BLOCK) {
+		/* xorend: D into the last block, the rest as it is. */
+		head = len - SIV_BLOCK;
+		for (i = 0; i < SIV_BLOCK; i++)
+			t[i] = p[head + i] ^ d[i];
+		err = siv_cmac2(s, p, head, t, SIV_BLOCK, v);
+	} else {
+		siv_dbl(d);
+		memset(t, 0, SIV_BLOCK);
+		memcpy(t, p, len);
+		t[len] = 0x80;
+		for (i = 0; i < SIV_BLOCK; i++)
+			t[i] ^= d[i];
+		err = siv_cmac2(s, t, SIV_BLOCK, NULL, 0, v);
+	}
+out:
+	OPENSSL_cleanse(d, sizeof(d));
+	OPENSSL_cleanse(t, sizeof(t));	/* holds plaintext */
+	return err;
+}
+
+/* CTR under K2 from the synthetic IV @v, its bits 63 and 31 cleared. */
+static int siv_ctr_crypt(struct aead_siv *s, const uint8_t v[SIV_BLOCK],
+			 const uint8_t *in, size_t len, uint8_t *out)
+{
+	uint8_t q[SIV_BLOCK];
+	int n;
+
+	memcpy(q, v, SIV_BLOCK);
+	q[8] &= 0x7f;
+	q[12] &= 0x7f;
+	if (EVP_EncryptInit_ex2(s->ctr, NULL, NULL, q, NULL) != 1 ||
+	    (len && EVP_EncryptUpdate(s->ctr, out, &n, in, (int)len) != 1))
+		return -EIO;
+	return 0;
+}
+
+/*
+ * Seal or open through @s, keyed first if need be.  An open decrypts,
+ * then checks the synthetic IV over the plaintext, wiping it on mismatch.
+ */
+static int siv_crypt(struct aead_siv *s, int enc, const uint8_t *key,
+		     size_t key_len, const void *aad, size_t aad_len,
+		     const uint8_t *in, size_t len, uint8_t *out, uint8_t *siv)
+{
+	uint8_t v[SIV_BLOCK];
+	int err;
 
 	if (key_len != AEAD_SIV_KEY_LEN && key_len != 32)
-		goto out;
-	err = -EIO;
-	pthread_once(&siv_once, siv_fetch);
-	c = siv_cipher[key_len == AEAD_SIV_KEY_LEN];
-	if (!c || !ctx || aad_len > INT_MAX || len > INT_MAX)
-		goto out;
-	if (EVP_CipherInit_ex2(ctx, c, key, NULL, enc, NULL) != 1)
-		goto out;
-	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG,
-					AEAD_SIV_LEN, siv) != 1)
-		goto out;
-	if (EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
-		goto out;
-	/* SIV needs the update even for an empty plaintext. */
-	if (EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1) {
-		err = enc ? -EIO : -EBADMSG;
-		goto out;
+		return -EINVAL;
+	if (aad_len > INT_MAX || len > INT_MAX)
+		return -EINVAL;
+	err = siv_key(s, key, key_len);
+	if (err)
+		return err;
+	if (enc) {
+		err = siv_s2v(s, aad, aad_len, in, len, siv);
+		if (!err)
+			err = siv_ctr_crypt(s, siv, in, len, out);
+	} else {
+		err = siv_ctr_crypt(s, siv, in, len, out);
+		if (!err)
+			err = siv_s2v(s, aad, aad_len, out, len, v);
+		if (!err && CRYPTO_memcmp(v, siv, SIV_BLOCK))
+			err = -EBADMSG;
 	}
-	if (EVP_CipherFinal_ex(ctx, out + n, &n) != 1) {
-		err = enc ? -EIO : -EBADMSG;
-		goto out;
-	}
-	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG,
-				       AEAD_SIV_LEN, siv) != 1)
-		goto out;
-	err = 0;
-out:
 	if (err && len)
 		OPENSSL_cleanse(out, len);
-	EVP_CIPHER_CTX_free(ctx);
 	return err;
+}
+
+/* Through @a's keyed SIV, or a set-up for this call alone. */
+static int siv_call(struct aead_ctx *a, int enc, const uint8_t *key,
+		    size_t key_len, const void *aad, size_t aad_len,
+		    const uint8_t *in, size_t len, uint8_t *out, uint8_t *siv)
+{
+	struct aead_siv once = { 0 };
+	int err;
+
+	if (a)
+		return siv_crypt(&a->siv, enc, key, key_len, aad, aad_len, in,
+				 len, out, siv);
+	err = siv_crypt(&once, enc, key, key_len, aad, aad_len, in, len, out,
+			siv);
+	siv_forget(&once);
+	return err;
+}
+
+int aead_siv_seal_ctx(struct aead_ctx *a, const uint8_t *key, size_t key_len,
+		      const void *aad, size_t aad_len, const void *in,
+		      size_t len, uint8_t *out)
+{
+	return siv_call(a, 1, key, key_len, aad, aad_len, in, len,
+			out + AEAD_SIV_LEN, out);
+}
+
+int aead_siv_open_ctx(struct aead_ctx *a, const uint8_t *key, size_t key_len,
+		      const void *aad, size_t aad_len, const uint8_t *in,
+		      size_t len, void *out)
+{
+	if (len < AEAD_SIV_LEN)
+		return -EBADMSG;
+	return siv_call(a, 0, key, key_len, aad, aad_len, in + AEAD_SIV_LEN,
+			len - AEAD_SIV_LEN, out, (uint8_t *)in);
 }
 
 int aead_siv_seal(const uint8_t *key, size_t key_len, const void *aad,
 		  size_t aad_len, const void *in, size_t len, uint8_t *out)
 {
-	return siv_crypt(1, key, key_len, aad, aad_len, in, len, out + AEAD_SIV_LEN,
-			 out);
+	return aead_siv_seal_ctx(NULL, key, key_len, aad, aad_len, in, len,
+				 out);
 }
 
 int aead_siv_open(const uint8_t *key, size_t key_len, const void *aad,
 		  size_t aad_len, const uint8_t *in, size_t len, void *out)
 {
-	if (len < AEAD_SIV_LEN)
-		return -EBADMSG;
-	return siv_crypt(0, key, key_len, aad, aad_len, in + AEAD_SIV_LEN,
-			 len - AEAD_SIV_LEN, out, (uint8_t *)in);
+	return aead_siv_open_ctx(NULL, key, key_len, aad, aad_len, in, len,
+				 out);
+}
+
+void aead_ctx_forget_siv(struct aead_ctx *a)
+{
+	if (a)
+		siv_forget(&a->siv);
 }
 
 int hash_sha256(const void *in, size_t len, uint8_t md[32])

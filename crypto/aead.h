@@ -53,11 +53,15 @@ struct aead_ctx;
 struct aead_ctx *aead_ctx_new(void);
 void aead_ctx_free(struct aead_ctx *a);
 /*
- * Wipe the key copies and schedules @a holds, keeping the context: for a
- * long-lived thread at the end of each request, so that no file's key
- * stays in it after the file is closed.  NULL is a no-op.
+ * Wipe the AES-256-GCM key copies and schedules @a holds, keeping the
+ * context: for a long-lived thread at the end of each request, so that no
+ * file's key stays in it after the file is closed.  The AES-SIV key (the
+ * volume's names key, which lives as long as the mount is unlocked) stays
+ * until aead_ctx_forget_siv().  NULL is a no-op.
  */
 void aead_ctx_forget(struct aead_ctx *a);
+/* Wipe @a's AES-SIV key and schedules (a lock); NULL is a no-op. */
+void aead_ctx_forget_siv(struct aead_ctx *a);
 int aead_box_seal_ctx(struct aead_ctx *a, const uint8_t key[AEAD_KEY_LEN],
 		      const void *aad, size_t aad_len, const void *in,
 		      size_t len, uint8_t *box);
@@ -100,6 +104,17 @@ int aead_siv_seal(const uint8_t *key, size_t key_len, const void *aad,
 		  size_t aad_len, const void *in, size_t len, uint8_t *out);
 int aead_siv_open(const uint8_t *key, size_t key_len, const void *aad,
 		  size_t aad_len, const uint8_t *in, size_t len, void *out);
+/*
+ * The same through @a, which keeps the key's CMAC and CTR schedules (in
+ * secmem and OpenSSL's heap) for the next call with the same key: a name
+ * then costs what AES-SIV costs, not a key set-up.  NULL @a: as above.
+ */
+int aead_siv_seal_ctx(struct aead_ctx *a, const uint8_t *key, size_t key_len,
+		      const void *aad, size_t aad_len, const void *in,
+		      size_t len, uint8_t *out);
+int aead_siv_open_ctx(struct aead_ctx *a, const uint8_t *key, size_t key_len,
+		      const void *aad, size_t aad_len, const uint8_t *in,
+		      size_t len, void *out);
 
 /* SHA-256 of @in; -EIO if OpenSSL fails. */
 int hash_sha256(const void *in, size_t len, uint8_t md[32]);

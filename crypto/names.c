@@ -39,7 +39,7 @@ static void hash_form(const char *full, size_t n, char *out)
 	b64url_encode(md, sizeof(md), out + sizeof(NAMES_LONG_PREFIX) - 1);
 }
 
-int names_encrypt(const uint8_t key[NAMES_KEY_LEN],
+int names_encrypt(struct aead_ctx *a, const uint8_t key[NAMES_KEY_LEN],
 		  const uint8_t dirid[NAMES_DIRID_LEN], const char *name,
 		  struct names_enc *out)
 {
@@ -56,8 +56,8 @@ int names_encrypt(const uint8_t key[NAMES_KEY_LEN],
 	padded = (len + NAMES_PAD - 1) / NAMES_PAD * NAMES_PAD;
 	memcpy(pt, name, len);
 	name_aad(dirid, aad);
-	err = aead_siv_seal(key, NAMES_KEY_LEN, aad, sizeof(aad), pt, padded,
-			    ct);
+	err = aead_siv_seal_ctx(a, key, NAMES_KEY_LEN, aad, sizeof(aad), pt,
+				padded, ct);
 	OPENSSL_cleanse(pt, sizeof(pt));
 	if (err)
 		return err;
@@ -70,7 +70,7 @@ int names_encrypt(const uint8_t key[NAMES_KEY_LEN],
 	return 0;
 }
 
-int names_decrypt(const uint8_t key[NAMES_KEY_LEN],
+int names_decrypt(struct aead_ctx *a, const uint8_t key[NAMES_KEY_LEN],
 		  const uint8_t dirid[NAMES_DIRID_LEN], const char *enc,
 		  size_t n, char out[NAMES_PLAIN_MAX + 1])
 {
@@ -86,8 +86,8 @@ int names_decrypt(const uint8_t key[NAMES_KEY_LEN],
 		return -EBADMSG;
 	padded = (size_t)clen - AEAD_SIV_LEN;
 	name_aad(dirid, aad);
-	if (aead_siv_open(key, NAMES_KEY_LEN, aad, sizeof(aad), ct,
-			  (size_t)clen, pt))
+	if (aead_siv_open_ctx(a, key, NAMES_KEY_LEN, aad, sizeof(aad), ct,
+			      (size_t)clen, pt))
 		return -EBADMSG;
 	/* Canonical: the least padding, and no NUL or '/' in the name. */
 	len = strnlen((char *)pt, padded);

@@ -43,8 +43,10 @@ struct names_enc {
 /*
  * Encrypt @name (1 to NAMES_PLAIN_MAX bytes, no '/') in the directory
  * @dirid into @out.  -ENAMETOOLONG, -EINVAL for "", ".", ".." or a '/'.
+ * @a: the calling thread's context, which keeps @key's schedule for the
+ * next name (the daemon's, fs/tls.c), or NULL for a one-off set-up.
  */
-int names_encrypt(const uint8_t key[NAMES_KEY_LEN],
+int names_encrypt(struct aead_ctx *a, const uint8_t key[NAMES_KEY_LEN],
 		  const uint8_t dirid[NAMES_DIRID_LEN], const char *name,
 		  struct names_enc *out);
 /*
@@ -52,7 +54,7 @@ int names_encrypt(const uint8_t key[NAMES_KEY_LEN],
  * sidecar's content) of a name in @dirid into @out (NUL-terminated):
  * 0, or -EBADMSG if it is not one atrestfs made for this directory.
  */
-int names_decrypt(const uint8_t key[NAMES_KEY_LEN],
+int names_decrypt(struct aead_ctx *a, const uint8_t key[NAMES_KEY_LEN],
 		  const uint8_t dirid[NAMES_DIRID_LEN], const char *enc,
 		  size_t n, char out[NAMES_PLAIN_MAX + 1]);
 

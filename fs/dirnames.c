@@ -66,6 +66,18 @@ static int dirid_get(struct atr_inode *dir, uint8_t id[NAMES_DIRID_LEN])
 	return err;
 }
 
+/*
+ * The thread's AEAD context (fs/tls.c), which keeps the names key's AES-SIV
+ * schedule from one name to the next; NULL without memory, and then each
+ * name sets the key up on its own.
+ */
+static struct aead_ctx *names_ctx(struct atr_mount *m)
+{
+	struct fio_tls *t = fio_tls_get(m);
+
+	return t ? t->ac : NULL;
+}
+
 int dname_get(struct atr_mount *m, struct atr_inode *dir, const char *name,
 	      struct dname *d)
 {
@@ -79,7 +91,8 @@ int dname_get(struct atr_mount *m, struct atr_inode *dir, const char *name,
 	}
 	err = dirid_get(dir, id);
 	if (!err)
-		err = names_encrypt(m->names_key, id, name, &d->enc);
+		err = names_encrypt(names_ctx(m), m->names_key, id, name,
+				    &d->enc);
 	if (err)
 		return err == -EINVAL ? -ENOENT : err;
 	d->name = d->enc.backing;
@@ -169,7 +182,8 @@ int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 	} else
 		memcpy(rec, bname, len);
 	if (!err)
-		err = names_decrypt(m->names_key, id, rec, len, out);
+		err = names_decrypt(names_ctx(m), m->names_key, id, rec, len,
+				    out);
 	if (!err)
 		ncache_put(m, dir, bname, out);
 	if (err)

@@ -927,7 +927,8 @@ void endcopy_drop(struct atr_mount *m, struct atr_inode *ai);
  */
 struct fio_tls {
 	struct fio_tls *next, *prev;	/* tls.c's list of all; its lock */
-	struct aead_ctx *ac;		/* keeps a file's key for one request */
+	struct aead_ctx *ac;		/* keeps a file's key for one request,
+					   the names key until a lock */
 	uint32_t esz;			/* the extent size sized for */
 	size_t disk_len;
 	uint8_t *disk, *plain, *edge[2], *zero;
@@ -942,7 +943,7 @@ void fio_tls_forget(struct atr_mount *m);
 struct fio_tls *fio_tls_peek(void);
 /*
  * Lock, with no request running: wipe every thread's buffers, which hold
- * the plaintext of its last request.
+ * the plaintext of its last request, and its keys (the names key's too).
  */
 void fio_tls_wipe_all(void);
 /*

@@ -254,6 +254,8 @@ void atr_mount_free(struct atr_mount *m)
 	close(m->root.fd);
 	ino_fd_teardown(m);
 	kek_free(m->kek);
+	/* Threads still alive (the main one) keep its schedule otherwise. */
+	fio_tls_wipe_all();
 	if (m->names_key)
 		secmem_free(m->names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
 	fstate_free(m->fstate);

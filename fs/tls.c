@@ -3,9 +3,11 @@
  * fs/tls.c - the data path's per-thread state (struct fio_tls): made on a
  * thread's first request, sized for one FIO_SPAN request so that the data
  * path does not allocate, and freed when the thread exits, its AEAD
- * context's key schedules wiped.  A lock wipes every thread's buffers
- * (fio_tls_wipe_all()).  The helper threads need only an AEAD context and
- * make their own.
+ * context's key schedules wiped.  The context also keeps the names key's
+ * AES-SIV schedule for the lookups and listings the thread serves
+ * (fs/dirnames.c), across requests.  A lock wipes every thread's buffers
+ * and keys (fio_tls_wipe_all()).  The helper threads need only an AEAD
+ * context and make their own.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -127,6 +129,7 @@ void fio_tls_wipe_all(void)
 	pthread_mutex_lock(&tls_all_lock);
 	for (t = tls_all; t; t = t->next) {
 		aead_ctx_forget(t->ac);
+		aead_ctx_forget_siv(t->ac);	/* the names key's */
 		secmem_wipe(t->disk, t->disk_len);
 		secmem_wipe(t->plain, FIO_SPAN);
 		secmem_wipe(t->edge[0], extent_disk_size(t->esz));

@@ -76,6 +76,8 @@ struct fsck_run {
 	 * secmem block; NULL on plain names.  Owned; read by the walk only.
 	 */
 	uint8_t *names_key;
+	/* Keeps the names key's schedule across the walk's names; owned. */
+	struct aead_ctx *names_ac;
 	struct fsck_file *files;
 	size_t nfiles, capfiles;
 	struct fsck_item *items;
@@ -528,7 +530,8 @@ static void check_names(struct fsck_run *r, int fd, const char *path)
 		} else {
 			memcpy(rec, de->d_name, len);
 		}
-		if (names_decrypt(r->names_key, id, rec, len, plain))
+		if (names_decrypt(r->names_ac, r->names_key, id, rec, len,
+				  plain))
 			find(r, ep, 0, "its name does not decrypt in this "
 			     "directory (planted, or moved from another one): "
 			     "the mount leaves it out of the listing");
@@ -1212,7 +1215,8 @@ static int names_key_open(struct fsck_run *r, char *msg, size_t msglen)
 	int err;
 
 	r->names_key = secmem_alloc(NAMES_KEY_LEN + NAMES_XKEY_LEN);
-	if (!r->names_key) {
+	r->names_ac = aead_ctx_new();
+	if (!r->names_key || !r->names_ac) {
 		snprintf(msg, msglen, "cannot check the volume: out of memory");
 		return -ENOMEM;
 	}
@@ -1303,6 +1307,7 @@ out_free:
 	free(r.lids);
 	if (r.names_key)
 		secmem_free(r.names_key, NAMES_KEY_LEN + NAMES_XKEY_LEN);
+	aead_ctx_free(r.names_ac);	/* wipes the names key's schedule */
 	pthread_cond_destroy(&r.idle);
 	pthread_mutex_destroy(&r.lock);
 	return err;

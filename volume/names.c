@@ -112,11 +112,12 @@ int volnames_map(int dirfd, const uint8_t key[NAMES_KEY_LEN], char *path,
 			else
 				memcpy(rec, part, len);
 			if (!err)
-				err = names_decrypt(key, id, rec, len, plain);
+				err = names_decrypt(NULL, key, id, rec, len,
+						    plain);
 			if (!err)
 				err = append(out, plain);
 		} else {
-			err = names_encrypt(key, id, part, &enc);
+			err = names_encrypt(NULL, key, id, part, &enc);
 			if (!err)
 				err = append(out, enc.backing);
 			if (!err && !*rest && enc.is_long)

@@ -31,7 +31,7 @@ static void check_decrypt(const char *enc, size_t n, const char *backing)
 	size_t len;
 	int err;
 
-	err = names_decrypt(fuzz_names_key, fuzz_dirid, enc, n, out);
+	err = names_decrypt(NULL, fuzz_names_key, fuzz_dirid, enc, n, out);
 	if (err && err != -EBADMSG)
 		abort();
 	if (err)
@@ -40,13 +40,13 @@ static void check_decrypt(const char *enc, size_t n, const char *backing)
 	if (!len || len > NAMES_PLAIN_MAX || strchr(out, '/') ||
 	    !strcmp(out, ".") || !strcmp(out, ".."))
 		abort();
-	if (names_encrypt(fuzz_names_key, fuzz_dirid, out, &again) ||
+	if (names_encrypt(NULL, fuzz_names_key, fuzz_dirid, out, &again) ||
 	    strlen(again.full) != n || memcmp(again.full, enc, n) ||
 	    again.is_long != (n > NAMES_BACKING_MAX))
 		abort();
 	if (backing && strcmp(again.backing, backing))
 		abort();
-	if (!names_decrypt(fuzz_names_key, other_dirid, enc, n, out))
+	if (!names_decrypt(NULL, fuzz_names_key, other_dirid, enc, n, out))
 		abort();
 }
 

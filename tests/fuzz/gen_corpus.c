@@ -189,14 +189,14 @@ static void gen_names(void)
 	struct names_enc e;
 	size_t n;
 
-	if (names_encrypt(fuzz_names_key, fuzz_dirid, "report.txt", &e))
+	if (names_encrypt(NULL, fuzz_names_key, fuzz_dirid, "report.txt", &e))
 		die("names_encrypt");
 	buf[0] = 0;			/* a backing name */
 	strcpy(buf + 1, e.full);
 	seed("names", 1, buf, 1 + strlen(e.full));
 	memset(name, 'L', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	if (names_encrypt(fuzz_names_key, fuzz_dirid, name, &e) || !e.is_long)
+	if (names_encrypt(NULL, fuzz_names_key, fuzz_dirid, name, &e) || !e.is_long)
 		die("names_encrypt long");
 	strcpy(buf + 1, e.full);
 	seed("names", 2, buf, 1 + strlen(e.full));

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "../../crypto/aead.h"
 #include "../../crypto/codec.h"
@@ -22,6 +23,8 @@
 static const uint8_t key[NAMES_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 static const uint8_t dir_a[NAMES_DIRID_LEN] = { 0xa };
 static const uint8_t dir_b[NAMES_DIRID_LEN] = { 0xb };
+/* One context for every test, as a daemon thread keeps one (fs/tls.c). */
+static struct aead_ctx *ac;
 
 /* RFC 5297 A.1: deterministic AES-SIV (AES-128 halves), one AAD. */
 static void test_siv_rfc5297_a1(void **state)
@@ -60,6 +63,100 @@ static void test_siv_rfc5297_a1(void **state)
 				       sizeof(out), back), -EBADMSG);
 	assert_int_equal(aead_siv_seal(k, 31, ad, sizeof(ad), pt, sizeof(pt),
 				       out), -EINVAL);
+	/* Through a context, keyed once, then again after another key. */
+	for (int i = 0; i < 3; i++) {
+		memset(out, 0, sizeof(out));
+		assert_int_equal(aead_siv_seal_ctx(ac, k, sizeof(k), ad,
+						   sizeof(ad), pt, sizeof(pt),
+						   out), 0);
+		assert_memory_equal(out, want, sizeof(want));
+		assert_int_equal(aead_siv_open_ctx(ac, k, sizeof(k), ad,
+						   sizeof(ad), out, sizeof(out),
+						   back), 0);
+		assert_memory_equal(back, pt, sizeof(pt));
+		out[3] ^= 0x80;		/* the synthetic IV */
+		assert_int_equal(aead_siv_open_ctx(ac, k, sizeof(k), ad,
+						   sizeof(ad), out, sizeof(out),
+						   back), -EBADMSG);
+		assert_int_equal(aead_siv_seal_ctx(ac, key, sizeof(key), ad,
+						   sizeof(ad), pt, sizeof(pt),
+						   out), 0);
+	}
+}
+
+/* OpenSSL's own AES-SIV, one AAD: the reference for aead_siv_*. */
+static void openssl_siv(const uint8_t *k, size_t klen, const uint8_t *ad,
+			size_t adlen, const uint8_t *pt, size_t len,
+			uint8_t *out)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	EVP_CIPHER *siv = EVP_CIPHER_fetch(NULL, klen == 64 ? "AES-256-SIV" :
+					   "AES-128-SIV", NULL);
+	int n;
+
+	assert_non_null(c);
+	assert_non_null(siv);
+	assert_int_equal(EVP_EncryptInit_ex2(c, siv, k, NULL, NULL), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, NULL, &n, ad, (int)adlen), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, out + 16, &n, pt, (int)len), 1);
+	assert_int_equal(EVP_EncryptFinal_ex(c, out + 16 + n, &n), 1);
+	assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16,
+					     out), 1);
+	EVP_CIPHER_CTX_free(c);
+	EVP_CIPHER_free(siv);
+}
+
+/*
+ * Every plaintext length 1..300 (under, at and over one block, which S2V
+ * treats apart; OpenSSL's EVP refuses an empty one) and AAD lengths about
+ * a block, with both key sizes and
+ * keys that change between calls: equal to OpenSSL's AES-SIV, through a
+ * kept context and without one, and opened back.
+ */
+static void test_siv_matches_openssl(void **state)
+{
+	static const size_t adlens[] = { 0, 1, 15, 16, 17, 32, 40 };
+	uint8_t k[3][64], ad[40], pt[300], want[316], got[316], back[300];
+	size_t len, a, klen;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		for (a = 0; a < 64; a++)
+			k[i][a] = (uint8_t)(i * 64 + a * 7);
+	for (a = 0; a < sizeof(ad); a++)
+		ad[a] = (uint8_t)(a * 13);
+	for (len = 0; len < sizeof(pt); len++)
+		pt[len] = (uint8_t)(len * 31 + 1);
+	for (len = 1; len <= sizeof(pt); len++) {
+		for (a = 0; a < sizeof(adlens) / sizeof(adlens[0]); a++) {
+			i = (int)((len + a) % 3);
+			klen = i == 2 ? 32 : 64;
+			openssl_siv(k[i], klen, ad, adlens[a], pt, len, want);
+			assert_int_equal(aead_siv_seal_ctx(ac, k[i], klen, ad,
+							   adlens[a], pt, len,
+							   got), 0);
+			assert_memory_equal(got, want, len + 16);
+			assert_int_equal(aead_siv_seal(k[i], klen, ad,
+						       adlens[a], pt, len,
+						       got), 0);
+			assert_memory_equal(got, want, len + 16);
+			assert_int_equal(aead_siv_open_ctx(ac, k[i], klen, ad,
+							   adlens[a], want,
+							   len + 16, back), 0);
+			assert_memory_equal(back, pt, len);
+			/* Again, from the AAD's kept S2V state. */
+			assert_int_equal(aead_siv_seal_ctx(ac, k[i], klen, ad,
+							   adlens[a], pt, len,
+							   got), 0);
+			assert_memory_equal(got, want, len + 16);
+			want[len + 15] ^= 1;
+			assert_int_equal(aead_siv_open_ctx(ac, k[i], klen, ad,
+							   adlens[a], want,
+							   len + 16, back),
+					 -EBADMSG);
+		}
+	}
 }
 
 /* RFC 4648 section 10 vectors, unpadded, and what strictness refuses. */
@@ -119,7 +216,7 @@ static int open_backing(const struct names_enc *e, const uint8_t *dirid,
 	if (e->is_long && names_long_check(e->backing, e->full,
 					   strlen(e->full)))
 		return -EBADMSG;
-	return names_decrypt(key, dirid, e->full, strlen(e->full), out);
+	return names_decrypt(ac, key, dirid, e->full, strlen(e->full), out);
 }
 
 static void test_round_trip_every_length(void **state)
@@ -133,7 +230,7 @@ static void test_round_trip_every_length(void **state)
 	for (len = 1; len <= NAMES_PLAIN_MAX; len++) {
 		for (start = 0; start < 255; start += 51) {
 			make_name(name, len, start + (unsigned int)len);
-			assert_int_equal(names_encrypt(key, dir_a, name, &e), 0);
+			assert_int_equal(names_encrypt(ac, key, dir_a, name, &e), 0);
 			assert_true(strlen(e.backing) <= NAMES_BACKING_MAX);
 			assert_null(strchr(e.backing, '/'));
 			assert_null(strchr(e.full, '.'));
@@ -142,20 +239,20 @@ static void test_round_trip_every_length(void **state)
 			assert_int_equal(open_backing(&e, dir_a, back), 0);
 			assert_string_equal(back, name);
 			/* Deterministic in one directory, not across two. */
-			assert_int_equal(names_encrypt(key, dir_a, name, &e2), 0);
+			assert_int_equal(names_encrypt(ac, key, dir_a, name, &e2), 0);
 			assert_string_equal(e2.backing, e.backing);
-			assert_int_equal(names_encrypt(key, dir_b, name, &e2), 0);
+			assert_int_equal(names_encrypt(ac, key, dir_b, name, &e2), 0);
 			assert_string_not_equal(e2.full, e.full);
 		}
 	}
 	/* Short up to 160 bytes (235 characters), hashed from 161. */
 	memset(name, 'a', 161);
 	name[160] = '\0';
-	assert_int_equal(names_encrypt(key, dir_a, name, &e), 0);
+	assert_int_equal(names_encrypt(ac, key, dir_a, name, &e), 0);
 	assert_false(e.is_long);
 	name[160] = 'a';
 	name[161] = '\0';
-	assert_int_equal(names_encrypt(key, dir_a, name, &e), 0);
+	assert_int_equal(names_encrypt(ac, key, dir_a, name, &e), 0);
 	assert_true(e.is_long);
 }
 
@@ -167,11 +264,11 @@ static void test_refused_names(void **state)
 	(void)state;
 	memset(name, 'a', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	assert_int_equal(names_encrypt(key, dir_a, name, &e), -ENAMETOOLONG);
-	assert_int_equal(names_encrypt(key, dir_a, "", &e), -EINVAL);
-	assert_int_equal(names_encrypt(key, dir_a, ".", &e), -EINVAL);
-	assert_int_equal(names_encrypt(key, dir_a, "..", &e), -EINVAL);
-	assert_int_equal(names_encrypt(key, dir_a, "a/b", &e), -EINVAL);
+	assert_int_equal(names_encrypt(ac, key, dir_a, name, &e), -ENAMETOOLONG);
+	assert_int_equal(names_encrypt(ac, key, dir_a, "", &e), -EINVAL);
+	assert_int_equal(names_encrypt(ac, key, dir_a, ".", &e), -EINVAL);
+	assert_int_equal(names_encrypt(ac, key, dir_a, "..", &e), -EINVAL);
+	assert_int_equal(names_encrypt(ac, key, dir_a, "a/b", &e), -EINVAL);
 }
 
 /* Every character of a short name and of a long record, changed. */
@@ -186,14 +283,14 @@ static void test_changed_byte(void **state)
 	(void)state;
 	for (len = 5; len <= NAMES_PLAIN_MAX; len += 250) {
 		make_name(name, len, 7);
-		assert_int_equal(names_encrypt(key, dir_a, name, &e), 0);
+		assert_int_equal(names_encrypt(ac, key, dir_a, name, &e), 0);
 		n = strlen(e.full);
 		for (i = 0; i < n; i++) {
 			char saved = e.full[i];
 
 			e.full[i] = alphabet[(strchr(alphabet, saved) -
 					      alphabet + 1) % 64];
-			assert_int_equal(names_decrypt(key, dir_a, e.full, n,
+			assert_int_equal(names_decrypt(ac, key, dir_a, e.full, n,
 						       back), -EBADMSG);
 			if (e.is_long)
 				assert_int_equal(names_long_check(e.backing,
@@ -204,16 +301,16 @@ static void test_changed_byte(void **state)
 		{
 			uint8_t k2[NAMES_KEY_LEN] = { 2 };
 
-			assert_int_equal(names_decrypt(k2, dir_a, e.full, n,
+			assert_int_equal(names_decrypt(ac, k2, dir_a, e.full, n,
 						       back), -EBADMSG);
 		}
 	}
 	/* Planted garbage: not base64url, too short, not padded. */
-	assert_int_equal(names_decrypt(key, dir_a, "hello.txt", 9, back),
+	assert_int_equal(names_decrypt(ac, key, dir_a, "hello.txt", 9, back),
 			 -EBADMSG);
-	assert_int_equal(names_decrypt(key, dir_a, "AAAA", 4, back), -EBADMSG);
+	assert_int_equal(names_decrypt(ac, key, dir_a, "AAAA", 4, back), -EBADMSG);
 	memset(back, 'A', 50);
-	assert_int_equal(names_decrypt(key, dir_a, back, 50, back), -EBADMSG);
+	assert_int_equal(names_decrypt(ac, key, dir_a, back, 50, back), -EBADMSG);
 }
 
 /* A backing name moved into another directory does not decrypt there. */
@@ -223,16 +320,16 @@ static void test_moved_name(void **state)
 	struct names_enc e;
 
 	(void)state;
-	assert_int_equal(names_encrypt(key, dir_a, "payroll-2026-11.log", &e),
+	assert_int_equal(names_encrypt(ac, key, dir_a, "payroll-2026-11.log", &e),
 			 0);
-	assert_int_equal(names_decrypt(key, dir_b, e.full, strlen(e.full),
+	assert_int_equal(names_decrypt(ac, key, dir_b, e.full, strlen(e.full),
 				       back), -EBADMSG);
 	make_name(name, 200, 3);
-	assert_int_equal(names_encrypt(key, dir_a, name, &e), 0);
+	assert_int_equal(names_encrypt(ac, key, dir_a, name, &e), 0);
 	assert_true(e.is_long);
 	assert_int_equal(names_long_check(e.backing, e.full, strlen(e.full)),
 			 0);
-	assert_int_equal(names_decrypt(key, dir_b, e.full, strlen(e.full),
+	assert_int_equal(names_decrypt(ac, key, dir_b, e.full, strlen(e.full),
 				       back), -EBADMSG);
 }
 
@@ -246,17 +343,17 @@ static void test_truncated_long_record(void **state)
 
 	(void)state;
 	make_name(name, NAMES_PLAIN_MAX, 1);
-	assert_int_equal(names_encrypt(key, dir_a, name, &e), 0);
+	assert_int_equal(names_encrypt(ac, key, dir_a, name, &e), 0);
 	assert_true(e.is_long);
 	n = strlen(e.full);
 	for (cut = 0; cut < n; cut++)
 		assert_int_equal(names_long_check(e.backing, e.full, cut),
 				 -EBADMSG);
 	/* Truncated in whole 16-byte blocks, it fails SIV as well. */
-	assert_int_equal(names_decrypt(key, dir_a, e.full, n - 64, back),
+	assert_int_equal(names_decrypt(ac, key, dir_a, e.full, n - 64, back),
 			 -EBADMSG);
 	make_name(name, 180, 9);
-	assert_int_equal(names_encrypt(key, dir_a, name, &other), 0);
+	assert_int_equal(names_encrypt(ac, key, dir_a, name, &other), 0);
 	assert_int_equal(names_long_check(e.backing, other.full,
 					  strlen(other.full)), -EBADMSG);
 	names_sidecar(e.backing, side);
@@ -271,10 +368,10 @@ static void test_padding(void **state)
 	struct names_enc a, b;
 
 	(void)state;
-	assert_int_equal(names_encrypt(key, dir_a, "a", &a), 0);
-	assert_int_equal(names_encrypt(key, dir_a, "abcdefghijklmnop", &b), 0);
+	assert_int_equal(names_encrypt(ac, key, dir_a, "a", &a), 0);
+	assert_int_equal(names_encrypt(ac, key, dir_a, "abcdefghijklmnop", &b), 0);
 	assert_int_equal(strlen(a.backing), strlen(b.backing));
-	assert_int_equal(names_encrypt(key, dir_a, "abcdefghijklmnopq", &b), 0);
+	assert_int_equal(names_encrypt(ac, key, dir_a, "abcdefghijklmnopq", &b), 0);
 	assert_true(strlen(a.backing) < strlen(b.backing));
 }
 
@@ -327,6 +424,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_siv_rfc5297_a1),
+		cmocka_unit_test(test_siv_matches_openssl),
 		cmocka_unit_test(test_b64url),
 		cmocka_unit_test(test_round_trip_every_length),
 		cmocka_unit_test(test_refused_names),
@@ -338,5 +436,12 @@ int main(void)
 		cmocka_unit_test(test_xattr_names),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+
+	ac = aead_ctx_new();
+	if (!ac)
+		return 1;
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	aead_ctx_free(ac);
+	return failed;
 }
