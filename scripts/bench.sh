@@ -78,6 +78,8 @@ build_helpers() {
 		$(pkg-config --cflags --libs fuse3) -lpthread &&
 	cc -O2 -D_GNU_SOURCE -o "$bin/extent_speed" "$top/tests/bench/extent_speed.c" \
 		"$top/build/libatr.a" $(pkg-config --cflags --libs openssl fuse3 libconfig) -ldl -lpthread &&
+	cc -O2 -D_GNU_SOURCE -o "$bin/name_speed" "$top/tests/bench/name_speed.c" \
+		"$top/build/libatr.a" $(pkg-config --cflags --libs openssl fuse3 libconfig) -ldl -lpthread &&
 	cc -O2 -o "$bin/memtouch" "$top/tests/bench/memtouch.c"
 }
 
@@ -255,6 +257,13 @@ crypto_bench() {
 		record 1 openssl "gcm$e" "$(openssl speed -evp aes-256-gcm -seconds 1 \
 			-bytes $e 2>/dev/null | awk 'tolower($1) == "aes-256-gcm" { v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 / 1e6 }')"
 	done
+	# One encrypted name: "enc dec enc_setup dec_setup", microseconds.
+	local enc dec enc1 dec1
+	read -r enc dec enc1 dec1 < <("$bin/name_speed" 1)
+	record 1 names enc "${enc:-}"
+	record 1 names dec "${dec:-}"
+	record 1 names enc_setup "${enc1:-}"
+	record 1 names dec_setup "${dec1:-}"
 }
 
 main() {
