@@ -19,7 +19,7 @@ mkdir -p "$T"
 mount -t tmpfs -o size=1g races "$T" || fail "tmpfs on $T"
 MOUNTS+=("$T")
 new_volume "$C"
-python3 "$TOP/tests/integration/walkgen.py" "$C" 1500 >/dev/null ||
+"$TB/tool_walkgen" "$C" "$C.key" 1500 >/dev/null ||
 	fail "generating 1500 files"
 mount_with "$C" "$M" --keyfile "$C.key" -o nohandles
 pid=${MPID[$M]}
