@@ -135,6 +135,8 @@ static void options_text(struct text *f, const struct vol_options *o,
 		put(f, "\nnames = { cipher = \"%s\"; key = \"%s\"; };",
 		    VOL_NAMES_CIPHER, key);
 	}
+	if (o->bound)
+		put(f, "\nbound = true;");
 }
 
 /*

@@ -103,6 +103,13 @@ struct vol_options {
 	 */
 	bool names_encrypted;
 	uint8_t names_key[NAMES_WRAPPED_LEN];	/* wrapped, while names_encrypted */
+	/*
+	 * bound = true;: every symlink target is bound to its place and every
+	 * xattr value to its inode's value ID; the unbound forms of older
+	 * volumes are refused.  Set by init, so an attacker cannot downgrade
+	 * one thing by deleting what binds it.  Absent: both forms read.
+	 */
+	bool bound;
 };
 
 #define VOL_NAMES_CIPHER	"AES-256-SIV"

@@ -139,7 +139,8 @@ int cmd_init(int argc, char **argv)
 	struct cli_keyopts ko;
 	struct volkey_src src;
 	struct vol_config cfg;
-	struct vol_options vopt = { .names_encrypted = INIT_NAMES_DEFAULT };
+	struct vol_options vopt = { .names_encrypted = INIT_NAMES_DEFAULT,
+				    .bound = true };
 	uint8_t uuid[VOL_UUID_LEN];
 	const char *dir, *state_dir = NULL;
 	struct kek *kek = NULL;

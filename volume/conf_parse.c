@@ -431,8 +431,9 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 	static const char *const names[] = { "format_version", "generation",
 		"volume_uuid", "extent_size", "cipher", "kek_id", "keyslots",
 		"mac", "audit", "allow_uids", "allow_gids", "kek_retiring",
-		"names", NULL };
+		"names", "bound", NULL };
 	config_setting_t *root = config_root_setting(cf);
+	const config_setting_t *sb;
 	const char *s;
 	int err;
 
@@ -483,6 +484,14 @@ static int load_root(config_t *cf, struct vol_config *cfg, char *msg,
 		err = load_retiring(root, cfg, msg, msglen);
 	if (!err)
 		err = load_names(root, &cfg->opt, msg, msglen);
+	/* Only "true": absent is the other value, and one spelling each. */
+	sb = config_setting_get_member(root, "bound");
+	if (!err && sb && (config_setting_type(sb) != CONFIG_TYPE_BOOL ||
+			   !config_setting_get_bool(sb)))
+		err = msg_fail(msg, msglen, -EINVAL, "bound must be true "
+			       "(or absent, on volumes made before it)");
+	if (!err)
+		cfg->opt.bound = sb != NULL;
 	return err;
 }
 
