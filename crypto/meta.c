@@ -2,9 +2,11 @@
 /*
  * crypto/meta.c - seal xattr values and symlink targets.
  * AAD domains: 'V' || value ID || name for xattrs ('X' || name before
- * value IDs), 'L' for symlinks, 'L' || link ID for a long target's
- * record; disjoint from the extent ('E') and sparse ('S') domains, which
- * use other keys anyway.
+ * value IDs), 'B' || directory ID || backing name for a bound symlink
+ * ('L' before binding), 'L' || link ID for a long target's record,
+ * 'T' || directory ID || head || NUL || backing name for a long target's
+ * tag; disjoint from the extent ('E') and sparse ('S') domains, which use
+ * other keys anyway.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -78,10 +80,32 @@ int meta_xattr_open(const struct kek *kek, const uint8_t *vid,
 	return err;
 }
 
-int meta_link_seal(const struct kek *kek, const char *target, char **out)
+/*
+ * A short target's AAD for @at into *@aad (malloc()ed): 'L' unbound,
+ * else 'B' || directory ID || backing name.
+ */
+static int link_aad(const struct meta_link_at *at, uint8_t **aad,
+		    size_t *len)
 {
-	size_t len = strlen(target), blen = len + AEAD_OVERHEAD;
-	uint8_t *box;
+	size_t nlen = at ? strlen(at->name) : 0;
+
+	*len = at ? 1 + NAMES_DIRID_LEN + nlen : 1;
+	*aad = malloc(*len);
+	if (!*aad)
+		return -ENOMEM;
+	(*aad)[0] = at ? 'B' : 'L';
+	if (at) {
+		memcpy(*aad + 1, at->dirid, NAMES_DIRID_LEN);
+		memcpy(*aad + 1 + NAMES_DIRID_LEN, at->name, nlen);
+	}
+	return 0;
+}
+
+int meta_link_seal(const struct kek *kek, const struct meta_link_at *at,
+		   const char *target, char **out)
+{
+	size_t len = strlen(target), blen = len + AEAD_OVERHEAD, alen;
+	uint8_t *box, *aad = NULL;
 	char *s;
 	int err;
 
@@ -92,7 +116,9 @@ int meta_link_seal(const struct kek *kek, const char *target, char **out)
 	err = -ENOMEM;
 	if (!box || !s)
 		goto out_free;
-	err = aead_box_seal(kek->meta_key, "L", 1, target, len, box);
+	err = link_aad(at, &aad, &alen);
+	if (!err)
+		err = aead_box_seal(kek->meta_key, aad, alen, target, len, box);
 	if (err)
 		goto out_free;
 	memcpy(s, META_LINK_PREFIX, PREFIX_LEN);
@@ -100,6 +126,7 @@ int meta_link_seal(const struct kek *kek, const char *target, char **out)
 	*out = s;
 	s = NULL;
 out_free:
+	free(aad);
 	free(box);
 	free(s);
 	return err;
@@ -152,24 +179,31 @@ out_free:
 	return err;
 }
 
-int meta_link_open(const struct kek *kek, const char *backing, char **out)
+int meta_link_open(const struct kek *kek, const struct meta_link_at *at,
+		   const char *backing, char **out)
 {
-	size_t len = strlen(backing);
+	size_t len = strlen(backing), alen;
 	ssize_t plen = meta_link_len(backing, len);
-	uint8_t *box;
+	uint8_t *box, *aad;
 	int err;
 
 	if (plen < 0)
 		return (int)plen;
 	if (!memcmp(backing, META_LINK_LONG_PREFIX, LONG_PREFIX_LEN))
 		return -EBADMSG;	/* its box is in its record */
+	err = link_aad(at, &aad, &alen);
+	if (err)
+		return err;
 	box = malloc((size_t)plen + AEAD_OVERHEAD + 2);
+	err = -ENOMEM;
 	if (!box)
-		return -ENOMEM;
+		goto out_free;
 	err = -EBADMSG;
 	if (b64_decode(backing + PREFIX_LEN, len - PREFIX_LEN, box) >= 0)
-		err = link_box_open(kek, "L", 1, box, (size_t)plen, out);
+		err = link_box_open(kek, aad, alen, box, (size_t)plen, out);
+out_free:
 	free(box);
+	free(aad);
 	return err;
 }
 
@@ -187,7 +221,8 @@ int meta_link_long_parse(const char *backing, size_t blen,
 			 uint8_t id[META_LINK_ID_LEN], size_t *len)
 {
 	char hex[2 * META_LINK_ID_LEN + 1], canon[META_LINK_LONG_LEN + 1];
-	const char *p = backing + LONG_PREFIX_LEN;
+	const char *p = backing + LONG_PREFIX_LEN, *rest, *colon;
+	size_t rlen, dlen, hlen;
 	uint64_t n;
 
 	if (blen >= PREFIX_LEN &&
@@ -197,19 +232,116 @@ int meta_link_long_parse(const char *backing, size_t blen,
 	    memcmp(backing, META_LINK_LONG_PREFIX, LONG_PREFIX_LEN) ||
 	    p[sizeof(hex) - 1] != ':')
 		return -EBADMSG;
+	/* The length, then a tag if the link is bound. */
+	rest = p + sizeof(hex);
+	rlen = blen - LONG_PREFIX_LEN - sizeof(hex);
+	colon = memchr(rest, ':', rlen);
+	dlen = colon ? (size_t)(colon - rest) : rlen;
+	if (dlen > 4 || (colon && rlen - dlen - 1 != META_LINK_TAG_LEN))
+		return -EBADMSG;
 	memcpy(hex, p, sizeof(hex) - 1);
 	hex[sizeof(hex) - 1] = '\0';
-	memcpy(canon, p + sizeof(hex), blen - LONG_PREFIX_LEN - sizeof(hex));
-	canon[blen - LONG_PREFIX_LEN - sizeof(hex)] = '\0';
+	memcpy(canon, rest, dlen);
+	canon[dlen] = '\0';
 	if (hex_decode(hex, id, META_LINK_ID_LEN) ||
 	    dec_parse_u64(canon, META_LINK_SHORT_MAX + 1, META_LINK_MAX, &n))
 		return -EBADMSG;
 	/* One spelling only: no upper-case hex, no leading zero. */
 	meta_link_long_name(id, (size_t)n, canon);
-	if (strlen(canon) != blen || memcmp(canon, backing, blen))
+	hlen = colon ? blen - 1 - META_LINK_TAG_LEN : blen;
+	if (strlen(canon) != hlen || memcmp(canon, backing, hlen))
 		return -EBADMSG;
 	*len = (size_t)n;
 	return 1;
+}
+
+/*
+ * The tag's AAD for the head of @backing (@hlen bytes) at @at into *@aad
+ * (malloc()ed): 'T' || directory ID || head || NUL || backing name.
+ */
+static int tag_aad(const struct meta_link_at *at, const char *backing,
+		   size_t hlen, uint8_t **aad, size_t *len)
+{
+	size_t nlen = strlen(at->name);
+	uint8_t *a;
+
+	*len = 1 + NAMES_DIRID_LEN + hlen + 1 + nlen;
+	a = *aad = malloc(*len);
+	if (!a)
+		return -ENOMEM;
+	a[0] = 'T';
+	memcpy(a + 1, at->dirid, NAMES_DIRID_LEN);
+	memcpy(a + 1 + NAMES_DIRID_LEN, backing, hlen);
+	a[1 + NAMES_DIRID_LEN + hlen] = '\0';
+	memcpy(a + 2 + NAMES_DIRID_LEN + hlen, at->name, nlen);
+	return 0;
+}
+
+/* The head's length of the parsed long form @backing. */
+static size_t head_len(const char *backing, size_t blen)
+{
+	const char *colon = memchr(backing + LONG_PREFIX_LEN, ':',
+				   blen - LONG_PREFIX_LEN);
+
+	colon = memchr(colon + 1, ':', blen - (size_t)(colon + 1 - backing));
+	return colon ? (size_t)(colon - backing) : blen;
+}
+
+int meta_link_long_check(const struct kek *kek, const struct meta_link_at *at,
+			 const char *backing, size_t blen)
+{
+	size_t hlen = head_len(backing, blen), alen;
+	uint8_t box[AEAD_OVERHEAD + 2], *aad, none;
+	int err;
+
+	if (!at)
+		return hlen == blen ? 0 : -EBADMSG;
+	if (hlen == blen ||
+	    b64_decode(backing + hlen + 1, META_LINK_TAG_LEN, box) !=
+	    AEAD_OVERHEAD)
+		return -EBADMSG;
+	err = tag_aad(at, backing, hlen, &aad, &alen);
+	if (err)
+		return err;
+	err = aead_box_open(kek->meta_key, aad, alen, box, AEAD_OVERHEAD,
+			    &none);
+	/* During a rotation, a link not yet re-tagged is under the old key. */
+	if (err == -EBADMSG && kek->retiring)
+		err = aead_box_open(kek->retiring->meta_key, aad, alen, box,
+				    AEAD_OVERHEAD, &none);
+	free(aad);
+	return err;
+}
+
+int meta_link_long_bind(const struct kek *kek, const struct meta_link_at *at,
+			const char *backing, size_t blen, char **out)
+{
+	size_t hlen = head_len(backing, blen), alen;
+	uint8_t box[AEAD_OVERHEAD], *aad;
+	char *s = malloc(META_LINK_LONG_LEN + 1);
+	int err = 0;
+
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, backing, hlen);
+	s[hlen] = '\0';
+	if (at) {
+		err = tag_aad(at, backing, hlen, &aad, &alen);
+		if (!err) {
+			err = aead_box_seal(kek->meta_key, aad, alen, "", 0,
+					    box);
+			free(aad);
+		}
+		if (!err) {
+			s[hlen] = ':';
+			b64_encode(box, sizeof(box), s + hlen + 1);
+		}
+	}
+	if (err)
+		free(s);
+	else
+		*out = s;
+	return err;
 }
 
 static void long_aad(const uint8_t id[META_LINK_ID_LEN],

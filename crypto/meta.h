@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "kek.h"
+#include "names.h"
 
 /* Backing symlink targets start with this, then base64 of the sealed box. */
 #define META_LINK_PREFIX	"atrestfs1:"
@@ -24,14 +25,18 @@
 #define META_LINK_MAX		4095
 /*
  * A longer target's backing target: this, its random link ID in hex, ':'
- * and its length in decimal.  Its sealed box is a record in the volume's
- * link store (volume/links.c), bound to the ID.
+ * and its length in decimal (the head); bound, also ':' and a tag (the
+ * base64 of an AEAD box of nothing) binding the head to the link's
+ * place.  Its sealed box is a record in the volume's link store
+ * (volume/links.c), bound to the ID; a move re-tags the link only.
  */
 #define META_LINK_LONG_PREFIX	"atrestfs2:"
 #define META_LINK_ID_LEN	16
-/* The longest long form, without its NUL. */
-#define META_LINK_LONG_LEN	(sizeof(META_LINK_LONG_PREFIX) - 1 + \
+#define META_LINK_TAG_LEN	40	/* b64_enc_len(AEAD_OVERHEAD) */
+/* The longest head, and the longest long form, without its NUL. */
+#define META_LINK_HEAD_LEN	(sizeof(META_LINK_LONG_PREFIX) - 1 + \
 				 2 * META_LINK_ID_LEN + 1 + 4)
+#define META_LINK_LONG_LEN	(META_LINK_HEAD_LEN + 1 + META_LINK_TAG_LEN)
 
 /*
  * The value ID: 16 random bytes in this xattr of a file or directory,
@@ -70,16 +75,32 @@ int meta_xattr_open(const struct kek *kek, const uint8_t *vid,
 bool meta_xattr_sealed(const char *name);
 
 /*
+ * Where a symlink is, on a volume whose targets are bound (the config's
+ * "bound", docs/format.md 3.6): its directory's ID and its backing name.
+ * A backing symlink carries no xattr, so its place is its only identity;
+ * the backing name stands for the name (on encrypted volumes it is the
+ * name's SIV ciphertext under that same ID), and needs no names key.
+ * NULL for an @at below: the unbound form of older volumes.
+ */
+struct meta_link_at {
+	uint8_t dirid[NAMES_DIRID_LEN];
+	const char *name;		/* the backing name */
+};
+
+/*
  * Symlink target (a C string) to the backing target: *out is malloc()ed,
  * caller frees.  -ENAMETOOLONG past META_LINK_SHORT_MAX: a longer one
  * takes the long form (volume/links.c).
  */
-int meta_link_seal(const struct kek *kek, const char *target, char **out);
+int meta_link_seal(const struct kek *kek, const struct meta_link_at *at,
+		   const char *target, char **out);
 /*
  * Backing target to plaintext; *out malloc()ed, NUL-terminated.  The long
- * form is not opened here (its box is elsewhere): -EBADMSG.
+ * form is not opened here (its box is elsewhere): -EBADMSG.  -EBADMSG too
+ * for a target sealed for another place (or form) than @at.
  */
-int meta_link_open(const struct kek *kek, const char *backing, char **out);
+int meta_link_open(const struct kek *kek, const struct meta_link_at *at,
+		   const char *backing, char **out);
 /*
  * Plaintext length from the backing target alone (for lstat st_size),
  * either form; -EBADMSG for anything else.
@@ -87,16 +108,28 @@ int meta_link_open(const struct kek *kek, const char *backing, char **out);
 ssize_t meta_link_len(const char *backing, size_t len);
 
 /*
- * The long form.  meta_link_long_name() writes the backing target of a
- * target of @len bytes (META_LINK_SHORT_MAX < @len <= META_LINK_MAX)
- * with link ID @id into @out (META_LINK_LONG_LEN + 1).  _parse() takes
- * exactly that canonical text back (1, with @id and *@len) and answers 0
- * for the short form and -EBADMSG for anything else.
+ * The long form.  meta_link_long_name() writes the head of a target of
+ * @len bytes (META_LINK_SHORT_MAX < @len <= META_LINK_MAX) with link ID
+ * @id into @out (META_LINK_LONG_LEN + 1).  _parse() takes exactly that
+ * canonical text back, with or without a tag (1, with @id and *@len), and
+ * answers 0 for the short form and -EBADMSG for anything else.
  */
 void meta_link_long_name(const uint8_t id[META_LINK_ID_LEN], size_t len,
 			 char *out);
 int meta_link_long_parse(const char *backing, size_t blen,
 			 uint8_t id[META_LINK_ID_LEN], size_t *len);
+/*
+ * The long form @backing (parsed) checked for @at: with @at, its tag must
+ * open for this place; without, it must have none.  0 or -EBADMSG.
+ */
+int meta_link_long_check(const struct kek *kek, const struct meta_link_at *at,
+			 const char *backing, size_t blen);
+/*
+ * The long form of @backing (parsed) for @at into *@out (malloc()ed): its
+ * head, tagged for @at if @at is not NULL.
+ */
+int meta_link_long_bind(const struct kek *kek, const struct meta_link_at *at,
+			const char *backing, size_t blen, char **out);
 /* @box receives strlen(@target) + AEAD_OVERHEAD bytes, bound to @id. */
 int meta_link_long_seal(const struct kek *kek,
 			const uint8_t id[META_LINK_ID_LEN], const char *target,

@@ -150,6 +150,14 @@ struct atr_inode {
 	struct ncache *names;		/* ->lock; namecache.c; NULL: none */
 	bool vid_ok;			/* ->lock; ops_xattr.c: vid read */
 	uint8_t vid[META_VID_LEN];	/* ->lock; set once while vid_ok */
+	/*
+	 * ops_entry.c, a symlink on a bound volume, both ->lock: where it
+	 * was first looked up (malloc()ed; its target is opened for that
+	 * place), and whether a lookup found it at another place too (a
+	 * hard link made in the backing directory): then it reads as EIO.
+	 */
+	struct meta_link_at *link_at;
+	bool link_moved;
 };
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t),
@@ -190,6 +198,9 @@ struct atr_mount {
 					   user xattr names; same lifetime */
 	uint32_t extent_size;		/* volume-wide, from atrestfs.conf */
 	bool hdr_always;		/* format 2+: no regular file lacks a header */
+	bool bound;			/* the config's "bound": links and xattr
+					   values only in their bound forms;
+					   immutable */
 	/*
 	 * Atomic: the volume's link store exists (volume/links.c), so a
 	 * name taken away may be a long symlink's last, whose record goes

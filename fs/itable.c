@@ -180,6 +180,7 @@ static void inode_free(struct atr_mount *m, struct atr_inode *ai,
 	ncache_free(m, ai);
 	free(ai->key_uids);
 	free(ai->hfds);
+	free(ai->link_at);
 	free(ai);
 	/* The last child gone, the kernel may have forgotten it already. */
 	if (dir && parents)

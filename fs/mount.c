@@ -152,6 +152,7 @@ int atr_mount_configure(struct atr_mount *m, const struct vol_config *cfg,
 	int err;
 
 	m->hdr_always = cfg->format_version >= 2;
+	m->bound = cfg->opt.bound;
 	memcpy(m->uuid, cfg->uuid, VOL_UUID_LEN);
 	/* What unlock checks a KEK against once this one is wiped. */
 	memcpy(m->kek_id, m->kek->id, KEK_ID_LEN);

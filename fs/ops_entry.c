@@ -13,6 +13,9 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "../crypto/codec.h"
 #include "../crypto/meta.h"
 #include "../crypto/volume.h"
 #include "../volume/rekey.h"
@@ -22,13 +25,15 @@
 /*
  * atrestfs.conf and its temporary (volconf_store()) must not be reachable
  * through the mount; other names that start the same are ordinary.  In
- * every directory, a rekey's new copy (volume/rekey.h) that a crash left
- * named is not a user's file: the old file beside it is the one.
+ * every directory, a rekey's new copy (volume/rekey.h) or a rename's
+ * re-sealed link (volume/links.c) that a crash left named is not a
+ * user's file: the old one beside it is the one.
  */
 bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		    const char *name)
 {
-	if (!strncmp(name, REKEY_TMP_PREFIX, strlen(REKEY_TMP_PREFIX)))
+	if (!strncmp(name, REKEY_TMP_PREFIX, strlen(REKEY_TMP_PREFIX)) ||
+	    !strncmp(name, VOLLINKS_TMP_PREFIX, strlen(VOLLINKS_TMP_PREFIX)))
 		return true;
 	return parent == &m->root &&
 	       (!strcmp(name, VOL_CONF_NAME) ||
@@ -51,6 +56,57 @@ int entry_pin(struct atr_inode *dir, const char *name, struct stat *st)
 	return fd;
 }
 
+/*
+ * The place of the link @bname in @dir on a bound volume into @at, its
+ * directory's ID made first if @make and names are plain: 0; 1 on an
+ * unbound volume (seal and open with no place); -EIO (no or a damaged
+ * ID), -errno.
+ */
+static int link_place(struct atr_mount *m, struct atr_inode *dir,
+		      const char *bname, bool make, struct meta_link_at *at)
+{
+	int dfd, err;
+
+	if (!m->bound)
+		return 1;
+	dfd = ino_fd_get(dir);
+	if (dfd < 0)
+		return dfd;
+	err = vollinks_at(dfd, bname, make && !m->names_key, at);
+	ino_fd_put(dir);
+	return err == -ENODATA ? -EIO : err;
+}
+
+/*
+ * A symlink looked up at @bname in @dir: its place is kept at its first
+ * lookup (readlink opens its target there); found at another place too,
+ * it has a second name the mount never made (a link copies), so a target
+ * could be shown at a name it was not sealed for: it reads as EIO.
+ */
+static void link_seen(struct atr_mount *m, struct atr_inode *dir,
+		      const char *bname, struct atr_inode *ai)
+{
+	struct meta_link_at at, *keep;
+	size_t n = strlen(bname);
+
+	if (link_place(m, dir, bname, false, &at))
+		return;		/* unbound, or readlink says why */
+	keep = malloc(sizeof(*keep) + n + 1);
+	pthread_rwlock_wrlock(&ai->lock);
+	if (ai->link_at) {
+		if (memcmp(ai->link_at->dirid, at.dirid, NAMES_DIRID_LEN) ||
+		    strcmp(ai->link_at->name, bname))
+			ai->link_moved = true;
+	} else if (keep) {
+		memcpy(keep->dirid, at.dirid, NAMES_DIRID_LEN);
+		keep->name = memcpy((char *)(keep + 1), bname, n + 1);
+		ai->link_at = keep;
+		keep = NULL;
+	}
+	pthread_rwlock_unlock(&ai->lock);
+	free(keep);
+}
+
 int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 		 struct fuse_entry_param *e)
 {
@@ -70,6 +126,8 @@ int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 	ai = itable_get(m, fd, &e->attr, dir, name);
 	if (!ai)
 		return -ENOMEM;
+	if (S_ISLNK(e->attr.st_mode))
+		link_seen(m, dir, name, ai);
 	endcopy_lookup(m, ai, &e->attr, epoch);
 	attr_fix(m, ai, &e->attr);
 	e->ino = (fuse_ino_t)(uintptr_t)ai;
@@ -361,6 +419,7 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 		     mode_t mode, dev_t rdev, const char *link)
 {
 	struct atr_mount *m = atr_mnt(req);
+	struct meta_link_at at;
 	char *sealed = NULL;
 	int res, err;
 
@@ -372,8 +431,12 @@ static int make_node(fuse_req_t req, struct atr_inode *dir, const char *name,
 			return err;
 		res = 0;
 	} else if (link) {
+		err = link_place(m, dir, name, true, &at);
+		if (err < 0)
+			return err;
 		/* The KEK held until the link is made: see write_header(). */
-		err = vollinks_seal(m->root.fd, kek_get(m), link, &sealed);
+		err = vollinks_seal(m->root.fd, kek_get(m), err ? NULL : &at,
+				    link, &sealed);
 		if (err == -EEXIST) {
 			atr_log(LOG_ERR, "%s: a symbolic link target of %zu "
 				"bytes needs the root's " VOLLINKS_DIR ", which is "
@@ -445,6 +508,31 @@ void atr_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 	reply_new(req, parent, name, S_IFLNK | 0777, 0, link);
 }
 
+static int link_read(struct atr_mount *m, struct atr_inode *ai,
+		     char **target);
+
+/*
+ * link(2) of a symlink on a bound volume: a new symlink with the same
+ * target, sealed for its own place (and a long target stored afresh), as
+ * POSIX allows a link to a symlink to be; a second name of one backing
+ * symlink could carry only one place.
+ */
+static int link_copy(fuse_req_t req, struct atr_inode *ai,
+		     struct atr_inode *dir, const char *bname)
+{
+	char *target;
+	size_t len;
+	int err = link_read(atr_mnt(req), ai, &target);
+
+	if (err)
+		return err;
+	len = strlen(target);
+	err = make_node(req, dir, bname, S_IFLNK | 0777, 0, target);
+	OPENSSL_cleanse(target, len);
+	free(target);
+	return err;
+}
+
 void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 	      const char *name)
 {
@@ -460,6 +548,13 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 		err = -EPERM;
 	if (!err)
 		err = dname_make(dir, &d, &made);
+	if (!err && m->bound && ai->type == S_IFLNK) {
+		err = link_copy(req, ai, dir, d.name);
+		if (err && made)
+			dname_drop(dir, &d);
+		reply_entry(req, dir, err ? NULL : d.name, err);
+		return;
+	}
 	/* Read-held: not a name for the old file of an online rekey. */
 	pthread_rwlock_rdlock(&ai->lock);
 	if (!err && (fd = attr_procname(ai, proc)) < 0)
@@ -648,6 +743,105 @@ static int rename_named(struct atr_mount *m, struct atr_inode *dir,
 	return err;
 }
 
+/*
+ * A symlink renamed on a bound volume is re-sealed for its new place: the
+ * new link is made at a reserved name in its new directory before the
+ * rename, and renamed over the moved one after it, so the name changes
+ * atomically twice and always holds a link.  A crash between the two
+ * leaves the moved link sealed for its old place (EIO) and the new one
+ * beside it, which fsck lists.
+ */
+struct link_move {
+	int dfd;		/* the new directory, a dup; -1: nothing to do */
+	const char *name;	/* the backing name it moves to */
+	char tmp[sizeof(VOLLINKS_TMP_PREFIX) + 16];
+};
+
+/* The new link for @bname in @dir about to be @nbname in @ndir, if a link. */
+static int link_move_prep(struct atr_mount *m, struct atr_inode *dir,
+			  const char *bname, struct atr_inode *ndir,
+			  const char *nbname, struct link_move *lm)
+{
+	struct timespec ts[2];
+	struct meta_link_at from, to;
+	char backing[PATH_MAX], *sealed = NULL;
+	uint8_t rnd[8];
+	struct stat st;
+	ssize_t n = -1;
+	int fd, err;
+
+	lm->dfd = -1;
+	lm->name = nbname;
+	if (!m->bound)
+		return 0;
+	fd = ino_fd_get(dir);
+	if (fd < 0)
+		return fd;
+	if (!fstatat(fd, bname, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode))
+		n = readlinkat(fd, bname, backing, sizeof(backing) - 1);
+	ino_fd_put(dir);
+	if (n < 0)
+		return 0;	/* not a symlink; or gone, as the rename says */
+	backing[n] = '\0';
+	err = link_place(m, dir, bname, false, &from);
+	if (!err)
+		err = link_place(m, ndir, nbname, true, &to);
+	if (!err) {
+		err = vollinks_move(m->root.fd, kek_get(m), &from, &to, backing,
+				    &sealed);
+		kek_put(m);
+	}
+	/* One that does not open reads as EIO wherever it goes. */
+	if (err == -EBADMSG || err == -EIO)
+		return 0;
+	if (!err)
+		err = rand_fill(rnd, sizeof(rnd));
+	if (err)
+		goto out_free;
+	memcpy(lm->tmp, VOLLINKS_TMP_PREFIX, sizeof(VOLLINKS_TMP_PREFIX) - 1);
+	hex_encode(rnd, sizeof(rnd), lm->tmp + sizeof(VOLLINKS_TMP_PREFIX) - 1);
+	lm->dfd = ino_fd_dup(ndir);
+	err = lm->dfd < 0 ? lm->dfd : 0;
+	if (!err && symlinkat(sealed, lm->dfd, lm->tmp))
+		err = -errno;
+	if (err)
+		goto out_close;
+	/* The owner and times a rename keeps. */
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	if (fchownat(lm->dfd, lm->tmp, st.st_uid, st.st_gid,
+		     AT_SYMLINK_NOFOLLOW) && errno != EPERM)
+		err = -errno;
+	if (!err && utimensat(lm->dfd, lm->tmp, ts, AT_SYMLINK_NOFOLLOW))
+		err = -errno;
+	if (!err)
+		goto out_free;
+	unlinkat(lm->dfd, lm->tmp, 0);
+out_close:
+	if (lm->dfd >= 0)
+		close(lm->dfd);
+	lm->dfd = -1;
+out_free:
+	free(sealed);
+	return err;
+}
+
+/* After the rename (@err): the new link over the moved one, or away. */
+static void link_move_done(struct atr_mount *m, struct link_move *lm, int err)
+{
+	if (lm->dfd < 0)
+		return;
+	if (!err && renameat(lm->dfd, lm->tmp, lm->dfd, lm->name)) {
+		atr_log(LOG_ERR, "%s: a renamed symlink (now %s) could not be "
+			"re-sealed for its new name (%s): it reads as EIO",
+			m->backing, lm->name, strerror(errno));
+		err = -errno;
+	}
+	if (err)
+		unlinkat(lm->dfd, lm->tmp, 0);
+	close(lm->dfd);
+}
+
 void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
@@ -656,6 +850,7 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct atr_inode *ndir = itable_ino(m, newparent);
 	struct rollback_unlink ul;
 	struct link_pin lp = { .fd = -1 };
+	struct link_move lm, lmx;
 	struct dname d, nd;
 	bool made = false;
 	char *nname, *oname;
@@ -682,6 +877,18 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, err);
 		return;
 	}
+	/* Links moved are re-sealed for their new names. */
+	err = -link_move_prep(m, dir, d.name, ndir, nd.name, &lm);
+	lmx.dfd = -1;
+	if (!err && (flags & RENAME_EXCHANGE))
+		err = -link_move_prep(m, ndir, nd.name, dir, d.name, &lmx);
+	if (err) {
+		link_move_done(m, &lm, -err);
+		if (made)
+			dname_drop(ndir, &nd);
+		fuse_reply_err(req, err);
+		return;
+	}
 	/* Renamed over, the file at @newname loses a link. */
 	memset(&ul, 0, sizeof(ul));
 	if (!(flags & RENAME_EXCHANGE)) {
@@ -690,6 +897,8 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	pthread_rwlock_rdlock(&m->ns_lock);
 	err = rename_named(m, dir, d.name, ndir, nd.name, flags);
+	link_move_done(m, &lm, -err);
+	link_move_done(m, &lmx, -err);
 	pthread_rwlock_unlock(&m->ns_lock);
 	link_unpinned(m, &lp, err);
 	rollback_unlinked(m, &ul, err);
@@ -722,11 +931,16 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	free(oname);
 }
 
-void atr_readlink(fuse_req_t req, fuse_ino_t ino)
+/*
+ * The target of the symlink @ai into *@target (malloc()ed): opened for the
+ * place it was looked up at on a bound volume.  0, -EBADMSG (logged).
+ */
+static int link_read(struct atr_mount *m, struct atr_inode *ai,
+		     char **target)
 {
-	struct atr_mount *m = atr_mnt(req);
-	struct atr_inode *ai = itable_ino(m, ino);
-	char backing[PATH_MAX], *target;
+	const struct meta_link_at *at = NULL;
+	char backing[PATH_MAX];
+	bool moved = false;
 	ssize_t n;
 	int err, fd;
 
@@ -736,15 +950,37 @@ void atr_readlink(fuse_req_t req, fuse_ino_t ino)
 		n = -errno;
 	if (fd >= 0)
 		ino_fd_put(ai);
-	if (n < 0) {
-		fuse_reply_err(req, (int)-n);
-		return;
-	}
+	if (n < 0)
+		return (int)n;
 	backing[n] = '\0';
-	err = vollinks_open(m->root.fd, kek_get(m), backing, &target);
+	/* ->link_at is set once and freed with the inode. */
+	pthread_rwlock_rdlock(&ai->lock);
+	at = ai->link_at;
+	moved = ai->link_moved;
+	pthread_rwlock_unlock(&ai->lock);
+	if (m->bound && (moved || !at)) {
+		atr_log_inode(LOG_ERR, ai, "symlink target does not "
+			      "authenticate: %s", moved ? "the link has a "
+			      "second name the mount did not make" : "its "
+			      "directory's ID is missing or damaged");
+		return -EBADMSG;
+	}
+	err = vollinks_open(m->root.fd, kek_get(m), m->bound ? at : NULL,
+			    backing, target);
 	kek_put(m);
 	if (err == -EBADMSG)
-		atr_log_inode(LOG_ERR, ai, "symlink target does not authenticate");
+		atr_log_inode(LOG_ERR, ai, "symlink target does not "
+			      "authenticate (tampered, or copied from another "
+			      "link)");
+	return err;
+}
+
+void atr_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct atr_mount *m = atr_mnt(req);
+	char *target;
+	int err = link_read(m, itable_ino(m, ino), &target);
+
 	if (err) {
 		fuse_reply_err(req, atr_errno(err));
 		return;

@@ -233,7 +233,7 @@ void atr_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	err = has;
 	if (has < 0 && has != -ENODATA)
 		goto out_reply;
-	err = volvid_open(kek_get(m), has, vid, bname, box, (size_t)n, val);
+	err = volvid_open(kek_get(m), m->bound, has, vid, bname, box, (size_t)n, val);
 	kek_put(m);
 	n -= AEAD_OVERHEAD;
 	at = err ? 0 : xattr_value_at(m, name, val, (size_t)n, NULL);
@@ -297,7 +297,7 @@ static ssize_t list_hidden(struct atr_mount *m, struct atr_inode *ai,
 			goto out;
 		}
 		at = -EBADMSG;
-		if (!volvid_open(kek_get(m), has, vid, p, box, (size_t)vn,
+		if (!volvid_open(kek_get(m), m->bound, has, vid, p, box, (size_t)vn,
 				 val))
 			at = xattr_value_at(m, NULL, val, (size_t)vn -
 					    AEAD_OVERHEAD, &found);

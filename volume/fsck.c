@@ -403,13 +403,14 @@ static void check_xattrs(struct fsck_run *r, int fd, const char *path)
 		pthread_mutex_unlock(&r->lock);
 		if (has == -EIO)
 			continue;
-		if (!has && !meta_xattr_open(r->kek, NULL, name, val,
-					     (size_t)n, out))
+		if ((!has || r->cfg->opt.bound) &&
+		    !meta_xattr_open(r->kek, NULL, name, val, (size_t)n, out))
 			find(r, path, 0, "xattr %s: a value of the form before "
-			     "value IDs on a file that has one (copied from "
-			     "another file): the mount refuses it", name);
-		else if (volvid_open(r->kek, has, vid, name, val, (size_t)n,
-				     out))
+			     "value IDs on a file that has one, or on a bound "
+			     "volume (copied from another file): the mount "
+			     "refuses it", name);
+		else if (volvid_open(r->kek, r->cfg->opt.bound, has, vid, name,
+				     val, (size_t)n, out))
 			find(r, path, 0, "xattr %s: its value does not "
 			     "authenticate (tampered, copied from another "
 			     "file, or from another volume)", name);
@@ -433,6 +434,7 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 	char target[PATH_MAX + 1], *plain = NULL;
 	ssize_t n = readlinkat(parent, name, target, PATH_MAX);
 	uint8_t id[META_LINK_ID_LEN];
+	struct meta_link_at at;
 	size_t len;
 
 	if (n < 0) {
@@ -450,10 +452,26 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 		else
 			memcpy(r->lids[r->nlids++].id, id, sizeof(id));
 	}
-	if (vollinks_open(r->dirfd, r->kek, target, &plain))
+	/* A rename's re-sealed link a crash left: sealed for its name. */
+	if (!strncmp(name, VOLLINKS_TMP_PREFIX, strlen(VOLLINKS_TMP_PREFIX))) {
+		find(r, path, 0, "a re-sealed symbolic link left by a rename "
+		     "that a crash interrupted: the mount never shows it; if "
+		     "a link beside it reads as EIO, rename this over that, "
+		     "else remove this");
+		return;
+	}
+	if (r->cfg->opt.bound && vollinks_at(parent, name, false, &at)) {
+		find(r, path, 0, "its directory has no ID (xattr "
+		     NAMES_DIRID_XATTR ") or a damaged one: the mount reads "
+		     "this symbolic link as EIO");
+		return;
+	}
+	if (vollinks_open(r->dirfd, r->kek, r->cfg->opt.bound ? &at : NULL,
+			  target, &plain))
 		find(r, path, 0, "symbolic link target does not authenticate "
-		     "(not written by atrestfs, tampered, from another "
-		     "volume, or a long target's record in " VOLLINKS_DIR
+		     "(not written by atrestfs, tampered, copied from another "
+		     "link or volume, a rename interrupted by a crash, or a "
+		     "long target's record in " VOLLINKS_DIR
 		     " missing or damaged)");
 	free(plain);
 }

@@ -14,6 +14,11 @@
  * once the link's last name is gone, so a crash (or a power loss) leaves
  * at worst a record without a link.
  *
+ * On a bound volume (crypto/meta.h struct meta_link_at) a link is sealed
+ * for its place: its directory's ID (made at the first link in a
+ * plain-names directory) and its backing name.  A long target's record
+ * stays bound to its link ID only; the link's tag binds the place.
+ *
  * The daemon (fs/ops_entry.c), fsck and rotate-kek share these readers.
  * Owns nothing past a call; the KEK is borrowed.
  */
@@ -127,7 +132,8 @@ static int record_write(int sfd, const char *name, const uint8_t *box,
 	return err;
 }
 
-int vollinks_seal(int rootfd, const struct kek *kek, const char *target,
+int vollinks_seal(int rootfd, const struct kek *kek,
+		  const struct meta_link_at *at, const char *target,
 		  char **backing)
 {
 	uint8_t id[META_LINK_ID_LEN], *box = NULL;
@@ -136,7 +142,7 @@ int vollinks_seal(int rootfd, const struct kek *kek, const char *target,
 	int sfd, err;
 
 	if (len <= META_LINK_SHORT_MAX)
-		return meta_link_seal(kek, target, backing);
+		return meta_link_seal(kek, at, target, backing);
 	if (len > META_LINK_MAX)
 		return -ENAMETOOLONG;
 	box = malloc(len + AEAD_OVERHEAD);
@@ -159,8 +165,11 @@ int vollinks_seal(int rootfd, const struct kek *kek, const char *target,
 	if (err)
 		goto out_free;
 	meta_link_long_name(id, len, s);
-	*backing = s;
-	s = NULL;
+	err = meta_link_long_bind(kek, at, s, strlen(s), backing);
+	if (err) {
+		vollinks_drop(rootfd, s);
+		goto out_free;
+	}
 out_free:
 	free(box);
 	free(s);
@@ -191,8 +200,8 @@ static ssize_t record_read(int rootfd, const char *hex, uint8_t *box)
 	return n < 0 ? -EBADMSG : n;
 }
 
-int vollinks_open(int rootfd, const struct kek *kek, const char *backing,
-		  char **out)
+int vollinks_open(int rootfd, const struct kek *kek,
+		  const struct meta_link_at *at, const char *backing, char **out)
 {
 	uint8_t id[META_LINK_ID_LEN], *box;
 	char hex[ID_HEX_LEN + 1];
@@ -201,7 +210,10 @@ int vollinks_open(int rootfd, const struct kek *kek, const char *backing,
 	int err = meta_link_long_parse(backing, strlen(backing), id, &len);
 
 	if (err <= 0)
-		return err ? err : meta_link_open(kek, backing, out);
+		return err ? err : meta_link_open(kek, at, backing, out);
+	err = meta_link_long_check(kek, at, backing, strlen(backing));
+	if (err)
+		return err;
 	box = malloc(BOX_MAX + 1);
 	if (!box)
 		return -ENOMEM;
@@ -211,6 +223,50 @@ int vollinks_open(int rootfd, const struct kek *kek, const char *backing,
 	      meta_link_long_open(kek, id, len, box, (size_t)n, out);
 	free(box);
 	return err;
+}
+
+int vollinks_move(int rootfd, const struct kek *kek,
+		  const struct meta_link_at *from, const struct meta_link_at *to,
+		  const char *backing, char **out)
+{
+	char *target;
+	size_t blen = strlen(backing), len;
+	int err = vollinks_open(rootfd, kek, from, backing, &target);
+
+	if (err)
+		return err;
+	len = strlen(target);
+	/* A long target keeps its record: only the link's tag changes. */
+	if (len > META_LINK_SHORT_MAX)
+		err = meta_link_long_bind(kek, to, backing, blen, out);
+	else
+		err = meta_link_seal(kek, to, target, out);
+	OPENSSL_cleanse(target, len);
+	free(target);
+	return err;
+}
+
+int vollinks_at(int dirfd, const char *name, bool make,
+		struct meta_link_at *at)
+{
+	char proc[64];
+	int err = volnames_dirid(dirfd, at->dirid);
+
+	at->name = name;
+	if (err != -ENODATA || !make)
+		return err;
+	/*
+	 * A plain-names directory gets an ID at its first bound link; a
+	 * racing maker's ID wins (XATTR_CREATE) and is read back.
+	 */
+	err = rand_fill(at->dirid, NAMES_DIRID_LEN);
+	if (err)
+		return err;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+	if (setxattr(proc, NAMES_DIRID_XATTR, at->dirid, NAMES_DIRID_LEN,
+		     XATTR_CREATE) && errno != EEXIST)
+		return -errno;
+	return volnames_dirid(dirfd, at->dirid);
 }
 
 void vollinks_drop(int rootfd, const char *backing)

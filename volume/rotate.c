@@ -382,6 +382,22 @@ out_free:
 }
 
 /*
+ * Open the short form @buf under @kek at @at or,
+ * failing that, unbound (a volume from before "bound"): *@atp says which.
+ * Only readers enforce the volume's form; a rotation keeps what it finds.
+ */
+static int link_open_either(const struct kek *kek, struct meta_link_at *at,
+			    const char *buf, char **target,
+			    struct meta_link_at **atp)
+{
+	*atp = at;
+	if (at && !meta_link_open(kek, at, buf, target))
+		return 0;
+	*atp = NULL;
+	return meta_link_open(kek, NULL, buf, target);
+}
+
+/*
  * Symlink @name in @dfd: a new one with the target re-sealed, owner and
  * times kept, renamed over it (atomic: the old target or the new).
  */
@@ -391,14 +407,18 @@ static int reseal_link(struct walk *w, int dfd, const char *name,
 	char buf[PATH_MAX], *target = NULL, *sealed = NULL;
 	struct timespec ts[2] = { st->st_atim, st->st_mtim };
 	ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+	struct meta_link_at at, *atp;
 	uint8_t id[META_LINK_ID_LEN];
+	bool at_ok;
 	size_t len;
 	int err = 0;
 
 	if (n < 0)
 		return io_fail(w, -errno, "read the symbolic link");
 	buf[n] = '\0';
-	/* A long target: its record is re-sealed, the link stays. */
+	/* Bound to its place, or of the unbound form: kept in its form. */
+	at_ok = !vollinks_at(dfd, name, false, &at);
+	/* A long target: its record is re-sealed, a bound link re-tagged. */
 	if (meta_link_long_parse(buf, (size_t)n, id, &len) == 1) {
 		err = vollinks_reseal(w->rootfd, w->kek, buf);
 		if (err == -EBADMSG)
@@ -408,19 +428,30 @@ static int reseal_link(struct walk *w, int dfd, const char *name,
 		else if (err < 0)
 			return io_fail(w, err, "re-seal the symbolic link's "
 				       "record");
-		w->st->links += err == 1;
-		return 0;
+		if (err < 0 || !at_ok ||
+		    meta_link_long_check(w->kek->retiring, &at, buf, (size_t)n)) {
+			w->st->links += err == 1;
+			return 0;
+		}
+		err = meta_link_long_bind(w->kek, &at, buf, (size_t)n, &sealed);
+		if (err)
+			return io_fail(w, err, "re-tag the symbolic link");
+		goto replace;
 	}
-	if (meta_link_open(w->kek->retiring, buf, &target)) {
-		if (meta_link_open(w->kek, buf, &target))
+	if (link_open_either(w->kek->retiring, at_ok ? &at : NULL, buf,
+			     &target, &atp)) {
+		if (link_open_either(w->kek, at_ok ? &at : NULL, buf, &target,
+				     &atp))
 			damaged(w, "symbolic link target does not authenticate");
 		free(target);
 		return 0;
 	}
-	err = meta_link_seal(w->kek, target, &sealed);
+	err = meta_link_seal(w->kek, atp, target, &sealed);
+	OPENSSL_cleanse(target, strlen(target));
 	free(target);
 	if (err)
 		return io_fail(w, err, "re-seal the symbolic link");
+replace:
 	unlinkat(w->rootfd, LINK_TMP, 0);
 	if (symlinkat(sealed, w->rootfd, LINK_TMP) ||
 	    (fchownat(w->rootfd, LINK_TMP, st->st_uid, st->st_gid,

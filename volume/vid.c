@@ -51,14 +51,19 @@ int volvid_get(int fd, uint8_t vid[META_VID_LEN])
 	return err ? err : VOLVID_PENDING;
 }
 
-int volvid_open(const struct kek *kek, int has, const uint8_t *vid,
-		const char *name, const void *box, size_t box_len, void *out)
+int volvid_open(const struct kek *kek, bool bound, int has,
+		const uint8_t *vid, const char *name, const void *box,
+		size_t box_len, void *out)
 {
 	int err = has == -ENODATA ? -EBADMSG :
 		  meta_xattr_open(kek, vid, name, box, box_len, out);
 
-	/* The older form only where the inode has no ID (yet). */
-	if (err == -EBADMSG && has != 0)
+	/*
+	 * The older form only where the inode has no ID (yet), and never on
+	 * a bound volume, which has none: else deleting an ID would let an
+	 * older value be moved.
+	 */
+	if (err == -EBADMSG && has != 0 && !bound)
 		err = meta_xattr_open(kek, NULL, name, box, box_len, out);
 	return err;
 }

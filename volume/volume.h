@@ -209,10 +209,12 @@ int volvid_get(int fd, uint8_t vid[META_VID_LEN]);
  * Open a value of an inode whose volvid_get() gave @has (not -EIO) and
  * @vid, as meta_xattr_open(): only the bound form on an inode with an ID
  * (an older value there was copied from another inode), only the older
- * one without, either while the ID is pending.
+ * one without, either while the ID is pending.  On a @bound volume (the
+ * config's "bound") only the bound form, ever.
  */
-int volvid_open(const struct kek *kek, int has, const uint8_t *vid,
-		const char *name, const void *box, size_t box_len, void *out);
+int volvid_open(const struct kek *kek, bool bound, int has,
+		const uint8_t *vid, const char *name, const void *box,
+		size_t box_len, void *out);
 /*
  * The value ID of @fd, made first if it has none, with every value of
  * the older form re-sealed under @kek bound to it before it is the
@@ -244,15 +246,39 @@ bool vollinks_ours(int rootfd);
  * record written and fsynced first in @rootfd's store (made if need be).
  * -ENAMETOOLONG past META_LINK_MAX, -EEXIST if VOLLINKS_DIR is a user's.
  */
-int vollinks_seal(int rootfd, const struct kek *kek, const char *target,
+int vollinks_seal(int rootfd, const struct kek *kek,
+		  const struct meta_link_at *at, const char *target,
 		  char **backing);
 /*
  * The backing target @backing to its target, either form: *@out
- * malloc()ed.  -EBADMSG for a target that does not open or a long one
- * whose record is missing, damaged or another link's.
+ * malloc()ed.  -EBADMSG for a target that does not open (or not at @at,
+ * NULL: unbound) or a long one whose record is missing, damaged or
+ * another link's.
  */
-int vollinks_open(int rootfd, const struct kek *kek, const char *backing,
-		  char **out);
+int vollinks_open(int rootfd, const struct kek *kek,
+		  const struct meta_link_at *at, const char *backing, char **out);
+/*
+ * A link moved (rename, or a copy for link(2)): @backing, which must open
+ * at @from, sealed for @to into *@out (malloc()ed).  A long target keeps
+ * its record, so the new link must not outlive the old one's record:
+ * link(2) seals the target afresh instead.
+ */
+int vollinks_move(int rootfd, const struct kek *kek,
+		  const struct meta_link_at *from, const struct meta_link_at *to,
+		  const char *backing, char **out);
+/*
+ * The place of the entry @name in the directory @dirfd (any fd, O_PATH
+ * too) into @at (which keeps @name): 0, or -ENODATA if the directory has
+ * no ID and not @make (with @make one is made), -EIO if it is damaged.
+ */
+int vollinks_at(int dirfd, const char *name, bool make,
+		struct meta_link_at *at);
+/*
+ * A re-sealed link is made at this prefix and a random suffix in its new
+ * directory, then renamed over its name; a crash may leave one, which
+ * fsck lists and the mount never shows.
+ */
+#define VOLLINKS_TMP_PREFIX	".atrestfs-link."
 /* Remove the record of @backing if it is a long form: its last name went. */
 void vollinks_drop(int rootfd, const char *backing);
 /*

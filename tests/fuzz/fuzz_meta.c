@@ -22,7 +22,7 @@ static void link_one(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_str(data, size), *t = NULL;
 	ssize_t n = meta_link_len(s, strlen(s));
-	int err = meta_link_open(fuzz_kek(), s, &t);
+	int err = meta_link_open(fuzz_kek(), NULL, s, &t);
 
 	if (err && err != -EBADMSG && err != -EINVAL)
 		abort();

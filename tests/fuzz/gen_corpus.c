@@ -155,7 +155,7 @@ static void gen_meta(void)
 	uint8_t *b;
 	size_t n;
 
-	if (meta_link_seal(fuzz_kek(), "../shared/notes.txt", &link))
+	if (meta_link_seal(fuzz_kek(), NULL, "../shared/notes.txt", &link))
 		die("meta_link_seal");
 	n = strlen(link);
 	b = malloc(n + 1);

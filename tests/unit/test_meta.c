@@ -184,7 +184,7 @@ static void link_round_trip(struct fixture *f, const char *target)
 {
 	char *backing = NULL, *back = NULL;
 
-	assert_int_equal(meta_link_seal(f->kek, target, &backing), 0);
+	assert_int_equal(meta_link_seal(f->kek, NULL, target, &backing), 0);
 	assert_non_null(backing);
 	assert_memory_equal(backing, META_LINK_PREFIX, PREFIX_LEN);
 	/* Must still fit a backing symlink (PATH_MAX, NUL included). */
@@ -193,7 +193,7 @@ static void link_round_trip(struct fixture *f, const char *target)
 		assert_null(strstr(backing, target));
 	assert_int_equal(meta_link_len(backing, strlen(backing)),
 			 (ssize_t)strlen(target));
-	assert_int_equal(meta_link_open(f->kek, backing, &back), 0);
+	assert_int_equal(meta_link_open(f->kek, NULL, backing, &back), 0);
 	assert_non_null(back);
 	assert_string_equal(back, target);
 	free(back);
@@ -225,7 +225,7 @@ static void test_link_too_long(void **state)
 	memset(t, 'x', META_LINK_SHORT_MAX + 1);
 	t[META_LINK_SHORT_MAX + 1] = '\0';
 	/* The long form's: volume/links.c makes it. */
-	assert_int_equal(meta_link_seal(f->kek, t, &out), -ENAMETOOLONG);
+	assert_int_equal(meta_link_seal(f->kek, NULL, t, &out), -ENAMETOOLONG);
 	assert_null(out);
 	free(t);
 }
@@ -235,8 +235,8 @@ static void test_link_nonces_differ(void **state)
 	struct fixture *f = *state;
 	char *a, *b;
 
-	assert_int_equal(meta_link_seal(f->kek, "/same", &a), 0);
-	assert_int_equal(meta_link_seal(f->kek, "/same", &b), 0);
+	assert_int_equal(meta_link_seal(f->kek, NULL, "/same", &a), 0);
+	assert_int_equal(meta_link_seal(f->kek, NULL, "/same", &b), 0);
 	assert_string_not_equal(a, b);
 	free(a);
 	free(b);
@@ -245,7 +245,7 @@ static void test_link_nonces_differ(void **state)
 static void link_refused(struct fixture *f, const char *backing)
 {
 	char *out = NULL;
-	int err = meta_link_open(f->kek, backing, &out);
+	int err = meta_link_open(f->kek, NULL, backing, &out);
 
 	if (err != -EBADMSG)
 		fail_msg("meta_link_open(\"%s\") = %d", backing, err);
@@ -258,7 +258,7 @@ static void test_link_malformed(void **state)
 	char *good, *bad;
 	size_t len;
 
-	assert_int_equal(meta_link_seal(f->kek, "/usr/bin/x", &good), 0);
+	assert_int_equal(meta_link_seal(f->kek, NULL, "/usr/bin/x", &good), 0);
 	len = strlen(good);
 	bad = malloc(len + 2);
 	assert_non_null(bad);
@@ -304,7 +304,7 @@ static void test_link_flipped_char(void **state)
 	char *good, *bad;
 	size_t i, len;
 
-	assert_int_equal(meta_link_seal(f->kek, "/usr/bin/x", &good), 0);
+	assert_int_equal(meta_link_seal(f->kek, NULL, "/usr/bin/x", &good), 0);
 	len = strlen(good);
 	bad = strdup(good);
 	assert_non_null(bad);
@@ -328,8 +328,8 @@ static void test_link_other_kek(void **state)
 	char *good, *out = NULL;
 
 	assert_int_equal(kek_generate(uuid, &other), 0);
-	assert_int_equal(meta_link_seal(f->kek, "/target", &good), 0);
-	assert_int_equal(meta_link_open(other, good, &out), -EBADMSG);
+	assert_int_equal(meta_link_seal(f->kek, NULL, "/target", &good), 0);
+	assert_int_equal(meta_link_open(other, NULL, good, &out), -EBADMSG);
 	assert_null(out);
 	kek_free(other);
 	free(good);
@@ -350,15 +350,15 @@ static void test_retiring(void **state)
 	assert_int_equal(kek_generate(uuid, &cur), 0);
 	assert_int_equal(meta_xattr_seal(f->kek, NULL, "user.a", "abcd", 4,
 					 box), 0);
-	assert_int_equal(meta_link_seal(f->kek, "/t", &link), 0);
+	assert_int_equal(meta_link_seal(f->kek, NULL, "/t", &link), 0);
 	assert_int_equal(meta_xattr_open(cur, NULL, "user.a", box, sizeof(box),
 					 out), -EBADMSG);
-	assert_int_equal(meta_link_open(cur, link, &target), -EBADMSG);
+	assert_int_equal(meta_link_open(cur, NULL, link, &target), -EBADMSG);
 	cur->retiring = f->kek;
 	assert_int_equal(meta_xattr_open(cur, NULL, "user.a", box, sizeof(box),
 					 out), 0);
 	assert_memory_equal(out, "abcd", 4);
-	assert_int_equal(meta_link_open(cur, link, &target), 0);
+	assert_int_equal(meta_link_open(cur, NULL, link, &target), 0);
 	assert_string_equal(target, "/t");
 	cur->retiring = NULL;		/* the fixture's */
 	kek_free(cur);
@@ -391,7 +391,7 @@ static void test_link_nul_inside(void **state)
 
 	/* The construction is right: without the NUL it opens. */
 	s = handmade_link(f, "ab/cd", 5, "L");
-	assert_int_equal(meta_link_open(f->kek, s, &out), 0);
+	assert_int_equal(meta_link_open(f->kek, NULL, s, &out), 0);
 	assert_string_equal(out, "ab/cd");
 	free(out);
 	free(s);
@@ -525,7 +525,7 @@ static void test_link_long_parse(void **state)
 		    -EBADMSG)
 			fail_msg("long form \"%s\" accepted", bad[i]);
 		assert_true(meta_link_len(bad[i], strlen(bad[i])) < 0);
-		assert_int_equal(meta_link_open(NULL, bad[i], &out), -EBADMSG);
+		assert_int_equal(meta_link_open(NULL, NULL, bad[i], &out), -EBADMSG);
 	}
 	assert_int_equal(meta_link_long_parse(META_LINK_PREFIX "QUJD", 14, id,
 					      &len), 0);
