@@ -79,21 +79,26 @@ static int link_place(struct atr_mount *m, struct atr_inode *dir,
 
 /*
  * A symlink looked up at @bname in @dir: its place is kept at its first
- * lookup (readlink opens its target there); found at another place too,
+ * lookup (readlink opens its target there).  Found at another place too,
  * it has a second name the mount never made (a link copies), so a target
- * could be shown at a name it was not sealed for: it reads as EIO.
+ * could be shown at a name it was not sealed for; found in a directory
+ * without an ID, it has no place: either way it reads as EIO.
  */
 static void link_seen(struct atr_mount *m, struct atr_inode *dir,
 		      const char *bname, struct atr_inode *ai)
 {
-	struct meta_link_at at, *keep;
+	struct meta_link_at at, *keep = NULL;
 	size_t n = strlen(bname);
+	int err = link_place(m, dir, bname, false, &at);
 
-	if (link_place(m, dir, bname, false, &at))
-		return;		/* unbound, or readlink says why */
-	keep = malloc(sizeof(*keep) + n + 1);
+	if (err == 1)
+		return;		/* unbound volume */
+	if (!err)
+		keep = malloc(sizeof(*keep) + n + 1);
 	pthread_rwlock_wrlock(&ai->lock);
-	if (ai->link_at) {
+	if (err) {
+		ai->link_moved = true;	/* no place to open it at */
+	} else if (ai->link_at) {
 		if (memcmp(ai->link_at->dirid, at.dirid, NAMES_DIRID_LEN) ||
 		    strcmp(ai->link_at->name, bname))
 			ai->link_moved = true;
@@ -960,9 +965,9 @@ static int link_read(struct atr_mount *m, struct atr_inode *ai,
 	pthread_rwlock_unlock(&ai->lock);
 	if (m->bound && (moved || !at)) {
 		atr_log_inode(LOG_ERR, ai, "symlink target does not "
-			      "authenticate: %s", moved ? "the link has a "
-			      "second name the mount did not make" : "its "
-			      "directory's ID is missing or damaged");
+			      "authenticate: the link has a second name the "
+			      "mount did not make, or its directory's ID (xattr "
+			      NAMES_DIRID_XATTR ") is missing or damaged");
 		return -EBADMSG;
 	}
 	err = vollinks_open(m->root.fd, kek_get(m), m->bound ? at : NULL,
