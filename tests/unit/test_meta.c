@@ -562,6 +562,84 @@ static void test_link_long_retiring(void **state)
 	free(t);
 }
 
+/* ---- targets bound to their place ---- */
+
+static void test_link_bound(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_link_at a = { .name = "link" }, b;
+	char *backing, *out = NULL;
+
+	assert_int_equal(rand_fill(a.dirid, sizeof(a.dirid)), 0);
+	assert_int_equal(meta_link_seal(f->kek, &a, "/t", &backing), 0);
+	assert_int_equal(meta_link_open(f->kek, &a, backing, &out), 0);
+	assert_string_equal(out, "/t");
+	free(out);
+	/* Another name, another directory, the unbound form: refused. */
+	b = a;
+	b.name = "linj";
+	assert_int_equal(meta_link_open(f->kek, &b, backing, &out), -EBADMSG);
+	b = a;
+	b.dirid[15] ^= 1;
+	assert_int_equal(meta_link_open(f->kek, &b, backing, &out), -EBADMSG);
+	assert_int_equal(meta_link_open(f->kek, NULL, backing, &out), -EBADMSG);
+	free(backing);
+	/* And an unbound one does not open bound. */
+	assert_int_equal(meta_link_seal(f->kek, NULL, "/t", &backing), 0);
+	assert_int_equal(meta_link_open(f->kek, &a, backing, &out), -EBADMSG);
+	free(backing);
+}
+
+static void test_link_long_tag(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_link_at a = { .name = "long" }, b;
+	char head[META_LINK_LONG_LEN + 1], *tagged, *other;
+	uint8_t id[META_LINK_ID_LEN], back[META_LINK_ID_LEN];
+	size_t len;
+
+	assert_int_equal(rand_fill(a.dirid, sizeof(a.dirid)), 0);
+	assert_int_equal(rand_fill(id, sizeof(id)), 0);
+	meta_link_long_name(id, 4095, head);
+	assert_int_equal(meta_link_long_bind(f->kek, &a, head, strlen(head),
+					     &tagged), 0);
+	assert_int_equal(strlen(tagged), strlen(head) + 1 + META_LINK_TAG_LEN);
+	assert_true(strlen(tagged) <= META_LINK_LONG_LEN);
+	assert_int_equal(meta_link_long_parse(tagged, strlen(tagged), back,
+					      &len), 1);
+	assert_memory_equal(back, id, sizeof(id));
+	assert_int_equal(len, 4095);
+	assert_int_equal(meta_link_len(tagged, strlen(tagged)), 4095);
+	assert_int_equal(meta_link_long_check(f->kek, &a, tagged,
+					      strlen(tagged)), 0);
+	/* Another place, no place, no tag, a changed tag: refused. */
+	b = a;
+	b.name = "lonh";
+	assert_int_equal(meta_link_long_check(f->kek, &b, tagged,
+					      strlen(tagged)), -EBADMSG);
+	assert_int_equal(meta_link_long_check(f->kek, NULL, tagged,
+					      strlen(tagged)), -EBADMSG);
+	assert_int_equal(meta_link_long_check(f->kek, &a, head, strlen(head)),
+			 -EBADMSG);
+	assert_int_equal(meta_link_long_check(f->kek, NULL, head, strlen(head)),
+			 0);
+	/* Re-tagged for another place (a rename): the head stays. */
+	assert_int_equal(meta_link_long_bind(f->kek, &b, tagged, strlen(tagged),
+					     &other), 0);
+	assert_memory_equal(other, head, strlen(head));
+	assert_int_equal(meta_link_long_check(f->kek, &b, other,
+					      strlen(other)), 0);
+	other[strlen(other) - 5] ^= 1;
+	assert_int_not_equal(meta_link_long_check(f->kek, &b, other,
+						  strlen(other)), 0);
+	/* A tag of the wrong length does not parse. */
+	tagged[strlen(tagged) - 1] = '\0';
+	assert_int_equal(meta_link_long_parse(tagged, strlen(tagged), back,
+					      &len), -EBADMSG);
+	free(other);
+	free(tagged);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -583,6 +661,8 @@ int main(void)
 		T(test_link_long_round_trip),
 		T(test_link_long_parse),
 		T(test_link_long_retiring),
+		T(test_link_bound),
+		T(test_link_long_tag),
 	};
 
 	return cmocka_run_group_tests_name("meta: sealed xattr values and symlink targets",
