@@ -722,6 +722,44 @@ static void test_names_tamper(void **state)
 	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
 }
 
+/* ---- bound = true;: targets and values in their bound forms only ---- */
+
+static void test_bound(void **state)
+{
+	struct fixture *f = *state;
+	struct vol_options o = { .bound = true };
+	uint8_t none_mac[32];
+	char *text, *p;
+
+	memcpy(none_mac, f->cfg.mac, sizeof(none_mac));
+	store_opts(f, &o);
+	assert_memory_not_equal(none_mac, f->cfg.mac, sizeof(none_mac));
+	assert_int_equal(load(f), 0);
+	assert_true(f->got.opt.bound);
+	assert_int_equal(vol_verify(f->kek, &f->got), 0);
+	/* Dropped (a downgrade) it fails the MAC. */
+	text = conf_read(f);
+	p = strstr(text, "\nbound = true;");
+	assert_non_null(p);
+	memmove(p, p + 14, strlen(p + 14) + 1);
+	conf_write(f, text);
+	free(text);
+	assert_int_equal(load(f), 0);
+	assert_false(f->got.opt.bound);
+	assert_int_equal(vol_verify(f->kek, &f->got), -EBADMSG);
+	/* One spelling: false, or another type, is refused. */
+	store_opts(f, &o);
+	conf_edit(f, "bound = true;", "bound = false;");
+	load_fails(f, -EINVAL, "bound");
+	store_opts(f, &o);
+	conf_edit(f, "bound = true;", "bound = 1;");
+	load_fails(f, -EINVAL, "bound");
+	/* Absent: the MAC of a config that never had the setting. */
+	memset(&o, 0, sizeof(o));
+	store_opts(f, &o);
+	assert_memory_equal(none_mac, f->cfg.mac, sizeof(none_mac));
+}
+
 static void test_options_check(void **state)
 {
 	struct vol_options o = { .nuids = 0 };
@@ -1112,6 +1150,7 @@ int main(void)
 		T(test_options_invalid),
 		T(test_names_round_trip),
 		T(test_names_tamper),
+		T(test_bound),
 		T(test_generation_round_trip),
 		T(test_retiring),
 		T(test_generation_tamper),
