@@ -5,8 +5,9 @@
 # it.  Renames, RENAME_EXCHANGE and RENAME_NOREPLACE, across directories,
 # re-seal the links they move, which read right through the mount and
 # after a remount; link(2) of a symlink makes a copy sealed for its own
-# name.  xattr values: deleting or replacing a file's value ID does not
-# let a value of the older, unbound form be read.
+# name; a crash inside a rename leaves what fsck lists.  xattr values:
+# deleting or replacing a file's value ID does not let a value of the
+# older, unbound form be read.
 . "$(dirname "$0")/lib.sh"
 
 LONG=$(head -c 4095 /dev/zero | tr '\0' L)
@@ -114,6 +115,27 @@ expect_eio readlink -v "$M/d/s1"
 unmount_vol "$M"
 rm "$C/d/s1"
 ok "a renamed link's target is bound to its new name"
+
+# A crash between a rename and its re-sealed link's rename over it: the
+# moved link is sealed for its old place, the new one beside it at its
+# reserved name.  The mount hides the second and refuses the first; fsck
+# lists both; renaming the second over the first mends it.
+T=$C/d/.atrestfs-link.00112233aabbccdd
+ln -s "$(readlink "$C/d/nr")" "$T" && ln -sfn "$(readlink "$C/e/copy")" "$C/d/nr" ||
+	fail "make a crash's leftovers"
+mount_vol "$C" "$M"
+expect_eio readlink -v "$M/d/nr"
+ls -a "$M/d" | grep -q atrestfs && fail "the leftover is listed"
+ln -s x "$M/d/.atrestfs-link.1" 2>/dev/null && fail "a reserved name made"
+unmount_vol "$M"
+"$ATR" fsck -k "$C.key" "$C" >"$WORK/fsck.out" 2>&1 </dev/null
+[ $? = 6 ] && grep -q "d/nr: symbolic link target does not authenticate" 	"$WORK/fsck.out" && grep -q "d/.atrestfs-link.00112233aabbccdd: a re-sealed symbolic link left by a rename" 	"$WORK/fsck.out" || fail "fsck of a crash's leftovers: $(cat "$WORK/fsck.out")"
+mv "$T" "$C/d/nr" || fail "mend"
+mount_vol "$C" "$M"
+[ "$(readlink "$M/d/nr")" = /s1 ] || fail "d/nr after mending"
+unmount_vol "$M"
+fsck_clean "$C" "after mending"
+ok "a rename's crash window: the moved link is EIO, the leftover hidden, fsck lists both, mv mends"
 
 # --- xattr values of the older form on a bound volume ---
 C=$WORK/c-x M=$WORK/m-x
