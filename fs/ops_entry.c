@@ -295,6 +295,30 @@ static int settle(struct atr_mount *m, struct atr_inode *ai,
 	return err < 0 ? err : 0;
 }
 
+/*
+ * A symlink renamed on a bound volume is a new backing link (its target
+ * re-sealed for its new place), but the kernel may hold the old one under
+ * the new name until its entry times out.  A change made to that one
+ * would be lost with it: -ESTALE makes the kernel look the name up again
+ * and retry (chown, utimensat).  The kernel holds the link's inode lock
+ * from the setattr to its reply, so no rename comes between.
+ */
+static int link_stale(struct atr_mount *m, struct atr_inode *ai)
+{
+	struct stat st;
+	int fd;
+
+	if (!m->bound || ai->type != S_IFLNK)
+		return 0;
+	fd = ino_fd_get(ai);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st))
+		st.st_nlink = 1;	/* not ours to judge: the change says */
+	ino_fd_put(ai);
+	return st.st_nlink ? 0 : -ESTALE;
+}
+
 void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		 struct fuse_file_info *fi)
 {
@@ -302,7 +326,7 @@ void atr_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	struct atr_inode *ai = itable_ino(m, ino);
 	char proc[64];
 	struct stat st;
-	int err = 0, fd = -1;
+	int err = link_stale(m, ai), fd = -1;
 
 	/* Only a mode without u+w stops the records at close. */
 	if ((valid & FUSE_SET_ATTR_MODE) && !(attr->st_mode & S_IWUSR))
