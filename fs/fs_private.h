@@ -152,9 +152,11 @@ struct atr_inode {
 	uint8_t vid[META_VID_LEN];	/* ->lock; set once while vid_ok */
 	/*
 	 * ops_entry.c, a symlink on a bound volume, both ->lock: where it
-	 * was first looked up (malloc()ed; its target is opened for that
-	 * place), and whether a lookup found it at another place too (a
-	 * hard link made in the backing directory): then it reads as EIO.
+	 * was looked up (malloc()ed; its target is opened for that place;
+	 * replaced by a lookup that finds it with one name elsewhere, so
+	 * copied out under the lock), and whether a lookup found it at
+	 * another place while it had a second name (a hard link made in the
+	 * backing directory): then it reads as EIO.
 	 */
 	struct meta_link_at *link_at;
 	bool link_moved;

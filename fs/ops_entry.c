@@ -78,33 +78,49 @@ static int link_place(struct atr_mount *m, struct atr_inode *dir,
 }
 
 /*
- * A symlink looked up at @bname in @dir: its place is kept at its first
- * lookup (readlink opens its target there).  Found at another place too,
- * it has a second name the mount never made (a link copies), so a target
- * could be shown at a name it was not sealed for; found in a directory
- * without an ID, it has no place: either way it reads as EIO.
+ * A symlink looked up at @bname in @dir, with @nlink backing names: its
+ * place is kept (readlink opens its target there).  Found at another
+ * place while it has a second name, it has a name the mount never made
+ * (a link copies), so a target could be shown at a name it was not
+ * sealed for; found in a directory without an ID, it has no place:
+ * either way it reads as EIO.  With one name, the place it is found at
+ * is its only one, and replaces the kept one: the inode number may be a
+ * new link's (the old one renamed over and its fd closed), or a second
+ * name may have gone.  A failure to read the place (EMFILE, ENOMEM)
+ * changes nothing: the next lookup tries again.
  */
 static void link_seen(struct atr_mount *m, struct atr_inode *dir,
-		      const char *bname, struct atr_inode *ai)
+		      const char *bname, nlink_t nlink, struct atr_inode *ai)
 {
 	struct meta_link_at at, *keep = NULL;
 	size_t n = strlen(bname);
 	int err = link_place(m, dir, bname, false, &at);
+	bool same;
 
-	if (err == 1)
-		return;		/* unbound volume */
+	if (err == 1 || (err && err != -EIO))
+		return;		/* unbound volume, or try again */
 	if (!err)
 		keep = malloc(sizeof(*keep) + n + 1);
-	pthread_rwlock_wrlock(&ai->lock);
-	if (err) {
-		ai->link_moved = true;	/* no place to open it at */
-	} else if (ai->link_at) {
-		if (memcmp(ai->link_at->dirid, at.dirid, NAMES_DIRID_LEN) ||
-		    strcmp(ai->link_at->name, bname))
-			ai->link_moved = true;
-	} else if (keep) {
+	if (keep) {
 		memcpy(keep->dirid, at.dirid, NAMES_DIRID_LEN);
 		keep->name = memcpy((char *)(keep + 1), bname, n + 1);
+	}
+	pthread_rwlock_wrlock(&ai->lock);
+	same = !err && ai->link_at &&
+	       !memcmp(ai->link_at->dirid, at.dirid, NAMES_DIRID_LEN) &&
+	       !strcmp(ai->link_at->name, bname);
+	if (err) {
+		ai->link_moved = true;	/* no place to open it at */
+	} else if (nlink == 1 && keep) {
+		ai->link_moved = false;
+		if (!same) {
+			free(ai->link_at);
+			ai->link_at = keep;
+			keep = NULL;
+		}
+	} else if (ai->link_at && !same) {
+		ai->link_moved = true;
+	} else if (!ai->link_at && keep) {
 		ai->link_at = keep;
 		keep = NULL;
 	}
@@ -132,7 +148,7 @@ int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 	if (!ai)
 		return -ENOMEM;
 	if (S_ISLNK(e->attr.st_mode))
-		link_seen(m, dir, name, ai);
+		link_seen(m, dir, name, e->attr.st_nlink, ai);
 	endcopy_lookup(m, ai, &e->attr, epoch);
 	attr_fix(m, ai, &e->attr);
 	e->ino = (fuse_ino_t)(uintptr_t)ai;
@@ -967,8 +983,8 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 static int link_read(struct atr_mount *m, struct atr_inode *ai,
 		     char **target)
 {
-	const struct meta_link_at *at = NULL;
-	char backing[PATH_MAX];
+	struct meta_link_at at = { .name = NULL };
+	char backing[PATH_MAX], name[NAME_MAX + 1];
 	bool moved = false;
 	ssize_t n;
 	int err, fd;
@@ -982,19 +998,22 @@ static int link_read(struct atr_mount *m, struct atr_inode *ai,
 	if (n < 0)
 		return (int)n;
 	backing[n] = '\0';
-	/* ->link_at is set once and freed with the inode. */
+	/* A copy: a lookup may replace ->link_at (link_seen()). */
 	pthread_rwlock_rdlock(&ai->lock);
-	at = ai->link_at;
+	if (ai->link_at && strlen(ai->link_at->name) < sizeof(name)) {
+		memcpy(at.dirid, ai->link_at->dirid, NAMES_DIRID_LEN);
+		at.name = strcpy(name, ai->link_at->name);
+	}
 	moved = ai->link_moved;
 	pthread_rwlock_unlock(&ai->lock);
-	if (m->bound && (moved || !at)) {
+	if (m->bound && (moved || !at.name)) {
 		atr_log_inode(LOG_ERR, ai, "symlink target does not "
 			      "authenticate: the link has a second name the "
 			      "mount did not make, or its directory's ID (xattr "
 			      NAMES_DIRID_XATTR ") is missing or damaged");
 		return -EBADMSG;
 	}
-	err = vollinks_open(m->root.fd, kek_get(m), m->bound ? at : NULL,
+	err = vollinks_open(m->root.fd, kek_get(m), m->bound ? &at : NULL,
 			    backing, target);
 	kek_put(m);
 	if (err == -EBADMSG)

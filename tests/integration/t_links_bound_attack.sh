@@ -29,3 +29,47 @@ mount_vol "$C" "$M"
 check "after a remount"
 unmount_vol "$M"
 ok "chown -h and touch -h just after a link's rename reach the re-sealed link"
+
+# A renamed link's old backing inode lives while the daemon holds its fd;
+# once the fd cache lets it go, a new link may get its inode number while
+# the kernel still holds the old inode (here: an O_PATH fd).  The new
+# link is found at its own place with one name: it must read, not be
+# taken for a second name of the old one.  A fresh small ext4 reuses the
+# lowest free inode number; a daemon with 64 fds caches 16.
+truncate -s 32M "$WORK/img" && mkfs.ext4 -q -F "$WORK/img" ||
+	fail "make an ext4 image"
+mkdir "$WORK/fs" || fail "mkdir"
+MOUNTS+=("$WORK/fs")
+mount -o loop "$WORK/img" "$WORK/fs" || fail "mount the ext4 image"
+C=$WORK/fs/c M=$WORK/m2
+new_volume "$C"
+# The daemon raises its soft limit to the hard one: set both.
+printf '#!/bin/sh\nulimit -n 64 && exec "%s" "$@"\n' "$ATR" >"$WORK/atr64" &&
+	chmod +x "$WORK/atr64" || fail "wrapper"
+ATR=$WORK/atr64 mount_vol "$C" "$M"
+mkdir "$M/d" "$M/f" || fail "mkdir"
+for i in $(seq 40); do echo x >"$M/f/$i" || fail "make f/$i"; done
+ln -s /t1 "$M/d/a" || fail "make d/a"
+coproc HOLD { python3 -c '
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_PATH | os.O_NOFOLLOW)
+print("held", flush=True)
+sys.stdin.read()' "$M/d/a"; }
+read -r -u "${HOLD[0]}" line && [ "$line" = held ] || fail "hold d/a"
+ino=$(stat -c %i "$C/d/a")
+mv "$M/d/a" "$M/d/b" || fail "rename"
+for i in $(seq 40); do stat "$M/f/$i" >/dev/null || fail "stat f/$i"; done
+reused=
+for i in $(seq 20); do
+	ln -s /t2 "$M/d/c$i" || fail "make d/c$i"
+	[ "$(stat -c %i "$C/d/c$i")" = "$ino" ] && reused=c$i && break
+done
+[ -n "$reused" ] || echo "note: no inode number reused, nothing checked" >&2
+if [ -n "$reused" ]; then
+	[ "$(readlink "$M/d/$reused")" = /t2 ] ||
+		fail "a new link with a reused inode number: $(tail -2 "$M.log")"
+fi
+exec {HOLD[1]}>&-
+wait "$HOLD_PID"
+unmount_vol "$M"
+ok "a new link that reuses a renamed link's inode number reads"
