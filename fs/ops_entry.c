@@ -877,10 +877,10 @@ static void link_move_done(struct atr_mount *m, struct link_move *lm, int err)
 	if (lm->dfd < 0)
 		return;
 	if (!err && renameat(lm->dfd, lm->tmp, lm->dfd, lm->name)) {
+		err = -errno;	/* before the log line can change errno */
 		atr_log(LOG_ERR, "%s: a renamed symlink (now %s) could not be "
 			"re-sealed for its new name (%s): it reads as EIO",
-			m->backing, lm->name, strerror(errno));
-		err = -errno;
+			m->backing, lm->name, strerror(-err));
 	}
 	if (err)
 		unlinkat(lm->dfd, lm->tmp, 0);
