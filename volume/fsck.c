@@ -535,6 +535,11 @@ static void check_names(struct fsck_run *r, int fd, const char *path)
 				     "mount ignores it, and it can be removed");
 			continue;
 		}
+		/* A rename's leftover link: check_link() lists it. */
+		if (de->d_type == DT_LNK &&
+		    !strncmp(de->d_name, VOLLINKS_TMP_PREFIX,
+			     strlen(VOLLINKS_TMP_PREFIX)))
+			continue;
 		len = strlen(de->d_name);
 		if (names_is_long(de->d_name)) {
 			if (volnames_record(dirfd(d), de->d_name, rec, &len)) {

@@ -73,3 +73,21 @@ exec {HOLD[1]}>&-
 wait "$HOLD_PID"
 unmount_vol "$M"
 ok "a new link that reuses a renamed link's inode number reads"
+
+# A rename's leftover re-sealed link on encrypted names: fsck lists it
+# once, as that, not also as a name that does not decrypt.
+C=$WORK/c3 M=$WORK/m3
+new_volume "$C" --names encrypted
+mount_vol "$C" "$M"
+mkdir "$M/d" && ln -s /q "$M/d/x" || fail "make d/x"
+unmount_vol "$M"
+dd=$(ls "$C" | grep -v '^atrestfs' | head -1)
+bx=$(ls "$C/$dd" | head -1)
+ln -s "$(readlink "$C/$dd/$bx")" "$C/$dd/.atrestfs-link.0011223344556677" ||
+	fail "plant a leftover"
+"$ATR" fsck -k "$C.key" "$C" >"$WORK/fsck.out" 2>&1 </dev/null
+[ $? = 6 ] || fail "fsck of a leftover: $(cat "$WORK/fsck.out")"
+[ "$(grep -c 'atrestfs-link.0011223344556677:' "$WORK/fsck.out")" = 1 ] &&
+	grep -q "a re-sealed symbolic link left by a rename" "$WORK/fsck.out" ||
+	fail "fsck of a leftover, encrypted names: $(cat "$WORK/fsck.out")"
+ok "encrypted names: fsck lists a rename's leftover link once"
