@@ -25,15 +25,17 @@
 /*
  * atrestfs.conf and its temporary (volconf_store()) must not be reachable
  * through the mount; other names that start the same are ordinary.  In
- * every directory, a rekey's new copy (volume/rekey.h) or a rename's
- * re-sealed link (volume/links.c) that a crash left named is not a
- * user's file: the old one beside it is the one.
+ * every directory, a rekey's new copy (volume/rekey.h) or, on a bound
+ * volume, a rename's re-sealed link (volume/links.c) that a crash left
+ * named is not a user's file: the old one beside it is the one.  (An
+ * older volume's renames make none, and its users' names stay theirs.)
  */
 bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 		    const char *name)
 {
 	if (!strncmp(name, REKEY_TMP_PREFIX, strlen(REKEY_TMP_PREFIX)) ||
-	    !strncmp(name, VOLLINKS_TMP_PREFIX, strlen(VOLLINKS_TMP_PREFIX)))
+	    (m->bound && !strncmp(name, VOLLINKS_TMP_PREFIX,
+				  strlen(VOLLINKS_TMP_PREFIX))))
 		return true;
 	return parent == &m->root &&
 	       (!strcmp(name, VOL_CONF_NAME) ||

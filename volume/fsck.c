@@ -453,7 +453,8 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 			memcpy(r->lids[r->nlids++].id, id, sizeof(id));
 	}
 	/* A rename's re-sealed link a crash left: sealed for its name. */
-	if (!strncmp(name, VOLLINKS_TMP_PREFIX, strlen(VOLLINKS_TMP_PREFIX))) {
+	if (r->cfg->opt.bound &&
+	    !strncmp(name, VOLLINKS_TMP_PREFIX, strlen(VOLLINKS_TMP_PREFIX))) {
 		find(r, path, 0, "a re-sealed symbolic link left by a rename "
 		     "that a crash interrupted: the mount never shows it; if "
 		     "a link beside it reads as EIO, rename this over that, "
@@ -536,7 +537,7 @@ static void check_names(struct fsck_run *r, int fd, const char *path)
 			continue;
 		}
 		/* A rename's leftover link: check_link() lists it. */
-		if (de->d_type == DT_LNK &&
+		if (de->d_type == DT_LNK && r->cfg->opt.bound &&
 		    !strncmp(de->d_name, VOLLINKS_TMP_PREFIX,
 			     strlen(VOLLINKS_TMP_PREFIX)))
 			continue;

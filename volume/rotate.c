@@ -409,15 +409,19 @@ static int reseal_link(struct walk *w, int dfd, const char *name,
 	ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
 	struct meta_link_at at, *atp;
 	uint8_t id[META_LINK_ID_LEN];
-	bool at_ok;
+	/*
+	 * A rename's re-sealed link (in flight, or left by a crash) is
+	 * sealed for a name it does not have yet: it does not open here, is
+	 * not damage (fsck lists a leftover), and may be gone already.  On
+	 * a volume from before "bound" such a name is a user's link like
+	 * any other, and is re-sealed.
+	 */
+	bool tmp = !strncmp(name, VOLLINKS_TMP_PREFIX,
+			    strlen(VOLLINKS_TMP_PREFIX)), at_ok;
 	size_t len;
 	int err = 0;
 
-	/*
-	 * A rename's re-sealed link (in flight, or left by a crash) is
-	 * sealed for a name it does not have yet: fsck lists a leftover.
-	 */
-	if (!strncmp(name, VOLLINKS_TMP_PREFIX, strlen(VOLLINKS_TMP_PREFIX)))
+	if (n < 0 && tmp && errno == ENOENT)
 		return 0;
 	if (n < 0)
 		return io_fail(w, -errno, "read the symbolic link");
@@ -427,7 +431,7 @@ static int reseal_link(struct walk *w, int dfd, const char *name,
 	/* A long target: its record is re-sealed, a bound link re-tagged. */
 	if (meta_link_long_parse(buf, (size_t)n, id, &len) == 1) {
 		err = vollinks_reseal(w->rootfd, w->kek, buf);
-		if (err == -EBADMSG)
+		if (err == -EBADMSG && !tmp)
 			damaged(w, "symbolic link target does not authenticate "
 				"(its record in " VOLLINKS_DIR " is missing or "
 				"damaged)");
@@ -447,7 +451,7 @@ static int reseal_link(struct walk *w, int dfd, const char *name,
 	if (link_open_either(w->kek->retiring, at_ok ? &at : NULL, buf,
 			     &target, &atp)) {
 		if (link_open_either(w->kek, at_ok ? &at : NULL, buf, &target,
-				     &atp))
+				     &atp) && !tmp)
 			damaged(w, "symbolic link target does not authenticate");
 		free(target);
 		return 0;

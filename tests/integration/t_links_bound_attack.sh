@@ -91,3 +91,20 @@ ln -s "$(readlink "$C/$dd/$bx")" "$C/$dd/.atrestfs-link.0011223344556677" ||
 	grep -q "a re-sealed symbolic link left by a rename" "$WORK/fsck.out" ||
 	fail "fsck of a leftover, encrypted names: $(cat "$WORK/fsck.out")"
 ok "encrypted names: fsck lists a rename's leftover link once"
+
+# A volume made before "bound" (the committed v1 fixture): its renames
+# make no re-sealed links, so a name starting ".atrestfs-link." is a
+# user's, as it was before: made, listed, read, and clean for fsck.
+C=$WORK/v1 M=$WORK/m4
+mkdir -p "$C"
+tar --xattrs --xattrs-include='user.*' -C "$C" \
+	-xf "$TOP/tests/fixtures/v1-volume.tar" || fail "untar fixture"
+install -m 600 "$TOP/tests/fixtures/v1-volume.key" "$C.key"
+mount_vol "$C" "$M"
+ln -s /mine "$M/.atrestfs-link.mine" || fail "a user's name on an older volume"
+ls -a "$M" | grep -qx '.atrestfs-link.mine' || fail "not listed"
+[ "$(readlink "$M/.atrestfs-link.mine")" = /mine ] || fail "not read"
+unmount_vol "$M"
+fsck_out=$("$ATR" fsck -k "$C.key" "$C" 2>&1 </dev/null) ||
+	fail "fsck of the older volume: $fsck_out"
+ok "an older volume keeps names starting .atrestfs-link. for its users"
