@@ -38,12 +38,16 @@ void atr_mount_free(struct atr_mount *m);
  * @nohandles: never open backing files by file handle, as without
  * CAP_DAC_READ_SEARCH; inodes are reopened by parent and name instead
  * (fs/inofd.c; virtiofsd's --inode-file-handles=never).
+ * @shared: other hosts mount the same volume (fs/shared.c): byte-range
+ * locks around every change, no writeback cache, attributes fetched again
+ * at each open, no version records settled and no copies of ends.
  */
 struct atr_mount_opts {
 	bool noxattr;
 	bool writethrough;
 	bool nouring;
 	bool nohandles;
+	bool shared;
 	int readahead_kb;
 	unsigned int idle_sec;	/* lock after this long without a request;
 				   0: never (fs/ctl.c) */

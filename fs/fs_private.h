@@ -80,6 +80,8 @@ struct atr_inode {
 	char *name;
 	struct file_handle *ident;
 	bool stale_logged;		/* atomic; a stale handle was logged */
+	bool shared_logged;		/* atomic; shared.c: a refused lock was
+					   logged */
 	pthread_rwlock_t lock;
 	struct file_key *fk;		/* ->lock; set while nkeyref > 0 */
 	unsigned int nkeyref;		/* ->lock; opens + in-flight truncates */
@@ -692,6 +694,31 @@ int rekeyd_follow(struct atr_inode *ai, int fd);
 int fstate_reset(int dirfd);
 
 /*
+ * shared.c, -o shared: an OFD lock (@type F_RDLCK or F_WRLCK) on the
+ * backing bytes of plaintext [@off, @off + @len) of @ai, through @fd
+ * (open for writing for F_WRLCK), and on everything from there to the end
+ * when @to_end or when the range reaches the last extent.  Taken with
+ * ai->lock held, given back by shared_unlock() before it is released.
+ * 0 (also without -o shared: then nothing is held) or -errno, logged.
+ */
+struct shared_lk {
+	int fd;
+	uint64_t start, len;		/* len 0: to infinity */
+	bool held;
+};
+int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
+		short type, uint64_t off, uint64_t len, bool to_end,
+		struct shared_lk *lk);
+void shared_unlock(struct shared_lk *lk);
+/*
+ * The header of an empty file another host is creating: its version record
+ * went first, so it writes the header next.  fgetxattr()'s result, waiting
+ * up to SHARED_HEADER_WAIT_MS while there is none (then -1, ENODATA).
+ */
+#define SHARED_HEADER_WAIT_MS	2000
+int shared_header_wait(int fd, uint8_t *raw, size_t len);
+
+/*
  * rollback.c: the version protocol (design.md, "Rollback of files").  All
  * with ai->lock write-held but rollback_unlinking() and
  * rollback_unlinked(), which take it themselves.
@@ -738,7 +765,8 @@ static inline void rollback_end(struct atr_inode *ai, const uint8_t *end)
 		memcpy(ai->ver_tag, end - AEAD_TAG_LEN, AEAD_TAG_LEN);
 	else
 		memset(ai->ver_tag, 0, AEAD_TAG_LEN);
-	ai->ver_tag_ok = true;
+	/* Shared: another host may write a newer end at any time. */
+	ai->ver_tag_ok = !ai->mnt->opt_mnt.shared;
 }
 
 static inline void rollback_end_lost(struct atr_inode *ai)

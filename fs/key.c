@@ -121,7 +121,8 @@ static int key_made(struct atr_mount *m, struct atr_inode *ai)
 	ai->sparse = false;
 	ai->hdr_data = false;
 	ai->size = 0;
-	ai->size_known = true;
+	/* Shared: other hosts move the end; the backing file says where. */
+	ai->size_known = !m->opt_mnt.shared;
 	id_made(ai, ai->fk->file_id);
 	rollback_reset(ai);
 	rollback_end(ai, NULL);		/* a new file is empty */
@@ -147,7 +148,8 @@ static int key_check(struct atr_mount *m, struct atr_inode *ai, int fd,
 	}
 	/* An impossible size is the data path's to report. */
 	ai->size_known = !extent_plain_size(m->extent_size,
-					    (uint64_t)st.st_size, &ai->size);
+					    (uint64_t)st.st_size, &ai->size) &&
+			 !m->opt_mnt.shared;
 	return fileid_claim(m, ai, h->file_id);
 }
 
@@ -166,7 +168,12 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 		 * (format.md); give it one now.  A non-empty one without a
 		 * header has lost its key: nothing in it can be read.
 		 */
-		if (m->hdr_always && fstat(fd, &st) == 0 && st.st_size == 0) {
+		/*
+		 * In shared mode it may be another host's new file, its
+		 * header not yet written: write one, or wait for theirs.
+		 */
+		if (m->hdr_always && !m->opt_mnt.shared &&
+		    fstat(fd, &st) == 0 && st.st_size == 0) {
 			key_log(ai, "no header (xattr " HDR_XATTR ") on an empty "
 				"file: it was emptied and its header removed in "
 				"the backing directory, or its creation was cut "
@@ -179,7 +186,9 @@ static int read_header(struct atr_mount *m, struct atr_inode *ai, int fd)
 				goto out_made;
 			if (err != -EEXIST)
 				return err;
-			n = fgetxattr(fd, HDR_XATTR, raw, sizeof(raw));
+			n = m->opt_mnt.shared ?
+			    shared_header_wait(fd, raw, sizeof(raw)) :
+			    fgetxattr(fd, HDR_XATTR, raw, sizeof(raw));
 		}
 		if (n < 0 && errno == ENODATA) {
 			key_log(ai, "no header (xattr " HDR_XATTR
@@ -407,7 +416,11 @@ int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 	struct hdr h;
 	int err;
 
-	if (ai->id_ours)
+	/*
+	 * Shared: other hosts may hold this key loaded and write under it;
+	 * a new one here would make their data unreadable.
+	 */
+	if (ai->id_ours || m->opt_mnt.shared)
 		return 0;
 	err = hdr_create(kek_get(m), m->extent_size, 0, &h, &fk);
 	kek_put(m);
@@ -481,8 +494,11 @@ int key_no_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 	 * The next data gets a new ID and DEK (key_first_data()): extents
 	 * from before the cut cannot come back.  A file with a version
 	 * record needs no rewrap first: its record, dirty by now, says it
-	 * is empty once it settles.
+	 * is empty once it settles.  Shared: the key stays
+	 * (key_first_data()).
 	 */
+	if (m->opt_mnt.shared)
+		return 0;
 	ai->id_ours = false;
 	ai->made = false;
 	if (ai->hdr_ver)

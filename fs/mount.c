@@ -31,9 +31,12 @@ static void atr_init(void *userdata, struct fuse_conn_info *conn)
 	 * lets the kernel order O_APPEND writers; we never cache size.  Its
 	 * cost: a write's error (ENOSPC) reaches the application at fsync or
 	 * close, not at write(2).  -o writethrough trades the speed for that.
+	 * -o shared goes without: dirty pages written back later, as whole
+	 * pages, would carry stale bytes of records another host changed
+	 * meanwhile, and outside any byte-range lock.
 	 */
 	if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) &&
-	    !m->opt_mnt.writethrough)
+	    !m->opt_mnt.writethrough && !m->opt_mnt.shared)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	conn->max_write = 1 << 20;
 }
@@ -171,6 +174,13 @@ int atr_mount_state(struct atr_mount *m, int dirfd, const char *dirpath,
 	/* No copies of ends without it: a torn end then reads as EIO. */
 	int eerr;
 
+	/*
+	 * Nor in shared mode: a copy put back after a crash here would undo
+	 * what other hosts wrote to the file since (design.md, "Shared
+	 * mode").
+	 */
+	if (err >= 0 && m->opt_mnt.shared)
+		return err;
 	if (err >= 0 && (eerr = endcopy_dir_open(m, dirfd)))
 		atr_log(LOG_WARNING, "%s/ends cannot be made or read (%s): a "
 			"daemon killed during a write may leave a file's last "

@@ -250,7 +250,14 @@ static int set_size(struct atr_mount *m, struct atr_inode *ai,
 	if (!err)
 		err = key_ref(m, ai, fd);
 	if (!err) {
-		err = fio_truncate(m, ai, fd, (uint64_t)size);
+		struct shared_lk lk;
+
+		/* From the extent that becomes last, the one holding size - 1. */
+		err = shared_lock(m, ai, fd, F_WRLCK,
+				  size ? (uint64_t)size - 1 : 0, 0, true, &lk);
+		if (!err)
+			err = fio_truncate(m, ai, fd, (uint64_t)size);
+		shared_unlock(&lk);
 		/* No handle is left to settle it: truncate(2) by name. */
 		if (ai->nkeyref == 1)
 			fio_settle_late(m, ai, fd);

@@ -90,8 +90,14 @@ static int handle_start(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai,
 	else
 		err = key_ref(m, ai, fd);
 	held = !err;
-	if (!err && trunc)
-		err = fio_truncate(m, ai, fd, 0);
+	if (!err && trunc) {
+		struct shared_lk lk;
+
+		err = shared_lock(m, ai, fd, F_WRLCK, 0, 0, true, &lk);
+		if (!err)
+			err = fio_truncate(m, ai, fd, 0);
+		shared_unlock(&lk);
+	}
 	if (!err)
 		err = rekeyd_handle_add(ai, fd);
 	if (err && held)
@@ -215,6 +221,14 @@ void atr_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, atr_errno(err));
 		return;
 	}
+	/*
+	 * Close-to-open, as NFS: what another host wrote before this open
+	 * is seen.  The page cache goes at every open (no keep_cache); the
+	 * attributes go here (offset -1: those only, no page is waited on),
+	 * so the next stat, or read past the size the kernel had, asks.
+	 */
+	if (m->opt_mnt.shared)
+		fuse_lowlevel_notify_inval_inode(m->se, ino, -1, 0);
 	fi->fh = (uint64_t)fd;
 	fuse_reply_open(req, fi);
 }
@@ -226,6 +240,7 @@ void atr_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct atr_inode *ai = itable_ino(m, ino);
 	/* The thread's own buffer: the read path does not allocate. */
 	char *buf = fio_reply_buf(m, size), *own = NULL;
+	struct shared_lk lk;
 	ssize_t n;
 
 	if (!buf)
@@ -235,13 +250,47 @@ void atr_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_rwlock_rdlock(&ai->lock);
-	n = fio_read(m, ai, (int)fi->fh, buf, size, (uint64_t)off);
+	n = shared_lock(m, ai, (int)fi->fh, F_RDLCK, (uint64_t)off, size,
+			false, &lk);
+	if (!n)
+		n = fio_read(m, ai, (int)fi->fh, buf, size, (uint64_t)off);
+	shared_unlock(&lk);
 	pthread_rwlock_unlock(&ai->lock);
 	if (n < 0)
 		fuse_reply_err(req, atr_errno((int)n));
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
 	free(own);
+}
+
+/*
+ * A write in shared mode, under a byte-range lock.  No write order
+ * (worder.c): without the writeback cache, writes come as programs make
+ * them.  An O_APPEND write goes where the file ends now, read under the
+ * lock, not where this host's kernel last saw it end: appends from
+ * several hosts then each land whole.
+ */
+static ssize_t shared_write(struct atr_mount *m, struct atr_inode *ai,
+			    const struct fuse_file_info *fi, const char *buf,
+			    size_t size, uint64_t off)
+{
+	bool append = fi->flags & O_APPEND;
+	int fd = (int)fi->fh;
+	struct shared_lk lk;
+	uint64_t end;
+	ssize_t n;
+
+	pthread_rwlock_wrlock(&ai->lock);
+	n = shared_lock(m, ai, fd, F_WRLCK, off, size, append, &lk);
+	if (!n && append) {
+		n = fio_size(m, fd, &end);
+		off = end;
+	}
+	if (!n)
+		n = fio_write(m, ai, fd, buf, size, off, NULL);
+	shared_unlock(&lk);
+	pthread_rwlock_unlock(&ai->lock);
+	return n;
 }
 
 void atr_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
@@ -263,11 +312,16 @@ void atr_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 			return;
 		}
 	}
+	if (m->opt_mnt.shared) {
+		n = shared_write(m, ai, fi, buf, size, (uint64_t)off);
+		goto out;
+	}
 	worder_enter(m, ai, &w, (uint64_t)off, size);
 	pthread_rwlock_wrlock(&ai->lock);
 	n = fio_write(m, ai, (int)fi->fh, buf, size, (uint64_t)off, &w);
 	pthread_rwlock_unlock(&ai->lock);
 	worder_leave(m, ai, &w);
+out:
 	if (n < 0)
 		fuse_reply_err(req, atr_errno((int)n));
 	else
@@ -370,6 +424,7 @@ void atr_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 {
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *ai = itable_ino(m, ino);
+	struct shared_lk lk;
 	int err;
 
 	if (off < 0 || len <= 0) {
@@ -377,8 +432,12 @@ void atr_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 		return;
 	}
 	pthread_rwlock_wrlock(&ai->lock);
-	err = fio_fallocate(m, ai, (int)fi->fh, mode, (uint64_t)off,
-			    (uint64_t)len);
+	err = shared_lock(m, ai, (int)fi->fh, F_WRLCK, (uint64_t)off,
+			  (uint64_t)len, true, &lk);
+	if (!err)
+		err = fio_fallocate(m, ai, (int)fi->fh, mode, (uint64_t)off,
+				    (uint64_t)len);
+	shared_unlock(&lk);
 	pthread_rwlock_unlock(&ai->lock);
 	fuse_reply_err(req, atr_errno(err));
 }

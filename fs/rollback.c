@@ -350,6 +350,37 @@ void rollback_reset(struct atr_inode *ai)
 	ai->ver_tag_ok = false;
 }
 
+/*
+ * Shared mode: other hosts change the file, so neither its end nor this
+ * machine's record says anything about a rollback; only a record marked
+ * CUT (by a mount without -o shared) still refuses it.  The record is
+ * made dirty before the first change, one counter on, and never settled
+ * while shared: a later mount without -o shared takes the file as a
+ * crash left it and settles it (design.md, "Shared mode").
+ */
+static int load_shared(struct atr_inode *ai, int fd, uint16_t flags)
+{
+	struct verrec v;
+	int err;
+
+	if (!(flags & HDR_F_VER))
+		return 0;
+	err = load_record(ai, fd, &v);
+	if (!err && v.flags & VERREC_F_CUT) {
+		key_log(ai, "it was changed in the backing directory while it "
+			"was open (found at version %llu) " TRUST_HINT,
+			(unsigned long long)v.counter);
+		err = -EBADMSG;
+	}
+	if (err)
+		return err;
+	ai->hdr_ver = true;
+	ai->ver = v.counter;
+	/* Dirty already (by another host, or a crash): no record to write. */
+	ai->ver_dirty = v.flags & VERREC_F_DIRTY;
+	return 0;
+}
+
 int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  uint16_t flags)
 {
@@ -360,6 +391,8 @@ int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 	rollback_reset(ai);
 	if (!m->hdr_always)
 		return 0;	/* format 1: no header flags, so no records */
+	if (m->opt_mnt.shared)
+		return load_shared(ai, fd, flags);
 	seen = fstate_get(m->fstate, ai->fk->file_id);
 	if (!(flags & HDR_F_VER)) {
 		if (!seen)
@@ -466,6 +499,9 @@ int rollback_record(struct atr_mount *m, struct atr_inode *ai, int fd)
 		ai->ver_changed = false;
 		return 0;
 	}
+	/* Never settled while shared: ver_changed stays, no record is due. */
+	if (m->opt_mnt.shared)
+		return 0;
 	if (ai->ver_tag_ok) {
 		/* settle_fd() checked the disk against ai->size just before. */
 		v.size = ai->size;

@@ -92,9 +92,10 @@ static void usage(FILE *f)
 "  -o OPT[,OPT...]      mount options: keyfile=PATH, provider=NAME, slot=N,\n"
 "                       kp.KEY=VALUE, passfile=FILE, state_dir=DIR,\n"
 "                       nonempty, noxattr, writethrough, nouring,\n"
-"                       nohandles,\n"
-"                       readahead=KB, log=FILE, idle=DURATION (lock after\n"
-"                       that long unused), and FUSE and mount(8) options\n"
+"                       nohandles, readahead=KB, log=FILE, idle=DURATION\n"
+"                       (lock after that long unused), shared (other\n"
+"                       machines mount this volume too, over a cluster\n"
+"                       file system), and FUSE and mount(8) options\n"
 "                       such as ro, allow_other, noexec\n"
 "  -q, --quiet          print nothing on success\n"
 "  -h, --help           this text\n");
@@ -237,6 +238,8 @@ static int parse_o(struct mount_args *a, const char *arg)
 			a->mo.nouring = true;
 		else if (!strcmp(o, "nohandles"))
 			a->mo.nohandles = true;
+		else if (!strcmp(o, "shared"))
+			a->mo.shared = true;
 		else if (!strncmp(o, "readahead=", 10))
 			err = parse_readahead(a, o + 10);
 		else if (!strncmp(o, "log=", 4))
@@ -453,11 +456,12 @@ static void shown_options(const struct mount_args *a, char *buf, size_t len)
 	if (a->mo.readahead_kb >= 0)
 		snprintf(ra, sizeof(ra), "readahead=%d,", a->mo.readahead_kb);
 	/* @len holds all of them: cut short, they would still be shown. */
-	if (snprintf(buf, len, "%s%s%s%s%s%s%s", a->nonempty ? "nonempty," : "",
+	if (snprintf(buf, len, "%s%s%s%s%s%s%s%s", a->nonempty ? "nonempty," : "",
 		     a->mo.noxattr ? "noxattr," : "",
 		     a->mo.writethrough ? "writethrough," : "",
 		     a->mo.nouring ? "nouring," : "",
-		     a->mo.nohandles ? "nohandles," : "", ra, a->fuse_opts) < 0)
+		     a->mo.nohandles ? "nohandles," : "",
+		     a->mo.shared ? "shared," : "", ra, a->fuse_opts) < 0)
 		buf[0] = '\0';
 	n = strlen(buf);
 	if (n && buf[n - 1] == ',')

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs/shared.c - -o shared: one volume mounted on several machines over a
+ * cluster file system (docs/design.md, "Shared mode").  Each daemon
+ * re-seals whole extents, so two hosts changing records of one extent at
+ * once would each write back the other's old bytes.  Every data operation
+ * therefore holds an OFD byte-range lock on the backing bytes it reads or
+ * rewrites, taken through the cluster file system so that other hosts'
+ * daemons feel it: a read lock for a read, a write lock for a write,
+ * truncate or fallocate.  Whatever may move the file's last extent (a
+ * write that reaches it or grows the file, a truncate, a punch) locks from
+ * its first extent to infinity, so it also excludes every other change of
+ * the end.
+ *
+ * Each request holds at most one lock, taken after ai->lock and given
+ * back before ai->lock: a lock never waits on another host while holding
+ * a lock another host waits for, so there is no deadlock between hosts.
+ * The range depends on the file's size, read before the lock: once held,
+ * the size is read again, and a range that no longer covers the request
+ * is given back and taken anew.
+ *
+ * Without -o shared every function here returns at once: the default
+ * path costs one branch per request.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../crypto/hdr.h"
+#include "fs_private.h"
+#include "span.h"
+
+/* F_OFD_SETLKW, again after a signal; 0 or -errno. */
+static int ofd_lock(int fd, short type, uint64_t start, uint64_t len)
+{
+	struct flock fl = {
+		.l_type = type,
+		.l_whence = SEEK_SET,
+		.l_start = (off_t)start,
+		.l_len = (off_t)len,	/* 0: to infinity */
+	};
+
+	while (fcntl(fd, F_OFD_SETLKW, &fl)) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The backing range that plaintext [@off, @off + @len) of a file of
+ * @fsize bytes needs locked; @to_end: the operation moves the end.
+ */
+static void span_range(const struct atr_mount *m, uint64_t fsize,
+		       uint64_t off, uint64_t len, bool to_end,
+		       uint64_t *start, uint64_t *blen)
+{
+	uint32_t esz = m->extent_size;
+	uint64_t dsz = extent_disk_size(esz);
+	uint64_t first = off / esz, last = span_last(esz, off + (len ? len : 1));
+	uint64_t oldlast = fsize ? span_last(esz, fsize) : 0;
+
+	if (to_end || last >= oldlast) {
+		*start = span_min(first, oldlast) * dsz;
+		*blen = 0;
+	} else {
+		*start = first * dsz;
+		*blen = (last - first + 1) * dsz;
+	}
+}
+
+/* Does the held range [@hs, @hs + @hl) cover [@s, @s + @l)?  0: infinity. */
+static bool covers(uint64_t hs, uint64_t hl, uint64_t s, uint64_t l)
+{
+	if (s < hs)
+		return false;
+	if (hl == 0)
+		return true;
+	return l != 0 && s + l <= hs + hl;
+}
+
+static void whole(uint64_t *fsize, uint64_t *off, bool *to_end)
+{
+	*fsize = 0;
+	*off = 0;
+	*to_end = true;
+}
+
+int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
+		short type, uint64_t off, uint64_t len, bool to_end,
+		struct shared_lk *lk)
+{
+	uint64_t fsize, s, l, s2, l2;
+	int err;
+
+	lk->held = false;
+	if (!m->opt_mnt.shared)
+		return 0;
+	for (;;) {
+		/* An impossible size locks the whole file: the data path says. */
+		if (fio_size(m, fd, &fsize))
+			whole(&fsize, &off, &to_end);
+		span_range(m, fsize, off, len, to_end, &s, &l);
+		err = ofd_lock(fd, type, s, l);
+		if (err) {
+			if (!__atomic_exchange_n(&ai->shared_logged, true,
+						 __ATOMIC_RELAXED))
+				atr_log_inode(LOG_ERR, ai, "-o shared: the "
+					      "backing file system refuses a "
+					      "byte-range lock (%s); the file "
+					      "cannot be used safely from "
+					      "several hosts", strerror(-err));
+			return err;
+		}
+		if (fio_size(m, fd, &fsize))
+			whole(&fsize, &off, &to_end);
+		span_range(m, fsize, off, len, to_end, &s2, &l2);
+		if (covers(s, l, s2, l2))
+			break;
+		ofd_lock(fd, F_UNLCK, s, l);
+	}
+	lk->fd = fd;
+	lk->start = s;
+	lk->len = l;
+	lk->held = true;
+	return 0;
+}
+
+void shared_unlock(struct shared_lk *lk)
+{
+	if (lk->held)
+		ofd_lock(lk->fd, F_UNLCK, lk->start, lk->len);
+	lk->held = false;
+}
+
+int shared_header_wait(int fd, uint8_t *raw, size_t len)
+{
+	const struct timespec step = { .tv_nsec = 20 * 1000 * 1000 };
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < SHARED_HEADER_WAIT_MS / 20; i++) {
+		n = fgetxattr(fd, HDR_XATTR, raw, len);
+		if (n >= 0 || errno != ENODATA)
+			return (int)n;
+		nanosleep(&step, NULL);
+	}
+	errno = ENODATA;
+	return -1;
+}
