@@ -31,6 +31,19 @@ static int backing_flags(int flags)
 }
 
 /*
+ * An O_APPEND handle in shared mode bypasses the page cache: through it,
+ * the kernel cuts a write(2) that crosses a page it does not hold whole
+ * into two WRITEs, and another host's append could land between them.
+ * Direct, each write(2) up to max_write (1 MiB) is one request, placed
+ * whole at the end by shared_write().
+ */
+static void shared_append(const struct atr_mount *m, struct fuse_file_info *fi)
+{
+	if (m->opt_mnt.shared && (fi->flags & O_APPEND))
+		fi->direct_io = 1;
+}
+
+/*
  * Open the regular file @name that another creator made first.  The name
  * is in the untrusted backing directory: whatever is there now is looked
  * at before it is opened, so a FIFO put there is not waited on (the open
@@ -191,6 +204,7 @@ void atr_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		itable_put(m, ai, 1);
 		goto out_fail;
 	}
+	shared_append(m, fi);
 	fi->fh = (uint64_t)fd;
 	fuse_reply_create(req, &e, fi);
 	return;
@@ -229,6 +243,7 @@ void atr_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 */
 	if (m->opt_mnt.shared)
 		fuse_lowlevel_notify_inval_inode(m->se, ino, -1, 0);
+	shared_append(m, fi);
 	fi->fh = (uint64_t)fd;
 	fuse_reply_open(req, fi);
 }
