@@ -10,12 +10,13 @@
 #   BENCH_BACKING=tmpfs  backing on a tmpfs, to expose CPU cost
 #   BENCH_DIR=DIR        scratch directory on the disk (default /var/tmp)
 #   BENCH_FS="..."       subset of: atrestfs atrestfs-pn atrestfs-nx
-#                        atrestfs-wt atrestfs-nu gocryptfs securefs
+#                        atrestfs-wt atrestfs-nu atrestfs-sh gocryptfs securefs
 #                        passthrough raw (atrestfs: encrypted names, the
 #                        default; atrestfs-pn: init --names plain;
 #                        atrestfs-nx: mounted -o noxattr; atrestfs-wt:
 #                        -o writethrough, not in the default list;
-#                        atrestfs-nu: -o nouring, requests on /dev/fuse)
+#                        atrestfs-nu: -o nouring, requests on /dev/fuse;
+#                        atrestfs-sh: -o shared, not in the default list)
 #   BENCH_URING=0        leave the fuse module's enable_uring as it is
 #                        (default: on for the run, as it was afterwards;
 #                        only atrestfs serves FUSE over io_uring)
@@ -107,7 +108,7 @@ mount_fs() {
 	local fs=$1 b=$2 m=$3 i
 	mkdir -p "$b" "$m"
 	case $fs in
-	atrestfs | atrestfs-pn | atrestfs-nx | atrestfs-wt | atrestfs-nu | atrestfs-base)
+	atrestfs | atrestfs-pn | atrestfs-nx | atrestfs-wt | atrestfs-nu | atrestfs-sh | atrestfs-base)
 		local a=$atr sd
 		[ "$fs" = atrestfs-base ] && a=$base
 		# The state directory in the scratch directory, not /var/lib,
@@ -120,6 +121,7 @@ mount_fs() {
 			$([ "$fs" = atrestfs-nx ] && echo -o noxattr) \
 			$([ "$fs" = atrestfs-wt ] && echo -o writethrough) \
 			$([ "$fs" = atrestfs-nu ] && echo -o nouring) \
+			$([ "$fs" = atrestfs-sh ] && echo -o shared) \
 			"$b" "$m" 2>"$m.log" & ;;
 	gocryptfs)
 		echo benchpass >"$b.pass"

@@ -24,7 +24,7 @@ cols = [("seqwrite", "seq write MB/s", 1), ("seqread", "seq read MB/s", 1),
         ("untar", "untar s", -1), ("lslR", "ls -lR s", -1),
         ("rmrf", "rm -rf s", -1), ("rss_mib", "daemon peak RSS MiB", 0)]
 fss = [f for f in ("atrestfs", "atrestfs-base", "atrestfs-pn", "atrestfs-nx",
-                  "atrestfs-wt", "atrestfs-nu",
+                  "atrestfs-wt", "atrestfs-nu", "atrestfs-sh",
                   "gocryptfs",
                   "securefs", "passthrough", "raw")
        if any(k[0] == f for k in med)]
@@ -35,6 +35,7 @@ names = {"atrestfs": "atrestfs (encrypted names)",
          "atrestfs-nx": "atrestfs -o noxattr",
          "atrestfs-wt": "atrestfs -o writethrough",
          "atrestfs-nu": "atrestfs -o nouring",
+         "atrestfs-sh": "atrestfs -o shared",
          "passthrough": "passthrough_ll -o writeback", "raw": "raw backing"}
 
 def fmt(x):
