@@ -60,6 +60,8 @@ int fio_size(const struct atr_mount *m, int fd, uint64_t *size)
 {
 	struct stat st;
 
+	if (m->opt_mnt.shared)
+		return shared_size(m, fd, size);
 	if (fstat(fd, &st))
 		return -errno;
 	return extent_plain_size(m->extent_size, (uint64_t)st.st_size, size);

@@ -716,6 +716,11 @@ void shared_unlock(struct shared_lk *lk);
  * up to SHARED_HEADER_WAIT_MS while there is none (then -1, ENODATA).
  */
 #define SHARED_HEADER_WAIT_MS	2000
+/*
+ * fio_size() in shared mode: the backing size asked of the cluster file
+ * system itself, never its client's cached attributes.
+ */
+int shared_size(const struct atr_mount *m, int fd, uint64_t *size);
 int shared_header_wait(int fd, uint8_t *raw, size_t len);
 
 /*

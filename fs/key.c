@@ -139,9 +139,12 @@ static int key_check(struct atr_mount *m, struct atr_inode *ai, int fd,
 
 	if (fstat(fd, &st))
 		return -errno;
-	/* With a version record, the record says how long the file is. */
+	/*
+	 * With a version record, the record says how long the file is.
+	 * Shared: another host may have emptied it (the flag stays then).
+	 */
 	if ((h->flags & (HDR_F_DATA | HDR_F_VER)) == HDR_F_DATA &&
-	    st.st_size == 0) {
+	    st.st_size == 0 && !m->opt_mnt.shared) {
 		key_log(ai, "the file held data and was cut to zero bytes in "
 			"the backing directory");
 		return -EBADMSG;

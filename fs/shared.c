@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,4 +150,19 @@ int shared_header_wait(int fd, uint8_t *raw, size_t len)
 	}
 	errno = ENODATA;
 	return -1;
+}
+
+int shared_size(const struct atr_mount *m, int fd, uint64_t *size)
+{
+	struct statx stx;
+
+	/*
+	 * FORCE_SYNC: a FUSE cluster client caches attributes for its
+	 * attribute timeout, or for the rest of the clock tick with a
+	 * timeout of 0; the size must be the one the lock protects.
+	 */
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_SIZE,
+		  &stx))
+		return -errno;
+	return extent_plain_size(m->extent_size, stx.stx_size, size);
 }
