@@ -3,7 +3,8 @@
 # daemon over each): names made, renamed and removed on one host are seen
 # on the other within the stated time; files created at once on both get
 # one header; appends from both hosts each land whole; the brick holds no
-# plaintext.  MH_OPTS overrides the mount options.
+# plaintext; both daemons' audit lines name the host, in one chain.
+# MH_OPTS overrides the mount options.
 source "$(dirname "$0")/lib.sh"
 source "$TOP/tests/atrest/common.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +15,8 @@ OPTS=${MH_OPTS--oshared}
 LIMIT_MS=1500
 
 mh_gluster
-mh_volume
+# One audit file, local to this machine, that both daemons append to.
+mh_volume --audit-file "$WORK/audit.log"
 mh_mount a $OPTS
 mh_mount b $OPTS
 A=$WORK/a B=$WORK/b
@@ -95,5 +97,12 @@ ok "400 appends from two hosts, each whole, none lost"
 
 unmount_vol "$A"
 unmount_vol "$B"
+host=$(hostname)
+n=$(grep -c . "$WORK/audit.log")
+nh=$(grep -c -F "\"host\":\"$host\"" "$WORK/audit.log")
+[ "$n" -gt 0 ] && [ "$n" = "$nh" ] ||
+	fail "audit: $nh of $n lines name host $host"
+"$ATR" audit verify -q "$WORK/audit.log" || fail "audit chain broken"
+ok "audit: $n lines from both daemons, each names host $host, one chain"
 scan_backing "$WORK/brick/b" "$mark"
 ok "no marker in the brick"
