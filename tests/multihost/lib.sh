@@ -8,6 +8,13 @@
 # atrestfs daemon on the same volume with the same key file and a state
 # directory of its own.  mh_cleanup, run on any exit, unmounts everything,
 # stops and deletes the Gluster volume and ends the glusterd it started.
+# A timeout of the suite's own, shorter than the harness's (900 s), and a
+# TERM turned into an exit, so that the cleanup below runs before anyone
+# sends SIGKILL: a Gluster volume or client left mounted would outlive us.
+if [ -z "${MH_TIMED:-}" ]; then
+	MH_TIMED=1 exec timeout -k 120 "${MH_TIMEOUT:-400}" bash "$0" "$@"
+fi
+trap 'exit 143' TERM INT
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
 GL_VOL=atrmh$$x$RANDOM
@@ -65,6 +72,19 @@ mh_need_gluster() {
 	exit 77
 }
 
+# Volumes of this suite left by a run killed before its cleanup (SIGKILL):
+# their bricks, in a scratch directory removed since, are gone.
+mh_stale() {
+	local v b
+	for v in $(gluster --mode=script volume list 2>/dev/null | grep '^atrmh'); do
+		b=$(gluster --mode=script volume info "$v" 2>/dev/null |
+			sed -n 's/^Brick1: [^:]*://p')
+		[ -n "$b" ] && [ ! -d "$b" ] || continue
+		timeout 60 gluster --mode=script volume stop "$v" force >/dev/null 2>&1
+		timeout 60 gluster --mode=script volume delete "$v" >/dev/null 2>&1
+	done
+}
+
 # mh_gluster: glusterd up, the volume made and started, clients on
 # $WORK/g1 and $WORK/g2.
 mh_gluster() {
@@ -86,6 +106,7 @@ mh_gluster() {
 		gluster --mode=script volume list >/dev/null 2>&1 && break
 		sleep 0.2
 	done
+	mh_stale
 	mkdir -p "$WORK/brick"
 	gluster --mode=script volume create "$GL_VOL" "$(hostname):$WORK/brick/b" force \
 		>"$WORK/gl.out" 2>&1 || fail "gluster volume create: $(cat "$WORK/gl.out")"
