@@ -240,6 +240,9 @@ static int ext_open(struct aead_ctx *ac, struct atr_inode *ai, uint64_t idx,
 			memset(out, 0, dlen - OVH);
 			return 0;
 		}
+		/* Shared: another host's holes, recorded since? shared.c asks. */
+		if (!last && ai->mnt->opt_mnt.shared)
+			return -EAGAIN;
 		if (first_report(ai, idx))
 			atr_log_inode(LOG_ERR, ai, "extent %llu is zeroed in a "
 				      "file without holes (tampered?)",

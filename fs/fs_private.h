@@ -80,8 +80,8 @@ struct atr_inode {
 	char *name;
 	struct file_handle *ident;
 	bool stale_logged;		/* atomic; a stale handle was logged */
-	bool shared_logged;		/* atomic; shared.c: a refused lock was
-					   logged */
+	bool shared_logged;		/* atomic; shared.c: a refused lock or
+					   a zeroed extent was logged */
 	pthread_rwlock_t lock;
 	struct file_key *fk;		/* ->lock; set while nkeyref > 0 */
 	unsigned int nkeyref;		/* ->lock; opens + in-flight truncates */
@@ -721,6 +721,14 @@ void shared_unlock(struct shared_lk *lk);
  * system itself, never its client's cached attributes.
  */
 int shared_size(const struct atr_mount *m, int fd, uint64_t *size);
+/*
+ * After a data operation in shared mode, with its result *@n: -EAGAIN is
+ * a zeroed extent met in a file whose key was loaded without a sparse
+ * record (fileio.c).  True if the record is there now (another host made
+ * holes since): run the operation again.  Else *@n becomes -EBADMSG,
+ * logged once.
+ */
+bool shared_hole_again(struct atr_inode *ai, int fd, ssize_t *n);
 int shared_header_wait(int fd, uint8_t *raw, size_t len);
 
 /*
@@ -868,6 +876,11 @@ void key_attach(struct atr_mount *m, struct atr_inode *ai,
 		struct file_key *fk);
 /* Record, once, that this file may contain holes (see docs/format.md). */
 int key_mark_sparse(struct atr_inode *ai, int fd);
+/*
+ * Shared mode: does the file have a sparse record now (another host's
+ * holes)?  Read again if it had none; ai->lock held, read or write.
+ */
+bool key_sparse_again(struct atr_inode *ai, int fd);
 /*
  * Before the first data goes into the empty file @fd: unless this mount
  * made the loaded key for it, a fresh file ID and DEK (a header copied

@@ -413,6 +413,21 @@ int key_mark_sparse(struct atr_inode *ai, int fd)
 	return 0;
 }
 
+bool key_sparse_again(struct atr_inode *ai, int fd)
+{
+	uint8_t rec[EXTENT_SPARSE_LEN + 1];
+	ssize_t n;
+
+	if (__atomic_load_n(&ai->sparse, __ATOMIC_RELAXED))
+		return true;
+	n = fgetxattr(fd, HDR_SPARSE_XATTR, rec, sizeof(rec));
+	if (n < 0 || extent_sparse_check(ai->fk, rec, (size_t)n))
+		return false;
+	/* Readers share ai->lock: they may read it meanwhile. */
+	__atomic_store_n(&ai->sparse, true, __ATOMIC_RELAXED);
+	return true;
+}
+
 int key_first_data(struct atr_mount *m, struct atr_inode *ai, int fd)
 {
 	struct file_key *fk;

@@ -255,8 +255,14 @@ static int set_size(struct atr_mount *m, struct atr_inode *ai,
 		/* From the extent that becomes last, the one holding size - 1. */
 		err = shared_lock(m, ai, fd, F_WRLCK,
 				  size ? (uint64_t)size - 1 : 0, 0, true, &lk);
-		if (!err)
-			err = fio_truncate(m, ai, fd, (uint64_t)size);
+		if (!err) {
+			ssize_t n;
+
+			do
+				n = fio_truncate(m, ai, fd, (uint64_t)size);
+			while (shared_hole_again(ai, fd, &n));
+			err = (int)n;
+		}
 		shared_unlock(&lk);
 		/* No handle is left to settle it: truncate(2) by name. */
 		if (ai->nkeyref == 1)

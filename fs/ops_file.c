@@ -108,7 +108,7 @@ static int handle_start(fuse_req_t req, fuse_ino_t ino, struct atr_inode *ai,
 
 		err = shared_lock(m, ai, fd, F_WRLCK, 0, 0, true, &lk);
 		if (!err)
-			err = fio_truncate(m, ai, fd, 0);
+			err = fio_truncate(m, ai, fd, 0);	/* reads nothing */
 		shared_unlock(&lk);
 	}
 	if (!err)
@@ -268,7 +268,10 @@ void atr_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	n = shared_lock(m, ai, (int)fi->fh, F_RDLCK, (uint64_t)off, size,
 			false, &lk);
 	if (!n)
-		n = fio_read(m, ai, (int)fi->fh, buf, size, (uint64_t)off);
+		do
+			n = fio_read(m, ai, (int)fi->fh, buf, size,
+				     (uint64_t)off);
+		while (shared_hole_again(ai, (int)fi->fh, &n));
 	shared_unlock(&lk);
 	pthread_rwlock_unlock(&ai->lock);
 	if (n < 0)
@@ -302,7 +305,9 @@ static ssize_t shared_write(struct atr_mount *m, struct atr_inode *ai,
 		off = end;
 	}
 	if (!n)
-		n = fio_write(m, ai, fd, buf, size, off, NULL);
+		do
+			n = fio_write(m, ai, fd, buf, size, off, NULL);
+		while (shared_hole_again(ai, fd, &n));
 	shared_unlock(&lk);
 	pthread_rwlock_unlock(&ai->lock);
 	return n;
@@ -434,6 +439,18 @@ void atr_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	fuse_reply_err(req, 0);
 }
 
+/* fio_fallocate(), again if another host's holes were met (shared mode). */
+static int shared_fallocate(struct atr_mount *m, struct atr_inode *ai, int fd,
+			    int mode, uint64_t off, uint64_t len)
+{
+	ssize_t n;
+
+	do
+		n = fio_fallocate(m, ai, fd, mode, off, len);
+	while (shared_hole_again(ai, fd, &n));
+	return (int)n;
+}
+
 void atr_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 		   off_t len, struct fuse_file_info *fi)
 {
@@ -450,8 +467,8 @@ void atr_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 	err = shared_lock(m, ai, (int)fi->fh, F_WRLCK, (uint64_t)off,
 			  (uint64_t)len, true, &lk);
 	if (!err)
-		err = fio_fallocate(m, ai, (int)fi->fh, mode, (uint64_t)off,
-				    (uint64_t)len);
+		err = shared_fallocate(m, ai, (int)fi->fh, mode, (uint64_t)off,
+				       (uint64_t)len);
 	shared_unlock(&lk);
 	pthread_rwlock_unlock(&ai->lock);
 	fuse_reply_err(req, atr_errno(err));

@@ -166,3 +166,16 @@ int shared_size(const struct atr_mount *m, int fd, uint64_t *size)
 		return -errno;
 	return extent_plain_size(m->extent_size, stx.stx_size, size);
 }
+
+bool shared_hole_again(struct atr_inode *ai, int fd, ssize_t *n)
+{
+	if (*n != -EAGAIN)
+		return false;
+	if (key_sparse_again(ai, fd))
+		return true;
+	if (!__atomic_exchange_n(&ai->shared_logged, true, __ATOMIC_RELAXED))
+		atr_log_inode(LOG_ERR, ai, "an extent is zeroed in a file "
+			      "without holes (tampered?)");
+	*n = -EBADMSG;
+	return false;
+}

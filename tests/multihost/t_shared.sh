@@ -62,6 +62,26 @@ mkdir "$B/d" && echo "$mark three" >"$B/d/g" || fail "mkdir on B"
 seen "directory made on B, on A" has "$A/d/g" "$mark three"
 ok "names and data cross within $LIMIT_MS ms"
 
+# Holes another host makes in a file held open here: B keeps f3 open while
+# A writes past its end; B then reads the hole and writes into it.
+head -c 5000 /dev/urandom >"$A/f3" || fail "create f3"
+exec 7<>"$B/f3"
+head -c 100 <&7 >/dev/null || fail "read f3 on B"
+printf '%s' "$mark" | dd of="$A/f3" bs=1 seek=100000 conv=notrunc status=none ||
+	fail "write past the end on A"
+python3 - "$B/f3" <<'PY' || fail "B reads or fills the hole A made"
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+assert os.pread(fd, 8192, 40000) == bytes(8192), "hole does not read as zeros"
+assert os.pwrite(fd, b"x" * 100, 50000) == 100
+assert os.pread(fd, 100, 50000) == b"x" * 100
+os.close(fd)
+PY
+exec 7>&-
+cmp <(head -c 50100 "$A/f3" | tail -c 100) <(printf 'x%.0s' $(seq 100)) ||
+	fail "A does not read what B wrote into the hole"
+ok "holes made on A while B holds the file open: read and filled on B"
+
 # One file created on both hosts at once, 20 times: each ends with one
 # header, and what either host wrote reads back on both.
 for i in $(seq 20); do
