@@ -64,6 +64,30 @@ static bool dot_or_dotdot(const char *name)
 }
 
 /*
+ * Is the entry a regular file whose inode the kernel may hold (ours is in
+ * the table)?  Then a listing gives no attributes for it, only its name,
+ * as for "." and "..": its size, taken now, may reach the kernel after
+ * an append through another name and after that inode was forgotten
+ * (that name unlinked), and would set the inode up again, with the
+ * writeback cache for good, without the append (the kernel takes a size
+ * from the daemon only for an inode it makes).  The same holds for a
+ * file with another name, which the kernel may look up meanwhile.  A
+ * lookup of the name then takes the size afresh.
+ */
+static bool held_file(struct atr_mount *m, struct atr_inode *dir, ino_t ino)
+{
+	struct stat st = { .st_dev = dir->dev, .st_ino = ino };
+	struct atr_inode *ai = itable_find(m, &st);
+	bool reg;
+
+	if (!ai)
+		return false;
+	reg = ai->type == S_IFREG;
+	itable_put(m, ai, 1);
+	return reg;
+}
+
+/*
  * Add one entry, named @name (the backing one is de->d_name); returns its
  * size, or > @rem if it did not fit.
  */
@@ -82,7 +106,7 @@ static size_t add_entry(fuse_req_t req, struct atr_inode *dir, char *p,
 
 		return fuse_add_direntry(req, p, rem, name, &st, de->d_off);
 	}
-	if (dot_or_dotdot(de->d_name)) {
+	if (dot_or_dotdot(de->d_name) || held_file(m, dir, de->d_ino)) {
 		memset(&e, 0, sizeof(e));
 		e.attr.st_ino = de->d_ino;
 		e.attr.st_mode = (mode_t)de->d_type << 12;
@@ -90,6 +114,13 @@ static size_t add_entry(fuse_req_t req, struct atr_inode *dir, char *p,
 		*err = entry_lookup(m, dir, de->d_name, &e);
 		if (*err)
 			return 0;
+		/* Looked up by its other name meanwhile: as held_file(). */
+		if (S_ISREG(e.attr.st_mode) && e.attr.st_nlink > 1) {
+			itable_put(m, itable_ino(m, e.ino), 1);
+			memset(&e, 0, sizeof(e));
+			e.attr.st_ino = de->d_ino;
+			e.attr.st_mode = S_IFREG;
+		}
 	}
 	n = fuse_add_direntry_plus(req, p, rem, name, &e, de->d_off);
 	/* Did not fit: the kernel never saw it, so undo the lookup. */
