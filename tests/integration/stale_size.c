@@ -4,8 +4,8 @@
  *
  * Usage: stale_size MNT BACKING SECONDS
  *
- * MNT/d1 holds many files (made by the caller), MNT/d2/a one more.  A child
- * lists MNT/d1 over and over (READDIRPLUS: every entry comes with its
+ * MNT/d1 holds a few files (made by the caller), MNT/d2/a one more.
+ * Children list MNT/d1 over and over (READDIRPLUS: every entry comes with its
  * attributes).  The parent, each round: gives the file a second name d1/b
  * in the backing directory (the kernel does not know it), appends through
  * d2/a, unlinks d2/a (the kernel then forgets its inode, unless a listing
@@ -26,6 +26,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define NLISTERS	3	/* children listing d1 at once */
 
 static void die(const char *what)
 {
@@ -49,12 +51,12 @@ static void lister(const char *dir)
 int main(int argc, char **argv)
 {
 	char a[4096], b[4096], ba[4096], bb[4096], d1[4096], buf[512];
-	unsigned long rounds = 0, misses = 0;
+	unsigned long rounds = 0;
 	off_t want = 0;
 	struct stat st;
 	time_t end;
-	pid_t pid;
-	int fd, rc = 0;
+	pid_t pid[NLISTERS];
+	int fd, i, rc = 0;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: stale_size MNT BACKING SECONDS\n");
@@ -70,11 +72,13 @@ int main(int argc, char **argv)
 	if (stat(a, &st))
 		die("stat d2/a");
 	want = st.st_size;
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0)
-		lister(d1);
+	for (i = 0; i < NLISTERS; i++) {
+		pid[i] = fork();
+		if (pid[i] < 0)
+			die("fork");
+		if (pid[i] == 0)
+			lister(d1);
+	}
 	while (time(NULL) < end) {
 		rounds++;
 		if (link(ba, bb))
@@ -90,6 +94,7 @@ int main(int argc, char **argv)
 		want += 1 + rounds % sizeof(buf);
 		if (unlink(a))
 			die("unlink d2/a");
+		usleep(500);	/* room for a listing's reply to land */
 		if (stat(b, &st))
 			die("stat d1/b");
 		if (st.st_size != want) {
@@ -101,10 +106,11 @@ int main(int argc, char **argv)
 		}
 		if (rename(b, a))
 			die("rename d1/b d2/a");
-		misses++;
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	for (i = 0; i < NLISTERS; i++) {
+		kill(pid[i], SIGKILL);
+		waitpid(pid[i], NULL, 0);
+	}
 	printf("stale_size: %lu rounds%s\n", rounds, rc ? ", size wrong" : "");
 	return rc;
 }
