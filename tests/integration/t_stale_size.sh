@@ -18,4 +18,5 @@ echo start >"$M/d2/a" || fail "create d2/a"
 "$TB/stale_size" "$M" "$C" "${STALE_SECONDS:-10}" ||
 	fail "a listing's stale entry cut a file's size (see above)"
 unmount_vol "$M"
+grep -qi "error\|Sanitizer" "$M.log" && fail "the daemon logged: $(cat "$M.log")"
 ok "a listing racing appends and unlinks never gives a stale size"
