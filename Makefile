@@ -250,8 +250,8 @@ crash100: all
 	POINTS=100 bash tests/atrest/t_crash.sh
 
 # Stress, differential and endurance runs (tests/stress/stress.sh; knobs
-# STRESS_MINUTES, STRESS_PROCS, FSX_OPS, CYCLES, CYCLE_FILES there).  Not part
-# of "make check": it runs for most of an hour.
+# STRESS_MINUTES, STRESS_PROCS, FSX_OPS, CYCLES, CYCLE_FILES, CYCLES_ARENAS
+# there).  Not part of "make check": it runs for most of an hour.
 stress: all
 	tests/stress/stress.sh
 
