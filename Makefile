@@ -240,7 +240,7 @@ bench: all
 
 # A tree of 1,000,000 files on tmpfs walked (find, stat, ls -lR, tar c) through a
 # daemon whose RLIMIT_NOFILE is 4,096 (tests/integration/t_walk.sh, which
-# make check runs with 100,000).  Needs root and about 3 GB of memory.
+# make check runs with 50,000).  Needs root and about 3 GB of memory.
 walk1m: all
 	WALK_FILES=1000000 bash tests/integration/t_walk.sh
 

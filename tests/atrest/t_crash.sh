@@ -11,14 +11,14 @@
 # then, unmounted, `atrestfs fsck` must name exactly the extents that
 # failed, and nothing else.  Damaged files are made again, empty.
 #
-# SEED=N (default 20) repeats a run; POINTS=N (default 20, which make
+# SEED=N (default 20) repeats a run; POINTS=N (default 12, which make
 # check runs in under a minute) sets its length; `make crash100` runs
 # 100.  docs/reliability.md has the last full run.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/common.sh"
 
 SEED=${SEED:-20}
-POINTS=${POINTS:-20}
+POINTS=${POINTS:-12}
 echo "t_crash: SEED=$SEED POINTS=$POINTS"
 RANDOM=$SEED
 NW=3 NF=3 E=4096

@@ -4,14 +4,14 @@
 # cache of them holds an open fd (fs/inofd.c).  Each of find, stat,
 # ls -lR and tar c (which opens and reads every file) must see every
 # entry, with no error, and the daemon's fd count must stay under the
-# cache's bound.  WALK_FILES (default 100,000) sets the size; `make
+# cache's bound.  WALK_FILES (default 50,000) sets the size; `make
 # walk1m` runs it with 1,000,000.  WALK_READ files are also written
 # through the mount and read back after the walk, each holding its
 # name; WALK_LOG is a line the daemon's log must have
 # (t_nohandles_walk.sh).
 . "$(dirname "$0")/lib.sh"
 
-N=${WALK_FILES:-100000} R=${WALK_READ:-0}
+N=${WALK_FILES:-50000} R=${WALK_READ:-0}
 T=$WORK/t C=$WORK/t/c M=$WORK/m
 mkdir -p "$T"
 # tmpfs backing: the generator and the walk measure the daemon, not a disk.
