@@ -21,25 +21,7 @@
 #include "../../crypto/secmem.h"
 #include "../../crypto/verrec.h"
 #include "../../volume/volume.h"
-
-static const char *keyfile;
-
-static int settings(void *ctx, const char *provider, const char *uuid,
-		    int create, struct keyprov_kvlist *kv, char *msg,
-		    size_t msglen)
-{
-	(void)ctx;
-	keyprov_kv_init(kv);
-	if (strcmp(provider, "keyfile")) {
-		snprintf(msg, msglen, "only keyfile volumes here");
-		return -ENOKEY;
-	}
-	if (keyprov_kv_set(kv, "path", keyfile) ||
-	    keyprov_kv_set(kv, "volume", uuid) ||
-	    keyprov_kv_set(kv, "mode", create ? "create" : "open"))
-		return -ENOSPC;
-	return 0;
-}
+#include "unlock.h"
 
 static void put(const char *name, const uint8_t *key, size_t len)
 {
@@ -71,7 +53,6 @@ static int dump_dek(const struct kek *kek, const char *path)
 
 int main(int argc, char **argv)
 {
-	struct volkey_src src = { .settings = settings, .slot = -1 };
 	char msg[VOLKEY_MSG_MAX];
 	uint8_t state_key[VERREC_STATE_KEY_LEN];
 	struct vol_config cfg;
@@ -82,10 +63,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: keydump CIPHERDIR KEYFILE [FILE...]\n");
 		return 2;
 	}
-	keyfile = argv[2];
 	dirfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0 ||
-	    volkey_unlock(dirfd, &src, &cfg, &kek, NULL, msg, sizeof(msg))) {
+	    tool_unlock(dirfd, argv[2], &cfg, &kek, msg, sizeof(msg))) {
 		fprintf(stderr, "keydump: %s: cannot unlock: %s\n", argv[1], msg);
 		return 1;
 	}

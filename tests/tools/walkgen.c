@@ -29,28 +29,10 @@
 #include "../../crypto/extent.h"
 #include "../../crypto/hdr.h"
 #include "../../volume/volume.h"
+#include "unlock.h"
 
 /* "d00000/f000\n" */
 #define WALKGEN_LEN	12
-
-static const char *keyfile;
-
-static int settings(void *ctx, const char *provider, const char *uuid,
-		    int create, struct keyprov_kvlist *kv, char *msg,
-		    size_t msglen)
-{
-	(void)ctx;
-	keyprov_kv_init(kv);
-	if (strcmp(provider, "keyfile")) {
-		snprintf(msg, msglen, "only keyfile volumes here");
-		return -ENOKEY;
-	}
-	if (keyprov_kv_set(kv, "path", keyfile) ||
-	    keyprov_kv_set(kv, "volume", uuid) ||
-	    keyprov_kv_set(kv, "mode", create ? "create" : "open"))
-		return -ENOSPC;
-	return 0;
-}
 
 /* File NAME in @dfd: a header of its own, then @text as one extent. */
 static int make_file(int dfd, const char *name, const struct kek *kek,
@@ -82,7 +64,6 @@ out_close:
 
 int main(int argc, char **argv)
 {
-	struct volkey_src src = { .settings = settings, .slot = -1 };
 	char msg[VOLKEY_MSG_MAX], name[32], text[48];
 	unsigned long total, per, made = 0, d, i;
 	struct vol_config cfg;
@@ -94,7 +75,6 @@ int main(int argc, char **argv)
 			"[PER_DIR]\n");
 		return 2;
 	}
-	keyfile = argv[2];
 	total = strtoul(argv[3], NULL, 10);
 	per = argc > 4 ? strtoul(argv[4], NULL, 10) : 100;
 	if (!per || per > 1000 || total > 100000 * per) {
@@ -104,7 +84,7 @@ int main(int argc, char **argv)
 	}
 	dirfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0 ||
-	    volkey_unlock(dirfd, &src, &cfg, &kek, NULL, msg, sizeof(msg))) {
+	    tool_unlock(dirfd, argv[2], &cfg, &kek, msg, sizeof(msg))) {
 		fprintf(stderr, "walkgen: %s: cannot unlock: %s\n", argv[1],
 			dirfd < 0 ? strerror(errno) : msg);
 		return 1;
