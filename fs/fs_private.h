@@ -699,8 +699,11 @@ int fstate_reset(int dirfd);
  * (open for writing for F_WRLCK), and on everything from there to the end
  * when @to_end or when the range reaches the last extent.  Taken with
  * ai->lock held, given back by shared_unlock() before it is released.
- * 0 (also without -o shared: then nothing is held) or -errno, logged.
+ * 0 (also without -o shared: then nothing is held) or -errno, logged;
+ * -EIO when the lock is not granted in SHARED_LOCK_WAIT_MS (anyone who
+ * can open the backing file can hold one for good).
  */
+#define SHARED_LOCK_WAIT_MS	10000
 struct shared_lk {
 	int fd;
 	uint64_t start, len;		/* len 0: to infinity */

@@ -14,7 +14,8 @@
  *
  * Each request holds at most one lock, taken after ai->lock and given
  * back before ai->lock: a lock never waits on another host while holding
- * a lock another host waits for, so there is no deadlock between hosts.
+ * a lock another host waits for, so there is no deadlock between hosts;
+ * and no wait is unbounded (ofd_lock()), as other processes may lock too.
  * The range depends on the file's size, read before the lock: once held,
  * the size is read again, and a range that no longer covers the request
  * is given back and taken anew.
@@ -33,7 +34,14 @@
 #include "fs_private.h"
 #include "span.h"
 
-/* F_OFD_SETLKW, again after a signal; 0 or -errno. */
+/*
+ * An OFD lock, or -ETIMEDOUT after SHARED_LOCK_WAIT_MS: anyone who can open
+ * the backing file (a local user on any host) can hold a lock on it for
+ * good, and an unbounded F_OFD_SETLKW would hang this request, every other
+ * one on the file (ai->lock is held) and the unmount.  Hence tries with
+ * F_OFD_SETLK, 1 ms apart at first, then up to 20 ms: other hosts' daemons
+ * hold a lock for one request, milliseconds.  0 or -errno.
+ */
 static int ofd_lock(int fd, short type, uint64_t start, uint64_t len)
 {
 	struct flock fl = {
@@ -42,10 +50,20 @@ static int ofd_lock(int fd, short type, uint64_t start, uint64_t len)
 		.l_start = (off_t)start,
 		.l_len = (off_t)len,	/* 0: to infinity */
 	};
+	struct timespec step = { .tv_nsec = 1000 * 1000 };
+	long waited_ms = 0;
 
-	while (fcntl(fd, F_OFD_SETLKW, &fl)) {
-		if (errno != EINTR)
+	while (fcntl(fd, F_OFD_SETLK, &fl)) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EACCES)
 			return -errno;
+		if (waited_ms >= SHARED_LOCK_WAIT_MS)
+			return -ETIMEDOUT;
+		nanosleep(&step, NULL);
+		waited_ms += step.tv_nsec / (1000 * 1000);
+		if (step.tv_nsec < 20 * 1000 * 1000)
+			step.tv_nsec *= 2;
 	}
 	return 0;
 }
@@ -105,6 +123,15 @@ int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
 			whole(&fsize, &off, &to_end);
 		span_range(m, fsize, off, len, to_end, &s, &l);
 		err = ofd_lock(fd, type, s, l);
+		if (err == -ETIMEDOUT) {
+			/* Each time: a lock held for good is worth the lines. */
+			atr_log_inode(LOG_ERR, ai, "-o shared: a byte-range "
+				      "lock on the backing file was not "
+				      "granted in %d s; another process or "
+				      "host holds it", SHARED_LOCK_WAIT_MS /
+				      1000);
+			return -EIO;
+		}
 		if (err) {
 			if (!__atomic_exchange_n(&ai->shared_logged, true,
 						 __ATOMIC_RELAXED))
