@@ -350,6 +350,20 @@ void rollback_reset(struct atr_inode *ai)
 	ai->ver_tag_ok = false;
 }
 
+/* The version record of @fd, refused if a change was cut short in it. */
+static int load_uncut(struct atr_inode *ai, int fd, struct verrec *v)
+{
+	int err = load_record(ai, fd, v);
+
+	if (!err && v->flags & VERREC_F_CUT) {
+		key_log(ai, "it was changed in the backing directory while it "
+			"was open (found at version %llu) " TRUST_HINT,
+			(unsigned long long)v->counter);
+		err = -EBADMSG;
+	}
+	return err;
+}
+
 /*
  * Shared mode: other hosts change the file, so neither its end nor this
  * machine's record says anything about a rollback; only a record marked
@@ -365,13 +379,7 @@ static int load_shared(struct atr_inode *ai, int fd, uint16_t flags)
 
 	if (!(flags & HDR_F_VER))
 		return 0;
-	err = load_record(ai, fd, &v);
-	if (!err && v.flags & VERREC_F_CUT) {
-		key_log(ai, "it was changed in the backing directory while it "
-			"was open (found at version %llu) " TRUST_HINT,
-			(unsigned long long)v.counter);
-		err = -EBADMSG;
-	}
+	err = load_uncut(ai, fd, &v);
 	if (err)
 		return err;
 	ai->hdr_ver = true;
@@ -403,13 +411,7 @@ int rollback_load(struct atr_mount *m, struct atr_inode *ai, int fd,
 			(unsigned long long)seen);
 		return -EBADMSG;
 	}
-	err = load_record(ai, fd, &v);
-	if (!err && v.flags & VERREC_F_CUT) {
-		key_log(ai, "it was changed in the backing directory while it "
-			"was open (found at version %llu) " TRUST_HINT,
-			(unsigned long long)v.counter);
-		err = -EBADMSG;
-	}
+	err = load_uncut(ai, fd, &v);
 	if (!err && !(v.flags & VERREC_F_DIRTY))
 		err = check_end(m, ai, fd, &v);
 	if (err)
