@@ -64,30 +64,6 @@ static bool dot_or_dotdot(const char *name)
 }
 
 /*
- * Is the entry a regular file whose inode the kernel may hold (ours is in
- * the table)?  Then a listing gives no attributes for it, only its name,
- * as for "." and "..": its size, taken now, may reach the kernel after
- * an append through another name and after that inode was forgotten
- * (that name unlinked), and would set the inode up again, with the
- * writeback cache for good, without the append (the kernel takes a size
- * from the daemon only for an inode it makes).  The same holds for a
- * file with another name, which the kernel may look up meanwhile.  A
- * lookup of the name then takes the size afresh.
- */
-static bool held_file(struct atr_mount *m, struct atr_inode *dir, ino_t ino)
-{
-	struct stat st = { .st_dev = dir->dev, .st_ino = ino };
-	struct atr_inode *ai = itable_find(m, &st);
-	bool reg;
-
-	if (!ai)
-		return false;
-	reg = ai->type == S_IFREG;
-	itable_put(m, ai, 1);
-	return reg;
-}
-
-/*
  * Add one entry, named @name (the backing one is de->d_name); returns its
  * size, or > @rem if it did not fit.
  */
@@ -106,7 +82,7 @@ static size_t add_entry(fuse_req_t req, struct atr_inode *dir, char *p,
 
 		return fuse_add_direntry(req, p, rem, name, &st, de->d_off);
 	}
-	if (dot_or_dotdot(de->d_name) || held_file(m, dir, de->d_ino)) {
+	if (dot_or_dotdot(de->d_name)) {
 		memset(&e, 0, sizeof(e));
 		e.attr.st_ino = de->d_ino;
 		e.attr.st_mode = (mode_t)de->d_type << 12;
@@ -114,7 +90,17 @@ static size_t add_entry(fuse_req_t req, struct atr_inode *dir, char *p,
 		*err = entry_lookup(m, dir, de->d_name, &e);
 		if (*err)
 			return 0;
-		/* Looked up by its other name meanwhile: as held_file(). */
+		/*
+		 * A file with another name is listed by name only, as . and
+		 * ..: its size, taken now, may reach the kernel after an
+		 * append through the other name and after that name was
+		 * unlinked and the inode forgotten, and would set the inode up
+		 * again, for good with the writeback cache, without the append
+		 * (the kernel takes a size from the daemon only for an inode
+		 * it makes).  A lookup of the name then takes the size afresh.
+		 * Files with one name keep their attributes: rm -rf and ls -l
+		 * then need no lookup per file (design.md §5).
+		 */
 		if (S_ISREG(e.attr.st_mode) && e.attr.st_nlink > 1) {
 			itable_put(m, itable_ino(m, e.ino), 1);
 			memset(&e, 0, sizeof(e));
