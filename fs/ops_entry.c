@@ -23,8 +23,9 @@
 #include "fs_private.h"
 
 /*
- * atrestfs.conf and its temporary (volconf_store()) must not be reachable
- * through the mount; other names that start the same are ordinary.  In
+ * atrestfs.conf and its temporaries (volconf_store(), rotate-kek's re-sealed
+ * link, which a crash may leave) must not be reachable through the mount;
+ * other names that start the same are ordinary.  In
  * every directory, a rekey's new copy (volume/rekey.h) or, on a bound
  * volume, a rename's re-sealed link (volume/links.c) that a crash left
  * named is not a user's file: the old one beside it is the one.  (An
@@ -40,6 +41,7 @@ bool entry_reserved(struct atr_mount *m, struct atr_inode *parent,
 	return parent == &m->root &&
 	       (!strcmp(name, VOL_CONF_NAME) ||
 		!strcmp(name, VOL_CONF_TMP) ||
+		!strcmp(name, VOL_CONF_LINK_TMP) ||
 		(!strcmp(name, VOLLINKS_DIR) &&
 		 (m->names_key || vollinks_ours(m->root.fd))));
 }

@@ -42,7 +42,7 @@
  * under the reserved prefix, so never seen through the mount, and removed
  * when a walk starts (a crash may leave it).
  */
-#define LINK_TMP	VOL_CONF_NAME ".rotate-link"
+#define LINK_TMP	VOL_CONF_LINK_TMP
 #define XATTR_VALUE_MAX	65536
 
 static int audit_kek(const struct vol_config *cfg, const char *event,
