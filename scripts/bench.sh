@@ -9,17 +9,21 @@
 #   BENCH_BACKING=disk   backing directories under BENCH_DIR (default)
 #   BENCH_BACKING=tmpfs  backing on a tmpfs, to expose CPU cost
 #   BENCH_DIR=DIR        scratch directory on the disk (default /var/tmp)
-#   BENCH_FS="..."       subset of: atrestfs atrestfs-pn atrestfs-nx
-#                        atrestfs-wt atrestfs-nu atrestfs-sh gocryptfs securefs
-#                        passthrough raw (atrestfs: encrypted names, the
-#                        default; atrestfs-pn: init --names plain;
-#                        atrestfs-nx: mounted -o noxattr; atrestfs-wt:
-#                        -o writethrough, not in the default list;
-#                        atrestfs-nu: -o nouring, requests on /dev/fuse;
-#                        atrestfs-sh: -o shared, not in the default list)
+#   BENCH_FS="..."       subset of: atrestfs atrestfs-ur atrestfs-pn
+#                        atrestfs-nx atrestfs-wt atrestfs-sh gocryptfs
+#                        securefs passthrough raw.  atrestfs: as a user gets
+#                        it by default (encrypted names, requests on
+#                        /dev/fuse, as on a kernel whose enable_uring is N);
+#                        atrestfs-ur: FUSE over io_uring (needs
+#                        BENCH_URING); the others are the default plus one
+#                        change: atrestfs-pn init --names plain,
+#                        atrestfs-nx -o noxattr, atrestfs-wt -o writethrough
+#                        and atrestfs-sh -o shared (these two not in the
+#                        default list)
 #   BENCH_URING=0        leave the fuse module's enable_uring as it is
-#                        (default: on for the run, as it was afterwards;
-#                        only atrestfs serves FUSE over io_uring)
+#                        (default: on for the run, as it was afterwards,
+#                        for the atrestfs-ur row; only atrestfs serves FUSE
+#                        over io_uring)
 #   BENCH_SWAP=0         skip the swap workload
 #   BENCH_FSCK=0         skip the fsck workload (atrestfs fsck against
 #                        gocryptfs -fsck on the same tree)
@@ -38,7 +42,7 @@ quick=${BENCH_QUICK:-0}
 rounds=${BENCH_ROUNDS:-$([ "$quick" = 1 ] && echo 1 || echo 3)}
 backing=${BENCH_BACKING:-disk}
 base=${BENCH_BASE:-}
-fslist=${BENCH_FS:-atrestfs $([ -n "$base" ] && echo atrestfs-base) atrestfs-pn atrestfs-nu atrestfs-nx gocryptfs securefs passthrough raw}
+fslist=${BENCH_FS:-atrestfs $([ -n "$base" ] && echo atrestfs-base) atrestfs-ur atrestfs-pn atrestfs-nx gocryptfs securefs passthrough raw}
 uring_param=/sys/module/fuse/parameters/enable_uring
 uring_was=
 if [ "$quick" = 1 ]; then
@@ -108,19 +112,28 @@ mount_fs() {
 	local fs=$1 b=$2 m=$3 i
 	mkdir -p "$b" "$m"
 	case $fs in
-	atrestfs | atrestfs-pn | atrestfs-nx | atrestfs-wt | atrestfs-nu | atrestfs-sh | atrestfs-base)
-		local a=$atr sd
+	atrestfs | atrestfs-ur | atrestfs-pn | atrestfs-nx | atrestfs-wt | atrestfs-sh | atrestfs-base)
+		local a=$atr sd nu="-o nouring"
 		[ "$fs" = atrestfs-base ] && a=$base
+		# Every row but atrestfs-ur on /dev/fuse, whatever enable_uring
+		# says: the default path, as on a kernel where it is off.
+		if [ "$fs" = atrestfs-ur ]; then
+			[ "$(cat "$uring_param" 2>/dev/null)" = Y ] || {
+				echo "bench: no atrestfs-ur row: FUSE over io_uring is off" \
+					"(BENCH_URING=0, or a kernel without it)" >&2
+				return 1; }
+			nu=
+		fi
+		grep -qa nouring "$a" || nu=
 		# The state directory in the scratch directory, not /var/lib,
 		# where the binary has one (an older BENCH_BASE may not).
 		sd=$("$a" init --help 2>&1 | grep -q -- --state-dir && echo "--state-dir $b.state")
 		"$a" init -q --keyfile "$b.key" $sd \
 			$([ "$fs" = atrestfs-pn ] && echo --names plain) \
 			"$b" >/dev/null || return 1
-		"$a" mount -f --keyfile "$b.key" $sd \
+		"$a" mount -f --keyfile "$b.key" $sd $nu \
 			$([ "$fs" = atrestfs-nx ] && echo -o noxattr) \
 			$([ "$fs" = atrestfs-wt ] && echo -o writethrough) \
-			$([ "$fs" = atrestfs-nu ] && echo -o nouring) \
 			$([ "$fs" = atrestfs-sh ] && echo -o shared) \
 			"$b" "$m" 2>"$m.log" & ;;
 	gocryptfs)
@@ -134,6 +147,8 @@ mount_fs() {
 		"$bin/passthrough_ll" -f -o writeback -o source="$b" "$m" >"$m.log" 2>&1 & ;;
 	raw)
 		rmdir "$m"; ln -s "$b" "$m"; PID[$fs]=0; return 0 ;;
+	*)
+		echo "bench: unknown file system '$fs' in BENCH_FS" >&2; return 1 ;;
 	esac
 	PID[$fs]=$!
 	MNTS+=("$m")
@@ -168,6 +183,13 @@ run_workloads() {
 		oflag=append conv=notrunc,fsync status=none
 	t1=$(now); record "$r" "$fs" append "$(rate "$app_mib" "$t0" "$t1")"
 	rm -f "$m/log"
+	# 128-byte sequential writes at explicit offsets (fio psync), the
+	# small-write workload of issue 22: MiB/s as fio measures it.
+	out=$(cd "$m" && fio --name=small --filename=small.dat --size="${app_mib}M" \
+		--rw=write --bs=128 --ioengine=psync --end_fsync=1 \
+		--output-format=terse --terse-version=3 2>/dev/null)
+	record "$r" "$fs" small "$(echo "$out" | awk -F';' '{ printf "%.1f", $48 / 1024 }')"
+	rm -f "$m/small.dat"
 	out=$(cd "$m" && fio --name=rand --filename=fio.dat --size="${fio_mib}M" \
 		--rw=randrw --rwmixread=50 --bs=4k --ioengine=psync \
 		--fallocate=none --time_based --runtime="$fio_secs" \

@@ -1,7 +1,9 @@
 # tests/bench/table.py - the table of "make bench" from its raw results:
 # one line per measurement, "round fs workload value".  Prints medians per
-# file system and, for atrestfs, its speed relative to each peer (> 1 means
-# atrestfs is faster; for time workloads that is peer time / our time).
+# file system and, for atrestfs's default and io_uring rows, their speed
+# relative to each peer and to the better of gocryptfs and securefs per
+# column (> 1 means atrestfs is faster; for time workloads that is peer
+# time / our time); every other atrestfs row against the default one.
 import os, statistics, sys
 from collections import defaultdict
 
@@ -20,21 +22,22 @@ for line in open(res):
 med = {k: statistics.median(x) for k, x in v.items() if x}
 
 cols = [("seqwrite", "seq write MB/s", 1), ("seqread", "seq read MB/s", 1),
-        ("append", "128 B appends MB/s", 1), ("randiops", "rand 4K IOPS", 1),
+        ("append", "128 B appends MB/s", 1), ("small", "128 B writes MB/s", 1),
+        ("randiops", "rand 4K IOPS", 1),
         ("untar", "untar s", -1), ("lslR", "ls -lR s", -1),
         ("rmrf", "rm -rf s", -1), ("rss_mib", "daemon peak RSS MiB", 0)]
-fss = [f for f in ("atrestfs", "atrestfs-base", "atrestfs-pn", "atrestfs-nx",
-                  "atrestfs-wt", "atrestfs-nu", "atrestfs-sh",
+fss = [f for f in ("atrestfs", "atrestfs-ur", "atrestfs-base", "atrestfs-pn",
+                  "atrestfs-nx", "atrestfs-wt", "atrestfs-sh",
                   "gocryptfs",
                   "securefs", "passthrough", "raw")
        if any(k[0] == f for k in med)]
 ours = [f for f in fss if f.startswith("atrestfs")]
-names = {"atrestfs": "atrestfs (encrypted names)",
+names = {"atrestfs": "atrestfs (default: /dev/fuse, names on)",
+         "atrestfs-ur": "atrestfs, io_uring on",
          "atrestfs-base": "atrestfs before (BENCH_BASE)",
-         "atrestfs-pn": "atrestfs, plain names (init --names plain)",
+         "atrestfs-pn": "atrestfs, names off (init --names plain)",
          "atrestfs-nx": "atrestfs -o noxattr",
          "atrestfs-wt": "atrestfs -o writethrough",
-         "atrestfs-nu": "atrestfs -o nouring",
          "atrestfs-sh": "atrestfs -o shared",
          "passthrough": "passthrough_ll -o writeback", "raw": "raw backing"}
 
@@ -48,25 +51,43 @@ lines = ["| fs | " + " | ".join(c[1] for c in cols) + " |",
 for f in fss:
     lines.append("| %s | " % names.get(f, f) +
                  " | ".join(fmt(med.get((f, c[0]))) for c in cols) + " |")
+def ratio(a, b, d):
+    if d == 0 or not a or not b:
+        return "-"
+    return "%.2fx" % (a / b if d > 0 else b / a)
+
+# Shorter labels for the ratio lines.
+short = dict(names, atrestfs="atrestfs", **{"atrestfs-ur": "atrestfs io_uring",
+             "atrestfs-pn": "atrestfs names off", "atrestfs-base": "atrestfs before",
+             "passthrough": "passthrough_ll"})
+
 def versus(o, f):
-    row = []
-    for w, _, d in cols:
-        a, b = med.get((o, w)), med.get((f, w))
-        if d == 0 or not a or not b:
-            row.append("-")
-        else:
-            row.append("%.2fx" % (a / b if d > 0 else b / a))
-    lines.append("| %s vs %s | " % (names.get(o, o), names.get(f, f)) +
+    row = [ratio(med.get((o, w)), med.get((f, w)), d) for w, _, d in cols]
+    lines.append("| %s vs %s | " % (short.get(o, o), short.get(f, f)) +
                  " | ".join(row) + " |")
 
-for o in ours:
-    for f in fss:
-        if f not in ours:
-            versus(o, f)
-# What encrypted names cost (issue 19: within 15%, so >= 0.87x), and the
-# before and after of a change.
-for f in ("atrestfs-pn", "atrestfs-base"):
-    if "atrestfs" in fss and f in fss:
+def better_peer(w, d):
+    """The better of gocryptfs and securefs on workload w, or None."""
+    x = [med[p, w] for p in ("gocryptfs", "securefs") if (p, w) in med]
+    if not x or d == 0:
+        return None
+    return max(x) if d > 0 else min(x)
+
+peers = [f for f in fss if f not in ours]
+for o in ("atrestfs", "atrestfs-ur"):
+    if o not in fss:
+        continue
+    for f in peers:
+        versus(o, f)
+    if "gocryptfs" in fss and "securefs" in fss:
+        lines.append("| %s vs the better of gocryptfs and securefs | " % short[o] +
+                     " | ".join(ratio(med.get((o, w)), better_peer(w, d), d)
+                                for w, _, d in cols) + " |")
+# Every other row against the default one: what plain names (issue 19:
+# encrypted within 15%, so atrestfs vs plain >= 0.87x), an option, or the
+# change since BENCH_BASE costs or gains.
+for f in ours:
+    if f != "atrestfs" and "atrestfs" in fss:
         versus("atrestfs", f)
 
 sw = [("swapout", "page-out MB/s"), ("swapin", "page-in MB/s")]
