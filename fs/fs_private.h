@@ -216,6 +216,8 @@ struct atr_mount {
 	double timeout;			/* entry and attr cache, seconds */
 	bool chown_new;			/* running as root: give new nodes to the caller */
 	struct atr_mount_opts opt_mnt;	/* -o: noxattr, writethrough, readahead */
+	pthread_mutex_t shared_rd_lock;	/* -o shared: guards shared_rd */
+	struct shared_rd *shared_rd;	/* fds with reads in flight (shared.c) */
 	bool flush_noop;		/* backing close(2) reports nothing; immutable */
 	bool killpriv;			/* KILLPRIV_V2 negotiated; set before serving */
 	size_t uring_payload;		/* io_uring negotiated: its payload size; else 0 */
@@ -704,10 +706,13 @@ int fstate_reset(int dirfd);
  * can open the backing file can hold one for good).
  */
 #define SHARED_LOCK_WAIT_MS	10000
+struct shared_rd;
 struct shared_lk {
 	int fd;
 	uint64_t start, len;		/* len 0: to infinity */
 	bool held;
+	struct atr_mount *m;		/* a read lock: the mount ... */
+	struct shared_rd *rd;		/* ... and its fd's count, or NULL */
 };
 int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
 		short type, uint64_t off, uint64_t len, bool to_end,

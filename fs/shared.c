@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -90,6 +91,81 @@ static void span_range(const struct atr_mount *m, uint64_t fsize,
 	}
 }
 
+/*
+ * The read locks of one open file description while reads through it are
+ * in flight.  The kernel keeps one set of locks per open file description,
+ * not per request: when two reads through one handle hold overlapping
+ * ranges (the last extent's range runs to infinity) and the first gives
+ * its range back, F_UNLCK also drops the part the second is still
+ * reading, and another host could rewrite it under that read.  So a read
+ * only adds to what the fd holds, and the last read in flight gives back
+ * the hull of all of it.  Readers hold ai->lock shared and every writer
+ * holds it exclusive, so no write lock is taken on an fd with reads in
+ * flight.  Entries live on m->shared_rd, under m->shared_rd_lock, from the
+ * first read in flight to the last; that lock is never held across a wait.
+ */
+struct shared_rd {
+	struct shared_rd *next;
+	int fd;
+	unsigned int n;			/* reads in flight through @fd */
+	uint64_t start, end;		/* the hull added; end UINT64_MAX: to infinity */
+};
+
+/* Count one more read through @fd; NULL without memory. */
+static struct shared_rd *rd_enter(struct atr_mount *m, int fd)
+{
+	struct shared_rd *rd;
+
+	pthread_mutex_lock(&m->shared_rd_lock);
+	for (rd = m->shared_rd; rd && rd->fd != fd; rd = rd->next)
+		;
+	if (!rd && (rd = calloc(1, sizeof(*rd)))) {
+		rd->fd = fd;
+		rd->start = UINT64_MAX;
+		rd->next = m->shared_rd;
+		m->shared_rd = rd;
+	}
+	if (rd)
+		rd->n++;
+	pthread_mutex_unlock(&m->shared_rd_lock);
+	return rd;
+}
+
+/* Before [@s, @s + @l) (0: to infinity) is locked: the last read gives it back. */
+static void rd_widen(struct atr_mount *m, struct shared_rd *rd, uint64_t s,
+		     uint64_t l)
+{
+	uint64_t e = l ? s + l : UINT64_MAX;
+
+	pthread_mutex_lock(&m->shared_rd_lock);
+	if (s < rd->start)
+		rd->start = s;
+	if (e > rd->end)
+		rd->end = e;
+	pthread_mutex_unlock(&m->shared_rd_lock);
+}
+
+/* One read fewer through rd->fd; the last one gives the hull back. */
+static void rd_leave(struct atr_mount *m, struct shared_rd *rd)
+{
+	struct shared_rd **p;
+
+	pthread_mutex_lock(&m->shared_rd_lock);
+	if (--rd->n) {
+		pthread_mutex_unlock(&m->shared_rd_lock);
+		return;
+	}
+	for (p = &m->shared_rd; *p != rd; p = &(*p)->next)
+		;
+	*p = rd->next;
+	/* F_UNLCK never waits. */
+	if (rd->start < rd->end)
+		ofd_lock(rd->fd, F_UNLCK, rd->start, rd->end == UINT64_MAX ?
+			 0 : rd->end - rd->start);
+	pthread_mutex_unlock(&m->shared_rd_lock);
+	free(rd);
+}
+
 /* Does the held range [@hs, @hs + @hl) cover [@s, @s + @l)?  0: infinity. */
 static bool covers(uint64_t hs, uint64_t hl, uint64_t s, uint64_t l)
 {
@@ -115,14 +191,24 @@ int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
 	int err;
 
 	lk->held = false;
+	lk->rd = NULL;
 	if (!m->opt_mnt.shared)
 		return 0;
+	if (type == F_RDLCK && !(lk->rd = rd_enter(m, fd)))
+		return -ENOMEM;
+	lk->m = m;
 	for (;;) {
 		/* An impossible size locks the whole file: the data path says. */
 		if (fio_size(m, fd, &fsize))
 			whole(&fsize, &off, &to_end);
 		span_range(m, fsize, off, len, to_end, &s, &l);
+		if (lk->rd)
+			rd_widen(m, lk->rd, s, l);
 		err = ofd_lock(fd, type, s, l);
+		if (err && lk->rd) {
+			rd_leave(m, lk->rd);
+			lk->rd = NULL;
+		}
 		if (err == -ETIMEDOUT) {
 			/* Each time: a lock held for good is worth the lines. */
 			atr_log_inode(LOG_ERR, ai, "-o shared: a byte-range "
@@ -147,7 +233,9 @@ int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
 		span_range(m, fsize, off, len, to_end, &s2, &l2);
 		if (covers(s, l, s2, l2))
 			break;
-		ofd_lock(fd, F_UNLCK, s, l);
+		/* A read keeps what it added (other reads may share it). */
+		if (!lk->rd)
+			ofd_lock(fd, F_UNLCK, s, l);
 	}
 	lk->fd = fd;
 	lk->start = s;
@@ -158,9 +246,12 @@ int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
 
 void shared_unlock(struct shared_lk *lk)
 {
-	if (lk->held)
+	if (lk->held && lk->rd)
+		rd_leave(lk->m, lk->rd);
+	else if (lk->held)
 		ofd_lock(lk->fd, F_UNLCK, lk->start, lk->len);
 	lk->held = false;
+	lk->rd = NULL;
 }
 
 int shared_header_wait(int fd, uint8_t *raw, size_t len)

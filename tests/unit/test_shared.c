@@ -8,7 +8,9 @@
  * A write inside the file locks the backing bytes of its extents only; one
  * that reaches the last extent, grows the file or moves its end locks from
  * its first extent (or the old last one, if lower) to infinity; reads take
- * read locks, which other reads pass; without -o shared nothing is held.
+ * read locks, which other reads pass, and which one read's end does not
+ * take from another through the same handle; without -o shared nothing is
+ * held.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -177,6 +179,40 @@ static void test_readers_share(void **state)
 	shared_unlock(&lk);
 }
 
+/*
+ * Two reads through one handle at once: the kernel keeps one set of locks
+ * per open file description, so the first read's unlock must not give back
+ * what the second still reads (here both reach the last extent, so both
+ * ranges run to infinity).
+ */
+static void test_readers_one_fd(void **state)
+{
+	struct fix *f = *state;
+	struct shared_lk a, b;
+
+	grow(f, 10);
+	assert_int_equal(shared_lock(&f->m, &f->ai, f->fd, F_RDLCK,
+				     8 * ESZ, 2 * ESZ, false, &a), 0);
+	assert_int_equal(shared_lock(&f->m, &f->ai, f->fd, F_RDLCK,
+				     9 * ESZ, ESZ, false, &b), 0);
+	shared_unlock(&a);
+	assert_true(blocked(f, F_WRLCK, 9 * f->dsz, f->dsz));
+	shared_unlock(&b);
+	assert_false(blocked(f, F_WRLCK, 0, 0));
+	assert_null(f->m.shared_rd);
+	/* The same, released in the other order, on ranges inside the file. */
+	assert_int_equal(shared_lock(&f->m, &f->ai, f->fd, F_RDLCK,
+				     ESZ, 2 * ESZ, false, &a), 0);
+	assert_int_equal(shared_lock(&f->m, &f->ai, f->fd, F_RDLCK,
+				     2 * ESZ, ESZ, false, &b), 0);
+	shared_unlock(&b);
+	assert_true(blocked(f, F_WRLCK, f->dsz, f->dsz));
+	assert_true(blocked(f, F_WRLCK, 2 * f->dsz, f->dsz));
+	shared_unlock(&a);
+	assert_false(blocked(f, F_WRLCK, 0, 0));
+	assert_null(f->m.shared_rd);
+}
+
 static void test_not_shared(void **state)
 {
 	struct fix *f = *state;
@@ -213,6 +249,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_to_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readers_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readers_one_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_size, setup, teardown),
 	};
