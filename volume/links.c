@@ -19,7 +19,8 @@
  * plain-names directory) and its backing name.  A long target's record
  * stays bound to its link ID only; the link's tag binds the place.
  *
- * The daemon (fs/ops_entry.c), fsck and rotate-kek share these readers.
+ * The daemon (fs/ops_entry.c), fsck, rotate-kek and convert share these
+ * readers.
  * Owns nothing past a call; the KEK is borrowed.
  */
 #include <errno.h>
@@ -336,5 +337,23 @@ out_free:
 		OPENSSL_cleanse(target, len);
 	free(target);
 	free(box);
+	return err;
+}
+
+int vollinks_replace(int rootfd, int dfd, const char *name,
+		     const struct stat *st, const char *backing)
+{
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	int err = 0;
+
+	unlinkat(rootfd, VOL_CONF_LINK_TMP, 0);
+	if (symlinkat(backing, rootfd, VOL_CONF_LINK_TMP) ||
+	    (fchownat(rootfd, VOL_CONF_LINK_TMP, st->st_uid, st->st_gid,
+		      AT_SYMLINK_NOFOLLOW) && errno != EPERM) ||
+	    utimensat(rootfd, VOL_CONF_LINK_TMP, ts, AT_SYMLINK_NOFOLLOW) ||
+	    renameat(rootfd, VOL_CONF_LINK_TMP, dfd, name)) {
+		err = -errno;
+		unlinkat(rootfd, VOL_CONF_LINK_TMP, 0);
+	}
 	return err;
 }

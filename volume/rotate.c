@@ -405,7 +405,6 @@ static int reseal_link(struct walk *w, int dfd, const char *name,
 		       const struct stat *st, bool *changed)
 {
 	char buf[PATH_MAX], *target = NULL, *sealed = NULL;
-	struct timespec ts[2] = { st->st_atim, st->st_mtim };
 	ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
 	struct meta_link_at at, *atp;
 	uint8_t id[META_LINK_ID_LEN];
@@ -462,18 +461,10 @@ static int reseal_link(struct walk *w, int dfd, const char *name,
 	if (err)
 		return io_fail(w, err, "re-seal the symbolic link");
 replace:
-	unlinkat(w->rootfd, LINK_TMP, 0);
-	if (symlinkat(sealed, w->rootfd, LINK_TMP) ||
-	    (fchownat(w->rootfd, LINK_TMP, st->st_uid, st->st_gid,
-		      AT_SYMLINK_NOFOLLOW) && errno != EPERM) ||
-	    utimensat(w->rootfd, LINK_TMP, ts, AT_SYMLINK_NOFOLLOW) ||
-	    renameat(w->rootfd, LINK_TMP, dfd, name))
-		err = io_fail(w, -errno, "replace the symbolic link");
+	err = vollinks_replace(w->rootfd, dfd, name, st, sealed);
 	free(sealed);
-	if (err) {
-		unlinkat(w->rootfd, LINK_TMP, 0);
-		return err;
-	}
+	if (err)
+		return io_fail(w, err, "replace the symbolic link");
 	*changed = true;
 	w->st->links++;
 	return 0;

@@ -288,6 +288,14 @@ void vollinks_drop(int rootfd, const char *backing);
  * opens it, -errno.
  */
 int vollinks_reseal(int rootfd, const struct kek *kek, const char *backing);
+/*
+ * rotate-kek's walk and convert: symlink @name in @dfd (lstat @st)
+ * replaced by a new one with the backing target @backing, owner and
+ * times kept, made at VOL_CONF_LINK_TMP in the root @rootfd and renamed
+ * over it (atomic: the old target or the new).  0 or -errno.
+ */
+int vollinks_replace(int rootfd, int dfd, const char *name,
+		     const struct stat *st, const char *backing);
 
 /* ---- keyslot.c: a new volume, a new or rewrapped keyslot ---- */
 
