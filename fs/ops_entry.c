@@ -61,23 +61,44 @@ int entry_pin(struct atr_inode *dir, const char *name, struct stat *st)
 }
 
 /*
- * The place of the link @bname in @dir on a bound volume into @at, its
- * directory's ID made first if @make and names are plain: 0; 1 on an
- * unbound volume (seal and open with no place); -EIO (no or a damaged
- * ID), -errno.
+ * The place @bname in @dir, where a link is made or moved to, into @at,
+ * the directory's ID made first if names are plain: 0, -EIO (a damaged
+ * ID, or none with encrypted names), -errno.
+ */
+static int link_dest(struct atr_mount *m, struct atr_inode *dir,
+		     const char *bname, struct meta_link_at *at)
+{
+	int dfd = ino_fd_get(dir), err;
+
+	if (dfd < 0)
+		return dfd;
+	err = vollinks_at(dfd, bname, !m->names_key, at);
+	ino_fd_put(dir);
+	return err == -ENODATA ? -EIO : err;
+}
+
+/*
+ * The place of the link @bname in @dir into @at, its directory's ID made
+ * first if @make and names are plain: 0; -EIO (no or a damaged ID),
+ * -errno.  On an unbound volume new links are sealed with no place (1
+ * with @make), and a place is found only where a conversion to bound
+ * that is not finished (volume/convert.c) may have bound a link: 1
+ * where the directory has no ID.
  */
 static int link_place(struct atr_mount *m, struct atr_inode *dir,
 		      const char *bname, bool make, struct meta_link_at *at)
 {
 	int dfd, err;
 
-	if (!m->bound)
-		return 1;
+	if (make)
+		return m->bound ? link_dest(m, dir, bname, at) : 1;
 	dfd = ino_fd_get(dir);
 	if (dfd < 0)
 		return dfd;
-	err = vollinks_at(dfd, bname, make && !m->names_key, at);
+	err = vollinks_at(dfd, bname, false, at);
 	ino_fd_put(dir);
+	if (!m->bound && (err == -ENODATA || err == -EIO))
+		return 1;
 	return err == -ENODATA ? -EIO : err;
 }
 
@@ -102,7 +123,7 @@ static void link_seen(struct atr_mount *m, struct atr_inode *dir,
 	bool same;
 
 	if (err == 1 || (err && err != -EIO))
-		return;		/* unbound volume, or try again */
+		return;		/* unbound link, or try again */
 	if (!err)
 		keep = malloc(sizeof(*keep) + n + 1);
 	if (keep) {
@@ -834,8 +855,6 @@ static int link_move_prep(struct atr_mount *m, struct atr_inode *dir,
 
 	lm->dfd = -1;
 	lm->name = nbname;
-	if (!m->bound)
-		return 0;
 	fd = ino_fd_get(dir);
 	if (fd < 0)
 		return fd;
@@ -846,8 +865,14 @@ static int link_move_prep(struct atr_mount *m, struct atr_inode *dir,
 		return 0;	/* not a symlink; or gone, as the rename says */
 	backing[n] = '\0';
 	err = link_place(m, dir, bname, false, &from);
+	if (err == 1)
+		return 0;	/* an unbound link moves as it is */
+	/*
+	 * On an unbound volume too: a link a conversion bound (the move
+	 * finds an unbound one does not open at @from, and leaves it).
+	 */
 	if (!err)
-		err = link_place(m, ndir, nbname, true, &to);
+		err = link_dest(m, ndir, nbname, &to);
 	if (!err) {
 		err = vollinks_move(m->root.fd, kek_get(m), &from, &to, backing,
 				    &sealed);
@@ -1002,6 +1027,7 @@ static int link_read(struct atr_mount *m, struct atr_inode *ai,
 {
 	struct meta_link_at at = { .name = NULL };
 	char backing[PATH_MAX], name[NAME_MAX + 1];
+	const struct kek *kek;
 	bool moved = false;
 	ssize_t n;
 	int err, fd;
@@ -1030,8 +1056,12 @@ static int link_read(struct atr_mount *m, struct atr_inode *ai,
 			      NAMES_DIRID_XATTR ") is missing or damaged");
 		return -EBADMSG;
 	}
-	err = vollinks_open(m->root.fd, kek_get(m), m->bound ? &at : NULL,
-			    backing, target);
+	kek = kek_get(m);
+	err = vollinks_open(m->root.fd, kek, m->bound ? &at : NULL, backing,
+			    target);
+	/* Unbound volume: either form, while a conversion is unfinished. */
+	if (err == -EBADMSG && !m->bound && at.name && !moved)
+		err = vollinks_open(m->root.fd, kek, &at, backing, target);
 	kek_put(m);
 	if (err == -EBADMSG)
 		atr_log_inode(LOG_ERR, ai, "symlink target does not "
