@@ -592,7 +592,7 @@ void atr_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 }
 
 static int link_read(struct atr_mount *m, struct atr_inode *ai,
-		     char **target);
+		     char **target, bool *bound);
 
 /*
  * link(2) of a symlink on a bound volume: a new symlink with the same
@@ -605,7 +605,7 @@ static int link_copy(fuse_req_t req, struct atr_inode *ai,
 {
 	char *target;
 	size_t len;
-	int err = link_read(atr_mnt(req), ai, &target);
+	int err = link_read(atr_mnt(req), ai, &target, NULL);
 
 	if (err)
 		return err;
@@ -623,15 +623,24 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 	struct atr_inode *dir = itable_ino(m, parent);
 	struct atr_inode *ai = itable_ino(m, ino);
 	struct dname d;
-	char proc[64];
-	bool made = false;
+	char proc[64], *target;
+	bool made = false, bound = m->bound;
 	int err = dname_get(m, dir, name, &d), fd = -1, dfd = -1;
 
 	if (!err && entry_reserved(m, dir, d.name))
 		err = -EPERM;
 	if (!err)
 		err = dname_make(dir, &d, &made);
-	if (!err && m->bound && ai->type == S_IFLNK) {
+	/*
+	 * On an unbound volume, a link a conversion has bound is copied
+	 * too: a second name of it would open nowhere.
+	 */
+	if (!err && !m->bound && ai->type == S_IFLNK &&
+	    !link_read(m, ai, &target, &bound)) {
+		OPENSSL_cleanse(target, strlen(target));
+		free(target);
+	}
+	if (!err && bound && ai->type == S_IFLNK) {
 		err = link_copy(req, ai, dir, d.name);
 		if (err && made)
 			dname_drop(dir, &d);
@@ -1021,9 +1030,10 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 /*
  * The target of the symlink @ai into *@target (malloc()ed): opened for the
  * place it was looked up at on a bound volume.  0, -EBADMSG (logged).
+ * *@bound (unless NULL): whether it opened in the bound form.
  */
 static int link_read(struct atr_mount *m, struct atr_inode *ai,
-		     char **target)
+		     char **target, bool *bound)
 {
 	struct meta_link_at at = { .name = NULL };
 	char backing[PATH_MAX], name[NAME_MAX + 1];
@@ -1059,9 +1069,14 @@ static int link_read(struct atr_mount *m, struct atr_inode *ai,
 	kek = kek_get(m);
 	err = vollinks_open(m->root.fd, kek, m->bound ? &at : NULL, backing,
 			    target);
+	if (bound)
+		*bound = m->bound;
 	/* Unbound volume: either form, while a conversion is unfinished. */
-	if (err == -EBADMSG && !m->bound && at.name && !moved)
+	if (err == -EBADMSG && !m->bound && at.name && !moved) {
 		err = vollinks_open(m->root.fd, kek, &at, backing, target);
+		if (bound)
+			*bound = !err;
+	}
 	kek_put(m);
 	if (err == -EBADMSG)
 		atr_log_inode(LOG_ERR, ai, "symlink target does not "
@@ -1074,7 +1089,7 @@ void atr_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct atr_mount *m = atr_mnt(req);
 	char *target;
-	int err = link_read(m, itable_ino(m, ino), &target);
+	int err = link_read(m, itable_ino(m, ino), &target, NULL);
 
 	if (err) {
 		fuse_reply_err(req, atr_errno(err));
