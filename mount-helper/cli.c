@@ -548,6 +548,7 @@ static void usage(FILE *f)
 "  rotate-root CIPHERDIR        move a keyslot to a new root key or provider\n"
 "  destroy CIPHERDIR            crypto-shred the volume: its keys, for good\n"
 "  rekey CIPHERDIR PATH...     new data keys for files, data re-encrypted\n"
+"  convert --bound CIPHERDIR    bind an older volume's links and xattr values\n"
 "  audit verify FILE            check an audit log's hash chain\n"
 "  swap on|off|status           swap to a file on a mount (root)\n"
 "\n"
@@ -610,6 +611,8 @@ int main(int argc, char **argv)
 		return cmd_rotate_root(argc - 1, argv + 1);
 	if (!strcmp(cmd, "destroy"))
 		return cmd_destroy(argc - 1, argv + 1);
+	if (!strcmp(cmd, "convert"))
+		return cmd_convert(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rekey"))
 		return cmd_rekey(argc - 1, argv + 1);
 	if (!strcmp(cmd, "status"))

@@ -337,6 +337,9 @@ int cmd_destroy(int argc, char **argv);
 int cmd_rotate_kek(int argc, char **argv);
 int cmd_rotate_root(int argc, char **argv);
 
+/* cmd_convert.c */
+int cmd_convert(int argc, char **argv);
+
 /* cmd_rekey.c */
 int cmd_rekey(int argc, char **argv);
 

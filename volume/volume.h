@@ -460,6 +460,27 @@ int rotate_one(int rootfd, int dfd, const char *name, const struct kek *kek,
 int rotate_finish(int dirfd, struct vol_config *cfg, struct kek *kek,
 		  char *msg, size_t msglen);
 
+/* ---- convert.c: a volume from before "bound" made bound (convert) ---- */
+
+struct convert_stats {
+	uint64_t done;			/* entries walked */
+	uint64_t links;			/* re-sealed for their place */
+	uint64_t values;		/* bound to their inode's value ID */
+};
+/*
+ * Offline, with the config lock held and the volume unmounted: every
+ * symlink target and xattr value of volume @dirfd (@cfg and @kek from
+ * volkey_unlock()) re-sealed in the bound form, then "bound" set in @cfg
+ * by one commit.  -EALREADY if @cfg is bound already; -EBADMSG, before
+ * the commit, for a target or value that opens in neither form (@msg
+ * names it, @dir naming the volume, and says to run fsck).  Cut short,
+ * the volume reads as before; calling again finishes.  On success @msg
+ * is "" or a warning (store).
+ */
+int convert_bound(int dirfd, const char *dir, struct vol_config *cfg,
+		  const struct kek *kek, struct convert_stats *st, char *msg,
+		  size_t msglen);
+
 /* ---- state.c: what this machine remembers of a volume ---- */
 
 /*
