@@ -436,6 +436,7 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 	uint8_t id[META_LINK_ID_LEN];
 	struct meta_link_at at;
 	size_t len;
+	int err;
 
 	if (n < 0) {
 		r->partial = true;	/* its record may look orphaned */
@@ -467,8 +468,13 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 		     "this symbolic link as EIO");
 		return;
 	}
-	if (vollinks_open(r->dirfd, r->kek, r->cfg->opt.bound ? &at : NULL,
-			  target, &plain))
+	err = vollinks_open(r->dirfd, r->kek, r->cfg->opt.bound ? &at : NULL,
+			    target, &plain);
+	/* Unbound volume: as the mount, either form (a conversion cut short). */
+	if (err == -EBADMSG && !r->cfg->opt.bound &&
+	    !vollinks_at(parent, name, false, &at))
+		err = vollinks_open(r->dirfd, r->kek, &at, target, &plain);
+	if (err)
 		find(r, path, 0, "symbolic link target does not authenticate "
 		     "(not written by atrestfs, tampered, copied from another "
 		     "link or volume, a rename interrupted by a crash, or a "

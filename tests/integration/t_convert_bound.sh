@@ -7,8 +7,8 @@
 # says so and exits 0 on a bound volume.  A walk stopped half-way (a
 # value that does not open: nothing flipped, the backing file named)
 # leaves a volume that mounts and reads every link, converted or not,
-# renames a converted one and links it (link(2)); once mended, running
-# it again finishes.
+# renames a converted one and links it (link(2)), and that fsck finds
+# only the damage in; once mended, running it again finishes.
 . "$(dirname "$0")/lib.sh"
 
 F=$TOP/tests/fixtures
@@ -172,6 +172,10 @@ grep -q '^bound' "$C/atrestfs.conf" && fail "bound despite the damage"
 for i in 1 2 3 4 5 6; do readlink "$C/h/l$i"; done >"$WORK/targets2"
 cmp -s "$WORK/targets" "$WORK/targets2" &&
 	fail "nothing was converted before the stop (test broken)"
+# fsck, as the message says: the damaged value, and no converted link.
+"$ATR" fsck -k "$C.key" --state-dir "$C.st" "$C" >"$WORK/fsck" 2>&1 </dev/null
+[ $? = 6 ] && grep -q "h/$bad: xattr user.x" "$WORK/fsck" &&
+	! grep -q "h/l" "$WORK/fsck" || fail "fsck half-way: $(cat "$WORK/fsck")"
 mnt "$C" "$M"
 for i in 1 2 3 4 5 6; do
 	[ "$(readlink "$M/h/l$i")" = "/t$i" ] ||
