@@ -208,3 +208,61 @@ done
 [ "$(readlink "$M/k/hard")" = "/t$i" ] || fail "k/hard after resume"
 unmount_vol "$M"
 ok "a conversion stopped half-way mounts and reads; run again, it finishes"
+
+# --- killed (SIGKILL) in the middle, then run again ---
+# 2,000 unbound links made in the backing directory by copying one
+# unbound target (the form is bound to nothing, so each copy opens): a
+# walk long enough to be killed once some, not all, are converted.
+C=$WORK/k M=$WORK/mk
+fixture v1-volume "$C"
+mnt "$C" "$M"
+mkdir "$M/k" && ln -s /killed "$M/k/x0" || fail "make k/x0"
+unmount_vol "$M"
+python3 - "$C/k" <<'PY' || fail "copy links"
+import os, sys
+t = os.readlink(sys.argv[1] + "/x0")
+for i in range(1, 2000):
+    os.symlink(t, "%s/x%d" % (sys.argv[1], i))
+PY
+python3 - "$ATR" "$C" <<'PY' || fail "kill the conversion"
+import os, signal, subprocess, sys, time
+atr, c = sys.argv[1:]
+names = os.listdir(c + "/k")
+old = {n: os.readlink(c + "/k/" + n) for n in names}
+p = subprocess.Popen([atr, "convert", "--bound", "-k", c + ".key",
+                      "--state-dir", c + ".st", c],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL)
+done = 0
+end = time.time() + 60
+while p.poll() is None and time.time() < end:
+    done = sum(os.readlink(c + "/k/" + n) != old[n] for n in names)
+    if done:
+        p.send_signal(signal.SIGKILL)
+        break
+p.wait()
+done = sum(os.readlink(c + "/k/" + n) != old[n] for n in names)
+if not 0 < done < len(names):
+    print("note: the kill came at %d of %d links" % (done, len(names)),
+          file=sys.stderr)
+PY
+grep -q '^bound' "$C/atrestfs.conf" && echo "note: bound before the kill" >&2
+mnt "$C" "$M"
+readall() {
+	python3 - "$1/k" <<'PY'
+import os, sys
+bad = [n for n in os.listdir(sys.argv[1])
+       if os.readlink(sys.argv[1] + "/" + n) != "/killed"]
+sys.exit("%d of 2000 links do not read: %s" % (len(bad), bad[:3]) if bad
+         or len(os.listdir(sys.argv[1])) != 2000 else 0)
+PY
+}
+readall "$M" || fail "after the kill: $(tail -2 "$M.log")"
+unmount_vol "$M"
+conv "$C" >"$WORK/out" 2>&1 || fail "convert after the kill: $(cat "$WORK/out")"
+grep -q '^bound = true;' "$C/atrestfs.conf" || fail "killed: not bound"
+[ -e "$C/atrestfs.conf.rotate-link" ] && fail "a leftover link at the root"
+mnt "$C" "$M"
+readall "$M" || fail "after the second run: $(tail -2 "$M.log")"
+unmount_vol "$M"
+ok "a conversion killed half-way mounts and reads; run again, it finishes"
