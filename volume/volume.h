@@ -473,9 +473,10 @@ struct convert_stats {
  * volkey_unlock()) re-sealed in the bound form, then "bound" set in @cfg
  * by one commit.  -EALREADY if @cfg is bound already; -EBADMSG, before
  * the commit, for a target or value that opens in neither form (@msg
- * names it, @dir naming the volume, and says to run fsck).  Cut short,
- * the volume reads as before; calling again finishes.  On success @msg
- * is "" or a warning (store).
+ * names it, @dir naming the volume, and says to run fsck), -EEXIST for
+ * a name a bound volume reserves, -EBUSY during a KEK rotation.  Cut
+ * short, the volume reads as before; calling again finishes.  On
+ * success @cfg is the config stored and @msg "" or a warning (store).
  */
 int convert_bound(int dirfd, const char *dir, struct vol_config *cfg,
 		  const struct kek *kek, struct convert_stats *st, char *msg,
