@@ -138,6 +138,21 @@ out:
 	return err;
 }
 
+/* The unbound target @backing sealed afresh for @at into *@out. */
+static int reseal(struct conv *c, const struct meta_link_at *at,
+		  const char *backing, char **out)
+{
+	char *target;
+	int err = vollinks_open(c->rootfd, c->kek, NULL, backing, &target);
+
+	if (err)
+		return err;
+	err = vollinks_seal(c->rootfd, c->kek, at, target, out);
+	OPENSSL_cleanse(target, strlen(target));
+	free(target);
+	return err;
+}
+
 /* Symlink @name in @dfd re-sealed for its place, if it is not yet. */
 static int bind_link(struct conv *c, int dfd, const char *name,
 		     const char *path, const struct stat *st)
@@ -164,7 +179,16 @@ static int bind_link(struct conv *c, int dfd, const char *name,
 		free(out);
 		return 0;
 	}
-	err = vollinks_move(c->rootfd, c->kek, NULL, &at, buf, &out);
+	/*
+	 * Each name of a backing link with several gets a link of its own,
+	 * as link(2) makes on a bound volume: one link carries one place,
+	 * and a long target then needs a record of its own too, since a
+	 * record goes with its link's last name.
+	 */
+	if (st->st_nlink > 1)
+		err = reseal(c, &at, buf, &out);
+	else
+		err = vollinks_move(c->rootfd, c->kek, NULL, &at, buf, &out);
 	if (err == -EBADMSG)
 		return damaged(c, path, "symbolic link target does not "
 			       "authenticate (tampered, or a long target's "

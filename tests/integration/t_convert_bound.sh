@@ -47,6 +47,8 @@ fill() {
 	ln -s /short/one "$1/d/s" && ln -s /short/two "$1/e/s2" &&
 		ln -s "$LONG" "$1/d/l" && ln -s "$LONG2" "$1/e/l2" ||
 		fail "make links"
+	# An unbound volume's link(2) of a symlink: one backing link, two names.
+	ln "$1/d/l" "$1/e/lh" || fail "link(2) of a long link"
 	setfattr -n user.a -v value-a "$1/d/f" &&
 		setfattr -n user.b -v value-b "$1/e/g" &&
 		setfattr -n user.c -v value-c "$1/e" || fail "setfattr"
@@ -59,6 +61,7 @@ check() {
 	[ "$(readlink "$1/e/s2")" = /short/two ] || fail "$2: e/s2"
 	[ "$(readlink "$1/d/l")" = "$LONG" ] || fail "$2: d/l"
 	[ "$(readlink "$1/e/l2")" = "$LONG2" ] || fail "$2: e/l2"
+	[ "$(readlink "$1/e/lh")" = "$LONG" ] || fail "$2: e/lh"
 	[ "$(value "$1/dir/nested.txt" user.comment)" = fixture ] ||
 		fail "$2: dir/nested.txt user.comment"
 	[ "$(value "$1/d/f" user.a)" = value-a ] || fail "$2: d/f user.a"
@@ -91,7 +94,7 @@ cp -a "$C" "$WORK/before" && cp "$C.key" "$WORK/before.key" &&
 	cp -a "$C.st" "$WORK/before.st" || fail "copy"
 conv "$C" >"$WORK/out" 2>&1 || fail "convert: $(cat "$WORK/out")"
 grep -q '^bound = true;' "$C/atrestfs.conf" || fail "not bound"
-grep -q "5 symbolic links re-sealed" "$WORK/out" ||
+grep -q "6 symbolic links re-sealed" "$WORK/out" ||
 	fail "convert said: $(cat "$WORK/out")"
 mnt "$C" "$M"
 check "$M" "converted"
@@ -139,6 +142,11 @@ mnt "$C" "$M"
 	[ "$(value "$M/e" user.c)" = value-c ] || fail "names: read back"
 (cd "$M" && sha256sum --quiet -c "$F/names-volume.sha256") ||
 	fail "names fixture contents differ after convert"
+# The two names of one long link became two links: one goes, one stays.
+rm "$M/d/l" || fail "rm d/l"
+unmount_vol "$M"
+mnt "$C" "$M"
+[ "$(readlink "$M/e/lh")" = "$LONG" ] || fail "e/lh once d/l is gone"
 unmount_vol "$M"
 ok "convert --bound on encrypted names: everything reads back"
 
