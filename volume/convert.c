@@ -62,17 +62,6 @@ static int io_fail(struct conv *c, const char *path, int err,
 			path, what, strerror(-err));
 }
 
-/* Does the list @list (@n bytes) name a sealed user value? */
-static bool has_values(const char *list, ssize_t n)
-{
-	const char *p;
-
-	for (p = list; p < list + n; p += strlen(p) + 1)
-		if (meta_xattr_sealed(p))
-			return true;
-	return false;
-}
-
 /*
  * The values of file or directory @fd bound to its value ID, made (and
  * its older values re-sealed) if it has none; each then opens bound.
@@ -95,7 +84,7 @@ static int bind_values(struct conv *c, int fd, const char *path)
 		err = io_fail(c, path, -errno, "list its xattrs");
 		goto out;
 	}
-	if (!has_values(list, len))
+	if (!volvid_listed(list, len))
 		goto out;
 	has = volvid_get(fd, vid);
 	if (has == -ENODATA || has == VOLVID_PENDING)
@@ -120,8 +109,8 @@ static int bind_values(struct conv *c, int fd, const char *path)
 			continue;
 		}
 		/* volvid_make() leaves what opens in neither form. */
-		if (meta_xattr_open(c->kek, vid, p,
-				    c->box, (size_t)n, c->plain)) {
+		if (meta_xattr_open(c->kek, vid, p, c->box, (size_t)n,
+				    c->plain)) {
 			char what[XATTR_NAME_MAX + 128];
 
 			snprintf(what, sizeof(what), "xattr %s: its value does "

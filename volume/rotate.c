@@ -324,17 +324,6 @@ static int reseal_value(struct walk *w, int fd, const uint8_t *vid,
 	return 0;
 }
 
-/* Does the list @list (@n bytes) name a sealed user value? */
-static bool has_values(const char *list, ssize_t n)
-{
-	const char *p;
-
-	for (p = list; p < list + n; p += strlen(p) + 1)
-		if (meta_xattr_sealed(p))
-			return true;
-	return false;
-}
-
 /*
  * Every user value of @fd re-sealed under the new KEK, bound to the
  * inode's value ID: one that has values and no ID gets one first
@@ -359,7 +348,7 @@ static int reseal_values(struct walk *w, int fd)
 		err = io_fail(w, -errno, "list xattrs");
 		goto out_free;
 	}
-	if (!has_values(list, n))
+	if (!volvid_listed(list, n))
 		goto out_free;
 	has = volvid_get(fd, vid);
 	if (has == -ENODATA || has == VOLVID_PENDING)

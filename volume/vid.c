@@ -3,8 +3,8 @@
  * volume/vid.c - a file's or directory's value ID (crypto/meta.h), which
  * binds its xattr values to it, read from the untrusted backing directory
  * and checked, or made at its first value.  The daemon, rotate-kek,
- * rekey and fsck share these.  Also the one reader of an ID kept in an
- * xattr, which the directory ID (names.c) uses too.
+ * convert, rekey and fsck share these.  Also the one reader of an ID kept
+ * in an xattr, which the directory ID (names.c) uses too.
  */
 #include <errno.h>
 #include <linux/limits.h>
@@ -107,6 +107,16 @@ out_free:
 	free(box);
 	free(plain);
 	return err;
+}
+
+bool volvid_listed(const char *list, ssize_t n)
+{
+	const char *p;
+
+	for (p = list; p < list + n; p += strlen(p) + 1)
+		if (meta_xattr_sealed(p))
+			return true;
+	return false;
 }
 
 int volvid_make(int fd, const struct kek *kek, uint8_t vid[META_VID_LEN])

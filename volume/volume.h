@@ -223,6 +223,8 @@ int volvid_open(const struct kek *kek, bool bound, int has,
  * (damaged), or -errno (EPERM: an inode that takes no user xattr).
  */
 int volvid_make(int fd, const struct kek *kek, uint8_t vid[META_VID_LEN]);
+/* Does the xattr name list @list (@n bytes) name a sealed user value? */
+bool volvid_listed(const char *list, ssize_t n);
 
 /* ---- links.c: symlink targets of any length ---- */
 
