@@ -274,8 +274,7 @@ struct atr_mount {
 	struct atr_inode **id_buckets;	/* fileids_lock */
 	size_t id_nbuckets, id_count;	/* fileids_lock */
 	pthread_mutex_t worder_lock;	/* worder.c: every inode's ->writes */
-	pthread_cond_t worder_cond;	/* a write left; worder_lock */
-	unsigned int worder_waiting;	/* worder_lock */
+	struct worder_waiter *worder_waiters;	/* worder_lock; on their stacks */
 	/*
 	 * revoke.c: lock and unlock.  Every request but forgets holds ->gate
 	 * read-held while it runs; lock and unlock hold it write-held, so no

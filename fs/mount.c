@@ -145,7 +145,6 @@ struct atr_mount *atr_mount_new(const char *backing, int root_fd,
 	pthread_mutex_init(&m->worder_lock, NULL);
 	pthread_mutex_init(&m->fileids_lock, NULL);
 	pthread_mutex_init(&m->shared_rd_lock, NULL);
-	pthread_cond_init(&m->worder_cond, NULL);
 	ino_fd_setup(m);
 	return m;
 }
@@ -261,7 +260,6 @@ void atr_mount_free(struct atr_mount *m)
 	pthread_mutex_destroy(&m->worder_lock);
 	pthread_mutex_destroy(&m->fileids_lock);
 	pthread_mutex_destroy(&m->shared_rd_lock);
-	pthread_cond_destroy(&m->worder_cond);
 	ncache_free(m, &m->root);
 	pthread_rwlock_destroy(&m->root.lock);
 	close(m->root.fd);

@@ -24,6 +24,24 @@
 #include "fs_private.h"
 
 /*
+ * A write waiting in worder_wait(), on its thread's stack while it is on
+ * mnt->worder_waiters.  Only a write leaving can end a wait (a write
+ * arriving goes in front of the waiter, where it does not count), so
+ * worder_leave() checks the waiters of its inode and wakes exactly those
+ * it freed: one condition variable for all of them woke every waiter of
+ * the mount at every write's end, which made most of the daemon's context
+ * switches in a sequential write (docs/performance.md).
+ */
+struct worder_waiter {
+	struct worder_waiter *next;	/* mnt->worder_lock */
+	const struct atr_inode *ai;	/* immutable */
+	const struct worder *w;		/* immutable */
+	uint64_t eof;			/* immutable; the size it saw */
+	bool ready;			/* mnt->worder_lock */
+	pthread_cond_t cond;		/* waited on with mnt->worder_lock */
+};
+
+/*
  * m->worder_lock held: does a write received before @w cover part of
  * [eof, w->off)?  New writes go in front, so those are the ones behind @w
  * in the list; waiting for no later one bounds the wait.
@@ -52,20 +70,27 @@ void worder_enter(struct atr_mount *m, struct atr_inode *ai,
 void worder_leave(struct atr_mount *m, struct atr_inode *ai,
 		  struct worder *w)
 {
+	struct worder_waiter *q;
 	struct worder **pp;
 
 	pthread_mutex_lock(&m->worder_lock);
 	for (pp = &ai->writes; *pp != w; pp = &(*pp)->next)
 		;
 	*pp = w->next;
-	if (m->worder_waiting)
-		pthread_cond_broadcast(&m->worder_cond);
+	for (q = m->worder_waiters; q; q = q->next)
+		if (q->ai == ai && !q->ready && !worder_behind(q->w, q->eof)) {
+			q->ready = true;
+			pthread_cond_signal(&q->cond);
+		}
 	pthread_mutex_unlock(&m->worder_lock);
 }
 
 bool worder_wait(struct atr_mount *m, struct atr_inode *ai,
 		 const struct worder *w, uint64_t eof)
 {
+	struct worder_waiter me = { .ai = ai, .w = w, .eof = eof };
+	struct worder_waiter **pp;
+
 	if (w->off <= eof)
 		return false;
 	pthread_mutex_lock(&m->worder_lock);
@@ -73,13 +98,17 @@ bool worder_wait(struct atr_mount *m, struct atr_inode *ai,
 		pthread_mutex_unlock(&m->worder_lock);
 		return false;
 	}
+	pthread_cond_init(&me.cond, NULL);
+	me.next = m->worder_waiters;
+	m->worder_waiters = &me;
 	pthread_rwlock_unlock(&ai->lock);
-	m->worder_waiting++;
-	do
-		pthread_cond_wait(&m->worder_cond, &m->worder_lock);
-	while (worder_behind(w, eof));
-	m->worder_waiting--;
+	while (!me.ready)
+		pthread_cond_wait(&me.cond, &m->worder_lock);
+	for (pp = &m->worder_waiters; *pp != &me; pp = &(*pp)->next)
+		;
+	*pp = me.next;
 	pthread_mutex_unlock(&m->worder_lock);
+	pthread_cond_destroy(&me.cond);
 	pthread_rwlock_wrlock(&ai->lock);
 	return true;
 }
