@@ -68,14 +68,17 @@ static void job_run_chunk(struct fio_pool *p, struct fio_job *j,
 	uint64_t lo = j->first + c * j->per;
 	uint64_t hi = min_u64(lo + j->per - 1, j->last);
 	int err = j->fn(j, ac, lo, hi);
+	bool wake;
 
 	pthread_mutex_lock(&p->lock);
 	if (err && !j->err)
 		j->err = err;
 	j->done |= 1ull << c;
-	if (--j->pending == 0 || j->drain)
-		pthread_cond_broadcast(&p->done);
+	wake = --j->pending == 0 || j->drain;
 	pthread_mutex_unlock(&p->lock);
+	/* After the unlock (@j may be gone): see fio_pool_run(). */
+	if (wake)
+		pthread_cond_broadcast(&p->done);
 }
 
 /* pool->lock held: chunks done in a row from the first. */
@@ -139,6 +142,7 @@ int fio_pool_run(struct atr_mount *m, struct aead_ctx *ac, struct fio_job *j)
 	struct fio_pool *p = m->pool;
 	bool leave;
 	uint64_t c, ready;
+	int idle;
 	int err;
 
 	j->per = FIO_CHUNK > m->extent_size ? FIO_CHUNK / m->extent_size : 1;
@@ -156,8 +160,17 @@ int fio_pool_run(struct atr_mount *m, struct aead_ctx *ac, struct fio_job *j)
 	j->queued = true;
 	j->qnext = p->head;
 	p->head = j;
-	pthread_cond_broadcast(&p->work);
-	leave = j->rbuf && p->idle > 0 && xport_offload_hint();
+	idle = p->idle;
+	leave = j->rbuf && idle > 0 && xport_offload_hint();
+	pthread_mutex_unlock(&p->lock);
+	/*
+	 * Woken under the lock, a helper would find it held and sleep again
+	 * until we let go: two context switches instead of one.  Helpers
+	 * look at the queue under the lock, so none misses the job.
+	 */
+	if (idle)
+		pthread_cond_broadcast(&p->work);
+	pthread_mutex_lock(&p->lock);
 	/* Drain what is ready before sealing more: the drain is the queue. */
 	for (;;) {
 		ready = job_ready(j);
