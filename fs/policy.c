@@ -193,8 +193,15 @@ WRAP(open, false, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
      (req, i, fi))
 WRAP_FH(read, false, (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
 		   struct fuse_file_info *fi), (req, i, s, o, fi))
-WRAP_FH(write, true, (fuse_req_t req, fuse_ino_t i, const char *b, size_t s,
-		   off_t o, struct fuse_file_info *fi), (req, i, b, s, o, fi))
+/*
+ * Writeback (fi->writepage) skips revoke_handle(): fio_write() answers EIO
+ * for a file without its key under the inode lock anyway, and the kernel
+ * keeps several WRITEs of a file in flight, so the read lock taken there
+ * waited for each other's write, a second sleep per request.
+ */
+WRAP_ANY(write, true, false, !fi->writepage && revoke_handle(req, i),
+	 (fuse_req_t req, fuse_ino_t i, const char *b, size_t s, off_t o,
+	  struct fuse_file_info *fi), (req, i, b, s, o, fi))
 WRAP_CLOSE(flush, false, (fuse_req_t req, fuse_ino_t i,
 			  struct fuse_file_info *fi), (req, i, fi))
 WRAP_FH(fsync, false, (fuse_req_t req, fuse_ino_t i, int d,
