@@ -26,9 +26,12 @@
 /*
  * The ID of directory @dir, read once from its xattr and kept while the
  * inode is in the table (the xattr is never changed by the mount).  A
- * missing or damaged one is -EIO, logged once per inode.
+ * missing or damaged one is -EIO, logged once per inode.  @rfd, if not
+ * -1, is @dir open for reading (a listing's), which reads the xattr
+ * without the path through /proc that the inode's O_PATH fd needs.
  */
-static int dirid_get(struct atr_inode *dir, uint8_t id[NAMES_DIRID_LEN])
+static int dirid_get(struct atr_inode *dir, int rfd,
+		     uint8_t id[NAMES_DIRID_LEN])
 {
 	int err = 0, fd;
 	bool ok;
@@ -42,9 +45,9 @@ static int dirid_get(struct atr_inode *dir, uint8_t id[NAMES_DIRID_LEN])
 		return 0;
 	pthread_rwlock_wrlock(&dir->lock);
 	if (!dir->dirid_ok) {
-		fd = ino_fd_get(dir);
+		fd = rfd >= 0 ? rfd : ino_fd_get(dir);
 		err = fd < 0 ? fd : volnames_dirid(fd, dir->dirid);
-		if (fd >= 0)
+		if (fd >= 0 && rfd < 0)
 			ino_fd_put(dir);
 		if (!err) {
 			dir->dirid_ok = true;
@@ -89,7 +92,7 @@ int dname_get(struct atr_mount *m, struct atr_inode *dir, const char *name,
 		d->name = name;
 		return 0;
 	}
-	err = dirid_get(dir, id);
+	err = dirid_get(dir, -1, id);
 	if (!err)
 		err = names_encrypt(names_ctx(m), m->names_key, id, name,
 				    &d->enc);
@@ -154,8 +157,8 @@ void dname_drop(struct atr_inode *dir, const struct dname *d)
 	ino_fd_put(dir);
 }
 
-int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
-	       char out[NAMES_PLAIN_MAX + 1])
+int dname_read(struct atr_mount *m, struct atr_inode *dir, int rfd,
+	       const char *bname, char out[NAMES_PLAIN_MAX + 1])
 {
 	uint8_t id[NAMES_DIRID_LEN];
 	char rec[NAMES_ENC_MAX + 1];
@@ -169,7 +172,7 @@ int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 		memcpy(out, bname, len + 1);
 		return 0;
 	}
-	err = dirid_get(dir, id);
+	err = dirid_get(dir, rfd, id);
 	if (err)
 		return err;
 	if (ncache_get(dir, bname, out))

@@ -450,10 +450,11 @@ void dname_drop(struct atr_inode *dir, const struct dname *d);
 /*
  * The name of backing entry @bname of @dir into @out: 0; 1 for the
  * volume's own files (never listed); -EBADMSG for a name that is not
- * this directory's (logged), -EIO for a bad directory ID.
+ * this directory's (logged), -EIO for a bad directory ID.  @rfd: @dir
+ * open for reading (the listing's fd), or -1.
  */
-int dname_read(struct atr_mount *m, struct atr_inode *dir, const char *bname,
-	       char out[NAMES_PLAIN_MAX + 1]);
+int dname_read(struct atr_mount *m, struct atr_inode *dir, int rfd,
+	       const char *bname, char out[NAMES_PLAIN_MAX + 1]);
 /* mkdir @bname in @dir, with a new directory ID on encrypted volumes. */
 int dname_mkdir(struct atr_mount *m, struct atr_inode *dir, const char *bname,
 		mode_t mode);

@@ -145,7 +145,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			}
 		}
 		/* Own files and names that are not this directory's: left out. */
-		res = dname_read(m, dir, d->entry->d_name, name);
+		res = dname_read(m, dir, dirfd(d->dp), d->entry->d_name,
+				 name);
 		if (res == -EIO) {
 			err = EIO;
 			break;

@@ -31,8 +31,16 @@ int volvid_read(int fd, const char *name, uint8_t *id, size_t len)
 	char proc[64];
 	ssize_t n;
 
-	proc_name(fd, proc);
-	n = getxattr(proc, name, buf, len + 1);
+	/*
+	 * An fd open for reading (a listing's) answers directly, in a
+	 * fifth of the time of the path through /proc (1.0 against 5.7 us,
+	 * performance.md); an O_PATH fd fails it at once with EBADF.
+	 */
+	n = fgetxattr(fd, name, buf, len + 1);
+	if (n < 0 && errno == EBADF) {
+		proc_name(fd, proc);
+		n = getxattr(proc, name, buf, len + 1);
+	}
 	if (n < 0 && errno == ENODATA)
 		return -ENODATA;
 	if (n != (ssize_t)len)

@@ -171,8 +171,9 @@ int volkey_audit_event(const struct vol_config *cfg, const char *event,
 /* ---- names.c: encrypted names in the backing directory ---- */
 
 /*
- * The directory ID of the directory @fd (any fd, O_PATH too): 0,
- * -ENODATA if it has none, -EIO if it is damaged (another length).
+ * The directory ID of the directory @fd (any fd, O_PATH too; one open
+ * for reading is faster): 0, -ENODATA if it has none, -EIO if it is
+ * damaged (another length).
  */
 int volnames_dirid(int fd, uint8_t id[NAMES_DIRID_LEN]);
 /*

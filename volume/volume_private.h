@@ -21,8 +21,8 @@ int volconf_parse(const char *text, size_t len, struct vol_config *cfg,
 
 /*
  * The ID of exactly @len bytes (at most 64) in the xattr @name of @fd
- * (any fd, O_PATH too): 0, -ENODATA if there is none, -EIO if it has
- * another length (damaged).
+ * (any fd, O_PATH too; one open for reading is faster): 0, -ENODATA if
+ * there is none, -EIO if it has another length (damaged).
  */
 int volvid_read(int fd, const char *name, uint8_t *id, size_t len);
 
