@@ -50,16 +50,19 @@ struct aead_dir {
 #define NONCE_BATCH	64
 
 /*
- * AES-SIV's two keyed halves (RFC 5297): CMAC under K1 for S2V, CTR under
- * K2.  Made at the first SIV call, kept while the key is the same.
+ * AES-SIV's two keyed halves (RFC 5297): AES under K1 for S2V's CMAC, under
+ * K2 for CTR, each a bare block cipher (ECB, no padding).  Made at the
+ * first SIV call, kept while the key is the same.
  */
 #define SIV_BLOCK	16
 #define SIV_AD_KEEP	64		/* longest AAD whose S2V state is kept */
+#define SIV_CTR_RUN	16		/* keystream blocks made per AES call */
 struct aead_siv {
-	EVP_MAC_CTX *cmac;		/* keyed with K1; OpenSSL's heap */
-	EVP_CIPHER_CTX *ctr;		/* keyed with K2 */
+	EVP_CIPHER_CTX *k1;		/* AES-ECB keyed with K1; OpenSSL's heap */
+	EVP_CIPHER_CTX *k2;		/* AES-ECB keyed with K2 */
 	size_t key_len;			/* of @key; 0 while not keyed */
 	uint8_t key[AEAD_SIV_KEY_LEN];	/* what both were keyed from */
+	uint8_t sub[2][SIV_BLOCK];	/* CMAC's subkeys K1, K2 (RFC 4493) */
 	uint8_t d0[SIV_BLOCK];		/* CMAC(K1, <zero>): as secret */
 	/*
 	 * S2V's state after the last AAD (a directory's, for names: the
@@ -417,57 +420,103 @@ int ct_memcmp(const void *a, const void *b, size_t len)
 }
 
 /*
- * AES-SIV (RFC 5297), built from OpenSSL's CMAC and CTR, with exactly one
- * associated-data component.  OpenSSL 3.0's own "AES-256-SIV" cannot be
- * re-used once keyed (one operation per key set-up) and fetches CMAC,
- * CBC and CTR by name at every set-up, about 7 to 17 us per name.  Here a
- * context keeps a keyed CMAC and a keyed CTR, so a name costs two short
- * CMACs and one CTR pass: S2V's first step, CMAC(K1, <zero>), depends on
- * the key alone and is kept with it, and its step over the AAD is kept
- * for the last AAD (names in one directory share it).  RFC 5297's vector
- * and a comparison with OpenSSL's own SIV check it (tests/unit/
+ * AES-SIV (RFC 5297), built on AES alone, with exactly one associated-data
+ * component.  OpenSSL 3.0's own "AES-256-SIV" cannot be re-used once keyed
+ * (one operation per key set-up) and fetches CMAC, CBC and CTR by name at
+ * every set-up, about 7 to 17 us per name; its CMAC and CTR, even kept
+ * keyed, re-initialise per use through the provider's parameter handling,
+ * which cost more than the AES.  Here a context keeps two keyed AES-ECB
+ * contexts and does CMAC (RFC 4493) and CTR over them by the block, so a
+ * one-block name costs two AES calls: S2V's first step, CMAC(K1, <zero>),
+ * depends on the key alone and is kept with it, and its step over the AAD
+ * is kept for the last AAD (names in one directory share it).  RFC 5297's
+ * vector and a comparison with OpenSSL's own SIV check it (tests/unit/
  * test_names.c).
  */
 static pthread_once_t siv_once = PTHREAD_ONCE_INIT;
-static EVP_MAC *siv_cmac;		/* no key; live until exit */
-static EVP_CIPHER *siv_ctr[2];		/* AES-128-CTR, AES-256-CTR */
+static EVP_CIPHER *siv_ecb[2];		/* AES-128-ECB, AES-256-ECB */
 
 /* Fetched once: a fetch takes OpenSSL's store lock, lookups are hot. */
 static void siv_fetch(void)
 {
-	siv_cmac = EVP_MAC_fetch(NULL, "CMAC", NULL);
-	siv_ctr[0] = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
-	siv_ctr[1] = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+	siv_ecb[0] = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+	siv_ecb[1] = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
 }
 
 /* Drop @s's key: OpenSSL cleanses the schedules as it frees them. */
 static void siv_forget(struct aead_siv *s)
 {
-	EVP_MAC_CTX_free(s->cmac);
-	EVP_CIPHER_CTX_free(s->ctr);
-	s->cmac = NULL;
-	s->ctr = NULL;
+	EVP_CIPHER_CTX_free(s->k1);
+	EVP_CIPHER_CTX_free(s->k2);
+	s->k1 = NULL;
+	s->k2 = NULL;
 	s->key_len = 0;
 	OPENSSL_cleanse(s->key, sizeof(s->key));
+	OPENSSL_cleanse(s->sub, sizeof(s->sub));
 	OPENSSL_cleanse(s->d0, sizeof(s->d0));
 	OPENSSL_cleanse(s->d1, sizeof(s->d1));
 	s->ad_ok = false;
 }
 
-/* One CMAC under K1 of @a (@alen bytes) then @b (@blen), into @mac. */
+/* @n bytes (whole blocks) of @in through the bare AES of @c, into @out. */
+static int siv_aes(EVP_CIPHER_CTX *c, const uint8_t *in, size_t n,
+		   uint8_t *out)
+{
+	int outl = 0;
+
+	if (EVP_EncryptUpdate(c, out, &outl, in, (int)n) != 1 ||
+	    outl != (int)n)
+		return -EIO;
+	return 0;
+}
+
+static void siv_dbl(uint8_t b[SIV_BLOCK]);
+
+/* @n bytes at @off of @a (@alen bytes) followed by @b, into @out. */
+static void siv_gather(const uint8_t *a, size_t alen, const uint8_t *b,
+		       size_t off, size_t n, uint8_t *out)
+{
+	size_t k = off < alen ? alen - off : 0;
+
+	if (k > n)
+		k = n;
+	if (k)
+		memcpy(out, a + off, k);
+	if (n > k)
+		memcpy(out + k, b + (off + k - alen), n - k);
+}
+
+/*
+ * CMAC (RFC 4493) under K1 of @a (@alen bytes) then @b (@blen), into
+ * @mac: CBC-MAC whose last block is masked with a subkey, the first if
+ * it is whole, the second after padding it with 10*.
+ */
 static int siv_cmac2(struct aead_siv *s, const void *a, size_t alen,
 		     const void *b, size_t blen, uint8_t mac[SIV_BLOCK])
 {
-	size_t outl = 0;
+	uint8_t x[SIV_BLOCK] = { 0 }, m[SIV_BLOCK];
+	size_t n = alen + blen, last = n ? (n - 1) % SIV_BLOCK + 1 : 0;
+	size_t off, i;
+	int err = 0;
 
-	/* A NULL key re-initialises with the key already set. */
-	if (EVP_MAC_init(s->cmac, NULL, 0, NULL) != 1 ||
-	    (alen && EVP_MAC_update(s->cmac, a, alen) != 1) ||
-	    (blen && EVP_MAC_update(s->cmac, b, blen) != 1) ||
-	    EVP_MAC_final(s->cmac, mac, &outl, SIV_BLOCK) != 1 ||
-	    outl != SIV_BLOCK)
-		return -EIO;
-	return 0;
+	for (off = 0; off + last < n && !err; off += SIV_BLOCK) {
+		siv_gather(a, alen, b, off, SIV_BLOCK, m);
+		for (i = 0; i < SIV_BLOCK; i++)
+			x[i] ^= m[i];
+		err = siv_aes(s->k1, x, SIV_BLOCK, x);
+	}
+	if (!err) {
+		memset(m, 0, SIV_BLOCK);
+		siv_gather(a, alen, b, off, last, m);
+		if (last < SIV_BLOCK)
+			m[last] = 0x80;
+		for (i = 0; i < SIV_BLOCK; i++)
+			x[i] ^= m[i] ^ s->sub[last < SIV_BLOCK][i];
+		err = siv_aes(s->k1, x, SIV_BLOCK, mac);
+	}
+	OPENSSL_cleanse(x, sizeof(x));
+	OPENSSL_cleanse(m, sizeof(m));	/* may hold plaintext */
+	return err;
 }
 
 /* Key @s with @key unless it holds it already (compared in constant time). */
@@ -475,26 +524,30 @@ static int siv_key(struct aead_siv *s, const uint8_t *key, size_t key_len)
 {
 	static const uint8_t zero[SIV_BLOCK];
 	size_t half = key_len / 2;
-	OSSL_PARAM params[2];
+	EVP_CIPHER *ecb;
 
 	if (s->key_len == key_len && !CRYPTO_memcmp(s->key, key, key_len))
 		return 0;
 	siv_forget(s);
 	pthread_once(&siv_once, siv_fetch);
-	if (!siv_cmac || !siv_ctr[0] || !siv_ctr[1])
+	ecb = siv_ecb[half == 32];
+	if (!ecb)
 		return -EIO;
-	s->cmac = EVP_MAC_CTX_new(siv_cmac);
-	s->ctr = EVP_CIPHER_CTX_new();
-	if (!s->cmac || !s->ctr)
+	s->k1 = EVP_CIPHER_CTX_new();
+	s->k2 = EVP_CIPHER_CTX_new();
+	if (!s->k1 || !s->k2 ||
+	    EVP_EncryptInit_ex2(s->k1, ecb, key, NULL, NULL) != 1 ||
+	    EVP_EncryptInit_ex2(s->k2, ecb, key + half, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(s->k1, 0) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(s->k2, 0) != 1)
 		goto out_forget;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
-		(char *)(half == 32 ? "AES-256-CBC" : "AES-128-CBC"), 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_init(s->cmac, key, half, params) != 1 ||
-	    EVP_EncryptInit_ex2(s->ctr, siv_ctr[half == 32], key + half, NULL,
-				NULL) != 1)
+	/* RFC 4493's subkeys: dbl(AES(K1, <zero>)), and dbl of that. */
+	if (siv_aes(s->k1, zero, SIV_BLOCK, s->sub[0]))
 		goto out_forget;
-	s->key_len = key_len;	/* siv_cmac2 needs only the CMAC keyed */
+	siv_dbl(s->sub[0]);
+	memcpy(s->sub[1], s->sub[0], SIV_BLOCK);
+	siv_dbl(s->sub[1]);
+	s->key_len = key_len;
 	if (siv_cmac2(s, zero, sizeof(zero), NULL, 0, s->d0))
 		goto out_forget;
 	memcpy(s->key, key, key_len);
@@ -563,20 +616,35 @@ out:
 	return err;
 }
 
-/* CTR under K2 from the synthetic IV @v, its bits 63 and 31 cleared. */
+/*
+ * CTR under K2 from the synthetic IV @v, its bits 63 and 31 cleared: the
+ * keystream is AES of the counter blocks, SIV_CTR_RUN of them per call,
+ * the counter a 128-bit big-endian number (as OpenSSL's CTR).
+ */
 static int siv_ctr_crypt(struct aead_siv *s, const uint8_t v[SIV_BLOCK],
 			 const uint8_t *in, size_t len, uint8_t *out)
 {
-	uint8_t q[SIV_BLOCK];
-	int n;
+	uint8_t q[SIV_BLOCK], ks[SIV_CTR_RUN * SIV_BLOCK];
+	size_t off, run, i;
+	int j, err = 0;
 
 	memcpy(q, v, SIV_BLOCK);
 	q[8] &= 0x7f;
 	q[12] &= 0x7f;
-	if (EVP_EncryptInit_ex2(s->ctr, NULL, NULL, q, NULL) != 1 ||
-	    (len && EVP_EncryptUpdate(s->ctr, out, &n, in, (int)len) != 1))
-		return -EIO;
-	return 0;
+	for (off = 0; off < len && !err; off += run) {
+		run = len - off < sizeof(ks) ? len - off : sizeof(ks);
+		for (i = 0; i < run; i += SIV_BLOCK) {
+			memcpy(ks + i, q, SIV_BLOCK);
+			for (j = SIV_BLOCK - 1; j >= 0 && !++q[j]; j--)
+				;
+		}
+		err = siv_aes(s->k2, ks, (run + SIV_BLOCK - 1) / SIV_BLOCK *
+			      SIV_BLOCK, ks);
+		for (i = 0; i < run && !err; i++)
+			out[off + i] = in[off + i] ^ ks[i];
+	}
+	OPENSSL_cleanse(ks, sizeof(ks));
+	return err;
 }
 
 /*
