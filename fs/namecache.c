@@ -3,8 +3,9 @@
  * fs/namecache.c - the names of a directory's entries, once decrypted,
  * kept by backing name while the kernel holds the directory: a listing
  * after the first costs a hash lookup per entry instead of an AES-SIV
- * open (about 17 us with OpenSSL 3, which sets up CMAC and CTR afresh
- * per call) and, for a long name, reading its record.
+ * open (its base64url decoding and two AES calls; 0.3 to 0.5 us in a
+ * loop, 0.8 to 1.3 us on a listing's cold caches) and, for a long name,
+ * reading its record.
  *
  * Nothing here goes stale: a backing name's plaintext is a function of
  * the directory's ID, which never changes while the inode lives, and of
