@@ -220,6 +220,7 @@ struct atr_mount {
 	struct shared_rd *shared_rd;	/* fds with reads in flight (shared.c) */
 	bool flush_noop;		/* backing close(2) reports nothing; immutable */
 	bool killpriv;			/* KILLPRIV_V2 negotiated; set before serving */
+	bool wb_cache;			/* writeback cache negotiated; set at INIT */
 	size_t uring_payload;		/* io_uring negotiated: its payload size; else 0 */
 	struct uring_pool *uring;	/* uring.c; set while serving over io_uring */
 	struct fuse_session *se;	/* set once the session exists */

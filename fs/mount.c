@@ -38,6 +38,7 @@ static void atr_init(void *userdata, struct fuse_conn_info *conn)
 	if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) &&
 	    !m->opt_mnt.writethrough && !m->opt_mnt.shared)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	m->wb_cache = conn->want & FUSE_CAP_WRITEBACK_CACHE;
 	conn->max_write = 1 << 20;
 }
 

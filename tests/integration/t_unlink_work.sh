@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# What the daemon does per file that rm -rf removes (docs/performance.md,
+# "rm -rf on /dev/fuse"): with the writeback cache the kernel follows
+# every unlink of a regular file with a SETATTR of the mtime it already
+# has (fuse_flush_times()); for a file with no name left that is answered
+# without a utimensat(2).  Times set on a file that keeps its name still
+# reach the backing file, and an unlinked file still open keeps working.
+. "$(dirname "$0")/lib.sh"
+
+C=$WORK/c M=$WORK/m
+new_volume "$C"
+mount_with "$C" "$M" --keyfile "$C.key" -o nouring
+
+# calls SYSCALLS COMMAND...: the daemon's calls of SYSCALLS (strace -e
+# trace=) while COMMAND runs, one per line of the trace
+calls() {
+	local pid=${MPID[$M]} tr=$WORK/trace args=() t what=$1
+	shift
+	for t in /proc/"$pid"/task/*; do
+		args+=(-p "${t##*/}")
+	done
+	: >"$tr"
+	strace -f -qq -e trace="$what" -o "$tr" "${args[@]}" 2>/dev/null &
+	local st=$!
+	for t in $(seq 100); do
+		[ "$(awk '/^TracerPid/ { print $2 }' /proc/"$pid"/status)" = "$st" ] && break
+		sleep 0.1
+	done
+	"$@" || fail "$*"
+	sleep 0.3
+	kill "$st"
+	wait "$st" 2>/dev/null
+	grep -c "^[0-9]* $what(" "$tr"
+}
+
+mkdir "$M/t" || fail "mkdir"
+for i in $(seq 40); do echo "file $i" >"$M/t/f$i" || fail "create"; done
+sync -f "$M"
+ls -l "$M/t" >/dev/null || fail "ls -l"
+n=$(calls unlinkat rm -rf "$M/t")
+[ "$n" -ge 41 ] || fail "strace saw $n unlinkat calls for 41 names"
+[ -e "$M/t" ] && fail "rm -rf left $M/t"
+mkdir "$M/t" || fail "mkdir"
+for i in $(seq 40); do echo "file $i" >"$M/t/f$i" || fail "create"; done
+sync -f "$M"
+ls -l "$M/t" >/dev/null || fail "ls -l"
+u=$(calls utimensat rm -rf "$M/t")
+[ "$u" -le 2 ] || fail "$u utimensat calls for 40 files removed: times set on files with no name left"
+ok "rm -rf of 40 files: $n unlinkat, $u utimensat"
+
+# A file that keeps its name gets the times asked for, also after a remount.
+echo keep >"$M/keep" || fail "create keep"
+touch -m -d '2001-02-03 04:05:06' "$M/keep" || fail "touch -m"
+sync -f "$M"
+unmount_vol "$M"
+mount_with "$C" "$M" --keyfile "$C.key" -o nouring
+[ "$(date -r "$M/keep" +%F)" = 2001-02-03 ] ||
+	fail "mtime of keep lost: $(date -r "$M/keep")"
+ok "mtime set on a named file kept across a remount"
+
+# A file unlinked while open: written, its times flushed, read back.
+exec 7<>"$M/open" || fail "open"
+rm "$M/open" || fail "rm open"
+echo "still here" >&7 || fail "write to the unlinked file"
+exec 7<&-
+ok "unlinked file written while open"
+unmount_vol "$M"
