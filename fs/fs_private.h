@@ -590,6 +590,17 @@ struct atr_inode *ino_name_move(struct atr_inode *ai, struct atr_inode *from,
 				const char *fromname, struct atr_inode **to,
 				const char *toname);
 void ino_name_done(struct atr_mount *m, struct atr_inode *ai);
+/*
+ * The same for an unlink of an inode reopened by its handle: the inode of
+ * @st (the name's stat; NULL: none), held as ino_name_hold() does, if the
+ * name is its last (a handle does not open a file with none left); NULL
+ * otherwise.  Once
+ * the unlink succeeded, ino_last_gone() keeps its fd open for good (the
+ * kernel may still ask for its attributes: the SETATTR of its times that
+ * follows every unlink, fstat of it while open).  Then ino_name_done().
+ */
+struct atr_inode *ino_last_hold(struct atr_mount *m, const struct stat *st);
+void ino_last_gone(struct atr_inode *ai);
 
 /*
  * fileids.c: the file ID each inode's header carries, one inode per ID.
@@ -825,6 +836,9 @@ struct rollback_unlink {
 };
 void rollback_unlinking(struct atr_mount *m, struct atr_inode *dir,
 			const char *name, struct rollback_unlink *ul);
+/* The same with the name's stat taken already (NULL: there is none). */
+void rollback_unlinking_st(struct atr_mount *m, const struct stat *st,
+			   struct rollback_unlink *ul);
 void rollback_unlinked(struct atr_mount *m, struct rollback_unlink *ul,
 		       int err);
 

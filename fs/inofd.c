@@ -565,6 +565,39 @@ struct atr_inode *ino_name_hold(struct atr_mount *m, struct atr_inode *dir,
 	return NULL;
 }
 
+struct atr_inode *ino_last_hold(struct atr_mount *m, const struct stat *st)
+{
+	struct atr_inode *ai;
+	bool handle;
+
+	if (!m->handles || !st ||
+	    (st->st_nlink != 1 && !S_ISDIR(st->st_mode)) ||
+	    !(ai = itable_find(m, st)))
+		return NULL;
+	pthread_mutex_lock(&m->fd_lock);
+	handle = ai->fh != NULL;
+	pthread_mutex_unlock(&m->fd_lock);
+	if (handle && ino_fd_get(ai) >= 0)
+		return ai;
+	itable_put(m, ai, 1);
+	return NULL;
+}
+
+void ino_last_gone(struct atr_inode *ai)
+{
+	struct atr_mount *m = ai->mnt;
+	struct file_handle *fh;
+
+	/* Held, so not in the LRU; without a handle it is not cached. */
+	pthread_mutex_lock(&m->fd_lock);
+	fh = ai->fh;
+	ai->fh = NULL;
+	if (fh && !ai->name)
+		m->fd_open--;
+	pthread_mutex_unlock(&m->fd_lock);
+	free(fh);
+}
+
 void ino_names_lock(struct atr_mount *m)
 {
 	pthread_rwlock_wrlock(&m->path_lock);

@@ -739,29 +739,35 @@ static void link_unpinned(struct atr_mount *m, struct link_pin *lp, int err)
 }
 
 /*
- * unlinkat(2) of backing @name in @dir: 0 or an errno.  An inode reopened
- * by that name (fs/inofd.c) keeps its fd open from then on.
+ * unlinkat(2) of backing @name in @dir, whose stat is @st (NULL: none):
+ * 0 or an errno.  An inode reopened by that name (fs/inofd.c), or by its
+ * handle if it was its last name, keeps its fd open from then on.
  */
 static int unlink_named(struct atr_mount *m, struct atr_inode *dir,
-			const char *name, int flags)
+			const char *name, const struct stat *st, int flags)
 {
 	struct atr_inode *ai = ino_name_hold(m, dir, name), *drop = NULL;
+	struct atr_inode *last = ai ? NULL : ino_last_hold(m, st);
 	struct atr_inode *gone = NULL;	/* no directory: the name goes */
 	int dfd = ino_fd_get(dir), err;
 
 	if (dfd < 0) {
 		ino_name_done(m, ai);
+		ino_name_done(m, last);
 		return -dfd;
 	}
 	ino_names_lock(m);
 	err = unlinkat(dfd, name, flags) ? errno : 0;
 	if (!err && ai)
 		drop = ino_name_move(ai, dir, name, &gone, NULL);
+	if (!err && last)
+		ino_last_gone(last);
 	ino_names_unlock(m);
 	ino_fd_put(dir);
 	if (drop)
 		itable_put(m, drop, 1);
 	ino_name_done(m, ai);
+	ino_name_done(m, last);
 	return err;
 }
 
@@ -771,6 +777,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct atr_mount *m = atr_mnt(req);
 	struct atr_inode *dir = itable_ino(m, parent);
 	struct rollback_unlink ul;
+	struct stat st, *stp = &st;
 	struct link_pin lp;
 	struct dname d;
 	int err = -dname_get(m, dir, name, &d);
@@ -781,13 +788,16 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, err);
 		return;
 	}
+	/* One stat of the name for the records and the inode's fd. */
+	if (ino_fstatat(dir, d.name, &st, AT_SYMLINK_NOFOLLOW))
+		stp = NULL;
 	if (flags & AT_REMOVEDIR) {
-		err = unlink_named(m, dir, d.name, flags);
+		err = unlink_named(m, dir, d.name, stp, flags);
 	} else {
-		rollback_unlinking(m, dir, d.name, &ul);
+		rollback_unlinking_st(m, stp, &ul);
 		link_pinning(m, dir, d.name, &lp);
 		pthread_rwlock_rdlock(&m->ns_lock);
-		err = unlink_named(m, dir, d.name, flags);
+		err = unlink_named(m, dir, d.name, stp, flags);
 		pthread_rwlock_unlock(&m->ns_lock);
 		link_unpinned(m, &lp, err);
 		rollback_unlinked(m, &ul, err);

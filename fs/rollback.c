@@ -587,9 +587,16 @@ void rollback_unlinking(struct atr_mount *m, struct atr_inode *dir,
 		return;
 	err = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW);
 	ino_fd_put(dir);
-	if (err || !S_ISREG(st.st_mode) || st.st_nlink != 1)
+	rollback_unlinking_st(m, err ? NULL : &st, ul);
+}
+
+void rollback_unlinking_st(struct atr_mount *m, const struct stat *st,
+			   struct rollback_unlink *ul)
+{
+	memset(ul, 0, sizeof(*ul));
+	if (!m->fstate || !st || !S_ISREG(st->st_mode) || st->st_nlink != 1)
 		return;
-	ul->ai = itable_find(m, &st);
+	ul->ai = itable_find(m, st);
 	if (!ul->ai)
 		return;
 	pthread_mutex_lock(&m->fileids_lock);

@@ -5,6 +5,9 @@
 # has (fuse_flush_times()); for a file with no name left that is answered
 # without a utimensat(2).  Times set on a file that keeps its name still
 # reach the backing file, and an unlinked file still open keeps working.
+# A file whose fd the daemon's cache had closed is held open by its unlink
+# (a handle no longer opens it after): rm -rf of more listed files than
+# the cache holds logs no file as gone.
 . "$(dirname "$0")/lib.sh"
 
 C=$WORK/c M=$WORK/m
@@ -64,4 +67,16 @@ rm "$M/open" || fail "rm open"
 echo "still here" >&7 || fail "write to the unlinked file"
 exec 7<&-
 ok "unlinked file written while open"
+# More files listed than the daemon keeps fds open for (1,024): the ones
+# whose fd was closed are opened again by their lookup, so each has an
+# fd when rm -rf unlinks it and the kernel then sets its times (a handle
+# no longer opens a file with no name left).
+mkdir "$M/big" || fail "mkdir big"
+(cd "$M/big" && seq -f 'n%04g' 1300 | xargs touch) || fail "1300 files"
+ls -lR "$M/big" >/dev/null || fail "ls -lR"
+rm -rf "$M/big" || fail "rm -rf big"
+[ -e "$M/big" ] && fail "rm -rf left $M/big"
+grep -q 'is gone from the backing directory' "$M.log" &&
+	fail "files removed through the mount logged as gone: $(grep -m1 gone "$M.log")"
+ok "rm -rf of 1300 listed files: no file lost its way"
 unmount_vol "$M"
