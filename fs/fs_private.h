@@ -80,6 +80,13 @@ struct atr_inode {
 	char *name;
 	struct file_handle *ident;
 	bool stale_logged;		/* atomic; a stale handle was logged */
+	/*
+	 * ops_entry.c, a hint, atomic: the last lookup in this directory
+	 * that asked found an inode the table has (entry_known()); and a
+	 * count of its lookups, so that one in 16 asks anyway.
+	 */
+	bool lookups_hit;
+	unsigned int lookups_n;
 	bool shared_logged;		/* atomic; shared.c: a refused lock or
 					   a zeroed extent was logged */
 	pthread_rwlock_t lock;
@@ -538,8 +545,9 @@ void ino_fd_adopt(struct atr_mount *m, struct atr_inode *ai, int fd,
 		  struct atr_inode *dir, const char *name);
 /*
  * A lookup's fresh fd of a known inode, opened as @name in @dir (NULL:
- * no name): cached if @ai's was closed (one reopen saved), else closed.
- * An inode reopened by name is reopened by this one from now on.
+ * no name): cached if @ai's was closed (one reopen saved), else closed;
+ * -1: none (entry_known() opened nothing).  An inode reopened by name is
+ * reopened by this one from now on.
  */
 void ino_fd_offer(struct atr_inode *ai, int fd, struct atr_inode *dir,
 		  const char *name);
@@ -594,10 +602,10 @@ void ino_name_done(struct atr_mount *m, struct atr_inode *ai);
  * The same for an unlink of an inode reopened by its handle: the inode of
  * @st (the name's stat; NULL: none), held as ino_name_hold() does, if the
  * name is its last (a handle does not open a file with none left); NULL
- * otherwise.  Once
- * the unlink succeeded, ino_last_gone() keeps its fd open for good (the
- * kernel may still ask for its attributes: the SETATTR of its times that
- * follows every unlink, fstat of it while open).  Then ino_name_done().
+ * otherwise.  Once the unlink succeeded, ino_last_gone() keeps its fd open
+ * for good (the kernel may still ask for its attributes: the SETATTR of
+ * its times that follows every unlink, fstat of it while open).  Then
+ * ino_name_done().
  */
 struct atr_inode *ino_last_hold(struct atr_mount *m, const struct stat *st);
 void ino_last_gone(struct atr_inode *ai);

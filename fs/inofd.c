@@ -238,6 +238,8 @@ void ino_fd_offer(struct atr_inode *ai, int fd, struct atr_inode *dir,
 
 	if (dir && name)
 		rename_found(m, ai, dir, name);
+	if (fd < 0)
+		return;
 	pthread_mutex_lock(&m->fd_lock);
 	if (cached(ai) && ai->fd < 0) {
 		ai->fd = fd;

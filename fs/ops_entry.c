@@ -153,6 +153,40 @@ static void link_seen(struct atr_mount *m, struct atr_inode *dir,
 	free(keep);
 }
 
+/*
+ * @name's inode, if the table has it, found by one fstatat(2) with no fd
+ * opened: a lookup of a name the kernel knew and let expire, or
+ * readdirplus of a directory listed before (rm -rf reads each directory
+ * twice), cost an openat and a close each.  Only with file handles, which
+ * reopen the inode in one call when it needs its fd (an unlink takes it
+ * while the name is there: ino_last_hold()); and only where the last try
+ * in @dir found one, or one lookup in 16 (a cold directory, untar or a
+ * first listing, would pay an fstatat more per name).  The inode is the
+ * one of the stat's (st_dev, st_ino), as itable_get() finds it.  NULL
+ * with *@err 0: look it up by opening it.
+ */
+static struct atr_inode *entry_known(struct atr_mount *m,
+				     struct atr_inode *dir, const char *name,
+				     struct stat *st, int *err)
+{
+	struct atr_inode *ai;
+
+	*err = 0;
+	if (!m->handles ||
+	    (!__atomic_load_n(&dir->lookups_hit, __ATOMIC_RELAXED) &&
+	     __atomic_fetch_add(&dir->lookups_n, 1, __ATOMIC_RELAXED) % 16))
+		return NULL;
+	if (ino_fstatat(dir, name, st, AT_SYMLINK_NOFOLLOW)) {
+		*err = errno == ENOENT ? -ENOENT : 0;
+		return NULL;
+	}
+	ai = itable_find(m, st);
+	__atomic_store_n(&dir->lookups_hit, ai != NULL, __ATOMIC_RELAXED);
+	if (ai)
+		ino_fd_offer(ai, -1, dir, name);
+	return ai;
+}
+
 int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 		 struct fuse_entry_param *e)
 {
@@ -166,12 +200,17 @@ int entry_lookup(struct atr_mount *m, struct atr_inode *dir, const char *name,
 	if (entry_reserved(m, dir, name))
 		return -ENOENT;
 	epoch = endcopy_epoch(m);	/* before the stat */
-	fd = entry_pin(dir, name, &e->attr);
-	if (fd < 0)
+	ai = entry_known(m, dir, name, &e->attr, &fd);
+	if (!ai && fd)
 		return fd;
-	ai = itable_get(m, fd, &e->attr, dir, name);
-	if (!ai)
-		return -ENOMEM;
+	if (!ai) {
+		fd = entry_pin(dir, name, &e->attr);
+		if (fd < 0)
+			return fd;
+		ai = itable_get(m, fd, &e->attr, dir, name);
+		if (!ai)
+			return -ENOMEM;
+	}
 	if (S_ISLNK(e->attr.st_mode))
 		link_seen(m, dir, name, e->attr.st_nlink, ai);
 	endcopy_lookup(m, ai, &e->attr, epoch);
