@@ -33,7 +33,7 @@ calls() {
 	sleep 0.3
 	kill "$st"
 	wait "$st" 2>/dev/null
-	grep -c "^[0-9]* $what(" "$tr"
+	grep -cE "^[0-9]+ +$what\\(" "$tr"
 }
 
 mkdir "$M/t" || fail "mkdir"
