@@ -828,7 +828,8 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	/* One stat of the name for the records and the inode's fd. */
-	if (ino_fstatat(dir, d.name, &st, AT_SYMLINK_NOFOLLOW))
+	if ((!m->fstate && !m->handles) ||
+	    ino_fstatat(dir, d.name, &st, AT_SYMLINK_NOFOLLOW))
 		stp = NULL;
 	if (flags & AT_REMOVEDIR) {
 		err = unlink_named(m, dir, d.name, stp, flags);
