@@ -862,14 +862,19 @@ void atr_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 /*
  * renameat2(2) of backing names: 0 or an errno.  Inodes reopened by the
  * names (fs/inofd.c) follow: the one renamed to its new name, the one at
- * the new name to the old one if exchanged, else it keeps its fd open.
+ * the new name to the old one if exchanged, else it keeps its fd open, as
+ * one reopened by its handle does if @nname was its last name (@nst: its
+ * stat; NULL: nothing there, or not taken).
  */
 static int rename_named(struct atr_mount *m, struct atr_inode *dir,
 			const char *name, struct atr_inode *ndir,
-			const char *nname, unsigned int flags)
+			const char *nname, const struct stat *nst,
+			unsigned int flags)
 {
 	struct atr_inode *src = ino_name_hold(m, dir, name);
 	struct atr_inode *dst = ino_name_hold(m, ndir, nname);
+	struct atr_inode *last = dst || (flags & RENAME_EXCHANGE) ? NULL :
+				 ino_last_hold(m, nst);
 	struct atr_inode *to = NULL, *back = NULL, *drop[2] = { NULL };
 	int ofd, nfd, err;
 
@@ -890,6 +895,8 @@ static int rename_named(struct atr_mount *m, struct atr_inode *dir,
 			drop[0] = ino_name_move(src, dir, name, &to, nname);
 		if (!err && dst && src != dst)
 			drop[1] = ino_name_move(dst, ndir, nname, &back, name);
+		if (!err && last && last != src)
+			ino_last_gone(last);
 		ino_names_unlock(m);
 	}
 	if (ofd >= 0)
@@ -906,6 +913,7 @@ static int rename_named(struct atr_mount *m, struct atr_inode *dir,
 		itable_put(m, drop[1], 1);
 	ino_name_done(m, src);
 	ino_name_done(m, dst);
+	ino_name_done(m, last);
 	return err;
 }
 
@@ -1019,6 +1027,7 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct atr_inode *dir = itable_ino(m, parent);
 	struct atr_inode *ndir = itable_ino(m, newparent);
 	struct rollback_unlink ul;
+	struct stat nst, *nstp = NULL;	/* what is at @newname, if anything */
 	struct link_pin lp = { .fd = -1 };
 	struct link_move lm, lmx;
 	struct dname d, nd;
@@ -1062,11 +1071,14 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	/* Renamed over, the file at @newname loses a link. */
 	memset(&ul, 0, sizeof(ul));
 	if (!(flags & RENAME_EXCHANGE)) {
-		rollback_unlinking(m, ndir, nd.name, &ul);
+		if ((m->fstate || m->handles) &&
+		    !ino_fstatat(ndir, nd.name, &nst, AT_SYMLINK_NOFOLLOW))
+			nstp = &nst;
+		rollback_unlinking_st(m, nstp, &ul);
 		link_pinning(m, ndir, nd.name, &lp);
 	}
 	pthread_rwlock_rdlock(&m->ns_lock);
-	err = rename_named(m, dir, d.name, ndir, nd.name, flags);
+	err = rename_named(m, dir, d.name, ndir, nd.name, nstp, flags);
 	link_move_done(m, &lm, -err);
 	link_move_done(m, &lmx, -err);
 	pthread_rwlock_unlock(&m->ns_lock);

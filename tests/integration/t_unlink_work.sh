@@ -7,7 +7,7 @@
 # reach the backing file, and an unlinked file still open keeps working.
 # A file whose fd the daemon's cache had closed is held open by its unlink
 # (a handle no longer opens it after): rm -rf of more listed files than
-# the cache holds logs no file as gone.
+# the cache holds logs no file as gone, nor do renames over them.
 . "$(dirname "$0")/lib.sh"
 
 C=$WORK/c M=$WORK/m
@@ -79,4 +79,18 @@ rm -rf "$M/big" || fail "rm -rf big"
 grep -q 'is gone from the backing directory' "$M.log" &&
 	fail "files removed through the mount logged as gone: $(grep -m1 gone "$M.log")"
 ok "rm -rf of 1300 listed files: no file lost its way"
+
+# The same for a file renamed over: it loses its last name as well.
+mkdir "$M/mv" || fail "mkdir mv"
+(cd "$M/mv" && seq -f 'o%04g' 1300 | xargs touch && seq -f 'n%04g' 1300 | xargs touch) ||
+	fail "2600 files"
+ls -lR "$M/mv" >/dev/null || fail "ls -lR mv"
+python3 -c 'import os, sys
+for i in range(1, 1301):
+    os.rename("%s/n%04d" % (sys.argv[1], i), "%s/o%04d" % (sys.argv[1], i))' "$M/mv" ||
+	fail "renames over"
+[ "$(ls "$M/mv" | wc -l)" = 1300 ] || fail "after the renames: $(ls "$M/mv" | wc -l) names"
+grep -q 'is gone from the backing directory' "$M.log" &&
+	fail "files renamed over logged as gone: $(grep -m1 gone "$M.log")"
+ok "1300 listed files renamed over: no file lost its way"
 unmount_vol "$M"
