@@ -214,9 +214,6 @@ static int convert_entry(void *ctx, int parent, const char *name,
 				"convert again", c->dir, path);
 	if (err)
 		return io_fail(c, *path ? path : ".", err, "read it");
-	/* Ours, left by a walk killed between making and renaming it. */
-	if (!strcmp(path, VOL_CONF_LINK_TMP))
-		return 0;
 	/* Reserved on a bound volume: the mount would hide it. */
 	if (!strncmp(name, VOLLINKS_TMP_PREFIX, strlen(VOLLINKS_TMP_PREFIX)))
 		return msg_fail(c->msg, c->msglen, -EEXIST, "%s/%s: a bound "

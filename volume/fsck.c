@@ -145,9 +145,15 @@ static void find(struct fsck_run *r, const char *path, uint64_t key,
 
 /* ---- the walk ---- */
 
+/*
+ * VOL_CONF_LINK_TMP too: a re-sealed link that rotate-kek or convert
+ * killed before its rename left, sealed for a place it is not at; the
+ * mount hides it and their next run removes it, so it is no damage.
+ */
 bool fsck_own_name(int rootfd, const char *name)
 {
 	return !strcmp(name, VOL_CONF_NAME) || !strcmp(name, VOL_CONF_TMP) ||
+	       !strcmp(name, VOL_CONF_LINK_TMP) ||
 	       (!strcmp(name, VOLLINKS_DIR) && vollinks_ours(rootfd));
 }
 

@@ -32,8 +32,9 @@ int fsck_walk(int dirfd, fsck_walk_fn fn, void *ctx);
 
 /*
  * @name, at the root @rootfd of the volume, is the config, its temporary
- * file or the link store (if it is the store: vollinks_ours()): the
- * volume's own, as the daemon hides them.  Only those names: a file
+ * file, the re-sealed link rotate-kek and convert swap in through
+ * (VOL_CONF_LINK_TMP) or the link store (if it is the store:
+ * vollinks_ours()): the volume's own, as the daemon hides them.  Only those names: a file
  * called atrestfs.conf.bak is the user's, and is checked, backed up and
  * rekeyed like any other.
  */

@@ -471,16 +471,6 @@ static int progress(struct walk *w)
 			      w->path, strerror(-err)) : 0;
 }
 
-/*
- * The volume's own entries at the root @rootfd: the walk's temporary
- * link too.  A user's file named atrestfs.conf.bak, or a user's
- * directory where the link store would be (vollinks_ours()), is walked.
- */
-static bool own_name(int rootfd, const char *name)
-{
-	return fsck_own_name(rootfd, name) || !strcmp(name, LINK_TMP);
-}
-
 /* Number of entries under @dfd (taken), for the progress bar. */
 static uint64_t count(int dfd, bool root)
 {
@@ -495,7 +485,7 @@ static uint64_t count(int dfd, bool root)
 	}
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    (root && own_name(dirfd(d), de->d_name)))
+		    (root && fsck_own_name(dirfd(d), de->d_name)))
 			continue;
 		n++;
 		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
@@ -615,7 +605,7 @@ static int walk_dir(struct walk *w, int dfd, bool root)
 	}
 	while (!err && (errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    (root && own_name(dirfd(d), de->d_name)))
+		    (root && fsck_own_name(dirfd(d), de->d_name)))
 			continue;
 		snprintf(w->path + plen, sizeof(w->path) - plen, "/%s",
 			 de->d_name);
