@@ -486,6 +486,18 @@ static void check_link(struct fsck_run *r, int parent, const char *name,
 		     "link or volume, a rename interrupted by a crash, or a "
 		     "long target's record in " VOLLINKS_DIR
 		     " missing or damaged)");
+	/*
+	 * Plain names, unbound: the mount reads the link without its
+	 * directory's ID, but convert --bound stops at a damaged one and
+	 * sends the user here.  (Encrypted names: check_names() says it.)
+	 */
+	else if (!r->cfg->opt.bound && !r->cfg->opt.names_encrypted &&
+		 vollinks_at(parent, name, false, &at) == -EIO)
+		find(r, path, 0, "its directory's ID (xattr " NAMES_DIRID_XATTR
+		     ") is damaged, so atrestfs convert --bound cannot bind "
+		     "this symbolic link: no link is bound to a damaged ID, so "
+		     "remove that xattr from the backing directory, then "
+		     "convert again");
 	free(plain);
 }
 

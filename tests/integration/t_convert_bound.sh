@@ -274,3 +274,24 @@ mnt "$C" "$M"
 readall "$M" || fail "after the second run: $(tail -2 "$M.log")"
 unmount_vol "$M"
 ok "a conversion killed half-way mounts and reads; run again, it finishes"
+
+# --- a damaged directory ID on plain names: convert stops, fsck says it ---
+# The mount reads the unbound link without the ID; convert stops at it
+# and points at fsck, which must then list it (it listed nothing).
+C=$WORK/i M=$WORK/mi
+fixture v1-volume "$C"
+mnt "$C" "$M"
+mkdir "$M/i" && ln -s /in/i "$M/i/s" || fail "make i/s"
+unmount_vol "$M"
+setfattr -n user.atrestfs.dirid -v 0x0102 "$C/i" || fail "damage i's ID"
+expect 6 "$C/i/s: its directory's ID" "$ATR" convert --bound -k "$C.key" \
+	--state-dir "$C.st" "$C"
+"$ATR" fsck -k "$C.key" --state-dir "$C.st" "$C" >"$WORK/fsck" 2>&1 </dev/null
+[ $? = 6 ] && grep -q "^$C/i/s: its directory's ID" "$WORK/fsck" ||
+	fail "fsck of a damaged directory ID: $(cat "$WORK/fsck")"
+setfattr -x user.atrestfs.dirid "$C/i" || fail "remove i's ID"
+conv "$C" >"$WORK/out" 2>&1 || fail "convert, ID removed: $(cat "$WORK/out")"
+mnt "$C" "$M"
+[ "$(readlink "$M/i/s")" = /in/i ] || fail "i/s after convert"
+unmount_vol "$M"
+ok "a damaged directory ID stops convert, and fsck lists it"
