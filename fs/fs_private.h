@@ -732,7 +732,10 @@ struct shared_lk {
 	uint64_t start, len;		/* len 0: to infinity */
 	bool held;
 	struct atr_mount *m;		/* a read lock: the mount ... */
-	struct shared_rd *rd;		/* ... and its fd's count, or NULL */
+	struct shared_rd *rd;		/* ... and its fd's reads, or NULL */
+	/* A read lock, under m->shared_rd_lock: the hull it locked, ... */
+	uint64_t rs, re;		/* re UINT64_MAX: to infinity */
+	struct shared_lk *rnext;	/* ... and the fd's next read */
 };
 int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
 		short type, uint64_t off, uint64_t len, bool to_end,

@@ -97,9 +97,13 @@ static void span_range(const struct atr_mount *m, uint64_t fsize,
  * not per request: when two reads through one handle hold overlapping
  * ranges (the last extent's range runs to infinity) and the first gives
  * its range back, F_UNLCK also drops the part the second is still
- * reading, and another host could rewrite it under that read.  So a read
- * only adds to what the fd holds, and the last read in flight gives back
- * the hull of all of it.  Readers hold ai->lock shared and every writer
+ * reading, and another host could rewrite it under that read.  So each
+ * read in flight is listed with the hull of what it locked, and a read
+ * that ends gives back only the part of its hull that no other read in
+ * flight through the fd covers: what they share stays locked until the
+ * last of them ends, and nothing stays locked for a handle that always
+ * has some read in flight (read-ahead), where another host's write would
+ * wait for it and fail.  Readers hold ai->lock shared and every writer
  * holds it exclusive, so no write lock is taken on an fd with reads in
  * flight.  Entries live on m->shared_rd, under m->shared_rd_lock, from the
  * first read in flight to the last; that lock is never held across a wait.
@@ -107,12 +111,11 @@ static void span_range(const struct atr_mount *m, uint64_t fsize,
 struct shared_rd {
 	struct shared_rd *next;
 	int fd;
-	unsigned int n;			/* reads in flight through @fd */
-	uint64_t start, end;		/* the hull added; end UINT64_MAX: to infinity */
+	struct shared_lk *reads;	/* in flight through @fd, by rnext */
 };
 
-/* Count one more read through @fd; NULL without memory. */
-static struct shared_rd *rd_enter(struct atr_mount *m, int fd)
+/* @lk, a read through @fd, in flight: 0, or -ENOMEM. */
+static int rd_enter(struct atr_mount *m, int fd, struct shared_lk *lk)
 {
 	struct shared_rd *rd;
 
@@ -121,49 +124,78 @@ static struct shared_rd *rd_enter(struct atr_mount *m, int fd)
 		;
 	if (!rd && (rd = calloc(1, sizeof(*rd)))) {
 		rd->fd = fd;
-		rd->start = UINT64_MAX;
 		rd->next = m->shared_rd;
 		m->shared_rd = rd;
 	}
-	if (rd)
-		rd->n++;
+	if (rd) {
+		lk->rs = UINT64_MAX;
+		lk->re = 0;
+		lk->rnext = rd->reads;
+		rd->reads = lk;
+	}
+	lk->rd = rd;
 	pthread_mutex_unlock(&m->shared_rd_lock);
-	return rd;
+	return rd ? 0 : -ENOMEM;
 }
 
-/* Before [@s, @s + @l) (0: to infinity) is locked: the last read gives it back. */
-static void rd_widen(struct atr_mount *m, struct shared_rd *rd, uint64_t s,
+/* Before [@s, @s + @l) (0: to infinity) is locked: @lk gives it back. */
+static void rd_widen(struct atr_mount *m, struct shared_lk *lk, uint64_t s,
 		     uint64_t l)
 {
 	uint64_t e = l ? s + l : UINT64_MAX;
 
 	pthread_mutex_lock(&m->shared_rd_lock);
-	if (s < rd->start)
-		rd->start = s;
-	if (e > rd->end)
-		rd->end = e;
+	if (s < lk->rs)
+		lk->rs = s;
+	if (e > lk->re)
+		lk->re = e;
 	pthread_mutex_unlock(&m->shared_rd_lock);
 }
 
-/* One read fewer through rd->fd; the last one gives the hull back. */
-static void rd_leave(struct atr_mount *m, struct shared_rd *rd)
+/* Read @lk has ended: the parts of its hull no other read covers go. */
+static void rd_leave(struct atr_mount *m, struct shared_lk *lk)
 {
-	struct shared_rd **p;
+	struct shared_rd *rd = lk->rd, **p;
+	struct shared_lk **q, *o;
+	uint64_t cur = lk->rs, next;
+	bool moved;
 
 	pthread_mutex_lock(&m->shared_rd_lock);
-	if (--rd->n) {
-		pthread_mutex_unlock(&m->shared_rd_lock);
-		return;
-	}
-	for (p = &m->shared_rd; *p != rd; p = &(*p)->next)
+	for (q = &rd->reads; *q != lk; q = &(*q)->rnext)
 		;
-	*p = rd->next;
-	/* F_UNLCK never waits. */
-	if (rd->start < rd->end)
-		ofd_lock(rd->fd, F_UNLCK, rd->start, rd->end == UINT64_MAX ?
-			 0 : rd->end - rd->start);
+	*q = lk->rnext;
+	while (cur < lk->re) {
+		/* Past what another read still holds at @cur ... */
+		do {
+			moved = false;
+			for (o = rd->reads; o; o = o->rnext)
+				if (o->rs <= cur && cur < o->re) {
+					cur = o->re;
+					moved = true;
+				}
+		} while (moved && cur < lk->re);
+		if (cur >= lk->re)
+			break;
+		/* ... up to where another's begins: none holds that. */
+		next = lk->re;
+		for (o = rd->reads; o; o = o->rnext)
+			if (o->rs > cur && o->rs < next)
+				next = o->rs;
+		/* F_UNLCK never waits. */
+		ofd_lock(rd->fd, F_UNLCK, cur,
+			 next == UINT64_MAX ? 0 : next - cur);
+		cur = next;
+	}
+	if (!rd->reads) {
+		for (p = &m->shared_rd; *p != rd; p = &(*p)->next)
+			;
+		*p = rd->next;
+	} else {
+		rd = NULL;
+	}
 	pthread_mutex_unlock(&m->shared_rd_lock);
 	free(rd);
+	lk->rd = NULL;
 }
 
 /* Does the held range [@hs, @hs + @hl) cover [@s, @s + @l)?  0: infinity. */
@@ -194,7 +226,7 @@ int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
 	lk->rd = NULL;
 	if (!m->opt_mnt.shared)
 		return 0;
-	if (type == F_RDLCK && !(lk->rd = rd_enter(m, fd)))
+	if (type == F_RDLCK && rd_enter(m, fd, lk))
 		return -ENOMEM;
 	lk->m = m;
 	for (;;) {
@@ -203,12 +235,10 @@ int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
 			whole(&fsize, &off, &to_end);
 		span_range(m, fsize, off, len, to_end, &s, &l);
 		if (lk->rd)
-			rd_widen(m, lk->rd, s, l);
+			rd_widen(m, lk, s, l);
 		err = ofd_lock(fd, type, s, l);
-		if (err && lk->rd) {
-			rd_leave(m, lk->rd);
-			lk->rd = NULL;
-		}
+		if (err && lk->rd)
+			rd_leave(m, lk);
 		if (err == -ETIMEDOUT) {
 			/* Each time: a lock held for good is worth the lines. */
 			atr_log_inode(LOG_ERR, ai, "-o shared: a byte-range "
@@ -247,7 +277,7 @@ int shared_lock(struct atr_mount *m, struct atr_inode *ai, int fd,
 void shared_unlock(struct shared_lk *lk)
 {
 	if (lk->held && lk->rd)
-		rd_leave(lk->m, lk->rd);
+		rd_leave(lk->m, lk);
 	else if (lk->held)
 		ofd_lock(lk->fd, F_UNLCK, lk->start, lk->len);
 	lk->held = false;

@@ -213,6 +213,46 @@ static void test_readers_one_fd(void **state)
 	assert_null(f->m.shared_rd);
 }
 
+/*
+ * A read that ends gives back what no other read in flight through its
+ * handle still holds, at once: a handle always reading (read-ahead keeps
+ * several in flight) must not keep every range it ever read locked until
+ * it happens to have none in flight, or another host's write of an
+ * extent read long ago would wait for the lock, and fail after
+ * SHARED_LOCK_WAIT_MS.
+ */
+static void test_reader_gives_back(void **state)
+{
+	struct fix *f = *state;
+	struct shared_lk a, b, c;
+
+	grow(f, 10);
+	assert_int_equal(shared_lock(&f->m, &f->ai, f->fd, F_RDLCK,
+				     ESZ, 2 * ESZ, false, &a), 0);
+	assert_int_equal(shared_lock(&f->m, &f->ai, f->fd, F_RDLCK,
+				     2 * ESZ, 2 * ESZ, false, &b), 0);
+	shared_unlock(&a);
+	assert_false(blocked(f, F_WRLCK, f->dsz, f->dsz));
+	assert_true(blocked(f, F_WRLCK, 2 * f->dsz, f->dsz));
+	assert_true(blocked(f, F_WRLCK, 3 * f->dsz, f->dsz));
+	/* A read after b's, disjoint: b's end frees b's range, not c's. */
+	assert_int_equal(shared_lock(&f->m, &f->ai, f->fd, F_RDLCK,
+				     6 * ESZ, ESZ, false, &c), 0);
+	shared_unlock(&b);
+	assert_false(blocked(f, F_WRLCK, 0, 6 * f->dsz));
+	assert_true(blocked(f, F_WRLCK, 6 * f->dsz, f->dsz));
+	assert_false(blocked(f, F_WRLCK, 7 * f->dsz, 0));
+	/* One to infinity (the last extent) and one inside, ended first. */
+	assert_int_equal(shared_lock(&f->m, &f->ai, f->fd, F_RDLCK,
+				     9 * ESZ, ESZ, false, &a), 0);
+	shared_unlock(&c);
+	assert_false(blocked(f, F_WRLCK, 0, 9 * f->dsz));
+	assert_true(blocked(f, F_WRLCK, 9 * f->dsz, 0));
+	shared_unlock(&a);
+	assert_false(blocked(f, F_WRLCK, 0, 0));
+	assert_null(f->m.shared_rd);
+}
+
 static void test_not_shared(void **state)
 {
 	struct fix *f = *state;
@@ -250,6 +290,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readers_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readers_one_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_gives_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_size, setup, teardown),
 	};
