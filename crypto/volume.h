@@ -22,7 +22,8 @@
 
 #define VOL_CONF_NAME		"atrestfs.conf"
 #define VOL_CONF_TMP		VOL_CONF_NAME ".tmp"	/* volconf_store() renames it */
-#define VOL_CONF_LINK_TMP	VOL_CONF_NAME ".rotate-link" /* rotate-kek's re-sealed link */
+/* The re-sealed link rotate-kek and convert swap in through. */
+#define VOL_CONF_LINK_TMP	VOL_CONF_NAME ".rotate-link"
 /*
  * Format 1 let a regular file get its header lazily, so an empty file
  * without one was an empty file.  From format 2 every regular file has a
