@@ -104,7 +104,7 @@ done
 export ATR=$PWD/build-san/atrestfs
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-for t in integration/t_posix integration/t_entries integration/t_tamper integration/t_holes integration/t_writers integration/t_scan integration/t_names atrest/t_full integration/t_uring integration/t_fsck integration/t_backup integration/t_rekey_online integration/t_rekey_online_fixes integration/t_lock_rotate integration/t_links_bound integration/t_links_bound_attack integration/t_convert_bound; do
+for t in integration/t_posix integration/t_entries integration/t_tamper integration/t_holes integration/t_writers integration/t_scan integration/t_names atrest/t_full integration/t_uring integration/t_fsck integration/t_backup integration/t_rekey_online integration/t_rekey_online_fixes integration/t_lock_rotate integration/t_links_bound_attack integration/t_convert_bound; do
 	run "asan+ubsan daemon $(basename "$t")" 900 bash "tests/$t.sh"
 done
 unset ATR ASAN_OPTIONS UBSAN_OPTIONS
