@@ -658,22 +658,18 @@ static int link_read(struct atr_mount *m, struct atr_inode *ai,
 		     char **target, bool *bound);
 
 /*
- * link(2) of a symlink on a bound volume: a new symlink with the same
- * target, sealed for its own place (and a long target stored afresh), as
- * POSIX allows a link to a symlink to be; a second name of one backing
- * symlink could carry only one place.
+ * link(2) of a symlink whose target is bound (every one on a bound
+ * volume, one a conversion bound on an unbound volume): a new symlink with
+ * the same @target, sealed for its own place (and a long target stored
+ * afresh), as POSIX allows a link to a symlink to be; a second name of one
+ * backing symlink could carry only one place.  Wipes and frees @target.
  */
-static int link_copy(fuse_req_t req, struct atr_inode *ai,
-		     struct atr_inode *dir, const char *bname)
+static int link_copy(fuse_req_t req, struct atr_inode *dir, const char *bname,
+		     char *target)
 {
-	char *target;
-	size_t len;
-	int err = link_read(atr_mnt(req), ai, &target, NULL);
+	size_t len = strlen(target);
+	int err = make_node(req, dir, bname, S_IFLNK | 0777, 0, target);
 
-	if (err)
-		return err;
-	len = strlen(target);
-	err = make_node(req, dir, bname, S_IFLNK | 0777, 0, target);
 	OPENSSL_cleanse(target, len);
 	free(target);
 	return err;
@@ -686,7 +682,7 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 	struct atr_inode *dir = itable_ino(m, parent);
 	struct atr_inode *ai = itable_ino(m, ino);
 	struct dname d;
-	char proc[64], *target;
+	char proc[64], *target = NULL;
 	bool made = false, bound = m->bound;
 	int err = dname_get(m, dir, name, &d), fd = -1, dfd = -1;
 
@@ -695,16 +691,24 @@ void atr_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
 	if (!err)
 		err = dname_make(dir, &d, &made);
 	/*
-	 * On an unbound volume, a link a conversion has bound is copied
-	 * too: a second name of it would open nowhere.
+	 * A symlink's target, read once: bound, the link is copied (on an
+	 * unbound volume too, where a conversion bound it: a second name of
+	 * it would open nowhere); an unbound one is linked as it is.
 	 */
-	if (!err && !m->bound && ai->type == S_IFLNK &&
-	    !link_read(m, ai, &target, &bound)) {
-		OPENSSL_cleanse(target, strlen(target));
-		free(target);
+	if (!err && ai->type == S_IFLNK) {
+		int rerr = link_read(m, ai, &target, &bound);
+
+		if (rerr && m->bound)
+			err = rerr;
+		else if (rerr)
+			bound = false;
+		else if (!bound) {
+			OPENSSL_cleanse(target, strlen(target));
+			free(target);
+		}
 	}
 	if (!err && bound && ai->type == S_IFLNK) {
-		err = link_copy(req, ai, dir, d.name);
+		err = link_copy(req, dir, d.name, target);
 		if (err && made)
 			dname_drop(dir, &d);
 		reply_entry(req, dir, err ? NULL : d.name, err);
