@@ -845,11 +845,9 @@ struct rollback_unlink {
 	uint8_t id[FILE_ID_LEN];
 	bool known;			/* @id is its file's, recorded here */
 };
-void rollback_unlinking(struct atr_mount *m, struct atr_inode *dir,
-			const char *name, struct rollback_unlink *ul);
-/* The same with the name's stat taken already (NULL: there is none). */
-void rollback_unlinking_st(struct atr_mount *m, const struct stat *st,
-			   struct rollback_unlink *ul);
+/* @st: the stat of the name to go, taken by the caller (NULL: none). */
+void rollback_unlinking(struct atr_mount *m, const struct stat *st,
+			struct rollback_unlink *ul);
 void rollback_unlinked(struct atr_mount *m, struct rollback_unlink *ul,
 		       int err);
 

@@ -838,7 +838,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (flags & AT_REMOVEDIR) {
 		err = unlink_named(m, dir, d.name, stp, flags);
 	} else {
-		rollback_unlinking_st(m, stp, &ul);
+		rollback_unlinking(m, stp, &ul);
 		link_pinning(m, dir, d.name, &lp);
 		pthread_rwlock_rdlock(&m->ns_lock);
 		err = unlink_named(m, dir, d.name, stp, flags);
@@ -1078,7 +1078,7 @@ void atr_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		if ((m->fstate || m->handles) &&
 		    !ino_fstatat(ndir, nd.name, &nst, AT_SYMLINK_NOFOLLOW))
 			nstp = &nst;
-		rollback_unlinking_st(m, nstp, &ul);
+		rollback_unlinking(m, nstp, &ul);
 		link_pinning(m, ndir, nd.name, &lp);
 	}
 	pthread_rwlock_rdlock(&m->ns_lock);

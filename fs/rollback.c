@@ -576,22 +576,8 @@ void rollback_new_id(struct atr_mount *m, struct atr_inode *ai,
  * header of every file removed cost rm -rf a quarter of its time.  The
  * records of other files stay, 40 bytes each, until atrestfs trust.
  */
-void rollback_unlinking(struct atr_mount *m, struct atr_inode *dir,
-			const char *name, struct rollback_unlink *ul)
-{
-	struct stat st;
-	int fd, err;
-
-	memset(ul, 0, sizeof(*ul));
-	if (!m->fstate || (fd = ino_fd_get(dir)) < 0)
-		return;
-	err = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW);
-	ino_fd_put(dir);
-	rollback_unlinking_st(m, err ? NULL : &st, ul);
-}
-
-void rollback_unlinking_st(struct atr_mount *m, const struct stat *st,
-			   struct rollback_unlink *ul)
+void rollback_unlinking(struct atr_mount *m, const struct stat *st,
+			struct rollback_unlink *ul)
 {
 	memset(ul, 0, sizeof(*ul));
 	if (!m->fstate || !st || !S_ISREG(st->st_mode) || st->st_nlink != 1)
