@@ -19,7 +19,10 @@
 #                        change: atrestfs-pn init --names plain,
 #                        atrestfs-nx -o noxattr, atrestfs-wt -o writethrough
 #                        and atrestfs-sh -o shared (these two not in the
-#                        default list)
+#                        default list); atrestfs-nc is the default built
+#                        with tests/bench/null-cipher.patch, AES-GCM
+#                        replaced by a copy: what the data path costs
+#                        without the cipher (a measurement, never a product)
 #   BENCH_URING=0        leave the fuse module's enable_uring as it is
 #                        (default: on for the run, as it was afterwards,
 #                        for the atrestfs-ur row; only atrestfs serves FUSE
@@ -42,7 +45,7 @@ quick=${BENCH_QUICK:-0}
 rounds=${BENCH_ROUNDS:-$([ "$quick" = 1 ] && echo 1 || echo 3)}
 backing=${BENCH_BACKING:-disk}
 base=${BENCH_BASE:-}
-fslist=${BENCH_FS:-atrestfs $([ -n "$base" ] && echo atrestfs-base) atrestfs-ur atrestfs-pn atrestfs-nx gocryptfs securefs passthrough raw}
+fslist=${BENCH_FS:-atrestfs $([ -n "$base" ] && echo atrestfs-base) atrestfs-ur atrestfs-pn atrestfs-nx atrestfs-nc gocryptfs securefs passthrough raw}
 uring_param=/sys/module/fuse/parameters/enable_uring
 uring_was=
 if [ "$quick" = 1 ]; then
@@ -91,6 +94,18 @@ build_helpers() {
 	cc -O2 -o "$bin/memtouch" "$top/tests/bench/memtouch.c"
 }
 
+# The atrestfs-nc binary: a copy of the tree with the cipher patched out,
+# built and kept in the scratch directory only.
+build_nc() {
+	local src=$scratch/nc
+	mkdir -p "$src"
+	cp -a "$top"/Makefile "$top"/crypto "$top"/fs "$top"/keyprov \
+		"$top"/mount-helper "$top"/volume "$top"/tests "$src"/ &&
+	patch -s -d "$src" -p1 <"$top/tests/bench/null-cipher.patch" &&
+	make -C "$src" -s -j2 build/atrestfs >/dev/null &&
+	mv "$src/build/atrestfs" "$bin/atrestfs-nc" && rm -rf "$src"
+}
+
 # A deterministic tree of ~ntree small files (sizes 0..32 KiB, skewed small).
 make_tree() {
 	local t=$scratch/tree
@@ -115,9 +130,10 @@ mount_fs() {
 	local fs=$1 b=$2 m=$3 i
 	mkdir -p "$b" "$m"
 	case $fs in
-	atrestfs | atrestfs-ur | atrestfs-pn | atrestfs-nx | atrestfs-wt | atrestfs-sh | atrestfs-base)
+	atrestfs | atrestfs-ur | atrestfs-pn | atrestfs-nx | atrestfs-wt | atrestfs-sh | atrestfs-base | atrestfs-nc)
 		local a=$atr sd nu="-o nouring"
 		[ "$fs" = atrestfs-base ] && a=$base
+		[ "$fs" = atrestfs-nc ] && a=$bin/atrestfs-nc
 		# Every row but atrestfs-ur on /dev/fuse, whatever enable_uring
 		# says: the default path, as on a kernel where it is off.
 		if [ "$fs" = atrestfs-ur ]; then
@@ -297,6 +313,11 @@ main() {
 	local r fs i order b m
 	make -C "$top" -s all >/dev/null || exit 1
 	build_helpers || { echo "bench: cannot build helpers" >&2; exit 1; }
+	if [[ " $fslist " = *" atrestfs-nc "* ]] && ! build_nc; then
+		echo "bench: no atrestfs-nc row: tests/bench/null-cipher.patch" \
+			"does not apply or build" >&2
+		fslist=${fslist/atrestfs-nc/}
+	fi
 	if [ "$backing" = tmpfs ]; then
 		mkdir -p "$scratch/tmpfs"
 		mount -t tmpfs -o size=6G tmpfs "$scratch/tmpfs"

@@ -27,7 +27,7 @@ cols = [("seqwrite", "seq write MB/s", 1), ("seqread", "seq read MB/s", 1),
         ("untar", "untar s", -1), ("lslR", "ls -lR s", -1),
         ("rmrf", "rm -rf s", -1), ("rss_mib", "daemon peak RSS MiB", 0)]
 fss = [f for f in ("atrestfs", "atrestfs-ur", "atrestfs-base", "atrestfs-pn",
-                  "atrestfs-nx", "atrestfs-wt", "atrestfs-sh",
+                  "atrestfs-nx", "atrestfs-wt", "atrestfs-sh", "atrestfs-nc",
                   "gocryptfs",
                   "securefs", "passthrough", "raw")
        if any(k[0] == f for k in med)]
@@ -39,6 +39,7 @@ names = {"atrestfs": "atrestfs (default: /dev/fuse, names on)",
          "atrestfs-nx": "atrestfs -o noxattr",
          "atrestfs-wt": "atrestfs -o writethrough",
          "atrestfs-sh": "atrestfs -o shared",
+         "atrestfs-nc": "atrestfs, cipher removed (measurement only)",
          "passthrough": "passthrough_ll -o writeback", "raw": "raw backing"}
 
 def fmt(x):
@@ -59,7 +60,7 @@ def ratio(a, b, d):
 # Shorter labels for the ratio lines.
 short = dict(names, atrestfs="atrestfs", **{"atrestfs-ur": "atrestfs io_uring",
              "atrestfs-pn": "atrestfs names off", "atrestfs-base": "atrestfs before",
-             "passthrough": "passthrough_ll"})
+             "atrestfs-nc": "atrestfs without cipher", "passthrough": "passthrough_ll"})
 
 def versus(o, f):
     row = [ratio(med.get((o, w)), med.get((f, w)), d) for w, _, d in cols]
@@ -83,6 +84,10 @@ for o in ("atrestfs", "atrestfs-ur"):
         lines.append("| %s vs the better of gocryptfs and securefs | " % short[o] +
                      " | ".join(ratio(med.get((o, w)), better_peer(w, d), d)
                                 for w, _, d in cols) + " |")
+# The bound on the data path (issue 22): the cipher-less build against the
+# plaintext passthrough.
+if "atrestfs-nc" in fss and "passthrough" in fss:
+    versus("atrestfs-nc", "passthrough")
 # Every other row against the default one: what plain names (issue 19:
 # encrypted within 15%, so atrestfs vs plain >= 0.87x), an option, or the
 # change since BENCH_BASE costs or gains.
