@@ -84,8 +84,8 @@ for o in ("atrestfs", "atrestfs-ur"):
         lines.append("| %s vs the better of gocryptfs and securefs | " % short[o] +
                      " | ".join(ratio(med.get((o, w)), better_peer(w, d), d)
                                 for w, _, d in cols) + " |")
-# The bound on the data path (issue 22): the cipher-less build against the
-# plaintext passthrough.
+# What the data path costs without its cipher (issue 22): the cipher-less
+# build against the plaintext passthrough.
 if "atrestfs-nc" in fss and "passthrough" in fss:
     versus("atrestfs-nc", "passthrough")
 # Every other row against the default one: what plain names (issue 19:
