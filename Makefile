@@ -168,19 +168,19 @@ fuzz: fuzz-build
 fuzz-corpus: fuzz-build
 	build-fuzz/gen_corpus tests/fuzz/corpus
 
-# The three builds check needs use every CPU: CI has 20 minutes, and on
-# two cores this saves about 50 s of them.
+# The builds the tests need use every CPU: CI has 20 minutes, and on two
+# cores this saves about 50 s of them.
 NPROC := $(shell nproc 2>/dev/null || echo 1)
 
-check:
+test-builds:
 	$(MAKE) -j$(NPROC) all
 	$(MAKE) -j$(NPROC) SAN=1 all
+
+check: test-builds
 	$(MAKE) -j$(NPROC) FUZZ=1 fuzz-targets
 	tests/run.sh
 
-unit:
-	$(MAKE) -j$(NPROC) all
-	$(MAKE) -j$(NPROC) SAN=1 all
+unit: test-builds
 	tests/run.sh --unit
 
 demo: all
@@ -264,7 +264,7 @@ stress: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check unit demo deps install uninstall deb clean bench walk1m crash100 stress fuzz \
+.PHONY: all check unit test-builds demo deps install uninstall deb clean bench walk1m crash100 stress fuzz \
 	fuzz-build fuzz-targets fuzz-corpus
 .SECONDARY:
 
